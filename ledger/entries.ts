@@ -1,0 +1,113 @@
+// The ledger's entry types: the contract between its one writer (the App) and its readers
+// (the leaderboard, `npm run ledger`, anyone auditing). Pure data, nothing GitHub-specific.
+import { z } from 'zod';
+import { ExperimentResult, Role } from '../trainer/result.js';
+
+const login = z.string().min(1);
+const sha40 = z.string().regex(/^[0-9a-f]{40}$/);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const EntryData = {
+  /** a volunteer's runner joined; credits for its jobs go to `owner` */
+  runner_registered: z.object({ runner_name: z.string(), owner: login, hardware_class: z.string(), labels: z.array(z.string()) }),
+  runner_retired: z.object({ runner_name: z.string(), owner: login, reason: z.string() }),
+  /** the App dispatched experiment.yml; job_id is the nonce given to the run */
+  job_dispatched: z.object({
+    job_id: z.string(),
+    role: Role,
+    repo: z.string(),
+    pr: z.number().int().nullable(),
+    sha: sha40,
+    author: login.nullable(), // who pays (null for swarm-paid baseline/verify runs)
+    hardware_class: z.string().nullable(),
+    eval_seed: z.number().int(),
+    budget_seconds: z.number().positive(),
+    attempt: z.number().int().positive(),
+    verifies: z.string().nullable(), // job_id of the claim a verify run checks
+  }),
+  /** a result came back: validated, or rejected with the reason. Rejected results earn nothing. */
+  result_recorded: z.object({
+    job_id: z.string(),
+    role: Role,
+    pr: z.number().int().nullable(),
+    sha: sha40,
+    title: z.string().nullable(), // the PR title at scoring time
+    author: login.nullable(),
+    runner_name: z.string().nullable(),
+    runner_owner: login.nullable(),
+    run_url: z.string().nullable(), // the workflow run (logs)
+    validated: z.boolean(),
+    reason: z.string().nullable(), // why it was rejected
+    result: ExperimentResult.nullable(), // null when the artifact could not be read at all
+    diff_path: z.string().nullable(), // archived train.ts diff beside the ledger, e.g. diffs/<sha>.diff
+    diff_sha256: sha256.nullable(),
+    log_excerpt: z.string().nullable(),
+  }),
+  verification: z.object({
+    job_id: z.string(), // the claim
+    verify_job_id: z.string(),
+    agreed: z.boolean(),
+    claim_bpb: z.number(),
+    verify_bpb: z.number(),
+    tolerance: z.number(),
+  }),
+  experiment_merged: z.object({
+    pr: z.number().int(),
+    sha: sha40,
+    merge_sha: sha40,
+    hardware_class: z.string(),
+    val_bpb: z.number(),
+    baseline_mean: z.number(),
+    job_ids: z.array(z.string()),
+  }),
+  experiment_discarded: z.object({
+    pr: z.number().int(),
+    sha: sha40,
+    reason: z.string(),
+    hardware_class: z.string().nullable(),
+    val_bpb: z.number().nullable(),
+  }),
+  /** the default branch's score and speed on one class; the class weight for credits comes from tokens_per_second */
+  baseline_recorded: z.object({
+    hardware_class: z.string(),
+    sha: sha40,
+    mean: z.number(),
+    sigma: z.number().nonnegative(),
+    n: z.number().int().positive(),
+    tokens_per_second: z.number().positive(),
+    job_ids: z.array(z.string()),
+  }),
+  /** one credit = one second of training on the reference class */
+  credit_granted: z.object({
+    login,
+    amount: z.number().nonnegative(),
+    job_id: z.string(),
+    train_seconds: z.number().nonnegative(),
+    hardware_class: z.string(),
+    class_weight: z.number().positive(),
+    weight_basis: z.string(), // e.g. "tokens/s 41000 on gpu-rtx-4090 / 20500 on reference gpu-a10g"
+  }),
+  credit_spent: z.object({ login, amount: z.number().nonnegative(), job_id: z.string(), reason: z.string() }),
+  credit_reversed: z.object({ login, amount: z.number().nonnegative(), job_id: z.string(), reason: z.string() }),
+} as const;
+
+export type EntryType = keyof typeof EntryData;
+export const ENTRY_TYPES = Object.keys(EntryData) as EntryType[];
+export type EntryDataOf<T extends EntryType> = z.infer<(typeof EntryData)[T]>;
+
+/** A stored entry. `hash` = sha256 hex of canonical JSON of {seq, time, type, data, prev}. */
+export interface LedgerEntry<T extends EntryType = EntryType> {
+  seq: number; // 0, 1, 2, ... with no gaps
+  time: string; // ISO 8601
+  type: T;
+  data: EntryDataOf<T>;
+  prev: string; // hash of entry seq-1; 64 zeros for seq 0
+  hash: string;
+}
+
+/** What a writer hands to `append`: the ledger fills seq, prev and hash. */
+export interface NewEntry<T extends EntryType = EntryType> {
+  type: T;
+  data: EntryDataOf<T>;
+  time?: string;
+}

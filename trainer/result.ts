@@ -1,0 +1,110 @@
+// The one schema for an experiment result. The harness writes it, the Action adds the job
+// block, the App validates it, the ledger records it and the leaderboard renders it.
+// Every room imports it from here; nobody redefines it.
+import { z } from 'zod';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Why a run produced no score. `ok` runs have none of these. */
+export const FailureKind = z.enum([
+  'non_causal', // prediction at position t depended on bytes after t
+  'nan', // NaN or Inf in the loss or the logits
+  'timeout', // did not stop within the grace after the deadline (or eval over-ran)
+  'crash', // the candidate threw, or its process died
+  'oom', // exceeded the memory cap
+  'tamper', // tried to change the clock, the result file, or the harness
+  'invalid_candidate', // does not implement the interface (wrong shapes, missing exports)
+  'harness_error', // the harness itself failed (data missing, bad arguments): not the candidate's fault
+]);
+export type FailureKind = z.infer<typeof FailureKind>;
+
+export const Role = z.enum(['local', 'candidate', 'baseline', 'verify']);
+export type Role = z.infer<typeof Role>;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
+
+export const LossPoint = z.object({
+  step: z.number().int().nonnegative(),
+  /** seconds of training time since the clock started */
+  t: z.number().nonnegative(),
+  loss: z.number(),
+});
+export type LossPoint = z.infer<typeof LossPoint>;
+
+/** Who asked for the run and where it ran: filled by the Action, absent in local runs. */
+export const JobInfo = z.object({
+  role: Role,
+  nonce: z.string().min(8),
+  repo: z.string(), // owner/name
+  pr: z.number().int().positive().nullable(), // null for baseline runs of the default branch
+  sha: z.string().regex(/^[0-9a-f]{40}$/),
+  run_id: z.number().int().nonnegative().nullable(),
+  runner_name: z.string().nullable(),
+  isolation: z.enum(['docker', 'none']),
+});
+export type JobInfo = z.infer<typeof JobInfo>;
+
+export const ExperimentResult = z.object({
+  schema_version: z.literal(RESULT_SCHEMA_VERSION),
+  harness_version: z.string(),
+  status: z.enum(['ok', 'failed']),
+  failure: z.object({ kind: FailureKind, message: z.string() }).nullable(),
+
+  /** bits per byte on the evaluated bytes; null unless status is ok */
+  val_bpb: z.number().nonnegative().nullable(),
+  /** reference scores on the same bytes: unigram and bigram (add-one) fitted on the train split */
+  unigram_bpb: z.number().nonnegative(),
+  bigram_bpb: z.number().nonnegative(),
+  eval_bytes: z.number().int().nonnegative(),
+  eval_split: z.enum(['dev', 'heldout']),
+  dataset: z.string(), // e.g. "brown" or "fineweb-edu:<shard ids>"
+
+  steps: z.number().int().nonnegative(),
+  tokens: z.number().int().nonnegative(),
+  budget_seconds: z.number().positive(),
+  train_seconds: z.number().nonnegative(),
+  total_seconds: z.number().nonnegative(),
+  tokens_per_second: z.number().nonnegative(),
+  params: z.number().int().nonnegative(),
+
+  backend: z.string(), // the tfjs backend that really ran: tensorflow | wasm | cpu
+  device: z.string(), // what it ran on, e.g. "NVIDIA H100 80GB HBM3 (CUDA)" or "CPU: AMD EPYC 7B13"
+  hardware_class: z.string(), // normalized: "gpu-h100-80gb", "cpu-amd-epyc-7b13"
+  peak_memory_mb: z.number().nonnegative(),
+
+  seed: z.number().int(),
+  eval_seed: z.number().int().nullable(), // null: public dev split (local runs)
+  candidate_sha256: sha256,
+  harness_sha256: sha256,
+  loss_curve: z.array(LossPoint),
+
+  started_at: z.string(), // ISO 8601
+  finished_at: z.string(),
+  job: JobInfo.nullable(),
+});
+export type ExperimentResult = z.infer<typeof ExperimentResult>;
+
+/** Parse untrusted JSON text into a result, or throw one error naming what is wrong. */
+export function parseResult(text: string, source = 'result.json'): ExperimentResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source} is not valid JSON (${(e as Error).message}); it must be the file the harness wrote.`);
+  }
+  const parsed = ExperimentResult.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new Error(
+      `${source} does not match result schema v${RESULT_SCHEMA_VERSION}: ${first.path.join('.') || '(root)'}: ${first.message}`,
+    );
+  }
+  const r = parsed.data;
+  if (r.status === 'ok' && (r.val_bpb === null || r.failure !== null)) {
+    throw new Error(`${source}: an ok result must carry val_bpb and no failure.`);
+  }
+  if (r.status === 'failed' && (r.val_bpb !== null || r.failure === null)) {
+    throw new Error(`${source}: a failed result must carry a failure and no val_bpb.`);
+  }
+  return r;
+}
