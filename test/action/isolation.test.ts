@@ -1,0 +1,97 @@
+import { describe, it, expect } from '@jest/globals';
+import { dockerRunArgs, type ChildSpec } from '../../trainer/isolation.js';
+
+const base: ChildSpec = {
+  phase: 'train',
+  image: 'ghcr.io/acme/autoresearch-trainer:abc123',
+  gpu: false,
+  memoryMb: 8192,
+  repoDir: '/home/runner/work/repo/repo',
+  workDir: '/tmp/job/work',
+  dataMounts: [{ host: '/var/cache/autoresearch/train', container: '/data/train' }],
+  command: ['node', '--import', 'tsx', 'trainer/train-worker.ts', '--work', '/work'],
+  env: { SEED: '7' },
+};
+
+const common = [
+  'run', '--rm', '--init',
+  '--network', 'none',
+  '--read-only',
+  '--tmpfs', '/tmp:rw,nosuid,nodev,size=512m',
+  '--cap-drop', 'ALL',
+  '--security-opt', 'no-new-privileges',
+  '--pids-limit', '512',
+  '--memory', '8192m',
+  '--memory-swap', '8192m',
+  '--user', '1000:1000',
+  '--workdir', '/app',
+];
+const sourceMounts = [
+  '--mount', 'type=bind,source=/home/runner/work/repo/repo/trainer,target=/app/trainer,readonly',
+  '--mount', 'type=bind,source=/home/runner/work/repo/repo/package.json,target=/app/package.json,readonly',
+  '--mount', 'type=bind,source=/home/runner/work/repo/repo/tsconfig.json,target=/app/tsconfig.json,readonly',
+  '--mount', 'type=bind,source=/tmp/job/work,target=/work',
+];
+
+describe('dockerRunArgs', () => {
+  it('train child without GPU: no network, read-only, capped, train data only, allowlisted env', () => {
+    expect(dockerRunArgs(base)).toEqual([
+      ...common,
+      ...sourceMounts,
+      '--mount', 'type=bind,source=/var/cache/autoresearch/train,target=/data/train,readonly',
+      '--env', 'HOME=/tmp',
+      '--env', 'SEED=7',
+      'ghcr.io/acme/autoresearch-trainer:abc123',
+      'node', '--import', 'tsx', 'trainer/train-worker.ts', '--work', '/work',
+    ]);
+  });
+
+  it('eval child with GPU and a name: --gpus all, eval data mounted read-only', () => {
+    const args = dockerRunArgs({
+      ...base,
+      phase: 'eval',
+      gpu: true,
+      name: 'autoresearch-eval-1234',
+      repoDir: '/home/runner/work/repo/repo/',
+      dataMounts: [{ host: '/var/cache/autoresearch/eval', container: '/data/eval' }],
+      command: ['node', '--import', 'tsx', 'trainer/eval-worker.ts'],
+      env: {},
+    });
+    expect(args).toEqual([
+      ...common,
+      '--name', 'autoresearch-eval-1234',
+      '--gpus', 'all',
+      ...sourceMounts,
+      '--mount', 'type=bind,source=/var/cache/autoresearch/eval,target=/data/eval,readonly',
+      '--env', 'HOME=/tmp',
+      'ghcr.io/acme/autoresearch-trainer:abc123',
+      'node', '--import', 'tsx', 'trainer/eval-worker.ts',
+    ]);
+  });
+
+  it('never mounts evaluation data into the train child', () => {
+    expect(() =>
+      dockerRunArgs({ ...base, dataMounts: [{ host: '/cache/eval', container: '/data/eval/windows' }] }),
+    ).toThrow(/evaluation data \(\/data\/eval\/windows\) may only be mounted for the eval phase/);
+  });
+
+  it.each(['GITHUB_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'RUNNER_TEMP', 'NPM_TOKEN', 'AWS_ACCESS_KEY_ID', 'my_secret'])(
+    'refuses credential-like env %s',
+    (name) => {
+      expect(() => dockerRunArgs({ ...base, env: { [name]: 'x' } })).toThrow(
+        new RegExp(`env ${name} looks like a credential or runner setting`),
+      );
+    },
+  );
+
+  it('rejects inputs that would break or widen the mounts', () => {
+    expect(() => dockerRunArgs({ ...base, workDir: 'relative/work' })).toThrow(/must be an absolute host path/);
+    expect(() => dockerRunArgs({ ...base, workDir: '/tmp/a,readonly=false' })).toThrow(/contains a comma/);
+    expect(() => dockerRunArgs({ ...base, dataMounts: [{ host: '/x', container: '/app/trainer' }] })).toThrow(
+      /outside \/app, \/work and \/tmp/,
+    );
+    expect(() => dockerRunArgs({ ...base, memoryMb: 0 })).toThrow(/memoryMb must be an integer/);
+    expect(() => dockerRunArgs({ ...base, image: '--privileged' })).toThrow(/is not an image reference/);
+    expect(() => dockerRunArgs({ ...base, command: [] })).toThrow(/command is empty/);
+  });
+});

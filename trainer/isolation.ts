@@ -1,0 +1,124 @@
+// The docker command line for one harness child (train, then eval). The supervisor stays on
+// the host and never loads candidate code; each child runs in the trainer image with no
+// network, a read-only root, only the trusted source and its own work dir mounted, no
+// credentials and a memory cap. This module only builds argv: it runs nothing, so every
+// isolation property is checked by unit tests on the exact argv.
+import { isAbsolute } from 'node:path';
+
+export interface ChildSpec {
+  phase: 'train' | 'eval';
+  image: string;
+  gpu: boolean;
+  memoryMb: number;
+  /** host path of the trusted checkout; its source is mounted read-only under /app */
+  repoDir: string;
+  /** host dir mounted read-write at /work (checkpoint, logits); the child runs as
+   * CONTAINER_USER, so the supervisor must make it writable by that uid (e.g. mode 0o777) */
+  workDir: string;
+  /** read-only; evaluation data only for phase eval (anything under EVAL_DATA_DIR) */
+  dataMounts: { host: string; container: string }[];
+  /** argv inside the container, run with /app as working directory */
+  command: string[];
+  env: Record<string, string>;
+  /** optional container name, so a supervisor can `docker kill` it after the grace period
+   * (killing the docker client with SIGKILL does not stop the container) */
+  name?: string;
+}
+
+/** Where evaluation data is mounted; refused in the train phase so training never sees it. */
+export const EVAL_DATA_DIR = '/data/eval';
+export const APP_DIR = '/app';
+export const WORK_DIR = '/work';
+
+/** The parts of the trusted checkout a child needs. The image's own /app/node_modules (with
+ * tfjs-node-gpu built for the image's CUDA) stays visible; the checkout's source hides the
+ * image's copy, so the code that runs is exactly the checkout the harness hash was taken of. */
+export const SOURCE_MOUNTS = ['trainer', 'package.json', 'tsconfig.json'] as const;
+
+export const PIDS_LIMIT = 512;
+export const TMPFS_MB = 512;
+/** uid:gid of the `node` user in the trainer image (node:20 and the Dockerfile agree). */
+export const CONTAINER_USER = '1000:1000';
+
+// Names that carry credentials or runner control on GitHub's runners; a child gets none of
+// them even if a caller passes one by mistake.
+const FORBIDDEN_ENV = /^(GITHUB_|ACTIONS_|RUNNER_|INPUT_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|^AWS_|^AZURE_|^GOOGLE_APPLICATION/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function dockerRunArgs(spec: ChildSpec): string[] {
+  if (spec.phase !== 'train' && spec.phase !== 'eval') {
+    throw new Error(`isolation: phase must be "train" or "eval", got ${JSON.stringify(spec.phase)}.`);
+  }
+  if (!spec.image || /\s/.test(spec.image) || spec.image.startsWith('-')) {
+    throw new Error(`isolation: image ${JSON.stringify(spec.image)} is not an image reference; pass e.g. ghcr.io/<owner>/autoresearch-trainer:<tag>.`);
+  }
+  if (!Number.isInteger(spec.memoryMb) || spec.memoryMb < 64) {
+    throw new Error(`isolation: memoryMb must be an integer of at least 64, got ${spec.memoryMb}.`);
+  }
+  if (spec.command.length === 0) {
+    throw new Error('isolation: command is empty; pass the argv to run inside the container.');
+  }
+  if (spec.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.name)) {
+    throw new Error(`isolation: container name ${JSON.stringify(spec.name)} may only use letters, digits, "_", "." and "-".`);
+  }
+
+  const args = [
+    'run', '--rm', '--init',
+    '--network', 'none',
+    '--read-only',
+    '--tmpfs', `/tmp:rw,nosuid,nodev,size=${TMPFS_MB}m`,
+    '--cap-drop', 'ALL',
+    '--security-opt', 'no-new-privileges',
+    '--pids-limit', String(PIDS_LIMIT),
+    '--memory', `${spec.memoryMb}m`,
+    '--memory-swap', `${spec.memoryMb}m`,
+    '--user', CONTAINER_USER,
+    '--workdir', APP_DIR,
+  ];
+  if (spec.name !== undefined) args.push('--name', spec.name);
+  if (spec.gpu) args.push('--gpus', 'all');
+
+  for (const rel of SOURCE_MOUNTS) args.push('--mount', bind(`${trimSlash(spec.repoDir)}/${rel}`, `${APP_DIR}/${rel}`, true));
+  args.push('--mount', bind(spec.workDir, WORK_DIR, false));
+
+  for (const m of spec.dataMounts) {
+    if (!isAbsolute(m.container) || m.container === '/' || [APP_DIR, WORK_DIR, '/tmp'].some((p) => within(m.container, p))) {
+      throw new Error(`isolation: data mount target ${JSON.stringify(m.container)} must be an absolute path outside /app, /work and /tmp (e.g. /data/train).`);
+    }
+    if (spec.phase === 'train' && within(m.container, EVAL_DATA_DIR)) {
+      throw new Error(`isolation: evaluation data (${m.container}) may only be mounted for the eval phase; drop it from the train child's dataMounts.`);
+    }
+    args.push('--mount', bind(m.host, m.container, true));
+  }
+
+  // HOME on the tmpfs: the root fs is read-only and node/npm write caches under HOME.
+  const env: Record<string, string> = { HOME: '/tmp', ...spec.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (!ENV_NAME.test(k)) throw new Error(`isolation: env name ${JSON.stringify(k)} is not a valid variable name.`);
+    if (FORBIDDEN_ENV.test(k)) {
+      throw new Error(`isolation: env ${k} looks like a credential or runner setting and is never passed to a candidate's container; remove it from the child's env.`);
+    }
+    args.push('--env', `${k}=${v}`);
+  }
+
+  args.push(spec.image, ...spec.command);
+  return args;
+}
+
+function bind(host: string, container: string, readonly: boolean): string {
+  if (!isAbsolute(host)) throw new Error(`isolation: mount source ${JSON.stringify(host)} must be an absolute host path.`);
+  // --mount is comma-separated key=value; a comma would inject options, a newline confuse logs.
+  for (const p of [host, container]) {
+    if (/[,\n\r"]/.test(p)) throw new Error(`isolation: mount path ${JSON.stringify(p)} contains a comma, quote or newline; move it to a plain path.`);
+  }
+  return `type=bind,source=${host},target=${container}${readonly ? ',readonly' : ''}`;
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+function within(path: string, dir: string): boolean {
+  const p = trimSlash(path);
+  return p === dir || p.startsWith(`${dir}/`);
+}
