@@ -45,6 +45,19 @@ export const CONTAINER_USER = '1000:1000';
 const FORBIDDEN_ENV = /^(GITHUB_|ACTIONS_|RUNNER_|INPUT_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|^AWS_|^AZURE_|^GOOGLE_APPLICATION/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** True for an environment variable name that must never reach candidate code. */
+export function isCredentialEnv(name: string): boolean {
+  return FORBIDDEN_ENV.test(name);
+}
+
+/** The environment for a harness started without a container (`isolation: none`): the
+ * runner's own variables minus every credential and runner-control name. */
+export function scrubbedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !isCredentialEnv(k)) out[k] = v;
+  return out;
+}
+
 export function dockerRunArgs(spec: ChildSpec): string[] {
   if (spec.phase !== 'train' && spec.phase !== 'eval') {
     throw new Error(`isolation: phase must be "train" or "eval", got ${JSON.stringify(spec.phase)}.`);
@@ -95,7 +108,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
   const env: Record<string, string> = { HOME: '/tmp', ...spec.env };
   for (const [k, v] of Object.entries(env)) {
     if (!ENV_NAME.test(k)) throw new Error(`isolation: env name ${JSON.stringify(k)} is not a valid variable name.`);
-    if (FORBIDDEN_ENV.test(k)) {
+    if (isCredentialEnv(k)) {
       throw new Error(`isolation: env ${k} looks like a credential or runner setting and is never passed to a candidate's container; remove it from the child's env.`);
     }
     args.push('--env', `${k}=${v}`);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { dockerRunArgs, type ChildSpec } from '../../trainer/isolation.js';
+import { dockerRunArgs, scrubbedEnv, type ChildSpec } from '../../trainer/isolation.js';
 
 const base: ChildSpec = {
   phase: 'train',
@@ -93,5 +93,24 @@ describe('dockerRunArgs', () => {
     expect(() => dockerRunArgs({ ...base, memoryMb: 0 })).toThrow(/memoryMb must be an integer/);
     expect(() => dockerRunArgs({ ...base, image: '--privileged' })).toThrow(/is not an image reference/);
     expect(() => dockerRunArgs({ ...base, command: [] })).toThrow(/command is empty/);
+  });
+});
+
+describe('scrubbedEnv', () => {
+  it('keeps ordinary variables and drops every credential and runner-control name', () => {
+    expect(
+      scrubbedEnv({
+        PATH: '/usr/bin',
+        HOME: '/home/runner',
+        CUDA_VISIBLE_DEVICES: '0',
+        GITHUB_TOKEN: 'ghs_x',
+        ACTIONS_RUNTIME_TOKEN: 'x',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x',
+        INPUT_NONCE: 'n',
+        RUNNER_NAME: 'r',
+        HF_TOKEN: 'x',
+        UNSET: undefined,
+      }),
+    ).toEqual({ PATH: '/usr/bin', HOME: '/home/runner', CUDA_VISIBLE_DEVICES: '0' });
   });
 });
