@@ -1,0 +1,118 @@
+// The hash chain: sequencing new entries and checking a stored chain. Pure: no I/O, no GitHub.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import { ENTRY_TYPES, EntryData, type EntryType, type LedgerEntry, type NewEntry } from './entries.js';
+
+export const ZERO_HASH = '0'.repeat(64);
+
+export type ChainHead = { seq: number; hash: string };
+export type ChainCheck = { ok: true; head: ChainHead | null } | { ok: false; seq: number; problem: string };
+
+/** sha256 hex of the canonical JSON of {seq, time, type, data, prev}. */
+export function hashEntry(e: Omit<LedgerEntry, 'hash'>): string {
+  const { seq, time, type, data, prev } = e;
+  return createHash('sha256').update(canonicalJson({ seq, time, type, data, prev })).digest('hex');
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The data problem of an entry's type and data, or null. */
+export function entryDataProblem(type: string, data: unknown): string | null {
+  if (!(ENTRY_TYPES as string[]).includes(type)) {
+    return `type "${type}" is not a ledger entry type (one of ${ENTRY_TYPES.join(', ')})`;
+  }
+  const parsed = EntryData[type as EntryType].safeParse(data);
+  if (parsed.success) return null;
+  const first = parsed.error.issues[0];
+  return `data of a ${type} entry: ${first.path.join('.') || '(root)'}: ${first.message}`;
+}
+
+/**
+ * Sequences `news` after the last entry of `chain` (which may be only the chain's tail: only its
+ * last entry is read) and returns the new entries. Each entry's data is checked against its
+ * type's schema first; one bad entry rejects the whole batch, so nothing is half-appended.
+ */
+export function appendEntries(chain: LedgerEntry[], news: NewEntry[]): LedgerEntry[] {
+  const last = chain.length ? chain[chain.length - 1] : null;
+  let seq = last ? last.seq + 1 : 0;
+  let prev = last ? last.hash : ZERO_HASH;
+  const out: LedgerEntry[] = [];
+  news.forEach((n, i) => {
+    const problem = entryDataProblem(n.type, n.data);
+    if (problem) throw new Error(`Ledger append rejected (new entry ${i + 1} of ${news.length}): ${problem}. Fix the entry; nothing was appended.`);
+    const time = n.time ?? new Date().toISOString();
+    if (!ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) {
+      throw new Error(`Ledger append rejected (new entry ${i + 1} of ${news.length}): time "${time}" is not an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z; nothing was appended.`);
+    }
+    // Store what the schema admits (a copy), so the stored data is exactly what was validated.
+    const data = EntryData[n.type].parse(n.data);
+    const body = { seq, time, type: n.type, data, prev } as Omit<LedgerEntry, 'hash'>;
+    const entry = { ...body, hash: hashEntry(body) } as LedgerEntry;
+    out.push(entry);
+    seq += 1;
+    prev = entry.hash;
+  });
+  return out;
+}
+
+/**
+ * Checks a whole chain from seq 0: seq continuity, every prev link, every hash, every entry's
+ * schema. On the first broken entry returns its seq and what differs. With `knownHead` (a head
+ * someone recorded earlier, e.g. from a leaderboard build or a witness attestation), also checks
+ * that the chain still contains that entry unchanged, which detects a rewritten history.
+ */
+export function verifyChain(entries: LedgerEntry[], knownHead?: ChainHead): ChainCheck {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    if (e.seq !== i) {
+      // The lower of the two seqs is where the chain first stops making sense.
+      const seq = Math.min(i, typeof e.seq === 'number' ? e.seq : i);
+      const problem =
+        typeof e.seq !== 'number'
+          ? `entry at position ${i} has no numeric seq`
+          : e.seq > i
+            ? `expected seq ${i} but found seq ${e.seq}: entry ${i} is missing or the entries are out of order`
+            : `seq ${e.seq} appears again at position ${i}: an entry was inserted or duplicated`;
+      return { ok: false, seq, problem };
+    }
+    const expectedPrev = i === 0 ? ZERO_HASH : entries[i - 1].hash;
+    if (e.prev !== expectedPrev) {
+      return {
+        ok: false,
+        seq: i,
+        problem: `prev is ${e.prev} but ${i === 0 ? 'the first entry must have prev 0…0' : `the hash of seq ${i - 1} is ${expectedPrev}`}: an entry before it was altered, removed or inserted`,
+      };
+    }
+    if (typeof e.time !== 'string' || !ISO_TIME.test(e.time)) return { ok: false, seq: i, problem: `time ${JSON.stringify(e.time)} is not an ISO 8601 timestamp` };
+    const schemaProblem = entryDataProblem(e.type, e.data);
+    if (schemaProblem) return { ok: false, seq: i, problem: schemaProblem };
+    let recomputed: string;
+    try {
+      recomputed = hashEntry(e);
+    } catch (err) {
+      return { ok: false, seq: i, problem: (err as Error).message };
+    }
+    if (e.hash !== recomputed) {
+      return { ok: false, seq: i, problem: `hash differs: stored ${e.hash}, recomputed ${recomputed}: the entry was altered after it was written` };
+    }
+  }
+  const last = entries.length ? entries[entries.length - 1] : null;
+  if (knownHead) {
+    if (!last || last.seq < knownHead.seq) {
+      return {
+        ok: false,
+        seq: last ? last.seq + 1 : 0,
+        problem: `the chain ends at seq ${last ? last.seq : 'none'} but a known head is at seq ${knownHead.seq}: entries were removed`,
+      };
+    }
+    const at = entries[knownHead.seq];
+    if (at.hash !== knownHead.hash) {
+      return {
+        ok: false,
+        seq: knownHead.seq,
+        problem: `hash is ${at.hash} but the known head recorded ${knownHead.hash} for this seq: the history up to here was rewritten`,
+      };
+    }
+  }
+  return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null };
+}

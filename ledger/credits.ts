@@ -1,0 +1,277 @@
+// Compute credits, recomputed from the ledger alone. One credit = one second of training on the
+// reference hardware class. A validated job earns train_seconds x class weight, where the weight is
+// the class's baseline tokens/s over the reference class's, both taken from baseline_recorded
+// entries and cited in the grant's weight_basis so anyone can redo the arithmetic.
+import type { EntryDataOf, LedgerEntry, NewEntry } from './entries.js';
+
+/** reason of a credit_spent entry that used the free tier (amount 0) instead of the balance */
+export const FREE_TIER_REASON = 'free_tier';
+
+type Baseline = { seq: number; data: EntryDataOf<'baseline_recorded'> };
+type Result = { seq: number; data: EntryDataOf<'result_recorded'> };
+
+export interface ClassWeight {
+  weight: number;
+  hardware_class: string;
+  reference_class: string;
+  /** the numbers the weight came from, in the form the ledger's verifier reads back */
+  basis: string;
+}
+
+export interface Balance {
+  login: string;
+  /** credits granted for validated work on this login's runners */
+  earned: number;
+  /** estimated credits of validated results not granted yet (e.g. improvement claims awaiting verification) */
+  pending: number;
+  spent: number;
+  reversed: number;
+  /** earned - spent - reversed */
+  balance: number;
+  /** the entries that moved or will move this balance, oldest first */
+  history: LedgerEntry[];
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+const BASIS = /^tokens\/s (\S+) on (\S+) \(baseline seq (\d+)\) \/ (\S+) on reference (\S+) \(baseline seq (\d+)\)$/;
+
+/** What the ledger says so far, built one entry at a time (so checks over 100,000 entries stay linear). */
+export class LedgerState {
+  readonly baselines = new Map<string, Baseline[]>();
+  readonly baselineBySeq = new Map<number, Baseline>();
+  firstBaselineClass: string | null = null;
+  readonly dispatched = new Map<string, EntryDataOf<'job_dispatched'>>();
+  readonly results = new Map<string, Result>();
+  readonly grants = new Map<string, { seq: number; data: EntryDataOf<'credit_granted'> }>();
+  readonly reversals = new Map<string, { seq: number; data: EntryDataOf<'credit_reversed'> }>();
+  /** latest verification of each claim, by the claim's job_id */
+  readonly verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
+  readonly accounts = new Map<string, Balance>();
+
+  static of(entries: LedgerEntry[]): LedgerState {
+    const s = new LedgerState();
+    for (const e of entries) s.apply(e);
+    return s;
+  }
+
+  account(login: string): Balance {
+    let a = this.accounts.get(login);
+    if (!a) {
+      a = { login, earned: 0, pending: 0, spent: 0, reversed: 0, balance: 0, history: [] };
+      this.accounts.set(login, a);
+    }
+    return a;
+  }
+
+  apply(e: LedgerEntry): void {
+    switch (e.type) {
+      case 'baseline_recorded': {
+        const d = (e as LedgerEntry<'baseline_recorded'>).data;
+        const b = { seq: e.seq, data: d };
+        const list = this.baselines.get(d.hardware_class) ?? [];
+        list.push(b);
+        this.baselines.set(d.hardware_class, list);
+        this.baselineBySeq.set(e.seq, b);
+        this.firstBaselineClass ??= d.hardware_class;
+        break;
+      }
+      case 'job_dispatched': {
+        const d = (e as LedgerEntry<'job_dispatched'>).data;
+        this.dispatched.set(d.job_id, d);
+        break;
+      }
+      case 'result_recorded': {
+        const d = (e as LedgerEntry<'result_recorded'>).data;
+        this.results.set(d.job_id, { seq: e.seq, data: d });
+        if (d.validated && d.runner_owner) this.account(d.runner_owner).history.push(e);
+        break;
+      }
+      case 'verification': {
+        const d = (e as LedgerEntry<'verification'>).data;
+        this.verifications.set(d.job_id, { seq: e.seq, data: d });
+        break;
+      }
+      case 'credit_granted': {
+        const d = (e as LedgerEntry<'credit_granted'>).data;
+        this.grants.set(d.job_id, { seq: e.seq, data: d });
+        const a = this.account(d.login);
+        a.earned += d.amount;
+        a.history.push(e);
+        break;
+      }
+      case 'credit_spent': {
+        const d = (e as LedgerEntry<'credit_spent'>).data;
+        const a = this.account(d.login);
+        a.spent += d.amount;
+        a.history.push(e);
+        break;
+      }
+      case 'credit_reversed': {
+        const d = (e as LedgerEntry<'credit_reversed'>).data;
+        this.reversals.set(d.job_id, { seq: e.seq, data: d });
+        const a = this.account(d.login);
+        a.reversed += d.amount;
+        a.history.push(e);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  referenceClass(configured?: string): string | null {
+    return configured ?? this.firstBaselineClass;
+  }
+
+  /**
+   * The weight of a class against the reference class (default: the first class that got a
+   * baseline). Uses the class's latest baseline and, when there is one, the reference's baseline
+   * of the same commit (so a faster train.ts does not skew the ratio). Null until both classes
+   * have a baseline.
+   */
+  weight(hardwareClass: string, referenceClass?: string): ClassWeight | null {
+    const ref = this.referenceClass(referenceClass);
+    const own = this.baselines.get(hardwareClass);
+    const refs = ref ? this.baselines.get(ref) : undefined;
+    if (!ref || !own?.length || !refs?.length) return null;
+    const b = own[own.length - 1];
+    const rb = [...refs].reverse().find((r) => r.data.sha === b.data.sha) ?? refs[refs.length - 1];
+    return {
+      weight: b.data.tokens_per_second / rb.data.tokens_per_second,
+      hardware_class: hardwareClass,
+      reference_class: ref,
+      basis: `tokens/s ${b.data.tokens_per_second} on ${hardwareClass} (baseline seq ${b.seq}) / ${rb.data.tokens_per_second} on reference ${ref} (baseline seq ${rb.seq})`,
+    };
+  }
+
+  /** Why a result cannot (or can no longer) earn credit, or null when it can. */
+  ungrantable(jobId: string): string | null {
+    const r = this.results.get(jobId);
+    if (!r) return `no result_recorded entry for job ${jobId}`;
+    if (!r.data.validated) return `the result of job ${jobId} was rejected (${r.data.reason ?? 'no reason given'})`;
+    if (!r.data.result) return `the result of job ${jobId} has no result file`;
+    if (!r.data.runner_owner) return `the result of job ${jobId} names no runner owner to credit`;
+    if (this.grants.has(jobId)) return `job ${jobId} was already granted credit at seq ${this.grants.get(jobId)!.seq}`;
+    if (this.reversals.has(jobId)) return `job ${jobId} was reversed at seq ${this.reversals.get(jobId)!.seq}`;
+    const v = this.verifications.get(jobId);
+    if (v && !v.data.agreed) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
+    return null;
+  }
+
+  /** The grant for a validated result, or null when it earns nothing (see `ungrantable`) or its class has no baseline yet. */
+  creditFor(jobId: string, referenceClass?: string): NewEntry<'credit_granted'> | null {
+    if (this.ungrantable(jobId)) return null;
+    const r = this.results.get(jobId)!.data;
+    const res = r.result!;
+    const w = this.weight(res.hardware_class, referenceClass);
+    if (!w) return null;
+    return {
+      type: 'credit_granted',
+      data: {
+        login: r.runner_owner!,
+        amount: round3(res.train_seconds * w.weight),
+        job_id: jobId,
+        train_seconds: res.train_seconds,
+        hardware_class: res.hardware_class,
+        class_weight: w.weight,
+        weight_basis: w.basis,
+      },
+    };
+  }
+
+  /** What differs between a grant and what the ledger before it supports, or null. */
+  grantProblem(g: EntryDataOf<'credit_granted'>): string | null {
+    const why = this.ungrantable(g.job_id);
+    if (why) return `credit_granted to ${g.login}: ${why}`;
+    const r = this.results.get(g.job_id)!.data;
+    const res = r.result!;
+    if (g.login !== r.runner_owner) return `credit_granted to ${g.login} but job ${g.job_id} ran on a runner of ${r.runner_owner}`;
+    if (g.train_seconds !== res.train_seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} says ${res.train_seconds}`;
+    if (g.hardware_class !== res.hardware_class) return `hardware_class is ${g.hardware_class} but the result of job ${g.job_id} ran on ${res.hardware_class}`;
+    const m = BASIS.exec(g.weight_basis);
+    if (!m) return `weight_basis "${g.weight_basis}" does not cite its baselines in the form "tokens/s A on CLASS (baseline seq N) / B on reference REF (baseline seq M)"`;
+    const [, a, cls, aSeq, b, ref, bSeq] = m;
+    const own = this.baselineBySeq.get(Number(aSeq));
+    const rb = this.baselineBySeq.get(Number(bSeq));
+    if (!own || own.data.hardware_class !== cls || cls !== g.hardware_class || String(own.data.tokens_per_second) !== a) {
+      return `weight_basis cites a baseline of ${cls} at seq ${aSeq} with ${a} tokens/s, but no such baseline_recorded entry precedes the grant`;
+    }
+    if (!rb || rb.data.hardware_class !== ref || String(rb.data.tokens_per_second) !== b) {
+      return `weight_basis cites a reference baseline of ${ref} at seq ${bSeq} with ${b} tokens/s, but no such baseline_recorded entry precedes the grant`;
+    }
+    const weight = own.data.tokens_per_second / rb.data.tokens_per_second;
+    if (Math.abs(g.class_weight - weight) > 1e-9 * weight) return `class_weight is ${g.class_weight} but ${a} / ${b} = ${weight}`;
+    const amount = round3(res.train_seconds * weight);
+    if (Math.abs(g.amount - amount) > 1e-9) return `amount is ${g.amount} but ${res.train_seconds} s x ${weight} = ${amount}`;
+    return null;
+  }
+
+  /** Balances with pending credit estimated at today's weights. */
+  balances(referenceClass?: string): Map<string, Balance> {
+    const out = new Map<string, Balance>();
+    for (const [login, a] of this.accounts) {
+      out.set(login, { ...a, pending: 0, balance: round3(a.earned - a.spent - a.reversed), history: [...a.history] });
+    }
+    for (const [jobId, r] of this.results) {
+      if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId)) continue;
+      const g = this.creditFor(jobId, referenceClass);
+      const acc = out.get(r.data.runner_owner)!;
+      if (g) acc.pending = round3(acc.pending + g.data.amount);
+    }
+    return out;
+  }
+}
+
+/** Every contributor's balance (runner owners and authors), recomputed from the entries alone. */
+export function computeBalances(entries: LedgerEntry[], referenceClass?: string): Map<string, Balance> {
+  return LedgerState.of(entries).balances(referenceClass);
+}
+
+export function classWeight(entries: LedgerEntry[], hardwareClass: string, referenceClass?: string): ClassWeight | null {
+  return LedgerState.of(entries).weight(hardwareClass, referenceClass);
+}
+
+/**
+ * The credit_granted entry to append for a recorded result (by job_id or its entry), or null
+ * when it earns nothing: rejected, already granted or reversed, verification disagreed, or its
+ * class has no baseline yet (it stays pending). Null on a second call makes grants idempotent.
+ */
+export function creditForResult(
+  entries: LedgerEntry[],
+  result: string | LedgerEntry<'result_recorded'> | EntryDataOf<'result_recorded'>,
+  referenceClass?: string,
+): NewEntry<'credit_granted'> | null {
+  const jobId = typeof result === 'string' ? result : 'job_id' in result ? result.job_id : result.data.job_id;
+  return LedgerState.of(entries).creditFor(jobId, referenceClass);
+}
+
+/**
+ * After a proven forgery by `runnerOwner`: reversals for that owner's results that no
+ * verification agreed with, recorded after its last agreed one. Granted credit is reversed in
+ * full; results not granted yet get a zero reversal so they never will be.
+ */
+export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string, reason = 'forgery proven'): NewEntry<'credit_reversed'>[] {
+  const s = LedgerState.of(entries);
+  const own = [...s.results.values()].filter((r) => r.data.runner_owner === runnerOwner && r.data.validated);
+  const agreed = (jobId: string) => s.verifications.get(jobId)?.data.agreed === true;
+  const lastAgreed = own.reduce((m, r) => (agreed(r.data.job_id) ? Math.max(m, r.seq) : m), -1);
+  return own
+    .filter((r) => r.seq > lastAgreed && !agreed(r.data.job_id) && !s.reversals.has(r.data.job_id))
+    .map((r) => ({
+      type: 'credit_reversed' as const,
+      data: { login: runnerOwner, amount: s.grants.get(r.data.job_id)?.data.amount ?? 0, job_id: r.data.job_id, reason },
+    }));
+}
+
+/** Free-tier runs `login` has left on the UTC day of `now` (free runs are credit_spent entries with reason FREE_TIER_REASON). */
+export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date()): number {
+  const day = now.toISOString().slice(0, 10);
+  let used = 0;
+  for (const e of entries) {
+    if (e.type !== 'credit_spent' || new Date(e.time).toISOString().slice(0, 10) !== day) continue;
+    const d = (e as LedgerEntry<'credit_spent'>).data;
+    if (d.login === login && d.reason === FREE_TIER_REASON) used++;
+  }
+  return Math.max(0, perDay - used);
+}

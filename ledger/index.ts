@@ -1,0 +1,20 @@
+// The ledger's public API. The core (chain, credits, audit, shard layout) is pure; the stores
+// and the checkout reader do the I/O.
+export * from './entries.js';
+export { canonicalJson } from './canonical-json.js';
+export { ZERO_HASH, hashEntry, appendEntries, verifyChain, entryDataProblem, type ChainHead, type ChainCheck } from './chain.js';
+export {
+  FREE_TIER_REASON,
+  LedgerState,
+  computeBalances,
+  classWeight,
+  creditForResult,
+  reversalsForForgery,
+  freeRunsLeft,
+  type Balance,
+  type ClassWeight,
+} from './credits.js';
+export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
+export { SHARD_SIZE, HEAD_FILE, shardPath, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile } from './shards.js';
+export { readLedgerDir, readHeadFile, writeLedgerDir } from './ledger-dir.js';
+export { MemoryLedgerStore, type LedgerStore } from './store.js';

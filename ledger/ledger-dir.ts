@@ -1,0 +1,31 @@
+// A checkout of the `ledger` branch on disk (what `npm run ledger` and the leaderboard read).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { LedgerEntry } from './entries.js';
+import { ENTRIES_DIR, HEAD_FILE, ledgerFiles, parseHeadFile, parseLedgerText, type HeadFile } from './shards.js';
+
+export function readLedgerDir(dir: string): LedgerEntry[] {
+  const entriesDir = join(dir, ENTRIES_DIR);
+  if (!existsSync(entriesDir)) {
+    throw new Error(`${dir} is not a checkout of the ledger branch: it has no ${ENTRIES_DIR}/ folder (try: git fetch origin ledger && git worktree add ledger-checkout ledger).`);
+  }
+  const shards = readdirSync(entriesDir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => ({ path: `${ENTRIES_DIR}/${f}`, text: readFileSync(join(entriesDir, f), 'utf8') }));
+  return parseLedgerText(shards);
+}
+
+/** HEAD.json of a checkout, or null when there is none. */
+export function readHeadFile(dir: string): HeadFile | null {
+  const p = join(dir, HEAD_FILE);
+  return existsSync(p) ? parseHeadFile(readFileSync(p, 'utf8'), p) : null;
+}
+
+/** Writes a ledger (and any extra files, e.g. diffs/<sha>.diff) as a checkout would hold it. */
+export function writeLedgerDir(dir: string, entries: LedgerEntry[], extra: Record<string, string> = {}): void {
+  for (const [path, text] of Object.entries({ ...extra, ...ledgerFiles(entries) })) {
+    const full = join(dir, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, text);
+  }
+}

@@ -1,0 +1,35 @@
+// Where a ledger lives. The App appends through a LedgerStore; tests and local tools use the memory one.
+import { appendEntries } from './chain.js';
+import type { LedgerEntry, NewEntry } from './entries.js';
+import { ledgerFiles } from './shards.js';
+
+export interface LedgerStore {
+  read(): Promise<LedgerEntry[]>;
+  /** Appends in one commit, with `files` (e.g. diffs/<sha>.diff) written beside the shards; returns the stored entries. */
+  append(news: NewEntry[], files?: Record<string, string>): Promise<LedgerEntry[]>;
+}
+
+export class MemoryLedgerStore implements LedgerStore {
+  private entries: LedgerEntry[];
+  private extra = new Map<string, string>();
+
+  constructor(entries: LedgerEntry[] = []) {
+    this.entries = [...entries];
+  }
+
+  async read(): Promise<LedgerEntry[]> {
+    return [...this.entries];
+  }
+
+  async append(news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerEntry[]> {
+    const added = appendEntries(this.entries, news);
+    this.entries.push(...added);
+    for (const [path, text] of Object.entries(files)) this.extra.set(path, text);
+    return added;
+  }
+
+  /** Every file the ledger branch would hold: shards, HEAD.json and the extra files appended so far. */
+  files(): Record<string, string> {
+    return { ...Object.fromEntries(this.extra), ...ledgerFiles(this.entries) };
+  }
+}
