@@ -1,0 +1,87 @@
+// Runs the trusted harness CLI of the checkout as its own process (the bundle never loads
+// tfjs or candidate code) and streams its log to the job log.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { scrubbedEnv } from '../../trainer/isolation.js';
+
+export interface HarnessRun {
+  args: string[];
+  exitCode: number | null;
+  signal: string | null;
+  /** the harness's stdout (with --json: only the result JSON) */
+  stdout: string;
+  /** the last lines of stderr, for an error message */
+  stderrTail: string;
+}
+
+export interface HarnessOptions {
+  cwd: string;
+  budget: number;
+  evalSeed: number;
+  seed: number;
+  outDir: string;
+  isolation: 'docker' | 'none';
+  image: string;
+  data: 'brown' | 'fineweb';
+  cacheDir: string;
+  onLine?: (line: string) => void;
+}
+
+export function harnessArgs(o: HarnessOptions): string[] {
+  const args = [
+    'trainer/cli.ts',
+    '--budget', String(o.budget),
+    '--eval-seed', String(o.evalSeed),
+    '--seed', String(o.seed),
+    '--backend', 'auto',
+    '--out', o.outDir,
+    '--json',
+  ];
+  if (o.isolation === 'docker') args.push('--isolation', 'docker', '--image', o.image);
+  if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);
+  return args;
+}
+
+export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
+  const tsx = join(o.cwd, 'node_modules', '.bin', 'tsx');
+  if (!existsSync(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
+  const args = harnessArgs(o);
+  // The harness enforces the budget itself; this is only a backstop for a wedged process.
+  const backstopMs = (o.budget * 2 + 900) * 1000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let tail: string[] = [];
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        o.onLine?.(l);
+        tail = [...tail.slice(-19), l];
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), backstopMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`Could not start the harness (${tsx}): ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (partial) {
+        o.onLine?.(partial);
+        tail.push(partial);
+      }
+      resolve({ args, exitCode: code, signal, stdout, stderrTail: tail.join('\n').trim() });
+    });
+  });
+}
+
+/** Whether a Docker engine answers on this runner (for isolation: auto). */
+export function dockerAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15000 }, (err) => resolve(!err));
+  });
+}

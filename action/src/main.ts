@@ -1,0 +1,136 @@
+// One experiment on this runner: the candidate's train.ts on the trusted checkout, the
+// harness run (isolated where Docker is present), the result completed with the job block,
+// the summary and the outputs. Any failure ends in one message a person can act on.
+import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
+import { placeCandidate } from './candidate.js';
+import { dockerAvailable, runHarness } from './harness.js';
+import { describeHardware } from './hardware.js';
+import { readInputs, type ActionInputs } from './inputs.js';
+import { isolationWarning, renderSummary } from './summary.js';
+
+export async function run(): Promise<void> {
+  let inputs: ActionInputs | undefined;
+  try {
+    inputs = readInputs();
+    await experiment(inputs);
+  } catch (e) {
+    const message = (e as Error).message;
+    core.setOutput('status', 'error');
+    core.setOutput('val_bpb', '');
+    await core.summary
+      .addRaw(`## ⚠️ The experiment did not run to a result\n\n${message}\n`)
+      .write()
+      .catch(() => undefined);
+    core.setFailed(message);
+  }
+}
+
+async function experiment(inputs: ActionInputs): Promise<void> {
+  const cwd = inputs.workingDirectory;
+  await mkdir(inputs.outDir, { recursive: true });
+  const resultPath = join(inputs.outDir, 'result.json');
+  const logPath = join(inputs.outDir, 'train.log');
+
+  const candidate = await placeCandidate(cwd, inputs.sha, inputs.pr, {
+    serverUrl: process.env.GITHUB_SERVER_URL ?? 'https://github.com',
+    token: inputs.token,
+  });
+  core.info(`Candidate ${inputs.sha}: trainer/train.ts (sha256 ${candidate.sha256}) placed on ${candidate.baseSha}.`);
+  if (candidate.ignored.length > 0) {
+    core.warning(`Only trainer/train.ts is used; ignored the candidate's other changes: ${candidate.ignored.join(', ')}`);
+  }
+
+  const isolation = inputs.isolation === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'none') : inputs.isolation;
+  if (isolation === 'docker' && !(await dockerAvailable())) {
+    throw new Error('Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.');
+  }
+  if (isolation === 'none') core.warning(isolationWarning());
+
+  const hardware = await describeHardware();
+  core.info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);
+
+  const run = await runHarness({
+    cwd,
+    budget: inputs.budget,
+    evalSeed: inputs.evalSeed,
+    seed: inputs.seed,
+    outDir: inputs.outDir,
+    isolation,
+    image: inputs.image,
+    data: inputs.data,
+    cacheDir: inputs.cacheDir,
+    onLine: (l) => core.info(l),
+  });
+  core.setOutput('result-path', resultPath);
+  const exit = run.exitCode ?? run.signal;
+  // The log goes into the artifact whatever happened; the harness writes its own, and when
+  // it could not, its stderr is the best record there is.
+  if (!existsSync(logPath)) await writeFile(logPath, `${run.stderrTail}\n(harness exited with ${exit})\n`);
+  if (!existsSync(resultPath)) {
+    throw new Error(
+      `The harness exited with ${exit} without writing result.json: ${lastLine(run.stderrTail)}. This is a runner or harness problem, not the candidate's; see train.log in the result-${inputs.nonce} artifact.`,
+    );
+  }
+
+  const harnessResult = parseResult(await readFile(resultPath, 'utf8'), `${resultPath} (from the harness)`);
+  checkHarnessResult(harnessResult, inputs, candidate.sha256, run.exitCode);
+
+  const job: JobInfo = {
+    role: inputs.role,
+    nonce: inputs.nonce,
+    repo: process.env.GITHUB_REPOSITORY ?? '',
+    pr: inputs.pr,
+    sha: inputs.sha,
+    run_id: process.env.GITHUB_RUN_ID ? Number(process.env.GITHUB_RUN_ID) : null,
+    runner_name: process.env.RUNNER_NAME ?? null,
+    isolation,
+  };
+  if (!/^[^/\s]+\/[^/\s]+$/.test(job.repo)) throw new Error('GITHUB_REPOSITORY is not set to owner/name; run this Action inside a GitHub Actions job.');
+  // Re-validated through the one schema: what is uploaded is exactly what the App accepts.
+  const result = parseResult(JSON.stringify({ ...harnessResult, job }), 'result.json');
+  await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+
+  core.setOutput('status', result.status);
+  core.setOutput('val_bpb', result.val_bpb === null ? '' : String(result.val_bpb));
+  await core.summary
+    .addRaw(
+      renderSummary({
+        result,
+        hardware: hardware.description,
+        hardwareClass: hardware.hardwareClass,
+        diff: candidate.diff,
+        ignored: candidate.ignored,
+        baseSha: candidate.baseSha,
+      }),
+    )
+    .write();
+
+  if (result.status === 'failed') {
+    core.setFailed(
+      `The candidate at ${inputs.sha.slice(0, 12)} failed (${result.failure?.kind}): ${result.failure?.message} See train.log in the result-${inputs.nonce} artifact.`,
+    );
+  } else {
+    core.info(`val_bpb ${result.val_bpb} (unigram ${result.unigram_bpb}, bigram ${result.bigram_bpb}).`);
+  }
+}
+
+/** The harness is trusted code, but the Action states what it asked for; a result that does
+ * not match the request is a harness bug and must not be uploaded as a score. */
+function checkHarnessResult(r: ExperimentResult, inputs: ActionInputs, candidateSha256: string, exitCode: number | null): void {
+  const problems: string[] = [];
+  if (r.candidate_sha256 !== candidateSha256) problems.push(`candidate_sha256 ${r.candidate_sha256} is not the placed train.ts (${candidateSha256})`);
+  if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);
+  if (r.budget_seconds !== inputs.budget) problems.push(`budget_seconds ${r.budget_seconds} is not the requested ${inputs.budget}`);
+  if (r.job !== null) problems.push('the job block is already filled');
+  const expectedExit = r.status === 'ok' ? 0 : 1;
+  if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
+  if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join('; ')}.`);
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() || '(no output)';
+}
