@@ -1,0 +1,145 @@
+// Every workflow in .github/workflows and the Action's action.yml must parse under GitHub's
+// own parser, and hold the security properties the project depends on: no
+// pull_request_target, least-privilege permissions, a timeout on every job, third-party
+// actions pinned by commit, and an experiment workflow that runs no PR code but train.ts.
+import { describe, it, expect } from '@jest/globals';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { parseAction } from '@actions/workflow-parser/actions/action-parser';
+import type { ActionStep, Job, WorkflowTemplate } from '@actions/workflow-parser/model/workflow-template';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WORKFLOWS = join(ROOT, '.github', 'workflows');
+const files = existsSync(WORKFLOWS) ? readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+
+interface Parsed {
+  name: string;
+  template: WorkflowTemplate;
+  raw: Record<string, any>;
+}
+
+async function load(file: string): Promise<Parsed> {
+  const content = readFileSync(join(WORKFLOWS, file), 'utf8');
+  const result = parseWorkflow({ name: file, content }, new NoOperationTraceWriter());
+  const parseErrors = result.context.errors.getErrors().map((e) => e.message);
+  expect(parseErrors).toEqual([]);
+  expect(result.value).toBeDefined();
+  const template = await convertWorkflowTemplate(result.context, result.value!);
+  expect((template.errors ?? []).map((e) => e.Message)).toEqual([]);
+  return { name: file, template, raw: parseYaml(content) };
+}
+
+const jobsOf = (w: Parsed) => w.template.jobs.filter((j): j is Job => j.type === 'job');
+const actionSteps = (j: Job) => j.steps.filter((s): s is ActionStep => 'uses' in s);
+const WRITE = /write/;
+
+describe('workflows', () => {
+  it('include the experiment, ci and image workflows', () => {
+    expect(files).toEqual(expect.arrayContaining(['experiment.yml', 'ci.yml', 'image.yml']));
+  });
+
+  describe.each(files)('%s', (file) => {
+    it('parses without errors and holds the common security properties', async () => {
+      const w = await load(file);
+      expect(Object.keys(w.template.events)).not.toContain('pull_request_target');
+
+      // permissions at the top, or on every job
+      const jobsRaw: Record<string, any> = w.raw.jobs ?? {};
+      for (const [id, job] of Object.entries(jobsRaw)) {
+        expect({ job: id, permissions: w.raw.permissions ?? job.permissions }).toEqual({ job: id, permissions: expect.anything() });
+        if (job.uses === undefined) expect({ job: id, timeout: job['timeout-minutes'] }).toEqual({ job: id, timeout: expect.anything() });
+      }
+      for (const job of jobsOf(w)) {
+        for (const step of actionSteps(job)) {
+          const uses = step.uses.value;
+          if (uses.startsWith('./') || uses.startsWith('docker://')) continue;
+          expect({ step: uses }).toEqual({ step: expect.stringMatching(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/) });
+        }
+      }
+    });
+  });
+});
+
+describe('experiment.yml', () => {
+  it('is dispatched only, reads only, targets the self-hosted class and times out', async () => {
+    const w = await load('experiment.yml');
+    expect(Object.keys(w.template.events)).toEqual(['workflow_dispatch']);
+    expect(Object.keys(w.template.events.workflow_dispatch?.inputs ?? {}).sort()).toEqual(
+      ['budget', 'eval_seed', 'nonce', 'pr', 'role', 'runner_label', 'sha'].sort(),
+    );
+    const perms = w.raw.permissions;
+    expect(perms === undefined ? 'missing' : JSON.stringify(perms)).not.toMatch(WRITE);
+    expect(perms).not.toBe('write-all');
+    expect(w.raw.concurrency.group).toMatch(/inputs\.pr/);
+    expect(w.raw.concurrency.group).toMatch(/inputs\.role/);
+
+    const [job] = jobsOf(w);
+    expect(jobsOf(w)).toHaveLength(1);
+    const runsOn = w.raw.jobs[job.id.value]['runs-on'];
+    expect(runsOn.slice(0, 2)).toEqual(['self-hosted', 'autoresearch']);
+    expect(runsOn[2]).toMatch(/inputs\.runner_label/);
+    expect(String(w.raw.jobs[job.id.value]['timeout-minutes'])).toMatch(/inputs\.budget/);
+  });
+
+  it('checks out the default branch without credentials and runs no PR code but train.ts via the Action', async () => {
+    const w = await load('experiment.yml');
+    const [job] = jobsOf(w);
+    const rawSteps: Record<string, any>[] = w.raw.jobs[job.id.value].steps;
+
+    const checkouts = rawSteps.filter((s) => String(s.uses ?? '').startsWith('actions/checkout@'));
+    expect(checkouts).toHaveLength(1);
+    expect(checkouts[0].with['persist-credentials']).toBe(false);
+    expect(checkouts[0].with.ref).toBe('${{ github.event.repository.default_branch }}');
+
+    // Only the trusted local Action sees the candidate SHA; no script step interpolates any input.
+    const mentionsCandidate = rawSteps.filter((s) => JSON.stringify(s).match(/inputs\.(sha|pr)\b/));
+    expect(mentionsCandidate.map((s) => s.uses)).toEqual(['./action']);
+    for (const s of rawSteps.filter((s) => s.run !== undefined)) expect(s.run).not.toMatch(/\$\{\{/);
+    expect(JSON.stringify(rawSteps)).not.toMatch(/secrets\./);
+
+    const uses = actionSteps(job).map((s) => s.uses.value.split('@')[0]);
+    expect(uses).toEqual(['actions/checkout', 'actions/setup-node', './action', 'actions/upload-artifact']);
+  });
+
+  it('uploads result.json and train.log as result-<nonce>, even when the experiment failed', async () => {
+    const w = await load('experiment.yml');
+    const upload = (w.raw.jobs.experiment.steps as Record<string, any>[]).find((s) => String(s.uses).startsWith('actions/upload-artifact@'))!;
+    expect(upload.if).toBe('always()');
+    expect(upload.with.name).toBe('result-${{ inputs.nonce }}');
+    expect(upload.with.path).toMatch(/result\.json/);
+    expect(upload.with.path).toMatch(/train\.log/);
+  });
+});
+
+describe('ci.yml and image.yml', () => {
+  it('ci runs typecheck and tests with a read-only token', async () => {
+    const w = await load('ci.yml');
+    expect(w.raw.permissions).toEqual({ contents: 'read' });
+    const runs = (w.raw.jobs.test.steps as Record<string, any>[]).map((s) => s.run).filter(Boolean);
+    expect(runs).toEqual(expect.arrayContaining(['npm run typecheck', 'npm test']));
+  });
+
+  it('image publishes to GHCR on harness changes but not for train.ts alone', async () => {
+    const w = await load('image.yml');
+    expect(w.raw.permissions).toEqual({ contents: 'read', packages: 'write' });
+    expect(w.template.events.push?.paths).toEqual(expect.arrayContaining(['trainer/**', '!trainer/train.ts']));
+  });
+});
+
+describe('action/action.yml', () => {
+  it('parses as an action running the committed bundle, with the documented inputs and outputs', () => {
+    const content = readFileSync(join(ROOT, 'action', 'action.yml'), 'utf8');
+    const result = parseAction({ name: 'action.yml', content }, new NoOperationTraceWriter());
+    expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+    const raw = parseYaml(content);
+    expect(['node20', 'node24']).toContain(raw.runs.using);
+    expect(raw.runs.main).toBe('dist/index.js');
+    expect(existsSync(join(ROOT, 'action', raw.runs.main))).toBe(true);
+    expect(Object.keys(raw.inputs)).toEqual(
+      expect.arrayContaining(['sha', 'role', 'nonce', 'eval-seed', 'budget', 'isolation', 'pr', 'image']),
+    );
+    expect(Object.keys(raw.outputs).sort()).toEqual(['result-path', 'status', 'val_bpb']);
+  });
+});
