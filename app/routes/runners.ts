@@ -1,0 +1,244 @@
+// The App's runner route: a volunteer's CLI sends its GitHub token and hardware class, and gets
+// back a just-in-time configuration for one ephemeral self-hosted runner labelled with its owner.
+//
+// Trust: the caller's token is used for one thing, `GET /user`, to learn who is asking; it is
+// never stored or logged. The JIT config (a runner credential) goes only to that authenticated
+// caller, and only after the registration is in the ledger (so credits reach the right person).
+// Minting it needs the App's Administration (write) permission: see docs/runners.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Octokit } from '@octokit/rest';
+import type { Probot } from 'probot';
+import { z } from 'zod';
+import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
+import { JIT_CONFIG_PATH, JitConfigRequest, type JitConfigResponse, ownerLabel, runnerLabels, RunnerSettings } from '../../runner/protocol.js';
+
+type InstallationOctokit = Awaited<ReturnType<Probot['auth']>>;
+type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export type Decision = { ok: true } | { ok: false; status: number; error: string; retryAfterSeconds?: number };
+
+/** Whether `login` may get another runner; pure, so the rules are testable without GitHub. */
+export function decideRegistration(input: {
+  login: string;
+  policy: RunnerSettings;
+  onlineRunners: number;
+  recentRegistrations: number;
+  retryAfterSeconds: number;
+}): Decision {
+  const { login, policy } = input;
+  if (policy.banned.some((b) => b.toLowerCase() === login.toLowerCase())) {
+    return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm (listed in runners.banned of .github/autoresearch.yml); ask the maintainers if this is a mistake` };
+  }
+  if (input.onlineRunners >= policy.max_per_owner) {
+    return {
+      ok: false,
+      status: 429,
+      error: `${login} already has ${input.onlineRunners} runners online, the limit per owner is ${policy.max_per_owner}: stop one (Ctrl-C in its terminal) or wait until one finishes`,
+      retryAfterSeconds: 60,
+    };
+  }
+  if (input.recentRegistrations >= policy.registrations_per_hour) {
+    return {
+      ok: false,
+      status: 429,
+      error: `${login} asked for ${input.recentRegistrations} runner configs in the last hour, the limit is ${policy.registrations_per_hour}: wait ${input.retryAfterSeconds} s (if your runner exits right after starting, run \`runner doctor\`)`,
+      retryAfterSeconds: input.retryAfterSeconds,
+    };
+  }
+  return { ok: true };
+}
+
+/** Sliding one-hour window per owner, in this process (a second App process keeps its own). */
+export class OwnerRateLimiter {
+  private readonly hits = new Map<string, number[]>();
+  constructor(private readonly windowMs = 3_600_000, private readonly now: () => number = Date.now) {}
+  /** registrations in the window, and seconds until the oldest leaves it */
+  peek(login: string): { count: number; retryAfterSeconds: number } {
+    const t = this.now();
+    const kept = (this.hits.get(login.toLowerCase()) ?? []).filter((h) => h > t - this.windowMs);
+    this.hits.set(login.toLowerCase(), kept);
+    const retry = kept.length ? Math.ceil((kept[0] + this.windowMs - t) / 1000) : 0;
+    return { count: kept.length, retryAfterSeconds: retry };
+  }
+  record(login: string): void {
+    const k = login.toLowerCase();
+    this.hits.set(k, [...(this.hits.get(k) ?? []), this.now()]);
+  }
+}
+
+export interface RunnerRouteOptions {
+  /** where registrations are recorded; default: the `ledger` branch of the swarm repo */
+  ledgerFor?: (octokit: InstallationOctokit, owner: string, repo: string) => LedgerStore;
+  limiter?: OwnerRateLimiter;
+  /** the runner name; random by default so two machines of one owner never collide */
+  runnerName?: (login: string) => string;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly retryAfterSeconds?: number) {
+    super(message);
+  }
+}
+
+const MAX_BODY_BYTES = 8 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the request body is over ${MAX_BODY_BYTES} bytes; send only {"repo", "hardware_class"}`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the request body is not JSON; send {"repo": "owner/name", "hardware_class": "gpu-..."}');
+  }
+}
+
+function bearerToken(req: IncomingMessage): string | null {
+  const m = /^(?:bearer|token)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m ? m[1] : null;
+}
+
+function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function githubStatus(e: unknown): number | null {
+  const s = (e as { status?: unknown })?.status;
+  return typeof s === 'number' ? s : null;
+}
+
+/** `GET /user` with the caller's own token: who is asking. */
+async function whoIs(token: string, baseUrl: string): Promise<string> {
+  const user = new Octokit({ auth: token, baseUrl, request: { retries: 0 } });
+  try {
+    const { data } = await user.rest.users.getAuthenticated();
+    return data.login;
+  } catch (e) {
+    const s = githubStatus(e);
+    if (s === 401 || s === 403) {
+      throw new HttpError(401, 'GitHub did not accept your token (it is invalid, expired or revoked): log in again with `runner join` (device flow) or pass a fresh --token');
+    }
+    throw new HttpError(502, `GitHub could not say who owns your token (HTTP ${s ?? 'error'}); try again in a minute`);
+  }
+}
+
+async function loadPolicy(octokit: InstallationOctokit, owner: string, repo: string): Promise<RunnerSettings> {
+  const { config } = await octokit.config.get({ owner, repo, path: '.github/autoresearch.yml' });
+  const parsed = RunnerSettings.safeParse((config as { runners?: unknown } | null)?.runners ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpError(503, `the swarm's .github/autoresearch.yml has an invalid runners.${issue.path.join('.')} (${issue.message}); the maintainers must fix it before runners can join`);
+  }
+  return parsed.data;
+}
+
+async function onlineRunnersOf(octokit: InstallationOctokit, owner: string, repo: string, login: string): Promise<number> {
+  const label = ownerLabel(login);
+  const runners = await octokit.paginate(octokit.rest.actions.listSelfHostedRunnersForRepo, { owner, repo, per_page: 100 });
+  return runners.filter((r) => r.status === 'online' && r.labels.some((l) => l.name.toLowerCase() === label)).length;
+}
+
+export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {}): Handler {
+  const limiter = options.limiter ?? new OwnerRateLimiter();
+  const ledgerFor = options.ledgerFor ?? ((octokit, owner, repo) => new GitHubLedgerStore(octokit, { owner, repo }));
+  const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${randomBytes(4).toString('hex')}`);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') throw new HttpError(405, `use POST ${JIT_CONFIG_PATH}`);
+    const token = bearerToken(req);
+    if (!token) throw new HttpError(401, 'send your GitHub token as "Authorization: Bearer <token>" (`runner join` does this for you)');
+    const body = JitConfigRequest.safeParse(await readJson(req));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new HttpError(400, `bad request field ${issue.path.join('.') || '(body)'}: ${issue.message}`);
+    }
+    const [owner, repo] = body.data.repo.split('/');
+
+    const appOctokit = await app.auth();
+    const login = await whoIs(token, appOctokit.request.endpoint.DEFAULTS.baseUrl);
+
+    let installationId: number;
+    try {
+      installationId = (await appOctokit.rest.apps.getRepoInstallation({ owner, repo })).data.id;
+    } catch (e) {
+      if (githubStatus(e) === 404) throw new HttpError(404, `the autoresearch App is not installed on ${owner}/${repo}: check --repo`);
+      throw e;
+    }
+    const octokit = await app.auth(installationId);
+    const policy = await loadPolicy(octokit, owner, repo);
+    const recent = limiter.peek(login);
+    const allow = (onlineRunners: number) => {
+      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds });
+      if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
+    };
+    allow(0); // the cheap checks first: counting the owner's runners is a paginated API call
+    allow(await onlineRunnersOf(octokit, owner, repo, login));
+
+    const labels = runnerLabels(body.data.hardware_class, login);
+    limiter.record(login); // counted even if GitHub fails below, so a failing caller cannot spin
+    let jit;
+    try {
+      jit = (
+        await octokit.rest.actions.generateRunnerJitconfigForRepo({
+          owner,
+          repo,
+          name: runnerName(login),
+          runner_group_id: policy.runner_group_id,
+          labels,
+          work_folder: policy.work_folder,
+        })
+      ).data;
+    } catch (e) {
+      const s = githubStatus(e);
+      const why = s === 403 ? `: the App needs the Administration (read and write) permission on ${owner}/${repo} (see docs/runners.md)` : '; try again in a minute';
+      throw new HttpError(502, `GitHub refused to create the runner (HTTP ${s ?? 'error'})${why}`);
+    }
+
+    try {
+      await ledgerFor(octokit, owner, repo).append([
+        { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels } },
+      ]);
+    } catch (e) {
+      // Without the ledger entry its jobs could not be credited: take the runner back.
+      await octokit.rest.actions.deleteSelfHostedRunnerFromRepo({ owner, repo, runner_id: jit.runner.id }).catch(() => undefined);
+      app.log.error({ err: e, login }, 'runner registration not recorded; runner deleted');
+      throw new HttpError(503, 'the swarm could not record your runner in its ledger, so it was not created; try again in a minute');
+    }
+    app.log.info({ login, runner: jit.runner.name, hardware_class: body.data.hardware_class }, 'runner registered');
+    const answer: JitConfigResponse = { runner_name: jit.runner.name, runner_id: jit.runner.id, labels, encoded_jit_config: jit.encoded_jit_config };
+    send(res, 201, answer);
+  }
+
+  return async (req, res) => {
+    if ((req.url ?? '').split('?')[0] !== JIT_CONFIG_PATH) return false;
+    try {
+      await handle(req, res);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        const headers: Record<string, string> = {};
+        if (e.status === 401) headers['www-authenticate'] = 'Bearer';
+        if (e.retryAfterSeconds) headers['retry-after'] = String(e.retryAfterSeconds);
+        send(res, e.status, { error: e.message }, headers);
+      } else {
+        app.log.error({ err: e }, 'runner route failed');
+        send(res, 502, { error: `the App could not reach GitHub (HTTP ${githubStatus(e) ?? 'error'}); try again in a minute` });
+      }
+    }
+    return true;
+  };
+}
+
+/**
+ * Wire the route into the App: in app/index.ts, `export default (app, { addHandler }) =>
+ * registerRunnerRoutes(app, addHandler)`. Probot 14 has no express router; handlers are plain
+ * node `(req, res) => handled` functions added to its server.
+ */
+export function registerRunnerRoutes(app: Probot, addHandler: (handler: Handler) => void, options?: RunnerRouteOptions): void {
+  addHandler(createRunnerHandler(app, options));
+}

@@ -1,0 +1,186 @@
+// The volunteer's CLI:  npx autoresearch-swarm runner <doctor|join|status> --repo owner/name
+// (also `npm run runner -- <command> ...` from a checkout).
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Octokit } from '@octokit/rest';
+import { AppError, fetchSwarmSettings } from './app-client.js';
+import { resolveToken } from './auth.js';
+import { formatDoctor, runDoctor } from './doctor.js';
+import { JoinLoop } from './join-loop.js';
+import type { RunnerSettings } from './protocol.js';
+import { defaultCacheDir, ensureRunner, runnerPackage } from './release.js';
+import { defaultPagesUrl, formatStatus, readStatus } from './status.js';
+
+const USAGE = `Usage: autoresearch-swarm runner <command> --repo owner/name [options]
+
+Commands
+  doctor   check this machine (GPU, driver, Docker, GPU in containers, disk, trainer image)
+  join     register with the swarm and run its jobs, one at a time, until Ctrl-C
+  status   your runners, their jobs, your credits (from the leaderboard)
+
+Options
+  --repo owner/name      the swarm repository (required)
+  --token <token>        your GitHub token (or $AUTORESEARCH_GITHUB_TOKEN, $GH_TOKEN, $GITHUB_TOKEN);
+                         without one, join logs you in through the browser (device flow)
+  --client-id <id>       the App's client id for that login (default: from the swarm's config)
+  --app-url <url>        the swarm App (default: runners.app_url in its .github/autoresearch.yml)
+  --image <ref>          the trainer image (default: ghcr.io/<owner>/autoresearch-trainer:latest)
+  --cache-dir <dir>      runner and dataset cache (default: ~/.cache/autoresearch-swarm)
+  --max-jobs <n>         join: stop after n jobs
+  --allow-unisolated     join: run even without Docker (jobs then run directly on this machine)
+  --runner-url <url> --runner-sha256 <hex>
+                         join: a different runner package (mirror), verified against that sha256
+  --pages-url <url>      status: the leaderboard (default: https://<owner>.github.io/<repo>/)
+  --login <login>        status: whose status (default: the token's owner)
+  --json                 doctor: print the report as JSON
+`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      repo: { type: 'string' },
+      token: { type: 'string' },
+      'client-id': { type: 'string' },
+      'app-url': { type: 'string' },
+      image: { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'max-jobs': { type: 'string' },
+      'allow-unisolated': { type: 'boolean' },
+      'runner-url': { type: 'string' },
+      'runner-sha256': { type: 'string' },
+      'pages-url': { type: 'string' },
+      login: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals[0] === 'runner') positionals.shift();
+  return { values, command: positionals[0] ?? (values.help ? 'help' : undefined) };
+}
+
+type Flags = ReturnType<typeof parse>['values'];
+
+function requireRepo(flags: Flags): string {
+  if (!flags.repo) throw new UsageError('--repo owner/name is required: the swarm repository you want to help');
+  if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(flags.repo)) throw new UsageError(`--repo ${flags.repo} is not owner/name, e.g. --repo karpathy/autoresearch-swarm`);
+  return flags.repo;
+}
+
+const log = (line: string) => console.error(line);
+
+/** Settings from flags and env first; the swarm's public config only for what is still missing. */
+async function settings(flags: Flags, repo: string, needed: (keyof RunnerSettings)[]): Promise<Partial<RunnerSettings>> {
+  const s: Partial<RunnerSettings> = {
+    app_url: flags['app-url'] ?? process.env.AUTORESEARCH_APP_URL,
+    client_id: flags['client-id'] ?? process.env.AUTORESEARCH_CLIENT_ID,
+    image: flags.image,
+  };
+  if (needed.some((k) => s[k] === undefined)) {
+    const remote = await fetchSwarmSettings(repo);
+    for (const k of needed) if (s[k] === undefined && remote?.[k] !== undefined) Object.assign(s, { [k]: remote[k] });
+  }
+  s.image ??= `ghcr.io/${repo.split('/')[0].toLowerCase()}/autoresearch-trainer:latest`;
+  return s;
+}
+
+async function doctor(flags: Flags): Promise<number> {
+  const repo = requireRepo(flags);
+  const s = await settings(flags, repo, ['image']);
+  const report = await runDoctor({ image: s.image!, cacheDir: flags['cache-dir'] ?? defaultCacheDir() });
+  console.log(flags.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  return report.ready ? 0 : 1;
+}
+
+async function joinSwarm(flags: Flags): Promise<number> {
+  const repo = requireRepo(flags);
+  const maxJobs = flags['max-jobs'] === undefined ? undefined : Number(flags['max-jobs']);
+  if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs > 0)) throw new UsageError(`--max-jobs ${flags['max-jobs']} is not a positive whole number`);
+  const cacheDir = flags['cache-dir'] ?? defaultCacheDir();
+  const s = await settings(flags, repo, ['app_url', 'image', ...(flags.token ? [] : (['client_id'] as const))]);
+  if (!s.app_url) throw new UsageError(`no App URL for ${repo}: pass --app-url (the swarm's maintainers publish it as runners.app_url in .github/autoresearch.yml)`);
+  const pkg = runnerPackage({ url: flags['runner-url'], sha256: flags['runner-sha256'] });
+
+  const report = await runDoctor({ image: s.image!, cacheDir });
+  for (const c of report.checks.filter((c) => c.state === 'missing')) log(`warning: ${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`);
+  if (!report.containers) {
+    if (!flags['allow-unisolated']) {
+      throw new UsageError(
+        'Docker is not usable here, so jobs could not run inside a container (no network, capped memory, no access to your files). ' +
+          'Fix Docker (see `runner doctor`), or pass --allow-unisolated to run jobs directly on this machine at your own risk.',
+      );
+    }
+    log('WARNING: --allow-unisolated: jobs will run directly on this machine, without a container.');
+  }
+
+  const auth = await resolveToken({ token: flags.token, clientId: s.client_id, log });
+  const runnerDir = await ensureRunner(pkg, cacheDir, log);
+  const loop = new JoinLoop({ appUrl: s.app_url, repo, hardwareClass: report.hardwareClass, auth, runnerDir, workRoot: join(cacheDir, 'jobs'), maxJobs, log });
+  const onSignal = (sig: NodeJS.Signals) => loop.stop(sig);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  log(`Joining ${repo} as a ${report.hardwareClass} runner (GitHub Actions runner ${pkg.version}, token from ${auth.source}). Ctrl-C to stop.`);
+  try {
+    await loop.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return 0;
+}
+
+async function status(flags: Flags): Promise<number> {
+  const repo = requireRepo(flags);
+  let login = flags.login;
+  if (!login) {
+    const token = flags.token ?? process.env.AUTORESEARCH_GITHUB_TOKEN ?? process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN;
+    if (!token) throw new UsageError('pass --login <your GitHub login> (or a token with --token, to look it up)');
+    login = (await new Octokit({ auth: token }).rest.users.getAuthenticated()).data.login;
+  }
+  const report = await readStatus({ pagesUrl: flags['pages-url'] ?? defaultPagesUrl(repo), login });
+  console.log(flags.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: flags, command } = parsed;
+  try {
+    switch (command) {
+      case 'doctor':
+        return await doctor(flags);
+      case 'join':
+        return await joinSwarm(flags);
+      case 'status':
+        return await status(flags);
+      case 'help':
+        console.log(USAGE);
+        return 0;
+      default:
+        console.error(`${command ? `unknown command "${command}"` : 'no command given'}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof AppError) {
+      console.error(`error: ${e.message}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+// `tsx runner/cli.ts ...` runs it; runner/bin.mjs imports it and calls main itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
