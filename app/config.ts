@@ -1,0 +1,70 @@
+// The App's settings for one repository, read from `.github/autoresearch.yml`. Every field has a
+// default documented here and in `.github/autoresearch.yml`; without the file the App still
+// validates, schedules and scores, but never merges or closes (nothing destructive).
+import { z } from 'zod';
+
+export const CONFIG_FILE = 'autoresearch.yml';
+
+export const AutoresearchConfig = z.object({
+  /** the only paths an experiment may change */
+  editable_paths: z.array(z.string().min(1)).min(1).default(['trainer/train.ts']),
+  /** largest allowed size of an editable file, bytes */
+  max_file_bytes: z.number().int().positive().default(64 * 1024),
+  /** the experiment workflow, dispatched from the default branch */
+  workflow: z.string().min(1).default('experiment.yml'),
+  /** training budget per run, seconds */
+  budget_seconds: z.number().positive().default(300),
+  /** experiment jobs (candidate and verify) running at once */
+  max_in_flight: z.number().int().positive().default(2),
+  /** a job that has not reported within this many minutes is re-dispatched */
+  deadline_minutes: z.number().positive().default(30),
+  /** dispatches per job at most (the first plus re-dispatches) */
+  max_attempts: z.number().int().positive().default(3),
+  /** improvement only if val_bpb < mean - max(k * sigma, min_delta) */
+  margin: z.object({ k: z.number().nonnegative().default(3), min_delta: z.number().nonnegative().default(0.02) }).prefault({}),
+  /** a claimed improvement needs `quorum` agreeing runs by other owners, each within `tolerance` bpb */
+  verification: z.object({ quorum: z.number().int().nonnegative().default(1), tolerance: z.number().nonnegative().default(0.02) }).prefault({}),
+  /** runs of the default branch per hardware class before its baseline counts */
+  baseline_runs: z.number().int().min(2).default(5),
+  /** free-tier experiments per author per UTC day, when their balance does not cover one */
+  free_runs_per_day: z.number().int().nonnegative().default(3),
+  /** close a discarded PR instead of only labelling it */
+  close_on_discard: z.boolean().default(false),
+  /** comment, label and score, but never merge or close */
+  dry_run: z.boolean().default(false),
+});
+export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;
+
+export interface LoadedConfig {
+  config: AutoresearchConfig;
+  /** false when the file is missing or invalid: the App then never merges or closes */
+  mayAct: boolean;
+  /** why the App will not merge, in one sentence, or null */
+  notice: string | null;
+}
+
+/** `raw` is what `context.config` returned: null when the repository has no config file. */
+export function loadConfig(raw: unknown): LoadedConfig {
+  if (raw === null || raw === undefined) {
+    return {
+      config: AutoresearchConfig.parse({}),
+      mayAct: false,
+      notice: `This repository has no \`.github/${CONFIG_FILE}\`, so the App scores experiments but never merges or closes; add the file (see the example in this repository) to enable merging.`,
+    };
+  }
+  const parsed = AutoresearchConfig.strict().safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return {
+      config: AutoresearchConfig.parse({}),
+      mayAct: false,
+      notice: `\`.github/${CONFIG_FILE}\` is invalid at \`${first.path.join('.') || '(root)'}\`: ${first.message}. Fix that field; until then the App uses the defaults and never merges or closes.`,
+    };
+  }
+  const config = parsed.data;
+  return {
+    config,
+    mayAct: !config.dry_run,
+    notice: config.dry_run ? `\`dry_run: true\` in \`.github/${CONFIG_FILE}\`: the App scores experiments but never merges or closes.` : null,
+  };
+}

@@ -1,0 +1,39 @@
+// Which runner should verify a claim. GitHub's `runs-on` cannot exclude a label, so the App
+// targets the `owner-<login>` label of an online, idle runner of the same class owned by
+// someone else; the result is checked on return (class and owner) whatever runner took it.
+export interface ApiRunner {
+  name: string;
+  status: string; // online | offline
+  busy: boolean;
+  labels: { name: string }[];
+}
+
+export const OWNER_LABEL_PREFIX = 'owner-';
+
+export function runnerOwner(r: ApiRunner): string | null {
+  const l = r.labels.find((x) => x.name.startsWith(OWNER_LABEL_PREFIX));
+  return l ? l.name.slice(OWNER_LABEL_PREFIX.length) : null;
+}
+
+/** The label to target for a verify run, or null when no other owner has a runner free on that class. */
+export function pickVerifierLabel(runners: ApiRunner[], hardwareClass: string, excludeOwners: string[]): string | null {
+  const excluded = new Set(excludeOwners.map((o) => o.toLowerCase()));
+  const candidates = runners.filter((r) => {
+    const owner = runnerOwner(r);
+    return r.status === 'online' && owner !== null && !excluded.has(owner.toLowerCase()) && r.labels.some((l) => l.name === hardwareClass);
+  });
+  // idle ones first; a busy runner still takes the job after its current one
+  candidates.sort((a, b) => Number(a.busy) - Number(b.busy) || a.name.localeCompare(b.name));
+  const chosen = candidates[0];
+  return chosen ? `${OWNER_LABEL_PREFIX}${runnerOwner(chosen)}` : null;
+}
+
+/** Hardware classes of online runners (labels that look like a class). */
+export function onlineClasses(runners: ApiRunner[]): string[] {
+  const classes = new Set<string>();
+  for (const r of runners) {
+    if (r.status !== 'online') continue;
+    for (const l of r.labels) if (/^(gpu|cpu)-/.test(l.name)) classes.add(l.name);
+  }
+  return [...classes].sort();
+}

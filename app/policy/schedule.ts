@@ -1,0 +1,68 @@
+// Who runs next. Pure: the queue, the balances and the limits in, the dispatch order out.
+import { payment, type Payment } from './payment.js';
+
+export interface QueuedPull {
+  pr: number;
+  author: string;
+  sha: string;
+  /** when it was queued (ISO 8601): older first among equal balances */
+  queued_at: string;
+}
+
+export interface Plan {
+  dispatch: (QueuedPull & { pay: NonNullable<Payment> })[];
+  /** queued but not dispatched for lack of credits */
+  unaffordable: QueuedPull[];
+}
+
+/**
+ * Orders the queue by the author's balance (highest first), then age, and takes as many as
+ * the free slots allow. An author's balance is charged for each pick, so one author's several
+ * PRs don't all jump the queue.
+ */
+export function planDispatch(
+  queue: QueuedPull[],
+  inFlight: number,
+  maxInFlight: number,
+  balances: Map<string, number>,
+  freeRunsLeft: Map<string, number>,
+  cost: number,
+): Plan {
+  const remaining = new Map(balances);
+  const free = new Map(freeRunsLeft);
+  const ordered = [...queue].sort(
+    (a, b) => (remaining.get(b.author) ?? 0) - (remaining.get(a.author) ?? 0) || a.queued_at.localeCompare(b.queued_at) || a.pr - b.pr,
+  );
+  const dispatch: Plan['dispatch'] = [];
+  const unaffordable: QueuedPull[] = [];
+  let slots = Math.max(0, maxInFlight - inFlight);
+  for (const q of ordered) {
+    const balance = remaining.get(q.author) ?? 0;
+    const pay = payment(balance, cost, free.get(q.author) ?? 0);
+    if (!pay) {
+      unaffordable.push(q);
+      continue;
+    }
+    if (slots === 0) continue;
+    dispatch.push({ ...q, pay });
+    remaining.set(q.author, balance - pay.amount);
+    if (pay.amount === 0) free.set(q.author, (free.get(q.author) ?? 0) - 1);
+    slots--;
+  }
+  return { dispatch, unaffordable };
+}
+
+export interface OpenJob {
+  job_id: string;
+  dispatched_at: string;
+  attempt: number;
+}
+
+export type Overdue = { job: OpenJob; action: 'redispatch' | 'give_up' };
+
+/** Jobs past their deadline: re-dispatched until `maxAttempts`, then given up. */
+export function overdueJobs(open: OpenJob[], now: Date, deadlineMinutes: number, maxAttempts: number): Overdue[] {
+  return open
+    .filter((j) => now.getTime() - Date.parse(j.dispatched_at) > deadlineMinutes * 60_000)
+    .map((job) => ({ job, action: job.attempt < maxAttempts ? 'redispatch' : 'give_up' }));
+}

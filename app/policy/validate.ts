@@ -1,0 +1,52 @@
+// Which pull requests are experiments: only editable paths, modified in place, text, small.
+export interface ChangedFile {
+  filename: string;
+  status: string; // added | removed | modified | renamed | copied | changed | unchanged
+  previous_filename?: string;
+}
+
+export interface CandidateFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export type Validation = { ok: true; path: string } | { ok: false; problems: string[] };
+
+/** Problems with the PR's list of changed files, as sentences a contributor can act on. */
+export function validateChangedFiles(files: ChangedFile[], editablePaths: string[]): Validation {
+  const allowed = new Set(editablePaths);
+  const problems: string[] = [];
+  const outside = files.filter((f) => !allowed.has(f.filename) || (f.previous_filename && !allowed.has(f.previous_filename)));
+  if (outside.length) {
+    const names = outside.map((f) => `\`${f.previous_filename && !allowed.has(f.previous_filename) ? f.previous_filename : f.filename}\``);
+    problems.push(`This PR changes ${names.join(', ')}, but an experiment may change only ${editablePaths.map((p) => `\`${p}\``).join(', ')}. Move the other changes to a separate PR.`);
+  }
+  for (const f of files.filter((f) => allowed.has(f.filename))) {
+    if (f.status === 'removed') problems.push(`This PR deletes \`${f.filename}\`; an experiment must edit it in place.`);
+    else if (f.status === 'added') problems.push(`This PR adds \`${f.filename}\` as a new file; an experiment must edit the existing one.`);
+    else if (f.status === 'renamed') problems.push(`This PR renames \`${f.previous_filename}\` to \`${f.filename}\`; an experiment must edit it in place.`);
+  }
+  const inside = files.filter((f) => allowed.has(f.filename) && f.status !== 'removed');
+  if (!problems.length && inside.length === 0) problems.push(`This PR changes nothing in ${editablePaths.map((p) => `\`${p}\``).join(', ')}, so there is no experiment to run.`);
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, path: inside[0].filename };
+}
+
+/** Problems with the candidate file itself: size and text (UTF-8, no NUL bytes). */
+export function validateCandidateFile(file: CandidateFile, maxBytes: number): string[] {
+  const problems: string[] = [];
+  if (file.bytes.length > maxBytes) {
+    problems.push(`\`${file.path}\` is ${file.bytes.length} bytes; the limit is ${maxBytes}. Make it smaller.`);
+  }
+  let text = true;
+  if (file.bytes.includes(0)) text = false;
+  else {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(file.bytes);
+    } catch {
+      text = false;
+    }
+  }
+  if (!text) problems.push(`\`${file.path}\` is not UTF-8 text; an experiment must be TypeScript source.`);
+  return problems;
+}
