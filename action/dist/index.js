@@ -39589,6 +39589,7 @@ function harnessArgs(o) {
     "--json"
   ];
   if (o.isolation === "docker") args.push("--isolation", "docker", "--image", o.image);
+  if (o.evalBytes !== null) args.push("--eval-bytes", String(o.evalBytes));
   if (o.data !== "brown") args.push("--data", o.data, "--cache-dir", o.cacheDir);
   return args;
 }
@@ -39731,6 +39732,7 @@ function readInputs(env = process.env) {
     seed: integer2("seed", getInput("seed") || "1337"),
     data,
     cacheDir: resolve(getInput("cache-dir") || join3(env.RUNNER_TOOL_CACHE || temp, "autoresearch-data")),
+    evalBytes: getInput("eval-bytes") === "" ? null : integer2("eval-bytes", getInput("eval-bytes")),
     outDir: resolve(getInput("out-dir") || join3(temp, `autoresearch-${nonce}`)),
     workingDirectory: resolve(getInput("working-directory") || "."),
     token: readToken()
@@ -39896,6 +39898,7 @@ async function experiment(inputs) {
     image: inputs.image,
     data: inputs.data,
     cacheDir: inputs.cacheDir,
+    evalBytes: inputs.evalBytes,
     onLine: (l) => info(l)
   });
   setOutput("result-path", resultPath);
@@ -39936,7 +39939,11 @@ async function experiment(inputs) {
       baseSha: candidate.baseSha
     })
   ).write();
-  if (result.status === "failed") {
+  if (result.failure?.kind === "harness_error") {
+    setFailed(
+      `The harness failed on this runner (not the candidate's fault): ${result.failure.message} See train.log in the result-${inputs.nonce} artifact; \`npx autoresearch-swarm doctor\` checks the runner.`
+    );
+  } else if (result.status === "failed") {
     setFailed(
       `The candidate at ${inputs.sha.slice(0, 12)} failed (${result.failure?.kind}): ${result.failure?.message} See train.log in the result-${inputs.nonce} artifact.`
     );
@@ -39950,7 +39957,7 @@ function checkHarnessResult(r, inputs, candidateSha256, exitCode) {
   if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);
   if (r.budget_seconds !== inputs.budget) problems.push(`budget_seconds ${r.budget_seconds} is not the requested ${inputs.budget}`);
   if (r.job !== null) problems.push("the job block is already filled");
-  const expectedExit = r.status === "ok" ? 0 : 1;
+  const expectedExit = r.status === "ok" ? 0 : r.failure?.kind === "harness_error" ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join("; ")}.`);
 }

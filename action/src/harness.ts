@@ -25,6 +25,8 @@ export interface HarnessOptions {
   image: string;
   data: 'brown' | 'fineweb';
   cacheDir: string;
+  /** null: the harness default */
+  evalBytes: number | null;
   onLine?: (line: string) => void;
 }
 
@@ -39,6 +41,7 @@ export function harnessArgs(o: HarnessOptions): string[] {
     '--json',
   ];
   if (o.isolation === 'docker') args.push('--isolation', 'docker', '--image', o.image);
+  if (o.evalBytes !== null) args.push('--eval-bytes', String(o.evalBytes));
   if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);
   return args;
 }

@@ -19,6 +19,7 @@ export interface ActionInputs {
   seed: number;
   data: 'brown' | 'fineweb';
   cacheDir: string;
+  evalBytes: number | null;
   outDir: string;
   workingDirectory: string;
   /** read token for `git fetch` only */
@@ -74,6 +75,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     seed: integer('seed', core.getInput('seed') || '1337'),
     data,
     cacheDir: resolve(core.getInput('cache-dir') || join(env.RUNNER_TOOL_CACHE || temp, 'autoresearch-data')),
+    evalBytes: core.getInput('eval-bytes') === '' ? null : integer('eval-bytes', core.getInput('eval-bytes')),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
     workingDirectory: resolve(core.getInput('working-directory') || '.'),
     token: readToken(),

@@ -63,6 +63,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     image: inputs.image,
     data: inputs.data,
     cacheDir: inputs.cacheDir,
+    evalBytes: inputs.evalBytes,
     onLine: (l) => core.info(l),
   });
   core.setOutput('result-path', resultPath);
@@ -109,7 +110,11 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     )
     .write();
 
-  if (result.status === 'failed') {
+  if (result.failure?.kind === 'harness_error') {
+    core.setFailed(
+      `The harness failed on this runner (not the candidate's fault): ${result.failure.message} See train.log in the result-${inputs.nonce} artifact; \`npx autoresearch-swarm doctor\` checks the runner.`,
+    );
+  } else if (result.status === 'failed') {
     core.setFailed(
       `The candidate at ${inputs.sha.slice(0, 12)} failed (${result.failure?.kind}): ${result.failure?.message} See train.log in the result-${inputs.nonce} artifact.`,
     );
@@ -126,7 +131,8 @@ function checkHarnessResult(r: ExperimentResult, inputs: ActionInputs, candidate
   if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);
   if (r.budget_seconds !== inputs.budget) problems.push(`budget_seconds ${r.budget_seconds} is not the requested ${inputs.budget}`);
   if (r.job !== null) problems.push('the job block is already filled');
-  const expectedExit = r.status === 'ok' ? 0 : 1;
+  // cli.ts: 0 ok, 1 the candidate failed, 2 a harness error (still with a result.json when it could write one)
+  const expectedExit = r.status === 'ok' ? 0 : r.failure?.kind === 'harness_error' ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join('; ')}.`);
 }
