@@ -1,0 +1,161 @@
+// `leaderboard build <ledger checkout> <out dir>`: ledger + archived diffs -> the static site and
+// its JSON API. The ledger is verified first; a broken chain builds nothing.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeBalances, readHeadFile, readLedgerDir, verifyChain, type LedgerEntry } from '../../ledger/index.js';
+import { bestPerClass, diffFileName, toApiExperiment } from './api.js';
+import { API_VERSION, type ApiContributors, type ApiExperiment, type ApiIndex } from './api-schema.js';
+import { contributorsAndRunners } from './contributors.js';
+import { renderDiff } from './diff.js';
+import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
+import { contributorsPage } from './pages/contributors-page.js';
+import { experimentPage, type DiffView } from './pages/experiment-page.js';
+import { experimentsPage } from './pages/experiments-page.js';
+import { indexPage, RECENT } from './pages/index-page.js';
+import { ledgerPage } from './pages/ledger-page.js';
+import { classSlugs, pageCount, paths, PER_PAGE } from './paths.js';
+import { progressFor } from './progress.js';
+import { SiteWriter } from './site-writer.js';
+
+/** A file at the root of every built site, so a rebuild only ever deletes a folder it made itself. */
+export const SITE_MARKER = '.leaderboard-site';
+
+const require = createRequire(import.meta.url);
+const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets');
+const VENDORED: Record<string, string> = {
+  'uPlot.iife.min.js': 'uplot/dist/uPlot.iife.min.js',
+  'uPlot.min.css': 'uplot/dist/uPlot.min.css',
+  'diff2html.min.css': 'diff2html/bundles/css/diff2html.min.css',
+};
+
+export interface BuildReport {
+  experiments: number;
+  entries: number;
+  head: { seq: number; hash: string };
+  files: number;
+  bytes: number;
+  indexBytes: number;
+  ms: number;
+}
+
+export interface BuildOptions {
+  /** the build time shown on the ledger page and in api/v1/index.json */
+  now?: Date;
+}
+
+export function loadLedger(dir: string): { entries: LedgerEntry[]; head: { seq: number; hash: string; time: string } } {
+  const entries = readLedgerDir(dir);
+  if (entries.length === 0) throw new Error(`${dir} holds no ledger entries yet; the site is built once the App has appended the first one.`);
+  const headFile = readHeadFile(dir);
+  const check = verifyChain(entries, headFile ? { seq: headFile.seq, hash: headFile.hash } : undefined);
+  if (!check.ok) {
+    throw new Error(`The ledger in ${dir} fails verification at seq ${check.seq}: ${check.problem}. Nothing was built; run \`npm run ledger -- verify ${dir}\` for the full report.`);
+  }
+  const last = entries[entries.length - 1];
+  if (headFile && headFile.seq !== last.seq) {
+    throw new Error(`${dir}/HEAD.json names seq ${headFile.seq} but the shards end at seq ${last.seq}: the checkout is incomplete or HEAD.json is stale. Check out the ledger branch again; nothing was built.`);
+  }
+  return { entries, head: { seq: last.seq, hash: last.hash, time: last.time } };
+}
+
+/** Refuses to empty a folder that is not an earlier build (a mistyped out dir must not lose files). */
+async function prepareOutDir(out: string): Promise<void> {
+  if (!existsSync(out)) return;
+  const names = readdirSync(out);
+  if (names.length === 0) return;
+  if (!names.includes(SITE_MARKER)) {
+    throw new Error(`${out} already holds files that are not a leaderboard build (no ${SITE_MARKER}); give an empty or new folder as the out dir.`);
+  }
+  await rm(out, { recursive: true, force: true });
+}
+
+function readDiff(ledgerDir: string, e: Experiment): { view: DiffView; text: string | null } {
+  const name = diffFileName(e.diff_path);
+  if (!e.diff_path) return { view: { kind: 'missing', why: 'No diff was archived for this run.' }, text: null };
+  if (!name) return { view: { kind: 'missing', why: `The ledger names the diff as "${e.diff_path}", which is not a diffs/<name>.diff path; it is not shown.` }, text: null };
+  let text: string;
+  try {
+    text = readFileSync(join(ledgerDir, 'diffs', name), 'utf8');
+  } catch {
+    return { view: { kind: 'missing', why: `The archived diff ${e.diff_path} is missing from the ledger checkout.` }, text: null };
+  }
+  if (e.diff_sha256 && createHash('sha256').update(text).digest('hex') !== e.diff_sha256) {
+    return { view: { kind: 'missing', why: `The archived diff ${e.diff_path} does not match the sha256 recorded in the ledger (${e.diff_sha256}); it is not shown.` }, text: null };
+  }
+  return { view: { kind: 'rendered', markup: renderDiff(text) }, text };
+}
+
+export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOptions = {}): Promise<BuildReport> {
+  const t0 = performance.now();
+  const ledger = resolve(ledgerDir);
+  const out = resolve(outDir);
+  const { entries, head: headFull } = loadLedger(ledger);
+  const head = { seq: headFull.seq, hash: headFull.hash };
+  const now = (opts.now ?? new Date()).toISOString();
+  await prepareOutDir(out);
+  const w = new SiteWriter(out);
+  w.write(SITE_MARKER, 'Built by `npm run leaderboard -- build`; the next build replaces this folder.\n');
+  w.write('.nojekyll', '');
+  for (const name of readdirSync(ASSETS_DIR)) w.write(paths.asset(name), readFileSync(join(ASSETS_DIR, name)));
+  for (const [name, mod] of Object.entries(VENDORED)) w.write(paths.asset(name), readFileSync(require.resolve(mod)));
+
+  const view = readExperiments(entries);
+  const classes = hardwareClasses(view.experiments, view.baselines);
+  const slugs = classSlugs(classes);
+
+  // One page per experiment, with its diff; the API objects are collected on the way.
+  const api: ApiExperiment[] = new Array(view.experiments.length);
+  for (let i = 0; i < view.experiments.length; i++) {
+    const e = view.experiments[i];
+    const diff = readDiff(ledger, e);
+    const a = toApiExperiment(e, diff.text);
+    api[i] = a;
+    w.write(a.url, experimentPage(a, e, diff.view, head));
+  }
+
+  const newestFirst = api.slice().reverse();
+  const pages = pageCount(newestFirst.length);
+  for (let n = 1; n <= pages; n++) {
+    const rows = newestFirst.slice((n - 1) * PER_PAGE, n * PER_PAGE);
+    w.json(paths.apiExperimentsPage(n), { schema_version: API_VERSION, page: n, pages, per_page: PER_PAGE, total: api.length, order: 'newest_first', experiments: rows });
+    w.write(paths.experimentsPage(n), experimentsPage(n, pages, api.length, rows, head));
+  }
+
+  for (const cls of classes) w.json(paths.apiProgress(slugs.get(cls) as string), progressFor(cls, view.experiments, view.baselines, view.merges));
+  const best = bestPerClass(classes, slugs, api, view.baselines);
+  w.json(paths.apiBest, best);
+
+  const people = contributorsAndRunners(entries, view.experiments, computeBalances(entries));
+  const contributors: ApiContributors = { schema_version: API_VERSION, ...people };
+  w.json(paths.apiContributors, contributors);
+  w.write(paths.contributors, contributorsPage(contributors, head));
+
+  const counts = { experiments: api.length, merged: 0, discarded: 0, pending: 0, failed: 0, rejected: 0, contributors: people.contributors.length, runners: people.runners.length };
+  for (const a of api) counts[a.status]++;
+  const index: ApiIndex = {
+    schema_version: API_VERSION,
+    generated_at: now,
+    ledger: { seq: head.seq, hash: head.hash, entries: entries.length },
+    counts,
+    experiments_pages: pages,
+    per_page: PER_PAGE,
+    links: {
+      experiments_page: paths.apiExperimentsPage('{n}'),
+      best: paths.apiBest,
+      contributors: paths.apiContributors,
+      progress: Object.fromEntries(classes.map((c) => [c, paths.apiProgress(slugs.get(c) as string)])),
+    },
+  };
+  w.json(paths.apiIndex, index);
+  const indexHtml = indexPage(index, best, newestFirst.slice(0, RECENT), head);
+  w.write(paths.index, indexHtml);
+
+  const byType = new Map<string, number>();
+  for (const e of entries) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now));
+  return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0 };
+}

@@ -1,0 +1,27 @@
+// npm run leaderboard -- build <ledger checkout> <out dir>
+import { buildSite } from './build.js';
+
+const USAGE = 'usage: npm run leaderboard -- build <ledger checkout dir> <out dir>\n  builds the Pages site and its JSON API (api/v1/) from a checkout of the ledger branch';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ledgerDir, outDir, ...extra] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command !== 'build' || !ledgerDir || !outDir || extra.length) {
+    console.error(`${command && command !== 'build' ? `unknown command "${command}"` : 'build needs a ledger checkout and an out dir'}\n${USAGE}`);
+    return 2;
+  }
+  const r = await buildSite(ledgerDir, outDir);
+  console.log(`built ${outDir}: ${r.experiments} experiments from ${r.entries} ledger entries (head ${r.head.seq} ${r.head.hash}), ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB, in ${(r.ms / 1000).toFixed(1)} s`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`leaderboard: ${e.message}`);
+    process.exit(1);
+  },
+);

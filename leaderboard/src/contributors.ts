@@ -1,0 +1,63 @@
+// Who proposed what and whose GPUs ran it. Credits come from the ledger module's own balance
+// computation (passed in); this module only counts experiments, merges, runners and GPU time.
+import type { LedgerEntry } from '../../ledger/entries.js';
+import type { ApiContributor, ApiRunner } from './api-schema.js';
+import { isEntry, type Experiment } from './experiments.js';
+
+/** The fields of the ledger's Balance that the leaderboard shows. */
+export interface BalanceFigures {
+  earned: number;
+  pending: number;
+  spent: number;
+  reversed: number;
+  balance: number;
+}
+
+export function contributorsAndRunners(
+  entries: readonly LedgerEntry[],
+  experiments: readonly Experiment[],
+  balances: ReadonlyMap<string, BalanceFigures>,
+): { contributors: ApiContributor[]; runners: ApiRunner[] } {
+  const people = new Map<string, ApiContributor>();
+  const person = (login: string): ApiContributor => {
+    let p = people.get(login);
+    if (!p) {
+      const b = balances.get(login);
+      p = { login, experiments: 0, merged: 0, gpu_seconds: 0, earned: b?.earned ?? 0, pending: b?.pending ?? 0, spent: b?.spent ?? 0, reversed: b?.reversed ?? 0, balance: b?.balance ?? 0 };
+      people.set(login, p);
+    }
+    return p;
+  };
+  for (const login of balances.keys()) person(login);
+  for (const e of experiments) {
+    if (!e.author) continue;
+    const p = person(e.author);
+    p.experiments++;
+    if (e.status === 'merged') p.merged++;
+  }
+
+  const runners = new Map<string, ApiRunner>();
+  for (const e of entries) {
+    if (isEntry(e, 'runner_registered')) {
+      const d = e.data;
+      runners.set(d.runner_name, { runner_name: d.runner_name, owner: d.owner, hardware_class: d.hardware_class, labels: d.labels, active: true, jobs: runners.get(d.runner_name)?.jobs ?? 0, gpu_seconds: runners.get(d.runner_name)?.gpu_seconds ?? 0 });
+      person(d.owner);
+    } else if (isEntry(e, 'runner_retired')) {
+      const r = runners.get(e.data.runner_name);
+      if (r) r.active = false;
+    } else if (isEntry(e, 'result_recorded')) {
+      // GPU time given counts validated runs of every role (candidate, baseline, verify).
+      const d = e.data;
+      if (!d.validated || !d.result || !d.runner_owner) continue;
+      person(d.runner_owner).gpu_seconds += d.result.total_seconds;
+      const r = d.runner_name ? runners.get(d.runner_name) : undefined;
+      if (r) {
+        r.jobs++;
+        r.gpu_seconds += d.result.total_seconds;
+      }
+    }
+  }
+  const contributors = [...people.values()].sort((a, b) => b.merged - a.merged || b.experiments - a.experiments || b.gpu_seconds - a.gpu_seconds || a.login.localeCompare(b.login));
+  const runnerList = [...runners.values()].sort((a, b) => a.hardware_class.localeCompare(b.hardware_class) || a.runner_name.localeCompare(b.runner_name));
+  return { contributors, runners: runnerList };
+}

@@ -1,0 +1,212 @@
+// The leaderboard's reading of the ledger: one record per scored candidate run, with the status
+// the App decided (merged, discarded, ...), the baseline it was compared with and its verification.
+// Pure: entries in, records out. Every page and the JSON API are rendered from these records.
+import type { EntryType, LedgerEntry } from '../../ledger/entries.js';
+import type { ExperimentResult } from '../../trainer/result.js';
+
+export type ExperimentStatus = 'merged' | 'discarded' | 'pending' | 'failed' | 'rejected';
+
+export interface VerificationView {
+  verify_job_id: string;
+  agreed: boolean;
+  claim_bpb: number;
+  verify_bpb: number;
+  tolerance: number;
+  runner_owner: string | null;
+  run_url: string | null;
+  /** ledger seq of the verify run's result, when it is in the ledger */
+  result_seq: number | null;
+}
+
+export interface Experiment {
+  /** ledger seq of the result_recorded entry: unique and stable (the ledger is append-only) */
+  seq: number;
+  time: string;
+  job_id: string;
+  repo: string | null;
+  pr: number | null;
+  sha: string;
+  title: string | null;
+  author: string | null;
+  runner_name: string | null;
+  runner_owner: string | null;
+  hardware_class: string;
+  val_bpb: number | null;
+  baseline_mean: number | null;
+  delta: number | null;
+  status: ExperimentStatus;
+  /** why it was discarded, rejected or failed */
+  reason: string | null;
+  verification: VerificationView | null;
+  run_url: string | null;
+  diff_path: string | null;
+  diff_sha256: string | null;
+  log_excerpt: string | null;
+  result: ExperimentResult | null;
+}
+
+export interface Baseline {
+  seq: number;
+  time: string;
+  hardware_class: string;
+  sha: string;
+  mean: number;
+  sigma: number;
+  n: number;
+}
+
+export interface Merge {
+  seq: number;
+  time: string;
+  pr: number;
+  sha: string;
+  hardware_class: string;
+  val_bpb: number;
+  baseline_mean: number;
+}
+
+export interface LedgerView {
+  experiments: Experiment[];
+  baselines: Baseline[];
+  merges: Merge[];
+  /** every result the ledger holds, by job id (candidate, baseline and verify runs) */
+  resultsByJob: Map<string, LedgerEntry<'result_recorded'>>;
+}
+
+export function isEntry<T extends EntryType>(e: LedgerEntry, type: T): e is LedgerEntry<T> {
+  return e.type === type;
+}
+
+const UNKNOWN_CLASS = 'unknown';
+
+export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
+  const resultsByJob = new Map<string, LedgerEntry<'result_recorded'>>();
+  const dispatchByJob = new Map<string, LedgerEntry<'job_dispatched'>['data']>();
+  const verificationByClaim = new Map<string, LedgerEntry<'verification'>['data']>();
+  const mergedJobs = new Set<string>();
+  const mergedPrSha = new Set<string>();
+  const discardedPrSha = new Map<string, string>();
+  const baselines: Baseline[] = [];
+  const merges: Merge[] = [];
+  const candidates: LedgerEntry<'result_recorded'>[] = [];
+
+  for (const e of entries) {
+    if (isEntry(e, 'result_recorded')) {
+      resultsByJob.set(e.data.job_id, e);
+      if (e.data.role === 'candidate') candidates.push(e);
+    } else if (isEntry(e, 'job_dispatched')) {
+      dispatchByJob.set(e.data.job_id, e.data);
+    } else if (isEntry(e, 'verification')) {
+      verificationByClaim.set(e.data.job_id, e.data);
+    } else if (isEntry(e, 'experiment_merged')) {
+      for (const id of e.data.job_ids) mergedJobs.add(id);
+      mergedPrSha.add(`${e.data.pr}:${e.data.sha}`);
+      merges.push({ seq: e.seq, time: e.time, pr: e.data.pr, sha: e.data.sha, hardware_class: e.data.hardware_class, val_bpb: e.data.val_bpb, baseline_mean: e.data.baseline_mean });
+    } else if (isEntry(e, 'experiment_discarded')) {
+      discardedPrSha.set(`${e.data.pr}:${e.data.sha}`, e.data.reason);
+    } else if (isEntry(e, 'baseline_recorded')) {
+      const d = e.data;
+      baselines.push({ seq: e.seq, time: e.time, hardware_class: d.hardware_class, sha: d.sha, mean: d.mean, sigma: d.sigma, n: d.n });
+    }
+  }
+
+  // The baseline a result was judged against: the latest one of its class recorded before it.
+  const baselineAt = baselineLookup(baselines);
+
+  const experiments = candidates.map((e): Experiment => {
+    const d = e.data;
+    const r = d.result;
+    const dispatch = dispatchByJob.get(d.job_id);
+    const hardware_class = r?.hardware_class ?? dispatch?.hardware_class ?? UNKNOWN_CLASS;
+    const val_bpb = d.validated && r?.status === 'ok' ? r.val_bpb : null;
+    const baseline = baselineAt(hardware_class, e.seq);
+    const key = `${d.pr}:${d.sha}`;
+    let status: ExperimentStatus;
+    let reason: string | null = null;
+    if (!d.validated || r === null) {
+      status = 'rejected';
+      reason = d.reason ?? 'the result could not be validated';
+    } else if (r.status === 'failed') {
+      status = 'failed';
+      reason = r.failure ? `${r.failure.kind}: ${r.failure.message}` : 'failed';
+    } else if (mergedJobs.has(d.job_id) || mergedPrSha.has(key)) {
+      status = 'merged';
+    } else if (discardedPrSha.has(key)) {
+      status = 'discarded';
+      reason = discardedPrSha.get(key) ?? null;
+    } else {
+      status = 'pending';
+    }
+    const v = verificationByClaim.get(d.job_id);
+    const verifyEntry = v ? resultsByJob.get(v.verify_job_id) : undefined;
+    return {
+      seq: e.seq,
+      time: e.time,
+      job_id: d.job_id,
+      repo: r?.job?.repo ?? dispatch?.repo ?? null,
+      pr: d.pr,
+      sha: d.sha,
+      title: d.title,
+      author: d.author ?? dispatch?.author ?? null,
+      runner_name: d.runner_name,
+      runner_owner: d.runner_owner,
+      hardware_class,
+      val_bpb,
+      baseline_mean: baseline?.mean ?? null,
+      delta: val_bpb !== null && baseline ? val_bpb - baseline.mean : null,
+      status,
+      reason,
+      verification: v
+        ? {
+            verify_job_id: v.verify_job_id,
+            agreed: v.agreed,
+            claim_bpb: v.claim_bpb,
+            verify_bpb: v.verify_bpb,
+            tolerance: v.tolerance,
+            runner_owner: verifyEntry?.data.runner_owner ?? null,
+            run_url: verifyEntry?.data.run_url ?? null,
+            result_seq: verifyEntry?.seq ?? null,
+          }
+        : null,
+      run_url: d.run_url,
+      diff_path: d.diff_path,
+      diff_sha256: d.diff_sha256,
+      log_excerpt: d.log_excerpt,
+      result: r,
+    };
+  });
+  return { experiments, baselines, merges, resultsByJob };
+}
+
+function baselineLookup(baselines: readonly Baseline[]): (cls: string, seq: number) => Baseline | null {
+  const byClass = new Map<string, Baseline[]>();
+  for (const b of baselines) {
+    const list = byClass.get(b.hardware_class) ?? [];
+    list.push(b);
+    byClass.set(b.hardware_class, list);
+  }
+  return (cls, seq) => {
+    const list = byClass.get(cls);
+    if (!list) return null;
+    // binary search: the last baseline with seq < the result's seq (lists are in ledger order)
+    let lo = 0;
+    let hi = list.length - 1;
+    let found: Baseline | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].seq < seq) {
+        found = list[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+/** Hardware classes in a stable order: most experiments first, then by name. */
+export function hardwareClasses(experiments: readonly Experiment[], baselines: readonly Baseline[]): string[] {
+  const counts = new Map<string, number>();
+  for (const b of baselines) counts.set(b.hardware_class, counts.get(b.hardware_class) ?? 0);
+  for (const e of experiments) counts.set(e.hardware_class, (counts.get(e.hardware_class) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c]) => c);
+}

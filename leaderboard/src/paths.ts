@@ -1,0 +1,42 @@
+// Where each thing lives in the built site, relative to its root. Pages and the API link to each
+// other only through these, so a path is named once.
+
+export const PER_PAGE = 250;
+
+export const paths = {
+  index: 'index.html',
+  experimentsPage: (n: number) => `experiments/page-${n}.html`,
+  experiment: (id: number) => `experiments/${id}.html`,
+  contributors: 'contributors.html',
+  ledger: 'ledger.html',
+  apiIndex: 'api/v1/index.json',
+  apiExperimentsPage: (n: number | '{n}') => `api/v1/experiments/page-${n}.json`,
+  apiBest: 'api/v1/best.json',
+  apiContributors: 'api/v1/contributors.json',
+  apiProgress: (slug: string) => `api/v1/progress/${slug}.json`,
+  asset: (name: string) => `assets/${name}`,
+};
+
+/** A file-name-safe, unique slug per hardware class (class names come from runners: untrusted). */
+export function classSlugs(classes: readonly string[]): Map<string, string> {
+  const slugs = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const cls of classes) {
+    const base = cls.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'class';
+    let slug = base;
+    for (let i = 2; taken.has(slug); i++) slug = `${base}-${i}`;
+    taken.add(slug);
+    slugs.set(cls, slug);
+  }
+  return slugs;
+}
+
+/** Pages from a page to the root: `experiments/12.html` needs `../` before `assets/...`. */
+export function rootFrom(page: string): string {
+  const depth = page.split('/').length - 1;
+  return depth === 0 ? './' : '../'.repeat(depth);
+}
+
+export function pageCount(total: number): number {
+  return Math.max(1, Math.ceil(total / PER_PAGE));
+}
