@@ -1,0 +1,82 @@
+// Loads the tfjs backend inside a child process. Order for `auto`: tfjs-node-gpu, tfjs-node,
+// wasm, cpu. The native packages are optional dependencies that may be absent, so they are
+// only ever imported dynamically. The result says which backend really ran and whether a GPU
+// did: tfjs-node-gpu falls back to the CPU silently when CUDA libraries are missing.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { TF } from './candidate-api.js';
+
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+type Concrete = Exclude<BackendChoice, 'auto'>;
+const AUTO_ORDER: Concrete[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+
+export interface LoadedBackend {
+  tf: TF;
+  choice: Concrete;
+  /** tfjs's own name: tensorflow | wasm | cpu */
+  backend: string;
+  gpu: boolean;
+  /** why the device is not what the choice suggests, e.g. tfjs-node-gpu without CUDA */
+  note: string;
+  /** what was tried before, and why it failed */
+  skipped: string[];
+  /** kernels the harness replaced with its own, as "Kernel@backend" */
+  kernels: string[];
+}
+
+interface NativeBackend {
+  isUsingGpuDevice?: boolean | (() => boolean);
+  binding?: { isUsingGpuDevice?: () => boolean };
+}
+
+function usingGpu(tf: TF): boolean {
+  const b = tf.backend() as unknown as NativeBackend;
+  const flag = b.isUsingGpuDevice ?? b.binding?.isUsingGpuDevice;
+  return typeof flag === 'function' ? Boolean(flag.call(b.binding ?? b)) : Boolean(flag);
+}
+
+async function load(choice: Concrete): Promise<Omit<LoadedBackend, 'kernels'>> {
+  const base = { choice, note: '', skipped: [] as string[] };
+  if (choice === 'node-gpu' || choice === 'node') {
+    const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    const tf = (await import(pkg)) as TF;
+    await tf.ready();
+    const gpu = usingGpu(tf);
+    const note = choice === 'node-gpu' && !gpu ? 'tfjs-node-gpu is running on the CPU: CUDA/cuDNN libraries were not found' : '';
+    return { ...base, tf, backend: tf.getBackend(), gpu, note };
+  }
+  const tf = (await import('@tensorflow/tfjs-core')) as TF;
+  if (choice === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    // the .wasm binaries live in the package's dist/, which tfjs cannot find by itself in Node
+    wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+  } else {
+    await import('@tensorflow/tfjs-backend-cpu');
+  }
+  if (!(await tf.setBackend(choice))) throw new Error(`tfjs could not initialise the ${choice} backend`);
+  await tf.ready();
+  return { ...base, tf, backend: tf.getBackend(), gpu: false };
+}
+
+/** The backend, with every kernel's gradient and the harness's faster kernels registered. */
+export async function loadBackend(choice: BackendChoice): Promise<LoadedBackend> {
+  const got = await pickBackend(choice);
+  const { registerKernels } = await import('./kernels/index.js');
+  return { ...got, kernels: await registerKernels(got.backend) };
+}
+
+async function pickBackend(choice: BackendChoice): Promise<Omit<LoadedBackend, 'kernels'>> {
+  if (choice !== 'auto') return load(choice);
+  const skipped: string[] = [];
+  for (const c of AUTO_ORDER) {
+    try {
+      const got = await load(c);
+      return { ...got, skipped };
+    } catch (e) {
+      skipped.push(`${c}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`no tfjs backend could be loaded (${skipped.join('; ')}); run \`npm ci\`.`);
+}

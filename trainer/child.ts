@@ -1,0 +1,108 @@
+// Runs one harness child (train or eval) and watches it from the outside: its events on
+// stdout, its resident memory from /proc, and a kill that cannot be ignored (SIGKILL, or
+// `docker kill` for a container). Candidate output goes to the run's log, never parsed as
+// anything but a claim.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { FailureKind } from './result.js';
+import { parseEvent, type ChildEvent } from './worker-protocol.js';
+
+export interface ChildLaunch {
+  /** argv[0] and the rest, e.g. [process.execPath, '--import', 'tsx', worker, workDir] or ['docker', 'run', ...] */
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** set for docker children, so that kill() stops the container and not only the client */
+  containerName?: string;
+  memoryMb: number | null;
+  onEvent: (ev: ChildEvent) => void;
+  onLog: (line: string) => void;
+}
+
+export interface ChildOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** set when the supervisor killed it, with the failure that caused the kill */
+  killed: { kind: FailureKind; message: string } | null;
+  peakRssMb: number;
+  stderrTail: string[];
+}
+
+export interface RunningChild {
+  done: Promise<ChildOutcome>;
+  kill(kind: FailureKind, message: string): void;
+}
+
+const RSS_POLL_MS = 200;
+const TAIL_LINES = 20;
+const MAX_LOG_LINE = 2000;
+
+/** Resident set size of a process in MiB, from /proc (Linux); null where unavailable. */
+export function rssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function startChild(launch: ChildLaunch): RunningChild {
+  const [cmd, ...args] = launch.argv;
+  const child = spawn(cmd, args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let killed: ChildOutcome['killed'] = null;
+  let peak = 0;
+  const tail: string[] = [];
+
+  const kill = (kind: FailureKind, message: string) => {
+    if (killed || child.exitCode !== null || child.signalCode !== null) return;
+    killed = { kind, message };
+    if (launch.containerName) spawnSync('docker', ['kill', launch.containerName], { stdio: 'ignore', timeout: 30_000 });
+    child.kill('SIGKILL');
+  };
+
+  const poll = setInterval(() => {
+    if (child.pid === undefined) return;
+    const rss = rssMb(child.pid);
+    if (rss === null) return;
+    peak = Math.max(peak, rss);
+    if (launch.memoryMb !== null && !launch.containerName && rss > launch.memoryMb) {
+      kill('oom', `the process used ${Math.round(rss)} MB, over the memory cap of ${launch.memoryMb} MB.`);
+    }
+  }, RSS_POLL_MS);
+
+  const lines = (stream: NodeJS.ReadableStream, isErr: boolean) =>
+    new Promise<void>((resolve) => {
+      const rl = createInterface({ input: stream, crlfDelay: Infinity });
+      rl.on('line', (line) => {
+        const ev = isErr ? null : parseEvent(line);
+        if (ev) {
+          launch.onEvent(ev);
+          return;
+        }
+        const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}...` : line;
+        launch.onLog(text);
+        if (isErr) {
+          tail.push(text);
+          if (tail.length > TAIL_LINES) tail.shift();
+        }
+      });
+      rl.on('close', resolve);
+    });
+
+  const out = lines(child.stdout, false);
+  const err = lines(child.stderr, true);
+  const done = new Promise<ChildOutcome>((resolve) => {
+    child.on('close', async (code, signal) => {
+      clearInterval(poll);
+      await Promise.all([out, err]);
+      resolve({ code, signal, killed, peakRssMb: peak, stderrTail: tail });
+    });
+    child.on('error', (e) => {
+      clearInterval(poll);
+      resolve({ code: null, signal: null, killed: killed ?? { kind: 'harness_error', message: `could not start ${cmd}: ${e.message}` }, peakRssMb: peak, stderrTail: tail });
+    });
+  });
+  return { done, kill };
+}

@@ -1,0 +1,19 @@
+// The one data interface the harness trains and evaluates on: bytes (vocab 256), two splits.
+export interface Dataset {
+  /** recorded in the result: "brown" or "fineweb-edu:<shard ids>" */
+  name: string;
+  train: Uint8Array;
+  val: Uint8Array;
+}
+
+export const DATASETS = ['brown', 'fineweb'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export async function loadDataset(name: DatasetName, opts: { cacheDir: string }): Promise<Dataset> {
+  if (name === 'brown') {
+    const { loadBrown } = await import('./brown.js');
+    return loadBrown();
+  }
+  const { loadFineweb } = await import('./fineweb.js');
+  return loadFineweb(opts.cacheDir);
+}

@@ -1,0 +1,394 @@
+// The supervisor: the trusted side of an experiment. It never imports candidate code. It owns
+// the clock (budget, stop file, kill after the grace), the data and the evaluation windows,
+// the scoring (log-softmax and bits per byte from the eval child's logits), the probes and
+// the result file, which it alone writes, after both children are gone.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendChoice } from './backend.js';
+import { fitReference, referenceBpb, sumBits, VOCAB } from './bpb.js';
+import { CHECKPOINT_DATA, CHECKPOINT_MANIFEST } from './checkpoint.js';
+import { startChild, type ChildOutcome } from './child.js';
+import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
+import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
+import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
+import { candidateSha256, harnessSha256Of, HARNESS_VERSION } from './harness-version.js';
+import { dockerRunArgs } from './isolation.js';
+import { checkCausality, planProbes } from './probes.js';
+import type { Reporter } from './progress.js';
+import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
+import {
+  CONFIG_FILE,
+  EVAL_INPUT_FILE,
+  LOGITS_FILE,
+  STOP_FILE,
+  type ChildEvent,
+  type EvalConfig,
+  type TrainConfig,
+} from './worker-protocol.js';
+
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULT_FILE = 'result.json';
+export const LOG_FILE = 'train.log';
+
+export interface ExperimentOptions {
+  budgetSeconds: number;
+  backend: BackendChoice;
+  seed: number;
+  /** null: the public dev split (local runs) */
+  evalSeed: number | null;
+  evalBytes: number;
+  data: DatasetName;
+  cacheDir: string;
+  candidate: string;
+  outDir: string;
+  warmupSteps: number;
+  memoryMb: number | null;
+  isolation: 'none' | 'docker';
+  image: string | null;
+  reporter: Reporter;
+  /** seconds a child has after the stop file to save its checkpoint and exit */
+  graceSeconds?: number;
+  /** seconds from spawn to 'ready' (backend, import, createModel, warm-up) */
+  setupTimeoutSeconds?: number;
+  /** seconds the eval child has in all */
+  evalTimeoutSeconds?: number;
+  /** causality probe rows shuffled in among the evaluation rows */
+  probeRows?: number;
+  /** rows per logits() call in evaluation */
+  evalBatchRows?: number;
+  job?: JobInfo | null;
+  /** for tests: a dataset instead of `data` */
+  dataset?: Dataset;
+  repoDir?: string;
+}
+
+class RunFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_CURVE_POINTS = 256;
+const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
+
+/** Keep the first points (determinism checks read them) and an even sample of the rest. */
+export function sampleCurve(points: LossPoint[], max = MAX_CURVE_POINTS): LossPoint[] {
+  if (points.length <= max) return points;
+  const head = points.slice(0, 20);
+  const rest = points.slice(20);
+  const k = max - head.length;
+  const out = [...head];
+  for (let i = 0; i < k; i++) out.push(rest[Math.round((i * (rest.length - 1)) / (k - 1))]);
+  return out;
+}
+
+function childEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of CHILD_ENV_KEEP) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+  return env;
+}
+
+/** The failure a finished child stands for, or null if it did what it was asked. */
+function childFailure(phase: string, out: ChildOutcome, events: ChildEvent[]): RunFailure | null {
+  if (out.killed) return new RunFailure(out.killed.kind, out.killed.message);
+  const failed = events.find((e): e is ChildEvent & { type: 'failed' } => e.type === 'failed');
+  if (failed) return new RunFailure(failed.kind, `${phase}: ${failed.message}`);
+  if (out.code !== 0) {
+    const how = out.signal ? `was killed by ${out.signal}` : `exited with code ${out.code}`;
+    // SIGKILL/137 that the supervisor did not send: the kernel's (or docker's) OOM killer
+    const kind: FailureKind = out.signal === 'SIGKILL' || out.code === 137 ? 'oom' : 'crash';
+    return new RunFailure(kind, `the ${phase} process ${how}: ${out.stderrTail.slice(-5).join(' | ') || 'no output'}`);
+  }
+  return null;
+}
+
+/** Files in the out dir the supervisor did not write: a child reached for the result. */
+function outDirIntruders(outDir: string, logBytes: number): string | null {
+  const names = readdirSync(outDir);
+  const extra = names.filter((n) => n !== LOG_FILE);
+  if (extra.length > 0) return `created ${extra.join(', ')} in the output directory`;
+  if (statSync(join(outDir, LOG_FILE)).size !== logBytes) return `changed ${LOG_FILE} in the output directory`;
+  return null;
+}
+
+export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
+  const repoDir = opts.repoDir ?? REPO_DIR;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  const reporter = opts.reporter;
+  const grace = opts.graceSeconds ?? 15;
+  const setupTimeout = opts.setupTimeoutSeconds ?? 180;
+  const evalTimeout = opts.evalTimeoutSeconds ?? Math.max(120, opts.budgetSeconds);
+  const candidate = resolve(opts.candidate);
+
+  mkdirSync(opts.outDir, { recursive: true });
+  for (const stale of [RESULT_FILE, LOG_FILE]) rmSync(join(opts.outDir, stale), { force: true });
+  const logFd = openSync(join(opts.outDir, LOG_FILE), 'w');
+  let logBytes = 0;
+  const log = (line: string) => {
+    const b = Buffer.from(`${seconds().toFixed(2).padStart(8)} ${line}\n`);
+    writeSync(logFd, b);
+    logBytes += b.length;
+  };
+
+  const harnessSha = harnessSha256Of(repoDir);
+  const candidateSha = candidateSha256(candidate);
+  const hw: HardwareInfo = detectHardware();
+  const work = mkdtempSync(join(tmpdir(), 'autoresearch-'));
+  chmodSync(work, 0o755);
+
+  const state = {
+    backend: 'none',
+    gpu: false,
+    note: '',
+    contextLength: 0,
+    batchSize: 0,
+    params: 0,
+    steps: 0,
+    curve: [] as LossPoint[],
+    trainSeconds: 0,
+    peakMb: 0,
+  };
+  let dataset: Dataset | null = opts.dataset ?? null;
+  let evalSet: EvalSet | null = null;
+  let valBpb: number | null = null;
+  let failure: RunFailure | null = null;
+
+  const launch = (phase: 'train' | 'eval', workDir: string, cfg: TrainConfig | EvalConfig, dataMounts: { host: string; container: string }[], onEvent: (e: ChildEvent) => void) => {
+    const docker = opts.isolation === 'docker';
+    const inWork = docker ? '/work' : workDir;
+    writeFileSync(join(workDir, CONFIG_FILE), JSON.stringify({ ...cfg, workDir: inWork }));
+    chmodSync(workDir, 0o777); // the container runs as an unprivileged uid
+    const worker = `trainer/${phase}-worker.ts`;
+    const name = `autoresearch-${phase}-${randomBytes(6).toString('hex')}`;
+    let argv: string[];
+    if (docker) {
+      if (!opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
+      argv = ['docker', ...dockerRunArgs({ phase, image: opts.image, gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb ?? 16384, repoDir, workDir, dataMounts, command: ['node', '--import', 'tsx', worker, '/work'], env: {}, name })];
+    } else {
+      argv = [process.execPath, '--import', 'tsx', join(repoDir, worker), workDir];
+    }
+    log(`[harness] ${phase}: ${argv.join(' ')}`);
+    return startChild({
+      argv,
+      cwd: repoDir,
+      env: childEnv(),
+      containerName: docker ? name : undefined,
+      memoryMb: opts.memoryMb,
+      onEvent,
+      onLog: (l) => log(`[${phase}] ${l}`),
+    });
+  };
+
+  try {
+    reporter.phase(`data: loading ${opts.data}`);
+    dataset ??= await loadDataset(opts.data, { cacheDir: opts.cacheDir }).catch((e: Error) => {
+      throw new RunFailure('harness_error', e.message);
+    });
+    const ds = dataset;
+
+    // ---- train
+    const trainWork = join(work, 'train');
+    const dataDir = join(work, 'data');
+    mkdirSync(trainWork);
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'train.bin'), ds.train);
+    const docker = opts.isolation === 'docker';
+    const trainCfg: TrainConfig = {
+      phase: 'train',
+      candidate: docker ? containerPath(repoDir, candidate) : candidate,
+      seed: opts.seed,
+      backend: opts.backend,
+      trainData: docker ? '/data/train/train.bin' : join(dataDir, 'train.bin'),
+      budgetSeconds: opts.budgetSeconds,
+      warmupSteps: opts.warmupSteps,
+      workDir: trainWork,
+    };
+    reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
+    let tReady = 0;
+    let tStop = 0;
+    let stopped = false;
+    const timers: NodeJS.Timeout[] = [];
+    const trainEvents: ChildEvent[] = [];
+    const train = launch('train', trainWork, trainCfg, [{ host: dataDir, container: '/data/train' }], (ev) => {
+      trainEvents.push(ev);
+      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note });
+      if (ev.type === 'backend') log(`[harness] backend ${ev.backend} (${ev.choice}) gpu=${ev.gpu} kernels=[${ev.kernels}] ${ev.note} ${ev.skipped.join('; ')}`);
+      if (ev.type === 'ready' && tReady === 0) {
+        tReady = seconds();
+        Object.assign(state, { contextLength: ev.contextLength, batchSize: ev.batchSize, params: ev.params });
+        log(`[harness] ready: T=${ev.contextLength} B=${ev.batchSize} params=${ev.params}; the clock starts`);
+        reporter.start(opts.budgetSeconds);
+        timers.push(
+          setTimeout(() => {
+            tStop = seconds();
+            writeFileSync(join(trainWork, STOP_FILE), '');
+            log(`[harness] budget of ${opts.budgetSeconds}s reached: stop`);
+            timers.push(
+              setTimeout(() => train.kill('timeout', `the candidate did not stop within ${grace}s of the stop signal.`), grace * 1000),
+            );
+          }, opts.budgetSeconds * 1000),
+        );
+      }
+      if (ev.type === 'step' && Number.isFinite(ev.step) && Number.isFinite(ev.loss)) {
+        const t = Math.max(0, seconds() - tReady);
+        state.steps = ev.step;
+        state.curve.push({ step: ev.step, t, loss: ev.loss });
+        reporter.update({ elapsed: t, step: ev.step, loss: ev.loss, tokensPerSecond: t > 0 ? (ev.step * state.batchSize * state.contextLength) / t : 0 });
+      }
+      if (ev.type === 'stopped') {
+        stopped = true;
+        state.steps = ev.steps;
+      }
+    });
+    timers.push(
+      setTimeout(() => {
+        if (tReady === 0) train.kill('timeout', `setup (backend, import, createModel, warm-up) took longer than ${setupTimeout}s.`);
+      }, setupTimeout * 1000),
+    );
+    const trainOut = await train.done;
+    timers.forEach(clearTimeout);
+    reporter.stop();
+    state.peakMb = Math.max(state.peakMb, trainOut.peakRssMb);
+    state.trainSeconds = tReady === 0 ? 0 : (tStop || seconds()) - tReady;
+    failure = childFailure('train', trainOut, trainEvents);
+    const intruder = outDirIntruders(opts.outDir, logBytes);
+    if (intruder) throw new RunFailure('tamper', `the candidate ${intruder}; only the harness writes results.`);
+    if (failure) throw failure;
+    if (!stopped || tStop === 0) throw new RunFailure('crash', 'the train process exited before the stop signal.');
+    if (!existsSync(join(trainWork, CHECKPOINT_MANIFEST))) throw new RunFailure('crash', 'the train process left no checkpoint.');
+
+    // ---- eval
+    const T = state.contextLength;
+    evalSet = opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, T) : heldoutWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
+    const plan = planProbes(evalSet, opts.probeRows ?? 32);
+    const evalWork = join(work, 'eval');
+    mkdirSync(evalWork);
+    for (const f of [CHECKPOINT_MANIFEST, CHECKPOINT_DATA]) copyFileSync(join(trainWork, f), join(evalWork, f));
+    writeFileSync(join(evalWork, EVAL_INPUT_FILE), plan.input);
+    const evalCfg: EvalConfig = {
+      phase: 'eval',
+      candidate: trainCfg.candidate,
+      seed: opts.seed,
+      backend: opts.backend === 'auto' ? backendChoiceOf(trainEvents) : opts.backend,
+      workDir: evalWork,
+      contextLength: T,
+      rows: plan.inputRows,
+      batchRows: opts.evalBatchRows ?? 64,
+    };
+    reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`})`);
+    const evalEvents: ChildEvent[] = [];
+    const ev = launch('eval', evalWork, evalCfg, [], (e) => evalEvents.push(e));
+    const evalTimer = setTimeout(() => ev.kill('timeout', `evaluation took longer than ${evalTimeout}s.`), evalTimeout * 1000);
+    const evalOut = await ev.done;
+    clearTimeout(evalTimer);
+    state.peakMb = Math.max(state.peakMb, evalOut.peakRssMb);
+    const evalIntruder = outDirIntruders(opts.outDir, logBytes);
+    if (evalIntruder) throw new RunFailure('tamper', `the candidate ${evalIntruder}; only the harness writes results.`);
+    const evalFailure = childFailure('eval', evalOut, evalEvents);
+    if (evalFailure) throw evalFailure;
+
+    const logitsPath = join(evalWork, LOGITS_FILE);
+    const expected = plan.inputRows * T * VOCAB * 4;
+    if (!existsSync(logitsPath) || statSync(logitsPath).size !== expected) {
+      throw new RunFailure('crash', `the eval process wrote ${existsSync(logitsPath) ? statSync(logitsPath).size : 0} bytes of logits, expected ${expected}.`);
+    }
+    const buf = readFileSync(logitsPath);
+    const logits = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    for (let i = 0; i < logits.length; i++) {
+      if (!Number.isFinite(logits[i])) throw new RunFailure('nan', `the logits hold ${logits[i]} (row ${Math.floor(i / (T * VOCAB))}).`);
+    }
+    const causal = checkCausality(logits, plan, T);
+    if (causal) throw new RunFailure('non_causal', causal);
+    let bits = 0;
+    for (let r = 0; r < evalSet.rows; r++) bits += sumBits(logits, evalSet.y.subarray(r * T, (r + 1) * T), plan.realRow[r] * T);
+    valBpb = bits / (evalSet.rows * T);
+
+    if (harnessSha256Of(repoDir) !== harnessSha) throw new RunFailure('tamper', 'the harness files under trainer/ changed during the run.');
+    if (candidateSha256(candidate) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
+  } catch (e) {
+    failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
+    valBpb = null;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  // reference scores on the very bytes that were (or would have been) scored
+  let refs = { unigram: 0, bigram: 0 };
+  let evalBytes = 0;
+  if (dataset) {
+    const set = evalSet ?? safeWindows(dataset, opts);
+    if (set) {
+      refs = referenceBpb(fitReference(dataset.train), set.x, set.y);
+      evalBytes = set.rows * set.T;
+    }
+  }
+  if (failure) log(`[harness] FAILED ${failure.kind}: ${failure.message}`);
+
+  const tokens = state.steps * state.batchSize * state.contextLength;
+  const result: ExperimentResult = {
+    schema_version: RESULT_SCHEMA_VERSION,
+    harness_version: HARNESS_VERSION,
+    status: failure ? 'failed' : 'ok',
+    failure: failure ? { kind: failure.kind, message: failure.message } : null,
+    val_bpb: failure ? null : valBpb,
+    unigram_bpb: refs.unigram,
+    bigram_bpb: refs.bigram,
+    eval_bytes: evalBytes,
+    eval_split: opts.evalSeed === null ? 'dev' : 'heldout',
+    dataset: dataset?.name ?? opts.data,
+    steps: state.steps,
+    tokens,
+    budget_seconds: opts.budgetSeconds,
+    train_seconds: state.trainSeconds,
+    total_seconds: seconds(),
+    tokens_per_second: state.trainSeconds > 0 ? tokens / state.trainSeconds : 0,
+    params: state.params,
+    backend: state.backend,
+    device: describeDevice(hw, state.gpu, state.note),
+    hardware_class: hardwareClass(hw, state.gpu),
+    peak_memory_mb: Math.round(state.peakMb),
+    seed: opts.seed,
+    eval_seed: opts.evalSeed,
+    candidate_sha256: candidateSha,
+    harness_sha256: harnessSha,
+    loss_curve: sampleCurve(state.curve),
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    job: opts.job ?? null,
+  };
+  const parsed = ExperimentResult.parse(result);
+  log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
+  writeFileSync(join(opts.outDir, RESULT_FILE), `${JSON.stringify(parsed, null, 2)}\n`);
+  return parsed;
+}
+
+function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
+  try {
+    // no context length from the candidate: the references then use one of 64 bytes
+    return opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, 64) : heldoutWindows(ds.val, opts.evalBytes, 64, opts.evalSeed);
+  } catch {
+    return null;
+  }
+}
+
+function backendChoiceOf(events: ChildEvent[]): BackendChoice {
+  const be = events.find((e): e is ChildEvent & { type: 'backend' } => e.type === 'backend');
+  return (be?.choice as BackendChoice | undefined) ?? 'auto';
+}
+
+/** Where a host file of the checkout appears inside the container (/app). */
+function containerPath(repoDir: string, file: string): string {
+  const rel = relative(repoDir, file);
+  if (rel.startsWith('..') || !rel.startsWith(`trainer${sep}`)) {
+    throw new RunFailure('harness_error', `with --isolation docker the candidate must live under ${join(repoDir, 'trainer')}; got ${file}.`);
+  }
+  return `/app/${rel.split(sep).join('/')}`;
+}
