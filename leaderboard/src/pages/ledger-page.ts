@@ -22,7 +22,7 @@ export function ledgerPage(head: Frame['ledgerHead'], headTime: string, countsBy
 <pre class="cmd">git clone https://github.com/&lt;owner&gt;/&lt;repo&gt;.git autoresearch-swarm
 cd autoresearch-swarm &amp;&amp; npm ci
 git fetch origin ledger &amp;&amp; git worktree add ../ledger-checkout origin/ledger
-npm run ledger -- verify ../ledger-checkout</pre>
-<p>It prints the head it verified. The chain you checked must contain entry ${head.seq} with hash <code>${head.hash}</code>: if it does not, the history shown here was rewritten after this build. The same head is in <a href="./${paths.apiIndex}">${paths.apiIndex}</a> for scripts.</p>`;
+npm run ledger -- verify ../ledger-checkout --head ${head.seq}:${head.hash}</pre>
+<p><code>--head</code> makes the check also confirm that the chain still holds entry ${head.seq} with hash <code>${head.hash}</code>, the head this site was built from: if it does not, the history shown here was rewritten after this build. The same head is in <a href="./${paths.apiIndex}">${paths.apiIndex}</a> for scripts.</p>`;
   return layout({ page: paths.ledger, title: 'Ledger', ledgerHead: head }, body);
 }
