@@ -1,0 +1,157 @@
+// npm run ledger -- verify <checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N]
+// npm run ledger -- balance <login> [checkout]
+// npm run ledger -- head <checkout>
+// <checkout> is a checkout of the ledger branch: git fetch origin ledger && git worktree add ../ledger ledger
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { auditLedger } from './audit.js';
+import { computeBalances } from './credits.js';
+import type { LedgerEntry } from './entries.js';
+import { readHeadFile, readLedgerDir } from './ledger-dir.js';
+import { shardPath, SHARD_SIZE } from './shards.js';
+
+const USAGE = `usage:
+  npm run ledger -- verify <ledger checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N]
+  npm run ledger -- balance <login> [ledger checkout]
+  npm run ledger -- head <ledger checkout>`;
+
+class UsageError extends Error {}
+
+const where = (seq: number) => `${shardPath(seq)} line ${(seq % SHARD_SIZE) + 1}`;
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a non-negative number, got "${v}".`);
+  return n;
+}
+
+/** Problems outside the chain itself: HEAD.json and the archived diffs the entries point to. */
+function branchProblems(dir: string, entries: LedgerEntry[]): { seq: number | null; problem: string } | null {
+  const head = readHeadFile(dir);
+  const last = entries[entries.length - 1];
+  if (last && !head) return { seq: null, problem: `HEAD.json is missing; it must name the last entry (seq ${last.seq}).` };
+  if (head && (!last || head.seq !== last.seq || head.hash !== last.hash)) {
+    return { seq: last?.seq ?? null, problem: `HEAD.json says seq ${head.seq} hash ${head.hash} but the last entry is ${last ? `seq ${last.seq} hash ${last.hash}` : 'missing'}.` };
+  }
+  for (const e of entries) {
+    if (e.type !== 'result_recorded') continue;
+    const d = (e as LedgerEntry<'result_recorded'>).data;
+    if (!d.diff_path) continue;
+    const p = join(dir, d.diff_path);
+    if (!existsSync(p)) return { seq: e.seq, problem: `the archived diff ${d.diff_path} is missing from the branch.` };
+    const sum = createHash('sha256').update(readFileSync(p)).digest('hex');
+    if (d.diff_sha256 && sum !== d.diff_sha256) return { seq: e.seq, problem: `${d.diff_path} has sha256 ${sum} but the entry recorded ${d.diff_sha256}: the archived diff was changed.` };
+  }
+  return null;
+}
+
+function verify(dir: string, flags: { head?: string; overdraft?: string; 'free-per-day'?: string }): number {
+  let knownHead: { seq: number; hash: string } | undefined;
+  if (flags.head) {
+    const m = /^(\d+):([0-9a-f]{64})$/.exec(flags.head);
+    if (!m) throw new UsageError(`--head must be SEQ:HASH (a published head such as 41:3fa9…, 64 hex digits), got "${flags.head}".`);
+    knownHead = { seq: Number(m[1]), hash: m[2] };
+  }
+  const t0 = performance.now();
+  const entries = readLedgerDir(dir);
+  const r = auditLedger(entries, { knownHead, maxOverdraft: num(flags.overdraft, '--overdraft'), freeRunsPerDay: num(flags['free-per-day'], '--free-per-day') });
+  if (!r.ok) {
+    console.error(`ledger BROKEN at seq ${r.seq} (${where(r.seq)}): ${r.problem}`);
+    return 1;
+  }
+  const other = branchProblems(dir, entries);
+  if (other) {
+    console.error(`ledger BROKEN${other.seq === null ? '' : ` at seq ${other.seq} (${where(other.seq)})`}: ${other.problem}`);
+    return 1;
+  }
+  const balances = [...r.balances.values()];
+  const sum = (k: 'earned' | 'spent' | 'reversed') => balances.reduce((s, b) => s + b[k], 0).toFixed(1);
+  console.log(
+    `ledger OK: ${entries.length} entries, head ${r.head ? `seq ${r.head.seq} ${r.head.hash}` : '(empty)'}; ` +
+      `${balances.length} accounts, credits earned ${sum('earned')}, spent ${sum('spent')}, reversed ${sum('reversed')}; ` +
+      `every hash, link, schema and balance checked in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+  return 0;
+}
+
+function amountOf(e: LedgerEntry, login: string, pendingJobs: Set<string>): string {
+  const d = e.data as { amount?: number };
+  if (e.type === 'credit_granted') return `+${d.amount!.toFixed(1)}`;
+  if (e.type === 'credit_spent' || e.type === 'credit_reversed') return `-${d.amount!.toFixed(1)}`;
+  const r = (e as LedgerEntry<'result_recorded'>).data;
+  return r.runner_owner === login && pendingJobs.has(r.job_id) ? 'pending' : '';
+}
+
+function noteOf(e: LedgerEntry): string {
+  switch (e.type) {
+    case 'credit_granted': {
+      const d = (e as LedgerEntry<'credit_granted'>).data;
+      return `${d.train_seconds} s on ${d.hardware_class} x ${d.class_weight.toFixed(3)}`;
+    }
+    case 'credit_spent':
+    case 'credit_reversed':
+      return (e as LedgerEntry<'credit_spent'>).data.reason;
+    case 'result_recorded': {
+      const d = (e as LedgerEntry<'result_recorded'>).data;
+      return `result${d.pr ? ` of PR #${d.pr}` : ''}${d.result?.val_bpb != null ? `, val_bpb ${d.result.val_bpb.toFixed(4)}` : ''}`;
+    }
+    default:
+      return '';
+  }
+}
+
+function balance(login: string, dir: string): number {
+  const entries = readLedgerDir(dir);
+  const b = computeBalances(entries).get(login);
+  if (!b) {
+    console.log(`${login}: balance 0.0 (no credits earned, spent or pending: the login appears in no credit entry; logins are GitHub logins, e.g. octocat)`);
+    return 0;
+  }
+  const granted = new Set(b.history.filter((e) => e.type === 'credit_granted' || e.type === 'credit_reversed').map((e) => (e.data as { job_id: string }).job_id));
+  const pendingJobs = new Set(b.history.filter((e) => e.type === 'result_recorded').map((e) => (e.data as { job_id: string }).job_id).filter((j) => !granted.has(j)));
+  const rows = [['seq', 'time', 'entry', 'job', 'credits', 'note'], ...b.history.map((e) => [String(e.seq), e.time.slice(0, 19).replace('T', ' '), e.type, (e.data as { job_id?: string }).job_id ?? '', amountOf(e, login, pendingJobs), noteOf(e)])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+  console.log(
+    `\n${login}: balance ${b.balance.toFixed(1)} credits (earned ${b.earned.toFixed(1)}, spent ${b.spent.toFixed(1)}, reversed ${b.reversed.toFixed(1)}; pending ${b.pending.toFixed(1)} awaiting validation)`,
+  );
+  return 0;
+}
+
+function head(dir: string): number {
+  const entries = readLedgerDir(dir);
+  const last = entries[entries.length - 1];
+  console.log(JSON.stringify(last ? { seq: last.seq, hash: last.hash, time: last.time, entries: entries.length } : { seq: null, hash: null, entries: 0 }, null, 2));
+  const file = readHeadFile(dir);
+  if (last && file && (file.seq !== last.seq || file.hash !== last.hash)) {
+    console.error(`HEAD.json (seq ${file.seq} ${file.hash}) does not match the last entry; run \`npm run ledger -- verify ${dir}\`.`);
+    return 1;
+  }
+  return 0;
+}
+
+export function main(argv: string[]): number {
+  try {
+    const { positionals, values } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { head: { type: 'string' }, overdraft: { type: 'string' }, 'free-per-day': { type: 'string' } },
+    });
+    const [cmd, a, b] = positionals;
+    if (cmd === 'verify' && a) return verify(a, values);
+    if (cmd === 'balance' && a) return balance(a, b ?? '.');
+    if (cmd === 'head' && a) return head(a);
+    throw new UsageError(cmd ? `"${positionals.join(' ')}" is not a ledger command with its arguments.` : 'no command given.');
+  } catch (e) {
+    const err = e as Error;
+    const usage = err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS');
+    console.error(usage ? `${err.message}\n${USAGE}` : err.message);
+    return usage ? 2 : 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));

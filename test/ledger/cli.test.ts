@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, it, expect, jest } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../ledger/cli.js';
+import { appendEntries, creditForResult, FREE_TIER_REASON, writeLedgerDir, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { baseline, dispatched, recorded, sha40, spent } from './fixtures.js';
+
+const DIFF = '--- a/trainer/train.ts\n+++ b/trainer/train.ts\n@@ -1 +1 @@\n-const LR = 1e-3;\n+const LR = 2e-3;\n';
+
+function build(): { entries: LedgerEntry[]; files: Record<string, string> } {
+  const entries: LedgerEntry[] = [];
+  const add = (...n: NewEntry[]) => entries.push(...appendEntries(entries, n));
+  add(baseline('gpu-a10g', 20_000), baseline('gpu-rtx-4090', 41_000));
+  add(dispatched('j1', 'agent-alice'), spent('agent-alice', 0, 'j1', FREE_TIER_REASON));
+  const withDiff = (r: NewEntry<'result_recorded'>) => ({ ...r, data: { ...r.data, diff_sha256: createHash('sha256').update(DIFF).digest('hex') } });
+  add(withDiff(recorded('j1', 'gpu-bob', { hardware_class: 'gpu-rtx-4090' })));
+  add(creditForResult(entries, 'j1')!);
+  add(withDiff(recorded('j2', 'gpu-bob')));
+  return { entries, files: { [`diffs/${sha40(7)}.diff`]: DIFF } };
+}
+
+let dir: string;
+let out: string[];
+let err: string[];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ledger-cli-'));
+  out = [];
+  err = [];
+  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm run ledger', () => {
+  it('verify: passes an intact checkout and prints its head', () => {
+    const { entries, files } = build();
+    writeLedgerDir(dir, entries, files);
+    expect(main(['verify', dir])).toBe(0);
+    expect(out.join('\n')).toMatch(new RegExp(`ledger OK: 7 entries, head seq 6 ${entries[6].hash}; 2 accounts, credits earned 615.0`));
+  });
+
+  it('verify: names the seq, file and line of a hand-edited entry and exits non-zero', () => {
+    const { entries, files } = build();
+    writeLedgerDir(dir, entries, files);
+    const shard = join(dir, 'entries/000000.jsonl');
+    writeFileSync(shard, readFileSync(shard, 'utf8').replace('"amount":615', '"amount":6150'));
+    expect(main(['verify', dir])).toBe(1);
+    expect(err[0]).toMatch(/^ledger BROKEN at seq 5 \(entries\/000000.jsonl line 6\): hash differs/);
+  });
+
+  it('verify: finds a changed archived diff, a stale HEAD.json, and a rewrite against a published head', () => {
+    const { entries, files } = build();
+    writeLedgerDir(dir, entries, { [`diffs/${sha40(7)}.diff`]: DIFF.replace('2e-3', '9e-3') });
+    expect(main(['verify', dir])).toBe(1);
+    expect(err.pop()).toMatch(/at seq 4 .*diffs\/0+7\.diff has sha256 .* the archived diff was changed/);
+
+    writeLedgerDir(dir, entries, files);
+    writeFileSync(join(dir, 'HEAD.json'), JSON.stringify({ seq: 3, hash: entries[3].hash, time: entries[3].time, shard: 'entries/000000.jsonl' }));
+    expect(main(['verify', dir])).toBe(1);
+    expect(err.pop()).toMatch(/HEAD.json says seq 3/);
+
+    rmSync(dir, { recursive: true });
+    writeLedgerDir(dir, entries.slice(0, 5), files); // the last two entries were dropped
+    expect(main(['verify', dir, '--head', `6:${entries[6].hash}`])).toBe(1);
+    expect(err.pop()).toMatch(/at seq 5 .*known head is at seq 6: entries were removed/);
+  });
+
+  it('verify: one clear error for a line that is not JSON, and for bad arguments', () => {
+    const { entries } = build();
+    writeLedgerDir(dir, entries);
+    writeFileSync(join(dir, 'entries/000000.jsonl'), readFileSync(join(dir, 'entries/000000.jsonl'), 'utf8').replace(/\n(.)/, '\n{oops$1'));
+    expect(main(['verify', dir])).toBe(1);
+    expect(err.pop()).toMatch(/^entries\/000000.jsonl line 2 is not valid JSON/);
+    expect(main(['verify', dir, '--head', 'latest'])).toBe(2);
+    expect(err.pop()).toMatch(/--head must be SEQ:HASH/);
+    expect(main(['verify', join(dir, 'nope')])).toBe(1);
+    expect(err.pop()).toMatch(/is not a checkout of the ledger branch/);
+    expect(main(['frobnicate'])).toBe(2);
+    expect(err.pop()).toMatch(/"frobnicate" is not a ledger command[\s\S]*usage:/);
+  });
+
+  it('balance: prints the history table and the totals, pending included', () => {
+    const { entries, files } = build();
+    writeLedgerDir(dir, entries, files);
+    expect(main(['balance', 'gpu-bob', dir])).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^seq\s+time\s+entry\s+job\s+credits\s+note/);
+    expect(text).toMatch(/5\s+\S+ \S+\s+credit_granted\s+j1\s+\+615\.0\s+300 s on gpu-rtx-4090 x 2\.050/);
+    expect(text).toMatch(/6\s+\S+ \S+\s+result_recorded\s+j2\s+pending\s+result of PR #7, val_bpb 2\.1000/);
+    expect(text).toMatch(/gpu-bob: balance 615\.0 credits \(earned 615\.0, spent 0\.0, reversed 0\.0; pending 300\.0 awaiting validation\)/);
+  });
+
+  it('head: prints the last entry and runs as the npm script', () => {
+    const { entries } = build();
+    writeLedgerDir(dir, entries);
+    const text = execFileSync('npx', ['tsx', 'ledger/cli.ts', 'head', dir], { encoding: 'utf8' });
+    expect(JSON.parse(text)).toEqual({ seq: 6, hash: entries[6].hash, time: entries[6].time, entries: 7 });
+  });
+});
