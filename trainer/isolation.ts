@@ -35,7 +35,9 @@ export const WORK_DIR = '/work';
  * image's copy, so the code that runs is exactly the checkout the harness hash was taken of. */
 export const SOURCE_MOUNTS = ['trainer', 'package.json', 'tsconfig.json'] as const;
 
-export const PIDS_LIMIT = 512;
+// Threads count against the pids cgroup: TensorFlow and CUDA start a few per core, so the
+// cap only has to stop a fork bomb, not a big machine.
+export const PIDS_LIMIT = 4096;
 export const TMPFS_MB = 512;
 /** uid:gid of the `node` user in the trainer image (node:20 and the Dockerfile agree). */
 export const CONTAINER_USER = '1000:1000';

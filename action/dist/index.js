@@ -39589,6 +39589,7 @@ function harnessArgs(o) {
     "--json"
   ];
   if (o.isolation === "docker") args.push("--isolation", "docker", "--image", o.image);
+  if (o.memoryMb !== null) args.push("--memory-mb", String(o.memoryMb));
   if (o.evalBytes !== null) args.push("--eval-bytes", String(o.evalBytes));
   if (o.data !== "brown") args.push("--data", o.data, "--cache-dir", o.cacheDir);
   return args;
@@ -39733,6 +39734,7 @@ function readInputs(env = process.env) {
     data,
     cacheDir: resolve(getInput("cache-dir") || join3(env.RUNNER_TOOL_CACHE || temp, "autoresearch-data")),
     evalBytes: getInput("eval-bytes") === "" ? null : integer2("eval-bytes", getInput("eval-bytes")),
+    memoryMb: getInput("memory-mb") === "" ? null : integer2("memory-mb", getInput("memory-mb")),
     outDir: resolve(getInput("out-dir") || join3(temp, `autoresearch-${nonce}`)),
     workingDirectory: resolve(getInput("working-directory") || "."),
     token: readToken()
@@ -39899,6 +39901,7 @@ async function experiment(inputs) {
     data: inputs.data,
     cacheDir: inputs.cacheDir,
     evalBytes: inputs.evalBytes,
+    memoryMb: inputs.memoryMb,
     onLine: (l) => info(l)
   });
   setOutput("result-path", resultPath);

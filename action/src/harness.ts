@@ -27,6 +27,8 @@ export interface HarnessOptions {
   cacheDir: string;
   /** null: the harness default */
   evalBytes: number | null;
+  /** null: the harness default */
+  memoryMb: number | null;
   onLine?: (line: string) => void;
 }
 
@@ -41,6 +43,7 @@ export function harnessArgs(o: HarnessOptions): string[] {
     '--json',
   ];
   if (o.isolation === 'docker') args.push('--isolation', 'docker', '--image', o.image);
+  if (o.memoryMb !== null) args.push('--memory-mb', String(o.memoryMb));
   if (o.evalBytes !== null) args.push('--eval-bytes', String(o.evalBytes));
   if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);
   return args;

@@ -20,6 +20,7 @@ export interface ActionInputs {
   data: 'brown' | 'fineweb';
   cacheDir: string;
   evalBytes: number | null;
+  memoryMb: number | null;
   outDir: string;
   workingDirectory: string;
   /** read token for `git fetch` only */
@@ -76,6 +77,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     data,
     cacheDir: resolve(core.getInput('cache-dir') || join(env.RUNNER_TOOL_CACHE || temp, 'autoresearch-data')),
     evalBytes: core.getInput('eval-bytes') === '' ? null : integer('eval-bytes', core.getInput('eval-bytes')),
+    memoryMb: core.getInput('memory-mb') === '' ? null : integer('memory-mb', core.getInput('memory-mb')),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
     workingDirectory: resolve(core.getInput('working-directory') || '.'),
     token: readToken(),

@@ -64,6 +64,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     data: inputs.data,
     cacheDir: inputs.cacheDir,
     evalBytes: inputs.evalBytes,
+    memoryMb: inputs.memoryMb,
     onLine: (l) => core.info(l),
   });
   core.setOutput('result-path', resultPath);

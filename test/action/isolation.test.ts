@@ -20,7 +20,7 @@ const common = [
   '--tmpfs', '/tmp:rw,nosuid,nodev,size=512m',
   '--cap-drop', 'ALL',
   '--security-opt', 'no-new-privileges',
-  '--pids-limit', '512',
+  '--pids-limit', '4096',
   '--memory', '8192m',
   '--memory-swap', '8192m',
   '--user', '1000:1000',

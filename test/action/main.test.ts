@@ -105,6 +105,14 @@ beforeAll(() => {
   git(seed, 'push', '-q', 'origin', `${shas.noTrainTs}:refs/pull/10/head`, '--force');
 });
 
+/** A `docker` whose engine does not answer, as on a runner with the CLI but no daemon. */
+function deadDocker(): string {
+  const bin = join(tmp, 'dead-docker-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2\nexit 1\n', { mode: 0o755 });
+  return `${bin}:${savedEnv.PATH}`;
+}
+
 afterAll(() => {
   process.env = savedEnv;
   rmSync(tmp, { recursive: true, force: true });
@@ -200,7 +208,8 @@ describe('the Action on a real harness run', () => {
   });
 
   it('reports a diverging candidate as failed (nan) with its log, and fails the step clearly', async () => {
-    await experiment(shas.nan, '8');
+    process.env.PATH = deadDocker(); // isolation auto falls back to none, and says so
+    await experiment(shas.nan, '8', { isolation: 'auto' });
 
     expect(outputs.status).toBe('failed');
     expect(outputs.val_bpb).toBe('');
@@ -208,6 +217,8 @@ describe('the Action on a real harness run', () => {
     expect(r.failure?.kind).toBe('nan');
     expect(r.val_bpb).toBeNull();
     expect(r.job?.pr).toBe(8);
+    expect(r.job?.isolation).toBe('none');
+    expect(summary).toContain('ISOLATION: NONE');
     expect(readFileSync(join(outDir, 'train.log'), 'utf8').length).toBeGreaterThan(0);
     expect(setFailed).toHaveBeenCalledTimes(1);
     expect(setFailed.mock.calls[0][0]).toMatch(new RegExp(`^The candidate at ${shas.nan.slice(0, 12)} failed \\(nan\\): .+ See train.log in the result-nonce-7f3a9c21 artifact\\.$`, 's'));
@@ -231,6 +242,15 @@ describe('the Action refusing what it cannot run', () => {
     expect(outputs.status).toBe('error');
     expect(setFailed).toHaveBeenCalledWith(
       'Commit 0123456789abcdef0123456789abcdef01234567 could not be fetched from origin (tried refs/pull/7/head and 0123456789abcdef0123456789abcdef01234567); if the PR was force-pushed, the App dispatches the new head.',
+    );
+    expect(existsSync(join(outDir, 'result.json'))).toBe(false);
+  });
+
+  it('refuses isolation docker on a runner whose Docker engine does not answer', async () => {
+    process.env.PATH = deadDocker();
+    await experiment(shas.improved, '7', { isolation: 'docker' });
+    expect(setFailed).toHaveBeenCalledWith(
+      'Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.',
     );
     expect(existsSync(join(outDir, 'result.json'))).toBe(false);
   });

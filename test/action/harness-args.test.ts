@@ -1,0 +1,33 @@
+import { describe, it, expect } from '@jest/globals';
+import { harnessArgs, type HarnessOptions } from '../../action/src/harness.js';
+
+const base: HarnessOptions = {
+  cwd: '/w',
+  budget: 300,
+  evalSeed: 91,
+  seed: 1337,
+  outDir: '/tmp/result-n',
+  isolation: 'none',
+  image: 'ghcr.io/acme/autoresearch-trainer:latest',
+  data: 'brown',
+  cacheDir: '/cache',
+  evalBytes: null,
+  memoryMb: null,
+};
+
+describe('harnessArgs (the harness CLI contract)', () => {
+  it('isolation none: no container flags, harness defaults for the rest', () => {
+    expect(harnessArgs(base)).toEqual([
+      'trainer/cli.ts', '--budget', '300', '--eval-seed', '91', '--seed', '1337', '--backend', 'auto', '--out', '/tmp/result-n', '--json',
+    ]);
+  });
+
+  it('isolation docker with the image, a memory cap, fineweb data and its cache', () => {
+    expect(harnessArgs({ ...base, isolation: 'docker', memoryMb: 24000, data: 'fineweb', evalBytes: 500000 })).toEqual([
+      'trainer/cli.ts', '--budget', '300', '--eval-seed', '91', '--seed', '1337', '--backend', 'auto', '--out', '/tmp/result-n', '--json',
+      '--isolation', 'docker', '--image', 'ghcr.io/acme/autoresearch-trainer:latest',
+      '--memory-mb', '24000', '--eval-bytes', '500000',
+      '--data', 'fineweb', '--cache-dir', '/cache',
+    ]);
+  });
+});
