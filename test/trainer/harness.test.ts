@@ -1,0 +1,129 @@
+// End to end through the real supervisor and real child processes, with fixture candidates
+// that really cheat, crash or diverge. Tiny budgets and a small dev evaluation keep it fast.
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBrown } from '../../trainer/data/brown.js';
+import type { Dataset } from '../../trainer/data/dataset.js';
+import { makeReporter } from '../../trainer/progress.js';
+import { parseResult, type ExperimentResult } from '../../trainer/result.js';
+import { runExperiment, type ExperimentOptions } from '../../trainer/supervisor.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+let brown: Dataset;
+beforeAll(() => {
+  brown = loadBrown();
+});
+
+async function run(fixture: string, over: Partial<ExperimentOptions> = {}): Promise<{ result: ExperimentResult; outDir: string }> {
+  const outDir = mkdtempSync(join(tmpdir(), 'harness-test-'));
+  const result = await runExperiment({
+    budgetSeconds: 1.5,
+    backend: 'wasm',
+    seed: 7,
+    evalSeed: null,
+    evalBytes: 4096,
+    data: 'brown',
+    dataset: brown,
+    cacheDir: join(outDir, 'cache'),
+    candidate: join(fixtures, fixture),
+    outDir,
+    warmupSteps: 0,
+    memoryMb: null,
+    isolation: 'none',
+    image: null,
+    graceSeconds: 2,
+    reporter: makeReporter({ tty: false, quiet: true }),
+    ...over,
+  });
+  return { result, outDir };
+}
+
+/** The result file on disk is the one the supervisor returned, and it parses. */
+function onDisk(outDir: string): ExperimentResult {
+  return parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'));
+}
+
+function expectFailure(result: ExperimentResult, outDir: string, kind: string, message: RegExp) {
+  expect(result.status).toBe('failed');
+  expect(result.val_bpb).toBeNull();
+  expect(result.failure?.kind).toBe(kind);
+  expect(result.failure?.message).toMatch(message);
+  expect(onDisk(outDir)).toEqual(result);
+}
+
+describe('harness end to end', () => {
+  it('trains an honest candidate and scores it below the unigram reference', async () => {
+    const { result, outDir } = await run('tiny.ts');
+    expect(result.failure).toBeNull();
+    expect(onDisk(outDir)).toEqual(result);
+    expect(result.val_bpb).toBeLessThan(result.unigram_bpb);
+    expect(result.unigram_bpb).toBeGreaterThan(result.bigram_bpb);
+    expect(result.steps).toBeGreaterThan(2);
+    expect(result.tokens).toBe(result.steps * 8 * 16);
+    expect(result.backend).toBe('wasm');
+    expect(result.hardware_class).toMatch(/^cpu-/);
+    expect(result.eval_bytes).toBe(Math.floor((4096 - 1) / 16) * 16);
+    expect(result.params).toBe(256 * 256);
+    expect(readFileSync(join(outDir, 'train.log'), 'utf8')).toMatch(/the clock starts/);
+  });
+
+  it('scores a uniform model at exactly 8.0 through the whole pipeline', async () => {
+    const { result } = await run('uniform.ts', { budgetSeconds: 0.5 });
+    expect(result.failure).toBeNull();
+    expect(result.val_bpb).toBe(8);
+  });
+
+  it('gives the same losses for the first steps with the same seed and backend', async () => {
+    const a = (await run('tiny.ts', { budgetSeconds: 1 })).result;
+    const b = (await run('tiny.ts', { budgetSeconds: 1 })).result;
+    const first = (r: ExperimentResult) => r.loss_curve.slice(0, 5).map((p) => p.loss);
+    expect(first(a)).toHaveLength(5);
+    expect(first(a)).toEqual(first(b));
+    const c = (await run('tiny.ts', { budgetSeconds: 1, seed: 8 })).result;
+    expect(first(c)).not.toEqual(first(a));
+  });
+
+  it('rejects a non-causal candidate (its prediction at t reads byte t+1)', async () => {
+    const { result, outDir } = await run('noncausal.ts');
+    expectFailure(result, outDir, 'non_causal', /changed .* when only bytes after position \d+/);
+  });
+
+  it('fails a candidate whose loss becomes NaN', async () => {
+    const { result, outDir } = await run('nan.ts');
+    expectFailure(result, outDir, 'nan', /loss became NaN/);
+  });
+
+  it('kills a candidate that ignores the stop signal after the grace', async () => {
+    const { result, outDir } = await run('ignores-stop.ts');
+    expectFailure(result, outDir, 'timeout', /did not stop within 2s/);
+  });
+
+  it('fails a candidate that throws', async () => {
+    const { result, outDir } = await run('throws.ts');
+    expectFailure(result, outDir, 'crash', /boom: the optimizer state is broken/);
+  });
+
+  it('fails a candidate that changes the clock', async () => {
+    const { result, outDir } = await run('clock.ts');
+    expectFailure(result, outDir, 'tamper', /replaced performance\.now/);
+  });
+
+  it('fails a candidate that writes the result file, and keeps its own', async () => {
+    const { result, outDir } = await run('writes-result.ts');
+    expectFailure(result, outDir, 'tamper', /created result\.json in the output directory/);
+  });
+
+  it('kills a candidate over the memory cap', async () => {
+    const { result, outDir } = await run('oom.ts', { memoryMb: 400, budgetSeconds: 20 });
+    expectFailure(result, outDir, 'oom', /over the memory cap of 400 MB/);
+  });
+
+  it('says what is missing when a file does not implement the interface', async () => {
+    const { result, outDir } = await run('no-export.ts');
+    expectFailure(result, outDir, 'invalid_candidate', /must export a function createModel/);
+    expect(existsSync(join(outDir, 'train.log'))).toBe(true);
+  });
+});
