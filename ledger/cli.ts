@@ -11,7 +11,7 @@ import { auditLedger } from './audit.js';
 import { computeBalances } from './credits.js';
 import type { LedgerEntry } from './entries.js';
 import { readHeadFile, readLedgerDir } from './ledger-dir.js';
-import { shardPath, SHARD_SIZE } from './shards.js';
+import { entryLocation } from './shards.js';
 
 const USAGE = `usage:
   npm run ledger -- verify <ledger checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N]
@@ -20,7 +20,7 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-const where = (seq: number) => `${shardPath(seq)} line ${(seq % SHARD_SIZE) + 1}`;
+
 
 function num(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -59,13 +59,18 @@ function verify(dir: string, flags: { head?: string; overdraft?: string; 'free-p
   const t0 = performance.now();
   const entries = readLedgerDir(dir);
   const r = auditLedger(entries, { knownHead, maxOverdraft: num(flags.overdraft, '--overdraft'), freeRunsPerDay: num(flags['free-per-day'], '--free-per-day') });
+  // The broken seq's entry is the one at that position (or, for a missing one, where it should be).
+  const where = (seq: number) => {
+    const loc = entries[Math.min(seq, entries.length - 1)] && entryLocation(entries[Math.min(seq, entries.length - 1)]);
+    return loc ? ` (${loc})` : '';
+  };
   if (!r.ok) {
-    console.error(`ledger BROKEN at seq ${r.seq} (${where(r.seq)}): ${r.problem}`);
+    console.error(`ledger BROKEN at seq ${r.seq}${where(r.seq)}: ${r.problem}`);
     return 1;
   }
   const other = branchProblems(dir, entries);
   if (other) {
-    console.error(`ledger BROKEN${other.seq === null ? '' : ` at seq ${other.seq} (${where(other.seq)})`}: ${other.problem}`);
+    console.error(`ledger BROKEN${other.seq === null ? '' : ` at seq ${other.seq}${where(other.seq)}`}: ${other.problem}`);
     return 1;
   }
   const balances = [...r.balances.values()];

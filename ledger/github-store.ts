@@ -12,7 +12,7 @@
 import type { Octokit } from '@octokit/rest';
 import { appendEntries, verifyChain } from './chain.js';
 import type { LedgerEntry, NewEntry } from './entries.js';
-import { ENTRIES_DIR, HEAD_FILE, parseHeadFile, parseLedgerText, shardPath, shardWrites } from './shards.js';
+import { ENTRIES_DIR, HEAD_FILE, parseHeadFile, parseLedgerText, shardWrites } from './shards.js';
 import type { LedgerStore } from './store.js';
 
 type Rest = Octokit['rest'];
@@ -115,7 +115,7 @@ export class GitHubLedgerStore implements LedgerStore {
     const headText = await this.fileText(HEAD_FILE, commit);
     if (headText === null) return { commit, tree, last: null, tail: null, all: [] };
     const head = parseHeadFile(headText, `${HEAD_FILE} on ${this.where}`);
-    const path = shardPath(head.seq);
+    const path = head.shard;
     const text = await this.fileText(path, commit);
     if (text === null) throw new Error(`${this.where}: ${HEAD_FILE} names seq ${head.seq} but ${path} is missing; run \`npm run ledger -- verify\` on a checkout before appending.`);
     const entries = parseLedgerText([{ path, text }]);
@@ -179,7 +179,8 @@ export class GitHubLedgerStore implements LedgerStore {
         tip = commit === null ? null : await this.loadTip(commit);
       }
       const added = appendEntries(tip?.last ? [tip.last] : [], news);
-      const writes = { ...files, ...shardWrites(tip?.tail ?? null, added) };
+      const shards = shardWrites(tip?.tail ?? null, added);
+      const writes = { ...files, ...shards.files };
       const tree = await this.call(() =>
         this.octokit.rest.git.createTree({
           owner: this.owner,
@@ -198,13 +199,11 @@ export class GitHubLedgerStore implements LedgerStore {
         this.tip = null;
         continue;
       }
-      const last = added.length ? added[added.length - 1] : (tip?.last ?? null);
-      const tailPath = last ? shardPath(last.seq) : null;
       this.tip = {
         commit: commit.data.sha,
         tree: tree.data.sha,
-        last,
-        tail: tailPath ? { path: tailPath, text: writes[tailPath] ?? tip!.tail!.text } : null,
+        last: added.length ? added[added.length - 1] : (tip?.last ?? null),
+        tail: shards.tail,
         all: tip?.all ? [...tip.all, ...added] : tip === null ? added : null,
       };
       return added;

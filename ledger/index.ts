@@ -15,7 +15,7 @@ export {
   type ClassWeight,
 } from './credits.js';
 export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
-export { SHARD_SIZE, HEAD_FILE, shardPath, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile } from './shards.js';
+export { SHARD_MAX_BYTES, HEAD_FILE, shardName, entryLocation, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile } from './shards.js';
 export { readLedgerDir, readHeadFile, writeLedgerDir } from './ledger-dir.js';
 export { MemoryLedgerStore, type LedgerStore } from './store.js';
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';

@@ -1,19 +1,28 @@
 // How the ledger lies in files on the `ledger` branch:
-//   entries/000000.jsonl, entries/001000.jsonl, ...  one JSON entry per line, SHARD_SIZE seqs per file
+//   entries/000000.jsonl, entries/000412.jsonl, ...  one JSON entry per line; each file is named
+//                                                   by the seq of its first entry
 //   HEAD.json                                        {seq, hash, time, shard} of the last entry
 // A shard is rewritten whole on each append (git blobs are immutable), so its size bounds the
-// bytes sent per append: 1,000 entries of ~1-5 KB keeps that to a few MB at most, while the
-// number of files stays small (100 for 100,000 entries).
+// bytes sent per append. Entries range from ~300 B (a runner registered) to ~15 KB (a result
+// with its 256-point loss curve), so shards are cut by bytes, not by count: a new shard starts
+// when the next line would take the current one past SHARD_MAX_BYTES.
 import { z } from 'zod';
 import type { LedgerEntry } from './entries.js';
 
-export const SHARD_SIZE = 1000;
+export const SHARD_MAX_BYTES = 1024 * 1024;
 export const ENTRIES_DIR = 'entries';
 export const HEAD_FILE = 'HEAD.json';
 const SHARD_NAME = /^entries\/(\d+)\.jsonl$/;
 
-export function shardPath(seq: number): string {
-  return `${ENTRIES_DIR}/${String(Math.floor(seq / SHARD_SIZE) * SHARD_SIZE).padStart(6, '0')}.jsonl`;
+/** The name of a shard whose first entry has this seq. */
+export function shardName(firstSeq: number): string {
+  return `${ENTRIES_DIR}/${String(firstSeq).padStart(6, '0')}.jsonl`;
+}
+
+/** Where parseLedgerText found each entry (file and 1-based line), for messages that point at it. */
+const locations = new WeakMap<object, string>();
+export function entryLocation(e: LedgerEntry): string | null {
+  return locations.get(e) ?? null;
 }
 
 export interface HeadFile {
@@ -22,10 +31,10 @@ export interface HeadFile {
   time: string;
   shard: string;
 }
-const HeadFileSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string().regex(/^[0-9a-f]{64}$/), time: z.string(), shard: z.string() });
+const HeadFileSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string().regex(/^[0-9a-f]{64}$/), time: z.string(), shard: z.string().regex(SHARD_NAME) });
 
-export function headFileText(last: LedgerEntry): string {
-  const head: HeadFile = { seq: last.seq, hash: last.hash, time: last.time, shard: shardPath(last.seq) };
+export function headFileText(last: LedgerEntry, shard: string): string {
+  const head: HeadFile = { seq: last.seq, hash: last.hash, time: last.time, shard };
   return JSON.stringify(head, null, 2) + '\n';
 }
 
@@ -58,12 +67,13 @@ const StoredEntry = z.object({
 
 /**
  * Entries from shard files (any order; sorted by their first seq). Throws one error naming the
- * file and line of the first line that is not a ledger entry, or that sits in the wrong shard.
+ * file and line of the first line that is not a ledger entry, or of a shard whose name is not
+ * the seq of its first entry (entries moved between files).
  */
 export function parseLedgerText(shards: { path: string; text: string }[]): LedgerEntry[] {
   const named = shards.map((s) => {
     const m = SHARD_NAME.exec(s.path.replace(/\\/g, '/').replace(/^.*?(entries\/)/, '$1'));
-    if (!m) throw new Error(`${s.path} is not a ledger shard: shards are named entries/<first seq, 6+ digits>.jsonl.`);
+    if (!m) throw new Error(`${s.path} is not a ledger shard: shards are named entries/<seq of their first entry>.jsonl.`);
     return { ...s, start: Number(m[1]) };
   });
   named.sort((a, b) => a.start - b.start);
@@ -84,9 +94,10 @@ export function parseLedgerText(shards: { path: string; text: string }[]): Ledge
         const first = p.error.issues[0];
         throw new Error(`${where} is not a ledger entry: ${first.path.join('.') || '(root)'}: ${first.message}.`);
       }
-      if (shardPath(p.data.seq) !== shardPath(s.start)) {
-        throw new Error(`${where} holds seq ${p.data.seq}, which belongs in ${shardPath(p.data.seq)}: entries were moved between shards.`);
+      if (i === 0 && p.data.seq !== s.start) {
+        throw new Error(`${where} holds seq ${p.data.seq}, but a shard named ${s.path} must start at seq ${s.start}: entries were moved, removed or renamed.`);
       }
+      locations.set(raw as object, where);
       out.push(raw as LedgerEntry);
     });
   }
@@ -94,22 +105,35 @@ export function parseLedgerText(shards: { path: string; text: string }[]): Ledge
 }
 
 /**
- * The shard files (and HEAD.json) to write after appending `added` to a ledger whose last shard
- * currently reads `tail` (null when the ledger is empty or `added` starts a new shard).
+ * The shard files and HEAD.json to write after appending `added` to a ledger whose last shard
+ * currently reads `tail` (null for an empty ledger), and the new last shard.
  */
-export function shardWrites(tail: { path: string; text: string } | null, added: LedgerEntry[]): Record<string, string> {
+export function shardWrites(
+  tail: { path: string; text: string } | null,
+  added: LedgerEntry[],
+): { files: Record<string, string>; tail: { path: string; text: string } | null } {
   const files: Record<string, string> = {};
-  if (tail) files[tail.path] = tail.text;
+  let cur = tail ? { path: tail.path, text: tail.text, bytes: Buffer.byteLength(tail.text), changed: false } : null;
+  const flush = () => {
+    if (cur?.changed) files[cur.path] = cur.text;
+  };
   for (const e of added) {
-    const p = shardPath(e.seq);
-    files[p] = (files[p] ?? '') + entryLine(e);
+    const line = entryLine(e);
+    const bytes = Buffer.byteLength(line);
+    if (!cur || (cur.bytes > 0 && cur.bytes + bytes > SHARD_MAX_BYTES)) {
+      flush();
+      cur = { path: shardName(e.seq), text: '', bytes: 0, changed: true };
+    }
+    cur.text += line;
+    cur.bytes += bytes;
+    cur.changed = true;
   }
-  if (tail && files[tail.path] === tail.text) delete files[tail.path];
-  if (added.length) files[HEAD_FILE] = headFileText(added[added.length - 1]);
-  return files;
+  flush();
+  if (added.length && cur) files[HEAD_FILE] = headFileText(added[added.length - 1], cur.path);
+  return { files, tail: cur ? { path: cur.path, text: cur.text } : null };
 }
 
 /** Every file of a ledger holding `entries` (shards and HEAD.json). */
 export function ledgerFiles(entries: LedgerEntry[]): Record<string, string> {
-  return shardWrites(null, entries);
+  return shardWrites(null, entries).files;
 }

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { Octokit } from '@octokit/rest';
 import { ProbotOctokit } from 'probot';
 import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { appendEntries, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_SIZE, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
+import { appendEntries, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_MAX_BYTES, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
 import { FakeGitRepo } from './fake-git.js';
 import { baseline, dispatched, recorded } from './fixtures.js';
 
@@ -100,7 +100,7 @@ describe('GitHubLedgerStore', () => {
       const head = repo.refs.get(ref)!;
       const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
       const tail = { path: 'entries/000000.jsonl', text: repo.filesAt()['entries/000000.jsonl'] };
-      for (const [path, text] of Object.entries(shardWrites(tail, added))) tree.set(path, repo.putBlob(text));
+      for (const [path, text] of Object.entries(shardWrites(tail, added).files)) tree.set(path, repo.putBlob(text));
       repo.refs.set(ref, repo.putCommit(repo.putTree(tree), [head], 'other writer'));
     };
     const mine = await a.append([dispatched('mine', 'agent-alice')]);
@@ -123,23 +123,35 @@ describe('GitHubLedgerStore', () => {
     expect(branchEntries(repo)).toHaveLength(1);
   });
 
-  it('starts a new shard at the shard boundary and reads the ledger back from all shards', async () => {
+  it('starts a new shard when the next entry would pass the size cap, and reads the ledger back from all shards', async () => {
     const s = store();
-    const batch: NewEntry[] = Array.from({ length: SHARD_SIZE + 2 }, (_, i) => dispatched(`j${i}`, 'agent-alice'));
-    await s.append(batch.slice(0, SHARD_SIZE - 1));
-    await s.append(batch.slice(SHARD_SIZE - 1)); // crosses the boundary
+    // results carrying a 100 KB log excerpt: about ten fit in a shard
+    const big = (i: number): NewEntry => {
+      const r = recorded(`j${i}`, 'gpu-bob');
+      return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(100_000) } };
+    };
+    await s.append(Array.from({ length: 8 }, (_, i) => big(i)));
+    await s.append(Array.from({ length: 6 }, (_, i) => big(8 + i))); // crosses the cap
     const files = repo.filesAt();
-    expect(Object.keys(files).filter((p) => p.startsWith('entries/')).sort()).toEqual(['entries/000000.jsonl', 'entries/001000.jsonl']);
-    expect(files['entries/001000.jsonl'].trim().split('\n')).toHaveLength(2);
+    const shards = Object.keys(files).filter((p) => p.startsWith('entries/')).sort();
+    expect(shards).toHaveLength(2);
+    expect(shards[0]).toBe('entries/000000.jsonl');
+    const second = Number(shards[1].match(/(\d+)\.jsonl$/)![1]);
+    expect(files[shards[0]].trim().split('\n')).toHaveLength(second); // the second shard is named by its first seq
+    for (const p of shards) expect(Buffer.byteLength(files[p])).toBeLessThanOrEqual(SHARD_MAX_BYTES);
+    expect(parseHeadFile(files[HEAD_FILE])).toMatchObject({ seq: 13, shard: shards[1] });
     const fresh = store();
-    const all = await fresh.read();
-    expect(all).toHaveLength(SHARD_SIZE + 2);
+    expect(await fresh.read()).toHaveLength(14);
     resetRecordedCalls();
     await fresh.append([dispatched('after-read', 'agent-alice')]); // the read primed the head: 3 calls
     expect(recordedCalls()).toHaveLength(3);
     resetRecordedCalls();
-    expect(await fresh.read()).toHaveLength(SHARD_SIZE + 3); // unchanged since: only getRef
+    expect(await fresh.read()).toHaveLength(15); // unchanged since: only getRef
     expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}']);
+    resetRecordedCalls();
+    expect(await store().append([dispatched('cold', 'agent-alice')])).toMatchObject([{ seq: 15 }]); // cold: finds the tail through HEAD.json
+    expect(recordedCalls()).toHaveLength(7);
+    expect(verifyChain(branchEntries(repo)).ok).toBe(true);
   });
 
   it('refuses extra files that would overwrite the ledger itself', async () => {
