@@ -39628,9 +39628,24 @@ async function runHarness(o) {
     });
   });
 }
+async function ensureImage(image) {
+  const inspect = await execFileResult("docker", ["image", "inspect", "--format", "{{.Id}}", image], 3e4);
+  if (inspect.ok) return;
+  const pull = await execFileResult("docker", ["pull", "--quiet", image], 30 * 6e4);
+  if (!pull.ok) {
+    throw new Error(
+      `Could not pull the trainer image ${image}: ${pull.stderr.trim().split("\n").pop()}. Make the GHCR package public (or run \`docker login ghcr.io\` on the runner), or pass the image input.`
+    );
+  }
+}
+function execFileResult(cmd, args, timeout) {
+  return new Promise((resolve2) => {
+    execFile2(cmd, args, { timeout, maxBuffer: 16 << 20, env: process.env }, (err, _stdout, stderr) => resolve2({ ok: !err, stderr: String(stderr || err?.message || "") }));
+  });
+}
 function dockerAvailable() {
   return new Promise((resolve2) => {
-    execFile2("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15e3 }, (err) => resolve2(!err));
+    execFile2("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15e3, env: process.env }, (err) => resolve2(!err));
   });
 }
 
@@ -39888,6 +39903,7 @@ async function experiment(inputs) {
     throw new Error("Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.");
   }
   if (isolation === "none") warning(isolationWarning());
+  else await ensureImage(inputs.image);
   const hardware = await describeHardware();
   info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);
   const run2 = await runHarness({

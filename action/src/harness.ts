@@ -85,9 +85,28 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   });
 }
 
+/** Pull the trainer image unless it is already on the runner, so that a missing or private
+ * image is one clear error before training rather than a failed child mid-run. */
+export async function ensureImage(image: string): Promise<void> {
+  const inspect = await execFileResult('docker', ['image', 'inspect', '--format', '{{.Id}}', image], 30_000);
+  if (inspect.ok) return;
+  const pull = await execFileResult('docker', ['pull', '--quiet', image], 30 * 60_000);
+  if (!pull.ok) {
+    throw new Error(
+      `Could not pull the trainer image ${image}: ${pull.stderr.trim().split('\n').pop()}. Make the GHCR package public (or run \`docker login ghcr.io\` on the runner), or pass the image input.`,
+    );
+  }
+}
+
+function execFileResult(cmd: string, args: string[], timeout: number): Promise<{ ok: boolean; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout, maxBuffer: 16 << 20, env: process.env }, (err, _stdout, stderr) => resolve({ ok: !err, stderr: String(stderr || err?.message || '') }));
+  });
+}
+
 /** Whether a Docker engine answers on this runner (for isolation: auto). */
 export function dockerAvailable(): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15000 }, (err) => resolve(!err));
+    execFile('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15000, env: process.env }, (err) => resolve(!err));
   });
 }

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
-import { dockerAvailable, runHarness } from './harness.js';
+import { dockerAvailable, ensureImage, runHarness } from './harness.js';
 import { describeHardware } from './hardware.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { isolationWarning, renderSummary } from './summary.js';
@@ -49,6 +49,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     throw new Error('Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.');
   }
   if (isolation === 'none') core.warning(isolationWarning());
+  else await ensureImage(inputs.image);
 
   const hardware = await describeHardware();
   core.info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);

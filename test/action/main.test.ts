@@ -113,6 +113,27 @@ function deadDocker(): string {
   return `${bin}:${savedEnv.PATH}`;
 }
 
+/** A `docker` whose engine answers but whose registry refuses the image (a private package). */
+function dockerWithoutImage(): string {
+  const bin = join(tmp, 'no-image-docker-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(
+    join(bin, 'docker'),
+    [
+      '#!/bin/sh',
+      'case "$1" in',
+      '  info) echo 27.3.1 ;;',
+      '  image) echo "Error: No such image: $5" >&2; exit 1 ;;',
+      '  pull) echo "Error response from daemon: denied" >&2; exit 1 ;;',
+      '  *) echo "unexpected docker $*" >&2; exit 3 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return `${bin}:${savedEnv.PATH}`;
+}
+
 afterAll(() => {
   process.env = savedEnv;
   rmSync(tmp, { recursive: true, force: true });
@@ -251,6 +272,15 @@ describe('the Action refusing what it cannot run', () => {
     await experiment(shas.improved, '7', { isolation: 'docker' });
     expect(setFailed).toHaveBeenCalledWith(
       'Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.',
+    );
+    expect(existsSync(join(outDir, 'result.json'))).toBe(false);
+  });
+
+  it('names an image the runner cannot pull, before training', async () => {
+    process.env.PATH = dockerWithoutImage();
+    await experiment(shas.improved, '7', { isolation: 'auto' });
+    expect(setFailed).toHaveBeenCalledWith(
+      'Could not pull the trainer image ghcr.io/acme/autoresearch-trainer:latest: Error response from daemon: denied. Make the GHCR package public (or run `docker login ghcr.io` on the runner), or pass the image input.',
     );
     expect(existsSync(join(outDir, 'result.json'))).toBe(false);
   });
