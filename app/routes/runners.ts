@@ -129,7 +129,13 @@ async function whoIs(token: string, baseUrl: string): Promise<string> {
 }
 
 async function loadPolicy(octokit: InstallationOctokit, owner: string, repo: string): Promise<RunnerSettings> {
-  const { config } = await octokit.config.get({ owner, repo, path: '.github/autoresearch.yml' });
+  let config: unknown;
+  try {
+    ({ config } = await octokit.config.get({ owner, repo, path: '.github/autoresearch.yml' }));
+  } catch (e) {
+    if (githubStatus(e) !== null) throw e;
+    throw new HttpError(503, `the swarm's .github/autoresearch.yml could not be read (${(e as Error).message.replace(/^\[[^\]]*\] /, '')}); the maintainers must fix it before runners can join`);
+  }
   const parsed = RunnerSettings.safeParse((config as { runners?: unknown } | null)?.runners ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

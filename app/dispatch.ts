@@ -1,0 +1,95 @@
+// Dispatching experiment runs: ledger first (so the job is known before any result can
+// arrive), then one workflow_dispatch per job on the default branch, whose workflow file and
+// harness are trusted.
+import { randomInt } from 'node:crypto';
+import { FREE_TIER_REASON, type NewEntry } from '../ledger/index.js';
+import type { Role } from '../trainer/result.js';
+import { newJobId } from './jobs.js';
+import type { Payment } from './policy/payment.js';
+import type { Session } from './session.js';
+
+export interface NewJob {
+  role: Role;
+  pr: number | null;
+  sha: string;
+  /** who pays; null for swarm-paid runs (baselines, verifications, re-dispatches) */
+  author: string | null;
+  hardware_class: string | null;
+  runner_label: string;
+  attempt: number;
+  verifies: string | null;
+  check: number | null;
+  comment: number | null;
+  pay: Payment;
+}
+
+/** Appends the jobs (and `extra` entries, e.g. closures) in one ledger commit, then dispatches them. Returns the job ids. */
+export async function dispatchJobs(s: Session, jobs: NewJob[], extra: NewEntry[] = [], files: Record<string, string> = {}): Promise<string[]> {
+  const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment }));
+  const entries: NewEntry[] = [...extra];
+  const seeds = jobs.map(() => randomInt(2 ** 31 - 1));
+  jobs.forEach((j, i) => {
+    entries.push({
+      type: 'job_dispatched',
+      data: {
+        job_id: ids[i],
+        role: j.role,
+        repo: s.fullName,
+        pr: j.pr,
+        sha: j.sha,
+        author: j.author,
+        hardware_class: j.hardware_class,
+        eval_seed: seeds[i],
+        budget_seconds: s.cfg.config.budget_seconds,
+        attempt: j.attempt,
+        verifies: j.verifies,
+      },
+    });
+    if (j.author && j.pay) {
+      entries.push({ type: 'credit_spent', data: { login: j.author, amount: j.pay.amount, job_id: ids[i], reason: j.pay.reason === FREE_TIER_REASON ? FREE_TIER_REASON : `experiment on PR #${j.pr}` } });
+    }
+  });
+  if (entries.length || Object.keys(files).length) await s.ledger.append(entries, files);
+  for (let i = 0; i < jobs.length; i++) {
+    const j = jobs[i];
+    await s.octokit.rest.actions.createWorkflowDispatch({
+      ...s.repo,
+      workflow_id: s.cfg.config.workflow,
+      ref: s.defaultBranch,
+      inputs: {
+        pr: j.pr === null ? '' : String(j.pr),
+        sha: j.sha,
+        role: j.role,
+        nonce: ids[i],
+        eval_seed: String(seeds[i]),
+        budget: String(s.cfg.config.budget_seconds),
+        runner_label: j.runner_label,
+      },
+    });
+  }
+  return ids;
+}
+
+/** The entry that closes a job that will never be scored (superseded, overdue, given up). */
+export function closeJob(job: { job_id: string; role: Role; pr: number | null; sha: string; author: string | null }, reason: string): NewEntry<'result_recorded'> {
+  return {
+    type: 'result_recorded',
+    data: {
+      job_id: job.job_id,
+      role: job.role,
+      pr: job.pr,
+      sha: job.sha,
+      title: null,
+      author: job.author,
+      runner_name: null,
+      runner_owner: null,
+      run_url: null,
+      validated: false,
+      reason,
+      result: null,
+      diff_path: null,
+      diff_sha256: null,
+      log_excerpt: null,
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// On first install: baseline runs of each repository's default branch on every hardware class
+// with an online runner, so the first experiments have something to beat.
+import type { Context } from 'probot';
+import type { LedgerStore } from '../../ledger/index.js';
+import { CONFIG_FILE, loadConfig } from '../config.js';
+import { dispatchJobs } from '../dispatch.js';
+import type { Octo, RepoRef } from '../github/octokit.js';
+import { viewOf } from '../ledger-view.js';
+import { onlineClasses, type ApiRunner } from '../policy/runners.js';
+import type { Session } from '../session.js';
+import { baselineJobs } from './workflow-run.js';
+
+export async function onInstallation(
+  context: Context<'installation.created'>,
+  deps: { ledgerFor(octokit: Octo, repo: RepoRef): LedgerStore; now(): Date },
+): Promise<void> {
+  for (const r of context.payload.repositories ?? []) {
+    const [owner, name] = r.full_name.split('/');
+    const repo = { owner, repo: name };
+    const octokit = context.octokit;
+    const { data: meta } = await octokit.rest.repos.get(repo);
+    const { config: raw, files } = await octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}` });
+    const cfg = loadConfig(files.some((f) => f.config !== null) ? raw : null);
+    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: deps.ledgerFor(octokit, repo), log: context.log, now: deps.now };
+    const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
+    const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
+    const view = viewOf(await s.ledger.read());
+    const jobs = onlineClasses(runners.runners as ApiRunner[]).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config.baseline_runs));
+    await dispatchJobs(s, jobs);
+    context.log.info(`${r.full_name}: ${jobs.length} baseline runs dispatched on ${head.object.sha.slice(0, 7)}`);
+  }
+}

@@ -1,0 +1,327 @@
+// workflow_run completed for the experiment workflow: fetch the result, check it against what
+// the App dispatched and what GitHub serves, record it, and act on the verdict.
+import { createTwoFilesPatch } from 'diff';
+import { appendEntries, reversalsForForgery, type NewEntry } from '../../ledger/index.js';
+import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
+import { closeJob, dispatchJobs, type NewJob } from '../dispatch.js';
+import { downloadResult, runnerOfRun } from '../github/artifact.js';
+import { createCheck, updateCheck } from '../github/checks.js';
+import { candidateAt, harnessAt } from '../github/hashes.js';
+import { label, setState, type ExperimentState } from '../github/labels.js';
+import { status } from '../github/octokit.js';
+import { writeSticky } from '../github/sticky-comment.js';
+import { jobRefs } from '../jobs.js';
+import { classAt, grantsDue, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { scoreSummary, stateComment } from '../messages.js';
+import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
+import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
+import { checkResult } from '../policy/result-check.js';
+import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
+import { ANY_RUNNER, schedule } from '../scheduler.js';
+import type { Session } from '../session.js';
+
+export interface WorkflowRunEvent {
+  action: string;
+  workflow_run: { id: number; path: string; head_sha: string; html_url: string };
+}
+
+/** Appends `news` plus the credit grants they make due, in one ledger commit. */
+async function record(s: Session, view: LedgerView, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView> {
+  const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
+  await s.ledger.append([...news, ...grantsDue(simulated)], files);
+  return viewOf(await s.ledger.read());
+}
+
+export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {
+  const run = ev.workflow_run;
+  if (ev.action !== 'completed' || !run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
+  const art = await downloadResult(s.octokit, s.repo, run.id);
+  let view = viewOf(await s.ledger.read());
+  if (!art) {
+    // Without an artifact the nonce is unknown; the job is closed when its deadline passes.
+    s.log.warn(`workflow run ${run.id} uploaded no result artifact`);
+    return schedule(s, view);
+  }
+  const job = view.jobs.get(art.nonce);
+  if (!job) {
+    if (!view.state.results.has(art.nonce)) {
+      view = await record(s, view, [closeJob({ job_id: art.nonce, role: 'candidate', pr: null, sha: run.head_sha, author: null }, `no job was dispatched with nonce ${art.nonce} (run ${run.html_url})`)]);
+    }
+    return schedule(s, view);
+  }
+  // Redelivered, or closed (superseded, overdue) before the run reported: nothing to do twice.
+  if (view.state.results.has(job.job_id)) return;
+
+  const runnerName = await runnerOfRun(s.octokit, s.repo, run.id);
+  const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? null) : null;
+  const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
+  const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
+  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha }, candidate ? sha256(candidate) : 'missing', harness.sha256);
+  const r = checked.result;
+
+  const pull = job.pr !== null ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
+  const files: Record<string, string> = {};
+  let diffPath: string | null = null;
+  if (job.role === 'candidate' && candidate && harness.candidate) {
+    const dec = new TextDecoder();
+    const text = createTwoFilesPatch(`a/${CANDIDATE_PATH}`, `b/${CANDIDATE_PATH}`, dec.decode(harness.candidate), dec.decode(candidate), run.head_sha, job.sha);
+    diffPath = `diffs/${job.sha}.diff`;
+    files[diffPath] = text;
+  }
+  const recorded: NewEntry<'result_recorded'> = {
+    type: 'result_recorded',
+    data: {
+      job_id: job.job_id,
+      role: job.role,
+      pr: job.pr,
+      sha: job.sha,
+      title: pull?.title ?? null,
+      author: pull?.user?.login ?? null,
+      runner_name: runnerName,
+      runner_owner: runnerOwner,
+      run_url: run.html_url,
+      validated: checked.validated,
+      reason: checked.reason,
+      result: r,
+      diff_path: diffPath,
+      diff_sha256: diffPath ? sha256(files[diffPath]) : null,
+      log_excerpt: art.log ? art.log.slice(-2000) : null,
+    },
+  };
+  const news: NewEntry[] = [recorded];
+  // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
+  if (!checked.validated && r && runnerOwner && /nonce|sha256/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
+
+  const bl = r ? view.baselines.get(classAt(r.hardware_class, run.head_sha)) : undefined;
+  const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
+  const claim = job.role === 'verify' && job.verifies ? claimOf(view, job.verifies) : null;
+  const earlierVerifies = claim
+    ? [...view.state.results.values()]
+        .map((x) => x.data)
+        .filter((x) => x.role === 'verify' && x.validated && x.result?.val_bpb != null && view.jobs.get(x.job_id)?.verifies === claim.job_id && x.runner_owner !== claim.runner_owner && x.result.hardware_class === claim.hardware_class)
+        .map((x) => x.result!.val_bpb as number)
+    : [];
+  const c = s.cfg.config;
+  const out = outcome(
+    { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, claim, earlierVerifies },
+    { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
+  );
+  s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
+  const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files };
+  await act(ctx, view, out);
+}
+
+interface Ctx {
+  s: Session;
+  job: Dispatched;
+  run: WorkflowRunEvent['workflow_run'];
+  pull: { number: number; title: string; head: { sha: string }; labels: { name: string }[] } | null;
+  runnerName: string | null;
+  runnerOwner: string | null;
+  baseline: Baseline | null;
+  checked: ReturnType<typeof checkResult>;
+  news: NewEntry[];
+  files: Record<string, string>;
+}
+
+function claimOf(view: LedgerView, claimJobId: string): Claim | null {
+  const c = view.state.results.get(claimJobId)?.data;
+  if (!c?.result || c.result.val_bpb === null) return null;
+  return { job_id: claimJobId, val_bpb: c.result.val_bpb, hardware_class: c.result.hardware_class, runner_owner: c.runner_owner };
+}
+
+async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
+  const { s, job, run } = x;
+  const refs = jobRefs(job.job_id);
+  const r = x.checked.result;
+  const summary = (verdict: string, threshold: number | null = null) =>
+    scoreSummary({ result: r, baseline: x.baseline, threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict });
+  const report = async (state: ExperimentState | null, check: Parameters<typeof updateCheck>[3], title: string, text: string, comment: string[]) => {
+    if (job.pr === null || !x.pull) return;
+    if (state) await setState(s.octokit, s.repo, job.pr, x.pull.labels, state);
+    if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, text, run.html_url);
+    else await createCheck(s.octokit, s.repo, job.sha, check, title, text);
+    await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment });
+  };
+  const again = (extra: Partial<NewJob>): NewJob => ({
+    role: job.role,
+    pr: job.pr,
+    sha: job.sha,
+    author: null,
+    hardware_class: job.hardware_class,
+    runner_label: job.hardware_class ?? ANY_RUNNER,
+    attempt: job.attempt + 1,
+    verifies: job.verifies,
+    check: refs.check,
+    comment: refs.comment,
+    pay: null,
+    ...extra,
+  });
+  // a PR whose head moved on since this job was dispatched has a newer job; only record
+  const current = !x.pull || x.pull.head.sha === job.sha;
+
+  switch (out.kind) {
+    case 'baseline_run': {
+      const news = [...x.news];
+      const cls = r!.hardware_class;
+      const runs = [...view.baselineRuns];
+      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id });
+      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs);
+      if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
+      view = await record(s, view, news, x.files);
+      if (b) await requeueWaiting(s);
+      return schedule(s, view);
+    }
+    case 'retry': {
+      await dispatchJobs(s, current ? [again({})] : [], x.news, x.files);
+      await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
+        `The run's result was rejected (${out.reason}); the experiment runs again.`,
+      ]);
+      return;
+    }
+    case 'give_up':
+    case 'discard':
+    case 'refuted': {
+      const news = [...x.news];
+      const reason = out.reason;
+      if (out.kind === 'refuted') {
+        news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: false, claim_bpb: out.claim.val_bpb, verify_bpb: r?.val_bpb ?? -1, tolerance: s.cfg.config.verification.tolerance } });
+      }
+      if (job.pr !== null && current) {
+        news.push({ type: 'experiment_discarded', data: { pr: job.pr, sha: job.sha, reason, hardware_class: r?.hardware_class ?? null, val_bpb: out.kind === 'refuted' ? out.claim.val_bpb : (r?.val_bpb ?? null) } });
+      }
+      view = await record(s, view, news, x.files);
+      if (!current) return schedule(s, view);
+      const t = out.kind === 'discard' ? out.threshold : null;
+      const noGain = out.kind === 'discard' && out.val_bpb !== null;
+      await report('discarded', { conclusion: noGain ? 'neutral' : 'failure' }, noGain ? 'No improvement' : 'Discarded', summary(`Discarded: ${reason}.`, t), [
+        `Discarded: ${reason}.`,
+        'Change `trainer/train.ts` and push to try again.',
+      ]);
+      if (job.pr !== null && s.cfg.config.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: job.pr, state: 'closed' });
+      return schedule(s, view);
+    }
+    case 'wait_baseline': {
+      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
+      await dispatchJobs(s, jobs, x.news, x.files);
+      await report('waiting-baseline', { status: 'in_progress' }, 'Waiting for a baseline', summary(`Scored, but ${out.hardware_class} has no baseline of the default branch yet; ${jobs.length} baseline runs were dispatched and this PR runs again once it exists.`), [
+        `Scored on ${out.hardware_class}, which has no baseline yet; the experiment runs again once the baseline exists.`,
+      ]);
+      return;
+    }
+    case 'verify':
+    case 'verify_again': {
+      const claimId = out.kind === 'verify' ? job.job_id : out.claim.job_id;
+      const cls = out.kind === 'verify' ? r!.hardware_class : out.claim.hardware_class;
+      if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts) {
+        return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
+      }
+      const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+      const target = pickVerifierLabel(runners.runners as ApiRunner[], cls, out.exclude_owners) ?? cls;
+      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1 });
+      await dispatchJobs(s, current ? [verifyJob] : [], x.news, x.files);
+      if (!current) return;
+      const t = out.kind === 'verify' ? out.threshold : null;
+      await report('verifying', { status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, t), [
+        `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.`,
+      ]);
+      return;
+    }
+    case 'merge':
+      return merge(x, view, out);
+  }
+}
+
+async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'merge' }>): Promise<void> {
+  const { s, job, run } = x;
+  const r = x.checked.result!;
+  const refs = jobRefs(job.job_id);
+  const claimId = out.claim.job_id || job.job_id;
+  const news = [...x.news];
+  if (out.claim.job_id) {
+    news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
+  }
+  const pr = job.pr!;
+  const pull = x.pull!;
+  const say = async (st: ExperimentState, conclusion: 'success' | 'neutral' | 'action_required', title: string, lines: string[]) => {
+    await setState(s.octokit, s.repo, pr, pull.labels, st);
+    const text = scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict: lines.join(' ') });
+    if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, conclusion === 'action_required' ? { status: 'queued' } : { conclusion }, title, text, run.html_url);
+    await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment });
+  };
+  if (pull.head.sha !== job.sha) {
+    await record(s, view, news, x.files);
+    return; // a newer push has its own job
+  }
+  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+  if (head.object.sha !== run.head_sha) {
+    // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
+    view = await record(s, view, news, x.files);
+    await say('queued', 'action_required', 'Verified, but the default branch moved', [
+      `Verified against \`${run.head_sha.slice(0, 7)}\`, but \`${s.defaultBranch}\` is now \`${head.object.sha.slice(0, 7)}\`; re-queued to run against the new head.`,
+    ]);
+    return schedule(s, view);
+  }
+  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
+  if (!s.cfg.mayAct) {
+    await record(s, view, news, x.files);
+    await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
+    return;
+  }
+  let mergeSha: string;
+  try {
+    const { data } = await s.octokit.rest.pulls.merge({
+      ...s.repo,
+      pull_number: pr,
+      sha: job.sha,
+      merge_method: 'squash',
+      commit_title: `${pull.title} (#${pr})`,
+      commit_message: `autoresearch: ${evidence}.\nJobs: ${[claimId, ...(out.claim.job_id ? [job.job_id] : [])].join(', ')}; runs: ${run.html_url}`,
+    });
+    mergeSha = data.sha;
+  } catch (e) {
+    await record(s, view, news, x.files);
+    const why = status(e) === 409 ? 'the branch moved while merging' : `GitHub refused the merge (${(e as Error).message})`;
+    await say('conflict', 'action_required', 'Verified, but not merged', [`Verified improvement (${evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`]);
+    return;
+  }
+  news.push({
+    type: 'experiment_merged',
+    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] },
+  });
+  view = await record(s, view, news, x.files);
+  await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
+  // New baselines of the new main on every class that had one on the old main.
+  const classes = new Set([r.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === run.head_sha).map((b) => b.hardware_class)]);
+  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
+  await dispatchJobs(s, jobs);
+}
+
+/** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */
+export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number): NewJob[] {
+  if (view.baselines.has(classAt(cls, sha))) return [];
+  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
+  const open = view.open.filter((j) => j.role === 'baseline' && j.hardware_class === cls && j.sha === sha).length;
+  return Array.from({ length: Math.max(0, needed - have - open) }, () => ({
+    role: 'baseline' as const,
+    pr: null,
+    sha,
+    author: null,
+    hardware_class: cls,
+    runner_label: cls,
+    attempt: 1,
+    verifies: null,
+    check: null,
+    comment: null,
+    pay: null,
+  }));
+}
+
+/** Once a baseline lands, PRs that waited for it go back to the queue. */
+async function requeueWaiting(s: Session): Promise<void> {
+  const { data: pulls } = await s.octokit.rest.pulls.list({ ...s.repo, state: 'open', per_page: 100 });
+  for (const p of pulls.filter((p) => p.labels.some((l) => l.name === label('waiting-baseline')))) {
+    await setState(s.octokit, s.repo, p.number, p.labels, 'queued');
+  }
+}
+

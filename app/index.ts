@@ -1,0 +1,49 @@
+// The App's wiring: each event goes to its handler with a fresh session. Decisions live in
+// app/policy/; the handlers only read GitHub, ask the policy and write back.
+import type { ApplicationFunction, Context } from 'probot';
+import { GitHubLedgerStore, type LedgerStore } from '../ledger/index.js';
+import type { Octo, RepoRef } from './github/octokit.js';
+import { onInstallation } from './handlers/installation.js';
+import { onPullRequest, type PullRequestEvent } from './handlers/pull-request.js';
+import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
+import { openSession, type AppDeps } from './session.js';
+
+export const LEDGER_BRANCH = 'ledger';
+
+export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction {
+  return (app) => {
+    // One store per repository per process: it caches the ledger's head, so an unchanged
+    // ledger costs one call to read. Correctness never depends on the cache (the store retries on conflict).
+    const stores = new Map<string, LedgerStore>();
+    const deps: AppDeps = {
+      ledgerFor: (octokit: Octo, repo: RepoRef) => {
+        const key = `${repo.owner}/${repo.repo}`;
+        let store = stores.get(key);
+        if (!store) {
+          store = new GitHubLedgerStore(octokit, { ...repo, branch: LEDGER_BRANCH });
+          stores.set(key, store);
+        }
+        return store;
+      },
+      now: () => new Date(),
+      ...overrides,
+    };
+
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], async (context) => {
+      const s = await openSession(context as unknown as Context, deps);
+      await onPullRequest(s, context.payload as unknown as PullRequestEvent);
+    });
+
+    app.on('workflow_run.completed', async (context) => {
+      const s = await openSession(context as unknown as Context, deps);
+      await onWorkflowRun(s, context.payload as unknown as WorkflowRunEvent);
+    });
+
+    app.on('installation.created', async (context) => onInstallation(context, deps));
+
+    // The runner room's JIT-config route is wired here by the lead:
+    //   registerRunnerRoutes(app, getRouter) from './routes/runners.js'
+  };
+}
+
+export default createApp();

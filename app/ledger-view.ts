@@ -1,0 +1,68 @@
+// What the App needs to know from the ledger, folded from its entries. Pure.
+import { LedgerState, type EntryDataOf, type LedgerEntry } from '../ledger/index.js';
+import type { BaselineRun } from './policy/baseline.js';
+
+export type Dispatched = EntryDataOf<'job_dispatched'> & { time: string };
+
+export interface LedgerView {
+  entries: LedgerEntry[];
+  state: LedgerState;
+  jobs: Map<string, Dispatched>;
+  /** dispatched jobs without a result_recorded entry */
+  open: Dispatched[];
+  /** runner_name -> owner and class, from runner_registered */
+  registry: Map<string, { owner: string; hardware_class: string }>;
+  baselineRuns: BaselineRun[];
+  /** latest baseline_recorded per `${class}@${sha}` */
+  baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
+  /** `${pr}@${sha}` of PR commits already merged or discarded */
+  decided: Set<string>;
+}
+
+export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}@${sha}`;
+
+export function viewOf(entries: LedgerEntry[]): LedgerView {
+  const state = LedgerState.of(entries);
+  const jobs = new Map<string, Dispatched>();
+  const registry = new Map<string, { owner: string; hardware_class: string }>();
+  const baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
+  const decided = new Set<string>();
+  for (const e of entries) {
+    if (e.type === 'job_dispatched') {
+      const d = (e as LedgerEntry<'job_dispatched'>).data;
+      jobs.set(d.job_id, { ...d, time: e.time });
+    } else if (e.type === 'runner_registered') {
+      const d = (e as LedgerEntry<'runner_registered'>).data;
+      registry.set(d.runner_name, { owner: d.owner, hardware_class: d.hardware_class });
+    } else if (e.type === 'baseline_recorded') {
+      const d = (e as LedgerEntry<'baseline_recorded'>).data;
+      baselines.set(classAt(d.hardware_class, d.sha), d);
+    } else if (e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
+      const d = e.data as { pr: number; sha: string };
+      decided.add(`${d.pr}@${d.sha}`);
+    }
+  }
+  const baselineRuns: BaselineRun[] = [];
+  for (const { data: r } of state.results.values()) {
+    if (r.role !== 'baseline' || !r.validated || !r.result || r.result.status !== 'ok' || r.result.val_bpb === null) continue;
+    baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id });
+  }
+  const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
+  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided };
+}
+
+/**
+ * Results whose credit is due now. Candidate results wait until their PR commit is decided
+ * (an improvement claim earns only once verification agreed, which the ledger enforces);
+ * baseline and verify runs are due at once. Grants for classes without a baseline stay pending.
+ */
+export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState['creditFor']>>[] {
+  const out: NonNullable<ReturnType<LedgerState['creditFor']>>[] = [];
+  for (const [jobId, { data: r }] of view.state.results) {
+    if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
+    if (r.role === 'candidate' && !view.decided.has(`${r.pr}@${r.sha}`)) continue;
+    const g = view.state.creditFor(jobId);
+    if (g) out.push(g);
+  }
+  return out;
+}

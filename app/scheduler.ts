@@ -1,0 +1,95 @@
+// Scheduling: overdue jobs re-dispatched (swarm-paid) or given up, then queued PRs dispatched
+// in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
+// Probot App has no timer of its own.
+import { freeRunsLeft, type NewEntry } from '../ledger/index.js';
+import { closeJob, dispatchJobs, type NewJob } from './dispatch.js';
+import { createCheck, findCheck, updateCheck } from './github/checks.js';
+import { label, setState } from './github/labels.js';
+import { writeSticky } from './github/sticky-comment.js';
+import { jobRefs } from './jobs.js';
+import { viewOf, type LedgerView } from './ledger-view.js';
+import { stateComment } from './messages.js';
+import { experimentCost } from './policy/payment.js';
+import { overdueJobs, planDispatch } from './policy/schedule.js';
+import type { Session } from './session.js';
+
+/** Label any runner of the swarm takes. */
+export const ANY_RUNNER = 'autoresearch';
+
+export async function schedule(s: Session, given?: LedgerView): Promise<void> {
+  let view = given ?? viewOf(await s.ledger.read());
+  view = await handleOverdue(s, view);
+  const slots = s.cfg.config.max_in_flight - view.open.length;
+  if (slots <= 0) return;
+  const { data: pulls } = await s.octokit.rest.pulls.list({ ...s.repo, state: 'open', per_page: 100, sort: 'created', direction: 'asc' });
+  const queued = pulls.filter((p) => p.labels.some((l) => l.name === label('queued')));
+  if (!queued.length) return;
+  const balances = view.state.balances();
+  const cost = experimentCost(s.cfg.config.budget_seconds);
+  const plan = planDispatch(
+    queued.map((p) => ({ pr: p.number, author: p.user?.login ?? 'ghost', sha: p.head.sha, queued_at: p.created_at })),
+    view.open.length,
+    s.cfg.config.max_in_flight,
+    new Map([...balances].map(([k, b]) => [k, b.balance])),
+    new Map(queued.map((p) => [p.user?.login ?? 'ghost', freeRunsLeft(view.entries, p.user?.login ?? 'ghost', s.cfg.config.free_runs_per_day, s.now())])),
+    cost,
+  );
+  const jobs: NewJob[] = [];
+  for (const q of plan.dispatch) {
+    const check = await findCheck(s.octokit, s.repo, q.sha);
+    jobs.push({ role: 'candidate', pr: q.pr, sha: q.sha, author: q.author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment: null, pay: q.pay });
+  }
+  await dispatchJobs(s, jobs);
+  for (const j of jobs) {
+    const pull = queued.find((p) => p.number === j.pr)!;
+    await setState(s.octokit, s.repo, j.pr!, pull.labels, 'running');
+    if (j.check !== null) await updateCheck(s.octokit, s.repo, j.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
+  }
+}
+
+/** Closes jobs past their deadline; re-dispatches them (credited to no one) or gives up. */
+export async function handleOverdue(s: Session, view: LedgerView): Promise<LedgerView> {
+  const due = overdueJobs(
+    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: j.time, attempt: j.attempt })),
+    s.now(),
+    s.cfg.config.deadline_minutes,
+    s.cfg.config.max_attempts,
+  );
+  if (!due.length) return view;
+  const closes: NewEntry[] = [];
+  const again: NewJob[] = [];
+  const givenUp: { pr: number; sha: string; check: number | null; comment: number | null }[] = [];
+  for (const d of due) {
+    const j = view.jobs.get(d.job.job_id)!;
+    closes.push(closeJob(j, `no result within ${s.cfg.config.deadline_minutes} minutes (attempt ${j.attempt})`));
+    const refs = jobRefs(j.job_id);
+    if (d.action === 'redispatch') {
+      again.push({
+        role: j.role,
+        pr: j.pr,
+        sha: j.sha,
+        author: null,
+        hardware_class: j.hardware_class,
+        runner_label: j.hardware_class ?? ANY_RUNNER,
+        attempt: j.attempt + 1,
+        verifies: j.verifies,
+        check: refs.check,
+        comment: refs.comment,
+        pay: null,
+      });
+    } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
+  }
+  for (const g of givenUp) {
+    closes.push({ type: 'experiment_discarded', data: { pr: g.pr, sha: g.sha, reason: `no runner reported a result after ${s.cfg.config.max_attempts} attempts`, hardware_class: null, val_bpb: null } });
+  }
+  await dispatchJobs(s, again, closes);
+  for (const g of givenUp) {
+    const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: g.pr });
+    await setState(s.octokit, s.repo, g.pr, pull.labels, 'discarded');
+    const text = `No runner reported a result after ${s.cfg.config.max_attempts} attempts; the experiment was given up. Push again to retry.`;
+    if (g.check !== null) await updateCheck(s.octokit, s.repo, g.check, { conclusion: 'timed_out' }, 'No result', text);
+    else await createCheck(s.octokit, s.repo, pull.head.sha, { conclusion: 'timed_out' }, 'No result', text);
+    await writeSticky(s.octokit, s.repo, g.pr, stateComment('Experiment given up', [text], s.cfg.notice), { knownId: g.comment });
+  }
+  return viewOf(await s.ledger.read());
+}

@@ -1,0 +1,41 @@
+// Everything one webhook's handling needs: the installation client, the repository, its
+// settings, its ledger and a clock. Built once per event; holds no state between events.
+import type { Context } from 'probot';
+import type { LedgerStore } from '../ledger/index.js';
+import { CONFIG_FILE, loadConfig, type LoadedConfig } from './config.js';
+import type { Octo, RepoRef } from './github/octokit.js';
+
+export interface AppDeps {
+  /** the ledger of a repository (GitHubLedgerStore on its `ledger` branch in production) */
+  ledgerFor(octokit: Octo, repo: RepoRef): LedgerStore;
+  now(): Date;
+}
+
+export interface Session {
+  octokit: Octo;
+  repo: RepoRef;
+  fullName: string;
+  defaultBranch: string;
+  cfg: LoadedConfig;
+  ledger: LedgerStore;
+  log: Context['log'];
+  now(): Date;
+}
+
+type RepoPayload = { repository: { name: string; full_name: string; default_branch: string; owner: { login: string } } };
+
+export async function openSession(context: Context, deps: AppDeps): Promise<Session> {
+  const { repository } = context.payload as unknown as RepoPayload;
+  const repo = { owner: repository.owner.login, repo: repository.name };
+  const cfg = loadConfig(await context.config(CONFIG_FILE));
+  return {
+    octokit: context.octokit,
+    repo,
+    fullName: repository.full_name,
+    defaultBranch: repository.default_branch,
+    cfg,
+    ledger: deps.ledgerFor(context.octokit, repo),
+    log: context.log,
+    now: deps.now,
+  };
+}
