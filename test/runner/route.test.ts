@@ -1,0 +1,244 @@
+// The App's runner route end to end: a real Probot instance with the route registered through
+// registerRunnerRoutes, served on loopback; GitHub mocked with nock (every call checked against
+// GitHub's OpenAPI description); the ledger in memory.
+import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import { Probot, ProbotOctokit } from 'probot';
+import { expectRealGitHubCalls, gitHubApi, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { registerRunnerRoutes, OwnerRateLimiter, decideRegistration } from '../../app/routes/runners.js';
+import { MemoryLedgerStore, type LedgerStore } from '../../ledger/index.js';
+import { JIT_CONFIG_PATH, RunnerSettings } from '../../runner/protocol.js';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+
+const SECRET_JIT = 'eyJ.aGVsbG8.the-runner-credential';
+const USER_TOKEN = 'github_pat_volunteer';
+
+let server: Server;
+let base: string;
+let ledger: MemoryLedgerStore;
+
+async function startApp(opts: { limiter?: OwnerRateLimiter; ledger?: LedgerStore } = {}): Promise<void> {
+  const probot = new Probot({
+    appId: 123,
+    privateKey,
+    logLevel: 'fatal',
+    Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
+  });
+  const handlers: ((req: any, res: any) => boolean | Promise<boolean>)[] = [];
+  await probot.load((app, { addHandler }) => registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger ?? ledger, limiter: opts.limiter, runnerName: (l) => `ars-${l.toLowerCase()}-0001` }), {
+    cwd: process.cwd(),
+    addHandler: (h) => handlers.push(h),
+  });
+  server = createServer(async (req, res) => {
+    for (const h of handlers) if (await h(req, res)) return;
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function ask(token: string | null, body: unknown = { repo: 'acme/swarm', hardware_class: 'gpu-rtx-4090-24gb' }) {
+  return fetch(base + JIT_CONFIG_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+const CONFIG_YAML = 'runners:\n  banned: [Mallory]\n  max_per_owner: 2\n  registrations_per_hour: 10\n';
+
+function mockWhoAmI(login: string) {
+  gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id: 1 });
+}
+function mockInstallation(configYaml = CONFIG_YAML) {
+  const api = gitHubApi();
+  api.get('/repos/acme/swarm/installation').reply(200, { id: 42, account: { login: 'acme' } });
+  api.post('/app/installations/42/access_tokens').reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
+  api.get('/repos/acme/swarm/contents/.github%2Fautoresearch.yml').matchHeader('authorization', 'token ghs_installation').reply(200, configYaml, { 'content-type': 'text/plain; charset=utf-8' });
+}
+function mockRunners(runners: { name: string; status: string; labels: string[] }[]) {
+  gitHubApi()
+    .get('/repos/acme/swarm/actions/runners')
+    .query({ per_page: '100' })
+    .reply(200, { total_count: runners.length, runners: runners.map((r, i) => ({ id: i + 1, os: 'Linux', busy: false, ...r, labels: r.labels.map((name, j) => ({ id: j, name, type: 'custom' })) })) });
+}
+
+const jitRequests: unknown[] = [];
+function mockJit(status = 201) {
+  gitHubApi()
+    .post('/repos/acme/swarm/actions/runners/generate-jitconfig', (b) => (jitRequests.push(b), true))
+    .matchHeader('authorization', 'token ghs_installation')
+    .reply(
+      status,
+      status === 201
+        ? { runner: { id: 77, name: 'ars-octocat-0001', os: 'unknown', status: 'offline', busy: false, labels: [] }, encoded_jit_config: SECRET_JIT }
+        : { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
+    );
+}
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  resetRecordedCalls();
+  jitRequests.length = 0;
+  ledger = new MemoryLedgerStore();
+  await startApp();
+});
+afterEach(async () => {
+  await new Promise((r) => server.close(r));
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('POST /autoresearch/runners/jitconfig', () => {
+  it('gives an authenticated volunteer a JIT config labelled with its class and owner, and records it in the ledger', async () => {
+    mockWhoAmI('Octocat');
+    mockInstallation();
+    mockRunners([{ name: 'someone-else', status: 'online', labels: ['self-hosted', 'owner-hubot'] }, { name: 'old', status: 'offline', labels: ['owner-octocat'] }]);
+    mockJit();
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const labels = ['self-hosted', 'autoresearch', 'gpu-rtx-4090-24gb', 'owner-octocat'];
+    expect(await res.json()).toEqual({ runner_name: 'ars-octocat-0001', runner_id: 77, labels, encoded_jit_config: SECRET_JIT });
+    expect(jitRequests).toEqual([{ name: 'ars-octocat-0001', runner_group_id: 1, labels, work_folder: '_work' }]);
+    const entries = await ledger.read();
+    expect(entries.map((e) => [e.type, e.data])).toEqual([['runner_registered', { runner_name: 'ars-octocat-0001', owner: 'Octocat', hardware_class: 'gpu-rtx-4090-24gb', labels }]]);
+    expect(JSON.stringify(entries)).not.toContain(SECRET_JIT);
+    expectRealGitHubCalls();
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(recordedCalls()).toEqual([
+      'GET /user',
+      'GET /repos/{owner}/{repo}/installation',
+      'POST /app/installations/{installation_id}/access_tokens',
+      'GET /repos/{owner}/{repo}/contents/{path}',
+      'GET /repos/{owner}/{repo}/actions/runners',
+      'POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig',
+    ]);
+  });
+
+  it('answers a caller without a token 401 and asks GitHub nothing', async () => {
+    const res = await ask(null);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await res.json()).error).toMatch(/Authorization: Bearer/);
+    expect(recordedCalls()).toEqual([]);
+  });
+
+  it('answers an invalid token 401 with no config, without touching the installation', async () => {
+    gitHubApi().get('/user').reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    const res = await ask('not-a-real-token');
+    expect(res.status).toBe(401);
+    const text = await res.text();
+    expect(JSON.parse(text).error).toMatch(/did not accept your token/);
+    expect(text).not.toContain('encoded_jit_config');
+    expect(recordedCalls()).toEqual(['GET /user']);
+    expect(await ledger.read()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('refuses a banned owner (case-insensitive) with 403 and mints nothing', async () => {
+    mockWhoAmI('mallory');
+    mockInstallation();
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toMatch(/mallory is not allowed.*runners\.banned/);
+    expect(jitRequests).toEqual([]);
+    expect(await ledger.read()).toEqual([]);
+    expect(nock.pendingMocks()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('refuses an owner already at the runner limit with 429', async () => {
+    mockWhoAmI('octocat');
+    mockInstallation();
+    mockRunners([
+      { name: 'a', status: 'online', labels: ['self-hosted', 'autoresearch', 'owner-octocat'] },
+      { name: 'b', status: 'online', labels: ['self-hosted', 'autoresearch', 'OWNER-OCTOCAT'] },
+    ]);
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('60');
+    expect((await res.json()).error).toMatch(/already has 2 runners online, the limit per owner is 2/);
+    expect(jitRequests).toEqual([]);
+    expect(await ledger.read()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('rate-limits one owner across requests', async () => {
+    await new Promise((r) => server.close(r));
+    let now = 1_000_000;
+    await startApp({ limiter: new OwnerRateLimiter(3_600_000, () => now) });
+    const yaml = 'runners:\n  registrations_per_hour: 1\n';
+    mockWhoAmI('octocat');
+    mockInstallation(yaml);
+    mockRunners([]);
+    mockJit();
+    expect((await ask(USER_TOKEN)).status).toBe(201);
+    now += 600_000; // ten minutes later
+    mockWhoAmI('octocat');
+    gitHubApi().get('/repos/acme/swarm/installation').reply(200, { id: 42 });
+    gitHubApi().get('/repos/acme/swarm/contents/.github%2Fautoresearch.yml').reply(200, yaml, { 'content-type': 'text/plain; charset=utf-8' });
+    const second = await ask(USER_TOKEN);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('3000');
+    expect((await second.json()).error).toMatch(/1 runner configs in the last hour, the limit is 1: wait 3000 s/);
+    expect(jitRequests).toHaveLength(1);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('reports a GitHub refusal (missing Administration permission) as 502 and records nothing', async () => {
+    mockWhoAmI('octocat');
+    mockInstallation();
+    mockRunners([]);
+    mockJit(403);
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(502);
+    expect((await res.json()).error).toMatch(/HTTP 403.*Administration \(read and write\) permission/);
+    expect(await ledger.read()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('takes the runner back when the ledger cannot record it', async () => {
+    await new Promise((r) => server.close(r));
+    const broken: LedgerStore = { read: async () => [], append: async () => Promise.reject(new Error('git ref moved 5 times')) };
+    await startApp({ ledger: broken });
+    mockWhoAmI('octocat');
+    mockInstallation();
+    mockRunners([]);
+    mockJit();
+    gitHubApi().delete('/repos/acme/swarm/actions/runners/77').reply(204);
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(503);
+    expect(await res.text()).not.toContain(SECRET_JIT);
+    expect(nock.pendingMocks()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('rejects a malformed request with one clear 400', async () => {
+    const res = await ask(USER_TOKEN, { repo: 'acme/swarm', hardware_class: 'GPU <script>' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/hardware_class: a hardware class such as/);
+    expect(recordedCalls()).toEqual([]);
+  });
+
+  it('is not served for other methods or paths', async () => {
+    expect((await fetch(base + JIT_CONFIG_PATH, { headers: { authorization: `Bearer ${USER_TOKEN}` } })).status).toBe(405);
+    expect((await fetch(base + '/autoresearch/other', { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('decideRegistration', () => {
+  const policy = RunnerSettings.parse({ banned: ['Eve'], max_per_owner: 1, registrations_per_hour: 5 });
+  const ok = { login: 'alice', policy, onlineRunners: 0, recentRegistrations: 0, retryAfterSeconds: 0 };
+  it('allows an owner under every limit and refuses each limit with its own reason', () => {
+    expect(decideRegistration(ok)).toEqual({ ok: true });
+    expect(decideRegistration({ ...ok, login: 'EVE' })).toMatchObject({ ok: false, status: 403 });
+    expect(decideRegistration({ ...ok, onlineRunners: 1 })).toMatchObject({ ok: false, status: 429, error: expect.stringMatching(/runners online/) });
+    expect(decideRegistration({ ...ok, recentRegistrations: 5, retryAfterSeconds: 12 })).toMatchObject({ ok: false, status: 429, retryAfterSeconds: 12 });
+  });
+});
