@@ -1,4 +1,8 @@
 import { describe, it, expect } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dockerRunArgs, scrubbedEnv, type ChildSpec } from '../../trainer/isolation.js';
 
 const base: ChildSpec = {
@@ -112,5 +116,27 @@ describe('scrubbedEnv', () => {
         UNSET: undefined,
       }),
     ).toEqual({ PATH: '/usr/bin', HOME: '/home/runner', CUDA_VISIBLE_DEVICES: '0' });
+  });
+});
+
+// The docker CLI parses every flag and --mount spec before it contacts the engine, so with
+// DOCKER_HOST pointing nowhere, "cannot connect" means the whole argv was accepted.
+const dockerCli = spawnSync('docker', ['--version']).status === 0;
+(dockerCli ? describe : describe.skip)('the real docker CLI', () => {
+  it.each([false, true])('accepts the argv (gpu %s) and only fails to reach the engine', (gpu) => {
+    const repo = mkdtempSync(join(tmpdir(), 'iso-repo-'));
+    for (const f of ['package.json', 'tsconfig.json']) writeFileSync(join(repo, f), '{}');
+    const args = dockerRunArgs({
+      ...base,
+      phase: 'eval',
+      gpu,
+      name: 'autoresearch-eval-cafe',
+      repoDir: repo,
+      workDir: repo,
+      dataMounts: [{ host: repo, container: '/data/eval' }],
+    });
+    const r = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${join(repo, 'no-engine.sock')}` } });
+    expect(r.stderr).toMatch(/Cannot connect to the Docker daemon/);
+    expect(r.stderr).not.toMatch(/unknown flag|invalid argument|unexpected key/);
   });
 });
