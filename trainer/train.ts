@@ -52,7 +52,9 @@ function initParams(tf: TF, seed: number): Params {
   normal('wte', [VOCAB, N_EMBD], INIT_STD);
   normal('wpe', [CONTEXT, N_EMBD], INIT_STD);
   for (let l = 0; l < N_LAYER; l++) {
-    normal(`h${l}.attn.wqkv`, [N_EMBD, 3 * N_EMBD], INIT_STD);
+    normal(`h${l}.attn.wq`, [N_EMBD, N_EMBD], INIT_STD);
+    normal(`h${l}.attn.wk`, [N_EMBD, N_EMBD], INIT_STD);
+    normal(`h${l}.attn.wv`, [N_EMBD, N_EMBD], INIT_STD);
     normal(`h${l}.attn.wo`, [N_EMBD, N_EMBD], projStd);
     normal(`h${l}.mlp.w1`, [N_EMBD, MLP_MULT * N_EMBD], INIT_STD);
     normal(`h${l}.mlp.w2`, [MLP_MULT * N_EMBD, N_EMBD], projStd);
@@ -61,58 +63,40 @@ function initParams(tf: TF, seed: number): Params {
   return p;
 }
 
-/** a @ b for 2D a [M, K], b [K, N]. The gradient is written as plain 2D matmuls with
- * explicit transposes: tfjs's own gradient uses transposed-operand matmuls, which the
- * wasm backend runs 2-3x slower than plain A @ B. */
-function linear(tf: TF, a: tfc.Tensor2D, b: tfc.Tensor2D): tfc.Tensor2D {
-  const f = tf.customGrad((a: tfc.Tensor, b: tfc.Tensor, save: (t: tfc.Tensor[]) => void) => {
-    save([a, b]);
-    return {
-      value: tf.matMul(a as tfc.Tensor2D, b as tfc.Tensor2D),
-      gradFunc: (dy: tfc.Tensor, saved: tfc.Tensor[]) => {
-        const [sa, sb] = saved as tfc.Tensor2D[];
-        return [tf.matMul(dy as tfc.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tfc.Tensor2D)];
-      },
-    };
-  });
-  return f(a, b) as tfc.Tensor2D;
-}
-
 /** RMS norm without learned scale (as in autoresearch's train.py), over the last axis. */
 function rmsNorm(tf: TF, x: tfc.Tensor2D): tfc.Tensor2D {
   return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), NORM_EPS)));
 }
 
 /** Causal self-attention on x [B*T, C] (rows are B sequences of T positions). */
-function attention(tf: TF, p: Params, l: number, x: tfc.Tensor2D, B: number, T: number, mask: tfc.Tensor): tfc.Tensor2D {
-  const qkv = linear(tf, x, p[`h${l}.attn.wqkv`] as tfc.Tensor2D); // [B*T, 3C]
-  // [B*T, 3C] -> [3, B, H, T, D]
-  const heads = tf.transpose(tf.reshape(qkv, [B, T, 3, N_HEAD, HEAD_DIM]), [2, 0, 3, 1, 4]);
-  const [q, k, v] = tf.unstack(heads).map((t) => tf.reshape(t, [B * N_HEAD, T, HEAD_DIM]) as tfc.Tensor3D);
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(HEAD_DIM)), mask);
-  const y = tf.matMul(tf.softmax(scores), v); // [B*H, T, D]
-  const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, N_HEAD, T, HEAD_DIM]), [0, 2, 1, 3]), [B * T, N_EMBD]);
-  return linear(tf, merged as tfc.Tensor2D, p[`h${l}.attn.wo`] as tfc.Tensor2D);
+function attention(tf: TF, p: Params, l: number, x: tfc.Tensor2D, B: number, T: number, mask: tfc.Tensor2D): tfc.Tensor2D {
+  // [B*T, C] -> [B*H, T, D]; separate q/k/v weights keep every transpose 4D (wasm's 5D
+  // transpose is ~100x slower)
+  const heads = (w: string) =>
+    tf.reshape(tf.transpose(tf.reshape(tf.matMul(x, p[w]), [B, T, N_HEAD, HEAD_DIM]), [0, 2, 1, 3]), [B * N_HEAD, T, HEAD_DIM]);
+  const [q, k, v] = [heads(`h${l}.attn.wq`), heads(`h${l}.attn.wk`), heads(`h${l}.attn.wv`)];
+  const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(HEAD_DIM)), mask));
+  const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, N_HEAD, T, HEAD_DIM]), [0, 2, 1, 3]), [B * T, N_EMBD]);
+  return tf.matMul(y, p[`h${l}.attn.wo`]);
 }
 
 /** MLP with squared-ReLU activation (as in autoresearch's train.py). */
 function mlp(tf: TF, p: Params, l: number, x: tfc.Tensor2D): tfc.Tensor2D {
-  const h = tf.relu(linear(tf, x, p[`h${l}.mlp.w1`] as tfc.Tensor2D));
-  return linear(tf, tf.mul(h, h), p[`h${l}.mlp.w2`] as tfc.Tensor2D);
+  const h = tf.relu(tf.matMul(x, p[`h${l}.mlp.w1`]));
+  return tf.matMul(tf.mul(h, h), p[`h${l}.mlp.w2`]);
 }
 
 /** Logits [B*T, VOCAB] for bytes x [B, T]. */
-function forward(tf: TF, p: Params, x: tfc.Tensor2D, mask: tfc.Tensor): tfc.Tensor2D {
+function forward(tf: TF, p: Params, x: tfc.Tensor2D, mask: tfc.Tensor2D): tfc.Tensor2D {
   const [B, T] = x.shape;
-  // one-hot matmul, not gather: gather's gradient needs UnsortedSegmentSum, which wasm lacks
-  const tokens = linear(tf, tf.oneHot(tf.reshape(x, [B * T]), VOCAB) as tfc.Tensor2D, p.wte as tfc.Tensor2D);
-  const pos = tf.tile(tf.slice(p.wpe, [0, 0], [T, N_EMBD]), [B, 1]);
-  let h = tf.add(tokens, pos) as tfc.Tensor2D;
+  const tokens = tf.gather(p.wte, x); // [B, T, C]
+  // broadcast add: its gradient is one reduction (tile's is a slice per repeat)
+  let h = tf.reshape(tf.add(tokens, tf.slice(p.wpe, [0, 0], [T, N_EMBD])), [B * T, N_EMBD]) as tfc.Tensor2D;
   for (let l = 0; l < N_LAYER; l++) {
     h = tf.add(h, attention(tf, p, l, rmsNorm(tf, h), B, T, mask));
     h = tf.add(h, mlp(tf, p, l, rmsNorm(tf, h)));
   }
-  return linear(tf, rmsNorm(tf, h), p.lm_head as tfc.Tensor2D);
+  return tf.matMul(rmsNorm(tf, h), p.lm_head);
 }
 
 /** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Built once
@@ -172,11 +156,11 @@ export function createModel(tf: TF, seed: number): Candidate {
     batchSize: BATCH,
 
     trainStep(x, y, progress) {
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = tf.variableGrads((): tfc.Scalar => {
         const logits = forward(tf, params, x, mask);
         const logp = tf.logSoftmax(logits);
         const target = tf.oneHot(tf.reshape(y, [-1]), VOCAB);
-        return tf.neg(tf.mean(tf.sum(tf.mul(logp, target), -1)));
+        return tf.neg(tf.mean(tf.sum(tf.mul(logp, target), -1))) as tfc.Scalar;
       }, varList);
       const byName: Record<string, tfc.Tensor> = {};
       for (const [n, v] of Object.entries(params)) byName[n] = grads[v.name];

