@@ -1,0 +1,67 @@
+// `runner doctor` as a volunteer runs it, on machines made of fake executables on PATH.
+import { describe, it, expect } from '@jest/globals';
+import { cli, exitOf, fakeBin, tempDir } from './fakes.js';
+
+const DOCKER_DOWN = `case "$1" in
+  version) echo 28.2.2 ;;
+  *) echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1 ;;
+esac`;
+
+const RTX = `case "$1" in
+  -L) echo "GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-0000)" ;;
+  *) echo "NVIDIA GeForce RTX 4090, 24564, 550.54.14" ;;
+esac`;
+
+function dockerUp(gpuInContainer: boolean): string {
+  return `case "$1" in
+  version) echo 27.3.1 ;;
+  info) echo 27.3.1 ;;
+  image) echo sha256:0123456789abcdef0123456789 ;;
+  run) ${gpuInContainer ? 'echo "GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-0000)"' : 'echo \'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\' >&2; exit 125'} ;;
+esac`;
+}
+
+async function doctor(bin: string) {
+  const home = tempDir();
+  const child = cli(['doctor', '--repo', 'acme/swarm', '--image', 'ghcr.io/acme/autoresearch-trainer:latest', '--cache-dir', home], { PATH: bin, HOME: home });
+  const code = await exitOf(child);
+  return { code, out: child.out() };
+}
+
+describe('runner doctor', () => {
+  it('says clearly that a machine without a GPU and with a stopped Docker engine is not ready, and how to fix it', async () => {
+    const { code, out } = await doctor(fakeBin({ docker: DOCKER_DOWN }));
+    expect(code).toBe(1);
+    expect(out).toContain('✗ NVIDIA GPU and driver: no NVIDIA GPU found: nvidia-smi is not installed');
+    expect(out).toMatch(/fix: if this machine has an NVIDIA GPU, install its driver/);
+    expect(out).toContain('✗ Docker: the Docker client 28.2.2 is installed but its engine cannot be reached: Cannot connect to the Docker daemon');
+    expect(out).toContain('fix: start the engine (`sudo systemctl start docker`)');
+    expect(out).toContain('- GPU inside a container: needs a GPU and the Docker engine');
+    expect(out).toMatch(/Hardware class this runner will report: cpu-[a-z0-9-]+ \(no GPU/);
+    expect(out).toContain('Not ready: 2 problems above');
+  });
+
+  it('says how to install Docker when it is missing', async () => {
+    const { code, out } = await doctor(fakeBin({}));
+    expect(code).toBe(1);
+    expect(out).toContain('✗ Docker: Docker is not installed');
+    expect(out).toContain('https://docs.docker.com/engine/install/');
+  });
+
+  it('passes a ready GPU machine and prints its hardware class', async () => {
+    const { code, out } = await doctor(fakeBin({ 'nvidia-smi': RTX, docker: dockerUp(true) }));
+    expect(out).toContain('✓ NVIDIA GPU and driver: NVIDIA GeForce RTX 4090 (driver 550.54.14, 24 GiB)');
+    expect(out).toContain('✓ GPU inside a container: GPU 0: NVIDIA GeForce RTX 4090');
+    expect(out).toContain('✓ Trainer image: ghcr.io/acme/autoresearch-trainer:latest');
+    expect(out).toContain('Hardware class this runner will report: gpu-rtx-4090-24gb');
+    expect(out).toContain('Ready to join the swarm.');
+    expect(code).toBe(0);
+  });
+
+  it('names the NVIDIA Container Toolkit when containers cannot see the GPU', async () => {
+    const { code, out } = await doctor(fakeBin({ 'nvidia-smi': RTX, docker: dockerUp(false) }));
+    expect(code).toBe(1);
+    expect(out).toMatch(/✗ GPU inside a container: a container cannot use the GPU: docker: Error response from daemon: could not select device driver/);
+    expect(out).toContain('fix: install the NVIDIA Container Toolkit');
+  });
+});

@@ -1,0 +1,102 @@
+// Loopback stand-ins for the CLI tests: a release server, an App, fake executables, and a
+// runner package whose run.sh is a stub that records what it was given.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export function tempDir(prefix = 'ars-runner-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Loopback {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Loopback> {
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => handler(req, res, body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * A stub of the GitHub Actions runner: run.sh appends what it saw to $HOME/stub.log (the job
+ * number, its JIT config, argv, anything left by a previous job, any credential in its
+ * environment), then exits 0; from the third start on it waits for a signal instead.
+ */
+export const STUB_RUN_SH = `#!/bin/bash
+n=$(( $(cat "$HOME/starts" 2>/dev/null || echo 0) + 1 )); echo $n > "$HOME/starts"
+{
+  echo "start $n jit=$ACTIONS_RUNNER_INPUT_JITCONFIG argv=[$*]"
+  [ -e leftover ] && echo "leftover from a previous job"
+  env | grep -iE 'token|secret' | sed 's/^/leaked: /'
+} >> "$HOME/stub.log"
+touch leftover
+if [ "$n" -ge 3 ]; then
+  trap 'echo "job $n got SIGINT" >> "$HOME/stub.log"; exit 130' INT
+  echo "job $n running" >> "$HOME/stub.log"
+  while true; do sleep 0.1; done
+fi
+exit 0
+`;
+
+/** A .tar.gz runner package with the stub run.sh, and its sha256. */
+export function stubRunnerTarball(): { bytes: Buffer; sha256: string } {
+  const dir = tempDir('ars-pkg-');
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  writeFileSync(join(pkg, 'run.sh'), STUB_RUN_SH);
+  chmodSync(join(pkg, 'run.sh'), 0o755);
+  writeFileSync(join(pkg, 'bin', 'Runner.Listener'), 'not really a runner\n');
+  execFileSync('tar', ['-czf', join(dir, 'runner.tar.gz'), '-C', pkg, '.']);
+  const bytes = readFileSync(join(dir, 'runner.tar.gz'));
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** A directory of fake executables (name -> shell script body) to put on PATH. */
+export function fakeBin(scripts: Record<string, string>): string {
+  const dir = tempDir('ars-bin-');
+  for (const [name, body] of Object.entries(scripts)) {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+export const BIN = resolve('runner/bin.mjs');
+
+/** The real CLI, as a volunteer runs it (`autoresearch-swarm runner ...`). */
+export function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess & { out: () => string } {
+  const child = spawn(process.execPath, [BIN, 'runner', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  return Object.assign(child, { out: () => out });
+}
+
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
+}
+
+export async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,102 @@
+// `runner join` end to end against a fake App and a fake release server on loopback: the stub
+// runner runs one job per JIT config, twice, then a Ctrl-C stops the third job and the loop.
+import { describe, it, expect, afterEach } from '@jest/globals';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JIT_CONFIG_PATH } from '../../runner/protocol.js';
+import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, until, type Loopback } from './fakes.js';
+
+const pkg = stubRunnerTarball();
+const servers: Loopback[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+interface AppCall {
+  authorization: string | undefined;
+  body: unknown;
+}
+
+async function fakeApp(respond: 'jit' | 'never'): Promise<{ url: string; calls: AppCall[] }> {
+  const calls: AppCall[] = [];
+  const app = await serve((req, res, body) => {
+    if (req.method !== 'POST' || req.url !== JIT_CONFIG_PATH) return void res.writeHead(404).end();
+    calls.push({ authorization: req.headers.authorization, body: JSON.parse(body) });
+    if (respond === 'never') return; // hangs, like a slow App
+    const n = calls.length;
+    res.writeHead(201, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ runner_name: `ars-octocat-${n}`, runner_id: n, labels: ['self-hosted', 'autoresearch', 'cpu-x', 'owner-octocat'], encoded_jit_config: `jit-config-${n}` }),
+    );
+  });
+  servers.push(app);
+  return { url: app.url, calls };
+}
+
+async function releaseServer(): Promise<string> {
+  const s = await serve((req, res) => (req.url === '/runner.tar.gz' ? res.writeHead(200).end(pkg.bytes) : res.writeHead(404).end()));
+  servers.push(s);
+  return `${s.url}/runner.tar.gz`;
+}
+
+function join_(appUrl: string, runnerUrl: string, home: string) {
+  const bin = fakeBin({ docker: 'exit 1' }); // no usable Docker here
+  return cli(
+    ['join', '--repo', 'acme/swarm', '--app-url', appUrl, '--token', 'github_pat_volunteer', '--image', 'x', '--runner-url', runnerUrl, '--runner-sha256', pkg.sha256, '--cache-dir', join(home, 'cache'), '--allow-unisolated'],
+    // credentials in the volunteer's environment must not reach the runner or its jobs
+    { PATH: `${bin}:/usr/bin:/bin`, HOME: home, GITHUB_TOKEN: 'ghp_must_not_leak', AWS_SECRET_ACCESS_KEY: 'must-not-leak' },
+  );
+}
+
+describe('runner join', () => {
+  it('runs one job per JIT config in a fresh runner copy, loops, and stops the running job on Ctrl-C', async () => {
+    const app = await fakeApp('jit');
+    const home = tempDir();
+    const child = join_(app.url, await releaseServer(), home);
+    const log = () => (existsSync(join(home, 'stub.log')) ? readFileSync(join(home, 'stub.log'), 'utf8') : '');
+    await until('the third job to start', () => log().includes('job 3 running') || child.exitCode !== null);
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(0);
+
+    expect(log().trim().split('\n')).toEqual([
+      'start 1 jit=jit-config-1 argv=[]',
+      'start 2 jit=jit-config-2 argv=[]',
+      'start 3 jit=jit-config-3 argv=[]',
+      'job 3 running',
+      'job 3 got SIGINT',
+    ]);
+    expect(app.calls).toHaveLength(3);
+    for (const c of app.calls) {
+      expect(c.authorization).toBe('Bearer github_pat_volunteer');
+      expect(c.body).toEqual({ repo: 'acme/swarm', hardware_class: expect.stringMatching(/^(cpu|gpu)-/) });
+    }
+    const out = child.out();
+    expect(out).toContain('WARNING: --allow-unisolated');
+    expect(out).toContain('Stopping: cancelling the running job');
+    expect(out).toContain('Stopped after 3 jobs.');
+    expect(out).not.toContain('jit-config-'); // the runner credential is never printed
+    // the verified package stays cached; no job directory survives
+    expect(readdirSync(join(home, 'cache')).sort()).toEqual([`actions-runner-custom-${pkg.sha256.slice(0, 12)}`, 'jobs']);
+    expect(readdirSync(join(home, 'cache', 'jobs'))).toEqual([]);
+  });
+
+  it('stops at once on Ctrl-C between jobs (while waiting for the App)', async () => {
+    const app = await fakeApp('never');
+    const home = tempDir();
+    const child = join_(app.url, await releaseServer(), home);
+    await until('the first request to the App', () => app.calls.length === 1 || child.exitCode !== null);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(child.out()).toContain('Stopping: no job is running.');
+    expect(child.out()).toContain('Stopped after 0 jobs.');
+    expect(existsSync(join(home, 'stub.log'))).toBe(false);
+  });
+
+  it('refuses to run jobs outside a container unless the volunteer says so', async () => {
+    const home = tempDir();
+    const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--token', 't', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home });
+    expect(await exitOf(child)).toBe(2);
+    expect(child.out()).toMatch(/error: Docker is not usable here, so jobs could not run inside a container.*pass --allow-unisolated/);
+  });
+});
