@@ -4,6 +4,8 @@
 // The bundle carries its own copy of the ops the gradients call; they share the one global
 // engine, kernel and gradient registries with the main copy, so gradients run on whatever
 // backend is active. Harness-side and trusted: candidates receive `tf` with gradients ready.
+// esbuild is present wherever the harness runs: tsx (a runtime dependency) depends on it.
+import * as tf from '@tensorflow/tfjs-core';
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 
@@ -13,6 +15,8 @@ let registered: Promise<void> | undefined;
 /** Registers the gradients of every tfjs-core kernel. Idempotent; about 1 s the first time. */
 export function registerAllGradients(): Promise<void> {
   registered ??= (async () => {
+    // the registry is global: @tensorflow/tfjs (under tfjs-node) has registered them already
+    if ((tf.getGradient(tf.Neg) as unknown) !== undefined) return;
     const out = await build({
       entryPoints: [require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')],
       bundle: true,

@@ -1,0 +1,101 @@
+// The harness's replacement kernels (trainer/kernels): same answers as a plain reference,
+// on both backends they replace kernels of, for the shapes the default model uses and the
+// awkward ones (padding, transposes, broadcast batches).
+import { describe, expect, it } from '@jest/globals';
+import { loadBackend } from '../../trainer/backend.js';
+import { assembleMatmul } from '../../trainer/kernels/build-wasm.js';
+import { MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
+import { simdBatchMatMul, type MatmulShape } from '../../trainer/kernels/simd-matmul.js';
+
+let seed = 1;
+const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
+
+function reference(a: Float32Array, b: Float32Array, s: MatmulShape): Float32Array {
+  const batch = Math.max(s.batchA, s.batchB);
+  const out = new Float32Array(batch * s.M * s.N);
+  for (let i = 0; i < batch; i++) {
+    const ao = (s.batchA === 1 ? 0 : i) * s.M * s.K;
+    const bo = (s.batchB === 1 ? 0 : i) * s.K * s.N;
+    for (let m = 0; m < s.M; m++)
+      for (let n = 0; n < s.N; n++) {
+        let acc = 0;
+        for (let k = 0; k < s.K; k++)
+          acc += a[ao + (s.transposeA ? k * s.M + m : m * s.K + k)] * b[bo + (s.transposeB ? n * s.K + k : k * s.N + n)];
+        out[(i * s.M + m) * s.N + n] = acc;
+      }
+  }
+  return out;
+}
+
+function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  expect(x.length).toBe(y.length);
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  return d;
+}
+
+const SHAPES: MatmulShape[] = [
+  { batchA: 1, batchB: 1, M: 64, K: 64, N: 256, transposeA: false, transposeB: false }, // the head
+  { batchA: 8, batchB: 8, M: 16, K: 8, N: 16, transposeA: false, transposeB: true }, // q k^T
+  { batchA: 8, batchB: 8, M: 16, K: 16, N: 8, transposeA: true, transposeB: false }, // p^T dy
+  { batchA: 1, batchB: 1, M: 5, K: 3, N: 7, transposeA: true, transposeB: true }, // padding both ways
+  { batchA: 3, batchB: 1, M: 6, K: 9, N: 10, transposeA: false, transposeB: false }, // B broadcast
+  { batchA: 1, batchB: 4, M: 7, K: 2, N: 9, transposeA: true, transposeB: false }, // A broadcast
+  { batchA: 2, batchB: 2, M: 1, K: 1, N: 1, transposeA: false, transposeB: false },
+];
+
+describe('SIMD matmul (matmul.wat)', () => {
+  it('the committed binary is the assembled matmul.wat (run trainer/kernels/build-wasm.ts after editing it)', async () => {
+    expect(Buffer.from(await assembleMatmul()).toString('base64')).toBe(MATMUL_WASM_BASE64);
+  });
+
+  it.each(SHAPES)('matches the reference: %o', (s) => {
+    const a = rand(s.batchA * s.M * s.K);
+    const b = rand(s.batchB * s.K * s.N);
+    const out = new Float32Array(Math.max(s.batchA, s.batchB) * s.M * s.N).fill(NaN);
+    simdBatchMatMul(a, b, s, out);
+    expect(maxAbsDiff(out, reference(a, b, s))).toBeLessThan(1e-4);
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('registered kernels on %s', (backend) => {
+  it('tf.matMul goes through the replacement and agrees with the reference, batched and transposed', async () => {
+    const { tf, kernels } = await loadBackend(backend);
+    expect(kernels).toContain(`BatchMatMul@${backend}`);
+    const a = rand(2 * 3 * 5 * 4);
+    const b = rand(2 * 3 * 6 * 5);
+    const got = tf.matMul(tf.tensor(a, [2, 3, 5, 4]), tf.tensor(b, [2, 3, 6, 5]), true, true);
+    expect(got.shape).toEqual([2, 3, 4, 6]);
+    const want = reference(a, b, { batchA: 6, batchB: 6, M: 4, K: 5, N: 6, transposeA: true, transposeB: true });
+    expect(maxAbsDiff(got.dataSync(), want)).toBeLessThan(1e-5);
+    // int32 is left to tfjs's own kernel (which wasm lacks)
+    if (backend === 'wasm') return;
+    const ints = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6, 7, 8], [2, 2], 'int32'));
+    expect(Array.from(ints.dataSync())).toEqual([19, 22, 43, 50]);
+  });
+
+  it('gather has a gradient (segment sum), ids out of range are dropped like tf does', async () => {
+    const { tf } = await loadBackend(backend);
+    const table = tf.variable(tf.tensor2d(rand(5 * 3), [5, 3]));
+    const ids = tf.tensor1d([0, 4, 4, 2, 0, 0], 'int32');
+    const g = tf.grad((t) => tf.sum(tf.mul(tf.gather(t, ids), tf.tensor2d(rand(6 * 3), [6, 3]))));
+    seed = 99;
+    const weights = rand(6 * 3);
+    seed = 99;
+    const grad = g(table).dataSync();
+    const want = new Float32Array(15);
+    [0, 4, 4, 2, 0, 0].forEach((row, r) => {
+      for (let c = 0; c < 3; c++) want[row * 3 + c] += weights[r * 3 + c];
+    });
+    expect(maxAbsDiff(grad, want)).toBeLessThan(1e-6);
+    const direct = tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), tf.tensor1d([1, -1, 7], 'int32'), 2);
+    expect(Array.from(direct.dataSync())).toEqual([0, 0, 1, 2]);
+  });
+
+  it('every kernel has its gradient registered (d/dA sum(A @ B) = 1 B^T)', async () => {
+    const { tf } = await loadBackend(backend);
+    const b = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const dA = tf.grad((a) => tf.sum(tf.matMul(a, b)))(tf.zeros([2, 2]));
+    expect(Array.from(dA.dataSync())).toEqual([6, 15, 6, 15]);
+  });
+});
