@@ -14,7 +14,7 @@ import { startChild, type ChildOutcome } from './child.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
-import { candidateSha256, harnessSha256Of, HARNESS_VERSION } from './harness-version.js';
+import { candidateSha256, harnessSha256, HARNESS_VERSION, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs } from './isolation.js';
 import { checkCausality, planProbes } from './probes.js';
 import type { Reporter } from './progress.js';
@@ -138,7 +138,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     logBytes += b.length;
   };
 
-  const harnessSha = harnessSha256Of(repoDir);
+  const harnessBefore = readHarnessFiles(repoDir);
+  const harnessSha = harnessSha256(harnessBefore);
   const candidateSha = candidateSha256(candidate);
   const hw: HardwareInfo = detectHardware();
   const work = mkdtempSync(join(tmpdir(), 'autoresearch-'));
@@ -285,7 +286,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     };
     reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`})`);
     const evalEvents: ChildEvent[] = [];
-    const ev = launch('eval', evalWork, evalCfg, [], (e) => evalEvents.push(e));
+    const ev = launch('eval', evalWork, evalCfg, [], (e) => {
+      evalEvents.push(e);
+      if (e.type === 'backend') log(`[harness] eval backend ${e.backend} ready`);
+      if (e.type === 'eval_done') log(`[harness] eval: logits for ${e.rows} rows written`);
+    });
     const evalTimer = setTimeout(() => ev.kill('timeout', `evaluation took longer than ${evalTimeout}s.`), evalTimeout * 1000);
     const evalOut = await ev.done;
     clearTimeout(evalTimer);
@@ -311,7 +316,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     for (let r = 0; r < evalSet.rows; r++) bits += sumBits(logits, evalSet.y.subarray(r * T, (r + 1) * T), plan.realRow[r] * T);
     valBpb = bits / (evalSet.rows * T);
 
-    if (harnessSha256Of(repoDir) !== harnessSha) throw new RunFailure('tamper', 'the harness files under trainer/ changed during the run.');
+    const changed = changedFiles(harnessBefore, readHarnessFiles(repoDir));
+    if (changed.length > 0) throw new RunFailure('tamper', `the harness files under trainer/ changed during the run: ${changed.join(', ')}.`);
     if (candidateSha256(candidate) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
   } catch (e) {
     failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
@@ -368,6 +374,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
   writeFileSync(join(opts.outDir, RESULT_FILE), `${JSON.stringify(parsed, null, 2)}\n`);
   return parsed;
+}
+
+function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
+  const digest = (fs: typeof before) => new Map(fs.map((f) => [f.path, sha256(f.content)]));
+  const a = digest(before);
+  const b = digest(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
 }
 
 function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {

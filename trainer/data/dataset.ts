@@ -11,8 +11,8 @@ export type DatasetName = (typeof DATASETS)[number];
 
 export async function loadDataset(name: DatasetName, opts: { cacheDir: string }): Promise<Dataset> {
   if (name === 'brown') {
-    const { loadBrown } = await import('./brown.js');
-    return loadBrown();
+    const { loadBrownCached } = await import('./brown.js');
+    return loadBrownCached(opts.cacheDir);
   }
   const { loadFineweb } = await import('./fineweb.js');
   return loadFineweb(opts.cacheDir);
