@@ -5,6 +5,7 @@ import { describe, it, expect, jest, beforeAll, beforeEach, afterAll } from '@je
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResult } from '../../trainer/result.js';
@@ -46,6 +47,7 @@ jest.unstable_mockModule('@actions/core', () => ({
 const { run } = await import('../../action/src/main.js');
 
 let tmp: string;
+let server: Server;
 let origin: string;
 let mainSha: string;
 const shas: Record<string, string> = {};
@@ -69,7 +71,22 @@ function pullRequest(seed: string, pr: number, files: Record<string, string>): s
   return sha;
 }
 
-beforeAll(() => {
+/** The count-bigram candidate, which first tries to leave its lane and fails if it can. */
+function escapingCandidate(port: number): string {
+  const bigram = readFileSync(join(FIXTURES, 'count-bigram.ts'), 'utf8');
+  const probe = readFileSync(join(FIXTURES, 'sandbox-escapes.ts'), 'utf8').replace('export function', 'function');
+  const head = 'export function createModel(tf: TF, _seed: number): Candidate {';
+  expect(bigram).toContain(head);
+  return bigram.replace(
+    head,
+    `${probe}\n${head}\n  const escaped = sandboxEscapes(${port});\n  if (escaped.length > 0) throw new Error(\`escaped: \${escaped.join('; ')}\`);`,
+  );
+}
+
+beforeAll(async () => {
+  server = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
   tmp = mkdtempSync(join(tmpdir(), 'action-main-'));
   origin = join(tmp, 'origin.git');
   const seed = join(tmp, 'seed');
@@ -98,6 +115,7 @@ beforeAll(() => {
   shas.crash = pullRequest(seed, 9, {
     'trainer/train.ts': "export function createModel(): never {\n  throw new Error('out of ideas');\n}\n",
   });
+  shas.escaping = pullRequest(seed, 11, { 'trainer/train.ts': escapingCandidate(port) });
   shas.noTrainTs = pullRequest(seed, 10, { 'trainer/train.ts': '' });
   git(seed, 'rm', '-q', 'trainer/train.ts');
   git(seed, 'commit', '-q', '-m', 'delete train.ts');
@@ -135,6 +153,7 @@ function dockerWithoutImage(): string {
 }
 
 afterAll(() => {
+  server.close();
   process.env = savedEnv;
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -299,5 +318,33 @@ describe('the Action refusing what it cannot run', () => {
   ])('rejects bad input %j with one clear message', async (bad, message) => {
     await experiment(shas.improved, '7', bad);
     expect(setFailed).toHaveBeenCalledWith(message);
+  });
+});
+
+// A stand-in engine (test/action/fake-docker/docker) that builds the container's view from
+// the real argv: it needs root and mount/network namespaces, so it runs where those exist
+// (not on GitHub-hosted runners, whose Docker would need the CUDA image built first).
+const FAKE_DOCKER = join(import.meta.dirname, 'fake-docker');
+const namespaces = process.getuid?.() === 0 && execFileSync('sh', ['-c', 'unshare --mount --net true && echo yes || true'], { encoding: 'utf8' }).trim() === 'yes';
+(namespaces ? describe : describe.skip)('isolation docker (simulated engine) against a candidate that tries to escape', () => {
+  it('in the container: source read-only, no network; the run is scored and marked docker', async () => {
+    process.env.PATH = `${FAKE_DOCKER}:${savedEnv.PATH}`;
+    await experiment(shas.escaping, '11', { isolation: 'auto', image: 'ghcr.io/acme/autoresearch-trainer:test' });
+
+    expect(setFailed).not.toHaveBeenCalled();
+    const r = parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'));
+    expect(r.status).toBe('ok');
+    expect(r.job?.isolation).toBe('docker');
+    expect(readFileSync(join(outDir, 'train.log'), 'utf8')).toMatch(/docker run --rm --init --network none --read-only/);
+    expect(summary).not.toContain('ISOLATION: NONE');
+    expect(readFileSync(join(workspace, 'trainer', 'bpb.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'trainer', 'bpb.ts'), 'utf8'));
+  });
+
+  it('without the container the same candidate escapes, and is failed for it', async () => {
+    await experiment(shas.escaping, '11', { isolation: 'none' });
+
+    const r = parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'));
+    expect(r.failure?.kind).toBe('crash');
+    expect(r.failure?.message).toMatch(/escaped: wrote the harness source; reached a server on port \d+/);
   });
 });
