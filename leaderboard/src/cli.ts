@@ -1,11 +1,20 @@
 // npm run leaderboard -- build <ledger checkout> <out dir>
+import { parseArgs } from 'node:util';
 import { buildSite } from './build.js';
 
-const USAGE = 'usage: npm run leaderboard -- build <ledger checkout dir> <out dir>\n  builds the Pages site and its JSON API (api/v1/) from a checkout of the ledger branch';
+const USAGE = `usage: npm run leaderboard -- build <ledger checkout dir> <out dir>
+  builds the Pages site and its JSON API (api/v1/) from a checkout of the ledger branch`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ledgerDir, outDir, ...extra] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [command, ledgerDir, outDir, ...extra] = parsed.positionals;
+  if (parsed.values.help || command === 'help') {
     console.log(USAGE);
     return 0;
   }

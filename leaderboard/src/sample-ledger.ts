@@ -173,7 +173,9 @@ export function sampleLedger(opts: SampleOptions): SampleLedger {
     const failure = roll < 0.07 ? { kind: (['nan', 'timeout', 'crash', 'oom'] as const)[Math.floor(rand() * 4)], message: 'loss became NaN at step 412' } : null;
     const rejected = !failure && roll < 0.09;
     const improves = !failure && !rejected && roll > 0.93;
-    const valBpb = failure ? null : Math.round((improves ? current - 0.006 - rand() * 0.01 : current + 0.002 + rand() * 0.05) * 1e4) / 1e4;
+    // improvements shrink as the score approaches a floor, so long simulations stay plausible
+    const headroom = current - 1.2;
+    const valBpb = failure ? null : Math.round((improves ? current - headroom * (0.002 + rand() * 0.004) : current + 0.002 + rand() * 0.05) * 1e4) / 1e4;
     const job = { role: 'candidate' as const, nonce: `nonce-${pr}-abcdef`, repo, pr, sha, run_id: 9_000_000 + pr, runner_name: runner.name, isolation: 'docker' as const };
     push([
       { type: 'job_dispatched', data: { job_id: jobId, role: 'candidate', repo, pr, sha, author, hardware_class: cls, eval_seed: pr * 7 + 1, budget_seconds: 300, attempt: 1, verifies: null }, time: tick(0.1).toISOString() },
