@@ -15,7 +15,7 @@ import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { candidateSha256, harnessSha256, HARNESS_VERSION, readHarnessFiles, sha256 } from './harness-version.js';
-import { dockerRunArgs } from './isolation.js';
+import { dockerRunArgs, type ChildSpec } from './isolation.js';
 import { checkCausality, planProbes } from './probes.js';
 import type { Reporter } from './progress.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
@@ -75,6 +75,8 @@ class RunFailure extends Error {
 }
 
 const MAX_CURVE_POINTS = 256;
+/** docker always gets a memory cap; without --memory-mb this one */
+const DOCKER_DEFAULT_MEMORY_MB = 16384;
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
 
 /** Keep the first points (determinism checks read them) and an even sample of the rest. */
@@ -167,15 +169,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const inWork = docker ? '/work' : workDir;
     writeFileSync(join(workDir, CONFIG_FILE), JSON.stringify({ ...cfg, workDir: inWork }));
     chmodSync(workDir, 0o777); // the container runs as an unprivileged uid
-    const worker = `trainer/${phase}-worker.ts`;
     const name = `autoresearch-${phase}-${randomBytes(6).toString('hex')}`;
-    let argv: string[];
-    if (docker) {
-      if (!opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
-      argv = ['docker', ...dockerRunArgs({ phase, image: opts.image, gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb ?? 16384, repoDir, workDir, dataMounts, command: ['node', '--import', 'tsx', worker, '/work'], env: {}, name })];
-    } else {
-      argv = [process.execPath, '--import', 'tsx', join(repoDir, worker), workDir];
-    }
+    if (docker && !opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
+    const argv = childArgv({ phase, isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, workDir, dataMounts, name });
     log(`[harness] ${phase}: ${argv.join(' ')}`);
     return startChild({
       argv,
@@ -374,6 +370,36 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
   writeFileSync(join(opts.outDir, RESULT_FILE), `${JSON.stringify(parsed, null, 2)}\n`);
   return parsed;
+}
+
+/** The command line of one child: node with tsx on the host, or `docker run` through
+ * trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
+export function childArgv(c: {
+  phase: 'train' | 'eval';
+  isolation: 'none' | 'docker';
+  image: string;
+  gpu: boolean;
+  memoryMb: number | null;
+  repoDir: string;
+  workDir: string;
+  dataMounts: { host: string; container: string }[];
+  name: string;
+}): string[] {
+  const worker = `trainer/${c.phase}-worker.ts`;
+  if (c.isolation === 'none') return [process.execPath, '--import', 'tsx', join(c.repoDir, worker), c.workDir];
+  const spec: ChildSpec = {
+    phase: c.phase,
+    image: c.image,
+    gpu: c.gpu,
+    memoryMb: c.memoryMb ?? DOCKER_DEFAULT_MEMORY_MB,
+    repoDir: c.repoDir,
+    workDir: c.workDir,
+    dataMounts: c.dataMounts,
+    command: ['node', '--import', 'tsx', worker, '/work'],
+    env: {},
+    name: c.name,
+  };
+  return ['docker', ...dockerRunArgs(spec)];
 }
 
 function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {

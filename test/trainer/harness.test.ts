@@ -76,12 +76,15 @@ describe('harness end to end', () => {
     expect(result.val_bpb).toBe(8);
   });
 
-  it('gives the same losses for the first steps with the same seed and backend', async () => {
+  it('gives the same losses for the first steps with the same seed and backend, warm-up or not', async () => {
     const a = (await run('tiny.ts', { budgetSeconds: 1 })).result;
     const b = (await run('tiny.ts', { budgetSeconds: 1 })).result;
     const first = (r: ExperimentResult) => r.loss_curve.slice(0, 5).map((p) => p.loss);
     expect(first(a)).toHaveLength(5);
     expect(first(a)).toEqual(first(b));
+    // the untimed warm-up trains on random tokens, then training restarts from the seed's weights
+    const warm = (await run('tiny.ts', { budgetSeconds: 1, warmupSteps: 5 })).result;
+    expect(first(warm)).toEqual(first(a));
     const c = (await run('tiny.ts', { budgetSeconds: 1, seed: 8 })).result;
     expect(first(c)).not.toEqual(first(a));
   });
