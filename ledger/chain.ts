@@ -11,7 +11,22 @@ export type ChainCheck = { ok: true; head: ChainHead | null } | { ok: false; seq
 /** sha256 hex of the canonical JSON of {seq, time, type, data, prev}. */
 export function hashEntry(e: Omit<LedgerEntry, 'hash'>): string {
   const { seq, time, type, data, prev } = e;
-  return createHash('sha256').update(canonicalJson({ seq, time, type, data, prev })).digest('hex');
+  return sha256(canonicalJson({ seq, time, type, data, prev }));
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Whether `e.hash` is the hash of its content. Entries are stored with their data keys already
+ * in canonical order, so the engine's own JSON.stringify of the fields in sorted order usually
+ * is the canonical text: if its sha256 equals the stored hash, the content is what was hashed
+ * (a different text with the same sha256 would be a collision). Only when that fails is the
+ * canonical form built key by key, which is several times slower on 100,000 entries.
+ */
+function hashMatches(e: LedgerEntry): { ok: true } | { ok: false; recomputed: string } {
+  if (sha256(JSON.stringify({ data: e.data, prev: e.prev, seq: e.seq, time: e.time, type: e.type })) === e.hash) return { ok: true };
+  const recomputed = hashEntry(e);
+  return recomputed === e.hash ? { ok: true } : { ok: false, recomputed };
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -44,8 +59,8 @@ export function appendEntries(chain: LedgerEntry[], news: NewEntry[]): LedgerEnt
     if (!ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) {
       throw new Error(`Ledger append rejected (new entry ${i + 1} of ${news.length}): time "${time}" is not an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z; nothing was appended.`);
     }
-    // Store what the schema admits (a copy), so the stored data is exactly what was validated.
-    const data = EntryData[n.type].parse(n.data);
+    // Store what the schema admits, with keys in canonical order (see hashMatches).
+    const data = JSON.parse(canonicalJson(EntryData[n.type].parse(n.data)));
     const body = { seq, time, type: n.type, data, prev } as Omit<LedgerEntry, 'hash'>;
     const entry = { ...body, hash: hashEntry(body) } as LedgerEntry;
     out.push(entry);
@@ -86,14 +101,14 @@ export function verifyChain(entries: LedgerEntry[], knownHead?: ChainHead): Chai
     if (typeof e.time !== 'string' || !ISO_TIME.test(e.time)) return { ok: false, seq: i, problem: `time ${JSON.stringify(e.time)} is not an ISO 8601 timestamp` };
     const schemaProblem = entryDataProblem(e.type, e.data);
     if (schemaProblem) return { ok: false, seq: i, problem: schemaProblem };
-    let recomputed: string;
+    let check: ReturnType<typeof hashMatches>;
     try {
-      recomputed = hashEntry(e);
+      check = hashMatches(e);
     } catch (err) {
       return { ok: false, seq: i, problem: (err as Error).message };
     }
-    if (e.hash !== recomputed) {
-      return { ok: false, seq: i, problem: `hash differs: stored ${e.hash}, recomputed ${recomputed}: the entry was altered after it was written` };
+    if (!check.ok) {
+      return { ok: false, seq: i, problem: `hash differs: stored ${e.hash}, recomputed ${check.recomputed}: the entry was altered after it was written` };
     }
   }
   const last = entries.length ? entries[entries.length - 1] : null;

@@ -55,15 +55,15 @@ export function entryLine(e: LedgerEntry): string {
   return JSON.stringify({ seq: e.seq, time: e.time, type: e.type, data: e.data, prev: e.prev, hash: e.hash }) + '\n';
 }
 
-// Only the frame is checked here; each entry's data is checked by verifyChain with its type's schema.
-const StoredEntry = z.object({
-  seq: z.number().int().nonnegative(),
-  time: z.string(),
-  type: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  prev: z.string(),
-  hash: z.string(),
-});
+/** Why a parsed line is not an entry's frame, or null. Each entry's data is checked later by verifyChain with its type's schema. */
+function frameProblem(v: unknown): string | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'it is not a JSON object';
+  const o = v as Record<string, unknown>;
+  if (!Number.isInteger(o.seq) || (o.seq as number) < 0) return 'seq must be a non-negative integer';
+  for (const k of ['time', 'type', 'prev', 'hash']) if (typeof o[k] !== 'string') return `${k} must be a string`;
+  if (!o.data || typeof o.data !== 'object' || Array.isArray(o.data)) return 'data must be an object';
+  return null;
+}
 
 /**
  * Entries from shard files (any order; sorted by their first seq). Throws one error naming the
@@ -89,13 +89,11 @@ export function parseLedgerText(shards: { path: string; text: string }[]): Ledge
       } catch (e) {
         throw new Error(`${where} is not valid JSON (${(e as Error).message}); each line must be one ledger entry.`);
       }
-      const p = StoredEntry.safeParse(raw);
-      if (!p.success) {
-        const first = p.error.issues[0];
-        throw new Error(`${where} is not a ledger entry: ${first.path.join('.') || '(root)'}: ${first.message}.`);
-      }
-      if (i === 0 && p.data.seq !== s.start) {
-        throw new Error(`${where} holds seq ${p.data.seq}, but a shard named ${s.path} must start at seq ${s.start}: entries were moved, removed or renamed.`);
+      const frame = frameProblem(raw);
+      if (frame) throw new Error(`${where} is not a ledger entry: ${frame}.`);
+      const seq = (raw as LedgerEntry).seq;
+      if (i === 0 && seq !== s.start) {
+        throw new Error(`${where} holds seq ${seq}, but a shard named ${s.path} must start at seq ${s.start}: entries were moved, removed or renamed.`);
       }
       locations.set(raw as object, where);
       out.push(raw as LedgerEntry);

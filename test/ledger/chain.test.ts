@@ -60,6 +60,12 @@ describe('hash chain', () => {
     expect(verifyChain([])).toEqual({ ok: true, head: null });
   });
 
+  it('accepts an entry whose stored keys were merely reordered (same content, same canonical hash)', () => {
+    const entries = ledger();
+    entries[2] = { ...entries[2], data: Object.fromEntries(Object.entries(entries[2].data).reverse()) } as LedgerEntry;
+    expect(verifyChain(entries).ok).toBe(true);
+  });
+
   it('detects an altered entry at its seq', () => {
     const entries = ledger();
     (entries[5].data as { runner_owner: string }).runner_owner = 'mallory';
