@@ -71,6 +71,12 @@ export interface RunnerRouteOptions {
   /** where registrations are recorded; default: the `ledger` branch of the swarm repo */
   ledgerFor?: (octokit: InstallationOctokit, owner: string, repo: string) => LedgerStore;
   limiter?: OwnerRateLimiter;
+  /**
+   * A second App holding only the Administration permission, to mint and count runners, when
+   * the operator keeps that permission out of the main App (docs/runners.md). The main App
+   * still reads the config and writes the ledger.
+   */
+  adminApp?: Probot;
   /** the runner name; random by default so two machines of one owner never collide */
   runnerName?: (login: string) => string;
 }
@@ -166,17 +172,19 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
     const [owner, repo] = body.data.repo.split('/');
 
-    const appOctokit = await app.auth();
-    const login = await whoIs(token, appOctokit.request.endpoint.DEFAULTS.baseUrl);
+    const login = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
 
-    let installationId: number;
-    try {
-      installationId = (await appOctokit.rest.apps.getRepoInstallation({ owner, repo })).data.id;
-    } catch (e) {
-      if (githubStatus(e) === 404) throw new HttpError(404, `the autoresearch App is not installed on ${owner}/${repo}: check --repo`);
-      throw e;
-    }
-    const octokit = await app.auth(installationId);
+    const installationOf = async (a: Probot, which: string) => {
+      try {
+        return await a.auth((await (await a.auth()).rest.apps.getRepoInstallation({ owner, repo })).data.id);
+      } catch (e) {
+        if (githubStatus(e) === 404) throw new HttpError(404, `the ${which} is not installed on ${owner}/${repo}: check --repo`);
+        throw e;
+      }
+    };
+    const octokit = await installationOf(app, 'autoresearch App');
+    // runner management (Administration permission) may live in a separate, narrow App
+    const admin = options.adminApp ? await installationOf(options.adminApp, 'runner-admin App') : octokit;
     const policy = await loadPolicy(octokit, owner, repo);
     const recent = limiter.peek(login);
     const allow = (onlineRunners: number) => {
@@ -184,14 +192,14 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
       if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
     };
     allow(0); // the cheap checks first: counting the owner's runners is a paginated API call
-    allow(await onlineRunnersOf(octokit, owner, repo, login));
+    allow(await onlineRunnersOf(admin, owner, repo, login));
 
     const labels = runnerLabels(body.data.hardware_class, login);
     limiter.record(login); // counted even if GitHub fails below, so a failing caller cannot spin
     let jit;
     try {
       jit = (
-        await octokit.rest.actions.generateRunnerJitconfigForRepo({
+        await admin.rest.actions.generateRunnerJitconfigForRepo({
           owner,
           repo,
           name: runnerName(login),
@@ -212,7 +220,7 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
       ]);
     } catch (e) {
       // Without the ledger entry its jobs could not be credited: take the runner back.
-      await octokit.rest.actions.deleteSelfHostedRunnerFromRepo({ owner, repo, runner_id: jit.runner.id }).catch(() => undefined);
+      await admin.rest.actions.deleteSelfHostedRunnerFromRepo({ owner, repo, runner_id: jit.runner.id }).catch(() => undefined);
       app.log.error({ err: e, login }, 'runner registration not recorded; runner deleted');
       throw new HttpError(503, 'the swarm could not record your runner in its ledger, so it was not created; try again in a minute');
     }

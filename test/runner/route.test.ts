@@ -3,7 +3,7 @@
 // GitHub's OpenAPI description); the ledger in memory.
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
@@ -21,15 +21,19 @@ let server: Server;
 let base: string;
 let ledger: MemoryLedgerStore;
 
-async function startApp(opts: { limiter?: OwnerRateLimiter; ledger?: LedgerStore } = {}): Promise<void> {
-  const probot = new Probot({
-    appId: 123,
+function testProbot(appId: number): Probot {
+  return new Probot({
+    appId,
     privateKey,
     logLevel: 'fatal',
     Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
   });
-  const handlers: ((req: any, res: any) => boolean | Promise<boolean>)[] = [];
-  await probot.load((app, { addHandler }) => registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger ?? ledger, limiter: opts.limiter, runnerName: (l) => `ars-${l.toLowerCase()}-0001` }), {
+}
+
+async function startApp(opts: { limiter?: OwnerRateLimiter; ledger?: LedgerStore; adminApp?: Probot } = {}): Promise<void> {
+  const probot = testProbot(123);
+  const handlers: ((req: IncomingMessage, res: ServerResponse) => unknown)[] = [];
+  await probot.load((app, { addHandler }) => registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger ?? ledger, limiter: opts.limiter, adminApp: opts.adminApp, runnerName: (l) => `ars-${l.toLowerCase()}-0001` }), {
     cwd: process.cwd(),
     addHandler: (h) => handlers.push(h),
   });
@@ -68,10 +72,10 @@ function mockRunners(runners: { name: string; status: string; labels: string[] }
 }
 
 const jitRequests: unknown[] = [];
-function mockJit(status = 201) {
+function mockJit(status = 201, token = 'ghs_installation') {
   gitHubApi()
     .post('/repos/acme/swarm/actions/runners/generate-jitconfig', (b) => (jitRequests.push(b), true))
-    .matchHeader('authorization', 'token ghs_installation')
+    .matchHeader('authorization', `token ${token}`)
     .reply(
       status,
       status === 201
@@ -215,6 +219,24 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     const res = await ask(USER_TOKEN);
     expect(res.status).toBe(503);
     expect(await res.text()).not.toContain(SECRET_JIT);
+    expect(nock.pendingMocks()).toEqual([]);
+    expectRealGitHubCalls();
+  });
+
+  it('mints and counts runners with a separate runner-admin App when one is configured', async () => {
+    await new Promise((r) => server.close(r));
+    await startApp({ adminApp: testProbot(456) });
+    mockWhoAmI('octocat');
+    mockInstallation(); // the main App: config and ledger
+    const api = gitHubApi();
+    api.get('/repos/acme/swarm/installation').reply(200, { id: 43 });
+    api.post('/app/installations/43/access_tokens').reply(201, { token: 'ghs_admin', expires_at: '2099-01-01T00:00:00Z' });
+    api.get('/repos/acme/swarm/actions/runners').query({ per_page: '100' }).matchHeader('authorization', 'token ghs_admin').reply(200, { total_count: 0, runners: [] });
+    mockJit(201, 'ghs_admin');
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(201);
+    expect((await res.json()).encoded_jit_config).toBe(SECRET_JIT);
+    expect((await ledger.read()).map((e) => e.type)).toEqual(['runner_registered']);
     expect(nock.pendingMocks()).toEqual([]);
     expectRealGitHubCalls();
   });
