@@ -51,6 +51,25 @@ describe('workflows', () => {
         expect({ job: id, permissions: w.raw.permissions ?? job.permissions }).toEqual({ job: id, permissions: expect.anything() });
         if (job.uses === undefined) expect({ job: id, timeout: job['timeout-minutes'] }).toEqual({ job: id, timeout: expect.anything() });
       }
+      // A self-hosted runner is a volunteer's machine: nothing a PR triggers may reach it, and
+      // it only ever checks out the default branch.
+      const events = Object.keys(w.template.events);
+      for (const [id, job] of Object.entries(jobsRaw)) {
+        const selfHosted = JSON.stringify(job['runs-on'] ?? '').includes('self-hosted');
+        if (!selfHosted) continue;
+        expect({ job: id, events }).toEqual({ job: id, events: ['workflow_dispatch'] });
+        for (const step of (job.steps ?? []) as Record<string, any>[]) {
+          if (String(step.uses ?? '').startsWith('actions/checkout@')) {
+            expect({ job: id, ref: step.with?.ref }).toEqual({ job: id, ref: '${{ github.event.repository.default_branch }}' });
+          }
+        }
+      }
+      // No checkout leaves a token in .git/config for later steps (or candidate code) to find.
+      for (const job of Object.values(jobsRaw)) {
+        for (const step of (job.steps ?? []) as Record<string, any>[]) {
+          if (String(step.uses ?? '').startsWith('actions/checkout@')) expect(step.with?.['persist-credentials']).toBe(false);
+        }
+      }
       for (const job of jobsOf(w)) {
         for (const step of actionSteps(job)) {
           const uses = step.uses.value;
