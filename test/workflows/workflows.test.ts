@@ -34,6 +34,9 @@ async function load(file: string): Promise<Parsed> {
 const jobsOf = (w: Parsed) => w.template.jobs.filter((j): j is Job => j.type === 'job');
 const actionSteps = (j: Job) => j.steps.filter((s): s is ActionStep => 'uses' in s);
 const WRITE = /write/;
+// what a self-hosted job may check out: the commit it was dispatched on (the default branch,
+// when the App dispatches), or the default branch's head
+const TRUSTED_REF = /^\$\{\{ (github\.sha|github\.event\.repository\.default_branch) \}\}$/;
 
 describe('workflows', () => {
   it('include the experiment, ci and image workflows', () => {
@@ -60,7 +63,7 @@ describe('workflows', () => {
         expect({ job: id, events }).toEqual({ job: id, events: ['workflow_dispatch'] });
         for (const step of (job.steps ?? []) as Record<string, any>[]) {
           if (String(step.uses ?? '').startsWith('actions/checkout@')) {
-            expect({ job: id, ref: step.with?.ref }).toEqual({ job: id, ref: '${{ github.event.repository.default_branch }}' });
+            expect({ job: id, ref: step.with?.ref }).toEqual({ job: id, ref: expect.stringMatching(TRUSTED_REF) });
           }
         }
       }
@@ -102,7 +105,7 @@ describe('experiment.yml', () => {
     expect(String(w.raw.jobs[job.id.value]['timeout-minutes'])).toMatch(/inputs\.budget/);
   });
 
-  it('checks out the default branch without credentials and runs no PR code but train.ts via the Action', async () => {
+  it('checks out the dispatched default-branch commit without credentials and runs no PR code but train.ts via the Action', async () => {
     const w = await load('experiment.yml');
     const [job] = jobsOf(w);
     const rawSteps: Record<string, any>[] = w.raw.jobs[job.id.value].steps;
@@ -110,7 +113,7 @@ describe('experiment.yml', () => {
     const checkouts = rawSteps.filter((s) => String(s.uses ?? '').startsWith('actions/checkout@'));
     expect(checkouts).toHaveLength(1);
     expect(checkouts[0].with['persist-credentials']).toBe(false);
-    expect(checkouts[0].with.ref).toBe('${{ github.event.repository.default_branch }}');
+    expect(checkouts[0].with.ref).toBe('${{ github.sha }}');
 
     // Only the trusted local Action sees the candidate SHA; no script step interpolates any input.
     const mentionsCandidate = rawSteps.filter((s) => JSON.stringify(s).match(/inputs\.(sha|pr)\b/));
