@@ -12,13 +12,20 @@ function remember<T extends Uint8Array | null>(key: string, value: T): T {
   return value;
 }
 
+/** Forgets cached contents (tests count calls from a cold start). */
+export function clearFileCache(): void {
+  cache.clear();
+}
+
 /** A file's bytes at `ref` (a commit sha), or null when it does not exist there. */
 export async function fileAt(octokit: Octo, repo: RepoRef, path: string, sha: string): Promise<Uint8Array | null> {
   const key = `${repo.owner}/${repo.repo}@${sha}:${path}`;
   if (cache.has(key)) return cache.get(key)!;
   try {
-    const res = await octokit.rest.repos.getContent({ ...repo, path, ref: sha, mediaType: { format: 'raw' } });
-    return remember(key, toBytes(res.data));
+    // JSON (base64) rather than raw: raw comes back decoded as UTF-8 text, which would hide a binary file.
+    const { data } = await octokit.rest.repos.getContent({ ...repo, path, ref: sha });
+    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) throw new Error(`${path} at ${sha} is not a file.`);
+    return remember(key, new Uint8Array(Buffer.from(data.content, 'base64')));
   } catch (e) {
     if (status(e) === 404) return remember(key, null);
     throw e;

@@ -7,6 +7,10 @@ import type { Octo, RepoRef } from './octokit.js';
 
 const harnessCache = new Map<string, { sha256: string; candidate: Uint8Array | null }>();
 
+export function clearHashCache(): void {
+  harnessCache.clear();
+}
+
 /** Harness sha256 (and the default train.ts) at a commit; one zipball per commit per process. */
 export async function harnessAt(octokit: Octo, repo: RepoRef, sha: string): Promise<{ sha256: string; candidate: Uint8Array | null }> {
   const key = `${repo.owner}/${repo.repo}@${sha}`;

@@ -1,0 +1,177 @@
+// One repository with the App installed, for the scenario tests and the benchmark: a fake
+// GitHub (see fake-github.ts), a Probot instance running the real App, a seeded ledger, and
+// helpers that open PRs and complete workflow runs the way GitHub would.
+import { generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
+import nock from 'nock';
+import { Probot, ProbotOctokit } from 'probot';
+import { createApp } from '../../app/index.js';
+import { clearFileCache } from '../../app/github/files.js';
+import { clearHashCache } from '../../app/github/hashes.js';
+import { appendEntries, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
+import { ExperimentResult, RESULT_SCHEMA_VERSION } from '../../trainer/result.js';
+import { resetRecordedCalls } from '../helpers/openapi.js';
+import { FakeGitHub, OWNER, REPO } from './fake-github.js';
+
+const require = createRequire(import.meta.url);
+const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
+const example = (name: string, action: string) => structuredClone(examples.find((e) => e.name === name)!.examples.find((x) => x.action === action));
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+
+export const CLASS = 'gpu-test';
+export const BASE_TRAIN = 'export const LR = 3e-4;\n// the default training file\n';
+export const HARNESS = { 'trainer/bpb.ts': 'export const bits = 8;\n', 'trainer/result.ts': 'export const v = 1;\n' };
+
+export interface WorldOptions {
+  config?: string | null;
+  retries?: boolean;
+  seed?: NewEntry[];
+}
+
+export class World {
+  gh = new FakeGitHub();
+  probot: Probot;
+  main: string;
+  clock = new Date('2026-11-24T12:00:00Z');
+  private runId = 5000;
+
+  constructor(opts: WorldOptions = {}) {
+    nock.cleanAll();
+    nock.disableNetConnect();
+    resetRecordedCalls();
+    clearFileCache();
+    clearHashCache();
+    this.gh = new FakeGitHub();
+    const config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
+    this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
+    this.gh.refs.set('heads/main', this.main);
+    const seed: NewEntry[] = opts.seed ?? [
+      { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'] } },
+      { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] } },
+      { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: this.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
+    ];
+    const entries = appendEntries([], seed.map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
+    this.gh.refs.set('heads/ledger', this.gh.commit(ledgerFiles(entries), null, 'ledger'));
+    this.gh.runners = [
+      { id: 1, name: 'runner-a', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'] },
+      { id: 2, name: 'runner-b', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] },
+    ];
+    const retry = opts.retries
+      ? { retry: { enabled: true, retryAfterBaseValue: 1 }, throttle: { enabled: true, fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true } }
+      : { retry: { enabled: false }, throttle: { enabled: false } };
+    this.probot = new Probot({ appId: 1, privateKey, Octokit: ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })) as typeof ProbotOctokit, log: silentLog() as any });
+    this.probot.load(createApp({ now: () => this.clock }));
+  }
+
+  ledger(): LedgerEntry[] {
+    const files = this.gh.ledgerFiles();
+    return parseLedgerText([...files].filter(([p]) => p.startsWith('entries/')).map(([path, text]) => ({ path, text })));
+  }
+
+  entries<T extends LedgerEntry['type']>(type: T): LedgerEntry<T>[] {
+    return this.ledger().filter((e) => e.type === type) as LedgerEntry<T>[];
+  }
+
+  private repository() {
+    return { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: { login: OWNER, id: 1, type: 'User' } };
+  }
+
+  /** Opens a PR (or pushes to it) whose head changes the given files, and delivers the webhook. */
+  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened'): Promise<string> {
+    const head = this.gh.commit(changes, this.main, `pr ${pr}`);
+    const existing = this.gh.pulls.get(pr);
+    this.gh.pulls.set(pr, {
+      number: pr,
+      title: `Experiment ${pr}`,
+      user: author,
+      head,
+      files: Object.entries(changes).map(([filename, c]) => ({ filename, status: c === null ? 'removed' : this.gh.fileAt(this.main, filename) ? 'modified' : 'added' })),
+      labels: existing?.labels ?? [],
+      state: 'open',
+      merged: false,
+      created_at: new Date(this.clock.getTime() + pr * 1000).toISOString(),
+    });
+    const payload = example('pull_request', action) ?? example('pull_request', 'opened');
+    payload.action = action;
+    payload.number = pr;
+    Object.assign(payload.pull_request, { number: pr, state: 'open', title: `Experiment ${pr}`, labels: this.gh.labelsOf(pr).map((name) => ({ name })) });
+    payload.pull_request.head.sha = head;
+    payload.pull_request.user.login = author;
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    await this.probot.receive({ id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any);
+    return head;
+  }
+
+  /** The harness files and hash of a commit, as the runner would compute them. */
+  harnessOf(commit: string): string {
+    const c = this.gh.commits.get(commit)!;
+    return harnessSha256([...this.gh.trees.get(c.tree)!].map(([path, content]) => ({ path, content })));
+  }
+
+  /** A result.json for the dispatched job, as an honest runner would write it (then `tamper` edits it). */
+  result(d: { inputs: Record<string, string> }, runner: string, runId: number, val_bpb: number | null, tamper: (r: any) => void = () => {}): ExperimentResult {
+    const i = d.inputs;
+    const r: any = {
+      schema_version: RESULT_SCHEMA_VERSION,
+      harness_version: '1.0.0',
+      status: val_bpb === null ? 'failed' : 'ok',
+      failure: val_bpb === null ? { kind: 'nan', message: 'loss became NaN at step 12' } : null,
+      val_bpb,
+      unigram_bpb: 4.5,
+      bigram_bpb: 3.6,
+      eval_bytes: 65536,
+      eval_split: 'heldout',
+      dataset: 'brown',
+      steps: 1200,
+      tokens: 2_457_600,
+      budget_seconds: Number(i.budget),
+      train_seconds: 300,
+      total_seconds: 330,
+      tokens_per_second: 8192,
+      params: 120_000,
+      backend: 'tensorflow',
+      device: 'NVIDIA Test GPU (CUDA)',
+      hardware_class: CLASS,
+      peak_memory_mb: 900,
+      seed: 1,
+      eval_seed: Number(i.eval_seed),
+      candidate_sha256: sha256(this.gh.fileAt(i.sha, 'trainer/train.ts')!),
+      harness_sha256: this.harnessOf(this.gh.refs.get('heads/main')!),
+      loss_curve: [{ step: 0, t: 0, loss: 5.5 }],
+      started_at: '2026-11-24T12:00:00Z',
+      finished_at: '2026-11-24T12:05:30Z',
+      job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: runId, runner_name: runner, isolation: 'docker' },
+    };
+    tamper(r);
+    return r;
+  }
+
+  /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
+  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string } = {}): Promise<number> {
+    const runId = this.runId++;
+    const result = this.result(d, runner, runId, val_bpb, opts.tamper);
+    this.gh.runs.set(runId, { runner_name: runner, artifact: { name: `result-${d.inputs.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } } });
+    const payload = example('workflow_run', 'completed');
+    Object.assign(payload.workflow_run, {
+      id: runId,
+      path: '.github/workflows/experiment.yml',
+      event: 'workflow_dispatch',
+      head_sha: opts.headSha ?? this.gh.refs.get('heads/main')!,
+      html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${runId}`,
+    });
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `run-${runId}`, name: 'workflow_run', payload } as any);
+    return runId;
+  }
+}
+
+function silentLog() {
+  const noop = () => {};
+  const log: any = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, level: 'silent' };
+  log.child = () => log;
+  return log;
+}
