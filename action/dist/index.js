@@ -39705,7 +39705,7 @@ async function describeHardware() {
 }
 
 // action/src/inputs.ts
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join as join3, resolve } from "node:path";
 function readInputs(env = process.env) {
   const sha = getInput("sha", { required: true }).toLowerCase();
@@ -39747,7 +39747,9 @@ function readInputs(env = process.env) {
     image,
     seed: integer2("seed", getInput("seed") || "1337"),
     data,
-    cacheDir: resolve(getInput("cache-dir") || join3(env.RUNNER_TOOL_CACHE || temp, "autoresearch-data")),
+    // Beside the runner CLI's own cache (~/.cache/autoresearch-swarm, whose free space its
+    // doctor checks): it outlives the job's checkout, which is cleaned every run.
+    cacheDir: resolve(getInput("cache-dir") || join3(env.XDG_CACHE_HOME || join3(homedir(), ".cache"), "autoresearch-swarm", "data")),
     evalBytes: getInput("eval-bytes") === "" ? null : integer2("eval-bytes", getInput("eval-bytes")),
     memoryMb: getInput("memory-mb") === "" ? null : integer2("memory-mb", getInput("memory-mb")),
     outDir: resolve(getInput("out-dir") || join3(temp, `autoresearch-${nonce}`)),

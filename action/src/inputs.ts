@@ -1,7 +1,7 @@
 // The Action's inputs, validated once: every bad value gets one sentence saying which input
 // and what a good value looks like.
 import * as core from '@actions/core';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export type JobRole = 'candidate' | 'baseline' | 'verify';
@@ -75,7 +75,9 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     image,
     seed: integer('seed', core.getInput('seed') || '1337'),
     data,
-    cacheDir: resolve(core.getInput('cache-dir') || join(env.RUNNER_TOOL_CACHE || temp, 'autoresearch-data')),
+    // Beside the runner CLI's own cache (~/.cache/autoresearch-swarm, whose free space its
+    // doctor checks): it outlives the job's checkout, which is cleaned every run.
+    cacheDir: resolve(core.getInput('cache-dir') || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'autoresearch-swarm', 'data')),
     evalBytes: core.getInput('eval-bytes') === '' ? null : integer('eval-bytes', core.getInput('eval-bytes')),
     memoryMb: core.getInput('memory-mb') === '' ? null : integer('memory-mb', core.getInput('memory-mb')),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
