@@ -35,17 +35,7 @@ export function toApiExperiment(e: Experiment, diff: string | null): ApiExperime
     val_bpb: e.val_bpb,
     baseline_mean: e.baseline_mean,
     delta: e.delta,
-    verification: e.verification
-      ? {
-          verify_job_id: e.verification.verify_job_id,
-          agreed: e.verification.agreed,
-          claim_bpb: e.verification.claim_bpb,
-          verify_bpb: e.verification.verify_bpb,
-          tolerance: e.verification.tolerance,
-          runner_owner: e.verification.runner_owner,
-          run_url: e.verification.run_url,
-        }
-      : null,
+    verification: e.verification,
     failure_kind: r?.failure?.kind ?? null,
     time: e.time,
     run_url: e.run_url,

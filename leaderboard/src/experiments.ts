@@ -14,8 +14,6 @@ export interface VerificationView {
   tolerance: number;
   runner_owner: string | null;
   run_url: string | null;
-  /** ledger seq of the verify run's result, when it is in the ledger */
-  result_seq: number | null;
 }
 
 export interface Experiment {
@@ -165,7 +163,6 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
             tolerance: v.tolerance,
             runner_owner: verifyEntry?.data.runner_owner ?? null,
             run_url: verifyEntry?.data.run_url ?? null,
-            result_seq: verifyEntry?.seq ?? null,
           }
         : null,
       run_url: d.run_url,

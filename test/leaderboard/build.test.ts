@@ -114,6 +114,19 @@ describe('leaderboard build', () => {
     expect(read(site, 'contributors.html')).toContain('<h3>gpu-h100-80gb</h3>');
   });
 
+  it('links only to files that exist in the site', () => {
+    const pages = ['index.html', 'contributors.html', 'ledger.html', 'experiments/page-1.html', 'experiments/page-2.html', ...all.slice(0, 30).map((e) => e.url), ...all.filter((e) => e.status === 'merged').map((e) => e.url)];
+    let checked = 0;
+    for (const page of pages) {
+      for (const [, target] of read(site, page).matchAll(/(?:href|src|data-src)="([^"#]+)"/g)) {
+        if (/^https?:/.test(target)) continue;
+        expect({ page, target, exists: existsSync(join(site, page, '..', target)) }).toEqual({ page, target, exists: true });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
   it('renders hostile titles, logins, diffs and logs as text', () => {
     const e = all.find((x) => x.pr === HOSTILE.pr)!;
     const page = read(site, e.url);

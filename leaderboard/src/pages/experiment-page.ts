@@ -51,14 +51,14 @@ function fields(e: Experiment): Trusted {
   return html`<table class="fields"><tbody>${rows.filter(([, v]) => v !== null).map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</tbody></table>`;
 }
 
-function verification(a: ApiExperiment, e: Experiment, root: string): Trusted {
+function verification(a: ApiExperiment, e: Experiment): Trusted {
   const v = e.verification;
   if (!v) {
     return html`<p>${a.status === 'pending' ? 'Not verified yet.' : 'No verification run (only claimed improvements are re-run by a second owner).'}</p>`;
   }
   return html`<p><span class="status ${v.agreed ? 'merged' : 'failed'}">${v.agreed ? 'agreed' : 'disagreed'}</span>
 claim ${fmt.bpb(v.claim_bpb)}, re-run ${fmt.bpb(v.verify_bpb)} (tolerance ${v.tolerance}) on a runner of ${v.runner_owner ?? 'an unrecorded owner'}.
-${v.result_seq !== null ? html`<a href="${root}${paths.experiment(v.result_seq)}">verify run record</a> · ` : ''}${link(v.run_url, 'verify run log')}</p>`;
+${link(v.run_url, 'verify run log')}</p>`;
 }
 
 export function experimentPage(a: ApiExperiment, e: Experiment, diff: DiffView, head: Frame['ledgerHead']): string {
@@ -76,7 +76,7 @@ by <strong>${a.author ?? 'unknown'}</strong>, run on <strong>${a.runner_owner ??
 <dt>Δ vs baseline</dt><dd>${fmt.delta(a.delta)}</dd>
 </dl></section>
 <h2>Verification</h2>
-${verification(a, e, root)}
+${verification(a, e)}
 <h2>Loss curve</h2>
 ${curve.length ? html`<figure class="loss" data-points="${curve.length}"><div class="chart"></div><figcaption>training loss (nats) by step, ${curve.length} points</figcaption></figure>
 ${jsonScript('loss-curve', { step: curve.map((p) => p.step), loss: curve.map((p) => p.loss) })}` : html`<p>No loss curve was recorded.</p>`}
