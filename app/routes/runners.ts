@@ -68,8 +68,11 @@ export class OwnerRateLimiter {
 }
 
 export interface RunnerRouteOptions {
-  /** where registrations are recorded; default: the `ledger` branch of the swarm repo */
-  ledgerFor?: (octokit: InstallationOctokit, owner: string, repo: string) => LedgerStore;
+  /**
+   * where registrations are recorded; default: the `ledger` branch of the swarm repo. Pass the
+   * App's own `ledgerFor` so the route shares its per-repository store (and its cached head).
+   */
+  ledgerFor?: (octokit: InstallationOctokit, repo: { owner: string; repo: string }) => LedgerStore;
   limiter?: OwnerRateLimiter;
   /**
    * A second App holding only the Administration permission, to mint and count runners, when
@@ -158,7 +161,7 @@ async function onlineRunnersOf(octokit: InstallationOctokit, owner: string, repo
 
 export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {}): Handler {
   const limiter = options.limiter ?? new OwnerRateLimiter();
-  const ledgerFor = options.ledgerFor ?? ((octokit, owner, repo) => new GitHubLedgerStore(octokit, { owner, repo }));
+  const ledgerFor = options.ledgerFor ?? ((octokit, ref) => new GitHubLedgerStore(octokit, ref));
   const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${randomBytes(4).toString('hex')}`);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -215,7 +218,7 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
 
     try {
-      await ledgerFor(octokit, owner, repo).append([
+      await ledgerFor(octokit, { owner, repo }).append([
         { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels } },
       ]);
     } catch (e) {
@@ -249,9 +252,9 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
 }
 
 /**
- * Wire the route into the App: in app/index.ts, `export default (app, { addHandler }) =>
- * registerRunnerRoutes(app, addHandler)`. Probot 14 has no express router; handlers are plain
- * node `(req, res) => handled` functions added to its server.
+ * Wire the route into the App: in app/index.ts, `(app, { addHandler }) => { ...;
+ * registerRunnerRoutes(app, addHandler, { ledgerFor: deps.ledgerFor }) }`. Probot 14 has no
+ * express router; handlers are plain node `(req, res) => handled` functions added to its server.
  */
 export function registerRunnerRoutes(app: Probot, addHandler: (handler: Handler) => void, options?: RunnerRouteOptions): void {
   addHandler(createRunnerHandler(app, options));
