@@ -110,12 +110,25 @@ function childFailure(phase: string, out: ChildOutcome, events: ChildEvent[]): R
   return null;
 }
 
-/** Files in the out dir the supervisor did not write: a child reached for the result. */
-function outDirIntruders(outDir: string, logBytes: number): string | null {
-  const names = readdirSync(outDir);
-  const extra = names.filter((n) => n !== LOG_FILE);
-  if (extra.length > 0) return `created ${extra.join(', ')} in the output directory`;
+/** What the output directory holds: name -> size and mtime. */
+function listing(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const n of readdirSync(dir)) {
+    const st = statSync(join(dir, n));
+    m.set(n, `${st.size}:${st.mtimeMs}`);
+  }
+  return m;
+}
+
+/** Files in the out dir that the supervisor did not write: a child reached for the result. */
+function outDirIntruders(outDir: string, before: Map<string, string>, logBytes: number): string | null {
+  const now = listing(outDir);
+  if (!now.has(LOG_FILE)) return `deleted ${LOG_FILE} in the output directory`;
   if (statSync(join(outDir, LOG_FILE)).size !== logBytes) return `changed ${LOG_FILE} in the output directory`;
+  const created = [...now.keys()].filter((n) => n !== LOG_FILE && !before.has(n));
+  if (created.length > 0) return `created ${created.join(', ')} in the output directory`;
+  const changed = [...before.keys()].filter((n) => n !== LOG_FILE && before.get(n) !== now.get(n));
+  if (changed.length > 0) return `changed ${changed.join(', ')} in the output directory`;
   return null;
 }
 
@@ -140,6 +153,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     logBytes += b.length;
   };
 
+  const outBefore = listing(opts.outDir);
   const harnessBefore = readHarnessFiles(repoDir);
   const harnessSha = harnessSha256(harnessBefore);
   const candidateSha = candidateSha256(candidate);
@@ -256,7 +270,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     state.peakMb = Math.max(state.peakMb, trainOut.peakRssMb);
     state.trainSeconds = tReady === 0 ? 0 : (tStop || seconds()) - tReady;
     failure = childFailure('train', trainOut, trainEvents);
-    const intruder = outDirIntruders(opts.outDir, logBytes);
+    const intruder = outDirIntruders(opts.outDir, outBefore, logBytes);
     if (intruder) throw new RunFailure('tamper', `the candidate ${intruder}; only the harness writes results.`);
     if (failure) throw failure;
     if (!stopped || tStop === 0) throw new RunFailure('crash', 'the train process exited before the stop signal.');
@@ -291,7 +305,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const evalOut = await ev.done;
     clearTimeout(evalTimer);
     state.peakMb = Math.max(state.peakMb, evalOut.peakRssMb);
-    const evalIntruder = outDirIntruders(opts.outDir, logBytes);
+    const evalIntruder = outDirIntruders(opts.outDir, outBefore, logBytes);
     if (evalIntruder) throw new RunFailure('tamper', `the candidate ${evalIntruder}; only the harness writes results.`);
     const evalFailure = childFailure('eval', evalOut, evalEvents);
     if (evalFailure) throw evalFailure;
