@@ -115,6 +115,13 @@ beforeAll(async () => {
   shas.crash = pullRequest(seed, 9, {
     'trainer/train.ts': "export function createModel(): never {\n  throw new Error('out of ideas');\n}\n",
   });
+  // trains normally, then one step never returns: the harness kills it after its grace period
+  shas.hang = pullRequest(seed, 12, {
+    'trainer/train.ts': bigram.replace(
+      '      return tf.tidy(() => {\n        const ox',
+      '      if (progress > 0.5) for (;;);\n      return tf.tidy(() => {\n        const ox',
+    ).replace('trainStep(x: tfc.Tensor2D, y: tfc.Tensor2D): tfc.Scalar {', 'trainStep(x: tfc.Tensor2D, y: tfc.Tensor2D, progress: number): tfc.Scalar {'),
+  });
   shas.escaping = pullRequest(seed, 11, { 'trainer/train.ts': escapingCandidate(port) });
   shas.noTrainTs = pullRequest(seed, 10, { 'trainer/train.ts': '' });
   git(seed, 'rm', '-q', 'trainer/train.ts');
@@ -273,6 +280,20 @@ describe('the Action on a real harness run', () => {
     expect(r.failure?.kind).toBe('crash');
     expect(r.failure?.message).toContain('out of ideas');
     expect(setFailed.mock.calls[0][0]).toMatch(/failed \(crash\): .*out of ideas/s);
+  });
+});
+
+describe('the Action on a candidate that will not stop', () => {
+  it('reports a timeout with the reason and still leaves the log', async () => {
+    const source = git(tmp, '--git-dir', origin, 'show', `${shas.hang}:trainer/train.ts`);
+    expect(source).toContain('if (progress > 0.5) for (;;);');
+    await experiment(shas.hang, '12');
+
+    expect(outputs.status).toBe('failed');
+    const r = parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'));
+    expect(r.failure?.kind).toBe('timeout');
+    expect(readFileSync(join(outDir, 'train.log'), 'utf8')).toMatch(/did not stop/);
+    expect(setFailed.mock.calls[0][0]).toMatch(/failed \(timeout\): .*did not stop/s);
   });
 });
 
