@@ -1,8 +1,9 @@
 // `runner join` end to end against a fake App and a fake release server on loopback: the stub
 // runner runs one job per JIT config, twice, then a Ctrl-C stops the third job and the loop.
 import { describe, it, expect, afterEach } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { JoinLoop } from '../../runner/join-loop.js';
 import { JIT_CONFIG_PATH } from '../../runner/protocol.js';
 import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, until, type Loopback } from './fakes.js';
 
@@ -98,5 +99,32 @@ describe('runner join', () => {
     const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--token', 't', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home });
     expect(await exitOf(child)).toBe(2);
     expect(child.out()).toMatch(/error: Docker is not usable here, so jobs could not run inside a container.*pass --allow-unisolated/);
+  });
+});
+
+describe('JoinLoop and the App’s answers', () => {
+  it('waits as long as the App’s Retry-After says, then runs the job; stops with the App’s reason on a refusal', async () => {
+    const answers: [number, object, Record<string, string>][] = [
+      [429, { error: 'octocat asked for 60 runner configs in the last hour, the limit is 60: wait 1 s' }, { 'retry-after': '1' }],
+      [201, { runner_name: 'ars-octocat-1', runner_id: 1, labels: [], encoded_jit_config: 'cfg' }, {}],
+      [403, { error: 'octocat is not allowed to run jobs for this swarm' }, {}],
+    ];
+    const times: number[] = [];
+    const app = await serve((_req, res) => {
+      times.push(Date.now());
+      const [status, body, headers] = answers.shift()!;
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    });
+    servers.push(app);
+    const runnerDir = tempDir();
+    writeFileSync(join(runnerDir, 'run.sh'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(runnerDir, 'run.sh'), 0o755);
+    const log: string[] = [];
+    const loop = new JoinLoop({ appUrl: app.url, repo: 'acme/swarm', hardwareClass: 'cpu-x', auth: { token: 't', source: 'test', renew: null }, runnerDir, workRoot: tempDir(), log: (l) => log.push(l) });
+    await expect(loop.run()).rejects.toThrow('the App refused (HTTP 403): octocat is not allowed to run jobs for this swarm');
+    expect(loop.jobs).toBe(1);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(1000);
+    expect(log).toContain('the App refused (HTTP 429): octocat asked for 60 runner configs in the last hour, the limit is 60: wait 1 s; asking again in 1 s.');
+    expect(log).toContain('Runner ars-octocat-1 finished (exit code 0).');
   });
 });
