@@ -26,6 +26,195 @@ describe('validate and dispatch', () => {
     const [job] = w.entries('job_dispatched');
     expect(job.data).toMatchObject({ job_id: d.inputs.nonce, role: 'candidate', pr: 7, sha: head, author: 'octo-agent', eval_seed: Number(d.inputs.eval_seed), attempt: 1 });
     expect(w.entries('credit_spent')[0].data).toMatchObject({ login: 'octo-agent', amount: 0, reason: 'free_tier', job_id: d.inputs.nonce });
-    console.log(recordedCalls());
+  });
+});
+
+describe('validation', () => {
+  it('a PR touching .github/ and the harness is rejected with one clear comment, and nothing runs', async () => {
+    const w = new World();
+    const before = w.ledger().length;
+    const head = await w.push(8, 'octo-agent', { 'trainer/train.ts': GOOD, '.github/workflows/experiment.yml': 'on: push\n', 'trainer/bpb.ts': 'export const bits = 1;\n' });
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:invalid']);
+    const [comment] = w.gh.stickyOf(8);
+    expect(comment).toContain('### Experiment not accepted');
+    expect(comment).toContain('`.github/workflows/experiment.yml`, `trainer/bpb.ts`, but an experiment may change only `trainer/train.ts`');
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'completed', conclusion: 'failure', title: 'Not an experiment' });
+    expect(w.gh.dispatches).toEqual([]);
+    expect(w.ledger()).toHaveLength(before);
+  });
+
+  it('a push that fixes the PR edits the same sticky comment and dispatches', async () => {
+    const w = new World();
+    await w.push(9, 'octo-agent', { 'trainer/train.ts': GOOD, 'README.md': 'x' });
+    expect(w.gh.labelsOf(9)).toEqual(['experiment:invalid']);
+    await w.push(9, 'octo-agent', { 'trainer/train.ts': GOOD }, 'synchronize');
+    expect(w.gh.stickyOf(9)).toHaveLength(1);
+    expect(w.gh.stickyOf(9)[0]).toContain('### Experiment running');
+    expect(w.gh.labelsOf(9)).toEqual(['experiment:running']);
+    expect(w.gh.dispatches).toHaveLength(1);
+  });
+});
+
+describe('score, verify, merge', () => {
+  it('an improvement verified by a second owner is merged with the sha guard, credited and followed by baselines', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const claim = w.gh.dispatches[0];
+    await w.complete(claim, 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const verify = w.gh.dispatches[1];
+    expect(verify.inputs).toMatchObject({ role: 'verify', sha: head, runner_label: 'owner-bob' });
+    expect(w.entries('job_dispatched')[1].data).toMatchObject({ role: 'verify', verifies: claim.inputs.nonce, author: null });
+    expect(w.gh.merges).toEqual([]);
+
+    await w.complete(verify, 'runner-b', 1.905);
+    expect(w.gh.merges).toHaveLength(1);
+    const m = w.gh.merges[0];
+    expect(m).toMatchObject({ pr: 7, sha: head, title: 'Experiment 7 (#7)' });
+    expect(m.message).toMatch(/val_bpb 1\.9050 \(claim 1\.9000\) on gpu-test; baseline 2\.0000 ± 0\.0100 \(n=5\); threshold 1\.9700/);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+    const check = w.gh.checksOf(head)[0];
+    expect(check).toMatchObject({ status: 'completed', conclusion: 'success', title: 'Merged' });
+    expect(check.summary).toContain('| baseline on gpu-test | 2.0000 ± 0.0100 (n=5');
+    expect(check.summary).toContain('runner-b (owner bob)');
+    expect(w.entries('verification')[0].data).toMatchObject({ job_id: claim.inputs.nonce, agreed: true, claim_bpb: 1.9, verify_bpb: 1.905 });
+    expect(w.entries('experiment_merged')[0].data).toMatchObject({ pr: 7, sha: head, merge_sha: m.merge_sha, val_bpb: 1.9, baseline_mean: 2.0 });
+    expect(w.entries('credit_granted').map((g) => [g.data.login, g.data.amount])).toEqual([
+      ['alice', 300],
+      ['bob', 300],
+    ]);
+    const results = w.entries('result_recorded');
+    expect(results[0].data).toMatchObject({ validated: true, runner_owner: 'alice', diff_path: `diffs/${head}.diff`, title: 'Experiment 7', author: 'octo-agent' });
+    expect(w.gh.ledgerFiles().get(`diffs/${head}.diff`)).toContain('+export const LR = 6e-4;');
+    // baselines of the new main on the class
+    const baselines = w.gh.dispatches.slice(2);
+    expect(baselines).toHaveLength(5);
+    expect(baselines.every((b) => b.inputs.role === 'baseline' && b.inputs.sha === m.merge_sha && b.inputs.runner_label === CLASS)).toBe(true);
+  });
+
+  it('a result that does not improve is discarded (and the next queued PR runs)', async () => {
+    const w = new World({ config: 'max_in_flight: 1\nclose_on_discard: true\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const second = await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:queued']);
+    expect(w.gh.checksOf(second)[0]).toMatchObject({ status: 'queued' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.pulls.get(7)!.state).toBe('closed');
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ conclusion: 'neutral', title: 'No improvement' });
+    expect(w.gh.stickyOf(7)[0]).toMatch(/Discarded: val_bpb 1\.9900 does not beat 1\.9700/);
+    expect(w.entries('experiment_discarded')[0].data).toMatchObject({ pr: 7, sha: head, val_bpb: 1.99 });
+    expect(w.entries('credit_granted')[0].data).toMatchObject({ login: 'alice', amount: 300, class_weight: 1 });
+    // the freed slot went to the queued PR
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '8', sha: second, role: 'candidate' });
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:running']);
+    expect(w.gh.checksOf(second)[0]).toMatchObject({ status: 'in_progress' });
+  });
+
+  it('a verify run that disagrees refutes the claim: discarded, no merge, no credit for the claim', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.99);
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('verification')[0].data).toMatchObject({ agreed: false, claim_bpb: 1.9, verify_bpb: 1.99 });
+    expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['bob']);
+  });
+
+  it('a verify run on the claimant\'s own runner does not count: verified again elsewhere', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-bob' });
+    await w.complete(w.gh.dispatches[2], 'runner-b', 1.91);
+    expect(w.gh.merges).toHaveLength(1);
+  });
+
+  it('when the default branch moved since the baseline, a verified PR is re-queued against the new head', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const verify = w.gh.dispatches[1];
+    const ranOn = w.gh.refs.get('heads/main')!;
+    w.gh.refs.set('heads/main', w.gh.commit({ 'docs/x.md': 'moved' }, ranOn, 'another merge'));
+    await w.complete(verify, 'runner-b', 1.9, { headSha: ranOn });
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.stickyOf(7)[0]).toMatch(/Verified against `.{7}`, but `main` is now `.{7}`; re-queued/);
+    const again = w.gh.dispatches[2];
+    expect(again.inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+  });
+});
+
+describe('forged results', () => {
+  const forgeries: [string, (r: any) => void, RegExp][] = [
+    ['wrong nonce', (r) => (r.job.nonce = 'f'.repeat(24)), /nonce f+ is not the nonce/],
+    ['wrong harness hash', (r) => (r.harness_sha256 = 'a'.repeat(64)), /harness sha256 a+ is not the default branch's/],
+    ['wrong candidate hash', (r) => (r.candidate_sha256 = 'b'.repeat(64)), /candidate sha256 b+ is not the sha256/],
+  ];
+  for (const [name, tamper, reason] of forgeries) {
+    it(`${name}: rejected, recorded with the reason, run again elsewhere, earns nothing`, async () => {
+      const w = new World();
+      const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+      await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { tamper });
+      const [rec] = w.entries('result_recorded');
+      expect(rec.data.validated).toBe(false);
+      expect(rec.data.reason).toMatch(reason);
+      expect(rec.data.runner_owner).toBe('alice');
+      expect(w.gh.merges).toEqual([]);
+      expect(w.entries('credit_granted')).toEqual([]);
+      expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'candidate', sha: head });
+      expect(w.entries('job_dispatched')[1].data).toMatchObject({ attempt: 2, author: null });
+      expect(w.gh.checksOf(head)[0].summary).toMatch(/The result was rejected/);
+    });
+  }
+});
+
+describe('idempotence and resilience', () => {
+  it('a webhook delivered twice records, labels and grants once', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { deliveries: 2 });
+    expect(w.entries('result_recorded')).toHaveLength(1);
+    expect(w.entries('experiment_discarded')).toHaveLength(1);
+    expect(w.entries('credit_granted')).toHaveLength(1);
+  });
+
+  it('a verify result delivered twice merges once', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9, { deliveries: 2 });
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+  });
+
+  it('GitHub answering 500 then 200: the request is retried and the PR dispatched', async () => {
+    const w = new World({ retries: true });
+    w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 500 });
+    w.gh.faults.push({ method: 'POST', path: /\/check-runs$/, status: 502 });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.faults).toEqual([]);
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toHaveLength(1);
+  });
+
+  it('a rate limit with retry-after is waited out and retried', async () => {
+    const w = new World({ retries: true });
+    w.gh.faults.push({
+      method: 'PUT',
+      path: /\/labels$/,
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+      headers: { 'retry-after': '1' },
+    });
+    const t0 = Date.now();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.faults).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
   });
 });
