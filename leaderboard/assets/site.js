@@ -37,9 +37,10 @@
 
   // ---- filter: free text over the row, and the status column
   Array.prototype.forEach.call(document.querySelectorAll('form.filter'), function (form) {
-    var table = form.nextElementSibling;
-    while (table && table.tagName !== 'TABLE') table = table.nextElementSibling;
-    if (!table) return;
+    var next = form.nextElementSibling;
+    while (next && next.tagName !== 'TABLE' && !next.querySelector('table')) next = next.nextElementSibling;
+    if (!next) return;
+    var table = next.tagName === 'TABLE' ? next : next.querySelector('table');
     function apply() {
       var q = form.elements.q.value.trim().toLowerCase();
       var status = form.elements.status.value;

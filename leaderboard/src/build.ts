@@ -38,6 +38,8 @@ export interface BuildReport {
   bytes: number;
   indexBytes: number;
   ms: number;
+  /** CPU time (user + system) the build used: its wall time on an idle core, less I/O waits */
+  cpuMs: number;
   /** milliseconds per phase, in build order */
   phases: Record<string, number>;
 }
@@ -46,6 +48,8 @@ export interface BuildOptions {
   /** the build time shown on the ledger page and in api/v1/index.json */
   now?: Date;
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 export function loadLedger(dir: string): { entries: LedgerEntry[]; head: { seq: number; hash: string; time: string } } {
   const entries = readLedgerDir(dir);
@@ -75,6 +79,7 @@ async function prepareOutDir(out: string): Promise<void> {
 
 export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOptions = {}): Promise<BuildReport> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const phases: Record<string, number> = {};
   let last = t0;
   const lap = (name: string) => {
@@ -150,5 +155,5 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   for (const e of entries) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
   w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now));
   lap('progress, best, contributors, index, ledger');
-  return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0, phases };
+  return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
 }

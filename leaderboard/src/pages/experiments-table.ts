@@ -20,7 +20,7 @@ export function experimentRow(e: ApiExperiment, root: string): Trusted {
 export function experimentsTable(rows: readonly ApiExperiment[], root: string, opts: { filter: boolean }): Trusted {
   const head = (label: string, type: 'num' | 'text') => html`<th data-type="${type}"><button type="button" class="sort">${label}</button></th>`;
   return html`${opts.filter ? html`<form class="filter" role="search" onsubmit="return false"><label>Filter <input type="search" name="q" placeholder="title, login, class…"></label> <label>Status <select name="status"><option value="">any</option>${STATUSES.map((s) => html`<option>${s}</option>`)}</select></label> <output name="shown"></output></form>` : ''}
-<table class="experiments sortable"><thead><tr>${head('PR', 'num')}${head('Title', 'text')}${head('Author', 'text')}${head('Runner owner', 'text')}${head('Class', 'text')}${head('val_bpb', 'num')}${head('Δ baseline', 'num')}${head('Status', 'text')}${head('Verification', 'text')}${head('Time', 'text')}</tr></thead>
+<div class="table-scroll"><table class="experiments sortable"><thead><tr>${head('PR', 'num')}${head('Title', 'text')}${head('Author', 'text')}${head('Runner owner', 'text')}${head('Class', 'text')}${head('val_bpb', 'num')}${head('Δ baseline', 'num')}${head('Status', 'text')}${head('Verification', 'text')}${head('Time', 'text')}</tr></thead>
 <tbody>
-${rows.map((e) => experimentRow(e, root))}</tbody></table>`;
+${rows.map((e) => experimentRow(e, root))}</tbody></table></div>`;
 }

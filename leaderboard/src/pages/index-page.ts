@@ -19,7 +19,7 @@ Scores are val_bpb (validation bits per byte; lower is better; a uniform model s
 ${best.classes.map((k) => html`<tr><td>${k.hardware_class}</td><td class="num">${k.best ? html`<a href="${root}${k.best.url}">${fmt.bpb(k.best.val_bpb)}</a>` : '—'}</td><td>${k.best ? html`#${k.best.pr} ${k.best.author ?? ''}` : ''}</td><td class="num">${k.baseline ? html`${fmt.bpb(k.baseline.mean)} ± ${k.baseline.sigma.toFixed(4)}` : '—'}</td><td class="num">${fmt.count(k.experiments)}</td><td class="num">${fmt.count(k.merged)}</td></tr>
 `)}</tbody></table>
 ${best.classes.map((k) => html`<figure class="progress" data-src="${root}${k.progress_url}" data-class="${k.hardware_class}">
-<figcaption>${k.hardware_class}: the running best (staircase) falls with each merged improvement (labelled with its PR); discarded and pending experiments are faint dots, failed ones faint crosses along the top.</figcaption>
+<figcaption>${k.hardware_class}: the running best (staircase) falls with each merged improvement (labelled with its PR); discarded and pending experiments are faint dots, failed ones faint red dots along the top.</figcaption>
 <div class="chart"></div>
 <noscript><p>The chart needs JavaScript; its points are in <a href="${root}${k.progress_url}">${k.progress_url}</a>.</p></noscript>
 </figure>
