@@ -8,6 +8,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkResult } from '../../app/policy/result-check.js';
+import { harnessSha256 } from '../../trainer/harness-version.js';
 import { parseResult } from '../../trainer/result.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -251,6 +253,21 @@ describe('the Action on a real harness run', () => {
     expect(summary).toContain('ISOLATION: NONE');
     expect(summary).toContain('```mermaid\nxychart-beta');
     expect(summary).toContain(`bigram reference | ${r.bigram_bpb.toFixed(4)}`);
+
+    // and the App accepts the artifact: hashes recomputed from git objects, as it does from GitHub
+    const blob = (rev: string, path: string) => execFileSync('git', ['--git-dir', origin, 'show', `${rev}:${path}`]);
+    const harnessFiles = git(tmp, '--git-dir', origin, 'ls-tree', '-r', '--name-only', mainSha, '--', 'trainer')
+      .split('\n')
+      .map((path) => ({ path, content: blob(mainSha, path) }));
+    const verdict = checkResult(
+      readFileSync(outputs['result-path'], 'utf8'),
+      { job_id: 'nonce-7f3a9c21', role: 'candidate', repo: 'acme/autoresearch', pr: 7, sha: shas.improved },
+      createHash('sha256').update(blob(shas.improved, 'trainer/train.ts')).digest('hex'),
+      harnessSha256(harnessFiles),
+    );
+    expect(verdict.reason).toBeNull();
+    expect(verdict.validated).toBe(true);
+
     expect(warning).toHaveBeenCalledWith(expect.stringContaining('ignored the candidate\'s other changes: .github/workflows/evil.yml, README.md, trainer/bpb.ts'));
   });
 
