@@ -98,4 +98,24 @@ describe.each(['cpu', 'wasm'] as const)('registered kernels on %s', (backend) =>
     const dA = tf.grad((a) => tf.sum(tf.matMul(a, b)))(tf.zeros([2, 2]));
     expect(Array.from(dA.dataSync())).toEqual([6, 15, 6, 15]);
   });
+
+  it('Sum and Mean gradients (replaced: no ones tensor) broadcast dy over the reduced axes', async () => {
+    const { tf } = await loadBackend(backend);
+    const x = tf.tensor3d(rand(2 * 3 * 4), [2, 3, 4]);
+    const w = tf.tensor3d([1, 2, 3, 4, 5, 6], [2, 3, 1]);
+    const dMean = tf.grad((x) => tf.sum(tf.mul(tf.mean(x, -1, true), w)))(x).arraySync() as number[][][];
+    expect(dMean[1][2]).toEqual([1.5, 1.5, 1.5, 1.5]);
+    const dSum = tf.grad((x) => tf.sum(tf.mul(tf.sum(x, [0, 2]), tf.tensor1d([1, 2, 3]))))(x).arraySync() as number[][][];
+    expect(dSum[1].map((r) => r[3])).toEqual([1, 2, 3]);
+    const dAll = tf.grad((x) => tf.mean(x))(x).dataSync();
+    expect(Math.max(...Array.from(dAll, (v) => Math.abs(v - 1 / 24)))).toBeLessThan(1e-7);
+  });
+
+  it('a saved-for-backward tensor survives its original being disposed (Identity shares buffers)', async () => {
+    const { tf } = await loadBackend(backend);
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+  });
 });

@@ -1,6 +1,6 @@
 // Scratch timing of the default train.ts, driven directly (no harness): tokens/s per
 // backend on random windows of Brown text, and optionally a per-kernel profile.
-//   npx tsx trainer/kernels/bench-step.ts [wasm|cpu] [steps] [--profile] [--no-kernels] [--candidate=path.ts]
+//   npx tsx trainer/kernels/bench-step.ts [wasm|cpu] [steps] [--profile] [--no-kernels | --skip=Kernel,grads] [--candidate=path.ts]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -16,6 +16,7 @@ const backend = process.argv[2] ?? 'wasm';
 const steps = Number(process.argv[3] ?? 30);
 const profile = process.argv.includes('--profile');
 const noKernels = process.argv.includes('--no-kernels');
+const skip = process.argv.find((a) => a.startsWith('--skip='))?.slice('--skip='.length).split(',') ?? [];
 const candidateArg = process.argv.find((a) => a.startsWith('--candidate='))?.slice('--candidate='.length);
 
 const require = createRequire(import.meta.url);
@@ -53,7 +54,7 @@ async function main() {
   }
   await tf.setBackend(backend);
   await tf.ready();
-  console.log(noKernels ? (await registerAllGradients(), 'tfjs kernels') : `replaced: ${await registerKernels(backend)}`);
+  console.log(noKernels ? (await registerAllGradients(), 'tfjs kernels') : `replaced: ${await registerKernels(backend, skip)}`);
   const candidate = candidateArg ? pathToFileURL(resolve(candidateArg)).href : '../train.js';
   const { createModel } = (await import(candidate)) as { createModel: CreateModel };
   const model = createModel(tf, 1);
@@ -68,21 +69,40 @@ async function main() {
   };
   for (let i = 0; i < 3; i++) await step(i, steps);
   if (profile) {
-    const info = await tf.profile(async () => {
-      await step(3, steps);
-    });
-    const byKernel = new Map<string, number>();
-    for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-    const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-    console.log(`kernels in one step: ${info.kernels.length}, kernel time ${total.toFixed(1)} ms`);
-    for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 20))
-      console.log(`${k.padEnd(24)} ${ms.toFixed(2).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
-    const shapes = new Map<string, number>();
-    for (const k of info.kernels) {
-      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-      shapes.set(key, (shapes.get(key) ?? 0) + (k.kernelTimeMs as number));
+    // CPU time per kernel (tf.profile's wall-clock kernel times mostly measure the
+    // neighbours on a shared machine): wrap every kernel of the backend with a timer
+    const spent = new Map<string, { us: number; calls: number }>();
+    for (const k of tf.getKernelsForBackend(backend)) {
+      const inner = k.kernelFunc;
+      tf.unregisterKernel(k.kernelName, backend);
+      tf.registerKernel({
+        ...k,
+        kernelFunc: (args) => {
+          const c = process.cpuUsage();
+          const out = inner(args);
+          const d = process.cpuUsage(c);
+          const key = `${k.kernelName} ${Object.values(args.inputs).map((t) => JSON.stringify(t?.shape)).join(' ')}`;
+          const e = spent.get(key) ?? { us: 0, calls: 0 };
+          e.us += d.user + d.system;
+          e.calls++;
+          spent.set(key, e);
+          return out;
+        },
+      });
     }
-    for (const [k, ms] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${ms.toFixed(2).padStart(8)} ms ${k}`);
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await step(3, steps);
+    const d = process.cpuUsage(c0);
+    const total = (d.user + d.system) / 5000;
+    const byKernel = new Map<string, number>();
+    for (const [key, e] of spent) byKernel.set(key.split(' ')[0], (byKernel.get(key.split(' ')[0]) ?? 0) + e.us / 5000);
+    const inKernels = [...byKernel.values()].reduce((a, b) => a + b, 0);
+    console.log(`per step: ${total.toFixed(1)} ms cpu, ${inKernels.toFixed(1)} ms in kernels, ${(total - inKernels).toFixed(1)} ms outside (tape, JS)`);
+    for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 16))
+      console.log(`${k.padEnd(24)} ${ms.toFixed(2).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}%`);
+    for (const [k, e] of [...spent].sort((a, b) => b[1].us - a[1].us).slice(0, 16))
+      console.log(`${(e.us / 5000).toFixed(2).padStart(8)} ms ${String(e.calls / 5).padStart(3)}x ${k}`);
+    return;
   }
   const t0 = performance.now();
   const c0 = process.cpuUsage();

@@ -5,22 +5,30 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-matmul.js';
 import { registerAllGradients } from './gradients.js';
+import { identityConfig } from './identity.js';
+import { registerReduceGradients } from './reduce-grads.js';
 import { segmentSumConfig } from './segment-sum.js';
 
-const REPLACEMENTS: Record<string, (backendName: string, original: KernelFunc | undefined) => KernelConfig | null> = {
+type Replacement = (backendName: string, original: KernelFunc | undefined) => KernelConfig | null;
+const REPLACEMENTS: Record<string, Replacement> = {
   [tf.BatchMatMul]: (name, original) => (original ? batchMatMulConfig(name, original) : null),
   [tf.UnsortedSegmentSum]: segmentSumConfig,
+  // the cpu backend's Identity already shares buffers
+  [tf.Identity]: (name, original) => (name === 'wasm' && original ? identityConfig(name, original) : null),
 };
 const done = new Set<string>();
 
-/** Registers gradients, and for the cpu and wasm backends the SIMD matmul and a one-pass
- * segment sum (nothing for others, e.g. tensorflow on a GPU). Idempotent. Returns the
- * kernels now in place, as "Kernel@backend". */
-export async function registerKernels(backendName: string): Promise<string[]> {
+/** Registers gradients (with cheaper ones for Sum and Mean), and for the cpu and wasm
+ * backends the SIMD matmul, a one-pass segment sum and (wasm) a copy-free Identity; nothing
+ * for other backends, e.g. tensorflow on a GPU. Idempotent. Returns the kernels now in
+ * place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
+export async function registerKernels(backendName: string, skip: readonly string[] = []): Promise<string[]> {
   await registerAllGradients();
+  if (!skip.includes('grads')) registerReduceGradients();
   if (backendName !== 'cpu' && backendName !== 'wasm') return [];
   const out: string[] = [];
   for (const [kernelName, make] of Object.entries(REPLACEMENTS)) {
+    if (skip.includes(kernelName)) continue;
     const key = `${kernelName}@${backendName}`;
     if (!done.has(key)) {
       // getKernel is typed as always found; it returns undefined for kernels a backend lacks
