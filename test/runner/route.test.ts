@@ -2,86 +2,27 @@
 // registerRunnerRoutes, served on loopback; GitHub mocked with nock (every call checked against
 // GitHub's OpenAPI description); the ledger in memory.
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { Probot, ProbotOctokit } from 'probot';
+import type { Probot } from 'probot';
 import { expectRealGitHubCalls, gitHubApi, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { registerRunnerRoutes, OwnerRateLimiter, decideRegistration } from '../../app/routes/runners.js';
+import { OwnerRateLimiter, decideRegistration } from '../../app/routes/runners.js';
+import { SECRET_JIT, USER_TOKEN, jitRequests, mockInstallation, mockJit, mockRunners, mockWhoAmI, startRunnerApp, testProbot } from './app-fixture.js';
 import { MemoryLedgerStore, type LedgerStore } from '../../ledger/index.js';
 import { JIT_CONFIG_PATH, RunnerSettings } from '../../runner/protocol.js';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-
-const SECRET_JIT = 'eyJ.aGVsbG8.the-runner-credential';
-const USER_TOKEN = 'github_pat_volunteer';
-
-let server: Server;
-let base: string;
+let app: { url: string; close: () => Promise<void> };
 let ledger: MemoryLedgerStore;
 
-function testProbot(appId: number): Probot {
-  return new Probot({
-    appId,
-    privateKey,
-    logLevel: 'fatal',
-    Octokit: ProbotOctokit.defaults((o: object) => ({ ...o, retry: { enabled: false }, throttle: { enabled: false } })),
-  });
-}
-
 async function startApp(opts: { limiter?: OwnerRateLimiter; ledger?: LedgerStore; adminApp?: Probot } = {}): Promise<void> {
-  const probot = testProbot(123);
-  const handlers: ((req: IncomingMessage, res: ServerResponse) => unknown)[] = [];
-  await probot.load((app, { addHandler }) => registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger ?? ledger, limiter: opts.limiter, adminApp: opts.adminApp, runnerName: (l) => `ars-${l.toLowerCase()}-0001` }), {
-    cwd: process.cwd(),
-    addHandler: (h) => handlers.push(h),
-  });
-  server = createServer(async (req, res) => {
-    for (const h of handlers) if (await h(req, res)) return;
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = await startRunnerApp({ ledger: opts.ledger ?? ledger, limiter: opts.limiter, adminApp: opts.adminApp });
 }
 
 function ask(token: string | null, body: unknown = { repo: 'acme/swarm', hardware_class: 'gpu-rtx-4090-24gb' }) {
-  return fetch(base + JIT_CONFIG_PATH, {
+  return fetch(app.url + JIT_CONFIG_PATH, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
-}
-
-const CONFIG_YAML = 'runners:\n  banned: [Mallory]\n  max_per_owner: 2\n  registrations_per_hour: 10\n';
-
-function mockWhoAmI(login: string) {
-  gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id: 1 });
-}
-function mockInstallation(configYaml = CONFIG_YAML) {
-  const api = gitHubApi();
-  api.get('/repos/acme/swarm/installation').reply(200, { id: 42, account: { login: 'acme' } });
-  api.post('/app/installations/42/access_tokens').reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
-  api.get('/repos/acme/swarm/contents/.github%2Fautoresearch.yml').matchHeader('authorization', 'token ghs_installation').reply(200, configYaml, { 'content-type': 'text/plain; charset=utf-8' });
-}
-function mockRunners(runners: { name: string; status: string; labels: string[] }[]) {
-  gitHubApi()
-    .get('/repos/acme/swarm/actions/runners')
-    .query({ per_page: '100' })
-    .reply(200, { total_count: runners.length, runners: runners.map((r, i) => ({ id: i + 1, os: 'Linux', busy: false, ...r, labels: r.labels.map((name, j) => ({ id: j, name, type: 'custom' })) })) });
-}
-
-const jitRequests: unknown[] = [];
-function mockJit(status = 201, token = 'ghs_installation') {
-  gitHubApi()
-    .post('/repos/acme/swarm/actions/runners/generate-jitconfig', (b) => (jitRequests.push(b), true))
-    .matchHeader('authorization', `token ${token}`)
-    .reply(
-      status,
-      status === 201
-        ? { runner: { id: 77, name: 'ars-octocat-0001', os: 'unknown', status: 'offline', busy: false, labels: [] }, encoded_jit_config: SECRET_JIT }
-        : { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
-    );
 }
 
 beforeEach(async () => {
@@ -93,7 +34,7 @@ beforeEach(async () => {
   await startApp();
 });
 afterEach(async () => {
-  await new Promise((r) => server.close(r));
+  await app.close();
   nock.cleanAll();
   nock.enableNetConnect();
 });
@@ -174,7 +115,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
   });
 
   it('rate-limits one owner across requests', async () => {
-    await new Promise((r) => server.close(r));
+    await app.close();
     let now = 1_000_000;
     await startApp({ limiter: new OwnerRateLimiter(3_600_000, () => now) });
     const yaml = 'runners:\n  registrations_per_hour: 1\n';
@@ -199,7 +140,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     mockWhoAmI('octocat');
     mockInstallation();
     mockRunners([]);
-    mockJit(403);
+    mockJit({ status: 403 });
     const res = await ask(USER_TOKEN);
     expect(res.status).toBe(502);
     expect((await res.json()).error).toMatch(/HTTP 403.*Administration \(read and write\) permission/);
@@ -208,7 +149,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
   });
 
   it('takes the runner back when the ledger cannot record it', async () => {
-    await new Promise((r) => server.close(r));
+    await app.close();
     const broken: LedgerStore = { read: async () => [], append: async () => Promise.reject(new Error('git ref moved 5 times')) };
     await startApp({ ledger: broken });
     mockWhoAmI('octocat');
@@ -224,7 +165,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
   });
 
   it('mints and counts runners with a separate runner-admin App when one is configured', async () => {
-    await new Promise((r) => server.close(r));
+    await app.close();
     await startApp({ adminApp: testProbot(456) });
     mockWhoAmI('octocat');
     mockInstallation(); // the main App: config and ledger
@@ -232,7 +173,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     api.get('/repos/acme/swarm/installation').reply(200, { id: 43 });
     api.post('/app/installations/43/access_tokens').reply(201, { token: 'ghs_admin', expires_at: '2099-01-01T00:00:00Z' });
     api.get('/repos/acme/swarm/actions/runners').query({ per_page: '100' }).matchHeader('authorization', 'token ghs_admin').reply(200, { total_count: 0, runners: [] });
-    mockJit(201, 'ghs_admin');
+    mockJit({ token: 'ghs_admin' });
     const res = await ask(USER_TOKEN);
     expect(res.status).toBe(201);
     expect((await res.json()).encoded_jit_config).toBe(SECRET_JIT);
@@ -249,8 +190,8 @@ describe('POST /autoresearch/runners/jitconfig', () => {
   });
 
   it('is not served for other methods or paths', async () => {
-    expect((await fetch(base + JIT_CONFIG_PATH, { headers: { authorization: `Bearer ${USER_TOKEN}` } })).status).toBe(405);
-    expect((await fetch(base + '/autoresearch/other', { method: 'POST' })).status).toBe(404);
+    expect((await fetch(app.url + JIT_CONFIG_PATH, { headers: { authorization: `Bearer ${USER_TOKEN}` } })).status).toBe(405);
+    expect((await fetch(app.url + '/autoresearch/other', { method: 'POST' })).status).toBe(404);
   });
 });
 
