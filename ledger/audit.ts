@@ -20,6 +20,16 @@ const EPS = 1e-9;
 export function auditLedger(entries: LedgerEntry[], policy: AuditPolicy = {}): AuditResult {
   const chain = verifyChain(entries, policy.knownHead);
   if (!chain.ok) return chain;
+  const credits = replayCredits(entries, policy);
+  return credits.ok ? { ...chain, balances: credits.balances } : credits;
+}
+
+/**
+ * Replays every credit movement against what the ledger before it supports. Reads only the
+ * fields credits depend on (a result's train_seconds and hardware_class, not its loss curve),
+ * so it also runs on the slimmed entries of the parallel checkout verifier.
+ */
+export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}): { ok: true; balances: Map<string, Balance> } | { ok: false; seq: number; problem: string } {
   const overdraft = policy.maxOverdraft ?? 0;
   const s = new LedgerState();
   const freeUsed = new Map<string, number>();
@@ -30,7 +40,7 @@ export function auditLedger(entries: LedgerEntry[], policy: AuditPolicy = {}): A
     if (problem) return { ok: false, seq: e.seq, problem };
     s.apply(e);
   }
-  return { ...chain, balances: s.balances() };
+  return { ok: true, balances: s.balances() };
 }
 
 function creditProblem(

@@ -70,6 +70,58 @@ export function appendEntries(chain: LedgerEntry[], news: NewEntry[]): LedgerEnt
   return out;
 }
 
+/** What is wrong with the link of the entry at position `i` (its seq and prev), or null. */
+export function linkProblem(e: Pick<LedgerEntry, 'seq' | 'prev'>, i: number, before: Pick<LedgerEntry, 'hash'> | null): { seq: number; problem: string } | null {
+  if (e.seq !== i) {
+    // The lower of the two seqs is where the chain first stops making sense.
+    const seq = Math.min(i, typeof e.seq === 'number' ? e.seq : i);
+    const problem =
+      typeof e.seq !== 'number'
+        ? `entry at position ${i} has no numeric seq`
+        : e.seq > i
+          ? `expected seq ${i} but found seq ${e.seq}: entry ${i} is missing or the entries are out of order`
+          : `seq ${e.seq} appears again at position ${i}: an entry was inserted or duplicated`;
+    return { seq, problem };
+  }
+  const expectedPrev = before ? before.hash : ZERO_HASH;
+  if (e.prev !== expectedPrev) {
+    return {
+      seq: i,
+      problem: `prev is ${e.prev} but ${before ? `the hash of seq ${i - 1} is ${expectedPrev}` : 'the first entry must have prev 0…0'}: an entry before it was altered, removed or inserted`,
+    };
+  }
+  return null;
+}
+
+/** What is wrong with one entry's own content (time, schema, hash), or null. Independent of the other entries. */
+export function contentProblem(e: LedgerEntry): string | null {
+  if (typeof e.time !== 'string' || !ISO_TIME.test(e.time)) return `time ${JSON.stringify(e.time)} is not an ISO 8601 timestamp`;
+  const schemaProblem = entryDataProblem(e.type, e.data);
+  if (schemaProblem) return schemaProblem;
+  try {
+    const check = hashMatches(e);
+    return check.ok ? null : `hash differs: stored ${e.hash}, recomputed ${check.recomputed}: the entry was altered after it was written`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Whether a chain ending in `entries` still holds a head someone recorded earlier. */
+export function knownHeadProblem(entries: Pick<LedgerEntry, 'seq' | 'hash'>[], knownHead: ChainHead): { seq: number; problem: string } | null {
+  const last = entries.length ? entries[entries.length - 1] : null;
+  if (!last || last.seq < knownHead.seq) {
+    return {
+      seq: last ? last.seq + 1 : 0,
+      problem: `the chain ends at seq ${last ? last.seq : 'none'} but a known head is at seq ${knownHead.seq}: entries were removed`,
+    };
+  }
+  const at = entries[knownHead.seq];
+  if (at.hash !== knownHead.hash) {
+    return { seq: knownHead.seq, problem: `hash is ${at.hash} but the known head recorded ${knownHead.hash} for this seq: the history up to here was rewritten` };
+  }
+  return null;
+}
+
 /**
  * Checks a whole chain from seq 0: seq continuity, every prev link, every hash, every entry's
  * schema. On the first broken entry returns its seq and what differs. With `knownHead` (a head
@@ -78,56 +130,13 @@ export function appendEntries(chain: LedgerEntry[], news: NewEntry[]): LedgerEnt
  */
 export function verifyChain(entries: LedgerEntry[], knownHead?: ChainHead): ChainCheck {
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (e.seq !== i) {
-      // The lower of the two seqs is where the chain first stops making sense.
-      const seq = Math.min(i, typeof e.seq === 'number' ? e.seq : i);
-      const problem =
-        typeof e.seq !== 'number'
-          ? `entry at position ${i} has no numeric seq`
-          : e.seq > i
-            ? `expected seq ${i} but found seq ${e.seq}: entry ${i} is missing or the entries are out of order`
-            : `seq ${e.seq} appears again at position ${i}: an entry was inserted or duplicated`;
-      return { ok: false, seq, problem };
-    }
-    const expectedPrev = i === 0 ? ZERO_HASH : entries[i - 1].hash;
-    if (e.prev !== expectedPrev) {
-      return {
-        ok: false,
-        seq: i,
-        problem: `prev is ${e.prev} but ${i === 0 ? 'the first entry must have prev 0…0' : `the hash of seq ${i - 1} is ${expectedPrev}`}: an entry before it was altered, removed or inserted`,
-      };
-    }
-    if (typeof e.time !== 'string' || !ISO_TIME.test(e.time)) return { ok: false, seq: i, problem: `time ${JSON.stringify(e.time)} is not an ISO 8601 timestamp` };
-    const schemaProblem = entryDataProblem(e.type, e.data);
-    if (schemaProblem) return { ok: false, seq: i, problem: schemaProblem };
-    let check: ReturnType<typeof hashMatches>;
-    try {
-      check = hashMatches(e);
-    } catch (err) {
-      return { ok: false, seq: i, problem: (err as Error).message };
-    }
-    if (!check.ok) {
-      return { ok: false, seq: i, problem: `hash differs: stored ${e.hash}, recomputed ${check.recomputed}: the entry was altered after it was written` };
-    }
+    const link = linkProblem(entries[i], i, i ? entries[i - 1] : null);
+    if (link) return { ok: false, ...link };
+    const problem = contentProblem(entries[i]);
+    if (problem) return { ok: false, seq: i, problem };
   }
+  const head = knownHead && knownHeadProblem(entries, knownHead);
+  if (head) return { ok: false, ...head };
   const last = entries.length ? entries[entries.length - 1] : null;
-  if (knownHead) {
-    if (!last || last.seq < knownHead.seq) {
-      return {
-        ok: false,
-        seq: last ? last.seq + 1 : 0,
-        problem: `the chain ends at seq ${last ? last.seq : 'none'} but a known head is at seq ${knownHead.seq}: entries were removed`,
-      };
-    }
-    const at = entries[knownHead.seq];
-    if (at.hash !== knownHead.hash) {
-      return {
-        ok: false,
-        seq: knownHead.seq,
-        problem: `hash is ${at.hash} but the known head recorded ${knownHead.hash} for this seq: the history up to here was rewritten`,
-      };
-    }
-  }
   return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null };
 }

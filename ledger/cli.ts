@@ -1,4 +1,4 @@
-// npm run ledger -- verify <checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N]
+// npm run ledger -- verify <checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N] [--threads N]
 // npm run ledger -- balance <login> [checkout]
 // npm run ledger -- head <checkout>
 // <checkout> is a checkout of the ledger branch: git fetch origin ledger && git worktree add ../ledger ledger
@@ -7,14 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { auditLedger } from './audit.js';
 import { computeBalances } from './credits.js';
 import type { LedgerEntry } from './entries.js';
 import { readHeadFile, readLedgerDir } from './ledger-dir.js';
-import { entryLocation } from './shards.js';
+import { verifyLedgerDir } from './verify-dir.js';
 
 const USAGE = `usage:
-  npm run ledger -- verify <ledger checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N]
+  npm run ledger -- verify <ledger checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N] [--threads N]
   npm run ledger -- balance <login> [ledger checkout]
   npm run ledger -- head <ledger checkout>`;
 
@@ -49,7 +48,7 @@ function branchProblems(dir: string, entries: LedgerEntry[]): { seq: number | nu
   return null;
 }
 
-function verify(dir: string, flags: { head?: string; overdraft?: string; 'free-per-day'?: string }): number {
+async function verify(dir: string, flags: { head?: string; overdraft?: string; 'free-per-day'?: string; threads?: string }): Promise<number> {
   let knownHead: { seq: number; hash: string } | undefined;
   if (flags.head) {
     const m = /^(\d+):([0-9a-f]{64})$/.exec(flags.head);
@@ -57,26 +56,26 @@ function verify(dir: string, flags: { head?: string; overdraft?: string; 'free-p
     knownHead = { seq: Number(m[1]), hash: m[2] };
   }
   const t0 = performance.now();
-  const entries = readLedgerDir(dir);
-  const r = auditLedger(entries, { knownHead, maxOverdraft: num(flags.overdraft, '--overdraft'), freeRunsPerDay: num(flags['free-per-day'], '--free-per-day') });
-  // The broken seq's entry is the one at that position (or, for a missing one, where it should be).
-  const where = (seq: number) => {
-    const loc = entries[Math.min(seq, entries.length - 1)] && entryLocation(entries[Math.min(seq, entries.length - 1)]);
-    return loc ? ` (${loc})` : '';
-  };
+  const r = await verifyLedgerDir(dir, {
+    knownHead,
+    maxOverdraft: num(flags.overdraft, '--overdraft'),
+    freeRunsPerDay: num(flags['free-per-day'], '--free-per-day'),
+    threads: num(flags.threads, '--threads'),
+  });
+  const at = (seq: number | null, where: string | null) => `${seq === null ? '' : ` at seq ${seq}`}${where ? ` (${where})` : ''}`;
   if (!r.ok) {
-    console.error(`ledger BROKEN at seq ${r.seq}${where(r.seq)}: ${r.problem}`);
+    console.error(`ledger BROKEN${at(r.seq, r.where)}: ${r.problem}`);
     return 1;
   }
-  const other = branchProblems(dir, entries);
+  const other = branchProblems(dir, r.entries);
   if (other) {
-    console.error(`ledger BROKEN${other.seq === null ? '' : ` at seq ${other.seq}${where(other.seq)}`}: ${other.problem}`);
+    console.error(`ledger BROKEN${at(other.seq, other.seq === null ? null : r.entries[other.seq].where)}: ${other.problem}`);
     return 1;
   }
   const balances = [...r.balances.values()];
   const sum = (k: 'earned' | 'spent' | 'reversed') => balances.reduce((s, b) => s + b[k], 0).toFixed(1);
   console.log(
-    `ledger OK: ${entries.length} entries, head ${r.head ? `seq ${r.head.seq} ${r.head.hash}` : '(empty)'}; ` +
+    `ledger OK: ${r.entries.length} entries, head ${r.head ? `seq ${r.head.seq} ${r.head.hash}` : '(empty)'}; ` +
       `${balances.length} accounts, credits earned ${sum('earned')}, spent ${sum('spent')}, reversed ${sum('reversed')}; ` +
       `every hash, link, schema and balance checked in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
@@ -139,15 +138,15 @@ function head(dir: string): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   try {
     const { positionals, values } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { head: { type: 'string' }, overdraft: { type: 'string' }, 'free-per-day': { type: 'string' } },
+      options: { head: { type: 'string' }, overdraft: { type: 'string' }, 'free-per-day': { type: 'string' }, threads: { type: 'string' } },
     });
     const [cmd, a, b] = positionals;
-    if (cmd === 'verify' && a) return verify(a, values);
+    if (cmd === 'verify' && a) return await verify(a, values);
     if (cmd === 'balance' && a) return balance(a, b ?? '.');
     if (cmd === 'head' && a) return head(a);
     throw new UsageError(cmd ? `"${positionals.join(' ')}" is not a ledger command with its arguments.` : 'no command given.');
@@ -159,4 +158,4 @@ export function main(argv: string[]): number {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -1,18 +1,23 @@
 // A checkout of the `ledger` branch on disk (what `npm run ledger` and the leaderboard read).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LedgerEntry } from './entries.js';
 import { ENTRIES_DIR, HEAD_FILE, ledgerFiles, parseHeadFile, parseLedgerText, type HeadFile } from './shards.js';
 
-export function readLedgerDir(dir: string): LedgerEntry[] {
+/** The shard files of a checkout, in seq order, as paths relative to `dir`, with their sizes. */
+export function shardFiles(dir: string): { path: string; bytes: number }[] {
   const entriesDir = join(dir, ENTRIES_DIR);
   if (!existsSync(entriesDir)) {
     throw new Error(`${dir} is not a checkout of the ledger branch: it has no ${ENTRIES_DIR}/ folder (try: git fetch origin ledger && git worktree add ledger-checkout ledger).`);
   }
-  const shards = readdirSync(entriesDir)
+  return readdirSync(entriesDir)
     .filter((f) => f.endsWith('.jsonl'))
-    .map((f) => ({ path: `${ENTRIES_DIR}/${f}`, text: readFileSync(join(entriesDir, f), 'utf8') }));
-  return parseLedgerText(shards);
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
+    .map((f) => ({ path: `${ENTRIES_DIR}/${f}`, bytes: statSync(join(entriesDir, f)).size }));
+}
+
+export function readLedgerDir(dir: string): LedgerEntry[] {
+  return parseLedgerText(shardFiles(dir).map(({ path }) => ({ path, text: readFileSync(join(dir, path), 'utf8') })));
 }
 
 /** HEAD.json of a checkout, or null when there is none. */

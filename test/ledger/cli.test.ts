@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it, expect, jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../ledger/cli.js';
@@ -22,6 +22,9 @@ function build(): { entries: LedgerEntry[]; files: Record<string, string> } {
   return { entries, files: { [`diffs/${sha40(7)}.diff`]: DIFF } };
 }
 
+// most tests check in this thread; one below runs the worker threads
+const verifyCli = (...args: string[]) => main(['verify', ...args, '--threads', '1']);
+
 let dir: string;
 let out: string[];
 let err: string[];
@@ -38,57 +41,57 @@ afterEach(() => {
 });
 
 describe('npm run ledger', () => {
-  it('verify: passes an intact checkout and prints its head', () => {
+  it('verify: passes an intact checkout and prints its head', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, files);
-    expect(main(['verify', dir])).toBe(0);
+    expect(await verifyCli(dir)).toBe(0);
     expect(out.join('\n')).toMatch(new RegExp(`ledger OK: 7 entries, head seq 6 ${entries[6].hash}; 2 accounts, credits earned 615.0`));
   });
 
-  it('verify: names the seq, file and line of a hand-edited entry and exits non-zero', () => {
+  it('verify: names the seq, file and line of a hand-edited entry and exits non-zero', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, files);
     const shard = join(dir, 'entries/000000.jsonl');
     writeFileSync(shard, readFileSync(shard, 'utf8').replace('"amount":615', '"amount":6150'));
-    expect(main(['verify', dir])).toBe(1);
+    expect(await verifyCli(dir)).toBe(1);
     expect(err[0]).toMatch(/^ledger BROKEN at seq 5 \(entries\/000000.jsonl line 6\): hash differs/);
   });
 
-  it('verify: finds a changed archived diff, a stale HEAD.json, and a rewrite against a published head', () => {
+  it('verify: finds a changed archived diff, a stale HEAD.json, and a rewrite against a published head', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, { [`diffs/${sha40(7)}.diff`]: DIFF.replace('2e-3', '9e-3') });
-    expect(main(['verify', dir])).toBe(1);
+    expect(await verifyCli(dir)).toBe(1);
     expect(err.pop()).toMatch(/at seq 4 .*diffs\/0+7\.diff has sha256 .* the archived diff was changed/);
 
     writeLedgerDir(dir, entries, files);
     writeFileSync(join(dir, 'HEAD.json'), JSON.stringify({ seq: 3, hash: entries[3].hash, time: entries[3].time, shard: 'entries/000000.jsonl' }));
-    expect(main(['verify', dir])).toBe(1);
+    expect(await verifyCli(dir)).toBe(1);
     expect(err.pop()).toMatch(/HEAD.json says seq 3/);
 
     rmSync(dir, { recursive: true });
     writeLedgerDir(dir, entries.slice(0, 5), files); // the last two entries were dropped
-    expect(main(['verify', dir, '--head', `6:${entries[6].hash}`])).toBe(1);
-    expect(err.pop()).toMatch(/at seq 5 .*known head is at seq 6: entries were removed/);
+    expect(await verifyCli(dir, '--head', `6:${entries[6].hash}`)).toBe(1);
+    expect(err.pop()).toMatch(/at seq 5: the chain ends at seq 4 but a known head is at seq 6: entries were removed/);
   });
 
-  it('verify: one clear error for a line that is not JSON, and for bad arguments', () => {
+  it('verify: one clear error for a line that is not JSON, and for bad arguments', async () => {
     const { entries } = build();
     writeLedgerDir(dir, entries);
     writeFileSync(join(dir, 'entries/000000.jsonl'), readFileSync(join(dir, 'entries/000000.jsonl'), 'utf8').replace(/\n(.)/, '\n{oops$1'));
-    expect(main(['verify', dir])).toBe(1);
-    expect(err.pop()).toMatch(/^entries\/000000.jsonl line 2 is not valid JSON/);
-    expect(main(['verify', dir, '--head', 'latest'])).toBe(2);
+    expect(await verifyCli(dir)).toBe(1);
+    expect(err.pop()).toMatch(/^ledger BROKEN: entries\/000000.jsonl line 2 is not valid JSON/);
+    expect(await verifyCli(dir, '--head', 'latest')).toBe(2);
     expect(err.pop()).toMatch(/--head must be SEQ:HASH/);
-    expect(main(['verify', join(dir, 'nope')])).toBe(1);
+    expect(await verifyCli(join(dir, 'nope'))).toBe(1);
     expect(err.pop()).toMatch(/is not a checkout of the ledger branch/);
-    expect(main(['frobnicate'])).toBe(2);
+    expect(await main(['frobnicate'])).toBe(2);
     expect(err.pop()).toMatch(/"frobnicate" is not a ledger command[\s\S]*usage:/);
   });
 
-  it('balance: prints the history table and the totals, pending included', () => {
+  it('balance: prints the history table and the totals, pending included', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, files);
-    expect(main(['balance', 'gpu-bob', dir])).toBe(0);
+    expect(await main(['balance', 'gpu-bob', dir])).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/^seq\s+time\s+entry\s+job\s+credits\s+note/);
     expect(text).toMatch(/5\s+\S+ \S+\s+credit_granted\s+j1\s+\+615\.0\s+300 s on gpu-rtx-4090 x 2\.050/);
@@ -96,10 +99,32 @@ describe('npm run ledger', () => {
     expect(text).toMatch(/gpu-bob: balance 615\.0 credits \(earned 615\.0, spent 0\.0, reversed 0\.0; pending 300\.0 awaiting validation\)/);
   });
 
-  it('head: prints the last entry and runs as the npm script', () => {
+  it('head prints the last entry', async () => {
     const { entries } = build();
     writeLedgerDir(dir, entries);
-    const text = execFileSync('npx', ['tsx', 'ledger/cli.ts', 'head', dir], { encoding: 'utf8' });
-    expect(JSON.parse(text)).toEqual({ seq: 6, hash: entries[6].hash, time: entries[6].time, entries: 7 });
+    expect(await main(['head', dir])).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toEqual({ seq: 6, hash: entries[6].hash, time: entries[6].time, entries: 7 });
+  });
+
+  it('verify checks shards on worker threads and names the first broken entry', async () => {
+    const { entries, files } = build();
+    const big = (i: number) => ({ ...recorded(`big-${i}`, 'gpu-bob'), data: { ...recorded(`big-${i}`, 'gpu-bob').data, diff_path: null, log_excerpt: 'x'.repeat(50_000) } });
+    writeLedgerDir(dir, [...entries, ...appendEntries(entries, Array.from({ length: 30 }, (_, i) => big(i)))], files);
+    const shards = readdirSync(join(dir, 'entries')).sort();
+    expect(shards.length).toBeGreaterThan(1); // two threads' worth of work
+    expect(await main(['verify', dir, '--threads', '2'])).toBe(0);
+    expect(out.pop()).toMatch(/ledger OK: 37 entries/);
+    const lastShard = join(dir, 'entries', shards[shards.length - 1]);
+    writeFileSync(lastShard, readFileSync(lastShard, 'utf8').replace('"big-29"', '"big-99"'));
+    expect(await main(['verify', dir, '--threads', '2'])).toBe(1);
+    expect(err.pop()).toMatch(/^ledger BROKEN at seq 36 \(entries\/0+\d+\.jsonl line \d+\): hash differs/);
+  });
+
+  it('runs as the npm script', () => {
+    const { entries } = build();
+    writeLedgerDir(dir, entries);
+    const r = spawnSync('npm', ['run', '--silent', 'ledger', '--', 'head', dir], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ seq: 6, hash: entries[6].hash });
   });
 });
