@@ -1,0 +1,88 @@
+// `npm run bench:app`: GitHub API calls over one experiment's whole life (queue to merge or
+// discard), by phase, and webhook events handled per second with GitHub faked in-process.
+// Figures are printed, not asserted.
+import { it, afterAll } from '@jest/globals';
+import nock from 'nock';
+import { recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { World } from './world.js';
+
+const GOOD = 'export const LR = 6e-4;\n';
+const lines: string[] = [];
+
+function phase(name: string): { name: string; calls: string[] } {
+  const calls = recordedCalls().filter((c) => !c.includes('/access_tokens'));
+  resetRecordedCalls();
+  return { name, calls };
+}
+
+function report(title: string, phases: { name: string; calls: string[] }[]) {
+  const total = phases.reduce((n, p) => n + p.calls.length, 0);
+  lines.push(`${title}: ${total} GitHub API calls (installation token excluded: one per hour per installation)`);
+  for (const p of phases) {
+    const ledger = p.calls.filter((c) => /\/git\/|contents\/\{path\}/.test(c) && !/contents/.test(c.split(' ')[1].replace('{path}', ''))).length;
+    lines.push(`  ${p.name.padEnd(34)} ${String(p.calls.length).padStart(3)}  ${summarize(p.calls)}`);
+    void ledger;
+  }
+}
+
+function summarize(calls: string[]): string {
+  const counts = new Map<string, number>();
+  for (const c of calls) {
+    const short = c.replace('/repos/{owner}/{repo}', '');
+    counts.set(short, (counts.get(short) ?? 0) + 1);
+  }
+  return [...counts].map(([c, n]) => (n > 1 ? `${n}x ${c}` : c)).join(', ');
+}
+
+it('API calls for one discarded experiment (cold App process)', async () => {
+  const w = new World();
+  resetRecordedCalls();
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const a = phase('PR opened: validate + dispatch');
+  await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+  const b = phase('result: score + discard');
+  report('Discarded experiment, cold process', [a, b]);
+});
+
+it('API calls for one discarded experiment (warm App process: second PR)', async () => {
+  const w = new World();
+  await w.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
+  await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+  resetRecordedCalls();
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const a = phase('PR opened: validate + dispatch');
+  await w.complete(w.gh.dispatches[1], 'runner-a', 1.99);
+  const b = phase('result: score + discard');
+  report('Discarded experiment, warm process', [a, b]);
+});
+
+it('API calls for one merged experiment (warm App process)', async () => {
+  const w = new World();
+  await w.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
+  await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+  resetRecordedCalls();
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const a = phase('PR opened: validate + dispatch');
+  await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
+  const b = phase('claim: score + dispatch verify');
+  await w.complete(w.gh.dispatches[2], 'runner-b', 1.9);
+  const c = phase('verify: score + merge + 5 baselines');
+  report('Merged experiment, warm process', [a, b, c]);
+});
+
+it('webhook events handled per second (GitHub faked in-process, one core)', async () => {
+  const w = new World({ config: 'max_in_flight: 1000\n' });
+  const n = 40;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    await w.push(100 + i, `agent-${i}`, { 'trainer/train.ts': `export const LR = ${i}e-5;\n` });
+    await w.complete(w.gh.dispatches[i], 'runner-a', 1.99);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  lines.push(`Events handled: ${2 * n} (${n} PR opened + ${n} results) in ${seconds.toFixed(2)} s = ${((2 * n) / seconds).toFixed(1)} events/s (ledger grows to ${w.ledger().length} entries)`);
+});
+
+afterAll(() => {
+  nock.cleanAll();
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+});
