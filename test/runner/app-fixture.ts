@@ -3,11 +3,11 @@
 // checked against GitHub's OpenAPI description by test/helpers/openapi.ts).
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Probot, ProbotOctokit } from 'probot';
 import { gitHubApi } from '../helpers/openapi.js';
 import { registerRunnerRoutes, type OwnerRateLimiter } from '../../app/routes/runners.js';
 import type { LedgerStore } from '../../ledger/index.js';
+import { listen, type Loopback } from './fakes.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
@@ -23,7 +23,7 @@ export function testProbot(appId: number): Probot {
   });
 }
 
-export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: OwnerRateLimiter; adminApp?: Probot }): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: OwnerRateLimiter; adminApp?: Probot }): Promise<Loopback> {
   const probot = testProbot(123);
   const handlers: ((req: IncomingMessage, res: ServerResponse) => unknown)[] = [];
   let n = 0;
@@ -32,19 +32,12 @@ export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: Owne
       registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger, limiter: opts.limiter, adminApp: opts.adminApp, runnerName: (l) => `ars-${l.toLowerCase()}-000${++n}` }),
     { cwd: process.cwd(), addHandler: (h) => handlers.push(h) },
   );
-  const server = createServer(async (req, res) => {
-    for (const h of handlers) if (await h(req, res)) return;
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listen(
+    createServer(async (req, res) => {
+      for (const h of handlers) if (await h(req, res)) return;
+      res.writeHead(404).end();
+    }),
+  );
 }
 
 export const CONFIG_YAML = 'runners:\n  banned: [Mallory]\n  max_per_owner: 2\n  registrations_per_hour: 10\n';

@@ -17,12 +17,8 @@ export interface Loopback {
   close(): Promise<void>;
 }
 
-export async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Loopback> {
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => handler(req, res, body));
-  });
+/** Listen on a free loopback port. */
+export async function listen(server: Server): Promise<Loopback> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -32,6 +28,17 @@ export async function serve(handler: (req: IncomingMessage, res: ServerResponse,
         server.close(() => r());
       }),
   };
+}
+
+/** A loopback server whose handler gets the whole request body. */
+export function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<Loopback> {
+  return listen(
+    createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => handler(req, res, body));
+    }),
+  );
 }
 
 /**
