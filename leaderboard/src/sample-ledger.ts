@@ -2,6 +2,7 @@
 // runners, baselines, candidate runs (merged after an agreeing verification, discarded, failed,
 // rejected), credits and archived diffs. The tests and `npm run bench:leaderboard` build from it.
 import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
 import { appendEntries, FREE_TIER_REASON, LedgerState, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
@@ -43,27 +44,15 @@ function rng(seed: number): () => number {
 
 const hex = (text: string, len: number) => createHash('sha256').update(text).digest('hex').slice(0, len);
 
-/** A unified diff of train.ts changing one hyperparameter, as `git diff` writes it. */
+/** The train.ts diff changing one hyperparameter, made the way the App archives it (jsdiff). */
 export function sampleDiff(knob: number, from: string, to: string, extraLine?: string): string {
   const [name, , comment] = KNOBS[knob % KNOBS.length];
   const line = (v: string) => `const ${name} = ${v};${comment ? ` ${comment}` : ''}`;
-  const added = [`+${line(to)}`, ...(extraLine !== undefined ? [`+${extraLine}`] : [])];
-  return [
-    'diff --git a/trainer/train.ts b/trainer/train.ts',
-    `index ${hex(from, 7)}..${hex(to + (extraLine ?? ''), 7)} 100644`,
-    '--- a/trainer/train.ts',
-    '+++ b/trainer/train.ts',
-    `@@ -${20 + knob},7 +${20 + knob},${6 + added.length} @@ const VOCAB = 256; // bytes`,
-    ' const CONTEXT = 64; // T: bytes of context',
-    ' const BATCH = 32; // B: sequences per step',
-    ' const N_HEAD = 4;',
-    `-${line(from)}`,
-    ...added,
-    ' const MLP_MULT = 4; // hidden width of the MLP = MLP_MULT * N_EMBD',
-    ' const INIT_STD = 0.02;',
-    ' const BETA1 = 0.9;',
-    '',
-  ].join('\n');
+  const context = ['const CONTEXT = 64; // T: bytes of context', 'const BATCH = 32; // B: sequences per step', 'const N_HEAD = 4;'];
+  const after = ['const MLP_MULT = 4; // hidden width of the MLP = MLP_MULT * N_EMBD', 'const INIT_STD = 0.02;', 'const BETA1 = 0.9;'];
+  const before = [...context, line(from), ...after].join('\n') + '\n';
+  const changed = [...context, line(to), ...(extraLine !== undefined ? [extraLine] : []), ...after].join('\n') + '\n';
+  return createTwoFilesPatch('a/trainer/train.ts', 'b/trainer/train.ts', before, changed, hex(from, 40), hex(to, 40));
 }
 
 export function sampleResult(o: {
