@@ -1,5 +1,6 @@
 // The CLI's side of the App conversation: the swarm's public settings, and a JIT config per job.
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { ErrorResponse, JIT_CONFIG_PATH, JitConfigResponse, RunnerSettings } from './protocol.js';
 
 export class AppError extends Error {
@@ -26,7 +27,8 @@ export async function fetchSwarmSettings(repo: string, rawBase = 'https://raw.gi
     return null;
   }
   const doc = parseYaml(text) as { runners?: unknown } | null;
-  const parsed = RunnerSettings.safeParse(doc?.runners ?? {});
+  // lenient about keys a newer App may add; the App itself checks the section strictly
+  const parsed = z.object(RunnerSettings.shape).safeParse(doc?.runners ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppError(`${repo}'s .github/autoresearch.yml has an invalid runners.${issue.path.join('.')} (${issue.message}); tell its maintainers, or pass --app-url yourself`, null);
