@@ -1,21 +1,26 @@
-;; C[M,N] = A[M,K] @ B[K,N]: row-major float32, M a multiple of 4, N a multiple of 8
-;; (the caller pads). A 4x8 register tile: per k, two vector loads of a B row and four
-;; broadcast A values give 16 multiply-adds on 8 accumulators (11 live v128 registers).
+;; C = A @ B, float32, for one matrix of a batch. B rows and C rows are contiguous (row
+;; strides ldb, ldc); A is read through a row stride and a column stride, so a transposed
+;; A needs no copy. M must be a multiple of 4 and N of 8 (the caller pads otherwise).
+;; The memory is imported: on tfjs's wasm backend it is tfjs's own heap, so operands are
+;; used where they lie. Strides are in bytes.
+;; A 4x8 register tile: per k, two vector loads of a B row and four broadcast A values
+;; give 16 multiply-adds on 8 accumulators (11 live v128 registers).
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
   (func (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32)
-    (local $i i32) (local $j i32) (local $k i32)
-    (local $rowA i32) (local $strideA i32) (local $strideB i32) (local $pa i32) (local $pb i32) (local $pc i32)
+    (param $sam i32) (param $sak i32) (param $ldb i32) (param $ldc i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $sam2 i32) (local $sam3 i32)
+    (local $rowA i32) (local $pa i32) (local $pb i32) (local $pc i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $strideA (i32.shl (local.get $K) (i32.const 2)))
-    (local.set $strideB (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $sam2 (i32.shl (local.get $sam) (i32.const 1)))
+    (local.set $sam3 (i32.add (local.get $sam2) (local.get $sam)))
     (local.set $i (i32.const 0))
     (block $done_i (loop $loop_i
       (br_if $done_i (i32.ge_u (local.get $i) (local.get $M)))
-      (local.set $rowA (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $strideA))))
+      (local.set $rowA (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sam))))
       (local.set $j (i32.const 0))
       (block $done_j (loop $loop_j
         (br_if $done_j (i32.ge_u (local.get $j) (local.get $N)))
@@ -33,30 +38,30 @@
           (local.set $x (f32x4.splat (f32.load (local.get $pa))))
           (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (local.get $strideA)))))
+          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (local.get $sam)))))
           (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (i32.shl (local.get $strideA) (i32.const 1))))))
+          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (local.get $sam2)))))
           (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (i32.mul (local.get $strideA) (i32.const 3))))))
+          (local.set $x (f32x4.splat (f32.load (i32.add (local.get $pa) (local.get $sam3)))))
           (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
-          (local.set $pb (i32.add (local.get $pb) (local.get $strideB)))
+          (local.set $pa (i32.add (local.get $pa) (local.get $sak)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
           (local.set $k (i32.sub (local.get $k) (i32.const 1)))
           (br $loop_k)))
-        (local.set $pc (i32.add (local.get $c)
-          (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+        (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc)))
+          (i32.shl (local.get $j) (i32.const 2))))
         (v128.store (local.get $pc) (local.get $c00))
         (v128.store offset=16 (local.get $pc) (local.get $c01))
-        (local.set $pc (i32.add (local.get $pc) (local.get $strideB)))
+        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
         (v128.store (local.get $pc) (local.get $c10))
         (v128.store offset=16 (local.get $pc) (local.get $c11))
-        (local.set $pc (i32.add (local.get $pc) (local.get $strideB)))
+        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
         (v128.store (local.get $pc) (local.get $c20))
         (v128.store offset=16 (local.get $pc) (local.get $c21))
-        (local.set $pc (i32.add (local.get $pc) (local.get $strideB)))
+        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
         (v128.store (local.get $pc) (local.get $c30))
         (v128.store offset=16 (local.get $pc) (local.get $c31))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))

@@ -1,28 +1,21 @@
-// Batched float32 matmul on the WASM SIMD kernel of matmul.wat. Operands are packed into
-// the kernel's own memory (transposed and padded there, so the kernel itself only does
-// plain A @ B with M % 4 == 0 and N % 8 == 0); padded rows and columns are computed and
-// dropped, so they need no zeroing.
+// Batched float32 matmul on the WASM SIMD kernel of matmul.wat. The kernel works on one
+// memory: on tfjs's wasm backend that is tfjs's own heap (operands used where they lie,
+// the result written straight into the output tensor); elsewhere a memory of our own that
+// operands are copied into. A transposed A is read through strides; B is repacked when
+// transposed, and M and N are padded to multiples of 4 and 8 in scratch space when needed
+// (padded rows and columns are computed and dropped, so they need no zeroing).
 import { MATMUL_WASM_BASE64 } from './matmul-wasm.js';
 
-type MatmulFn = (a: number, b: number, c: number, M: number, K: number, N: number) => void;
+type MatmulFn = (
+  a: number, b: number, c: number, M: number, K: number, N: number,
+  sam: number, sak: number, ldb: number, ldc: number,
+) => void;
 
-let instance: { memory: WebAssembly.Memory; matmul: MatmulFn } | undefined;
-
-function kernel() {
-  if (!instance) {
-    const module = new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
-    const exports = new WebAssembly.Instance(module).exports;
-    instance = { memory: exports.memory as WebAssembly.Memory, matmul: exports.matmul as MatmulFn };
-  }
-  return instance;
-}
-
-/** Float32 view of the kernel memory, at least `floats` long (the memory only grows). */
-function heap(floats: number): Float32Array {
-  const { memory } = kernel();
-  const need = floats * 4 - memory.buffer.byteLength;
-  if (need > 0) memory.grow(Math.ceil(need / 65536));
-  return new Float32Array(memory.buffer);
+/** A wasm memory and an allocator in it (byte offsets, 16-byte aligned). */
+export interface Heap {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
 }
 
 export interface MatmulShape {
@@ -35,51 +28,103 @@ export interface MatmulShape {
   transposeB: boolean; // B is stored [N, K]
 }
 
-/** out[batch, M, N] = op(A) @ op(B) per batch element, batch = max(batchA, batchB). */
-export function simdBatchMatMul(a: Float32Array, b: Float32Array, s: MatmulShape, out: Float32Array): void {
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<WebAssembly.Memory, MatmulFn>();
+
+function kernelFor(memory: WebAssembly.Memory): MatmulFn {
+  let fn = instances.get(memory);
+  if (!fn) {
+    compiled ??= new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
+    fn = new WebAssembly.Instance(compiled, { env: { memory } }).exports.matmul as MatmulFn;
+    instances.set(memory, fn);
+  }
+  return fn;
+}
+
+/** out[batch, M, N] = op(A) @ op(B) per batch element, batch = max(batchA, batchB), with
+ * A, B and out at byte offsets of `heap`. */
+export function heapBatchMatMul(heap: Heap, aPtr: number, bPtr: number, outPtr: number, s: MatmulShape): void {
   const { batchA, batchB, M, K, N, transposeA, transposeB } = s;
   const batch = Math.max(batchA, batchB);
   const M4 = (M + 3) & ~3;
   const N8 = (N + 7) & ~7;
-  const aOff = 0;
-  const bOff = aOff + batchA * M4 * K;
-  const cOff = bOff + batchB * K * N8;
-  const h = heap(cOff + batch * M4 * N8);
-  // pack A as [batchA, M4, K]
-  if (!transposeA) {
-    if (M4 === M) h.set(a, aOff);
-    else for (let i = 0; i < batchA; i++) h.set(a.subarray(i * M * K, (i + 1) * M * K), aOff + i * M4 * K);
-  } else {
-    for (let i = 0; i < batchA; i++) {
-      const src = i * K * M;
-      const dst = aOff + i * M4 * K;
-      for (let m = 0; m < M; m++) for (let k = 0, w = dst + m * K; k < K; k++) h[w + k] = a[src + k * M + m];
+  const packA = M4 !== M;
+  const packB = transposeB || N8 !== N;
+  const direct = M4 === M && N8 === N;
+  const scratch: number[] = [];
+  const take = (floats: number) => {
+    const p = heap.alloc(floats * 4);
+    scratch.push(p);
+    return p;
+  };
+  try {
+    // every allocation happens before the first view: allocating may grow (detach) the memory
+    const a = packA ? take(batchA * M4 * K) : aPtr;
+    const b = packB ? take(batchB * K * N8) : bPtr;
+    const c = direct ? outPtr : take(batch * M4 * N8);
+    const h = new Float32Array(heap.memory.buffer);
+    if (packA) {
+      // as plain [M4, K] rows
+      for (let i = 0; i < batchA; i++)
+        for (let m = 0; m < M; m++)
+          for (let k = 0, src = aPtr / 4 + i * M * K, dst = a / 4 + (i * M4 + m) * K; k < K; k++)
+            h[dst + k] = transposeA ? h[src + k * M + m] : h[src + m * K + k];
     }
-  }
-  // pack B as [batchB, K, N8]
-  if (!transposeB) {
-    if (N8 === N) h.set(b, bOff);
-    else
+    if (packB) {
       for (let i = 0; i < batchB; i++)
-        for (let k = 0; k < K; k++) h.set(b.subarray((i * K + k) * N, (i * K + k + 1) * N), bOff + (i * K + k) * N8);
-  } else {
-    for (let i = 0; i < batchB; i++) {
-      const src = i * N * K;
-      const dst = bOff + i * K * N8;
-      for (let n = 0; n < N; n++) for (let k = 0, r = src + n * K; k < K; k++) h[dst + k * N8 + n] = b[r + k];
+        for (let k = 0; k < K; k++)
+          for (let n = 0, src = bPtr / 4 + i * K * N, dst = b / 4 + (i * K + k) * N8; n < N; n++)
+            h[dst + n] = transposeB ? h[src + n * K + k] : h[src + k * N + n];
     }
+    const sam = packA || !transposeA ? K * 4 : 4;
+    const sak = packA || !transposeA ? 4 : M * 4;
+    const ldb = (packB ? N8 : N) * 4;
+    const ldc = (direct ? N : N8) * 4;
+    const mm = kernelFor(heap.memory);
+    for (let i = 0; i < batch; i++) {
+      const pa = a + (batchA === 1 ? 0 : i) * (packA ? M4 : M) * K * 4;
+      const pb = b + (batchB === 1 ? 0 : i) * K * ldb;
+      mm(pa, pb, c + i * M4 * ldc, M4, K, N8, sam, sak, ldb, ldc);
+    }
+    if (!direct)
+      for (let i = 0; i < batch; i++)
+        for (let m = 0; m < M; m++) {
+          const src = c / 4 + (i * M4 + m) * N8;
+          h.copyWithin(outPtr / 4 + (i * M + m) * N, src, src + N);
+        }
+  } finally {
+    for (const p of scratch) heap.free(p);
   }
-  const { matmul } = kernel();
-  for (let i = 0; i < batch; i++) {
-    const pa = aOff + (batchA === 1 ? 0 : i) * M4 * K;
-    const pb = bOff + (batchB === 1 ? 0 : i) * K * N8;
-    matmul(pa * 4, pb * 4, (cOff + i * M4 * N8) * 4, M4, K, N8);
-  }
-  if (M4 === M && N8 === N) out.set(h.subarray(cOff, cOff + batch * M * N));
-  else
-    for (let i = 0; i < batch; i++)
-      for (let m = 0; m < M; m++) {
-        const src = cOff + (i * M4 + m) * N8;
-        out.set(h.subarray(src, src + N), (i * M + m) * N);
-      }
+}
+
+/** A memory of our own with a bump allocator, reset for each product. */
+const own = (() => {
+  let top = 0;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const heap: Heap = {
+    memory,
+    alloc(bytes) {
+      const p = top;
+      top += (bytes + 15) & ~15;
+      const need = top - memory.buffer.byteLength;
+      if (need > 0) memory.grow(Math.ceil(need / 65536));
+      return p;
+    },
+    free() {},
+  };
+  return { heap, reset: () => (top = 0) };
+})();
+
+/** out = op(A) @ op(B) for operands in JS arrays (the cpu backend), via our own memory. */
+export function simdBatchMatMul(a: Float32Array, b: Float32Array, s: MatmulShape, out: Float32Array): void {
+  own.reset();
+  const pa = own.heap.alloc(a.length * 4);
+  const pb = own.heap.alloc(b.length * 4);
+  const pc = own.heap.alloc(out.length * 4);
+  let h = new Float32Array(own.heap.memory.buffer);
+  h.set(a, pa / 4);
+  h.set(b, pb / 4);
+  heapBatchMatMul(own.heap, pa, pb, pc, s);
+  h = new Float32Array(own.heap.memory.buffer);
+  out.set(h.subarray(pc / 4, pc / 4 + out.length));
 }
