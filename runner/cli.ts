@@ -9,7 +9,7 @@ import { resolveToken } from './auth.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { JoinLoop } from './join-loop.js';
 import type { RunnerSettings } from './protocol.js';
-import { defaultCacheDir, ensureRunner, runnerPackage } from './release.js';
+import { defaultCacheDir, ensureRunner, runnerPackage, RunnerDownloadError } from './release.js';
 import { defaultPagesUrl, formatStatus, readStatus } from './status.js';
 
 const USAGE = `Usage: autoresearch-swarm runner <command> --repo owner/name [options]
@@ -117,14 +117,24 @@ async function joinSwarm(flags: Flags): Promise<number> {
     log('WARNING: --allow-unisolated: jobs will run directly on this machine, without a container.');
   }
 
-  const auth = await resolveToken({ token: flags.token, clientId: s.client_id, log });
-  const runnerDir = await ensureRunner(pkg, cacheDir, log);
-  const loop = new JoinLoop({ appUrl: s.app_url, repo, hardwareClass: report.hardwareClass, auth, runnerDir, workRoot: join(cacheDir, 'jobs'), maxJobs, log });
-  const onSignal = (sig: NodeJS.Signals) => loop.stop(sig);
+  // Ctrl-C while setting up: abort the download (so its partial files are removed), or just quit.
+  let loop: JoinLoop | null = null;
+  const setup = new AbortController();
+  let downloading = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (loop) loop.stop(sig);
+    else if (downloading) setup.abort();
+    else process.exit(130);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  log(`Joining ${repo} as a ${report.hardwareClass} runner (GitHub Actions runner ${pkg.version}, token from ${auth.source}). Ctrl-C to stop.`);
   try {
+    const auth = await resolveToken({ token: flags.token, clientId: s.client_id, log });
+    downloading = true;
+    const runnerDir = await ensureRunner(pkg, cacheDir, log, setup.signal);
+    downloading = false;
+    loop = new JoinLoop({ appUrl: s.app_url, repo, hardwareClass: report.hardwareClass, auth, runnerDir, workRoot: join(cacheDir, 'jobs'), maxJobs, log });
+    log(`Joining ${repo} as a ${report.hardwareClass} runner (GitHub Actions runner ${pkg.version}, token from ${auth.source}). Ctrl-C to stop.`);
     await loop.run();
   } finally {
     process.off('SIGINT', onSignal);
@@ -171,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof AppError) {
+    if (e instanceof UsageError || e instanceof AppError || e instanceof RunnerDownloadError) {
       console.error(`error: ${e.message}`);
       return 2;
     }

@@ -79,7 +79,12 @@ const MARKER = '.autoresearch-sha256';
  * A directory holding the extracted runner for `pkg`, downloading and verifying it first when the
  * cache lacks it. Only a verified, fully extracted package is ever moved into the cache.
  */
-export async function ensureRunner(pkg: RunnerPackage, cacheDir: string, log: (line: string) => void = () => {}): Promise<string> {
+export async function ensureRunner(
+  pkg: RunnerPackage,
+  cacheDir: string,
+  log: (line: string) => void = () => {},
+  signal?: AbortSignal,
+): Promise<string> {
   const dir = join(cacheDir, `actions-runner-${pkg.version}`);
   const cached = await readFile(join(dir, MARKER), 'utf8').catch(() => null);
   if (cached?.trim() === pkg.sha256) return dir;
@@ -92,8 +97,9 @@ export async function ensureRunner(pkg: RunnerPackage, cacheDir: string, log: (l
     log(`Downloading the GitHub Actions runner ${pkg.version} from ${pkg.url}`);
     let res: Response;
     try {
-      res = await fetch(pkg.url, { redirect: 'follow' });
+      res = await fetch(pkg.url, { redirect: 'follow', signal });
     } catch (e) {
+      if (signal?.aborted) throw new RunnerDownloadError('the runner download was stopped; nothing was cached');
       throw new RunnerDownloadError(`could not download the runner from ${pkg.url} (${(e as Error).message}): check your network or proxy and run join again`);
     }
     if (!res.ok || !res.body) {
@@ -102,7 +108,9 @@ export async function ensureRunner(pkg: RunnerPackage, cacheDir: string, log: (l
     const hash = createHash('sha256');
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     body.on('data', (chunk: Buffer) => hash.update(chunk));
-    await pipeline(body, createWriteStream(archive));
+    await pipeline(body, createWriteStream(archive), { signal }).catch((e: Error) => {
+      throw new RunnerDownloadError(signal?.aborted ? 'the runner download was stopped; nothing was cached' : `the runner download from ${pkg.url} broke off (${e.message}); run join again`);
+    });
     const got = hash.digest('hex');
     if (got !== pkg.sha256) {
       throw new RunnerDownloadError(

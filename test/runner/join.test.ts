@@ -94,6 +94,23 @@ describe('runner join', () => {
     expect(existsSync(join(home, 'stub.log'))).toBe(false);
   });
 
+  it('Ctrl-C during the runner download removes the partial file and caches nothing', async () => {
+    let requested = false;
+    const stalled = await serve((_req, res) => {
+      requested = true;
+      res.writeHead(200);
+      res.write(pkg.bytes.subarray(0, 100)); // then nothing more
+    });
+    servers.push(stalled);
+    const home = tempDir();
+    const child = join_('http://127.0.0.1:9', `${stalled.url}/runner.tar.gz`, home);
+    await until('the download to start', () => (requested && existsSync(join(home, 'cache')) && readdirSync(join(home, 'cache')).length > 0) || child.exitCode !== null);
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(2);
+    expect(child.out()).toContain('error: the runner download was stopped; nothing was cached');
+    expect(readdirSync(join(home, 'cache'))).toEqual([]);
+  });
+
   it('refuses to run jobs outside a container unless the volunteer says so', async () => {
     const home = tempDir();
     const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--token', 't', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home });
