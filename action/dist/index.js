@@ -19654,7 +19654,7 @@ function info(message) {
 
 // action/src/main.ts
 import { existsSync as existsSync3 } from "node:fs";
-import { mkdir as mkdir2, readFile, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
 import { join as join4 } from "node:path";
 
 // node_modules/zod/v4/classic/external.js
@@ -39872,10 +39872,8 @@ function escapeHtml(s) {
 
 // action/src/main.ts
 async function run() {
-  let inputs;
   try {
-    inputs = readInputs();
-    await experiment(inputs);
+    await experiment(readInputs());
   } catch (e) {
     const message = e.message;
     setOutput("status", "error");
@@ -39892,6 +39890,7 @@ async function experiment(inputs) {
   await mkdir2(inputs.outDir, { recursive: true });
   const resultPath = join4(inputs.outDir, "result.json");
   const logPath = join4(inputs.outDir, "train.log");
+  await Promise.all([rm2(resultPath, { force: true }), rm2(logPath, { force: true })]);
   const candidate = await placeCandidate(cwd, inputs.sha, inputs.pr, {
     serverUrl: process.env.GITHUB_SERVER_URL ?? "https://github.com",
     token: inputs.token

@@ -3,7 +3,7 @@
 // the summary and the outputs. Any failure ends in one message a person can act on.
 import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
@@ -13,10 +13,8 @@ import { readInputs, type ActionInputs } from './inputs.js';
 import { isolationWarning, renderSummary } from './summary.js';
 
 export async function run(): Promise<void> {
-  let inputs: ActionInputs | undefined;
   try {
-    inputs = readInputs();
-    await experiment(inputs);
+    await experiment(readInputs());
   } catch (e) {
     const message = (e as Error).message;
     core.setOutput('status', 'error');
@@ -34,6 +32,8 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   await mkdir(inputs.outDir, { recursive: true });
   const resultPath = join(inputs.outDir, 'result.json');
   const logPath = join(inputs.outDir, 'train.log');
+  // Whatever is uploaded must come from this run.
+  await Promise.all([rm(resultPath, { force: true }), rm(logPath, { force: true })]);
 
   const candidate = await placeCandidate(cwd, inputs.sha, inputs.pr, {
     serverUrl: process.env.GITHUB_SERVER_URL ?? 'https://github.com',
