@@ -93,11 +93,29 @@ export function linkProblem(e: Pick<LedgerEntry, 'seq' | 'prev'>, i: number, bef
   return null;
 }
 
-/** What is wrong with one entry's own content (time, schema, hash), or null. Independent of the other entries. */
-export function contentProblem(e: LedgerEntry): string | null {
+/**
+ * Whether the stored line `line`, parsed as `e`, carries the hash of its content, checked on the
+ * text itself: a line written by entryLine holds its data in canonical form, so the canonical
+ * text of {data, prev, seq, time, type} can be assembled from slices of the line without
+ * serializing anything. False means "not shown this way" (the caller falls back to the objects).
+ */
+export function lineHashMatches(line: string, e: LedgerEntry): boolean {
+  const prefix = `{"seq":${e.seq},"time":${JSON.stringify(e.time)},"type":${JSON.stringify(e.type)},"data":`;
+  const suffix = `,"prev":${JSON.stringify(e.prev)},"hash":${JSON.stringify(e.hash)}}`;
+  if (!line.startsWith(prefix) || !line.endsWith(suffix)) return false;
+  const data = line.slice(prefix.length, line.length - suffix.length);
+  return sha256(`{"data":${data},"prev":${JSON.stringify(e.prev)},"seq":${e.seq},"time":${JSON.stringify(e.time)},"type":${JSON.stringify(e.type)}}`) === e.hash;
+}
+
+/**
+ * What is wrong with one entry's own content (time, schema, hash), or null. Independent of the
+ * other entries. `hashShown`: the hash was already checked on the stored text (lineHashMatches).
+ */
+export function contentProblem(e: LedgerEntry, hashShown = false): string | null {
   if (typeof e.time !== 'string' || !ISO_TIME.test(e.time)) return `time ${JSON.stringify(e.time)} is not an ISO 8601 timestamp`;
   const schemaProblem = entryDataProblem(e.type, e.data);
   if (schemaProblem) return schemaProblem;
+  if (hashShown) return null;
   try {
     const check = hashMatches(e);
     return check.ok ? null : `hash differs: stored ${e.hash}, recomputed ${check.recomputed}: the entry was altered after it was written`;

@@ -71,35 +71,40 @@ function frameProblem(v: unknown): string | null {
  * the seq of its first entry (entries moved between files).
  */
 export function parseLedgerText(shards: { path: string; text: string }[]): LedgerEntry[] {
-  const named = shards.map((s) => {
-    const m = SHARD_NAME.exec(s.path.replace(/\\/g, '/').replace(/^.*?(entries\/)/, '$1'));
-    if (!m) throw new Error(`${s.path} is not a ledger shard: shards are named entries/<seq of their first entry>.jsonl.`);
-    return { ...s, start: Number(m[1]) };
-  });
+  const named = shards.map((s) => ({ ...s, start: shardStart(s.path) }));
   named.sort((a, b) => a.start - b.start);
-  const out: LedgerEntry[] = [];
-  for (const s of named) {
-    const lines = s.text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    lines.forEach((line, i) => {
-      const where = `${s.path} line ${i + 1}`;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch (e) {
-        throw new Error(`${where} is not valid JSON (${(e as Error).message}); each line must be one ledger entry.`);
-      }
-      const frame = frameProblem(raw);
-      if (frame) throw new Error(`${where} is not a ledger entry: ${frame}.`);
-      const seq = (raw as LedgerEntry).seq;
-      if (i === 0 && seq !== s.start) {
-        throw new Error(`${where} holds seq ${seq}, but a shard named ${s.path} must start at seq ${s.start}: entries were moved, removed or renamed.`);
-      }
-      locations.set(raw as object, where);
-      out.push(raw as LedgerEntry);
-    });
-  }
-  return out;
+  return named.flatMap((s) => parseShard(s.path, s.text).entries);
+}
+
+function shardStart(path: string): number {
+  const m = SHARD_NAME.exec(path.replace(/\\/g, '/').replace(/^.*?(entries\/)/, '$1'));
+  if (!m) throw new Error(`${path} is not a ledger shard: shards are named entries/<seq of their first entry>.jsonl.`);
+  return Number(m[1]);
+}
+
+/** One shard's entries and the stored line of each (same index). Throws like parseLedgerText. */
+export function parseShard(path: string, text: string): { entries: LedgerEntry[]; lines: string[] } {
+  const start = shardStart(path);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const entries = lines.map((line, i) => {
+    const where = `${path} line ${i + 1}`;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${where} is not valid JSON (${(e as Error).message}); each line must be one ledger entry.`);
+    }
+    const frame = frameProblem(raw);
+    if (frame) throw new Error(`${where} is not a ledger entry: ${frame}.`);
+    const seq = (raw as LedgerEntry).seq;
+    if (i === 0 && seq !== start) {
+      throw new Error(`${where} holds seq ${seq}, but a shard named ${path} must start at seq ${start}: entries were moved, removed or renamed.`);
+    }
+    locations.set(raw as object, where);
+    return raw as LedgerEntry;
+  });
+  return { entries, lines };
 }
 
 /**

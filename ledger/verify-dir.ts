@@ -8,11 +8,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { replayCredits, type AuditPolicy } from './audit.js';
-import { contentProblem, knownHeadProblem, linkProblem, type ChainHead } from './chain.js';
+import { contentProblem, knownHeadProblem, lineHashMatches, linkProblem, type ChainHead } from './chain.js';
 import type { Balance } from './credits.js';
 import type { LedgerEntry } from './entries.js';
 import { shardFiles } from './ledger-dir.js';
-import { entryLocation, parseLedgerText } from './shards.js';
+import { entryLocation, parseShard } from './shards.js';
 
 export type SlimEntry = LedgerEntry & { where: string };
 
@@ -37,15 +37,16 @@ function slim(e: LedgerEntry, where: string): SlimEntry {
 export function checkShards(dir: string, paths: string[]): ShardsCheck {
   const entries: SlimEntry[] = [];
   for (const path of paths) {
-    let parsed: LedgerEntry[];
+    let shard: ReturnType<typeof parseShard>;
     try {
-      parsed = parseLedgerText([{ path, text: readFileSync(join(dir, path), 'utf8') }]);
+      shard = parseShard(path, readFileSync(join(dir, path), 'utf8'));
     } catch (e) {
       return { entries, problem: { seq: null, problem: (e as Error).message, where: null } }; // the message names the file and line
     }
-    for (const e of parsed) {
+    for (let i = 0; i < shard.entries.length; i++) {
+      const e = shard.entries[i];
       const where = entryLocation(e) ?? path;
-      const problem = contentProblem(e);
+      const problem = contentProblem(e, lineHashMatches(shard.lines[i], e));
       if (problem) return { entries, problem: { seq: e.seq, problem, where } };
       entries.push(slim(e, where));
     }

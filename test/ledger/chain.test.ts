@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { appendEntries, canonicalJson, hashEntry, MemoryLedgerStore, verifyChain, ZERO_HASH, type LedgerEntry } from '../../ledger/index.js';
+import { appendEntries, canonicalJson, entryLine, hashEntry, MemoryLedgerStore, verifyChain, ZERO_HASH, type LedgerEntry } from '../../ledger/index.js';
+import { lineHashMatches } from '../../ledger/chain.js';
 import { at, baseline, dispatched, recorded, spent, verification } from './fixtures.js';
 
 function ledger(): LedgerEntry[] {
@@ -117,6 +118,19 @@ describe('hash chain', () => {
     (entries[1].data as { budget_seconds: number }).budget_seconds = -5;
     entries[1].hash = hashEntry(entries[1]);
     expect(verifyChain(rehash(entries, 1))).toMatchObject({ ok: false, seq: 1, problem: expect.stringMatching(/budget_seconds/) });
+  });
+});
+
+describe('checking a hash on the stored line', () => {
+  it('agrees with the canonical hash for a line as written, and declines any other text', () => {
+    for (const e of ledger()) {
+      const line = entryLine(e).trimEnd();
+      expect(lineHashMatches(line, JSON.parse(line))).toBe(true);
+      const edited = line.replace('"gpu-a10g"', '"gpu-h100"').replace('"agent-alice"', '"agent-mallory"').replace('"validated":true', '"validated":false');
+      if (edited !== line) expect(lineHashMatches(edited, JSON.parse(edited))).toBe(false);
+      const reordered = JSON.stringify({ ...e, data: Object.fromEntries(Object.entries(e.data).reverse()) });
+      if (Object.keys(e.data).length > 1) expect(lineHashMatches(reordered, JSON.parse(reordered))).toBe(false); // not canonical text: the caller re-canonicalizes
+    }
   });
 });
 
