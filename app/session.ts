@@ -24,6 +24,14 @@ export interface Session {
 
 type RepoPayload = { repository: { name: string; full_name: string; default_branch: string; owner: { login: string } } };
 
+/** The store, with entries stamped by the App's clock (so deadlines and free-tier days use one time). */
+export function clocked(store: LedgerStore, now: () => Date): LedgerStore {
+  return {
+    read: () => store.read(),
+    append: (news, files) => store.append(news.map((n) => ({ time: now().toISOString(), ...n })), files),
+  };
+}
+
 export async function openSession(context: Context, deps: AppDeps): Promise<Session> {
   const { repository } = context.payload as unknown as RepoPayload;
   const repo = { owner: repository.owner.login, repo: repository.name };
@@ -34,7 +42,7 @@ export async function openSession(context: Context, deps: AppDeps): Promise<Sess
     fullName: repository.full_name,
     defaultBranch: repository.default_branch,
     cfg,
-    ledger: deps.ledgerFor(context.octokit, repo),
+    ledger: clocked(deps.ledgerFor(context.octokit, repo), deps.now),
     log: context.log,
     now: deps.now,
   };

@@ -7,7 +7,7 @@ import { dispatchJobs } from '../dispatch.js';
 import type { Octo, RepoRef } from '../github/octokit.js';
 import { viewOf } from '../ledger-view.js';
 import { onlineClasses, type ApiRunner } from '../policy/runners.js';
-import type { Session } from '../session.js';
+import { clocked, type Session } from '../session.js';
 import { baselineJobs } from './workflow-run.js';
 
 export async function onInstallation(
@@ -21,7 +21,7 @@ export async function onInstallation(
     const { data: meta } = await octokit.rest.repos.get(repo);
     const { config: raw, files } = await octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}` });
     const cfg = loadConfig(files.some((f) => f.config !== null) ? raw : null);
-    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: deps.ledgerFor(octokit, repo), log: context.log, now: deps.now };
+    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now };
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
     const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
     const view = viewOf(await s.ledger.read());

@@ -28,8 +28,10 @@ export interface WorkflowRunEvent {
 /** Appends `news` plus the credit grants they make due, in one ledger commit. */
 async function record(s: Session, view: LedgerView, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView> {
   const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
-  await s.ledger.append([...news, ...grantsDue(simulated)], files);
-  return viewOf(await s.ledger.read());
+  const added = await s.ledger.append([...news, ...grantsDue(simulated)], files);
+  // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
+  const first = added[0]?.seq ?? view.entries.length;
+  return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
 }
 
 export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {

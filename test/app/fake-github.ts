@@ -226,6 +226,8 @@ export class FakeGitHub {
         return [200, Buffer.from(zip), { 'content-type': 'application/zip' }];
       }));
 
+    api.get(P).optionally().reply(h(() => [200, { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: { login: OWNER } }]));
+
     // --- pull requests, labels, comments ---
     api.get(`${P}/pulls`).query(true).optionally().reply(h(() => [200, [...this.pulls.values()].filter((p) => p.state === 'open').map((p) => this.pullJson(p))]));
     api.get(new RegExp(`^${P}/pulls/\\d+/files`)).optionally().reply(h((uri: string) => [200, this.pulls.get(Number(seg(uri, 5)))!.files.map((f) => ({ sha: sha1(f.filename), additions: 1, deletions: 1, changes: 2, ...f }))]));

@@ -218,3 +218,97 @@ describe('idempotence and resilience', () => {
     expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
   });
 });
+
+describe('configuration, baselines and deadlines', () => {
+  it('without .github/autoresearch.yml a verified improvement is labelled and reported but never merged', async () => {
+    const w = new World({ config: null });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.stickyOf(7)[0]).toMatch(/no `.github\/autoresearch.yml`, so the App scores experiments but never merges or closes/);
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9);
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.pulls.get(7)!.state).toBe('open');
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:improvement']);
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ conclusion: 'success', title: 'Verified improvement (not merged)' });
+  });
+
+  it('an invalid config is named on the PR and nothing is merged', async () => {
+    const w = new World({ config: 'margin:\n  k: three\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.stickyOf(7)[0]).toMatch(/`.github\/autoresearch.yml` is invalid at `margin.k`/);
+  });
+
+  it('a result from a class without a baseline triggers baseline runs; once the baseline exists the PR runs again', async () => {
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    const baselines = w.gh.dispatches.slice(1);
+    expect(baselines.map((d) => [d.inputs.role, d.inputs.sha, d.inputs.runner_label])).toEqual([
+      ['baseline', w.main, CLASS],
+      ['baseline', w.main, CLASS],
+    ]);
+    await w.complete(baselines[0], 'runner-a', 2.0);
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    await w.complete(baselines[1], 'runner-b', 2.02);
+    const [b] = w.entries('baseline_recorded');
+    expect(b.data).toMatchObject({ hardware_class: CLASS, sha: w.main, n: 2, mean: 2.01 });
+    expect(b.data.sigma).toBeCloseTo(0.01414, 4);
+    // baseline runs are credited to their runners' owners at once
+    expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['alice', 'bob']);
+    // the waiting PR went back to the queue and was dispatched again
+    expect(w.gh.dispatches[3].inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+  });
+
+  it('a job that misses its deadline is dispatched again, credited to no one', async () => {
+    const w = new World({ config: 'deadline_minutes: 30\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    w.clock = new Date(w.clock.getTime() + 31 * 60_000);
+    await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    const [closed] = w.entries('result_recorded');
+    expect(closed.data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes (attempt 1)' });
+    const again = w.entries('job_dispatched').find((j) => j.data.pr === 7 && j.data.attempt === 2)!;
+    expect(again.data).toMatchObject({ sha: head, author: null });
+    expect(w.entries('credit_spent').filter((c) => c.data.job_id === again.data.job_id)).toEqual([]);
+    expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7', '7', '8']);
+  });
+
+  it('a push supersedes the running job of the old SHA; its late result changes nothing', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const old = w.gh.dispatches[0];
+    const head2 = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 7e-4;\n' }, 'synchronize');
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ job_id: old.inputs.nonce, validated: false, reason: `superseded by a push of ${head2}` });
+    expect(w.gh.dispatches[1].inputs.sha).toBe(head2);
+    await w.complete(old, 'runner-a', 1.5);
+    expect(w.entries('result_recorded')).toHaveLength(1);
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+  });
+});
+
+describe('installation', () => {
+  it('on first install, baseline runs of the default branch are dispatched on each online class', async () => {
+    const w = new World({ seed: [] });
+    w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: true, labels: ['self-hosted', 'autoresearch', 'cpu-test', 'owner-cat'] });
+    w.gh.runners.push({ id: 4, name: 'runner-d', status: 'offline', busy: false, labels: ['self-hosted', 'autoresearch', 'gpu-gone', 'owner-dan'] });
+    await w.install();
+    const byClass = new Map<string, number>();
+    for (const d of w.gh.dispatches) {
+      expect(d.inputs).toMatchObject({ role: 'baseline', sha: w.main, pr: '' });
+      byClass.set(d.inputs.runner_label, (byClass.get(d.inputs.runner_label) ?? 0) + 1);
+    }
+    expect([...byClass]).toEqual([
+      ['cpu-test', 5],
+      [CLASS, 5],
+    ]);
+    expect(w.entries('job_dispatched')).toHaveLength(10);
+  });
+});

@@ -105,6 +105,14 @@ export class World {
     return head;
   }
 
+  /** Delivers installation.created for this repository. */
+  async install(): Promise<void> {
+    const payload = example('installation', 'created');
+    payload.installation = { ...payload.installation, id: 1 };
+    payload.repositories = [{ id: 1, node_id: 'R_1', name: REPO, full_name: `${OWNER}/${REPO}`, private: false }];
+    await this.probot.receive({ id: 'install-1', name: 'installation', payload } as any);
+  }
+
   /** The harness files and hash of a commit, as the runner would compute them. */
   harnessOf(commit: string): string {
     const c = this.gh.commits.get(commit)!;
