@@ -29,8 +29,15 @@ export interface JoinLoopOptions {
   backoffSeconds?: number;
 }
 
-/** Variables the runner may inherit; everything else (tokens, cloud keys) stays with the volunteer. */
-const PASS_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+/**
+ * Variables the runner may inherit; everything else (tokens, cloud keys) stays with the volunteer.
+ * DOCKER_HOST/XDG_RUNTIME_DIR: rootless Docker; CUDA_VISIBLE_DEVICES: one `join` per GPU.
+ */
+const PASS_ENV = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'DOCKER_HOST', 'XDG_RUNTIME_DIR', 'CUDA_VISIBLE_DEVICES',
+];
 
 export function runnerEnv(jitConfig: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
