@@ -153,7 +153,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
 
   const byType = new Map<string, number>();
   for (const e of entries) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now));
+  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now, view.experiments.find((e) => e.repo)?.repo ?? null));
   lap('progress, best, contributors, index, ledger');
   return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
 }

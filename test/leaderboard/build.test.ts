@@ -40,7 +40,9 @@ describe('leaderboard build', () => {
     expect(index.counts.experiments).toBe(candidates.length);
     expect(index.counts.merged).toBe(data(entries, 'experiment_merged').length);
     expect(index.experiments_pages).toBe(2);
-    expect(read(site, 'ledger.html')).toContain(last.hash);
+    const ledgerPage = read(site, 'ledger.html');
+    expect(ledgerPage).toContain('git clone https://github.com/swarm-org/autoresearch-swarm.git');
+    expect(ledgerPage).toContain(`npm run ledger -- verify ../ledger-checkout --head ${last.seq}:${last.hash}`);
     expect(read(site, 'index.html')).toContain(last.hash);
   });
 
