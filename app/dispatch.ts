@@ -2,11 +2,15 @@
 // arrive), then one workflow_dispatch per job on the default branch, whose workflow file and
 // harness are trusted.
 import { randomInt } from 'node:crypto';
-import { FREE_TIER_REASON, type NewEntry } from '../ledger/index.js';
+import { FREE_TIER_REASON, type EntryDataOf, type NewEntry } from '../ledger/index.js';
 import type { Role } from '../trainer/result.js';
-import { newJobId } from './jobs.js';
+import { jobRefs, newJobId } from './jobs.js';
+import type { Dispatched } from './ledger-view.js';
 import type { Payment } from './policy/payment.js';
 import type { Session } from './session.js';
+
+/** Label any runner of the swarm takes. */
+export const ANY_RUNNER = 'autoresearch';
 
 export interface NewJob {
   role: Role;
@@ -70,8 +74,10 @@ export async function dispatchJobs(s: Session, jobs: NewJob[], extra: NewEntry[]
   return ids;
 }
 
-/** The entry that closes a job that will never be scored (superseded, overdue, given up). */
-export function closeJob(job: { job_id: string; role: Role; pr: number | null; sha: string; author: string | null }, reason: string): NewEntry<'result_recorded'> {
+type JobKey = { job_id: string; role: Role; pr: number | null; sha: string; author: string | null };
+
+/** A result_recorded entry for a job: rejected with no result unless `fields` say otherwise. */
+export function resultEntry(job: JobKey, fields: Partial<EntryDataOf<'result_recorded'>>): NewEntry<'result_recorded'> {
   return {
     type: 'result_recorded',
     data: {
@@ -85,11 +91,36 @@ export function closeJob(job: { job_id: string; role: Role; pr: number | null; s
       runner_owner: null,
       run_url: null,
       validated: false,
-      reason,
+      reason: null,
       result: null,
       diff_path: null,
       diff_sha256: null,
       log_excerpt: null,
+      ...fields,
     },
+  };
+}
+
+/** The entry that closes a job that will never be scored (superseded, overdue, given up). */
+export function closeJob(job: JobKey, reason: string): NewEntry<'result_recorded'> {
+  return resultEntry(job, { reason });
+}
+
+/** The same job dispatched again (next attempt), paid by the swarm, reusing its check run and comment. */
+export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob {
+  const refs = jobRefs(job.job_id);
+  return {
+    role: job.role,
+    pr: job.pr,
+    sha: job.sha,
+    author: null,
+    hardware_class: job.hardware_class,
+    runner_label: job.hardware_class ?? ANY_RUNNER,
+    attempt: job.attempt + 1,
+    verifies: job.verifies,
+    check: refs.check,
+    comment: refs.comment,
+    pay: null,
+    ...overrides,
   };
 }

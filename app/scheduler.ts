@@ -2,7 +2,7 @@
 // in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
 // Probot App has no timer of its own.
 import { freeRunsLeft, type NewEntry } from '../ledger/index.js';
-import { closeJob, dispatchJobs, type NewJob } from './dispatch.js';
+import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, findCheck, updateCheck } from './github/checks.js';
 import { label, setState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
@@ -13,8 +13,6 @@ import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
 import type { Session } from './session.js';
 
-/** Label any runner of the swarm takes. */
-export const ANY_RUNNER = 'autoresearch';
 
 export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   let view = given ?? viewOf(await s.ledger.read());
@@ -64,19 +62,7 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     closes.push(closeJob(j, `no result within ${s.cfg.config.deadline_minutes} minutes (attempt ${j.attempt})`));
     const refs = jobRefs(j.job_id);
     if (d.action === 'redispatch') {
-      again.push({
-        role: j.role,
-        pr: j.pr,
-        sha: j.sha,
-        author: null,
-        hardware_class: j.hardware_class,
-        runner_label: j.hardware_class ?? ANY_RUNNER,
-        attempt: j.attempt + 1,
-        verifies: j.verifies,
-        check: refs.check,
-        comment: refs.comment,
-        pay: null,
-      });
+      again.push(rerun(j));
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
   }
   for (const g of givenUp) {

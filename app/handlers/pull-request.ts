@@ -10,7 +10,8 @@ import { viewOf } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
-import { ANY_RUNNER, handleOverdue } from '../scheduler.js';
+import { ANY_RUNNER } from '../dispatch.js';
+import { handleOverdue } from '../scheduler.js';
 import type { Session } from '../session.js';
 
 export interface PullRequestEvent {

@@ -3,7 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { appendEntries, reversalsForForgery, type NewEntry } from '../../ledger/index.js';
 import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
-import { closeJob, dispatchJobs, type NewJob } from '../dispatch.js';
+import { closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from '../dispatch.js';
 import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
@@ -17,7 +17,7 @@ import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
-import { ANY_RUNNER, schedule } from '../scheduler.js';
+import { schedule } from '../scheduler.js';
 import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -70,15 +70,10 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     diffPath = `diffs/${job.sha}.diff`;
     files[diffPath] = text;
   }
-  const recorded: NewEntry<'result_recorded'> = {
-    type: 'result_recorded',
-    data: {
-      job_id: job.job_id,
-      role: job.role,
-      pr: job.pr,
-      sha: job.sha,
+  const recorded = resultEntry(
+    { ...job, author: pull?.user?.login ?? job.author },
+    {
       title: pull?.title ?? null,
-      author: pull?.user?.login ?? null,
       runner_name: runnerName,
       runner_owner: runnerOwner,
       run_url: run.html_url,
@@ -89,7 +84,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
       diff_sha256: diffPath ? sha256(files[diffPath]) : null,
       log_excerpt: art.log ? art.log.slice(-2000) : null,
     },
-  };
+  );
   const news: NewEntry[] = [recorded];
   // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
   if (!checked.validated && r && runnerOwner && /nonce|sha256/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
@@ -145,20 +140,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     else await createCheck(s.octokit, s.repo, job.sha, check, title, text);
     await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment });
   };
-  const again = (extra: Partial<NewJob>): NewJob => ({
-    role: job.role,
-    pr: job.pr,
-    sha: job.sha,
-    author: null,
-    hardware_class: job.hardware_class,
-    runner_label: job.hardware_class ?? ANY_RUNNER,
-    attempt: job.attempt + 1,
-    verifies: job.verifies,
-    check: refs.check,
-    comment: refs.comment,
-    pay: null,
-    ...extra,
-  });
+  const again = (extra: Partial<NewJob>): NewJob => rerun(job, extra);
   // a PR whose head moved on since this job was dispatched has a newer job; only record
   const current = !x.pull || x.pull.head.sha === job.sha;
 

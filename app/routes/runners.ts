@@ -164,6 +164,41 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
   const ledgerFor = options.ledgerFor ?? ((octokit, ref) => new GitHubLedgerStore(octokit, ref));
   const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${randomBytes(4).toString('hex')}`);
 
+  // Each registration costs the installation a few API calls (one per job); these two answers
+  // rarely change, so they are kept briefly. A stale installation id is dropped on its first error.
+  const installationIds = new Map<string, number>();
+  const policies = new Map<string, { at: number; policy: RunnerSettings }>();
+  const POLICY_TTL_MS = 60_000;
+
+  async function installationOf(a: Probot, which: string, owner: string, repo: string): Promise<InstallationOctokit> {
+    const key = `${a === app ? 'main' : 'admin'}:${owner}/${repo}`.toLowerCase();
+    const cached = installationIds.get(key);
+    if (cached !== undefined) {
+      try {
+        return await a.auth(cached);
+      } catch {
+        installationIds.delete(key);
+      }
+    }
+    try {
+      const id = (await (await a.auth()).rest.apps.getRepoInstallation({ owner, repo })).data.id;
+      installationIds.set(key, id);
+      return await a.auth(id);
+    } catch (e) {
+      if (githubStatus(e) === 404) throw new HttpError(404, `the ${which} is not installed on ${owner}/${repo}: check --repo`);
+      throw e;
+    }
+  }
+
+  async function policyOf(octokit: InstallationOctokit, owner: string, repo: string): Promise<RunnerSettings> {
+    const key = `${owner}/${repo}`.toLowerCase();
+    const hit = policies.get(key);
+    if (hit && Date.now() - hit.at < POLICY_TTL_MS) return hit.policy;
+    const policy = await loadPolicy(octokit, owner, repo);
+    policies.set(key, { at: Date.now(), policy });
+    return policy;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') throw new HttpError(405, `use POST ${JIT_CONFIG_PATH}`);
     const token = bearerToken(req);
@@ -177,18 +212,10 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
 
     const login = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
 
-    const installationOf = async (a: Probot, which: string) => {
-      try {
-        return await a.auth((await (await a.auth()).rest.apps.getRepoInstallation({ owner, repo })).data.id);
-      } catch (e) {
-        if (githubStatus(e) === 404) throw new HttpError(404, `the ${which} is not installed on ${owner}/${repo}: check --repo`);
-        throw e;
-      }
-    };
-    const octokit = await installationOf(app, 'autoresearch App');
+    const octokit = await installationOf(app, 'autoresearch App', owner, repo);
     // runner management (Administration permission) may live in a separate, narrow App
-    const admin = options.adminApp ? await installationOf(options.adminApp, 'runner-admin App') : octokit;
-    const policy = await loadPolicy(octokit, owner, repo);
+    const admin = options.adminApp ? await installationOf(options.adminApp, 'runner-admin App', owner, repo) : octokit;
+    const policy = await policyOf(octokit, owner, repo);
     const recent = limiter.peek(login);
     const allow = (onlineRunners: number) => {
       const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds });
@@ -243,6 +270,8 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
         if (e.retryAfterSeconds) headers['retry-after'] = String(e.retryAfterSeconds);
         send(res, e.status, { error: e.message }, headers);
       } else {
+        installationIds.clear(); // an uninstalled App or a changed config shows up as an error here
+        policies.clear();
         app.log.error({ err: e }, 'runner route failed');
         send(res, 502, { error: `the App could not reach GitHub (HTTP ${githubStatus(e) ?? 'error'}); try again in a minute` });
       }

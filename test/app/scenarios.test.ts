@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { expectRealGitHubCalls, recordedCalls } from '../helpers/openapi.js';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
