@@ -46,11 +46,11 @@ export function mockWhoAmI(login: string) {
   gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id: 1 });
 }
 
-/** The App's installation on acme/swarm; `token: false` when Probot has it cached already. */
-export function mockInstallation(configYaml = CONFIG_YAML, opts: { token?: boolean } = {}) {
+/** The App's installation on acme/swarm and its config file. */
+export function mockInstallation(configYaml = CONFIG_YAML) {
   const api = gitHubApi();
   api.get('/repos/acme/swarm/installation').reply(200, { id: 42, account: { login: 'acme' } });
-  if (opts.token !== false) api.post('/app/installations/42/access_tokens').reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
+  api.post('/app/installations/42/access_tokens').reply(201, { token: 'ghs_installation', expires_at: '2099-01-01T00:00:00Z' });
   api.get('/repos/acme/swarm/contents/.github%2Fautoresearch.yml').matchHeader('authorization', 'token ghs_installation').reply(200, configYaml, { 'content-type': 'text/plain; charset=utf-8' });
 }
 

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
-import { expectRealGitHubCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { MemoryLedgerStore, type LedgerEntry } from '../../ledger/index.js';
 import { USER_TOKEN, jitRequests, mockInstallation, mockJit, mockRunners, mockWhoAmI, startRunnerApp } from './app-fixture.js';
 import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, type Loopback } from './fakes.js';
@@ -31,7 +31,7 @@ describe('runner join → App route → GitHub → ledger', () => {
     const app = await startRunnerApp({ ledger });
     for (const n of [1, 2]) {
       mockWhoAmI('Octocat');
-      mockInstallation(undefined, { token: n === 1 }); // Probot caches the installation token
+      if (n === 1) mockInstallation(); // then the route keeps the installation id and the config
       mockRunners([]);
       mockJit({ name: `ars-octocat-000${n}`, id: n, config: `github-jit-config-${n}` });
     }
@@ -59,5 +59,9 @@ describe('runner join → App route → GitHub → ledger', () => {
     );
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);
+    // GitHub calls per job (the ledger store's own calls come on top: 3 with a warm head)
+    const jobCalls = ['GET /user', 'GET /repos/{owner}/{repo}/actions/runners', 'POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig'];
+    const firstOnly = ['GET /repos/{owner}/{repo}/installation', 'POST /app/installations/{installation_id}/access_tokens', 'GET /repos/{owner}/{repo}/contents/{path}'];
+    expect(recordedCalls()).toEqual([jobCalls[0], ...firstOnly, ...jobCalls.slice(1), ...jobCalls]);
   });
 });

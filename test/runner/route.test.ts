@@ -125,9 +125,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     mockJit();
     expect((await ask(USER_TOKEN)).status).toBe(201);
     now += 600_000; // ten minutes later
-    mockWhoAmI('octocat');
-    gitHubApi().get('/repos/acme/swarm/installation').reply(200, { id: 42 });
-    gitHubApi().get('/repos/acme/swarm/contents/.github%2Fautoresearch.yml').reply(200, yaml, { 'content-type': 'text/plain; charset=utf-8' });
+    mockWhoAmI('octocat'); // the installation id and the config are still cached: one call
     const second = await ask(USER_TOKEN);
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBe('3000');
