@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
-import { z } from 'zod';
 import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
 import { JIT_CONFIG_PATH, JitConfigRequest, type JitConfigResponse, ownerLabel, runnerLabels, RunnerSettings } from '../../runner/protocol.js';
 
