@@ -21,11 +21,7 @@ beforeAll(() => {
   shas.hang = world.pullRequest(12, { 'trainer/train.ts': bigramWithStep('if (progress > 0.5) for (;;);') });
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.newJob();
-  Object.assign(core, { inputs: {}, outputs: {}, summary: '' });
-  core.setFailed.mockClear();
-});
+beforeEach(() => world.newJob(core));
 
 async function failedRun(sha: string, pr: string, extra: Record<string, string> = {}) {
   core.inputs = world.inputs(sha, pr, extra);

@@ -28,12 +28,7 @@ beforeAll(() => {
   shas.noTrainTs = world.pullRequest(10, { 'trainer/train.ts': null });
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.newJob();
-  Object.assign(core, { inputs: {}, outputs: {}, summary: '' });
-  core.setFailed.mockClear();
-  core.warning.mockClear();
-});
+beforeEach(() => world.newJob(core));
 
 function experiment(sha: string, pr: string, extra: Record<string, string> = {}) {
   core.inputs = world.inputs(sha, pr, extra);

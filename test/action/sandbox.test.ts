@@ -41,11 +41,7 @@ afterAll(() => {
   server.close();
   world.close();
 });
-beforeEach(() => {
-  world.newJob();
-  Object.assign(core, { inputs: {}, outputs: {}, summary: '' });
-  core.setFailed.mockClear();
-});
+beforeEach(() => world.newJob(core));
 
 (namespaces ? describe : describe.skip)('a candidate that tries to write the harness and reach the network', () => {
   it('in the container: contained (read-only source, no network), scored, marked docker', async () => {

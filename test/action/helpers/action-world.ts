@@ -103,8 +103,12 @@ export class World {
     return sha;
   }
 
-  /** What actions/checkout and `npm ci` leave for one job, and that job's environment. */
-  newJob(): void {
+  /** What actions/checkout and `npm ci` leave for one job, that job's environment, and a
+   * clean record of what the Action reports. */
+  newJob(core: CoreRecord): void {
+    Object.assign(core, { inputs: {}, outputs: {}, summary: '' });
+    core.setFailed.mockClear();
+    core.warning.mockClear();
     this.workspace = mkdtempSync(join(this.tmp, 'ws-'));
     git(this.tmp, 'clone', '-q', '--depth', '1', '--branch', 'main', `file://${this.origin}`, this.workspace);
     symlinkSync(join(ROOT, 'node_modules'), join(this.workspace, 'node_modules'));
