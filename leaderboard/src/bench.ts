@@ -23,7 +23,7 @@ for (const n of sizes) {
     const prep = (performance.now() - t0) / 1000;
     const r = await buildSite(join(dir, 'ledger'), join(dir, 'site'));
     console.log(`${n} | ${r.entries} | ${(r.ms / 1000).toFixed(2)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.files} | ${MB(r.bytes)} | ${(r.indexBytes / 1024).toFixed(0)} KB | ${prep.toFixed(1)}`);
-    console.log(`    phases (ms): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`    phases, wall/CPU s: ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v.wallMs / 1000).toFixed(1)}/${(v.cpuMs / 1000).toFixed(1)}`).join(', ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -40,8 +40,8 @@ export interface BuildReport {
   ms: number;
   /** CPU time (user + system) the build used: its wall time on an idle core, less I/O waits */
   cpuMs: number;
-  /** milliseconds per phase, in build order */
-  phases: Record<string, number>;
+  /** wall and CPU milliseconds per phase, in build order */
+  phases: Record<string, { wallMs: number; cpuMs: number }>;
 }
 
 export interface BuildOptions {
@@ -80,12 +80,14 @@ async function prepareOutDir(out: string): Promise<void> {
 export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOptions = {}): Promise<BuildReport> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const phases: Record<string, number> = {};
+  const phases: BuildReport['phases'] = {};
   let last = t0;
+  let lastCpu = process.cpuUsage();
   const lap = (name: string) => {
     const t = performance.now();
-    phases[name] = Math.round(t - last);
+    phases[name] = { wallMs: Math.round(t - last), cpuMs: Math.round(cpuMs(process.cpuUsage(lastCpu))) };
     last = t;
+    lastCpu = process.cpuUsage();
   };
   const ledger = resolve(ledgerDir);
   const out = resolve(outDir);

@@ -10,6 +10,7 @@ describe('renderDiff', () => {
     expect(out.match(/class="d2h-file-name">([^<]*)</)?.[1]).toBe('trainer/train.ts');
     expect(out).toContain('CHANGED');
     expect(out).not.toContain('RENAMED');
+    expect(out).toContain('data-lang="ts"');
     expect(out).toMatch(/d2h-del[^]*LR = <del>3e<\/del>-3/);
     expect(out).toMatch(/d2h-ins[^]*LR = <ins>6e<\/ins>-3/);
   });
