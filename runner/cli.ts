@@ -8,7 +8,7 @@ import { AppError, fetchSwarmSettings } from './app-client.js';
 import { resolveToken } from './auth.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { JoinLoop } from './join-loop.js';
-import type { RunnerSettings } from './protocol.js';
+import { JitConfigRequest, type RunnerSettings } from './protocol.js';
 import { defaultCacheDir, ensureRunner, runnerPackage, RunnerDownloadError } from './release.js';
 import { defaultPagesUrl, formatStatus, readStatus } from './status.js';
 
@@ -67,7 +67,7 @@ type Flags = ReturnType<typeof parse>['values'];
 
 function requireRepo(flags: Flags): string {
   if (!flags.repo) throw new UsageError('--repo owner/name is required: the swarm repository you want to help');
-  if (!/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/.test(flags.repo)) throw new UsageError(`--repo ${flags.repo} is not owner/name, e.g. --repo karpathy/autoresearch-swarm`);
+  if (!JitConfigRequest.shape.repo.safeParse(flags.repo).success) throw new UsageError(`--repo ${flags.repo} is not owner/name, e.g. --repo karpathy/autoresearch-swarm`);
   return flags.repo;
 }
 
