@@ -99,6 +99,24 @@ function forward(tf: TF, p: Params, x: tfc.Tensor2D, mask: tfc.Tensor2D): tfc.Te
   return tf.matMul(rmsNorm(tf, h), p.lm_head);
 }
 
+/** Mean cross-entropy (nats) of logits [N, VOCAB] against target bytes [N], its gradient
+ * written out: one softmax forward, (p - onehot) / N back. (tfjs's logSoftmax and its
+ * gradient take two exps over [N, VOCAB] and a dozen ops.) */
+function crossEntropy(tf: TF, logits: tfc.Tensor2D, targets: tfc.Tensor1D): tfc.Scalar {
+  const onehot = tf.cast(tf.oneHot(targets, VOCAB), 'float32'); // (wasm's OneHot ignores a float32 dtype)
+  const f = tf.customGrad((...args) => {
+    const [z, save] = args as [tfc.Tensor2D, tfc.GradSaveFunc];
+    const p = tf.softmax(z);
+    save([p, onehot]); // kept for the backward pass (the forward's other tensors are freed)
+    const picked = tf.maximum(tf.sum(tf.mul(p, onehot), -1), 1e-30); // log(0) would be -inf
+    return {
+      value: tf.neg(tf.mean(tf.log(picked))) as tfc.Scalar,
+      gradFunc: (dy, [p, onehot]) => tf.mul(tf.sub(p, onehot), tf.div(dy, targets.size)),
+    };
+  });
+  return f(logits) as tfc.Scalar;
+}
+
 /** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Built once
  * (linalg.bandPart has no gradient, and a constant needs none). */
 function causalMask(tf: TF, T: number): tfc.Tensor2D {
@@ -157,10 +175,7 @@ export function createModel(tf: TF, seed: number): Candidate {
 
     trainStep(x, y, progress) {
       const { value, grads } = tf.variableGrads((): tfc.Scalar => {
-        const logits = forward(tf, params, x, mask);
-        const logp = tf.logSoftmax(logits);
-        const target = tf.oneHot(tf.reshape(y, [-1]), VOCAB);
-        return tf.neg(tf.mean(tf.sum(tf.mul(logp, target), -1))) as tfc.Scalar;
+        return crossEntropy(tf, forward(tf, params, x, mask), tf.reshape(y, [-1]));
       }, varList);
       const byName: Record<string, tfc.Tensor> = {};
       for (const [n, v] of Object.entries(params)) byName[n] = grads[v.name];

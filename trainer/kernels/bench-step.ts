@@ -106,18 +106,17 @@ async function main() {
   }
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  let first = 0;
-  let last = 0;
-  for (let i = 0; i < steps; i++) {
-    last = await step(i, steps);
-    if (i === 0) first = last;
-  }
+  const seen: number[] = [];
+  for (let i = 0; i < steps; i++) seen.push(await step(i, steps));
+  const first = seen[0];
+  const tail = seen.slice(-Math.min(10, steps));
+  const last = tail.reduce((a, b) => a + b, 0) / tail.length;
   const s = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   // CPU seconds of this process: on a shared, overloaded machine wall time mostly measures the neighbours
   const cs = (cpu.user + cpu.system) / 1e6;
   console.log(
-    `${backend}: ${steps} steps, wall ${s.toFixed(2)} s = ${((steps * B * T) / s).toFixed(0)} tokens/s; cpu ${cs.toFixed(2)} s = ${((steps * B * T) / cs).toFixed(0)} tokens/cpu-s (${((1000 * cs) / steps).toFixed(1)} ms/step); loss ${first.toFixed(3)} -> ${last.toFixed(3)}; tensors ${tf.memory().numTensors}`,
+    `${backend}: ${steps} steps, wall ${s.toFixed(2)} s = ${((steps * B * T) / s).toFixed(0)} tokens/s; cpu ${cs.toFixed(2)} s = ${((steps * B * T) / cs).toFixed(0)} tokens/cpu-s (${((1000 * cs) / steps).toFixed(1)} ms/step); loss ${first.toFixed(3)} -> ${last.toFixed(3)} (mean of the last ${tail.length}); tensors ${tf.memory().numTensors}`,
   );
 }
 main().catch((e) => {
