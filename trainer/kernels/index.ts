@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-matmul.js';
 import { registerAllGradients } from './gradients.js';
+import { gatherConfig } from './gather.js';
 import { identityConfig } from './identity.js';
 import { registerReduceGradients } from './reduce-grads.js';
 import { segmentSumConfig } from './segment-sum.js';
@@ -15,11 +16,13 @@ const REPLACEMENTS: Record<string, Replacement> = {
   [tf.UnsortedSegmentSum]: segmentSumConfig,
   // the cpu backend's Identity already shares buffers
   [tf.Identity]: (name, original) => (name === 'wasm' && original ? identityConfig(name, original) : null),
+  [tf.GatherV2]: (name, original) => (name === 'wasm' && original ? gatherConfig(name, original) : null),
 };
 const done = new Set<string>();
 
 /** Registers gradients (with cheaper ones for Sum and Mean), and for the cpu and wasm
- * backends the SIMD matmul, a one-pass segment sum and (wasm) a copy-free Identity; nothing
+ * backends the SIMD matmul, a one-pass segment sum and (wasm) a copy-free Identity and a
+ * row-copy gather; nothing
  * for other backends, e.g. tensorflow on a GPU. Idempotent. Returns the kernels now in
  * place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
 export async function registerKernels(backendName: string, skip: readonly string[] = []): Promise<string[]> {
