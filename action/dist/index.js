@@ -39769,6 +39769,8 @@ function integer2(name, text) {
 }
 
 // action/src/summary.ts
+var MAX_DIFF = 2e5;
+var MAX_MESSAGE = 4e3;
 var fmt = (n, digits = 4) => n === null ? "\u2014" : n.toFixed(digits);
 var int2 = (n) => Math.round(n).toLocaleString("en-US");
 function isolationWarning() {
@@ -39782,7 +39784,7 @@ function renderSummary(s) {
   out.push(
     r.status === "ok" ? `## val_bpb ${fmt(r.val_bpb)} \xB7 ${who}` : `## \u274C Failed (${r.failure?.kind}) \xB7 ${who}
 
-${escapeHtml(r.failure?.message ?? "")}`
+${fence(clip(r.failure?.message ?? "", MAX_MESSAGE), "text")}`
   );
   if (job?.isolation === "none") out.push(`> [!WARNING]
 > **${isolationWarning()}**`);
@@ -39819,7 +39821,7 @@ ${escapeHtml(r.failure?.message ?? "")}`
 ${lossChart(r.loss_curve)}
 
 \`${sparkline(r.loss_curve)}\``);
-  const d = s.diff.trim() === "" ? "(identical to the default branch)" : s.diff;
+  const d = s.diff.trim() === "" ? "(identical to the default branch)" : clip(s.diff, MAX_DIFF);
   out.push(`<details><summary>train.ts diff against the default branch</summary>
 
 ${fence(d, "diff")}
@@ -39858,6 +39860,10 @@ function sparkline(points) {
   const lo = Math.min(...v);
   const span = Math.max(...v) - lo || 1;
   return v.map((x) => BARS[Math.round((x - lo) / span * (BARS.length - 1))]).join("");
+}
+function clip(text, max) {
+  return text.length <= max ? text : `${text.slice(0, max)}
+\u2026 (${text.length - max} more characters)`;
 }
 function fence(text, lang) {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));

@@ -12,6 +12,11 @@ export interface SummaryInput {
   baseSha: string;
 }
 
+// GitHub keeps at most 1 MiB of summary per step; the full diff and log stay in the artifact
+// and on the leaderboard.
+const MAX_DIFF = 200_000;
+const MAX_MESSAGE = 4_000;
+
 const fmt = (n: number | null, digits = 4) => (n === null ? '—' : n.toFixed(digits));
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -28,7 +33,7 @@ export function renderSummary(s: SummaryInput): string {
   out.push(
     r.status === 'ok'
       ? `## val_bpb ${fmt(r.val_bpb)} · ${who}`
-      : `## ❌ Failed (${r.failure?.kind}) · ${who}\n\n${escapeHtml(r.failure?.message ?? '')}`,
+      : `## ❌ Failed (${r.failure?.kind}) · ${who}\n\n${fence(clip(r.failure?.message ?? '', MAX_MESSAGE), 'text')}`,
   );
   if (job?.isolation === 'none') out.push(`> [!WARNING]\n> **${isolationWarning()}**`);
   if (s.ignored.length > 0) {
@@ -63,7 +68,7 @@ export function renderSummary(s: SummaryInput): string {
 
   if (r.loss_curve.length > 0) out.push(`### Training loss\n\n${lossChart(r.loss_curve)}\n\n\`${sparkline(r.loss_curve)}\``);
 
-  const d = s.diff.trim() === '' ? '(identical to the default branch)' : s.diff;
+  const d = s.diff.trim() === '' ? '(identical to the default branch)' : clip(s.diff, MAX_DIFF);
   out.push(`<details><summary>train.ts diff against the default branch</summary>\n\n${fence(d, 'diff')}\n\n</details>`);
   return out.join('\n\n') + '\n';
 }
@@ -102,6 +107,10 @@ export function sparkline(points: LossPoint[]): string {
   const lo = Math.min(...v);
   const span = Math.max(...v) - lo || 1;
   return v.map((x) => BARS[Math.round(((x - lo) / span) * (BARS.length - 1))]).join('');
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n… (${text.length - max} more characters)`;
 }
 
 /** A code fence longer than any backtick run inside, so the diff cannot end it early. */
