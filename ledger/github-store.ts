@@ -9,11 +9,13 @@
 //   append, cold or after a conflict: +4                            getRef, getCommit, getContent HEAD.json, getContent tail shard
 //   read: 1 when nothing changed since this store last saw the branch; otherwise
 //         3 + one getBlob per shard not already cached             getRef, getCommit, getContent entries/
+//   appendFor(build): the entries depend on the whole chain, so a store that has not read it at its
+//         head reads it first (and again after a conflict)
 import type { Octokit } from '@octokit/rest';
 import { appendEntries, verifyChain } from './chain.js';
 import type { LedgerEntry, NewEntry } from './entries.js';
 import { ENTRIES_DIR, HEAD_FILE, parseHeadFile, parseLedgerText, shardWrites } from './shards.js';
-import type { LedgerStore } from './store.js';
+import type { LedgerStore, NewEntriesFor } from './store.js';
 
 type Rest = Octokit['rest'];
 /** The part of an Octokit (from @octokit/rest, Probot's context.octokit, or @actions/github) the store uses. */
@@ -164,21 +166,40 @@ export class GitHubLedgerStore implements LedgerStore {
   }
 
   async append(news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerEntry[]> {
+    return this.write(news, files);
+  }
+
+  async appendFor(build: NewEntriesFor, files: Record<string, string> = {}): Promise<LedgerEntry[]> {
+    return this.write(build, files);
+  }
+
+  private async write(news: NewEntry[] | NewEntriesFor, files: Record<string, string>): Promise<LedgerEntry[]> {
     for (const p of Object.keys(files)) {
       if (p === HEAD_FILE || p.startsWith(`${ENTRIES_DIR}/`) || p.startsWith('/') || p.split('/').includes('..')) {
         throw new Error(`Ledger append rejected: extra file "${p}" may not be ${HEAD_FILE}, under ${ENTRIES_DIR}/, absolute or contain ".."; use a path such as diffs/<sha>.diff. Nothing was appended.`);
       }
     }
-    if (news.length === 0 && Object.keys(files).length === 0) return [];
+    if (Array.isArray(news) && news.length === 0 && Object.keys(files).length === 0) return [];
     for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 1) * (1 + Math.random())));
       // First try on the head this store last saw; a stale guess costs one 422, not a read per append.
       let tip: Tip | null = attempt === 0 ? this.tip : null;
+      let list: NewEntry[];
+      if (typeof news === 'function') {
+        if (!tip?.all) {
+          await this.read();
+          tip = this.tip?.all ? this.tip : null; // null: the branch does not exist yet
+        }
+        list = news(tip ? [...tip.all!] : []);
+        if (list.length === 0 && Object.keys(files).length === 0) return [];
+      } else {
+        list = news;
+      }
       if (!tip) {
         const commit = await this.headCommit();
         tip = commit === null ? null : await this.loadTip(commit);
       }
-      const added = appendEntries(tip?.last ? [tip.last] : [], news);
+      const added = appendEntries(tip?.last ? [tip.last] : [], list);
       const shards = shardWrites(tip?.tail ?? null, added);
       const writes = { ...files, ...shards.files };
       const tree = await this.call(() =>

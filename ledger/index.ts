@@ -18,5 +18,5 @@ export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
 export { SHARD_MAX_BYTES, HEAD_FILE, shardName, entryLocation, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile } from './shards.js';
 export { readLedgerDir, readHeadFile, writeLedgerDir, shardFiles } from './ledger-dir.js';
 export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js';
-export { MemoryLedgerStore, type LedgerStore } from './store.js';
+export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';

@@ -3,10 +3,19 @@ import { appendEntries } from './chain.js';
 import type { LedgerEntry, NewEntry } from './entries.js';
 import { ledgerFiles } from './shards.js';
 
+/**
+ * New entries that depend on what the ledger already holds (e.g. grants: creditForResult is null
+ * once a job is granted). A store calls it with the whole chain it appends to, and again on the
+ * newer chain if another writer appended first, so two writers cannot both add the same grant.
+ */
+export type NewEntriesFor = (entries: LedgerEntry[]) => NewEntry[];
+
 export interface LedgerStore {
   read(): Promise<LedgerEntry[]>;
   /** Appends in one commit, with `files` (e.g. diffs/<sha>.diff) written beside the shards; returns the stored entries. */
   append(news: NewEntry[], files?: Record<string, string>): Promise<LedgerEntry[]>;
+  /** Appends what `build` makes of the whole chain (called again on a newer chain after a conflict). */
+  appendFor?(build: NewEntriesFor, files?: Record<string, string>): Promise<LedgerEntry[]>;
 }
 
 export class MemoryLedgerStore implements LedgerStore {
@@ -19,6 +28,10 @@ export class MemoryLedgerStore implements LedgerStore {
 
   async read(): Promise<LedgerEntry[]> {
     return [...this.entries];
+  }
+
+  async appendFor(build: NewEntriesFor, files: Record<string, string> = {}): Promise<LedgerEntry[]> {
+    return this.append(build([...this.entries]), files);
   }
 
   async append(news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerEntry[]> {

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { Octokit } from '@octokit/rest';
 import { ProbotOctokit } from 'probot';
 import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { appendEntries, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_MAX_BYTES, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
+import { appendEntries, auditLedger, creditForResult, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_MAX_BYTES, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
 import { FakeGitRepo } from './fake-git.js';
 import { baseline, dispatched, recorded } from './fixtures.js';
 
@@ -109,6 +109,33 @@ describe('GitHubLedgerStore', () => {
     expect(mine[0]).toMatchObject({ seq: 2, prev: entries[1].hash });
     expect(verifyChain(entries).ok).toBe(true);
     expect(parseHeadFile(repo.filesAt()[HEAD_FILE])).toMatchObject({ seq: 2, hash: mine[0].hash });
+  });
+
+  it('rebuilds entries that depend on the chain after a conflict, so two writers cannot both grant one job', async () => {
+    await store().append([baseline('gpu-a10g', 20_000), recorded('j1', 'gpu-bob')]);
+    const a = store();
+    const b = store();
+    await a.read();
+    await b.read();
+    const grantJ1 = (entries: Parameters<typeof creditForResult>[0]) => {
+      const g = creditForResult(entries, 'j1');
+      return g ? [g] : [];
+    };
+    const [ga, gb] = await Promise.all([a.appendFor(grantJ1), b.appendFor(grantJ1)]);
+    expect([ga.length, gb.length].sort()).toEqual([0, 1]); // the later writer found the grant already there
+    const entries = branchEntries(repo);
+    expect(entries.filter((e) => e.type === 'credit_granted')).toHaveLength(1);
+    expect(auditLedger(entries).ok).toBe(true);
+    // With plain lists computed from each writer's own read, the same race grants twice: the
+    // store keeps both entries (it never drops one), and the audit names the second.
+    await store().append([recorded('j2', 'gpu-bob')]);
+    const c = store();
+    const d = store();
+    const [fromC, fromD] = [creditForResult(await c.read(), 'j2')!, creditForResult(await d.read(), 'j2')!];
+    await Promise.all([c.append([fromC]), d.append([fromD])]);
+    const after = branchEntries(repo);
+    const second = after.filter((e) => e.type === 'credit_granted')[2];
+    expect(auditLedger(after)).toMatchObject({ ok: false, seq: second.seq, problem: expect.stringMatching(/job j2 was already granted credit/) });
   });
 
   it('gives up after bounded attempts with one clear error, appending nothing', async () => {
