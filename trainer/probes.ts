@@ -53,14 +53,20 @@ export function planProbes(evalSet: EvalSet, probeCount: number, random: (n: num
   return { input, inputRows, realRow, probes };
 }
 
-/** null if causal, else a sentence saying where the prediction moved. */
-export function checkCausality(logits: Float32Array, plan: ProbePlan, T: number): string | null {
+/** Input rows whose logits the causality check compares. */
+export function probedRows(plan: ProbePlan): Set<number> {
+  return new Set(plan.probes.flatMap((p) => [plan.realRow[p.real], p.probeRow]));
+}
+
+/** null if causal, else a sentence saying where the prediction moved.
+ * `row(i)` gives the [T, 256] logits of input row i (at least those in probedRows). */
+export function checkCausality(row: (inputRow: number) => Float32Array, plan: ProbePlan): string | null {
   for (const p of plan.probes) {
-    const a = plan.realRow[p.real] * T * VOCAB;
-    const b = p.probeRow * T * VOCAB;
+    const a = row(plan.realRow[p.real]);
+    const b = row(p.probeRow);
     for (let i = 0; i < (p.t + 1) * VOCAB; i++) {
-      const u = logits[a + i];
-      const v = logits[b + i];
+      const u = a[i];
+      const v = b[i];
       if (Math.abs(u - v) > CAUSAL_ATOL + CAUSAL_RTOL * Math.abs(u)) {
         const pos = Math.floor(i / VOCAB);
         return (

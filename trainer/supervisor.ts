@@ -3,29 +3,33 @@
 // the scoring (log-softmax and bits per byte from the eval child's logits), the probes and
 // the result file, which it alone writes, after both children are gone.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from './backend.js';
-import { fitReference, referenceBpb, sumBits, VOCAB } from './bpb.js';
+import { fitReference, referenceBpb } from './bpb.js';
 import { CHECKPOINT_DATA, CHECKPOINT_MANIFEST } from './checkpoint.js';
-import { startChild, type ChildOutcome } from './child.js';
+import { startChild, type ChildOutcome, type RunningChild } from './child.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { candidateSha256, harnessSha256, HARNESS_VERSION, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
-import { checkCausality, planProbes } from './probes.js';
+import { LogitsScorer } from './eval-scorer.js';
+import { planProbes } from './probes.js';
 import type { Reporter } from './progress.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
 import {
   CONFIG_FILE,
   EVAL_INPUT_FILE,
+  GO_FILE,
   LOGITS_FILE,
+  START_FILE,
   STOP_FILE,
   type ChildEvent,
   type EvalConfig,
+  type EvalPlan,
   type TrainConfig,
 } from './worker-protocol.js';
 
@@ -178,6 +182,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   let valBpb: number | null = null;
   let failure: RunFailure | null = null;
 
+  const live: RunningChild[] = [];
   const launch = (phase: 'train' | 'eval', workDir: string, cfg: TrainConfig | EvalConfig, dataMounts: { host: string; container: string }[], onEvent: (e: ChildEvent) => void) => {
     const docker = opts.isolation === 'docker';
     const inWork = docker ? '/work' : workDir;
@@ -187,7 +192,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     if (docker && !opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
     const argv = childArgv({ phase, isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, workDir, dataMounts, name });
     log(`[harness] ${phase}: ${argv.join(' ')}`);
-    return startChild({
+    const child = startChild({
       argv,
       cwd: repoDir,
       env: childEnv(),
@@ -196,6 +201,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       onEvent,
       onLog: (l) => log(`[${phase}] ${l}`),
     });
+    live.push(child);
+    return child;
   };
 
   try {
@@ -222,33 +229,35 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       warmupSteps: opts.warmupSteps,
       workDir: trainWork,
     };
+    // the eval child sets up alongside the train child (before the clock), then waits
+    const evalWork = join(work, 'eval');
+    mkdirSync(evalWork);
+    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, workDir: evalWork };
     reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
     let tReady = 0;
     let tStop = 0;
     let stopped = false;
+    let scorer: LogitsScorer | null = null;
+    const ready = { train: false, eval: false };
+    let bothReady: () => void = () => {};
+    const setupDone = new Promise<void>((r) => (bothReady = r));
+    const markReady = (who: 'train' | 'eval') => {
+      ready[who] = true;
+      if (ready.train && ready.eval) bothReady();
+    };
     const timers: NodeJS.Timeout[] = [];
     const trainEvents: ChildEvent[] = [];
+    const evalEvents: ChildEvent[] = [];
     const train = launch('train', trainWork, trainCfg, [{ host: dataDir, container: '/data/train' }], (ev) => {
       trainEvents.push(ev);
       if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note });
       if (ev.type === 'backend') log(`[harness] backend ${ev.backend} (${ev.choice}) gpu=${ev.gpu} kernels=[${ev.kernels}] ${ev.note} ${ev.skipped.join('; ')}`);
-      if (ev.type === 'ready' && tReady === 0) {
-        tReady = seconds();
+      if (ev.type === 'ready' && !ready.train) {
         Object.assign(state, { contextLength: ev.contextLength, batchSize: ev.batchSize, params: ev.params });
-        log(`[harness] ready: T=${ev.contextLength} B=${ev.batchSize} params=${ev.params}; the clock starts`);
-        reporter.start(opts.budgetSeconds);
-        timers.push(
-          setTimeout(() => {
-            tStop = seconds();
-            writeFileSync(join(trainWork, STOP_FILE), '');
-            log(`[harness] budget of ${opts.budgetSeconds}s reached: stop`);
-            timers.push(
-              setTimeout(() => train.kill('timeout', `the candidate did not stop within ${grace}s of the stop signal.`), grace * 1000),
-            );
-          }, opts.budgetSeconds * 1000),
-        );
+        log(`[harness] train ready: T=${ev.contextLength} B=${ev.batchSize} params=${ev.params}`);
+        markReady('train');
       }
-      if (ev.type === 'step' && Number.isFinite(ev.step) && Number.isFinite(ev.loss)) {
+      if (ev.type === 'step' && tReady > 0 && Number.isFinite(ev.step) && Number.isFinite(ev.loss)) {
         const t = Math.max(0, seconds() - tReady);
         state.steps = ev.step;
         state.curve.push({ step: ev.step, t, loss: ev.loss });
@@ -259,72 +268,87 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         state.steps = ev.steps;
       }
     });
+    const evalChild = launch('eval', evalWork, evalCfg, [], (e) => {
+      evalEvents.push(e);
+      if (e.type === 'ready' && !ready.eval) {
+        log('[harness] eval ready, waiting for the checkpoint');
+        markReady('eval');
+      }
+      if (e.type === 'eval_progress') scorer?.consume(e.rows);
+      if (e.type === 'eval_done') log(`[harness] eval: logits for ${e.rows} rows written`);
+    });
+    let evalExited = false;
+    const evalDone = evalChild.done.then((o) => {
+      evalExited = true;
+      return o;
+    });
     timers.push(
       setTimeout(() => {
-        if (tReady === 0) train.kill('timeout', `setup (backend, import, createModel, warm-up) took longer than ${setupTimeout}s.`);
+        const why = `setup (backend, import, createModel, warm-up) took longer than ${setupTimeout}s.`;
+        if (!ready.train) train.kill('timeout', why);
+        if (!ready.eval) evalChild.kill('timeout', `eval ${why}`);
       }, setupTimeout * 1000),
     );
+    await Promise.race([setupDone, train.done, evalDone]);
+    if (ready.train && ready.eval && !evalExited) {
+      tReady = seconds();
+      writeFileSync(join(trainWork, START_FILE), '');
+      log('[harness] the clock starts');
+      reporter.start(opts.budgetSeconds);
+      timers.push(
+        setTimeout(() => {
+          tStop = seconds();
+          writeFileSync(join(trainWork, STOP_FILE), '');
+          log(`[harness] budget of ${opts.budgetSeconds}s reached: stop`);
+          timers.push(setTimeout(() => train.kill('timeout', `the candidate did not stop within ${grace}s of the stop signal.`), grace * 1000));
+        }, opts.budgetSeconds * 1000),
+      );
+    } else {
+      // one child failed during setup: the other is of no use
+      train.kill('crash', 'the train process was stopped because setup failed.');
+      if (!evalExited) evalChild.kill('crash', 'the eval process was stopped because setup failed.');
+    }
     const trainOut = await train.done;
     timers.forEach(clearTimeout);
     reporter.stop();
     state.peakMb = Math.max(state.peakMb, trainOut.peakRssMb);
     state.trainSeconds = tReady === 0 ? 0 : (tStop || seconds()) - tReady;
-    failure = childFailure('train', trainOut, trainEvents);
     const intruder = outDirIntruders(opts.outDir, outBefore, logBytes);
     if (intruder) throw new RunFailure('tamper', `the candidate ${intruder}; only the harness writes results.`);
-    if (failure) throw failure;
-    if (!stopped || tStop === 0) throw new RunFailure('crash', 'the train process exited before the stop signal.');
-    if (!existsSync(join(trainWork, CHECKPOINT_MANIFEST))) throw new RunFailure('crash', 'the train process left no checkpoint.');
+    const early = evalExited ? childFailure('eval', await evalDone, evalEvents) : null;
+    failure = early ?? childFailure('train', trainOut, trainEvents);
+    if (!failure && (!stopped || tStop === 0)) failure = new RunFailure('crash', 'the train process exited before the stop signal.');
+    if (!failure && !existsSync(join(trainWork, CHECKPOINT_MANIFEST))) failure = new RunFailure('crash', 'the train process left no checkpoint.');
+    if (failure) {
+      evalChild.kill('crash', 'not needed: training failed.');
+      await evalDone;
+      throw failure;
+    }
 
     // ---- eval
     const T = state.contextLength;
     evalSet = opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, T) : heldoutWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
     const plan = planProbes(evalSet, opts.probeRows ?? 32);
-    const evalWork = join(work, 'eval');
-    mkdirSync(evalWork);
     for (const f of [CHECKPOINT_MANIFEST, CHECKPOINT_DATA]) copyFileSync(join(trainWork, f), join(evalWork, f));
     writeFileSync(join(evalWork, EVAL_INPUT_FILE), plan.input);
-    const evalCfg: EvalConfig = {
-      phase: 'eval',
-      candidate: trainCfg.candidate,
-      seed: opts.seed,
-      backend: opts.backend === 'auto' ? backendChoiceOf(trainEvents) : opts.backend,
-      workDir: evalWork,
-      contextLength: T,
-      rows: plan.inputRows,
-      batchRows: opts.evalBatchRows ?? 64,
-    };
+    writeFileSync(join(evalWork, LOGITS_FILE), '');
+    scorer = new LogitsScorer(join(evalWork, LOGITS_FILE), plan, evalSet);
+    const evalPlan: EvalPlan = { contextLength: T, rows: plan.inputRows, batchRows: opts.evalBatchRows ?? 64 };
+    writeFileSync(join(evalWork, `${GO_FILE}.tmp`), JSON.stringify(evalPlan));
+    renameSync(join(evalWork, `${GO_FILE}.tmp`), join(evalWork, GO_FILE)); // appears whole
     reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`})`);
-    const evalEvents: ChildEvent[] = [];
-    const ev = launch('eval', evalWork, evalCfg, [], (e) => {
-      evalEvents.push(e);
-      if (e.type === 'backend') log(`[harness] eval backend ${e.backend} ready`);
-      if (e.type === 'eval_done') log(`[harness] eval: logits for ${e.rows} rows written`);
-    });
-    const evalTimer = setTimeout(() => ev.kill('timeout', `evaluation took longer than ${evalTimeout}s.`), evalTimeout * 1000);
-    const evalOut = await ev.done;
+    log('[harness] eval: go');
+    const evalTimer = setTimeout(() => evalChild.kill('timeout', `evaluation took longer than ${evalTimeout}s.`), evalTimeout * 1000);
+    const evalOut = await evalDone;
     clearTimeout(evalTimer);
     state.peakMb = Math.max(state.peakMb, evalOut.peakRssMb);
     const evalIntruder = outDirIntruders(opts.outDir, outBefore, logBytes);
     if (evalIntruder) throw new RunFailure('tamper', `the candidate ${evalIntruder}; only the harness writes results.`);
     const evalFailure = childFailure('eval', evalOut, evalEvents);
     if (evalFailure) throw evalFailure;
-
-    const logitsPath = join(evalWork, LOGITS_FILE);
-    const expected = plan.inputRows * T * VOCAB * 4;
-    if (!existsSync(logitsPath) || statSync(logitsPath).size !== expected) {
-      throw new RunFailure('crash', `the eval process wrote ${existsSync(logitsPath) ? statSync(logitsPath).size : 0} bytes of logits, expected ${expected}.`);
-    }
-    const buf = readFileSync(logitsPath);
-    const logits = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    for (let i = 0; i < logits.length; i++) {
-      if (!Number.isFinite(logits[i])) throw new RunFailure('nan', `the logits hold ${logits[i]} (row ${Math.floor(i / (T * VOCAB))}).`);
-    }
-    const causal = checkCausality(logits, plan, T);
-    if (causal) throw new RunFailure('non_causal', causal);
-    let bits = 0;
-    for (let r = 0; r < evalSet.rows; r++) bits += sumBits(logits, evalSet.y.subarray(r * T, (r + 1) * T), plan.realRow[r] * T);
-    valBpb = bits / (evalSet.rows * T);
+    const scored = scorer.finish();
+    if ('kind' in scored) throw new RunFailure(scored.kind, scored.message);
+    valBpb = scored.bpb;
 
     const changed = changedFiles(harnessBefore, readHarnessFiles(repoDir));
     if (changed.length > 0) throw new RunFailure('tamper', `the harness files under trainer/ changed during the run: ${changed.join(', ')}.`);
@@ -333,6 +357,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
     valBpb = null;
   } finally {
+    // no child outlives its run, whatever path ended it
+    for (const c of live) c.kill('crash', 'the run is over.');
+    await Promise.all(live.map((c) => c.done));
     rmSync(work, { recursive: true, force: true });
   }
 
@@ -430,11 +457,6 @@ function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
   } catch {
     return null;
   }
-}
-
-function backendChoiceOf(events: ChildEvent[]): BackendChoice {
-  const be = events.find((e): e is ChildEvent & { type: 'backend' } => e.type === 'backend');
-  return (be?.choice as BackendChoice | undefined) ?? 'auto';
 }
 
 /** Where a host file of the checkout appears inside the container (/app). */

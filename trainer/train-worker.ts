@@ -9,7 +9,7 @@ import { parameterCount, saveCheckpoint } from './checkpoint.js';
 import { randomBatch, sampleBatch } from './data/batches.js';
 import { mulberry32 } from './data/rng.js';
 import { clockTampered, snapshotClock } from './probes.js';
-import { childChannel, CONFIG_FILE, runChild, STOP_FILE, type TrainConfig } from './worker-protocol.js';
+import { childChannel, CONFIG_FILE, runChild, START_FILE, STOP_FILE, waitForFile, type TrainConfig } from './worker-protocol.js';
 
 /** Warm-up steps are untimed, so they are capped. */
 export const MAX_WARMUP_STEPS = 20;
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
 
   const vars = model.variables();
   send({ type: 'ready', contextLength: model.contextLength, batchSize: model.batchSize, params: parameterCount(vars) });
+  await waitForFile(join(cfg.workDir, START_FILE), 2);
 
   const rng = mulberry32(cfg.seed);
   const t0 = now();

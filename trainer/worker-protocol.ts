@@ -2,7 +2,8 @@
 // (no IPC channel there): the supervisor writes `config.json` and, at the deadline, a `stop`
 // file into the child's work dir; the child reports on stdout in lines starting with
 // EVENT_PREFIX. Everything a child says is a claim: the score comes only from the logits.
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { BackendChoice } from './backend.js';
 import { CandidateError } from './candidate-loader.js';
 import type { FailureKind } from './result.js';
@@ -10,6 +11,10 @@ import type { FailureKind } from './result.js';
 export const EVENT_PREFIX = '@@harness ';
 export const CONFIG_FILE = 'config.json';
 export const STOP_FILE = 'stop';
+/** written when every child is set up: the train child starts its steps (and the clock) */
+export const START_FILE = 'start';
+/** written after training: the eval child's EvalPlan; the eval child waits for it */
+export const GO_FILE = 'go.json';
 export const EVAL_INPUT_FILE = 'eval-input.bin';
 export const LOGITS_FILE = 'logits.bin';
 
@@ -30,6 +35,10 @@ export interface EvalConfig {
   seed: number;
   backend: BackendChoice;
   workDir: string;
+}
+
+/** What the eval child learns only once training is over. */
+export interface EvalPlan {
   contextLength: number;
   rows: number;
   batchRows: number;
@@ -58,6 +67,15 @@ export function parseEvent(line: string): ChildEvent | null {
     return ev && typeof ev === 'object' && typeof ev.type === 'string' ? ev : null;
   } catch {
     return null;
+  }
+}
+
+/** Waits for a file the supervisor creates (through docker bind mounts too), without spinning. */
+export async function waitForFile(path: string, everyMs = 10): Promise<void> {
+  while (!existsSync(path)) {
+    // the supervisor removed the work dir: the run is over, nobody will write the file
+    if (!existsSync(dirname(path))) process.exit(1);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
