@@ -1,7 +1,7 @@
 // Everything one webhook's handling needs: the installation client, the repository, its
 // settings, its ledger and a clock. Built once per event; holds no state between events.
 import type { Context } from 'probot';
-import type { LedgerStore } from '../ledger/index.js';
+import type { LedgerStore, NewEntry } from '../ledger/index.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from './config.js';
 import type { Octo, RepoRef } from './github/octokit.js';
 
@@ -26,9 +26,10 @@ type RepoPayload = { repository: { name: string; full_name: string; default_bran
 
 /** The store, with entries stamped by the App's clock (so deadlines and free-tier days use one time). */
 export function clocked(store: LedgerStore, now: () => Date): LedgerStore {
+  const stamp = (news: NewEntry[]): NewEntry[] => news.map((n) => ({ time: now().toISOString(), ...n }));
   return {
     read: () => store.read(),
-    append: (news, files) => store.append(news.map((n) => ({ time: now().toISOString(), ...n })), files),
+    append: (news: NewEntry[], files?: Record<string, string>) => store.append(stamp(news), files),
   };
 }
 

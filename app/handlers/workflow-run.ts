@@ -22,13 +22,18 @@ import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
   action: string;
-  workflow_run: { id: number; path: string; head_sha: string; html_url: string };
+  workflow_run: { id: number; path: string; event: string; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null };
+}
+
+/** `news` plus the credit grants they make due. */
+function withGrants(view: LedgerView, news: NewEntry[]): NewEntry[] {
+  const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
+  return [...news, ...grantsDue(simulated)];
 }
 
 /** Appends `news` plus the credit grants they make due, in one ledger commit. */
 async function record(s: Session, view: LedgerView, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView> {
-  const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
-  const added = await s.ledger.append([...news, ...grantsDue(simulated)], files);
+  const added = await s.ledger.append(withGrants(view, news), files);
   // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
   const first = added[0]?.seq ?? view.entries.length;
   return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
@@ -37,6 +42,12 @@ async function record(s: Session, view: LedgerView, news: NewEntry[], files: Rec
 export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {
   const run = ev.workflow_run;
   if (ev.action !== 'completed' || !run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
+  // Only runs the App dispatched count: a PR can add its own trigger to a copy of the
+  // workflow (event pull_request, its own branch) and upload an artifact of the same name.
+  if (run.event !== 'workflow_dispatch' || run.head_branch !== s.defaultBranch || (run.head_repository && run.head_repository.full_name !== s.fullName)) {
+    s.log.warn(`ignoring run ${run.id}: ${run.event} on ${run.head_branch} of ${run.head_repository?.full_name}, not a dispatch on ${s.defaultBranch}`);
+    return;
+  }
   const art = await downloadResult(s.octokit, s.repo, run.id);
   let view = viewOf(await s.ledger.read());
   if (!art) {
@@ -273,12 +284,12 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     type: 'experiment_merged',
     data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] },
   });
-  view = await record(s, view, news, x.files);
-  await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
-  // New baselines of the new main on every class that had one on the old main.
+  // Baselines of the new head on every class that had one on the old head, recorded in the
+  // same ledger commit as the merge.
   const classes = new Set([r.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === run.head_sha).map((b) => b.hardware_class)]);
   const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
-  await dispatchJobs(s, jobs);
+  await dispatchJobs(s, jobs, withGrants(view, news), x.files);
+  await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
 }
 
 /** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */

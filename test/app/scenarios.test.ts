@@ -171,6 +171,14 @@ describe('forged results', () => {
       expect(w.gh.checksOf(head)[0].summary).toMatch(/The result was rejected/);
     });
   }
+
+  it('an artifact from a run the App did not dispatch (a PR-triggered copy of the workflow) is ignored', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 0.5, { event: 'pull_request' });
+    expect(w.entries('result_recorded')).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+  });
 });
 
 describe('idempotence and resilience', () => {
