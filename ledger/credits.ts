@@ -40,6 +40,8 @@ const BASIS = /^tokens\/s (\S+) on (\S+) \(baseline seq (\d+)\) \/ (\S+) on refe
 export class LedgerState {
   readonly baselines = new Map<string, Baseline[]>();
   readonly baselineBySeq = new Map<number, Baseline>();
+  /** latest baseline of each class at each commit, by `${class}@${sha}` */
+  private readonly baselineAt = new Map<string, Baseline>();
   firstBaselineClass: string | null = null;
   readonly dispatched = new Map<string, EntryDataOf<'job_dispatched'>>();
   readonly results = new Map<string, Result>();
@@ -73,6 +75,7 @@ export class LedgerState {
         list.push(b);
         this.baselines.set(d.hardware_class, list);
         this.baselineBySeq.set(e.seq, b);
+        this.baselineAt.set(`${d.hardware_class}@${d.sha}`, b);
         this.firstBaselineClass ??= d.hardware_class;
         break;
       }
@@ -136,7 +139,7 @@ export class LedgerState {
     const refs = ref ? this.baselines.get(ref) : undefined;
     if (!ref || !own?.length || !refs?.length) return null;
     const b = own[own.length - 1];
-    const rb = [...refs].reverse().find((r) => r.data.sha === b.data.sha) ?? refs[refs.length - 1];
+    const rb = this.baselineAt.get(`${ref}@${b.data.sha}`) ?? refs[refs.length - 1];
     return {
       weight: b.data.tokens_per_second / rb.data.tokens_per_second,
       hardware_class: hardwareClass,
