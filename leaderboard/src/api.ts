@@ -6,9 +6,15 @@ import { paths } from './paths.js';
 
 const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
+/** The repository's address on GitHub, when the ledger names it as a plain owner/name. */
+export function repoUrl(repo: string | null): string | null {
+  return repo && REPO.test(repo) ? `https://github.com/${repo}` : null;
+}
+
 /** The PR's files tab: it keeps the diff after the branch is deleted. */
 export function prFilesUrl(repo: string | null, pr: number | null): string | null {
-  return repo && pr !== null && REPO.test(repo) ? `https://github.com/${repo}/pull/${pr}/files` : null;
+  const base = repoUrl(repo);
+  return base && pr !== null ? `${base}/pull/${pr}/files` : null;
 }
 
 /** The archived diff's file name in the site, or null when the ledger path is not a plain diffs/<name>. */

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeBalances, readHeadFile, readLedgerDir, verifyChain, type LedgerEntry } from '../../ledger/index.js';
-import { bestPerClass } from './api.js';
+import { bestPerClass, repoUrl } from './api.js';
 import { API_VERSION, type ApiContributors, type ApiExperiment, type ApiIndex } from './api-schema.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
@@ -150,12 +150,13 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     },
   };
   w.json(paths.apiIndex, index);
-  const indexHtml = indexPage(index, best, newestFirst.slice(0, RECENT), head);
+  const repo = repoUrl(view.experiments.find((e) => e.repo)?.repo ?? null);
+  const indexHtml = indexPage(index, best, newestFirst.slice(0, RECENT), head, repo);
   w.write(paths.index, indexHtml);
 
   const byType = new Map<string, number>();
   for (const e of entries) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now, view.experiments.find((e) => e.repo)?.repo ?? null));
+  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now, repo));
   lap('progress, best, contributors, index, ledger');
   return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
 }

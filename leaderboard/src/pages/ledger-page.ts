@@ -4,7 +4,7 @@ import { html } from '../html.js';
 import { paths } from '../paths.js';
 import { layout, type Frame } from './layout.js';
 
-export function ledgerPage(head: Frame['ledgerHead'], headTime: string, countsByType: ReadonlyMap<string, number>, builtAt: string, repo: string | null): string {
+export function ledgerPage(head: Frame['ledgerHead'], headTime: string, countsByType: ReadonlyMap<string, number>, builtAt: string, repoUrl: string | null): string {
   const total = [...countsByType.values()].reduce((a, b) => a + b, 0);
   const body = html`<h1>Ledger</h1>
 <p>Every experiment, result, verification, merge and credit on this site comes from the append-only, hash-chained ledger on the repository's <code>ledger</code> branch. Each entry carries the sha256 of the one before it, so changing any past entry changes every hash after it.</p>
@@ -19,7 +19,7 @@ export function ledgerPage(head: Frame['ledgerHead'], headTime: string, countsBy
 <table class="fields"><tbody>${[...countsByType.entries()].map(([type, n]) => html`<tr><th>${type}</th><td class="num">${fmt.count(n)}</td></tr>`)}</tbody></table>
 <h2>Verify it yourself</h2>
 <p>The check recomputes every hash, every link and every credit balance from the entries alone; it needs no GitHub access and no trust in this site or in the App.</p>
-<pre class="cmd">git clone https://github.com/${repo ?? '<owner>/<repo>'}.git autoresearch-swarm
+<pre class="cmd">git clone ${repoUrl ?? 'https://github.com/<owner>/<repo>'}.git autoresearch-swarm
 cd autoresearch-swarm &amp;&amp; npm ci
 git fetch origin ledger &amp;&amp; git worktree add ../ledger-checkout origin/ledger
 npm run ledger -- verify ../ledger-checkout --head ${head.seq}:${head.hash}</pre>
