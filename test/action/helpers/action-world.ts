@@ -62,7 +62,7 @@ export class World {
   readonly tmp = mkdtempSync(join(tmpdir(), 'action-world-'));
   readonly origin = join(this.tmp, 'origin.git');
   private readonly seed = join(this.tmp, 'seed');
-  readonly mainSha: string;
+  mainSha: string;
   private readonly savedEnv = { ...process.env };
   workspace = '';
   outDir = '';
@@ -85,12 +85,17 @@ export class World {
   }
 
   /** A commit on top of main, reachable only as refs/pull/<pr>/head of origin; a null
-   * content deletes the file. */
-  pullRequest(pr: number, files: Record<string, string | null>): string {
+   * content deletes the file, `{ symlink }` makes it a symbolic link. */
+  pullRequest(pr: number, files: Record<string, string | null | { symlink: string }>): string {
     git(this.seed, 'checkout', '-q', '--detach', this.mainSha);
     for (const [path, content] of Object.entries(files)) {
       if (content === null) {
         git(this.seed, 'rm', '-q', path);
+        continue;
+      }
+      if (typeof content === 'object') {
+        rmSync(join(this.seed, path), { force: true });
+        symlinkSync(content.symlink, join(this.seed, path));
         continue;
       }
       mkdirSync(join(this.seed, path, '..'), { recursive: true });
@@ -101,6 +106,23 @@ export class World {
     const sha = git(this.seed, 'rev-parse', 'HEAD');
     git(this.seed, 'push', '-q', 'origin', `${sha}:refs/pull/${pr}/head`);
     return sha;
+  }
+
+  /** Main moves on after the pull requests branched off. */
+  advanceMain(files: Record<string, string>): string {
+    git(this.seed, 'checkout', '-q', '-B', 'main', this.mainSha);
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(this.seed, path), content);
+    git(this.seed, 'commit', '-q', '-am', 'main moves on');
+    git(this.seed, 'push', '-q', 'origin', 'main');
+    this.mainSha = git(this.seed, 'rev-parse', 'HEAD');
+    return this.mainSha;
+  }
+
+  /** A checkout of the default branch with its full history (actions/checkout fetch-depth: 0). */
+  fullClone(): string {
+    const dir = mkdtempSync(join(this.tmp, 'full-'));
+    git(this.tmp, 'clone', '-q', '--branch', 'main', `file://${this.origin}`, dir);
+    return dir;
   }
 
   /** What actions/checkout and `npm ci` leave for one job, that job's environment, and a
