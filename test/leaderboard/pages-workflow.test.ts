@@ -19,12 +19,14 @@ async function load() {
 }
 
 describe('pages.yml', () => {
-  it('runs on ledger pushes and on dispatch, with only the Pages permissions', async () => {
+  it('runs on ledger pushes and on dispatch; only the deploy job may write to Pages', async () => {
     const template = await load();
     expect(Object.keys(template.events).sort()).toEqual(['push', 'workflow_dispatch']);
     expect(template.events.push?.branches).toEqual(['ledger']);
     const raw = parseYaml(content);
-    expect(raw.permissions).toEqual({ contents: 'read', pages: 'write', 'id-token': 'write' });
+    expect(raw.permissions).toEqual({ contents: 'read' });
+    expect(raw.jobs.build.permissions).toBeUndefined();
+    expect(raw.jobs.deploy.permissions).toEqual({ pages: 'write', 'id-token': 'write' });
     for (const job of Object.values<Record<string, unknown>>(raw.jobs)) expect(job['timeout-minutes']).toEqual(expect.any(Number));
   });
 
