@@ -110,6 +110,10 @@ function summary(r: ExperimentResult, outDir: string): string {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseCli(process.argv.slice(2));

@@ -94,8 +94,12 @@ export function sampleCurve(points: LossPoint[], max = MAX_CURVE_POINTS): LossPo
   return out;
 }
 
+/** Both children hold the GPU at once (the eval child waits while training runs): TensorFlow
+ * must not reserve all GPU memory up front in either. */
+const CHILD_ENV_SET = { TF_FORCE_GPU_ALLOW_GROWTH: 'true' };
+
 function childEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { ...CHILD_ENV_SET };
   for (const k of CHILD_ENV_KEEP) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   return env;
 }
@@ -437,7 +441,7 @@ export function childArgv(c: {
     workDir: c.workDir,
     dataMounts: c.dataMounts,
     command: ['node', '--import', 'tsx', worker, '/work'],
-    env: {},
+    env: { ...CHILD_ENV_SET },
     name: c.name,
   };
   return ['docker', ...dockerRunArgs(spec)];
