@@ -115,7 +115,13 @@ export class GitHubLedgerStore implements LedgerStore {
     if (this.tip?.commit === commit) return this.tip;
     const tree = await this.treeOf(commit);
     const headText = await this.fileText(HEAD_FILE, commit);
-    if (headText === null) return { commit, tree, last: null, tail: null, all: [] };
+    if (headText === null) {
+      // No HEAD.json: an empty ledger, unless entries exist (then appending at seq 0 would fork it).
+      if ((await this.listShards(commit)).length) {
+        throw new Error(`${this.where} has shards under ${ENTRIES_DIR}/ but no ${HEAD_FILE}; run \`npm run ledger -- verify\` on a checkout and restore ${HEAD_FILE} before appending.`);
+      }
+      return { commit, tree, last: null, tail: null, all: [] };
+    }
     const head = parseHeadFile(headText, `${HEAD_FILE} on ${this.where}`);
     const path = head.shard;
     const text = await this.fileText(path, commit);
@@ -130,11 +136,8 @@ export class GitHubLedgerStore implements LedgerStore {
     return { commit, tree, last, tail: { path, text }, all: null };
   }
 
-  async read(): Promise<LedgerEntry[]> {
-    const commit = await this.headCommit();
-    if (commit === null) return [];
-    if (this.tip?.commit === commit && this.tip.all) return [...this.tip.all];
-    const tree = this.tip?.commit === commit ? this.tip.tree : await this.treeOf(commit);
+  /** The shard files at `commit` (path and blob sha). */
+  private async listShards(commit: string): Promise<{ path: string; sha: string }[]> {
     let listing: { path: string; sha: string; type: string }[];
     try {
       const { data } = await this.call(() => this.octokit.rest.repos.getContent({ owner: this.owner, repo: this.repo, path: ENTRIES_DIR, ref: commit }));
@@ -143,7 +146,20 @@ export class GitHubLedgerStore implements LedgerStore {
       if (status(e) !== 404) throw e;
       listing = [];
     }
-    const files = listing.filter((f) => f.type === 'file' && f.path.endsWith('.jsonl'));
+    // The contents API lists at most 1,000 files; reading a prefix of the chain as if it were all
+    // of it would make the next append fork the ledger.
+    if (listing.length >= 1000) {
+      throw new Error(`${this.where} has 1,000 or more shards, more than GitHub's contents API lists; read it from a checkout (readLedgerDir) or raise SHARD_MAX_BYTES.`);
+    }
+    return listing.filter((f) => f.type === 'file' && f.path.endsWith('.jsonl'));
+  }
+
+  async read(): Promise<LedgerEntry[]> {
+    const commit = await this.headCommit();
+    if (commit === null) return [];
+    if (this.tip?.commit === commit && this.tip.all) return [...this.tip.all];
+    const tree = this.tip?.commit === commit ? this.tip.tree : await this.treeOf(commit);
+    const files = await this.listShards(commit);
     for (const f of files) {
       if (this.shards.has(f.sha)) continue;
       const { data } = await this.call(() => this.octokit.rest.git.getBlob({ owner: this.owner, repo: this.repo, file_sha: f.sha }));

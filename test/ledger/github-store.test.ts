@@ -187,13 +187,17 @@ describe('GitHubLedgerStore', () => {
     expect(repo.refs.size).toBe(0);
   });
 
-  it('refuses to append on a branch whose HEAD.json disagrees with its last shard', async () => {
+  it('refuses to append on a branch whose HEAD.json disagrees with its last shard, or is missing', async () => {
     await store().append([baseline('gpu-a10g', 20_000)]);
     const head = repo.refs.get('heads/ledger')!;
     const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
     tree.set(HEAD_FILE, repo.putBlob(JSON.stringify({ seq: 0, hash: 'f'.repeat(64), time: '2026-01-01T00:00:00Z', shard: 'entries/000000.jsonl' })));
     repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [head], 'hand edit'));
     await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(/HEAD.json says seq 0 ffffffffffff but entries\/000000.jsonl ends at seq 0/);
+    tree.delete(HEAD_FILE);
+    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [repo.refs.get('heads/ledger')!], 'HEAD.json deleted'));
+    await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(/has shards under entries\/ but no HEAD.json/);
+    expect(branchEntries(repo)).toHaveLength(1);
   });
 
   it("works with Probot's octokit (what the App hands it)", async () => {
