@@ -11,6 +11,11 @@
 // The harness owns the backend, the data, the clock and the scoring: use only the `tf`
 // namespace passed in (never import a backend), and keep the model causal.
 //
+// Speed: on the cpu and wasm backends the harness replaces tfjs's matmul with a SIMD
+// kernel (transposed operands cost nothing extra) and supplies gather's gradient, so plain
+// tf.matMul / tf.gather are the fast path. Slow on wasm: rank-5 transposes, tf.tile,
+// tf.pow; linalg.bandPart has no gradient. Measure with trainer/kernels/bench-step.ts.
+//
 // Read top to bottom: hyperparameters, model, optimizer and schedule, the Candidate.
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Candidate, TF } from './candidate-api.js';
