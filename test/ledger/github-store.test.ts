@@ -1,10 +1,15 @@
-import { afterEach, beforeEach, describe, it, expect } from '@jest/globals';
+import { afterEach, beforeEach, describe, it, expect, jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { Octokit } from '@octokit/rest';
 import { ProbotOctokit } from 'probot';
 import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { appendEntries, auditLedger, creditForResult, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_MAX_BYTES, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
 import { FakeGitRepo } from './fake-git.js';
+import { main as ledgerCli } from '../../ledger/cli.js';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { baseline, dispatched, recorded } from './fixtures.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }; // 404 on a missing branch is expected
@@ -205,5 +210,30 @@ describe('GitHubLedgerStore', () => {
     const s = new GitHubLedgerStore(probotOctokit, { owner: 'octo-org', repo: 'swarm' });
     await s.append([baseline('gpu-a10g', 20_000)]);
     expect(await s.read()).toHaveLength(1);
+  });
+
+  it('writes a branch that `npm run ledger -- verify` accepts and `balance` reads, diffs included', async () => {
+    const s = store();
+    const diff = '--- a/trainer/train.ts\n+++ b/trainer/train.ts\n';
+    const r = recorded('j1', 'gpu-bob');
+    await s.append([baseline('gpu-a10g', 20_000), dispatched('j1', 'agent-alice'), { type: 'credit_spent', data: { login: 'agent-alice', amount: 0, job_id: 'j1', reason: 'free_tier' } }]);
+    await s.append([{ ...r, data: { ...r.data, diff_sha256: createHash('sha256').update(diff).digest('hex') } }], { [r.data.diff_path!]: diff });
+    await s.appendFor((chain) => [creditForResult(chain, 'j1')!]);
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-branch-'));
+    const out: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    try {
+      for (const [path, text] of Object.entries(repo.filesAt())) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      }
+      expect(await ledgerCli(['verify', dir, '--threads', '1'])).toBe(0);
+      expect(out.pop()).toMatch(/^ledger OK: 5 entries/);
+      expect(await ledgerCli(['balance', 'gpu-bob', dir])).toBe(0);
+      expect(out.pop()).toMatch(/gpu-bob: balance 300\.0 credits/);
+    } finally {
+      log.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
