@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeBalances, readHeadFile, readLedgerDir, verifyChain, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
-import { API_VERSION, type ApiContributors, type ApiExperiment, type ApiIndex } from './api-schema.js';
+import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
 import { hardwareClasses, readExperiments } from './experiments.js';
