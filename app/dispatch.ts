@@ -2,12 +2,12 @@
 // arrive), then one workflow_dispatch per job on the default branch, whose workflow file and
 // harness are trusted.
 import { randomInt } from 'node:crypto';
-import { FREE_TIER_REASON, type EntryDataOf, type NewEntry } from '../ledger/index.js';
+import { FREE_TIER_REASON, type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
 import type { Role } from '../trainer/result.js';
 import { jobRefs, newJobId } from './jobs.js';
 import type { Dispatched } from './ledger-view.js';
 import type { Payment } from './policy/payment.js';
-import type { Session } from './session.js';
+import { appendBuilt, type Session } from './session.js';
 
 /** Label any runner of the swarm takes. */
 export const ANY_RUNNER = 'autoresearch';
@@ -27,13 +27,24 @@ export interface NewJob {
   pay: Payment;
 }
 
-/** Appends the jobs (and `extra` entries, e.g. closures) in one ledger commit, then dispatches them. Returns the job ids. */
-export async function dispatchJobs(s: Session, jobs: NewJob[], extra: NewEntry[] = [], files: Record<string, string> = {}): Promise<string[]> {
+/**
+ * Appends the jobs (and `extra` entries, e.g. the result that led to them) in one ledger
+ * commit, then dispatches them. `extra` may be built from the chain being appended to; when it
+ * builds nothing (another App process already recorded this), nothing is appended or dispatched
+ * and null is returned.
+ */
+export async function dispatchJobs(
+  s: Session,
+  jobs: NewJob[],
+  extra: NewEntry[] | ((entries: LedgerEntry[]) => NewEntry[] | null) = [],
+  files: Record<string, string> = {},
+  current: LedgerEntry[] = [],
+): Promise<string[] | null> {
   const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment }));
-  const entries: NewEntry[] = [...extra];
   const seeds = jobs.map(() => randomInt(2 ** 31 - 1));
+  const own: NewEntry[] = [];
   jobs.forEach((j, i) => {
-    entries.push({
+    own.push({
       type: 'job_dispatched',
       data: {
         job_id: ids[i],
@@ -50,10 +61,17 @@ export async function dispatchJobs(s: Session, jobs: NewJob[], extra: NewEntry[]
       },
     });
     if (j.author && j.pay) {
-      entries.push({ type: 'credit_spent', data: { login: j.author, amount: j.pay.amount, job_id: ids[i], reason: j.pay.reason === FREE_TIER_REASON ? FREE_TIER_REASON : `experiment on PR #${j.pr}` } });
+      own.push({ type: 'credit_spent', data: { login: j.author, amount: j.pay.amount, job_id: ids[i], reason: j.pay.reason === FREE_TIER_REASON ? FREE_TIER_REASON : `experiment on PR #${j.pr}` } });
     }
   });
-  if (entries.length || Object.keys(files).length) await s.ledger.append(entries, files);
+  let skipped = false;
+  const build = (chain: LedgerEntry[]) => {
+    const first = typeof extra === 'function' ? extra(chain) : extra;
+    skipped = first === null;
+    return first === null ? [] : [...first, ...own];
+  };
+  await appendBuilt(s, current, build, files);
+  if (skipped) return null;
   for (let i = 0; i < jobs.length; i++) {
     const j = jobs[i];
     await s.octokit.rest.actions.createWorkflowDispatch({

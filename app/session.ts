@@ -1,7 +1,7 @@
 // Everything one webhook's handling needs: the installation client, the repository, its
 // settings, its ledger and a clock. Built once per event; holds no state between events.
 import type { Context } from 'probot';
-import type { LedgerStore, NewEntry } from '../ledger/index.js';
+import type { LedgerEntry, LedgerStore, NewEntriesFor, NewEntry } from '../ledger/index.js';
 import { CONFIG_FILE, loadConfig, type LoadedConfig } from './config.js';
 import type { Octo, RepoRef } from './github/octokit.js';
 
@@ -30,7 +30,19 @@ export function clocked(store: LedgerStore, now: () => Date): LedgerStore {
   return {
     read: () => store.read(),
     append: (news: NewEntry[], files?: Record<string, string>) => store.append(stamp(news), files),
+    ...(store.appendFor ? { appendFor: (build: NewEntriesFor, files?: Record<string, string>) => store.appendFor!((entries) => stamp(build(entries)), files) } : {}),
   };
+}
+
+/**
+ * Appends what `build` makes of the ledger, in one commit. With a store that rebuilds on a
+ * conflict (appendFor), `build` sees the chain it really appends to, so a second App process
+ * handling the same event finds the work done and appends nothing. Returns the entries added.
+ */
+export async function appendBuilt(s: Session, current: LedgerEntry[], build: (entries: LedgerEntry[]) => NewEntry[], files: Record<string, string> = {}): Promise<LedgerEntry[]> {
+  if (s.ledger.appendFor) return s.ledger.appendFor(build, files);
+  const news = build(current);
+  return news.length || Object.keys(files).length ? s.ledger.append(news, files) : [];
 }
 
 export async function openSession(context: Context, deps: AppDeps): Promise<Session> {

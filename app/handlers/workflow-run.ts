@@ -1,7 +1,7 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
 import { createTwoFilesPatch } from 'diff';
-import { appendEntries, reversalsForForgery, type NewEntry } from '../../ledger/index.js';
+import { appendEntries, reversalsForForgery, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
 import { closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from '../dispatch.js';
 import { downloadResult, runnerOfRun } from '../github/artifact.js';
@@ -18,7 +18,7 @@ import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { schedule } from '../scheduler.js';
-import type { Session } from '../session.js';
+import { appendBuilt, type Session } from '../session.js';
 
 export interface WorkflowRunEvent {
   action: string;
@@ -31,9 +31,28 @@ function withGrants(view: LedgerView, news: NewEntry[]): NewEntry[] {
   return [...news, ...grantsDue(simulated)];
 }
 
-/** Appends `news` plus the credit grants they make due, in one ledger commit. */
-async function record(s: Session, view: LedgerView, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView> {
-  const added = await s.ledger.append(withGrants(view, news), files);
+/**
+ * What to append for a job's result, built on the chain actually appended to: nothing (null)
+ * when that chain already records a result for the job, i.e. another App process (or a
+ * redelivered webhook) got there first.
+ */
+function once(view: LedgerView, jobId: string, news: NewEntry[]): (entries: LedgerEntry[]) => NewEntry[] | null {
+  return (entries) => {
+    const v = entries.length === view.entries.length ? view : viewOf(entries);
+    return v.state.results.has(jobId) ? null : withGrants(v, news);
+  };
+}
+
+/** Appends `news` plus the grants they make due, once per job; null when already recorded. */
+async function record(s: Session, view: LedgerView, jobId: string, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView | null> {
+  const build = once(view, jobId, news);
+  let skipped = false;
+  const added = await appendBuilt(s, view.entries, (entries) => {
+    const b = build(entries);
+    skipped = b === null;
+    return b ?? [];
+  }, files);
+  if (skipped) return null;
   // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
   const first = added[0]?.seq ?? view.entries.length;
   return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
@@ -58,7 +77,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const job = view.jobs.get(art.nonce);
   if (!job) {
     if (!view.state.results.has(art.nonce)) {
-      view = await record(s, view, [closeJob({ job_id: art.nonce, role: 'candidate', pr: null, sha: run.head_sha, author: null }, `no job was dispatched with nonce ${art.nonce} (run ${run.html_url})`)]);
+      view = (await record(s, view, art.nonce, [closeJob({ job_id: art.nonce, role: 'candidate', pr: null, sha: run.head_sha, author: null }, `no job was dispatched with nonce ${art.nonce} (run ${run.html_url})`)])) ?? view;
     }
     return schedule(s, view);
   }
@@ -163,12 +182,14 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id });
       const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
-      view = await record(s, view, news, x.files);
+      const after = await record(s, view, job.job_id, news, x.files);
+      if (!after) return;
+      view = after;
       if (b) await requeueWaiting(s);
       return schedule(s, view);
     }
     case 'retry': {
-      await dispatchJobs(s, current ? [again({})] : [], x.news, x.files);
+      if (!(await dispatchJobs(s, current ? [again({})] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
         `The run's result was rejected (${out.reason}); the experiment runs again.`,
       ]);
@@ -185,7 +206,9 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (job.pr !== null && current) {
         news.push({ type: 'experiment_discarded', data: { pr: job.pr, sha: job.sha, reason, hardware_class: r?.hardware_class ?? null, val_bpb: out.kind === 'refuted' ? out.claim.val_bpb : (r?.val_bpb ?? null) } });
       }
-      view = await record(s, view, news, x.files);
+      const after = await record(s, view, job.job_id, news, x.files);
+      if (!after) return;
+      view = after;
       if (!current) return schedule(s, view);
       const t = out.kind === 'discard' ? out.threshold : null;
       const noGain = out.kind === 'discard' && out.val_bpb !== null;
@@ -198,7 +221,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     }
     case 'wait_baseline': {
       const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
-      await dispatchJobs(s, jobs, x.news, x.files);
+      if (!(await dispatchJobs(s, jobs, once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report('waiting-baseline', { status: 'in_progress' }, 'Waiting for a baseline', summary(`Scored, but ${out.hardware_class} has no baseline of the default branch yet; ${jobs.length} baseline runs were dispatched and this PR runs again once it exists.`), [
         `Scored on ${out.hardware_class}, which has no baseline yet; the experiment runs again once the baseline exists.`,
       ]);
@@ -214,7 +237,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
       const target = pickVerifierLabel(runners.runners as ApiRunner[], cls, out.exclude_owners) ?? cls;
       const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1 });
-      await dispatchJobs(s, current ? [verifyJob] : [], x.news, x.files);
+      if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;
       await report('verifying', { status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, t), [
@@ -245,13 +268,15 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment });
   };
   if (pull.head.sha !== job.sha) {
-    await record(s, view, news, x.files);
+    await record(s, view, job.job_id, news, x.files);
     return; // a newer push has its own job
   }
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
   if (head.object.sha !== run.head_sha) {
     // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
-    view = await record(s, view, news, x.files);
+    const after = await record(s, view, job.job_id, news, x.files);
+    if (!after) return;
+    view = after;
     await say('queued', 'action_required', 'Verified, but the default branch moved', [
       `Verified against \`${run.head_sha.slice(0, 7)}\`, but \`${s.defaultBranch}\` is now \`${head.object.sha.slice(0, 7)}\`; re-queued to run against the new head.`,
     ]);
@@ -259,7 +284,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   }
   const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
   if (!s.cfg.mayAct) {
-    await record(s, view, news, x.files);
+    if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
     return;
   }
@@ -275,7 +300,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     });
     mergeSha = data.sha;
   } catch (e) {
-    await record(s, view, news, x.files);
+    if (!(await record(s, view, job.job_id, news, x.files))) return;
     const why = status(e) === 409 ? 'the branch moved while merging' : `GitHub refused the merge (${(e as Error).message})`;
     await say('conflict', 'action_required', 'Verified, but not merged', [`Verified improvement (${evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`]);
     return;
@@ -288,7 +313,8 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   // same ledger commit as the merge.
   const classes = new Set([r.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === run.head_sha).map((b) => b.hardware_class)]);
   const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
-  await dispatchJobs(s, jobs, withGrants(view, news), x.files);
+  // The merge itself cannot happen twice (the second one is refused); the record is once per job.
+  await dispatchJobs(s, jobs, once(view, job.job_id, news), x.files, view.entries);
   await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
 }
 

@@ -200,6 +200,18 @@ describe('idempotence and resilience', () => {
     expect(w.entries('experiment_merged')).toHaveLength(1);
   });
 
+  it('two App processes handling the same verify result at once merge once and grant once', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9, { processes: [w.probot, w.makeProbot()] });
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+    expect(w.entries('result_recorded').map((r) => r.data.job_id)).toEqual([w.gh.dispatches[0].inputs.nonce, w.gh.dispatches[1].inputs.nonce]);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['alice', 'bob']);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
   it('GitHub answering 500 then 200: the request is retried and the PR dispatched', async () => {
     const w = new World({ retries: true });
     w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 500 });

@@ -61,9 +61,16 @@ export class World {
     const retry = opts.retries
       ? { retry: { enabled: true, retryAfterBaseValue: 1 }, throttle: { enabled: true, fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true } }
       : { retry: { enabled: false }, throttle: { enabled: false } };
-    this.probot = new Probot({ appId: 1, privateKey, Octokit: ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })) as typeof ProbotOctokit, log: silentLog() as any });
-    this.probot.load(createApp({ now: () => this.clock }));
+    this.makeProbot = () => {
+      const p = new Probot({ appId: 1, privateKey, Octokit: ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })) as typeof ProbotOctokit, log: silentLog() as any });
+      p.load(createApp({ now: () => this.clock }));
+      return p;
+    };
+    this.probot = this.makeProbot();
   }
+
+  /** Another App process (its own caches and ledger store) on the same GitHub. */
+  makeProbot: () => Probot;
 
   ledger(): LedgerEntry[] {
     const files = this.gh.ledgerFiles();
@@ -158,7 +165,7 @@ export class World {
   }
 
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
-  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string } = {}): Promise<number> {
+  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[] } = {}): Promise<number> {
     const runId = this.runId++;
     const result = this.result(d, runner, runId, val_bpb, opts.tamper);
     this.gh.runs.set(runId, { runner_name: runner, artifact: { name: `result-${d.inputs.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } } });
@@ -174,7 +181,9 @@ export class World {
     });
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `run-${runId}`, name: 'workflow_run', payload } as any);
+    const event = { id: `run-${runId}`, name: 'workflow_run', payload } as any;
+    if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
+    else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
     return runId;
   }
 }
