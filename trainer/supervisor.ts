@@ -14,7 +14,7 @@ import { startChild, type ChildOutcome, type RunningChild } from './child.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
-import { candidateSha256, harnessSha256, HARNESS_VERSION, readHarnessFiles, sha256 } from './harness-version.js';
+import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
 import { LogitsScorer } from './eval-scorer.js';
 import { planProbes } from './probes.js';
@@ -448,7 +448,7 @@ export function childArgv(c: {
 }
 
 function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
-  const digest = (fs: typeof before) => new Map(fs.map((f) => [f.path, sha256(f.content)]));
+  const digest = (fs: typeof before) => new Map(fs.filter((f) => isHarnessPath(f.path)).map((f) => [f.path, sha256(f.content)]));
   const a = digest(before);
   const b = digest(after);
   return [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
