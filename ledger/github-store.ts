@@ -58,6 +58,8 @@ export class GitHubLedgerStore implements LedgerStore {
   private readonly retryDelayMs: number;
   private tip: Tip | null = null;
   private readonly shards = new Map<string, { text: string; entries: LedgerEntry[] }>(); // by blob sha
+  /** once the branch was seen, its disappearance is an error, not an empty ledger */
+  private sawBranch = false;
   /** GitHub API calls this store has made (for budgeting) */
   calls = 0;
 
@@ -85,6 +87,7 @@ export class GitHubLedgerStore implements LedgerStore {
   private async headCommit(): Promise<string | null> {
     try {
       const { data } = await this.call(() => this.octokit.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${this.branch}` }));
+      this.sawBranch = true;
       return data.object.sha;
     } catch (e) {
       if (status(e) === 404) return null;
@@ -213,6 +216,9 @@ export class GitHubLedgerStore implements LedgerStore {
       }
       if (!tip) {
         const commit = await this.headCommit();
+        if (commit === null && this.sawBranch) {
+          throw new Error(`The ledger branch ${this.where} was deleted after this store read it; restore it (its last head is in the witness attestations) instead of starting a new ledger. Nothing was appended.`);
+        }
         tip = commit === null ? null : await this.loadTip(commit);
       }
       const added = appendEntries(tip?.last ? [tip.last] : [], list);

@@ -192,7 +192,7 @@ describe('GitHubLedgerStore', () => {
     expect(repo.refs.size).toBe(0);
   });
 
-  it('refuses to append on a branch whose HEAD.json disagrees with its last shard, or is missing', async () => {
+  it('refuses to append on a branch whose HEAD.json disagrees with its last shard or is missing, or that was deleted', async () => {
     await store().append([baseline('gpu-a10g', 20_000)]);
     const head = repo.refs.get('heads/ledger')!;
     const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
@@ -203,6 +203,11 @@ describe('GitHubLedgerStore', () => {
     repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [repo.refs.get('heads/ledger')!], 'HEAD.json deleted'));
     await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(/has shards under entries\/ but no HEAD.json/);
     expect(branchEntries(repo)).toHaveLength(1);
+    const seen = store();
+    await seen.read();
+    repo.refs.delete('heads/ledger');
+    await expect(seen.append([dispatched('j1', 'a')])).rejects.toThrow(/was deleted after this store read it/);
+    expect(repo.refs.size).toBe(0);
   });
 
   it("works with Probot's octokit (what the App hands it)", async () => {
