@@ -25,15 +25,22 @@ export interface LoadedBackend {
   kernels: string[];
 }
 
-interface NativeBackend {
+/** What tfjs-node's backend object exposes: the flag itself, or its native binding's. */
+export interface NativeBackend {
   isUsingGpuDevice?: boolean | (() => boolean);
-  binding?: { isUsingGpuDevice?: () => boolean };
+  binding?: { isUsingGpuDevice?: boolean | (() => boolean) };
 }
 
-function usingGpu(tf: TF): boolean {
-  const b = tf.backend() as unknown as NativeBackend;
-  const flag = b.isUsingGpuDevice ?? b.binding?.isUsingGpuDevice;
-  return typeof flag === 'function' ? Boolean(flag.call(b.binding ?? b)) : Boolean(flag);
+function flag(owner: { isUsingGpuDevice?: boolean | (() => boolean) } | undefined): boolean | undefined {
+  const f = owner?.isUsingGpuDevice;
+  return typeof f === 'function' ? Boolean(f.call(owner)) : f;
+}
+
+/** Whether the native backend really runs on a GPU, and a note when the GPU package does not. */
+export function nativeDevice(backend: NativeBackend, choice: 'node-gpu' | 'node'): { gpu: boolean; note: string } {
+  const gpu = Boolean(flag(backend) ?? flag(backend.binding));
+  const note = choice === 'node-gpu' && !gpu ? 'tfjs-node-gpu is running on the CPU: CUDA/cuDNN libraries were not found' : '';
+  return { gpu, note };
 }
 
 async function load(choice: Concrete): Promise<Omit<LoadedBackend, 'kernels'>> {
@@ -42,9 +49,7 @@ async function load(choice: Concrete): Promise<Omit<LoadedBackend, 'kernels'>> {
     const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     const tf = (await import(pkg)) as TF;
     await tf.ready();
-    const gpu = usingGpu(tf);
-    const note = choice === 'node-gpu' && !gpu ? 'tfjs-node-gpu is running on the CPU: CUDA/cuDNN libraries were not found' : '';
-    return { ...base, tf, backend: tf.getBackend(), gpu, note };
+    return { ...base, tf, backend: tf.getBackend(), ...nativeDevice(tf.backend() as unknown as NativeBackend, choice) };
   }
   const tf = (await import('@tensorflow/tfjs-core')) as TF;
   if (choice === 'wasm') {
