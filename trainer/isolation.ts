@@ -13,7 +13,8 @@ export interface ChildSpec {
   /** host path of the trusted checkout; its source is mounted read-only under /app */
   repoDir: string;
   /** host dir mounted read-write at /work (checkpoint, logits); the child runs as
-   * CONTAINER_USER, so the supervisor must make it writable by that uid (e.g. mode 0o777) */
+   * containerUser(): the supervisor's own uid, or CONTAINER_USER when that is root, so files
+   * the supervisor creates there must then be writable by uid 1000 (e.g. mode 0o666) */
   workDir: string;
   /** read-only; evaluation data only for phase eval (anything under EVAL_DATA_DIR) */
   dataMounts: { host: string; container: string }[];
@@ -39,8 +40,14 @@ export const SOURCE_MOUNTS = ['trainer', 'package.json', 'tsconfig.json'] as con
 // cap only has to stop a fork bomb, not a big machine.
 export const PIDS_LIMIT = 4096;
 export const TMPFS_MB = 512;
-/** uid:gid of the `node` user in the trainer image (node:20 and the Dockerfile agree). */
+/** uid:gid of the unprivileged user of the trainer image (the Dockerfile's USER). */
 export const CONTAINER_USER = '1000:1000';
+
+/** The user a child runs as: the supervisor's own uid:gid, so that files either side creates
+ * in the work dir belong to the same user; never root (a root runner gets CONTAINER_USER). */
+export function containerUser(uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0): string {
+  return uid === 0 || gid === 0 ? CONTAINER_USER : `${uid}:${gid}`;
+}
 
 // Names that carry credentials or runner control on GitHub's runners; a child gets none of
 // them even if a caller passes one by mistake.
@@ -87,7 +94,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
     '--pids-limit', String(PIDS_LIMIT),
     '--memory', `${spec.memoryMb}m`,
     '--memory-swap', `${spec.memoryMb}m`,
-    '--user', CONTAINER_USER,
+    '--user', containerUser(),
     '--workdir', APP_DIR,
   ];
   if (spec.name !== undefined) args.push('--name', spec.name);

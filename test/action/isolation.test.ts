@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerRunArgs, scrubbedEnv, type ChildSpec } from '../../trainer/isolation.js';
+import { containerUser, dockerRunArgs, scrubbedEnv, type ChildSpec } from '../../trainer/isolation.js';
 
 const base: ChildSpec = {
   phase: 'train',
@@ -27,7 +27,7 @@ const common = [
   '--pids-limit', '4096',
   '--memory', '8192m',
   '--memory-swap', '8192m',
-  '--user', '1000:1000',
+  '--user', containerUser(),
   '--workdir', '/app',
 ];
 const sourceMounts = [
@@ -97,6 +97,14 @@ describe('dockerRunArgs', () => {
     expect(() => dockerRunArgs({ ...base, memoryMb: 0 })).toThrow(/memoryMb must be an integer/);
     expect(() => dockerRunArgs({ ...base, image: '--privileged' })).toThrow(/is not an image reference/);
     expect(() => dockerRunArgs({ ...base, command: [] })).toThrow(/command is empty/);
+  });
+});
+
+describe('containerUser', () => {
+  it("is the supervisor's own uid:gid, and never root", () => {
+    expect(containerUser(1001, 1002)).toBe('1001:1002');
+    expect(containerUser(0, 0)).toBe('1000:1000');
+    expect(containerUser(1001, 0)).toBe('1000:1000');
   });
 });
 
