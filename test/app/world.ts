@@ -3,6 +3,7 @@
 // helpers that open PRs and complete workflow runs the way GitHub would.
 import { generateKeyPairSync } from 'node:crypto';
 import { createRequire } from 'node:module';
+import Bottleneck from 'bottleneck';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../../app/index.js';
@@ -59,7 +60,11 @@ export class World {
       { id: 2, name: 'runner-b', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] },
     ];
     const retry = opts.retries
-      ? { retry: { enabled: true, retryAfterBaseValue: 1 }, throttle: { enabled: true, fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true } }
+      ? {
+          retry: { enabled: true, retryAfterBaseValue: 1 },
+          // the throttling plugin's own limits stay on, except its 1 s spacing of writes (tests only)
+          throttle: { enabled: true, write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }), fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true },
+        }
       : { retry: { enabled: false }, throttle: { enabled: false } };
     this.makeProbot = () => {
       const p = new Probot({ appId: 1, privateKey, Octokit: ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })) as typeof ProbotOctokit, log: silentLog() as any });
