@@ -22,7 +22,7 @@ import { appendBuilt, type Session } from '../session.js';
 
 export interface WorkflowRunEvent {
   action: string;
-  workflow_run: { id: number; path: string; event: string; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null };
+  workflow_run: { id: number; path: string; event: string; display_title?: string | null; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null };
 }
 
 /** `news` plus the credit grants they make due. */
@@ -88,7 +88,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? null) : null;
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
-  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha }, candidate ? sha256(candidate) : 'missing', harness.sha256);
+  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
   const r = checked.result;
 
   const pull = job.pr !== null ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
@@ -117,7 +117,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   );
   const news: NewEntry[] = [recorded];
   // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
-  if (!checked.validated && r && runnerOwner && /nonce|sha256/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
+  if (!checked.validated && r && runnerOwner && /nonce|sha256|names job/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
 
   const bl = r ? view.baselines.get(classAt(r.hardware_class, run.head_sha)) : undefined;
   const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;

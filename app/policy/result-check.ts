@@ -9,6 +9,8 @@ export interface ExpectedJob {
   repo: string;
   pr: number | null;
   sha: string;
+  /** the run's title as GitHub shows it: experiment.yml's run-name ends in `[<nonce>]` of the dispatch */
+  run_title?: string | null;
 }
 
 export type ResultCheck =
@@ -30,6 +32,10 @@ export function checkResult(text: string | null, expected: ExpectedJob, candidat
   }
   const job = result.job;
   const reject = (reason: string): ResultCheck => ({ validated: false, result, reason });
+  // GitHub titles the run from the dispatch inputs, so this binds the artifact to the run it came from.
+  if (expected.run_title && !expected.run_title.includes(`[${expected.job_id}]`)) {
+    return reject(`the artifact names job ${expected.job_id} but the run was dispatched as "${expected.run_title}"`);
+  }
   if (!job) return reject('result.json has no job block; only results written by the experiment workflow count');
   if (job.nonce !== expected.job_id) return reject(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`);
   if (job.role !== expected.role) return reject(`role ${job.role} differs from the dispatched role ${expected.role}`);

@@ -172,6 +172,15 @@ describe('forged results', () => {
     });
   }
 
+  it('an artifact naming another job than the run was dispatched for is rejected', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { titleNonce: '1-1-' + 'e'.repeat(24) });
+    const [rec] = w.entries('result_recorded');
+    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/but the run was dispatched as/) });
+    expect(w.gh.merges).toEqual([]);
+  });
+
   it('an artifact from a run the App did not dispatch (a PR-triggered copy of the workflow) is ignored', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });

@@ -170,7 +170,7 @@ export class World {
   }
 
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
-  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[] } = {}): Promise<number> {
+  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string } = {}): Promise<number> {
     const runId = this.runId++;
     const result = this.result(d, runner, runId, val_bpb, opts.tamper);
     this.gh.runs.set(runId, { runner_name: runner, artifact: { name: `result-${d.inputs.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } } });
@@ -180,6 +180,8 @@ export class World {
       path: '.github/workflows/experiment.yml',
       event: opts.event ?? 'workflow_dispatch',
       head_branch: 'main',
+      // experiment.yml's run-name: "<role> #<pr> @ <sha> [<nonce>]"
+      display_title: `${d.inputs.role} ${d.inputs.pr ? `#${d.inputs.pr}` : 'main'} @ ${d.inputs.sha} [${opts.titleNonce ?? d.inputs.nonce}]`,
       head_repository: { ...payload.workflow_run.head_repository, ...this.repository() },
       head_sha: opts.headSha ?? this.gh.refs.get('heads/main')!,
       html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${runId}`,

@@ -1,0 +1,91 @@
+import { describe, it, expect } from '@jest/globals';
+import { outcome, type OutcomeInput } from '../../app/policy/outcome.js';
+import { checkResult } from '../../app/policy/result-check.js';
+import { newJobId, jobRefs } from '../../app/jobs.js';
+import type { ExperimentResult } from '../../trainer/result.js';
+
+const H = (c: string) => c.repeat(64);
+const SHA = 'c'.repeat(40);
+function result(over: Partial<ExperimentResult> = {}, job: Partial<NonNullable<ExperimentResult['job']>> = {}): ExperimentResult {
+  return {
+    schema_version: 1, harness_version: '1.0.0', status: 'ok', failure: null, val_bpb: 1.9, unigram_bpb: 4.5, bigram_bpb: 3.6, eval_bytes: 1000,
+    eval_split: 'heldout', dataset: 'brown', steps: 10, tokens: 100, budget_seconds: 300, train_seconds: 300, total_seconds: 310,
+    tokens_per_second: 1000, params: 10, backend: 'cpu', device: 'CPU', hardware_class: 'gpu-x', peak_memory_mb: 1, seed: 1, eval_seed: 7,
+    candidate_sha256: H('a'), harness_sha256: H('b'), loss_curve: [], started_at: 't', finished_at: 't',
+    job: { role: 'candidate', nonce: 'nonce-123456', repo: 'o/r', pr: 7, sha: SHA, run_id: 1, runner_name: 'r', isolation: 'docker', ...job },
+    ...over,
+  };
+}
+const expected = { job_id: 'nonce-123456', role: 'candidate' as const, repo: 'o/r', pr: 7, sha: SHA };
+
+describe('checkResult', () => {
+  it('accepts the result the App asked for', () => {
+    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'))).toMatchObject({ validated: true, reason: null });
+  });
+  it('names the first thing that differs', () => {
+    const cases: [string, RegExp][] = [
+      [JSON.stringify(result({}, { nonce: 'other-nonce-1' })), /nonce other-nonce-1 is not the nonce nonce-123456/],
+      [JSON.stringify(result({}, { role: 'verify' })), /role verify differs/],
+      [JSON.stringify(result({}, { pr: 8 })), /pr 8 differs/],
+      [JSON.stringify(result({ candidate_sha256: H('d') })), /candidate sha256/],
+      [JSON.stringify(result({ harness_sha256: H('e') })), /harness sha256/],
+      [JSON.stringify(result({ eval_split: 'dev' })), /held-out split/],
+      [JSON.stringify(result({ job: null })), /no job block/],
+      ['{"val_bpb": 1}', /does not match result schema/],
+      ['not json', /not valid JSON/],
+    ];
+    for (const [text, reason] of cases) {
+      const c = checkResult(text, expected, H('a'), H('b'));
+      expect(c.validated).toBe(false);
+      expect(c.reason).toMatch(reason);
+    }
+    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: 'candidate #7 @ x [other-nonce]' }, H('a'), H('b')).reason).toMatch(/dispatched as/);
+    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: `candidate #7 @ x [nonce-123456]` }, H('a'), H('b')).validated).toBe(true);
+    expect(checkResult(null, expected, H('a'), H('b')).reason).toMatch(/uploaded no result-nonce-123456 artifact/);
+  });
+});
+
+describe('outcome', () => {
+  const settings = { margin: { k: 3, min_delta: 0.02 }, quorum: 1, tolerance: 0.02, maxAttempts: 3 };
+  const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
+  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, earlierVerifies: [] };
+  const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
+  it('candidate: verify an improvement (excluding the claimant), discard the rest, wait for a missing baseline', () => {
+    expect(outcome(base, settings)).toMatchObject({ kind: 'verify', exclude_owners: ['alice'] });
+    expect(outcome({ ...base, result: result({ val_bpb: 1.99 }) }, settings)).toMatchObject({ kind: 'discard', val_bpb: 1.99 });
+    expect(outcome({ ...base, baseline: null }, settings)).toEqual({ kind: 'wait_baseline', hardware_class: 'gpu-x' });
+    expect(outcome(base, { ...settings, quorum: 0 })).toMatchObject({ kind: 'merge' });
+  });
+  it('failed runs: the candidate\'s fault discards, the harness\'s is retried', () => {
+    const nan = result({ status: 'failed', val_bpb: null, failure: { kind: 'nan', message: 'NaN at step 3' } });
+    expect(outcome({ ...base, result: nan }, settings)).toMatchObject({ kind: 'discard', reason: 'the run failed (nan): NaN at step 3' });
+    const harness = result({ status: 'failed', val_bpb: null, failure: { kind: 'harness_error', message: 'no data' } });
+    expect(outcome({ ...base, result: harness }, settings).kind).toBe('retry');
+    expect(outcome({ ...base, result: harness, attempt: 3 }, settings).kind).toBe('give_up');
+  });
+  it('rejected results are retried up to the attempt limit', () => {
+    expect(outcome({ ...base, validated: false, reason: 'forged', result: null }, settings)).toEqual({ kind: 'retry', reason: 'forged' });
+    expect(outcome({ ...base, validated: false, reason: 'forged', result: null, attempt: 3 }, settings).kind).toBe('give_up');
+  });
+  it('verify: merge when an independent run agrees; otherwise refute or verify again', () => {
+    const v = { ...base, role: 'verify' as const, runnerOwner: 'bob', claim, result: result({ val_bpb: 1.91 }) };
+    expect(outcome(v, settings)).toMatchObject({ kind: 'merge', claim });
+    expect(outcome({ ...v, result: result({ val_bpb: 1.95 }) }, settings)).toMatchObject({ kind: 'refuted' });
+    expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
+    expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
+    expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });
+    expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
+    expect(outcome({ ...v, earlierVerifies: [1.9] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+  });
+});
+
+describe('job ids', () => {
+  it('carry the check run and comment ids, and are unguessable', () => {
+    const id = newJobId({ check: 42, comment: 7 });
+    expect(id).toMatch(/^42-7-[0-9a-f]{24}$/);
+    expect(jobRefs(id)).toEqual({ check: 42, comment: 7 });
+    expect(jobRefs(newJobId({ check: null, comment: null }))).toEqual({ check: null, comment: null });
+    expect(jobRefs('forged')).toEqual({ check: null, comment: null });
+    expect(newJobId({ check: 1, comment: 1 })).not.toBe(newJobId({ check: 1, comment: 1 }));
+  });
+});
