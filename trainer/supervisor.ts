@@ -79,6 +79,8 @@ class RunFailure extends Error {
 }
 
 const MAX_CURVE_POINTS = 256;
+/** rows per logits() call; on wasm 32 rows of the default model evaluated no slower than 64 or 256 */
+const EVAL_BATCH_ROWS = 32;
 /** docker always gets a memory cap; without --memory-mb this one */
 const DOCKER_DEFAULT_MEMORY_MB = 16384;
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
@@ -337,7 +339,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     writeFileSync(join(evalWork, EVAL_INPUT_FILE), plan.input);
     writeFileSync(join(evalWork, LOGITS_FILE), '');
     scorer = new LogitsScorer(join(evalWork, LOGITS_FILE), plan, evalSet);
-    const evalPlan: EvalPlan = { contextLength: T, rows: plan.inputRows, batchRows: opts.evalBatchRows ?? 64 };
+    const evalPlan: EvalPlan = { contextLength: T, rows: plan.inputRows, batchRows: opts.evalBatchRows ?? EVAL_BATCH_ROWS };
     writeFileSync(join(evalWork, `${GO_FILE}.tmp`), JSON.stringify(evalPlan));
     renameSync(join(evalWork, `${GO_FILE}.tmp`), join(evalWork, GO_FILE)); // appears whole
     reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`})`);
