@@ -87,6 +87,12 @@ describe('the leaderboard in Chromium', () => {
     const desc = (await bpbColumn()).filter((v) => v !== '').map(Number);
     expect(desc).toEqual([...asc].reverse());
 
+    await page.fill('form.filter input[name=q]', 'fatima');
+    const authors = await page.$$eval('table.experiments tbody tr:not([hidden]) td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+    expect(authors.length).toBeGreaterThan(0);
+    expect(new Set(authors)).toEqual(new Set(['fatima']));
+    await page.fill('form.filter input[name=q]', '');
+
     await page.selectOption('form.filter select[name=status]', 'merged');
     const statuses = await page.$$eval('table.experiments tbody tr:not([hidden])', (rows) => rows.map((r) => r.getAttribute('data-status')));
     expect(statuses.length).toBeGreaterThan(0);
