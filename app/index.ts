@@ -35,7 +35,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
     });
 
     app.on('workflow_run.completed', async (context) => {
-      const s = await openSession(context as unknown as Context, deps);
+      const s = await openSession(context as unknown as Context, deps, context.payload.workflow_run.head_sha);
       await onWorkflowRun(s, context.payload as unknown as WorkflowRunEvent);
     });
 

@@ -45,10 +45,23 @@ export async function appendBuilt(s: Session, current: LedgerEntry[], build: (en
   return news.length || Object.keys(files).length ? s.ledger.append(news, files) : [];
 }
 
-export async function openSession(context: Context, deps: AppDeps): Promise<Session> {
+/**
+ * `atCommit`: read the config as of that default-branch commit (a workflow run's head_sha) and
+ * cache it, since a commit's files never change; otherwise read the default branch's head.
+ */
+export async function openSession(context: Context, deps: AppDeps, atCommit?: string): Promise<Session> {
   const { repository } = context.payload as unknown as RepoPayload;
   const repo = { owner: repository.owner.login, repo: repository.name };
-  const cfg = loadConfig(await context.config(CONFIG_FILE));
+  let raw: unknown;
+  const key = atCommit ? `${repository.full_name}@${atCommit}` : null;
+  if (key && configCache.has(key)) raw = configCache.get(key);
+  else if (atCommit) {
+    const { config, files } = await context.octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}`, branch: atCommit });
+    raw = files.some((f) => f.config !== null) ? config : null;
+    if (configCache.size > 256) configCache.clear();
+    configCache.set(key!, raw);
+  } else raw = await context.config(CONFIG_FILE);
+  const cfg = loadConfig(raw);
   return {
     octokit: context.octokit,
     repo,
@@ -59,4 +72,11 @@ export async function openSession(context: Context, deps: AppDeps): Promise<Sess
     log: context.log,
     now: deps.now,
   };
+}
+
+const configCache = new Map<string, unknown>();
+
+/** Forgets cached configs (tests count calls from a cold start). */
+export function clearConfigCache(): void {
+  configCache.clear();
 }
