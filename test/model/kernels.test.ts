@@ -119,3 +119,28 @@ describe.each(['cpu', 'wasm'] as const)('registered kernels on %s', (backend) =>
     expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
   });
 });
+
+describe('cpu fast paths agree with the wasm backend (whose kernels for these are tfjs-own)', () => {
+  it('broadcasting arithmetic, softmax and rank-4 transposes', async () => {
+    type Case = (tf: typeof import('@tensorflow/tfjs-core')) => import('@tensorflow/tfjs-core').Tensor;
+    seed = 7;
+    const x = rand(6 * 5 * 4 * 8);
+    const y = rand(6 * 5 * 4 * 8);
+    const cases: Record<string, Case> = {
+      same: (tf) => tf.div(tf.tensor2d(x, [120, 8]), tf.add(tf.tensor2d(y, [120, 8]), 3)),
+      row: (tf) => tf.sub(tf.tensor2d(x.slice(0, 120), [120, 1]), tf.tensor2d(y, [120, 8])),
+      column: (tf) => tf.mul(tf.tensor3d(x, [24, 5, 8]), tf.tensor1d(y.slice(0, 8))),
+      scalar: (tf) => tf.sub(2, tf.tensor3d(x, [24, 5, 8])),
+      general: (tf) => tf.add(tf.tensor3d(x.slice(0, 24), [4, 1, 6]), tf.tensor3d(y.slice(0, 30), [1, 5, 6])),
+      softmax: (tf) => tf.softmax(tf.tensor3d(x, [24, 5, 8])),
+      heads: (tf) => tf.transpose(tf.tensor4d(x, [6, 5, 4, 8]), [0, 2, 1, 3]),
+      other: (tf) => tf.transpose(tf.tensor4d(x, [6, 5, 4, 8]), [3, 1, 0, 2]),
+    };
+    const results: Record<string, Record<string, number[]>> = {};
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const { tf } = await loadBackend(backend);
+      results[backend] = Object.fromEntries(Object.entries(cases).map(([k, f]) => [k, Array.from(f(tf as never).dataSync())]));
+    }
+    for (const k of Object.keys(cases)) expect([k, maxAbsDiff(results.cpu[k], results.wasm[k]) < 1e-5]).toEqual([k, true]);
+  });
+});

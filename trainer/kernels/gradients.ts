@@ -6,7 +6,7 @@
 // backend is active. Harness-side and trusted: candidates receive `tf` with gradients ready.
 // esbuild is present wherever the harness runs: tsx (a runtime dependency) depends on it.
 import * as tf from '@tensorflow/tfjs-core';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +25,7 @@ export function registerAllGradients(): Promise<void> {
       write: false,
       logLevel: 'silent',
     });
+    await stop(); // esbuild's service process would keep test runners and children alive
     const module = { exports: {} };
     new Function('module', 'exports', 'require', out.outputFiles[0].text)(module, module.exports, require);
   })();

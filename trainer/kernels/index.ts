@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-matmul.js';
 import { registerAllGradients } from './gradients.js';
+import { binaryConfig, CPU_BINARY_KERNELS, softmaxConfig, transposeConfig } from './cpu-elementwise.js';
 import { gatherConfig } from './gather.js';
 import { identityConfig } from './identity.js';
 import { registerReduceGradients } from './reduce-grads.js';
@@ -17,12 +18,18 @@ const REPLACEMENTS: Record<string, Replacement> = {
   // the cpu backend's Identity already shares buffers
   [tf.Identity]: (name, original) => (name === 'wasm' && original ? identityConfig(name, original) : null),
   [tf.GatherV2]: (name, original) => (name === 'wasm' && original ? gatherConfig(name, original) : null),
+  [tf.Softmax]: (name, original) => (name === 'cpu' && original ? softmaxConfig(original) : null),
+  [tf.Transpose]: (name, original) => (name === 'cpu' && original ? transposeConfig(original) : null),
+  ...Object.fromEntries(
+    CPU_BINARY_KERNELS.map((k): [string, Replacement] => [k, (name, original) => (name === 'cpu' && original ? binaryConfig(k, original) : null)]),
+  ),
 };
 const done = new Set<string>();
 
 /** Registers gradients (with cheaper ones for Sum and Mean), and for the cpu and wasm
  * backends the SIMD matmul, a one-pass segment sum and (wasm) a copy-free Identity and a
- * row-copy gather; nothing
+ * row-copy gather, (cpu) plain loops for
+ * broadcasting arithmetic, softmax and head transposes; nothing
  * for other backends, e.g. tensorflow on a GPU. Idempotent. Returns the kernels now in
  * place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
 export async function registerKernels(backendName: string, skip: readonly string[] = []): Promise<string[]> {
