@@ -2,10 +2,15 @@ import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
+import { auditLedger } from '../../ledger/index.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 
 afterEach(() => {
+  // whatever happened, the ledger the App wrote must pass the ledger's own audit
+  // (hash chain, every grant backed by a validated result and a baseline, no overdraft, free tier)
+  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
   expectRealGitHubCalls();
   expect(nock.pendingMocks()).toEqual([]);
   nock.cleanAll();

@@ -33,6 +33,8 @@ export interface WorldOptions {
 }
 
 export class World {
+  /** the world of the running test, for checks after it */
+  static last: World | null = null;
   gh = new FakeGitHub();
   probot: Probot;
   main: string;
@@ -40,6 +42,7 @@ export class World {
   private runId = 5000;
 
   constructor(opts: WorldOptions = {}) {
+    World.last = this;
     nock.cleanAll();
     nock.disableNetConnect();
     resetRecordedCalls();
