@@ -56,6 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
   await new Promise<void>((r) => server.close(() => r()));
 });
 
