@@ -4,7 +4,7 @@ import type { ApplicationFunction, Context } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../ledger/index.js';
 import type { Octo, RepoRef } from './github/octokit.js';
 import { onInstallation } from './handlers/installation.js';
-import { onPullRequest, type PullRequestEvent } from './handlers/pull-request.js';
+import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { openSession, type AppDeps } from './session.js';
 
@@ -32,6 +32,11 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], async (context) => {
       const s = await openSession(context as unknown as Context, deps);
       await onPullRequest(s, context.payload as unknown as PullRequestEvent);
+    });
+
+    app.on('pull_request.closed', async (context) => {
+      const s = await openSession(context as unknown as Context, deps);
+      await onPullRequestClosed(s, context.payload as unknown as PullRequestEvent);
     });
 
     app.on('workflow_run.completed', async (context) => {

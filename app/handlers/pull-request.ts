@@ -11,7 +11,7 @@ import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
 import { ANY_RUNNER } from '../dispatch.js';
-import { handleOverdue } from '../scheduler.js';
+import { handleOverdue, schedule } from '../scheduler.js';
 import type { Session } from '../session.js';
 
 export interface PullRequestEvent {
@@ -74,4 +74,13 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', `Waiting: ${why}.`);
   await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
   await setState(s.octokit, s.repo, pr.number, pr.labels, 'queued');
+}
+
+/** pull_request closed: its open jobs are closed, so their slots go to the queue. */
+export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Promise<void> {
+  const view = viewOf(await s.ledger.read());
+  const open = view.open.filter((j) => j.pr === ev.pull_request.number);
+  if (!open.length) return;
+  await s.ledger.append(open.map((j) => closeJob(j, `PR #${ev.pull_request.number} was closed`)));
+  await schedule(s, viewOf(await s.ledger.read()));
 }

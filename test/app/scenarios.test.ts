@@ -314,6 +314,18 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7', '7', '8']);
   });
 
+  it('closing a PR closes its running job and gives the slot to the queue', async () => {
+    const w = new World({ config: 'max_in_flight: 1\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const second = await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:queued']);
+    await w.close(7);
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, validated: false, reason: 'PR #7 was closed' });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '8', sha: second });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5);
+    expect(w.entries('result_recorded')).toHaveLength(1);
+  });
+
   it('a push supersedes the running job of the old SHA; its late result changes nothing', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });

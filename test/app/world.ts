@@ -122,6 +122,19 @@ export class World {
     return head;
   }
 
+  /** Closes a PR without merging and delivers pull_request.closed. */
+  async close(pr: number): Promise<void> {
+    const p = this.gh.pulls.get(pr)!;
+    p.state = 'closed';
+    const payload = example('pull_request', 'closed');
+    payload.number = pr;
+    Object.assign(payload.pull_request, { number: pr, state: 'closed', merged: false, labels: p.labels.map((name) => ({ name })) });
+    payload.pull_request.head.sha = p.head;
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    await this.probot.receive({ id: `close-${pr}`, name: 'pull_request', payload } as any);
+  }
+
   /** Delivers installation.created for this repository. */
   async install(): Promise<void> {
     const payload = example('installation', 'created');
