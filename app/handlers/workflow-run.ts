@@ -16,7 +16,7 @@ import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
-import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
+import { pickVerifierLabel, runnerOwner, type ApiRunner } from '../policy/runners.js';
 import { schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
 
@@ -85,7 +85,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   if (view.state.results.has(job.job_id)) return;
 
   const runnerName = await runnerOfRun(s.octokit, s.repo, run.id);
-  const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? null) : null;
+  const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? (await ownerFromLabels(s, runnerName))) : null;
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
   const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
@@ -149,6 +149,17 @@ interface Ctx {
   checked: ReturnType<typeof checkResult>;
   news: NewEntry[];
   files: Record<string, string>;
+}
+
+/**
+ * Runners that did not join through the App's route (e.g. a fleet's scale set) are not in the
+ * ledger's registry; their `owner-<login>` label, set when a repository admin registered them,
+ * names the owner. One call, only for such runners.
+ */
+async function ownerFromLabels(s: Session, runnerName: string): Promise<string | null> {
+  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, name: runnerName, per_page: 1 });
+  const r = (data.runners as ApiRunner[]).find((x) => x.name === runnerName);
+  return r ? runnerOwner(r) : null;
 }
 
 function claimOf(view: LedgerView, claimJobId: string): Claim | null {

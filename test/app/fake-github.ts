@@ -290,9 +290,9 @@ export class FakeGitHub {
       this.dispatches.push({ workflow: seg(uri, 6), ref: body.ref, inputs: body.inputs });
       return [204, ''];
     }));
-    api.get(`${P}/actions/runners`).query(true).optionally().reply(h(() => [
+    api.get(`${P}/actions/runners`).query(true).optionally().reply(h((uri) => [
       200,
-      { total_count: this.runners.length, runners: this.runners.map((r) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' })) })) },
+      { total_count: this.runners.length, runners: this.runners.filter((r) => !new URL(uri, 'https://x').searchParams.get('name') || r.name === new URL(uri, 'https://x').searchParams.get('name')).map((r) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' })) })) },
     ]));
     api.get(new RegExp(`^${P}/actions/runs/\\d+/artifacts`)).query(true).optionally().reply(h((uri: string) => {
       const run = this.runs.get(Number(seg(uri, 6)));

@@ -127,6 +127,15 @@ describe('score, verify, merge', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['bob']);
   });
 
+  it('a runner of a fleet (not in the ledger registry) is credited to the owner its label names', async () => {
+    const w = new World();
+    w.gh.runners.push({ id: 9, name: 'arc-runner-x1', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-fleet-corp'] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'arc-runner-x1', 1.99);
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ runner_name: 'arc-runner-x1', runner_owner: 'fleet-corp', validated: true });
+    expect(w.entries('credit_granted')[0].data).toMatchObject({ login: 'fleet-corp' });
+  });
+
   it('a verify run on the claimant\'s own runner does not count: verified again elsewhere', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
