@@ -1,7 +1,7 @@
 // End to end through the real supervisor and real child processes, with fixture candidates
 // that really cheat, crash or diverge. Tiny budgets and a small dev evaluation keep it fast.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { parseResult, type ExperimentResult } from '../../trainer/result.js';
 import { runExperiment, type ExperimentOptions } from '../../trainer/supervisor.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 let brown: Dataset;
 beforeAll(() => {
   brown = loadBrown();
@@ -117,6 +118,16 @@ describe('harness end to end', () => {
   it('fails a candidate that writes the result file, and keeps its own', async () => {
     const { result, outDir } = await run('writes-result.ts', { budgetSeconds: 1 });
     expectFailure(result, outDir, 'tamper', /created result\.json in the output directory/);
+  });
+
+  it('fails a candidate that edits the harness in its checkout', async () => {
+    // a throw-away checkout: the real trainer/ is never touched
+    const repoDir = mkdtempSync(join(tmpdir(), 'harness-tamper-test-'));
+    cpSync(join(repo, 'trainer'), join(repoDir, 'trainer'), { recursive: true });
+    for (const f of ['package.json', 'tsconfig.json']) cpSync(join(repo, f), join(repoDir, f));
+    symlinkSync(join(repo, 'node_modules'), join(repoDir, 'node_modules'));
+    const { result, outDir } = await run('edits-harness.ts', { repoDir });
+    expectFailure(result, outDir, 'tamper', /harness files under trainer\/ changed during the run: trainer\/bpb\.ts\./);
   });
 
   it('kills a candidate over the memory cap', async () => {
