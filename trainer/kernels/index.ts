@@ -26,16 +26,16 @@ const REPLACEMENTS: Record<string, Replacement> = {
 };
 const done = new Set<string>();
 
-/** Registers gradients (with cheaper ones for Sum and Mean), and for the cpu and wasm
- * backends the SIMD matmul, a one-pass segment sum and (wasm) a copy-free Identity and a
- * row-copy gather, (cpu) plain loops for
- * broadcasting arithmetic, softmax and head transposes; nothing
- * for other backends, e.g. tensorflow on a GPU. Idempotent. Returns the kernels now in
- * place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
+/** Registers gradients; for the cpu and wasm backends also cheaper Sum and Mean gradients,
+ * the SIMD matmul and a one-pass segment sum, on wasm a copy-free Identity and a row-copy
+ * gather, on cpu plain loops for broadcasting arithmetic, softmax and head transposes.
+ * Nothing more on other backends (tensorflow on a GPU). Idempotent. Returns the kernels
+ * now in place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
 export async function registerKernels(backendName: string, skip: readonly string[] = []): Promise<string[]> {
   await registerAllGradients();
-  if (!skip.includes('grads')) registerReduceGradients();
+  // tfjs-node keeps its own gradients: nothing else is replaced on native backends
   if (backendName !== 'cpu' && backendName !== 'wasm') return [];
+  if (!skip.includes('grads')) registerReduceGradients();
   const out: string[] = [];
   for (const [kernelName, make] of Object.entries(REPLACEMENTS)) {
     if (skip.includes(kernelName)) continue;
