@@ -14,8 +14,22 @@ import { runExperiment, type ExperimentOptions } from '../../trainer/supervisor.
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let brown: Dataset;
+let checkout: string;
+
+/** A throw-away copy of the checkout, so that edits to the real trainer/ while the tests run
+ * (the harness-change check would rightly fail them) cannot disturb them, and no candidate can
+ * reach the real files. */
+function copyCheckout(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(repo, 'trainer'), join(dir, 'trainer'), { recursive: true });
+  for (const f of ['package.json', 'tsconfig.json']) cpSync(join(repo, f), join(dir, f));
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
 beforeAll(() => {
   brown = loadBrown();
+  checkout = copyCheckout('harness-test-checkout-');
 });
 
 async function run(fixture: string, over: Partial<ExperimentOptions> = {}): Promise<{ result: ExperimentResult; outDir: string }> {
@@ -36,6 +50,7 @@ async function run(fixture: string, over: Partial<ExperimentOptions> = {}): Prom
     isolation: 'none',
     image: null,
     graceSeconds: 2,
+    repoDir: checkout,
     reporter: makeReporter({ tty: false, quiet: true }),
     ...over,
   });
@@ -121,12 +136,8 @@ describe('harness end to end', () => {
   });
 
   it('fails a candidate that edits the harness in its checkout', async () => {
-    // a throw-away checkout: the real trainer/ is never touched
-    const repoDir = mkdtempSync(join(tmpdir(), 'harness-tamper-test-'));
-    cpSync(join(repo, 'trainer'), join(repoDir, 'trainer'), { recursive: true });
-    for (const f of ['package.json', 'tsconfig.json']) cpSync(join(repo, f), join(repoDir, f));
-    symlinkSync(join(repo, 'node_modules'), join(repoDir, 'node_modules'));
-    const { result, outDir } = await run('edits-harness.ts', { repoDir });
+    // its own copy: the fixture edits it
+    const { result, outDir } = await run('edits-harness.ts', { repoDir: copyCheckout('harness-tamper-test-') });
     expectFailure(result, outDir, 'tamper', /harness files under trainer\/ changed during the run: trainer\/bpb\.ts\./);
   });
 
