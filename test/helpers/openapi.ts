@@ -18,6 +18,7 @@
  * `checkOperation(method, url, body)` is the same check for one request, without nock.
  */
 import { createRequire } from 'node:module';
+import { afterAll } from '@jest/globals';
 import nock from 'nock';
 
 const require = createRequire(import.meta.url);
@@ -44,6 +45,14 @@ interface Operation {
   params: Json[];
   body: Json | null;
 }
+
+// Jest gives each test file its own nock module, but they share one process-wide fetch: a nock
+// left active by an earlier file in the same worker would swallow this file's requests
+// ("Disallowed net connect"). Every file that imports this helper hands fetch back at its end.
+afterAll(() => {
+  nock.cleanAll();
+  nock.restore();
+});
 
 let spec: Json | null = null;
 let operations: Operation[] | null = null;
