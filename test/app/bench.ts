@@ -42,12 +42,18 @@ it('API calls for one discarded experiment (cold App process)', async () => {
   report('Discarded experiment, cold process', [a, b]);
 });
 
-it('API calls for one discarded experiment (warm App process: second PR)', async () => {
+/** A World whose App process has already handled one experiment (caches and ledger head warm). */
+async function warmWorld(): Promise<World> {
   const w = new World();
   await w.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
   await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
   resetRecordedCalls();
   await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  return w;
+}
+
+it('API calls for one discarded experiment (warm App process: second PR)', async () => {
+  const w = await warmWorld();
   const a = phase('PR opened: validate + dispatch');
   await w.complete(w.gh.dispatches[1], 'runner-a', 1.99);
   const b = phase('result: score + discard');
@@ -55,11 +61,7 @@ it('API calls for one discarded experiment (warm App process: second PR)', async
 });
 
 it('API calls for one merged experiment (warm App process)', async () => {
-  const w = new World();
-  await w.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
-  await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
-  resetRecordedCalls();
-  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const w = await warmWorld();
   const a = phase('PR opened: validate + dispatch');
   await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
   const b = phase('claim: score + dispatch verify');
