@@ -11,7 +11,7 @@ import { openSession, type AppDeps } from './session.js';
 export const LEDGER_BRANCH = 'ledger';
 
 export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction {
-  return (app) => {
+  return (app, _options) => {
     // One store per repository per process: it caches the ledger's head, so an unchanged
     // ledger costs one call to read. Correctness never depends on the cache (the store retries on conflict).
     const stores = new Map<string, LedgerStore>();
@@ -46,8 +46,8 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
 
     app.on('installation.created', async (context) => onInstallation(context, deps));
 
-    // The runner room's JIT-config route is wired here by the lead:
-    //   registerRunnerRoutes(app, getRouter) from './routes/runners.js'
+    // The runner room's JIT-config route is wired here by the lead (import from './routes/runners.js'):
+    //   if (_options.getRouter) registerRunnerRoutes(app, _options.getRouter);
   };
 }
 
