@@ -337,7 +337,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const plan = planProbes(evalSet, opts.probeRows ?? 32);
     for (const f of [CHECKPOINT_MANIFEST, CHECKPOINT_DATA]) copyFileSync(join(trainWork, f), join(evalWork, f));
     writeFileSync(join(evalWork, EVAL_INPUT_FILE), plan.input);
+    // The eval child writes here; in docker mode it runs as another uid than the supervisor
+    // (1000:1000 when the runner is root), so the file must be writable by it (umask aside).
     writeFileSync(join(evalWork, LOGITS_FILE), '');
+    chmodSync(join(evalWork, LOGITS_FILE), 0o666);
     scorer = new LogitsScorer(join(evalWork, LOGITS_FILE), plan, evalSet);
     const evalPlan: EvalPlan = { contextLength: T, rows: plan.inputRows, batchRows: opts.evalBatchRows ?? EVAL_BATCH_ROWS };
     writeFileSync(join(evalWork, `${GO_FILE}.tmp`), JSON.stringify(evalPlan));
