@@ -2,6 +2,7 @@
 // default documented here and in `.github/autoresearch.yml`; without the file the App still
 // validates, schedules and scores, but never merges or closes (nothing destructive).
 import { z } from 'zod';
+import { RunnerSettings } from '../runner/protocol.js';
 
 export const CONFIG_FILE = 'autoresearch.yml';
 
@@ -32,6 +33,8 @@ export const AutoresearchConfig = z.object({
   close_on_discard: z.boolean().default(false),
   /** comment, label and score, but never merge or close */
   dry_run: z.boolean().default(false),
+  /** volunteer runners: the JIT-config route's limits and the CLI's public settings (docs/runners.md) */
+  runners: RunnerSettings.prefault({}),
 });
 export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;
 

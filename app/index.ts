@@ -6,6 +6,7 @@ import type { Octo, RepoRef } from './github/octokit.js';
 import { onInstallation } from './handlers/installation.js';
 import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
+import { registerRunnerRoutes } from './routes/runners.js';
 import { openSession, type AppDeps } from './session.js';
 
 export const LEDGER_BRANCH = 'ledger';
@@ -46,8 +47,14 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
 
     app.on('installation.created', async (context) => onInstallation(context, deps));
 
-    // The runner room's JIT-config route is wired here by the lead (import from './routes/runners.js'):
-    //   if (_options.getRouter) registerRunnerRoutes(app, _options.getRouter);
+    // Volunteers' runners: POST /autoresearch/runners/jitconfig (docs/runners.md). It shares the
+    // per-repository ledger store, so a registration and an experiment never race on a stale head.
+    // Without its HTTP server (tests, app/replay.ts) Probot hands a throwing addHandler: no route then.
+    try {
+      if (_options.addHandler) registerRunnerRoutes(app, _options.addHandler, { ledgerFor: deps.ledgerFor });
+    } catch (e) {
+      if ((e as Error).message !== 'No server instance') throw e;
+    }
   };
 }
 
