@@ -19,9 +19,9 @@ async function load() {
 }
 
 describe('pages.yml', () => {
-  it('runs on ledger pushes and on dispatch; only the deploy job may write to Pages', async () => {
+  it('runs on ledger pushes, on a schedule (the default branch copy) and on dispatch; only the deploy job may write to Pages', async () => {
     const template = await load();
-    expect(Object.keys(template.events).sort()).toEqual(['push', 'workflow_dispatch']);
+    expect(Object.keys(template.events).sort()).toEqual(['push', 'schedule', 'workflow_dispatch']);
     expect(template.events.push?.branches).toEqual(['ledger']);
     const raw = parseYaml(content);
     expect(raw.permissions).toEqual({ contents: 'read' });
