@@ -2,7 +2,7 @@
 // arrive), then one workflow_dispatch per job on the default branch, whose workflow file and
 // harness are trusted.
 import { randomInt } from 'node:crypto';
-import { FREE_TIER_REASON, type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
+import { type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
 import type { Role } from '../trainer/result.js';
 import { jobRefs, newJobId } from './jobs.js';
 import type { Dispatched } from './ledger-view.js';
@@ -25,6 +25,8 @@ export interface NewJob {
   check: number | null;
   comment: number | null;
   pay: Payment;
+  /** training budget, seconds: the configured experiment budget unless given (long runs) */
+  budget_seconds?: number;
 }
 
 /**
@@ -55,13 +57,13 @@ export async function dispatchJobs(
         author: j.author,
         hardware_class: j.hardware_class,
         eval_seed: seeds[i],
-        budget_seconds: s.cfg.config.budget_seconds,
+        budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds,
         attempt: j.attempt,
         verifies: j.verifies,
       },
     });
     if (j.author && j.pay) {
-      own.push({ type: 'credit_spent', data: { login: j.author, amount: j.pay.amount, job_id: ids[i], reason: j.pay.reason === FREE_TIER_REASON ? FREE_TIER_REASON : `experiment on PR #${j.pr}` } });
+      own.push({ type: 'credit_spent', data: { login: j.author, amount: j.pay.amount, job_id: ids[i], reason: j.pay.reason === 'experiment' ? `experiment on PR #${j.pr}` : j.pay.reason } });
     }
   });
   let skipped = false;
@@ -84,7 +86,7 @@ export async function dispatchJobs(
         role: j.role,
         nonce: ids[i],
         eval_seed: String(seeds[i]),
-        budget: String(s.cfg.config.budget_seconds),
+        budget: String(jobs[i].budget_seconds ?? s.cfg.config.budget_seconds),
         runner_label: j.runner_label,
       },
     });
@@ -139,6 +141,7 @@ export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob 
     check: refs.check,
     comment: refs.comment,
     pay: null,
+    budget_seconds: job.budget_seconds,
     ...overrides,
   };
 }

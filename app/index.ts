@@ -4,6 +4,7 @@ import type { ApplicationFunction, Context } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../ledger/index.js';
 import type { Octo, RepoRef } from './github/octokit.js';
 import { onInstallation } from './handlers/installation.js';
+import { onLongRunIssue, type IssueEvent } from './handlers/long-run.js';
 import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { registerRunnerRoutes } from './routes/runners.js';
@@ -43,6 +44,12 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
     app.on('workflow_run.completed', async (context) => {
       const s = await openSession(context as unknown as Context, deps, context.payload.workflow_run.head_sha);
       await onWorkflowRun(s, context.payload as unknown as WorkflowRunEvent);
+    });
+
+    // "Draw on the swarm": a long run asked for with the long-run issue form (or its label).
+    app.on(['issues.opened', 'issues.labeled'], async (context) => {
+      const s = await openSession(context as unknown as Context, deps);
+      await onLongRunIssue(s, context.payload as unknown as IssueEvent);
     });
 
     app.on('installation.created', async (context) => onInstallation(context, deps));

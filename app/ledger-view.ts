@@ -1,6 +1,7 @@
 // What the App needs to know from the ledger, folded from its entries. Pure.
 import { LedgerState, type EntryDataOf, type LedgerEntry } from '../ledger/index.js';
 import type { BaselineRun } from './policy/baseline.js';
+import { longRunIssue } from './policy/long-run.js';
 
 export type Dispatched = EntryDataOf<'job_dispatched'> & { time: string };
 
@@ -17,6 +18,8 @@ export interface LedgerView {
   baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
   /** `${pr}@${sha}` of PR commits already merged or discarded */
   decided: Set<string>;
+  /** job_id -> issue number of long runs (paid from a balance through a long-run issue) */
+  longRuns: Map<string, number>;
 }
 
 export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}@${sha}`;
@@ -27,6 +30,7 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
   const registry = new Map<string, { owner: string; hardware_class: string }>();
   const baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   const decided = new Set<string>();
+  const longRuns = new Map<string, number>();
   for (const e of entries) {
     if (e.type === 'job_dispatched') {
       const d = (e as LedgerEntry<'job_dispatched'>).data;
@@ -40,27 +44,32 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
     } else if (e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
       const d = e.data as { pr: number; sha: string };
       decided.add(`${d.pr}@${d.sha}`);
+    } else if (e.type === 'credit_spent') {
+      const d = (e as LedgerEntry<'credit_spent'>).data;
+      const issue = longRunIssue(d.reason);
+      if (issue !== null) longRuns.set(d.job_id, issue);
     }
   }
   const baselineRuns: BaselineRun[] = [];
   for (const { data: r } of state.results.values()) {
-    if (r.role !== 'baseline' || !r.validated || !r.result || r.result.status !== 'ok' || r.result.val_bpb === null) continue;
+    // a long run of the default branch trains for another budget: its score is no baseline
+    if (r.role !== 'baseline' || longRuns.has(r.job_id) || !r.validated || !r.result || r.result.status !== 'ok' || r.result.val_bpb === null) continue;
     baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id });
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
-  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided };
+  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns };
 }
 
 /**
  * Results whose credit is due now. Candidate results wait until their PR commit is decided
  * (an improvement claim earns only once verification agreed, which the ledger enforces);
- * baseline and verify runs are due at once. Grants for classes without a baseline stay pending.
+ * baseline, verify and long runs (which claim nothing) are due at once. Grants for classes without a baseline stay pending.
  */
 export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState['creditFor']>>[] {
   const out: NonNullable<ReturnType<LedgerState['creditFor']>>[] = [];
   for (const [jobId, { data: r }] of view.state.results) {
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
-    if (r.role === 'candidate' && !view.decided.has(`${r.pr}@${r.sha}`)) continue;
+    if (r.role === 'candidate' && !view.longRuns.has(jobId) && !view.decided.has(`${r.pr}@${r.sha}`)) continue;
     const g = view.state.creditFor(jobId);
     if (g) out.push(g);
   }

@@ -47,8 +47,10 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
 
 /** Closes jobs past their deadline; re-dispatches them (credited to no one) or gives up. */
 export async function handleOverdue(s: Session, view: LedgerView): Promise<LedgerView> {
+  const base = s.cfg.config.budget_seconds;
   const due = overdueJobs(
-    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: j.time, attempt: j.attempt })),
+    // a longer budget (a long run) moves its deadline on by the extra training time
+    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + Math.max(0, j.budget_seconds - base) * 1000).toISOString(), attempt: j.attempt })),
     s.now(),
     s.cfg.config.deadline_minutes,
     s.cfg.config.max_attempts,
@@ -61,6 +63,8 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     const j = view.jobs.get(d.job.job_id)!;
     closes.push(closeJob(j, `no result within ${s.cfg.config.deadline_minutes} minutes (attempt ${j.attempt})`));
     const refs = jobRefs(j.job_id);
+    // A long run is attempted once: its requester paid for one run, and its issue says so.
+    if (view.longRuns.has(j.job_id)) continue;
     if (d.action === 'redispatch') {
       again.push(rerun(j));
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });

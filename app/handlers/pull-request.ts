@@ -36,7 +36,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 
   const view = await handleOverdue(s, viewOf(await s.ledger.read()));
   // A new push supersedes the old SHA's queued or running job: its late result will be ignored.
-  const stale = view.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline');
+  const stale = view.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id));
   const closes = stale.map((j) => closeJob(j, `superseded by a push of ${sha}`));
 
   if (problems.length) {
@@ -79,7 +79,8 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 /** pull_request closed: its open jobs are closed, so their slots go to the queue. */
 export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Promise<void> {
   const view = viewOf(await s.ledger.read());
-  const open = view.open.filter((j) => j.pr === ev.pull_request.number);
+  // a long run of the PR's head was paid for by its requester: it runs on
+  const open = view.open.filter((j) => j.pr === ev.pull_request.number && !view.longRuns.has(j.job_id));
   if (!open.length) return;
   await s.ledger.append(open.map((j) => closeJob(j, `PR #${ev.pull_request.number} was closed`)));
   await schedule(s, viewOf(await s.ledger.read()));

@@ -119,6 +119,9 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
   if (!checked.validated && r && runnerOwner && /nonce|sha256|names job/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
 
+  const issue = view.longRuns.get(job.job_id);
+  if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
+
   const bl = r ? view.baselines.get(classAt(r.hardware_class, run.head_sha)) : undefined;
   const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
   const claim = job.role === 'verify' && job.verifies ? claimOf(view, job.verifies) : null;
@@ -136,6 +139,30 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files };
   await act(ctx, view, out);
+}
+
+/**
+ * A long run's result is recorded (and its runner credited) like any other, but it claims
+ * nothing: no baseline, no verification, no merge. Its requester reads it on their issue.
+ */
+async function recordLongRun(
+  s: Session,
+  view: LedgerView,
+  job: Dispatched,
+  issue: number,
+  x: Pick<Ctx, 'run' | 'runnerName' | 'runnerOwner' | 'checked' | 'news' | 'files'>,
+): Promise<void> {
+  const after = await record(s, view, job.job_id, x.news, x.files);
+  if (!after) return;
+  const r = x.checked.result;
+  const verdict = x.checked.validated ? `Recorded in the ledger as job \`${job.job_id}\`.` : `The result was rejected: ${x.checked.reason}. Nothing was credited for it.`;
+  const body = stateComment(
+    `Long run finished: ${r?.val_bpb != null ? `val_bpb ${r.val_bpb.toFixed(4)}` : 'no score'}`,
+    [`\`${job.sha.slice(0, 7)}\` trained for ${job.budget_seconds} s.`, '', scoreSummary({ result: r, baseline: null, threshold: null, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: x.run.html_url, verdict })],
+    null,
+  );
+  await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: issue, body });
+  return schedule(s, after);
 }
 
 interface Ctx {
@@ -333,7 +360,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
 export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
-  const open = view.open.filter((j) => j.role === 'baseline' && j.hardware_class === cls && j.sha === sha).length;
+  const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
   return Array.from({ length: Math.max(0, needed - have - open) }, () => ({
     role: 'baseline' as const,
     pr: null,

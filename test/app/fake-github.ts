@@ -61,6 +61,8 @@ export class FakeGitHub {
   blobs = new Map<string, Uint8Array>();
   refs = new Map<string, string>();
   pulls = new Map<number, Pull>();
+  /** labels of issues that are not PRs (long-run requests) */
+  issues = new Map<number, { labels: string[] }>();
   comments = new Map<number, { id: number; issue: number; body: string }>();
   checks = new Map<number, CheckRun>();
   runners: Runner[] = [];
@@ -231,7 +233,10 @@ export class FakeGitHub {
     // --- pull requests, labels, comments ---
     api.get(`${P}/pulls`).query(true).optionally().reply(h(() => [200, [...this.pulls.values()].filter((p) => p.state === 'open').map((p) => this.pullJson(p))]));
     api.get(new RegExp(`^${P}/pulls/\\d+/files`)).optionally().reply(h((uri: string) => [200, this.pulls.get(Number(seg(uri, 5)))!.files.map((f) => ({ sha: sha1(f.filename), additions: 1, deletions: 1, changes: 2, ...f }))]));
-    api.get(new RegExp(`^${P}/pulls/\\d+$`)).optionally().reply(h((uri: string) => [200, this.pullJson(this.pulls.get(Number(seg(uri, 5)))!)]));
+    api.get(new RegExp(`^${P}/pulls/\\d+$`)).optionally().reply(h((uri: string) => {
+      const p = this.pulls.get(Number(seg(uri, 5)));
+      return p ? [200, this.pullJson(p)] : [...notFound];
+    }));
     api.patch(new RegExp(`^${P}/pulls/\\d+$`)).optionally().reply(h((uri: string, body: any) => {
       const p = this.pulls.get(Number(seg(uri, 5)))!;
       if (body.state) p.state = body.state;
@@ -251,7 +256,7 @@ export class FakeGitHub {
       return [200, { sha: merge_sha, merged: true, message: 'Pull Request successfully merged' }];
     }));
     api.put(new RegExp(`^${P}/issues/\\d+/labels$`)).optionally().reply(h((uri: string, body: any) => {
-      const p = this.pulls.get(Number(seg(uri, 5)))!;
+      const p = this.pulls.get(Number(seg(uri, 5))) ?? this.issues.get(Number(seg(uri, 5)))!;
       p.labels = [...body.labels];
       return [200, p.labels.map((name: string, i: number) => ({ id: i + 1, name }))];
     }));
@@ -265,6 +270,19 @@ export class FakeGitHub {
       const c = this.comments.get(Number(seg(uri, 6)))!;
       c.body = body.body;
       return [200, c];
+    }));
+
+    // compare: whether a commit is an ancestor of the default branch (status behind / identical)
+    api.get(new RegExp(`^${P}/compare/[^/]+$`)).query(true).optionally().reply(h((uri: string) => {
+      const [base, head] = seg(uri, 5).split('...');
+      const b = commitOf(base);
+      const full = [...this.commits.keys()].filter((sha) => sha.startsWith(head));
+      if (!b || full.length !== 1) return [...notFound];
+      const ancestors: string[] = [];
+      for (let c: string | undefined = b; c; c = this.commits.get(c)!.parents[0]) ancestors.push(c);
+      const at = ancestors.indexOf(full[0]);
+      const status = at === 0 ? 'identical' : at > 0 ? 'behind' : 'diverged';
+      return [200, { status, ahead_by: 0, behind_by: Math.max(at, 0), total_commits: 0, merge_base_commit: { sha: at >= 0 ? full[0] : ancestors[ancestors.length - 1] }, commits: [], files: [] }];
     }));
 
     // --- check runs ---

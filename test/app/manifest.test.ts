@@ -11,7 +11,7 @@ describe('App manifest and example config', () => {
     expect([...manifest.default_events].sort()).toEqual([...handled].sort());
   });
   it('asks for the least permissions, never workflows', () => {
-    expect(manifest.default_permissions).toEqual({ metadata: 'read', contents: 'write', pull_requests: 'write', checks: 'write', actions: 'write', administration: 'write' });
+    expect(manifest.default_permissions).toEqual({ metadata: 'read', contents: 'write', pull_requests: 'write', checks: 'write', actions: 'write', administration: 'write', issues: 'write' });
     expect(manifest.public).toBe(false);
   });
   it('the example .github/autoresearch.yml is valid and documents exactly the defaults', () => {

@@ -135,6 +135,25 @@ export class World {
     await this.probot.receive({ id: `close-${pr}`, name: 'pull_request', payload } as any);
   }
 
+  /**
+   * Opens issue `n` by `login` with `body` (an issue form's rendering) and the long-run label,
+   * as the form does, and delivers `issues.opened` (`deliveries` times, same delivery id).
+   */
+  async openIssue(n: number, login: string, body: string, opts: { action?: 'opened' | 'labeled'; deliveries?: number } = {}): Promise<void> {
+    const labels = this.gh.issues.get(n)?.labels ?? ['long-run:requested'];
+    this.gh.issues.set(n, { labels });
+    const action = opts.action ?? 'opened';
+    const payload = example('issues', action);
+    payload.action = action;
+    Object.assign(payload.issue, { number: n, body, state: 'open', labels: labels.map((name, i) => ({ id: i + 1, name })) });
+    delete payload.issue.pull_request;
+    payload.issue.user.login = login;
+    if (action === 'labeled') payload.label = { ...payload.label, name: 'long-run:requested' };
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `issue-${n}-${action}`, name: 'issues', payload } as any);
+  }
+
   /** Delivers installation.created for this repository. */
   async install(): Promise<void> {
     const payload = example('installation', 'created');
