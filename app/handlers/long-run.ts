@@ -2,7 +2,7 @@
 // target, charge the requester's balance and dispatch one long run, recorded in one ledger
 // commit; or say on the issue why not. Its result comes back through workflow_run like any
 // job's, and is recorded without touching merges (see recordLongRun in workflow-run.ts).
-import type { LedgerEntry } from '../../ledger/index.js';
+import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { ANY_RUNNER, dispatchJobs } from '../dispatch.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
@@ -54,12 +54,13 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
     const known = [...new Set([...view.registry.values()].map((r) => r.hardware_class))].sort();
     return refuse(`**Hardware class**: no runner of the swarm has class \`${req.hardware_class}\`${known.length ? ` (classes: ${known.map((k) => `\`${k}\``).join(', ')})` : ''}; leave it empty for any class.`);
   }
+  view = await handleOverdue(s, view);
   const cost = longRunCost(req.budget_seconds);
   const balance = view.state.balances().get(login)?.balance ?? 0;
   const no = longRunRefusal(login, balance, cost, req.max_credits);
   if (no) return refuse(no);
 
-  view = await handleOverdue(s, view);
+  let short: string | null = null;
   const ids = await dispatchJobs(
     s,
     [
@@ -78,11 +79,21 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
         budget_seconds: req.budget_seconds,
       },
     ],
-    // built on the chain really appended to: another App process may have served the issue meanwhile
-    (entries) => (servedBy(entries, issue.number) ? null : []),
+    // built on the chain really appended to: another App process may have served the issue, or
+    // another spend lowered the balance, meanwhile (the ledger audit allows no overdraft)
+    (entries) => {
+      if (servedBy(entries, issue.number)) return null;
+      const now = entries.length === view.entries.length ? balance : (computeBalances(entries).get(login)?.balance ?? 0);
+      if (now < cost) {
+        short = longRunRefusal(login, now, cost, req.max_credits);
+        return null;
+      }
+      return [];
+    },
     {},
     view.entries,
   );
+  if (short) return refuse(short);
   if (!ids) return;
   await writeSticky(
     s.octokit,

@@ -179,4 +179,18 @@ describe('draw on the swarm', () => {
     expect(w.gh.issues.get(46)!.labels).toEqual(['long-run:requested', 'long-run:scheduled']);
     expect(computeBalances(w.ledger()).get('alice')!.balance).toBe(7200);
   });
+
+  it('two App processes serving two requests at once never overdraw: the second is refused on the chain it appends to', async () => {
+    const w = new World();
+    fund(w, 'runner-a', 2000);
+    const [p1, p2] = [w.makeProbot(), w.makeProbot()];
+    // both read a balance of 2000 before either appends; the ledger store rebuilds the second on the moved chain
+    await Promise.all([w.openIssue(47, 'alice', form({ target: w.main }), { processes: [p1] }), w.openIssue(48, 'alice', form({ target: w.main }), { processes: [p2] })]);
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(computeBalances(w.ledger()).get('alice')!.balance).toBe(200);
+    const labels = [w.gh.issues.get(47)!.labels.at(-1), w.gh.issues.get(48)!.labels.at(-1)].sort();
+    expect(labels).toEqual(['long-run:refused', 'long-run:scheduled']);
+    const refused = w.gh.issues.get(47)!.labels.includes('long-run:refused') ? 47 : 48;
+    expect(w.gh.stickyOf(refused)[0]).toContain('@alice has 200 credits and the run costs 1800 (1600 short)');
+  });
 });

@@ -139,7 +139,7 @@ export class World {
    * Opens issue `n` by `login` with `body` (an issue form's rendering) and the long-run label,
    * as the form does, and delivers `issues.opened` (`deliveries` times, same delivery id).
    */
-  async openIssue(n: number, login: string, body: string, opts: { action?: 'opened' | 'labeled'; deliveries?: number } = {}): Promise<void> {
+  async openIssue(n: number, login: string, body: string, opts: { action?: 'opened' | 'labeled'; deliveries?: number; processes?: Probot[] } = {}): Promise<void> {
     const labels = this.gh.issues.get(n)?.labels ?? ['long-run:requested'];
     this.gh.issues.set(n, { labels });
     const action = opts.action ?? 'opened';
@@ -151,7 +151,9 @@ export class World {
     if (action === 'labeled') payload.label = { ...payload.label, name: 'long-run:requested' };
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `issue-${n}-${action}`, name: 'issues', payload } as any);
+    const event = { id: `issue-${n}-${action}`, name: 'issues', payload } as any;
+    if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
+    else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
   }
 
   /** Delivers installation.created for this repository. */
