@@ -48,9 +48,11 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
 /** Closes jobs past their deadline; re-dispatches them (credited to no one) or gives up. */
 export async function handleOverdue(s: Session, view: LedgerView): Promise<LedgerView> {
   const base = s.cfg.config.budget_seconds;
+  const extra = (j: { budget_seconds: number }) => Math.max(0, j.budget_seconds - base);
+  const deadlineOf = (j: { budget_seconds: number }) => Math.round(s.cfg.config.deadline_minutes + extra(j) / 60);
   const due = overdueJobs(
     // a longer budget (a long run) moves its deadline on by the extra training time
-    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + Math.max(0, j.budget_seconds - base) * 1000).toISOString(), attempt: j.attempt })),
+    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + extra(j) * 1000).toISOString(), attempt: j.attempt })),
     s.now(),
     s.cfg.config.deadline_minutes,
     s.cfg.config.max_attempts,
@@ -59,12 +61,16 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
   const closes: NewEntry[] = [];
   const again: NewJob[] = [];
   const givenUp: { pr: number; sha: string; check: number | null; comment: number | null }[] = [];
+  const lateLong: { issue: number; job_id: string }[] = [];
   for (const d of due) {
     const j = view.jobs.get(d.job.job_id)!;
-    closes.push(closeJob(j, `no result within ${s.cfg.config.deadline_minutes} minutes (attempt ${j.attempt})`));
+    closes.push(closeJob(j, `no result within ${deadlineOf(j)} minutes (attempt ${j.attempt})`));
     const refs = jobRefs(j.job_id);
     // A long run is attempted once: its requester paid for one run, and its issue says so.
-    if (view.longRuns.has(j.job_id)) continue;
+    if (view.longRuns.has(j.job_id)) {
+      lateLong.push({ issue: view.longRuns.get(j.job_id)!, job_id: j.job_id });
+      continue;
+    }
     if (d.action === 'redispatch') {
       again.push(rerun(j));
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
@@ -73,6 +79,11 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     closes.push({ type: 'experiment_discarded', data: { pr: g.pr, sha: g.sha, reason: `no runner reported a result after ${s.cfg.config.max_attempts} attempts`, hardware_class: null, val_bpb: null } });
   }
   await dispatchJobs(s, again, closes);
+  for (const l of lateLong) {
+    const minutes = deadlineOf(view.jobs.get(l.job_id)!);
+    const body = stateComment('Long run timed out', [`No runner reported a result for job \`${l.job_id}\` within ${minutes} minutes; the job is closed (a late result is ignored). The credits were spent on dispatch, as the form's terms say.`], null);
+    await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: l.issue, body });
+  }
   for (const g of givenUp) {
     const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: g.pr });
     await setState(s.octokit, s.repo, g.pr, pull.labels, 'discarded');
