@@ -19,8 +19,10 @@ export interface LongRunRequest {
 
 export type ParsedForm = { ok: true; request: LongRunRequest } | { ok: false; problem: string };
 
-// The form's field labels, as GitHub renders them into the issue body (`### <label>`).
-const FIELD = { target: 'What to run', budget: 'Training budget', hardware_class: 'Hardware class', max_credits: 'Most credits to spend', why: 'Why', terms: 'Terms' };
+// The form's field labels, as GitHub renders them into the issue body (`### <label>`); they
+// must match `.github/ISSUE_TEMPLATE/long-run.yml` (a test checks it).
+export const LONG_RUN_FIELDS = { target: 'What to run', budget: 'Training budget', hardware_class: 'Hardware class', max_credits: 'Most credits to spend', why: 'Why', terms: 'Terms' };
+const FIELD = LONG_RUN_FIELDS;
 const NO_RESPONSE = '_No response_';
 
 /** The `### <label>` sections of an issue-form body, label -> trimmed value ('' for "_No response_"). */

@@ -3,7 +3,9 @@ import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
 import { appendEntries, auditLedger, computeBalances, creditForResult, ledgerFiles, type NewEntry } from '../../ledger/index.js';
-import { parseLongRunForm, longRunRefusal } from '../../app/policy/long-run.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { parseLongRunForm, longRunRefusal, LONG_RUN_BUDGETS, LONG_RUN_FIELDS, LONG_RUN_LABELS } from '../../app/policy/long-run.js';
 
 beforeEach(() => {
   World.last = null;
@@ -55,6 +57,14 @@ function fund(w: World, runner: string, seconds: number): void {
 }
 
 describe('the long-run form', () => {
+  it('reads the fields the issue template really has', () => {
+    const t = parse(readFileSync('.github/ISSUE_TEMPLATE/long-run.yml', 'utf8'));
+    const fields = Object.fromEntries(t.body.filter((b: any) => b.type !== 'markdown').map((b: any) => [b.id, b]));
+    expect(Object.fromEntries(Object.entries(fields).map(([id, b]: [string, any]) => [id, b.attributes.label]))).toEqual(LONG_RUN_FIELDS);
+    expect(fields.budget.attributes.options).toEqual(Object.keys(LONG_RUN_BUDGETS));
+    expect(t.labels).toEqual([LONG_RUN_LABELS.requested]);
+  });
+
   it('parses a filled form', () => {
     expect(parseLongRunForm(form({ hardware_class: 'gpu-test', budget: '2 hours' }))).toEqual({
       ok: true,
