@@ -50,8 +50,9 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
   const req = form.request;
   const target = await resolveTarget(s, req.target);
   if (typeof target === 'string') return refuse(target);
-  if (req.hardware_class && ![...view.registry.values()].some((r) => r.hardware_class === req.hardware_class)) {
-    const known = [...new Set([...view.registry.values()].map((r) => r.hardware_class))].sort();
+  // classes the ledger knows: of registered runners, and of baselines (runners of a fleet registered by an admin)
+  const known = [...new Set([...view.registry.values(), ...view.baselines.values()].map((r) => r.hardware_class))].sort();
+  if (req.hardware_class && !known.includes(req.hardware_class)) {
     return refuse(`**Hardware class**: no runner of the swarm has class \`${req.hardware_class}\`${known.length ? ` (classes: ${known.map((k) => `\`${k}\``).join(', ')})` : ''}; leave it empty for any class.`);
   }
   view = await handleOverdue(s, view);

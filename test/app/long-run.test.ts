@@ -167,6 +167,8 @@ describe('draw on the swarm', () => {
     const side = w.gh.commit({ 'trainer/train.ts': 'x' }, w.main, 'elsewhere');
     await w.openIssue(44, 'alice', form({ target: side }));
     expect(w.gh.stickyOf(44)[0]).toContain(`**What to run**: \`${side}\` is not a commit of \`main\``);
+    await w.openIssue(50, 'alice', form({ target: w.main, hardware_class: 'gpu-b200' }));
+    expect(w.gh.stickyOf(50)[0]).toContain('**Hardware class**: no runner of the swarm has class `gpu-b200` (classes: `gpu-test`)');
     await w.openIssue(45, 'alice', form({ target: '#99' }));
     expect(w.gh.stickyOf(45)[0]).toContain('**What to run**: #99 is not a pull request of Codertocat/Hello-World.');
     expect(w.gh.dispatches).toEqual([]);
