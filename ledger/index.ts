@@ -20,3 +20,4 @@ export { readLedgerDir, readHeadFile, writeLedgerDir, shardFiles } from './ledge
 export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js';
 export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';
+export { longRunReason, longRunIssue, longRunJobs } from './long-run.js';

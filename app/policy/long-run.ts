@@ -82,15 +82,6 @@ export function longRunRefusal(login: string, balance: number, cost: number, max
   return null;
 }
 
-/**
- * The credit_spent reason of a long run: it names the issue, so the ledger alone tells which
- * jobs are long runs (scored without touching merges) and whether an issue was already served.
- */
-export function longRunReason(issue: number): string {
-  return `long run requested in issue #${issue}`;
-}
-
-export function longRunIssue(reason: string): number | null {
-  const m = /^long run requested in issue #(\d+)$/.exec(reason);
-  return m ? Number(m[1]) : null;
-}
+// The credit_spent reason of a long run names the issue; it lives in the ledger so every reader
+// (the App, the leaderboard) tells long runs apart from the ledger alone.
+export { longRunReason, longRunIssue } from '../../ledger/long-run.js';

@@ -2,6 +2,7 @@
 // the App decided (merged, discarded, ...), the baseline it was compared with and its verification.
 // Pure: entries in, records out. Every page and the JSON API are rendered from these records.
 import type { EntryType, LedgerEntry } from '../../ledger/entries.js';
+import { longRunJobs } from '../../ledger/long-run.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
 export type ExperimentStatus = 'merged' | 'discarded' | 'pending' | 'failed' | 'rejected';
@@ -88,10 +89,13 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const merges: Merge[] = [];
   const candidates: LedgerEntry<'result_recorded'>[] = [];
 
+  // a long run of a PR head is paid work, not an experiment of that PR: not a row of its own
+  const longRuns = longRunJobs(entries);
+
   for (const e of entries) {
     if (isEntry(e, 'result_recorded')) {
       resultsByJob.set(e.data.job_id, e);
-      if (e.data.role === 'candidate') candidates.push(e);
+      if (e.data.role === 'candidate' && !longRuns.has(e.data.job_id)) candidates.push(e);
     } else if (isEntry(e, 'job_dispatched')) {
       dispatchByJob.set(e.data.job_id, e.data);
     } else if (isEntry(e, 'verification')) {
