@@ -58,9 +58,19 @@ async function record(s: Session, view: LedgerView, jobId: string, news: NewEntr
   return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
 }
 
+/** the scheduled no-op workflow whose completion is the App's clock tick */
+export const TICK_WORKFLOW = 'tick.yml';
+
 export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {
   const run = ev.workflow_run;
-  if (ev.action !== 'completed' || !run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
+  if (ev.action !== 'completed') return;
+  // The App has no timer of its own: tick.yml, on a schedule on the default branch, completes
+  // every few minutes, and its event is when overdue jobs are re-dispatched and the queue drained.
+  if (run.path.endsWith(`/${TICK_WORKFLOW}`)) {
+    if ((run.event === 'schedule' || run.event === 'workflow_dispatch') && run.head_branch === s.defaultBranch) return schedule(s);
+    return;
+  }
+  if (!run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
   // Only runs the App dispatched count: a PR can add its own trigger to a copy of the
   // workflow (event pull_request, its own branch) and upload an artifact of the same name.
   if (run.event !== 'workflow_dispatch' || run.head_branch !== s.defaultBranch || (run.head_repository && run.head_repository.full_name !== s.fullName)) {

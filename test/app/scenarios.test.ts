@@ -323,6 +323,17 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7', '7', '8']);
   });
 
+  it('with no other event, the scheduled tick re-dispatches an overdue job; a tick from a PR branch does nothing', async () => {
+    const w = new World({ config: 'deadline_minutes: 30\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    w.clock = new Date(w.clock.getTime() + 31 * 60_000);
+    await w.tick({ event: 'pull_request', branch: 'evil' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.tick();
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes (attempt 1)' });
+    expect(w.gh.dispatches.map((d) => [d.inputs.pr, d.inputs.sha])).toEqual([['7', head], ['7', head]]);
+  });
+
   it('closing a PR closes its running job and gives the slot to the queue', async () => {
     const w = new World({ config: 'max_in_flight: 1\n' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });

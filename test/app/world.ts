@@ -208,6 +208,25 @@ export class World {
     return r;
   }
 
+  /** Delivers workflow_run.completed of the scheduled tick.yml (the App's clock). */
+  async tick(opts: { event?: string; branch?: string } = {}): Promise<void> {
+    const runId = this.runId++;
+    const payload = example('workflow_run', 'completed');
+    Object.assign(payload.workflow_run, {
+      id: runId,
+      path: '.github/workflows/tick.yml',
+      event: opts.event ?? 'schedule',
+      head_branch: opts.branch ?? 'main',
+      display_title: 'tick',
+      head_repository: { ...payload.workflow_run.head_repository, ...this.repository() },
+      head_sha: this.gh.refs.get('heads/main')!,
+      html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${runId}`,
+    });
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    await this.probot.receive({ id: `tick-${runId}`, name: 'workflow_run', payload } as any);
+  }
+
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
   async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string } = {}): Promise<number> {
     const runId = this.runId++;
