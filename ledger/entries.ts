@@ -39,8 +39,10 @@ export const EntryData = {
     validated: z.boolean(),
     reason: z.string().nullable(), // why it was rejected
     result: ExperimentResult.nullable(), // null when the artifact could not be read at all
-    diff_path: z.string().nullable(), // archived train.ts diff beside the ledger, e.g. diffs/<sha>.diff
+    diff_path: z.string().nullable(), // archived train.ts diff beside the ledger, e.g. diffs/<sha>.diff (older entries)
     diff_sha256: sha256.nullable(),
+    /** the unified diff of train.ts against the default branch it ran on, archived in the entry itself (so the chain covers it) */
+    diff: z.string().nullable().optional(),
     log_excerpt: z.string().nullable(),
   }),
   verification: z.object({
