@@ -24,7 +24,26 @@ export const EntryData = {
     budget_seconds: z.number().positive(),
     attempt: z.number().int().positive(),
     verifies: z.string().nullable(), // job_id of the claim a verify run checks
+    /** the PR's title and author at dispatch (so scoring needs no look-up); absent in older entries */
+    title: z.string().nullable().optional(),
+    pr_author: login.nullable().optional(),
   }),
+  /**
+   * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of
+   * `waiting_for`): the App's queue lives in the ledger, so scheduling needs no listing of PRs.
+   * It leaves the queue when a candidate job of the PR is dispatched, the PR is decided, or
+   * `experiment_dequeued` (closed, superseded) is recorded.
+   */
+  experiment_queued: z.object({
+    pr: z.number().int(),
+    sha: sha40,
+    author: login,
+    title: z.string().nullable(),
+    check: z.number().int().nullable(), // the val_bpb check run of the commit
+    comment: z.number().int().nullable(), // the PR's sticky comment
+    waiting_for: z.object({ hardware_class: z.string(), sha: sha40 }).nullable(), // a baseline it needs first
+  }),
+  experiment_dequeued: z.object({ pr: z.number().int(), sha: sha40, reason: z.string() }),
   /** a result came back: validated, or rejected with the reason. Rejected results earn nothing. */
   result_recorded: z.object({
     job_id: z.string(),
