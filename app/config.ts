@@ -1,6 +1,7 @@
 // The App's settings for one repository, read from `.github/autoresearch.yml`. Every field has a
 // default documented here and in `.github/autoresearch.yml`; without the file the App still
 // validates, schedules and scores, but never merges or closes (nothing destructive).
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RunnerSettings } from '../runner/protocol.js';
 
@@ -46,7 +47,22 @@ export interface LoadedConfig {
   notice: string | null;
 }
 
-/** `raw` is what `context.config` returned: null when the repository has no config file. */
+/** The file's text parsed; a YAML syntax error is reported like an invalid field. */
+export function loadConfigText(text: string): LoadedConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (e) {
+    return {
+      config: AutoresearchConfig.parse({}),
+      mayAct: false,
+      notice: `\`.github/${CONFIG_FILE}\` is not valid YAML (${(e as Error).message.split('\n')[0]}). Fix it; until then the App uses the defaults and never merges or closes.`,
+    };
+  }
+  return loadConfig(raw);
+}
+
+/** `raw`: the parsed file, or null when the repository has no config file. */
 export function loadConfig(raw: unknown): LoadedConfig {
   if (raw === null || raw === undefined) {
     return {

@@ -53,6 +53,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
     });
 
     app.on('installation.created', async (context) => onInstallation(context, deps));
+    app.on('installation_repositories.added', async (context) => onInstallation(context, deps));
 
     // Volunteers' runners: POST /autoresearch/runners/jitconfig (docs/runners.md). It shares the
     // per-repository ledger store, so a registration and an experiment never race on a stale head.

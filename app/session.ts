@@ -2,8 +2,8 @@
 // settings, its ledger and a clock. Built once per event; holds no state between events.
 import type { Context } from 'probot';
 import type { LedgerEntry, LedgerStore, NewEntriesFor, NewEntry } from '../ledger/index.js';
-import { CONFIG_FILE, loadConfig, type LoadedConfig } from './config.js';
-import type { Octo, RepoRef } from './github/octokit.js';
+import { CONFIG_FILE, loadConfig, loadConfigText, type LoadedConfig } from './config.js';
+import { status, type Octo, type RepoRef } from './github/octokit.js';
 
 export interface AppDeps {
   /** the ledger of a repository (GitHubLedgerStore on its `ledger` branch in production) */
@@ -46,22 +46,13 @@ export async function appendBuilt(s: Session, current: LedgerEntry[], build: (en
 }
 
 /**
- * `atCommit`: read the config as of that default-branch commit (a workflow run's head_sha) and
- * cache it, since a commit's files never change; otherwise read the default branch's head.
+ * The config as of `atCommit` (a workflow run's head_sha: a commit's files never change, so it is
+ * cached for good) or else the default branch's head.
  */
 export async function openSession(context: Context, deps: AppDeps, atCommit?: string): Promise<Session> {
   const { repository } = context.payload as unknown as RepoPayload;
   const repo = { owner: repository.owner.login, repo: repository.name };
-  let raw: unknown;
-  const key = atCommit ? `${repository.full_name}@${atCommit}` : null;
-  if (key && configCache.has(key)) raw = configCache.get(key);
-  else if (atCommit) {
-    const { config, files } = await context.octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}`, branch: atCommit });
-    raw = files.some((f) => f.config !== null) ? config : null;
-    if (configCache.size > 256) configCache.clear();
-    configCache.set(key!, raw);
-  } else raw = await context.config(CONFIG_FILE);
-  const cfg = loadConfig(raw);
+  const cfg = await configOf(context.octokit, repo, atCommit ?? repository.default_branch, Boolean(atCommit));
   return {
     octokit: context.octokit,
     repo,
@@ -74,7 +65,35 @@ export async function openSession(context: Context, deps: AppDeps, atCommit?: st
   };
 }
 
-const configCache = new Map<string, unknown>();
+/** Per `owner/repo@ref`: the file's ETag (null for a commit, which never changes) and what it said. */
+const configCache = new Map<string, { etag: string | null; cfg: LoadedConfig }>();
+
+/**
+ * `.github/autoresearch.yml` at `ref`. A branch is revalidated with If-None-Match on every event:
+ * GitHub answers 304 while the file is unchanged, and a 304 does not count against the
+ * installation's rate limit, so the App always acts on the current settings for free.
+ */
+export async function configOf(octokit: Octo, repo: RepoRef, ref: string, immutable = false): Promise<LoadedConfig> {
+  const key = `${repo.owner}/${repo.repo}@${ref}`;
+  const known = configCache.get(key);
+  if (known && immutable) return known.cfg;
+  let cfg: LoadedConfig;
+  let etag: string | null = null;
+  try {
+    const res = await octokit.rest.repos.getContent({ ...repo, path: `.github/${CONFIG_FILE}`, ref, headers: known?.etag ? { 'if-none-match': known.etag } : {} });
+    const data = res.data as { type?: string; content?: string };
+    if (Array.isArray(res.data) || data.type !== 'file') throw Object.assign(new Error('not a file'), { status: 404 });
+    cfg = loadConfigText(Buffer.from(data.content ?? '', 'base64').toString('utf8'));
+    etag = immutable ? null : (res.headers.etag ?? null);
+  } catch (e) {
+    if (status(e) === 304 && known) return known.cfg;
+    if (status(e) !== 404) throw e;
+    cfg = loadConfig(null);
+  }
+  if (configCache.size > 256) configCache.clear();
+  configCache.set(key, { etag, cfg });
+  return cfg;
+}
 
 /** Forgets cached configs (tests count calls from a cold start). */
 export function clearConfigCache(): void {

@@ -1,26 +1,27 @@
-// On first install: baseline runs of each repository's default branch on every hardware class
-// with an online runner, so the first experiments have something to beat.
+// On install, and when repositories are added to an installation: baseline runs of each
+// repository's default branch on every hardware class with an online runner, so the first
+// experiments have something to beat.
 import type { Context } from 'probot';
 import type { LedgerStore } from '../../ledger/index.js';
-import { CONFIG_FILE, loadConfig } from '../config.js';
 import { dispatchJobs } from '../dispatch.js';
 import type { Octo, RepoRef } from '../github/octokit.js';
 import { viewOf } from '../ledger-view.js';
 import { onlineClasses, type ApiRunner } from '../policy/runners.js';
-import { clocked, type Session } from '../session.js';
+import { clocked, configOf, type Session } from '../session.js';
 import { baselineJobs } from './workflow-run.js';
 
 export async function onInstallation(
-  context: Context<'installation.created'>,
+  context: Context<'installation.created'> | Context<'installation_repositories.added'>,
   deps: { ledgerFor(octokit: Octo, repo: RepoRef): LedgerStore; now(): Date },
 ): Promise<void> {
-  for (const r of context.payload.repositories ?? []) {
+  const p = context.payload;
+  const repos = 'repositories_added' in p ? p.repositories_added : (p.repositories ?? []);
+  for (const r of repos) {
     const [owner, name] = r.full_name.split('/');
     const repo = { owner, repo: name };
     const octokit = context.octokit;
     const { data: meta } = await octokit.rest.repos.get(repo);
-    const { config: raw, files } = await octokit.config.get({ ...repo, path: `.github/${CONFIG_FILE}` });
-    const cfg = loadConfig(files.some((f) => f.config !== null) ? raw : null);
+    const cfg = await configOf(octokit, repo, meta.default_branch);
     const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now };
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
     const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });

@@ -7,7 +7,8 @@ describe('App manifest and example config', () => {
   const manifest = parse(readFileSync('app/app.yml', 'utf8'));
   it('subscribes to the events the App handles, and no others', () => {
     const handled = new Set([...readFileSync('app/index.ts', 'utf8').matchAll(/'([a-z_]+)\.[a-z_]+'/g)].map((m) => m[1]));
-    handled.delete('installation'); // always delivered to an App
+    handled.delete('installation'); // installation and installation_repositories are always delivered to an App
+    handled.delete('installation_repositories');
     expect([...manifest.default_events].sort()).toEqual([...handled].sort());
   });
   it('asks for the least permissions, never workflows', () => {

@@ -377,4 +377,13 @@ describe('installation', () => {
     ]);
     expect(w.entries('job_dispatched')).toHaveLength(10);
   });
+
+  it('a repository added to an existing installation gets its baselines too, once', async () => {
+    const w = new World({ seed: [] });
+    await w.addToInstallation();
+    expect(w.gh.dispatches.map((d) => [d.inputs.role, d.inputs.runner_label, d.inputs.sha])).toEqual(Array(5).fill(['baseline', CLASS, w.main]));
+    await w.addToInstallation(); // redelivered: the five runs are in flight, none more
+    expect(w.gh.dispatches).toHaveLength(5);
+    expect(w.entries('job_dispatched')).toHaveLength(5);
+  });
 });

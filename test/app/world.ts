@@ -164,6 +164,14 @@ export class World {
     await this.probot.receive({ id: 'install-1', name: 'installation', payload } as any);
   }
 
+  /** Delivers installation_repositories.added with this repository (the App was installed on others before). */
+  async addToInstallation(): Promise<void> {
+    const payload = example('installation_repositories', 'added');
+    payload.installation = { ...payload.installation, id: 1 };
+    payload.repositories_added = [{ id: 1, node_id: 'R_1', name: REPO, full_name: `${OWNER}/${REPO}`, private: false }];
+    await this.probot.receive({ id: 'install-repos-1', name: 'installation_repositories', payload } as any);
+  }
+
   /** The harness files and hash of a commit, as the runner would compute them. */
   harnessOf(commit: string): string {
     const c = this.gh.commits.get(commit)!;
