@@ -1,16 +1,21 @@
-// `leaderboard build <ledger checkout> <out dir>`: ledger + archived diffs -> the static site and
-// its JSON API. The ledger is verified first; a broken chain builds nothing.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// `leaderboard build <ledger checkout> <out dir> [--cache <dir>]`: ledger + archived diffs -> the
+// static site and its JSON API. The ledger is verified first; a broken chain builds nothing.
+// With a cache dir from an earlier build of the same out dir, the build is incremental: it
+// verifies only the entries appended since, re-renders only the experiment pages whose inputs
+// changed, rewrites the rest, and removes what a full build would not write: the same files.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { computeBalances, readHeadFile, readLedgerDir, verifyChain, type LedgerEntry } from '../../ledger/index.js';
+import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
 import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
+import { generatorVersion, readState, slimEntry, writeState, type BuildState } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
-import { hardwareClasses, readExperiments } from './experiments.js';
+import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
+import { readEntriesAt, readLedgerSince, readWholeLedger, type LedgerRead } from './ledger-reader.js';
 import { contributorsPage } from './pages/contributors-page.js';
 import { experimentsPage } from './pages/experiments-page.js';
 import { indexPage, RECENT } from './pages/index-page.js';
@@ -34,7 +39,17 @@ export interface BuildReport {
   experiments: number;
   entries: number;
   head: { seq: number; hash: string };
+  /** incremental: only the entries appended since the cached build were read and verified */
+  mode: 'full' | 'incremental';
+  /** why a build given a cache dir was a full one (no cache, generator changed, ledger rewritten...) */
+  fullBecause: string | null;
+  /** experiment pages rendered, and kept from the last build */
+  rendered: number;
+  kept: number;
+  /** files written, and files removed because the ledger no longer yields them */
   files: number;
+  removed: number;
+  /** bytes of the whole site */
   bytes: number;
   indexBytes: number;
   ms: number;
@@ -47,24 +62,14 @@ export interface BuildReport {
 export interface BuildOptions {
   /** the build time shown on the ledger page and in api/v1/index.json */
   now?: Date;
+  /** where the build keeps what the next one needs to be incremental (not part of the site) */
+  cacheDir?: string;
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
-export function loadLedger(dir: string): { entries: LedgerEntry[]; head: { seq: number; hash: string; time: string } } {
-  const entries = readLedgerDir(dir);
-  if (entries.length === 0) throw new Error(`${dir} holds no ledger entries yet; the site is built once the App has appended the first one.`);
-  const headFile = readHeadFile(dir);
-  const check = verifyChain(entries, headFile ? { seq: headFile.seq, hash: headFile.hash } : undefined);
-  if (!check.ok) {
-    throw new Error(`The ledger in ${dir} fails verification at seq ${check.seq}: ${check.problem}. Nothing was built; run \`npm run ledger -- verify ${dir}\` for the full report.`);
-  }
-  const last = entries[entries.length - 1];
-  if (headFile && headFile.seq !== last.seq) {
-    throw new Error(`${dir}/HEAD.json names seq ${headFile.seq} but the shards end at seq ${last.seq}: the checkout is incomplete or HEAD.json is stale. Check out the ledger branch again; nothing was built.`);
-  }
-  return { entries, head: { seq: last.seq, hash: last.hash, time: last.time } };
-}
+const markerText = (head: { seq: number; hash: string }) =>
+  `Built by \`npm run leaderboard -- build\` from ledger entry ${head.seq} ${head.hash}; the next build replaces this folder.\n`;
 
 /** Refuses to empty a folder that is not an earlier build (a mistyped out dir must not lose files). */
 async function prepareOutDir(out: string): Promise<void> {
@@ -75,6 +80,31 @@ async function prepareOutDir(out: string): Promise<void> {
     throw new Error(`${out} already holds files that are not a leaderboard build (no ${SITE_MARKER}); give an empty or new folder as the out dir.`);
   }
   await rm(out, { recursive: true, force: true });
+}
+
+/** The cached state of the build now in `out`, or why there is none that can be used. */
+function priorState(cacheDir: string, out: string, generator: string): { state: BuildState; why: null } | { state: null; why: string } {
+  const state = readState(cacheDir);
+  if (!state) return { state: null, why: `${cacheDir} holds no state of an earlier build` };
+  if (state.generator !== generator) return { state: null, why: 'the generator (leaderboard/ sources, assets or rendering libraries) changed since the last build' };
+  const marker = join(out, SITE_MARKER);
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(state.ledger.head)) {
+    return { state: null, why: `${out} is not the build the cache describes (its ${SITE_MARKER} names another ledger head, or is missing)` };
+  }
+  return { state, why: null };
+}
+
+/** Deletes the files under `out` that this build did not write or keep (pages of experiments that are gone). */
+function removeOthers(out: string, keep: Set<string>): number {
+  let removed = 0;
+  for (const d of readdirSync(out, { recursive: true, withFileTypes: true })) {
+    if (!d.isFile()) continue;
+    const rel = join(d.parentPath, d.name).slice(out.length + 1);
+    if (keep.has(rel)) continue;
+    rmSync(join(out, rel));
+    removed++;
+  }
+  return removed;
 }
 
 export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOptions = {}): Promise<BuildReport> {
@@ -91,13 +121,36 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   };
   const ledger = resolve(ledgerDir);
   const out = resolve(outDir);
-  const { entries, head: headFull } = loadLedger(ledger);
-  lap('read + verify ledger');
-  const head = { seq: headFull.seq, hash: headFull.hash };
+  const cacheDir = opts.cacheDir ? resolve(opts.cacheDir) : null;
+  const generator = cacheDir ? generatorVersion() : '';
+  let prior: BuildState | null = null;
+  let fullBecause: string | null = null;
+  if (cacheDir) {
+    const p = priorState(cacheDir, out, generator);
+    prior = p.state;
+    fullBecause = p.why;
+  }
+  let read: LedgerRead = prior ? readLedgerSince(ledger, prior.ledger) : readWholeLedger(ledger);
+  if (read.fullBecause) {
+    prior = null;
+    fullBecause = read.fullBecause;
+  }
+  // The model: the cached entries (reduced) and the new ones, or every entry on a full build.
+  const entries: LedgerEntry[] = prior ? prior.entries.concat(read.entries) : read.entries;
+  const at: Record<string, [number, number]> = prior ? prior.at : {};
+  read.entries.forEach((e, i) => {
+    if (e.type === 'result_recorded') at[e.seq] = read.at[i];
+  });
+  const firstRead = read.entries.length ? read.entries[0].seq : Infinity;
+  const head = { seq: read.pin.head.seq, hash: read.pin.head.hash };
+  lap(prior ? 'read + verify new ledger entries' : 'read + verify ledger');
+  // From here the out dir changes: a state left behind by an interrupted build would describe
+  // pages that were since rewritten, so it goes now and is written again at the end.
+  if (cacheDir) rmSync(join(cacheDir, 'state.jsonl'), { force: true });
+  if (!prior) await prepareOutDir(out);
   const now = (opts.now ?? new Date()).toISOString();
-  await prepareOutDir(out);
   const w = new SiteWriter(out);
-  w.write(SITE_MARKER, 'Built by `npm run leaderboard -- build`; the next build replaces this folder.\n');
+  w.write(SITE_MARKER, markerText(head));
   w.write('.nojekyll', '');
   for (const name of readdirSync(ASSETS_DIR)) w.write(paths.asset(name), readFileSync(join(ASSETS_DIR, name)));
   for (const [name, mod] of Object.entries(VENDORED)) w.write(paths.asset(name), readFileSync(require.resolve(mod)));
@@ -109,17 +162,28 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
 
   // One page per experiment, with its diff; the API objects come back from the same pass.
   // (Worker threads were tried: on the 2 shared cores here they made this phase 2-4x slower.)
-  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, head, experiments: view.experiments });
+  const full = (list: Experiment[]): Experiment[] => {
+    const old = list.filter((e) => e.seq < firstRead);
+    const fromLedger = readEntriesAt(ledger, old.map((e) => at[e.seq])) as LedgerEntry<'result_recorded'>[];
+    const bySeq = new Map(fromLedger.map((x) => [x.seq, x.data]));
+    return list.map((e) => {
+      const d = bySeq.get(e.seq);
+      return d ? { ...e, result: d.result, log_excerpt: d.log_excerpt } : e;
+    });
+  };
+  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior, full });
   const api = done.api;
-  w.files += done.files;
-  w.bytes += done.bytes;
-
   lap('experiment pages');
+
   const newestFirst = api.slice().reverse();
+  const jsonNewestFirst = done.apiJson.slice().reverse();
   const pages = pageCount(newestFirst.length);
   for (let n = 1; n <= pages; n++) {
-    const rows = newestFirst.slice((n - 1) * PER_PAGE, n * PER_PAGE);
-    w.json(paths.apiExperimentsPage(n), { schema_version: API_VERSION, page: n, pages, per_page: PER_PAGE, total: api.length, order: 'newest_first', experiments: rows });
+    const from = (n - 1) * PER_PAGE;
+    const rows = newestFirst.slice(from, from + PER_PAGE);
+    // the objects are serialized once (their page keys needed it): JSON.stringify of the page, spliced
+    const frame = JSON.stringify({ schema_version: API_VERSION, page: n, pages, per_page: PER_PAGE, total: api.length, order: 'newest_first', experiments: [] });
+    w.write(paths.apiExperimentsPage(n), `${frame.slice(0, -3)}[${jsonNewestFirst.slice(from, from + PER_PAGE).join(',')}]}`);
     w.write(paths.experimentsPage(n), experimentsPage(n, pages, api.length, rows, head));
   }
 
@@ -156,7 +220,32 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
 
   const byType = new Map<string, number>();
   for (const e of entries) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
-  w.write(paths.ledger, ledgerPage(head, headFull.time, byType, now, repo));
+  w.write(paths.ledger, ledgerPage(head, read.pin.head.time, byType, now, repo));
   lap('progress, best, contributors, index, ledger');
-  return { experiments: api.length, entries: entries.length, head, files: w.files, bytes: w.bytes, indexBytes: Buffer.byteLength(indexHtml), ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
+
+  let removed = 0;
+  if (prior) {
+    const keep = new Set([...w.written, ...done.written, ...done.kept]);
+    removed = removeOthers(out, keep);
+  }
+  if (cacheDir) {
+    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at, entries: entries.map(slimEntry) });
+  }
+  lap(prior ? 'remove stale files, save cache' : 'save cache');
+  return {
+    experiments: api.length,
+    entries: entries.length,
+    head,
+    mode: prior ? 'incremental' : 'full',
+    fullBecause,
+    rendered: done.rendered,
+    kept: done.kept.length,
+    files: w.files + done.files,
+    removed,
+    bytes: w.bytes + done.bytes + done.keptBytes,
+    indexBytes: Buffer.byteLength(indexHtml),
+    ms: performance.now() - t0,
+    cpuMs: cpuMs(process.cpuUsage(cpu0)),
+    phases,
+  };
 }

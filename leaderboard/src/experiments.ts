@@ -20,6 +20,8 @@ export interface VerificationView {
 export interface Experiment {
   /** ledger seq of the result_recorded entry: unique and stable (the ledger is append-only) */
   seq: number;
+  /** that entry's hash: it pins everything the App recorded about the run (result, log, diff) */
+  hash: string;
   time: string;
   job_id: string;
   repo: string | null;
@@ -38,6 +40,8 @@ export interface Experiment {
   reason: string | null;
   verification: VerificationView | null;
   run_url: string | null;
+  /** the diff archived in the entry itself (newer entries); older ones name a file: diff_path */
+  diff: string | null;
   diff_path: string | null;
   diff_sha256: string | null;
   log_excerpt: string | null;
@@ -143,6 +147,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     const verifyEntry = v ? resultsByJob.get(v.verify_job_id) : undefined;
     return {
       seq: e.seq,
+      hash: e.hash,
       time: e.time,
       job_id: d.job_id,
       repo: r?.job?.repo ?? dispatch?.repo ?? null,
@@ -170,6 +175,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
           }
         : null,
       run_url: d.run_url,
+      diff: d.diff ?? null,
       diff_path: d.diff_path,
       diff_sha256: d.diff_sha256,
       log_excerpt: d.log_excerpt,

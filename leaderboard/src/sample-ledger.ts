@@ -1,6 +1,7 @@
 // A simulated swarm's ledger, written with the ledger module's own appendEntries and credit rules:
 // runners, baselines, candidate runs (merged after an agreeing verification, discarded, failed,
-// rejected), credits and archived diffs. The tests and `npm run bench:leaderboard` build from it.
+// rejected), credits and archived diffs (inline in the entry, or, for one PR in FILE_DIFF_EVERY,
+// the older way: a file beside the ledger). The tests and `npm run bench:leaderboard` build from it.
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { appendEntries, FREE_TIER_REASON, LedgerState, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
@@ -17,9 +18,12 @@ export interface SampleOptions {
 
 export interface SampleLedger {
   entries: LedgerEntry[];
-  /** archived diffs beside the ledger, by path (diffs/<sha>.diff) */
+  /** archived diffs beside the ledger, by path (diffs/<sha>.diff): the older form, kept for one PR in FILE_DIFF_EVERY */
   files: Record<string, string>;
 }
+
+/** Every this many PRs, the diff is archived the older way, as a file beside the ledger; the others carry it inline. */
+export const FILE_DIFF_EVERY = 5;
 
 const AUTHORS = ['alice-agent', 'bob', 'carol-bot', 'dmitri', 'eve-research', 'fatima', 'gus', 'hana-ai'];
 const OWNERS = ['lab-north', 'gamer42', 'uni-cluster', 'night-owl', 'rack-room'];
@@ -154,8 +158,12 @@ export function sampleLedger(opts: SampleOptions): SampleLedger {
     const values = KNOBS[knob][1];
     const to = values[1 + Math.floor(rand() * (values.length - 1))];
     const diff = sampleDiff(knob, values[0], to);
+    const inline = pr % FILE_DIFF_EVERY !== 0;
     const diffPath = `diffs/${sha}.diff`;
-    files[diffPath] = diff;
+    if (!inline) files[diffPath] = diff;
+    const archived = inline
+      ? { diff, diff_path: null, diff_sha256: null }
+      : { diff_path: diffPath, diff_sha256: createHash('sha256').update(diff).digest('hex') };
     const finished = tick(5);
     const roll = rand();
     const current = best.get(cls) as number;
@@ -185,8 +193,7 @@ export function sampleLedger(opts: SampleOptions): SampleLedger {
           validated: !rejected,
           reason: rejected ? 'candidate hash does not match the PR file at that sha' : null,
           result: sampleResult({ cls, valBpb, failure, seed: pr, curvePoints, finishedAt: finished, job }),
-          diff_path: diffPath,
-          diff_sha256: createHash('sha256').update(diff).digest('hex'),
+          ...archived,
           log_excerpt: failure ? `step 400 loss 2.91\nstep 412 loss NaN\nerror: ${failure.message}` : `step 1100 loss 1.46\nstep 1200 loss 1.44\nval_bpb ${valBpb}`,
         },
       },
@@ -216,7 +223,7 @@ export function sampleLedger(opts: SampleOptions): SampleLedger {
           job_id: verifyId, role: 'verify', pr, sha, title: `Try ${KNOBS[knob][0]} = ${to}`, author, runner_name: verifier.name, runner_owner: verifier.owner,
           run_url: `https://github.com/${repo}/actions/runs/${vJob.run_id}`, validated: true, reason: null,
           result: sampleResult({ cls, valBpb: verifyBpb, seed: pr + 100000, curvePoints, finishedAt: vFinished, job: vJob }),
-          diff_path: diffPath, diff_sha256: createHash('sha256').update(diff).digest('hex'), log_excerpt: `val_bpb ${verifyBpb}`,
+          ...archived, log_excerpt: `val_bpb ${verifyBpb}`,
         },
       },
       { type: 'verification', data: { job_id: jobId, verify_job_id: verifyId, agreed: true, claim_bpb: valBpb as number, verify_bpb: verifyBpb, tolerance: 0.005 }, time: tick(0.1).toISOString() },

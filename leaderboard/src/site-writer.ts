@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 export class SiteWriter {
   files = 0;
   bytes = 0;
+  /** the site paths written, in order */
+  readonly written: string[] = [];
   private readonly dirs = new Set<string>();
 
   constructor(readonly root: string) {}
@@ -24,6 +26,7 @@ export class SiteWriter {
       throw new Error(`could not write ${full}: ${(e as Error).message}; check that the out dir is writable and the disk has room.`);
     }
     this.files++;
+    this.written.push(rel);
     this.bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.length;
   }
 

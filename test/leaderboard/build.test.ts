@@ -6,10 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
+import { computeBalances, shardFiles, type LedgerEntry } from '../../ledger/index.js';
 import { ApiBest, ApiContributors, ApiExperimentsPage, ApiIndex, ApiProgress, type ApiExperiment } from '../../leaderboard/src/api-schema.js';
 import { buildSite, SITE_MARKER } from '../../leaderboard/src/build.js';
 import { PER_PAGE } from '../../leaderboard/src/paths.js';
+import { FILE_DIFF_EVERY } from '../../leaderboard/src/sample-ledger.js';
 import { candidatesByClass, HOSTILE, writeTestLedger } from './fixture.js';
 
 const read = (dir: string, rel: string) => readFileSync(join(dir, rel), 'utf8');
@@ -151,7 +152,7 @@ describe('leaderboard build', () => {
 describe('leaderboard build refuses bad input without losing anything', () => {
   it('stops on a tampered ledger, naming the entry, and writes nothing', async () => {
     const { dir } = writeTestLedger(5, { hostile: false });
-    const shard = join(dir, 'entries', '000000.jsonl');
+    const shard = join(dir, shardFiles(dir)[0].path);
     const lines = readFileSync(shard, 'utf8').split('\n');
     const i = lines.findIndex((l) => l.includes('"result_recorded"'));
     const seq = JSON.parse(lines[i]).seq;
@@ -185,8 +186,10 @@ describe('leaderboard build refuses bad input without losing anything', () => {
   });
 
   it('shows a missing or altered archived diff as such, and still builds', async () => {
-    const { dir, entries } = writeTestLedger(4, { hostile: false });
-    const results = data(entries, 'result_recorded').filter((d) => d.role === 'candidate');
+    const { dir, entries } = writeTestLedger(2 * FILE_DIFF_EVERY, { hostile: false });
+    // the older entries whose diff is a file beside the ledger
+    const results = data(entries, 'result_recorded').filter((d) => d.role === 'candidate' && d.diff_path !== null);
+    expect(results).toHaveLength(2);
     writeFileSync(join(dir, results[0].diff_path!), 'diff --git a/x b/x\n');
     const gone = join(dir, results[1].diff_path!);
     writeFileSync(gone, ''); // emptied: the sha256 no longer matches either

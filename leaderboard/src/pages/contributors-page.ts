@@ -3,9 +3,9 @@ import type { ApiContributors } from '../api-schema.js';
 import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths } from '../paths.js';
-import { layout, type Frame } from './layout.js';
+import { layout, type LedgerHead } from './layout.js';
 
-export function contributorsPage(data: ApiContributors, head: Frame['ledgerHead']): string {
+export function contributorsPage(data: ApiContributors, head: LedgerHead): string {
   const byClass = new Map<string, ApiContributors['runners']>();
   for (const r of data.runners) byClass.set(r.hardware_class, [...(byClass.get(r.hardware_class) ?? []), r]);
   const body = html`<h1>Contributors</h1>

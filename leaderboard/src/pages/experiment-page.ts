@@ -5,7 +5,7 @@ import type { Experiment } from '../experiments.js';
 import * as fmt from '../format.js';
 import { html, jsonScript, safeUrl, type Trusted } from '../html.js';
 import { paths, rootFrom } from '../paths.js';
-import { layout, type Frame } from './layout.js';
+import { layout } from './layout.js';
 
 /** What the build found for the archived diff. */
 export type DiffView = { kind: 'rendered'; markup: Trusted } | { kind: 'missing'; why: string };
@@ -61,7 +61,7 @@ claim ${fmt.bpb(v.claim_bpb)}, re-run ${fmt.bpb(v.verify_bpb)} (tolerance ${v.to
 ${link(v.run_url, 'verify run log')}</p>`;
 }
 
-export function experimentPage(a: ApiExperiment, e: Experiment, diff: DiffView, head: Frame['ledgerHead']): string {
+export function experimentPage(a: ApiExperiment, e: Experiment, diff: DiffView): string {
   const page = paths.experiment(a.id);
   const root = rootFrom(page);
   const curve = e.result?.loss_curve ?? [];
@@ -87,5 +87,5 @@ ${fields(e)}
 <h2>Log excerpt</h2>
 ${e.log_excerpt ? html`<pre class="log">${e.log_excerpt}</pre>` : html`<p>No log excerpt was recorded.</p>`}
 <p>${link(a.run_url, 'Full log (workflow run)')}</p>`;
-  return layout({ page, title: a.title ? `${heading}: ${a.title}` : heading, ledgerHead: head, charts: curve.length > 0, diff: diff.kind === 'rendered' }, body);
+  return layout({ page, title: a.title ? `${heading}: ${a.title}` : heading, ledgerHead: { recordedIn: { seq: e.seq, hash: e.hash } }, charts: curve.length > 0, diff: diff.kind === 'rendered' }, body);
 }

@@ -4,9 +4,9 @@ import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths, rootFrom } from '../paths.js';
 import { experimentsTable } from './experiments-table.js';
-import { layout, type Frame } from './layout.js';
+import { layout, type LedgerHead } from './layout.js';
 
-export function experimentsPage(n: number, pages: number, total: number, rows: readonly ApiExperiment[], head: Frame['ledgerHead']): string {
+export function experimentsPage(n: number, pages: number, total: number, rows: readonly ApiExperiment[], head: LedgerHead): string {
   const page = paths.experimentsPage(n);
   const root = rootFrom(page);
   const link = (k: number, label: string) => (k >= 1 && k <= pages && k !== n ? html`<a href="${root}${paths.experimentsPage(k)}">${label}</a>` : html`<span>${label}</span>`);

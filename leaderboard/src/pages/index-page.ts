@@ -5,11 +5,11 @@ import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths } from '../paths.js';
 import { experimentsTable } from './experiments-table.js';
-import { layout, type Frame } from './layout.js';
+import { layout, type LedgerHead } from './layout.js';
 
 export const RECENT = 30;
 
-export function indexPage(index: ApiIndex, best: ApiBest, recent: readonly ApiExperiment[], head: Frame['ledgerHead'], repoUrl: string | null): string {
+export function indexPage(index: ApiIndex, best: ApiBest, recent: readonly ApiExperiment[], head: LedgerHead, repoUrl: string | null): string {
   const root = './';
   const c = index.counts;
   const body = html`<h1>Progress</h1>

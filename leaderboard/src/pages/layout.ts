@@ -2,11 +2,15 @@
 import { html, type Trusted } from '../html.js';
 import { paths, rootFrom } from '../paths.js';
 
+export type LedgerHead = { seq: number; hash: string };
+
 export interface Frame {
   /** the page's own path in the site (links are made relative to it, so the site works from any base URL) */
   page: string;
   title: string;
-  ledgerHead: { seq: number; hash: string };
+  /** the ledger head the site was built from; an experiment page names its own entry instead, so
+   * that it stays the same file until that experiment changes (incremental builds keep it) */
+  ledgerHead: LedgerHead | { recordedIn: LedgerHead };
   charts?: boolean;
   diff?: boolean;
 }
@@ -25,7 +29,7 @@ export function layout(f: Frame, body: Trusted): string {
 <main>
 ${body}
 </main>
-<footer>Built from ledger entry ${f.ledgerHead.seq} <code>${f.ledgerHead.hash}</code> · <a href="${root}${paths.ledger}">verify it yourself</a></footer>
+<footer>${'recordedIn' in f.ledgerHead ? html`Recorded in ledger entry ${f.ledgerHead.recordedIn.seq} <code>${f.ledgerHead.recordedIn.hash}</code>` : html`Built from ledger entry ${f.ledgerHead.seq} <code>${f.ledgerHead.hash}</code>`} · <a href="${root}${paths.ledger}">verify it yourself</a></footer>
 ${f.charts ? html`<script src="${root}${paths.asset('uPlot.iife.min.js')}"></script>` : ''}
 <script src="${root}${paths.asset('site.js')}"></script>
 </body></html>

@@ -2,9 +2,9 @@
 import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths } from '../paths.js';
-import { layout, type Frame } from './layout.js';
+import { layout, type LedgerHead } from './layout.js';
 
-export function ledgerPage(head: Frame['ledgerHead'], headTime: string, countsByType: ReadonlyMap<string, number>, builtAt: string, repoUrl: string | null): string {
+export function ledgerPage(head: LedgerHead, headTime: string, countsByType: ReadonlyMap<string, number>, builtAt: string, repoUrl: string | null): string {
   const total = [...countsByType.values()].reduce((a, b) => a + b, 0);
   const body = html`<h1>Ledger</h1>
 <p>Every experiment, result, verification, merge and credit on this site comes from the append-only, hash-chained ledger on the repository's <code>ledger</code> branch. Each entry carries the sha256 of the one before it, so changing any past entry changes every hash after it.</p>

@@ -1,0 +1,122 @@
+// Incremental builds: with the cache of the build now in the out dir, the next build verifies only
+// the entries appended since, re-renders only the pages whose inputs changed, and ends with the
+// same files, byte for byte, as a build from scratch. Anything it cannot trust makes it a full build
+// that says why; a ledger whose verified part was altered builds nothing.
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shardFiles, writeLedgerDir, type LedgerEntry } from '../../ledger/index.js';
+import { buildSite } from '../../leaderboard/src/build.js';
+import { sampleLedger } from '../../leaderboard/src/sample-ledger.js';
+
+const NOW = new Date('2026-02-01T00:00:00Z');
+
+function files(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
+    if (statSync(join(dir, rel)).isFile()) out.set(rel, readFileSync(join(dir, rel)));
+  }
+  return out;
+}
+
+/** Paths whose bytes differ between two sites, or that only one of them has. */
+function differences(a: string, b: string): string[] {
+  const fa = files(a);
+  const fb = files(b);
+  const out: string[] = [];
+  for (const [rel, bytes] of fa) if (!fb.get(rel)?.equals(bytes)) out.push(rel);
+  for (const rel of fb.keys()) if (!fa.has(rel)) out.push(rel);
+  return out.sort();
+}
+
+/** A sample ledger, and the index of its first verification: cut there, a claimed improvement is still pending. */
+function ledger(experiments: number) {
+  const sample = sampleLedger({ experiments, curvePoints: 6 });
+  const verification = sample.entries.findIndex((e) => e.type === 'verification');
+  expect(verification).toBeGreaterThan(0);
+  const claim = (sample.entries[verification] as LedgerEntry<'verification'>).data.job_id;
+  const claimSeq = sample.entries.find((e) => e.type === 'result_recorded' && (e as LedgerEntry<'result_recorded'>).data.job_id === claim)!.seq;
+  const root = mkdtempSync(join(tmpdir(), 'lb-inc-'));
+  return { ...sample, cut: verification, claimSeq, root, dir: join(root, 'ledger') };
+}
+
+describe('incremental leaderboard build', () => {
+  it('after new entries, equals a build from scratch file for file, re-rendering only the pages that changed', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries.slice(0, l.cut), l.files);
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    expect(first).toMatchObject({ mode: 'full', fullBecause: expect.stringContaining('holds no state of an earlier build') });
+    expect(readFileSync(join(site, `experiments/${l.claimSeq}.html`), 'utf8')).toContain('<span class="status pending">pending</span>');
+
+    // the rest of the ledger arrives: the claim's verification and merge, and later experiments
+    writeLedgerDir(l.dir, l.entries, l.files);
+    const second = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const fresh = join(l.root, 'fresh');
+    const scratch = await buildSite(l.dir, fresh, { now: NOW });
+    expect(second).toMatchObject({ mode: 'incremental', fullBecause: null, experiments: scratch.experiments, entries: l.entries.length, head: scratch.head, bytes: scratch.bytes });
+    expect(differences(site, fresh)).toEqual([]);
+    // the pending claim became merged: its page was rendered again; untouched pages were kept
+    expect(readFileSync(join(site, `experiments/${l.claimSeq}.html`), 'utf8')).toContain('<span class="status merged">merged</span>');
+    const newPages = scratch.experiments - first.experiments;
+    expect(second.rendered).toBe(newPages + 1);
+    expect(second.kept).toBe(first.experiments - 1);
+  });
+
+  it('with nothing new, renders nothing and removes a file no build would write', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries, l.files);
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    writeFileSync(join(site, 'experiments', '999999.html'), 'a page of an experiment that is gone');
+    const again = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    expect(again).toMatchObject({ mode: 'incremental', rendered: 0, removed: 1 });
+    await buildSite(l.dir, join(l.root, 'fresh'), { now: NOW });
+    expect(differences(site, join(l.root, 'fresh'))).toEqual([]);
+  });
+
+  it('falls back to a full build, saying why, when the cache does not describe the out dir', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries, l.files);
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, join(l.root, 'a'), { now: NOW, cacheDir: cache });
+    const other = await buildSite(l.dir, join(l.root, 'b'), { now: NOW, cacheDir: cache });
+    expect(other).toMatchObject({ mode: 'full', fullBecause: expect.stringMatching(/is not the build the cache describes/) });
+    // the cache now describes b
+    await expect(buildSite(l.dir, join(l.root, 'b'), { now: NOW, cacheDir: cache })).resolves.toMatchObject({ mode: 'incremental' });
+  });
+
+  it('refuses a ledger whose already verified part was altered, and leaves the site as it was', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries, l.files);
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const before = files(site);
+    const shard = join(l.dir, shardFiles(l.dir)[0].path);
+    const lines = readFileSync(shard, 'utf8').split('\n');
+    const i = lines.findIndex((x) => x.includes('"result_recorded"') && /"val_bpb":[0-9.]+/.test(x));
+    lines[i] = lines[i].replace(/"val_bpb":[0-9.]+/, '"val_bpb":1.0001');
+    writeFileSync(shard, lines.join('\n'));
+    await expect(buildSite(l.dir, site, { now: NOW, cacheDir: cache })).rejects.toThrow(new RegExp(`fails verification at seq ${JSON.parse(lines[i]).seq}: .*hash differs`));
+    expect(differences(site, site)).toEqual([]);
+    const after = files(site);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [rel, bytes] of before) expect(after.get(rel)?.equals(bytes)).toBe(true);
+  });
+
+  it('refuses new entries that do not continue the verified head', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries.slice(0, l.cut), l.files);
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    // one appended entry's link is broken: its prev is not the hash of the entry before it
+    const rest = l.entries.slice(l.cut).map((e, k) => (k === 1 ? { ...e, prev: '0'.repeat(64) } : e));
+    writeLedgerDir(l.dir, [...l.entries.slice(0, l.cut), ...rest], l.files);
+    await expect(buildSite(l.dir, site, { now: NOW, cacheDir: cache })).rejects.toThrow(new RegExp(`fails verification at seq ${l.entries[l.cut + 1].seq}: prev is 0{64}`));
+  });
+});
