@@ -15,7 +15,7 @@ export {
   type ClassWeight,
 } from './credits.js';
 export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
-export { SHARD_MAX_BYTES, HEAD_FILE, shardName, entryLocation, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile } from './shards.js';
+export { SHARD_MAX_BYTES, TAIL_FILE, HEAD_FILE, shardName, isTail, entryLocation, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile, type Tail } from './shards.js';
 export { readLedgerDir, readHeadFile, writeLedgerDir, shardFiles } from './ledger-dir.js';
 export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js';
 export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';

@@ -2,25 +2,28 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LedgerEntry } from './entries.js';
-import { ENTRIES_DIR, HEAD_FILE, ledgerFiles, parseHeadFile, parseLedgerText, type HeadFile } from './shards.js';
+import { ENTRIES_DIR, HEAD_FILE, ledgerFiles, parseHeadFile, parseLedgerText, missingTail, shardStart, TAIL_FILE, type HeadFile } from './shards.js';
 
-/** The shard files of a checkout, in seq order, as paths relative to `dir`, with their sizes. */
+/** The shard files of a checkout, in seq order (sealed shards, then tail.jsonl), as paths relative to `dir`, with their sizes. */
 export function shardFiles(dir: string): { path: string; bytes: number }[] {
   const entriesDir = join(dir, ENTRIES_DIR);
   if (!existsSync(entriesDir)) {
     throw new Error(`${dir} is not a checkout of the ledger branch: it has no ${ENTRIES_DIR}/ folder (try: git fetch origin ledger && git worktree add ledger-checkout ledger).`);
   }
-  return readdirSync(entriesDir)
+  const shards = readdirSync(entriesDir)
     .filter((f) => f.endsWith('.jsonl'))
-    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10))
-    .map((f) => ({ path: `${ENTRIES_DIR}/${f}`, bytes: statSync(join(entriesDir, f)).size }));
+    .map((f) => ({ path: `${ENTRIES_DIR}/${f}`, start: shardStart(`${ENTRIES_DIR}/${f}`) ?? Infinity }))
+    .sort((a, b) => a.start - b.start);
+  const last = shards[shards.length - 1];
+  if (last && last.path !== TAIL_FILE) throw new Error(missingTail(dir, last.path));
+  return shards.map(({ path }) => ({ path, bytes: statSync(join(dir, path)).size }));
 }
 
 export function readLedgerDir(dir: string): LedgerEntry[] {
   return parseLedgerText(shardFiles(dir).map(({ path }) => ({ path, text: readFileSync(join(dir, path), 'utf8') })));
 }
 
-/** HEAD.json of a checkout, or null when there is none. */
+/** HEAD.json of a checkout in the layout before tail.jsonl, or null when there is none (the ledger no longer writes one). */
 export function readHeadFile(dir: string): HeadFile | null {
   const p = join(dir, HEAD_FILE);
   return existsSync(p) ? parseHeadFile(readFileSync(p, 'utf8'), p) : null;

@@ -1,16 +1,26 @@
 // How the ledger lies in files on the `ledger` branch:
-//   entries/000000.jsonl, entries/000412.jsonl, ...  one JSON entry per line; each file is named
-//                                                   by the seq of its first entry
-//   HEAD.json                                        {seq, hash, time, shard} of the last entry
-// A shard is rewritten whole on each append (git blobs are immutable), so its size bounds the
-// bytes sent per append. Entries range from ~300 B (a runner registered) to ~15 KB (a result
-// with its 256-point loss curve), so shards are cut by bytes, not by count: a new shard starts
-// when the next line would take the current one past SHARD_MAX_BYTES.
+//   entries/000000.jsonl, entries/000412.jsonl, ...  sealed shards: one JSON entry per line, each
+//                                                   named by the seq of its first entry; never
+//                                                   rewritten once sealed
+//   entries/tail.jsonl                               the active shard: the entries after the last
+//                                                   sealed one (its first entry has the next seq)
+// Every append rewrites tail.jsonl, so its blob sha names the whole chain's state: the GitHub
+// store appends with one compare-and-swap on that file (contents API, `sha` = the tail it read).
+// A git blob cannot be appended to, so the tail's size bounds the bytes sent per append. Entries
+// range from ~300 B (a runner registered) to ~15 KB (a result with its loss curve), so the tail
+// is sealed by bytes, not by count: when the next line would take it past SHARD_MAX_BYTES, it is
+// renamed to its first seq and a new tail starts. 900 KiB keeps the tail under the 1 MB up to
+// which GitHub's contents API returns a file's content inline (bigger files need a blob read).
 import { z } from 'zod';
 import type { LedgerEntry } from './entries.js';
 
-export const SHARD_MAX_BYTES = 1024 * 1024;
+export const SHARD_MAX_BYTES = 900 * 1024;
 export const ENTRIES_DIR = 'entries';
+export const TAIL_FILE = `${ENTRIES_DIR}/tail.jsonl`;
+/**
+ * The head file of the layout before tail.jsonl. Not written any more; the name stays reserved
+ * (the App may not write a file there) because older readers of a checkout still look for it.
+ */
 export const HEAD_FILE = 'HEAD.json';
 const SHARD_NAME = /^entries\/(\d+)\.jsonl$/;
 
@@ -32,11 +42,6 @@ export interface HeadFile {
   shard: string;
 }
 const HeadFileSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string().regex(/^[0-9a-f]{64}$/), time: z.string(), shard: z.string().regex(SHARD_NAME) });
-
-export function headFileText(last: LedgerEntry, shard: string): string {
-  const head: HeadFile = { seq: last.seq, hash: last.hash, time: last.time, shard };
-  return JSON.stringify(head, null, 2) + '\n';
-}
 
 export function parseHeadFile(text: string, source = HEAD_FILE): HeadFile {
   let raw: unknown;
@@ -66,29 +71,42 @@ function frameProblem(v: unknown): string | null {
 }
 
 /**
- * Entries from shard files (any order; sorted by their first seq). Throws one error naming the
- * file and line of the first line that is not a ledger entry, or of a shard whose name is not
- * the seq of its first entry (entries moved between files).
+ * Entries from shard files (any order: sealed shards by their first seq, then tail.jsonl).
+ * Throws one error naming the file and line of the first line that is not a ledger entry, or of
+ * a sealed shard whose name is not the seq of its first entry (entries moved between files).
  */
 export function parseLedgerText(shards: { path: string; text: string }[]): LedgerEntry[] {
-  const named = shards.map((s) => ({ ...s, start: shardStart(s.path) }));
+  const named = shards.map((s) => ({ ...s, start: shardStart(s.path) ?? Infinity }));
   named.sort((a, b) => a.start - b.start);
   return named.flatMap((s) => parseShard(s.path, s.text).entries);
 }
 
-function shardStart(path: string): number {
-  const m = SHARD_NAME.exec(path.replace(/\\/g, '/').replace(/^.*?(entries\/)/, '$1'));
-  if (!m) throw new Error(`${path} is not a ledger shard: shards are named entries/<seq of their first entry>.jsonl.`);
+const normal = (path: string) => path.replace(/\\/g, '/').replace(/^.*?(entries\/)/, '$1');
+
+/** Whether a path (relative, or ending in entries/...) is the active shard. */
+export function isTail(path: string): boolean {
+  return normal(path) === TAIL_FILE;
+}
+
+/** The first seq a sealed shard is named for; null for tail.jsonl, whose first seq follows the sealed ones. */
+export function shardStart(path: string): number | null {
+  if (isTail(path)) return null;
+  const m = SHARD_NAME.exec(normal(path));
+  if (!m) throw new Error(`${path} is not a ledger shard: shards are named entries/<seq of their first entry>.jsonl, and the last one entries/tail.jsonl.`);
   return Number(m[1]);
 }
 
-/** One shard's entries and the stored line of each (same index). Throws like parseLedgerText. */
-export function parseShard(path: string, text: string): { entries: LedgerEntry[]; lines: string[] } {
-  const start = shardStart(path);
+/**
+ * One shard's entries and the stored line of each (same index). Throws like parseLedgerText.
+ * `firstLine`: the line number of `text`'s first line in the file (when parsing lines appended
+ * to a tail already read), for messages that point at the right line.
+ */
+export function parseShard(path: string, text: string, firstLine = 1): { entries: LedgerEntry[]; lines: string[] } {
+  const start = firstLine === 1 ? shardStart(path) : null;
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const entries = lines.map((line, i) => {
-    const where = `${path} line ${i + 1}`;
+    const where = `${path} line ${firstLine + i}`;
     let raw: unknown;
     try {
       raw = JSON.parse(line);
@@ -98,7 +116,7 @@ export function parseShard(path: string, text: string): { entries: LedgerEntry[]
     const frame = frameProblem(raw);
     if (frame) throw new Error(`${where} is not a ledger entry: ${frame}.`);
     const seq = (raw as LedgerEntry).seq;
-    if (i === 0 && seq !== start) {
+    if (i === 0 && start !== null && seq !== start) {
       throw new Error(`${where} holds seq ${seq}, but a shard named ${path} must start at seq ${start}: entries were moved, removed or renamed.`);
     }
     locations.set(raw as object, where);
@@ -107,36 +125,47 @@ export function parseShard(path: string, text: string): { entries: LedgerEntry[]
   return { entries, lines };
 }
 
+/** Why a checkout or branch with sealed shards but no tail.jsonl cannot be read, and how to repair it. */
+export function missingTail(where: string, lastShard: string): string {
+  return (
+    `${where} has sealed shards but no ${TAIL_FILE}, so where the ledger ends is unknown (the layout before tail.jsonl, or a broken branch). ` +
+    `If ${lastShard} is the last shard, in a checkout run: git mv ${lastShard} ${TAIL_FILE} && git rm -f --ignore-unmatch ${HEAD_FILE}, ` +
+    `then \`npm run ledger -- verify .\`, commit and push to the ledger branch.`
+  );
+}
+
+/** tail.jsonl as a writer holds it: its text and the seq of its first entry. */
+export interface Tail {
+  first: number;
+  text: string;
+}
+
 /**
- * The shard files and HEAD.json to write after appending `added` to a ledger whose last shard
- * currently reads `tail` (null for an empty ledger), and the new last shard.
+ * The files to write after appending `added` to a ledger whose tail.jsonl currently reads `tail`
+ * (null for an empty ledger): tail.jsonl, and a sealed shard for each tail that filled up on the
+ * way (`sealed` lists their paths); and the new tail.
  */
-export function shardWrites(
-  tail: { path: string; text: string } | null,
-  added: LedgerEntry[],
-): { files: Record<string, string>; tail: { path: string; text: string } | null } {
+export function shardWrites(tail: Tail | null, added: LedgerEntry[]): { files: Record<string, string>; tail: Tail | null; sealed: string[] } {
   const files: Record<string, string> = {};
-  let cur = tail ? { path: tail.path, text: tail.text, bytes: Buffer.byteLength(tail.text), changed: false } : null;
-  const flush = () => {
-    if (cur?.changed) files[cur.path] = cur.text;
-  };
+  const sealed: string[] = [];
+  let cur = tail ? { ...tail, bytes: Buffer.byteLength(tail.text) } : null;
   for (const e of added) {
     const line = entryLine(e);
     const bytes = Buffer.byteLength(line);
-    if (!cur || (cur.bytes > 0 && cur.bytes + bytes > SHARD_MAX_BYTES)) {
-      flush();
-      cur = { path: shardName(e.seq), text: '', bytes: 0, changed: true };
+    if (cur && cur.bytes > 0 && cur.bytes + bytes > SHARD_MAX_BYTES) {
+      files[shardName(cur.first)] = cur.text;
+      sealed.push(shardName(cur.first));
+      cur = null;
     }
+    cur ??= { first: e.seq, text: '', bytes: 0 };
     cur.text += line;
     cur.bytes += bytes;
-    cur.changed = true;
   }
-  flush();
-  if (added.length && cur) files[HEAD_FILE] = headFileText(added[added.length - 1], cur.path);
-  return { files, tail: cur ? { path: cur.path, text: cur.text } : null };
+  if (added.length && cur) files[TAIL_FILE] = cur.text;
+  return { files, tail: cur && { first: cur.first, text: cur.text }, sealed };
 }
 
-/** Every file of a ledger holding `entries` (shards and HEAD.json). */
+/** Every file of a ledger holding `entries` (sealed shards and tail.jsonl). */
 export function ledgerFiles(entries: LedgerEntry[]): Record<string, string> {
   return shardWrites(null, entries).files;
 }

@@ -41,7 +41,7 @@ export class MemoryLedgerStore implements LedgerStore {
     return added;
   }
 
-  /** Every file the ledger branch would hold: shards, HEAD.json and the extra files appended so far. */
+  /** Every file the ledger branch would hold: sealed shards, tail.jsonl and the extra files appended so far. */
   files(): Record<string, string> {
     return { ...Object.fromEntries(this.extra), ...ledgerFiles(this.entries) };
   }

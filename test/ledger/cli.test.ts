@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it, expect, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../ledger/cli.js';
@@ -51,22 +51,17 @@ describe('npm run ledger', () => {
   it('verify: names the seq, file and line of a hand-edited entry and exits non-zero', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, files);
-    const shard = join(dir, 'entries/000000.jsonl');
+    const shard = join(dir, 'entries/tail.jsonl');
     writeFileSync(shard, readFileSync(shard, 'utf8').replace('"amount":615', '"amount":6150'));
     expect(await verifyCli(dir)).toBe(1);
-    expect(err[0]).toMatch(/^ledger BROKEN at seq 5 \(entries\/000000.jsonl line 6\): hash differs/);
+    expect(err[0]).toMatch(/^ledger BROKEN at seq 5 \(entries\/tail.jsonl line 6\): hash differs/);
   });
 
-  it('verify: finds a changed archived diff, a stale HEAD.json, and a rewrite against a published head', async () => {
+  it('verify: finds a changed archived diff, and a rewrite against a published head', async () => {
     const { entries, files } = build();
     writeLedgerDir(dir, entries, { [`diffs/${sha40(7)}.diff`]: DIFF.replace('2e-3', '9e-3') });
     expect(await verifyCli(dir)).toBe(1);
     expect(err.pop()).toMatch(/at seq 4 .*diffs\/0+7\.diff has sha256 .* the archived diff was changed/);
-
-    writeLedgerDir(dir, entries, files);
-    writeFileSync(join(dir, 'HEAD.json'), JSON.stringify({ seq: 3, hash: entries[3].hash, time: entries[3].time, shard: 'entries/000000.jsonl' }));
-    expect(await verifyCli(dir)).toBe(1);
-    expect(err.pop()).toMatch(/HEAD.json says seq 3/);
 
     rmSync(dir, { recursive: true });
     writeLedgerDir(dir, entries.slice(0, 5), files); // the last two entries were dropped
@@ -74,12 +69,27 @@ describe('npm run ledger', () => {
     expect(err.pop()).toMatch(/at seq 5: the chain ends at seq 4 but a known head is at seq 6: entries were removed/);
   });
 
+  it('verify and head: a checkout with sealed shards but no tail.jsonl (the layout before it) gets one error that says how to repair it', async () => {
+    const { entries, files } = build();
+    writeLedgerDir(dir, entries, files);
+    renameSync(join(dir, 'entries/tail.jsonl'), join(dir, 'entries/000000.jsonl'));
+    writeFileSync(join(dir, 'HEAD.json'), JSON.stringify({ seq: 6, hash: entries[6].hash, time: entries[6].time, shard: 'entries/000000.jsonl' }));
+    expect(await verifyCli(dir)).toBe(1);
+    expect(err.pop()).toMatch(/has sealed shards but no entries\/tail.jsonl.*git mv entries\/000000.jsonl entries\/tail.jsonl && git rm -f --ignore-unmatch HEAD.json/);
+    expect(await main(['head', dir])).toBe(1);
+    expect(err.pop()).toMatch(/no entries\/tail.jsonl/);
+    // the repair it names
+    renameSync(join(dir, 'entries/000000.jsonl'), join(dir, 'entries/tail.jsonl'));
+    rmSync(join(dir, 'HEAD.json'));
+    expect(await verifyCli(dir)).toBe(0);
+  });
+
   it('verify: one clear error for a line that is not JSON, and for bad arguments', async () => {
     const { entries } = build();
     writeLedgerDir(dir, entries);
-    writeFileSync(join(dir, 'entries/000000.jsonl'), readFileSync(join(dir, 'entries/000000.jsonl'), 'utf8').replace(/\n(.)/, '\n{oops$1'));
+    writeFileSync(join(dir, 'entries/tail.jsonl'), readFileSync(join(dir, 'entries/tail.jsonl'), 'utf8').replace(/\n(.)/, '\n{oops$1'));
     expect(await verifyCli(dir)).toBe(1);
-    expect(err.pop()).toMatch(/^ledger BROKEN: entries\/000000.jsonl line 2 is not valid JSON/);
+    expect(err.pop()).toMatch(/^ledger BROKEN: entries\/tail.jsonl line 2 is not valid JSON/);
     expect(await verifyCli(dir, '--head', 'latest')).toBe(2);
     expect(err.pop()).toMatch(/--head must be SEQ:HASH/);
     expect(await verifyCli(join(dir, 'nope'))).toBe(1);
@@ -112,12 +122,13 @@ describe('npm run ledger', () => {
     writeLedgerDir(dir, [...entries, ...appendEntries(entries, Array.from({ length: 30 }, (_, i) => big(i)))], files);
     const shards = readdirSync(join(dir, 'entries')).sort();
     expect(shards.length).toBeGreaterThan(1); // two threads' worth of work
+    expect(shards[shards.length - 1]).toBe('tail.jsonl');
     expect(await main(['verify', dir, '--threads', '2'])).toBe(0);
     expect(out.pop()).toMatch(/ledger OK: 37 entries/);
     const lastShard = join(dir, 'entries', shards[shards.length - 1]);
     writeFileSync(lastShard, readFileSync(lastShard, 'utf8').replace('"big-29"', '"big-99"'));
     expect(await main(['verify', dir, '--threads', '2'])).toBe(1);
-    expect(err.pop()).toMatch(/^ledger BROKEN at seq 36 \(entries\/0+\d+\.jsonl line \d+\): hash differs/);
+    expect(err.pop()).toMatch(/^ledger BROKEN at seq 36 \(entries\/tail\.jsonl line \d+\): hash differs/);
   });
 
   it('runs as the npm script', () => {

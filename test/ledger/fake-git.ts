@@ -1,8 +1,12 @@
-// A stateful stand-in for GitHub's Git Data API on one repository, served through nock so the
-// real Octokit request path runs. Objects are content-addressed like git's (sha1 over a typed
-// header), trees are flat path maps, and the ref moves only by fast-forward unless forced,
-// answering 422 "Update is not a fast forward" as GitHub does. Every route is checked against
-// GitHub's REST description by test/helpers/openapi.ts.
+// A stateful stand-in for GitHub's Git Data and contents APIs on one repository, served through
+// nock so the real Octokit request path runs. Objects are content-addressed like git's (sha1 over
+// a typed header, so a file's sha is its git blob id), trees are flat path maps, and the ref moves
+// only by fast-forward unless forced, answering 422 "Update is not a fast forward" as GitHub does.
+// The contents API answers as GitHub does: a PUT with a stale `sha` is 409 "<path> does not match
+// <sha>", one without `sha` on an existing file 422; content comes inline up to 1 MB (above,
+// encoding "none": read the blob); every GET carries an ETag (a hash of the body) and answers 304
+// with no body to a matching If-None-Match. Every route is checked against GitHub's REST
+// description by test/helpers/openapi.ts.
 import { createHash } from 'node:crypto';
 import { gitHubApi } from '../helpers/openapi.js';
 
@@ -13,8 +17,10 @@ export class FakeGitRepo {
   readonly trees = new Map<string, Tree>();
   readonly commits = new Map<string, { tree: string; parents: string[]; message: string }>();
   readonly refs = new Map<string, string>(); // "heads/ledger" -> commit sha
-  /** called before a ref update is applied: lets a test move the branch "meanwhile" */
-  beforeUpdateRef: ((ref: string) => void) | null = null;
+  /** called before a ref update or a contents PUT is applied: lets a test move the branch "meanwhile" */
+  beforeWrite: ((ref: string) => void) | null = null;
+  /** the status to answer once after applying a contents PUT, as when its answer is lost (a 502 from a proxy) */
+  failAfterPut: number | null = null;
 
   constructor(
     readonly owner = 'octo-org',
@@ -96,23 +102,49 @@ export class FakeGitRepo {
     });
 
     api.get((u) => u.startsWith(`${base}/contents/`)).reply(async (req: Request) => {
-      const uri = req.url;
-      const url = new URL(uri, 'https://api.github.com');
+      const url = new URL(req.url, 'https://api.github.com');
       const path = decodeURIComponent(url.pathname.slice(`${base}/contents/`.length));
-      const ref = url.searchParams.get('ref') ?? '';
+      const ref = url.searchParams.get('ref') ?? 'main';
       const commit = this.refs.get(`heads/${ref}`) ?? ref;
       const c = this.commits.get(commit);
-      if (!c) return [404, notFound];
+      if (!c) return [404, { ...notFound, message: `No commit found for the ref ${ref}` }];
       const tree = this.trees.get(c.tree)!;
       const blob = tree.get(path);
-      if (blob !== undefined) {
-        // The store asks for the raw media type: GitHub then answers with the bytes themselves.
+      if (blob !== undefined && (req.headers.get('accept') ?? '').includes('raw')) {
         return [200, this.blobs.get(blob)!, { 'content-type': 'application/vnd.github.raw; charset=utf-8' }];
       }
-      const listing = [...tree]
-        .filter(([p]) => p.startsWith(`${path}/`) && !p.slice(path.length + 1).includes('/'))
-        .map(([p, sha]) => ({ type: 'file', name: p.slice(path.length + 1), path: p, sha, size: Buffer.byteLength(this.blobs.get(sha)!), url: '', git_url: '', html_url: '', download_url: '', _links: { self: '', git: '', html: '' } }));
-      return listing.length ? [200, listing] : [404, notFound];
+      const body =
+        blob !== undefined
+          ? this.fileJson(path, blob, ref, true)
+          : [...tree].filter(([p]) => p.startsWith(`${path}/`) && !p.slice(path.length + 1).includes('/')).map(([p, sha]) => this.fileJson(p, sha, ref, false));
+      if (Array.isArray(body) && body.length === 0) return [404, notFound];
+      const etag = `W/"${createHash('sha256').update(JSON.stringify(body)).digest('hex')}"`;
+      if (req.headers.get('if-none-match') === etag) return [304, '', { etag }];
+      return [200, body, { etag }];
+    });
+
+    api.put((u) => u.startsWith(`${base}/contents/`)).reply(async (req: Request) => {
+      const url = new URL(req.url, 'https://api.github.com');
+      const path = decodeURIComponent(url.pathname.slice(`${base}/contents/`.length));
+      const b = (await req.json()) as { message: string; content: string; sha?: string; branch?: string };
+      const branch = b.branch ?? 'main';
+      this.beforeWrite?.(`heads/${branch}`);
+      const head = this.refs.get(`heads/${branch}`);
+      if (!head) return [404, { ...notFound, message: `Branch ${branch} not found` }];
+      const tree = new Map(this.trees.get(this.commits.get(head)!.tree)!);
+      const current = tree.get(path);
+      if (current !== undefined && b.sha === undefined) return [422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.', documentation_url: 'https://docs.github.com/rest', status: '422' }];
+      if (current !== undefined && b.sha !== current) return [409, { message: `${path} does not match ${b.sha}`, documentation_url: 'https://docs.github.com/rest', status: '409' }];
+      const blob = this.putBlob(Buffer.from(b.content, 'base64').toString('utf8'));
+      tree.set(path, blob);
+      const commit = this.putCommit(this.putTree(tree), [head], b.message);
+      this.refs.set(`heads/${branch}`, commit);
+      if (this.failAfterPut !== null) {
+        const failed = this.failAfterPut;
+        this.failAfterPut = null;
+        return [failed, { message: 'Server Error' }];
+      }
+      return [current === undefined ? 201 : 200, { content: this.fileJson(path, blob, branch, false), commit: this.commitJson(commit) }];
     });
 
     api.post(`${base}/git/trees`).reply(async (req: Request) => {
@@ -141,7 +173,7 @@ export class FakeGitRepo {
       const uri = req.url;
       const body: unknown = await req.json();
       const ref = refPath(uri, `${base}/git/refs/`);
-      this.beforeUpdateRef?.(ref);
+      this.beforeWrite?.(ref);
       const b = body as { sha: string; force?: boolean };
       const current = this.refs.get(ref);
       if (!current) return [422, { message: 'Reference does not exist', status: '422' }];
@@ -160,6 +192,28 @@ export class FakeGitRepo {
       this.refs.set(ref, b.sha);
       return [201, { ref: b.ref, node_id: 'REF', url: '', object: { sha: b.sha, type: 'commit', url: '' } }];
     });
+  }
+
+  /** A file as the contents API describes it; `content` inline up to 1 MB, as GitHub sends it. */
+  private fileJson(path: string, sha: string, ref: string, content: boolean) {
+    const text = this.blobs.get(sha)!;
+    const size = Buffer.byteLength(text);
+    const url = `https://api.github.com/repos/${this.owner}/${this.repo}/contents/${path}?ref=${ref}`;
+    const git_url = `https://api.github.com/repos/${this.owner}/${this.repo}/git/blobs/${sha}`;
+    const html_url = `https://github.com/${this.owner}/${this.repo}/blob/${ref}/${path}`;
+    return {
+      type: 'file',
+      name: path.split('/').pop()!,
+      path,
+      sha,
+      size,
+      url,
+      git_url,
+      html_url,
+      download_url: `https://raw.githubusercontent.com/${this.owner}/${this.repo}/${ref}/${path}`,
+      _links: { self: url, git: git_url, html: html_url },
+      ...(content ? (size > 1_000_000 ? { content: '', encoding: 'none' } : { content: Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n'), encoding: 'base64' }) : {}),
+    };
   }
 
   private commitJson(sha: string) {

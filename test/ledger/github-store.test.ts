@@ -4,7 +4,20 @@ import nock from 'nock';
 import { Octokit } from '@octokit/rest';
 import { ProbotOctokit } from 'probot';
 import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { appendEntries, auditLedger, creditForResult, GitHubLedgerStore, parseHeadFile, shardWrites, parseLedgerText, verifyChain, SHARD_MAX_BYTES, HEAD_FILE, type NewEntry } from '../../ledger/index.js';
+import {
+  appendEntries,
+  auditLedger,
+  creditForResult,
+  entryLine,
+  GitHubLedgerStore,
+  parseLedgerText,
+  verifyChain,
+  SHARD_MAX_BYTES,
+  TAIL_FILE,
+  type GitHubLedgerStoreOptions,
+  type LedgerEntry,
+  type NewEntry,
+} from '../../ledger/index.js';
 import { FakeGitRepo } from './fake-git.js';
 import { main as ledgerCli } from '../../ledger/cli.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +27,34 @@ import { baseline, dispatched, recorded } from './fixtures.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }; // 404 on a missing branch is expected
 const octokit = () => new Octokit({ auth: 'ghs_test', log: quiet });
-const store = (o: Partial<{ maxAttempts: number }> = {}) => new GitHubLedgerStore(octokit(), { owner: 'octo-org', repo: 'swarm', retryDelayMs: 1, ...o });
+const store = (o: Partial<GitHubLedgerStoreOptions> = {}) => new GitHubLedgerStore(octokit(), { owner: 'octo-org', repo: 'swarm', retryDelayMs: 1, ...o });
 
-function branchEntries(repo: FakeGitRepo) {
+const PUT = 'PUT /repos/{owner}/{repo}/contents/{path}';
+const GET_CONTENTS = 'GET /repos/{owner}/{repo}/contents/{path}';
+const GIT_COMMIT = ['POST /repos/{owner}/{repo}/git/trees', 'POST /repos/{owner}/{repo}/git/commits', 'PATCH /repos/{owner}/{repo}/git/refs/{ref}'];
+
+function branchEntries(repo: FakeGitRepo): LedgerEntry[] {
   const files = repo.filesAt('ledger');
   return parseLedgerText(Object.entries(files).filter(([p]) => p.startsWith('entries/')).map(([path, text]) => ({ path, text })));
+}
+const shardsOf = (repo: FakeGitRepo) => Object.keys(repo.filesAt()).filter((p) => p.startsWith('entries/')).sort();
+const jobIds = (entries: LedgerEntry[]) => entries.map((e) => (e.data as { job_id?: string }).job_id ?? e.type);
+
+/** A result carrying a log excerpt of `bytes`: a few of them fill a shard. */
+const big = (i: number, bytes = 100_000): NewEntry => {
+  const r = recorded(`j${i}`, 'gpu-bob');
+  return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(bytes) } };
+};
+
+/** Another App process's append landing directly on the branch: the tail rewritten with one more entry. */
+function otherWriterAppends(repo: FakeGitRepo, news: NewEntry[]): void {
+  const entries = branchEntries(repo);
+  const added = appendEntries(entries, news);
+  const head = repo.refs.get('heads/ledger')!;
+  const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
+  const tail = repo.filesAt()[TAIL_FILE] ?? '';
+  tree.set(TAIL_FILE, repo.putBlob(tail + added.map(entryLine).join('')));
+  repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [head], 'other writer'));
 }
 
 let repo: FakeGitRepo;
@@ -34,86 +70,93 @@ afterEach(() => {
 });
 
 describe('GitHubLedgerStore', () => {
-  it('creates the ledger branch as an orphan commit on the first append, with HEAD.json and the extra files', async () => {
+  it('creates the ledger branch as an orphan commit on the first append, with tail.jsonl and the extra files', async () => {
     const s = store();
     const added = await s.append([baseline('gpu-a10g', 20_000)], { 'diffs/abc.diff': '--- a/trainer/train.ts\n' });
     expect(recordedCalls()).toEqual([
-      'GET /repos/{owner}/{repo}/git/ref/{ref}',
+      GET_CONTENTS, // tail.jsonl: 404
+      'GET /repos/{owner}/{repo}/git/ref/{ref}', // 404: no branch yet
       'POST /repos/{owner}/{repo}/git/trees',
       'POST /repos/{owner}/{repo}/git/commits',
       'POST /repos/{owner}/{repo}/git/refs',
     ]);
     const commit = repo.commits.get(repo.refs.get('heads/ledger')!)!;
     expect(commit.parents).toEqual([]);
-    const files = repo.filesAt();
-    expect(Object.keys(files).sort()).toEqual([HEAD_FILE, 'diffs/abc.diff', 'entries/000000.jsonl']);
-    expect(parseHeadFile(files[HEAD_FILE])).toMatchObject({ seq: 0, hash: added[0].hash, shard: 'entries/000000.jsonl' });
+    expect(Object.keys(repo.filesAt()).sort()).toEqual(['diffs/abc.diff', TAIL_FILE]);
+    expect(branchEntries(repo)).toEqual(added);
     expect(await store().read()).toEqual(added);
   });
 
-  it('appends with 3 calls when it knows the head and 7 when it does not, keeping files already on the branch', async () => {
+  it('appends with exactly one request when warm (PUT of tail.jsonl) and two when cold, keeping files already on the branch', async () => {
     const s = store();
     await s.append([baseline('gpu-a10g', 20_000)], { 'diffs/abc.diff': 'diff' });
     resetRecordedCalls();
-    await s.append([dispatched('j1', 'agent-alice')]);
-    expect(recordedCalls()).toEqual(['POST /repos/{owner}/{repo}/git/trees', 'POST /repos/{owner}/{repo}/git/commits', 'PATCH /repos/{owner}/{repo}/git/refs/{ref}']);
+    const [d] = await s.append([dispatched('j1', 'agent-alice')]);
+    expect(recordedCalls()).toEqual([PUT]);
+    expect(s.calls).toBe(6);
+    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toBe('ledger: seq 1 (job_dispatched)');
     resetRecordedCalls();
-    await store().append([recorded('j1', 'gpu-bob')]); // a fresh process: the App restarted
-    expect(recordedCalls()).toEqual([
-      'GET /repos/{owner}/{repo}/git/ref/{ref}',
-      'GET /repos/{owner}/{repo}/git/commits/{commit_sha}',
-      'GET /repos/{owner}/{repo}/contents/{path}',
-      'GET /repos/{owner}/{repo}/contents/{path}',
-      'POST /repos/{owner}/{repo}/git/trees',
-      'POST /repos/{owner}/{repo}/git/commits',
-      'PATCH /repos/{owner}/{repo}/git/refs/{ref}',
-    ]);
+    const cold = store(); // a fresh process: the App restarted
+    await cold.append([recorded('j1', 'gpu-bob'), dispatched('j2', 'agent-carol')]);
+    expect(recordedCalls()).toEqual([GET_CONTENTS, PUT]); // the tail starts at seq 0: nothing else to read
+    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toBe('ledger: seq 2-3 (result_recorded, job_dispatched)');
     expect(repo.filesAt()['diffs/abc.diff']).toBe('diff');
     const entries = branchEntries(repo);
-    expect(entries.map((e) => e.type)).toEqual(['baseline_recorded', 'job_dispatched', 'result_recorded']);
+    expect(jobIds(entries)).toEqual(['baseline_recorded', 'j1', 'j1', 'j2']);
+    expect(entries[1]).toEqual(d);
     expect(verifyChain(entries).ok).toBe(true);
   });
 
-  it('lands two concurrent appends exactly once each, in order, when the ref update answers 422', async () => {
+  it('reads for free within the trust window, then with one conditional request that GitHub answers 304', async () => {
+    let clock = 1_000_000;
+    const s = store({ now: () => clock, trustMs: 60_000 });
+    await store().append([baseline('gpu-a10g', 20_000)]);
+    resetRecordedCalls();
+    expect(await s.read()).toHaveLength(1); // cold: GET tail.jsonl (200, ETag kept)
+    expect(recordedCalls()).toEqual([GET_CONTENTS]);
+    resetRecordedCalls();
+    clock += 59_000;
+    expect(await s.read()).toHaveLength(1);
+    expect(recordedCalls()).toEqual([]);
+    clock += 1_000;
+    expect(await s.read()).toHaveLength(1);
+    expect(recordedCalls()).toEqual([GET_CONTENTS]);
+    expect([s.calls, s.notModified]).toEqual([2, 1]);
+    // The 304 renewed the window.
+    clock += 30_000;
+    resetRecordedCalls();
+    await s.read();
+    expect(recordedCalls()).toEqual([]);
+    // Another process appends; past the window the same one request brings the new entries, checked on top.
+    otherWriterAppends(repo, [dispatched('elsewhere', 'agent-carol')]);
+    clock += 60_000;
+    expect(jobIds(await s.read())).toEqual(['baseline_recorded', 'elsewhere']);
+    expect(recordedCalls()).toEqual([GET_CONTENTS]);
+    expect([s.calls, s.notModified]).toEqual([3, 1]);
+  });
+
+  it('re-sequences after a 409 when another writer appended first: nothing lost, nothing twice, in order', async () => {
     await store().append([baseline('gpu-a10g', 20_000)]);
     const a = store();
     const b = store();
     await a.read();
-    await b.read(); // both now believe seq 0 is the head
+    await b.read(); // both now believe seq 0 is the last entry
     resetRecordedCalls();
     const [ea, eb] = await Promise.all([a.append([dispatched('job-a', 'agent-alice')]), b.append([dispatched('job-b', 'agent-carol')])]);
-    const calls = recordedCalls();
-    expect(calls.filter((c) => c.startsWith('PATCH'))).toHaveLength(3); // one of them was refused once
+    // one PUT each, one of them refused (409), a GET of the tail, and its PUT again
+    expect(recordedCalls().sort()).toEqual([GET_CONTENTS, PUT, PUT, PUT]);
     const entries = branchEntries(repo);
     expect(entries.map((e) => e.seq)).toEqual([0, 1, 2]);
-    expect(entries.filter((e) => e.type === 'job_dispatched').map((e) => (e.data as { job_id: string }).job_id).sort()).toEqual(['job-a', 'job-b']);
+    expect(jobIds(entries).slice(1).sort()).toEqual(['job-a', 'job-b']);
     expect(verifyChain(entries).ok).toBe(true);
-    // each writer got back the entries as they were stored, with the seq they finally took
+    // each writer got back its entries as stored, with the seq they finally took
     expect([ea[0].seq, eb[0].seq].sort()).toEqual([1, 2]);
     expect(entries).toEqual(expect.arrayContaining([...ea, ...eb]));
-    expect(parseHeadFile(repo.filesAt()[HEAD_FILE]).seq).toBe(2);
-  });
-
-  it('re-sequences on the moved branch when another writer lands between its commit and its ref update', async () => {
-    const a = store();
-    await a.append([baseline('gpu-a10g', 20_000)]);
-    repo.beforeUpdateRef = (ref) => {
-      repo.beforeUpdateRef = null;
-      // Another App instance's append lands first: a real ledger commit on top of the head.
-      const entries = branchEntries(repo);
-      const added = appendEntries(entries, [dispatched('sneaky', 'agent-carol')]);
-      const head = repo.refs.get(ref)!;
-      const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
-      const tail = { path: 'entries/000000.jsonl', text: repo.filesAt()['entries/000000.jsonl'] };
-      for (const [path, text] of Object.entries(shardWrites(tail, added).files)) tree.set(path, repo.putBlob(text));
-      repo.refs.set(ref, repo.putCommit(repo.putTree(tree), [head], 'other writer'));
-    };
-    const mine = await a.append([dispatched('mine', 'agent-alice')]);
-    const entries = branchEntries(repo);
-    expect(entries.map((e) => (e.data as { job_id?: string }).job_id ?? e.type)).toEqual(['baseline_recorded', 'sneaky', 'mine']);
-    expect(mine[0]).toMatchObject({ seq: 2, prev: entries[1].hash });
-    expect(verifyChain(entries).ok).toBe(true);
-    expect(parseHeadFile(repo.filesAt()[HEAD_FILE])).toMatchObject({ seq: 2, hash: mine[0].hash });
+    // and each knows the chain it wrote on: both read it without a request
+    resetRecordedCalls();
+    expect(await a.read()).toHaveLength(ea[0].seq + 1);
+    expect(await b.read()).toHaveLength(eb[0].seq + 1);
+    expect(recordedCalls()).toEqual([]);
   });
 
   it('rebuilds entries that depend on the chain after a conflict, so two writers cannot both grant one job', async () => {
@@ -143,47 +186,126 @@ describe('GitHubLedgerStore', () => {
     expect(auditLedger(after)).toMatchObject({ ok: false, seq: second.seq, problem: expect.stringMatching(/job j2 was already granted credit/) });
   });
 
-  it('gives up after bounded attempts with one clear error, appending nothing', async () => {
-    const a = store({ maxAttempts: 2 });
-    await a.append([baseline('gpu-a10g', 20_000)]);
-    repo.beforeUpdateRef = (ref) => {
-      // someone else commits on the branch just before each of our updates
-      const head = repo.refs.get(ref)!;
-      repo.refs.set(ref, repo.putCommit(repo.commits.get(head)!.tree, [head], 'noise'));
-    };
-    await expect(a.append([dispatched('j1', 'agent-alice')])).rejects.toThrow(/moved on each of 2 attempts.*nothing was appended/);
-    expect(branchEntries(repo)).toHaveLength(1);
+  it('does not append twice when a PUT landed but its answer was lost and the client retried it', async () => {
+    const s = store();
+    await s.append([baseline('gpu-a10g', 20_000)]);
+    repo.failAfterPut = 502; // applied, then answered 502
+    const added = await s.append([dispatched('j1', 'agent-alice')]);
+    expect(jobIds(branchEntries(repo))).toEqual(['baseline_recorded', 'j1']);
+    expect(added).toEqual([branchEntries(repo)[1]]);
+    // the same seen through a retrying client: its second PUT carries the old sha and gets 409
+    repo.failAfterPut = 502;
+    const retrying = new GitHubLedgerStore(
+      {
+        rest: {
+          git: octokit().rest.git,
+          repos: {
+            getContent: octokit().rest.repos.getContent,
+            createOrUpdateFileContents: (async (p: Parameters<Octokit['rest']['repos']['createOrUpdateFileContents']>[0]) => {
+              const o = octokit();
+              return o.rest.repos.createOrUpdateFileContents(p).catch(() => o.rest.repos.createOrUpdateFileContents(p));
+            }) as Octokit['rest']['repos']['createOrUpdateFileContents'],
+          },
+        },
+      },
+      { owner: 'octo-org', repo: 'swarm', retryDelayMs: 1 },
+    );
+    await retrying.read();
+    await retrying.append([dispatched('j2', 'agent-alice')]);
+    expect(jobIds(branchEntries(repo))).toEqual(['baseline_recorded', 'j1', 'j2']);
   });
 
-  it('starts a new shard when the next entry would pass the size cap, and reads the ledger back from all shards', async () => {
+  it('gives up after bounded attempts with one clear error, appending nothing of its own', async () => {
+    const a = store({ maxAttempts: 2 });
+    await a.append([baseline('gpu-a10g', 20_000)]);
+    let n = 0;
+    repo.beforeWrite = () => otherWriterAppends(repo, [dispatched(`other-${n++}`, 'agent-carol')]); // someone wins every race
+    await expect(a.append([dispatched('mine', 'agent-alice')])).rejects.toThrow(/changed on each of 2 attempts.*nothing was appended/);
+    repo.beforeWrite = null;
+    expect(jobIds(branchEntries(repo))).toEqual(['baseline_recorded', 'other-0', 'other-1']);
+  });
+
+  it('seals a full tail under its first seq in one Git Data commit (3 requests), and reads the ledger back from all shards', async () => {
     const s = store();
-    // results carrying a 100 KB log excerpt: about ten fit in a shard
-    const big = (i: number): NewEntry => {
-      const r = recorded(`j${i}`, 'gpu-bob');
-      return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(100_000) } };
-    };
-    await s.append(Array.from({ length: 8 }, (_, i) => big(i)));
-    await s.append(Array.from({ length: 6 }, (_, i) => big(8 + i))); // crosses the cap
+    await s.append(Array.from({ length: 7 }, (_, i) => big(i)));
+    resetRecordedCalls();
+    await s.append(Array.from({ length: 6 }, (_, i) => big(7 + i))); // crosses the cap
+    expect(recordedCalls()).toEqual(GIT_COMMIT);
     const files = repo.filesAt();
-    const shards = Object.keys(files).filter((p) => p.startsWith('entries/')).sort();
-    expect(shards).toHaveLength(2);
-    expect(shards[0]).toBe('entries/000000.jsonl');
-    const second = Number(shards[1].match(/(\d+)\.jsonl$/)![1]);
-    expect(files[shards[0]].trim().split('\n')).toHaveLength(second); // the second shard is named by its first seq
+    const shards = shardsOf(repo);
+    expect(shards).toEqual(['entries/000000.jsonl', TAIL_FILE]);
+    const sealed = files['entries/000000.jsonl'].trim().split('\n');
+    expect(JSON.parse(files[TAIL_FILE].split('\n')[0]).seq).toBe(sealed.length); // the tail goes on where the sealed shard stops
     for (const p of shards) expect(Buffer.byteLength(files[p])).toBeLessThanOrEqual(SHARD_MAX_BYTES);
-    expect(parseHeadFile(files[HEAD_FILE])).toMatchObject({ seq: 13, shard: shards[1] });
+    expect(branchEntries(repo)).toHaveLength(13);
+    // warm again: the next append is one PUT
+    resetRecordedCalls();
+    await s.append([dispatched('after-seal', 'agent-alice')]);
+    expect(recordedCalls()).toEqual([PUT]);
+    // a fresh store reads the tail, lists entries/ and fetches the sealed shard once
+    resetRecordedCalls();
     const fresh = store();
     expect(await fresh.read()).toHaveLength(14);
+    expect(recordedCalls()).toEqual([GET_CONTENTS, GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}']);
     resetRecordedCalls();
-    await fresh.append([dispatched('after-read', 'agent-alice')]); // the read primed the head: 3 calls
-    expect(recordedCalls()).toHaveLength(3);
+    await fresh.append([dispatched('fresh', 'agent-alice')]);
+    expect(recordedCalls()).toEqual([PUT]);
+    // a store whose view came from a read finds the branch commit before sealing: 3 more requests
+    const reader = store();
+    await reader.read();
     resetRecordedCalls();
-    expect(await fresh.read()).toHaveLength(15); // unchanged since: only getRef
-    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}']);
+    await reader.append(Array.from({ length: 8 }, (_, i) => big(20 + i)));
+    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', GET_CONTENTS, ...GIT_COMMIT]);
+    expect(shardsOf(repo)).toHaveLength(3);
+    const entries = branchEntries(repo);
+    expect(entries).toHaveLength(23);
+    expect(verifyChain(entries).ok).toBe(true);
+  });
+
+  it('cannot fork the chain when a stale writer races a seal: its PUT with the old tail sha gets 409', async () => {
+    await store().append(Array.from({ length: 8 }, (_, i) => big(i)));
+    const stale = store();
+    const sealer = store();
+    await stale.read();
+    await sealer.read();
+    await sealer.append(Array.from({ length: 3 }, (_, i) => big(8 + i))); // seals the tail: a Git Data commit
+    expect(shardsOf(repo)).toEqual(['entries/000000.jsonl', TAIL_FILE]);
     resetRecordedCalls();
-    expect(await store().append([dispatched('cold', 'agent-alice')])).toMatchObject([{ seq: 15 }]); // cold: finds the tail through HEAD.json
-    expect(recordedCalls()).toHaveLength(7);
-    expect(verifyChain(branchEntries(repo)).ok).toBe(true);
+    const [mine] = await stale.append([dispatched('stale', 'agent-alice')]);
+    // refused, then: the new tail (not an extension of the old one), the listing, the newly sealed shard, and the PUT again
+    expect(recordedCalls()).toEqual([PUT, GET_CONTENTS, GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}', PUT]);
+    const entries = branchEntries(repo);
+    expect(entries).toHaveLength(12);
+    expect(entries[11]).toEqual(mine);
+    expect(verifyChain(entries).ok).toBe(true);
+    // the other way round: a PUT lands between the sealer's view and its ref update (422, not a fast forward)
+    const sealer2 = store();
+    await sealer2.read();
+    await sealer2.append([dispatched('warm', 'agent-alice')]); // its view now comes from its own write
+    repo.beforeWrite = () => {
+      repo.beforeWrite = null;
+      otherWriterAppends(repo, [dispatched('sneaky', 'agent-carol')]);
+    };
+    await sealer2.append(Array.from({ length: 9 }, (_, i) => big(30 + i)));
+    const after = branchEntries(repo);
+    expect(jobIds(after).slice(11, 15)).toEqual(['stale', 'warm', 'sneaky', 'j30']);
+    expect(after).toHaveLength(23);
+    expect(verifyChain(after).ok).toBe(true);
+  });
+
+  it('reads an entry bigger than 1 MB through its blob (the contents API sends no content above 1 MB)', async () => {
+    const s = store();
+    const [huge] = await s.append([big(0, 1_200_000)]);
+    expect(Buffer.byteLength(repo.filesAt()[TAIL_FILE])).toBeGreaterThan(1_000_000);
+    resetRecordedCalls();
+    const fresh = store();
+    expect(await fresh.read()).toEqual([huge]);
+    expect(recordedCalls()).toEqual([GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}']);
+    resetRecordedCalls();
+    await fresh.append([dispatched('next', 'agent-alice')]); // the huge entry is sealed alone
+    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', GET_CONTENTS, ...GIT_COMMIT]);
+    expect(shardsOf(repo)).toEqual(['entries/000000.jsonl', TAIL_FILE]);
+    expect(await store().read()).toHaveLength(2);
   });
 
   it('refuses extra files that would overwrite the ledger itself', async () => {
@@ -192,29 +314,49 @@ describe('GitHubLedgerStore', () => {
     expect(repo.refs.size).toBe(0);
   });
 
-  it('refuses to append on a branch whose HEAD.json disagrees with its last shard or is missing, or that was deleted', async () => {
+  it('refuses to append on a branch with sealed shards but no tail.jsonl, saying how to repair it', async () => {
     await store().append([baseline('gpu-a10g', 20_000)]);
     const head = repo.refs.get('heads/ledger')!;
     const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
-    tree.set(HEAD_FILE, repo.putBlob(JSON.stringify({ seq: 0, hash: 'f'.repeat(64), time: '2026-01-01T00:00:00Z', shard: 'entries/000000.jsonl' })));
-    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [head], 'hand edit'));
-    await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(/HEAD.json says seq 0 ffffffffffff but entries\/000000.jsonl ends at seq 0/);
-    tree.delete(HEAD_FILE);
-    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [repo.refs.get('heads/ledger')!], 'HEAD.json deleted'));
-    await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(/has shards under entries\/ but no HEAD.json/);
-    expect(branchEntries(repo)).toHaveLength(1);
-    const seen = store();
+    // the layout before tail.jsonl: the last shard under its number, and a HEAD.json
+    tree.set('entries/000000.jsonl', tree.get(TAIL_FILE)!);
+    tree.delete(TAIL_FILE);
+    tree.set('HEAD.json', repo.putBlob('{}'));
+    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [head], 'old layout'));
+    const before = repo.refs.get('heads/ledger');
+    await expect(store().append([dispatched('j1', 'a')])).rejects.toThrow(
+      /has sealed shards but no entries\/tail.jsonl.*git mv entries\/000000.jsonl entries\/tail.jsonl && git rm -f --ignore-unmatch HEAD.json.*Nothing was appended/,
+    );
+    expect(repo.refs.get('heads/ledger')).toBe(before);
+  });
+
+  it('refuses to append on a branch deleted after it was read, or whose history was rewritten', async () => {
+    await store().append([baseline('gpu-a10g', 20_000), dispatched('j1', 'a')]);
+    let clock = 0;
+    const seen = store({ now: () => clock });
     await seen.read();
+    // rewritten: seq 1 replaced by another entry; the store held the old seq 1
+    const entries = branchEntries(repo);
+    const forged = appendEntries(entries.slice(0, 1), [dispatched('forged', 'mallory')]);
+    const head = repo.refs.get('heads/ledger')!;
+    const tree = new Map(repo.trees.get(repo.commits.get(head)!.tree)!);
+    tree.set(TAIL_FILE, repo.putBlob([entries[0], ...forged].map(entryLine).join('')));
+    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [head], 'rewrite'));
+    clock += 15 * 60_000;
+    await expect(seen.read()).rejects.toThrow(/broken at seq 1: hash is .* but the known head recorded .*rewritten \(this store read seq 1 earlier\)/);
     repo.refs.delete('heads/ledger');
-    await expect(seen.append([dispatched('j1', 'a')])).rejects.toThrow(/was deleted after this store read it/);
+    await expect(seen.append([dispatched('j2', 'a')])).rejects.toThrow(/was deleted after this store read it/);
     expect(repo.refs.size).toBe(0);
   });
 
   it("works with Probot's octokit (what the App hands it)", async () => {
     const probotOctokit = new ProbotOctokit({ auth: { token: 'ghs_test' }, log: quiet, retry: { enabled: false }, throttle: { enabled: false } });
-    const s = new GitHubLedgerStore(probotOctokit, { owner: 'octo-org', repo: 'swarm' });
+    const s = new GitHubLedgerStore(probotOctokit, { owner: 'octo-org', repo: 'swarm', trustMs: 0 });
     await s.append([baseline('gpu-a10g', 20_000)]);
-    expect(await s.read()).toHaveLength(1);
+    await s.append([dispatched('j1', 'a')]);
+    expect(await s.read()).toHaveLength(2);
+    expect(await s.read()).toHaveLength(2);
+    expect(s.notModified).toBe(1); // Probot's octokit surfaces the 304 the same way
   });
 
   it('writes a branch that `npm run ledger -- verify` accepts and `balance` reads, diffs included', async () => {

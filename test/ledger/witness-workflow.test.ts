@@ -1,5 +1,5 @@
 // The witness must run on GitHub's machines with only the rights to sign, verify the ledger
-// before signing, and sign the head file the leaderboard publishes.
+// before signing, and sign the head that `npm run ledger -- head` computes from the verified entries.
 import { describe, it, expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,16 +34,20 @@ describe('witness.yml', () => {
     expect(raw.on.workflow_run).toEqual({ workflows: ['pages'], types: ['completed'] });
   });
 
-  it('verifies the ledger, then attests HEAD.json with a pinned attest-build-provenance', async () => {
+  it('verifies the ledger, writes its head with the ledger CLI, then attests that file with a pinned attest-build-provenance', async () => {
     const { template, raw } = await load();
     const job = template.jobs[0] as Job;
     const steps = job.steps;
     const uses = steps.filter((s): s is ActionStep => 'uses' in s).map((s) => s.uses.value);
     for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
-    const verify = steps.findIndex((s) => 'run' in s && /npm run ledger -- verify ledger-checkout/.test(String((s as RunStep).run.toString())));
+    const runs = (re: RegExp) => steps.findIndex((s) => 'run' in s && re.test(String((s as RunStep).run.toString())));
+    const verify = runs(/npm run ledger -- verify ledger-checkout/);
+    // --silent: npm's own banner lines would otherwise land in the signed file
+    const head = runs(/^npm run --silent ledger -- head ledger-checkout > ledger-head\.json$/);
     const attest = steps.findIndex((s) => 'uses' in s && (s as ActionStep).uses.value.startsWith('actions/attest-build-provenance@'));
     expect(verify).toBeGreaterThan(-1);
-    expect(attest).toBeGreaterThan(verify);
-    expect(raw.jobs[job.id.value].steps[attest].with).toEqual({ 'subject-path': 'ledger-checkout/HEAD.json' });
+    expect(head).toBeGreaterThan(verify);
+    expect(attest).toBeGreaterThan(head);
+    expect(raw.jobs[job.id.value].steps[attest].with).toEqual({ 'subject-path': 'ledger-head.json' });
   });
 });
