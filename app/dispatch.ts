@@ -24,6 +24,11 @@ export interface NewJob {
   verifies: string | null;
   check: number | null;
   comment: number | null;
+  /** the PR has no sticky comment yet (opened and dispatched at once): the result creates it */
+  newComment?: boolean;
+  /** the PR's title and author, recorded so scoring needs no look-up */
+  title?: string | null;
+  pr_author?: string | null;
   pay: Payment;
   /** training budget, seconds: the configured experiment budget unless given (long runs) */
   budget_seconds?: number;
@@ -42,7 +47,7 @@ export async function dispatchJobs(
   files: Record<string, string> = {},
   current: LedgerEntry[] = [],
 ): Promise<string[] | null> {
-  const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment }));
+  const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment, newComment: j.newComment }));
   const seeds = jobs.map(() => randomInt(2 ** 31 - 1));
   const own: NewEntry[] = [];
   jobs.forEach((j, i) => {
@@ -60,6 +65,8 @@ export async function dispatchJobs(
         budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds,
         attempt: j.attempt,
         verifies: j.verifies,
+        ...(j.title !== undefined ? { title: j.title } : {}),
+        ...(j.pr_author !== undefined ? { pr_author: j.pr_author } : {}),
       },
     });
     if (j.author && j.pay) {
@@ -126,7 +133,10 @@ export function closeJob(job: JobKey, reason: string): NewEntry<'result_recorded
   return resultEntry(job, { reason });
 }
 
-/** The same job dispatched again (next attempt), paid by the swarm, reusing its check run and comment. */
+/**
+ * The same job dispatched again (next attempt), paid by the swarm, reusing its check run and
+ * comment. A comment the first job was to create is looked up by the rerun (it may exist by then).
+ */
 export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob {
   const refs = jobRefs(job.job_id);
   return {
@@ -142,6 +152,8 @@ export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob 
     comment: refs.comment,
     pay: null,
     budget_seconds: job.budget_seconds,
+    ...(job.title !== undefined ? { title: job.title } : {}),
+    ...(job.pr_author !== undefined ? { pr_author: job.pr_author } : {}),
     ...overrides,
   };
 }

@@ -4,6 +4,7 @@ import type { BaselineRun } from './policy/baseline.js';
 import { longRunIssue } from './policy/long-run.js';
 
 export type Dispatched = EntryDataOf<'job_dispatched'> & { time: string };
+export type Queued = EntryDataOf<'experiment_queued'> & { time: string };
 
 export interface LedgerView {
   entries: LedgerEntry[];
@@ -20,6 +21,8 @@ export interface LedgerView {
   decided: Set<string>;
   /** job_id -> issue number of long runs (paid from a balance through a long-run issue) */
   longRuns: Map<string, number>;
+  /** PR number -> its commit waiting to run (the App's queue, oldest entry first) */
+  queue: Map<number, Queued>;
 }
 
 export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}@${sha}`;
@@ -50,6 +53,21 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
       if (issue !== null) longRuns.set(d.job_id, issue);
     }
   }
+  const queue = new Map<number, Queued>();
+  for (const e of entries) {
+    if (e.type === 'experiment_queued') {
+      const d = (e as LedgerEntry<'experiment_queued'>).data;
+      queue.delete(d.pr); // re-queued: its place is by the new time
+      queue.set(d.pr, { ...d, time: e.time });
+    } else if (e.type === 'job_dispatched') {
+      // a candidate job of the PR (any commit: a newer push supersedes) takes it off the queue
+      const d = (e as LedgerEntry<'job_dispatched'>).data;
+      if (d.pr !== null && d.role === 'candidate' && !longRuns.has(d.job_id)) queue.delete(d.pr);
+    } else if (e.type === 'experiment_dequeued' || e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
+      const d = e.data as { pr: number; sha: string };
+      if (queue.get(d.pr)?.sha === d.sha) queue.delete(d.pr);
+    }
+  }
   const baselineRuns: BaselineRun[] = [];
   for (const { data: r } of state.results.values()) {
     // a long run of the default branch trains for another budget: its score is no baseline
@@ -57,7 +75,12 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
     baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id });
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
-  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns };
+  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns, queue };
+}
+
+/** Queued commits that may run now (not waiting for a baseline that is still missing), oldest first. */
+export function readyQueue(view: LedgerView): Queued[] {
+  return [...view.queue.values()].filter((q) => !q.waiting_for || view.baselines.has(classAt(q.waiting_for.hardware_class, q.waiting_for.sha)));
 }
 
 /**

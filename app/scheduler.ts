@@ -3,11 +3,11 @@
 // Probot App has no timer of its own.
 import { freeRunsLeft, type NewEntry } from '../ledger/index.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
-import { createCheck, findCheck, updateCheck } from './github/checks.js';
-import { label, setState } from './github/labels.js';
+import { createCheck, updateCheck } from './github/checks.js';
+import { label, moveState, removeState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
-import { viewOf, type LedgerView } from './ledger-view.js';
+import { readyQueue, viewOf, type LedgerView } from './ledger-view.js';
 import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
@@ -19,29 +19,41 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   view = await handleOverdue(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
-  const { data: pulls } = await s.octokit.rest.pulls.list({ ...s.repo, state: 'open', per_page: 100, sort: 'created', direction: 'asc' });
-  const queued = pulls.filter((p) => p.labels.some((l) => l.name === label('queued')));
+  // The queue is in the ledger: nothing to list, and no limit on its length.
+  const queued = readyQueue(view);
   if (!queued.length) return;
   const balances = view.state.balances();
   const cost = experimentCost(s.cfg.config.budget_seconds);
   const plan = planDispatch(
-    queued.map((p) => ({ pr: p.number, author: p.user?.login ?? 'ghost', sha: p.head.sha, queued_at: p.created_at })),
+    queued.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: q.time })),
     view.open.length,
     s.cfg.config.max_in_flight,
     new Map([...balances].map(([k, b]) => [k, b.balance])),
-    new Map(queued.map((p) => [p.user?.login ?? 'ghost', freeRunsLeft(view.entries, p.user?.login ?? 'ghost', s.cfg.config.free_runs_per_day, s.now())])),
+    new Map(queued.map((q) => [q.author, freeRunsLeft(view.entries, q.author, s.cfg.config.free_runs_per_day, s.now())])),
     cost,
   );
-  const jobs: NewJob[] = [];
-  for (const q of plan.dispatch) {
-    const check = await findCheck(s.octokit, s.repo, q.sha);
-    jobs.push({ role: 'candidate', pr: q.pr, sha: q.sha, author: q.author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment: null, pay: q.pay });
-  }
+  const picked = plan.dispatch.map((p) => ({ p, q: view.queue.get(p.pr)! }));
+  const jobs: NewJob[] = picked.map(({ p, q }) => ({
+    role: 'candidate',
+    pr: q.pr,
+    sha: q.sha,
+    author: p.author,
+    hardware_class: null,
+    runner_label: ANY_RUNNER,
+    attempt: 1,
+    verifies: null,
+    check: q.check,
+    comment: q.comment,
+    title: q.title,
+    pr_author: q.author,
+    pay: p.pay,
+  }));
+  if (!jobs.length) return;
   await dispatchJobs(s, jobs);
-  for (const j of jobs) {
-    const pull = queued.find((p) => p.number === j.pr)!;
-    await setState(s.octokit, s.repo, j.pr!, pull.labels, 'running');
-    if (j.check !== null) await updateCheck(s.octokit, s.repo, j.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
+  for (const { q } of picked) {
+    await removeState(s.octokit, s.repo, q.pr, label(q.waiting_for ? 'waiting-baseline' : 'queued'));
+    if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
+    else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
   }
 }
 
@@ -85,11 +97,10 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: l.issue, body });
   }
   for (const g of givenUp) {
-    const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: g.pr });
-    await setState(s.octokit, s.repo, g.pr, pull.labels, 'discarded');
+    await moveState(s.octokit, s.repo, g.pr, 'discarded');
     const text = `No runner reported a result after ${s.cfg.config.max_attempts} attempts; the experiment was given up. Push again to retry.`;
     if (g.check !== null) await updateCheck(s.octokit, s.repo, g.check, { conclusion: 'timed_out' }, 'No result', text);
-    else await createCheck(s.octokit, s.repo, pull.head.sha, { conclusion: 'timed_out' }, 'No result', text);
+    else await createCheck(s.octokit, s.repo, g.sha, { conclusion: 'timed_out' }, 'No result', text);
     await writeSticky(s.octokit, s.repo, g.pr, stateComment('Experiment given up', [text], s.cfg.notice), { knownId: g.comment });
   }
   return viewOf(await s.ledger.read());

@@ -32,9 +32,3 @@ export async function updateCheck(
     output: { title, summary },
   });
 }
-
-/** The latest val_bpb check run of a commit (for PRs queued earlier, whose check id is not in a job id). */
-export async function findCheck(octokit: Octo, repo: RepoRef, sha: string): Promise<number | null> {
-  const { data } = await octokit.rest.checks.listForRef({ ...repo, ref: sha, check_name: CHECK_NAME, filter: 'latest', per_page: 1 });
-  return data.check_runs[0]?.id ?? null;
-}

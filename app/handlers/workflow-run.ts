@@ -7,7 +7,7 @@ import { closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from '../disp
 import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
-import { label, setState, type ExperimentState } from '../github/labels.js';
+import { moveState, setState, type ExperimentState } from '../github/labels.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
@@ -101,27 +101,29 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
   const r = checked.result;
 
-  const pull = job.pr !== null ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
+  // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
+  const pull = job.pr !== null && job.title === undefined ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
+  // The diff is archived inside the result entry: the chain covers it and the append stays one file.
   const files: Record<string, string> = {};
-  let diffPath: string | null = null;
+  let diffText: string | null = null;
   if (job.role === 'candidate' && candidate && harness.candidate) {
     const dec = new TextDecoder();
     const text = createTwoFilesPatch(`a/${CANDIDATE_PATH}`, `b/${CANDIDATE_PATH}`, dec.decode(harness.candidate), dec.decode(candidate), run.head_sha, job.sha);
-    diffPath = `diffs/${job.sha}.diff`;
-    files[diffPath] = text;
+    diffText = text;
   }
   const recorded = resultEntry(
-    { ...job, author: pull?.user?.login ?? job.author },
+    { ...job, author: pull?.user?.login ?? job.pr_author ?? job.author },
     {
-      title: pull?.title ?? null,
+      title: pull?.title ?? job.title ?? null,
       runner_name: runnerName,
       runner_owner: runnerOwner,
       run_url: run.html_url,
       validated: checked.validated,
       reason: checked.reason,
       result: r,
-      diff_path: diffPath,
-      diff_sha256: diffPath ? sha256(files[diffPath]) : null,
+      diff_path: null,
+      diff_sha256: null,
+      diff: diffText,
       log_excerpt: art.log ? art.log.slice(-2000) : null,
     },
   );
@@ -179,7 +181,8 @@ interface Ctx {
   s: Session;
   job: Dispatched;
   run: WorkflowRunEvent['workflow_run'];
-  pull: { number: number; title: string; head: { sha: string }; labels: { name: string }[] } | null;
+  /** the PR as GitHub serves it, when it was looked up (older job entries without a title) */
+  pull: { number: number; title: string; head: { sha: string }; user: { login: string } | null } | null;
   runnerName: string | null;
   runnerOwner: string | null;
   baseline: Baseline | null;
@@ -212,14 +215,15 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
   const summary = (verdict: string, threshold: number | null = null) =>
     scoreSummary({ result: r, baseline: x.baseline, threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict });
   const report = async (state: ExperimentState | null, check: Parameters<typeof updateCheck>[3], title: string, text: string, comment: string[]) => {
-    if (job.pr === null || !x.pull) return;
-    if (state) await setState(s.octokit, s.repo, job.pr, x.pull.labels, state);
+    if (job.pr === null) return;
+    if (state) await moveState(s.octokit, s.repo, job.pr, state);
     if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, text, run.html_url);
     else await createCheck(s.octokit, s.repo, job.sha, check, title, text);
-    await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment });
+    await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
   };
   const again = (extra: Partial<NewJob>): NewJob => rerun(job, extra);
-  // a PR whose head moved on since this job was dispatched has a newer job; only record
+  // A push closes the old commit's job (a result for it stops at "already recorded"), so an open
+  // job is its PR's current commit; a PR looked up says so itself.
   const current = !x.pull || x.pull.head.sha === job.sha;
 
   switch (out.kind) {
@@ -233,8 +237,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
-      if (b) await requeueWaiting(s);
-      return schedule(s, view);
+      return schedule(s, view); // PRs that waited for this baseline are ready now
     }
     case 'retry': {
       if (!(await dispatchJobs(s, current ? [again({})] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
@@ -269,7 +272,12 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     }
     case 'wait_baseline': {
       const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
-      if (!(await dispatchJobs(s, jobs, once(view, job.job_id, x.news), x.files, view.entries))) return;
+      // back in the queue, to run again once the baseline exists (recorded with the result)
+      const news = [...x.news];
+      if (job.pr !== null && current) {
+        news.push({ type: 'experiment_queued', data: { pr: job.pr, sha: job.sha, author: job.pr_author ?? x.pull?.user?.login ?? job.author ?? 'ghost', title: job.title ?? x.pull?.title ?? null, check: refs.check, comment: refs.comment, waiting_for: { hardware_class: out.hardware_class, sha: run.head_sha } } });
+      }
+      if (!(await dispatchJobs(s, jobs, once(view, job.job_id, news), x.files, view.entries))) return;
       await report('waiting-baseline', { status: 'in_progress' }, 'Waiting for a baseline', summary(`Scored, but ${out.hardware_class} has no baseline of the default branch yet; ${jobs.length} baseline runs were dispatched and this PR runs again once it exists.`), [
         `Scored on ${out.hardware_class}, which has no baseline yet; the experiment runs again once the baseline exists.`,
       ]);
@@ -308,12 +316,13 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
   }
   const pr = job.pr!;
-  const pull = x.pull!;
+  // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
+  const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
   const say = async (st: ExperimentState, conclusion: 'success' | 'neutral' | 'action_required', title: string, lines: string[]) => {
     await setState(s.octokit, s.repo, pr, pull.labels, st);
     const text = scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict: lines.join(' ') });
     if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, conclusion === 'action_required' ? { status: 'queued' } : { conclusion }, title, text, run.html_url);
-    await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment });
+    await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
   };
   if (pull.head.sha !== job.sha) {
     await record(s, view, job.job_id, news, x.files);
@@ -322,6 +331,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
   if (head.object.sha !== run.head_sha) {
     // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
+    news.push({ type: 'experiment_queued', data: { pr, sha: job.sha, author: pull.user?.login ?? job.pr_author ?? 'ghost', title: pull.title, check: refs.check, comment: refs.comment, waiting_for: null } });
     const after = await record(s, view, job.job_id, news, x.files);
     if (!after) return;
     view = after;
@@ -385,12 +395,3 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, needed:
     pay: null,
   }));
 }
-
-/** Once a baseline lands, PRs that waited for it go back to the queue. */
-async function requeueWaiting(s: Session): Promise<void> {
-  const { data: pulls } = await s.octokit.rest.pulls.list({ ...s.repo, state: 'open', per_page: 100 });
-  for (const p of pulls.filter((p) => p.labels.some((l) => l.name === label('waiting-baseline')))) {
-    await setState(s.octokit, s.repo, p.number, p.labels, 'queued');
-  }
-}
-

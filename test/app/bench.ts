@@ -4,22 +4,32 @@
 import { it, afterAll } from '@jest/globals';
 import nock from 'nock';
 import { recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { World } from './world.js';
+import { World, notModifiedCalls, resetNotModified } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n';
 const lines: string[] = [];
 
-function phase(name: string): { name: string; calls: string[] } {
-  const calls = recordedCalls().filter((c) => !c.includes('/access_tokens'));
-  resetRecordedCalls();
-  return { name, calls };
+interface Phase {
+  name: string;
+  calls: string[];
+  /** requests answered 304 Not Modified: free against the rate limit */
+  free: number;
 }
 
-function report(title: string, phases: { name: string; calls: string[] }[]) {
+function phase(name: string): Phase {
+  const calls = recordedCalls().filter((c) => !c.includes('/access_tokens'));
+  const free = notModifiedCalls();
+  resetRecordedCalls();
+  resetNotModified();
+  return { name, calls, free };
+}
+
+function report(title: string, phases: Phase[]) {
   const total = phases.reduce((n, p) => n + p.calls.length, 0);
-  lines.push(`${title}: ${total} GitHub API calls (installation token excluded: one per hour per installation)`);
+  const free = phases.reduce((n, p) => n + p.free, 0);
+  lines.push(`${title}: ${total - free} GitHub API calls counted against the rate limit (${total} requests, ${free} of them answered 304; installation token excluded: one per hour)`);
   for (const p of phases) {
-    lines.push(`  ${p.name.padEnd(34)} ${String(p.calls.length).padStart(3)}  ${summarize(p.calls)}`);
+    lines.push(`  ${p.name.padEnd(40)} ${String(p.calls.length - p.free).padStart(3)}${p.free ? ` +${p.free} free` : ''}  ${summarize(p.calls)}`);
   }
 }
 
@@ -35,6 +45,7 @@ function summarize(calls: string[]): string {
 it('API calls for one discarded experiment (cold App process)', async () => {
   const w = new World();
   resetRecordedCalls();
+  resetNotModified();
   await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
   const a = phase('PR opened: validate + dispatch');
   await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
@@ -48,6 +59,7 @@ async function warmWorld(): Promise<World> {
   await w.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
   await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
   resetRecordedCalls();
+  resetNotModified();
   await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
   return w;
 }
@@ -68,6 +80,28 @@ it('API calls for one merged experiment (warm App process)', async () => {
   await w.complete(w.gh.dispatches[2], 'runner-b', 1.9);
   const c = phase('verify: score + merge + 5 baselines');
   report('Merged experiment, warm process', [a, b, c]);
+});
+
+it('API calls for a push after a discard, and for an experiment that waits in the queue (warm App process)', async () => {
+  const w = await warmWorld();
+  await w.complete(w.gh.dispatches[1], 'runner-a', 1.99);
+  phase('(first life)');
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 7e-4;\n' }, 'synchronize');
+  const a = phase('push: validate + dispatch');
+  await w.complete(w.gh.dispatches[2], 'runner-a', 1.99);
+  const b = phase('result: score + discard');
+  report('Second push to a discarded PR, warm process', [a, b]);
+
+  const q = new World({ config: 'max_in_flight: 1\n' });
+  await q.push(6, 'octo-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
+  phase('(warm-up)');
+  await q.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const c = phase('PR opened: validate + queue');
+  await q.complete(q.gh.dispatches[0], 'runner-a', 1.99);
+  const d = phase('result of the PR ahead (its calls too)');
+  await q.complete(q.gh.dispatches[1], 'runner-a', 1.99);
+  const e = phase('result: score + discard');
+  report('Queued experiment (slots full when opened), warm process', [c, d, e]);
 });
 
 it('webhook events handled per second (GitHub faked in-process, one core)', async () => {

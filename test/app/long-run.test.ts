@@ -124,7 +124,7 @@ describe('draw on the swarm', () => {
     expect(w.entries('verification')).toEqual([]);
     expect(w.entries('experiment_discarded')).toEqual([]);
     expect(w.gh.dispatches).toHaveLength(dispatched);
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.labelsOf(7)).toEqual([]); // the PR's own experiment is untouched: still running, no label
     expect(w.entries('credit_granted').at(-1)!.data).toMatchObject({ login: 'bob', job_id: d.inputs.nonce, amount: 300 });
     const done = w.gh.stickyOf(40).at(-1)!;
     expect(done).toContain('### Long run finished: val_bpb 1.5000');

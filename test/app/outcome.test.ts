@@ -83,9 +83,13 @@ describe('job ids', () => {
   it('carry the check run and comment ids, and are unguessable', () => {
     const id = newJobId({ check: 42, comment: 7 });
     expect(id).toMatch(/^42-7-[0-9a-f]{24}$/);
-    expect(jobRefs(id)).toEqual({ check: 42, comment: 7 });
-    expect(jobRefs(newJobId({ check: null, comment: null }))).toEqual({ check: null, comment: null });
-    expect(jobRefs('forged')).toEqual({ check: null, comment: null });
+    expect(jobRefs(id)).toEqual({ check: 42, comment: 7, newComment: false });
+    expect(jobRefs(newJobId({ check: null, comment: null }))).toEqual({ check: null, comment: null, newComment: false });
+    // a PR opened and dispatched at once: no comment yet, the result creates it
+    const fresh = newJobId({ check: 42, comment: null, newComment: true });
+    expect(fresh).toMatch(/^42-n-[0-9a-f]{24}$/);
+    expect(jobRefs(fresh)).toEqual({ check: 42, comment: null, newComment: true });
+    expect(jobRefs('forged')).toEqual({ check: null, comment: null, newComment: false });
     expect(newJobId({ check: 1, comment: 1 })).not.toBe(newJobId({ check: 1, comment: 1 }));
   });
 });

@@ -17,20 +17,33 @@ afterEach(() => {
 });
 
 describe('validate and dispatch', () => {
-  it('a valid PR is labelled, commented, given a check run and dispatched from the default branch', async () => {
+  it('a valid PR is given a check run and dispatched from the default branch; its result brings the label and the comment', async () => {
     const w = new World();
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
-    const [comment] = w.gh.stickyOf(7);
-    expect(comment).toMatch(/^<!-- autoresearch:sticky -->\n### Experiment running/);
+    // while it runs, the check run says so; no label, no comment yet (each would be a call and a notification)
+    expect(w.gh.labelsOf(7)).toEqual([]);
+    expect(w.gh.stickyOf(7)).toEqual([]);
     const [check] = w.gh.checksOf(head);
     expect(check).toMatchObject({ status: 'in_progress', title: 'Running' });
     expect(w.gh.dispatches).toHaveLength(1);
     const d = w.gh.dispatches[0];
     expect(d).toMatchObject({ workflow: 'experiment.yml', ref: 'main', inputs: { pr: '7', sha: head, role: 'candidate', budget: '300', runner_label: 'autoresearch' } });
     const [job] = w.entries('job_dispatched');
-    expect(job.data).toMatchObject({ job_id: d.inputs.nonce, role: 'candidate', pr: 7, sha: head, author: 'octo-agent', eval_seed: Number(d.inputs.eval_seed), attempt: 1 });
+    expect(job.data).toMatchObject({ job_id: d.inputs.nonce, role: 'candidate', pr: 7, sha: head, author: 'octo-agent', eval_seed: Number(d.inputs.eval_seed), attempt: 1, title: 'Experiment 7', pr_author: 'octo-agent' });
     expect(w.entries('credit_spent')[0].data).toMatchObject({ login: 'octo-agent', amount: 0, reason: 'free_tier', job_id: d.inputs.nonce });
+    await w.complete(d, 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    const [comment] = w.gh.stickyOf(7);
+    expect(comment).toMatch(/^<!-- autoresearch:sticky -->\n### No improvement/);
+    expect(w.gh.stickyOf(7)).toHaveLength(1);
+  });
+
+  it('a redelivered pull_request event dispatches nothing twice', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD }, 'opened', { deliveries: 2 });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(1);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toHaveLength(1);
   });
 });
 
@@ -55,7 +68,7 @@ describe('validation', () => {
     await w.push(9, 'octo-agent', { 'trainer/train.ts': GOOD }, 'synchronize');
     expect(w.gh.stickyOf(9)).toHaveLength(1);
     expect(w.gh.stickyOf(9)[0]).toContain('### Experiment running');
-    expect(w.gh.labelsOf(9)).toEqual(['experiment:running']);
+    expect(w.gh.labelsOf(9)).toEqual([]); // the invalid label went; the check run says it runs
     expect(w.gh.dispatches).toHaveLength(1);
   });
 });
@@ -89,8 +102,10 @@ describe('score, verify, merge', () => {
       ['bob', 300],
     ]);
     const results = w.entries('result_recorded');
-    expect(results[0].data).toMatchObject({ validated: true, runner_owner: 'alice', diff_path: `diffs/${head}.diff`, title: 'Experiment 7', author: 'octo-agent' });
-    expect(w.gh.ledgerFiles().get(`diffs/${head}.diff`)).toContain('+export const LR = 6e-4;');
+    expect(results[0].data).toMatchObject({ validated: true, runner_owner: 'alice', diff_path: null, title: 'Experiment 7', author: 'octo-agent' });
+    // the diff is archived in the entry itself, against the default branch the run used
+    expect(results[0].data.diff).toContain('+export const LR = 6e-4;');
+    expect(results[0].data.diff).toContain('-export const LR = 3e-4;');
     // baselines of the new main on the class
     const baselines = w.gh.dispatches.slice(2);
     expect(baselines).toHaveLength(5);
@@ -112,7 +127,7 @@ describe('score, verify, merge', () => {
     expect(w.entries('credit_granted')[0].data).toMatchObject({ login: 'alice', amount: 300, class_weight: 1 });
     // the freed slot went to the queued PR
     expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '8', sha: second, role: 'candidate' });
-    expect(w.gh.labelsOf(8)).toEqual(['experiment:running']);
+    expect(w.gh.labelsOf(8)).toEqual([]);
     expect(w.gh.checksOf(second)[0]).toMatchObject({ status: 'in_progress' });
   });
 
@@ -159,7 +174,7 @@ describe('score, verify, merge', () => {
     expect(w.gh.stickyOf(7)[0]).toMatch(/Verified against `.{7}`, but `main` is now `.{7}`; re-queued/);
     const again = w.gh.dispatches[2];
     expect(again.inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.labelsOf(7)).toEqual([]);
   });
 });
 
@@ -200,7 +215,7 @@ describe('forged results', () => {
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-a', 0.5, { event: 'pull_request' });
     expect(w.entries('result_recorded')).toEqual([]);
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)[0]).toMatchObject({ status: 'in_progress' });
   });
 });
 
@@ -248,8 +263,8 @@ describe('idempotence and resilience', () => {
   it('a rate limit with retry-after is waited out and retried', async () => {
     const w = new World({ retries: true });
     w.gh.faults.push({
-      method: 'PUT',
-      path: /\/labels$/,
+      method: 'POST',
+      path: /\/check-runs$/,
       status: 403,
       body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
       headers: { 'retry-after': '1' },
@@ -258,7 +273,7 @@ describe('idempotence and resilience', () => {
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     expect(w.gh.faults).toEqual([]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.dispatches).toHaveLength(1);
   });
 });
 
@@ -266,8 +281,9 @@ describe('configuration, baselines and deadlines', () => {
   it('without .github/autoresearch.yml a verified improvement is labelled and reported but never merged', async () => {
     const w = new World({ config: null });
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    expect(w.gh.stickyOf(7)[0]).toMatch(/no `.github\/autoresearch.yml`, so the App scores experiments but never merges or closes/);
+    expect(w.gh.checksOf(head)[0].summary).toMatch(/no `.github\/autoresearch.yml`, so the App scores experiments but never merges or closes/);
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.stickyOf(7)[0]).toMatch(/no `.github\/autoresearch.yml`, so the App scores experiments but never merges or closes/);
     await w.complete(w.gh.dispatches[1], 'runner-b', 1.9);
     expect(w.gh.merges).toEqual([]);
     expect(w.gh.pulls.get(7)!.state).toBe('open');
@@ -277,8 +293,8 @@ describe('configuration, baselines and deadlines', () => {
 
   it('an invalid config is named on the PR and nothing is merged', async () => {
     const w = new World({ config: 'margin:\n  k: three\n' });
-    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    expect(w.gh.stickyOf(7)[0]).toMatch(/`.github\/autoresearch.yml` is invalid at `margin.k`/);
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.checksOf(head)[0].summary).toMatch(/`.github\/autoresearch.yml` is invalid at `margin.k`/);
   });
 
   it('a result from a class without a baseline triggers baseline runs; once the baseline exists the PR runs again', async () => {
@@ -307,7 +323,7 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['alice', 'bob']);
     // the waiting PR went back to the queue and was dispatched again
     expect(w.gh.dispatches[3].inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.labelsOf(7)).toEqual([]);
   });
 
   it('a job that misses its deadline is dispatched again, credited to no one', async () => {
@@ -356,7 +372,7 @@ describe('configuration, baselines and deadlines', () => {
     await w.complete(old, 'runner-a', 1.5);
     expect(w.entries('result_recorded')).toHaveLength(1);
     expect(w.gh.merges).toEqual([]);
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:running']);
+    expect(w.gh.checksOf(head2)[0]).toMatchObject({ status: 'in_progress' });
   });
 });
 

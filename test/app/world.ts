@@ -32,6 +32,21 @@ export interface WorldOptions {
   seed?: NewEntry[];
 }
 
+let notModified = 0;
+/** Answers of 304 Not Modified to conditional requests since the last reset: GitHub does not count them against the rate limit. */
+export function notModifiedCalls(): number {
+  return notModified;
+}
+export function resetNotModified(): void {
+  notModified = 0;
+}
+function countNotModified(octokit: any): void {
+  octokit.hook.error('request', (e: any) => {
+    if (e?.status === 304) notModified++;
+    throw e;
+  });
+}
+
 export class World {
   /** the world of the running test, for checks after it */
   static last: World | null = null;
@@ -72,7 +87,8 @@ export class World {
         }
       : { retry: { enabled: false }, throttle: { enabled: false } };
     this.makeProbot = () => {
-      const p = new Probot({ appId: 1, privateKey, Octokit: ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })) as typeof ProbotOctokit, log: silentLog() as any });
+      const Octokit = ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
+      const p = new Probot({ appId: 1, privateKey, Octokit, log: silentLog() as any });
       p.load(createApp({ now: () => this.clock }));
       return p;
     };
@@ -96,7 +112,7 @@ export class World {
   }
 
   /** Opens a PR (or pushes to it) whose head changes the given files, and delivers the webhook. */
-  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened'): Promise<string> {
+  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number } = {}): Promise<string> {
     const head = this.gh.commit(changes, this.main, `pr ${pr}`);
     const existing = this.gh.pulls.get(pr);
     this.gh.pulls.set(pr, {
@@ -118,7 +134,7 @@ export class World {
     payload.pull_request.user.login = author;
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    await this.probot.receive({ id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any);
+    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any);
     return head;
   }
 
