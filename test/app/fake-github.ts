@@ -23,6 +23,8 @@ const P = `/repos/${OWNER}/${REPO}`;
 type Files = Map<string, Uint8Array>;
 const sha1 = (s: string | Uint8Array) => createHash('sha1').update(s).digest('hex');
 const bytes = (c: string | Uint8Array) => (typeof c === 'string' ? strToU8(c) : c);
+/** git's blob id, which GitHub reports as a file's sha (and checks a contents PUT's `sha` against) */
+const blobSha = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 export interface Pull {
   number: number;
@@ -116,9 +118,9 @@ export class FakeGitHub {
   }
 
   private putTree(files: Files): string {
-    const sha = sha1([...files].sort(([a], [b]) => a.localeCompare(b)).map(([p, b]) => `${p}:${sha1(b)}`).join('\n'));
+    const sha = sha1([...files].sort(([a], [b]) => a.localeCompare(b)).map(([p, b]) => `${p}:${blobSha(b)}`).join('\n'));
     this.trees.set(sha, files);
-    for (const b of files.values()) this.blobs.set(sha1(b), b);
+    for (const b of files.values()) this.blobs.set(blobSha(b), b);
     return sha;
   }
 
@@ -154,6 +156,7 @@ export class FakeGitHub {
     );
     
     const notFound = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }] as const;
+    const fileJson = (path: string, b: Uint8Array) => ({ type: 'file', path, name: path.split('/').pop(), sha: blobSha(b), size: b.length });
     const commitOf = (ref: string) => (this.commits.has(ref) ? ref : (this.refs.get(`heads/${ref}`) ?? null));
     const seg = (uri: string, i: number) => decodeURIComponent(new URL(uri, 'https://api.github.com').pathname.split('/')[i]);
 
@@ -198,6 +201,8 @@ export class FakeGitHub {
 
     // --- contents (config, train.ts, ledger shards) and archives ---
     api.get(new RegExp(`^/repos/${OWNER}/\\.github/contents/`)).optionally().reply(...notFound);
+    // Answers as GitHub does: content inline up to 1 MB (above, encoding "none": read the blob); an
+    // ETag on every 200 (a hash of the body) and 304 with no body to a matching If-None-Match.
     api.get(new RegExp(`^${P}/contents/`)).optionally().reply(h((uri: string, _body: any, req: Request) => {
       const u = new URL(uri, 'https://api.github.com');
       const path = decodeURIComponent(u.pathname.split('/contents/')[1]);
@@ -206,13 +211,31 @@ export class FakeGitHub {
       const files = this.trees.get(this.commits.get(commit)!.tree)!;
       const raw = (req.headers.get('accept') ?? '').includes('raw');
       const file = files.get(path);
-      if (file) {
-        if (raw) return [200, new TextDecoder().decode(file), { 'content-type': 'text/plain; charset=utf-8' }];
-        return [200, { type: 'file', path, name: path.split('/').pop(), sha: sha1(file), size: file.length, encoding: 'base64', content: Buffer.from(file).toString('base64') }];
-      }
       const listing = [...files].filter(([p]) => p.startsWith(`${path}/`) && !p.slice(path.length + 1).includes('/'));
-      if (!listing.length) return [...notFound];
-      return [200, listing.map(([p, b]) => ({ type: 'file', path: p, name: p.split('/').pop(), sha: sha1(b), size: b.length }))];
+      if (!file && !listing.length) return [...notFound];
+      const body = file
+        ? raw
+          ? new TextDecoder().decode(file)
+          : { ...fileJson(path, file), ...(file.length > 1_000_000 ? { encoding: 'none', content: '' } : { encoding: 'base64', content: Buffer.from(file).toString('base64') }) }
+        : listing.map(([p, b]) => fileJson(p, b));
+      const etag = `W/"${createHash('sha256').update(typeof body === 'string' ? body : JSON.stringify(body)).digest('hex')}"`;
+      if (req.headers.get('if-none-match') === etag) return [304, '', { etag }];
+      return [200, body, { etag, 'content-type': raw ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8' }];
+    }));
+    // A file written on a branch in one commit, compare-and-swap on the file's blob sha (the ledger's tail).
+    api.put(new RegExp(`^${P}/contents/`)).optionally().reply(h((uri: string, body: any) => {
+      const path = decodeURIComponent(new URL(uri, 'https://api.github.com').pathname.split('/contents/')[1]);
+      const branch = body.branch ?? 'main';
+      const head = this.refs.get(`heads/${branch}`);
+      if (!head) return [404, { message: `Branch ${branch} not found` }];
+      const current = this.trees.get(this.commits.get(head)!.tree)!.get(path);
+      if (current && body.sha === undefined) return [422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' }];
+      if (current && body.sha !== blobSha(current)) return [409, { message: `${path} does not match ${body.sha}` }];
+      const content = new Uint8Array(Buffer.from(body.content, 'base64'));
+      const sha = this.commit({ [path]: content }, head, body.message);
+      this.refs.set(`heads/${branch}`, sha);
+      const tree = this.commits.get(sha)!.tree;
+      return [current ? 200 : 201, { content: fileJson(path, content), commit: { sha, tree: { sha: tree }, parents: [{ sha: head }], message: body.message } }];
     }));
     api.get(new RegExp(`^${P}/zipball/`)).optionally().reply(h((uri: string) => {
       const commit = commitOf(seg(uri, 5));
@@ -259,6 +282,21 @@ export class FakeGitHub {
       const p = this.pulls.get(Number(seg(uri, 5))) ?? this.issues.get(Number(seg(uri, 5)))!;
       p.labels = [...body.labels];
       return [200, p.labels.map((name: string, i: number) => ({ id: i + 1, name }))];
+    }));
+    // add labels (keeps the others) and remove one: each answers with all the issue's labels
+    const labelsJson = (names: string[]) => names.map((name, i) => ({ id: i + 1, name }));
+    api.post(new RegExp(`^${P}/issues/\\d+/labels$`)).optionally().reply(h((uri: string, body: any) => {
+      const p = this.pulls.get(Number(seg(uri, 5))) ?? this.issues.get(Number(seg(uri, 5)));
+      if (!p) return [...notFound];
+      p.labels = [...new Set([...p.labels, ...body.labels])];
+      return [200, labelsJson(p.labels)];
+    }));
+    api.delete(new RegExp(`^${P}/issues/\\d+/labels/[^/]+$`)).optionally().reply(h((uri: string) => {
+      const p = this.pulls.get(Number(seg(uri, 5))) ?? this.issues.get(Number(seg(uri, 5)));
+      const name = seg(uri, 7);
+      if (!p || !p.labels.includes(name)) return [404, { message: 'Label does not exist', documentation_url: 'https://docs.github.com/rest/issues/labels#remove-a-label-from-an-issue' }];
+      p.labels = p.labels.filter((l) => l !== name);
+      return [200, labelsJson(p.labels)];
     }));
     api.get(new RegExp(`^${P}/issues/\\d+/comments`)).optionally().reply(h((uri: string) => [200, [...this.comments.values()].filter((c) => c.issue === Number(seg(uri, 5)))]));
     api.post(new RegExp(`^${P}/issues/\\d+/comments$`)).optionally().reply(h((uri: string, body: any) => {
