@@ -237,7 +237,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
-      return schedule(s, view); // PRs that waited for this baseline are ready now
+      if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
+      return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
       if (!(await dispatchJobs(s, current ? [again({})] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
@@ -290,8 +291,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts) {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
-      const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-      const target = pickVerifierLabel(runners.runners as ApiRunner[], cls, out.exclude_owners) ?? cls;
+      const target = await verifierLabel(s, cls, out.exclude_owners);
       const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1 });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
@@ -374,6 +374,74 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   // The merge itself cannot happen twice (the second one is refused); the record is once per job.
   await dispatchJobs(s, jobs, once(view, job.job_id, news), x.files, view.entries);
   await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
+}
+
+/** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
+async function verifierLabel(s: Session, cls: string, exclude: string[]): Promise<string> {
+  const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  return pickVerifierLabel(runners.runners as ApiRunner[], cls, exclude) ?? cls;
+}
+
+/**
+ * PRs that waited for this baseline already hold a valid score on its class and commit: that
+ * score is judged now (discarded, or sent to verification) instead of training again. A PR
+ * without one, or whose score would merge at once (quorum 0), stays in the queue and runs again.
+ */
+async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): Promise<LedgerView> {
+  const c = s.cfg.config;
+  for (const q of [...view.queue.values()]) {
+    const w = q.waiting_for;
+    if (!w || w.hardware_class !== baseline.hardware_class || w.sha !== baseline.sha) continue;
+    const scored = [...view.state.results.values()]
+      .map((e) => e.data)
+      .filter((r) => r.pr === q.pr && r.sha === q.sha && r.role === 'candidate' && r.validated && r.result?.status === 'ok' && r.result.val_bpb !== null && r.result.hardware_class === w.hardware_class && !view.longRuns.has(r.job_id))
+      .at(-1);
+    const job = scored ? view.jobs.get(scored.job_id) : undefined;
+    if (!scored?.result || !job) continue;
+    const r = scored.result;
+    const out = outcome(
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, earlierVerifies: [] },
+      { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
+    );
+    if (out.kind !== 'discard' && out.kind !== 'verify') continue;
+    // once: a second process (or a redelivery) finds the PR no longer waiting and does nothing
+    const stillWaiting = (entries: LedgerEntry[]) => {
+      const now = entries.length === view.entries.length ? view : viewOf(entries);
+      const e = now.queue.get(q.pr);
+      return e?.sha === q.sha && e.waiting_for?.hardware_class === w.hardware_class && e.waiting_for.sha === w.sha ? now : null;
+    };
+    const summary = (verdict: string, t: number) => scoreSummary({ result: r, baseline, threshold: t, runnerName: scored.runner_name, runnerOwner: scored.runner_owner, runUrl: scored.run_url, verdict });
+    const sticky = (title: string, lines: string[]) => writeSticky(s.octokit, s.repo, q.pr, stateComment(title, lines, s.cfg.notice), { knownId: q.comment });
+    const check = async (state: Parameters<typeof updateCheck>[3], title: string, text: string) => {
+      if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, state, title, text, scored.run_url);
+      else await createCheck(s.octokit, s.repo, q.sha, state, title, text);
+    };
+    if (out.kind === 'discard') {
+      const news: NewEntry[] = [{ type: 'experiment_discarded', data: { pr: q.pr, sha: q.sha, reason: out.reason, hardware_class: r.hardware_class, val_bpb: r.val_bpb } }];
+      let skipped = false;
+      await appendBuilt(s, view.entries, (entries) => {
+        const now = stillWaiting(entries);
+        skipped = now === null;
+        return now ? withGrants(now, news) : [];
+      });
+      if (skipped) continue;
+      view = viewOf(await s.ledger.read());
+      await moveState(s.octokit, s.repo, q.pr, 'discarded');
+      await check({ conclusion: 'neutral' }, 'No improvement', summary(`Judged against the new baseline: discarded, ${out.reason}.`, out.threshold!));
+      await sticky('No improvement', [`Judged against the new ${w.hardware_class} baseline: discarded, ${out.reason}.`, 'Change `trainer/train.ts` and push to try again.']);
+      if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
+      continue;
+    }
+    const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
+    const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment });
+    const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: improvement claimed, verifying` } };
+    if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
+    view = viewOf(await s.ledger.read());
+    await moveState(s.octokit, s.repo, q.pr, 'verifying');
+    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold));
+    await sticky('Improvement claimed; verifying', [`val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+  }
+  return view;
 }
 
 /** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */

@@ -269,10 +269,10 @@ describe('idempotence and resilience', () => {
       body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
       headers: { 'retry-after': '1' },
     });
-    const t0 = Date.now();
+    // the throttling plugin waits retry-after seconds x retryAfterBaseValue (1 ms in tests), then retries
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     expect(w.gh.faults).toEqual([]);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toHaveLength(1);
     expect(w.gh.dispatches).toHaveLength(1);
   });
 });
@@ -297,7 +297,7 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.gh.checksOf(head)[0].summary).toMatch(/`.github\/autoresearch.yml` is invalid at `margin.k`/);
   });
 
-  it('a result from a class without a baseline triggers baseline runs; once the baseline exists the PR runs again', async () => {
+  it('a result from a class without a baseline triggers baseline runs; once the baseline exists its score is judged, not trained again', async () => {
     const w = new World({
       config: 'max_in_flight: 10\nbaseline_runs: 2\n',
       seed: [
@@ -321,9 +321,41 @@ describe('configuration, baselines and deadlines', () => {
     expect(b.data.sigma).toBeCloseTo(0.01414, 4);
     // baseline runs are credited to their runners' owners at once
     expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['alice', 'bob']);
-    // the waiting PR went back to the queue and was dispatched again
-    expect(w.gh.dispatches[3].inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
-    expect(w.gh.labelsOf(7)).toEqual([]);
+    // the waiting PR's score (1.9) beats the new baseline's threshold: it goes to verification
+    // on a runner of another owner, without a second candidate run
+    expect(w.gh.dispatches).toHaveLength(4);
+    expect(w.gh.dispatches[3].inputs).toMatchObject({ role: 'verify', sha: head, pr: '7', runner_label: 'owner-bob' });
+    expect(w.entries('job_dispatched').at(-1)!.data).toMatchObject({ role: 'verify', verifies: w.gh.dispatches[0].inputs.nonce });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress', title: 'Improvement claimed; verifying' });
+    await w.complete(w.gh.dispatches[3], 'runner-b', 1.905);
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
+  it('a waiting PR whose score does not beat the new baseline is discarded without training again', async () => {
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
+    expect(w.gh.dispatches).toHaveLength(3);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('experiment_discarded')[0].data).toMatchObject({ pr: 7, sha: head, val_bpb: 2.0, hardware_class: CLASS });
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ conclusion: 'neutral', title: 'No improvement' });
+    expect(w.gh.stickyOf(7)).toHaveLength(1);
+    expect(w.gh.stickyOf(7)[0]).toMatch(/Judged against the new gpu-test baseline: discarded, val_bpb 2\.0000 does not beat/);
+    // decided: the candidate run is credited now, with the baseline runs
+    expect(w.entries('credit_granted').map((g) => g.data.job_id)).toContain(w.gh.dispatches[0].inputs.nonce);
+    // a redelivered baseline result judges nothing twice
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
+    expect(w.entries('experiment_discarded')).toHaveLength(1);
   });
 
   it('a job that misses its deadline is dispatched again, credited to no one', async () => {
