@@ -1,9 +1,10 @@
 // What a build leaves in its cache dir for the next one: the pin of the ledger it verified, the
 // entries reduced to what the site's tables, API and balances read (a result without its loss
 // curve, no log excerpt), a key per experiment page (re-rendered when its key changes) and the
-// archived diffs it read from files. Stored as JSON lines: line 1 the rest, then one entry a line.
+// archived diffs it read from files. entries.jsonl only grows, like the ledger: a build appends
+// the entries it read; meta.json says how many bytes of it are valid, and is written last.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +12,10 @@ import type { LedgerEntry } from '../../ledger/index.js';
 import type { PageKey } from './experiment-pages.js';
 import type { LedgerPin } from './ledger-reader.js';
 
-const STATE_FILE = 'state.jsonl';
+const META = 'meta.json';
+const ENTRIES = 'entries.jsonl';
 const SRC_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(SRC_DIR, '..', '..');
 
 export interface BuildState {
   /** the generator that wrote it (see generatorVersion): a page rendered by other code is not reused */
@@ -24,24 +27,30 @@ export interface BuildState {
   fileDiffs: Record<string, string>;
   /** result_recorded seq -> [shard index, line index], to read the full entry again */
   at: Record<string, [number, number]>;
+  /** bytes of entries.jsonl that hold the reduced entries of ledger.entries */
+  entriesBytes: number;
   entries: LedgerEntry[];
 }
 
 /**
  * A hash of everything that shapes the output besides the ledger: this folder's sources, the
- * site's assets and the rendering libraries' versions. Changed code re-renders every page.
+ * site's assets, the ledger module (it reads the entries and computes balances), the result
+ * schema and the rendering libraries' versions. Changed code re-renders every page.
  */
 export function generatorVersion(): string {
   const h = createHash('sha256');
-  const walk = (dir: string) => {
+  const walk = (dir: string, recursive: boolean) => {
     for (const name of readdirSync(dir).sort()) {
       const full = join(dir, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else h.update(`${full.slice(SRC_DIR.length)}\n`).update(readFileSync(full));
+      if (statSync(full).isDirectory()) {
+        if (recursive) walk(full, true);
+      } else h.update(`${full.slice(ROOT.length)}\n`).update(readFileSync(full));
     }
   };
-  walk(SRC_DIR);
-  walk(join(SRC_DIR, '..', 'assets'));
+  walk(SRC_DIR, true);
+  walk(join(ROOT, 'leaderboard', 'assets'), true);
+  walk(join(ROOT, 'ledger'), false);
+  h.update(readFileSync(join(ROOT, 'trainer', 'result.ts')));
   const require = createRequire(import.meta.url);
   for (const pkg of ['diff2html', 'uplot']) h.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}\n`);
   return h.digest('hex');
@@ -62,29 +71,53 @@ export function slimEntry(e: LedgerEntry): LedgerEntry {
     tokens_per_second: r.tokens_per_second,
     train_seconds: r.train_seconds,
     total_seconds: r.total_seconds,
-    job: r.job,
+    job: r.job && { repo: r.job.repo },
   };
   return { seq: e.seq, time: e.time, type: e.type, data: { ...d, result: result as typeof r, log_excerpt: null }, prev: '', hash: e.hash } as LedgerEntry;
 }
 
-export function readState(cacheDir: string): BuildState | null {
-  const file = join(cacheDir, STATE_FILE);
-  if (!existsSync(file)) return null;
-  const lines = readFileSync(file, 'utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const meta = JSON.parse(lines[0]) as Omit<BuildState, 'entries'>;
-  const entries = new Array<LedgerEntry>(lines.length - 1);
-  for (let i = 1; i < lines.length; i++) entries[i - 1] = JSON.parse(lines[i]) as LedgerEntry;
-  return { ...meta, entries };
+/** The state the last build left, or why there is none this generator can use. */
+export function readState(cacheDir: string, generator: string): { state: BuildState; why: null } | { state: null; why: string } {
+  const metaFile = join(cacheDir, META);
+  if (!existsSync(metaFile)) return { state: null, why: `${cacheDir} holds no state of an earlier build` };
+  let meta: Omit<BuildState, 'entries'>;
+  try {
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Omit<BuildState, 'entries'>;
+  } catch (e) {
+    return { state: null, why: `${metaFile} could not be read (${(e as Error).message})` };
+  }
+  if (meta.generator !== generator) return { state: null, why: 'the generator (leaderboard/ or ledger/ sources, assets or rendering libraries) changed since the last build' };
+  const text = readFileSync(join(cacheDir, ENTRIES));
+  if (text.length < meta.entriesBytes) return { state: null, why: `${join(cacheDir, ENTRIES)} is shorter than the ${meta.entriesBytes} bytes the last build wrote` };
+  const lines = text.subarray(0, meta.entriesBytes).toString('utf8').split('\n');
+  lines.pop();
+  const entries = new Array<LedgerEntry>(lines.length);
+  for (let i = 0; i < lines.length; i++) entries[i] = JSON.parse(lines[i]) as LedgerEntry;
+  if (entries.length !== meta.ledger.entries) return { state: null, why: `${join(cacheDir, ENTRIES)} holds ${entries.length} entries, not the ${meta.ledger.entries} the last build verified` };
+  return { state: { ...meta, entries }, why: null };
 }
 
-export function writeState(cacheDir: string, state: BuildState): void {
+/** Forgets the state: called before the out dir changes, so an interrupted build leaves none. */
+export function dropState(cacheDir: string): void {
+  rmSync(join(cacheDir, META), { force: true });
+}
+
+/**
+ * Saves the state. `appended`: the reduced entries read by this build, added after the first
+ * `prior` bytes of entries.jsonl (0: the file is written anew).
+ */
+export function writeState(cacheDir: string, state: Omit<BuildState, 'entries' | 'entriesBytes'>, appended: LedgerEntry[], prior: number): void {
   mkdirSync(cacheDir, { recursive: true });
-  const { entries, ...meta } = state;
-  const parts = [JSON.stringify(meta)];
-  for (const e of entries) parts.push(JSON.stringify(e));
-  // written beside and renamed, so an interrupted build leaves the old state or none, never half
-  const tmp = join(cacheDir, `${STATE_FILE}.tmp`);
-  writeFileSync(tmp, parts.join('\n') + '\n');
-  renameSync(tmp, join(cacheDir, STATE_FILE));
+  const file = join(cacheDir, ENTRIES);
+  const text = appended.length ? appended.map((e) => JSON.stringify(slimEntry(e))).join('\n') + '\n' : '';
+  if (prior === 0) writeFileSync(file, text);
+  else {
+    // whatever an interrupted build appended after the valid bytes goes first
+    if (statSync(file).size !== prior) writeFileSync(file, readFileSync(file).subarray(0, prior));
+    appendFileSync(file, text);
+  }
+  const meta: Omit<BuildState, 'entries'> = { ...state, entriesBytes: prior + Buffer.byteLength(text) };
+  const tmp = join(cacheDir, `${META}.tmp`);
+  writeFileSync(tmp, JSON.stringify(meta));
+  renameSync(tmp, join(cacheDir, META));
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
 import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
-import { generatorVersion, readState, slimEntry, writeState, type BuildState } from './build-state.js';
+import { dropState, generatorVersion, readState, writeState, type BuildState } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
 import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
@@ -32,7 +32,6 @@ const ASSETS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets')
 const VENDORED: Record<string, string> = {
   'uPlot.iife.min.js': 'uplot/dist/uPlot.iife.min.js',
   'uPlot.min.css': 'uplot/dist/uPlot.min.css',
-  'diff2html.min.css': 'diff2html/bundles/css/diff2html.min.css',
 };
 
 export interface BuildReport {
@@ -84,14 +83,13 @@ async function prepareOutDir(out: string): Promise<void> {
 
 /** The cached state of the build now in `out`, or why there is none that can be used. */
 function priorState(cacheDir: string, out: string, generator: string): { state: BuildState; why: null } | { state: null; why: string } {
-  const state = readState(cacheDir);
-  if (!state) return { state: null, why: `${cacheDir} holds no state of an earlier build` };
-  if (state.generator !== generator) return { state: null, why: 'the generator (leaderboard/ sources, assets or rendering libraries) changed since the last build' };
+  const found = readState(cacheDir, generator);
+  if (!found.state) return found;
   const marker = join(out, SITE_MARKER);
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(state.ledger.head)) {
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(found.state.ledger.head)) {
     return { state: null, why: `${out} is not the build the cache describes (its ${SITE_MARKER} names another ledger head, or is missing)` };
   }
-  return { state, why: null };
+  return found;
 }
 
 /** Deletes the files under `out` that this build did not write or keep (pages of experiments that are gone). */
@@ -146,7 +144,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   lap(prior ? 'read + verify new ledger entries' : 'read + verify ledger');
   // From here the out dir changes: a state left behind by an interrupted build would describe
   // pages that were since rewritten, so it goes now and is written again at the end.
-  if (cacheDir) rmSync(join(cacheDir, 'state.jsonl'), { force: true });
+  if (cacheDir) dropState(cacheDir);
   if (!prior) await prepareOutDir(out);
   const now = (opts.now ?? new Date()).toISOString();
   const w = new SiteWriter(out);
@@ -229,7 +227,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     removed = removeOthers(out, keep);
   }
   if (cacheDir) {
-    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at, entries: entries.map(slimEntry) });
+    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at }, read.entries, prior ? prior.entriesBytes : 0);
   }
   lap(prior ? 'remove stale files, save cache' : 'save cache');
   return {

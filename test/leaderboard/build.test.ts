@@ -21,11 +21,13 @@ describe('leaderboard build', () => {
   let entries: LedgerEntry[];
   let site: string;
   let all: ApiExperiment[];
+  let ledgerDir: string;
 
   beforeAll(async () => {
     // more than one page of experiments
     const ledger = writeTestLedger(PER_PAGE + 40);
     entries = ledger.entries;
+    ledgerDir = ledger.dir;
     site = join(ledger.dir, '..', 'site');
     await buildSite(ledger.dir, site, { now: new Date('2026-02-01T00:00:00Z') });
     const index = ApiIndex.parse(json(site, 'api/v1/index.json'));
@@ -78,8 +80,17 @@ describe('leaderboard build', () => {
     for (const f of failed) expect(all.find((e) => e.job_id === f.job_id)).toMatchObject({ status: 'failed', val_bpb: null, failure_kind: f.result!.failure!.kind });
     const rejected = data(entries, 'result_recorded').filter((d) => d.role === 'candidate' && !d.validated);
     for (const r of rejected) expect(all.find((e) => e.job_id === r.job_id)).toMatchObject({ status: 'rejected', reason: r.reason });
-    // the diff that was tested travels with each experiment in the API
+    // the diff that was tested travels with each experiment in the API, whether the entry carries
+    // it inline or names a file beside the ledger (older entries), and its page renders it
     expect(all.filter((e) => e.diff === null)).toEqual([]);
+    const recorded = data(entries, 'result_recorded').filter((d) => d.role === 'candidate');
+    const inline = recorded.find((d) => d.diff && d.diff_path === null)!;
+    const file = recorded.find((d) => !d.diff && d.diff_path !== null)!;
+    for (const d of [inline, file]) {
+      const e = all.find((x) => x.job_id === d.job_id)!;
+      expect(e.diff).toBe(d.diff ?? read(ledgerDir, d.diff_path!));
+      expect(read(site, e.url)).toMatch(/<tr class="d2h-ins[^"]*">.*<td class="d2h-code-line-ctn">const \w+ = /);
+    }
     expect(all[1].pr_url).toBe(`https://github.com/swarm-org/autoresearch-swarm/pull/${all[1].pr}/files`);
   });
 

@@ -31,8 +31,8 @@ function differences(a: string, b: string): string[] {
 }
 
 /** A sample ledger, and the index of its first verification: cut there, a claimed improvement is still pending. */
-function ledger(experiments: number) {
-  const sample = sampleLedger({ experiments, curvePoints: 6 });
+function ledger(experiments: number, curvePoints = 6) {
+  const sample = sampleLedger({ experiments, curvePoints });
   const verification = sample.entries.findIndex((e) => e.type === 'verification');
   expect(verification).toBeGreaterThan(0);
   const claim = (sample.entries[verification] as LedgerEntry<'verification'>).data.job_id;
@@ -43,8 +43,10 @@ function ledger(experiments: number) {
 
 describe('incremental leaderboard build', () => {
   it('after new entries, equals a build from scratch file for file, re-rendering only the pages that changed', async () => {
-    const l = ledger(40);
+    // enough entries that the tail the first build read is sealed (renamed) before the second
+    const l = ledger(250, 30);
     writeLedgerDir(l.dir, l.entries.slice(0, l.cut), l.files);
+    expect(shardFiles(l.dir)).toHaveLength(1);
     const site = join(l.root, 'site');
     const cache = join(l.root, 'cache');
     const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
@@ -53,6 +55,7 @@ describe('incremental leaderboard build', () => {
 
     // the rest of the ledger arrives: the claim's verification and merge, and later experiments
     writeLedgerDir(l.dir, l.entries, l.files);
+    expect(shardFiles(l.dir).length).toBeGreaterThan(1);
     const second = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
     const fresh = join(l.root, 'fresh');
     const scratch = await buildSite(l.dir, fresh, { now: NOW });

@@ -87,5 +87,5 @@ ${fields(e)}
 <h2>Log excerpt</h2>
 ${e.log_excerpt ? html`<pre class="log">${e.log_excerpt}</pre>` : html`<p>No log excerpt was recorded.</p>`}
 <p>${link(a.run_url, 'Full log (workflow run)')}</p>`;
-  return layout({ page, title: a.title ? `${heading}: ${a.title}` : heading, ledgerHead: { recordedIn: { seq: e.seq, hash: e.hash } }, charts: curve.length > 0, diff: diff.kind === 'rendered' }, body);
+  return layout({ page, title: a.title ? `${heading}: ${a.title}` : heading, ledgerHead: { recordedIn: { seq: e.seq, hash: e.hash } }, charts: curve.length > 0 }, body);
 }

@@ -12,7 +12,6 @@ export interface Frame {
    * that it stays the same file until that experiment changes (incremental builds keep it) */
   ledgerHead: LedgerHead | { recordedIn: LedgerHead };
   charts?: boolean;
-  diff?: boolean;
 }
 
 export function layout(f: Frame, body: Trusted): string {
@@ -22,8 +21,7 @@ export function layout(f: Frame, body: Trusted): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} · autoresearch-swarm</title>
 <link rel="stylesheet" href="${root}${paths.asset('site.css')}">${f.charts ? html`
-<link rel="stylesheet" href="${root}${paths.asset('uPlot.min.css')}">` : ''}${f.diff ? html`
-<link rel="stylesheet" href="${root}${paths.asset('diff2html.min.css')}">` : ''}
+<link rel="stylesheet" href="${root}${paths.asset('uPlot.min.css')}">` : ''}
 </head><body>
 <header><a class="brand" href="${root}${paths.index}">autoresearch-swarm</a><nav>${nav(paths.index, 'Progress')}${nav(paths.experimentsPage(1), 'Experiments')}${nav(paths.contributors, 'Contributors')}${nav(paths.ledger, 'Ledger')}<a href="${root}${paths.apiIndex}">API</a></nav></header>
 <main>
