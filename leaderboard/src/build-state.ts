@@ -76,24 +76,36 @@ export function slimEntry(e: LedgerEntry): LedgerEntry {
   return { seq: e.seq, time: e.time, type: e.type, data: { ...d, result: result as typeof r, log_excerpt: null }, prev: '', hash: e.hash } as LedgerEntry;
 }
 
-/** The state the last build left, or why there is none this generator can use. */
-export function readState(cacheDir: string, generator: string): { state: BuildState; why: null } | { state: null; why: string } {
+export type StateMeta = Omit<BuildState, 'entries'>;
+
+/** What the last build left, but its entries, or why there is nothing this generator can use. */
+export function readStateMeta(cacheDir: string, generator: string): { meta: StateMeta; why: null } | { meta: null; why: string } {
   const metaFile = join(cacheDir, META);
-  if (!existsSync(metaFile)) return { state: null, why: `${cacheDir} holds no state of an earlier build` };
-  let meta: Omit<BuildState, 'entries'>;
+  if (!existsSync(metaFile)) return { meta: null, why: `${cacheDir} holds no state of an earlier build` };
+  let meta: StateMeta;
   try {
-    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Omit<BuildState, 'entries'>;
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as StateMeta;
   } catch (e) {
-    return { state: null, why: `${metaFile} could not be read (${(e as Error).message})` };
+    return { meta: null, why: `${metaFile} could not be read (${(e as Error).message})` };
   }
-  if (meta.generator !== generator) return { state: null, why: 'the generator (leaderboard/ or ledger/ sources, assets or rendering libraries) changed since the last build' };
-  const text = readFileSync(join(cacheDir, ENTRIES));
-  if (text.length < meta.entriesBytes) return { state: null, why: `${join(cacheDir, ENTRIES)} is shorter than the ${meta.entriesBytes} bytes the last build wrote` };
+  if (meta.generator !== generator) return { meta: null, why: 'the generator (leaderboard/ or ledger/ sources, assets or rendering libraries) changed since the last build' };
+  return { meta, why: null };
+}
+
+/** The cached entries of the build `meta` describes, or why they cannot be used. */
+export function readStateEntries(cacheDir: string, meta: StateMeta): { state: BuildState; why: null } | { state: null; why: string } {
+  const file = join(cacheDir, ENTRIES);
+  const text = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+  if (text.length < meta.entriesBytes) return { state: null, why: `${file} is shorter than the ${meta.entriesBytes} bytes the last build wrote` };
   const lines = text.subarray(0, meta.entriesBytes).toString('utf8').split('\n');
   lines.pop();
   const entries = new Array<LedgerEntry>(lines.length);
-  for (let i = 0; i < lines.length; i++) entries[i] = JSON.parse(lines[i]) as LedgerEntry;
-  if (entries.length !== meta.ledger.entries) return { state: null, why: `${join(cacheDir, ENTRIES)} holds ${entries.length} entries, not the ${meta.ledger.entries} the last build verified` };
+  try {
+    for (let i = 0; i < lines.length; i++) entries[i] = JSON.parse(lines[i]) as LedgerEntry;
+  } catch (e) {
+    return { state: null, why: `${file} could not be read (${(e as Error).message})` };
+  }
+  if (entries.length !== meta.ledger.entries) return { state: null, why: `${file} holds ${entries.length} entries, not the ${meta.ledger.entries} the last build verified` };
   return { state: { ...meta, entries }, why: null };
 }
 

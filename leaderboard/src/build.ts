@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
 import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
-import { dropState, generatorVersion, readState, writeState, type BuildState } from './build-state.js';
+import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
 import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
-import { readEntriesAt, readLedgerSince, readWholeLedger, type LedgerRead } from './ledger-reader.js';
+import { hashPinnedBytes, readEntriesAt, readLedgerSince, readWholeLedger, type LedgerRead } from './ledger-reader.js';
 import { contributorsPage } from './pages/contributors-page.js';
 import { experimentsPage } from './pages/experiments-page.js';
 import { indexPage, RECENT } from './pages/index-page.js';
@@ -81,15 +81,19 @@ async function prepareOutDir(out: string): Promise<void> {
   await rm(out, { recursive: true, force: true });
 }
 
-/** The cached state of the build now in `out`, or why there is none that can be used. */
-function priorState(cacheDir: string, out: string, generator: string): { state: BuildState; why: null } | { state: null; why: string } {
-  const found = readState(cacheDir, generator);
-  if (!found.state) return found;
+/** The cached state of the build now in `out` and the ledger read since it, or a full read and why. */
+function readSince(cacheDir: string, out: string, ledger: string, generator: string): { prior: BuildState | null; read: LedgerRead; why: string | null } {
+  const full = (why: string) => ({ prior: null, read: readWholeLedger(ledger, why), why });
+  const found = readStateMeta(cacheDir, generator);
+  if (!found.meta) return full(found.why);
   const marker = join(out, SITE_MARKER);
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(found.state.ledger.head)) {
-    return { state: null, why: `${out} is not the build the cache describes (its ${SITE_MARKER} names another ledger head, or is missing)` };
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(found.meta.ledger.head)) {
+    return full(`${out} is not the build the cache describes (its ${SITE_MARKER} names another ledger head, or is missing)`);
   }
-  return found;
+  const cached = readStateEntries(cacheDir, found.meta);
+  if (!cached.state) return full(cached.why);
+  const read = readLedgerSince(ledger, found.meta.ledger, hashPinnedBytes(ledger, found.meta.ledger));
+  return read.fullBecause ? { prior: null, read, why: read.fullBecause } : { prior: cached.state, read, why: null };
 }
 
 /** Deletes the files under `out` that this build did not write or keep (pages of experiments that are gone). */
@@ -123,16 +127,9 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const generator = cacheDir ? generatorVersion() : '';
   let prior: BuildState | null = null;
   let fullBecause: string | null = null;
-  if (cacheDir) {
-    const p = priorState(cacheDir, out, generator);
-    prior = p.state;
-    fullBecause = p.why;
-  }
-  let read: LedgerRead = prior ? readLedgerSince(ledger, prior.ledger) : readWholeLedger(ledger);
-  if (read.fullBecause) {
-    prior = null;
-    fullBecause = read.fullBecause;
-  }
+  let read: LedgerRead;
+  if (cacheDir) ({ prior, read, why: fullBecause } = readSince(cacheDir, out, ledger, generator));
+  else read = readWholeLedger(ledger);
   // The model: the cached entries (reduced) and the new ones, or every entry on a full build.
   const entries: LedgerEntry[] = prior ? prior.entries.concat(read.entries) : read.entries;
   const at: Record<string, [number, number]> = prior ? prior.at : {};
