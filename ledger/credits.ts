@@ -162,6 +162,12 @@ export class LedgerState {
     return null;
   }
 
+  /** The training seconds a result earns for: its claimed train_seconds, capped by the job time GitHub measured when recorded. */
+  static creditedSeconds(r: EntryDataOf<'result_recorded'>): number {
+    const claimed = r.result!.train_seconds;
+    return r.job_seconds == null ? claimed : Math.min(claimed, r.job_seconds);
+  }
+
   /** The grant for a validated result, or null when it earns nothing (see `ungrantable`) or its class has no baseline yet. */
   creditFor(jobId: string, referenceClass?: string): NewEntry<'credit_granted'> | null {
     if (this.ungrantable(jobId)) return null;
@@ -173,9 +179,9 @@ export class LedgerState {
       type: 'credit_granted',
       data: {
         login: r.runner_owner!,
-        amount: round3(res.train_seconds * w.weight),
+        amount: round3(LedgerState.creditedSeconds(r) * w.weight),
         job_id: jobId,
-        train_seconds: res.train_seconds,
+        train_seconds: LedgerState.creditedSeconds(r),
         hardware_class: res.hardware_class,
         class_weight: w.weight,
         weight_basis: w.basis,
@@ -190,7 +196,8 @@ export class LedgerState {
     const r = this.results.get(g.job_id)!.data;
     const res = r.result!;
     if (g.login !== r.runner_owner) return `credit_granted to ${g.login} but job ${g.job_id} ran on a runner of ${r.runner_owner}`;
-    if (g.train_seconds !== res.train_seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} says ${res.train_seconds}`;
+    const seconds = LedgerState.creditedSeconds(r);
+    if (g.train_seconds !== seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} earns ${seconds} (train_seconds ${res.train_seconds}, job time ${r.job_seconds ?? 'not recorded'})`;
     if (g.hardware_class !== res.hardware_class) return `hardware_class is ${g.hardware_class} but the result of job ${g.job_id} ran on ${res.hardware_class}`;
     const m = BASIS.exec(g.weight_basis);
     if (!m) return `weight_basis "${g.weight_basis}" does not cite its baselines in the form "tokens/s A on CLASS (baseline seq N) / B on reference REF (baseline seq M)"`;
@@ -205,8 +212,8 @@ export class LedgerState {
     }
     const weight = own.data.tokens_per_second / rb.data.tokens_per_second;
     if (Math.abs(g.class_weight - weight) > 1e-9 * weight) return `class_weight is ${g.class_weight} but ${a} / ${b} = ${weight}`;
-    const amount = round3(res.train_seconds * weight);
-    if (Math.abs(g.amount - amount) > 1e-9) return `amount is ${g.amount} but ${res.train_seconds} s x ${weight} = ${amount}`;
+    const amount = round3(seconds * weight);
+    if (Math.abs(g.amount - amount) > 1e-9) return `amount is ${g.amount} but ${seconds} s x ${weight} = ${amount}`;
     return null;
   }
 

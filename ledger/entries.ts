@@ -63,6 +63,11 @@ export const EntryData = {
     /** the unified diff of train.ts against the default branch it ran on, archived in the entry itself (so the chain covers it) */
     diff: z.string().nullable().optional(),
     log_excerpt: z.string().nullable(),
+    /**
+     * how long GitHub says the run's job took (its own started/completed times), seconds: a runner
+     * is credited for at most this much training, whatever its result.json claims. Absent in older entries.
+     */
+    job_seconds: z.number().nonnegative().nullable().optional(),
   }),
   verification: z.object({
     job_id: z.string(), // the claim

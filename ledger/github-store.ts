@@ -22,14 +22,18 @@
 //   append, warm (this store read or wrote the ledger before):  1  PUT contents/entries/tail.jsonl
 //   append sealing the tail, or with extra files:              3  createTree, createCommit, updateRef
 //     + 3 when the store's view came from a read, not its own write: getRef, getCommit, entries/ listing
-//   first append (no branch yet):                              3  createTree, createCommit, createRef
+//   append, cold (a new process), tail starting at seq 0:      2  GET tail, PUT
+//   first append (no branch yet):                              5  GET tail (404), getRef (404), createTree,
+//                                                                  createCommit, createRef
 //   each lost race:                                           +2  the refused write and a GET of the tail
+//     +1-3 getRef, getCommit(s) when appendFor's entries are already on the chain byte for byte: this
+//                                                                  write's own (answer lost, client retried) or a twin's
 //   read within trustMs of the last confirmation:              0
 //   read past it:                                              1  GET tail, If-None-Match (304 when unchanged;
 //                                                                  a 200 right after this store's own write)
 //   read cold, or after another writer sealed a shard:         1 + entries/ listing (not when the tail starts
 //                                                                  at seq 0) + getBlob per sealed shard not cached
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import { appendEntries, contentProblem, knownHeadProblem, lineHashMatches, linkProblem } from './chain.js';
 import type { LedgerEntry, NewEntry } from './entries.js';
@@ -315,11 +319,16 @@ export class GitHubLedgerStore implements LedgerStore {
       const added = appendEntries(view.all, list);
       const plan = shardWrites(view.tail, added);
       const one = view.branch && added.length > 0 && plan.sealed.length === 0 && Object.keys(files).length === 0;
-      const outcome = one ? await this.putTail(view, added, plan.tail!) : await this.commitFiles(view, added, { ...files, ...plan.files }, plan.tail);
+      // A write id in the commit message tells this write from another writer's identical one.
+      const id = `write ${randomBytes(6).toString('hex')}`;
+      const message = `${this.message(added)}\n\n${id}`;
+      const built = typeof news === 'function';
+      const outcome = one ? await this.putTail(view, added, plan.tail!, message, () => this.isMine(added, id, built)) : await this.commitFiles(view, added, { ...files, ...plan.files }, plan.tail, message);
       if (outcome === 'done') return added;
-      // Refused: someone else wrote first (or the answer was lost). Look at the branch as it is now.
+      // Refused: someone else wrote first, or this write did land and the client sent it again
+      // after losing the answer. Look at the branch as it is now.
       await this.refresh();
-      if (this.landed(added)) return added;
+      if (await this.isMine(added, id, built)) return added;
     }
     throw new Error(
       `The ledger on ${this.where} changed on each of ${this.maxAttempts} attempts (another writer is appending); nothing was appended. Retry the append later.`,
@@ -331,20 +340,38 @@ export class GitHubLedgerStore implements LedgerStore {
     return added.length > 0 && added.every((e) => this.view!.all[e.seq]?.hash === e.hash);
   }
 
+  /**
+   * Whether this write landed. Plain entries found on the chain are recorded whichever writer put
+   * them there. Built ones (appendFor) can equal another writer's to the millisecond (two
+   * processes handling one event); those count only if a recent commit carries this write's
+   * message, since the caller learns from an empty rebuild that the work was done elsewhere.
+   */
+  private async isMine(added: LedgerEntry[], id: string, built: boolean): Promise<boolean> {
+    if (!this.landed(added)) return false;
+    if (!built) return true;
+    let sha = await this.headCommit();
+    for (let back = 0; sha && back < 3; back++) {
+      const { data } = await this.call(() => this.octokit.rest.git.getCommit({ ...this.at, commit_sha: sha! }));
+      if (data.message.split('\n').includes(id)) return true;
+      sha = data.parents[0]?.sha ?? null;
+    }
+    return false;
+  }
+
   private message(added: LedgerEntry[]): string {
     const first = added[0]?.seq;
     return added.length ? `ledger: seq ${first}${added.length > 1 ? `-${first + added.length - 1}` : ''} (${[...new Set(added.map((e) => e.type))].join(', ')})` : 'ledger: files';
   }
 
   /** The warm append: one PUT of tail.jsonl, conditional on the tail's blob sha. */
-  private async putTail(view: View, added: LedgerEntry[], tail: Tail): Promise<'done' | 'refused'> {
+  private async putTail(view: View, added: LedgerEntry[], tail: Tail, message: string, mine: () => Promise<boolean>): Promise<'done' | 'refused'> {
     try {
       const { data } = await this.call(() =>
         this.octokit.rest.repos.createOrUpdateFileContents({
           ...this.at,
           path: TAIL_FILE,
           branch: this.branch,
-          message: this.message(added),
+          message,
           content: Buffer.from(tail.text).toString('base64'),
           ...(view.tail ? { sha: view.tail.sha } : {}),
         }),
@@ -356,7 +383,7 @@ export class GitHubLedgerStore implements LedgerStore {
       // 409: the tail is not at that sha any more; 422: it was created meanwhile ("sha" wasn't
       // supplied); 404: the branch is gone (the re-read says whether that is an error).
       if (status(e) === 409 || status(e) === 422 || status(e) === 404) return 'refused';
-      return this.afterUnknown(e, added);
+      return this.afterUnknown(e, mine);
     }
   }
 
@@ -364,7 +391,7 @@ export class GitHubLedgerStore implements LedgerStore {
    * Several files in one Git Data commit (sealed shards, the new tail, extra files), on the commit
    * that holds the view's tail, moved without force; the branch is created when there is none.
    */
-  private async commitFiles(view: View, added: LedgerEntry[], writes: Record<string, string>, tail: Tail | null): Promise<'done' | 'refused'> {
+  private async commitFiles(view: View, added: LedgerEntry[], writes: Record<string, string>, tail: Tail | null, message: string): Promise<'done' | 'refused'> {
     let base = view.branch ? view.commit : null;
     if (view.branch && !base) {
       base = await this.locate(view);
@@ -378,7 +405,7 @@ export class GitHubLedgerStore implements LedgerStore {
       }),
     );
     const commit = await this.call(() =>
-      this.octokit.rest.git.createCommit({ ...this.at, message: this.message(added), tree: tree.data.sha, parents: base ? [base.sha] : [] }),
+      this.octokit.rest.git.createCommit({ ...this.at, message, tree: tree.data.sha, parents: base ? [base.sha] : [] }),
     );
     try {
       if (base) await this.call(() => this.octokit.rest.git.updateRef({ ...this.at, ref: `heads/${this.branch}`, sha: commit.data.sha, force: false }));
@@ -407,13 +434,13 @@ export class GitHubLedgerStore implements LedgerStore {
   }
 
   /** A write failed without saying it was refused: if it landed after all, done; otherwise the error stands. */
-  private async afterUnknown(e: unknown, added: LedgerEntry[]): Promise<'done'> {
+  private async afterUnknown(e: unknown, mine: () => Promise<boolean>): Promise<'done'> {
     try {
       await this.refresh();
     } catch (r) {
       throw status(r) === undefined ? r : e; // the ledger's own problem (deleted, broken) says more than a second HTTP error
     }
-    if (this.landed(added)) return 'done';
+    if (await mine()) return 'done';
     throw e;
   }
 }

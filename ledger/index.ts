@@ -15,8 +15,8 @@ export {
   type ClassWeight,
 } from './credits.js';
 export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
-export { SHARD_MAX_BYTES, TAIL_FILE, HEAD_FILE, shardName, isTail, entryLocation, parseLedgerText, parseHeadFile, ledgerFiles, shardWrites, entryLine, type HeadFile, type Tail } from './shards.js';
-export { readLedgerDir, readHeadFile, writeLedgerDir, shardFiles } from './ledger-dir.js';
+export { SHARD_MAX_BYTES, TAIL_FILE, HEAD_FILE, shardName, isTail, entryLocation, parseLedgerText, ledgerFiles, shardWrites, entryLine, type Tail } from './shards.js';
+export { readLedgerDir, writeLedgerDir, shardFiles } from './ledger-dir.js';
 export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js';
 export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LedgerEntry } from './entries.js';
-import { ENTRIES_DIR, HEAD_FILE, ledgerFiles, parseHeadFile, parseLedgerText, missingTail, shardStart, TAIL_FILE, type HeadFile } from './shards.js';
+import { ENTRIES_DIR, ledgerFiles, missingTail, parseLedgerText, shardStart, TAIL_FILE } from './shards.js';
 
 /** The shard files of a checkout, in seq order (sealed shards, then tail.jsonl), as paths relative to `dir`, with their sizes. */
 export function shardFiles(dir: string): { path: string; bytes: number }[] {
@@ -21,12 +21,6 @@ export function shardFiles(dir: string): { path: string; bytes: number }[] {
 
 export function readLedgerDir(dir: string): LedgerEntry[] {
   return parseLedgerText(shardFiles(dir).map(({ path }) => ({ path, text: readFileSync(join(dir, path), 'utf8') })));
-}
-
-/** HEAD.json of a checkout in the layout before tail.jsonl, or null when there is none (the ledger no longer writes one). */
-export function readHeadFile(dir: string): HeadFile | null {
-  const p = join(dir, HEAD_FILE);
-  return existsSync(p) ? parseHeadFile(readFileSync(p, 'utf8'), p) : null;
 }
 
 /** Writes a ledger (and any extra files, e.g. diffs/<sha>.diff) as a checkout would hold it. */

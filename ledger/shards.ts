@@ -11,16 +11,12 @@
 // is sealed by bytes, not by count: when the next line would take it past SHARD_MAX_BYTES, it is
 // renamed to its first seq and a new tail starts. 900 KiB keeps the tail under the 1 MB up to
 // which GitHub's contents API returns a file's content inline (bigger files need a blob read).
-import { z } from 'zod';
 import type { LedgerEntry } from './entries.js';
 
 export const SHARD_MAX_BYTES = 900 * 1024;
 export const ENTRIES_DIR = 'entries';
 export const TAIL_FILE = `${ENTRIES_DIR}/tail.jsonl`;
-/**
- * The head file of the layout before tail.jsonl. Not written any more; the name stays reserved
- * (the App may not write a file there) because older readers of a checkout still look for it.
- */
+/** The head file of the layout before tail.jsonl: not written any more, and reserved (the App may not write a file there) so that an old reader cannot be misled by one. */
 export const HEAD_FILE = 'HEAD.json';
 const SHARD_NAME = /^entries\/(\d+)\.jsonl$/;
 
@@ -33,26 +29,6 @@ export function shardName(firstSeq: number): string {
 const locations = new WeakMap<object, string>();
 export function entryLocation(e: LedgerEntry): string | null {
   return locations.get(e) ?? null;
-}
-
-export interface HeadFile {
-  seq: number;
-  hash: string;
-  time: string;
-  shard: string;
-}
-const HeadFileSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string().regex(/^[0-9a-f]{64}$/), time: z.string(), shard: z.string().regex(SHARD_NAME) });
-
-export function parseHeadFile(text: string, source = HEAD_FILE): HeadFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${source} is not valid JSON (${(e as Error).message}); it must hold {seq, hash, time, shard} of the ledger's last entry.`);
-  }
-  const p = HeadFileSchema.safeParse(raw);
-  if (!p.success) throw new Error(`${source}: ${p.error.issues[0].path.join('.') || '(root)'}: ${p.error.issues[0].message}; it must hold {seq, hash, time, shard} of the ledger's last entry.`);
-  return p.data;
 }
 
 /** One stored line. Key order is fixed for readability; the hash does not depend on it. */

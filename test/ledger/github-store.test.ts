@@ -23,7 +23,7 @@ import { main as ledgerCli } from '../../ledger/cli.js';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { baseline, dispatched, recorded } from './fixtures.js';
+import { at, baseline, dispatched, recorded } from './fixtures.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} }; // 404 on a missing branch is expected
 const octokit = () => new Octokit({ auth: 'ghs_test', log: quiet });
@@ -94,12 +94,12 @@ describe('GitHubLedgerStore', () => {
     const [d] = await s.append([dispatched('j1', 'agent-alice')]);
     expect(recordedCalls()).toEqual([PUT]);
     expect(s.calls).toBe(6);
-    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toBe('ledger: seq 1 (job_dispatched)');
+    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toMatch(/^ledger: seq 1 \(job_dispatched\)\n\nwrite [0-9a-f]{12}$/);
     resetRecordedCalls();
     const cold = store(); // a fresh process: the App restarted
     await cold.append([recorded('j1', 'gpu-bob'), dispatched('j2', 'agent-carol')]);
     expect(recordedCalls()).toEqual([GET_CONTENTS, PUT]); // the tail starts at seq 0: nothing else to read
-    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toBe('ledger: seq 2-3 (result_recorded, job_dispatched)');
+    expect(repo.commits.get(repo.refs.get('heads/ledger')!)!.message).toMatch(/^ledger: seq 2-3 \(result_recorded, job_dispatched\)\n/);
     expect(repo.filesAt()['diffs/abc.diff']).toBe('diff');
     const entries = branchEntries(repo);
     expect(jobIds(entries)).toEqual(['baseline_recorded', 'j1', 'j1', 'j2']);
@@ -165,9 +165,10 @@ describe('GitHubLedgerStore', () => {
     const b = store();
     await a.read();
     await b.read();
+    // one clock for both (as the App stamps entries): their grants are identical to the byte
     const grantJ1 = (entries: Parameters<typeof creditForResult>[0]) => {
       const g = creditForResult(entries, 'j1');
-      return g ? [g] : [];
+      return g ? [{ ...g, time: at(5) }] : [];
     };
     const [ga, gb] = await Promise.all([a.appendFor(grantJ1), b.appendFor(grantJ1)]);
     expect([ga.length, gb.length].sort()).toEqual([0, 1]); // the later writer found the grant already there
@@ -180,10 +181,18 @@ describe('GitHubLedgerStore', () => {
     const c = store();
     const d = store();
     const [fromC, fromD] = [creditForResult(await c.read(), 'j2')!, creditForResult(await d.read(), 'j2')!];
-    await Promise.all([c.append([fromC]), d.append([fromD])]);
+    await Promise.all([c.append([{ ...fromC, time: at(1) }]), d.append([{ ...fromD, time: at(2) }])]);
     const after = branchEntries(repo);
     const second = after.filter((e) => e.type === 'credit_granted')[2];
     expect(auditLedger(after)).toMatchObject({ ok: false, seq: second.seq, problem: expect.stringMatching(/job j2 was already granted credit/) });
+    // The same entry to the millisecond, appended by two writers at once, is one entry: the loser
+    // of the race finds it on the chain (as it would find its own write whose answer was lost).
+    const [e, f] = [store(), store()];
+    await Promise.all([e.read(), f.read()]);
+    const same = { ...dispatched('j9', 'agent-alice'), time: at(3) };
+    const [sc, sd] = await Promise.all([e.append([same]), f.append([same])]);
+    expect(sc).toEqual(sd);
+    expect(jobIds(branchEntries(repo)).filter((j) => j === 'j9')).toHaveLength(1);
   });
 
   it('does not append twice when a PUT landed but its answer was lost and the client retried it', async () => {
@@ -213,6 +222,15 @@ describe('GitHubLedgerStore', () => {
     await retrying.read();
     await retrying.append([dispatched('j2', 'agent-alice')]);
     expect(jobIds(branchEntries(repo))).toEqual(['baseline_recorded', 'j1', 'j2']);
+    // built entries too: the 409 to the repeated PUT is this write's own, so the caller gets its entries back
+    await retrying.append([recorded('j3', 'gpu-bob')]);
+    repo.failAfterPut = 502;
+    const grant = await retrying.appendFor((chain) => {
+      const g = creditForResult(chain, 'j3');
+      return g ? [g] : [];
+    });
+    expect(grant).toMatchObject([{ type: 'credit_granted', seq: 4 }]);
+    expect(branchEntries(repo).filter((e) => e.type === 'credit_granted')).toEqual(grant);
   });
 
   it('gives up after bounded attempts with one clear error, appending nothing of its own', async () => {
