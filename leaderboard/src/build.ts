@@ -96,17 +96,13 @@ function readSince(cacheDir: string, out: string, ledger: string, generator: str
   return read.fullBecause ? { prior: null, read, why: read.fullBecause } : { prior: cached.state, read, why: null };
 }
 
-/** Deletes the files under `out` that this build did not write or keep (pages of experiments that are gone). */
-function removeOthers(out: string, keep: Set<string>): number {
-  let removed = 0;
+/** The files under `out`, as paths relative to it. */
+function filesIn(out: string): Set<string> {
+  const found = new Set<string>();
   for (const d of readdirSync(out, { recursive: true, withFileTypes: true })) {
-    if (!d.isFile()) continue;
-    const rel = join(d.parentPath, d.name).slice(out.length + 1);
-    if (keep.has(rel)) continue;
-    rmSync(join(out, rel));
-    removed++;
+    if (d.isFile()) found.add(join(d.parentPath, d.name).slice(out.length + 1));
   }
-  return removed;
+  return found;
 }
 
 export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOptions = {}): Promise<BuildReport> {
@@ -166,7 +162,9 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
       return d ? { ...e, result: d.result, log_excerpt: d.log_excerpt } : e;
     });
   };
-  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior, full });
+  // what the last build left: a page is kept only if it is still there
+  const existing = prior ? filesIn(out) : new Set<string>();
+  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior: prior && { ...prior, existing }, full });
   const api = done.api;
   lap('experiment pages');
 
@@ -218,10 +216,15 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   w.write(paths.ledger, ledgerPage(head, read.pin.head.time, byType, now, repo));
   lap('progress, best, contributors, index, ledger');
 
+  // files of the last build that a build from scratch would not write (experiments that are gone)
   let removed = 0;
   if (prior) {
     const keep = new Set([...w.written, ...done.written, ...done.kept]);
-    removed = removeOthers(out, keep);
+    for (const rel of existing) {
+      if (keep.has(rel)) continue;
+      rmSync(join(out, rel));
+      removed++;
+    }
   }
   if (cacheDir) {
     writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at }, read.entries, prior ? prior.entriesBytes : 0);

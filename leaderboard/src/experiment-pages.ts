@@ -16,8 +16,8 @@ export interface PagesJob {
   ledgerDir: string;
   outDir: string;
   experiments: Experiment[];
-  /** from the last build: page keys and sizes, and diffs it read from files; null for a full build */
-  prior: { pages: Record<string, PageKey>; fileDiffs: Record<string, string> } | null;
+  /** from the last build: page keys and sizes, diffs it read from files, and the files in the out dir; null for a full build */
+  prior: { pages: Record<string, PageKey>; fileDiffs: Record<string, string>; existing: ReadonlySet<string> } | null;
   /** the full records of these experiments (the model may hold them without loss curve and log) */
   full: (experiments: Experiment[]) => Experiment[];
 }
@@ -81,7 +81,7 @@ export function writeExperimentPages(job: PagesJob): PagesDone {
     apiJson.push(json);
     const key = createHash('sha256').update(`${e.hash}\n${json}\n${diff.view.kind === 'missing' ? diff.view.why : ''}`).digest('base64url');
     const before = job.prior?.pages[e.seq];
-    if (before && before[0] === key) {
+    if (before && before[0] === key && job.prior?.existing.has(a.url)) {
       pages[e.seq] = before;
       kept.push(a.url);
       keptBytes += before[1];

@@ -3,7 +3,7 @@
 // same files, byte for byte, as a build from scratch. Anything it cannot trust makes it a full build
 // that says why; a ledger whose verified part was altered builds nothing.
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shardFiles, writeLedgerDir, type LedgerEntry } from '../../ledger/index.js';
@@ -68,7 +68,7 @@ describe('incremental leaderboard build', () => {
     expect(second.kept).toBe(first.experiments - 1);
   });
 
-  it('with nothing new, renders nothing and removes a file no build would write', async () => {
+  it('with nothing new, renders nothing, removes a file no build would write and restores a missing page', async () => {
     const l = ledger(40);
     writeLedgerDir(l.dir, l.entries, l.files);
     const site = join(l.root, 'site');
@@ -77,6 +77,10 @@ describe('incremental leaderboard build', () => {
     writeFileSync(join(site, 'experiments', '999999.html'), 'a page of an experiment that is gone');
     const again = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
     expect(again).toMatchObject({ mode: 'incremental', rendered: 0, removed: 1 });
+    // a page that went missing from the kept site is rendered again
+    const [lost] = readdirSync(join(site, 'experiments')).filter((f) => /^\d+\.html$/.test(f));
+    rmSync(join(site, 'experiments', lost));
+    await expect(buildSite(l.dir, site, { now: NOW, cacheDir: cache })).resolves.toMatchObject({ mode: 'incremental', rendered: 1, removed: 0 });
     await buildSite(l.dir, join(l.root, 'fresh'), { now: NOW });
     expect(differences(site, join(l.root, 'fresh'))).toEqual([]);
   });
