@@ -31,8 +31,15 @@ export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number
   return { nonce, resultText: pick('result.json'), log: pick('train.log') };
 }
 
-/** The runner GitHub says ran the run's job: trusted, unlike the name inside result.json. */
-export async function runnerOfRun(octokit: Octo, repo: RepoRef, runId: number): Promise<string | null> {
+/**
+ * The runner GitHub says ran the run's job, and how long the job took by GitHub's own clock:
+ * trusted, unlike anything inside result.json (the job time caps the training seconds credited).
+ */
+export async function runnerOfRun(octokit: Octo, repo: RepoRef, runId: number): Promise<{ name: string | null; seconds: number | null }> {
   const { data } = await octokit.rest.actions.listJobsForWorkflowRun({ ...repo, run_id: runId, per_page: 20 });
-  return data.jobs.find((j) => j.runner_name)?.runner_name ?? null;
+  const job = data.jobs.find((j) => j.runner_name);
+  if (!job) return { name: null, seconds: null };
+  const t0 = Date.parse(job.started_at);
+  const t1 = job.completed_at ? Date.parse(job.completed_at) : NaN;
+  return { name: job.runner_name ?? null, seconds: Number.isFinite(t0) && Number.isFinite(t1) && t1 >= t0 ? (t1 - t0) / 1000 : null };
 }

@@ -94,7 +94,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   // Redelivered, or closed (superseded, overdue) before the run reported: nothing to do twice.
   if (view.state.results.has(job.job_id)) return;
 
-  const runnerName = await runnerOfRun(s.octokit, s.repo, run.id);
+  const { name: runnerName, seconds: jobSeconds } = await runnerOfRun(s.octokit, s.repo, run.id);
   const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? (await ownerFromLabels(s, runnerName))) : null;
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
@@ -125,6 +125,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
       diff_sha256: null,
       diff: diffText,
       log_excerpt: art.log ? art.log.slice(-2000) : null,
+      job_seconds: jobSeconds,
     },
   );
   const news: NewEntry[] = [recorded];

@@ -54,6 +54,8 @@ export interface Runner {
 }
 export interface RunArtifacts {
   runner_name: string;
+  /** how long the job ran by GitHub's clock (default 345 s: a 300 s budget plus setup and evaluation) */
+  job_seconds?: number;
   artifact: { name: string; files: Record<string, string> } | null;
 }
 
@@ -370,7 +372,9 @@ export class FakeGitHub {
       }));
     api.get(new RegExp(`^${P}/actions/runs/\\d+/jobs`)).query(true).optionally().reply(h((uri: string) => {
       const run = this.runs.get(Number(seg(uri, 6)));
-      return [200, { total_count: 1, jobs: [{ id: 1, run_id: Number(seg(uri, 6)), name: 'experiment', runner_name: run?.runner_name ?? null, status: 'completed' }] }];
+      const started = Date.parse('2026-11-24T12:00:00Z');
+      const completed_at = new Date(started + (run?.job_seconds ?? 345) * 1000).toISOString();
+      return [200, { total_count: 1, jobs: [{ id: 1, run_id: Number(seg(uri, 6)), name: 'experiment', runner_name: run?.runner_name ?? null, status: 'completed', started_at: new Date(started).toISOString(), completed_at }] }];
     }));
   }
 }

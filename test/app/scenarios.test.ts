@@ -142,6 +142,17 @@ describe('score, verify, merge', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['bob']);
   });
 
+  it('a runner is credited for at most the job time GitHub measured, whatever result.json claims', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    // result.json claims 300 s of training; GitHub's jobs API says the whole job took 40 s
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { jobSeconds: 40 });
+    const [r] = w.entries('result_recorded');
+    expect(r.data).toMatchObject({ validated: true, job_seconds: 40 });
+    expect(r.data.result!.train_seconds).toBe(300);
+    expect(w.entries('credit_granted')[0].data).toMatchObject({ login: 'alice', train_seconds: 40, amount: 40 });
+  });
+
   it('a runner of a fleet (not in the ledger registry) is credited to the owner its label names', async () => {
     const w = new World();
     w.gh.runners.push({ id: 9, name: 'arc-runner-x1', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-fleet-corp'] });

@@ -156,6 +156,18 @@ describe('the audit', () => {
     expect(auditLedger([...entries.slice(0, 4), ...forged])).toMatchObject({ ok: false, seq: 4, problem: 'amount is 900 but 300 s x 2.05 = 615' });
   });
 
+  it('caps the credited seconds at the job time GitHub measured, and finds a grant that ignores the cap', () => {
+    const w = new Writer();
+    const r = recorded('j1', 'gpu-bob', { hardware_class: 'gpu-rtx-4090' });
+    w.add(baseline('gpu-a10g', 20_000), baseline('gpu-rtx-4090', 41_000), dispatched('j1', 'agent-alice'), { ...r, data: { ...r.data, job_seconds: 100 } });
+    const grant = creditForResult(w.entries, 'j1')!;
+    expect(grant.data).toMatchObject({ train_seconds: 100, amount: 205 });
+    const honest = appendEntries(w.entries, [grant]);
+    expect(auditLedger([...w.entries, ...honest])).toMatchObject({ ok: true });
+    const uncapped = appendEntries(w.entries, [{ type: 'credit_granted', data: { ...grant.data, train_seconds: 300, amount: 615 } }]);
+    expect(auditLedger([...w.entries, ...uncapped])).toMatchObject({ ok: false, seq: 4, problem: expect.stringMatching(/earns 100 \(train_seconds 300, job time 100\)/) });
+  });
+
   it('finds a grant citing a baseline that is not in the ledger', () => {
     const entries = ledgerWith();
     const g = entries[4] as LedgerEntry<'credit_granted'>;
