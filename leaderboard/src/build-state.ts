@@ -76,6 +76,16 @@ export function slimEntry(e: LedgerEntry): LedgerEntry {
   return { seq: e.seq, time: e.time, type: e.type, data: { ...d, result: result as typeof r, log_excerpt: null }, prev: '', hash: e.hash } as LedgerEntry;
 }
 
+/**
+ * slimEntry(e) as a JSON line. Most entries lose only prev and hash, so their stored ledger line
+ * (seq, time, type, data, prev, hash: the ledger's entryLine) is cut instead of serialized again.
+ */
+function slimLine(e: LedgerEntry, line: string): string {
+  const tail = `,"prev":${JSON.stringify(e.prev)},"hash":${JSON.stringify(e.hash)}}`;
+  if (e.type !== 'result_recorded' && line.endsWith(tail)) return `${line.slice(0, -tail.length)},"prev":"","hash":""}`;
+  return JSON.stringify(slimEntry(e));
+}
+
 export type StateMeta = Omit<BuildState, 'entries'>;
 
 /** What the last build left, but its entries, or why there is nothing this generator can use. */
@@ -118,10 +128,10 @@ export function dropState(cacheDir: string): void {
  * Saves the state. `appended`: the reduced entries read by this build, added after the first
  * `prior` bytes of entries.jsonl (0: the file is written anew).
  */
-export function writeState(cacheDir: string, state: Omit<BuildState, 'entries' | 'entriesBytes'>, appended: LedgerEntry[], prior: number): void {
+export function writeState(cacheDir: string, state: Omit<BuildState, 'entries' | 'entriesBytes'>, appended: { entries: LedgerEntry[]; lines: string[] }, prior: number): void {
   mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, ENTRIES);
-  const text = appended.length ? appended.map((e) => JSON.stringify(slimEntry(e))).join('\n') + '\n' : '';
+  const text = appended.entries.length ? appended.entries.map((e, i) => slimLine(e, appended.lines[i])).join('\n') + '\n' : '';
   if (prior === 0) writeFileSync(file, text);
   else {
     // whatever an interrupted build appended after the valid bytes goes first

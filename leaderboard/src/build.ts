@@ -227,7 +227,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     }
   }
   if (cacheDir) {
-    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at }, read.entries, prior ? prior.entriesBytes : 0);
+    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at }, read, prior ? prior.entriesBytes : 0);
   }
   lap(prior ? 'remove stale files, save cache' : 'save cache');
   return {

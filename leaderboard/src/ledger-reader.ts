@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentProblem, linkProblem } from '../../ledger/chain.js';
-import { shardFiles, verifyChain, type LedgerEntry } from '../../ledger/index.js';
+import { contentProblem, lineHashMatches, linkProblem } from '../../ledger/chain.js';
+import { shardFiles, type LedgerEntry } from '../../ledger/index.js';
 import { parseShard } from '../../ledger/shards.js';
 
 /** What an earlier build verified of one shard file (by its position in shard order). */
@@ -28,6 +28,8 @@ export interface LedgerPin {
 export interface LedgerRead {
   /** all entries (full read) or only those after the pin's head (incremental) */
   entries: LedgerEntry[];
+  /** the stored line of each entry, same order */
+  lines: string[];
   /** where each of `entries` lies: [index in shardFiles order, line index], same order */
   at: [number, number][];
   pin: LedgerPin;
@@ -45,9 +47,26 @@ function empty(dir: string): Error {
   return new Error(`${dir} holds no ledger entries yet; the site is built once the App has appended the first one.`);
 }
 
+/**
+ * The ledger module's checks of each entry, in order: its link (seq, and prev = the hash of the
+ * one before), then its time, schema and hash, the hash checked on the stored line's own text as
+ * \`npm run ledger -- verify\` does (no re-serialization of 460 MB). Throws at the first problem.
+ */
+function verifyEntries(dir: string, entries: LedgerEntry[], lines: string[], firstSeq: number, before: Pick<LedgerEntry, 'hash'> | null): void {
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k];
+    const link = linkProblem(e, firstSeq + k, before);
+    if (link) throw broken(dir, link.seq, link.problem);
+    const problem = contentProblem(e, lineHashMatches(lines[k], e));
+    if (problem) throw broken(dir, e.seq, problem);
+    before = e;
+  }
+}
+
 /** Reads and verifies every entry. */
 export function readWholeLedger(dir: string, fullBecause: string | null = null): LedgerRead {
   const entries: LedgerEntry[] = [];
+  const lines: string[] = [];
   const at: [number, number][] = [];
   const shards: ShardPin[] = [];
   shardFiles(dir).forEach((f, i) => {
@@ -55,15 +74,15 @@ export function readWholeLedger(dir: string, fullBecause: string | null = null):
     const shard = parseShard(f.path, buf.toString('utf8'));
     shard.entries.forEach((e, j) => {
       entries.push(e);
+      lines.push(shard.lines[j]);
       at.push([i, j]);
     });
     shards.push({ bytes: buf.length, lines: shard.lines.length, sha256: sha256(buf) });
   });
   if (entries.length === 0) throw empty(dir);
-  const check = verifyChain(entries);
-  if (!check.ok) throw broken(dir, check.seq, check.problem);
+  verifyEntries(dir, entries, lines, 0, null);
   const last = entries[entries.length - 1];
-  return { entries, at, pin: { head: { seq: last.seq, hash: last.hash, time: last.time }, entries: entries.length, shards }, fullBecause };
+  return { entries, lines, at, pin: { head: { seq: last.seq, hash: last.hash, time: last.time }, entries: entries.length, shards }, fullBecause };
 }
 
 /** The shard files and their bytes, with the sha256 of the part of each that the pin covers. */
@@ -95,6 +114,7 @@ export function readLedgerSince(dir: string, prior: LedgerPin, pinned: PinnedByt
     return readWholeLedger(dir, `the ledger has ${files.length} shard files, fewer than the ${prior.shards.length} the last build verified`);
   }
   const entries: LedgerEntry[] = [];
+  const lines: string[] = [];
   const at: [number, number][] = [];
   const shards: ShardPin[] = [];
   for (let i = 0; i < files.length; i++) {
@@ -112,22 +132,16 @@ export function readLedgerSince(dir: string, prior: LedgerPin, pinned: PinnedByt
     const from = p ? p.lines : 0;
     for (let j = from; j < shard.entries.length; j++) {
       entries.push(shard.entries[j]);
+      lines.push(shard.lines[j]);
       at.push([i, j]);
     }
     shards.push({ bytes: buf.length, lines: shard.lines.length, sha256: sha256(buf) });
   }
   // The new entries must continue the verified head: seq head+1, prev = its hash, and so on.
-  let before: Pick<LedgerEntry, 'hash'> = { hash: prior.head.hash };
-  entries.forEach((e, k) => {
-    const link = linkProblem(e, prior.head.seq + 1 + k, before);
-    if (link) throw broken(dir, link.seq, link.problem);
-    const problem = contentProblem(e);
-    if (problem) throw broken(dir, e.seq, problem);
-    before = e;
-  });
+  verifyEntries(dir, entries, lines, prior.head.seq + 1, { hash: prior.head.hash });
   const last = entries.length ? entries[entries.length - 1] : null;
   const head = last ? { seq: last.seq, hash: last.hash, time: last.time } : prior.head;
-  return { entries, at, pin: { head, entries: prior.entries + entries.length, shards }, fullBecause: null };
+  return { entries, lines, at, pin: { head, entries: prior.entries + entries.length, shards }, fullBecause: null };
 }
 
 /** One entry, read again from the shard where an earlier read found it (bytes pinned since). */
