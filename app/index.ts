@@ -14,8 +14,9 @@ export const LEDGER_BRANCH = 'ledger';
 
 export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction {
   return (app, _options) => {
-    // One store per repository per process: it caches the ledger's head, so an unchanged
-    // ledger costs one call to read. Correctness never depends on the cache (the store retries on conflict).
+    // One store per repository per process: it keeps its view of the ledger, so reading costs
+    // nothing for 15 minutes after its own write or read, then one conditional GET (a 304 is free).
+    // Correctness never depends on the view: every append is a compare-and-swap, rebuilt on conflict.
     const stores = new Map<string, LedgerStore>();
     const deps: AppDeps = {
       ledgerFor: (octokit: Octo, repo: RepoRef) => {

@@ -374,6 +374,9 @@ export class GitHubLedgerStore implements LedgerStore {
           message,
           content: Buffer.from(tail.text).toString('base64'),
           ...(view.tail ? { sha: view.tail.sha } : {}),
+          // A 409 means another writer was first: resending the same stale sha (what Octokit's
+          // retry plugin does with a 409) can only fail again. This store re-reads and re-sequences.
+          request: { retries: 0 },
         }),
       );
       const commit = data.commit.sha && data.commit.tree?.sha ? { sha: data.commit.sha, tree: data.commit.tree.sha } : null;

@@ -2,7 +2,7 @@
 // has at most one: none while its commit runs (the val_bpb check run says "in progress").
 import { status, type Octo, type RepoRef } from './octokit.js';
 
-export const EXPERIMENT_STATES = ['queued', 'running', 'verifying', 'waiting-baseline', 'merged', 'discarded', 'invalid', 'improvement', 'conflict'] as const;
+export const EXPERIMENT_STATES = ['queued', 'verifying', 'waiting-baseline', 'merged', 'discarded', 'invalid', 'improvement', 'conflict'] as const;
 export type ExperimentState = (typeof EXPERIMENT_STATES)[number];
 export const label = (s: ExperimentState) => `experiment:${s}`;
 const isState = (name: string) => name.startsWith('experiment:');

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
 import { auditLedger } from '../../ledger/index.js';
 
@@ -259,6 +259,20 @@ describe('idempotence and resilience', () => {
     expect(w.entries('result_recorded').map((r) => r.data.job_id)).toEqual([w.gh.dispatches[0].inputs.nonce, w.gh.dispatches[1].inputs.nonce]);
     expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['alice', 'bob']);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
+  it('a ledger write that lost a race to another App process (409) is re-read and re-sequenced, not resent as it was', async () => {
+    const w = new World({ retries: true, config: 'max_in_flight: 10\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const a = w.probot;
+    w.probot = w.makeProbot(); // a second process appends: the first one's view of the tail is now stale
+    await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    w.probot = a;
+    resetRecordedCalls();
+    await w.push(9, 'third-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    const puts = recordedCalls().filter((c) => c === 'PUT /repos/{owner}/{repo}/contents/{path}');
+    expect(puts).toHaveLength(2); // refused once (409), then written on the re-read tail
+    expect(w.entries('job_dispatched').map((j) => j.data.pr)).toEqual([7, 8, 9]);
   });
 
   it('GitHub answering 500 then 200: the request is retried and the PR dispatched', async () => {
