@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
@@ -120,6 +120,9 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const ledger = resolve(ledgerDir);
   const out = resolve(outDir);
   const cacheDir = opts.cacheDir ? resolve(opts.cacheDir) : null;
+  if (cacheDir && (cacheDir === out || cacheDir.startsWith(out + sep) || out.startsWith(cacheDir + sep))) {
+    throw new Error(`The cache dir ${cacheDir} and the out dir ${out} overlap: the cache would be published and the build would delete it. Give a cache dir beside the out dir, e.g. ${out}-cache.`);
+  }
   const generator = cacheDir ? generatorVersion() : '';
   let prior: BuildState | null = null;
   let fullBecause: string | null = null;

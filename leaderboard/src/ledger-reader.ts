@@ -85,22 +85,27 @@ export function readWholeLedger(dir: string, fullBecause: string | null = null):
   return { entries, lines, at, pin: { head: { seq: last.seq, hash: last.hash, time: last.time }, entries: entries.length, shards }, fullBecause };
 }
 
-/** The shard files and their bytes, with the sha256 of the part of each that the pin covers. */
+/** The shard files, the sha256 of the part of each that the pin covers, and the bytes of those that grew. */
 export interface PinnedBytes {
   files: { path: string; bytes: number }[];
-  bufs: Buffer[];
   sha256: (string | null)[];
+  /** a shard's bytes, where it holds more than the pin covers (null where it holds the same) */
+  grown: (Buffer | null)[];
 }
 
-/** Reads the shard files and hashes what the pin covers (~1 GB/s: 0.5 s for 100,000 experiments). */
+/** Reads the shard files and hashes what the pin covers (~1 GB/s: 0.5 s for 100,000 experiments on a quiet disk). */
 export function hashPinnedBytes(dir: string, prior: LedgerPin): PinnedBytes {
   const files = shardFiles(dir);
-  const bufs = files.map((f) => readFileSync(join(dir, f.path)));
-  const sha = bufs.map((buf, i) => {
+  const sha: (string | null)[] = [];
+  const grown: (Buffer | null)[] = [];
+  files.forEach((f, i) => {
+    const buf = readFileSync(join(dir, f.path));
     const p = prior.shards[i];
-    return p && buf.length >= p.bytes ? sha256(buf.subarray(0, p.bytes)) : null;
+    sha.push(p && buf.length >= p.bytes ? sha256(buf.subarray(0, p.bytes)) : null);
+    // unchanged shards are dropped at once: 460 MB at 100,000 experiments
+    grown.push(p && buf.length === p.bytes ? null : buf);
   });
-  return { files, bufs, sha256: sha };
+  return { files, sha256: sha, grown };
 }
 
 /**
@@ -109,7 +114,7 @@ export function hashPinnedBytes(dir: string, prior: LedgerPin): PinnedBytes {
  * in `fullBecause`.
  */
 export function readLedgerSince(dir: string, prior: LedgerPin, pinned: PinnedBytes): LedgerRead {
-  const { files, bufs } = pinned;
+  const { files, grown } = pinned;
   if (files.length < prior.shards.length) {
     return readWholeLedger(dir, `the ledger has ${files.length} shard files, fewer than the ${prior.shards.length} the last build verified`);
   }
@@ -119,12 +124,13 @@ export function readLedgerSince(dir: string, prior: LedgerPin, pinned: PinnedByt
   const shards: ShardPin[] = [];
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
-    const buf = bufs[i];
+    const buf = grown[i];
     const p = prior.shards[i];
     if (p && pinned.sha256[i] !== p.sha256) {
       return readWholeLedger(dir, `${f.path} no longer starts with the ${p.bytes} bytes the last build verified (the ledger's history or layout changed)`);
     }
-    if (p && buf.length === p.bytes) {
+    if (!buf) {
+      // only a pinned shard that holds exactly the bytes verified has none here
       shards.push(p);
       continue;
     }

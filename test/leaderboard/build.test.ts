@@ -219,6 +219,12 @@ describe('leaderboard build refuses bad input without losing anything', () => {
     const ok = await run('npx', ['tsx', 'leaderboard/src/cli.ts', 'build', dir, site]);
     expect(ok.stdout).toMatch(/built .*: 2 experiments from \d+ ledger entries \(head \d+ [0-9a-f]{64}\)/);
     expect(existsSync(join(site, 'index.html'))).toBe(true);
+    // with a cache, the next build of the same ledger is incremental and says so
+    const cache = join(dir, '..', 'cli-cache');
+    await run('npx', ['tsx', 'leaderboard/src/cli.ts', 'build', dir, site, '--cache', cache]);
+    const again = await run('npx', ['tsx', 'leaderboard/src/cli.ts', 'build', dir, site, '--cache', cache]);
+    expect(again.stdout).toMatch(/incremental: 0 experiment pages rendered, 2 kept, 0 stale files removed/);
+    await expect(run('npx', ['tsx', 'leaderboard/src/cli.ts', 'build', dir, site, '--cache', join(site, 'cache')])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/overlap: the cache would be published/) });
     await expect(run('npx', ['tsx', 'leaderboard/src/cli.ts', 'publish'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "publish"\nusage: npm run leaderboard -- build/) });
   });
 });
