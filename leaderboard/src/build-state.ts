@@ -29,6 +29,8 @@ export interface BuildState {
   at: Record<string, [number, number]>;
   /** bytes of entries.jsonl that hold the reduced entries of ledger.entries */
   entriesBytes: number;
+  /** the site it wrote: enough to redo only what depends on the build time when nothing was appended */
+  site: SiteSummary;
   entries: LedgerEntry[];
 }
 
@@ -84,6 +86,15 @@ function slimLine(e: LedgerEntry, line: string): string {
   const tail = `,"prev":${JSON.stringify(e.prev)},"hash":${JSON.stringify(e.hash)}}`;
   if (e.type !== 'result_recorded' && line.endsWith(tail)) return `${line.slice(0, -tail.length)},"prev":"","hash":""}`;
   return JSON.stringify(slimEntry(e));
+}
+
+export interface SiteSummary {
+  files: string[];
+  bytes: number;
+  indexBytes: number;
+  experiments: number;
+  byType: [string, number][];
+  repo: string | null;
 }
 
 export type StateMeta = Omit<BuildState, 'entries'>;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
 import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
-import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState } from './build-state.js';
+import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState, type StateMeta } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
 import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
@@ -81,19 +81,48 @@ async function prepareOutDir(out: string): Promise<void> {
   await rm(out, { recursive: true, force: true });
 }
 
-/** The cached state of the build now in `out` and the ledger read since it, or a full read and why. */
-function readSince(cacheDir: string, out: string, ledger: string, generator: string): { prior: BuildState | null; read: LedgerRead; why: string | null } {
-  const full = (why: string) => ({ prior: null, read: readWholeLedger(ledger, why), why });
+type Since = { prior: BuildState | null; read: LedgerRead; why: string | null; unchanged: StateMeta | null };
+
+/**
+ * The cached state of the build now in `out` and the ledger read since it, or a full read and
+ * why. When nothing was appended, `unchanged` holds the state's summary and its entries are not
+ * parsed (the caller may not need them).
+ */
+function readSince(cacheDir: string, out: string, ledger: string, generator: string): Since {
+  const full = (why: string): Since => ({ prior: null, read: readWholeLedger(ledger, why), why, unchanged: null });
   const found = readStateMeta(cacheDir, generator);
   if (!found.meta) return full(found.why);
+  const meta = found.meta;
   const marker = join(out, SITE_MARKER);
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(found.meta.ledger.head)) {
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== markerText(meta.ledger.head)) {
     return full(`${out} is not the build the cache describes (its ${SITE_MARKER} names another ledger head, or is missing)`);
   }
-  const cached = readStateEntries(cacheDir, found.meta);
+  const read = readLedgerSince(ledger, meta.ledger, hashPinnedBytes(ledger, meta.ledger));
+  if (read.fullBecause) return { prior: null, read, why: read.fullBecause, unchanged: null };
+  const cached = read.entries.length === 0 ? null : readStateEntries(cacheDir, meta);
+  if (!cached) return { prior: null, read, why: null, unchanged: meta };
   if (!cached.state) return full(cached.why);
-  const read = readLedgerSince(ledger, found.meta.ledger, hashPinnedBytes(ledger, found.meta.ledger));
-  return read.fullBecause ? { prior: null, read, why: read.fullBecause } : { prior: cached.state, read, why: null };
+  return { prior: cached.state, read, why: null, unchanged: null };
+}
+
+/**
+ * With nothing appended since the cached build, only what shows the build time changes
+ * (api/v1/index.json and the ledger page): those two are rewritten, when the out dir still holds
+ * exactly the files that build wrote. Null when it does not (the caller builds incrementally).
+ */
+function rewriteBuildTime(out: string, meta: StateMeta, now: string): { files: number } | null {
+  const existing = filesIn(out);
+  if (existing.size !== meta.site.files.length || !meta.site.files.every((f) => existing.has(f))) return null;
+  let index: ApiIndex;
+  try {
+    index = JSON.parse(readFileSync(join(out, paths.apiIndex), 'utf8')) as ApiIndex;
+  } catch {
+    return null;
+  }
+  const w = new SiteWriter(out);
+  w.json(paths.apiIndex, { ...index, generated_at: now });
+  w.write(paths.ledger, ledgerPage(meta.ledger.head, meta.ledger.head.time, new Map(meta.site.byType), now, meta.site.repo));
+  return { files: w.files };
 }
 
 /** The files under `out`, as paths relative to it. */
@@ -127,8 +156,27 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   let prior: BuildState | null = null;
   let fullBecause: string | null = null;
   let read: LedgerRead;
-  if (cacheDir) ({ prior, read, why: fullBecause } = readSince(cacheDir, out, ledger, generator));
-  else read = readWholeLedger(ledger);
+  const now = (opts.now ?? new Date()).toISOString();
+  if (cacheDir) {
+    let unchanged: StateMeta | null;
+    ({ prior, read, why: fullBecause, unchanged } = readSince(cacheDir, out, ledger, generator));
+    if (unchanged) {
+      const done = rewriteBuildTime(out, unchanged, now);
+      if (done) {
+        lap('read + verify new ledger entries (none)');
+        const s = unchanged.site;
+        const head = { seq: unchanged.ledger.head.seq, hash: unchanged.ledger.head.hash };
+        return { experiments: s.experiments, entries: unchanged.ledger.entries, head, mode: 'incremental', fullBecause: null, rendered: 0, kept: s.experiments, files: done.files, removed: 0, bytes: s.bytes, indexBytes: s.indexBytes, ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
+      }
+      // the out dir differs from what the cache says it wrote: an incremental build sorts it out
+      const cached = readStateEntries(cacheDir, unchanged);
+      if (cached.state) prior = cached.state;
+      else {
+        fullBecause = cached.why;
+        read = readWholeLedger(ledger, cached.why);
+      }
+    }
+  } else read = readWholeLedger(ledger);
   // The model: the cached entries (reduced) and the new ones, or every entry on a full build.
   const entries: LedgerEntry[] = prior ? prior.entries.concat(read.entries) : read.entries;
   const at: Record<string, [number, number]> = prior ? prior.at : {};
@@ -142,7 +190,6 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   // pages that were since rewritten, so it goes now and is written again at the end.
   if (cacheDir) dropState(cacheDir);
   if (!prior) await prepareOutDir(out);
-  const now = (opts.now ?? new Date()).toISOString();
   const w = new SiteWriter(out);
   w.write(SITE_MARKER, markerText(head));
   w.write('.nojekyll', '');
@@ -229,8 +276,11 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
       removed++;
     }
   }
+  const bytes = w.bytes + done.bytes + done.keptBytes;
   if (cacheDir) {
-    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at }, read, prior ? prior.entriesBytes : 0);
+    const files = [...w.written, ...done.written, ...done.kept];
+    const site = { files, bytes, indexBytes: Buffer.byteLength(indexHtml), experiments: api.length, byType: [...byType], repo };
+    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at, site }, read, prior ? prior.entriesBytes : 0);
   }
   lap(prior ? 'remove stale files, save cache' : 'save cache');
   return {
@@ -243,7 +293,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     kept: done.kept.length,
     files: w.files + done.files,
     removed,
-    bytes: w.bytes + done.bytes + done.keptBytes,
+    bytes,
     indexBytes: Buffer.byteLength(indexHtml),
     ms: performance.now() - t0,
     cpuMs: cpuMs(process.cpuUsage(cpu0)),

@@ -68,6 +68,20 @@ describe('incremental leaderboard build', () => {
     expect(second.kept).toBe(first.experiments - 1);
   });
 
+  it('with nothing new, rewrites only what shows the build time, and equals a build from scratch at that time', async () => {
+    const l = ledger(40);
+    writeLedgerDir(l.dir, l.entries, l.files);
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const later = new Date('2026-02-02T00:00:00Z');
+    const again = await buildSite(l.dir, site, { now: later, cacheDir: cache });
+    const scratch = await buildSite(l.dir, join(l.root, 'fresh'), { now: later });
+    expect(again).toMatchObject({ mode: 'incremental', rendered: 0, kept: scratch.experiments, files: 2, bytes: scratch.bytes, entries: l.entries.length, head: scratch.head });
+    expect(differences(site, join(l.root, 'fresh'))).toEqual([]);
+    expect(readFileSync(join(site, 'api/v1/index.json'), 'utf8')).toContain(later.toISOString());
+  });
+
   it('with nothing new, renders nothing, removes a file no build would write and restores a missing page', async () => {
     const l = ledger(40);
     writeLedgerDir(l.dir, l.entries, l.files);
