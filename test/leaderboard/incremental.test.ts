@@ -41,15 +41,21 @@ function ledger(experiments: number, curvePoints = 6) {
   return { ...sample, cut: verification, claimSeq, root, dir: join(root, 'ledger') };
 }
 
+/** The ledger written up to `upTo` entries and built once with a cache: the state every test starts from. */
+async function builtOnce(l: ReturnType<typeof ledger>, upTo = l.entries.length) {
+  writeLedgerDir(l.dir, l.entries.slice(0, upTo), l.files);
+  const site = join(l.root, 'site');
+  const cache = join(l.root, 'cache');
+  const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+  return { site, cache, first };
+}
+
 describe('incremental leaderboard build', () => {
   it('after new entries, equals a build from scratch file for file, re-rendering only the pages that changed', async () => {
     // enough entries that the tail the first build read is sealed (renamed) before the second
     const l = ledger(250, 30);
-    writeLedgerDir(l.dir, l.entries.slice(0, l.cut), l.files);
+    const { site, cache, first } = await builtOnce(l, l.cut);
     expect(shardFiles(l.dir)).toHaveLength(1);
-    const site = join(l.root, 'site');
-    const cache = join(l.root, 'cache');
-    const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
     expect(first).toMatchObject({ mode: 'full', fullBecause: expect.stringContaining('holds no state of an earlier build') });
     expect(readFileSync(join(site, `experiments/${l.claimSeq}.html`), 'utf8')).toContain('<span class="status pending">pending</span>');
 
@@ -70,10 +76,7 @@ describe('incremental leaderboard build', () => {
 
   it('with nothing new, rewrites only what shows the build time, and equals a build from scratch at that time', async () => {
     const l = ledger(40);
-    writeLedgerDir(l.dir, l.entries, l.files);
-    const site = join(l.root, 'site');
-    const cache = join(l.root, 'cache');
-    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const { site, cache } = await builtOnce(l);
     const later = new Date('2026-02-02T00:00:00Z');
     const again = await buildSite(l.dir, site, { now: later, cacheDir: cache });
     const scratch = await buildSite(l.dir, join(l.root, 'fresh'), { now: later });
@@ -84,10 +87,7 @@ describe('incremental leaderboard build', () => {
 
   it('with nothing new, renders nothing, removes a file no build would write and restores a missing page', async () => {
     const l = ledger(40);
-    writeLedgerDir(l.dir, l.entries, l.files);
-    const site = join(l.root, 'site');
-    const cache = join(l.root, 'cache');
-    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const { site, cache } = await builtOnce(l);
     writeFileSync(join(site, 'experiments', '999999.html'), 'a page of an experiment that is gone');
     const again = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
     expect(again).toMatchObject({ mode: 'incremental', rendered: 0, removed: 1 });
@@ -112,10 +112,7 @@ describe('incremental leaderboard build', () => {
 
   it('refuses a ledger whose already verified part was altered, and leaves the site as it was', async () => {
     const l = ledger(40);
-    writeLedgerDir(l.dir, l.entries, l.files);
-    const site = join(l.root, 'site');
-    const cache = join(l.root, 'cache');
-    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const { site, cache } = await builtOnce(l);
     const before = files(site);
     const shard = join(l.dir, shardFiles(l.dir)[0].path);
     const lines = readFileSync(shard, 'utf8').split('\n');
@@ -131,10 +128,7 @@ describe('incremental leaderboard build', () => {
 
   it('refuses new entries that do not continue the verified head', async () => {
     const l = ledger(40);
-    writeLedgerDir(l.dir, l.entries.slice(0, l.cut), l.files);
-    const site = join(l.root, 'site');
-    const cache = join(l.root, 'cache');
-    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    const { site, cache } = await builtOnce(l, l.cut);
     // one appended entry's link is broken: its prev is not the hash of the entry before it
     const rest = l.entries.slice(l.cut).map((e, k) => (k === 1 ? { ...e, prev: '0'.repeat(64) } : e));
     writeLedgerDir(l.dir, [...l.entries.slice(0, l.cut), ...rest], l.files);
