@@ -1,8 +1,9 @@
 // npm run bench:leaderboard [-- 1000,10000]: build time and output size of the site for simulated
 // ledgers of 1,000, 10,000 and 100,000 experiments: a cold build (no cache: what pages.yml does on
 // a cache miss), then an incremental one after 100 more experiments (what it does on each ledger
-// push). Targets at 100,000: index.html < 500 KB and the build < 10 s. Each build runs in a
-// process of its own, as in the workflow (a heap left by the simulation would slow it down).
+// push), then one with nothing new (a scheduled rebuild). Targets at 100,000: index.html < 500 KB
+// and the build < 10 s. Each build runs in a process of its own, as in the workflow (a heap left
+// by the simulation would slow it down).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -61,6 +62,9 @@ for (const n of sizes) {
     writeLedgerDir(join(dir, 'ledger'), sample.entries, sample.files);
     const inc = build(join(dir, 'ledger'), site, cache);
     row(n + MORE, inc.mode === 'incremental' ? `incremental (+${MORE})` : `full: ${inc.fullBecause}`, inc, cache);
+    // a scheduled rebuild when nothing was appended since
+    const same = build(join(dir, 'ledger'), site, cache);
+    row(n + MORE, same.mode === 'incremental' ? 'nothing new' : `full: ${same.fullBecause}`, same, cache);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
