@@ -2,7 +2,7 @@
 // and the checkout reader do the I/O.
 export * from './entries.js';
 export { canonicalJson } from './canonical-json.js';
-export { ZERO_HASH, hashEntry, appendEntries, verifyChain, entryDataProblem, type ChainHead, type ChainCheck } from './chain.js';
+export { ZERO_HASH, hashEntry, appendEntries, verifyChain, entryDataProblem, linkProblem, contentProblem, lineHashMatches, type ChainHead, type ChainCheck } from './chain.js';
 export {
   FREE_TIER_REASON,
   LedgerState,
@@ -15,7 +15,7 @@ export {
   type ClassWeight,
 } from './credits.js';
 export { auditLedger, type AuditPolicy, type AuditResult } from './audit.js';
-export { SHARD_MAX_BYTES, TAIL_FILE, HEAD_FILE, shardName, isTail, entryLocation, parseLedgerText, ledgerFiles, shardWrites, entryLine, type Tail } from './shards.js';
+export { SHARD_MAX_BYTES, TAIL_FILE, HEAD_FILE, shardName, isTail, entryLocation, parseLedgerText, parseShard, ledgerFiles, shardWrites, entryLine, type Tail } from './shards.js';
 export { readLedgerDir, writeLedgerDir, shardFiles } from './ledger-dir.js';
 export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js';
 export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';

@@ -7,9 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentProblem, lineHashMatches, linkProblem } from '../../ledger/chain.js';
-import { shardFiles, type LedgerEntry } from '../../ledger/index.js';
-import { parseShard } from '../../ledger/shards.js';
+import { contentProblem, lineHashMatches, linkProblem, parseShard, shardFiles, type LedgerEntry } from '../../ledger/index.js';
 
 /** What an earlier build verified of one shard file (by its position in shard order). */
 export interface ShardPin {
