@@ -47,13 +47,16 @@ export const ApiExperiment = z.object({
 });
 export type ApiExperiment = z.infer<typeof ApiExperiment>;
 
+// Pages are anchored at the oldest experiment: page n holds experiments (n-1)*per_page+1 ..
+// n*per_page in ledger order, oldest first, and never holds other ones; only the newest page
+// (index.json's newest_page) grows. A page's file changes only when one of its experiments does
+// (a later verification, merge or discard), so an agent can cache the pages it has read. It
+// carries nothing about the other pages (no page count, no total): that is in index.json.
 export const ApiExperimentsPage = z.object({
   schema_version: version,
   page: z.number().int().positive(),
-  pages: z.number().int().nonnegative(),
   per_page: z.number().int().positive(),
-  total: z.number().int().nonnegative(),
-  order: z.literal('newest_first'),
+  order: z.literal('oldest_first'),
   experiments: z.array(ApiExperiment),
 });
 export type ApiExperimentsPage = z.infer<typeof ApiExperimentsPage>;
@@ -137,6 +140,7 @@ export const ApiIndex = z.object({
     runners: z.number().int().nonnegative(),
   }),
   experiments_pages: z.number().int().nonnegative(),
+  newest_page: z.number().int().positive(), // == experiments_pages: the page new experiments are added to
   per_page: z.number().int().positive(),
   links: z.object({
     experiments_page: z.string(), // a template: replace {n} with 1..experiments_pages

@@ -23,6 +23,8 @@ export interface BuildState {
   ledger: LedgerPin;
   /** experiment seq -> the key of the inputs its page was rendered from, and its size */
   pages: Record<string, PageKey>;
+  /** table page number -> the key of its inputs, and the sizes of its HTML and API files */
+  tables: Record<string, TableKey>;
   /** experiment seq -> diff text read from diffs/<name>.diff (matched the recorded sha256) */
   fileDiffs: Record<string, string>;
   /** result_recorded seq -> [shard index, line index], to read the full entry again */
@@ -87,6 +89,9 @@ function slimLine(e: LedgerEntry, line: string): string {
   if (e.type !== 'result_recorded' && line.endsWith(tail)) return `${line.slice(0, -tail.length)},"prev":"","hash":""}`;
   return JSON.stringify(slimEntry(e));
 }
+
+/** the key of a table page's inputs (see build.ts), and the bytes of experiments/page-N.html and api/v1/experiments/page-N.json */
+export type TableKey = [string, number, number];
 
 export interface SiteSummary {
   files: string[];

@@ -3,6 +3,7 @@
 // With a cache dir from an earlier build of the same out dir, the build is incremental: it
 // verifies only the entries appended since, re-renders only the experiment pages whose inputs
 // changed, rewrites the rest, and removes what a full build would not write: the same files.
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,14 +11,14 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
-import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
-import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState, type StateMeta } from './build-state.js';
+import { API_VERSION, type ApiContributors, type ApiExperiment, type ApiIndex } from './api-schema.js';
+import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState, type StateMeta, type TableKey } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
 import { hardwareClasses, readExperiments, type Experiment } from './experiments.js';
 import { hashPinnedBytes, readEntriesAt, readLedgerSince, readWholeLedger, type LedgerRead } from './ledger-reader.js';
 import { contributorsPage } from './pages/contributors-page.js';
-import { experimentsPage } from './pages/experiments-page.js';
+import { experimentsPage, PAGER_WINDOW, type TablePage } from './pages/experiments-page.js';
 import { indexPage, RECENT } from './pages/index-page.js';
 import { ledgerPage } from './pages/ledger-page.js';
 import { classSlugs, pageCount, paths, PER_PAGE } from './paths.js';
@@ -45,6 +46,8 @@ export interface BuildReport {
   /** experiment pages rendered, and kept from the last build */
   rendered: number;
   kept: number;
+  /** numbered table pages (experiments/page-N.html with its api/v1/experiments/page-N.json) rendered, and kept */
+  tables: { rendered: number; kept: number };
   /** files written, and files removed because the ledger no longer yields them */
   files: number;
   removed: number;
@@ -63,6 +66,8 @@ export interface BuildOptions {
   now?: Date;
   /** where the build keeps what the next one needs to be incremental (not part of the site) */
   cacheDir?: string;
+  /** experiments per table and API page (tests use small pages to get many) */
+  perPage?: number;
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
@@ -166,7 +171,8 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
         lap('read + verify new ledger entries (none)');
         const s = unchanged.site;
         const head = { seq: unchanged.ledger.head.seq, hash: unchanged.ledger.head.hash };
-        return { experiments: s.experiments, entries: unchanged.ledger.entries, head, mode: 'incremental', fullBecause: null, rendered: 0, kept: s.experiments, files: done.files, removed: 0, bytes: s.bytes, indexBytes: s.indexBytes, ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
+        const tables = Object.keys(unchanged.tables).length;
+        return { experiments: s.experiments, entries: unchanged.ledger.entries, head, mode: 'incremental', fullBecause: null, rendered: 0, kept: s.experiments, tables: { rendered: 0, kept: tables }, files: done.files, removed: 0, bytes: s.bytes, indexBytes: s.indexBytes, ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
       }
       // the out dir differs from what the cache says it wrote: an incremental build sorts it out
       const cached = readStateEntries(cacheDir, unchanged);
@@ -218,16 +224,42 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const api = done.api;
   lap('experiment pages');
 
-  const newestFirst = api.slice().reverse();
-  const jsonNewestFirst = done.apiJson.slice().reverse();
-  const pages = pageCount(newestFirst.length);
+  // Table and API pages, anchored at the oldest experiment (paths.ts): a page is rendered again
+  // only when its key changes: the keys of its experiments (which cover their API objects, hence
+  // their rows), its number and what its pager links to. The newest page is also
+  // experiments/index.html, rewritten on every build (it names the head and the total).
+  const perPage = opts.perPage ?? PER_PAGE;
+  const pages = pageCount(api.length, perPage);
+  const tables: Record<string, TableKey> = {};
+  const keptTables: string[] = [];
+  let keptTableBytes = 0;
+  let tablesRendered = 0;
   for (let n = 1; n <= pages; n++) {
-    const from = (n - 1) * PER_PAGE;
-    const rows = newestFirst.slice(from, from + PER_PAGE);
+    const from = (n - 1) * perPage;
+    const to = Math.min(api.length, from + perPage);
+    const t: TablePage = { n, lastLinked: Math.min(pages, n + PAGER_WINDOW), newest: n === pages };
+    const h = createHash('sha256').update(`${n} ${t.lastLinked} ${t.newest} ${perPage}\n`);
+    for (let i = from; i < to; i++) h.update(done.pages[view.experiments[i].seq][0]);
+    const key = h.digest('base64url');
+    const htmlPath = paths.experimentsPage(n);
+    const jsonPath = paths.apiExperimentsPage(n);
+    const before = prior?.tables[n];
+    const newestFirst = t.newest || !(before && before[0] === key && existing.has(htmlPath) && existing.has(jsonPath)) ? api.slice(from, to).reverse() : null;
+    if (t.newest) w.write(paths.experimentsNewest, experimentsPage(t, newestFirst as ApiExperiment[], perPage, { head, total: api.length }));
+    if (before && before[0] === key && existing.has(htmlPath) && existing.has(jsonPath)) {
+      tables[n] = before;
+      keptTables.push(htmlPath, jsonPath);
+      keptTableBytes += before[1] + before[2];
+      continue;
+    }
     // the objects are serialized once (their page keys needed it): JSON.stringify of the page, spliced
-    const frame = JSON.stringify({ schema_version: API_VERSION, page: n, pages, per_page: PER_PAGE, total: api.length, order: 'newest_first', experiments: [] });
-    w.write(paths.apiExperimentsPage(n), `${frame.slice(0, -3)}[${jsonNewestFirst.slice(from, from + PER_PAGE).join(',')}]}`);
-    w.write(paths.experimentsPage(n), experimentsPage(n, pages, api.length, rows, head));
+    const frame = JSON.stringify({ schema_version: API_VERSION, page: n, per_page: perPage, order: 'oldest_first', experiments: [] });
+    const json = `${frame.slice(0, -3)}[${done.apiJson.slice(from, to).join(',')}]}`;
+    const page = experimentsPage(t, newestFirst as ApiExperiment[], perPage, null);
+    w.write(jsonPath, json);
+    w.write(htmlPath, page);
+    tables[n] = [key, Buffer.byteLength(page), Buffer.byteLength(json)];
+    tablesRendered++;
   }
 
   lap('table pages + api pages');
@@ -248,7 +280,8 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     ledger: { seq: head.seq, hash: head.hash, entries: entries.length },
     counts,
     experiments_pages: pages,
-    per_page: PER_PAGE,
+    newest_page: pages,
+    per_page: perPage,
     links: {
       experiments_page: paths.apiExperimentsPage('{n}'),
       best: paths.apiBest,
@@ -258,7 +291,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   };
   w.json(paths.apiIndex, index);
   const repo = repoUrl(view.experiments.find((e) => e.repo)?.repo ?? null);
-  const indexHtml = indexPage(index, best, newestFirst.slice(0, RECENT), head, repo);
+  const indexHtml = indexPage(index, best, api.slice(-RECENT).reverse(), head, repo);
   w.write(paths.index, indexHtml);
 
   const byType = new Map<string, number>();
@@ -269,18 +302,18 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   // files of the last build that a build from scratch would not write (experiments that are gone)
   let removed = 0;
   if (prior) {
-    const keep = new Set([...w.written, ...done.written, ...done.kept]);
+    const keep = new Set([...w.written, ...done.written, ...done.kept, ...keptTables]);
     for (const rel of existing) {
       if (keep.has(rel)) continue;
       rmSync(join(out, rel));
       removed++;
     }
   }
-  const bytes = w.bytes + done.bytes + done.keptBytes;
+  const bytes = w.bytes + done.bytes + done.keptBytes + keptTableBytes;
   if (cacheDir) {
-    const files = [...w.written, ...done.written, ...done.kept];
+    const files = [...w.written, ...done.written, ...done.kept, ...keptTables];
     const site = { files, bytes, indexBytes: Buffer.byteLength(indexHtml), experiments: api.length, byType: [...byType], repo };
-    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, fileDiffs: done.fileDiffs, at, site }, read, prior ? prior.entriesBytes : 0);
+    writeState(cacheDir, { generator, ledger: read.pin, pages: done.pages, tables, fileDiffs: done.fileDiffs, at, site }, read, prior ? prior.entriesBytes : 0);
   }
   lap(prior ? 'remove stale files, save cache' : 'save cache');
   return {
@@ -291,6 +324,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     fullBecause,
     rendered: done.rendered,
     kept: done.kept.length,
+    tables: { rendered: tablesRendered, kept: keptTables.length / 2 },
     files: w.files + done.files,
     removed,
     bytes,

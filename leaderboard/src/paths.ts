@@ -5,6 +5,8 @@ export const PER_PAGE = 250;
 
 export const paths = {
   index: 'index.html',
+  /** the table's newest page, under a name that does not move as pages are added (the default view) */
+  experimentsNewest: 'experiments/index.html',
   experimentsPage: (n: number) => `experiments/page-${n}.html`,
   experiment: (id: number) => `experiments/${id}.html`,
   contributors: 'contributors.html',
@@ -37,6 +39,11 @@ export function rootFrom(page: string): string {
   return depth === 0 ? './' : '../'.repeat(depth);
 }
 
-export function pageCount(total: number): number {
-  return Math.max(1, Math.ceil(total / PER_PAGE));
+/**
+ * Table and API pages are anchored at the oldest experiment: page n holds experiments
+ * (n-1)*perPage .. n*perPage-1 in ledger order, so a page only changes when one of its rows does,
+ * and new experiments fill the newest page (the last). There is always a page, even if empty.
+ */
+export function pageCount(total: number, perPage = PER_PAGE): number {
+  return Math.max(1, Math.ceil(total / perPage));
 }

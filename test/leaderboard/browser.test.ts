@@ -75,7 +75,7 @@ describe('the leaderboard in Chromium', () => {
   });
 
   it('sorts and filters the experiments table, and a click reaches the experiment with its diff', async () => {
-    const page = await open('experiments/page-1.html');
+    const page = await open('experiments/index.html');
     const bpbColumn = () => page.$$eval('table.experiments tbody tr:not([hidden]) td:nth-child(6)', (tds) => tds.map((td) => td.getAttribute('data-v')));
     const sortButton = page.locator('table.experiments th', { hasText: 'val_bpb' }).locator('button');
     await sortButton.click();
@@ -117,7 +117,7 @@ describe('the leaderboard in Chromium', () => {
   });
 
   it('renders hostile titles, logins, diffs and logs as text, and runs none of their script', async () => {
-    const page = await open('experiments/page-1.html');
+    const page = await open('experiments/index.html');
     const row = page.locator('table.experiments tbody tr', { hasText: `#${HOSTILE.pr}` });
     await expect(row.locator('td.title').textContent()).resolves.toBe(HOSTILE.title);
     await row.locator('a').first().click();
@@ -132,7 +132,7 @@ describe('the leaderboard in Chromium', () => {
   });
 
   it('keeps the core content without JavaScript', async () => {
-    const page = await open('experiments/page-1.html', false);
+    const page = await open('experiments/index.html', false);
     const rows = await page.locator('table.experiments tbody tr').count();
     expect(rows).toBe(61);
     const first = page.locator('table.experiments tbody tr').nth(1).locator('a').first();

@@ -49,18 +49,28 @@ describe('leaderboard build', () => {
     expect(read(site, 'index.html')).toContain(last.hash);
   });
 
-  it('pages the experiments newest first, each once, each with its own HTML page', () => {
+  it('pages the experiments from the oldest, each once, each with its own HTML page; the table shows the newest first', () => {
     const ids = all.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    // page 1 holds the oldest experiments; pages and their rows are in ledger order
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const index = ApiIndex.parse(json(site, 'api/v1/index.json'));
+    expect(index.newest_page).toBe(2);
     const page1 = ApiExperimentsPage.parse(json(site, 'api/v1/experiments/page-1.json'));
     expect(page1.experiments).toHaveLength(PER_PAGE);
+    expect(page1).toMatchObject({ page: 1, per_page: PER_PAGE, order: 'oldest_first' });
     const htmlPages = readdirSync(join(site, 'experiments')).filter((f) => /^\d+\.html$/.test(f));
     expect(htmlPages).toHaveLength(all.length);
     for (const e of all.slice(0, 20)) expect(existsSync(join(site, e.url))).toBe(true);
-    // the HTML table holds the same rows as the API page
-    const rows = read(site, 'experiments/page-2.html').match(/<tr data-status=/g) ?? [];
-    expect(rows).toHaveLength(all.length - PER_PAGE);
+    // the HTML table holds the same rows as the API page, newest first; the default view is the newest page
+    const rowIds = (page: string) => [...read(site, page).matchAll(/<tr data-status="\w+"><td data-v="[^"]*"><a href="\.\.\/experiments\/(\d+)\.html"/g)].map((m) => Number(m[1]));
+    const newest = all.slice(PER_PAGE).map((e) => e.id).reverse();
+    expect(rowIds('experiments/page-2.html')).toEqual(newest);
+    expect(rowIds('experiments/index.html')).toEqual(newest);
+    expect(rowIds('experiments/page-1.html')).toEqual(all.slice(0, PER_PAGE).map((e) => e.id).reverse());
+    // an older page names no head and no total, so it stays the same file as experiments arrive
+    expect(read(site, 'experiments/page-1.html')).not.toContain(index.ledger.hash);
+    expect(read(site, 'experiments/index.html')).toContain(index.ledger.hash);
   });
 
   it('gives each experiment the status, baseline delta and verification the ledger recorded', () => {
@@ -129,7 +139,7 @@ describe('leaderboard build', () => {
   });
 
   it('links only to files that exist in the site', () => {
-    const pages = ['index.html', 'contributors.html', 'ledger.html', 'experiments/page-1.html', 'experiments/page-2.html', ...all.slice(0, 30).map((e) => e.url), ...all.filter((e) => e.status === 'merged').map((e) => e.url)];
+    const pages = ['index.html', 'contributors.html', 'ledger.html', 'experiments/index.html', 'experiments/page-1.html', 'experiments/page-2.html', ...all.slice(0, 30).map((e) => e.url), ...all.filter((e) => e.status === 'merged').map((e) => e.url)];
     let checked = 0;
     for (const page of pages) {
       for (const [, target] of read(site, page).matchAll(/(?:href|src|data-src)="([^"#]+)"/g)) {
@@ -144,7 +154,7 @@ describe('leaderboard build', () => {
   it('renders hostile titles, logins, diffs and logs as text', () => {
     const e = all.find((x) => x.pr === HOSTILE.pr)!;
     const page = read(site, e.url);
-    const table = read(site, 'experiments/page-1.html');
+    const table = read(site, `experiments/page-${Math.floor(all.indexOf(e) / PER_PAGE) + 1}.html`);
     for (const text of [page, table, read(site, 'index.html')]) {
       expect(text).not.toMatch(/<script>window\.__pwned/);
       expect(text).not.toMatch(/<img src=x/);

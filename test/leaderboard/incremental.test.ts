@@ -6,8 +6,9 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shardFiles, writeLedgerDir, type LedgerEntry } from '../../ledger/index.js';
+import { appendEntries, shardFiles, writeLedgerDir, type LedgerEntry } from '../../ledger/index.js';
 import { buildSite } from '../../leaderboard/src/build.js';
+import { PAGER_WINDOW as PER_WINDOW } from '../../leaderboard/src/pages/experiments-page.js';
 import { sampleLedger } from '../../leaderboard/src/sample-ledger.js';
 
 const NOW = new Date('2026-02-01T00:00:00Z');
@@ -42,11 +43,11 @@ function ledger(experiments: number, curvePoints = 6) {
 }
 
 /** The ledger written up to `upTo` entries and built once with a cache: the state every test starts from. */
-async function builtOnce(l: ReturnType<typeof ledger>, upTo = l.entries.length) {
+async function builtOnce(l: ReturnType<typeof ledger>, upTo = l.entries.length, perPage?: number) {
   writeLedgerDir(l.dir, l.entries.slice(0, upTo), l.files);
   const site = join(l.root, 'site');
   const cache = join(l.root, 'cache');
-  const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+  const first = await buildSite(l.dir, site, { now: NOW, cacheDir: cache, perPage });
   return { site, cache, first };
 }
 
@@ -72,6 +73,45 @@ describe('incremental leaderboard build', () => {
     const newPages = scratch.experiments - first.experiments;
     expect(second.rendered).toBe(newPages + 1);
     expect(second.kept).toBe(first.experiments - 1);
+  });
+
+  it('rewrites only the table and API pages whose rows changed: an old experiment verified later, and the newest page', async () => {
+    const PER = 8;
+    const l = ledger(60);
+    const { site, cache, first } = await builtOnce(l, l.entries.length, PER);
+    const pages = Math.ceil(first.experiments / PER);
+    expect(pages).toBeGreaterThan(PER_WINDOW + 2);
+    expect(first.tables).toEqual({ rendered: pages, kept: 0 });
+    const before = files(site);
+    // a later entry changes a row on page 1: a verification of its oldest experiment
+    const oldest = l.entries.find((e) => e.type === 'result_recorded' && (e as LedgerEntry<'result_recorded'>).data.role === 'candidate') as LedgerEntry<'result_recorded'>;
+    const last = l.entries[l.entries.length - 1];
+    const verified = appendEntries(l.entries, [{ type: 'verification', data: { job_id: oldest.data.job_id, verify_job_id: 'verify-late', agreed: false, claim_bpb: 1.5, verify_bpb: 1.6, tolerance: 0.005 }, time: new Date(Date.parse(last.time) + 60_000).toISOString() }]);
+    writeLedgerDir(l.dir, [...l.entries, ...verified], l.files);
+    const second = await buildSite(l.dir, site, { now: NOW, cacheDir: cache, perPage: PER });
+    const scratch = await buildSite(l.dir, join(l.root, 'fresh'), { now: NOW, perPage: PER });
+    expect(differences(site, join(l.root, 'fresh'))).toEqual([]);
+    expect(second).toMatchObject({ mode: 'incremental', rendered: 1, tables: { rendered: 1, kept: pages - 1 }, bytes: scratch.bytes });
+    // page 1's table and API page changed; every other numbered page is the same file
+    const after = files(site);
+    const changed = [...after.keys()].filter((rel) => /page-\d+\.(html|json)$/.test(rel) && !before.get(rel)?.equals(after.get(rel)!)).sort();
+    expect(changed).toEqual(['api/v1/experiments/page-1.json', 'experiments/page-1.html']);
+    expect(after.get('experiments/page-1.html')!.toString()).toContain('disagreed (1.6000)');
+
+    // new experiments fill the newest page and open new ones; pages further back are kept
+    const more = sampleLedger({ experiments: 75, curvePoints: 6 });
+    expect(more.entries.slice(0, l.entries.length).map((e) => e.hash)).toEqual(l.entries.map((e) => e.hash));
+    const grown = [...l.entries, ...verified, ...appendEntries([...l.entries, ...verified], more.entries.slice(l.entries.length).map(({ type, data, time }) => ({ type, data, time })))];
+    writeLedgerDir(l.dir, grown, { ...l.files, ...more.files });
+    const third = await buildSite(l.dir, site, { now: NOW, cacheDir: cache, perPage: PER });
+    const scratch3 = await buildSite(l.dir, join(l.root, 'fresh3'), { now: NOW, perPage: PER });
+    expect(differences(site, join(l.root, 'fresh3'))).toEqual([]);
+    const pages3 = Math.ceil(third.experiments / PER);
+    expect(pages3).toBeGreaterThan(pages);
+    // rendered: the old newest page and the new ones, and the pages whose pager window (PER_WINDOW
+    // pages either side) reached the old newest but not beyond it: their pager gains links
+    const expected = Math.min(PER_WINDOW - 1, pages - 1) + 1 + (pages3 - pages);
+    expect(third).toMatchObject({ mode: 'incremental', tables: { rendered: expected, kept: pages3 - expected }, bytes: scratch3.bytes });
   });
 
   it('with nothing new, rewrites only what shows the build time, and equals a build from scratch at that time', async () => {

@@ -69,7 +69,7 @@ export function experimentPage(a: ApiExperiment, e: Experiment, diff: DiffView):
   const body = html`<h1>${heading}${a.title ? html`: <span class="title">${a.title}</span>` : ''}</h1>
 <p class="meta"><span class="status ${a.status}">${a.status}</span> ${a.reason ? html`<span class="reason">${a.reason}</span>` : ''}
 by <strong>${a.author ?? 'unknown'}</strong>, run on <strong>${a.runner_owner ?? 'unknown'}</strong>'s ${a.hardware_class} runner, ${fmt.time(a.time)}.</p>
-<p class="links">${link(a.pr_url, 'files changed on GitHub')} · ${link(a.run_url, 'full log (workflow run)')} · <a href="${root}${paths.experimentsPage(1)}">all experiments</a></p>
+<p class="links">${link(a.pr_url, 'files changed on GitHub')} · ${link(a.run_url, 'full log (workflow run)')} · <a href="${root}${paths.experimentsNewest}">all experiments</a></p>
 <section class="score"><dl>
 <dt>val_bpb</dt><dd>${fmt.bpb(a.val_bpb)}</dd>
 <dt>baseline (${a.hardware_class})</dt><dd>${fmt.bpb(a.baseline_mean)}</dd>

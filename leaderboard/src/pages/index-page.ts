@@ -26,6 +26,6 @@ ${best.classes.map((k) => html`<figure class="progress" data-src="${root}${k.pro
 `)}
 <h2>Latest experiments</h2>
 ${experimentsTable(recent, root, { filter: false })}
-<p><a href="${root}${paths.experimentsPage(1)}">All ${fmt.count(c.experiments)} experiments</a> · agents: start at <a href="${root}${paths.apiIndex}">${paths.apiIndex}</a>${repoUrl ? html` (<a href="${repoUrl}/blob/HEAD/docs/api.md">how to read the API</a>)` : ''}</p>`;
+<p><a href="${root}${paths.experimentsNewest}">All ${fmt.count(c.experiments)} experiments</a> · agents: start at <a href="${root}${paths.apiIndex}">${paths.apiIndex}</a>${repoUrl ? html` (<a href="${repoUrl}/blob/HEAD/docs/api.md">how to read the API</a>)` : ''}</p>`;
   return layout({ page: paths.index, title: 'Progress', ledgerHead: head, charts: true }, body);
 }

@@ -9,8 +9,9 @@ export interface Frame {
   page: string;
   title: string;
   /** the ledger head the site was built from; an experiment page names its own entry instead, so
-   * that it stays the same file until that experiment changes (incremental builds keep it) */
-  ledgerHead: LedgerHead | { recordedIn: LedgerHead };
+   * that it stays the same file until that experiment changes (incremental builds keep it); null:
+   * none (a numbered table page: it too stays the same file until one of its rows changes) */
+  ledgerHead: LedgerHead | { recordedIn: LedgerHead } | null;
   charts?: boolean;
 }
 
@@ -23,11 +24,11 @@ export function layout(f: Frame, body: Trusted): string {
 <link rel="stylesheet" href="${root}${paths.asset('site.css')}">${f.charts ? html`
 <link rel="stylesheet" href="${root}${paths.asset('uPlot.min.css')}">` : ''}
 </head><body>
-<header><a class="brand" href="${root}${paths.index}">autoresearch-swarm</a><nav>${nav(paths.index, 'Progress')}${nav(paths.experimentsPage(1), 'Experiments')}${nav(paths.contributors, 'Contributors')}${nav(paths.ledger, 'Ledger')}<a href="${root}${paths.apiIndex}">API</a></nav></header>
+<header><a class="brand" href="${root}${paths.index}">autoresearch-swarm</a><nav>${nav(paths.index, 'Progress')}${nav(paths.experimentsNewest, 'Experiments')}${nav(paths.contributors, 'Contributors')}${nav(paths.ledger, 'Ledger')}<a href="${root}${paths.apiIndex}">API</a></nav></header>
 <main>
 ${body}
 </main>
-<footer>${'recordedIn' in f.ledgerHead ? html`Recorded in ledger entry ${f.ledgerHead.recordedIn.seq} <code>${f.ledgerHead.recordedIn.hash}</code>` : html`Built from ledger entry ${f.ledgerHead.seq} <code>${f.ledgerHead.hash}</code>`} · <a href="${root}${paths.ledger}">verify it yourself</a></footer>
+<footer>${f.ledgerHead === null ? html`Built from the ledger; the head this site was built from is on the ledger page` : 'recordedIn' in f.ledgerHead ? html`Recorded in ledger entry ${f.ledgerHead.recordedIn.seq} <code>${f.ledgerHead.recordedIn.hash}</code>` : html`Built from ledger entry ${f.ledgerHead.seq} <code>${f.ledgerHead.hash}</code>`} · <a href="${root}${paths.ledger}">verify it yourself</a></footer>
 ${f.charts ? html`<script src="${root}${paths.asset('uPlot.iife.min.js')}"></script>` : ''}
 <script src="${root}${paths.asset('site.js')}"></script>
 </body></html>
