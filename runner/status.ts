@@ -1,6 +1,6 @@
 // `runner status`: a volunteer's runners, the jobs they ran and the credits they earned, read from
 // the leaderboard's public JSON API (the same numbers anyone can recompute from the ledger).
-import { ApiContributors, ApiExperimentsPage, type ApiExperiment } from '../leaderboard/src/api-schema.js';
+import { ApiContributors, ApiExperimentsPage, ApiIndex, type ApiExperiment } from '../leaderboard/src/api-schema.js';
 
 export function defaultPagesUrl(repo: string): string {
   const [owner, name] = repo.split('/');
@@ -36,10 +36,11 @@ export async function readStatus(opts: { pagesUrl: string; login: string; pages?
   const me = opts.login.toLowerCase();
   const people = await getJson(new URL('api/v1/contributors.json', base), ApiContributors);
   const jobs: ApiExperiment[] = [];
-  for (let n = 1; n <= (opts.pages ?? 3); n++) {
+  // pages are anchored at the oldest experiment (page 1) and hold it oldest first: read back from the newest
+  const index = await getJson(new URL('api/v1/index.json', base), ApiIndex);
+  for (let n = index.newest_page; n >= 1 && n > index.newest_page - (opts.pages ?? 3); n--) {
     const page = await getJson(new URL(`api/v1/experiments/page-${n}.json`, base), ApiExperimentsPage);
-    jobs.push(...page.experiments.filter((e) => e.runner_owner?.toLowerCase() === me));
-    if (n >= page.pages) break;
+    jobs.push(...page.experiments.filter((e) => e.runner_owner?.toLowerCase() === me).reverse());
   }
   return {
     login: opts.login,
