@@ -1,14 +1,14 @@
 // What a build leaves in its cache dir for the next one: the pin of the ledger it verified, the
 // entries reduced to what the site's tables, API and balances read (a result without its loss
-// curve, no log excerpt), a key per experiment page (re-rendered when its key changes) and the
-// archived diffs it read from files. entries.jsonl only grows, like the ledger: a build appends
+// curve, log excerpt and inline diff; most other entries to a few fields), a key per experiment
+// page and per table page (re-rendered when its key changes) and the archived diffs it read from files. entries.jsonl only grows, like the ledger: a build appends
 // the entries it read; meta.json says how many bytes of it are valid, and is written last.
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LedgerEntry } from '../../ledger/index.js';
+import { longRunIssue, type LedgerEntry } from '../../ledger/index.js';
 import type { PageKey } from './experiment-pages.js';
 import type { LedgerPin } from './ledger-reader.js';
 
@@ -33,7 +33,7 @@ export interface BuildState {
   entriesBytes: number;
   /** the site it wrote: enough to redo only what depends on the build time when nothing was appended */
   site: SiteSummary;
-  entries: LedgerEntry[];
+  entries: CachedEntry[];
 }
 
 /**
@@ -60,34 +60,63 @@ export function generatorVersion(): string {
   return h.digest('hex');
 }
 
-/** The entry as the model needs it: the heavy parts only an experiment's own page shows are dropped. */
-export function slimEntry(e: LedgerEntry): LedgerEntry {
-  if (e.type !== 'result_recorded') return { seq: e.seq, time: e.time, type: e.type, data: e.data, prev: '', hash: '' };
-  const d = (e as LedgerEntry<'result_recorded'>).data;
-  const r = d.result;
-  const result = r && {
-    status: r.status,
-    failure: r.failure,
-    val_bpb: r.val_bpb,
-    hardware_class: r.hardware_class,
-    steps: r.steps,
-    params: r.params,
-    tokens_per_second: r.tokens_per_second,
-    train_seconds: r.train_seconds,
-    total_seconds: r.total_seconds,
-    job: r.job && { repo: r.job.repo },
-  };
-  return { seq: e.seq, time: e.time, type: e.type, data: { ...d, result: result as typeof r, log_excerpt: null }, prev: '', hash: e.hash } as LedgerEntry;
-}
+/**
+ * A reduced entry whose inline diff was dropped (`diffDropped`): the diff is read from the ledger
+ * again when a page that shows it is rendered (build.ts), so the cache does not carry 100,000 diffs.
+ */
+export type CachedEntry = LedgerEntry & { diffDropped?: 1 };
+
+type Data = Record<string, unknown>;
+const pick = (d: Data, keys: readonly string[]): Data => Object.fromEntries(keys.map((k) => [k, d[k]]));
 
 /**
- * slimEntry(e) as a JSON line. Most entries lose only prev and hash, so their stored ledger line
- * (seq, time, type, data, prev, hash: the ledger's entryLine) is cut instead of serialized again.
+ * What the cache keeps of each entry's data: only the fields the model reads (experiments.ts,
+ * contributors.ts, the ledger's computeBalances and longRunJobs). Every entry stays (the ledger
+ * page counts them by type), most with a fraction of their data. Changing what any of those
+ * functions read means changing this too; incremental.test.ts compares with a build from scratch.
  */
-function slimLine(e: LedgerEntry, line: string): string {
-  const tail = `,"prev":${JSON.stringify(e.prev)},"hash":${JSON.stringify(e.hash)}}`;
-  if (e.type !== 'result_recorded' && line.endsWith(tail)) return `${line.slice(0, -tail.length)},"prev":"","hash":""}`;
-  return JSON.stringify(slimEntry(e));
+const KEEP: Partial<Record<string, readonly string[]>> = {
+  // dispatch: the fallbacks of a result's class, repo and author
+  job_dispatched: ['job_id', 'repo', 'author', 'hardware_class'],
+  experiment_queued: [],
+  experiment_dequeued: [],
+  experiment_discarded: ['pr', 'sha', 'reason'],
+  // balances add amounts per login and look grants and reversals up by job
+  credit_granted: ['login', 'amount', 'job_id'],
+  credit_reversed: ['login', 'amount', 'job_id'],
+};
+
+/** The entry as the model needs it: what only an experiment's own page (or no page) shows is dropped. */
+export function slimEntry(e: LedgerEntry): CachedEntry {
+  if (e.type === 'result_recorded') {
+    const d = (e as LedgerEntry<'result_recorded'>).data;
+    const r = d.result;
+    const result = r && {
+      status: r.status,
+      failure: r.failure,
+      val_bpb: r.val_bpb,
+      hardware_class: r.hardware_class,
+      steps: r.steps,
+      params: r.params,
+      tokens_per_second: r.tokens_per_second,
+      train_seconds: r.train_seconds,
+      total_seconds: r.total_seconds,
+      job: r.job && { repo: r.job.repo },
+    };
+    const inline = typeof d.diff === 'string';
+    const slim = { seq: e.seq, time: e.time, type: e.type, data: { ...d, diff: null, result: result as typeof r, log_excerpt: null }, prev: '', hash: e.hash } as CachedEntry;
+    if (inline) slim.diffDropped = 1;
+    return slim;
+  }
+  let data = e.data as Data;
+  const keep = KEEP[e.type];
+  if (keep) data = pick(data, keep);
+  else if (e.type === 'credit_spent') {
+    // the reason matters only when it marks a long run (longRunJobs)
+    const d = e.data as LedgerEntry<'credit_spent'>['data'];
+    data = { login: d.login, amount: d.amount, job_id: d.job_id, reason: longRunIssue(d.reason) === null ? '' : d.reason };
+  }
+  return { seq: e.seq, time: e.time, type: e.type, data } as CachedEntry;
 }
 
 /** the key of a table page's inputs (see build.ts), and the bytes of experiments/page-N.html and api/v1/experiments/page-N.json */
@@ -125,9 +154,9 @@ export function readStateEntries(cacheDir: string, meta: StateMeta): { state: Bu
   if (text.length < meta.entriesBytes) return { state: null, why: `${file} is shorter than the ${meta.entriesBytes} bytes the last build wrote` };
   const lines = text.subarray(0, meta.entriesBytes).toString('utf8').split('\n');
   lines.pop();
-  const entries = new Array<LedgerEntry>(lines.length);
+  const entries = new Array<CachedEntry>(lines.length);
   try {
-    for (let i = 0; i < lines.length; i++) entries[i] = JSON.parse(lines[i]) as LedgerEntry;
+    for (let i = 0; i < lines.length; i++) entries[i] = JSON.parse(lines[i]) as CachedEntry;
   } catch (e) {
     return { state: null, why: `${file} could not be read (${(e as Error).message})` };
   }
@@ -144,10 +173,10 @@ export function dropState(cacheDir: string): void {
  * Saves the state. `appended`: the reduced entries read by this build, added after the first
  * `prior` bytes of entries.jsonl (0: the file is written anew).
  */
-export function writeState(cacheDir: string, state: Omit<BuildState, 'entries' | 'entriesBytes'>, appended: { entries: LedgerEntry[]; lines: string[] }, prior: number): void {
+export function writeState(cacheDir: string, state: Omit<BuildState, 'entries' | 'entriesBytes'>, appended: { entries: LedgerEntry[] }, prior: number): void {
   mkdirSync(cacheDir, { recursive: true });
   const file = join(cacheDir, ENTRIES);
-  const text = appended.entries.length ? appended.entries.map((e, i) => slimLine(e, appended.lines[i])).join('\n') + '\n' : '';
+  const text = appended.entries.length ? appended.entries.map((e) => JSON.stringify(slimEntry(e))).join('\n') + '\n' : '';
   if (prior === 0) writeFileSync(file, text);
   else {
     // whatever an interrupted build appended after the valid bytes goes first

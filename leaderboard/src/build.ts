@@ -209,18 +209,24 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
 
   // One page per experiment, with its diff; the API objects come back from the same pass.
   // (Worker threads were tried: on the 2 shared cores here they made this phase 2-4x slower.)
-  const full = (list: Experiment[]): Experiment[] => {
+  // the result entries of experiments the cache holds reduced, read again from the ledger
+  const fromLedger = (list: readonly { seq: number }[]) => {
     const old = list.filter((e) => e.seq < firstRead);
-    const fromLedger = readEntriesAt(ledger, old.map((e) => at[e.seq])) as LedgerEntry<'result_recorded'>[];
-    const bySeq = new Map(fromLedger.map((x) => [x.seq, x.data]));
+    const read = readEntriesAt(ledger, old.map((e) => at[e.seq])) as LedgerEntry<'result_recorded'>[];
+    return new Map(read.map((x) => [x.seq, x.data]));
+  };
+  const full = (list: Experiment[]): Experiment[] => {
+    const bySeq = fromLedger(list);
     return list.map((e) => {
       const d = bySeq.get(e.seq);
-      return d ? { ...e, result: d.result, log_excerpt: d.log_excerpt } : e;
+      return d ? { ...e, result: d.result, log_excerpt: d.log_excerpt, diff: d.diff ?? null } : e;
     });
   };
   // what the last build left: a page is kept only if it is still there
   const existing = prior ? filesIn(out) : new Set<string>();
-  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior: prior && { ...prior, existing }, full });
+  const diffDropped = new Set<number>();
+  if (prior) for (const e of prior.entries) if (e.diffDropped) diffDropped.add(e.seq);
+  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior: prior && { ...prior, existing }, full, diffDropped });
   const api = done.api;
   lap('experiment pages');
 
@@ -233,7 +239,11 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const tables: Record<string, TableKey> = {};
   const keptTables: string[] = [];
   let keptTableBytes = 0;
-  let tablesRendered = 0;
+  const render: { t: TablePage; key: string; from: number; to: number }[] = [];
+  const kept = (n: number, key: string) => {
+    const before = prior?.tables[n];
+    return before && before[0] === key && existing.has(paths.experimentsPage(n)) && existing.has(paths.apiExperimentsPage(n)) ? before : null;
+  };
   for (let n = 1; n <= pages; n++) {
     const from = (n - 1) * perPage;
     const to = Math.min(api.length, from + perPage);
@@ -241,30 +251,35 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     const h = createHash('sha256').update(`${n} ${t.lastLinked} ${t.newest} ${perPage}\n`);
     for (let i = from; i < to; i++) h.update(done.pages[view.experiments[i].seq][0]);
     const key = h.digest('base64url');
-    const htmlPath = paths.experimentsPage(n);
-    const jsonPath = paths.apiExperimentsPage(n);
-    const before = prior?.tables[n];
-    const newestFirst = t.newest || !(before && before[0] === key && existing.has(htmlPath) && existing.has(jsonPath)) ? api.slice(from, to).reverse() : null;
-    if (t.newest) w.write(paths.experimentsNewest, experimentsPage(t, newestFirst as ApiExperiment[], perPage, { head, total: api.length }));
-    if (before && before[0] === key && existing.has(htmlPath) && existing.has(jsonPath)) {
+    const before = kept(n, key);
+    if (before) {
       tables[n] = before;
-      keptTables.push(htmlPath, jsonPath);
+      keptTables.push(paths.experimentsPage(n), paths.apiExperimentsPage(n));
       keptTableBytes += before[1] + before[2];
-      continue;
-    }
-    // the objects are serialized once (their page keys needed it): JSON.stringify of the page, spliced
-    const frame = JSON.stringify({ schema_version: API_VERSION, page: n, per_page: perPage, order: 'oldest_first', experiments: [] });
-    const json = `${frame.slice(0, -3)}[${done.apiJson.slice(from, to).join(',')}]}`;
-    const page = experimentsPage(t, newestFirst as ApiExperiment[], perPage, null);
-    w.write(jsonPath, json);
-    w.write(htmlPath, page);
-    tables[n] = [key, Buffer.byteLength(page), Buffer.byteLength(json)];
-    tablesRendered++;
+    } else render.push({ t, key, from, to });
   }
+  const best = bestPerClass(classes, slugs, api, view.baselines);
+  // the API pages written and best.json show diffs: those the cache dropped are read from the ledger
+  const wanted = render.flatMap(({ from, to }) => api.slice(from, to));
+  for (const k of best.classes) if (k.best) wanted.push(k.best);
+  const dropped = wanted.filter((a) => a.diff === null && diffDropped.has(a.id)).map((a) => ({ seq: a.id, a }));
+  const texts = fromLedger(dropped);
+  for (const { seq, a } of dropped) a.diff = texts.get(seq)?.diff ?? null;
+  for (const { t, key, from, to } of render) {
+    const rows = api.slice(from, to);
+    const json = JSON.stringify({ schema_version: API_VERSION, page: t.n, per_page: perPage, order: 'oldest_first', experiments: rows });
+    const page = experimentsPage(t, rows.slice().reverse(), perPage, null);
+    w.write(paths.apiExperimentsPage(t.n), json);
+    w.write(paths.experimentsPage(t.n), page);
+    tables[t.n] = [key, Buffer.byteLength(page), Buffer.byteLength(json)];
+  }
+  const tablesRendered = render.length;
+  // the newest page again under a name that does not move: it names the head and the total, so it is rewritten on every build
+  const newest = api.slice((pages - 1) * perPage).reverse();
+  w.write(paths.experimentsNewest, experimentsPage({ n: pages, lastLinked: pages, newest: true }, newest, perPage, { head, total: api.length }));
 
   lap('table pages + api pages');
   for (const cls of classes) w.json(paths.apiProgress(slugs.get(cls) as string), progressFor(cls, view.experiments, view.baselines, view.merges));
-  const best = bestPerClass(classes, slugs, api, view.baselines);
   w.json(paths.apiBest, best);
 
   const people = contributorsAndRunners(entries, view.experiments, computeBalances(entries));
