@@ -46,6 +46,8 @@ export interface BuildReport {
   /** experiment pages rendered, and kept from the last build */
   rendered: number;
   kept: number;
+  /** verified ledger shards not read again because git vouched for their bytes (a clean git checkout) */
+  shardsPinnedByGit: number;
   /** numbered table pages (experiments/page-N.html with its api/v1/experiments/page-N.json) rendered, and kept */
   tables: { rendered: number; kept: number };
   /** files written, and files removed because the ledger no longer yields them */
@@ -172,7 +174,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
         const s = unchanged.site;
         const head = { seq: unchanged.ledger.head.seq, hash: unchanged.ledger.head.hash };
         const tables = Object.keys(unchanged.tables).length;
-        return { experiments: s.experiments, entries: unchanged.ledger.entries, head, mode: 'incremental', fullBecause: null, rendered: 0, kept: s.experiments, tables: { rendered: 0, kept: tables }, files: done.files, removed: 0, bytes: s.bytes, indexBytes: s.indexBytes, ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
+        return { experiments: s.experiments, entries: unchanged.ledger.entries, head, mode: 'incremental', fullBecause: null, shardsPinnedByGit: read.byGit, rendered: 0, kept: s.experiments, tables: { rendered: 0, kept: tables }, files: done.files, removed: 0, bytes: s.bytes, indexBytes: s.indexBytes, ms: performance.now() - t0, cpuMs: cpuMs(process.cpuUsage(cpu0)), phases };
       }
       // the out dir differs from what the cache says it wrote: an incremental build sorts it out
       const cached = readStateEntries(cacheDir, unchanged);
@@ -337,6 +339,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
     head,
     mode: prior ? 'incremental' : 'full',
     fullBecause,
+    shardsPinnedByGit: read.byGit,
     rendered: done.rendered,
     kept: done.kept.length,
     tables: { rendered: tablesRendered, kept: keptTables.length / 2 },

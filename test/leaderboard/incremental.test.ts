@@ -3,6 +3,7 @@
 // same files, byte for byte, as a build from scratch. Anything it cannot trust makes it a full build
 // that says why; a ledger whose verified part was altered builds nothing.
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +113,42 @@ describe('incremental leaderboard build', () => {
     // pages either side) reached the old newest but not beyond it: their pager gains links
     const expected = Math.min(PER_WINDOW - 1, pages - 1) + 1 + (pages3 - pages);
     expect(third).toMatchObject({ mode: 'incremental', tables: { rendered: expected, kept: pages3 - expected }, bytes: scratch3.bytes });
+  });
+
+  it('in a clean git checkout, pins verified shards by their git blob ids without reading them, and still refuses an altered one', async () => {
+    const l = ledger(250, 30);
+    const git = (...args: string[]) => execFileSync('git', ['-C', l.dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { stdio: 'pipe' });
+    // a ledger of more than one shard: the sealed ones are verified whole, so the next build can pin them by blob id
+    const upTo = l.entries.length - 5;
+    writeLedgerDir(l.dir, l.entries.slice(0, upTo), l.files);
+    expect(shardFiles(l.dir).length).toBeGreaterThan(1);
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'ledger');
+    const site = join(l.root, 'site');
+    const cache = join(l.root, 'cache');
+    await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    // the rest arrives as a commit
+    writeLedgerDir(l.dir, l.entries, l.files);
+    git('add', '-A');
+    git('commit', '-qm', 'more');
+    const second = await buildSite(l.dir, site, { now: NOW, cacheDir: cache });
+    expect(second).toMatchObject({ mode: 'incremental', shardsPinnedByGit: shardFiles(l.dir).length - 1 });
+    await buildSite(l.dir, join(l.root, 'fresh'), { now: NOW });
+    expect(differences(site, join(l.root, 'fresh'))).toEqual([]);
+
+    // a sealed shard altered in the work tree, same size (git status shows it), then committed: either way it is hashed, and refused
+    const shard = join(l.dir, shardFiles(l.dir)[0].path);
+    const lines = readFileSync(shard, 'utf8').split('\n');
+    const i = lines.findIndex((x) => x.includes('"result_recorded"') && /"val_bpb":[0-9]\.[0-9]+/.test(x));
+    const size = statSync(shard).size;
+    lines[i] = lines[i].replace(/"val_bpb":([0-9.]+)/, (_, v: string) => `"val_bpb":${'1.'.padEnd(v.length, '9')}`);
+    writeFileSync(shard, lines.join('\n'));
+    expect(statSync(shard).size).toBe(size);
+    const refused = new RegExp(`fails verification at seq ${JSON.parse(lines[i]).seq}: .*hash differs`);
+    await expect(buildSite(l.dir, site, { now: NOW, cacheDir: cache })).rejects.toThrow(refused);
+    git('commit', '-qam', 'rewrite history');
+    await expect(buildSite(l.dir, site, { now: NOW, cacheDir: cache })).rejects.toThrow(refused);
   });
 
   it('with nothing new, rewrites only what shows the build time, and equals a build from scratch at that time', async () => {
