@@ -11,7 +11,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { bestPerClass, repoUrl } from './api.js';
-import { API_VERSION, type ApiContributors, type ApiExperiment, type ApiIndex } from './api-schema.js';
+import { API_VERSION, type ApiContributors, type ApiIndex } from './api-schema.js';
 import { dropState, generatorVersion, readStateEntries, readStateMeta, writeState, type BuildState, type StateMeta, type TableKey } from './build-state.js';
 import { contributorsAndRunners } from './contributors.js';
 import { writeExperimentPages } from './experiment-pages.js';
