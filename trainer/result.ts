@@ -71,6 +71,19 @@ export const ExperimentResult = z.object({
   device: z.string(), // what it ran on, e.g. "NVIDIA H100 80GB HBM3 (CUDA)" or "CPU: AMD EPYC 7B13"
   hardware_class: z.string(), // normalized: "gpu-h100-80gb", "cpu-amd-epyc-7b13"
   peak_memory_mb: z.number().nonnegative(),
+  /**
+   * A fixed calibration workload the supervisor times before and after training (the same work
+   * on every machine), so the App can tell a loaded or throttled machine from a worse candidate.
+   * Absent in results of older harnesses.
+   */
+  calibration: z
+    .object({
+      workload: z.string(), // names the fixed workload, e.g. "matmul-256x256x256x20@wasm"
+      before_gflops: z.number().nonnegative(),
+      after_gflops: z.number().nonnegative(),
+    })
+    .nullable()
+    .optional(),
 
   seed: z.number().int(),
   eval_seed: z.number().int().nullable(), // null: public dev split (local runs)
