@@ -21,10 +21,10 @@ const instructions = readFileSync(join(ROOT, 'trainer', 'Dockerfile'), 'utf8')
   });
 
 describe('trainer/Dockerfile', () => {
-  it('runs on the CUDA 11 + cuDNN 8 runtime with Node 20', () => {
+  it('runs on the CUDA 11 + cuDNN 8 runtime with Node 24', () => {
     const froms = instructions.filter((i) => i.op === 'FROM').map((i) => i.args);
     expect(froms.at(-1)).toMatch(/^nvidia\/cuda:11\.\d+\.\d+-cudnn8-runtime-ubuntu\d+\.\d+$/);
-    expect(froms).toContain('node:20-bookworm-slim AS node');
+    expect(froms).toContain('node:24-bookworm-slim AS node');
   });
 
   it('installs the locked dependencies with tfjs-node-gpu and checks its native binding', () => {
