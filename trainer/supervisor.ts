@@ -18,6 +18,7 @@ import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHar
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
 import { LogitsScorer } from './eval-scorer.js';
 import { planProbes } from './probes.js';
+import { childEntry } from './runtime.js';
 import type { Reporter } from './progress.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
 import {
@@ -422,8 +423,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   return parsed;
 }
 
-/** The command line of one child: node with tsx on the host, or `docker run` through
- * trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
+/** The command line of one child: node on the host (its entry from trainer/runtime.ts), or `docker run`
+ * through trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
 export function childArgv(c: {
   phase: 'train' | 'eval';
   isolation: 'none' | 'docker';
@@ -435,8 +436,8 @@ export function childArgv(c: {
   dataMounts: { host: string; container: string }[];
   name: string;
 }): string[] {
-  const worker = `trainer/${c.phase}-worker.ts`;
-  if (c.isolation === 'none') return [process.execPath, '--import', 'tsx', join(c.repoDir, worker), c.workDir];
+  const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
+  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker), c.workDir];
   const spec: ChildSpec = {
     phase: c.phase,
     image: c.image,
@@ -445,7 +446,7 @@ export function childArgv(c: {
     repoDir: c.repoDir,
     workDir: c.workDir,
     dataMounts: c.dataMounts,
-    command: ['node', '--import', 'tsx', worker, '/work'],
+    command: ['node', ...nodeArgs, worker, '/work'],
     env: { ...CHILD_ENV_SET },
     name: c.name,
   };
