@@ -13,7 +13,7 @@ import { REPO_DIR, runExperiment, type ExperimentOptions } from './supervisor.js
 
 export const USAGE = `usage: npm run experiment -- [options]
   --budget <seconds>        training time (default 300)
-  --backend <b>             auto | node-gpu | node | wasm | cpu (default auto)
+  --backend <b>             auto | node-gpu | webgpu | node | wasm | cpu (default auto)
   --seed <int>              model and batch seed (default 1337)
   --eval-seed <int>         official runs: held-out windows drawn by this seed (default: dev split)
   --eval-bytes <n>          bytes to evaluate (default 200000)

@@ -16,6 +16,7 @@ import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
+import { describeAdapter, webgpuClass, type AdapterInfo } from './webgpu.js';
 import { LogitsScorer } from './eval-scorer.js';
 import { planProbes } from './probes.js';
 import { childEntry } from './runtime.js';
@@ -176,6 +177,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     backend: 'none',
     gpu: false,
     note: '',
+    adapter: undefined as AdapterInfo | undefined,
     contextLength: 0,
     batchSize: 0,
     params: 0,
@@ -231,6 +233,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       candidate: docker ? containerPath(repoDir, candidate) : candidate,
       seed: opts.seed,
       backend: opts.backend,
+      // a software WebGPU adapter only ever for local runs (an official run has a job)
+      allowSoftwareGpu: !opts.job,
       trainData: docker ? '/data/train/train.bin' : join(dataDir, 'train.bin'),
       budgetSeconds: opts.budgetSeconds,
       warmupSteps: opts.warmupSteps,
@@ -239,7 +243,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     // the eval child sets up alongside the train child (before the clock), then waits
     const evalWork = join(work, 'eval');
     mkdirSync(evalWork);
-    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, workDir: evalWork };
+    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, allowSoftwareGpu: trainCfg.allowSoftwareGpu, workDir: evalWork };
     reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
     let tReady = 0;
     let tStop = 0;
@@ -257,7 +261,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const evalEvents: ChildEvent[] = [];
     const train = launch('train', trainWork, trainCfg, [{ host: dataDir, container: '/data/train' }], (ev) => {
       trainEvents.push(ev);
-      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note });
+      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note, adapter: ev.adapter });
       if (ev.type === 'backend') log(`[harness] backend ${ev.backend} (${ev.choice}) gpu=${ev.gpu} kernels=[${ev.kernels}] ${ev.note} ${ev.skipped.join('; ')}`);
       if (ev.type === 'ready' && !ready.train) {
         Object.assign(state, { contextLength: ev.contextLength, batchSize: ev.batchSize, params: ev.params });
@@ -405,8 +409,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     tokens_per_second: state.trainSeconds > 0 ? tokens / state.trainSeconds : 0,
     params: state.params,
     backend: state.backend,
-    device: describeDevice(hw, state.gpu, state.note),
-    hardware_class: hardwareClass(hw, state.gpu),
+    device: state.adapter ? describeAdapter(state.adapter) : describeDevice(hw, state.gpu, state.note),
+    hardware_class: state.adapter ? webgpuClass(state.adapter) : hardwareClass(hw, state.gpu),
     peak_memory_mb: Math.round(state.peakMb),
     seed: opts.seed,
     eval_seed: opts.evalSeed,

@@ -33,6 +33,16 @@ describe('trainer/Dockerfile', () => {
     expect(run).toMatch(/tfjs-node-gpu -name tfjs_binding\.node/);
   });
 
+  it('carries the WebGPU path too: Dawn from the npm package, the Vulkan loader, the driver\'s graphics capability', () => {
+    const run = instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
+    expect(run).toMatch(/apt-get install [^&]*\blibvulkan1\b/);
+    expect(run).toMatch(/test -f node_modules\/webgpu\/dist\/linux-x64\/dawn\.node/);
+    const env = instructions.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(/NVIDIA_DRIVER_CAPABILITIES=\S*graphics/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+    expect(Object.keys(pkg.optionalDependencies)).toEqual(expect.arrayContaining(['webgpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node-gpu']));
+  });
+
   it('ends as the unprivileged user the isolation runs children as, with a dataset cache volume', () => {
     const users = instructions.filter((i) => i.op === 'USER');
     expect(users.at(-1)?.args).toBe(CONTAINER_USER);
