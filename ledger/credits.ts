@@ -162,10 +162,13 @@ export class LedgerState {
     return null;
   }
 
-  /** The training seconds a result earns for: its claimed train_seconds, capped by the job time GitHub measured when recorded. */
-  static creditedSeconds(r: EntryDataOf<'result_recorded'>): number {
-    const claimed = r.result!.train_seconds;
-    return r.job_seconds == null ? claimed : Math.min(claimed, r.job_seconds);
+  /**
+   * The training seconds a result earns for: its claimed train_seconds, capped by the budget the
+   * job was dispatched with and by the job time GitHub measured when recorded.
+   */
+  creditedSeconds(r: EntryDataOf<'result_recorded'>): number {
+    const budget = this.dispatched.get(r.job_id)?.budget_seconds ?? Infinity;
+    return Math.min(r.result!.train_seconds, budget, r.job_seconds ?? Infinity);
   }
 
   /** The grant for a validated result, or null when it earns nothing (see `ungrantable`) or its class has no baseline yet. */
@@ -179,9 +182,9 @@ export class LedgerState {
       type: 'credit_granted',
       data: {
         login: r.runner_owner!,
-        amount: round3(LedgerState.creditedSeconds(r) * w.weight),
+        amount: round3(this.creditedSeconds(r) * w.weight),
         job_id: jobId,
-        train_seconds: LedgerState.creditedSeconds(r),
+        train_seconds: this.creditedSeconds(r),
         hardware_class: res.hardware_class,
         class_weight: w.weight,
         weight_basis: w.basis,
@@ -196,8 +199,8 @@ export class LedgerState {
     const r = this.results.get(g.job_id)!.data;
     const res = r.result!;
     if (g.login !== r.runner_owner) return `credit_granted to ${g.login} but job ${g.job_id} ran on a runner of ${r.runner_owner}`;
-    const seconds = LedgerState.creditedSeconds(r);
-    if (g.train_seconds !== seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} earns ${seconds} (train_seconds ${res.train_seconds}, job time ${r.job_seconds ?? 'not recorded'})`;
+    const seconds = this.creditedSeconds(r);
+    if (g.train_seconds !== seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} earns ${seconds} (train_seconds ${res.train_seconds}, budget ${this.dispatched.get(g.job_id)?.budget_seconds ?? 'not dispatched'}, job time ${r.job_seconds ?? 'not recorded'})`;
     if (g.hardware_class !== res.hardware_class) return `hardware_class is ${g.hardware_class} but the result of job ${g.job_id} ran on ${res.hardware_class}`;
     const m = BASIS.exec(g.weight_basis);
     if (!m) return `weight_basis "${g.weight_basis}" does not cite its baselines in the form "tokens/s A on CLASS (baseline seq N) / B on reference REF (baseline seq M)"`;

@@ -9,7 +9,16 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const EntryData = {
   /** a volunteer's runner joined; credits for its jobs go to `owner` */
-  runner_registered: z.object({ runner_name: z.string(), owner: login, hardware_class: z.string(), labels: z.array(z.string()) }),
+  runner_registered: z.object({
+    runner_name: z.string(),
+    owner: login,
+    hardware_class: z.string(),
+    labels: z.array(z.string()),
+    /** how: the runner route (`runner join`, class measured by doctor) or an admin's labels (a fleet), recorded at its first result; absent in older entries: the route */
+    registered_by: z.enum(['route', 'labels']).optional(),
+    /** when the owner's GitHub account was created (GitHub's users API), for the eligibility policy; absent in older entries */
+    owner_created_at: z.string().nullable().optional(),
+  }),
   runner_retired: z.object({ runner_name: z.string(), owner: login, reason: z.string() }),
   /** the App dispatched experiment.yml; job_id is the nonce given to the run */
   job_dispatched: z.object({

@@ -1,12 +1,8 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
-import { createTwoFilesPatch } from 'diff';
-import { appendEntries, reversalsForForgery, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
-import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
-import { closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from '../dispatch.js';
-import { downloadResult, runnerOfRun } from '../github/artifact.js';
+import { appendEntries, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { dispatchJobs, rerun, type NewJob } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
-import { candidateAt, harnessAt } from '../github/hashes.js';
 import { moveState, setState, type ExperimentState } from '../github/labels.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
@@ -16,8 +12,9 @@ import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
-import { pickVerifierLabel, runnerOwner, type ApiRunner } from '../policy/runners.js';
+import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { schedule } from '../scheduler.js';
+import { takeResult } from './result-intake.js';
 import { appendBuilt, type Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -77,60 +74,19 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     s.log.warn(`ignoring run ${run.id}: ${run.event} on ${run.head_branch} of ${run.head_repository?.full_name}, not a dispatch on ${s.defaultBranch}`);
     return;
   }
-  const art = await downloadResult(s.octokit, s.repo, run.id);
   let view = viewOf(await s.ledger.read());
-  if (!art) {
-    // Without an artifact the nonce is unknown; the job is closed when its deadline passes.
-    s.log.warn(`workflow run ${run.id} uploaded no result artifact`);
+  const took = await takeResult(s, run, view);
+  if (took.kind === 'skip') {
+    s.log.info(`run ${run.id}: ${took.why}`);
+    return took.tick ? schedule(s, view) : undefined;
+  }
+  if (took.kind === 'stray') {
+    view = (await record(s, view, took.job_id, took.news)) ?? view;
     return schedule(s, view);
   }
-  const job = view.jobs.get(art.nonce);
-  if (!job) {
-    if (!view.state.results.has(art.nonce)) {
-      view = (await record(s, view, art.nonce, [closeJob({ job_id: art.nonce, role: 'candidate', pr: null, sha: run.head_sha, author: null }, `no job was dispatched with nonce ${art.nonce} (run ${run.html_url})`)])) ?? view;
-    }
-    return schedule(s, view);
-  }
-  // Redelivered, or closed (superseded, overdue) before the run reported: nothing to do twice.
-  if (view.state.results.has(job.job_id)) return;
-
-  const { name: runnerName, seconds: jobSeconds } = await runnerOfRun(s.octokit, s.repo, run.id);
-  const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? (await ownerFromLabels(s, runnerName))) : null;
-  const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
-  const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
-  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
+  const { job, runnerName, runnerOwner, checked, pull, news } = took;
   const r = checked.result;
-
-  // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
-  const pull = job.pr !== null && job.title === undefined ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
-  // The diff is archived inside the result entry: the chain covers it and the append stays one file.
   const files: Record<string, string> = {};
-  let diffText: string | null = null;
-  if (job.role === 'candidate' && candidate && harness.candidate) {
-    const dec = new TextDecoder();
-    const text = createTwoFilesPatch(`a/${CANDIDATE_PATH}`, `b/${CANDIDATE_PATH}`, dec.decode(harness.candidate), dec.decode(candidate), run.head_sha, job.sha);
-    diffText = text;
-  }
-  const recorded = resultEntry(
-    { ...job, author: pull?.user?.login ?? job.pr_author ?? job.author },
-    {
-      title: pull?.title ?? job.title ?? null,
-      runner_name: runnerName,
-      runner_owner: runnerOwner,
-      run_url: run.html_url,
-      validated: checked.validated,
-      reason: checked.reason,
-      result: r,
-      diff_path: null,
-      diff_sha256: null,
-      diff: diffText,
-      log_excerpt: art.log ? art.log.slice(-2000) : null,
-      job_seconds: jobSeconds,
-    },
-  );
-  const news: NewEntry[] = [recorded];
-  // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
-  if (!checked.validated && r && runnerOwner && /nonce|sha256|names job/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
 
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
@@ -190,17 +146,6 @@ interface Ctx {
   checked: ReturnType<typeof checkResult>;
   news: NewEntry[];
   files: Record<string, string>;
-}
-
-/**
- * Runners that did not join through the App's route (e.g. a fleet's scale set) are not in the
- * ledger's registry; their `owner-<login>` label, set when a repository admin registered them,
- * names the owner. One call, only for such runners.
- */
-async function ownerFromLabels(s: Session, runnerName: string): Promise<string | null> {
-  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, name: runnerName, per_page: 1 });
-  const r = (data.runners as ApiRunner[]).find((x) => x.name === runnerName);
-  return r ? runnerOwner(r) : null;
 }
 
 function claimOf(view: LedgerView, claimJobId: string): Claim | null {

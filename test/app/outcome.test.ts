@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { outcome, type OutcomeInput } from '../../app/policy/outcome.js';
-import { checkResult } from '../../app/policy/result-check.js';
+import { checkResult, nonceOfRunTitle } from '../../app/policy/result-check.js';
 import { newJobId, jobRefs } from '../../app/jobs.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
@@ -17,6 +17,15 @@ function result(over: Partial<ExperimentResult> = {}, job: Partial<NonNullable<E
   };
 }
 const expected = { job_id: 'nonce-123456', role: 'candidate' as const, repo: 'o/r', pr: 7, sha: SHA };
+
+describe('nonceOfRunTitle', () => {
+  it('reads the nonce experiment.yml\'s run-name puts at the end of the title', () => {
+    expect(nonceOfRunTitle(`candidate #7 @ ${'a'.repeat(40)} [12-n-${'f'.repeat(24)}]`)).toBe(`12-n-${'f'.repeat(24)}`);
+    expect(nonceOfRunTitle('baseline main @ x [short]')).toBeNull();
+    expect(nonceOfRunTitle('my own title')).toBeNull();
+    expect(nonceOfRunTitle(null)).toBeNull();
+  });
+});
 
 describe('checkResult', () => {
   it('accepts the result the App asked for', () => {
@@ -39,8 +48,12 @@ describe('checkResult', () => {
       expect(c.validated).toBe(false);
       expect(c.reason).toMatch(reason);
     }
-    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: 'candidate #7 @ x [other-nonce]' }, H('a'), H('b')).reason).toMatch(/dispatched as/);
-    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: `candidate #7 @ x [nonce-123456]` }, H('a'), H('b')).validated).toBe(true);
+    const bound = { ...expected, eval_seed: 7, budget_seconds: 300, registered_class: 'gpu-x' };
+    expect(checkResult(JSON.stringify(result({ eval_seed: 41 })), bound, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/eval_seed 41 differs from the dispatched eval seed 7/) });
+    expect(checkResult(JSON.stringify(result({ budget_seconds: 1200 })), bound, H('a'), H('b')).reason).toMatch(/budget_seconds 1200 differs from the dispatched budget 300/);
+    expect(checkResult(JSON.stringify(result({ hardware_class: 'gpu-h100' })), bound, H('a'), H('b')).reason).toMatch(/gpu-h100 is not the class gpu-x its runner was registered with/);
+    expect(checkResult(JSON.stringify(result({ eval_seed: 7, budget_seconds: 300, hardware_class: 'gpu-x' })), bound, H('a'), H('b')).validated).toBe(true);
+    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'), 'the run uploaded an artifact named result-x instead of result-nonce-123456; a run reports only the job it was dispatched for (it names job x)')).toMatchObject({ validated: false, forged: true });
     expect(checkResult(null, expected, H('a'), H('b')).reason).toMatch(/uploaded no result-nonce-123456 artifact/);
   });
 });

@@ -212,13 +212,15 @@ describe('forged results', () => {
     });
   }
 
-  it('an artifact naming another job than the run was dispatched for is rejected', async () => {
+  it('an artifact naming another job than the run was dispatched for rejects the run\'s own job (the job is the run title\'s, never the artifact\'s)', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { titleNonce: '1-1-' + 'e'.repeat(24) });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 1.5, { artifactName: 'result-1-1-' + 'e'.repeat(24) });
     const [rec] = w.entries('result_recorded');
-    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/but the run was dispatched as/) });
+    expect(rec.data).toMatchObject({ job_id: d.inputs.nonce, validated: false, reason: expect.stringMatching(/instead of result-/) });
     expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
   });
 
   it('an artifact from a run the App did not dispatch (a PR-triggered copy of the workflow) is ignored', async () => {

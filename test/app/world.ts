@@ -252,10 +252,10 @@ export class World {
   }
 
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
-  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number } = {}): Promise<number> {
+  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string> } = {}): Promise<number> {
     const runId = this.runId++;
     const result = this.result(d, runner, runId, val_bpb, opts.tamper);
-    this.gh.runs.set(runId, { runner_name: runner, job_seconds: opts.jobSeconds, artifact: { name: `result-${d.inputs.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } } });
+    this.gh.runs.set(runId, { runner_name: runner, job_seconds: opts.jobSeconds, artifact: { name: opts.artifactName ?? `result-${d.inputs.nonce}`, files: opts.files ?? { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' }, size_in_bytes: opts.artifactBytes } });
     const payload = example('workflow_run', 'completed');
     Object.assign(payload.workflow_run, {
       id: runId,
