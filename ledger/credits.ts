@@ -3,12 +3,14 @@
 // the class's baseline tokens/s over the reference class's, both taken from baseline_recorded
 // entries and cited in the grant's weight_basis so anyone can redo the arithmetic.
 import type { EntryDataOf, LedgerEntry, NewEntry } from './entries.js';
+import { longRunIssue } from './long-run.js';
+import { TrustBook } from './trust.js';
 
 /** reason of a credit_spent entry that used the free tier (amount 0) instead of the balance */
 export const FREE_TIER_REASON = 'free_tier';
 
 type Baseline = { seq: number; data: EntryDataOf<'baseline_recorded'> };
-type Result = { seq: number; data: EntryDataOf<'result_recorded'> };
+type Result = { seq: number; time: string; data: EntryDataOf<'result_recorded'> };
 
 export interface ClassWeight {
   weight: number;
@@ -50,6 +52,10 @@ export class LedgerState {
   /** latest verification of each claim, by the claim's job_id */
   readonly verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
   readonly accounts = new Map<string, Balance>();
+  /** owners' trust under the replication policy the ledger records (ledger/trust.ts) */
+  readonly trust = new TrustBook();
+  /** job ids of long runs (paid through a long-run issue): they claim nothing and are not replicated */
+  readonly longRuns = new Set<string>();
 
   static of(entries: LedgerEntry[]): LedgerState {
     const s = new LedgerState();
@@ -86,7 +92,7 @@ export class LedgerState {
       }
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
-        this.results.set(d.job_id, { seq: e.seq, data: d });
+        this.results.set(d.job_id, { seq: e.seq, time: e.time, data: d });
         if (d.validated && d.runner_owner) this.account(d.runner_owner).history.push(e);
         break;
       }
@@ -105,6 +111,7 @@ export class LedgerState {
       }
       case 'credit_spent': {
         const d = (e as LedgerEntry<'credit_spent'>).data;
+        if (longRunIssue(d.reason) !== null) this.longRuns.add(d.job_id);
         const a = this.account(d.login);
         a.spent += d.amount;
         a.history.push(e);
@@ -121,6 +128,7 @@ export class LedgerState {
       default:
         break;
     }
+    this.trust.apply(e, (jobId) => this.results.get(jobId));
   }
 
   referenceClass(configured?: string): string | null {
@@ -158,8 +166,8 @@ export class LedgerState {
     if (this.grants.has(jobId)) return `job ${jobId} was already granted credit at seq ${this.grants.get(jobId)!.seq}`;
     if (this.reversals.has(jobId)) return `job ${jobId} was reversed at seq ${this.reversals.get(jobId)!.seq}`;
     const v = this.verifications.get(jobId);
-    if (v && !v.data.agreed) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
-    return null;
+    if (v && !v.data.agreed && !this.trust.checked.has(jobId)) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
+    return this.trust.uncounted(r, this.longRuns.has(jobId));
   }
 
   /**

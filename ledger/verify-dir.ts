@@ -1,7 +1,7 @@
 // Verifying a checkout of the ledger branch on all cores. Each entry's own content (JSON, schema,
 // hash) can be checked without the others, so shards are split across worker threads; the
 // links between entries (seq, prev), a known head and the credit replay then run over slim
-// copies of the entries (a result keeps train_seconds and hardware_class, not its loss curve),
+// copies of the entries (a result keeps train_seconds, hardware_class, status and val_bpb, not its loss curve),
 // which are cheap to pass between threads. Same checks, same messages as auditLedger.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -29,7 +29,7 @@ export type DirCheck =
 function slim(e: LedgerEntry, where: string): SlimEntry {
   if (e.type !== 'result_recorded') return { ...e, where };
   const d = (e as LedgerEntry<'result_recorded'>).data;
-  const result = d.result && ({ train_seconds: d.result.train_seconds, hardware_class: d.result.hardware_class } as typeof d.result);
+  const result = d.result && ({ train_seconds: d.result.train_seconds, hardware_class: d.result.hardware_class, status: d.result.status, val_bpb: d.result.val_bpb } as typeof d.result);
   return { ...e, data: { ...d, result, log_excerpt: null }, where } as SlimEntry;
 }
 

@@ -9,6 +9,7 @@ import { closeJob, resultEntry } from '../dispatch.js';
 import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
+import { ineligible, type Registration } from '../policy/eligibility.js';
 import { checkResult, nonceOfRunTitle, type ResultCheck } from '../policy/result-check.js';
 import { fleetRegistration, type ApiRunner } from '../policy/runners.js';
 import type { Session } from '../session.js';
@@ -35,6 +36,8 @@ export type Intake =
       pull: { number: number; title: string; head: { sha: string }; user: { login: string } | null } | null;
       /** the result entry, first; a fleet runner's registration and forgery reversals with it */
       news: NewEntry[];
+      /** the time stamped on the result entry: the spot-check draw's input (ledger/trust.ts) */
+      time: string;
     };
 
 export async function takeResult(s: Session, run: CompletedRun, view: LedgerView): Promise<Intake> {
@@ -51,21 +54,21 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
 
   const { name: runnerName, seconds: jobSeconds } = await runnerOfRun(s.octokit, s.repo, run.id);
   const news: NewEntry[] = [];
-  let runner = runnerName ? view.registry.get(runnerName) : undefined;
+  let runner: (Registration & { hardware_class: string }) | undefined = runnerName ? view.registry.get(runnerName) : undefined;
   if (runnerName && !runner) {
     const reg = await fleetRunner(s, runnerName);
     if (reg) {
       news.push(reg);
-      runner = { owner: reg.data.owner, hardware_class: reg.data.hardware_class };
+      runner = reg.data;
     }
   }
   const runnerOwner = runner?.owner ?? null;
-  const unregistered = !runnerName
+  const refused = !runnerName
     ? 'GitHub names no runner for the run\'s job, so its result cannot be bound to a registered runner'
     : !runner
       ? `the job ran on runner ${runnerName}, which is not registered with the swarm (neither through \`runner join\` nor by an admin with owner- and class labels)`
-      : null;
-  const art = unregistered ? { problem: unregistered, resultText: null, log: null } : await downloadResult(s.octokit, s.repo, run.id, job.job_id);
+      : ineligible(runner, s.cfg.config.runners, view.state.trust, s.now());
+  const art = refused ? { problem: refused, resultText: null, log: null } : await downloadResult(s.octokit, s.repo, run.id, job.job_id);
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
   const checked = checkResult(
@@ -84,6 +87,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
     const dec = new TextDecoder();
     diff = createTwoFilesPatch(`a/${CANDIDATE_PATH}`, `b/${CANDIDATE_PATH}`, dec.decode(harness.candidate), dec.decode(candidate), run.head_sha, job.sha);
   }
+  const time = s.now().toISOString();
   const recorded = resultEntry(
     { ...job, author: pull?.user?.login ?? job.pr_author ?? job.author },
     {
@@ -101,10 +105,10 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
       job_seconds: jobSeconds,
     },
   );
-  news.unshift(recorded);
+  news.unshift({ ...recorded, time });
   // A result that names another job or input than its dispatch is a forgery by the runner's owner.
   if (checked.forged && runnerOwner) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
-  return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news };
+  return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time };
 }
 
 /**

@@ -13,7 +13,9 @@ import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
+import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
+import { judge } from './judge.js';
 import { takeResult } from './result-intake.js';
 import { appendBuilt, type Session } from '../session.js';
 
@@ -91,20 +93,8 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
-  const bl = r ? view.baselines.get(classAt(r.hardware_class, run.head_sha)) : undefined;
-  const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
-  const claim = job.role === 'verify' && job.verifies ? claimOf(view, job.verifies) : null;
-  const earlierVerifies = claim
-    ? [...view.state.results.values()]
-        .map((x) => x.data)
-        .filter((x) => x.role === 'verify' && x.validated && x.result?.val_bpb != null && view.jobs.get(x.job_id)?.verifies === claim.job_id && x.runner_owner !== claim.runner_owner && x.result.hardware_class === claim.hardware_class)
-        .map((x) => x.result!.val_bpb as number)
-    : [];
-  const c = s.cfg.config;
-  const out = outcome(
-    { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, claim, earlierVerifies },
-    { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
-  );
+  const { out, baseline, news: judged } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha });
+  news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files };
   await act(ctx, view, out);
@@ -177,13 +167,16 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const news = [...x.news];
       const cls = r!.hardware_class;
       const runs = [...view.baselineRuns];
-      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id });
-      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs);
+      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
+      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: s.cfg.config.verification.tolerance };
+      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs, agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
       if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
+      // no two owners agree yet: one more run of the class, up to twice the configured count
+      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
@@ -198,9 +191,6 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'refuted': {
       const news = [...x.news];
       const reason = out.reason;
-      if (out.kind === 'refuted') {
-        news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: false, claim_bpb: out.claim.val_bpb, verify_bpb: r?.val_bpb ?? -1, tolerance: s.cfg.config.verification.tolerance } });
-      }
       if (job.pr !== null && current) {
         news.push({ type: 'experiment_discarded', data: { pr: job.pr, sha: job.sha, reason, hardware_class: r?.hardware_class ?? null, val_bpb: out.kind === 'refuted' ? out.claim.val_bpb : (r?.val_bpb ?? null) } });
       }
@@ -242,8 +232,15 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;
+      const replicate = out.kind === 'verify' ? out.replicate : undefined;
+      if (replicate) {
+        await report('verifying', { status: 'in_progress' }, 'Checking the result on another runner', summary(`No improvement on this run; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${replicate}.`, t), [
+          `This run shows no improvement; a runner of another owner re-runs it before the PR is discarded (${replicate}).`,
+        ]);
+        return;
+      }
       await report('verifying', { status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, t), [
-        `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.`,
+        out.kind === 'verify' ? `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.` : `Runs so far: ${out.reason}; running it on another owner's runner.`,
       ]);
       return;
     }
@@ -258,9 +255,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   const refs = jobRefs(job.job_id);
   const claimId = out.claim.job_id || job.job_id;
   const news = [...x.news];
-  if (out.claim.job_id) {
-    news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
-  }
+  const claimBpb = out.claim.val_bpb ?? r.val_bpb!;
   const pr = job.pr!;
   // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
   const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
@@ -286,7 +281,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     ]);
     return schedule(s, view);
   }
-  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
+  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${claimBpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
   if (!s.cfg.mayAct) {
     if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
@@ -311,7 +306,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   }
   news.push({
     type: 'experiment_merged',
-    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] },
+    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: claimBpb, baseline_mean: x.baseline!.mean, job_ids: out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]) },
   });
   // Baselines of the new head on every class that had one on the old head, recorded in the
   // same ledger commit as the merge.
@@ -345,10 +340,13 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     const job = scored ? view.jobs.get(scored.job_id) : undefined;
     if (!scored?.result || !job) continue;
     const r = scored.result;
-    const out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, earlierVerifies: [] },
+    let out = outcome(
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
       { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
     );
+    const recordedAt = view.state.results.get(scored.job_id)!.time;
+    const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;
+    if (out.kind === 'discard' && replicate) out = { kind: 'verify', threshold: out.threshold, delta: null, exclude_owners: [scored.runner_owner, q.author].filter((o): o is string => !!o), replicate };
     if (out.kind !== 'discard' && out.kind !== 'verify') continue;
     // once: a second process (or a redelivery) finds the PR no longer waiting and does nothing
     const stillWaiting = (entries: LedgerEntry[]) => {
@@ -384,18 +382,20 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());
     await moveState(s.octokit, s.repo, q.pr, 'verifying');
-    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold));
-    await sticky('Improvement claimed; verifying', [`val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
+    await sticky('Improvement claimed; verifying', [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
   }
   return view;
 }
 
 /** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */
-export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number): NewJob[] {
+export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number, disagreed = false): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
-  return Array.from({ length: Math.max(0, needed - have - open) }, () => ({
+  // `disagreed`: enough runs, but not by enough agreeing owners: one more, up to twice the count
+  const count = disagreed ? (open === 0 && have < 2 * needed ? 1 : 0) : Math.max(0, needed - have - open);
+  return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
     sha,

@@ -2,7 +2,8 @@
 // default-branch commit it ran on, the claim it verifies (for verify runs) and the settings in.
 import type { ExperimentResult, Role } from '../../trainer/result.js';
 import type { Baseline } from './baseline.js';
-import { judge, judgeVerification, threshold, type Margin } from './decide.js';
+import { judge, threshold, type Margin } from './decide.js';
+import { judgeReplicas, type Run } from './replication.js';
 
 export interface OutcomeSettings {
   margin: Margin;
@@ -13,7 +14,8 @@ export interface OutcomeSettings {
 
 export interface Claim {
   job_id: string;
-  val_bpb: number;
+  /** null: the claim is a failed run (replicated before it is discarded) */
+  val_bpb: number | null;
   hardware_class: string;
   runner_owner: string | null;
 }
@@ -23,13 +25,21 @@ export type Outcome =
   | { kind: 'retry'; reason: string }
   | { kind: 'give_up'; reason: string }
   /** a valid run that produced no score (crash, NaN, non-causal, ...): the experiment failed */
-  | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null }
+  | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null; faults?: Faults }
   | { kind: 'wait_baseline'; hardware_class: string }
-  | { kind: 'verify'; threshold: number; delta: number; exclude_owners: string[] }
-  | { kind: 'merge'; threshold: number; claim: Claim }
-  | { kind: 'refuted'; reason: string; claim: Claim }
+  /** re-run on another owner's runner: an improvement claim, or (`replicate` says why) a result about to be discarded */
+  | { kind: 'verify'; threshold: number | null; delta: number | null; exclude_owners: string[]; replicate?: string }
+  /** `job_ids`: the agreeing runs the merge rests on */
+  | { kind: 'merge'; threshold: number; claim: Claim; job_ids?: string[]; faults?: Faults }
+  | { kind: 'refuted'; reason: string; claim: Claim; faults?: Faults }
   | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[] }
   | { kind: 'baseline_run' };
+
+/** runs outvoted by the agreeing `group` of owners */
+export interface Faults {
+  wrong: Run[];
+  group: Run[];
+}
 
 export interface OutcomeInput {
   role: Role;
@@ -41,9 +51,12 @@ export interface OutcomeInput {
   runnerOwner: string | null;
   /** the baseline of the result's class on the default-branch commit the run used */
   baseline: Baseline | null;
-  /** for verify runs: the claim and the scores of the verify runs recorded before this one */
+  /** for verify runs: the claim and its counted replicas recorded before this one */
   claim: Claim | null;
-  earlierVerifies: number[];
+  replicas: Run[];
+  /** this run's job id, and the PR's author (whose runners never count toward a quorum) */
+  job_id?: string;
+  author?: string | null;
 }
 
 export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
@@ -59,16 +72,17 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
       const reason = `the harness failed on the runner: ${f.message}`;
       return i.attempt < s.maxAttempts ? { kind: 'retry', reason } : { kind: 'give_up', reason };
     }
-    if (i.role === 'verify' && i.claim) return { kind: 'refuted', reason: `the verify run failed (${f.kind}: ${f.message})`, claim: i.claim };
-    return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };
+    // a failed verify run is one of the claim's runs like any other (below)
+    if (i.role !== 'verify') return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };
   }
-  if (!i.baseline) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
-  if (i.role === 'candidate') {
+  const failed = r.status !== 'ok' || r.val_bpb === null;
+  if (!i.baseline && !(failed && i.role === 'verify')) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
+  if (i.role === 'candidate' && i.baseline && r.val_bpb !== null) {
     const v = judge(r.val_bpb, i.baseline, s.margin);
     if (v.kind === 'improvement' && s.quorum === 0) {
       return { kind: 'merge', threshold: v.threshold, claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
     }
-    if (v.kind === 'improvement') return { kind: 'verify', threshold: v.threshold, delta: v.delta, exclude_owners: i.runnerOwner ? [i.runnerOwner] : [] };
+    if (v.kind === 'improvement') return { kind: 'verify', threshold: v.threshold, delta: v.delta, exclude_owners: [i.runnerOwner, i.author].filter((x): x is string => !!x) };
     const t = threshold(i.baseline, s.margin);
     return {
       kind: 'discard',
@@ -87,9 +101,31 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!i.runnerOwner || (claim.runner_owner && i.runnerOwner.toLowerCase() === claim.runner_owner.toLowerCase())) {
     return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner ?? 'an unknown owner'}, not an independent one`, claim, exclude_owners: owners };
   }
-  const t = threshold(i.baseline, s.margin);
-  const v = judgeVerification(claim.val_bpb, [...i.earlierVerifies, r.val_bpb], t, s.quorum, s.tolerance);
-  if (v.kind === 'confirmed') return { kind: 'merge', threshold: t, claim };
-  if (v.kind === 'refuted') return { kind: 'refuted', reason: v.reason, claim };
-  return { kind: 'verify_again', reason: `${v.agreeing} of ${s.quorum} verify runs agree so far`, claim, exclude_owners: [...owners, i.runnerOwner] };
+  if (i.author && i.runnerOwner.toLowerCase() === i.author.toLowerCase()) {
+    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner}, the PR's author`, claim, exclude_owners: [...owners, i.author] };
+  }
+  const t = i.baseline ? threshold(i.baseline, s.margin) : null;
+  const mine: Run = { job_id: i.job_id ?? '', owner: i.runnerOwner, val_bpb: r.status === 'ok' ? r.val_bpb : null };
+  const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...i.replicas, mine], {
+    threshold: t,
+    quorum: s.quorum,
+    tolerance: s.tolerance,
+    author: i.author ?? null,
+    maxRuns: s.quorum + 3,
+  });
+  const improvementClaim = t !== null && claim.val_bpb !== null && claim.val_bpb < t;
+  switch (v.kind) {
+    case 'more':
+      return { kind: 'verify_again', reason: v.reason, claim, exclude_owners: v.exclude_owners };
+    case 'merge':
+      return { kind: 'merge', threshold: t!, claim, job_ids: v.group.map((g) => g.job_id), faults: { wrong: v.wrong, group: v.group } };
+    case 'discard': {
+      const faults = { wrong: v.wrong, group: v.group };
+      if (improvementClaim) return { kind: 'refuted', reason: v.reason, claim, faults };
+      const scores = v.group.map((g) => g.val_bpb).filter((x): x is number => x !== null);
+      return { kind: 'discard', reason: v.reason, val_bpb: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, threshold: t, faults };
+    }
+    case 'split':
+      return improvementClaim ? { kind: 'refuted', reason: v.reason, claim } : { kind: 'discard', reason: v.reason, val_bpb: null, threshold: t };
+  }
 }

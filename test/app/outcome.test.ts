@@ -61,7 +61,7 @@ describe('checkResult', () => {
 describe('outcome', () => {
   const settings = { margin: { k: 3, min_delta: 0.02 }, quorum: 1, tolerance: 0.02, maxAttempts: 3 };
   const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
-  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, earlierVerifies: [] };
+  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, replicas: [] };
   const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
   it('candidate: verify an improvement (excluding the claimant), discard the rest, wait for a missing baseline', () => {
     expect(outcome(base, settings)).toMatchObject({ kind: 'verify', exclude_owners: ['alice'] });
@@ -83,12 +83,31 @@ describe('outcome', () => {
   it('verify: merge when an independent run agrees; otherwise refute or verify again', () => {
     const v = { ...base, role: 'verify' as const, runnerOwner: 'bob', claim, result: result({ val_bpb: 1.91 }) };
     expect(outcome(v, settings)).toMatchObject({ kind: 'merge', claim });
-    expect(outcome({ ...v, result: result({ val_bpb: 1.95 }) }, settings)).toMatchObject({ kind: 'refuted' });
+    // a disagreement is settled by a third owner's run; the outvoted owner is faulted
+    expect(outcome({ ...v, result: result({ val_bpb: 1.95 }) }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
+    const carol = { job_id: 'v1', owner: 'carol', val_bpb: 1.99 };
+    expect(outcome({ ...v, job_id: 'v2', replicas: [carol], result: result({ val_bpb: 1.991 }) }, settings)).toMatchObject({
+      kind: 'refuted',
+      faults: { wrong: [{ owner: 'alice', job_id: 'claim' }], group: [carol, { owner: 'bob', job_id: 'v2' }] },
+    });
+    // the PR's author never verifies their own PR, and does not count toward the quorum
+    expect(outcome({ ...v, author: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/the PR's author/) });
+    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/1 of the 2 owners other than the PR's author/) });
     expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
     expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
     expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });
     expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
-    expect(outcome({ ...v, earlierVerifies: [1.9] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+    expect(outcome({ ...v, replicas: [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+  });
+  it('sabotage: a discard replicated by two owners who agree on an improvement merges, and the saboteur is faulted', () => {
+    const sabotage = { job_id: 'claim', val_bpb: 2.5, hardware_class: 'gpu-x', runner_owner: 'mallory' };
+    const v = { ...base, role: 'verify' as const, runnerOwner: 'carol', claim: sabotage, job_id: 'v2', replicas: [{ job_id: 'v1', owner: 'bob', val_bpb: 1.9 }], result: result({ val_bpb: 1.905 }) };
+    expect(outcome(v, settings)).toMatchObject({ kind: 'merge', job_ids: ['v1', 'v2'], faults: { wrong: [{ owner: 'mallory' }] } });
+    // two owners agreeing on no improvement discard it, and nobody is faulted
+    expect(outcome({ ...v, claim: { ...sabotage, val_bpb: 1.99 }, replicas: [], result: result({ val_bpb: 1.995 }) }, settings)).toMatchObject({ kind: 'discard', faults: { wrong: [] } });
+    // a failed run replicated by a failed run: the candidate fails
+    const nan = result({ status: 'failed', val_bpb: null, failure: { kind: 'nan', message: 'NaN' } });
+    expect(outcome({ ...v, claim: { ...sabotage, val_bpb: null }, replicas: [], result: nan }, settings)).toMatchObject({ kind: 'discard', reason: 'the run fails on independent runners' });
   });
 });
 
