@@ -107,3 +107,119 @@ describe('bad input is recorded with a reason, never a crash, and the job runs a
     expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
   });
 });
+
+const OLD = '2015-01-01T00:00:00Z';
+const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
+  type: 'runner_registered' as const,
+  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
+});
+const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
+
+/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
+function trustWorld(config = 'max_in_flight: 4\n', extra: ReturnType<typeof reg>[] = []): World {
+  const w = new World({ trust: 'policy', config, seed: [] });
+  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
+  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  return w;
+}
+
+describe('adaptive replication', () => {
+  it('sabotage: a worse score from an untrusted owner is re-run by another owner; the honest improvement merges and the saboteur is faulted', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-m', 2.5); // the improvement scores 1.9 on an honest runner
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const replica = w.gh.dispatches[1];
+    expect(replica.inputs).toMatchObject({ role: 'verify', pr: '7' });
+    expect(replica.inputs.runner_label).not.toBe('owner-mallory');
+    await w.complete(replica, 'runner-a', 1.9);
+    const tiebreak = w.gh.dispatches[2];
+    expect(tiebreak.inputs.role).toBe('verify');
+    expect(['owner-mallory', 'owner-alice']).not.toContain(tiebreak.inputs.runner_label);
+    await w.complete(tiebreak, tiebreak.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.905);
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([replica.inputs.nonce, tiebreak.inputs.nonce]);
+  });
+
+  it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
+    const w = trustWorld('max_in_flight: 10\ntrust:\n  ban_after_faults: 1\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 1.9);
+    expect(w.entries('owner_banned').map((b) => b.data.login)).toEqual(['mallory']);
+    await w.push(8, 'other-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(d, 'runner-m', 1.99);
+    const rec = w.entries('result_recorded').find((r) => r.data.job_id === d.inputs.nonce)!;
+    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/mallory is banned by the ledger/) });
+  });
+
+  it('an untrusted owner\'s discard counts and earns only after another owner agrees; a trusted owner\'s is only spot-checked', async () => {
+    const w = trustWorld('max_in_flight: 4\ntrust:\n  replicate_until: 1\n  spot_check_rate: 0\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.entries('credit_granted')).toEqual([]);
+    expect(w.entries('experiment_discarded')).toEqual([]);
+    await w.complete(w.gh.dispatches[1], w.gh.dispatches[1].inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.995);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_granted')).toHaveLength(2);
+    // alice now has one agreeing result: trusted at replicate_until 1, her next discard is not re-run
+    await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    const d = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    const before = w.gh.dispatches.length;
+    await w.complete(d, 'runner-a', 1.99);
+    expect(w.gh.dispatches).toHaveLength(before);
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:discarded']);
+  });
+
+  it('spot checks: with rate 1 a trusted owner\'s discard is re-run too', async () => {
+    const w = trustWorld('max_in_flight: 4\ntrust:\n  replicate_until: 0\n  spot_check_rate: 1\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', pr: '7' });
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)[0].summary).toMatch(/a spot check \(rate 1\) drew this result/);
+  });
+});
+
+describe('Sybil resistance', () => {
+  it('the PR\'s author never verifies their own PR: their runner\'s verify run does not count', async () => {
+    const w = trustWorld();
+    await w.push(7, 'bob', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.dispatches[1].inputs.runner_label).not.toBe('owner-bob');
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9); // bob's runner took it anyway
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify' });
+  });
+
+  it('an author colluding with a young Sybil account: the claim is never verified by it, nothing merges', async () => {
+    const young = new Date(Date.parse('2026-11-24T12:00:00Z') - 5 * 86_400_000).toISOString();
+    const w = trustWorld('max_in_flight: 4\n', [reg('runner-s', 'mallory-sock', { created: young })]);
+    await w.push(7, 'mallory', { 'trainer/train.ts': OTHER }); // no better than main
+    await w.complete(w.gh.dispatches[0], 'runner-m', 1.5, { tamper: (r) => (r.val_bpb = 1.5) });
+    for (const d of w.gh.dispatches.slice(1)) await w.complete(d, 'runner-s', 1.5);
+    expect(w.gh.merges).toEqual([]);
+    const sock = w.entries('result_recorded').filter((r) => r.data.runner_owner === 'mallory-sock');
+    expect(sock.length).toBeGreaterThan(0);
+    expect(sock.every((r) => !r.data.validated && /5 days old/.test(r.data.reason ?? ''))).toBe(true);
+  });
+
+  it('two fresh accounts declaring a class of their own mint no credits and merge nothing', async () => {
+    const young = new Date(Date.parse('2026-11-24T12:00:00Z') - 3 * 86_400_000).toISOString();
+    const w = trustWorld('max_in_flight: 10\nbaseline_runs: 2\n', [reg('runner-s1', 'sock-one', { cls: 'gpu-fake', created: young }), reg('runner-s2', 'sock-two', { cls: 'gpu-fake', created: young })]);
+    await w.push(7, 'sock-one', { 'trainer/train.ts': OTHER });
+    const fake = (r: any) => Object.assign(r, { hardware_class: 'gpu-fake', tokens_per_second: 1e12 });
+    for (let i = 0, done = 0; done < w.gh.dispatches.length && i < 30; i++, done++) {
+      const d = w.gh.dispatches[done];
+      await w.complete(d, done % 2 ? 'runner-s2' : 'runner-s1', d.inputs.role === 'baseline' ? 2.0 : 1.5, { tamper: fake });
+    }
+    expect(w.gh.merges).toEqual([]);
+    expect(w.entries('baseline_recorded').filter((b) => b.data.hardware_class === 'gpu-fake')).toEqual([]);
+    expect(w.entries('credit_granted')).toEqual([]);
+  });
+});

@@ -105,6 +105,12 @@ export class World {
     this.probot = this.makeProbot();
   }
 
+  /** Replaces the ledger branch with `seed` (a fresh world's, before any event). */
+  seedLedger(seed: NewEntry[]): void {
+    const entries = appendEntries([], seed.map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
+    this.gh.refs.set('heads/ledger', this.gh.commit(ledgerFiles(entries), null, 'ledger'));
+  }
+
   /** Another App process (its own caches and ledger store) on the same GitHub. */
   makeProbot: () => Probot;
 
