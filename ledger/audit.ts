@@ -3,7 +3,7 @@
 import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
-import { runsAgree } from './trust.js';
+import { runsAgree, TrustBook } from './trust.js';
 
 export interface AuditPolicy {
   /** how far below zero a spend may take a balance (default 0: no debt) */
@@ -30,7 +30,7 @@ export function auditLedger(entries: LedgerEntry[], policy: AuditPolicy = {}): A
  * fields credits depend on (a result's train_seconds and hardware_class, not its loss curve),
  * so it also runs on the slimmed entries of the parallel checkout verifier.
  */
-export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}): { ok: true; balances: Map<string, Balance> } | { ok: false; seq: number; problem: string } {
+export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}): { ok: true; balances: Map<string, Balance>; trust: TrustBook } | { ok: false; seq: number; problem: string } {
   const overdraft = policy.maxOverdraft ?? 0;
   const s = new LedgerState();
   const freeUsed = new Map<string, number>();
@@ -41,7 +41,7 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
     if (problem) return { ok: false, seq: e.seq, problem };
     s.apply(e);
   }
-  return { ok: true, balances: s.balances() };
+  return { ok: true, balances: s.balances(), trust: s.trust };
 }
 
 function creditProblem(

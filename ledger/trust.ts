@@ -88,6 +88,11 @@ export class TrustBook {
       case 'trust_policy':
         this.policy = (e as LedgerEntry<'trust_policy'>).data;
         break;
+      case 'result_recorded': {
+        const owner = (e as LedgerEntry<'result_recorded'>).data.runner_owner;
+        if (owner) this.owner(owner);
+        break;
+      }
       case 'verification': {
         const d = (e as LedgerEntry<'verification'>).data;
         if (d.agreed) {

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { replayCredits, type AuditPolicy } from './audit.js';
+import type { TrustBook } from './trust.js';
 import { contentProblem, knownHeadProblem, lineHashMatches, linkProblem, type ChainHead } from './chain.js';
 import type { Balance } from './credits.js';
 import type { LedgerEntry } from './entries.js';
@@ -23,7 +24,7 @@ interface ShardsCheck {
 }
 
 export type DirCheck =
-  | { ok: true; head: ChainHead | null; balances: Map<string, Balance>; entries: SlimEntry[] }
+  | { ok: true; head: ChainHead | null; balances: Map<string, Balance>; trust: TrustBook; entries: SlimEntry[] }
   | { ok: false; seq: number | null; problem: string; where: string | null };
 
 function slim(e: LedgerEntry, where: string): SlimEntry {
@@ -114,5 +115,5 @@ export async function verifyLedgerDir(dir: string, policy: AuditPolicy & { threa
   const credits = replayCredits(entries, policy);
   if (!credits.ok) return { ...credits, where: entries[credits.seq]?.where ?? null };
   const last = entries[entries.length - 1];
-  return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null, balances: credits.balances, entries };
+  return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null, balances: credits.balances, trust: credits.trust, entries };
 }
