@@ -14,7 +14,8 @@ export interface Registration {
 const DAY_MS = 86_400_000;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: TrustBook | null, now: Date): string | null {
+/** `trust`: the ledger's bans (its TrustBook, or any lookup of owner_banned entries). */
+export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: Pick<TrustBook, 'banned'> | null, now: Date): string | null {
   const login = reg.owner;
   if (rules.banned.some((b) => same(b, login))) return `${login} is listed in runners.banned of .github/autoresearch.yml`;
   const banned = trust?.banned(login);
