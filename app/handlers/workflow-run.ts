@@ -1,7 +1,7 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
 import { appendEntries, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
-import { dispatchJobs, rerun, type NewJob } from '../dispatch.js';
+import { ANY_RUNNER, dispatchJobs, rerun, type NewJob } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { moveState, setState, type ExperimentState } from '../github/labels.js';
 import { status } from '../github/octokit.js';
@@ -180,7 +180,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
-      if (!(await dispatchJobs(s, current ? [again({})] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
+      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere]) } : {};
+      if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
         `The run's result was rejected (${out.reason}); the experiment runs again.`,
       ]);

@@ -22,7 +22,7 @@ export interface Claim {
 
 export type Outcome =
   /** the result was rejected (forged, unreadable): run the job again elsewhere, or give up */
-  | { kind: 'retry'; reason: string }
+  | { kind: 'retry'; reason: string; elsewhere?: string }
   | { kind: 'give_up'; reason: string }
   /** a valid run that produced no score (crash, NaN, non-causal, ...): the experiment failed */
   | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null; faults?: Faults }
@@ -62,7 +62,9 @@ export interface OutcomeInput {
 export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
-    return i.attempt < s.maxAttempts ? { kind: 'retry', reason } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
+    // an off-pace run goes to another owner's runner (its machine is loaded now)
+    const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
+    return i.attempt < s.maxAttempts ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
   if (i.role === 'baseline') return { kind: 'baseline_run' };

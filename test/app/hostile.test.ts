@@ -223,3 +223,32 @@ describe('Sybil resistance', () => {
     expect(w.entries('credit_granted')).toEqual([]);
   });
 });
+
+describe('load is noise, not a worse candidate', () => {
+  const cal = (before: number, after: number) => (r: any) => (r.calibration = { workload: 'matmul-256x256x256x20@tensorflow', before_gflops: before, after_gflops: after });
+
+  it('a run whose machine slowed during training is run again on another owner\'s runner instead of scored', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.6, { tamper: cal(100, 55) });
+    expect(w.gh.labelsOf(7)).not.toContain('experiment:discarded');
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/off pace: the calibration workload ran at 55 GFLOP\/s after training, 45% below the 100 before/) });
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate', runner_label: 'owner-bob' });
+  });
+
+  it('a run far below its class\'s usual pace is run again elsewhere; one at the usual pace is scored', async () => {
+    const w = new World({ config: 'max_in_flight: 10\n' });
+    for (const pr of [7, 8, 9]) {
+      await w.push(pr, `agent-${pr}`, { 'trainer/train.ts': `export const LR = ${pr}e-4;\n` });
+      await w.complete(w.gh.dispatches.at(-1)!, pr % 2 ? 'runner-a' : 'runner-b', 1.99, { tamper: cal(100 + pr, 99 + pr) });
+    }
+    await w.push(10, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches.at(-1)!, 'runner-b', 2.4, { tamper: cal(50, 50) });
+    const last = w.entries('result_recorded').at(-1)!;
+    expect(last.data).toMatchObject({ pr: 10, validated: false, reason: "off pace: the calibration workload ran at 50 GFLOP/s, 53% below gpu-test's usual 107 (median of 3 runs)" });
+    expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ pr: '10', runner_label: 'owner-alice' });
+    await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.99, { tamper: cal(104, 103) });
+    expect(w.gh.labelsOf(10)).toEqual(['experiment:discarded']);
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { outcome, type OutcomeInput } from '../../app/policy/outcome.js';
 import { checkResult, nonceOfRunTitle } from '../../app/policy/result-check.js';
+import { offPace } from '../../app/policy/pace.js';
 import { newJobId, jobRefs } from '../../app/jobs.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
@@ -123,5 +124,20 @@ describe('job ids', () => {
     expect(jobRefs(fresh)).toEqual({ check: 42, comment: null, newComment: true });
     expect(jobRefs('forged')).toEqual({ check: null, comment: null, newComment: false });
     expect(newJobId({ check: 1, comment: 1 })).not.toBe(newJobId({ check: 1, comment: 1 }));
+  });
+});
+
+describe('offPace', () => {
+  const cal = (before: number, after: number) => ({ workload: 'w', before_gflops: before, after_gflops: after });
+  const h = (classPace: number[], ownPace: number[] = []) => ({ cls: 'gpu-x', classPace, ownPace });
+  it('passes a run at its usual pace, and one without a calibration (older harness)', () => {
+    expect(offPace(cal(100, 98), h([100, 101, 99]), 0.2)).toBeNull();
+    expect(offPace(undefined, h([100, 101, 99]), 0.2)).toBeNull();
+    expect(offPace(cal(50, 50), h([100, 101]), 0.2)).toBeNull(); // too little history to judge
+  });
+  it('sends elsewhere a run that slowed during training, or runs below its class\'s or its owner\'s usual pace', () => {
+    expect(offPace(cal(100, 70), h([]), 0.2)).toMatch(/70 GFLOP\/s after training, 30% below the 100 before/);
+    expect(offPace(cal(70, 70), h([100, 101, 99]), 0.2)).toMatch(/30% below gpu-x's usual 100/);
+    expect(offPace(cal(150, 150), h([100, 101, 99], [200, 210, 190]), 0.2)).toMatch(/25% below its owner's usual 200/);
   });
 });
