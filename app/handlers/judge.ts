@@ -58,6 +58,6 @@ export function judge(
 
 /** Whether the verify run was counted as a replica (not refused for its owner or class). */
 function counted(out: Outcome): boolean {
-  if (out.kind === 'verify_again') return !/not an independent one|the PR's author|not the claim's/.test(out.reason);
+  if (out.kind === 'verify_again') return !out.uncounted;
   return out.kind === 'merge' || out.kind === 'refuted' || out.kind === 'discard';
 }

@@ -32,7 +32,8 @@ export type Outcome =
   /** `job_ids`: the agreeing runs the merge rests on */
   | { kind: 'merge'; threshold: number; claim: Claim; job_ids?: string[]; faults?: Faults }
   | { kind: 'refuted'; reason: string; claim: Claim; faults?: Faults }
-  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[] }
+  /** `uncounted`: this verify run was refused as a replica (its owner or class), as opposed to one that counted without settling the claim */
+  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[]; uncounted?: true }
   | { kind: 'baseline_run' };
 
 /** runs outvoted by the agreeing `group` of owners */
@@ -98,17 +99,22 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!claim) return { kind: 'give_up', reason: 'a verify run whose claim is not in the ledger' };
   const owners = claim.runner_owner ? [claim.runner_owner] : [];
   if (r.hardware_class !== claim.hardware_class) {
-    return { kind: 'verify_again', reason: `the verify run ran on ${r.hardware_class}, not the claim's ${claim.hardware_class}`, claim, exclude_owners: owners };
+    return { kind: 'verify_again', reason: `the verify run ran on ${r.hardware_class}, not the claim's ${claim.hardware_class}`, claim, exclude_owners: owners, uncounted: true };
   }
   if (!i.runnerOwner || (claim.runner_owner && i.runnerOwner.toLowerCase() === claim.runner_owner.toLowerCase())) {
-    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner ?? 'an unknown owner'}, not an independent one`, claim, exclude_owners: owners };
+    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner ?? 'an unknown owner'}, not an independent one`, claim, exclude_owners: owners, uncounted: true };
   }
   if (i.author && i.runnerOwner.toLowerCase() === i.author.toLowerCase()) {
-    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner}, the PR's author`, claim, exclude_owners: [...owners, i.author] };
+    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner}, the PR's author`, claim, exclude_owners: [...owners, i.author], uncounted: true };
+  }
+  if (i.replicas.some((x) => x.owner.toLowerCase() === i.runnerOwner!.toLowerCase())) {
+    return { kind: 'verify_again', reason: `${i.runnerOwner} already ran this job once`, claim, exclude_owners: [...owners, ...i.replicas.map((x) => x.owner)], uncounted: true };
   }
   const t = i.baseline ? threshold(i.baseline, s.margin) : null;
   const mine: Run = { job_id: i.job_id ?? '', owner: i.runnerOwner, val_bpb: r.status === 'ok' ? r.val_bpb : null };
-  const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...i.replicas, mine], {
+  // the author's runs never count, even ones recorded before this rule
+  const replicas = i.replicas.filter((x) => !i.author || x.owner.toLowerCase() !== i.author.toLowerCase());
+  const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...replicas, mine], {
     threshold: t,
     quorum: s.quorum,
     tolerance: s.tolerance,

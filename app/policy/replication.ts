@@ -2,7 +2,7 @@
 // policy and the runs of one job in; whether to re-run, and what the runs agree on, out.
 // The state itself (who agreed with whom, faults, bans) is folded from the ledger in
 // ledger/trust.ts, which `npm run ledger -- verify` replays with the same rules.
-import { runsAgree, type EntryDataOf, type LedgerEntry, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
+import { runsAgree, type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
 import type { AutoresearchConfig } from '../config.js';
 
 /** The policy the repository's settings ask for, in the form the ledger records. */
@@ -74,7 +74,7 @@ export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: numbe
     if (g.length > group.length) group = g;
   }
   const more = (reason: string): Replicas =>
-    runs.length + 0 >= o.maxRuns ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
+    runs.length >= o.maxRuns ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
   if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance}`);
   const wrong = runs.filter((r) => !group.some((g) => agree(g, r)));
   const claimWrong = wrong.some((r) => r.job_id === claim.job_id);
@@ -93,9 +93,11 @@ export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: numbe
 /**
  * The entries a fault brings: `owner_faulted` for each outvoted run, the owner's unconfirmed
  * results reversed (granted ones in full, pending ones at 0 so they never earn), and a ban when
- * the owner reaches `ban_after_faults`. Built on `entries` (the chain being appended to).
+ * the owner reaches `ban_after_faults`.
  */
 export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string): NewEntry[] {
+  // `state` is the ledger before this append: a result recorded with the fault (the run that
+  // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
   const out: NewEntry[] = [];
   for (const w of wrong) {
     out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason } });
@@ -127,4 +129,3 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
 }
 
-export type { LedgerEntry };
