@@ -252,3 +252,26 @@ describe('load is noise, not a worse candidate', () => {
     expect(w.gh.labelsOf(10)).toEqual(['experiment:discarded']);
   });
 });
+
+describe('a class has no baseline until two owners agree on it', () => {
+  it('baseline runs of one owner make no baseline; another owner\'s agreeing run does, and a saboteur\'s outlier is left out', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [] });
+    for (const [name, owner] of [['runner-a', 'alice'], ['runner-b', 'bob'], ['runner-m', 'mallory']]) online(w, name, owner);
+    w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')]);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    const [b1, b2] = w.gh.dispatches.slice(1);
+    await w.complete(b1, 'runner-a', 2.0);
+    await w.complete(b2, 'runner-a', 2.01);
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    const b3 = w.gh.dispatches[3];
+    expect(b3.inputs).toMatchObject({ role: 'baseline', sha: w.main });
+    await w.complete(b3, 'runner-m', 2.6); // a saboteur's baseline run: would raise the mean and let a no-op merge
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    await w.complete(w.gh.dispatches[4], 'runner-b', 2.005);
+    const [b] = w.entries('baseline_recorded');
+    expect(b.data.job_ids).toEqual([b1.inputs.nonce, b2.inputs.nonce, w.gh.dispatches[4].inputs.nonce]);
+    expect(b.data.mean).toBeCloseTo(2.005, 6);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+  });
+});
