@@ -156,8 +156,11 @@ export class LedgerState {
     };
   }
 
-  /** Why a result cannot (or can no longer) earn credit, or null when it can. */
-  ungrantable(jobId: string): string | null {
+  /**
+   * Why a result cannot (or can no longer) earn credit, or null when it can. `awaiting`: count a
+   * result still waiting for another owner's confirmation as able to earn (pending credit).
+   */
+  ungrantable(jobId: string, awaiting = false): string | null {
     const r = this.results.get(jobId);
     if (!r) return `no result_recorded entry for job ${jobId}`;
     if (!r.data.validated) return `the result of job ${jobId} was rejected (${r.data.reason ?? 'no reason given'})`;
@@ -167,7 +170,8 @@ export class LedgerState {
     if (this.reversals.has(jobId)) return `job ${jobId} was reversed at seq ${this.reversals.get(jobId)!.seq}`;
     const v = this.verifications.get(jobId);
     if (v && !v.data.agreed && !this.trust.checked.has(jobId)) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
-    return this.trust.uncounted(r, this.longRuns.has(jobId));
+    const why = this.trust.uncounted(r, this.longRuns.has(jobId));
+    return awaiting && why && this.trust.awaiting(r.data) ? null : why;
   }
 
   /**
@@ -180,8 +184,8 @@ export class LedgerState {
   }
 
   /** The grant for a validated result, or null when it earns nothing (see `ungrantable`) or its class has no baseline yet. */
-  creditFor(jobId: string, referenceClass?: string): NewEntry<'credit_granted'> | null {
-    if (this.ungrantable(jobId)) return null;
+  creditFor(jobId: string, referenceClass?: string, awaiting = false): NewEntry<'credit_granted'> | null {
+    if (this.ungrantable(jobId, awaiting)) return null;
     const r = this.results.get(jobId)!.data;
     const res = r.result!;
     const w = this.weight(res.hardware_class, referenceClass);
@@ -235,8 +239,8 @@ export class LedgerState {
       out.set(login, { ...a, pending: 0, balance: round3(a.earned - a.spent - a.reversed), history: [...a.history] });
     }
     for (const [jobId, r] of this.results) {
-      if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId)) continue;
-      const g = this.creditFor(jobId, referenceClass);
+      if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId, true)) continue;
+      const g = this.creditFor(jobId, referenceClass, true);
       const acc = out.get(r.data.runner_owner)!;
       if (g) acc.pending = round3(acc.pending + g.data.amount);
     }

@@ -124,6 +124,11 @@ export class TrustBook {
     }
   }
 
+  /** Whether a result only waits for another owner's run (not banned, not outvoted): its credit is pending. */
+  awaiting(d: EntryDataOf<'result_recorded'>): boolean {
+    return !this.faulted.has(d.job_id) && !(d.runner_owner && this.banned(d.runner_owner));
+  }
+
   /**
    * Why a validated result may not earn (yet) under the policy, or null. Long runs claim nothing
    * and are exempt; a candidate of a trusted owner earns unless the spot check drew it.

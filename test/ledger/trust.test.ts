@@ -22,6 +22,7 @@ describe('grants under the trust policy', () => {
   it('a result no other owner confirmed does not earn; once one agrees, both earn', () => {
     const entries = build([...base, policy()]);
     expect(grantOf(entries, 'j1')).toBeNull();
+    expect(LedgerState.of(entries).balances().get('bob')).toMatchObject({ earned: 0, pending: 300 }); // pending until confirmed
     // a grant written anyway is flagged by the audit
     const sneaky = build([...base, policy(), { type: 'credit_granted', data: { login: 'bob', amount: 300, job_id: 'j1', train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'tokens/s 20000 on gpu-a10g (baseline seq 0) / 20000 on reference gpu-a10g (baseline seq 0)' } }]);
     expect(audit(sneaky)).toMatch(/seq 4: credit_granted to bob: the result of job j1 is not confirmed by another owner's run yet/);
@@ -61,6 +62,7 @@ describe('faults, merges and baselines under the policy', () => {
     const s = LedgerState.of(ok);
     expect(s.trust.owner('bob')).toMatchObject({ faults: 1, agreed: 0 });
     expect(s.ungrantable('j1')).toMatch(/outvoted/);
+    expect(s.balances().get('bob')).toMatchObject({ pending: 0 });
     expect(s.ungrantable('v1')).toBeNull();
     const framed = build([...runs, { type: 'owner_faulted', data: { login: 'carol', job_id: 'v1', claim_job_id: 'j1', agreed_job_ids: ['j1', 'v2'], reason: 'outvoted' } }]);
     expect(audit(framed)).toMatch(/the cited runs do not agree with each other/);
