@@ -34,7 +34,22 @@ export const AutoresearchConfig = z.object({
   close_on_discard: z.boolean().default(false),
   /** comment, label and score, but never merge or close */
   dry_run: z.boolean().default(false),
-  /** volunteer runners: the JIT-config route's limits and the CLI's public settings (docs/runners.md) */
+  /** how far runners are trusted: adaptive replication, bans, baselines, pace (docs/trust.md) */
+  trust: z
+    .object({
+      /** results of an owner another owner's run agreed with before it is only spot-checked */
+      replicate_until: z.number().int().nonnegative().default(10),
+      /** share of a trusted owner's discards re-run by another owner, drawn per result */
+      spot_check_rate: z.number().min(0).max(1).default(0.1),
+      /** faults (outvoted results) that ban an owner */
+      ban_after_faults: z.number().int().positive().default(2),
+      /** distinct agreeing owners a hardware class's baseline needs */
+      baseline_owners: z.number().int().positive().default(2),
+      /** a run whose calibration is this much slower than its class's or its owner's usual pace is run again elsewhere */
+      pace_tolerance: z.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
+  /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */
   runners: RunnerSettings.prefault({}),
 });
 export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;

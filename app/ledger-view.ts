@@ -12,8 +12,8 @@ export interface LedgerView {
   jobs: Map<string, Dispatched>;
   /** dispatched jobs without a result_recorded entry */
   open: Dispatched[];
-  /** runner_name -> owner and class, from runner_registered */
-  registry: Map<string, { owner: string; hardware_class: string }>;
+  /** runner_name -> its registration (owner, class, how, the owner's account age) */
+  registry: Map<string, EntryDataOf<'runner_registered'>>;
   baselineRuns: BaselineRun[];
   /** latest baseline_recorded per `${class}@${sha}` */
   baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
@@ -30,7 +30,7 @@ export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}
 export function viewOf(entries: LedgerEntry[]): LedgerView {
   const state = LedgerState.of(entries);
   const jobs = new Map<string, Dispatched>();
-  const registry = new Map<string, { owner: string; hardware_class: string }>();
+  const registry = new Map<string, EntryDataOf<'runner_registered'>>();
   const baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   const decided = new Set<string>();
   const longRuns = new Map<string, number>();
@@ -40,7 +40,7 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
       jobs.set(d.job_id, { ...d, time: e.time });
     } else if (e.type === 'runner_registered') {
       const d = (e as LedgerEntry<'runner_registered'>).data;
-      registry.set(d.runner_name, { owner: d.owner, hardware_class: d.hardware_class });
+      registry.set(d.runner_name, d);
     } else if (e.type === 'baseline_recorded') {
       const d = (e as LedgerEntry<'baseline_recorded'>).data;
       baselines.set(classAt(d.hardware_class, d.sha), d);
@@ -72,7 +72,7 @@ export function viewOf(entries: LedgerEntry[]): LedgerView {
   for (const { data: r } of state.results.values()) {
     // a long run of the default branch trains for another budget: its score is no baseline
     if (r.role !== 'baseline' || longRuns.has(r.job_id) || !r.validated || !r.result || r.result.status !== 'ok' || r.result.val_bpb === null) continue;
-    baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id });
+    baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id, owner: r.runner_owner });
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
   return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns, queue };

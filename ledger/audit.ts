@@ -3,6 +3,7 @@
 import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
+import { runsAgree, TrustBook } from './trust.js';
 
 export interface AuditPolicy {
   /** how far below zero a spend may take a balance (default 0: no debt) */
@@ -29,7 +30,7 @@ export function auditLedger(entries: LedgerEntry[], policy: AuditPolicy = {}): A
  * fields credits depend on (a result's train_seconds and hardware_class, not its loss curve),
  * so it also runs on the slimmed entries of the parallel checkout verifier.
  */
-export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}): { ok: true; balances: Map<string, Balance> } | { ok: false; seq: number; problem: string } {
+export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}): { ok: true; balances: Map<string, Balance>; trust: TrustBook } | { ok: false; seq: number; problem: string } {
   const overdraft = policy.maxOverdraft ?? 0;
   const s = new LedgerState();
   const freeUsed = new Map<string, number>();
@@ -40,7 +41,7 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
     if (problem) return { ok: false, seq: e.seq, problem };
     s.apply(e);
   }
-  return { ok: true, balances: s.balances() };
+  return { ok: true, balances: s.balances(), trust: s.trust };
 }
 
 function creditProblem(
@@ -71,6 +72,12 @@ function creditProblem(
     }
     case 'credit_reversed':
       return reversalProblem(s, (e as LedgerEntry<'credit_reversed'>).data);
+    case 'experiment_merged':
+      return s.trust.policy ? mergeProblem(s, (e as LedgerEntry<'experiment_merged'>).data) : null;
+    case 'baseline_recorded':
+      return s.trust.policy ? baselineProblem(s, (e as LedgerEntry<'baseline_recorded'>).data) : null;
+    case 'owner_faulted':
+      return faultProblem(s, (e as LedgerEntry<'owner_faulted'>).data);
     case 'verification': {
       const d = (e as LedgerEntry<'verification'>).data;
       if (!s.results.has(d.job_id)) return `verification of job ${d.job_id}, but no earlier result_recorded entry has that job_id`;
@@ -94,5 +101,65 @@ function reversalProblem(s: LedgerState, d: EntryDataOf<'credit_reversed'>): str
   if (!r) return `credit_reversed for job ${d.job_id}, but it has neither a grant nor a recorded result`;
   if (r.data.runner_owner !== d.login) return `credit_reversed from ${d.login} but job ${d.job_id} ran on a runner of ${r.data.runner_owner}`;
   if (d.amount !== 0) return `credit_reversed of ${d.amount} for job ${d.job_id}, which was never granted (only 0 is allowed)`;
+  return null;
+}
+
+const lower = (x: string) => x.toLowerCase();
+
+/** A merge must rest on `quorum + 1` distinct agreeing owners other than the PR's author, none banned. */
+function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): string | null {
+  const policy = s.trust.policy!;
+  const owners = new Set<string>();
+  for (const j of d.job_ids) {
+    const r = s.results.get(j)?.data;
+    if (!r || !r.validated || !r.result) return `experiment_merged of PR #${d.pr} cites job ${j}, which has no validated result before it`;
+    if (r.pr !== d.pr || r.sha !== d.sha) return `experiment_merged of PR #${d.pr} at ${d.sha} cites job ${j}, a run of PR #${r.pr} at ${r.sha}`;
+    if (!r.runner_owner) return `experiment_merged of PR #${d.pr} cites job ${j}, whose runner has no owner`;
+    if (s.trust.banned(r.runner_owner)) return `experiment_merged of PR #${d.pr} counts job ${j} of ${r.runner_owner}, who is banned`;
+    if (s.trust.faulted.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which other owners outvoted`;
+    if (policy.quorum > 0 && !s.trust.checked.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which no other owner's run agreed with`;
+    const author = s.dispatched.get(j)?.pr_author ?? r.author;
+    if (author && lower(author) === lower(r.runner_owner)) continue; // the author's own runner never counts
+    owners.add(lower(r.runner_owner));
+  }
+  if (owners.size < policy.quorum + 1) {
+    return `experiment_merged of PR #${d.pr} rests on ${owners.size} independent owner(s) (${[...owners].join(', ') || 'none'}), but the policy needs ${policy.quorum + 1} agreeing owners other than the PR's author`;
+  }
+  return null;
+}
+
+/** A baseline must rest on validated baseline runs of its class and commit by `baseline_owners` distinct owners. */
+function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): string | null {
+  const policy = s.trust.policy!;
+  const owners = new Set<string>();
+  const scores: number[] = [];
+  for (const j of d.job_ids) {
+    const r = s.results.get(j)?.data;
+    if (!r || !r.validated || !r.result || r.result.val_bpb == null) return `baseline_recorded of ${d.hardware_class} cites job ${j}, which has no validated, scored result before it`;
+    if (r.role !== 'baseline' || r.sha !== d.sha || r.result.hardware_class !== d.hardware_class) return `baseline_recorded of ${d.hardware_class} at ${d.sha} cites job ${j}, a ${r.role} run at ${r.sha} on ${r.result.hardware_class}`;
+    if (r.runner_owner && s.trust.banned(r.runner_owner)) return `baseline_recorded of ${d.hardware_class} counts job ${j} of ${r.runner_owner}, who is banned`;
+    if (r.runner_owner) owners.add(lower(r.runner_owner));
+    scores.push(r.result.val_bpb);
+  }
+  if (owners.size < policy.baseline_owners) return `baseline_recorded of ${d.hardware_class} rests on ${owners.size} owner(s), but the policy needs ${policy.baseline_owners} who agree`;
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  if (Math.abs(mean - d.mean) > 1e-9 * Math.max(1, Math.abs(mean))) return `baseline_recorded of ${d.hardware_class} says mean ${d.mean} but its runs average ${mean}`;
+  return null;
+}
+
+/** A fault needs two other owners' agreeing runs of the same job that disagree with the faulted one. */
+function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
+  const tol = s.trust.policy?.tolerance ?? 0;
+  const wrong = s.results.get(d.job_id)?.data;
+  if (!wrong || !wrong.runner_owner || lower(wrong.runner_owner) !== lower(d.login)) return `owner_faulted of ${d.login} cites job ${d.job_id}, which is no result of theirs`;
+  const score = (r: EntryDataOf<'result_recorded'>) => (r.result?.status === 'ok' ? (r.result.val_bpb ?? null) : null);
+  const agreed = d.agreed_job_ids.map((j) => s.results.get(j)?.data);
+  const owners = new Set(agreed.map((r) => (r?.runner_owner ? lower(r.runner_owner) : '')));
+  if (agreed.some((r) => !r?.validated || !r.runner_owner) || owners.has(lower(d.login)) || owners.size < 2) {
+    return `owner_faulted of ${d.login} must cite validated runs of at least two other owners`;
+  }
+  const first = score(agreed[0]!);
+  if (!agreed.every((r) => runsAgree(score(r!), first, tol))) return `owner_faulted of ${d.login}: the cited runs do not agree with each other`;
+  if (runsAgree(score(wrong), first, tol)) return `owner_faulted of ${d.login}: job ${d.job_id} agrees with the cited runs`;
   return null;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { computeBalances } from './credits.js';
 import type { LedgerEntry } from './entries.js';
+import type { TrustBook } from './trust.js';
 import { readLedgerDir } from './ledger-dir.js';
 import { verifyLedgerDir } from './verify-dir.js';
 
@@ -68,12 +69,26 @@ async function verify(dir: string, flags: { head?: string; overdraft?: string; '
   }
   const balances = [...r.balances.values()];
   const sum = (k: 'earned' | 'spent' | 'reversed') => balances.reduce((s, b) => s + b[k], 0).toFixed(1);
+  console.log(trustLine(r.trust));
   console.log(
     `ledger OK: ${r.entries.length} entries, head ${r.head ? `seq ${r.head.seq} ${r.head.hash}` : '(empty)'}; ` +
       `${balances.length} accounts, credits earned ${sum('earned')}, spent ${sum('spent')}, reversed ${sum('reversed')}; ` +
       `every hash, link, schema and balance checked in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
   return 0;
+}
+
+/** What the trust replay found: every grant, merge, baseline and fault was checked against this. */
+function trustLine(t: TrustBook): string {
+  if (!t.policy) return 'trust: no trust_policy entry (a ledger from before replication): grants checked without it';
+  const p = t.policy;
+  const owners = [...t.owners.values()];
+  const trusted = owners.filter((o) => t.trusted(o.login)).length;
+  const banned = owners.filter((o) => o.banned).map((o) => o.login);
+  return (
+    `trust: policy replicate_until ${p.replicate_until}, spot_check_rate ${p.spot_check_rate}, quorum ${p.quorum}, tolerance ${p.tolerance}, ban_after_faults ${p.ban_after_faults}, baseline_owners ${p.baseline_owners}; ` +
+    `${owners.length} runner owners, ${trusted} trusted, ${owners.reduce((s, o) => s + o.faults, 0)} faults, ${banned.length} banned${banned.length ? ` (${banned.join(', ')})` : ''}; every grant, merge, baseline and fault agrees with it`
+  );
 }
 
 function amountOf(e: LedgerEntry, login: string, pendingJobs: Set<string>): string {

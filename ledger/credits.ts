@@ -3,12 +3,14 @@
 // the class's baseline tokens/s over the reference class's, both taken from baseline_recorded
 // entries and cited in the grant's weight_basis so anyone can redo the arithmetic.
 import type { EntryDataOf, LedgerEntry, NewEntry } from './entries.js';
+import { longRunIssue } from './long-run.js';
+import { TrustBook } from './trust.js';
 
 /** reason of a credit_spent entry that used the free tier (amount 0) instead of the balance */
 export const FREE_TIER_REASON = 'free_tier';
 
 type Baseline = { seq: number; data: EntryDataOf<'baseline_recorded'> };
-type Result = { seq: number; data: EntryDataOf<'result_recorded'> };
+type Result = { seq: number; time: string; data: EntryDataOf<'result_recorded'> };
 
 export interface ClassWeight {
   weight: number;
@@ -50,6 +52,10 @@ export class LedgerState {
   /** latest verification of each claim, by the claim's job_id */
   readonly verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
   readonly accounts = new Map<string, Balance>();
+  /** owners' trust under the replication policy the ledger records (ledger/trust.ts) */
+  readonly trust = new TrustBook();
+  /** job ids of long runs (paid through a long-run issue): they claim nothing and are not replicated */
+  readonly longRuns = new Set<string>();
 
   static of(entries: LedgerEntry[]): LedgerState {
     const s = new LedgerState();
@@ -86,7 +92,7 @@ export class LedgerState {
       }
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
-        this.results.set(d.job_id, { seq: e.seq, data: d });
+        this.results.set(d.job_id, { seq: e.seq, time: e.time, data: d });
         if (d.validated && d.runner_owner) this.account(d.runner_owner).history.push(e);
         break;
       }
@@ -105,6 +111,7 @@ export class LedgerState {
       }
       case 'credit_spent': {
         const d = (e as LedgerEntry<'credit_spent'>).data;
+        if (longRunIssue(d.reason) !== null) this.longRuns.add(d.job_id);
         const a = this.account(d.login);
         a.spent += d.amount;
         a.history.push(e);
@@ -121,6 +128,7 @@ export class LedgerState {
       default:
         break;
     }
+    this.trust.apply(e, (jobId) => this.results.get(jobId));
   }
 
   referenceClass(configured?: string): string | null {
@@ -148,8 +156,11 @@ export class LedgerState {
     };
   }
 
-  /** Why a result cannot (or can no longer) earn credit, or null when it can. */
-  ungrantable(jobId: string): string | null {
+  /**
+   * Why a result cannot (or can no longer) earn credit, or null when it can. `awaiting`: count a
+   * result still waiting for another owner's confirmation as able to earn (pending credit).
+   */
+  ungrantable(jobId: string, awaiting = false): string | null {
     const r = this.results.get(jobId);
     if (!r) return `no result_recorded entry for job ${jobId}`;
     if (!r.data.validated) return `the result of job ${jobId} was rejected (${r.data.reason ?? 'no reason given'})`;
@@ -158,19 +169,23 @@ export class LedgerState {
     if (this.grants.has(jobId)) return `job ${jobId} was already granted credit at seq ${this.grants.get(jobId)!.seq}`;
     if (this.reversals.has(jobId)) return `job ${jobId} was reversed at seq ${this.reversals.get(jobId)!.seq}`;
     const v = this.verifications.get(jobId);
-    if (v && !v.data.agreed) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
-    return null;
+    if (v && !v.data.agreed && !this.trust.checked.has(jobId)) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
+    const why = this.trust.uncounted(r, this.longRuns.has(jobId));
+    return awaiting && why && this.trust.awaiting(r.data) ? null : why;
   }
 
-  /** The training seconds a result earns for: its claimed train_seconds, capped by the job time GitHub measured when recorded. */
-  static creditedSeconds(r: EntryDataOf<'result_recorded'>): number {
-    const claimed = r.result!.train_seconds;
-    return r.job_seconds == null ? claimed : Math.min(claimed, r.job_seconds);
+  /**
+   * The training seconds a result earns for: its claimed train_seconds, capped by the budget the
+   * job was dispatched with and by the job time GitHub measured when recorded.
+   */
+  creditedSeconds(r: EntryDataOf<'result_recorded'>): number {
+    const budget = this.dispatched.get(r.job_id)?.budget_seconds ?? Infinity;
+    return Math.min(r.result!.train_seconds, budget, r.job_seconds ?? Infinity);
   }
 
   /** The grant for a validated result, or null when it earns nothing (see `ungrantable`) or its class has no baseline yet. */
-  creditFor(jobId: string, referenceClass?: string): NewEntry<'credit_granted'> | null {
-    if (this.ungrantable(jobId)) return null;
+  creditFor(jobId: string, referenceClass?: string, awaiting = false): NewEntry<'credit_granted'> | null {
+    if (this.ungrantable(jobId, awaiting)) return null;
     const r = this.results.get(jobId)!.data;
     const res = r.result!;
     const w = this.weight(res.hardware_class, referenceClass);
@@ -179,9 +194,9 @@ export class LedgerState {
       type: 'credit_granted',
       data: {
         login: r.runner_owner!,
-        amount: round3(LedgerState.creditedSeconds(r) * w.weight),
+        amount: round3(this.creditedSeconds(r) * w.weight),
         job_id: jobId,
-        train_seconds: LedgerState.creditedSeconds(r),
+        train_seconds: this.creditedSeconds(r),
         hardware_class: res.hardware_class,
         class_weight: w.weight,
         weight_basis: w.basis,
@@ -196,8 +211,8 @@ export class LedgerState {
     const r = this.results.get(g.job_id)!.data;
     const res = r.result!;
     if (g.login !== r.runner_owner) return `credit_granted to ${g.login} but job ${g.job_id} ran on a runner of ${r.runner_owner}`;
-    const seconds = LedgerState.creditedSeconds(r);
-    if (g.train_seconds !== seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} earns ${seconds} (train_seconds ${res.train_seconds}, job time ${r.job_seconds ?? 'not recorded'})`;
+    const seconds = this.creditedSeconds(r);
+    if (g.train_seconds !== seconds) return `train_seconds is ${g.train_seconds} but the result of job ${g.job_id} earns ${seconds} (train_seconds ${res.train_seconds}, budget ${this.dispatched.get(g.job_id)?.budget_seconds ?? 'not dispatched'}, job time ${r.job_seconds ?? 'not recorded'})`;
     if (g.hardware_class !== res.hardware_class) return `hardware_class is ${g.hardware_class} but the result of job ${g.job_id} ran on ${res.hardware_class}`;
     const m = BASIS.exec(g.weight_basis);
     if (!m) return `weight_basis "${g.weight_basis}" does not cite its baselines in the form "tokens/s A on CLASS (baseline seq N) / B on reference REF (baseline seq M)"`;
@@ -224,8 +239,8 @@ export class LedgerState {
       out.set(login, { ...a, pending: 0, balance: round3(a.earned - a.spent - a.reversed), history: [...a.history] });
     }
     for (const [jobId, r] of this.results) {
-      if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId)) continue;
-      const g = this.creditFor(jobId, referenceClass);
+      if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId, true)) continue;
+      const g = this.creditFor(jobId, referenceClass, true);
       const acc = out.get(r.data.runner_owner)!;
       if (g) acc.pending = round3(acc.pending + g.data.amount);
     }

@@ -9,7 +9,16 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const EntryData = {
   /** a volunteer's runner joined; credits for its jobs go to `owner` */
-  runner_registered: z.object({ runner_name: z.string(), owner: login, hardware_class: z.string(), labels: z.array(z.string()) }),
+  runner_registered: z.object({
+    runner_name: z.string(),
+    owner: login,
+    hardware_class: z.string(),
+    labels: z.array(z.string()),
+    /** how: the runner route (`runner join`, class measured by doctor) or an admin's labels (a fleet), recorded at its first result; absent in older entries: the route */
+    registered_by: z.enum(['route', 'labels']).optional(),
+    /** when the owner's GitHub account was created (GitHub's users API), for the eligibility policy; absent in older entries */
+    owner_created_at: z.string().nullable().optional(),
+  }),
   runner_retired: z.object({ runner_name: z.string(), owner: login, reason: z.string() }),
   /** the App dispatched experiment.yml; job_id is the nonce given to the run */
   job_dispatched: z.object({
@@ -115,6 +124,33 @@ export const EntryData = {
   }),
   credit_spent: z.object({ login, amount: z.number().nonnegative(), job_id: z.string(), reason: z.string() }),
   credit_reversed: z.object({ login, amount: z.number().nonnegative(), job_id: z.string(), reason: z.string() }),
+  /**
+   * the replication policy in force from here on (docs/trust.md), recorded by the App before the
+   * first result it judges under it and again whenever `.github/autoresearch.yml` changes it, so
+   * `npm run ledger -- verify` can recompute every owner's trust and check each grant, merge and
+   * baseline against it. A ledger without one predates replication and is checked without it.
+   */
+  trust_policy: z.object({
+    /** agreeing results before an owner is only spot-checked */
+    replicate_until: z.number().int().nonnegative(),
+    /** the share of a trusted owner's discards re-run by another owner */
+    spot_check_rate: z.number().min(0).max(1),
+    /** independent agreeing owners, besides the claim's, a merge needs */
+    quorum: z.number().int().nonnegative(),
+    /** bpb within which two runs of the same job agree */
+    tolerance: z.number().nonnegative(),
+    /** faults that ban an owner */
+    ban_after_faults: z.number().int().positive(),
+    /** distinct agreeing owners a class's baseline needs */
+    baseline_owners: z.number().int().positive(),
+  }),
+  /**
+   * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree
+   * with each other and not with `job_id`. Its trust resets; its pending credits are reversed.
+   */
+  owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string() }),
+  /** an owner whose results no longer count or earn (repeated faults); runners of theirs are refused */
+  owner_banned: z.object({ login, reason: z.string() }),
 } as const;
 
 export type EntryType = keyof typeof EntryData;

@@ -1,13 +1,14 @@
 // Verifying a checkout of the ledger branch on all cores. Each entry's own content (JSON, schema,
 // hash) can be checked without the others, so shards are split across worker threads; the
 // links between entries (seq, prev), a known head and the credit replay then run over slim
-// copies of the entries (a result keeps train_seconds and hardware_class, not its loss curve),
+// copies of the entries (a result keeps train_seconds, hardware_class, status and val_bpb, not its loss curve),
 // which are cheap to pass between threads. Same checks, same messages as auditLedger.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { replayCredits, type AuditPolicy } from './audit.js';
+import type { TrustBook } from './trust.js';
 import { contentProblem, knownHeadProblem, lineHashMatches, linkProblem, type ChainHead } from './chain.js';
 import type { Balance } from './credits.js';
 import type { LedgerEntry } from './entries.js';
@@ -23,13 +24,13 @@ interface ShardsCheck {
 }
 
 export type DirCheck =
-  | { ok: true; head: ChainHead | null; balances: Map<string, Balance>; entries: SlimEntry[] }
+  | { ok: true; head: ChainHead | null; balances: Map<string, Balance>; trust: TrustBook; entries: SlimEntry[] }
   | { ok: false; seq: number | null; problem: string; where: string | null };
 
 function slim(e: LedgerEntry, where: string): SlimEntry {
   if (e.type !== 'result_recorded') return { ...e, where };
   const d = (e as LedgerEntry<'result_recorded'>).data;
-  const result = d.result && ({ train_seconds: d.result.train_seconds, hardware_class: d.result.hardware_class } as typeof d.result);
+  const result = d.result && ({ train_seconds: d.result.train_seconds, hardware_class: d.result.hardware_class, status: d.result.status, val_bpb: d.result.val_bpb } as typeof d.result);
   return { ...e, data: { ...d, result, log_excerpt: null }, where } as SlimEntry;
 }
 
@@ -114,5 +115,5 @@ export async function verifyLedgerDir(dir: string, policy: AuditPolicy & { threa
   const credits = replayCredits(entries, policy);
   if (!credits.ok) return { ...credits, where: entries[credits.seq]?.where ?? null };
   const last = entries[entries.length - 1];
-  return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null, balances: credits.balances, entries };
+  return { ok: true, head: last ? { seq: last.seq, hash: last.hash } : null, balances: credits.balances, trust: credits.trust, entries };
 }

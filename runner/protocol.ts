@@ -39,8 +39,15 @@ export const RunnerSettings = z
     client_id: z.string().optional(),
     /** the trainer image jobs run in (doctor checks it is pulled) */
     image: z.string().optional(),
-    /** logins that may not register runners (case-insensitive) */
+    /** logins that may not register runners, and whose results never count (case-insensitive) */
     banned: z.array(z.string()).default([]),
+    /**
+     * eligibility (docs/trust.md): an owner's GitHub account must be at least this old for its
+     * runners to register and its results to count toward a quorum or a baseline (0: no minimum)
+     */
+    min_account_age_days: z.number().nonnegative().default(30),
+    /** when not empty, only these logins may run jobs (case-insensitive) */
+    allow: z.array(z.string()).default([]),
     /** runners one owner may have online at once */
     max_per_owner: z.number().int().positive().default(4),
     /** JIT configs one owner may mint per hour (each job uses one) */

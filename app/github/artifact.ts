@@ -1,34 +1,59 @@
-// The result artifact of one experiment run: `result-<nonce>` holding result.json and train.log.
+// The result artifact of one experiment run: `result-<nonce>` holding result.json and train.log,
+// where the nonce is the one the run was dispatched with (its title), never the artifact's own say.
 import { unzipSync, strFromU8 } from 'fflate';
 import { toBytes } from './files.js';
 import type { Octo, RepoRef } from './octokit.js';
 
 export const ARTIFACT_PREFIX = 'result-';
+/** A result artifact is result.json plus a log excerpt: a few hundred KiB. Larger ones are not downloaded. */
+export const MAX_ARTIFACT_BYTES = 8 * 1024 * 1024;
 
 export interface RunArtifact {
-  nonce: string;
+  /** why the run's artifact cannot be read as the job's result, or null */
+  problem: string | null;
   resultText: string | null;
   log: string | null;
 }
 
-/** The run's result artifact, or null when it uploaded none (2 calls: list, download). */
-export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number): Promise<RunArtifact | null> {
+/**
+ * The result artifact of run `runId` for the job with `nonce` (2 calls: list, download). A run
+ * that uploaded `result-<another nonce>`, more than one result artifact, an oversized or an
+ * unreadable one gets a `problem` naming what was wrong.
+ */
+export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number, nonce: string, maxBytes = MAX_ARTIFACT_BYTES): Promise<RunArtifact> {
+  const want = `${ARTIFACT_PREFIX}${nonce}`;
   const { data } = await octokit.rest.actions.listWorkflowRunArtifacts({ ...repo, run_id: runId, per_page: 100 });
-  const art = data.artifacts.find((a) => a.name.startsWith(ARTIFACT_PREFIX) && !a.expired);
-  if (!art) return null;
-  const nonce = art.name.slice(ARTIFACT_PREFIX.length);
+  const results = data.artifacts.filter((a) => a.name.startsWith(ARTIFACT_PREFIX) && !a.expired);
+  const none = (problem: string): RunArtifact => ({ problem, resultText: null, log: null });
+  if (!results.length) return none(`the run uploaded no ${want} artifact with a result.json`);
+  const other = results.find((a) => a.name !== want);
+  if (other) return none(`the run uploaded an artifact named ${other.name} instead of ${want}; a run reports only the job it was dispatched for (it names job ${other.name.slice(ARTIFACT_PREFIX.length)})`);
+  if (results.length > 1) return none(`the run uploaded ${results.length} artifacts named ${want}; it must upload one`);
+  const art = results[0];
+  if (art.size_in_bytes > maxBytes) return none(`the artifact ${want} is ${art.size_in_bytes} bytes, over the limit of ${maxBytes}; a result is result.json and a log excerpt`);
   const zip = await octokit.rest.actions.downloadArtifact({ ...repo, artifact_id: art.id, archive_format: 'zip' });
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(toBytes(zip.data));
+    const bytes = toBytes(zip.data);
+    if (bytes.length > maxBytes) return none(`the artifact ${want} is ${bytes.length} bytes, over the limit of ${maxBytes}`);
+    // never inflate more than the limit: a small zip can expand to gigabytes
+    let inflated = 0;
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        inflated += f.originalSize;
+        if (inflated > maxBytes) throw new Error(`it inflates to over ${maxBytes} bytes`);
+        return true;
+      },
+    });
   } catch (e) {
-    return { nonce, resultText: null, log: `the artifact ${art.name} is not a readable zip (${(e as Error).message})` };
+    return none(`the artifact ${want} is not a readable zip (${(e as Error).message})`);
   }
   const pick = (name: string) => {
     const key = Object.keys(files).find((k) => k === name || k.endsWith(`/${name}`));
     return key ? strFromU8(files[key]) : null;
   };
-  return { nonce, resultText: pick('result.json'), log: pick('train.log') };
+  const resultText = pick('result.json');
+  return { problem: resultText === null ? `the artifact ${want} holds no result.json` : null, resultText, log: pick('train.log') };
 }
 
 /**

@@ -1,12 +1,8 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
-import { createTwoFilesPatch } from 'diff';
-import { appendEntries, reversalsForForgery, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
-import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
-import { closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from '../dispatch.js';
-import { downloadResult, runnerOfRun } from '../github/artifact.js';
+import { appendEntries, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { ANY_RUNNER, dispatchJobs, rerun, type NewJob } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
-import { candidateAt, harnessAt } from '../github/hashes.js';
 import { moveState, setState, type ExperimentState } from '../github/labels.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
@@ -16,8 +12,11 @@ import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
-import { pickVerifierLabel, runnerOwner, type ApiRunner } from '../policy/runners.js';
+import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
+import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
+import { judge } from './judge.js';
+import { takeResult } from './result-intake.js';
 import { appendBuilt, type Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -77,78 +76,25 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     s.log.warn(`ignoring run ${run.id}: ${run.event} on ${run.head_branch} of ${run.head_repository?.full_name}, not a dispatch on ${s.defaultBranch}`);
     return;
   }
-  const art = await downloadResult(s.octokit, s.repo, run.id);
   let view = viewOf(await s.ledger.read());
-  if (!art) {
-    // Without an artifact the nonce is unknown; the job is closed when its deadline passes.
-    s.log.warn(`workflow run ${run.id} uploaded no result artifact`);
+  const took = await takeResult(s, run, view);
+  if (took.kind === 'skip') {
+    s.log.info(`run ${run.id}: ${took.why}`);
+    return took.tick ? schedule(s, view) : undefined;
+  }
+  if (took.kind === 'stray') {
+    view = (await record(s, view, took.job_id, took.news)) ?? view;
     return schedule(s, view);
   }
-  const job = view.jobs.get(art.nonce);
-  if (!job) {
-    if (!view.state.results.has(art.nonce)) {
-      view = (await record(s, view, art.nonce, [closeJob({ job_id: art.nonce, role: 'candidate', pr: null, sha: run.head_sha, author: null }, `no job was dispatched with nonce ${art.nonce} (run ${run.html_url})`)])) ?? view;
-    }
-    return schedule(s, view);
-  }
-  // Redelivered, or closed (superseded, overdue) before the run reported: nothing to do twice.
-  if (view.state.results.has(job.job_id)) return;
-
-  const { name: runnerName, seconds: jobSeconds } = await runnerOfRun(s.octokit, s.repo, run.id);
-  const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? (await ownerFromLabels(s, runnerName))) : null;
-  const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
-  const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
-  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
+  const { job, runnerName, runnerOwner, checked, pull, news } = took;
   const r = checked.result;
-
-  // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
-  const pull = job.pr !== null && job.title === undefined ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
-  // The diff is archived inside the result entry: the chain covers it and the append stays one file.
   const files: Record<string, string> = {};
-  let diffText: string | null = null;
-  if (job.role === 'candidate' && candidate && harness.candidate) {
-    const dec = new TextDecoder();
-    const text = createTwoFilesPatch(`a/${CANDIDATE_PATH}`, `b/${CANDIDATE_PATH}`, dec.decode(harness.candidate), dec.decode(candidate), run.head_sha, job.sha);
-    diffText = text;
-  }
-  const recorded = resultEntry(
-    { ...job, author: pull?.user?.login ?? job.pr_author ?? job.author },
-    {
-      title: pull?.title ?? job.title ?? null,
-      runner_name: runnerName,
-      runner_owner: runnerOwner,
-      run_url: run.html_url,
-      validated: checked.validated,
-      reason: checked.reason,
-      result: r,
-      diff_path: null,
-      diff_sha256: null,
-      diff: diffText,
-      log_excerpt: art.log ? art.log.slice(-2000) : null,
-      job_seconds: jobSeconds,
-    },
-  );
-  const news: NewEntry[] = [recorded];
-  // A result that names the wrong nonce or hashes is a forgery by the runner's owner.
-  if (!checked.validated && r && runnerOwner && /nonce|sha256|names job/.test(checked.reason)) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
 
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
-  const bl = r ? view.baselines.get(classAt(r.hardware_class, run.head_sha)) : undefined;
-  const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
-  const claim = job.role === 'verify' && job.verifies ? claimOf(view, job.verifies) : null;
-  const earlierVerifies = claim
-    ? [...view.state.results.values()]
-        .map((x) => x.data)
-        .filter((x) => x.role === 'verify' && x.validated && x.result?.val_bpb != null && view.jobs.get(x.job_id)?.verifies === claim.job_id && x.runner_owner !== claim.runner_owner && x.result.hardware_class === claim.hardware_class)
-        .map((x) => x.result!.val_bpb as number)
-    : [];
-  const c = s.cfg.config;
-  const out = outcome(
-    { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, claim, earlierVerifies },
-    { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
-  );
+  const { out, baseline, news: judged } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha });
+  news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files };
   await act(ctx, view, out);
@@ -192,17 +138,6 @@ interface Ctx {
   files: Record<string, string>;
 }
 
-/**
- * Runners that did not join through the App's route (e.g. a fleet's scale set) are not in the
- * ledger's registry; their `owner-<login>` label, set when a repository admin registered them,
- * names the owner. One call, only for such runners.
- */
-async function ownerFromLabels(s: Session, runnerName: string): Promise<string | null> {
-  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, name: runnerName, per_page: 1 });
-  const r = (data.runners as ApiRunner[]).find((x) => x.name === runnerName);
-  return r ? runnerOwner(r) : null;
-}
-
 function claimOf(view: LedgerView, claimJobId: string): Claim | null {
   const c = view.state.results.get(claimJobId)?.data;
   if (!c?.result || c.result.val_bpb === null) return null;
@@ -232,17 +167,21 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const news = [...x.news];
       const cls = r!.hardware_class;
       const runs = [...view.baselineRuns];
-      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id });
-      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs);
+      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
+      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: s.cfg.config.verification.tolerance };
+      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs, agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
       if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
+      // no two owners agree yet: one more run of the class, up to twice the configured count
+      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
-      if (!(await dispatchJobs(s, current ? [again({})] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
+      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere]) } : {};
+      if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
         `The run's result was rejected (${out.reason}); the experiment runs again.`,
       ]);
@@ -253,9 +192,6 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'refuted': {
       const news = [...x.news];
       const reason = out.reason;
-      if (out.kind === 'refuted') {
-        news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: false, claim_bpb: out.claim.val_bpb, verify_bpb: r?.val_bpb ?? -1, tolerance: s.cfg.config.verification.tolerance } });
-      }
       if (job.pr !== null && current) {
         news.push({ type: 'experiment_discarded', data: { pr: job.pr, sha: job.sha, reason, hardware_class: r?.hardware_class ?? null, val_bpb: out.kind === 'refuted' ? out.claim.val_bpb : (r?.val_bpb ?? null) } });
       }
@@ -297,8 +233,15 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;
+      const replicate = out.kind === 'verify' ? out.replicate : undefined;
+      if (replicate) {
+        await report('verifying', { status: 'in_progress' }, 'Checking the result on another runner', summary(`No improvement on this run; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${replicate}.`, t), [
+          `This run shows no improvement; a runner of another owner re-runs it before the PR is discarded (${replicate}).`,
+        ]);
+        return;
+      }
       await report('verifying', { status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, t), [
-        `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.`,
+        out.kind === 'verify' ? `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.` : `Runs so far: ${out.reason}; running it on another owner's runner.`,
       ]);
       return;
     }
@@ -313,9 +256,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   const refs = jobRefs(job.job_id);
   const claimId = out.claim.job_id || job.job_id;
   const news = [...x.news];
-  if (out.claim.job_id) {
-    news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
-  }
+  const claimBpb = out.claim.val_bpb ?? r.val_bpb!;
   const pr = job.pr!;
   // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
   const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
@@ -341,7 +282,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
     ]);
     return schedule(s, view);
   }
-  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
+  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${claimBpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
   if (!s.cfg.mayAct) {
     if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
@@ -366,7 +307,7 @@ async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'me
   }
   news.push({
     type: 'experiment_merged',
-    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] },
+    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: claimBpb, baseline_mean: x.baseline!.mean, job_ids: out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]) },
   });
   // Baselines of the new head on every class that had one on the old head, recorded in the
   // same ledger commit as the merge.
@@ -400,10 +341,13 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     const job = scored ? view.jobs.get(scored.job_id) : undefined;
     if (!scored?.result || !job) continue;
     const r = scored.result;
-    const out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, earlierVerifies: [] },
+    let out = outcome(
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
       { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
     );
+    const recordedAt = view.state.results.get(scored.job_id)!.time;
+    const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;
+    if (out.kind === 'discard' && replicate) out = { kind: 'verify', threshold: out.threshold, delta: null, exclude_owners: [scored.runner_owner, q.author].filter((o): o is string => !!o), replicate };
     if (out.kind !== 'discard' && out.kind !== 'verify') continue;
     // once: a second process (or a redelivery) finds the PR no longer waiting and does nothing
     const stillWaiting = (entries: LedgerEntry[]) => {
@@ -439,18 +383,20 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());
     await moveState(s.octokit, s.repo, q.pr, 'verifying');
-    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold));
-    await sticky('Improvement claimed; verifying', [`val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
+    await sticky('Improvement claimed; verifying', [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
   }
   return view;
 }
 
 /** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */
-export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number): NewJob[] {
+export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number, disagreed = false): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
-  return Array.from({ length: Math.max(0, needed - have - open) }, () => ({
+  // `disagreed`: enough runs, but not by enough agreeing owners: one more, up to twice the count
+  const count = disagreed ? (open === 0 && have < 2 * needed ? 1 : 0) : Math.max(0, needed - have - open);
+  return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
     sha,

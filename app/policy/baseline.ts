@@ -24,14 +24,41 @@ export interface BaselineRun {
   val_bpb: number;
   tokens_per_second: number;
   job_id: string;
+  /** the runner's owner; absent in callers that do not require agreeing owners */
+  owner?: string | null;
 }
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
 
 /**
  * The baseline of `sha` on `hardwareClass` once `needed` validated runs of it exist, else null.
- * Only runs of that exact commit count: a baseline of an older default branch is stale.
+ * Only runs of that exact commit count: a baseline of an older default branch is stale. With
+ * `agree`, a class has no baseline until `agree.owners` distinct owners agree on it: each
+ * owner's median is compared with the median of all owners' medians, and the runs of an owner
+ * more than `agree.tolerance` away are left out (a saboteur cannot move the baseline; a class
+ * liar alone cannot create one).
  */
-export function baselineFromRuns(runs: BaselineRun[], hardwareClass: string, sha: string, needed: number): (Baseline & { job_ids: string[] }) | null {
-  const mine = runs.filter((r) => r.hardware_class === hardwareClass && r.sha === sha);
+export function baselineFromRuns(
+  runs: BaselineRun[],
+  hardwareClass: string,
+  sha: string,
+  needed: number,
+  agree?: { owners: number; tolerance: number },
+): (Baseline & { job_ids: string[] }) | null {
+  let mine = runs.filter((r) => r.hardware_class === hardwareClass && r.sha === sha);
+  if (agree) {
+    const byOwner = new Map<string, BaselineRun[]>();
+    for (const r of mine) if (r.owner) byOwner.set(r.owner.toLowerCase(), [...(byOwner.get(r.owner.toLowerCase()) ?? []), r]);
+    if (byOwner.size < agree.owners) return null;
+    const m = median([...byOwner.values()].map((rs) => median(rs.map((r) => r.val_bpb))));
+    const kept = [...byOwner.values()].filter((rs) => Math.abs(median(rs.map((r) => r.val_bpb)) - m) <= agree.tolerance + 1e-12);
+    if (kept.length < agree.owners) return null;
+    mine = mine.filter((r) => kept.some((rs) => rs.includes(r)));
+  }
   if (mine.length < needed) return null;
   const { mean, sigma, n } = meanSigma(mine.map((r) => r.val_bpb));
   const tps = meanSigma(mine.map((r) => r.tokens_per_second)).mean;

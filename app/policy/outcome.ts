@@ -2,7 +2,8 @@
 // default-branch commit it ran on, the claim it verifies (for verify runs) and the settings in.
 import type { ExperimentResult, Role } from '../../trainer/result.js';
 import type { Baseline } from './baseline.js';
-import { judge, judgeVerification, threshold, type Margin } from './decide.js';
+import { judge, threshold, type Margin } from './decide.js';
+import { judgeReplicas, type Run } from './replication.js';
 
 export interface OutcomeSettings {
   margin: Margin;
@@ -13,23 +14,33 @@ export interface OutcomeSettings {
 
 export interface Claim {
   job_id: string;
-  val_bpb: number;
+  /** null: the claim is a failed run (replicated before it is discarded) */
+  val_bpb: number | null;
   hardware_class: string;
   runner_owner: string | null;
 }
 
 export type Outcome =
   /** the result was rejected (forged, unreadable): run the job again elsewhere, or give up */
-  | { kind: 'retry'; reason: string }
+  | { kind: 'retry'; reason: string; elsewhere?: string }
   | { kind: 'give_up'; reason: string }
   /** a valid run that produced no score (crash, NaN, non-causal, ...): the experiment failed */
-  | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null }
+  | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null; faults?: Faults }
   | { kind: 'wait_baseline'; hardware_class: string }
-  | { kind: 'verify'; threshold: number; delta: number; exclude_owners: string[] }
-  | { kind: 'merge'; threshold: number; claim: Claim }
-  | { kind: 'refuted'; reason: string; claim: Claim }
-  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[] }
+  /** re-run on another owner's runner: an improvement claim, or (`replicate` says why) a result about to be discarded */
+  | { kind: 'verify'; threshold: number | null; delta: number | null; exclude_owners: string[]; replicate?: string }
+  /** `job_ids`: the agreeing runs the merge rests on */
+  | { kind: 'merge'; threshold: number; claim: Claim; job_ids?: string[]; faults?: Faults }
+  | { kind: 'refuted'; reason: string; claim: Claim; faults?: Faults }
+  /** `uncounted`: this verify run was refused as a replica (its owner or class), as opposed to one that counted without settling the claim */
+  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[]; uncounted?: true }
   | { kind: 'baseline_run' };
+
+/** runs outvoted by the agreeing `group` of owners */
+export interface Faults {
+  wrong: Run[];
+  group: Run[];
+}
 
 export interface OutcomeInput {
   role: Role;
@@ -41,15 +52,20 @@ export interface OutcomeInput {
   runnerOwner: string | null;
   /** the baseline of the result's class on the default-branch commit the run used */
   baseline: Baseline | null;
-  /** for verify runs: the claim and the scores of the verify runs recorded before this one */
+  /** for verify runs: the claim and its counted replicas recorded before this one */
   claim: Claim | null;
-  earlierVerifies: number[];
+  replicas: Run[];
+  /** this run's job id, and the PR's author (whose runners never count toward a quorum) */
+  job_id?: string;
+  author?: string | null;
 }
 
 export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
-    return i.attempt < s.maxAttempts ? { kind: 'retry', reason } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
+    // an off-pace run goes to another owner's runner (its machine is loaded now)
+    const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
+    return i.attempt < s.maxAttempts ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
   if (i.role === 'baseline') return { kind: 'baseline_run' };
@@ -59,16 +75,17 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
       const reason = `the harness failed on the runner: ${f.message}`;
       return i.attempt < s.maxAttempts ? { kind: 'retry', reason } : { kind: 'give_up', reason };
     }
-    if (i.role === 'verify' && i.claim) return { kind: 'refuted', reason: `the verify run failed (${f.kind}: ${f.message})`, claim: i.claim };
-    return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };
+    // a failed verify run is one of the claim's runs like any other (below)
+    if (i.role !== 'verify') return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };
   }
-  if (!i.baseline) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
-  if (i.role === 'candidate') {
+  const failed = r.status !== 'ok' || r.val_bpb === null;
+  if (!i.baseline && !(failed && i.role === 'verify')) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
+  if (i.role === 'candidate' && i.baseline && r.val_bpb !== null) {
     const v = judge(r.val_bpb, i.baseline, s.margin);
     if (v.kind === 'improvement' && s.quorum === 0) {
       return { kind: 'merge', threshold: v.threshold, claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
     }
-    if (v.kind === 'improvement') return { kind: 'verify', threshold: v.threshold, delta: v.delta, exclude_owners: i.runnerOwner ? [i.runnerOwner] : [] };
+    if (v.kind === 'improvement') return { kind: 'verify', threshold: v.threshold, delta: v.delta, exclude_owners: [i.runnerOwner, i.author].filter((x): x is string => !!x) };
     const t = threshold(i.baseline, s.margin);
     return {
       kind: 'discard',
@@ -82,14 +99,41 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!claim) return { kind: 'give_up', reason: 'a verify run whose claim is not in the ledger' };
   const owners = claim.runner_owner ? [claim.runner_owner] : [];
   if (r.hardware_class !== claim.hardware_class) {
-    return { kind: 'verify_again', reason: `the verify run ran on ${r.hardware_class}, not the claim's ${claim.hardware_class}`, claim, exclude_owners: owners };
+    return { kind: 'verify_again', reason: `the verify run ran on ${r.hardware_class}, not the claim's ${claim.hardware_class}`, claim, exclude_owners: owners, uncounted: true };
   }
   if (!i.runnerOwner || (claim.runner_owner && i.runnerOwner.toLowerCase() === claim.runner_owner.toLowerCase())) {
-    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner ?? 'an unknown owner'}, not an independent one`, claim, exclude_owners: owners };
+    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner ?? 'an unknown owner'}, not an independent one`, claim, exclude_owners: owners, uncounted: true };
   }
-  const t = threshold(i.baseline, s.margin);
-  const v = judgeVerification(claim.val_bpb, [...i.earlierVerifies, r.val_bpb], t, s.quorum, s.tolerance);
-  if (v.kind === 'confirmed') return { kind: 'merge', threshold: t, claim };
-  if (v.kind === 'refuted') return { kind: 'refuted', reason: v.reason, claim };
-  return { kind: 'verify_again', reason: `${v.agreeing} of ${s.quorum} verify runs agree so far`, claim, exclude_owners: [...owners, i.runnerOwner] };
+  if (i.author && i.runnerOwner.toLowerCase() === i.author.toLowerCase()) {
+    return { kind: 'verify_again', reason: `the verify run ran on a runner of ${i.runnerOwner}, the PR's author`, claim, exclude_owners: [...owners, i.author], uncounted: true };
+  }
+  if (i.replicas.some((x) => x.owner.toLowerCase() === i.runnerOwner!.toLowerCase())) {
+    return { kind: 'verify_again', reason: `${i.runnerOwner} already ran this job once`, claim, exclude_owners: [...owners, ...i.replicas.map((x) => x.owner)], uncounted: true };
+  }
+  const t = i.baseline ? threshold(i.baseline, s.margin) : null;
+  const mine: Run = { job_id: i.job_id ?? '', owner: i.runnerOwner, val_bpb: r.status === 'ok' ? r.val_bpb : null };
+  // the author's runs never count, even ones recorded before this rule
+  const replicas = i.replicas.filter((x) => !i.author || x.owner.toLowerCase() !== i.author.toLowerCase());
+  const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...replicas, mine], {
+    threshold: t,
+    quorum: s.quorum,
+    tolerance: s.tolerance,
+    author: i.author ?? null,
+    maxRuns: s.quorum + 3,
+  });
+  const improvementClaim = t !== null && claim.val_bpb !== null && claim.val_bpb < t;
+  switch (v.kind) {
+    case 'more':
+      return { kind: 'verify_again', reason: v.reason, claim, exclude_owners: v.exclude_owners };
+    case 'merge':
+      return { kind: 'merge', threshold: t!, claim, job_ids: v.group.map((g) => g.job_id), faults: { wrong: v.wrong, group: v.group } };
+    case 'discard': {
+      const faults = { wrong: v.wrong, group: v.group };
+      if (improvementClaim) return { kind: 'refuted', reason: v.reason, claim, faults };
+      const scores = v.group.map((g) => g.val_bpb).filter((x): x is number => x !== null);
+      return { kind: 'discard', reason: v.reason, val_bpb: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null, threshold: t, faults };
+    }
+    case 'split':
+      return improvementClaim ? { kind: 'refuted', reason: v.reason, claim } : { kind: 'discard', reason: v.reason, val_bpb: null, threshold: t };
+  }
 }

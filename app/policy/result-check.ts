@@ -1,5 +1,7 @@
 // Whether a returned result is the one the App asked for. Pure: the artifact's text and what
-// the App knows from GitHub (the job it dispatched, the hashes it recomputed) in, a verdict out.
+// the App knows from GitHub (the job it dispatched, the runner GitHub says ran it, the hashes it
+// recomputed) in, a verdict out. The job is the one the *run* was dispatched for (the nonce in
+// its title, which GitHub sets from the dispatch inputs); the artifact only has to agree with it.
 import { parseResult, type ExperimentResult } from '../../trainer/result.js';
 import type { Role } from '../../trainer/result.js';
 
@@ -9,47 +11,68 @@ export interface ExpectedJob {
   repo: string;
   pr: number | null;
   sha: string;
-  /** the run's title as GitHub shows it: experiment.yml's run-name ends in `[<nonce>]` of the dispatch */
-  run_title?: string | null;
+  /** the dispatch's eval seed and budget, from the job_dispatched entry */
+  eval_seed?: number;
+  budget_seconds?: number;
+  /** the hardware class recorded when the runner that ran the job was registered */
+  registered_class?: string | null;
 }
 
 export type ResultCheck =
-  | { validated: true; result: ExperimentResult; reason: null }
-  | { validated: false; result: ExperimentResult | null; reason: string };
+  | { validated: true; result: ExperimentResult; reason: null; forged: false }
+  | { validated: false; result: ExperimentResult | null; reason: string; forged: boolean };
 
 /**
- * `candidateSha256`: sha256 of train.ts at the job's sha as GitHub serves it; `harnessSha256`:
- * the harness hash of the default branch. A result that fails any check is recorded as
- * rejected with the first reason; it earns nothing and scores nothing.
+ * The nonce of the job a run was dispatched for, from its title: experiment.yml's run-name ends
+ * in `[<nonce>]`, rendered by GitHub from the dispatch inputs (a runner cannot change it).
  */
-export function checkResult(text: string | null, expected: ExpectedJob, candidateSha256: string, harnessSha256: string): ResultCheck {
-  if (text === null) return { validated: false, result: null, reason: `the run uploaded no result-${expected.job_id} artifact with a result.json` };
+export function nonceOfRunTitle(title: string | null | undefined): string | null {
+  const m = /\[([A-Za-z0-9_-]{8,100})\]\s*$/.exec(title ?? '');
+  return m ? m[1] : null;
+}
+
+/**
+ * `text`: result.json of the run's artifact, or null with `artifactProblem` saying why there is
+ * none (missing, misnamed, oversized, unreadable). `candidateSha256`: sha256 of train.ts at the
+ * job's sha as GitHub serves it; `harnessSha256`: the harness hash of the default branch. A
+ * result that fails any check is recorded as rejected with the first reason; it earns nothing
+ * and scores nothing. `forged` marks a result that names another job or input than the dispatch
+ * (a claim the runner's owner made up), as opposed to one that is merely unreadable.
+ */
+export function checkResult(text: string | null, expected: ExpectedJob, candidateSha256: string, harnessSha256: string, artifactProblem: string | null = null): ResultCheck {
+  if (artifactProblem !== null) return { validated: false, result: null, reason: artifactProblem, forged: /names job|instead of/.test(artifactProblem) };
+  if (text === null) return { validated: false, result: null, reason: `the run uploaded no result-${expected.job_id} artifact with a result.json`, forged: false };
   let result: ExperimentResult;
   try {
     result = parseResult(text, `result-${expected.job_id}/result.json`);
   } catch (e) {
-    return { validated: false, result: null, reason: (e as Error).message };
+    return { validated: false, result: null, reason: (e as Error).message, forged: false };
   }
   const job = result.job;
-  const reject = (reason: string): ResultCheck => ({ validated: false, result, reason });
-  // GitHub titles the run from the dispatch inputs, so this binds the artifact to the run it came from.
-  if (expected.run_title && !expected.run_title.includes(`[${expected.job_id}]`)) {
-    return reject(`the artifact names job ${expected.job_id} but the run was dispatched as "${expected.run_title}"`);
+  const forged = (reason: string): ResultCheck => ({ validated: false, result, reason, forged: true });
+  if (!job) return { validated: false, result, reason: 'result.json has no job block; only results written by the experiment workflow count', forged: false };
+  if (job.nonce !== expected.job_id) return forged(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`);
+  if (job.role !== expected.role) return forged(`role ${job.role} differs from the dispatched role ${expected.role}`);
+  if (job.repo.toLowerCase() !== expected.repo.toLowerCase()) return forged(`repo ${job.repo} differs from ${expected.repo}`);
+  if (job.pr !== expected.pr) return forged(`pr ${job.pr} differs from the dispatched pr ${expected.pr}`);
+  if (job.sha !== expected.sha) return forged(`sha ${job.sha} differs from the dispatched sha ${expected.sha}`);
+  if (expected.eval_seed !== undefined && result.eval_seed !== expected.eval_seed) {
+    return forged(`eval_seed ${result.eval_seed} differs from the dispatched eval seed ${expected.eval_seed}`);
   }
-  if (!job) return reject('result.json has no job block; only results written by the experiment workflow count');
-  if (job.nonce !== expected.job_id) return reject(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`);
-  if (job.role !== expected.role) return reject(`role ${job.role} differs from the dispatched role ${expected.role}`);
-  if (job.repo.toLowerCase() !== expected.repo.toLowerCase()) return reject(`repo ${job.repo} differs from ${expected.repo}`);
-  if (job.pr !== expected.pr) return reject(`pr ${job.pr} differs from the dispatched pr ${expected.pr}`);
-  if (job.sha !== expected.sha) return reject(`sha ${job.sha} differs from the dispatched sha ${expected.sha}`);
+  if (expected.budget_seconds !== undefined && result.budget_seconds !== expected.budget_seconds) {
+    return forged(`budget_seconds ${result.budget_seconds} differs from the dispatched budget ${expected.budget_seconds}`);
+  }
+  if (expected.registered_class != null && result.hardware_class !== expected.registered_class) {
+    return forged(`hardware class ${result.hardware_class} is not the class ${expected.registered_class} its runner was registered with`);
+  }
   if (result.candidate_sha256 !== candidateSha256) {
-    return reject(`candidate sha256 ${result.candidate_sha256} is not the sha256 ${candidateSha256} of train.ts at ${expected.sha}`);
+    return forged(`candidate sha256 ${result.candidate_sha256} is not the sha256 ${candidateSha256} of train.ts at ${expected.sha}`);
   }
   if (result.harness_sha256 !== harnessSha256) {
-    return reject(`harness sha256 ${result.harness_sha256} is not the default branch's harness sha256 ${harnessSha256}`);
+    return forged(`harness sha256 ${result.harness_sha256} is not the default branch's harness sha256 ${harnessSha256}`);
   }
-  if (result.eval_split !== 'heldout' && expected.role !== 'local') return reject('an official run must evaluate on the held-out split');
-  return { validated: true, result, reason: null };
+  if (result.eval_split !== 'heldout' && expected.role !== 'local') return { validated: false, result, reason: 'an official run must evaluate on the held-out split', forged: false };
+  return { validated: true, result, reason: null, forged: false };
 }
 
 /** Failures that are the harness's or the machine's fault earn the runner nothing. */

@@ -37,3 +37,14 @@ export function onlineClasses(runners: ApiRunner[]): string[] {
   }
   return [...classes].sort();
 }
+
+/**
+ * The registration a runner's labels amount to when a repository admin (not the route) created
+ * it: owner from its `owner-<login>` label, class from its one class label; null otherwise.
+ */
+export function fleetRegistration(r: ApiRunner): { runner_name: string; owner: string; hardware_class: string; labels: string[]; registered_by: 'labels' } | null {
+  const owner = runnerOwner(r);
+  const classes = r.labels.map((l) => l.name).filter((l) => /^(gpu|cpu)-[a-z0-9][a-z0-9-]*$/.test(l));
+  if (!owner || classes.length !== 1) return null;
+  return { runner_name: r.name, owner, hardware_class: classes[0], labels: r.labels.map((l) => l.name), registered_by: 'labels' };
+}

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
+import { ineligible } from '../policy/eligibility.js';
 import { JIT_CONFIG_PATH, JitConfigRequest, type JitConfigResponse, ownerLabel, runnerLabels, RunnerSettings } from '../../runner/protocol.js';
 
 type InstallationOctokit = Awaited<ReturnType<Probot['auth']>>;
@@ -17,17 +18,30 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<
 
 export type Decision = { ok: true } | { ok: false; status: number; error: string; retryAfterSeconds?: number };
 
-/** Whether `login` may get another runner; pure, so the rules are testable without GitHub. */
+/**
+ * Whether `login` may get another runner; pure, so the rules are testable without GitHub. The
+ * eligibility rules (ban lists, allow-list, account age) are the ones every result is held to
+ * (app/policy/eligibility.ts): refusing here saves the jobs an ineligible runner would waste.
+ */
 export function decideRegistration(input: {
   login: string;
   policy: RunnerSettings;
   onlineRunners: number;
   recentRegistrations: number;
   retryAfterSeconds: number;
+  /** the account's creation time from GET /user (absent: the age rule is not checked) */
+  createdAt?: string | null;
+  /** logins the ledger bans (owner_banned), and why */
+  ledgerBans?: Map<string, string>;
+  now?: Date;
 }): Decision {
   const { login, policy } = input;
-  if (policy.banned.some((b) => b.toLowerCase() === login.toLowerCase())) {
-    return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm (listed in runners.banned of .github/autoresearch.yml); ask the maintainers if this is a mistake` };
+  const bans = input.ledgerBans ?? new Map<string, string>();
+  const trust = { banned: (l: string) => bans.get(l.toLowerCase()) ?? null };
+  const rules = input.createdAt === undefined ? { ...policy, min_account_age_days: 0 } : policy;
+  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date());
+  if (why) {
+    return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm: ${why}; ask the maintainers if this is a mistake` };
   }
   if (input.onlineRunners >= policy.max_per_owner) {
     return {
@@ -121,12 +135,12 @@ function githubStatus(e: unknown): number | null {
   return typeof s === 'number' ? s : null;
 }
 
-/** `GET /user` with the caller's own token: who is asking. */
-async function whoIs(token: string, baseUrl: string): Promise<string> {
+/** `GET /user` with the caller's own token: who is asking, and since when their account exists. */
+async function whoIs(token: string, baseUrl: string): Promise<{ login: string; created_at: string | null }> {
   const user = new Octokit({ auth: token, baseUrl, request: { retries: 0 } });
   try {
     const { data } = await user.rest.users.getAuthenticated();
-    return data.login;
+    return { login: data.login, created_at: data.created_at ?? null };
   } catch (e) {
     const s = githubStatus(e);
     if (s === 401 || s === 403) {
@@ -209,15 +223,18 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
     const [owner, repo] = body.data.repo.split('/');
 
-    const login = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
+    const { login, created_at: createdAt } = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
 
     const octokit = await installationOf(app, 'autoresearch App', owner, repo);
     // runner management (Administration permission) may live in a separate, narrow App
     const admin = options.adminApp ? await installationOf(options.adminApp, 'runner-admin App', owner, repo) : octokit;
     const policy = await policyOf(octokit, owner, repo);
     const recent = limiter.peek(login);
+    const store = ledgerFor(octokit, { owner, repo });
+    const ledgerBans = new Map<string, string>();
+    for (const e of await store.read()) if (e.type === 'owner_banned') ledgerBans.set((e.data as { login: string }).login.toLowerCase(), (e.data as { reason: string }).reason);
     const allow = (onlineRunners: number) => {
-      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds });
+      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds, createdAt, ledgerBans });
       if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
     };
     allow(0); // the cheap checks first: counting the owner's runners is a paginated API call
@@ -244,8 +261,9 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
 
     try {
-      await ledgerFor(octokit, { owner, repo }).append([
-        { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels } },
+      // the class `runner doctor` measured is bound to the runner here: a result of another class is refused
+      await store.append([
+        { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels, registered_by: 'route', owner_created_at: createdAt } },
       ]);
     } catch (e) {
       // Without the ledger entry its jobs could not be credited: take the runner back.

@@ -56,7 +56,7 @@ export interface RunArtifacts {
   runner_name: string;
   /** how long the job ran by GitHub's clock (default 345 s: a 300 s budget plus setup and evaluation) */
   job_seconds?: number;
-  artifact: { name: string; files: Record<string, string> } | null;
+  artifact: { name: string; files: Record<string, string>; size_in_bytes?: number } | null;
 }
 
 export class FakeGitHub {
@@ -354,7 +354,7 @@ export class FakeGitHub {
     ]));
     api.get(new RegExp(`^${P}/actions/runs/\\d+/artifacts`)).query(true).optionally().reply(h((uri: string) => {
       const run = this.runs.get(Number(seg(uri, 6)));
-      const arts = run?.artifact ? [{ id: Number(seg(uri, 6)) * 10, name: run.artifact.name, expired: false, size_in_bytes: 1000 }] : [];
+      const arts = run?.artifact ? [{ id: Number(seg(uri, 6)) * 10, name: run.artifact.name, expired: false, size_in_bytes: run.artifact.size_in_bytes ?? 1000 }] : [];
       return [200, { total_count: arts.length, artifacts: arts }];
     }));
     api.get(new RegExp(`^${P}/actions/artifacts/\\d+/zip$`)).optionally().reply(h((uri: string) => [

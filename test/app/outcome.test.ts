@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { outcome, type OutcomeInput } from '../../app/policy/outcome.js';
-import { checkResult } from '../../app/policy/result-check.js';
+import { checkResult, nonceOfRunTitle } from '../../app/policy/result-check.js';
+import { offPace } from '../../app/policy/pace.js';
 import { newJobId, jobRefs } from '../../app/jobs.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
@@ -17,6 +18,15 @@ function result(over: Partial<ExperimentResult> = {}, job: Partial<NonNullable<E
   };
 }
 const expected = { job_id: 'nonce-123456', role: 'candidate' as const, repo: 'o/r', pr: 7, sha: SHA };
+
+describe('nonceOfRunTitle', () => {
+  it('reads the nonce experiment.yml\'s run-name puts at the end of the title', () => {
+    expect(nonceOfRunTitle(`candidate #7 @ ${'a'.repeat(40)} [12-n-${'f'.repeat(24)}]`)).toBe(`12-n-${'f'.repeat(24)}`);
+    expect(nonceOfRunTitle('baseline main @ x [short]')).toBeNull();
+    expect(nonceOfRunTitle('my own title')).toBeNull();
+    expect(nonceOfRunTitle(null)).toBeNull();
+  });
+});
 
 describe('checkResult', () => {
   it('accepts the result the App asked for', () => {
@@ -39,8 +49,12 @@ describe('checkResult', () => {
       expect(c.validated).toBe(false);
       expect(c.reason).toMatch(reason);
     }
-    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: 'candidate #7 @ x [other-nonce]' }, H('a'), H('b')).reason).toMatch(/dispatched as/);
-    expect(checkResult(JSON.stringify(result()), { ...expected, run_title: `candidate #7 @ x [nonce-123456]` }, H('a'), H('b')).validated).toBe(true);
+    const bound = { ...expected, eval_seed: 7, budget_seconds: 300, registered_class: 'gpu-x' };
+    expect(checkResult(JSON.stringify(result({ eval_seed: 41 })), bound, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/eval_seed 41 differs from the dispatched eval seed 7/) });
+    expect(checkResult(JSON.stringify(result({ budget_seconds: 1200 })), bound, H('a'), H('b')).reason).toMatch(/budget_seconds 1200 differs from the dispatched budget 300/);
+    expect(checkResult(JSON.stringify(result({ hardware_class: 'gpu-h100' })), bound, H('a'), H('b')).reason).toMatch(/gpu-h100 is not the class gpu-x its runner was registered with/);
+    expect(checkResult(JSON.stringify(result({ eval_seed: 7, budget_seconds: 300, hardware_class: 'gpu-x' })), bound, H('a'), H('b')).validated).toBe(true);
+    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'), 'the run uploaded an artifact named result-x instead of result-nonce-123456; a run reports only the job it was dispatched for (it names job x)')).toMatchObject({ validated: false, forged: true });
     expect(checkResult(null, expected, H('a'), H('b')).reason).toMatch(/uploaded no result-nonce-123456 artifact/);
   });
 });
@@ -48,7 +62,7 @@ describe('checkResult', () => {
 describe('outcome', () => {
   const settings = { margin: { k: 3, min_delta: 0.02 }, quorum: 1, tolerance: 0.02, maxAttempts: 3 };
   const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
-  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, earlierVerifies: [] };
+  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, replicas: [] };
   const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
   it('candidate: verify an improvement (excluding the claimant), discard the rest, wait for a missing baseline', () => {
     expect(outcome(base, settings)).toMatchObject({ kind: 'verify', exclude_owners: ['alice'] });
@@ -70,12 +84,31 @@ describe('outcome', () => {
   it('verify: merge when an independent run agrees; otherwise refute or verify again', () => {
     const v = { ...base, role: 'verify' as const, runnerOwner: 'bob', claim, result: result({ val_bpb: 1.91 }) };
     expect(outcome(v, settings)).toMatchObject({ kind: 'merge', claim });
-    expect(outcome({ ...v, result: result({ val_bpb: 1.95 }) }, settings)).toMatchObject({ kind: 'refuted' });
+    // a disagreement is settled by a third owner's run; the outvoted owner is faulted
+    expect(outcome({ ...v, result: result({ val_bpb: 1.95 }) }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
+    const carol = { job_id: 'v1', owner: 'carol', val_bpb: 1.99 };
+    expect(outcome({ ...v, job_id: 'v2', replicas: [carol], result: result({ val_bpb: 1.991 }) }, settings)).toMatchObject({
+      kind: 'refuted',
+      faults: { wrong: [{ owner: 'alice', job_id: 'claim' }], group: [carol, { owner: 'bob', job_id: 'v2' }] },
+    });
+    // the PR's author never verifies their own PR, and does not count toward the quorum
+    expect(outcome({ ...v, author: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/the PR's author/) });
+    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/1 of the 2 owners other than the PR's author/) });
     expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
     expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
     expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });
     expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
-    expect(outcome({ ...v, earlierVerifies: [1.9] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+    expect(outcome({ ...v, replicas: [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+  });
+  it('sabotage: a discard replicated by two owners who agree on an improvement merges, and the saboteur is faulted', () => {
+    const sabotage = { job_id: 'claim', val_bpb: 2.5, hardware_class: 'gpu-x', runner_owner: 'mallory' };
+    const v = { ...base, role: 'verify' as const, runnerOwner: 'carol', claim: sabotage, job_id: 'v2', replicas: [{ job_id: 'v1', owner: 'bob', val_bpb: 1.9 }], result: result({ val_bpb: 1.905 }) };
+    expect(outcome(v, settings)).toMatchObject({ kind: 'merge', job_ids: ['v1', 'v2'], faults: { wrong: [{ owner: 'mallory' }] } });
+    // two owners agreeing on no improvement discard it, and nobody is faulted
+    expect(outcome({ ...v, claim: { ...sabotage, val_bpb: 1.99 }, replicas: [], result: result({ val_bpb: 1.995 }) }, settings)).toMatchObject({ kind: 'discard', faults: { wrong: [] } });
+    // a failed run replicated by a failed run: the candidate fails
+    const nan = result({ status: 'failed', val_bpb: null, failure: { kind: 'nan', message: 'NaN' } });
+    expect(outcome({ ...v, claim: { ...sabotage, val_bpb: null }, replicas: [], result: nan }, settings)).toMatchObject({ kind: 'discard', reason: 'the run fails on independent runners' });
   });
 });
 
@@ -91,5 +124,20 @@ describe('job ids', () => {
     expect(jobRefs(fresh)).toEqual({ check: 42, comment: null, newComment: true });
     expect(jobRefs('forged')).toEqual({ check: null, comment: null, newComment: false });
     expect(newJobId({ check: 1, comment: 1 })).not.toBe(newJobId({ check: 1, comment: 1 }));
+  });
+});
+
+describe('offPace', () => {
+  const cal = (before: number, after: number) => ({ workload: 'w', before_gflops: before, after_gflops: after });
+  const h = (classPace: number[], ownPace: number[] = []) => ({ cls: 'gpu-x', classPace, ownPace });
+  it('passes a run at its usual pace, and one without a calibration (older harness)', () => {
+    expect(offPace(cal(100, 98), h([100, 101, 99]), 0.2)).toBeNull();
+    expect(offPace(undefined, h([100, 101, 99]), 0.2)).toBeNull();
+    expect(offPace(cal(50, 50), h([100, 101]), 0.2)).toBeNull(); // too little history to judge
+  });
+  it('sends elsewhere a run that slowed during training, or runs below its class\'s or its owner\'s usual pace', () => {
+    expect(offPace(cal(100, 70), h([]), 0.2)).toMatch(/70 GFLOP\/s after training, 30% below the 100 before/);
+    expect(offPace(cal(70, 70), h([100, 101, 99]), 0.2)).toMatch(/30% below gpu-x's usual 100/);
+    expect(offPace(cal(150, 150), h([100, 101, 99], [200, 210, 190]), 0.2)).toMatch(/25% below its owner's usual 200/);
   });
 });

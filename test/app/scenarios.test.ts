@@ -131,15 +131,22 @@ describe('score, verify, merge', () => {
     expect(w.gh.checksOf(second)[0]).toMatchObject({ status: 'in_progress' });
   });
 
-  it('a verify run that disagrees refutes the claim: discarded, no merge, no credit for the claim', async () => {
+  it('a verify run that disagrees is settled by a third owner: the claim is refuted, discarded, never merged or credited, and its runner faulted', async () => {
     const w = new World();
+    w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-carol'] });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
     await w.complete(w.gh.dispatches[1], 'runner-b', 1.99);
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-carol' });
+    await w.complete(w.gh.dispatches[2], 'runner-c', 1.985);
     expect(w.gh.merges).toEqual([]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
-    expect(w.entries('verification')[0].data).toMatchObject({ agreed: false, claim_bpb: 1.9, verify_bpb: 1.99 });
-    expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['bob']);
+    expect(w.entries('verification').map((v) => [v.data.agreed, v.data.claim_bpb, v.data.verify_bpb])).toEqual([
+      [false, 1.9, 1.99],
+      [false, 1.9, 1.985],
+    ]);
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['alice']);
+    expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['bob', 'carol']);
   });
 
   it('a runner is credited for at most the job time GitHub measured, whatever result.json claims', async () => {
@@ -212,13 +219,15 @@ describe('forged results', () => {
     });
   }
 
-  it('an artifact naming another job than the run was dispatched for is rejected', async () => {
+  it('an artifact naming another job than the run was dispatched for rejects the run\'s own job (the job is the run title\'s, never the artifact\'s)', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { titleNonce: '1-1-' + 'e'.repeat(24) });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 1.5, { artifactName: 'result-1-1-' + 'e'.repeat(24) });
     const [rec] = w.entries('result_recorded');
-    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/but the run was dispatched as/) });
+    expect(rec.data).toMatchObject({ job_id: d.inputs.nonce, validated: false, reason: expect.stringMatching(/instead of result-/) });
     expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
   });
 
   it('an artifact from a run the App did not dispatch (a PR-triggered copy of the workflow) is ignored', async () => {

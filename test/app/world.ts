@@ -28,6 +28,12 @@ export const HARNESS = { 'trainer/bpb.ts': 'export const bits = 8;\n', 'trainer/
 
 export interface WorldOptions {
   config?: string | null;
+  /**
+   * 'legacy' (default): the config gets `trust: {replicate_until: 0, spot_check_rate: 0}` and
+   * `runners: {min_account_age_days: 0}` unless it sets them, so scenarios about other things see
+   * every owner trusted and no spot checks; 'policy': the config as given (the trust defaults).
+   */
+  trust?: 'legacy' | 'policy';
   retries?: boolean;
   seed?: NewEntry[];
 }
@@ -65,12 +71,16 @@ export class World {
     clearHashCache();
     clearConfigCache();
     this.gh = new FakeGitHub();
-    const config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
+    let config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
+    if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {
+      if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
+      if (!/^runners:/m.test(config)) config += '\nrunners:\n  min_account_age_days: 0\n';
+    }
     this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
     this.gh.refs.set('heads/main', this.main);
     const seed: NewEntry[] = opts.seed ?? [
-      { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'] } },
-      { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] } },
+      { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'], owner_created_at: '2015-01-01T00:00:00Z' } },
+      { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'], owner_created_at: '2015-01-01T00:00:00Z' } },
       { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: this.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
     ];
     const entries = appendEntries([], seed.map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
@@ -93,6 +103,12 @@ export class World {
       return p;
     };
     this.probot = this.makeProbot();
+  }
+
+  /** Replaces the ledger branch with `seed` (a fresh world's, before any event). */
+  seedLedger(seed: NewEntry[]): void {
+    const entries = appendEntries([], seed.map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
+    this.gh.refs.set('heads/ledger', this.gh.commit(ledgerFiles(entries), null, 'ledger'));
   }
 
   /** Another App process (its own caches and ledger store) on the same GitHub. */
@@ -252,10 +268,10 @@ export class World {
   }
 
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
-  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number } = {}): Promise<number> {
+  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string> } = {}): Promise<number> {
     const runId = this.runId++;
     const result = this.result(d, runner, runId, val_bpb, opts.tamper);
-    this.gh.runs.set(runId, { runner_name: runner, job_seconds: opts.jobSeconds, artifact: { name: `result-${d.inputs.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } } });
+    this.gh.runs.set(runId, { runner_name: runner, job_seconds: opts.jobSeconds, artifact: { name: opts.artifactName ?? `result-${d.inputs.nonce}`, files: opts.files ?? { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' }, size_in_bytes: opts.artifactBytes } });
     const payload = example('workflow_run', 'completed');
     Object.assign(payload.workflow_run, {
       id: runId,

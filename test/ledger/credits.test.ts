@@ -165,7 +165,18 @@ describe('the audit', () => {
     const honest = appendEntries(w.entries, [grant]);
     expect(auditLedger([...w.entries, ...honest])).toMatchObject({ ok: true });
     const uncapped = appendEntries(w.entries, [{ type: 'credit_granted', data: { ...grant.data, train_seconds: 300, amount: 615 } }]);
-    expect(auditLedger([...w.entries, ...uncapped])).toMatchObject({ ok: false, seq: 4, problem: expect.stringMatching(/earns 100 \(train_seconds 300, job time 100\)/) });
+    expect(auditLedger([...w.entries, ...uncapped])).toMatchObject({ ok: false, seq: 4, problem: expect.stringMatching(/earns 100 \(train_seconds 300, budget 300, job time 100\)/) });
+  });
+
+  it('caps the credited seconds at the dispatched budget, and finds a grant that pays for more', () => {
+    const w = new Writer();
+    const r = recorded('j1', 'gpu-bob', { hardware_class: 'gpu-rtx-4090' });
+    // result.json claims 1190 s of training; the job was dispatched with 300 s and GitHub timed it at 1250 s
+    w.add(baseline('gpu-a10g', 20_000), baseline('gpu-rtx-4090', 41_000), dispatched('j1', 'agent-alice'), { ...r, data: { ...r.data, job_seconds: 1250, result: { ...r.data.result!, train_seconds: 1190 } } });
+    const grant = creditForResult(w.entries, 'j1')!;
+    expect(grant.data).toMatchObject({ train_seconds: 300, amount: 615 });
+    const padded = appendEntries(w.entries, [{ type: 'credit_granted', data: { ...grant.data, train_seconds: 1190, amount: 2439.5 } }]);
+    expect(auditLedger([...w.entries, ...padded])).toMatchObject({ ok: false, seq: 4, problem: expect.stringMatching(/earns 300 \(train_seconds 1190, budget 300, job time 1250\)/) });
   });
 
   it('finds a grant citing a baseline that is not in the ledger', () => {

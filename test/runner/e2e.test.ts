@@ -55,7 +55,7 @@ describe('runner join → App route → GitHub → ledger', () => {
     expect(jitRequests).toEqual([1, 2].map((n) => ({ name: `ars-octocat-000${n}`, runner_group_id: 1, labels, work_folder: '_work' })));
     const entries = (await ledger.read()) as LedgerEntry<'runner_registered'>[];
     expect(entries.map((e) => [e.seq, e.type, e.data])).toEqual(
-      [1, 2].map((n) => [n - 1, 'runner_registered', { runner_name: `ars-octocat-000${n}`, owner: 'Octocat', hardware_class: cls, labels }]),
+      [1, 2].map((n) => [n - 1, 'runner_registered', { runner_name: `ars-octocat-000${n}`, owner: 'Octocat', hardware_class: cls, labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z' }]),
     );
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);

@@ -52,7 +52,9 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expect(await res.json()).toEqual({ runner_name: 'ars-octocat-0001', runner_id: 77, labels, encoded_jit_config: SECRET_JIT });
     expect(jitRequests).toEqual([{ name: 'ars-octocat-0001', runner_group_id: 1, labels, work_folder: '_work' }]);
     const entries = await ledger.read();
-    expect(entries.map((e) => [e.type, e.data])).toEqual([['runner_registered', { runner_name: 'ars-octocat-0001', owner: 'Octocat', hardware_class: 'gpu-rtx-4090-24gb', labels }]]);
+    expect(entries.map((e) => [e.type, e.data])).toEqual([
+      ['runner_registered', { runner_name: 'ars-octocat-0001', owner: 'Octocat', hardware_class: 'gpu-rtx-4090-24gb', labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z' }],
+    ]);
     expect(JSON.stringify(entries)).not.toContain(SECRET_JIT);
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);
@@ -96,6 +98,21 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expect(await ledger.read()).toEqual([]);
     expect(nock.pendingMocks()).toEqual([]);
     expectRealGitHubCalls();
+  });
+
+  it('refuses an account younger than runners.min_account_age_days, and an owner the ledger banned, with 403', async () => {
+    mockWhoAmI('fresh-sock', new Date(Date.now() - 3 * 86_400_000).toISOString());
+    mockInstallation();
+    const young = await ask(USER_TOKEN);
+    expect(young.status).toBe(403);
+    expect((await young.json()).error).toMatch(/fresh-sock's GitHub account is 3 days old; the swarm counts runners of accounts at least 30 days old/);
+    await ledger.append([{ type: 'owner_banned', data: { login: 'Saboteur', reason: '2 faults, the last on job j9' } }]);
+    mockWhoAmI('saboteur');
+    const banned = await ask(USER_TOKEN);
+    expect(banned.status).toBe(403);
+    expect((await banned.json()).error).toMatch(/saboteur is banned by the ledger \(2 faults, the last on job j9\)/);
+    expect(jitRequests).toEqual([]);
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('refuses an owner already at the runner limit with 429', async () => {

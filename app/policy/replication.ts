@@ -1,0 +1,131 @@
+// Adaptive replication (BOINC's scheme), the App's side. Pure: the ledger's trust state, the
+// policy and the runs of one job in; whether to re-run, and what the runs agree on, out.
+// The state itself (who agreed with whom, faults, bans) is folded from the ledger in
+// ledger/trust.ts, which `npm run ledger -- verify` replays with the same rules.
+import { runsAgree, type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
+import type { AutoresearchConfig } from '../config.js';
+
+/** The policy the repository's settings ask for, in the form the ledger records. */
+export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
+  return {
+    replicate_until: c.trust.replicate_until,
+    spot_check_rate: c.trust.spot_check_rate,
+    quorum: c.verification.quorum,
+    tolerance: c.verification.tolerance,
+    ban_after_faults: c.trust.ban_after_faults,
+    baseline_owners: c.trust.baseline_owners,
+  };
+}
+
+/** A trust_policy entry when the ledger's policy is not `policy` yet, else null. */
+export function policyEntry(state: LedgerState, policy: TrustPolicy): NewEntry<'trust_policy'> | null {
+  const now = state.trust.policy;
+  const same = now && (Object.keys(policy) as (keyof TrustPolicy)[]).every((k) => now[k] === policy[k]);
+  return same ? null : { type: 'trust_policy', data: policy };
+}
+
+/**
+ * Why a candidate's result that claims no improvement must be re-run by another owner before it
+ * is discarded and credited, or null: every result of an owner without `replicate_until`
+ * agreeing results, and a spot check (the unpredictable draw of ledger/trust.ts) of the rest.
+ */
+export function replicateDiscard(state: LedgerState, policy: TrustPolicy, owner: string | null, time: string, jobId: string): string | null {
+  if (!owner) return 'its runner has no owner';
+  const agreed = state.trust.owners.get(owner.toLowerCase())?.agreed ?? 0;
+  if (!state.trust.trusted(owner, policy)) return `${owner}'s runners have ${agreed} of the ${policy.replicate_until} agreeing results after which only spot checks are made`;
+  if (state.trust.drawn(time, jobId, policy)) return `a spot check (rate ${policy.spot_check_rate}) drew this result`;
+  return null;
+}
+
+export interface Run {
+  job_id: string;
+  owner: string;
+  /** null: the run failed */
+  val_bpb: number | null;
+}
+
+export type Replicas =
+  /** no two owners agree yet, or too few independent ones: run it on another owner's runner */
+  | { kind: 'more'; reason: string; exclude_owners: string[] }
+  /** independent owners agree on an improvement: merge on `group` */
+  | { kind: 'merge'; group: Run[]; wrong: Run[]; score: number }
+  /** they agree on no improvement (or a failure): discard; `wrong` were outvoted */
+  | { kind: 'discard'; reason: string; group: Run[]; wrong: Run[]; claimWrong: boolean }
+  /** the runs never agreed within the attempts allowed: discard, nobody faulted */
+  | { kind: 'split'; reason: string };
+
+const lower = (x: string) => x.toLowerCase();
+
+/**
+ * What the runs of one job (the claim first, then its replicas in order) establish. One run per
+ * owner counts (the first); runs agree per `runsAgree`. The largest group of agreeing owners
+ * (two at least) decides; a run agreeing with none of the group is wrong. An improvement merges
+ * when every run of the group beats `threshold` and the group holds `quorum + 1` owners other
+ * than the PR's author. `maxRuns` bounds the re-runs.
+ */
+export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: number | null; quorum: number; tolerance: number; author: string | null; maxRuns: number }): Replicas {
+  const seen = new Set<string>();
+  const runs = [claim, ...replicas].filter((r) => !seen.has(lower(r.owner)) && seen.add(lower(r.owner)));
+  const exclude = [...seen, ...(o.author ? [lower(o.author)] : [])];
+  const agree = (a: Run, b: Run) => runsAgree(a.val_bpb, b.val_bpb, o.tolerance);
+  let group: Run[] = [];
+  for (const r of runs) {
+    const g = runs.filter((x) => agree(r, x));
+    if (g.length > group.length) group = g;
+  }
+  const more = (reason: string): Replicas =>
+    runs.length >= o.maxRuns ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
+  if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance}`);
+  const wrong = runs.filter((r) => !group.some((g) => agree(g, r)));
+  const claimWrong = wrong.some((r) => r.job_id === claim.job_id);
+  const scores = group.map((g) => g.val_bpb);
+  if (scores.some((v) => v === null)) return { kind: 'discard', reason: 'the run fails on independent runners', group, wrong, claimWrong };
+  const mean = (scores as number[]).reduce((a, b) => a + b, 0) / scores.length;
+  if (o.threshold === null || !(scores as number[]).every((v) => v < o.threshold!)) {
+    const t = o.threshold === null ? '' : ` does not beat ${o.threshold.toFixed(4)}`;
+    return { kind: 'discard', reason: `independent runs agree on val_bpb ${mean.toFixed(4)}, which${t || ' has no baseline to beat'}`, group, wrong, claimWrong };
+  }
+  const independent = new Set(group.map((g) => lower(g.owner)).filter((g) => !o.author || g !== lower(o.author)));
+  if (independent.size < o.quorum + 1) return more(`${independent.size} of the ${o.quorum + 1} owners other than the PR's author a merge needs agree so far`);
+  return { kind: 'merge', group, wrong, score: mean };
+}
+
+/**
+ * The entries a fault brings: `owner_faulted` for each outvoted run, the owner's unconfirmed
+ * results reversed (granted ones in full, pending ones at 0 so they never earn), and a ban when
+ * the owner reaches `ban_after_faults`.
+ */
+export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string): NewEntry[] {
+  // `state` is the ledger before this append: a result recorded with the fault (the run that
+  // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
+  const out: NewEntry[] = [];
+  for (const w of wrong) {
+    out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason } });
+    for (const [jobId, r] of state.results) {
+      if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
+      if ((state.trust.checked.has(jobId) && jobId !== w.job_id) || state.reversals.has(jobId)) continue;
+      const granted = state.grants.get(jobId)?.data.amount ?? 0;
+      out.push({ type: 'credit_reversed', data: { login: r.data.runner_owner, amount: granted, job_id: jobId, reason: `fault: ${reason}` } });
+    }
+    const faults = (state.trust.owners.get(lower(w.owner))?.faults ?? 0) + 1;
+    if (faults >= policy.ban_after_faults && !state.trust.banned(w.owner)) {
+      out.push({ type: 'owner_banned', data: { login: w.owner, reason: `${faults} faults, the last on job ${w.job_id}` } });
+    }
+  }
+  return out;
+}
+
+/** The runs of a claim recorded so far: the claim, then its validated replicas (verify jobs of it) in order. */
+export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_dispatched'>>, claimJobId: string): { claim: Run | null; replicas: Run[]; cls: string | null } {
+  const score = (d: EntryDataOf<'result_recorded'>) => (d.result?.status === 'ok' ? d.result.val_bpb : null);
+  const c = state.results.get(claimJobId)?.data;
+  if (!c?.validated || !c.result || !c.runner_owner) return { claim: null, replicas: [], cls: null };
+  const replicas: Run[] = [];
+  for (const { data: r } of state.results.values()) {
+    if (r.role !== 'verify' || !r.validated || !r.result || !r.runner_owner || jobs.get(r.job_id)?.verifies !== claimJobId) continue;
+    if (r.result.hardware_class !== c.result.hardware_class) continue;
+    replicas.push({ job_id: r.job_id, owner: r.runner_owner, val_bpb: score(r) });
+  }
+  return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
+}
+

@@ -1,0 +1,155 @@
+// Trust in runner owners, recomputed from the ledger alone (BOINC's adaptive replication): an
+// owner's result counts and earns once another owner's run of the same job agreed with it, or,
+// after `replicate_until` agreeing results, when the spot-check draw did not pick it. A result
+// outvoted by two agreeing owners is a fault: the owner's trust resets, and repeated faults ban
+// it. The App decides with these same functions (app/policy/replication.ts); `npm run ledger --
+// verify` replays them and flags any grant, merge or baseline the policy did not allow.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import type { EntryDataOf, LedgerEntry } from './entries.js';
+
+export type TrustPolicy = EntryDataOf<'trust_policy'>;
+
+/** Defaults and why: docs/trust.md. */
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2 };
+
+export interface OwnerTrust {
+  login: string;
+  /** results of this owner another owner's run agreed with, since its last fault */
+  agreed: number;
+  faults: number;
+  /** why it was banned, or null */
+  banned: string | null;
+}
+
+/**
+ * The spot-check draw of a result, uniform in [0, 1): a hash of the time the App stamped on the
+ * result entry (to the millisecond, known only once the App records the result) and the job id.
+ * The runner cannot predict it when it uploads, gets one draw per job, and anyone can recompute it.
+ */
+export function spotDraw(time: string, jobId: string): number {
+  const h = createHash('sha256').update(canonicalJson({ purpose: 'autoresearch spot check', time, job_id: jobId })).digest('hex');
+  return parseInt(h.slice(0, 13), 16) / 2 ** 52;
+}
+
+/** Two runs of one job agree when both failed, or both scored within `tolerance` bpb. */
+export function runsAgree(a: number | null, b: number | null, tolerance: number): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= tolerance + 1e-12;
+}
+
+const key = (login: string) => login.toLowerCase();
+
+type ResultOf = (jobId: string) => { seq: number; time: string; data: EntryDataOf<'result_recorded'> } | undefined;
+
+export class TrustBook {
+  /** null until the ledger records a trust_policy: a ledger from before replication */
+  policy: TrustPolicy | null = null;
+  readonly owners = new Map<string, OwnerTrust>();
+  /** job ids of results another owner's run agreed with (or part of a baseline two owners agreed on) */
+  readonly checked = new Set<string>();
+  /** job ids of results outvoted by two agreeing owners */
+  readonly faulted = new Set<string>();
+
+  owner(login: string): OwnerTrust {
+    let o = this.owners.get(key(login));
+    if (!o) {
+      o = { login, agreed: 0, faults: 0, banned: null };
+      this.owners.set(key(login), o);
+    }
+    return o;
+  }
+
+  banned(login: string): string | null {
+    return this.owners.get(key(login))?.banned ?? null;
+  }
+
+  /** Whether `login`'s results are only spot-checked now. Everyone is, on a ledger without a policy. */
+  trusted(login: string, policy: TrustPolicy | null = this.policy): boolean {
+    if (!policy) return true;
+    const o = this.owners.get(key(login));
+    return !o?.banned && (o?.agreed ?? 0) >= policy.replicate_until;
+  }
+
+  /** Whether the spot check picks a result (of a trusted owner) for a re-run by another owner. */
+  drawn(time: string, jobId: string, policy: TrustPolicy | null = this.policy): boolean {
+    return !!policy && spotDraw(time, jobId) < policy.spot_check_rate;
+  }
+
+  private check(jobId: string, resultOf: ResultOf): void {
+    if (this.checked.has(jobId) || this.faulted.has(jobId)) return;
+    this.checked.add(jobId);
+    const owner = resultOf(jobId)?.data.runner_owner;
+    if (owner) this.owner(owner).agreed++;
+  }
+
+  apply(e: LedgerEntry, resultOf: ResultOf): void {
+    switch (e.type) {
+      case 'trust_policy':
+        this.policy = (e as LedgerEntry<'trust_policy'>).data;
+        break;
+      case 'result_recorded': {
+        const owner = (e as LedgerEntry<'result_recorded'>).data.runner_owner;
+        if (owner) this.owner(owner);
+        break;
+      }
+      case 'verification': {
+        const d = (e as LedgerEntry<'verification'>).data;
+        if (d.agreed) {
+          this.check(d.job_id, resultOf);
+          this.check(d.verify_job_id, resultOf);
+        }
+        break;
+      }
+      case 'owner_faulted': {
+        const d = (e as LedgerEntry<'owner_faulted'>).data;
+        this.checked.delete(d.job_id);
+        this.faulted.add(d.job_id);
+        const o = this.owner(d.login);
+        o.faults++;
+        o.agreed = 0;
+        for (const j of d.agreed_job_ids) this.check(j, resultOf);
+        break;
+      }
+      case 'owner_banned':
+        this.owner((e as LedgerEntry<'owner_banned'>).data.login).banned = (e as LedgerEntry<'owner_banned'>).data.reason;
+        break;
+      case 'baseline_recorded': {
+        const d = (e as LedgerEntry<'baseline_recorded'>).data;
+        if (baselineOwners(d.job_ids, resultOf).size >= (this.policy?.baseline_owners ?? 1)) for (const j of d.job_ids) this.check(j, resultOf);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Whether a result only waits for another owner's run (not banned, not outvoted): its credit is pending. */
+  awaiting(d: EntryDataOf<'result_recorded'>): boolean {
+    return !this.faulted.has(d.job_id) && !(d.runner_owner && this.banned(d.runner_owner));
+  }
+
+  /**
+   * Why a validated result may not earn (yet) under the policy, or null. Long runs claim nothing
+   * and are exempt; a candidate of a trusted owner earns unless the spot check drew it.
+   */
+  uncounted(r: { time: string; data: EntryDataOf<'result_recorded'> }, longRun: boolean): string | null {
+    const d = r.data;
+    if (!this.policy || longRun) return null;
+    if (d.runner_owner && this.banned(d.runner_owner)) return `${d.runner_owner} is banned (${this.banned(d.runner_owner)})`;
+    if (this.faulted.has(d.job_id)) return `the result of job ${d.job_id} was outvoted by other owners' runs`;
+    if (this.checked.has(d.job_id)) return null;
+    if (d.role === 'candidate' && d.runner_owner && this.trusted(d.runner_owner) && !this.drawn(r.time, d.job_id)) return null;
+    return `the result of job ${d.job_id} is not confirmed by another owner's run yet`;
+  }
+}
+
+/** The distinct (lower-cased) owners of the results `jobIds`. */
+export function baselineOwners(jobIds: string[], resultOf: ResultOf): Set<string> {
+  const owners = new Set<string>();
+  for (const j of jobIds) {
+    const o = resultOf(j)?.data.runner_owner;
+    if (o) owners.add(key(o));
+  }
+  return owners;
+}

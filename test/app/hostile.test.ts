@@ -1,0 +1,277 @@
+// Hostile runners against the real App with GitHub faked: each attack of issue 11 as a scenario.
+// Every test here failed against the App before its defence (see the commit messages).
+import { describe, it, expect, afterEach } from '@jest/globals';
+import nock from 'nock';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { World, CLASS } from './world.js';
+import { auditLedger } from '../../ledger/index.js';
+
+const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
+const OTHER = 'export const LR = 1e-3;\n';
+
+afterEach(() => {
+  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+  expectRealGitHubCalls();
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+describe('a result is bound to the run it came from', () => {
+  it('job hijack: an artifact named for another job rejects the uploader\'s own job, never the victim\'s', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.push(8, 'mallory', { 'trainer/train.ts': OTHER });
+    const [victim, own] = w.gh.dispatches;
+    // mallory's runner ran PR 8's job but uploads `result-<PR 7's nonce>`
+    await w.complete(own, 'runner-b', 2.5, { artifactName: `result-${victim.inputs.nonce}` });
+    const recs = w.entries('result_recorded');
+    expect(recs.map((r) => r.data.job_id)).toEqual([own.inputs.nonce]);
+    expect(recs[0].data).toMatchObject({ validated: false, runner_owner: 'bob', reason: expect.stringMatching(/result-.* instead of result-/) });
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ pr: '8', role: 'candidate' });
+    // the victim's job is untouched: its honest result is scored and credited
+    await w.complete(victim, 'runner-a', 1.99);
+    const mine = w.entries('result_recorded').find((r) => r.data.job_id === victim.inputs.nonce)!;
+    expect(mine.data).toMatchObject({ validated: true, runner_owner: 'alice' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).toEqual(['alice']);
+  });
+
+  it('a run whose title names a nonce the App never dispatched is recorded with the reason and harms no job', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const d = w.gh.dispatches[0];
+    const stray = '1-1-' + 'e'.repeat(24);
+    await w.complete(d, 'runner-a', 1.5, { titleNonce: stray });
+    const [rec] = w.entries('result_recorded');
+    expect(rec.data).toMatchObject({ job_id: stray, validated: false, reason: expect.stringMatching(/no job was dispatched with nonce/) });
+    expect(w.entries('result_recorded').some((r) => r.data.job_id === d.inputs.nonce)).toBe(false);
+  });
+
+  it('padded credits: a budget other than the dispatch\'s is rejected', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { jobSeconds: 1250, tamper: (r) => Object.assign(r, { budget_seconds: 1200, train_seconds: 1190 }) });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/budget_seconds 1200 differs from the dispatched budget 300/) });
+    expect(w.entries('credit_granted')).toEqual([]);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
+  });
+
+  it('padded credits: a runner is credited at most the dispatched budget, even when the job ran longer', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { jobSeconds: 1250, tamper: (r) => (r.train_seconds = 1190) });
+    expect(w.entries('credit_granted')[0].data).toMatchObject({ login: 'alice', train_seconds: 300, amount: 300 });
+  });
+
+  it('an eval seed other than the dispatch\'s is rejected', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { tamper: (r) => (r.eval_seed = 12345) });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/eval_seed 12345 differs/) });
+    expect(w.gh.merges).toEqual([]);
+  });
+
+  it('class liar: a result whose class differs from its runner\'s registered class is rejected', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { tamper: (r) => (r.hardware_class = 'gpu-h100-80gb') });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/gpu-h100-80gb is not the class gpu-test its runner was registered with/) });
+    expect(w.entries('job_dispatched').filter((j) => j.data.role === 'baseline')).toEqual([]);
+  });
+});
+
+describe('bad input is recorded with a reason, never a crash, and the job runs again', () => {
+  it('a run on a runner no registration records', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-zed', 1.5);
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, runner_name: 'runner-zed', runner_owner: null, reason: expect.stringMatching(/runner-zed.*not registered/) });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
+    expect(w.entries('credit_granted')).toEqual([]);
+  });
+
+  it('an oversized artifact is refused without downloading it', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { artifactBytes: 2 ** 30 });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/is 1073741824 bytes, over the limit/) });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
+  });
+
+  it('a malformed result.json', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.5, { files: { 'result.json': '{"val_bpb": 0.1, ' } });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/result\.json/) });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
+  });
+});
+
+const OLD = '2015-01-01T00:00:00Z';
+const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
+  type: 'runner_registered' as const,
+  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
+});
+const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
+
+/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
+function trustWorld(config = 'max_in_flight: 4\n', extra: ReturnType<typeof reg>[] = []): World {
+  const w = new World({ trust: 'policy', config, seed: [] });
+  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
+  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  return w;
+}
+
+describe('adaptive replication', () => {
+  it('sabotage: a worse score from an untrusted owner is re-run by another owner; the honest improvement merges and the saboteur is faulted', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-m', 2.5); // the improvement scores 1.9 on an honest runner
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const replica = w.gh.dispatches[1];
+    expect(replica.inputs).toMatchObject({ role: 'verify', pr: '7' });
+    expect(replica.inputs.runner_label).not.toBe('owner-mallory');
+    await w.complete(replica, 'runner-a', 1.9);
+    const tiebreak = w.gh.dispatches[2];
+    expect(tiebreak.inputs.role).toBe('verify');
+    expect(['owner-mallory', 'owner-alice']).not.toContain(tiebreak.inputs.runner_label);
+    await w.complete(tiebreak, tiebreak.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.905);
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([replica.inputs.nonce, tiebreak.inputs.nonce]);
+  });
+
+  it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
+    const w = trustWorld('max_in_flight: 10\ntrust:\n  ban_after_faults: 1\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 1.9);
+    expect(w.entries('owner_banned').map((b) => b.data.login)).toEqual(['mallory']);
+    await w.push(8, 'other-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(d, 'runner-m', 1.99);
+    const rec = w.entries('result_recorded').find((r) => r.data.job_id === d.inputs.nonce)!;
+    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/mallory is banned by the ledger/) });
+  });
+
+  it('an untrusted owner\'s discard counts and earns only after another owner agrees; a trusted owner\'s is only spot-checked', async () => {
+    const w = trustWorld('max_in_flight: 4\ntrust:\n  replicate_until: 1\n  spot_check_rate: 0\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.entries('credit_granted')).toEqual([]);
+    expect(w.entries('experiment_discarded')).toEqual([]);
+    await w.complete(w.gh.dispatches[1], w.gh.dispatches[1].inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.995);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_granted')).toHaveLength(2);
+    // alice now has one agreeing result: trusted at replicate_until 1, her next discard is not re-run
+    await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    const d = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    const before = w.gh.dispatches.length;
+    await w.complete(d, 'runner-a', 1.99);
+    expect(w.gh.dispatches).toHaveLength(before);
+    expect(w.gh.labelsOf(8)).toEqual(['experiment:discarded']);
+  });
+
+  it('spot checks: with rate 1 a trusted owner\'s discard is re-run too', async () => {
+    const w = trustWorld('max_in_flight: 4\ntrust:\n  replicate_until: 0\n  spot_check_rate: 1\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', pr: '7' });
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)[0].summary).toMatch(/a spot check \(rate 1\) drew this result/);
+  });
+});
+
+describe('Sybil resistance', () => {
+  it('the PR\'s author never verifies their own PR: their runner\'s verify run does not count', async () => {
+    const w = trustWorld();
+    await w.push(7, 'bob', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.dispatches[1].inputs.runner_label).not.toBe('owner-bob');
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9); // bob's runner took it anyway
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify' });
+  });
+
+  it('an author colluding with a young Sybil account: the claim is never verified by it, nothing merges', async () => {
+    const young = new Date(Date.parse('2026-11-24T12:00:00Z') - 5 * 86_400_000).toISOString();
+    const w = trustWorld('max_in_flight: 4\n', [reg('runner-s', 'mallory-sock', { created: young })]);
+    await w.push(7, 'mallory', { 'trainer/train.ts': OTHER }); // no better than main
+    await w.complete(w.gh.dispatches[0], 'runner-m', 1.5, { tamper: (r) => (r.val_bpb = 1.5) });
+    for (const d of w.gh.dispatches.slice(1)) await w.complete(d, 'runner-s', 1.5);
+    expect(w.gh.merges).toEqual([]);
+    const sock = w.entries('result_recorded').filter((r) => r.data.runner_owner === 'mallory-sock');
+    expect(sock.length).toBeGreaterThan(0);
+    expect(sock.every((r) => !r.data.validated && /5 days old/.test(r.data.reason ?? ''))).toBe(true);
+  });
+
+  it('two fresh accounts declaring a class of their own mint no credits and merge nothing', async () => {
+    const young = new Date(Date.parse('2026-11-24T12:00:00Z') - 3 * 86_400_000).toISOString();
+    const w = trustWorld('max_in_flight: 10\nbaseline_runs: 2\n', [reg('runner-s1', 'sock-one', { cls: 'gpu-fake', created: young }), reg('runner-s2', 'sock-two', { cls: 'gpu-fake', created: young })]);
+    await w.push(7, 'sock-one', { 'trainer/train.ts': OTHER });
+    const fake = (r: any) => Object.assign(r, { hardware_class: 'gpu-fake', tokens_per_second: 1e12 });
+    for (let i = 0, done = 0; done < w.gh.dispatches.length && i < 30; i++, done++) {
+      const d = w.gh.dispatches[done];
+      await w.complete(d, done % 2 ? 'runner-s2' : 'runner-s1', d.inputs.role === 'baseline' ? 2.0 : 1.5, { tamper: fake });
+    }
+    expect(w.gh.merges).toEqual([]);
+    expect(w.entries('baseline_recorded').filter((b) => b.data.hardware_class === 'gpu-fake')).toEqual([]);
+    expect(w.entries('credit_granted')).toEqual([]);
+  });
+});
+
+describe('load is noise, not a worse candidate', () => {
+  const cal = (before: number, after: number) => (r: any) => (r.calibration = { workload: 'matmul-256x256x256x20@tensorflow', before_gflops: before, after_gflops: after });
+
+  it('a run whose machine slowed during training is run again on another owner\'s runner instead of scored', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.6, { tamper: cal(100, 55) });
+    expect(w.gh.labelsOf(7)).not.toContain('experiment:discarded');
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/off pace: the calibration workload ran at 55 GFLOP\/s after training, 45% below the 100 before/) });
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate', runner_label: 'owner-bob' });
+  });
+
+  it('a run far below its class\'s usual pace is run again elsewhere; one at the usual pace is scored', async () => {
+    const w = new World({ config: 'max_in_flight: 10\n' });
+    for (const pr of [7, 8, 9]) {
+      await w.push(pr, `agent-${pr}`, { 'trainer/train.ts': `export const LR = ${pr}e-4;\n` });
+      await w.complete(w.gh.dispatches.at(-1)!, pr % 2 ? 'runner-a' : 'runner-b', 1.99, { tamper: cal(100 + pr, 99 + pr) });
+    }
+    await w.push(10, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches.at(-1)!, 'runner-b', 2.4, { tamper: cal(50, 50) });
+    const last = w.entries('result_recorded').at(-1)!;
+    expect(last.data).toMatchObject({ pr: 10, validated: false, reason: "off pace: the calibration workload ran at 50 GFLOP/s, 53% below gpu-test's usual 107 (median of 3 runs)" });
+    expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ pr: '10', runner_label: 'owner-alice' });
+    await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.99, { tamper: cal(104, 103) });
+    expect(w.gh.labelsOf(10)).toEqual(['experiment:discarded']);
+  });
+});
+
+describe('a class has no baseline until two owners agree on it', () => {
+  it('baseline runs of one owner make no baseline; another owner\'s agreeing run does, and a saboteur\'s outlier is left out', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [] });
+    for (const [name, owner] of [['runner-a', 'alice'], ['runner-b', 'bob'], ['runner-m', 'mallory']]) online(w, name, owner);
+    w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')]);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    const [b1, b2] = w.gh.dispatches.slice(1);
+    await w.complete(b1, 'runner-a', 2.0);
+    await w.complete(b2, 'runner-a', 2.01);
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    const b3 = w.gh.dispatches[3];
+    expect(b3.inputs).toMatchObject({ role: 'baseline', sha: w.main });
+    await w.complete(b3, 'runner-m', 2.6); // a saboteur's baseline run: would raise the mean and let a no-op merge
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    await w.complete(w.gh.dispatches[4], 'runner-b', 2.005);
+    const [b] = w.entries('baseline_recorded');
+    expect(b.data.job_ids).toEqual([b1.inputs.nonce, b2.inputs.nonce, w.gh.dispatches[4].inputs.nonce]);
+    expect(b.data.mean).toBeCloseTo(2.005, 6);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+  });
+});
