@@ -14,6 +14,8 @@ export interface Fault {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** only once this holds (e.g. after a merge); until then the fault waits its turn */
+  when?: () => boolean;
 }
 
 export const OWNER = 'Codertocat';
@@ -36,6 +38,7 @@ export interface Pull {
   state: 'open' | 'closed';
   merged: boolean;
   created_at: string;
+  merge_commit_sha?: string;
 }
 export interface CheckRun {
   id: number;
@@ -132,6 +135,7 @@ export class FakeGitHub {
       title: p.title,
       state: p.state,
       merged: p.merged,
+      merge_commit_sha: p.merge_commit_sha ?? null,
       created_at: p.created_at,
       user: { login: p.user },
       head: { sha: p.head, ref: `pr-${p.number}` },
@@ -145,7 +149,7 @@ export class FakeGitHub {
     // nock 15 hands a reply function the fetch Request; this gives it the path and the JSON body.
     const h = (fn: (uri: string, body: any, req: Request) => Reply | readonly [number, unknown]) => async (req: Request) => {
       const u = new URL(req.url);
-      const i = this.faults.findIndex((f) => f.method === req.method && f.path.test(u.pathname));
+      const i = this.faults.findIndex((f) => f.method === req.method && f.path.test(u.pathname) && (!f.when || f.when()));
       if (i >= 0) {
         const [f] = this.faults.splice(i, 1);
         return [f.status, f.body ?? { message: 'Server Error' }, f.headers ?? {}];
@@ -276,6 +280,7 @@ export class FakeGitHub {
       const merge_sha = this.commit({ 'trainer/train.ts': candidate }, main, body.commit_title);
       this.refs.set('heads/main', merge_sha);
       p.merged = true;
+      p.merge_commit_sha = merge_sha;
       p.state = 'closed';
       this.merges.push({ pr: p.number, sha: body.sha, title: body.commit_title, message: body.commit_message, merge_sha });
       return [200, { sha: merge_sha, merged: true, message: 'Pull Request successfully merged' }];

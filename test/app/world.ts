@@ -111,8 +111,23 @@ export class World {
     return { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: { login: OWNER, id: 1, type: 'User' } };
   }
 
+  /** The last webhook delivered, for redelivering it as GitHub's "Redeliver" does (same delivery id). */
+  lastEvent: any = null;
+
+  async redeliver(probot: Probot = this.probot): Promise<void> {
+    await probot.receive(this.lastEvent);
+  }
+
   /** Opens a PR (or pushes to it) whose head changes the given files, and delivers the webhook. */
-  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number } = {}): Promise<string> {
+  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number; processes?: Probot[] } = {}): Promise<string> {
+    const { head, deliver } = this.prepare(pr, author, changes, action);
+    if (opts.processes) await Promise.all(opts.processes.map((p) => deliver(p)));
+    else for (let k = 0; k < (opts.deliveries ?? 1); k++) await deliver();
+    return head;
+  }
+
+  /** The push of `push`, with its webhook delivered later (or never): events out of order. */
+  prepare(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened'): { head: string; deliver: (p?: Probot) => Promise<void> } {
     const head = this.gh.commit(changes, this.main, `pr ${pr}`);
     const existing = this.gh.pulls.get(pr);
     this.gh.pulls.set(pr, {
@@ -134,8 +149,14 @@ export class World {
     payload.pull_request.user.login = author;
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any);
-    return head;
+    const event = { id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any;
+    return {
+      head,
+      deliver: async (p: Probot = this.probot) => {
+        this.lastEvent = event;
+        await p.receive(event);
+      },
+    };
   }
 
   /** Closes a PR without merging and delivers pull_request.closed. */
@@ -271,6 +292,7 @@ export class World {
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
     const event = { id: `run-${runId}`, name: 'workflow_run', payload } as any;
+    this.lastEvent = event;
     if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
     else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
     return runId;

@@ -1,0 +1,53 @@
+// The reconcile pass, run on every tick (tick.yml's workflow_run): GitHub's state compared with
+// the ledger, each difference repaired, so nothing the App meant to do is lost to a failed
+// request, a rate limit, a restart, a lost or reordered webhook:
+//   - merge intents not settled: recorded as GitHub says (app/merge.ts);
+//   - PRs closed without the App hearing of it: their jobs closed, their queue entries removed;
+//   - open PRs whose head commit the ledger has not seen (an event lost, or refused for a rate
+//     limit): handled now, as a push would be;
+//   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
+// The ledger is the source of truth for what the App did; GitHub for what happened.
+import type { NewEntry } from '../ledger/index.js';
+import { closedReason, seenHeads } from './heads.js';
+import { closeJob } from './dispatch.js';
+import { onPullRequest } from './handlers/pull-request.js';
+import { viewOf, type LedgerView } from './ledger-view.js';
+import { pendingMerges, settlePendingMerges } from './merge.js';
+import { schedule } from './scheduler.js';
+import { appendBuilt, type Session } from './session.js';
+
+export async function reconcile(s: Session): Promise<void> {
+  let view = viewOf(await s.ledger.read());
+  view = await settlePendingMerges(s, view);
+  view = await repairPulls(s, view);
+  await schedule(s, view);
+}
+
+async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
+  const pulls = await s.octokit.paginate(s.octokit.rest.pulls.list, { ...s.repo, state: 'open', per_page: 100 });
+  const open = new Map(pulls.map((p) => [p.number, p]));
+  // closed while the App did not hear of it: the jobs and queue places go to others
+  const closesOn = (v: LedgerView): NewEntry[] => {
+    const closes: NewEntry[] = v.open
+      .filter((j) => j.pr !== null && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !open.has(j.pr) && !pendingMerges(v.entries).some((p) => p.pr === j.pr))
+      .map((j) => closeJob(j, closedReason(j.pr!)));
+    for (const q of v.queue.values()) if (!open.has(q.pr)) closes.push({ type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: closedReason(q.pr) } });
+    return closes;
+  };
+  if (closesOn(view).length) {
+    await appendBuilt(s, view.entries, (entries) => closesOn(entries.length === view.entries.length ? view : viewOf(entries)));
+    view = viewOf(await s.ledger.read());
+  }
+  const seen = seenHeads(view);
+  for (const p of pulls) {
+    if (seen.has(`${p.number}@${p.head.sha}`)) continue;
+    s.log.info(`reconcile: PR #${p.number} head ${p.head.sha.slice(0, 7)} not in the ledger; handling it now`);
+    await onPullRequest(s, {
+      action: 'synchronize',
+      number: p.number,
+      pull_request: { number: p.number, state: 'open', title: p.title, head: { sha: p.head.sha }, user: p.user ? { login: p.user.login } : null, labels: p.labels.map((l) => ({ name: l.name ?? '' })) },
+    });
+    view = viewOf(await s.ledger.read());
+  }
+  return view;
+}
