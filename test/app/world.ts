@@ -7,6 +7,7 @@ import Bottleneck from 'bottleneck';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../../app/index.js';
+import { appOctokit } from '../../app/github/throttle.js';
 import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
@@ -79,15 +80,13 @@ export class World {
       { id: 1, name: 'runner-a', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'] },
       { id: 2, name: 'runner-b', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] },
     ];
-    const retry = opts.retries
-      ? {
-          retry: { enabled: true, retryAfterBaseValue: 1 },
-          // the throttling plugin's own limits stay on, except its 1 s spacing of writes (tests only)
-          throttle: { enabled: true, write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }), fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true },
-        }
-      : { retry: { enabled: false }, throttle: { enabled: false } };
+    // With retries: the Octokit `npm start` hands Probot (app/github/throttle.ts), under Probot's
+    // own production settings, with time compressed (a second of GitHub's waits is 1 ms here, and
+    // writes are not spaced 1 s apart); its rate-limit callbacks are the production ones.
+    const Base = opts.retries ? appOctokit({ msPerSecond: 1, throttle: { write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }) } }) : ProbotOctokit;
+    const retry = opts.retries ? { retry: { enabled: true, retryAfterBaseValue: 1 } } : { retry: { enabled: false }, throttle: { enabled: false } };
     this.makeProbot = () => {
-      const Octokit = ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
+      const Octokit = Base.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
       const p = new Probot({ appId: 1, privateKey, Octokit, log: silentLog() as any });
       p.load(createApp({ now: () => this.clock }));
       return p;
