@@ -5,21 +5,25 @@
 //   - PRs closed without the App hearing of it: their jobs closed, their queue entries removed;
 //   - open PRs whose head commit the ledger has not seen (an event lost, or refused for a rate
 //     limit): handled now, as a push would be;
+//   - completed experiment runs of open jobs whose result was never recorded (the workflow_run
+//     event lost or failed): scored now, as the event would have been;
 //   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
 import type { NewEntry } from '../ledger/index.js';
 import { closedReason, seenHeads } from './heads.js';
 import { closeJob } from './dispatch.js';
 import { onPullRequest } from './handlers/pull-request.js';
+import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
-import { appendBuilt, type Session } from './session.js';
+import { appendBuilt, configOf, type Session } from './session.js';
 
 export async function reconcile(s: Session): Promise<void> {
   let view = viewOf(await s.ledger.read());
   view = await settlePendingMerges(s, view);
   view = await repairPulls(s, view);
+  view = await recoverResults(s, view);
   await schedule(s, view);
 }
 
@@ -50,4 +54,28 @@ async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
     view = viewOf(await s.ledger.read());
   }
   return view;
+}
+
+/**
+ * Open jobs that could have finished (dispatched more than their budget ago) are looked for among
+ * the workflow's completed runs (one call, only when there are such jobs); a run naming one in its
+ * title ("... [<nonce>]", experiment.yml's run-name) is scored as its workflow_run event would be.
+ * The title only finds the run: the result is still checked against the artifact and the ledger.
+ */
+async function recoverResults(s: Session, view: LedgerView): Promise<LedgerView> {
+  const now = s.now().getTime();
+  const due = new Set(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => j.job_id));
+  if (!due.size) return view;
+  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, status: 'completed', event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100 });
+  let found = false;
+  for (const run of data.workflow_runs) {
+    const nonce = /\[([^\]\s]+)\]$/.exec(run.display_title ?? '')?.[1];
+    if (!nonce || !due.has(nonce)) continue;
+    due.delete(nonce);
+    found = true;
+    s.log.info(`reconcile: run ${run.id} of job ${nonce} completed without a recorded result; scoring it now`);
+    const at = { ...s, cfg: await configOf(s.octokit, s.repo, run.head_sha, true) };
+    await onWorkflowRun(at, { action: 'completed', workflow_run: run as unknown as WorkflowRunEvent['workflow_run'] });
+  }
+  return found ? viewOf(await s.ledger.read()) : view;
 }

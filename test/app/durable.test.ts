@@ -86,6 +86,20 @@ describe('any order, any number of times', () => {
     expect(w.gh.checksOf(lost.head)).toHaveLength(1);
   });
 
+  it('a run that completed while its workflow_run event was lost: the tick scores it, with no re-dispatch', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { deliveries: 0 });
+    minutes(w, 6); // past the 300 s budget, well before the 30-minute deadline
+    await w.tick();
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.validated])).toEqual([[w.gh.dispatches[0].inputs.nonce, true]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ conclusion: 'neutral', title: 'No improvement' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.tick();
+    expect(w.entries('result_recorded')).toHaveLength(1);
+  });
+
   it('a PR closed while the App missed the event: the tick closes its job and gives the slot to the queue', async () => {
     const w = new World({ config: 'max_in_flight: 1\n' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });

@@ -60,6 +60,8 @@ export interface RunArtifacts {
   /** how long the job ran by GitHub's clock (default 345 s: a 300 s budget plus setup and evaluation) */
   job_seconds?: number;
   artifact: { name: string; files: Record<string, string> } | null;
+  /** the run as the workflow_run webhook and the runs listing describe it, once completed */
+  workflow_run?: Record<string, unknown>;
 }
 
 export class FakeGitHub {
@@ -357,6 +359,12 @@ export class FakeGitHub {
       200,
       { total_count: this.runners.length, runners: this.runners.filter((r) => !new URL(uri, 'https://x').searchParams.get('name') || r.name === new URL(uri, 'https://x').searchParams.get('name')).map((r) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' })) })) },
     ]));
+    // the runs of a workflow, newest first (the App's reconcile pass looks for results it never heard of)
+    api.get(new RegExp(`^${P}/actions/workflows/[^/]+/runs`)).query(true).optionally().reply(h((uri: string) => {
+      const wf = seg(uri, 6);
+      const runs = [...this.runs.values()].map((r) => r.workflow_run).filter((r): r is Record<string, unknown> => Boolean(r) && String(r!.path).endsWith(`/${wf}`)).reverse();
+      return [200, { total_count: runs.length, workflow_runs: runs }];
+    }));
     api.get(new RegExp(`^${P}/actions/runs/\\d+/artifacts`)).query(true).optionally().reply(h((uri: string) => {
       const run = this.runs.get(Number(seg(uri, 6)));
       const arts = run?.artifact ? [{ id: Number(seg(uri, 6)) * 10, name: run.artifact.name, expired: false, size_in_bytes: 1000 }] : [];

@@ -290,6 +290,7 @@ export class World {
     });
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
+    this.gh.runs.get(runId)!.workflow_run = { ...payload.workflow_run, status: 'completed', conclusion: 'success' };
     const event = { id: `run-${runId}`, name: 'workflow_run', payload } as any;
     this.lastEvent = event;
     if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
