@@ -7,14 +7,17 @@
 //     limit): handled now, as a push would be;
 //   - completed experiment runs of open jobs whose result was never recorded (the workflow_run
 //     event lost or failed): scored now, as the event would have been;
+//   - PRs waiting for a baseline no job is running for any more (given up): baseline runs
+//     dispatched again, or the PR re-queued against the default branch when it moved;
 //   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
 import type { NewEntry } from '../ledger/index.js';
 import { closedReason, seenHeads } from './heads.js';
-import { closeJob } from './dispatch.js';
+import { closeJob, dispatchJobs } from './dispatch.js';
 import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
-import { viewOf, type LedgerView } from './ledger-view.js';
+import { baselineJobs } from './baselines.js';
+import { classAt, viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
 import { appendBuilt, configOf, type Session } from './session.js';
@@ -24,6 +27,7 @@ export async function reconcile(s: Session): Promise<void> {
   view = await settlePendingMerges(s, view);
   view = await repairPulls(s, view);
   view = await recoverResults(s, view);
+  view = await repairWaiting(s, view);
   await schedule(s, view);
 }
 
@@ -78,4 +82,29 @@ async function recoverResults(s: Session, view: LedgerView): Promise<LedgerView>
     await onWorkflowRun(at, { action: 'completed', workflow_run: run as unknown as WorkflowRunEvent['workflow_run'] });
   }
   return found ? viewOf(await s.ledger.read()) : view;
+}
+
+/** Queue entries waiting for a baseline that nothing will produce any more: its runs are dispatched again, or the PR runs on the new default branch. */
+async function repairWaiting(s: Session, view: LedgerView): Promise<LedgerView> {
+  const stuck = [...view.queue.values()].filter((q) => {
+    const w = q.waiting_for;
+    return w && !view.baselines.has(classAt(w.hardware_class, w.sha)) && !view.open.some((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
+  });
+  if (!stuck.length) return view;
+  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+  for (const q of stuck) {
+    const w = q.waiting_for!;
+    if (w.sha === head.object.sha) {
+      await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
+    } else {
+      // the commit it waited on is no longer the default branch: test it again on the new one
+      await appendBuilt(s, view.entries, (entries) => {
+        const v = entries.length === view.entries.length ? view : viewOf(entries);
+        const now = v.queue.get(q.pr);
+        return now?.sha === q.sha && now.waiting_for?.sha === w.sha ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : [];
+      });
+    }
+    view = viewOf(await s.ledger.read());
+  }
+  return view;
 }

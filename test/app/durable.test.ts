@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { auditLedger } from '../../ledger/index.js';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { World } from './world.js';
+import { CLASS, World } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const BETTER = 'export const LR = 7e-4;\n// a better schedule still\n';
@@ -108,6 +108,30 @@ describe('any order, any number of times', () => {
     await w.tick();
     expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, reason: 'PR #7 was closed' });
     expect(w.gh.dispatches.map((d) => [d.inputs.pr, d.inputs.sha])).toEqual([['7', w.gh.pulls.get(7)!.head], ['8', queued]]);
+  });
+});
+
+describe('every state has a deadline', () => {
+  it('a PR waiting for a baseline whose runs were given up gets new baseline runs from the tick, not a wait for ever', async () => {
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\nmax_attempts: 1\ndeadline_minutes: 30\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    expect(w.gh.dispatches.slice(1).map((d) => d.inputs.role)).toEqual(['baseline', 'baseline']);
+    minutes(w, 31);
+    await w.tick(); // the baseline runs are given up (one attempt each)
+    await w.tick();
+    const again = w.gh.dispatches.slice(3);
+    expect(again.map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['baseline', w.main], ['baseline', w.main]]);
+    await w.complete(again[0], 'runner-a', 2.0);
+    await w.complete(again[1], 'runner-b', 2.02);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
 });
 
