@@ -62,10 +62,10 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
   const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
   const say = async (st: ExperimentState, conclusion: 'success' | 'neutral' | 'action_required', title: string, lines: string[]) => {
-    await setState(s.octokit, s.repo, pr, pull.labels, st);
     const text = scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict: lines.join(' ') });
     if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, conclusion === 'action_required' ? { status: 'queued' } : { conclusion }, title, text, run.html_url);
     await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+    await setState(s.octokit, s.repo, pr, pull.labels, st); // last (see app/reconcile.ts)
   };
   if (pull.head.sha !== job.sha) {
     await record(s, view, job.job_id, news, x.files);
@@ -152,9 +152,9 @@ async function abandon(s: Session, view: LedgerView, intent: Intent, pull: Pull,
 async function report(s: Session, intent: Intent, pull: Pull, state: ExperimentState, check: Parameters<typeof updateCheck>[3], title: string, lines: string[], w: Words): Promise<void> {
   // the verify job's id (the last) carries the PR's check run and sticky comment
   const refs = jobRefs(intent.job_ids.at(-1)!);
-  await setState(s.octokit, s.repo, intent.pr, pull.labels, state);
   if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, w.summary(lines.join(' ')), w.runUrl);
   await writeSticky(s.octokit, s.repo, intent.pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+  await setState(s.octokit, s.repo, intent.pr, pull.labels, state); // last (see app/reconcile.ts)
 }
 
 /** How long a handler has to finish its own merge before the reconcile pass takes the intent over. */

@@ -7,11 +7,19 @@
 //     limit): handled now, as a push would be;
 //   - completed experiment runs of open jobs whose result was never recorded (the workflow_run
 //     event lost or failed): scored now, as the event would have been;
+//   - open PRs whose experiment:* label disagrees with what the ledger recorded for their head
+//     (a report cut short after its record: the label is always written last): their check run,
+//     comment and label brought up to date;
 //   - PRs waiting for a baseline no job is running for any more (given up): baseline runs
 //     dispatched again, or the PR re-queued against the default branch when it moved;
 //   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
-import type { NewEntry } from '../ledger/index.js';
+import type { EntryDataOf, NewEntry } from '../ledger/index.js';
+import { createCheck, updateCheck } from './github/checks.js';
+import { setState, stateOf, type ExperimentState } from './github/labels.js';
+import { writeSticky } from './github/sticky-comment.js';
+import { jobRefs } from './jobs.js';
+import { stateComment } from './messages.js';
 import { closedReason, seenHeads } from './heads.js';
 import { closeJob, dispatchJobs } from './dispatch.js';
 import { onPullRequest } from './handlers/pull-request.js';
@@ -48,7 +56,10 @@ async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
   }
   const seen = seenHeads(view);
   for (const p of pulls) {
-    if (seen.has(`${p.number}@${p.head.sha}`)) continue;
+    if (seen.has(`${p.number}@${p.head.sha}`)) {
+      await repairReport(s, view, { number: p.number, sha: p.head.sha, labels: p.labels.map((l) => ({ name: l.name ?? '' })) });
+      continue;
+    }
     s.log.info(`reconcile: PR #${p.number} head ${p.head.sha.slice(0, 7)} not in the ledger; handling it now`);
     await onPullRequest(s, {
       action: 'synchronize',
@@ -107,4 +118,64 @@ async function repairWaiting(s: Session, view: LedgerView): Promise<LedgerView> 
     view = viewOf(await s.ledger.read());
   }
   return view;
+}
+
+type CheckState = { status: 'queued' | 'in_progress' } | { conclusion: 'success' | 'neutral' | 'failure' | 'timed_out' };
+interface Report {
+  state: ExperimentState | null;
+  check: number | null;
+  checkState: CheckState;
+  title: string;
+  text: string;
+  /** the sticky comment's id when known; a final state also rewrites the comment */
+  comment?: number | null;
+}
+
+/** What the PR's head should show, from the ledger alone; null where the ledger does not say (e.g. a merge refused). */
+export function expectedReport(view: LedgerView, pr: number, sha: string): Report | null {
+  const jobs = [...view.jobs.values()].filter((j) => j.pr === pr && j.sha === sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id));
+  const refs = jobs.length ? jobRefs(jobs.at(-1)!.job_id) : { check: null, comment: null };
+  type Outcome = { type: string; data: Record<string, unknown> };
+  let last = null as Outcome | null;
+  for (const e of view.entries) {
+    const d = e.data as { pr?: number; sha?: string };
+    if (d.pr === pr && d.sha === sha && (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected')) last = e as unknown as Outcome;
+  }
+  if (last?.type === 'experiment_merged') {
+    const d = last.data as EntryDataOf<'experiment_merged'>;
+    return { state: 'merged', check: refs.check, comment: refs.comment, checkState: { conclusion: 'success' }, title: 'Merged', text: `Merged as \`${d.merge_sha.slice(0, 7)}\`: val_bpb ${d.val_bpb.toFixed(4)} on ${d.hardware_class}, baseline ${d.baseline_mean.toFixed(4)}.` };
+  }
+  if (last?.type === 'experiment_discarded') {
+    const d = last.data as EntryDataOf<'experiment_discarded'>;
+    const timedOut = d.reason.startsWith('no runner reported a result');
+    const conclusion = timedOut ? 'timed_out' : d.val_bpb !== null ? 'neutral' : 'failure';
+    return { state: 'discarded', check: refs.check, comment: refs.comment, checkState: { conclusion }, title: timedOut ? 'No result' : d.val_bpb !== null ? 'No improvement' : 'Discarded', text: `Discarded: ${d.reason}.` };
+  }
+  if (last?.type === 'experiment_rejected') {
+    const d = last.data as EntryDataOf<'experiment_rejected'>;
+    return { state: 'invalid', check: null, checkState: { conclusion: 'failure' }, title: 'Not an experiment', text: d.problems.join('\n') };
+  }
+  const q = view.queue.get(pr);
+  if (q?.sha === sha) {
+    return q.waiting_for
+      ? { state: 'waiting-baseline', check: q.check, checkState: { status: 'in_progress' }, title: 'Waiting for a baseline', text: `Waiting for a baseline of \`${q.waiting_for.sha.slice(0, 7)}\` on ${q.waiting_for.hardware_class}.` }
+      : { state: 'queued', check: q.check, checkState: { status: 'queued' }, title: 'Queued', text: 'Waiting for a runner slot or for the author\'s credits.' };
+  }
+  const open = jobs.filter((j) => !view.state.results.has(j.job_id)).at(-1);
+  if (open?.role === 'verify') return { state: 'verifying', check: jobRefs(open.job_id).check, checkState: { status: 'in_progress' }, title: 'Improvement claimed; verifying', text: 'A runner of another owner is re-running it.' };
+  if (open?.role === 'candidate') return { state: null, check: jobRefs(open.job_id).check, checkState: { status: 'in_progress' }, title: 'Running', text: `Dispatched to a runner (budget ${open.budget_seconds} s).` };
+  return null;
+}
+
+/** A PR whose label disagrees with the ledger: its check run, comment (final states) and label brought up to date. */
+async function repairReport(s: Session, view: LedgerView, p: { number: number; sha: string; labels: { name: string }[] }): Promise<void> {
+  const want = expectedReport(view, p.number, p.sha);
+  const have = stateOf(p.labels);
+  if (!want || want.state === have) return;
+  s.log.info(`reconcile: PR #${p.number} shows ${have ?? 'no label'} but the ledger says ${want.state ?? 'running'}; bringing it up to date`);
+  const text = `${want.text}\n\n(Brought up to date from the ledger by the App's reconcile pass.)`;
+  if (want.check !== null) await updateCheck(s.octokit, s.repo, want.check, want.checkState, want.title, text);
+  else await createCheck(s.octokit, s.repo, p.sha, want.checkState, want.title, text);
+  if ('conclusion' in want.checkState) await writeSticky(s.octokit, s.repo, p.number, stateComment(want.title, [want.text], s.cfg.notice), { knownId: want.comment ?? null });
+  await setState(s.octokit, s.repo, p.number, p.labels, want.state);
 }

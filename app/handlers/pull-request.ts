@@ -88,9 +88,9 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     });
     if (skipped) return;
     await closeStaleChecks();
-    await setState(s.octokit, s.repo, pr.number, pr.labels, 'invalid');
     await createCheck(s.octokit, s.repo, sha, { conclusion: 'failure' }, 'Not an experiment', problems.join('\n'));
     await writeSticky(s.octokit, s.repo, pr.number, invalidComment(problems, s.cfg.notice), { fresh });
+    await setState(s.octokit, s.repo, pr.number, pr.labels, 'invalid'); // last (see app/reconcile.ts)
     return;
   }
 

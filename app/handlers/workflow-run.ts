@@ -188,10 +188,11 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     scoreSummary({ result: r, baseline: x.baseline, threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict });
   const report = async (state: ExperimentState | null, check: Parameters<typeof updateCheck>[3], title: string, text: string, comment: string[]) => {
     if (job.pr === null) return;
-    if (state) await moveState(s.octokit, s.repo, job.pr, state);
     if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, text, run.html_url);
     else await createCheck(s.octokit, s.repo, job.sha, check, title, text);
     await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+    // the label last: one that disagrees with the ledger tells the reconcile pass the report may be unfinished
+    if (state) await moveState(s.octokit, s.repo, job.pr, state);
   };
   const again = (extra: Partial<NewJob>): NewJob => rerun(job, extra);
   // A push closes the old commit's job (a result for it stops at "already recorded"), so an open
@@ -328,9 +329,9 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
       });
       if (skipped) continue;
       view = viewOf(await s.ledger.read());
-      await moveState(s.octokit, s.repo, q.pr, 'discarded');
       await check({ conclusion: 'neutral' }, 'No improvement', summary(`Judged against the new baseline: discarded, ${out.reason}.`, out.threshold!));
       await sticky('No improvement', [`Judged against the new ${w.hardware_class} baseline: discarded, ${out.reason}.`, 'Change `trainer/train.ts` and push to try again.']);
+      await moveState(s.octokit, s.repo, q.pr, 'discarded');
       if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
       continue;
     }
@@ -339,9 +340,9 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: improvement claimed, verifying` } };
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());
-    await moveState(s.octokit, s.repo, q.pr, 'verifying');
     await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(`Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold));
     await sticky('Improvement claimed; verifying', [`val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    await moveState(s.octokit, s.repo, q.pr, 'verifying');
   }
   return view;
 }

@@ -111,6 +111,28 @@ describe('any order, any number of times', () => {
   });
 });
 
+describe('no PR without a final check', () => {
+  it('a report cut short after its record (the check run update refused for a rate limit) is completed by the tick', async () => {
+    const w = new World({ retries: true });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    for (let k = 0; k < 4; k++) {
+      w.gh.faults.push({ method: 'PATCH', path: /\/check-runs\/\d+$/, status: 403, body: { message: 'You have exceeded a secondary rate limit.' }, headers: { 'retry-after': '1' } });
+    }
+    await expect(w.complete(w.gh.dispatches[0], 'runner-a', 1.99)).rejects.toThrow(/secondary rate limit/);
+    expect(w.entries('experiment_discarded')).toHaveLength(1); // recorded; the PR does not show it
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress' });
+    await w.redeliver(); // a redelivery finds it recorded and does nothing
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress' });
+    await w.tick();
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'No improvement' })]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.stickyOf(7)).toEqual([expect.stringMatching(/### No improvement[\s\S]*Discarded: val_bpb 1\.9900 does not beat/)]);
+    const calls = w.gh.checksOf(head).length;
+    await w.tick(); // in agreement now: nothing more
+    expect(w.gh.checksOf(head)).toHaveLength(calls);
+  });
+});
+
 describe('every state has a deadline', () => {
   it('a PR waiting for a baseline whose runs were given up gets new baseline runs from the tick, not a wait for ever', async () => {
     const w = new World({
