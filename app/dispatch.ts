@@ -90,22 +90,27 @@ export async function dispatchJobs(
   if (skipped) return null;
   for (const i of kept) {
     const j = jobs[i];
-    await s.octokit.rest.actions.createWorkflowDispatch({
-      ...s.repo,
-      workflow_id: s.cfg.config.workflow,
-      ref: s.defaultBranch,
-      inputs: {
-        pr: j.pr === null ? '' : String(j.pr),
-        sha: j.sha,
-        role: j.role,
-        nonce: ids[i],
-        eval_seed: String(seeds[i]),
-        budget: String(jobs[i].budget_seconds ?? s.cfg.config.budget_seconds),
-        runner_label: j.runner_label,
-      },
-    });
+    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds }, j.runner_label);
   }
   return kept.map((i) => ids[i]);
+}
+
+/** The workflow_dispatch of a job recorded in the ledger (also what the reconcile pass sends again when it was lost). */
+export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'budget_seconds'>, runnerLabel: string): Promise<void> {
+  await s.octokit.rest.actions.createWorkflowDispatch({
+    ...s.repo,
+    workflow_id: s.cfg.config.workflow,
+    ref: s.defaultBranch,
+    inputs: {
+      pr: job.pr === null ? '' : String(job.pr),
+      sha: job.sha,
+      role: job.role,
+      nonce: job.job_id,
+      eval_seed: String(job.eval_seed),
+      budget: String(job.budget_seconds),
+      runner_label: runnerLabel,
+    },
+  });
 }
 
 /**

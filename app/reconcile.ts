@@ -21,7 +21,7 @@ import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { stateComment } from './messages.js';
 import { closedReason, seenHeads } from './heads.js';
-import { closeJob, dispatchJobs } from './dispatch.js';
+import { ANY_RUNNER, closeJob, dispatchJobs, sendDispatch } from './dispatch.js';
 import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { baselineJobs } from './baselines.js';
@@ -71,28 +71,44 @@ async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
   return view;
 }
 
+/** How long after its ledger entry a job's run must exist on GitHub, or its dispatch was lost. */
+export const DISPATCH_LOST_MS = 15 * 60_000;
+
 /**
  * Open jobs that could have finished (dispatched more than their budget ago) are looked for among
- * the workflow's completed runs (one call, only when there are such jobs); a run naming one in its
- * title ("... [<nonce>]", experiment.yml's run-name) is scored as its workflow_run event would be.
- * The title only finds the run: the result is still checked against the artifact and the ledger.
+ * the workflow's runs (one call, only when there are such jobs). A completed run naming one in its
+ * title ("... [<nonce>]", experiment.yml's run-name) is scored as its workflow_run event would be
+ * (the title only finds the run: the result is still checked against the artifact and the
+ * ledger). A job with no run at all 15 minutes on, while the listing reaches back past it, was
+ * recorded but its dispatch never reached GitHub (the request failed after the record): it is
+ * sent again, same nonce (its concurrency group makes a twin wait, and a twin's result is then
+ * already recorded).
  */
 async function recoverResults(s: Session, view: LedgerView): Promise<LedgerView> {
   const now = s.now().getTime();
-  const due = new Set(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => j.job_id));
+  const due = new Map(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => [j.job_id, j]));
   if (!due.size) return view;
-  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, status: 'completed', event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100 });
-  let found = false;
+  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100 });
+  const nonceOf = (run: { display_title?: string | null }) => /\[([^\]\s]+)\]$/.exec(run.display_title ?? '')?.[1];
+  const withRun = new Set(data.workflow_runs.map(nonceOf));
+  let changed = false;
   for (const run of data.workflow_runs) {
-    const nonce = /\[([^\]\s]+)\]$/.exec(run.display_title ?? '')?.[1];
-    if (!nonce || !due.has(nonce)) continue;
+    const nonce = nonceOf(run);
+    if (run.status !== 'completed' || !nonce || !due.has(nonce)) continue;
     due.delete(nonce);
-    found = true;
+    changed = true;
     s.log.info(`reconcile: run ${run.id} of job ${nonce} completed without a recorded result; scoring it now`);
     const at = { ...s, cfg: await configOf(s.octokit, s.repo, run.head_sha, true) };
     await onWorkflowRun(at, { action: 'completed', workflow_run: run as unknown as WorkflowRunEvent['workflow_run'] });
   }
-  return found ? viewOf(await s.ledger.read()) : view;
+  const oldest = data.workflow_runs.at(-1)?.created_at;
+  for (const j of due.values()) {
+    const covered = data.workflow_runs.length < 100 || (oldest !== undefined && Date.parse(oldest) <= Date.parse(j.time));
+    if (withRun.has(j.job_id) || !covered || now - Date.parse(j.time) < DISPATCH_LOST_MS) continue;
+    s.log.info(`reconcile: job ${j.job_id} has no run ${Math.round((now - Date.parse(j.time)) / 60_000)} minutes after its dispatch was recorded; dispatching it again`);
+    await sendDispatch(s, j, j.hardware_class ?? ANY_RUNNER);
+  }
+  return changed ? viewOf(await s.ledger.read()) : view;
 }
 
 /** Queue entries waiting for a baseline that nothing will produce any more: its runs are dispatched again, or the PR runs on the new default branch. */

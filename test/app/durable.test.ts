@@ -201,6 +201,26 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.dispatches).toHaveLength(1);
   });
 
+  it('a dispatch refused after its job was recorded is sent again by the tick, same job, charged once', async () => {
+    const w = new World({ retries: true });
+    for (let k = 0; k < 4; k++) w.gh.faults.push({ ...secondary(1, '1')[0], path: /\/dispatches$/ });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow(/secondary rate limit/);
+    const [job] = w.entries('job_dispatched');
+    expect(w.gh.dispatches).toEqual([]);
+    minutes(w, 10);
+    await w.tick(); // too early to call it lost
+    expect(w.gh.dispatches).toEqual([]);
+    minutes(w, 6);
+    await w.tick();
+    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([job.data.job_id]);
+    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', eval_seed: String(job.data.eval_seed), runner_label: 'autoresearch' });
+    await w.tick(); // its run exists now: not sent a third time
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_spent')).toHaveLength(1);
+  });
+
   it('a rate limit that outlasts the retries loses nothing: the next tick runs the PR', async () => {
     const w = new World({ retries: true });
     w.gh.faults.push(...secondary(4, '1'));

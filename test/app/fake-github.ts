@@ -353,6 +353,12 @@ export class FakeGitHub {
     // --- actions ---
     api.post(new RegExp(`^${P}/actions/workflows/[^/]+/dispatches$`)).optionally().reply(h((uri: string, body: any) => {
       this.dispatches.push({ workflow: seg(uri, 6), ref: body.ref, inputs: body.inputs });
+      // the run GitHub queues for it, titled by experiment.yml's run-name (it stays queued here;
+      // World.complete reports a run of it finishing)
+      const i = body.inputs ?? {};
+      const id = this.nextId++;
+      const display_title = `${i.role} ${i.pr ? `#${i.pr}` : 'main'} @ ${i.sha} [${i.nonce}]`;
+      this.runs.set(id, { runner_name: '', artifact: null, workflow_run: { id, path: `.github/workflows/${seg(uri, 6)}`, event: 'workflow_dispatch', head_branch: body.ref, head_sha: this.refs.get(`heads/${body.ref}`), status: 'queued', conclusion: null, display_title, created_at: new Date().toISOString(), html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${id}` } });
       return [204, ''];
     }));
     api.get(`${P}/actions/runners`).query(true).optionally().reply(h((uri) => [
