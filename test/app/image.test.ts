@@ -45,7 +45,7 @@ describe('the App image', () => {
     rmSync(OUT, { recursive: true, force: true });
     const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.app.json', '--outDir', OUT], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
-  }, 240_000);
+  }, 600_000);
   afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
   it('copies every source the build compiles, each let through by its ignore file', () => {
