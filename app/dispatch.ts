@@ -74,31 +74,80 @@ export async function dispatchJobs(
     }
   });
   let skipped = false;
+  let kept: number[] = [];
   const build = (chain: LedgerEntry[]) => {
     const first = typeof extra === 'function' ? extra(chain) : extra;
     skipped = first === null;
-    return first === null ? [] : [...first, ...own];
+    if (first === null) return [];
+    // Idempotent per (PR, commit, role): a job already open on the chain really appended to (a
+    // second process, or a redelivery to a process with a stale view, got there first) is not
+    // dispatched or charged again; baselines of a class and commit up to the configured count.
+    kept = stillNeeded(chain, first, jobs, s.cfg.config.baseline_runs, s.cfg.config.budget_seconds);
+    const ids_ = new Set(kept.map((i) => ids[i]));
+    return [...first, ...own.filter((e) => ids_.has((e.data as { job_id: string }).job_id))];
   };
   await appendBuilt(s, current, build, files);
   if (skipped) return null;
-  for (let i = 0; i < jobs.length; i++) {
+  for (const i of kept) {
     const j = jobs[i];
-    await s.octokit.rest.actions.createWorkflowDispatch({
-      ...s.repo,
-      workflow_id: s.cfg.config.workflow,
-      ref: s.defaultBranch,
-      inputs: {
-        pr: j.pr === null ? '' : String(j.pr),
-        sha: j.sha,
-        role: j.role,
-        nonce: ids[i],
-        eval_seed: String(seeds[i]),
-        budget: String(jobs[i].budget_seconds ?? s.cfg.config.budget_seconds),
-        runner_label: j.runner_label,
-      },
-    });
+    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds }, j.runner_label);
   }
-  return ids;
+  return kept.map((i) => ids[i]);
+}
+
+/** The workflow_dispatch of a job recorded in the ledger (also what the reconcile pass sends again when it was lost). */
+export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'budget_seconds'>, runnerLabel: string): Promise<void> {
+  await s.octokit.rest.actions.createWorkflowDispatch({
+    ...s.repo,
+    workflow_id: s.cfg.config.workflow,
+    ref: s.defaultBranch,
+    inputs: {
+      pr: job.pr === null ? '' : String(job.pr),
+      sha: job.sha,
+      role: job.role,
+      nonce: job.job_id,
+      eval_seed: String(job.eval_seed),
+      budget: String(job.budget_seconds),
+      runner_label: runnerLabel,
+    },
+  });
+}
+
+/**
+ * Which of `jobs` (indices) are still needed on `chain` plus the entries `first` appends before
+ * them: none whose PR commit and role already has an open job of the same budget, and baselines
+ * of a class and commit only up to `baselineRuns` recorded or open.
+ */
+function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], baselineRuns: number, budget: number): number[] {
+  const open = new Map<string, number>();
+  const jobKey = (d: { role: string; pr: number | null; sha: string; hardware_class: string | null; budget_seconds?: number }) =>
+    d.role === 'baseline' ? `baseline ${d.hardware_class}@${d.sha} ${d.budget_seconds ?? ''}` : `${d.role} #${d.pr}@${d.sha} ${d.budget_seconds ?? ''}`;
+  const keyOf = new Map<string, string>();
+  const recordedBaselines = new Map<string, number>();
+  for (const e of [...chain, ...first]) {
+    if (e.type === 'job_dispatched') {
+      const d = e.data as EntryDataOf<'job_dispatched'>;
+      const k = jobKey(d);
+      keyOf.set(d.job_id, k);
+      open.set(k, (open.get(k) ?? 0) + 1);
+    } else if (e.type === 'result_recorded') {
+      const d = e.data as EntryDataOf<'result_recorded'>;
+      const k = keyOf.get(d.job_id);
+      if (!k) continue;
+      keyOf.delete(d.job_id);
+      open.set(k, (open.get(k) ?? 1) - 1);
+      if (d.role === 'baseline' && d.validated && d.result?.status === 'ok') recordedBaselines.set(k, (recordedBaselines.get(k) ?? 0) + 1);
+    }
+  }
+  const kept: number[] = [];
+  jobs.forEach((j, i) => {
+    const k = jobKey({ role: j.role, pr: j.pr, sha: j.sha, hardware_class: j.hardware_class, budget_seconds: j.budget_seconds ?? budget });
+    const have = (open.get(k) ?? 0) + (j.role === 'baseline' ? (recordedBaselines.get(k) ?? 0) : 0);
+    if (have >= (j.role === 'baseline' ? baselineRuns : 1)) return;
+    open.set(k, (open.get(k) ?? 0) + 1);
+    kept.push(i);
+  });
+  return kept;
 }
 
 type JobKey = { job_id: string; role: Role; pr: number | null; sha: string; author: string | null };

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Probot } from 'probot';
+import { appOctokit } from './github/throttle.js';
 import app from './index.js';
 
 const [name, file] = process.argv.slice(2);
@@ -32,7 +33,7 @@ if (!payload.installation?.id) {
   console.error(`${file} has no installation.id; only payloads delivered to an installed App can be replayed.`);
   process.exit(2);
 }
-const probot = new Probot({ appId: Number(process.env.APP_ID), privateKey });
+const probot = new Probot({ appId: Number(process.env.APP_ID), privateKey, Octokit: appOctokit() });
 await probot.load(app);
 await probot.receive({ id: `replay-${Date.now()}`, name, payload } as Parameters<Probot['receive']>[0]);
 console.log(`Delivered ${name} from ${file}.`);

@@ -51,9 +51,9 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   if (!jobs.length) return;
   await dispatchJobs(s, jobs);
   for (const { q } of picked) {
-    await removeState(s.octokit, s.repo, q.pr, label(q.waiting_for ? 'waiting-baseline' : 'queued'));
     if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
     else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
+    await removeState(s.octokit, s.repo, q.pr, label(q.waiting_for ? 'waiting-baseline' : 'queued'));
   }
 }
 
@@ -97,11 +97,11 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: l.issue, body });
   }
   for (const g of givenUp) {
-    await moveState(s.octokit, s.repo, g.pr, 'discarded');
     const text = `No runner reported a result after ${s.cfg.config.max_attempts} attempts; the experiment was given up. Push again to retry.`;
     if (g.check !== null) await updateCheck(s.octokit, s.repo, g.check, { conclusion: 'timed_out' }, 'No result', text);
     else await createCheck(s.octokit, s.repo, g.sha, { conclusion: 'timed_out' }, 'No result', text);
     await writeSticky(s.octokit, s.repo, g.pr, stateComment('Experiment given up', [text], s.cfg.notice), { knownId: g.comment });
+    await moveState(s.octokit, s.repo, g.pr, 'discarded');
   }
   return viewOf(await s.ledger.read());
 }

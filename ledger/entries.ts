@@ -151,6 +151,24 @@ export const EntryData = {
   owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string() }),
   /** an owner whose results no longer count or earn (repeated faults); runners of theirs are refused */
   owner_banned: z.object({ login, reason: z.string() }),
+  /**
+   * the App is about to merge a verified PR commit (recorded before the merge call): settled by
+   * experiment_merged or merge_abandoned; until then the tick's reconcile pass asks GitHub what
+   * became of the PR and records it (so a merge whose record was lost is still recorded and credited)
+   */
+  merge_intended: z.object({
+    pr: z.number().int(),
+    sha: sha40,
+    base_sha: sha40, // the default branch's head the merge is guarded on
+    hardware_class: z.string(),
+    val_bpb: z.number(),
+    baseline_mean: z.number(),
+    job_ids: z.array(z.string()),
+  }),
+  /** a merge_intended that did not happen (the branch moved, the PR was closed or pushed to, GitHub refused) */
+  merge_abandoned: z.object({ pr: z.number().int(), sha: sha40, reason: z.string() }),
+  /** a PR commit that is not a valid experiment (paths, size, encoding): the App saw it and ran nothing */
+  experiment_rejected: z.object({ pr: z.number().int(), sha: sha40, problems: z.array(z.string()) }),
 } as const;
 
 export type EntryType = keyof typeof EntryData;

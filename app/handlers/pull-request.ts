@@ -1,34 +1,54 @@
 // pull_request opened / synchronize / reopened: validate the change, supersede the old SHA's
-// job, and run it at once when a slot is free (else queue it).
-import { freeRunsLeft, type NewEntry } from '../../ledger/index.js';
-import { closeJob, dispatchJobs } from '../dispatch.js';
-import { createCheck } from '../github/checks.js';
+// job, and run it at once when a slot is free (else queue it). Events come in any order and any
+// number of times: the PR's head as GitHub has it now wins, and a commit the ledger already
+// knows is not handled twice.
+import { freeRunsLeft, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
+import { createCheck, updateCheck } from '../github/checks.js';
 import { fileAt } from '../github/files.js';
 import { setState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
-import { viewOf } from '../ledger-view.js';
+import { jobRefs } from '../jobs.js';
+import { viewOf, type LedgerView } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
-import { ANY_RUNNER } from '../dispatch.js';
+import { closedReason, seenHeads, SUPERSEDED } from '../heads.js';
 import { handleOverdue, schedule } from '../scheduler.js';
-import type { Session } from '../session.js';
+import { appendBuilt, type Session } from '../session.js';
+
+type Pull = { number: number; state: string; title: string; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
 
 export interface PullRequestEvent {
   action: string;
   number: number;
-  pull_request: { number: number; state: string; title: string; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
+  pull_request: Pull;
+}
+
+/** Whether the ledger holds any record of this PR at another commit: then the payload's head may be stale. */
+function knowsOtherCommit(view: LedgerView, pr: number, sha: string): boolean {
+  return view.entries.some((e) => {
+    const d = e.data as { pr?: number | null; sha?: string };
+    return d.pr === pr && d.sha !== undefined && d.sha !== sha;
+  });
 }
 
 export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<void> {
-  const pr = ev.pull_request;
+  let pr = ev.pull_request;
   if (pr.state !== 'open') return;
+  const before = viewOf(await s.ledger.read());
+  if (knowsOtherCommit(before, pr.number, pr.head.sha)) {
+    // An event of an older push may arrive after a newer one: GitHub says which commit is the head.
+    const { data } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number });
+    if (data.state !== 'open') return;
+    pr = { number: data.number, state: data.state, title: data.title, head: { sha: data.head.sha }, user: data.user ? { login: data.user.login } : null, labels: data.labels.map((l) => ({ name: l.name ?? '' })) };
+  }
   const sha = pr.head.sha;
   const author = pr.user?.login ?? 'ghost';
-  const fresh = ev.action === 'opened';
-  const before = viewOf(await s.ledger.read());
-  // Redelivered (or handled by another App process): this commit already runs or waits.
-  if (before.queue.get(pr.number)?.sha === sha || before.open.some((j) => j.pr === pr.number && j.sha === sha && j.role !== 'baseline' && !before.longRuns.has(j.job_id))) return;
+  const fresh = ev.action === 'opened' && pr.head.sha === ev.pull_request.head.sha;
+  // Redelivered (or handled by another App process): this commit already runs, waits or was judged.
+  const running = (v: LedgerView) => v.queue.get(pr.number)?.sha === sha || v.open.some((j) => j.pr === pr.number && j.sha === sha && j.role !== 'baseline' && !v.longRuns.has(j.job_id));
+  if (ev.action === 'reopened' ? running(before) : seenHeads(before).has(`${pr.number}@${sha}`) || running(before)) return;
 
   const { data: files } = await s.octokit.rest.pulls.listFiles({ ...s.repo, pull_number: pr.number, per_page: 100 });
   const changed = validateChangedFiles(files, s.cfg.config.editable_paths);
@@ -40,23 +60,46 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 
   const view = await handleOverdue(s, before);
   // A new push supersedes the old SHA's queued or running job: its late result will be ignored.
-  const stale = view.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id));
-  const closes: NewEntry[] = stale.map((j) => closeJob(j, `superseded by a push of ${sha}`));
-  const waiting = view.queue.get(pr.number);
-  if (waiting && waiting.sha !== sha) closes.push({ type: 'experiment_dequeued', data: { pr: pr.number, sha: waiting.sha, reason: `superseded by a push of ${sha}` } });
+  const supersede = (v: LedgerView): NewEntry[] => {
+    const closes: NewEntry[] = v.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline' && !v.longRuns.has(j.job_id)).map((j) => closeJob(j, `${SUPERSEDED}${sha}`));
+    const waiting = v.queue.get(pr.number);
+    if (waiting && waiting.sha !== sha) closes.push({ type: 'experiment_dequeued', data: { pr: pr.number, sha: waiting.sha, reason: `${SUPERSEDED}${sha}` } });
+    return closes;
+  };
+  const stale = supersede(view);
+  const on = (entries: LedgerEntry[]) => (entries.length === view.entries.length ? view : viewOf(entries));
+  /** The old commits' check runs say they were superseded (else they would show "Running" for good). */
+  const closeStaleChecks = async () => {
+    const checks = new Set<number>();
+    for (const e of stale) {
+      if (e.type === 'result_recorded') checks.add(jobRefs((e.data as { job_id: string }).job_id).check ?? 0);
+      else checks.add(view.queue.get(pr.number)?.check ?? 0);
+    }
+    checks.delete(0);
+    for (const id of checks) await updateCheck(s.octokit, s.repo, id, { conclusion: 'neutral' }, 'Superseded', `A newer push (\`${sha.slice(0, 7)}\`) replaced this commit; that one is the experiment now.`);
+  };
 
   if (problems.length) {
-    if (closes.length) await s.ledger.append(closes);
-    await setState(s.octokit, s.repo, pr.number, pr.labels, 'invalid');
+    let skipped = false;
+    await appendBuilt(s, view.entries, (entries) => {
+      const v = on(entries);
+      skipped = seenHeads(v).has(`${pr.number}@${sha}`);
+      return skipped ? [] : [...supersede(v), { type: 'experiment_rejected', data: { pr: pr.number, sha, problems } }];
+    });
+    if (skipped) return;
+    await closeStaleChecks();
     await createCheck(s.octokit, s.repo, sha, { conclusion: 'failure' }, 'Not an experiment', problems.join('\n'));
     await writeSticky(s.octokit, s.repo, pr.number, invalidComment(problems, s.cfg.notice), { fresh });
+    await setState(s.octokit, s.repo, pr.number, pr.labels, 'invalid'); // last (see app/reconcile.ts)
     return;
   }
 
-  const inFlight = view.open.length - stale.length;
+  const inFlight = view.open.length - stale.filter((e) => e.type === 'result_recorded').length;
   const balance = view.state.balances().get(author)?.balance ?? 0;
   const pay = payment(balance, experimentCost(s.cfg.config.budget_seconds), freeRunsLeft(view.entries, author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
+  /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
+  const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
   if (inFlight < s.cfg.config.max_in_flight && pay) {
     // Every PR that could run was dispatched on an earlier event, so this one jumps no one.
     // While it runs the check run says so; the PR carries no experiment:* label. A PR just
@@ -66,18 +109,27 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     const comment = fresh
       ? null
       : await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment running', [`\`${sha.slice(0, 7)}\` was dispatched to a runner with a ${budget} s budget; the \`val_bpb\` check will carry the score.`], s.cfg.notice));
-    await dispatchJobs(
+    const ids = await dispatchJobs(
       s,
       [{ role: 'candidate', pr: pr.number, sha, author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
-      closes,
+      (entries) => supersede(on(entries)),
     );
+    if (!ids?.length) return duplicate(check);
+    await closeStaleChecks();
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
   const why = pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`;
   const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
   const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
-  await s.ledger.append([...closes, { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null } }]);
+  let skipped = false;
+  await appendBuilt(s, view.entries, (entries) => {
+    const v = on(entries);
+    skipped = running(v);
+    return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null } }];
+  });
+  if (skipped) return duplicate(check);
+  await closeStaleChecks();
   await setState(s.octokit, s.repo, pr.number, pr.labels, 'queued');
 }
 
@@ -86,10 +138,13 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
   const view = viewOf(await s.ledger.read());
   const n = ev.pull_request.number;
   // a long run of the PR's head was paid for by its requester: it runs on
-  const closes: NewEntry[] = view.open.filter((j) => j.pr === n && !view.longRuns.has(j.job_id)).map((j) => closeJob(j, `PR #${n} was closed`));
-  const waiting = view.queue.get(n);
-  if (waiting) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: waiting.sha, reason: `PR #${n} was closed` } });
-  if (!closes.length) return;
-  await s.ledger.append(closes);
+  const closesOn = (v: LedgerView): NewEntry[] => {
+    const closes: NewEntry[] = v.open.filter((j) => j.pr === n && !v.longRuns.has(j.job_id)).map((j) => closeJob(j, closedReason(n)));
+    const waiting = v.queue.get(n);
+    if (waiting) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: waiting.sha, reason: closedReason(n) } });
+    return closes;
+  };
+  if (!closesOn(view).length) return;
+  await appendBuilt(s, view.entries, (entries) => closesOn(entries.length === view.entries.length ? view : viewOf(entries)));
   await schedule(s, viewOf(await s.ledger.read()));
 }

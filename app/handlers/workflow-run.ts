@@ -1,13 +1,12 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
-import { appendEntries, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import type { LedgerEntry, NewEntry } from '../../ledger/index.js';
 import { ANY_RUNNER, dispatchJobs, rerun, type NewJob } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
-import { moveState, setState, type ExperimentState } from '../github/labels.js';
-import { status } from '../github/octokit.js';
+import { moveState, type ExperimentState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
-import { classAt, grantsDue, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
@@ -15,6 +14,10 @@ import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
+import { baselineJobs } from '../baselines.js';
+import { merge } from '../merge.js';
+import { reconcile } from '../reconcile.js';
+import { once, record, withGrants } from '../record.js';
 import { judge } from './judge.js';
 import { takeResult } from './result-intake.js';
 import { appendBuilt, type Session } from '../session.js';
@@ -24,39 +27,6 @@ export interface WorkflowRunEvent {
   workflow_run: { id: number; path: string; event: string; display_title?: string | null; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null };
 }
 
-/** `news` plus the credit grants they make due. */
-function withGrants(view: LedgerView, news: NewEntry[]): NewEntry[] {
-  const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
-  return [...news, ...grantsDue(simulated)];
-}
-
-/**
- * What to append for a job's result, built on the chain actually appended to: nothing (null)
- * when that chain already records a result for the job, i.e. another App process (or a
- * redelivered webhook) got there first.
- */
-function once(view: LedgerView, jobId: string, news: NewEntry[]): (entries: LedgerEntry[]) => NewEntry[] | null {
-  return (entries) => {
-    const v = entries.length === view.entries.length ? view : viewOf(entries);
-    return v.state.results.has(jobId) ? null : withGrants(v, news);
-  };
-}
-
-/** Appends `news` plus the grants they make due, once per job; null when already recorded. */
-async function record(s: Session, view: LedgerView, jobId: string, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView | null> {
-  const build = once(view, jobId, news);
-  let skipped = false;
-  const added = await appendBuilt(s, view.entries, (entries) => {
-    const b = build(entries);
-    skipped = b === null;
-    return b ?? [];
-  }, files);
-  if (skipped) return null;
-  // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
-  const first = added[0]?.seq ?? view.entries.length;
-  return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
-}
-
 /** the scheduled no-op workflow whose completion is the App's clock tick */
 export const TICK_WORKFLOW = 'tick.yml';
 
@@ -64,9 +34,10 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const run = ev.workflow_run;
   if (ev.action !== 'completed') return;
   // The App has no timer of its own: tick.yml, on a schedule on the default branch, completes
-  // every few minutes, and its event is when overdue jobs are re-dispatched and the queue drained.
+  // every few minutes, and its event is when the ledger is reconciled with GitHub (app/reconcile.ts),
+  // overdue jobs are re-dispatched and the queue drained.
   if (run.path.endsWith(`/${TICK_WORKFLOW}`)) {
-    if ((run.event === 'schedule' || run.event === 'workflow_dispatch') && run.head_branch === s.defaultBranch) return schedule(s);
+    if ((run.event === 'schedule' || run.event === 'workflow_dispatch') && run.head_branch === s.defaultBranch) return reconcile(s);
     return;
   }
   if (!run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
@@ -152,10 +123,11 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     scoreSummary({ result: r, baseline: x.baseline, threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict });
   const report = async (state: ExperimentState | null, check: Parameters<typeof updateCheck>[3], title: string, text: string, comment: string[]) => {
     if (job.pr === null) return;
-    if (state) await moveState(s.octokit, s.repo, job.pr, state);
     if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, text, run.html_url);
     else await createCheck(s.octokit, s.repo, job.sha, check, title, text);
     await writeSticky(s.octokit, s.repo, job.pr, stateComment(title, comment, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+    // the label last: one that disagrees with the ledger tells the reconcile pass the report may be unfinished
+    if (state) await moveState(s.octokit, s.repo, job.pr, state);
   };
   const again = (extra: Partial<NewJob>): NewJob => rerun(job, extra);
   // A push closes the old commit's job (a result for it stops at "already recorded"), so an open
@@ -250,74 +222,6 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
   }
 }
 
-async function merge(x: Ctx, view: LedgerView, out: Extract<Outcome, { kind: 'merge' }>): Promise<void> {
-  const { s, job, run } = x;
-  const r = x.checked.result!;
-  const refs = jobRefs(job.job_id);
-  const claimId = out.claim.job_id || job.job_id;
-  const news = [...x.news];
-  const claimBpb = out.claim.val_bpb ?? r.val_bpb!;
-  const pr = job.pr!;
-  // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
-  const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
-  const say = async (st: ExperimentState, conclusion: 'success' | 'neutral' | 'action_required', title: string, lines: string[]) => {
-    await setState(s.octokit, s.repo, pr, pull.labels, st);
-    const text = scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict: lines.join(' ') });
-    if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, conclusion === 'action_required' ? { status: 'queued' } : { conclusion }, title, text, run.html_url);
-    await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
-  };
-  if (pull.head.sha !== job.sha) {
-    await record(s, view, job.job_id, news, x.files);
-    return; // a newer push has its own job
-  }
-  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
-  if (head.object.sha !== run.head_sha) {
-    // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
-    news.push({ type: 'experiment_queued', data: { pr, sha: job.sha, author: pull.user?.login ?? job.pr_author ?? 'ghost', title: pull.title, check: refs.check, comment: refs.comment, waiting_for: null } });
-    const after = await record(s, view, job.job_id, news, x.files);
-    if (!after) return;
-    view = after;
-    await say('queued', 'action_required', 'Verified, but the default branch moved', [
-      `Verified against \`${run.head_sha.slice(0, 7)}\`, but \`${s.defaultBranch}\` is now \`${head.object.sha.slice(0, 7)}\`; re-queued to run against the new head.`,
-    ]);
-    return schedule(s, view);
-  }
-  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${claimBpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
-  if (!s.cfg.mayAct) {
-    if (!(await record(s, view, job.job_id, news, x.files))) return;
-    await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
-    return;
-  }
-  let mergeSha: string;
-  try {
-    const { data } = await s.octokit.rest.pulls.merge({
-      ...s.repo,
-      pull_number: pr,
-      sha: job.sha,
-      merge_method: 'squash',
-      commit_title: `${pull.title} (#${pr})`,
-      commit_message: `autoresearch: ${evidence}.\nJobs: ${[claimId, ...(out.claim.job_id ? [job.job_id] : [])].join(', ')}; runs: ${run.html_url}`,
-    });
-    mergeSha = data.sha;
-  } catch (e) {
-    if (!(await record(s, view, job.job_id, news, x.files))) return;
-    const why = status(e) === 409 ? 'the branch moved while merging' : `GitHub refused the merge (${(e as Error).message})`;
-    await say('conflict', 'action_required', 'Verified, but not merged', [`Verified improvement (${evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`]);
-    return;
-  }
-  news.push({
-    type: 'experiment_merged',
-    data: { pr, sha: job.sha, merge_sha: mergeSha, hardware_class: r.hardware_class, val_bpb: claimBpb, baseline_mean: x.baseline!.mean, job_ids: out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]) },
-  });
-  // Baselines of the new head on every class that had one on the old head, recorded in the
-  // same ledger commit as the merge.
-  const classes = new Set([r.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === run.head_sha).map((b) => b.hardware_class)]);
-  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
-  // The merge itself cannot happen twice (the second one is refused); the record is once per job.
-  await dispatchJobs(s, jobs, once(view, job.job_id, news), x.files, view.entries);
-  await say('merged', 'success', 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${evidence}.`]);
-}
-
 /** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
 async function verifierLabel(s: Session, cls: string, exclude: string[]): Promise<string> {
   const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
@@ -371,9 +275,9 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
       });
       if (skipped) continue;
       view = viewOf(await s.ledger.read());
-      await moveState(s.octokit, s.repo, q.pr, 'discarded');
       await check({ conclusion: 'neutral' }, 'No improvement', summary(`Judged against the new baseline: discarded, ${out.reason}.`, out.threshold!));
       await sticky('No improvement', [`Judged against the new ${w.hardware_class} baseline: discarded, ${out.reason}.`, 'Change `trainer/train.ts` and push to try again.']);
+      await moveState(s.octokit, s.repo, q.pr, 'discarded');
       if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
       continue;
     }
@@ -382,31 +286,11 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: improvement claimed, verifying` } };
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());
-    await moveState(s.octokit, s.repo, q.pr, 'verifying');
     await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
     await sticky('Improvement claimed; verifying', [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    await moveState(s.octokit, s.repo, q.pr, 'verifying');
   }
   return view;
 }
 
-/** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */
-export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number, disagreed = false): NewJob[] {
-  if (view.baselines.has(classAt(cls, sha))) return [];
-  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
-  const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
-  // `disagreed`: enough runs, but not by enough agreeing owners: one more, up to twice the count
-  const count = disagreed ? (open === 0 && have < 2 * needed ? 1 : 0) : Math.max(0, needed - have - open);
-  return Array.from({ length: count }, () => ({
-    role: 'baseline' as const,
-    pr: null,
-    sha,
-    author: null,
-    hardware_class: cls,
-    runner_label: cls,
-    attempt: 1,
-    verifies: null,
-    check: null,
-    comment: null,
-    pay: null,
-  }));
-}
+export { baselineJobs };

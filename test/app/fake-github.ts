@@ -14,6 +14,8 @@ export interface Fault {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** only once this holds (e.g. after a merge); until then the fault waits its turn */
+  when?: () => boolean;
 }
 
 export const OWNER = 'Codertocat';
@@ -36,6 +38,7 @@ export interface Pull {
   state: 'open' | 'closed';
   merged: boolean;
   created_at: string;
+  merge_commit_sha?: string;
 }
 export interface CheckRun {
   id: number;
@@ -57,6 +60,8 @@ export interface RunArtifacts {
   /** how long the job ran by GitHub's clock (default 345 s: a 300 s budget plus setup and evaluation) */
   job_seconds?: number;
   artifact: { name: string; files: Record<string, string>; size_in_bytes?: number } | null;
+  /** the run as the workflow_run webhook and the runs listing describe it, once completed */
+  workflow_run?: Record<string, unknown>;
 }
 
 export class FakeGitHub {
@@ -132,6 +137,7 @@ export class FakeGitHub {
       title: p.title,
       state: p.state,
       merged: p.merged,
+      merge_commit_sha: p.merge_commit_sha ?? null,
       created_at: p.created_at,
       user: { login: p.user },
       head: { sha: p.head, ref: `pr-${p.number}` },
@@ -145,7 +151,7 @@ export class FakeGitHub {
     // nock 15 hands a reply function the fetch Request; this gives it the path and the JSON body.
     const h = (fn: (uri: string, body: any, req: Request) => Reply | readonly [number, unknown]) => async (req: Request) => {
       const u = new URL(req.url);
-      const i = this.faults.findIndex((f) => f.method === req.method && f.path.test(u.pathname));
+      const i = this.faults.findIndex((f) => f.method === req.method && f.path.test(u.pathname) && (!f.when || f.when()));
       if (i >= 0) {
         const [f] = this.faults.splice(i, 1);
         return [f.status, f.body ?? { message: 'Server Error' }, f.headers ?? {}];
@@ -276,6 +282,7 @@ export class FakeGitHub {
       const merge_sha = this.commit({ 'trainer/train.ts': candidate }, main, body.commit_title);
       this.refs.set('heads/main', merge_sha);
       p.merged = true;
+      p.merge_commit_sha = merge_sha;
       p.state = 'closed';
       this.merges.push({ pr: p.number, sha: body.sha, title: body.commit_title, message: body.commit_message, merge_sha });
       return [200, { sha: merge_sha, merged: true, message: 'Pull Request successfully merged' }];
@@ -346,12 +353,24 @@ export class FakeGitHub {
     // --- actions ---
     api.post(new RegExp(`^${P}/actions/workflows/[^/]+/dispatches$`)).optionally().reply(h((uri: string, body: any) => {
       this.dispatches.push({ workflow: seg(uri, 6), ref: body.ref, inputs: body.inputs });
+      // the run GitHub queues for it, titled by experiment.yml's run-name (it stays queued here;
+      // World.complete reports a run of it finishing)
+      const i = body.inputs ?? {};
+      const id = this.nextId++;
+      const display_title = `${i.role} ${i.pr ? `#${i.pr}` : 'main'} @ ${i.sha} [${i.nonce}]`;
+      this.runs.set(id, { runner_name: '', artifact: null, workflow_run: { id, path: `.github/workflows/${seg(uri, 6)}`, event: 'workflow_dispatch', head_branch: body.ref, head_sha: this.refs.get(`heads/${body.ref}`), status: 'queued', conclusion: null, display_title, created_at: new Date().toISOString(), html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${id}` } });
       return [204, ''];
     }));
     api.get(`${P}/actions/runners`).query(true).optionally().reply(h((uri) => [
       200,
       { total_count: this.runners.length, runners: this.runners.filter((r) => !new URL(uri, 'https://x').searchParams.get('name') || r.name === new URL(uri, 'https://x').searchParams.get('name')).map((r) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' })) })) },
     ]));
+    // the runs of a workflow, newest first (the App's reconcile pass looks for results it never heard of)
+    api.get(new RegExp(`^${P}/actions/workflows/[^/]+/runs`)).query(true).optionally().reply(h((uri: string) => {
+      const wf = seg(uri, 6);
+      const runs = [...this.runs.values()].map((r) => r.workflow_run).filter((r): r is Record<string, unknown> => Boolean(r) && String(r!.path).endsWith(`/${wf}`)).reverse();
+      return [200, { total_count: runs.length, workflow_runs: runs }];
+    }));
     api.get(new RegExp(`^${P}/actions/runs/\\d+/artifacts`)).query(true).optionally().reply(h((uri: string) => {
       const run = this.runs.get(Number(seg(uri, 6)));
       const arts = run?.artifact ? [{ id: Number(seg(uri, 6)) * 10, name: run.artifact.name, expired: false, size_in_bytes: run.artifact.size_in_bytes ?? 1000 }] : [];

@@ -7,6 +7,7 @@ import Bottleneck from 'bottleneck';
 import nock from 'nock';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../../app/index.js';
+import { appOctokit } from '../../app/github/throttle.js';
 import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
@@ -89,15 +90,13 @@ export class World {
       { id: 1, name: 'runner-a', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'] },
       { id: 2, name: 'runner-b', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'] },
     ];
-    const retry = opts.retries
-      ? {
-          retry: { enabled: true, retryAfterBaseValue: 1 },
-          // the throttling plugin's own limits stay on, except its 1 s spacing of writes (tests only)
-          throttle: { enabled: true, write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }), fallbackSecondaryRateRetryAfter: 0, retryAfterBaseValue: 1, onRateLimit: () => true, onSecondaryRateLimit: () => true },
-        }
-      : { retry: { enabled: false }, throttle: { enabled: false } };
+    // With retries: the Octokit `npm start` hands Probot (app/github/throttle.ts), under Probot's
+    // own production settings, with time compressed (a second of GitHub's waits is 1 ms here, and
+    // writes are not spaced 1 s apart); its rate-limit callbacks are the production ones.
+    const Base = opts.retries ? appOctokit({ msPerSecond: 1, throttle: { write: new Bottleneck.Group({ maxConcurrent: 1, minTime: 0 }) } }) : ProbotOctokit;
+    const retry = opts.retries ? { retry: { enabled: true, retryAfterBaseValue: 1 } } : { retry: { enabled: false }, throttle: { enabled: false } };
     this.makeProbot = () => {
-      const Octokit = ProbotOctokit.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
+      const Octokit = Base.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
       const p = new Probot({ appId: 1, privateKey, Octokit, log: silentLog() as any });
       p.load(createApp({ now: () => this.clock }));
       return p;
@@ -127,8 +126,23 @@ export class World {
     return { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: { login: OWNER, id: 1, type: 'User' } };
   }
 
+  /** The last webhook delivered, for redelivering it as GitHub's "Redeliver" does (same delivery id). */
+  lastEvent: any = null;
+
+  async redeliver(probot: Probot = this.probot): Promise<void> {
+    await probot.receive(this.lastEvent);
+  }
+
   /** Opens a PR (or pushes to it) whose head changes the given files, and delivers the webhook. */
-  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number } = {}): Promise<string> {
+  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number; processes?: Probot[] } = {}): Promise<string> {
+    const { head, deliver } = this.prepare(pr, author, changes, action);
+    if (opts.processes) await Promise.all(opts.processes.map((p) => deliver(p)));
+    else for (let k = 0; k < (opts.deliveries ?? 1); k++) await deliver();
+    return head;
+  }
+
+  /** The push of `push`, with its webhook delivered later (or never): events out of order. */
+  prepare(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened'): { head: string; deliver: (p?: Probot) => Promise<void> } {
     const head = this.gh.commit(changes, this.main, `pr ${pr}`);
     const existing = this.gh.pulls.get(pr);
     this.gh.pulls.set(pr, {
@@ -150,8 +164,14 @@ export class World {
     payload.pull_request.user.login = author;
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive({ id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any);
-    return head;
+    const event = { id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any;
+    return {
+      head,
+      deliver: async (p: Probot = this.probot) => {
+        this.lastEvent = event;
+        await p.receive(event);
+      },
+    };
   }
 
   /** Closes a PR without merging and delivers pull_request.closed. */
@@ -286,7 +306,9 @@ export class World {
     });
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
+    this.gh.runs.get(runId)!.workflow_run = { ...payload.workflow_run, status: 'completed', conclusion: 'success' };
     const event = { id: `run-${runId}`, name: 'workflow_run', payload } as any;
+    this.lastEvent = event;
     if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
     else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
     return runId;

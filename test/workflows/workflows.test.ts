@@ -96,6 +96,7 @@ describe('experiment.yml', () => {
     expect(perms).not.toBe('write-all');
     expect(w.raw.concurrency.group).toMatch(/inputs\.pr/);
     expect(w.raw.concurrency.group).toMatch(/inputs\.role/);
+    expect(w.raw.concurrency.group).toMatch(/inputs\.nonce/); // one group per job
 
     const [job] = jobsOf(w);
     expect(jobsOf(w)).toHaveLength(1);

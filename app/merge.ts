@@ -1,0 +1,189 @@
+// Merging a verified improvement: intent before effect. The verify run's result and a
+// merge_intended entry are recorded first; then the squash merge with the `sha` guard; then
+// experiment_merged (with the credits it makes due and the baseline runs of the new head). If the
+// last record is lost (a 5xx, a crash), a redelivered result finds its result recorded and does
+// nothing twice, and the tick's reconcile pass (settlePendingMerges) asks GitHub what became of
+// the PR and records it: merged, merged now, or abandoned.
+import type { EntryDataOf, LedgerEntry, NewEntry } from '../ledger/index.js';
+import { baselineJobs } from './baselines.js';
+import { dispatchJobs } from './dispatch.js';
+import { updateCheck } from './github/checks.js';
+import { setState, type ExperimentState } from './github/labels.js';
+import { status } from './github/octokit.js';
+import { writeSticky } from './github/sticky-comment.js';
+import { jobRefs } from './jobs.js';
+import { viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
+import { scoreSummary, stateComment } from './messages.js';
+import type { Baseline } from './policy/baseline.js';
+import type { Outcome } from './policy/outcome.js';
+import type { checkResult } from './policy/result-check.js';
+import { record, withGrants } from './record.js';
+import { schedule } from './scheduler.js';
+import { appendBuilt, type Session } from './session.js';
+
+type Intent = EntryDataOf<'merge_intended'>;
+type Pull = { number: number; title: string; state?: string; merged?: boolean | null; merge_commit_sha?: string | null; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
+
+/** What scoring a verify run hands the merge. */
+export interface MergeInput {
+  s: Session;
+  job: Dispatched;
+  run: { head_sha: string; html_url: string };
+  runnerName: string | null;
+  runnerOwner: string | null;
+  baseline: Baseline | null;
+  checked: ReturnType<typeof checkResult>;
+  news: NewEntry[];
+  files: Record<string, string>;
+}
+
+const key = (d: { pr: number; sha: string }) => `${d.pr}@${d.sha}`;
+
+/** merge_intended entries not yet settled by experiment_merged or merge_abandoned, with when they were recorded. */
+export function pendingMerges(entries: LedgerEntry[]): (Intent & { time: string })[] {
+  const open = new Map<string, Intent & { time: string }>();
+  for (const e of entries) {
+    if (e.type === 'merge_intended') open.set(key(e.data as Intent), { ...(e.data as Intent), time: e.time });
+    else if (e.type === 'experiment_merged' || e.type === 'merge_abandoned') open.delete(key(e.data as { pr: number; sha: string }));
+  }
+  return [...open.values()];
+}
+
+export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcome, { kind: 'merge' }>): Promise<void> {
+  const { s, job, run } = x;
+  const r = x.checked.result!;
+  const refs = jobRefs(job.job_id);
+  const claimId = out.claim.job_id || job.job_id;
+  const news = [...x.news];
+  if (out.claim.job_id) {
+    news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
+  }
+  const pr = job.pr!;
+  // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
+  const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
+  const say = async (st: ExperimentState, conclusion: 'success' | 'neutral' | 'action_required', title: string, lines: string[]) => {
+    const text = scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict: lines.join(' ') });
+    if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, conclusion === 'action_required' ? { status: 'queued' } : { conclusion }, title, text, run.html_url);
+    await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+    await setState(s.octokit, s.repo, pr, pull.labels, st); // last (see app/reconcile.ts)
+  };
+  if (pull.head.sha !== job.sha) {
+    await record(s, view, job.job_id, news, x.files);
+    return; // a newer push has its own job
+  }
+  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+  if (head.object.sha !== run.head_sha) {
+    // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
+    news.push({ type: 'experiment_queued', data: { pr, sha: job.sha, author: pull.user?.login ?? job.pr_author ?? 'ghost', title: pull.title, check: refs.check, comment: refs.comment, waiting_for: null } });
+    const after = await record(s, view, job.job_id, news, x.files);
+    if (!after) return;
+    await say('queued', 'action_required', 'Verified, but the default branch moved', [
+      `Verified against \`${run.head_sha.slice(0, 7)}\`, but \`${s.defaultBranch}\` is now \`${head.object.sha.slice(0, 7)}\`; re-queued to run against the new head.`,
+    ]);
+    return schedule(s, after);
+  }
+  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
+  if (!s.cfg.mayAct) {
+    if (!(await record(s, view, job.job_id, news, x.files))) return;
+    await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
+    return;
+  }
+  const intent: Intent = { pr, sha: job.sha, base_sha: run.head_sha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] };
+  // Intent first, in the same commit as the verify result: a redelivery stops at "already recorded".
+  const after = await record(s, view, job.job_id, [...news, { type: 'merge_intended', data: intent }], x.files);
+  if (!after) return;
+  await mergeNow(s, after, intent, pull, { evidence, runUrl: run.html_url, summary: (verdict) => scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict }) });
+}
+
+interface Words {
+  evidence: string;
+  runUrl: string | null;
+  summary(verdict: string): string;
+}
+
+/** The squash merge of a recorded intent, guarded on its commit; then its record. */
+async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words): Promise<void> {
+  const ids = intent.job_ids;
+  let mergeSha: string;
+  try {
+    const { data } = await s.octokit.rest.pulls.merge({
+      ...s.repo,
+      pull_number: intent.pr,
+      sha: intent.sha,
+      merge_method: 'squash',
+      commit_title: `${pull.title} (#${intent.pr})`,
+      commit_message: `autoresearch: ${w.evidence}.\nJobs: ${ids.join(', ')}${w.runUrl ? `; runs: ${w.runUrl}` : ''}`,
+    });
+    mergeSha = data.sha;
+  } catch (e) {
+    // Refused; or merged already (a second process, or this one before a lost answer): GitHub knows which.
+    const { data: now } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: intent.pr });
+    if (now.merged && now.merge_commit_sha) return settleMerged(s, view, intent, now.merge_commit_sha, now, w);
+    const why = status(e) === 409 ? 'the branch moved while merging' : `GitHub refused the merge (${(e as Error).message})`;
+    return abandon(s, view, intent, now, why, 'conflict', `Verified improvement (${w.evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`, w);
+  }
+  return settleMerged(s, view, intent, mergeSha, pull, w);
+}
+
+/** experiment_merged (once per PR commit), the credits it makes due, baselines of the new head; then the PR says so. */
+async function settleMerged(s: Session, view: LedgerView, intent: Intent, mergeSha: string, pull: Pull, w: Words): Promise<void> {
+  const merged: NewEntry = { type: 'experiment_merged', data: { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb, baseline_mean: intent.baseline_mean, job_ids: intent.job_ids } };
+  // Baselines of the new head on every class that had one on the old head, in the same commit.
+  const classes = new Set([intent.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === intent.base_sha).map((b) => b.hardware_class)]);
+  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
+  const ids = await dispatchJobs(s, jobs, (entries) => {
+    const v = entries.length === view.entries.length ? view : viewOf(entries);
+    return v.decided.has(key(intent)) ? null : withGrants(v, [merged]);
+  }, {}, view.entries);
+  if (!ids) return;
+  await report(s, intent, pull, 'merged', { conclusion: 'success' }, 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${w.evidence}.`], w);
+}
+
+async function abandon(s: Session, view: LedgerView, intent: Intent, pull: Pull, reason: string, state: ExperimentState | null, line: string | null, w: Words, extra: NewEntry[] = []): Promise<void> {
+  let skipped = false;
+  await appendBuilt(s, view.entries, (entries) => {
+    skipped = !pendingMerges(entries).some((p) => key(p) === key(intent));
+    return skipped ? [] : [{ type: 'merge_abandoned', data: { pr: intent.pr, sha: intent.sha, reason } }, ...extra];
+  });
+  if (skipped || !state || !line) return;
+  await report(s, intent, pull, state, { status: 'queued' }, state === 'queued' ? 'Verified, but the default branch moved' : 'Verified, but not merged', [line], w);
+}
+
+async function report(s: Session, intent: Intent, pull: Pull, state: ExperimentState, check: Parameters<typeof updateCheck>[3], title: string, lines: string[], w: Words): Promise<void> {
+  // the verify job's id (the last) carries the PR's check run and sticky comment
+  const refs = jobRefs(intent.job_ids.at(-1)!);
+  if (refs.check !== null) await updateCheck(s.octokit, s.repo, refs.check, check, title, w.summary(lines.join(' ')), w.runUrl);
+  await writeSticky(s.octokit, s.repo, intent.pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
+  await setState(s.octokit, s.repo, intent.pr, pull.labels, state); // last (see app/reconcile.ts)
+}
+
+/** How long a handler has to finish its own merge before the reconcile pass takes the intent over. */
+export const MERGE_GRACE_MS = 2 * 60_000;
+
+/**
+ * Reconcile: each merge intent older than MERGE_GRACE_MS and not settled is settled by what GitHub
+ * says: merged (recorded now, credits granted), still mergeable on the same default-branch head
+ * (merged now), the default branch moved (abandoned and re-queued), or closed or pushed to (abandoned).
+ */
+export async function settlePendingMerges(s: Session, view: LedgerView): Promise<LedgerView> {
+  const due = pendingMerges(view.entries).filter((p) => s.now().getTime() - Date.parse(p.time) >= MERGE_GRACE_MS);
+  for (const intent of due) {
+    const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: intent.pr });
+    const w: Words = { evidence: `val_bpb ${intent.val_bpb.toFixed(4)} on ${intent.hardware_class}; baseline ${intent.baseline_mean.toFixed(4)}`, runUrl: null, summary: (verdict) => verdict };
+    if (pull.merged && pull.merge_commit_sha) {
+      await settleMerged(s, view, intent, pull.merge_commit_sha, pull, w);
+    } else if (pull.state === 'open' && pull.head.sha === intent.sha) {
+      const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+      if (head.object.sha === intent.base_sha && s.cfg.mayAct) await mergeNow(s, view, intent, pull, w);
+      else {
+        const refs = jobRefs(intent.job_ids.at(-1)!);
+        const requeue: NewEntry = { type: 'experiment_queued', data: { pr: intent.pr, sha: intent.sha, author: pull.user?.login ?? 'ghost', title: pull.title, check: refs.check, comment: refs.comment, waiting_for: null } };
+        await abandon(s, view, intent, pull, `${s.defaultBranch} moved before the merge`, 'queued', `Verified against \`${intent.base_sha.slice(0, 7)}\`, but \`${s.defaultBranch}\` is now \`${head.object.sha.slice(0, 7)}\`; re-queued to run against the new head.`, w, [requeue]);
+      }
+    } else {
+      await abandon(s, view, intent, pull, pull.state === 'open' ? `a push to PR #${intent.pr} replaced ${intent.sha.slice(0, 7)}` : `PR #${intent.pr} was closed`, null, null, w);
+    }
+    view = viewOf(await s.ledger.read());
+  }
+  return view;
+}

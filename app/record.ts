@@ -1,0 +1,40 @@
+// Appending a job's outcome once: built on the chain really appended to, so a redelivered event
+// or a second App process finds the work recorded and appends nothing; with the credit grants
+// the new entries make due.
+import { appendEntries, type LedgerEntry, type NewEntry } from '../ledger/index.js';
+import { grantsDue, viewOf, type LedgerView } from './ledger-view.js';
+import { appendBuilt, type Session } from './session.js';
+
+/** `news` plus the credit grants they make due. */
+export function withGrants(view: LedgerView, news: NewEntry[]): NewEntry[] {
+  const simulated = viewOf([...view.entries, ...appendEntries(view.entries, news)]);
+  return [...news, ...grantsDue(simulated)];
+}
+
+/**
+ * What to append for a job's result, built on the chain actually appended to: nothing (null)
+ * when that chain already records a result for the job, i.e. another App process (or a
+ * redelivered webhook) got there first.
+ */
+export function once(view: LedgerView, jobId: string, news: NewEntry[]): (entries: LedgerEntry[]) => NewEntry[] | null {
+  return (entries) => {
+    const v = entries.length === view.entries.length ? view : viewOf(entries);
+    return v.state.results.has(jobId) ? null : withGrants(v, news);
+  };
+}
+
+/** Appends `news` plus the grants they make due, once per job; null when already recorded. */
+export async function record(s: Session, view: LedgerView, jobId: string, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView | null> {
+  const build = once(view, jobId, news);
+  let skipped = false;
+  const added = await appendBuilt(s, view.entries, (entries) => {
+    const b = build(entries);
+    skipped = b === null;
+    return b ?? [];
+  }, files);
+  if (skipped) return null;
+  // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
+  const first = added[0]?.seq ?? view.entries.length;
+  return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
+}
+

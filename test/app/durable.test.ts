@@ -1,0 +1,233 @@
+// A durable App: nothing lost or done twice under faults, reordering, redelivery, a second
+// process or rate limits (issue 14). Each scenario is one finding of the faked-GitHub runs; each
+// failed against the App before the fix it names.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import nock from 'nock';
+import { auditLedger } from '../../ledger/index.js';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { CLASS, World } from './world.js';
+
+const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
+const BETTER = 'export const LR = 7e-4;\n// a better schedule still\n';
+const minutes = (w: World, m: number) => (w.clock = new Date(w.clock.getTime() + m * 60_000));
+
+afterEach(() => {
+  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+  expectRealGitHubCalls();
+  nock.cleanAll();
+});
+
+describe('intent before effect', () => {
+  it('a merge whose record is lost (500s after pulls.merge) is recorded and credited by the next tick; a redelivery neither re-queues nor re-dispatches it', async () => {
+    const w = new World({ retries: true });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const claim = w.gh.dispatches[0];
+    await w.complete(claim, 'runner-a', 1.9);
+    const verify = w.gh.dispatches[1];
+    // every ledger write after the merge fails, Probot's own retries included
+    for (let k = 0; k < 6; k++) w.gh.faults.push({ method: 'PUT', path: /\/contents\/entries/, status: 500, when: () => w.gh.merges.length > 0 });
+    await expect(w.complete(verify, 'runner-b', 1.905)).rejects.toThrow(/Server Error/);
+    expect(w.entries('experiment_merged')).toEqual([]);
+    expect(w.gh.merges).toHaveLength(1);
+    w.gh.faults = [];
+    // GitHub (or an operator) redelivers the failed delivery
+    await w.redeliver();
+    expect(w.gh.dispatches.filter((d) => d.inputs.role === 'candidate')).toHaveLength(1);
+    expect(w.entries('experiment_queued')).toEqual([]);
+    minutes(w, 3);
+    await w.tick();
+    expect(w.entries('experiment_merged').map((e) => e.data)).toEqual([expect.objectContaining({ pr: 7, sha: head, merge_sha: w.gh.merges[0].merge_sha })]);
+    // the claim's credit arrived, once
+    expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['alice', 'bob']);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'completed', conclusion: 'success', title: 'Merged' });
+    expect(w.gh.dispatches.slice(2).map((d) => [d.inputs.role, d.inputs.sha])).toEqual(Array(5).fill(['baseline', w.gh.merges[0].merge_sha]));
+    await w.tick(); // settled: nothing more
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+    expect(w.gh.dispatches).toHaveLength(7);
+  });
+});
+
+describe('any order, any number of times', () => {
+  it('synchronize(sha2) before opened(sha1): the head (sha2) runs, the stale commit never does, and the PR ends with a final check', async () => {
+    const w = new World();
+    const opened = w.prepare(7, 'octo-agent', { 'trainer/train.ts': GOOD }, 'opened');
+    const pushed = w.prepare(7, 'octo-agent', { 'trainer/train.ts': BETTER }, 'synchronize');
+    await pushed.deliver();
+    await opened.deliver();
+    expect(w.gh.dispatches.map((d) => d.inputs.sha)).toEqual([pushed.head]);
+    expect(w.entries('result_recorded')).toEqual([]); // the head's job was not closed as superseded
+    expect(w.gh.checksOf(opened.head)).toEqual([]);
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
+    expect(w.gh.merges.map((m) => m.sha)).toEqual([pushed.head]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+    expect(w.gh.checksOf(pushed.head).map((c) => [c.status, c.title])).toEqual([['completed', 'Merged']]);
+  });
+
+  it('a push supersedes a running commit: the old commit\'s check run is completed, not left "Running"', async () => {
+    const w = new World();
+    const first = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const second = await w.push(7, 'octo-agent', { 'trainer/train.ts': BETTER }, 'synchronize');
+    expect(w.gh.checksOf(first)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'Superseded' })]);
+    expect(w.gh.checksOf(second)).toEqual([expect.objectContaining({ status: 'in_progress' })]);
+  });
+
+  it('a pull_request event that never arrived: the tick finds the open PR\'s head unseen and runs it', async () => {
+    const w = new World();
+    const lost = w.prepare(7, 'octo-agent', { 'trainer/train.ts': GOOD }, 'opened');
+    await w.tick();
+    expect(w.gh.dispatches.map((d) => [d.inputs.pr, d.inputs.sha])).toEqual([['7', lost.head]]);
+    await w.tick(); // seen now: nothing twice
+    await lost.deliver(); // and the late event finds it running
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.gh.checksOf(lost.head)).toHaveLength(1);
+  });
+
+  it('a run that completed while its workflow_run event was lost: the tick scores it, with no re-dispatch', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { deliveries: 0 });
+    minutes(w, 6); // past the 300 s budget, well before the 30-minute deadline
+    await w.tick();
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.validated])).toEqual([[w.gh.dispatches[0].inputs.nonce, true]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ conclusion: 'neutral', title: 'No improvement' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.tick();
+    expect(w.entries('result_recorded')).toHaveLength(1);
+  });
+
+  it('a PR closed while the App missed the event: the tick closes its job and gives the slot to the queue', async () => {
+    const w = new World({ config: 'max_in_flight: 1\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const queued = await w.push(8, 'other-agent', { 'trainer/train.ts': BETTER });
+    w.gh.pulls.get(7)!.state = 'closed'; // no pull_request.closed delivered
+    await w.tick();
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, reason: 'PR #7 was closed' });
+    expect(w.gh.dispatches.map((d) => [d.inputs.pr, d.inputs.sha])).toEqual([['7', w.gh.pulls.get(7)!.head], ['8', queued]]);
+  });
+});
+
+describe('no PR without a final check', () => {
+  it('a report cut short after its record (the check run update refused for a rate limit) is completed by the tick', async () => {
+    const w = new World({ retries: true });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    for (let k = 0; k < 4; k++) {
+      w.gh.faults.push({ method: 'PATCH', path: /\/check-runs\/\d+$/, status: 403, body: { message: 'You have exceeded a secondary rate limit.' }, headers: { 'retry-after': '1' } });
+    }
+    await expect(w.complete(w.gh.dispatches[0], 'runner-a', 1.99)).rejects.toThrow(/secondary rate limit/);
+    expect(w.entries('experiment_discarded')).toHaveLength(1); // recorded; the PR does not show it
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress' });
+    await w.redeliver(); // a redelivery finds it recorded and does nothing
+    expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress' });
+    await w.tick();
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'No improvement' })]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.stickyOf(7)).toEqual([expect.stringMatching(/### No improvement[\s\S]*Discarded: val_bpb 1\.9900 does not beat/)]);
+    const calls = w.gh.checksOf(head).length;
+    await w.tick(); // in agreement now: nothing more
+    expect(w.gh.checksOf(head)).toHaveLength(calls);
+  });
+});
+
+describe('every state has a deadline', () => {
+  it('a PR waiting for a baseline whose runs were given up gets new baseline runs from the tick, not a wait for ever', async () => {
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\nmax_attempts: 1\ndeadline_minutes: 30\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    expect(w.gh.dispatches.slice(1).map((d) => d.inputs.role)).toEqual(['baseline', 'baseline']);
+    minutes(w, 31);
+    await w.tick(); // the baseline runs are given up (one attempt each)
+    await w.tick();
+    const again = w.gh.dispatches.slice(3);
+    expect(again.map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['baseline', w.main], ['baseline', w.main]]);
+    await w.complete(again[0], 'runner-a', 2.0);
+    await w.complete(again[1], 'runner-b', 2.02);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+  });
+});
+
+describe('duplicates', () => {
+  it('two App processes handling one pull_request delivery at once dispatch and charge once', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD }, 'opened', { processes: [w.probot, w.makeProbot()] });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(1);
+    expect(w.entries('credit_spent')).toHaveLength(1);
+    // no check run is left "Running" by the process that lost
+    expect(w.gh.checksOf(head).filter((c) => c.status !== 'completed')).toHaveLength(1);
+  });
+
+  it('a redelivery reaching a process with a stale view of the ledger dispatches and charges nothing twice', async () => {
+    const w = new World({ config: 'max_in_flight: 5\n' });
+    const a = w.probot;
+    const b = w.makeProbot();
+    w.probot = b;
+    await w.push(8, 'other-agent', { 'trainer/train.ts': BETTER }); // b reads (and trusts) the ledger now
+    w.probot = a;
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD }); // a appends PR 7's job
+    await w.redeliver(b); // b's view predates it
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7')).toHaveLength(1);
+    expect(w.entries('credit_spent').filter((c) => c.data.reason.includes('#7') || w.entries('job_dispatched').find((j) => j.data.job_id === c.data.job_id)?.data.pr === 7)).toHaveLength(1);
+  });
+});
+
+describe('rate limits, with the production throttle settings', () => {
+  const secondary = (n: number, retryAfter?: string) =>
+    Array.from({ length: n }, () => ({
+      method: 'POST',
+      path: /\/check-runs$/,
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+      headers: (retryAfter ? { 'retry-after': retryAfter } : {}) as Record<string, string>,
+    }));
+
+  it('a secondary rate limit is waited out (retry-after, else a minute) and the request retried', async () => {
+    const w = new World({ retries: true });
+    w.gh.faults.push(...secondary(1, '30'), ...secondary(1));
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.faults).toEqual([]);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toHaveLength(1);
+    expect(w.gh.dispatches).toHaveLength(1);
+  });
+
+  it('a dispatch refused after its job was recorded is sent again by the tick, same job, charged once', async () => {
+    const w = new World({ retries: true });
+    for (let k = 0; k < 4; k++) w.gh.faults.push({ ...secondary(1, '1')[0], path: /\/dispatches$/ });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow(/secondary rate limit/);
+    const [job] = w.entries('job_dispatched');
+    expect(w.gh.dispatches).toEqual([]);
+    minutes(w, 10);
+    await w.tick(); // too early to call it lost
+    expect(w.gh.dispatches).toEqual([]);
+    minutes(w, 6);
+    await w.tick();
+    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([job.data.job_id]);
+    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', eval_seed: String(job.data.eval_seed), runner_label: 'autoresearch' });
+    await w.tick(); // its run exists now: not sent a third time
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_spent')).toHaveLength(1);
+  });
+
+  it('a rate limit that outlasts the retries loses nothing: the next tick runs the PR', async () => {
+    const w = new World({ retries: true });
+    w.gh.faults.push(...secondary(4, '1'));
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow(/secondary rate limit/);
+    expect(w.gh.dispatches).toEqual([]);
+    await w.tick();
+    expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7']);
+    expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toEqual([expect.objectContaining({ status: 'in_progress' })]);
+  });
+});
