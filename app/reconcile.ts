@@ -155,7 +155,10 @@ export function expectedReport(view: LedgerView, pr: number, sha: string): Repor
   let last = null as Outcome | null;
   for (const e of view.entries) {
     const d = e.data as { pr?: number; sha?: string };
-    if (d.pr === pr && d.sha === sha && (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected')) last = e as unknown as Outcome;
+    if (d.pr !== pr || d.sha !== sha) continue;
+    if (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected') last = e as unknown as Outcome;
+    // run again since (a PR reopened): the newer state is what it shows
+    else if (e.type === 'experiment_queued' || (e.type === 'job_dispatched' && !view.longRuns.has((e.data as { job_id: string }).job_id) && (e.data as { role: string }).role !== 'baseline')) last = null;
   }
   if (last?.type === 'experiment_merged') {
     const d = last.data as EntryDataOf<'experiment_merged'>;

@@ -131,6 +131,18 @@ describe('no PR without a final check', () => {
     await w.tick(); // in agreement now: nothing more
     expect(w.gh.checksOf(head)).toHaveLength(calls);
   });
+
+  it('a discarded PR closed and reopened runs again, and the tick shows its new run, not the old outcome', async () => {
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    await w.close(7);
+    await w.reopen(7);
+    expect(w.gh.dispatches.map((d) => d.inputs.sha)).toEqual([head, head]);
+    await w.tick();
+    expect(w.gh.labelsOf(7)).not.toContain('experiment:discarded');
+    expect(w.gh.checksOf(head).at(-1)).toMatchObject({ status: 'in_progress' });
+  });
 });
 
 describe('every state has a deadline', () => {

@@ -187,6 +187,22 @@ export class World {
     await this.probot.receive({ id: `close-${pr}`, name: 'pull_request', payload } as any);
   }
 
+  /** Reopens a closed PR (its head unchanged) and delivers pull_request.reopened. */
+  async reopen(pr: number): Promise<void> {
+    const p = this.gh.pulls.get(pr)!;
+    p.state = 'open';
+    const payload = example('pull_request', 'reopened') ?? example('pull_request', 'opened');
+    payload.action = 'reopened';
+    payload.number = pr;
+    Object.assign(payload.pull_request, { number: pr, state: 'open', title: p.title, merged: false, labels: p.labels.map((name) => ({ name })) });
+    payload.pull_request.head.sha = p.head;
+    payload.pull_request.user.login = p.user;
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    this.lastEvent = { id: `reopen-${pr}`, name: 'pull_request', payload };
+    await this.probot.receive(this.lastEvent);
+  }
+
   /**
    * Opens issue `n` by `login` with `body` (an issue form's rendering) and the long-run label,
    * as the form does, and delivers `issues.opened` (`deliveries` times, same delivery id).
