@@ -32,6 +32,8 @@ export interface NewJob {
   pay: Payment;
   /** training budget, seconds: the configured experiment budget unless given (long runs) */
   budget_seconds?: number;
+  /** baselines: the most runs of this class and commit, recorded or open (default `baseline_runs`) */
+  cap?: number;
 }
 
 /**
@@ -143,7 +145,7 @@ function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], ba
   jobs.forEach((j, i) => {
     const k = jobKey({ role: j.role, pr: j.pr, sha: j.sha, hardware_class: j.hardware_class, budget_seconds: j.budget_seconds ?? budget });
     const have = (open.get(k) ?? 0) + (j.role === 'baseline' ? (recordedBaselines.get(k) ?? 0) : 0);
-    if (have >= (j.role === 'baseline' ? baselineRuns : 1)) return;
+    if (have >= (j.role === 'baseline' ? (j.cap ?? baselineRuns) : 1)) return;
     open.set(k, (open.get(k) ?? 0) + 1);
     kept.push(i);
   });

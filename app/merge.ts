@@ -54,10 +54,8 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   const r = x.checked.result!;
   const refs = jobRefs(job.job_id);
   const claimId = out.claim.job_id || job.job_id;
-  const news = [...x.news];
-  if (out.claim.job_id) {
-    news.push({ type: 'verification', data: { job_id: out.claim.job_id, verify_job_id: job.job_id, agreed: true, claim_bpb: out.claim.val_bpb, verify_bpb: r.val_bpb!, tolerance: s.cfg.config.verification.tolerance } });
-  }
+  const news = [...x.news]; // the verification entries come with the judged result (handlers/judge.ts)
+  const claimBpb = out.claim.val_bpb ?? r.val_bpb!;
   const pr = job.pr!;
   // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
   const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
@@ -82,13 +80,13 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
     ]);
     return schedule(s, after);
   }
-  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${out.claim.val_bpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
+  const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${claimBpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
   if (!s.cfg.mayAct) {
     if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
     return;
   }
-  const intent: Intent = { pr, sha: job.sha, base_sha: run.head_sha, hardware_class: r.hardware_class, val_bpb: out.claim.val_bpb, baseline_mean: x.baseline!.mean, job_ids: out.claim.job_id ? [claimId, job.job_id] : [claimId] };
+  const intent: Intent = { pr, sha: job.sha, base_sha: run.head_sha, hardware_class: r.hardware_class, val_bpb: claimBpb, baseline_mean: x.baseline!.mean, job_ids: out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]) };
   // Intent first, in the same commit as the verify result: a redelivery stops at "already recorded".
   const after = await record(s, view, job.job_id, [...news, { type: 'merge_intended', data: intent }], x.files);
   if (!after) return;

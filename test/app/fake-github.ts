@@ -176,7 +176,7 @@ export class FakeGitHub {
     }));
     api.get(new RegExp(`^${P}/git/commits/`)).optionally().reply(h((uri: string) => {
       const c = this.commits.get(seg(uri, 6));
-      return c ? [200, { sha: seg(uri, 6), tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })) }] : [...notFound];
+      return c ? [200, { sha: seg(uri, 6), message: c.message ?? '', tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })) }] : [...notFound];
     }));
     api.get(new RegExp(`^${P}/git/blobs/`)).optionally().reply(h((uri: string) => {
       const b = this.blobs.get(seg(uri, 6));
