@@ -200,6 +200,9 @@ export function sandboxProblem(repoDir: string): string | null {
   rmSync(workDir, { recursive: true, force: true });
   if (r.status === 0) return null;
   const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop();
+  if (/Permission denied/.test(why ?? '') && root) {
+    return `the sandbox's own uid cannot read the checkout ${repoDir} (${why}); a root runner's work folder must be readable by others (chmod o+rx on it and its parents), or run the runner as an ordinary user.`;
+  }
   return (
     `bubblewrap could not start a sandbox here (${why}). It needs bubblewrap 0.8 or later and unprivileged user namespaces: ` +
     'on Ubuntu 23.10+ allow them for bwrap (an AppArmor profile, see docs/runners.md) or set kernel.apparmor_restrict_unprivileged_userns=0; ' +

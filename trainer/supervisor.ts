@@ -454,6 +454,7 @@ export function childArgv(c: {
     command: ['node', '--import', 'tsx', worker, '/work'],
     env: { ...CHILD_ENV_SET },
     name: c.name,
+    pidsLimit: c.pidsLimit,
   };
   return ['docker', ...dockerRunArgs(spec)];
 }
