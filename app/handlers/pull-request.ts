@@ -1,6 +1,7 @@
 // pull_request opened / synchronize / reopened: validate the change, supersede the old SHA's
 // job, and run it at once when a slot is free (else queue it).
 import { freeRunsLeft, type NewEntry } from '../../ledger/index.js';
+import { dispatchRefusal } from '../containment-gate.js';
 import { closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck } from '../github/checks.js';
 import { fileAt } from '../github/files.js';
@@ -57,7 +58,8 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const balance = view.state.balances().get(author)?.balance ?? 0;
   const pay = payment(balance, experimentCost(s.cfg.config.budget_seconds), freeRunsLeft(view.entries, author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
-  if (inFlight < s.cfg.config.max_in_flight && pay) {
+  const held = await dispatchRefusal(s);
+  if (inFlight < s.cfg.config.max_in_flight && pay && !held) {
     // Every PR that could run was dispatched on an earlier event, so this one jumps no one.
     // While it runs the check run says so; the PR carries no experiment:* label. A PR just
     // opened has no sticky comment yet (its result writes the first); after a push the old
@@ -74,7 +76,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
-  const why = pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`;
+  const why = held ?? (pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
   const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
   const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
   await s.ledger.append([...closes, { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null } }]);

@@ -16,6 +16,7 @@ import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
+import { withContainment } from '../policy/containment.js';
 import { pickVerifierLabel, runnerOwner, type ApiRunner } from '../policy/runners.js';
 import { schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
@@ -98,7 +99,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
   const runnerOwner = runnerName ? (view.registry.get(runnerName)?.owner ?? (await ownerFromLabels(s, runnerName))) : null;
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
-  const checked = checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256);
+  const checked = withContainment(checkResult(art.resultText, { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, run_title: run.display_title ?? null }, candidate ? sha256(candidate) : 'missing', harness.sha256), runnerOwner, s.cfg.config.containment);
   const r = checked.result;
 
   // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
