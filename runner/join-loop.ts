@@ -30,6 +30,8 @@ export interface JoinLoopOptions {
   log: (line: string) => void;
   /** seconds between retries when the App or the runner keeps failing (doubles up to 5 min) */
   backoffSeconds?: number;
+  /** the volunteer chose --allow-unisolated: the Action may run the candidate with isolation none */
+  unisolated?: boolean;
 }
 
 /**
@@ -150,7 +152,9 @@ export class JoinLoop {
       // only the swarm's experiment workflow may run here: anything else fails before its first step
       const hook = await installHook(dir, this.opts.repo);
       log(`Runner ${name} is waiting for a job (labels: self-hosted, autoresearch, ${this.opts.hardwareClass}).`);
-      const child = spawn(join(dir, 'run.sh'), [], { cwd: dir, env: runnerEnv(jitConfig, process.env, hook), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+      const env = runnerEnv(jitConfig, process.env, hook);
+      if (this.opts.unisolated) env.AUTORESEARCH_ISOLATION = 'none';
+      const child = spawn(join(dir, 'run.sh'), [], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
       this.child = child;
       const code = await new Promise<number>((resolve) => {
         child.on('error', (e) => {

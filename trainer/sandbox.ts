@@ -21,7 +21,7 @@
 // This module only builds argv (and probes that the tools work): every property is checked by
 // unit tests on the exact argv and by the attack tests in test/trainer/containment.test.ts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { HIDDEN_PATHS, isCredentialEnv, PIDS_LIMIT, SOURCE_MOUNTS, TMPFS_MB } from './isolation.js';
@@ -166,8 +166,20 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
 }
 
 /** Why this runner cannot run sandboxed children, or null when it can: runs the very sandbox
- * a child gets (minus the checkout) with `true` inside. */
-export function sandboxProblem(repoDir: string): string | null {
+ * a child gets, with `true` inside. `repoDir` null (`runner doctor`, before any checkout): a
+ * stand-in checkout of empty files. */
+export function sandboxProblem(repoDir: string | null): string | null {
+  if (repoDir === null) {
+    const stand = mkdtempSync(join(tmpdir(), 'autoresearch-probe-checkout-'));
+    try {
+      chmodSync(stand, 0o755);
+      for (const d of ['trainer', ...HIDDEN_PATHS]) mkdirSync(join(stand, d), { recursive: true });
+      for (const f of SOURCE_MOUNTS.filter((m) => m !== 'trainer')) writeFileSync(join(stand, f), '{}');
+      return sandboxProblem(stand);
+    } finally {
+      rmSync(stand, { recursive: true, force: true });
+    }
+  }
   for (const tool of ['bwrap', 'prlimit', 'setpriv']) {
     const r = spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     if (r.error) {

@@ -52,6 +52,7 @@ n=$(( $(cat "$HOME/starts" 2>/dev/null || echo 0) + 1 )); echo $n > "$HOME/start
   echo "start $n jit=$ACTIONS_RUNNER_INPUT_JITCONFIG argv=[$*]"
   [ -e leftover ] && echo "leftover from a previous job"
   [ -x "\${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}" ] || echo "no job-started hook"
+  [ -n "\${AUTORESEARCH_ISOLATION:-}" ] && echo "isolation $AUTORESEARCH_ISOLATION"
   env | grep -iE 'token|secret' | sed 's/^/leaked: /'
 } >> "$HOME/stub.log"
 touch leftover
