@@ -140,6 +140,8 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   if (spec.host.nodePrefix) argv.push('--ro-bind', spec.host.nodePrefix, spec.host.nodePrefix);
   argv.push('--proc', '/proc', '--dev', '/dev');
   for (const d of spec.devices) argv.push('--dev-bind', d, d);
+  // the CUDA driver looks its devices up in sysfs (read-only, as Flatpak gives GPU apps)
+  if (spec.devices.length > 0) for (const d of ['/sys/bus', '/sys/class', '/sys/dev', '/sys/devices', '/sys/module']) argv.push('--ro-bind-try', d, d);
   argv.push('--perms', '1777', '--size', String(TMPFS_MB * 2 ** 20), '--tmpfs', '/tmp');
 
   // the harness, read-only, with the evaluation text hidden

@@ -60,3 +60,12 @@ describe('sandbox command line', () => {
     expect(defaultMemoryMb(8 * 2 ** 30)).toBe(6144);
   });
 });
+
+describe('sandbox command line with a GPU', () => {
+  it('passes the device nodes through and shows sysfs read-only, and nothing of it without a GPU', () => {
+    const argv = sandboxArgv({ ...spec, devices: ['/dev/nvidia0', '/dev/nvidiactl', '/dev/nvidia-uvm'] });
+    expect(pairs(argv, '--dev-bind')).toEqual(['/dev/nvidia0 /dev/nvidia0', '/dev/nvidiactl /dev/nvidiactl', '/dev/nvidia-uvm /dev/nvidia-uvm']);
+    expect(pairs(argv, '--ro-bind-try')).toContain('/sys/devices /sys/devices');
+    expect(sandboxArgv(spec).join(' ')).not.toContain('/sys');
+  });
+});
