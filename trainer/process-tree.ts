@@ -1,6 +1,6 @@
 // A child's whole process tree, from /proc (Linux): what it holds in memory and how to stop
 // all of it. A candidate's grandchildren count against its memory cap, and none outlives a kill.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** pid -> parent pid of every process visible in /proc. */
 function parents(): Map<number, number> {
@@ -25,8 +25,46 @@ function parents(): Map<number, number> {
   return out;
 }
 
-/** The process and all its descendants that are still alive (the root first). */
+/** Children of a process from /proc/<pid>/task/<tid>/children (Linux 3.5+ with
+ * CONFIG_PROC_CHILDREN); null when the kernel has no such file. */
+function childrenOf(pid: number): number[] | null {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(`/proc/${pid}/task/${t}`)) return null;
+    }
+  }
+  return out;
+}
+
+/** The process and all its descendants that are still alive (the root first): through each
+ * process's children files, which costs a few reads per process of the tree, else (no such
+ * files) from the parent of every process on the machine. */
 export function processTree(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const kids = childrenOf(pid);
+    if (kids === null) return processTreeByScan(root);
+    out.push(pid);
+    queue.push(...kids);
+  }
+  return out;
+}
+
+function processTreeByScan(root: number): number[] {
   const byParent = new Map<number, number[]>();
   for (const [pid, ppid] of parents()) {
     const list = byParent.get(ppid);

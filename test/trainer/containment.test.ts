@@ -146,7 +146,7 @@ describe.each(PATHS)('in %s', (_name, available, mode) => {
 
   maybe('no attack reaches outside the run: files, checkout, other runs, tokens, network, processes', async () => {
     resetHost();
-    const daemon = `${4000 + ++daemonSeq}.25`;
+    const daemon = `${4000 + ++daemonSeq}.${process.pid}`; // unique to this run of the tests
     candidate({ bomb: 200, bombCap: 96, daemon });
     const r = await run({ ...mode, pidsLimit: 96 });
 
@@ -171,7 +171,7 @@ describe.each(PATHS)('in %s', (_name, available, mode) => {
 (root ? describe : describe.skip)('with isolation none (no defence)', () => {
   it('the same attacks succeed, and the daemon outlives the run', async () => {
     resetHost();
-    const daemon = `${5000 + ++daemonSeq}.25`;
+    const daemon = `${5000 + ++daemonSeq}.${process.pid}`;
     candidate({ bomb: 200, bombCap: 96, daemon });
     const r = await run({ isolation: 'none' });
     try {
