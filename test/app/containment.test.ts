@@ -44,6 +44,24 @@ describe('fork pull request approval policy', () => {
     expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress', title: 'Running' });
   });
 
+  it('a long run asked for by issue is refused too, saying why', async () => {
+    const w = new World();
+    w.gh.forkApproval = 'first_time_contributors_new_to_github';
+    const body = [
+      ['What to run', 'main'.replace('main', w.main.slice(0, 7))],
+      ['Training budget', '30 minutes'],
+      ['Hardware class', '_No response_'],
+      ['Most credits to spend', '5000'],
+      ['Why', 'A longer baseline.'],
+      ['Terms', '- [X] I understand the credits are spent when the run is dispatched, whatever its result.'],
+    ]
+      .map(([label, value]) => `### ${label}\n\n${value}`)
+      .join('\n\n');
+    await w.openIssue(41, 'alice', body);
+    expect(w.gh.dispatches).toEqual([]);
+    expect(w.gh.stickyOf(41)[0]).toMatch(/### Long run refused[\s\S]*Not scheduled: This repository runs pull request workflows of anyone whose GitHub account is not brand new without approval/);
+  });
+
   it('an App without the permission to read the policy dispatches nothing', async () => {
     const w = new World();
     w.gh.forkApproval = null;
