@@ -39667,7 +39667,7 @@ function dockerAvailable() {
 
 // trainer/sandbox.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync3, lstatSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, existsSync as existsSync3, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, isAbsolute, join as join3 } from "node:path";
 var SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -39737,6 +39737,7 @@ function sandboxArgv(spec) {
   if (spec.host.nodePrefix) argv.push("--ro-bind", spec.host.nodePrefix, spec.host.nodePrefix);
   argv.push("--proc", "/proc", "--dev", "/dev");
   for (const d of spec.devices) argv.push("--dev-bind", d, d);
+  if (spec.devices.length > 0) for (const d of ["/sys/bus", "/sys/class", "/sys/dev", "/sys/devices", "/sys/module"]) argv.push("--ro-bind-try", d, d);
   argv.push("--perms", "1777", "--size", String(TMPFS_MB * 2 ** 20), "--tmpfs", "/tmp");
   const repo = trimSlash(spec.repoDir);
   for (const rel of SOURCE_MOUNTS) argv.push("--ro-bind", `${repo}/${rel}`, `${repo}/${rel}`);
@@ -39759,6 +39760,17 @@ function sandboxArgv(spec) {
   return argv;
 }
 function sandboxProblem(repoDir) {
+  if (repoDir === null) {
+    const stand = mkdtempSync(join3(tmpdir(), "autoresearch-probe-checkout-"));
+    try {
+      chmodSync(stand, 493);
+      for (const d of ["trainer", ...HIDDEN_PATHS]) mkdirSync(join3(stand, d), { recursive: true });
+      for (const f of SOURCE_MOUNTS.filter((m) => m !== "trainer")) writeFileSync(join3(stand, f), "{}");
+      return sandboxProblem(stand);
+    } finally {
+      rmSync(stand, { recursive: true, force: true });
+    }
+  }
   for (const tool of ["bwrap", "prlimit", "setpriv"]) {
     const r2 = spawnSync(tool, ["--version"], { encoding: "utf8", timeout: 1e4 });
     if (r2.error) {
