@@ -5,7 +5,7 @@
 // every escape in createModel and fails the run naming the ones that worked.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +196,32 @@ describe.each(PATHS)('in %s', (_name, available, mode) => {
     } finally {
       for (const pid of sleepers(daemon)) process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+// A runner is usually an ordinary user, so the candidate's uid is the Action's own and only the
+// pid namespace keeps the job's runtime token (in the Action's environment) out of its reach.
+(root ? describe : describe.skip)('as an ordinary user (the runner\'s own uid)', () => {
+  const uid = 4242;
+  function runAs(isolation: string, decoyToken: string): ExperimentResult {
+    const outDir = mkdtempSync(join(tmp, 'out-user-'));
+    chownSync(outDir, uid, uid);
+    const decoyUser = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'env', '-i', `ACTIONS_RUNTIME_TOKEN=${decoyToken}`, 'sleep', '600'], { stdio: 'ignore' });
+    try {
+      const cli = ['--import', 'tsx', 'trainer/cli.ts', '--isolation', isolation, '--budget', '1', '--backend', 'wasm', '--eval-bytes', '2048', '--out', outDir];
+      spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'env', '-i', `PATH=${process.env.PATH}`, `HOME=${outDir}`, process.execPath, ...cli], { cwd: checkout, timeout: 240_000 });
+      return JSON.parse(readFileSync(join(outDir, 'result.json'), 'utf8')) as ExperimentResult;
+    } finally {
+      decoyUser.kill('SIGKILL');
+    }
+  }
+
+  it('sandboxed, the candidate cannot read the token of a process of its own uid; unsandboxed it can', () => {
+    resetHost();
+    const userToken = `${token}-user`;
+    candidate({ token: userToken });
+    expect(runAs('sandbox', userToken)).toMatchObject({ status: 'ok', failure: null });
+    expect(runAs('none', userToken).failure?.message).toContain('read a token from /proc/<pid>/environ');
   });
 });
 
