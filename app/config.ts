@@ -51,6 +51,8 @@ export const AutoresearchConfig = z.object({
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */
   runners: RunnerSettings.prefault({}),
+  /** owner logins whose runners' uncontained (isolation none) results count: an operator's own fleets */
+  containment: z.object({ trusted_fleets: z.array(z.string().min(1)).default([]) }).prefault({}),
 });
 export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;
 

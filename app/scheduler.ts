@@ -2,6 +2,7 @@
 // in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
 // Probot App has no timer of its own.
 import { freeRunsLeft, type NewEntry } from '../ledger/index.js';
+import { dispatchAllowed } from './containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { label, moveState, removeState } from './github/labels.js';
@@ -16,6 +17,7 @@ import type { Session } from './session.js';
 
 export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   let view = given ?? viewOf(await s.ledger.read());
+  if (!(await dispatchAllowed(s, view))) return;
   view = await handleOverdue(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;

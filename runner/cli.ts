@@ -28,7 +28,8 @@ Options
   --image <ref>          the trainer image (default: ghcr.io/<owner>/autoresearch-trainer:latest)
   --cache-dir <dir>      runner and dataset cache (default: ~/.cache/autoresearch-swarm)
   --max-jobs <n>         join: stop after n jobs
-  --allow-unisolated     join: run even without Docker (jobs then run directly on this machine)
+  --allow-unisolated     join: run even without Docker or bubblewrap (jobs then run directly on this
+                         machine, and score only if the swarm trusts your fleet)
   --runner-url <url> --runner-sha256 <hex>
                          join: a different runner package (mirror), verified against that sha256
   --pages-url <url>      status: the leaderboard (default: https://<owner>.github.io/<repo>/)
@@ -107,14 +108,16 @@ async function joinSwarm(flags: Flags): Promise<number> {
 
   const report = await runDoctor({ image: s.image!, cacheDir });
   for (const c of report.checks.filter((c) => c.state === 'missing')) log(`warning: ${c.name}: ${c.detail}${c.fix ? `\n  fix: ${c.fix}` : ''}`);
-  if (!report.containers) {
+  let unisolated = false;
+  if (!report.containers && !report.sandbox) {
     if (!flags['allow-unisolated']) {
       throw new UsageError(
-        'Docker is not usable here, so jobs could not run inside a container (no network, capped memory, no access to your files). ' +
-          'Fix Docker (see `runner doctor`), or pass --allow-unisolated to run jobs directly on this machine at your own risk.',
+        'Neither Docker nor the bubblewrap sandbox is usable here, so jobs could not contain the candidate (no network, capped memory, no access to your files). ' +
+          'Fix one of them (see `runner doctor`; `sudo apt-get install bubblewrap` is the quick one), or pass --allow-unisolated to run jobs directly on this machine at your own risk (their scores count only if the swarm trusts your fleet).',
       );
     }
-    log('WARNING: --allow-unisolated: jobs will run directly on this machine, without a container.');
+    unisolated = true;
+    log('WARNING: --allow-unisolated: jobs will run directly on this machine, in no container or sandbox; their scores count only if the swarm trusts your fleet.');
   }
 
   // Ctrl-C while setting up: abort the download (so its partial files are removed), or just quit.
@@ -133,7 +136,7 @@ async function joinSwarm(flags: Flags): Promise<number> {
     downloading = true;
     const runnerDir = await ensureRunner(pkg, cacheDir, log, setup.signal);
     downloading = false;
-    loop = new JoinLoop({ appUrl: s.app_url, repo, hardwareClass: report.hardwareClass, auth, runnerDir, workRoot: join(cacheDir, 'jobs'), maxJobs, log });
+    loop = new JoinLoop({ appUrl: s.app_url, repo, hardwareClass: report.hardwareClass, auth, runnerDir, workRoot: join(cacheDir, 'jobs'), maxJobs, log, unisolated });
     log(`Joining ${repo} as a ${report.hardwareClass} runner (GitHub Actions runner ${pkg.version}, token from ${auth.source}). Ctrl-C to stop.`);
     await loop.run();
   } finally {

@@ -2,6 +2,7 @@
 import { execFileSync, execFile } from 'node:child_process';
 import { statfs, mkdir } from 'node:fs/promises';
 import { detectHardware, hardwareClass, type HardwareInfo } from '../trainer/hardware.js';
+import { sandboxProblem } from '../trainer/sandbox.js';
 
 export type CheckState = 'ok' | 'missing' | 'skipped';
 
@@ -19,6 +20,8 @@ export interface DoctorReport {
   hardwareClass: string;
   /** jobs can run in a container (Docker engine usable) */
   containers: boolean;
+  /** jobs can run in the bubblewrap sandbox (trainer/sandbox.ts) */
+  sandbox: boolean;
   ready: boolean;
 }
 
@@ -125,6 +128,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     );
   }
 
+  // Without Docker, the candidate runs in the bubblewrap sandbox; with neither, jobs fail.
+  const sandboxWhy = sandboxProblem(null);
+  if (sandboxWhy === null) checks.push({ name: 'Sandbox (bubblewrap)', state: 'ok', detail: containers ? 'works (Docker is used first)' : 'works: jobs run their candidate in it' });
+  else if (containers) checks.push({ name: 'Sandbox (bubblewrap)', state: 'skipped', detail: `not needed while Docker works (${sandboxWhy})` });
+  else checks.push({ name: 'Sandbox (bubblewrap)', state: 'missing', detail: sandboxWhy, fix: 'sudo apt-get install bubblewrap (or install Docker); see docs/runners.md' });
+
   await mkdir(opts.cacheDir, { recursive: true });
   const fs = await statfs(opts.cacheDir);
   const freeGiB = (fs.bavail * fs.bsize) / 2 ** 30;
@@ -139,7 +148,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         },
   );
 
-  return { checks, hardware, hardwareClass: hardwareClass(hardware), containers, ready: checks.every((c) => c.state !== 'missing') };
+  return { checks, hardware, hardwareClass: hardwareClass(hardware), containers, sandbox: sandboxWhy === null, ready: checks.every((c) => c.state !== 'missing') };
 }
 
 export function formatDoctor(r: DoctorReport): string {

@@ -1,4 +1,6 @@
 // The join loop: one JIT config, one ephemeral runner, one job; then a fresh copy and again.
+// Each copy gets the job-started hook (runner/hook.ts): a job that is not the swarm's experiment
+// workflow of the default branch, dispatched by workflow_dispatch, fails before its first step.
 //
 // Each job gets a fresh copy of the verified runner directory, deleted afterwards, so nothing a
 // job leaves behind survives it. The runner process gets a minimal environment: the volunteer's
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, requestJitConfig } from './app-client.js';
 import type { TokenSource } from './auth.js';
+import { HOOK_ENV, installHook } from './hook.js';
 
 export interface JoinLoopOptions {
   appUrl: string;
@@ -27,6 +30,8 @@ export interface JoinLoopOptions {
   log: (line: string) => void;
   /** seconds between retries when the App or the runner keeps failing (doubles up to 5 min) */
   backoffSeconds?: number;
+  /** the volunteer chose --allow-unisolated: the Action may run the candidate with isolation none */
+  unisolated?: boolean;
 }
 
 /**
@@ -39,10 +44,11 @@ const PASS_ENV = [
   'DOCKER_HOST', 'XDG_RUNTIME_DIR', 'CUDA_VISIBLE_DEVICES',
 ];
 
-export function runnerEnv(jitConfig: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function runnerEnv(jitConfig: string, from: NodeJS.ProcessEnv = process.env, jobStartedHook?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const k of PASS_ENV) if (from[k] !== undefined) env[k] = from[k];
   env.ACTIONS_RUNNER_INPUT_JITCONFIG = jitConfig;
+  if (jobStartedHook) env[HOOK_ENV] = jobStartedHook;
   return env;
 }
 
@@ -143,8 +149,12 @@ export class JoinLoop {
     const dir = await mkdtemp(join(this.opts.workRoot, 'job-'));
     try {
       await cp(this.opts.runnerDir, dir, { recursive: true, mode: fsc.COPYFILE_FICLONE });
+      // only the swarm's experiment workflow may run here: anything else fails before its first step
+      const hook = await installHook(dir, this.opts.repo);
       log(`Runner ${name} is waiting for a job (labels: self-hosted, autoresearch, ${this.opts.hardwareClass}).`);
-      const child = spawn(join(dir, 'run.sh'), [], { cwd: dir, env: runnerEnv(jitConfig), stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+      const env = runnerEnv(jitConfig, process.env, hook);
+      if (this.opts.unisolated) env.AUTORESEARCH_ISOLATION = 'none';
+      const child = spawn(join(dir, 'run.sh'), [], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
       this.child = child;
       const code = await new Promise<number>((resolve) => {
         child.on('error', (e) => {

@@ -1,10 +1,10 @@
 // Runs one harness child (train or eval) and watches it from the outside: its events on
-// stdout, its resident memory from /proc, and a kill that cannot be ignored (SIGKILL, or
-// `docker kill` for a container). Candidate output goes to the run's log, never parsed as
-// anything but a claim.
+// stdout, the resident memory of its whole process tree from /proc, and a kill that cannot be
+// ignored and reaches every descendant (SIGKILL to the frozen tree, or `docker kill` for a
+// container). Candidate output goes to the run's log, never parsed as anything but a claim.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { killTree, rssMb, treeRssMb } from './process-tree.js';
 import type { FailureKind } from './result.js';
 import { parseEvent, type ChildEvent } from './worker-protocol.js';
 
@@ -38,16 +38,6 @@ const RSS_POLL_MS = 200;
 const TAIL_LINES = 20;
 const MAX_LOG_LINE = 2000;
 
-/** Resident set size of a process in MiB, from /proc (Linux); null where unavailable. */
-export function rssMb(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
 export function startChild(launch: ChildLaunch): RunningChild {
   const [cmd, ...args] = launch.argv;
   const child = spawn(cmd, args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,16 +49,19 @@ export function startChild(launch: ChildLaunch): RunningChild {
     if (killed || child.exitCode !== null || child.signalCode !== null) return;
     killed = { kind, message };
     if (launch.containerName) spawnSync('docker', ['kill', launch.containerName], { stdio: 'ignore', timeout: 30_000 });
-    child.kill('SIGKILL');
+    if (child.pid !== undefined) killTree(child.pid);
+    else child.kill('SIGKILL');
   };
 
   const poll = setInterval(() => {
     if (child.pid === undefined) return;
-    const rss = rssMb(child.pid);
+    // a container's memory is capped by its engine (--memory covers every process in it);
+    // otherwise the cap covers the child and every process it started
+    const rss = launch.containerName ? rssMb(child.pid) : treeRssMb(child.pid);
     if (rss === null) return;
     peak = Math.max(peak, rss);
     if (launch.memoryMb !== null && !launch.containerName && rss > launch.memoryMb) {
-      kill('oom', `the process used ${Math.round(rss)} MB, over the memory cap of ${launch.memoryMb} MB.`);
+      kill('oom', `the process and its children used ${Math.round(rss)} MB, over the memory cap of ${launch.memoryMb} MB.`);
     }
   }, RSS_POLL_MS);
 

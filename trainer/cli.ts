@@ -9,6 +9,7 @@ import { DATASETS, type DatasetName } from './data/dataset.js';
 import { makeReporter } from './progress.js';
 import type { ExperimentResult } from './result.js';
 import { DEFAULT_CANDIDATE } from './runtime.js';
+import { sandboxProblem } from './sandbox.js';
 import { REPO_DIR, runExperiment, type ExperimentOptions } from './supervisor.js';
 
 export const USAGE = `usage: npm run experiment -- [options]
@@ -23,8 +24,9 @@ export const USAGE = `usage: npm run experiment -- [options]
   --out <dir>               writes result.json and train.log (default runs/<timestamp>)
   --json                    print only the result JSON on stdout
   --warmup <steps>          untimed warm-up steps on random tokens (default 0, at most 20)
-  --memory-mb <n>           memory cap for each child process
-  --isolation <i>           none | docker (default none)
+  --memory-mb <n>           memory cap for each child and all its processes (default 16384, or 3/4 of RAM)
+  --pids-limit <n>          processes and threads for each sandboxed child (default 4096)
+  --isolation <i>           none | sandbox (bubblewrap) | docker (default none)
   --image <ref>             the trainer image, for --isolation docker`;
 
 export class UsageError extends Error {}
@@ -61,6 +63,7 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
         json: { type: 'boolean' },
         warmup: { type: 'string' },
         'memory-mb': { type: 'string' },
+        'pids-limit': { type: 'string' },
         isolation: { type: 'string' },
         image: { type: 'string' },
         help: { type: 'boolean' },
@@ -74,8 +77,10 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
   if (!Number.isFinite(budget) || budget <= 0) throw new UsageError(`--budget must be a positive number of seconds, got "${values.budget}".`);
   const candidate = resolve(values.candidate ?? join(REPO_DIR, DEFAULT_CANDIDATE));
   if (!existsSync(candidate)) throw new UsageError(`--candidate ${candidate} does not exist; pass the path of a training file like trainer/train.ts.`);
-  const isolation = oneOf('isolation', values.isolation, ['none', 'docker'] as const, 'none');
+  const isolation = oneOf('isolation', values.isolation, ['none', 'sandbox', 'docker'] as const, 'none');
   if (isolation === 'docker' && !values.image) throw new UsageError('--isolation docker needs --image <ref>, the trainer image to run each child in.');
+  const sandboxProblemText = isolation === 'sandbox' ? sandboxProblem(REPO_DIR) : null;
+  if (sandboxProblemText) throw new UsageError(`--isolation sandbox: ${sandboxProblemText}`);
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return {
     json: values.json ?? false,
@@ -93,6 +98,7 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
       memoryMb: values['memory-mb'] === undefined ? null : int('memory-mb', values['memory-mb'], 0, 64),
       isolation,
       image: values.image ?? null,
+      ...(values['pids-limit'] === undefined ? {} : { pidsLimit: int('pids-limit', values['pids-limit'], 0, 16) }),
     },
   };
 }

@@ -21,6 +21,8 @@ export interface ChildSpec {
   /** argv inside the container, run with /app as working directory */
   command: string[];
   env: Record<string, string>;
+  /** processes and threads in the container (default PIDS_LIMIT) */
+  pidsLimit?: number;
   /** optional container name, so a supervisor can `docker kill` it after the grace period
    * (killing the docker client with SIGKILL does not stop the container) */
   name?: string;
@@ -100,7 +102,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
     '--tmpfs', `/tmp:rw,nosuid,nodev,size=${TMPFS_MB}m`,
     '--cap-drop', 'ALL',
     '--security-opt', 'no-new-privileges',
-    '--pids-limit', String(PIDS_LIMIT),
+    '--pids-limit', String(spec.pidsLimit ?? PIDS_LIMIT),
     '--memory', `${spec.memoryMb}m`,
     '--memory-swap', `${spec.memoryMb}m`,
     '--user', containerUser(),

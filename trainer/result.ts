@@ -40,7 +40,7 @@ export const JobInfo = z.object({
   sha: z.string().regex(/^[0-9a-f]{40}$/),
   run_id: z.number().int().nonnegative().nullable(),
   runner_name: z.string().nullable(),
-  isolation: z.enum(['docker', 'none']),
+  isolation: z.enum(['docker', 'sandbox', 'none']),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

@@ -17,6 +17,7 @@ import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from
 import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
 import { describeAdapter, webgpuClass, type AdapterInfo } from './webgpu.js';
+import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
 import { LogitsScorer } from './eval-scorer.js';
 import { planProbes } from './probes.js';
 import { childEntry } from './runtime.js';
@@ -52,9 +53,11 @@ export interface ExperimentOptions {
   outDir: string;
   warmupSteps: number;
   memoryMb: number | null;
-  isolation: 'none' | 'docker';
+  isolation: 'none' | 'docker' | 'sandbox';
   image: string | null;
   reporter: Reporter;
+  /** processes and threads each sandboxed child may have (default PIDS_LIMIT) */
+  pidsLimit?: number;
   /** seconds a child has after the stop file to save its checkpoint and exit */
   graceSeconds?: number;
   /** seconds from spawn to 'ready' (backend, import, createModel, warm-up) */
@@ -199,14 +202,14 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     chmodSync(workDir, 0o777); // the container runs as an unprivileged uid
     const name = `autoresearch-${phase}-${randomBytes(6).toString('hex')}`;
     if (docker && !opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
-    const argv = childArgv({ phase, isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, workDir, dataMounts, name });
+    const argv = childArgv({ phase, isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, workDir, dataMounts, name, pidsLimit: opts.pidsLimit });
     log(`[harness] ${phase}: ${argv.join(' ')}`);
     const child = startChild({
       argv,
       cwd: repoDir,
       env: childEnv(),
       containerName: docker ? name : undefined,
-      memoryMb: opts.memoryMb,
+      memoryMb: opts.memoryMb ?? defaultMemoryMb(),
       onEvent,
       onLog: (l) => log(`[${phase}] ${l}`),
     });
@@ -228,6 +231,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'train.bin'), ds.train);
     const docker = opts.isolation === 'docker';
+    if (opts.isolation === 'sandbox') containerPath(repoDir, candidate); // the sandbox shows only the checkout
     const trainCfg: TrainConfig = {
       phase: 'train',
       candidate: docker ? containerPath(repoDir, candidate) : candidate,
@@ -431,7 +435,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
  * through trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
 export function childArgv(c: {
   phase: 'train' | 'eval';
-  isolation: 'none' | 'docker';
+  isolation: 'none' | 'docker' | 'sandbox';
   image: string;
   gpu: boolean;
   memoryMb: number | null;
@@ -439,9 +443,11 @@ export function childArgv(c: {
   workDir: string;
   dataMounts: { host: string; container: string }[];
   name: string;
+  pidsLimit?: number;
 }): string[] {
   const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
   if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker), c.workDir];
+  if (c.isolation === 'sandbox') return sandboxChildArgv({ ...c, env: { ...CHILD_ENV_SET } });
   const spec: ChildSpec = {
     phase: c.phase,
     image: c.image,
@@ -453,6 +459,7 @@ export function childArgv(c: {
     command: ['node', ...nodeArgs, worker, '/work'],
     env: { ...CHILD_ENV_SET },
     name: c.name,
+    pidsLimit: c.pidsLimit,
   };
   return ['docker', ...dockerRunArgs(spec)];
 }
@@ -477,7 +484,7 @@ function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
 function containerPath(repoDir: string, file: string): string {
   const rel = relative(repoDir, file);
   if (rel.startsWith('..') || !rel.startsWith(`trainer${sep}`)) {
-    throw new RunFailure('harness_error', `with --isolation docker the candidate must live under ${join(repoDir, 'trainer')}; got ${file}.`);
+    throw new RunFailure('harness_error', `with isolation docker or sandbox the candidate must live under ${join(repoDir, 'trainer')}; got ${file}.`);
   }
   return `/app/${rel.split(sep).join('/')}`;
 }

@@ -21,7 +21,7 @@ export interface HarnessOptions {
   evalSeed: number;
   seed: number;
   outDir: string;
-  isolation: 'docker' | 'none';
+  isolation: 'docker' | 'sandbox' | 'none';
   image: string;
   data: 'brown' | 'fineweb';
   cacheDir: string;
@@ -43,6 +43,7 @@ export function harnessArgs(o: HarnessOptions): string[] {
     '--json',
   ];
   if (o.isolation === 'docker') args.push('--isolation', 'docker', '--image', o.image);
+  if (o.isolation === 'sandbox') args.push('--isolation', 'sandbox');
   if (o.memoryMb !== null) args.push('--memory-mb', String(o.memoryMb));
   if (o.evalBytes !== null) args.push('--eval-bytes', String(o.evalBytes));
   if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);

@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export type JobRole = 'candidate' | 'baseline' | 'verify';
-export type IsolationInput = 'docker' | 'none' | 'auto';
+export type IsolationInput = 'docker' | 'sandbox' | 'none' | 'auto';
 
 export interface ActionInputs {
   sha: string;
@@ -53,8 +53,8 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
   if (pr === null && role !== 'baseline') throw new Error(`Input pr is empty but role is ${role}; a ${role} run needs the pull request number.`);
 
   const isolation = core.getInput('isolation') || 'auto';
-  if (isolation !== 'docker' && isolation !== 'none' && isolation !== 'auto') {
-    throw new Error(`Input isolation "${isolation}" must be docker, none or auto.`);
+  if (isolation !== 'docker' && isolation !== 'sandbox' && isolation !== 'none' && isolation !== 'auto') {
+    throw new Error(`Input isolation "${isolation}" must be auto, docker, sandbox or none.`);
   }
 
   const data = core.getInput('data') || 'brown';

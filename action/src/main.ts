@@ -7,7 +7,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
-import { dockerAvailable, ensureImage, runHarness } from './harness.js';
+import { ensureImage, runHarness } from './harness.js';
+import { chooseIsolation } from './isolation.js';
 import { describeHardware } from './hardware.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { isolationWarning, renderSummary } from './summary.js';
@@ -44,12 +45,9 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     core.warning(`Only trainer/train.ts is used; ignored the candidate's other changes: ${candidate.ignored.join(', ')}`);
   }
 
-  const isolation = inputs.isolation === 'auto' ? ((await dockerAvailable()) ? 'docker' : 'none') : inputs.isolation;
-  if (isolation === 'docker' && !(await dockerAvailable())) {
-    throw new Error('Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.');
-  }
+  const isolation = await chooseIsolation(inputs.isolation, cwd);
   if (isolation === 'none') core.warning(isolationWarning());
-  else await ensureImage(inputs.image);
+  else if (isolation === 'docker') await ensureImage(inputs.image);
 
   const hardware = await describeHardware();
   core.info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);

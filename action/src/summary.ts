@@ -21,7 +21,7 @@ const fmt = (n: number | null, digits = 4) => (n === null ? '—' : n.toFixed(di
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function isolationWarning(): string {
-  return 'ISOLATION: NONE. The candidate ran directly on this runner, not in the trainer container: no network block, no read-only source, no memory cap. Use isolation: docker for any code you do not trust.';
+  return 'ISOLATION: NONE. The candidate ran directly on this runner, in no container or sandbox: no network block, no read-only source, no view of the host hidden. Its score counts only if the swarm trusts this fleet; use Docker or bubblewrap (isolation: auto) for any code you do not trust.';
 }
 
 export function renderSummary(s: SummaryInput): string {

@@ -3,6 +3,7 @@
 // experiments have something to beat.
 import type { Context } from 'probot';
 import type { LedgerStore } from '../../ledger/index.js';
+import { dispatchAllowed } from '../containment-gate.js';
 import { dispatchJobs } from '../dispatch.js';
 import type { Octo, RepoRef } from '../github/octokit.js';
 import { viewOf } from '../ledger-view.js';
@@ -26,6 +27,7 @@ export async function onInstallation(
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
     const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
     const view = viewOf(await s.ledger.read());
+    if (!(await dispatchAllowed(s, view))) continue;
     const jobs = onlineClasses(runners.runners as ApiRunner[]).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config.baseline_runs));
     await dispatchJobs(s, jobs);
     context.log.info(`${r.full_name}: ${jobs.length} baseline runs dispatched on ${head.object.sha.slice(0, 7)}`);

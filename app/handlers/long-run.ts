@@ -3,6 +3,7 @@
 // commit; or say on the issue why not. Its result comes back through workflow_run like any
 // job's, and is recorded without touching merges (see recordLongRun in workflow-run.ts).
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
+import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, dispatchJobs } from '../dispatch.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
@@ -58,7 +59,7 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
   view = await handleOverdue(s, view);
   const cost = longRunCost(req.budget_seconds);
   const balance = view.state.balances().get(login)?.balance ?? 0;
-  const no = longRunRefusal(login, balance, cost, req.max_credits);
+  const no = (await dispatchRefusal(s)) ?? longRunRefusal(login, balance, cost, req.max_credits);
   if (no) return refuse(no);
 
   let short: string | null = null;

@@ -3,6 +3,7 @@
 // number of times: the PR's head as GitHub has it now wins, and a commit the ledger already
 // knows is not handled twice.
 import { freeRunsLeft, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { fileAt } from '../github/files.js';
@@ -100,7 +101,8 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
   const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
-  if (inFlight < s.cfg.config.max_in_flight && pay) {
+  const held = await dispatchRefusal(s);
+  if (inFlight < s.cfg.config.max_in_flight && pay && !held) {
     // Every PR that could run was dispatched on an earlier event, so this one jumps no one.
     // While it runs the check run says so; the PR carries no experiment:* label. A PR just
     // opened has no sticky comment yet (its result writes the first); after a push the old
@@ -119,7 +121,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
-  const why = pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`;
+  const why = held ?? (pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
   const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
   const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
   let skipped = false;

@@ -11,6 +11,7 @@ import { candidateAt, harnessAt } from '../github/hashes.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { ineligible, type Registration } from '../policy/eligibility.js';
 import { offPace, paceHistory } from '../policy/pace.js';
+import { withContainment } from '../policy/containment.js';
 import { checkResult, nonceOfRunTitle, type ResultCheck } from '../policy/result-check.js';
 import { fleetRegistration, type ApiRunner } from '../policy/runners.js';
 import type { Session } from '../session.js';
@@ -72,13 +73,13 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   const art = refused ? { problem: refused, resultText: null, log: null } : await downloadResult(s.octokit, s.repo, run.id, job.job_id);
   const harness = await harnessAt(s.octokit, s.repo, run.head_sha);
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
-  const bound = checkResult(
+  const bound = withContainment(checkResult(
     art.resultText,
     { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, eval_seed: job.eval_seed, budget_seconds: job.budget_seconds, registered_class: runner?.hardware_class ?? null },
     candidate ? sha256(candidate) : 'missing',
     harness.sha256,
     art.problem,
-  );
+  ), runnerOwner, s.cfg.config.containment);
   // A valid result from a machine off its usual pace is not scored: it runs again elsewhere.
   const cal = bound.result?.calibration;
   const slow = bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;

@@ -37,15 +37,17 @@ async function failedRun(sha: string, pr: string, extra: Record<string, string> 
 
 describe('a failing candidate', () => {
   it('diverging (NaN): failed (nan), its log kept, the step failed clearly', async () => {
-    // isolation auto on a runner whose docker CLI has no engine: none, and said loudly
+    // isolation auto on a runner whose docker CLI has no engine: the bubblewrap sandbox (this
+    // machine has it), never none
     world.docker('#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2\nexit 1\n');
     const { result, log, message } = await failedRun(shas.nan, '8', { isolation: 'auto' });
     expect(result.failure?.kind).toBe('nan');
-    expect(result.job?.isolation).toBe('none');
+    expect(result.job?.isolation).toBe('sandbox');
+    expect(log).toMatch(/\[harness\] train: prlimit --nproc=\d+:\d+ -- .*bwrap --unshare-user/);
     expect(log.length).toBeGreaterThan(0);
     expect(message).toMatch(new RegExp(`^The candidate at ${shas.nan.slice(0, 12)} failed \\(nan\\): .+ See train.log in the result-${NONCE} artifact\\.$`, 's'));
     expect(core.summary).toContain('## ❌ Failed (nan)');
-    expect(core.summary).toContain('ISOLATION: NONE');
+    expect(core.summary).not.toContain('ISOLATION: NONE');
   });
 
   it('crashing: failed (crash) with its own error message', async () => {

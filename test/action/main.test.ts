@@ -107,7 +107,7 @@ describe('the Action refusing what it cannot run', () => {
     world.docker('#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2\nexit 1\n');
     await experiment(shas.improved, '7', { isolation: 'docker' });
     expect(core.setFailed).toHaveBeenCalledWith(
-      'Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs) or set isolation: auto.',
+      'Input isolation is docker but no Docker engine answers on this runner; install Docker (and the NVIDIA container toolkit for GPUs), or set isolation: auto to use the bubblewrap sandbox.',
     );
     expect(existsSync(join(world.outDir, 'result.json'))).toBe(false);
   });

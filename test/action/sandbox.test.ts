@@ -58,6 +58,20 @@ beforeEach(() => world.newJob(core));
     expect(readFileSync(join(world.workspace, 'trainer', 'bpb.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'trainer', 'bpb.ts'), 'utf8'));
   });
 
+  it('in the bubblewrap sandbox (no Docker): contained the same way, scored, marked sandbox', async () => {
+    world.docker('#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2\nexit 1\n');
+    core.inputs = world.inputs(sha, '11', { isolation: 'auto' });
+    await run();
+
+    expect(core.setFailed).not.toHaveBeenCalled();
+    const r = parseResult(world.readResultText());
+    expect(r.status).toBe('ok');
+    expect(r.job?.isolation).toBe('sandbox');
+    expect(readFileSync(join(world.outDir, 'train.log'), 'utf8')).toMatch(/bwrap --unshare-user --unshare-ipc --unshare-pid --unshare-net/);
+    expect(core.summary).not.toContain('ISOLATION: NONE');
+    expect(readFileSync(join(world.workspace, 'trainer', 'bpb.ts'), 'utf8')).toBe(readFileSync(join(ROOT, 'trainer', 'bpb.ts'), 'utf8'));
+  });
+
   it('without the container the same candidate escapes, and is failed for it', async () => {
     core.inputs = world.inputs(sha, '11', { isolation: 'none' });
     await run();

@@ -80,6 +80,8 @@ export class FakeGitHub {
   merges: { pr: number; sha: string; title: string; message: string; merge_sha: string }[] = [];
   /** answers to give instead of the real one, once each, in order (5xx, rate limits) */
   faults: Fault[] = [];
+  /** Settings → Actions → fork PR approval (the App dispatches only under all_external_contributors); null: 403 */
+  forkApproval: string | null = 'all_external_contributors';
   private nextId = 1000;
 
   constructor() {
@@ -260,6 +262,7 @@ export class FakeGitHub {
       }));
 
     api.get(P).optionally().reply(h(() => [200, { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: { login: OWNER } }]));
+    api.get(`${P}/actions/permissions/fork-pr-contributor-approval`).optionally().reply(h(() => (this.forkApproval === null ? [403, { message: 'Resource not accessible by integration' }] : [200, { approval_policy: this.forkApproval }])));
 
     // --- pull requests, labels, comments ---
     api.get(`${P}/pulls`).query(true).optionally().reply(h(() => [200, [...this.pulls.values()].filter((p) => p.state === 'open').map((p) => this.pullJson(p))]));

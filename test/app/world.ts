@@ -11,6 +11,7 @@ import { appOctokit } from '../../app/github/throttle.js';
 import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
+import { forgetForkApprovalPolicies } from '../../app/github/fork-approval.js';
 import { appendEntries, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION } from '../../trainer/result.js';
@@ -71,6 +72,7 @@ export class World {
     clearFileCache();
     clearHashCache();
     clearConfigCache();
+    forgetForkApprovalPolicies();
     this.gh = new FakeGitHub();
     let config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
     if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {

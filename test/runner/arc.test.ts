@@ -55,3 +55,21 @@ describe('runner/arc/Dockerfile', () => {
     expect(dockerfile).toMatch(/sha256sum -c -/);
   });
 });
+
+describe('the job-started hook on fleet runners', () => {
+  const template = readFileSync('runner/hooks/job-started.sh', 'utf8');
+  it('the image installs the same hook as `runner join`, read-only, and the pods point the runner at it', () => {
+    expect(dockerfile).toContain('COPY runner/hooks/job-started.sh /opt/autoresearch/job-started.sh');
+    expect(dockerfile).toContain('ENV ACTIONS_RUNNER_HOOK_JOB_STARTED=/opt/autoresearch/job-started.sh');
+    expect(dockerfile).toMatch(/chmod 0555 \/opt\/autoresearch\/job-started.sh/);
+    for (const placeholder of template.match(/@[A-Z_]+@/g) ?? []) expect(dockerfile).toContain(`s|${placeholder}|`);
+    const env = values.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(env).toEqual(expect.arrayContaining([{ name: 'ACTIONS_RUNNER_HOOK_JOB_STARTED', value: '/opt/autoresearch/job-started.sh' }]));
+  });
+
+  it('declares the pod uncontained, so its results count only from a trusted fleet', () => {
+    const env = values.template.spec.containers[0].env as { name: string; value: string }[];
+    expect(env).toEqual(expect.arrayContaining([{ name: 'AUTORESEARCH_ISOLATION', value: 'none' }]));
+  });
+});
+

@@ -38,7 +38,9 @@ describe('runner doctor', () => {
     expect(out).toContain('fix: start the engine (`sudo systemctl start docker`)');
     expect(out).toContain('- GPU inside a container: needs a GPU and the Docker engine');
     expect(out).toMatch(/Hardware class this runner will report: cpu-[a-z0-9-]+ \(no GPU/);
-    expect(out).toContain('Not ready: 2 problems above');
+    // without Docker the sandbox would do, but bubblewrap is not on this PATH either
+    expect(out).toContain('✗ Sandbox (bubblewrap): bubblewrap is not installed; install it (Debian/Ubuntu: sudo apt-get install bubblewrap');
+    expect(out).toContain('Not ready: 3 problems above');
   });
 
   it('says how to install Docker when it is missing', async () => {

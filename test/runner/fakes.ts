@@ -43,14 +43,16 @@ export function serve(handler: (req: IncomingMessage, res: ServerResponse, body:
 
 /**
  * A stub of the GitHub Actions runner: run.sh appends what it saw to $HOME/stub.log (the job
- * number, its JIT config, argv, anything left by a previous job, any credential in its
- * environment), then exits 0; from the third start on it waits for a signal instead.
+ * number, its JIT config, argv, anything left by a previous job, a missing job-started hook,
+ * any credential in its environment), then exits 0; from the third start on it waits for a signal instead.
  */
 export const STUB_RUN_SH = `#!/bin/bash
 n=$(( $(cat "$HOME/starts" 2>/dev/null || echo 0) + 1 )); echo $n > "$HOME/starts"
 {
   echo "start $n jit=$ACTIONS_RUNNER_INPUT_JITCONFIG argv=[$*]"
   [ -e leftover ] && echo "leftover from a previous job"
+  [ -x "\${ACTIONS_RUNNER_HOOK_JOB_STARTED:-}" ] || echo "no job-started hook"
+  [ -n "\${AUTORESEARCH_ISOLATION:-}" ] && echo "isolation $AUTORESEARCH_ISOLATION"
   env | grep -iE 'token|secret' | sed 's/^/leaked: /'
 } >> "$HOME/stub.log"
 touch leftover

@@ -40,7 +40,8 @@ async function releaseServer(): Promise<string> {
 }
 
 function join_(appUrl: string, runnerUrl: string, home: string) {
-  const bin = fakeBin({ docker: 'exit 1' }); // no usable Docker here
+  // no usable Docker here, and a bubblewrap that user namespaces are denied to
+  const bin = fakeBin({ docker: 'exit 1', bwrap: 'echo "bwrap: setting up uid map: Permission denied" >&2; exit 1' });
   return cli(
     ['join', '--repo', 'acme/swarm', '--app-url', appUrl, '--token', 'github_pat_volunteer', '--image', 'x', '--runner-url', runnerUrl, '--runner-sha256', pkg.sha256, '--cache-dir', join(home, 'cache'), '--allow-unisolated'],
     // credentials in the volunteer's environment must not reach the runner or its jobs
@@ -60,8 +61,11 @@ describe('runner join', () => {
 
     expect(log().trim().split('\n')).toEqual([
       'start 1 jit=jit-config-1 argv=[]',
+      'isolation none', // --allow-unisolated: the Action may run the candidate so, and says so
       'start 2 jit=jit-config-2 argv=[]',
+      'isolation none',
       'start 3 jit=jit-config-3 argv=[]',
+      'isolation none',
       'job 3 running',
       'job 3 got SIGINT',
     ]);
@@ -115,7 +119,7 @@ describe('runner join', () => {
     const home = tempDir();
     const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--token', 't', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home });
     expect(await exitOf(child)).toBe(2);
-    expect(child.out()).toMatch(/error: Docker is not usable here, so jobs could not run inside a container.*pass --allow-unisolated/);
+    expect(child.out()).toMatch(/error: Neither Docker nor the bubblewrap sandbox is usable here, so jobs could not contain the candidate.*pass --allow-unisolated/);
   });
 });
 

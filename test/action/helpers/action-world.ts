@@ -4,7 +4,7 @@
 // what the Action reports. Each test file builds its own world, so the files run in parallel.
 import { expect, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +60,8 @@ export const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf
 
 export class World {
   readonly tmp = mkdtempSync(join(tmpdir(), 'action-world-'));
+  // like a runner's work folder: readable by the sandbox's own uid when the runner is root
+  private readonly readable = chmodSync(this.tmp, 0o755);
   readonly origin = join(this.tmp, 'origin.git');
   private readonly seed = join(this.tmp, 'seed');
   mainSha: string;
@@ -132,6 +134,7 @@ export class World {
     core.setFailed.mockClear();
     core.warning.mockClear();
     this.workspace = mkdtempSync(join(this.tmp, 'ws-'));
+    chmodSync(this.workspace, 0o755);
     git(this.tmp, 'clone', '-q', '--depth', '1', '--branch', 'main', `file://${this.origin}`, this.workspace);
     symlinkSync(join(ROOT, 'node_modules'), join(this.workspace, 'node_modules'));
     this.outDir = `${this.workspace}-out`;

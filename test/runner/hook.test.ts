@@ -1,0 +1,73 @@
+// Only the experiment workflow reaches a runner. A pull request's own workflow with
+// `runs-on: [self-hosted, autoresearch]` (GitHub runs it without approval for anyone with one
+// merged PR, under its default policy) is what this stops; each case runs the very hook
+// `runner join` installs, with the variables the runner gives a job.
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOOK_ENV, installHook, jobStartedHook } from '../../runner/hook.js';
+import { runnerEnv } from '../../runner/join-loop.js';
+
+const REPO = 'Acme/Swarm';
+const dir = mkdtempSync(join(tmpdir(), 'hook-test-'));
+
+function job(env: Record<string, string>, event: unknown = { repository: { default_branch: 'main' } }) {
+  const hook = join(dir, 'job-started.sh');
+  writeFileSync(hook, jobStartedHook(REPO));
+  const eventPath = join(dir, 'event.json');
+  writeFileSync(eventPath, JSON.stringify(event));
+  // as the runner runs it: bash -e <file>, with the job's default variables
+  const r = spawnSync('bash', ['-e', hook], { encoding: 'utf8', env: { PATH: process.env.PATH, GITHUB_EVENT_PATH: eventPath, ...env } });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+const dispatched = {
+  GITHUB_REPOSITORY: 'acme/swarm',
+  GITHUB_EVENT_NAME: 'workflow_dispatch',
+  GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/main',
+};
+
+describe('the job-started hook', () => {
+  it('lets the App-dispatched experiment workflow of the default branch run', () => {
+    const r = job(dispatched);
+    expect(r.out).toContain('autoresearch: acme/swarm/.github/workflows/experiment.yml@refs/heads/main may run here.');
+    expect(r.code).toBe(0);
+  });
+
+  it.each([
+    ["a PR's own workflow", { GITHUB_EVENT_NAME: 'pull_request', GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/mine.yml@refs/pull/12/merge' }, /started by pull_request, not workflow_dispatch/],
+    ["a PR's edited experiment.yml", { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/main' }, /started by pull_request_target/],
+    ['another workflow, dispatched', { GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/pages.yml@refs/heads/main' }, /workflow is acme\/swarm\/.github\/workflows\/pages.yml@refs\/heads\/main, not acme\/swarm\/.github\/workflows\/experiment.yml@refs\/heads\/main/],
+    ['experiment.yml of another branch', { GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/evil' }, /not acme\/swarm\/.github\/workflows\/experiment.yml@refs\/heads\/main/],
+    ['a push', { GITHUB_EVENT_NAME: 'push' }, /started by push/],
+    ['another repository', { GITHUB_REPOSITORY: 'mallory/swarm', GITHUB_WORKFLOW_REF: 'mallory/swarm/.github/workflows/experiment.yml@refs/heads/main' }, /belongs to mallory\/swarm/],
+    ['no variables at all', { GITHUB_REPOSITORY: '', GITHUB_EVENT_NAME: '', GITHUB_WORKFLOW_REF: '' }, /belongs to an unknown repository/],
+  ])('fails %s before its first step, saying why', (_what, over, why) => {
+    const r = job({ ...dispatched, ...over });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^::error title=Not an autoresearch experiment::/);
+    expect(r.out).toMatch(why);
+    expect(r.out).toContain('This runner only runs Acme/Swarm/.github/workflows/experiment.yml of the default branch');
+  });
+
+  it('takes the default branch from GitHub\'s event payload', () => {
+    expect(job({ ...dispatched, GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/trunk' }, { repository: { default_branch: 'trunk' } }).code).toBe(0);
+    expect(job(dispatched, { repository: { default_branch: 'trunk' } }).code).toBe(1);
+    expect(job(dispatched, 'not an event').out).toMatch(/event payload \(GITHUB_EVENT_PATH\) could not be read/);
+  });
+
+  it('refuses values that would break the script', () => {
+    expect(() => jobStartedHook("acme/x'; rm -rf ~; '")).toThrow(/not owner\/name/);
+    expect(() => jobStartedHook(REPO, '../x.sh')).toThrow(/not a workflow file name/);
+  });
+
+  it('`runner join` writes it into the runner copy and points the runner at it', async () => {
+    const runnerDir = mkdtempSync(join(tmpdir(), 'hook-runner-'));
+    const path = await installHook(runnerDir, REPO);
+    expect(statSync(path).mode & 0o111).not.toBe(0);
+    expect(readFileSync(path, 'utf8')).toContain("SWARM_REPO='Acme/Swarm'");
+    expect(runnerEnv('jit', { PATH: '/usr/bin', GITHUB_TOKEN: 'x' }, path)).toEqual({ PATH: '/usr/bin', ACTIONS_RUNNER_INPUT_JITCONFIG: 'jit', [HOOK_ENV]: path });
+  });
+});

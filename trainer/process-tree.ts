@@ -1,0 +1,132 @@
+// A child's whole process tree, from /proc (Linux): what it holds in memory and how to stop
+// all of it. A candidate's grandchildren count against its memory cap, and none outlives a kill.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+/** pid -> parent pid of every process visible in /proc. */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ")" ends it
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (Number.isInteger(ppid)) out.set(Number(n), ppid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Children of a process from /proc/<pid>/task/<tid>/children (Linux 3.5+ with
+ * CONFIG_PROC_CHILDREN); null when the kernel has no such file. */
+function childrenOf(pid: number): number[] | null {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone
+  }
+  const out: number[] = [];
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(`/proc/${pid}/task/${t}`)) return null;
+    }
+  }
+  return out;
+}
+
+/** The process and all its descendants that are still alive (the root first): through each
+ * process's children files, which costs a few reads per process of the tree, else (no such
+ * files) from the parent of every process on the machine. */
+export function processTree(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const kids = childrenOf(pid);
+    if (kids === null) return processTreeByScan(root);
+    out.push(pid);
+    queue.push(...kids);
+  }
+  return out;
+}
+
+function processTreeByScan(root: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const [pid, ppid] of parents()) {
+    const list = byParent.get(ppid);
+    if (list) list.push(pid);
+    else byParent.set(ppid, [pid]);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    queue.push(...(byParent.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** Resident set size of one process in MiB; null when it is gone. */
+export function rssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident memory of the whole tree in MiB (shared pages counted once per process, so an
+ * over-estimate: the cap errs on the safe side); null when the root is gone. */
+export function treeRssMb(root: number): number | null {
+  const own = rssMb(root);
+  if (own === null) return null;
+  let sum = own;
+  for (const pid of processTree(root).slice(1)) sum += rssMb(pid) ?? 0;
+  return sum;
+}
+
+/**
+ * SIGKILL the process and every descendant. The tree is first frozen (SIGSTOP) until no new
+ * process appears, so that a fork bomb cannot outrun the walk and no child is orphaned (and
+ * lost to the walk) by killing its parent first.
+ */
+export function killTree(root: number): void {
+  const all = new Set<number>();
+  for (let round = 0; round < 50; round++) {
+    const now = processTree(root).filter((p) => !all.has(p));
+    if (now.length === 0 && round > 0) break;
+    for (const pid of now) {
+      all.add(pid);
+      signal(pid, 'SIGSTOP');
+    }
+  }
+  for (const pid of all) signal(pid, 'SIGKILL');
+  signal(root, 'SIGKILL');
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,274 @@
+// The command line for one harness child in a namespace sandbox, for runners without Docker:
+// bubblewrap (Debian/Ubuntu package `bubblewrap`, 0.8 or later) started through util-linux's
+// prlimit and setpriv. Built like Flatpak's: the child starts from an empty root and gets only
+// what it needs, at the same paths as on the host, so no path in a config needs translating:
+//
+// - read-only: /usr (and the merged-/usr links), node's own install, the harness source
+//   (trainer/, package.json, tsconfig.json) and node_modules of the trusted checkout, the
+//   child's input data; the Brown corpus hidden under an empty read-only tmpfs;
+// - read-write: its one work dir, and a small private /tmp (also its HOME);
+// - new user, mount, pid, network, ipc, uts and cgroup namespaces: no network but its own
+//   loopback, no view of the host's processes (a fresh /proc), nothing of the parent's
+//   environment (--clearenv, then an explicit list), no further user namespaces;
+// - an unprivileged uid: the runner's own, or when the runner is root a dedicated uid per child;
+// - a process and thread cap (RLIMIT_NPROC, counted per uid in the sandbox's user namespace);
+//   the memory cap is enforced on the whole process tree by the supervisor's watch (child.ts),
+//   as no cgroup can be assumed writable;
+// - the whole tree dies with the child: bubblewrap's init is pid 1 of the sandbox and exits when
+//   the worker does, which kills every process left in the namespace (a daemon included), and
+//   --die-with-parent kills it if the supervisor or bubblewrap is killed first.
+//
+// This module only builds argv (and probes that the tools work): every property is checked by
+// unit tests on the exact argv and by the attack tests in test/trainer/containment.test.ts.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { childEntry } from './runtime.js';
+import { HIDDEN_PATHS, isCredentialEnv, PIDS_LIMIT, SOURCE_MOUNTS, TMPFS_MB } from './isolation.js';
+
+export interface SandboxSpec {
+  phase: 'train' | 'eval';
+  /** the trusted checkout; SOURCE_MOUNTS and node_modules are mounted read-only at their paths */
+  repoDir: string;
+  /** the child's one writable directory, at its own path */
+  workDir: string;
+  /** more read-only paths at their own paths: input data, a candidate outside the checkout */
+  readOnly: string[];
+  /** processes and threads the child's uid may have (RLIMIT_NPROC) */
+  pidsLimit: number;
+  /** GPU device nodes to pass through (e.g. /dev/nvidia0, /dev/nvidiactl) */
+  devices: string[];
+  /** uid:gid to drop to before entering the sandbox (when the runner is root); null: stay */
+  user: { uid: number; gid: number } | null;
+  command: string[];
+  env: Record<string, string>;
+  /** the host's layout, from hostLayout() (an argument, so tests can pin it) */
+  host: HostLayout;
+}
+
+export interface HostLayout {
+  /** top-level directories that are symbolic links on merged-/usr systems: name -> target */
+  links: Record<string, string>;
+  /** top-level system directories that are real directories (mounted read-only) */
+  dirs: string[];
+  /** node's install prefix when it lives outside /usr (e.g. a tool cache), else null */
+  nodePrefix: string | null;
+  /** the checkout's node_modules, resolved (it is often a symbolic link) */
+  nodeModules: string;
+}
+
+const SYSTEM_DIRS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
+const SYSTEM_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/localtime'];
+/** uids handed to sandboxed children when the runner is root: far above any login user. */
+export const SANDBOX_UID_BASE = 2_000_000;
+export const SANDBOX_UID_SPAN = 1_000_000;
+export { PIDS_LIMIT };
+
+/** What the sandbox must mirror of this host; cheap (a few lstat calls). */
+export function hostLayout(repoDir: string, execPath = process.execPath): HostLayout {
+  const links: Record<string, string> = {};
+  const dirs: string[] = [];
+  for (const d of SYSTEM_DIRS) {
+    const p = `/${d}`;
+    try {
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) links[p] = readlinkSync(p);
+      else if (st.isDirectory()) dirs.push(p);
+    } catch {
+      // absent on this system
+    }
+  }
+  const node = realpathSync(execPath);
+  const prefix = dirname(dirname(node));
+  return {
+    links,
+    dirs,
+    nodePrefix: node.startsWith('/usr/') ? null : prefix,
+    nodeModules: realpathSync(join(repoDir, 'node_modules')),
+  };
+}
+
+/** GPU device nodes present on this host (NVIDIA and DRI render nodes). */
+export function gpuDevices(): string[] {
+  const out: string[] = [];
+  try {
+    for (const n of readdirSync('/dev')) if (/^nvidia/.test(n)) out.push(`/dev/${n}`);
+  } catch {
+    // no /dev listing
+  }
+  if (existsSync('/dev/dri')) out.push('/dev/dri');
+  return out;
+}
+
+/** A uid for one sandboxed child of a root runner: unprivileged and not shared with anything. */
+export function sandboxUser(random = Math.random): { uid: number; gid: number } {
+  const id = SANDBOX_UID_BASE + Math.floor(random() * SANDBOX_UID_SPAN);
+  return { uid: id, gid: id };
+}
+
+export function sandboxArgv(spec: SandboxSpec): string[] {
+  if (spec.phase !== 'train' && spec.phase !== 'eval') {
+    throw new Error(`sandbox: phase must be "train" or "eval", got ${JSON.stringify(spec.phase)}.`);
+  }
+  if (!Number.isInteger(spec.pidsLimit) || spec.pidsLimit < 16) {
+    throw new Error(`sandbox: pidsLimit must be an integer of at least 16, got ${spec.pidsLimit}.`);
+  }
+  if (spec.command.length === 0) throw new Error('sandbox: command is empty; pass the argv to run inside the sandbox.');
+  if (spec.user && (spec.user.uid === 0 || spec.user.gid === 0)) {
+    throw new Error('sandbox: the child may not run as uid or gid 0; pass an unprivileged uid (sandboxUser()).');
+  }
+  for (const p of [spec.repoDir, spec.workDir, ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
+    if (!isAbsolute(p)) throw new Error(`sandbox: path ${JSON.stringify(p)} must be absolute.`);
+  }
+
+  const argv = ['prlimit', `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, '--'];
+  if (spec.user) argv.push('setpriv', `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups', '--');
+  argv.push(
+    'bwrap',
+    '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--hostname', 'sandbox',
+    '--clearenv',
+  );
+  // the system, read-only: /usr, the merged-/usr links or the real directories, the loader cache
+  argv.push('--ro-bind', '/usr', '/usr');
+  for (const [link, target] of Object.entries(spec.host.links)) argv.push('--symlink', target, link);
+  for (const d of spec.host.dirs) argv.push('--ro-bind', d, d);
+  for (const f of SYSTEM_FILES) argv.push('--ro-bind-try', f, f);
+  if (spec.host.nodePrefix) argv.push('--ro-bind', spec.host.nodePrefix, spec.host.nodePrefix);
+  argv.push('--proc', '/proc', '--dev', '/dev');
+  for (const d of spec.devices) argv.push('--dev-bind', d, d);
+  // the CUDA driver looks its devices up in sysfs (read-only, as Flatpak gives GPU apps)
+  if (spec.devices.length > 0) for (const d of ['/sys/bus', '/sys/class', '/sys/dev', '/sys/devices', '/sys/module']) argv.push('--ro-bind-try', d, d);
+  argv.push('--perms', '1777', '--size', String(TMPFS_MB * 2 ** 20), '--tmpfs', '/tmp');
+
+  // the harness, read-only, with the evaluation text hidden
+  const repo = trimSlash(spec.repoDir);
+  for (const rel of SOURCE_MOUNTS) argv.push('--ro-bind', `${repo}/${rel}`, `${repo}/${rel}`);
+  argv.push('--ro-bind', spec.host.nodeModules, `${repo}/node_modules`);
+  for (const rel of HIDDEN_PATHS) {
+    const target = `${repo}/${rel}`;
+    argv.push('--perms', '0555', '--size', '4096', '--tmpfs', target, '--remount-ro', target);
+  }
+  for (const p of spec.readOnly) argv.push('--ro-bind', p, p);
+  argv.push('--bind', spec.workDir, spec.workDir);
+
+  const env: Record<string, string> = { HOME: '/tmp', TMPDIR: '/tmp', PATH: '/usr/local/bin:/usr/bin:/bin', ...spec.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`sandbox: env name ${JSON.stringify(k)} is not a valid variable name.`);
+    if (isCredentialEnv(k)) {
+      throw new Error(`sandbox: env ${k} looks like a credential or runner setting and is never passed to a candidate; remove it from the child's env.`);
+    }
+    argv.push('--setenv', k, v);
+  }
+  argv.push('--chdir', repo, '--', ...spec.command);
+  return argv;
+}
+
+/** Why this runner cannot run sandboxed children, or null when it can: runs the very sandbox
+ * a child gets, with `true` inside. `repoDir` null (`runner doctor`, before any checkout): a
+ * stand-in checkout of empty files. */
+export function sandboxProblem(repoDir: string | null): string | null {
+  if (repoDir === null) {
+    const stand = mkdtempSync(join(tmpdir(), 'autoresearch-probe-checkout-'));
+    try {
+      chmodSync(stand, 0o755);
+      for (const d of ['trainer', ...HIDDEN_PATHS]) mkdirSync(join(stand, d), { recursive: true });
+      for (const f of SOURCE_MOUNTS.filter((m) => m !== 'trainer')) writeFileSync(join(stand, f), '{}');
+      return sandboxProblem(stand);
+    } finally {
+      rmSync(stand, { recursive: true, force: true });
+    }
+  }
+  for (const tool of ['bwrap', 'prlimit', 'setpriv']) {
+    const r = spawnSync(tool, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    if (r.error) {
+      return tool === 'bwrap'
+        ? 'bubblewrap is not installed; install it (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap).'
+        : `${tool} (util-linux) is not installed; install util-linux.`;
+    }
+  }
+  let host: HostLayout;
+  try {
+    host = hostLayout(repoDir);
+  } catch (e) {
+    return `the checkout ${repoDir} has no node_modules (${(e as Error).message}); run npm ci first.`;
+  }
+  const root = (process.getuid?.() ?? 0) === 0;
+  const workDir = mkdtempSync(join(tmpdir(), 'autoresearch-probe-'));
+  const argv = sandboxArgv({
+    phase: 'train',
+    repoDir,
+    workDir,
+    readOnly: [],
+    pidsLimit: PIDS_LIMIT,
+    devices: [],
+    user: root ? sandboxUser() : null,
+    command: ['/bin/sh', '-c', 'true'],
+    env: {},
+    host,
+  });
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+  rmSync(workDir, { recursive: true, force: true });
+  if (r.status === 0) return null;
+  const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop();
+  if (/Permission denied/.test(why ?? '') && root) {
+    return `the sandbox's own uid cannot read the checkout ${repoDir} (${why}); a root runner's work folder must be readable by others (chmod o+rx on it and its parents), or run the runner as an ordinary user.`;
+  }
+  return (
+    `bubblewrap could not start a sandbox here (${why}). It needs bubblewrap 0.8 or later and unprivileged user namespaces: ` +
+    'on Ubuntu 23.10+ allow them for bwrap (an AppArmor profile, see docs/runners.md) or set kernel.apparmor_restrict_unprivileged_userns=0; ' +
+    'elsewhere sysctl user.max_user_namespaces must be above 0. In a container without them (Kubernetes, ARC), use the pod as the container and isolation none.'
+  );
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** Variables of the supervisor's environment a sandboxed child may see (no credentials among them). */
+const ENV_KEEP = ['LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
+
+/** The child's whole environment: HOME, TMPDIR and PATH of the sandbox, `set`, and the few
+ * variables of ENV_KEEP that the runner has. */
+export function sandboxEnv(set: Record<string, string>, from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ENV_KEEP) if (from[k] !== undefined) env[k] = from[k] as string;
+  return { ...env, ...set };
+}
+
+/** A sane memory cap when none is given: 16 GiB, or three quarters of the machine if less. */
+export function defaultMemoryMb(totalBytes = totalmem()): number {
+  return Math.max(64, Math.min(16384, Math.floor((totalBytes * 0.75) / 2 ** 20)));
+}
+
+/** The sandboxed command line of one harness child (the supervisor's childArgv, for
+ * isolation sandbox): the worker runs with node at its host path (through tsx from the sources,
+ * compiled from an installed package: trainer/runtime.ts). */
+export function sandboxChildArgv(c: {
+  phase: 'train' | 'eval';
+  gpu: boolean;
+  repoDir: string;
+  workDir: string;
+  dataMounts: { host: string; container: string }[];
+  pidsLimit?: number;
+  env: Record<string, string>;
+}): string[] {
+  const root = (process.getuid?.() ?? 0) === 0 || (process.getgid?.() ?? 0) === 0;
+  const { nodeArgs, worker } = childEntry(c.phase, 'sandbox');
+  return sandboxArgv({
+    phase: c.phase,
+    repoDir: c.repoDir,
+    workDir: c.workDir,
+    readOnly: c.dataMounts.map((m) => m.host),
+    pidsLimit: c.pidsLimit ?? PIDS_LIMIT,
+    devices: c.gpu ? gpuDevices() : [],
+    user: root ? sandboxUser() : null,
+    command: [realpathSync(process.execPath), ...nodeArgs, join(c.repoDir, worker), c.workDir],
+    env: sandboxEnv(c.env),
+    host: hostLayout(c.repoDir),
+  });
+}
