@@ -2,7 +2,8 @@
 #   . scripts/node24.sh && npm ci && npm test
 # With Node 24 or later already on PATH it does nothing. Otherwise it installs the official
 # Node 24 binary from the npm registry (the node-<os>-<cpu> packages carry it) once into
-# ${XDG_CACHE_HOME:-~/.cache}/autoresearch-swarm/node-v<version>/ and prepends its bin folder,
+# ${XDG_CACHE_HOME:-~/.cache}/autoresearch-swarm/node-v<version>/ (as root: /opt/autoresearch-swarm/,
+# which the sandbox's unprivileged uid can read) and prepends its bin folder,
 # so `node` and the system `npm` (`#!/usr/bin/env node`) run on it. POSIX sh: bash, dash, zsh.
 # To use a Node 24 of your own instead, put it first on PATH before sourcing this.
 
@@ -27,7 +28,13 @@ autoresearch_node24() {
       return 1
       ;;
   esac
-  _base="${XDG_CACHE_HOME:-$HOME/.cache}/autoresearch-swarm"
+  # As root, a folder every user can read: the candidate sandbox runs node under an unprivileged
+  # uid (trainer/sandbox.ts), which cannot enter /root.
+  if [ "$(id -u)" = 0 ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
+    _base=/opt/autoresearch-swarm
+  else
+    _base="${XDG_CACHE_HOME:-$HOME/.cache}/autoresearch-swarm"
+  fi
   _dir="$_base/node-v$AUTORESEARCH_NODE_VERSION"
   _bin="$_dir/node_modules/$_pkg/bin"
   if ! "$_bin/node" --version >/dev/null 2>&1; then
@@ -41,6 +48,7 @@ autoresearch_node24() {
       return 1
     fi
     rm -rf "$_dir"
+    chmod 755 "$_tmp"
     mv "$_tmp" "$_dir" || return 1
   fi
   if [ "$("$_bin/node" --version)" != "v$AUTORESEARCH_NODE_VERSION" ]; then

@@ -39670,6 +39670,11 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync as existsSync3, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, isAbsolute, join as join3 } from "node:path";
+
+// trainer/runtime.ts
+var COMPILED = !import.meta.url.endsWith(".ts");
+
+// trainer/sandbox.ts
 var SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 var SYSTEM_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"];
 var SANDBOX_UID_BASE = 2e6;
