@@ -10,7 +10,7 @@ import { jobRefs } from '../jobs.js';
 import { classAt, grantsDue, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
+import { outcome, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
@@ -87,7 +87,6 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     return schedule(s, view);
   }
   const { job, runnerName, runnerOwner, checked, pull, news } = took;
-  const r = checked.result;
   const files: Record<string, string> = {};
 
   const issue = view.longRuns.get(job.job_id);
@@ -136,12 +135,6 @@ interface Ctx {
   checked: ReturnType<typeof checkResult>;
   news: NewEntry[];
   files: Record<string, string>;
-}
-
-function claimOf(view: LedgerView, claimJobId: string): Claim | null {
-  const c = view.state.results.get(claimJobId)?.data;
-  if (!c?.result || c.result.val_bpb === null) return null;
-  return { job_id: claimJobId, val_bpb: c.result.val_bpb, hardware_class: c.result.hardware_class, runner_owner: c.runner_owner };
 }
 
 async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
