@@ -45,6 +45,8 @@ export const AutoresearchConfig = z.object({
       ban_after_faults: z.number().int().positive().default(2),
       /** distinct agreeing owners a hardware class's baseline needs */
       baseline_owners: z.number().int().positive().default(2),
+      /** the largest weight a hardware class earns with, against the reference class (a cap on what an invented class can mint) */
+      max_class_weight: z.number().positive().default(100),
       /** a run whose calibration is this much slower than its class's or its owner's usual pace is run again elsewhere */
       pace_tolerance: z.number().min(0).max(1).default(0.2),
     })

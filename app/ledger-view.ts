@@ -84,9 +84,11 @@ export function readyQueue(view: LedgerView): Queued[] {
 }
 
 /**
- * Results whose credit is due now. Candidate results wait until their PR commit is decided
- * (an improvement claim earns only once verification agreed, which the ledger enforces);
- * baseline, verify and long runs (which claim nothing) are due at once. Grants for classes without a baseline stay pending.
+ * Results whose credit is due now. Candidate results wait until their PR commit is decided;
+ * under a trust policy every result also waits until another owner's run agreed with it (a
+ * trusted owner's candidate unless the spot check drew it), which the ledger enforces
+ * (ledger/trust.ts). Long runs claim nothing and are due at once. Grants for classes without a
+ * baseline stay pending.
  */
 export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState['creditFor']>>[] {
   const out: NonNullable<ReturnType<LedgerState['creditFor']>>[] = [];

@@ -149,11 +149,17 @@ export class LedgerState {
     const b = own[own.length - 1];
     const rb = this.baselineAt.get(`${ref}@${b.data.sha}`) ?? refs[refs.length - 1];
     return {
-      weight: b.data.tokens_per_second / rb.data.tokens_per_second,
+      weight: this.capped(b.data.tokens_per_second / rb.data.tokens_per_second),
       hardware_class: hardwareClass,
       reference_class: ref,
       basis: `tokens/s ${b.data.tokens_per_second} on ${hardwareClass} (baseline seq ${b.seq}) / ${rb.data.tokens_per_second} on reference ${ref} (baseline seq ${rb.seq})`,
     };
+  }
+
+  /** A class weight within the trust policy's `max_class_weight` (no cap on a ledger without one). */
+  capped(weight: number): number {
+    const cap = this.trust.policy?.max_class_weight;
+    return cap === undefined ? weight : Math.min(weight, cap);
   }
 
   /**
@@ -225,8 +231,8 @@ export class LedgerState {
     if (!rb || rb.data.hardware_class !== ref || String(rb.data.tokens_per_second) !== b) {
       return `weight_basis cites a reference baseline of ${ref} at seq ${bSeq} with ${b} tokens/s, but no such baseline_recorded entry precedes the grant`;
     }
-    const weight = own.data.tokens_per_second / rb.data.tokens_per_second;
-    if (Math.abs(g.class_weight - weight) > 1e-9 * weight) return `class_weight is ${g.class_weight} but ${a} / ${b} = ${weight}`;
+    const weight = this.capped(own.data.tokens_per_second / rb.data.tokens_per_second);
+    if (Math.abs(g.class_weight - weight) > 1e-9 * weight) return `class_weight is ${g.class_weight} but ${a} / ${b} = ${weight}${weight !== own.data.tokens_per_second / rb.data.tokens_per_second ? ' (capped by max_class_weight)' : ''}`;
     const amount = round3(seconds * weight);
     if (Math.abs(g.amount - amount) > 1e-9) return `amount is ${g.amount} but ${seconds} s x ${weight} = ${amount}`;
     return null;

@@ -143,6 +143,8 @@ export const EntryData = {
     ban_after_faults: z.number().int().positive(),
     /** distinct agreeing owners a class's baseline needs */
     baseline_owners: z.number().int().positive(),
+    /** the largest class weight a grant may use: bounds what owners who invent a fast class can mint */
+    max_class_weight: z.number().positive().optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

@@ -11,6 +11,8 @@ export const MAX_ARTIFACT_BYTES = 8 * 1024 * 1024;
 export interface RunArtifact {
   /** why the run's artifact cannot be read as the job's result, or null */
   problem: string | null;
+  /** the artifact names another job than the run's: a forgery, not an accident */
+  forged?: boolean;
   resultText: string | null;
   log: string | null;
 }
@@ -24,10 +26,10 @@ export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number
   const want = `${ARTIFACT_PREFIX}${nonce}`;
   const { data } = await octokit.rest.actions.listWorkflowRunArtifacts({ ...repo, run_id: runId, per_page: 100 });
   const results = data.artifacts.filter((a) => a.name.startsWith(ARTIFACT_PREFIX) && !a.expired);
-  const none = (problem: string): RunArtifact => ({ problem, resultText: null, log: null });
+  const none = (problem: string, forged = false): RunArtifact => ({ problem, forged, resultText: null, log: null });
   if (!results.length) return none(`the run uploaded no ${want} artifact with a result.json`);
   const other = results.find((a) => a.name !== want);
-  if (other) return none(`the run uploaded an artifact named ${other.name} instead of ${want}; a run reports only the job it was dispatched for (it names job ${other.name.slice(ARTIFACT_PREFIX.length)})`);
+  if (other) return none(`the run uploaded an artifact named ${other.name} instead of ${want}; a run reports only the job it was dispatched for`, true);
   if (results.length > 1) return none(`the run uploaded ${results.length} artifacts named ${want}; it must upload one`);
   const art = results[0];
   if (art.size_in_bytes > maxBytes) return none(`the artifact ${want} is ${art.size_in_bytes} bytes, over the limit of ${maxBytes}; a result is result.json and a log excerpt`);

@@ -78,7 +78,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
     { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, eval_seed: job.eval_seed, budget_seconds: job.budget_seconds, registered_class: runner?.hardware_class ?? null },
     candidate ? sha256(candidate) : 'missing',
     harness.sha256,
-    art.problem,
+    art,
   ), runnerOwner, s.cfg.config.containment);
   // A valid result from a machine off its usual pace is not scored: it runs again elsewhere.
   const cal = bound.result?.calibration;

@@ -9,7 +9,7 @@ import { jobRefs } from '../jobs.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
+import { outcome, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
@@ -58,7 +58,6 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     return schedule(s, view);
   }
   const { job, runnerName, runnerOwner, checked, pull, news } = took;
-  const r = checked.result;
   const files: Record<string, string> = {};
 
   const issue = view.longRuns.get(job.job_id);
@@ -107,12 +106,6 @@ interface Ctx {
   checked: ReturnType<typeof checkResult>;
   news: NewEntry[];
   files: Record<string, string>;
-}
-
-function claimOf(view: LedgerView, claimJobId: string): Claim | null {
-  const c = view.state.results.get(claimJobId)?.data;
-  if (!c?.result || c.result.val_bpb === null) return null;
-  return { job_id: claimJobId, val_bpb: c.result.val_bpb, hardware_class: c.result.hardware_class, runner_owner: c.runner_owner };
 }
 
 async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
@@ -283,11 +276,12 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     }
     const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
     const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment });
-    const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: improvement claimed, verifying` } };
+    const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: ${out.replicate ? 're-run by another owner before it is discarded' : 'improvement claimed, verifying'}` } };
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());
-    await check({ status: 'in_progress' }, 'Improvement claimed; verifying', summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
-    await sticky('Improvement claimed; verifying', [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    const title = out.replicate ? 'Checking the result on another runner' : 'Improvement claimed; verifying';
+    await check({ status: 'in_progress' }, title, summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
+    await sticky(title, [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
     await moveState(s.octokit, s.repo, q.pr, 'verifying');
   }
   return view;

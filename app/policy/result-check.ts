@@ -32,15 +32,21 @@ export function nonceOfRunTitle(title: string | null | undefined): string | null
 }
 
 /**
- * `text`: result.json of the run's artifact, or null with `artifactProblem` saying why there is
- * none (missing, misnamed, oversized, unreadable). `candidateSha256`: sha256 of train.ts at the
+ * `text`: result.json of the run's artifact, or null with `artifact.problem` saying why there is
+ * none (missing, misnamed, oversized, unreadable; `forged` when it names another job). `candidateSha256`: sha256 of train.ts at the
  * job's sha as GitHub serves it; `harnessSha256`: the harness hash of the default branch. A
  * result that fails any check is recorded as rejected with the first reason; it earns nothing
  * and scores nothing. `forged` marks a result that names another job or input than the dispatch
  * (a claim the runner's owner made up), as opposed to one that is merely unreadable.
  */
-export function checkResult(text: string | null, expected: ExpectedJob, candidateSha256: string, harnessSha256: string, artifactProblem: string | null = null): ResultCheck {
-  if (artifactProblem !== null) return { validated: false, result: null, reason: artifactProblem, forged: /names job|instead of/.test(artifactProblem) };
+export function checkResult(
+  text: string | null,
+  expected: ExpectedJob,
+  candidateSha256: string,
+  harnessSha256: string,
+  artifact: { problem: string | null; forged?: boolean } = { problem: null },
+): ResultCheck {
+  if (artifact.problem !== null) return { validated: false, result: null, reason: artifact.problem, forged: artifact.forged ?? false };
   if (text === null) return { validated: false, result: null, reason: `the run uploaded no result-${expected.job_id} artifact with a result.json`, forged: false };
   let result: ExperimentResult;
   try {

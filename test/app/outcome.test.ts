@@ -54,7 +54,8 @@ describe('checkResult', () => {
     expect(checkResult(JSON.stringify(result({ budget_seconds: 1200 })), bound, H('a'), H('b')).reason).toMatch(/budget_seconds 1200 differs from the dispatched budget 300/);
     expect(checkResult(JSON.stringify(result({ hardware_class: 'gpu-h100' })), bound, H('a'), H('b')).reason).toMatch(/gpu-h100 is not the class gpu-x its runner was registered with/);
     expect(checkResult(JSON.stringify(result({ eval_seed: 7, budget_seconds: 300, hardware_class: 'gpu-x' })), bound, H('a'), H('b')).validated).toBe(true);
-    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'), 'the run uploaded an artifact named result-x instead of result-nonce-123456; a run reports only the job it was dispatched for (it names job x)')).toMatchObject({ validated: false, forged: true });
+    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'), { problem: 'the run uploaded an artifact named result-x instead of result-nonce-123456', forged: true })).toMatchObject({ validated: false, forged: true });
+    expect(checkResult(JSON.stringify(result()), expected, H('a'), H('b'), { problem: 'the artifact result-nonce-123456 is not a readable zip' })).toMatchObject({ validated: false, forged: false });
     expect(checkResult(null, expected, H('a'), H('b')).reason).toMatch(/uploaded no result-nonce-123456 artifact/);
   });
 });

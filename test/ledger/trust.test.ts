@@ -43,6 +43,16 @@ describe('grants under the trust policy', () => {
     expect(grantOf(build([...base, policy({ replicate_until: 0, spot_check_rate: 1 })]), 'j1')).toBeNull();
   });
 
+  it('a class weight is capped at max_class_weight, and a grant at the uncapped weight is flagged', () => {
+    // a baseline of an invented class claiming 10^12 tokens/s (the reference does 20000), from before the policy
+    const fake = [{ ...baseline('gpu-fake', 1e12), data: { ...baseline('gpu-fake', 1e12).data, job_ids: [] } }];
+    const entries = build([baseline('gpu-a10g', 20_000), ...fake, policy({ replicate_until: 0, spot_check_rate: 0 }), dispatched('j1', 'agent-alice'), recorded('j1', 'bob', { hardware_class: 'gpu-fake' })]);
+    const g = grantOf(entries, 'j1')!;
+    expect(g.data).toMatchObject({ class_weight: 100, amount: 30_000 });
+    const minted = appendEntries(entries, [{ type: 'credit_granted', data: { ...g.data, class_weight: 5e7, amount: 1.5e10 } }]);
+    expect(audit([...entries, ...minted])).toMatch(/class_weight is 50000000 but 1000000000000 \/ 20000 = 100 \(capped by max_class_weight\)/);
+  });
+
   it('the spot-check draw is uniform and reproducible', () => {
     const draws = Array.from({ length: 4000 }, (_, i) => spotDraw(new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString(), `job-${i}`));
     const share = draws.filter((d) => d < 0.1).length / draws.length;
@@ -100,7 +110,7 @@ describe('npm run ledger -- verify', () => {
       const honest = build([...base, policy()].map((n) => (n.type === 'result_recorded' ? { ...n, data: { ...n.data, diff_path: null, diff_sha256: null } } : n)) as NewEntry[]);
       writeLedgerDir(dir, honest);
       expect(await main(['verify', dir])).toBe(0);
-      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*1 runner owners, 0 trusted, 0 faults, 0 banned/);
+      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*max_class_weight 100; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
       const grant = { type: 'credit_granted' as const, data: { login: 'bob', amount: 300, job_id: 'j1', train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'tokens/s 20000 on gpu-a10g (baseline seq 0) / 20000 on reference gpu-a10g (baseline seq 0)' } };
       rmSync(dir, { recursive: true });
       writeLedgerDir(dir, [...honest, ...appendEntries(honest, [grant])]);
