@@ -1,0 +1,29 @@
+// A fixed workload timed on the run's backend before the candidate loads: in the train child
+// (before training) and in the first eval child (after training). The same work on every
+// machine of a class, so the App can tell a loaded or throttled machine from a worse
+// candidate. Harness code only; it runs before any candidate code exists in the process.
+import type { TF } from './candidate-api.js';
+import type { Calibration } from './worker-protocol.js';
+
+/** n x n by n x n float32 matmuls, `reps` of them, after one untimed call (kernel set-up). */
+export function calibrationWorkload(backend: string): { n: number; reps: number } {
+  return backend === 'tensorflow' || backend === 'webgpu' ? { n: 1024, reps: 20 } : { n: 256, reps: 10 };
+}
+
+export function calibrate(tf: TF, backend: string, now: () => number = () => performance.now()): Calibration {
+  const { n, reps } = calibrationWorkload(backend);
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  const run = () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  run();
+  const t0 = now();
+  for (let i = 0; i < reps; i++) run();
+  const seconds = Math.max((now() - t0) / 1000, 1e-9);
+  a.dispose();
+  b.dispose();
+  return { workload: `matmul-${n}x${n}x${n}x${reps}@${backend}`, gflops: (2 * n ** 3 * reps) / seconds / 1e9 };
+}
