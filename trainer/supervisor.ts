@@ -11,6 +11,7 @@ import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
 import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
+import type { Shard } from './data/fineweb.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
@@ -35,6 +36,8 @@ export interface ExperimentOptions {
   evalSeed: number | null;
   evalBytes: number;
   data: DatasetName;
+  /** --data fineweb: the pinned shards (from --pins), else the built-in list */
+  shards?: Shard[];
   cacheDir: string;
   candidate: string;
   outDir: string;
@@ -149,7 +152,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     }
     candidateSha = sha256(candidateBytes);
     reporter.phase(`data: loading ${opts.data}`);
-    dataset ??= await loadDataset(opts.data, { cacheDir: opts.cacheDir }).catch((e: Error) => {
+    dataset ??= await loadDataset(opts.data, { cacheDir: opts.cacheDir, shards: opts.shards }).catch((e: Error) => {
       throw new RunFailure('harness_error', e.message);
     });
     const ds = dataset;
