@@ -13,7 +13,7 @@ import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import type { Shard } from './data/fineweb.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
-import { runEvalPass, type EvalLimits } from './eval-phase.js';
+import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
@@ -73,7 +73,7 @@ const EVAL_BATCH_ROWS = 32;
 /** docker always gets a memory cap; without --memory-mb this one */
 const DOCKER_DEFAULT_MEMORY_MB = 16384;
 export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
-const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 4 };
+const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
 
 /** Keep the first points (determinism checks read them) and an even sample of the rest. */
@@ -184,7 +184,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     await trainCh.done;
     tamperCheck();
 
-    // ---- eval: the scored pass, then the probe pass, each in a fresh process
+    // ---- eval: the scored pass, then the probe pass, each in its own fresh process
     const T = tr.contextLength;
     evalSet = opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, T) : heldoutWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
     const batchRows = opts.evalBatchRows ?? EVAL_BATCH_ROWS;
@@ -197,16 +197,18 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       { phase: 'eval' as const, input: plan.scored, consume: (c: Float32Array, n: number) => scorer.scored(c, n) },
       { phase: 'probe' as const, input: plan.probe, consume: (c: Float32Array, n: number) => scorer.probe(c, n) },
     ];
-    for (const pass of passes) {
-      if (pass.input.length === 0) continue;
-      const ch = launch(pass.phase);
-      const got = await runEvalPass(ch, evalCfg, tr, pass.input, batchRows, limits, (c, n) => {
+    // both children set up at once (the probe child gets its rows only after the scored pass)
+    const running = passes.filter((p) => p.input.length > 0).map((p) => ({ ...p, ch: launch(p.phase) }));
+    const prepared = running.map((p) => prepareEval(p.ch, evalCfg, tr, limits));
+    prepared.forEach((p) => p.catch(() => {})); // awaited below, in order
+    for (const [i, pass] of running.entries()) {
+      const hello = await prepared[i];
+      if (pass.phase === 'eval') after = { workload: hello.calibration.workload, before_gflops: 0, after_gflops: hello.calibration.gflops };
+      timings[pass.phase] = await runEvalPass(pass.ch, tr, pass.input, batchRows, limits, (c, n) => {
         pass.consume(c, n);
-        if (scorer.failed) ch.kill(scorer.failed.kind, scorer.failed.message);
+        if (scorer.failed) pass.ch.kill(scorer.failed.kind, scorer.failed.message);
       }, log);
-      timings[pass.phase] = got.seconds;
-      if (pass.phase === 'eval') after = { workload: got.hello.calibration.workload, before_gflops: 0, after_gflops: got.hello.calibration.gflops };
-      await ch.done;
+      await pass.ch.done;
       tamperCheck();
     }
     const scored = scorer.finish();
