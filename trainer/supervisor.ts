@@ -120,6 +120,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   let failure: RunFailure | null = null;
   const timings = { backend: 0, setup: 0, train: 0, stop: 0, eval: 0, probe: 0 };
   let after: ExperimentResult['calibration'] = null;
+  let peakMb = 0;
 
   const live: ChildChannel[] = [];
   const launch = (phase: 'train' | 'eval' | 'probe') => {
@@ -226,7 +227,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   } finally {
     // no child outlives its run, whatever path ended it
     for (const c of live) c.kill('crash', 'the run is over.');
-    await Promise.all(live.map((c) => c.done));
+    for (const out of await Promise.all(live.map((c) => c.done))) peakMb = Math.max(peakMb, out.peakRssMb);
   }
 
   // reference scores on the very bytes that were (or would have been) scored
@@ -266,7 +267,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     backend: tr?.hello.backend ?? 'none',
     device: describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
     hardware_class: hardwareClass(hw, tr?.hello.gpu ?? false),
-    peak_memory_mb: 0,
+    peak_memory_mb: Math.round(peakMb),
     calibration,
     timings,
     causality,

@@ -6,8 +6,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { lstatSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { expectFailure, fixtures, runHarness } from './run-harness.js';
+import { brownDataset, expectFailure, fixtures, runHarness } from './run-harness.js';
 
 const victimOf = (base: string) => readFileSync(join(base, 'victim.txt'), 'utf8');
 
@@ -59,6 +60,34 @@ describe('attacks on the clock', () => {
     const { result, outDir } = await runHarness('attacks/eval-slow.ts', { evalLimits: { passFloorSeconds: 2 } });
     expectFailure(result, outDir, 'timeout', /forward passes took longer than \d+\.\ds for \d+ rows .* evaluation is forward passes only/);
   });
+});
+
+describe('attacks with carried held-out text', () => {
+  it('text carried in 64 KiB wins on a small public split, and next to nothing on windows drawn from a large corpus', async () => {
+    const brown = brownDataset();
+    // a held-out corpus of ~6 MB (the dev split and the train text): the memorizer carries its first bytes
+    const big = { name: 'large-heldout', train: brown.train, val: new Uint8Array(Buffer.concat([brown.val, brown.train])) };
+    let n = 200_000;
+    let carried = '';
+    for (;;) {
+      carried = deflateSync(Buffer.from(big.val.subarray(0, n)), { level: 9 }).toString('base64');
+      if (carried.length < 60_000) break;
+      n = Math.floor(n * 0.9);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'memorizer-'));
+    const file = join(dir, 'memorizer.ts');
+    const template = readFileSync(join(fixtures, 'attacks', 'memorizer.template.ts'), 'utf8');
+    writeFileSync(file, template.replace('__CARRIED__', carried).replaceAll("'../../../../trainer/", `'${join(fixtures, '../../../trainer/')}`));
+    expect(statSync(file).size).toBeLessThan(64 * 1024);
+    const opts = { dataset: big, budgetSeconds: 0.5, evalBytes: 32_768 };
+    // the public split it carries: far below uniform's 8.0
+    const dev = await runHarness(file, opts);
+    expect(dev.result.val_bpb!).toBeLessThan(3);
+    // windows drawn by an eval seed from the whole corpus: within 0.3 bits of uniform
+    const heldout = await runHarness(file, { ...opts, evalSeed: 12345 });
+    expect(heldout.result.status).toBe('ok');
+    expect(heldout.result.val_bpb!).toBeGreaterThan(7.7);
+  }, 180_000);
 });
 
 describe('attacks on the facts in the result', () => {

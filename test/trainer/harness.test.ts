@@ -24,6 +24,7 @@ describe('harness end to end', () => {
     expect(result.hardware_class).toMatch(/^cpu-/);
     expect(result.eval_bytes).toBe(Math.floor((4096 - 1) / 16) * 16);
     expect(result.params).toBe(256 * 256);
+    expect(result.peak_memory_mb).toBeGreaterThan(20);
     expect(readFileSync(join(outDir, 'train.log'), 'utf8')).toMatch(/the clock starts/);
     // measured by the supervisor: the phases, the calibration on both sides of training, the probe
     expect(result.timings).toMatchObject({ train: expect.any(Number), eval: expect.any(Number), probe: expect.any(Number) });
