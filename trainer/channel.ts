@@ -56,9 +56,9 @@ export class FrameReader {
     }
   }
 
-  /** Bytes held that do not make a whole frame yet. */
-  get pending(): number {
-    return this.buffered;
+  /** The declared payload of a frame whose prefix arrived and whose bytes are still coming. */
+  get incoming(): number | null {
+    return this.want ? this.want.payload : null;
   }
 
   private fail(message: string): void {

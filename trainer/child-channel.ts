@@ -56,17 +56,39 @@ export class ChildChannel {
     this.child.kill(kind, message);
   }
 
+  /** Writes a frame; a child that stops reading its stdin is killed after 10 s plus the
+   * frame's transfer at 50 MiB/s (the next `next()` then says why). */
   async send(header: ToChild, payload?: Uint8Array): Promise<void> {
     const stdin = this.child.stdin;
+    const seconds = 10 + (payload?.byteLength ?? 0) / (50 * 2 ** 20);
     for (const part of encodeFrame(header as ToChild & Record<string, unknown>, payload)) {
       if (stdin.destroyed || !stdin.writable) return; // the child is gone; next() says why
-      if (!stdin.write(part)) await new Promise<void>((r) => { stdin.once('drain', r); stdin.once('close', r); });
+      if (stdin.write(part)) continue;
+      const drained = await new Promise<boolean>((r) => {
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          stdin.off('drain', onDrain).off('close', onDrain);
+          r(ok);
+        };
+        const onDrain = () => done(true);
+        const timer = setTimeout(() => done(false), seconds * 1000);
+        stdin.on('drain', onDrain).on('close', onDrain);
+      });
+      if (!drained) {
+        this.kill('timeout', `the ${this.phase} process stopped reading what the harness sends it (${seconds.toFixed(0)}s).`);
+        return;
+      }
     }
   }
 
-  /** The next frame, of one of `types`, within `seconds`; else the child is killed and this throws. */
-  async next<T extends FromChild['type']>(types: T[], seconds: number, late: string, trusted = false): Promise<{ header: Extract<FromChild, { type: T }>; payload: Buffer }> {
-    const deadline = performance.now() + seconds * 1000;
+  /**
+   * The next frame, of one of `types`, within `seconds`; else the child is killed and this
+   * throws. `transfer(bytes)`: seconds added once, at the deadline, for a frame of that payload
+   * that has begun to arrive (a big checkpoint in transit).
+   */
+  async next<T extends FromChild['type']>(types: T[], seconds: number, late: string, trusted = false, transfer?: (bytes: number) => number): Promise<{ header: Extract<FromChild, { type: T }>; payload: Buffer }> {
+    let deadline = performance.now() + seconds * 1000;
+    let extended = false;
     for (;;) {
       const f = this.queue.shift();
       if (f) {
@@ -78,7 +100,12 @@ export class ChildChannel {
         return f as unknown as { header: Extract<FromChild, { type: T }>; payload: Buffer };
       }
       if (this.reader.error || this.outcome) throw await this.failure();
-      const left = deadline - performance.now();
+      let left = deadline - performance.now();
+      if (left <= 0 && transfer && !extended && this.reader.incoming !== null) {
+        extended = true;
+        deadline += transfer(this.reader.incoming) * 1000;
+        left = deadline - performance.now();
+      }
       if (left <= 0) {
         this.kill('timeout', late);
         throw await this.failure();

@@ -24,6 +24,7 @@ import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo, type LossPoint }
 import { RunFailure } from './run-failure.js';
 import { listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
 import { runTrain, type TrainLimits, type Trained } from './train-phase.js';
+import type { Hello } from './worker-protocol.js';
 
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export { LOG_FILE, RESULT_FILE } from './run-output.js';
@@ -198,18 +199,27 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       { phase: 'eval' as const, input: plan.scored, consume: (c: Float32Array, n: number) => scorer.scored(c, n) },
       { phase: 'probe' as const, input: plan.probe, consume: (c: Float32Array, n: number) => scorer.probe(c, n) },
     ];
-    // both children set up at once (the probe child gets its rows only after the scored pass)
-    const running = passes.filter((p) => p.input.length > 0).map((p) => ({ ...p, ch: launch(p.phase) }));
-    const prepared = running.map((p) => prepareEval(p.ch, evalCfg, tr, limits));
-    prepared.forEach((p) => p.catch(() => {})); // awaited below, in order
+    // the probe child sets up while the scored pass runs (after the eval child's calibration,
+    // which must not share the machine with another child's start) and gets its rows after it
+    const running = passes.filter((p) => p.input.length > 0);
+    const prepared: Promise<Hello>[] = [];
+    const chans: ChildChannel[] = [];
+    const start = (i: number) => {
+      chans[i] = launch(running[i].phase);
+      prepared[i] = prepareEval(chans[i], evalCfg, tr, limits);
+      prepared[i].catch(() => {}); // awaited below, in order
+    };
+    start(0);
     for (const [i, pass] of running.entries()) {
       const hello = await prepared[i];
+      if (i + 1 < running.length) start(i + 1);
+      const ch = chans[i];
       if (pass.phase === 'eval') after = { workload: hello.calibration.workload, before_gflops: 0, after_gflops: hello.calibration.gflops };
-      timings[pass.phase] = await runEvalPass(pass.ch, tr, pass.input, batchRows, limits, (c, n) => {
+      timings[pass.phase] = await runEvalPass(ch, tr, pass.input, batchRows, limits, (c, n) => {
         pass.consume(c, n);
-        if (scorer.failed) pass.ch.kill(scorer.failed.kind, scorer.failed.message);
+        if (scorer.failed) ch.kill(scorer.failed.kind, scorer.failed.message);
       }, log);
-      await pass.ch.done;
+      await ch.done;
       tamperCheck();
     }
     const scored = scorer.finish();

@@ -121,7 +121,8 @@ export async function runTrain(
   ch.cap = limits.maxCheckpointBytes;
   await ch.send({ type: 'stop' });
   const left = Math.max(0, (deadline - performance.now()) / 1000) + allowance();
-  const ck = await ch.next(['checkpoint'], left, `the candidate did not hand over its checkpoint within ${allowance().toFixed(2)}s of the end of its budget.`);
+  // a checkpoint already on its way gets its transfer time at no less than 50 MiB/s
+  const ck = await ch.next(['checkpoint'], left, `the candidate did not hand over its checkpoint within ${allowance().toFixed(2)}s of the end of its budget (plus its transfer).`, false, (bytes) => bytes / (50 * 2 ** 20));
   const stopSeconds = (performance.now() - deadline) / 1000;
   // nothing more to do here: no process may go on computing after its phase
   ch.kill('crash', 'the train process is not needed after its checkpoint.');

@@ -121,7 +121,7 @@ describe('attacks on the harness I/O', () => {
   }
 
   it('a 600 MB line and 300,000 more on stderr: the run is scored, the log stays small and says what it cut', async () => {
-    const { result, outDir } = await runHarness('attacks/loud.ts', { maxLogBytes: 1 << 20, budgetSeconds: 6 });
+    const { result, outDir } = await runHarness('attacks/loud.ts', { maxLogBytes: 1 << 20, budgetSeconds: 15 });
     expect(result.failure).toBeNull();
     const log = readFileSync(join(outDir, 'train.log'), 'utf8');
     expect(log.length).toBeLessThan(2 << 20);
@@ -130,6 +130,11 @@ describe('attacks on the harness I/O', () => {
     expect(log).toMatch(/\d+ bytes of child output were dropped/);
     expect(log).toMatch(/val_bpb/);
   }, 120_000);
+
+  it('a child that stops reading its stdin is killed, not waited for', async () => {
+    const { result, outDir } = await runHarness('attacks/deaf.ts');
+    expectFailure(result, outDir, 'timeout', /the train process stopped reading what the harness sends it \(10s\)/);
+  });
 
   it('600 MB of garbage on the channel ends the run at once as tampering', async () => {
     const { result, outDir } = await runHarness('attacks/loud-stdout.ts');
