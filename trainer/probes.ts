@@ -4,8 +4,8 @@
 // pass sees only real windows (in a shuffled order); the probe pass sees only probe rows. A
 // probe row is a real window kept up to a cut position t, followed by real text from another
 // window (so it looks like any other row, with no random-byte tail). There is one probe for
-// every cut point 0..T-2, each on a different window, so a leak at any single position is
-// caught in every run. The harness compares log-probabilities (its own log-softmax, so a
+// every cut point 0..T-1 (at T-1 the whole window, unchanged), each on a different window, so
+// a leak at any single position is caught in every run. The harness compares log-probabilities (its own log-softmax, so a
 // constant shift of the logits buys nothing) at the positions up to the cut with an absolute
 // tolerance. The probe process never sees the original window, so it cannot answer from it;
 // whatever the scored pass computed at positions <= t from bytes after t (or from other rows
@@ -28,7 +28,7 @@ export const COMPARED_POSITIONS = 32;
 export interface Probe {
   /** the real row (evaluation window) it copies up to `cut` */
   original: number;
-  /** positions 0..cut are the original's; cut+1.. come from another window */
+  /** positions 0..cut are the original's; cut+1.. come from another window (none at T-1) */
   cut: number;
   /** first compared position */
   from: number;
@@ -74,11 +74,13 @@ export function planEval(evalSet: EvalSet, batchRows: number, random: Random = (
     scored.set(row(real), i * T);
   }
 
-  // probe pass: every cut 0..T-2 once, then random cuts up to a whole batch
+  // probe pass: every cut 0..T-1 once (T-1: the whole window, in another batch and another
+  // process: only other rows or earlier windows could move it), then random cuts up to a
+  // whole batch
   const probes: Probe[] = [];
-  if (T > 1) {
-    const cuts = Array.from({ length: T - 1 }, (_, t) => t);
-    while (cuts.length < pad(T - 1)) cuts.push(random(T - 1));
+  {
+    const cuts = Array.from({ length: T }, (_, t) => t);
+    while (cuts.length < pad(T)) cuts.push(random(T));
     const originals = shuffle(Array.from({ length: rows }, (_, i) => i), random);
     cuts.forEach((cut, k) => probes.push({ original: originals[k % rows], cut, from: Math.max(0, cut - COMPARED_POSITIONS + 1) }));
     shuffle(probes, random);
@@ -87,6 +89,7 @@ export function planEval(evalSet: EvalSet, batchRows: number, random: Random = (
   probes.forEach((p, k) => {
     const out = probe.subarray(k * T, (k + 1) * T);
     out.set(row(p.original));
+    if (p.cut === T - 1) return;
     // the tail: the same positions of another window whose byte at cut+1 differs
     let donor = -1;
     for (let tries = 0; tries < 64 && donor < 0; tries++) {

@@ -51,15 +51,16 @@ describe('evaluation plan and scorer', () => {
     expect(plan.scoredRows % BATCH).toBe(0);
     expect(plan.probes.length % BATCH).toBe(0);
     const cuts = plan.probes.map((p) => p.cut);
-    for (let t = 0; t < T - 1; t++) expect(cuts).toContain(t);
+    for (let t = 0; t < T; t++) expect(cuts).toContain(t);
     const firstOfEachCut = new Map<number, number>();
     plan.probes.forEach((p) => firstOfEachCut.has(p.cut) || firstOfEachCut.set(p.cut, p.original));
-    expect(new Set(firstOfEachCut.values()).size).toBe(T - 1);
+    expect(new Set(firstOfEachCut.values()).size).toBe(T);
     const corpus = text.toString('latin1');
     plan.probes.forEach((p, k) => {
       const probe = plan.probe.subarray(k * T, (k + 1) * T);
       const orig = evalSet.x.subarray(p.original * T, (p.original + 1) * T);
       expect([...probe.subarray(0, p.cut + 1)]).toEqual([...orig.subarray(0, p.cut + 1)]);
+      if (p.cut === T - 1) return;
       expect(probe[p.cut + 1]).not.toBe(orig[p.cut + 1]);
       // the tail is text that occurs in the corpus, not random bytes
       expect(corpus).toContain(Buffer.from(probe.subarray(p.cut + 1)).toString('latin1'));
@@ -78,7 +79,7 @@ describe('evaluation plan and scorer', () => {
   });
 
   it('catches a leak at one single position in every plan', () => {
-    for (let trial = 0; trial < 20; trial++) {
+    for (let trial = 0; trial < 8; trial++) {
       const plan = planEval(evalSet, BATCH);
       const leak: Model = (row, t, out) => {
         causal(row, t, out);
@@ -95,6 +96,19 @@ describe('evaluation plan and scorer', () => {
       if (pass === 'scored' && t + 1 < T) out[row[t + 1]] += 3;
     };
     expect(run(plan, cheatScored)).toMatchObject({ kind: 'non_causal' });
+  });
+
+  it('catches the last position reading another row of its batch (no cut after it: the whole window in another batch)', () => {
+    const plan = planEval(evalSet, BATCH);
+    let prevFirst = 0; // the first byte of the row before it
+    const neighbour: Model = (row, t, out) => {
+      causal(row, t, out);
+      if (t === T - 1) {
+        out[prevFirst] += 2;
+        prevFirst = row[0];
+      }
+    };
+    expect(run(plan, () => neighbour)).toMatchObject({ kind: 'non_causal', message: expect.stringMatching(new RegExp(`at position ${T - 1} `)) });
   });
 
   it('allows float noise below the tolerance and refuses just above it', () => {
