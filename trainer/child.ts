@@ -1,12 +1,13 @@
-// Runs one harness child (train or eval) and watches it from the outside: its events on
-// stdout, the resident memory of its whole process tree from /proc, and a kill that cannot be
-// ignored and reaches every descendant (SIGKILL to the frozen tree, or `docker kill` for a
-// container). Candidate output goes to the run's log, never parsed as anything but a claim.
+// Runs one harness child (train or eval) and watches it from the outside: the resident memory of
+// its whole process tree from /proc, and a kill that cannot be ignored and reaches every
+// descendant (SIGKILL to the frozen tree, or `docker kill` for a container).
+// Its stdin and stdout are the frame channel (trainer/channel.ts), handed to the caller raw;
+// its stderr goes to the run's log in bounded lines, never parsed as anything.
 import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import { LineSplitter } from './bounded-lines.js';
 import { killTree, rssMb, treeRssMb } from './process-tree.js';
 import type { FailureKind } from './result.js';
-import { parseEvent, type ChildEvent } from './worker-protocol.js';
 
 export interface ChildLaunch {
   /** argv[0] and the rest, e.g. [process.execPath, '--import', 'tsx', worker, workDir] or ['docker', 'run', ...] */
@@ -16,7 +17,9 @@ export interface ChildLaunch {
   /** set for docker children, so that kill() stops the container and not only the client */
   containerName?: string;
   memoryMb: number | null;
-  onEvent: (ev: ChildEvent) => void;
+  /** raw bytes of the child's stdout (the frame channel) */
+  onStdout: (chunk: Buffer) => void;
+  /** one (length-capped) line of the child's stderr */
   onLog: (line: string) => void;
 }
 
@@ -31,6 +34,8 @@ export interface ChildOutcome {
 
 export interface RunningChild {
   done: Promise<ChildOutcome>;
+  /** the child's stdin (the supervisor's side of the frame channel) */
+  stdin: Writable;
   kill(kind: FailureKind, message: string): void;
 }
 
@@ -40,7 +45,9 @@ const MAX_LOG_LINE = 2000;
 
 export function startChild(launch: ChildLaunch): RunningChild {
   const [cmd, ...args] = launch.argv;
-  const child = spawn(cmd, args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: launch.cwd, env: launch.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // a child that dies or closes its stdin must not take the supervisor down with EPIPE
+  child.stdin.on('error', () => {});
   let killed: ChildOutcome['killed'] = null;
   let peak = 0;
   const tail: string[] = [];
@@ -65,27 +72,18 @@ export function startChild(launch: ChildLaunch): RunningChild {
     }
   }, RSS_POLL_MS);
 
-  const lines = (stream: NodeJS.ReadableStream, isErr: boolean) =>
-    new Promise<void>((resolve) => {
-      const rl = createInterface({ input: stream, crlfDelay: Infinity });
-      rl.on('line', (line) => {
-        const ev = isErr ? null : parseEvent(line);
-        if (ev) {
-          launch.onEvent(ev);
-          return;
-        }
-        const text = line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}...` : line;
-        launch.onLog(text);
-        if (isErr) {
-          tail.push(text);
-          if (tail.length > TAIL_LINES) tail.shift();
-        }
-      });
-      rl.on('close', resolve);
-    });
+  const stderrLine = (text: string) => {
+    launch.onLog(text);
+    tail.push(text);
+    if (tail.length > TAIL_LINES) tail.shift();
+  };
+  const ended = (stream: NodeJS.ReadableStream) => new Promise<void>((resolve) => stream.on('close', resolve).on('end', resolve).on('error', () => resolve()));
+  child.stdout.on('data', (c: Buffer) => launch.onStdout(c));
+  const splitter = new LineSplitter(stderrLine, MAX_LOG_LINE);
+  child.stderr.on('data', (c: Buffer) => splitter.push(c));
+  const out = ended(child.stdout);
+  const err = ended(child.stderr).then(() => splitter.end());
 
-  const out = lines(child.stdout, false);
-  const err = lines(child.stderr, true);
   const done = new Promise<ChildOutcome>((resolve) => {
     child.on('close', async (code, signal) => {
       clearInterval(poll);
@@ -97,5 +95,5 @@ export function startChild(launch: ChildLaunch): RunningChild {
       resolve({ code: null, signal: null, killed: killed ?? { kind: 'harness_error', message: `could not start ${cmd}: ${e.message}` }, peakRssMb: peak, stderrTail: tail });
     });
   });
-  return { done, kill };
+  return { done, stdin: child.stdin, kill };
 }

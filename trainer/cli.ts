@@ -1,11 +1,12 @@
 // `npm run experiment -- [options]`: train a candidate for a fixed budget and score it.
 // Exit 0: ok; 1: the candidate failed (result.json says why); 2: bad arguments or harness error.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DATASETS, type DatasetName } from './data/dataset.js';
+import { parsePins, type Shard } from './data/fineweb.js';
 import { makeReporter } from './progress.js';
 import type { ExperimentResult } from './result.js';
 import { DEFAULT_CANDIDATE } from './runtime.js';
@@ -19,11 +20,13 @@ export const USAGE = `usage: npm run experiment -- [options]
   --eval-seed <int>         official runs: held-out windows drawn by this seed (default: dev split)
   --eval-bytes <n>          bytes to evaluate (default 200000)
   --data <d>                brown | fineweb (default brown)
+  --pins <file>             with --data fineweb: the pinned shards (YAML from \`tsx trainer/data/fineweb.ts --pin\`)
   --cache-dir <dir>         where remote shards are cached (default .cache/data)
   --candidate <file>        the training file (default trainer/train.ts)
   --out <dir>               writes result.json and train.log (default runs/<timestamp>)
   --json                    print only the result JSON on stdout
-  --warmup <steps>          untimed warm-up steps on random tokens (default 0, at most 20)
+  --warmup <steps>          warm-up steps on random tokens, inside the budget (default 0, at most 20)
+  --max-candidate-bytes <n> refuse a larger candidate (default 65536, the App's max_file_bytes)
   --memory-mb <n>           memory cap for each child and all its processes (default 16384, or 3/4 of RAM)
   --pids-limit <n>          processes and threads for each sandboxed child (default 4096)
   --isolation <i>           none | sandbox (bubblewrap) | docker (default none)
@@ -58,6 +61,8 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
         'eval-bytes': { type: 'string' },
         data: { type: 'string' },
         'cache-dir': { type: 'string' },
+        pins: { type: 'string' },
+        'max-candidate-bytes': { type: 'string' },
         candidate: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
@@ -81,6 +86,16 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
   if (isolation === 'docker' && !values.image) throw new UsageError('--isolation docker needs --image <ref>, the trainer image to run each child in.');
   const sandboxProblemText = isolation === 'sandbox' ? sandboxProblem(REPO_DIR) : null;
   if (sandboxProblemText) throw new UsageError(`--isolation sandbox: ${sandboxProblemText}`);
+  const data = oneOf<DatasetName>('data', values.data, DATASETS, 'brown');
+  if (values.pins !== undefined && data !== 'fineweb') throw new UsageError('--pins applies to --data fineweb only.');
+  let shards: Shard[] | undefined;
+  if (values.pins !== undefined) {
+    try {
+      shards = parsePins(readFileSync(values.pins, 'utf8'), values.pins);
+    } catch (e) {
+      throw new UsageError(`--pins: ${(e as Error).message}`);
+    }
+  }
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return {
     json: values.json ?? false,
@@ -90,7 +105,9 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
       seed: int('seed', values.seed, 1337, -(2 ** 31)),
       evalSeed: values['eval-seed'] === undefined ? null : int('eval-seed', values['eval-seed'], 0, -(2 ** 31)),
       evalBytes: int('eval-bytes', values['eval-bytes'], 200_000, 1024),
-      data: oneOf<DatasetName>('data', values.data, DATASETS, 'brown'),
+      data,
+      ...(shards ? { shards } : {}),
+      maxCandidateBytes: int('max-candidate-bytes', values['max-candidate-bytes'], 64 * 1024, 1),
       cacheDir: resolve(values['cache-dir'] ?? join(REPO_DIR, '.cache/data')),
       candidate,
       outDir: resolve(values.out ?? join('runs', stamp)),

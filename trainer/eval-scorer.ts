@@ -1,78 +1,108 @@
-// Scores the eval child's logits file while the child is still writing it: each batch is
-// read once, checked for NaN/Inf, and its real rows are scored; the rows the causality probe
-// compares are kept. With wasm single-threaded, the child's forward passes use one core and
-// this scoring the other, so scoring adds next to nothing to a run's wall time.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// Scores the eval children's logits as each batch arrives: NaN/Inf checks, bits of the real
+// rows (harness log-softmax), the log-probabilities the probes compare kept from the scored
+// pass, and the comparison itself when the probe pass answers.
 import { sumBits, VOCAB } from './bpb.js';
 import type { EvalSet } from './data/windows.js';
-import { checkCausality, probedRows, type ProbePlan } from './probes.js';
+import { CAUSAL_ATOL, logSoftmaxAt, type EvalPlan } from './probes.js';
 import type { FailureKind } from './result.js';
 
-export type Scored = { bpb: number } | { kind: FailureKind; message: string };
+export type Scored = { bpb: number; maxProbeDiff: number } | { kind: FailureKind; message: string };
 
-export class LogitsScorer {
-  private done = 0; // input rows consumed
+export class EvalScorer {
   private bits = 0;
+  private scoredDone = 0;
+  private probeDone = 0;
   private failure: { kind: FailureKind; message: string } | null = null;
-  private readonly kept = new Map<number, Float32Array>();
-  private readonly wanted: Set<number>;
-  private readonly realOf: Int32Array; // input row -> real row, or -1 for a probe row
-  private readonly rowBytes: number;
+  /** per probe: the scored pass's log-probabilities at its compared positions */
+  private readonly kept: (Float32Array | null)[];
+  /** real row -> the probes that copy it */
+  private readonly probesOf = new Map<number, number[]>();
+  /** largest |difference| of a compared log-probability seen so far (nats) */
+  maxProbeDiff = 0;
 
   constructor(
-    private readonly path: string,
-    private readonly plan: ProbePlan,
+    private readonly plan: EvalPlan,
     private readonly evalSet: EvalSet,
+    private readonly atol = CAUSAL_ATOL,
   ) {
-    this.wanted = probedRows(plan);
-    this.realOf = new Int32Array(plan.inputRows).fill(-1);
-    plan.realRow.forEach((input, real) => (this.realOf[input] = real));
-    this.rowBytes = evalSet.T * VOCAB * 4;
+    this.kept = plan.probes.map(() => null);
+    plan.probes.forEach((p, k) => this.probesOf.set(p.original, [...(this.probesOf.get(p.original) ?? []), k]));
   }
 
-  /** Consume rows up to `claimed` (what the child says it wrote), no further than the file holds. */
-  consume(claimed: number): void {
-    if (this.failure) return;
-    const fd = openSync(this.path, 'r');
-    try {
-      const available = Math.floor(fstatSync(fd).size / this.rowBytes);
-      const upto = Math.min(claimed, available, this.plan.inputRows);
-      if (upto <= this.done) return;
-      const n = upto - this.done;
-      const buf = Buffer.alloc(n * this.rowBytes);
-      readSync(fd, buf, 0, buf.length, this.done * this.rowBytes);
-      this.score(new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4), this.done, n);
-      this.done = upto;
-    } finally {
-      closeSync(fd);
-    }
+  get failed(): { kind: FailureKind; message: string } | null {
+    return this.failure;
   }
 
-  private score(chunk: Float32Array, first: number, n: number): void {
-    const { T } = this.evalSet;
+  private finite(chunk: Float32Array, pass: string, first: number): boolean {
     for (let i = 0; i < chunk.length; i++) {
       if (!Number.isFinite(chunk[i])) {
-        this.failure = { kind: 'nan', message: `the logits hold ${chunk[i]} (row ${first + Math.floor(i / (T * VOCAB))}).` };
-        return;
+        this.failure = { kind: 'nan', message: `the logits hold ${chunk[i]} (${pass} row ${first + Math.floor(i / (this.plan.T * VOCAB))}).` };
+        return false;
       }
     }
-    for (let k = 0; k < n; k++) {
-      const input = first + k;
-      const real = this.realOf[input];
-      if (real >= 0) this.bits += sumBits(chunk, this.evalSet.y.subarray(real * T, (real + 1) * T), k * T);
-      if (this.wanted.has(input)) this.kept.set(input, chunk.slice(k * T * VOCAB, (k + 1) * T * VOCAB));
-    }
+    return true;
   }
 
-  /** After the child exited cleanly: everything must be there, finite and causal. */
-  finish(): Scored {
-    this.consume(this.plan.inputRows);
-    if (this.failure) return this.failure;
-    if (this.done !== this.plan.inputRows) {
-      return { kind: 'crash', message: `the eval process wrote logits for ${this.done} of ${this.plan.inputRows} rows.` };
+  /** The next `n` rows of the scored pass. */
+  scored(chunk: Float32Array, n: number): void {
+    if (this.failure || !this.finite(chunk, 'scored', this.scoredDone)) return;
+    const { T } = this.plan;
+    for (let k = 0; k < n; k++) {
+      const real = this.plan.realOf[this.scoredDone + k];
+      if (real < 0) continue;
+      this.bits += sumBits(chunk, this.evalSet.y.subarray(real * T, (real + 1) * T), k * T);
+      const rowLogits = chunk.subarray(k * T * VOCAB, (k + 1) * T * VOCAB);
+      for (const p of this.probesOf.get(real) ?? []) {
+        const { from, cut } = this.plan.probes[p];
+        const out = new Float32Array((cut - from + 1) * VOCAB);
+        for (let pos = from; pos <= cut; pos++) logSoftmaxAt(rowLogits, pos, out, pos - from);
+        this.kept[p] = out;
+      }
     }
-    const causal = checkCausality((i) => this.kept.get(i) as Float32Array, this.plan);
-    if (causal) return { kind: 'non_causal', message: causal };
-    return { bpb: this.bits / (this.evalSet.rows * this.evalSet.T) };
+    this.scoredDone += n;
+  }
+
+  /** The next `n` rows of the probe pass (after the scored pass is complete). */
+  probe(chunk: Float32Array, n: number): void {
+    if (this.failure || !this.finite(chunk, 'probe', this.probeDone)) return;
+    const { T } = this.plan;
+    const lp = new Float32Array(VOCAB);
+    for (let k = 0; k < n; k++) {
+      const idx = this.probeDone + k;
+      const { from, cut } = this.plan.probes[idx];
+      const want = this.kept[idx];
+      if (!want) {
+        this.failure = { kind: 'harness_error', message: `probe ${idx} has no scored-pass values; the scored pass must finish first.` };
+        return;
+      }
+      const rowLogits = chunk.subarray(k * T * VOCAB, (k + 1) * T * VOCAB);
+      for (let pos = from; pos <= cut; pos++) {
+        logSoftmaxAt(rowLogits, pos, lp);
+        for (let v = 0; v < VOCAB; v++) {
+          const d = Math.abs(lp[v] - want[(pos - from) * VOCAB + v]);
+          if (d > this.maxProbeDiff) this.maxProbeDiff = d;
+          if (d > this.atol) {
+            this.failure = {
+              kind: 'non_causal',
+              message:
+                `the log-probability of byte ${v} at position ${pos} moved by ${d.toFixed(4)} nats (tolerance ${this.atol}) when only bytes after position ${cut} ` +
+                'of the window changed, in a separate evaluation process: the prediction at t must depend on bytes 0..t of its own row only ' +
+                '(not on later bytes, other rows of the batch, or windows seen before).',
+            };
+            return;
+          }
+        }
+      }
+    }
+    this.probeDone += n;
+  }
+
+  /** After both passes: everything must be there, finite and causal. */
+  finish(): Scored {
+    if (this.failure) return this.failure;
+    if (this.scoredDone !== this.plan.scoredRows || this.probeDone !== this.plan.probes.length) {
+      return { kind: 'crash', message: `the eval processes answered ${this.scoredDone} of ${this.plan.scoredRows} scored rows and ${this.probeDone} of ${this.plan.probes.length} probe rows.` };
+    }
+    return { bpb: this.bits / (this.evalSet.rows * this.evalSet.T), maxProbeDiff: this.maxProbeDiff };
   }
 }

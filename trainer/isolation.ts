@@ -12,10 +12,13 @@ export interface ChildSpec {
   memoryMb: number;
   /** host path of the trusted checkout; its source is mounted read-only under /app */
   repoDir: string;
-  /** host dir mounted read-write at /work (checkpoint, logits); the child runs as
-   * containerUser(): the supervisor's own uid, or CONTAINER_USER when that is root, so files
-   * the supervisor creates there must then be writable by uid 1000 (e.g. mode 0o666) */
-  workDir: string;
+  /** host dir mounted read-write at /work, if any (the harness's own children need none: they
+   * talk over stdin/stdout); the child runs as containerUser(): the supervisor's own uid, or
+   * CONTAINER_USER when that is root, so files the supervisor creates there must then be
+   * writable by uid 1000 (e.g. mode 0o666) */
+  workDir?: string;
+  /** keep the container's stdin open (`-i`): the harness's frame channel */
+  interactive?: boolean;
   /** read-only; evaluation data only for phase eval (anything under EVAL_DATA_DIR) */
   dataMounts: { host: string; container: string }[];
   /** argv inside the container, run with /app as working directory */
@@ -108,12 +111,13 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
     '--user', containerUser(),
     '--workdir', APP_DIR,
   ];
+  if (spec.interactive) args.push('--interactive');
   if (spec.name !== undefined) args.push('--name', spec.name);
   if (spec.gpu) args.push('--gpus', 'all');
 
   for (const rel of SOURCE_MOUNTS) args.push('--mount', bind(`${trimSlash(spec.repoDir)}/${rel}`, `${APP_DIR}/${rel}`, true));
   for (const rel of HIDDEN_PATHS) args.push('--mount', `type=tmpfs,target=${APP_DIR}/${rel},tmpfs-size=4096,tmpfs-mode=0555`);
-  args.push('--mount', bind(spec.workDir, WORK_DIR, false));
+  if (spec.workDir !== undefined) args.push('--mount', bind(spec.workDir, WORK_DIR, false));
 
   for (const m of spec.dataMounts) {
     if (!isAbsolute(m.container) || m.container === '/' || [APP_DIR, WORK_DIR, '/tmp'].some((p) => within(m.container, p))) {

@@ -85,6 +85,33 @@ export const ExperimentResult = z.object({
     .nullable()
     .optional(),
 
+  /**
+   * Seconds of each phase, measured by the supervisor: backend (spawn to the train child's
+   * hello, harness code only), setup (candidate import, createModel and warm-up, inside the
+   * budget), train, stop (the budget's end to the checkpoint received), eval and probe (the
+   * forward passes of the scored and the probe pass). Absent in results of older harnesses.
+   */
+  timings: z
+    .object({
+      backend: z.number().nonnegative(),
+      setup: z.number().nonnegative(),
+      train: z.number().nonnegative(),
+      stop: z.number(),
+      eval: z.number().nonnegative(),
+      probe: z.number().nonnegative(),
+    })
+    .nullable()
+    .optional(),
+  /** The causality probe: rows compared and the largest log-probability difference (nats). */
+  causality: z
+    .object({
+      probe_rows: z.number().int().nonnegative(),
+      max_logprob_diff: z.number().nonnegative(),
+      tolerance: z.number().positive(),
+    })
+    .nullable()
+    .optional(),
+
   seed: z.number().int(),
   eval_seed: z.number().int().nullable(), // null: public dev split (local runs)
   candidate_sha256: sha256,

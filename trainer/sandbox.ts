@@ -31,8 +31,8 @@ export interface SandboxSpec {
   phase: 'train' | 'eval';
   /** the trusted checkout; SOURCE_MOUNTS and node_modules are mounted read-only at their paths */
   repoDir: string;
-  /** the child's one writable directory, at its own path */
-  workDir: string;
+  /** the child's one writable directory, at its own path (none: only its private /tmp) */
+  workDir?: string;
   /** more read-only paths at their own paths: input data, a candidate outside the checkout */
   readOnly: string[];
   /** processes and threads the child's uid may have (RLIMIT_NPROC) */
@@ -118,7 +118,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   if (spec.user && (spec.user.uid === 0 || spec.user.gid === 0)) {
     throw new Error('sandbox: the child may not run as uid or gid 0; pass an unprivileged uid (sandboxUser()).');
   }
-  for (const p of [spec.repoDir, spec.workDir, ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
+  for (const p of [spec.repoDir, ...(spec.workDir ? [spec.workDir] : []), ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
     if (!isAbsolute(p)) throw new Error(`sandbox: path ${JSON.stringify(p)} must be absolute.`);
   }
 
@@ -154,7 +154,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     argv.push('--perms', '0555', '--size', '4096', '--tmpfs', target, '--remount-ro', target);
   }
   for (const p of spec.readOnly) argv.push('--ro-bind', p, p);
-  argv.push('--bind', spec.workDir, spec.workDir);
+  if (spec.workDir) argv.push('--bind', spec.workDir, spec.workDir);
 
   const env: Record<string, string> = { HOME: '/tmp', TMPDIR: '/tmp', PATH: '/usr/local/bin:/usr/bin:/bin', ...spec.env };
   for (const [k, v] of Object.entries(env)) {
@@ -252,7 +252,8 @@ export function sandboxChildArgv(c: {
   phase: 'train' | 'eval';
   gpu: boolean;
   repoDir: string;
-  workDir: string;
+  /** a writable directory for the child (the harness's children talk over stdio and need none) */
+  workDir?: string;
   dataMounts: { host: string; container: string }[];
   pidsLimit?: number;
   env: Record<string, string>;
@@ -267,7 +268,7 @@ export function sandboxChildArgv(c: {
     pidsLimit: c.pidsLimit ?? PIDS_LIMIT,
     devices: c.gpu ? gpuDevices() : [],
     user: root ? sandboxUser() : null,
-    command: [realpathSync(process.execPath), ...nodeArgs, join(c.repoDir, worker), c.workDir],
+    command: [realpathSync(process.execPath), ...nodeArgs, join(c.repoDir, worker), ...(c.workDir ? [c.workDir] : [])],
     env: sandboxEnv(c.env),
     host: hostLayout(c.repoDir),
   });

@@ -1,44 +1,36 @@
 // The supervisor: the trusted side of an experiment. It never imports candidate code. It owns
-// the clock (budget, stop file, kill after the grace), the data and the evaluation windows,
-// the scoring (log-softmax and bits per byte from the eval child's logits), the probes and
-// the result file, which it alone writes, after both children are gone.
+// the clock, the data (served a batch at a time over the train child's stdin), the
+// evaluation windows (streamed a batch at a time to two separate eval children: the scored
+// pass and the probe pass), the scoring (log-softmax and bits per byte from their logits),
+// and the result file, which it alone writes, after every child is gone. It shares no
+// directory with a child: every byte goes over pipes it opened (trainer/worker-protocol.ts).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
-import { CHECKPOINT_DATA, CHECKPOINT_MANIFEST } from './checkpoint.js';
-import { startChild, type ChildOutcome, type RunningChild } from './child.js';
+import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
+import type { Shard } from './data/fineweb.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
+import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
+import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
-import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
+import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
-import { describeAdapter, webgpuClass, type AdapterInfo } from './webgpu.js';
-import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
-import { LogitsScorer } from './eval-scorer.js';
-import { planProbes } from './probes.js';
 import { childEntry } from './runtime.js';
+import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
+import { describeAdapter, webgpuClass } from './webgpu.js';
+import { CAUSAL_ATOL, planEval } from './probes.js';
 import type { Reporter } from './progress.js';
-import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
-import {
-  CONFIG_FILE,
-  EVAL_INPUT_FILE,
-  GO_FILE,
-  LOGITS_FILE,
-  START_FILE,
-  STOP_FILE,
-  type ChildEvent,
-  type EvalConfig,
-  type EvalPlan,
-  type TrainConfig,
-} from './worker-protocol.js';
+import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo, type LossPoint } from './result.js';
+import { RunFailure } from './run-failure.js';
+import { listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
+import { runTrain, type TrainLimits, type Trained } from './train-phase.js';
+import type { Hello } from './worker-protocol.js';
 
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const RESULT_FILE = 'result.json';
-export const LOG_FILE = 'train.log';
+export { LOG_FILE, RESULT_FILE } from './run-output.js';
 
 export interface ExperimentOptions {
   budgetSeconds: number;
@@ -48,6 +40,8 @@ export interface ExperimentOptions {
   evalSeed: number | null;
   evalBytes: number;
   data: DatasetName;
+  /** --data fineweb: the pinned shards (from --pins), else the built-in list */
+  shards?: Shard[];
   cacheDir: string;
   candidate: string;
   outDir: string;
@@ -55,32 +49,28 @@ export interface ExperimentOptions {
   memoryMb: number | null;
   isolation: 'none' | 'docker' | 'sandbox';
   image: string | null;
-  reporter: Reporter;
   /** processes and threads each sandboxed child may have (default PIDS_LIMIT) */
   pidsLimit?: number;
-  /** seconds a child has after the stop file to save its checkpoint and exit */
+  reporter: Reporter;
+  /** fixed part of the time a child has from the budget's end to its checkpoint (plus 3 median steps) */
   graceSeconds?: number;
-  /** seconds from spawn to 'ready' (backend, import, createModel, warm-up) */
-  setupTimeoutSeconds?: number;
-  /** seconds the eval child has in all */
-  evalTimeoutSeconds?: number;
-  /** causality probe rows shuffled in among the evaluation rows */
-  probeRows?: number;
+  /** seconds from spawn to a child's hello: backend load and calibration, harness code only */
+  backendTimeoutSeconds?: number;
+  /** the eval children's bounds (see trainer/eval-phase.ts) */
+  evalLimits?: Partial<EvalLimits>;
   /** rows per logits() call in evaluation */
   evalBatchRows?: number;
+  /** the App's max_file_bytes: a larger candidate is refused */
+  maxCandidateBytes?: number;
+  /** child output kept in train.log */
+  maxLogBytes?: number;
+  maxCheckpointBytes?: number;
+  /** largest allowed log-probability difference between the scored and the probe pass (nats) */
+  causalTolerance?: number;
   job?: JobInfo | null;
   /** for tests: a dataset instead of `data` */
   dataset?: Dataset;
   repoDir?: string;
-}
-
-class RunFailure extends Error {
-  constructor(
-    readonly kind: FailureKind,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const MAX_CURVE_POINTS = 256;
@@ -88,6 +78,8 @@ const MAX_CURVE_POINTS = 256;
 const EVAL_BATCH_ROWS = 32;
 /** docker always gets a memory cap; without --memory-mb this one */
 const DOCKER_DEFAULT_MEMORY_MB = 16384;
+export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
+const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
 
 /** Keep the first points (determinism checks read them) and an even sample of the rest. */
@@ -101,8 +93,7 @@ export function sampleCurve(points: LossPoint[], max = MAX_CURVE_POINTS): LossPo
   return out;
 }
 
-/** Both children hold the GPU at once (the eval child waits while training runs): TensorFlow
- * must not reserve all GPU memory up front in either. */
+/** One child at a time holds the GPU, but TensorFlow must still not reserve all of it up front. */
 const CHILD_ENV_SET = { TF_FORCE_GPU_ALLOW_GROWTH: 'true' };
 
 function childEnv(): Record<string, string> {
@@ -111,274 +102,150 @@ function childEnv(): Record<string, string> {
   return env;
 }
 
-/** The failure a finished child stands for, or null if it did what it was asked. */
-function childFailure(phase: string, out: ChildOutcome, events: ChildEvent[]): RunFailure | null {
-  if (out.killed) return new RunFailure(out.killed.kind, out.killed.message);
-  const failed = events.find((e): e is ChildEvent & { type: 'failed' } => e.type === 'failed');
-  if (failed) return new RunFailure(failed.kind, `${phase}: ${failed.message}`);
-  if (out.code !== 0) {
-    const how = out.signal ? `was killed by ${out.signal}` : `exited with code ${out.code}`;
-    // SIGKILL/137 that the supervisor did not send: the kernel's (or docker's) OOM killer
-    const kind: FailureKind = out.signal === 'SIGKILL' || out.code === 137 ? 'oom' : 'crash';
-    return new RunFailure(kind, `the ${phase} process ${how}: ${out.stderrTail.slice(-5).join(' | ') || 'no output'}`);
-  }
-  return null;
-}
-
-/** What the output directory holds: name -> size and mtime. */
-function listing(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const n of readdirSync(dir)) {
-    const st = statSync(join(dir, n));
-    m.set(n, `${st.size}:${st.mtimeMs}`);
-  }
-  return m;
-}
-
-/** Files in the out dir that the supervisor did not write: a child reached for the result. */
-function outDirIntruders(outDir: string, before: Map<string, string>, logBytes: number): string | null {
-  const now = listing(outDir);
-  if (!now.has(LOG_FILE)) return `deleted ${LOG_FILE} in the output directory`;
-  if (statSync(join(outDir, LOG_FILE)).size !== logBytes) return `changed ${LOG_FILE} in the output directory`;
-  const created = [...now.keys()].filter((n) => n !== LOG_FILE && !before.has(n));
-  if (created.length > 0) return `created ${created.join(', ')} in the output directory`;
-  const changed = [...before.keys()].filter((n) => n !== LOG_FILE && before.get(n) !== now.get(n));
-  if (changed.length > 0) return `changed ${changed.join(', ')} in the output directory`;
-  return null;
-}
-
 export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const repoDir = opts.repoDir ?? REPO_DIR;
   const startedAt = new Date();
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   const reporter = opts.reporter;
-  const grace = opts.graceSeconds ?? 15;
-  const setupTimeout = opts.setupTimeoutSeconds ?? 180;
-  const evalTimeout = opts.evalTimeoutSeconds ?? Math.max(120, opts.budgetSeconds);
   const candidate = resolve(opts.candidate);
-
-  mkdirSync(opts.outDir, { recursive: true });
-  for (const stale of [RESULT_FILE, LOG_FILE]) rmSync(join(opts.outDir, stale), { force: true });
-  const logFd = openSync(join(opts.outDir, LOG_FILE), 'w');
-  let logBytes = 0;
-  const log = (line: string) => {
-    const b = Buffer.from(`${seconds().toFixed(2).padStart(8)} ${line}\n`);
-    writeSync(logFd, b);
-    logBytes += b.length;
-  };
-
+  const runLog = new RunLog(opts.outDir, t0, opts.maxLogBytes ?? 8 * 2 ** 20);
+  const log = (line: string) => runLog.harness(line);
   const outBefore = listing(opts.outDir);
   const harnessBefore = readHarnessFiles(repoDir);
   const harnessSha = harnessSha256(harnessBefore);
-  const candidateSha = candidateSha256(candidate);
   const hw: HardwareInfo = detectHardware();
-  const work = mkdtempSync(join(tmpdir(), 'autoresearch-'));
-  chmodSync(work, 0o755);
+  const docker = opts.isolation === 'docker';
 
-  const state = {
-    backend: 'none',
-    gpu: false,
-    note: '',
-    adapter: undefined as AdapterInfo | undefined,
-    contextLength: 0,
-    batchSize: 0,
-    params: 0,
-    steps: 0,
-    curve: [] as LossPoint[],
-    trainSeconds: 0,
-    peakMb: 0,
-  };
+  let candidateSha = sha256('');
   let dataset: Dataset | null = opts.dataset ?? null;
   let evalSet: EvalSet | null = null;
+  let trained: Trained | null = null;
   let valBpb: number | null = null;
+  let causality: ExperimentResult['causality'] = null;
   let failure: RunFailure | null = null;
+  const timings = { backend: 0, setup: 0, train: 0, stop: 0, eval: 0, probe: 0 };
+  let after: ExperimentResult['calibration'] = null;
+  let peakMb = 0;
 
-  const live: RunningChild[] = [];
-  const launch = (phase: 'train' | 'eval', workDir: string, cfg: TrainConfig | EvalConfig, dataMounts: { host: string; container: string }[], onEvent: (e: ChildEvent) => void) => {
-    const docker = opts.isolation === 'docker';
-    const inWork = docker ? '/work' : workDir;
-    writeFileSync(join(workDir, CONFIG_FILE), JSON.stringify({ ...cfg, workDir: inWork }));
-    chmodSync(workDir, 0o777); // the container runs as an unprivileged uid
+  const live: ChildChannel[] = [];
+  const launch = (phase: 'train' | 'eval' | 'probe') => {
     const name = `autoresearch-${phase}-${randomBytes(6).toString('hex')}`;
     if (docker && !opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
-    const argv = childArgv({ phase, isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, workDir, dataMounts, name, pidsLimit: opts.pidsLimit });
+    const argv = childArgv({ phase: phase === 'train' ? 'train' : 'eval', isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, name, pidsLimit: opts.pidsLimit });
     log(`[harness] ${phase}: ${argv.join(' ')}`);
-    const child = startChild({
+    const ch = new ChildChannel(phase, {
       argv,
       cwd: repoDir,
       env: childEnv(),
       containerName: docker ? name : undefined,
       memoryMb: opts.memoryMb ?? defaultMemoryMb(),
-      onEvent,
-      onLog: (l) => log(`[${phase}] ${l}`),
+      onLog: (l) => runLog.child(`[${phase}] ${l}`),
     });
-    live.push(child);
-    return child;
+    live.push(ch);
+    return ch;
+  };
+  const tamperCheck = () => {
+    const intruder = outDirIntruders(opts.outDir, outBefore, runLog.bytes);
+    if (intruder) throw new RunFailure('tamper', `the candidate ${intruder}; only the harness writes results.`);
   };
 
   try {
+    let candidateBytes: Buffer;
+    try {
+      candidateBytes = readRegularFile(candidate, opts.maxCandidateBytes ?? DEFAULT_MAX_CANDIDATE_BYTES, 'the candidate');
+    } catch (e) {
+      throw new RunFailure('invalid_candidate', (e as Error).message);
+    }
+    candidateSha = sha256(candidateBytes);
     reporter.phase(`data: loading ${opts.data}`);
-    dataset ??= await loadDataset(opts.data, { cacheDir: opts.cacheDir }).catch((e: Error) => {
+    dataset ??= await loadDataset(opts.data, { cacheDir: opts.cacheDir, shards: opts.shards }).catch((e: Error) => {
       throw new RunFailure('harness_error', e.message);
     });
     const ds = dataset;
-
-    // ---- train
-    const trainWork = join(work, 'train');
-    const dataDir = join(work, 'data');
-    mkdirSync(trainWork);
-    mkdirSync(dataDir);
-    writeFileSync(join(dataDir, 'train.bin'), ds.train);
-    const docker = opts.isolation === 'docker';
+    const inChild = docker ? containerPath(repoDir, candidate) : candidate;
     if (opts.isolation === 'sandbox') containerPath(repoDir, candidate); // the sandbox shows only the checkout
-    const trainCfg: TrainConfig = {
-      phase: 'train',
-      candidate: docker ? containerPath(repoDir, candidate) : candidate,
-      seed: opts.seed,
-      backend: opts.backend,
-      // a software WebGPU adapter only ever for local runs (an official run has a job)
-      allowSoftwareGpu: !opts.job,
-      trainData: docker ? '/data/train/train.bin' : join(dataDir, 'train.bin'),
-      budgetSeconds: opts.budgetSeconds,
-      warmupSteps: opts.warmupSteps,
-      workDir: trainWork,
-    };
-    // the eval child sets up alongside the train child (before the clock), then waits
-    const evalWork = join(work, 'eval');
-    mkdirSync(evalWork);
-    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, allowSoftwareGpu: trainCfg.allowSoftwareGpu, workDir: evalWork };
-    reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
-    let tReady = 0;
-    let tStop = 0;
-    let stopped = false;
-    let scorer: LogitsScorer | null = null;
-    const ready = { train: false, eval: false };
-    let bothReady: () => void = () => {};
-    const setupDone = new Promise<void>((r) => (bothReady = r));
-    const markReady = (who: 'train' | 'eval') => {
-      ready[who] = true;
-      if (ready.train && ready.eval) bothReady();
-    };
-    const timers: NodeJS.Timeout[] = [];
-    const trainEvents: ChildEvent[] = [];
-    const evalEvents: ChildEvent[] = [];
-    const train = launch('train', trainWork, trainCfg, [{ host: dataDir, container: '/data/train' }], (ev) => {
-      trainEvents.push(ev);
-      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note, adapter: ev.adapter });
-      if (ev.type === 'backend') log(`[harness] backend ${ev.backend} (${ev.choice}) gpu=${ev.gpu} kernels=[${ev.kernels}] ${ev.note} ${ev.skipped.join('; ')}`);
-      if (ev.type === 'ready' && !ready.train) {
-        Object.assign(state, { contextLength: ev.contextLength, batchSize: ev.batchSize, params: ev.params });
-        log(`[harness] train ready: T=${ev.contextLength} B=${ev.batchSize} params=${ev.params}`);
-        markReady('train');
-      }
-      if (ev.type === 'step' && tReady > 0 && Number.isFinite(ev.step) && Number.isFinite(ev.loss)) {
-        const t = Math.max(0, seconds() - tReady);
-        state.steps = ev.step;
-        state.curve.push({ step: ev.step, t, loss: ev.loss });
-        reporter.update({ elapsed: t, step: ev.step, loss: ev.loss, tokensPerSecond: t > 0 ? (ev.step * state.batchSize * state.contextLength) / t : 0 });
-      }
-      if (ev.type === 'stopped') {
-        stopped = true;
-        state.steps = ev.steps;
-      }
-    });
-    const evalChild = launch('eval', evalWork, evalCfg, [], (e) => {
-      evalEvents.push(e);
-      if (e.type === 'ready' && !ready.eval) {
-        log('[harness] eval ready, waiting for the checkpoint');
-        markReady('eval');
-      }
-      if (e.type === 'eval_progress') scorer?.consume(e.rows);
-      if (e.type === 'eval_done') log(`[harness] eval: logits for ${e.rows} rows written`);
-    });
-    let evalExited = false;
-    const evalDone = evalChild.done.then((o) => {
-      evalExited = true;
-      return o;
-    });
-    timers.push(
-      setTimeout(() => {
-        const why = `setup (backend, import, createModel, warm-up) took longer than ${setupTimeout}s.`;
-        if (!ready.train) train.kill('timeout', why);
-        if (!ready.eval) evalChild.kill('timeout', `eval ${why}`);
-      }, setupTimeout * 1000),
-    );
-    await Promise.race([setupDone, train.done, evalDone]);
-    if (ready.train && ready.eval && !evalExited) {
-      tReady = seconds();
-      writeFileSync(join(trainWork, START_FILE), '');
-      log('[harness] the clock starts');
-      reporter.start(opts.budgetSeconds);
-      timers.push(
-        setTimeout(() => {
-          tStop = seconds();
-          writeFileSync(join(trainWork, STOP_FILE), '');
-          log(`[harness] budget of ${opts.budgetSeconds}s reached: stop`);
-          timers.push(setTimeout(() => train.kill('timeout', `the candidate did not stop within ${grace}s of the stop signal.`), grace * 1000));
-        }, opts.budgetSeconds * 1000),
-      );
-    } else {
-      // one child failed during setup: the other is of no use
-      train.kill('crash', 'the train process was stopped because setup failed.');
-      if (!evalExited) evalChild.kill('crash', 'the eval process was stopped because setup failed.');
-    }
-    const trainOut = await train.done;
-    timers.forEach(clearTimeout);
-    reporter.stop();
-    state.peakMb = Math.max(state.peakMb, trainOut.peakRssMb);
-    state.trainSeconds = tReady === 0 ? 0 : (tStop || seconds()) - tReady;
-    const intruder = outDirIntruders(opts.outDir, outBefore, logBytes);
-    if (intruder) throw new RunFailure('tamper', `the candidate ${intruder}; only the harness writes results.`);
-    const early = evalExited ? childFailure('eval', await evalDone, evalEvents) : null;
-    failure = early ?? childFailure('train', trainOut, trainEvents);
-    if (!failure && (!stopped || tStop === 0)) failure = new RunFailure('crash', 'the train process exited before the stop signal.');
-    if (!failure && !existsSync(join(trainWork, CHECKPOINT_MANIFEST))) failure = new RunFailure('crash', 'the train process left no checkpoint.');
-    if (failure) {
-      evalChild.kill('crash', 'not needed: training failed.');
-      await evalDone;
-      throw failure;
-    }
 
-    // ---- eval
-    const T = state.contextLength;
+    // a software WebGPU adapter only ever for local runs (an official run has a job)
+    const allowSoftwareGpu = !opts.job;
+    // ---- train
+    reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
+    const trainLimits: TrainLimits = {
+      backendSeconds: opts.backendTimeoutSeconds ?? 180,
+      graceSeconds: opts.graceSeconds ?? 2,
+      graceSteps: 3,
+      maxCheckpointBytes: opts.maxCheckpointBytes ?? 2 ** 31,
+    };
+    const trainCh = launch('train');
+    try {
+      trained = await runTrain(
+        trainCh,
+        { type: 'config', phase: 'train', candidate: inChild, seed: opts.seed, backend: opts.backend, allowSoftwareGpu, budgetSeconds: opts.budgetSeconds, warmupSteps: opts.warmupSteps },
+        ds.train,
+        trainLimits,
+        reporter,
+        log,
+      );
+    } finally {
+      reporter.stop();
+    }
+    const tr = trained;
+    Object.assign(timings, { backend: tr.backendSeconds, setup: tr.setupSeconds, train: tr.trainSeconds, stop: tr.stopSeconds });
+    await trainCh.done;
+    tamperCheck();
+
+    // ---- eval: the scored pass, then the probe pass, each in its own fresh process
+    const T = tr.contextLength;
     evalSet = opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, T) : heldoutWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
-    const plan = planProbes(evalSet, opts.probeRows ?? 32);
-    for (const f of [CHECKPOINT_MANIFEST, CHECKPOINT_DATA]) copyFileSync(join(trainWork, f), join(evalWork, f));
-    writeFileSync(join(evalWork, EVAL_INPUT_FILE), plan.input);
-    // The eval child writes here; in docker mode it runs as another uid than the supervisor
-    // (1000:1000 when the runner is root), so the file must be writable by it (umask aside).
-    writeFileSync(join(evalWork, LOGITS_FILE), '');
-    chmodSync(join(evalWork, LOGITS_FILE), 0o666);
-    scorer = new LogitsScorer(join(evalWork, LOGITS_FILE), plan, evalSet);
-    const evalPlan: EvalPlan = { contextLength: T, rows: plan.inputRows, batchRows: opts.evalBatchRows ?? EVAL_BATCH_ROWS };
-    writeFileSync(join(evalWork, `${GO_FILE}.tmp`), JSON.stringify(evalPlan));
-    renameSync(join(evalWork, `${GO_FILE}.tmp`), join(evalWork, GO_FILE)); // appears whole
-    reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`})`);
-    log('[harness] eval: go');
-    const evalTimer = setTimeout(() => evalChild.kill('timeout', `evaluation took longer than ${evalTimeout}s.`), evalTimeout * 1000);
-    const evalOut = await evalDone;
-    clearTimeout(evalTimer);
-    state.peakMb = Math.max(state.peakMb, evalOut.peakRssMb);
-    const evalIntruder = outDirIntruders(opts.outDir, outBefore, logBytes);
-    if (evalIntruder) throw new RunFailure('tamper', `the candidate ${evalIntruder}; only the harness writes results.`);
-    const evalFailure = childFailure('eval', evalOut, evalEvents);
-    if (evalFailure) throw evalFailure;
+    const batchRows = opts.evalBatchRows ?? EVAL_BATCH_ROWS;
+    const plan = planEval(evalSet, batchRows);
+    const scorer = new EvalScorer(plan, evalSet, opts.causalTolerance ?? CAUSAL_ATOL);
+    const limits = { ...DEFAULT_EVAL_LIMITS, backendSeconds: trainLimits.backendSeconds, ...opts.evalLimits };
+    const evalCfg = { type: 'config', phase: 'eval', candidate: inChild, seed: opts.seed, backend: opts.backend, allowSoftwareGpu } as const;
+    reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`}) and ${plan.probes.length} probe rows`);
+    const passes = [
+      { phase: 'eval' as const, input: plan.scored, consume: (c: Float32Array, n: number) => scorer.scored(c, n) },
+      { phase: 'probe' as const, input: plan.probe, consume: (c: Float32Array, n: number) => scorer.probe(c, n) },
+    ];
+    // the probe child sets up while the scored pass runs (after the eval child's calibration,
+    // which must not share the machine with another child's start) and gets its rows after it
+    const running = passes.filter((p) => p.input.length > 0);
+    const prepared: Promise<Hello>[] = [];
+    const chans: ChildChannel[] = [];
+    const start = (i: number) => {
+      chans[i] = launch(running[i].phase);
+      prepared[i] = prepareEval(chans[i], evalCfg, tr, limits);
+      prepared[i].catch(() => {}); // awaited below, in order
+    };
+    start(0);
+    for (const [i, pass] of running.entries()) {
+      const hello = await prepared[i];
+      if (i + 1 < running.length) start(i + 1);
+      const ch = chans[i];
+      if (pass.phase === 'eval') after = { workload: hello.calibration.workload, before_gflops: 0, after_gflops: hello.calibration.gflops };
+      timings[pass.phase] = await runEvalPass(ch, tr, pass.input, batchRows, limits, (c, n) => {
+        pass.consume(c, n);
+        if (scorer.failed) ch.kill(scorer.failed.kind, scorer.failed.message);
+      }, log);
+      await ch.done;
+      tamperCheck();
+    }
     const scored = scorer.finish();
     if ('kind' in scored) throw new RunFailure(scored.kind, scored.message);
     valBpb = scored.bpb;
+    causality = { probe_rows: plan.probes.length, max_logprob_diff: scored.maxProbeDiff, tolerance: opts.causalTolerance ?? CAUSAL_ATOL };
+    log(`[harness] causality: ${plan.probes.length} probe rows, largest log-probability difference ${scored.maxProbeDiff.toExponential(2)} nats`);
 
     const changed = changedFiles(harnessBefore, readHarnessFiles(repoDir));
     if (changed.length > 0) throw new RunFailure('tamper', `the harness files under trainer/ changed during the run: ${changed.join(', ')}.`);
-    if (candidateSha256(candidate) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
+    if (sha256(readRegularFile(candidate, Infinity, 'the candidate')) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
   } catch (e) {
     failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
     valBpb = null;
   } finally {
     // no child outlives its run, whatever path ended it
     for (const c of live) c.kill('crash', 'the run is over.');
-    await Promise.all(live.map((c) => c.done));
-    rmSync(work, { recursive: true, force: true });
+    for (const out of await Promise.all(live.map((c) => c.done))) peakMb = Math.max(peakMb, out.peakRssMb);
   }
 
   // reference scores on the very bytes that were (or would have been) scored
@@ -393,7 +260,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
   if (failure) log(`[harness] FAILED ${failure.kind}: ${failure.message}`);
 
-  const tokens = state.steps * state.batchSize * state.contextLength;
+  const tr = trained;
+  const steps = tr?.steps ?? 0;
+  const tokens = tr ? steps * tr.batchSize * tr.contextLength : 0;
+  const calibration = tr && after ? { ...after, before_gflops: tr.hello.calibration.gflops } : tr ? { workload: tr.hello.calibration.workload, before_gflops: tr.hello.calibration.gflops, after_gflops: 0 } : null;
   const result: ExperimentResult = {
     schema_version: RESULT_SCHEMA_VERSION,
     harness_version: HARNESS_VERSION,
@@ -405,34 +275,39 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     eval_bytes: evalBytes,
     eval_split: opts.evalSeed === null ? 'dev' : 'heldout',
     dataset: dataset?.name ?? opts.data,
-    steps: state.steps,
+    steps,
     tokens,
     budget_seconds: opts.budgetSeconds,
-    train_seconds: state.trainSeconds,
+    train_seconds: timings.train,
     total_seconds: seconds(),
-    tokens_per_second: state.trainSeconds > 0 ? tokens / state.trainSeconds : 0,
-    params: state.params,
-    backend: state.backend,
-    device: state.adapter ? describeAdapter(state.adapter) : describeDevice(hw, state.gpu, state.note),
-    hardware_class: state.adapter ? webgpuClass(state.adapter) : hardwareClass(hw, state.gpu),
-    peak_memory_mb: Math.round(state.peakMb),
+    tokens_per_second: timings.train > 0 ? tokens / timings.train : 0,
+    params: tr?.params ?? 0,
+    backend: tr?.hello.backend ?? 'none',
+    device: tr?.hello.adapter ? describeAdapter(tr.hello.adapter) : describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
+    hardware_class: tr?.hello.adapter ? webgpuClass(tr.hello.adapter) : hardwareClass(hw, tr?.hello.gpu ?? false),
+    peak_memory_mb: Math.round(peakMb),
+    calibration,
+    timings,
+    causality,
     seed: opts.seed,
     eval_seed: opts.evalSeed,
     candidate_sha256: candidateSha,
     harness_sha256: harnessSha,
-    loss_curve: sampleCurve(state.curve),
+    loss_curve: sampleCurve(tr?.curve ?? []),
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     job: opts.job ?? null,
   };
   const parsed = ExperimentResult.parse(result);
   log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
-  writeFileSync(join(opts.outDir, RESULT_FILE), `${JSON.stringify(parsed, null, 2)}\n`);
+  runLog.close();
+  writeResultFile(opts.outDir, `${JSON.stringify(parsed, null, 2)}\n`);
   return parsed;
 }
 
-/** The command line of one child: node on the host (its entry from trainer/runtime.ts), or `docker run`
- * through trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
+/** The command line of one child: node on the host (its entry from trainer/runtime.ts), in the
+ * bubblewrap sandbox (trainer/sandbox.ts), or `docker run -i` through trainer/isolation.ts with
+ * only the trusted source mounted; it talks over stdin/stdout. */
 export function childArgv(c: {
   phase: 'train' | 'eval';
   isolation: 'none' | 'docker' | 'sandbox';
@@ -440,23 +315,21 @@ export function childArgv(c: {
   gpu: boolean;
   memoryMb: number | null;
   repoDir: string;
-  workDir: string;
-  dataMounts: { host: string; container: string }[];
   name: string;
   pidsLimit?: number;
 }): string[] {
   const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
-  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker), c.workDir];
-  if (c.isolation === 'sandbox') return sandboxChildArgv({ ...c, env: { ...CHILD_ENV_SET } });
+  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker)];
+  if (c.isolation === 'sandbox') return sandboxChildArgv({ ...c, dataMounts: [], env: { ...CHILD_ENV_SET } });
   const spec: ChildSpec = {
     phase: c.phase,
     image: c.image,
     gpu: c.gpu,
     memoryMb: c.memoryMb ?? DOCKER_DEFAULT_MEMORY_MB,
     repoDir: c.repoDir,
-    workDir: c.workDir,
-    dataMounts: c.dataMounts,
-    command: ['node', ...nodeArgs, worker, '/work'],
+    interactive: true,
+    dataMounts: [],
+    command: ['node', ...nodeArgs, worker],
     env: { ...CHILD_ENV_SET },
     name: c.name,
     pidsLimit: c.pidsLimit,

@@ -1,43 +1,42 @@
-// The train child: loads the backend, then the candidate, trains on harness-drawn batches
-// until the supervisor's stop file appears, and saves a checkpoint. The clock that matters
-// is the supervisor's; this process only reads its own for the schedule's `progress`.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The train child: loads the backend and times the calibration workload (harness code, before
+// any candidate code), says hello, then loads the candidate and trains on the batches the
+// supervisor serves one per request, until a request is answered with `stop`; then it sends
+// its checkpoint. The supervisor's clock runs from the hello: importing the candidate, building
+// the model and any warm-up are inside the budget. This process only reads its own clock for
+// the schedule's `progress`.
 import { loadBackend } from './backend.js';
+import { calibrate } from './calibration.js';
 import { buildCandidate, CandidateError, importCandidate } from './candidate-loader.js';
-import { parameterCount, saveCheckpoint } from './checkpoint.js';
-import { randomBatch, sampleBatch } from './data/batches.js';
+import { checkpointBlob } from './checkpoint.js';
+import { randomBatch } from './data/batches.js';
 import { mulberry32 } from './data/rng.js';
 import { clockTampered, snapshotClock } from './probes.js';
-import { childChannel, CONFIG_FILE, runChild, START_FILE, STOP_FILE, waitForFile, type TrainConfig } from './worker-protocol.js';
+import { childPort, expectFrame, runChild } from './worker-protocol.js';
 
-/** Warm-up steps are untimed, so they are capped. */
+/** Warm-up steps run on random bytes inside the budget, so they are capped. */
 export const MAX_WARMUP_STEPS = 20;
-const FIRST_STEPS_REPORTED = 20;
-const REPORT_EVERY_S = 0.25;
 
 // Captured before any candidate code runs.
-const { send, fail, exit } = childChannel();
+const port = childPort();
+const { fail, exit } = port;
 const clock = snapshotClock();
 const now = performance.now.bind(performance);
 
 async function main(): Promise<void> {
-  const workDir = process.argv[2];
-  const cfg = JSON.parse(readFileSync(join(workDir, CONFIG_FILE), 'utf8')) as TrainConfig;
-  const stopFile = join(cfg.workDir, STOP_FILE);
-  const data = new Uint8Array(readFileSync(cfg.trainData));
+  const { header: cfg } = await expectFrame(port, 'config');
+  if (cfg.phase !== 'train') return fail('harness_error', 'the train child got an eval config.');
 
   const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
-  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter });
+  const calibration = await calibrate(tf, be.backend);
+  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, calibration });
+  const t0 = now(); // the supervisor's clock started when it read the hello
 
   const createModel = await importCandidate(cfg.candidate);
   let model = buildCandidate(createModel, tf, cfg.seed);
 
   // `await data()`, not dataSync(): the webgpu backend in Node cannot read a tensor synchronously
-  const step = async (x: Int32Array, y: Int32Array, progress: number): Promise<number> => {
-    const B = model.batchSize;
-    const T = model.contextLength;
+  const step = async (x: Int32Array, y: Int32Array, B: number, T: number, progress: number): Promise<number> => {
     const xt = tf.tensor2d(x, [B, T], 'int32');
     const yt = tf.tensor2d(y, [B, T], 'int32');
     let loss;
@@ -65,34 +64,32 @@ async function main(): Promise<void> {
     const rng = mulberry32(cfg.seed ^ 0x3a3a3a3a);
     for (let i = 0; i < warmup; i++) {
       const b = randomBatch(model.batchSize, model.contextLength, rng);
-      await step(b.x, b.y, 0);
+      await step(b.x, b.y, model.batchSize, model.contextLength, 0);
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
     model = buildCandidate(createModel, tf, cfg.seed);
   }
 
-  const vars = model.variables();
-  send({ type: 'ready', contextLength: model.contextLength, batchSize: model.batchSize, params: parameterCount(vars) });
-  await waitForFile(join(cfg.workDir, START_FILE), 2);
-
-  const rng = mulberry32(cfg.seed);
-  const t0 = now();
-  let last = -Infinity;
-  let steps = 0;
-  while (!existsSync(stopFile)) {
-    const elapsed = (now() - t0) / 1000;
-    const b = sampleBatch(data, model.batchSize, model.contextLength, rng);
-    const loss = await step(b.x, b.y, Math.min(1, elapsed / cfg.budgetSeconds));
-    steps++;
-    const t = (now() - t0) / 1000;
-    if (steps <= FIRST_STEPS_REPORTED || t - last >= REPORT_EVERY_S) {
-      send({ type: 'step', step: steps, t, loss });
-      last = t;
+  let loss: number | null = null;
+  for (;;) {
+    port.send({ type: 'next', batchSize: model.batchSize, contextLength: model.contextLength, loss });
+    const f = await port.next();
+    if (f.header.type === 'stop') break;
+    if (f.header.type !== 'batch') return fail('harness_error', `expected a batch or stop frame, got "${f.header.type}".`);
+    const { B, T } = f.header as unknown as { B: number; T: number };
+    const x = new Int32Array(B * T);
+    const y = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        x[b * T + t] = f.payload[b * (T + 1) + t];
+        y[b * T + t] = f.payload[b * (T + 1) + t + 1];
+      }
     }
+    loss = await step(x, y, B, T, Math.min(1, (now() - t0) / 1000 / cfg.budgetSeconds));
   }
-  await saveCheckpoint(cfg.workDir, model.variables());
-  send({ type: 'stopped', steps });
+  const { entries, blob } = await checkpointBlob(model.variables());
+  port.send({ type: 'checkpoint', entries }, blob);
   exit(0);
 }
 

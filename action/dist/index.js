@@ -39453,6 +39453,26 @@ var ExperimentResult = external_exports.object({
     before_gflops: external_exports.number().nonnegative(),
     after_gflops: external_exports.number().nonnegative()
   }).nullable().optional(),
+  /**
+   * Seconds of each phase, measured by the supervisor: backend (spawn to the train child's
+   * hello, harness code only), setup (candidate import, createModel and warm-up, inside the
+   * budget), train, stop (the budget's end to the checkpoint received), eval and probe (the
+   * forward passes of the scored and the probe pass). Absent in results of older harnesses.
+   */
+  timings: external_exports.object({
+    backend: external_exports.number().nonnegative(),
+    setup: external_exports.number().nonnegative(),
+    train: external_exports.number().nonnegative(),
+    stop: external_exports.number(),
+    eval: external_exports.number().nonnegative(),
+    probe: external_exports.number().nonnegative()
+  }).nullable().optional(),
+  /** The causality probe: rows compared and the largest log-probability difference (nats). */
+  causality: external_exports.object({
+    probe_rows: external_exports.number().int().nonnegative(),
+    max_logprob_diff: external_exports.number().nonnegative(),
+    tolerance: external_exports.number().positive()
+  }).nullable().optional(),
   seed: external_exports.number().int(),
   eval_seed: external_exports.number().int().nullable(),
   // null: public dev split (local runs)
@@ -39715,7 +39735,7 @@ function sandboxArgv(spec) {
   if (spec.user && (spec.user.uid === 0 || spec.user.gid === 0)) {
     throw new Error("sandbox: the child may not run as uid or gid 0; pass an unprivileged uid (sandboxUser()).");
   }
-  for (const p of [spec.repoDir, spec.workDir, ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
+  for (const p of [spec.repoDir, ...spec.workDir ? [spec.workDir] : [], ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
     if (!isAbsolute(p)) throw new Error(`sandbox: path ${JSON.stringify(p)} must be absolute.`);
   }
   const argv = ["prlimit", `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, "--"];
@@ -39752,7 +39772,7 @@ function sandboxArgv(spec) {
     argv.push("--perms", "0555", "--size", "4096", "--tmpfs", target, "--remount-ro", target);
   }
   for (const p of spec.readOnly) argv.push("--ro-bind", p, p);
-  argv.push("--bind", spec.workDir, spec.workDir);
+  if (spec.workDir) argv.push("--bind", spec.workDir, spec.workDir);
   const env = { HOME: "/tmp", TMPDIR: "/tmp", PATH: "/usr/local/bin:/usr/bin:/bin", ...spec.env };
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`sandbox: env name ${JSON.stringify(k)} is not a valid variable name.`);

@@ -6,36 +6,31 @@ const base = {
   gpu: true,
   memoryMb: 8192,
   repoDir: '/srv/checkout',
-  workDir: '/tmp/autoresearch-x/train',
-  dataMounts: [{ host: '/tmp/autoresearch-x/data', container: '/data/train' }],
   name: 'autoresearch-train-abc',
 };
 
 describe('child command lines', () => {
-  it('runs a child on the host with node and tsx', () => {
+  it('runs a child on the host with node and tsx, with no path of a work dir', () => {
     expect(childArgv({ ...base, phase: 'train', isolation: 'none' })).toEqual([
       process.execPath,
       '--import',
       'tsx',
       '/srv/checkout/trainer/train-worker.ts',
-      '/tmp/autoresearch-x/train',
     ]);
   });
 
-  it('runs a docker child through isolation.ts: no network, the work dir at /work, the worker inside the image', () => {
+  it('runs a docker child through isolation.ts: no network, stdin open for the channel, nothing mounted read-write', () => {
     const argv = childArgv({ ...base, phase: 'train', isolation: 'docker' });
     expect(argv.slice(0, 2)).toEqual(['docker', 'run']);
-    expect(argv.slice(-6)).toEqual([base.image, 'node', '--import', 'tsx', 'trainer/train-worker.ts', '/work']);
+    expect(argv.slice(-5)).toEqual([base.image, 'node', '--import', 'tsx', 'trainer/train-worker.ts']);
     expect(argv.join(' ')).toContain('--network none');
     expect(argv.join(' ')).toContain('--memory 8192m');
-    expect(argv.join(' ')).toContain(`source=${base.workDir},target=/work`);
-    expect(argv.join(' ')).toContain('source=/tmp/autoresearch-x/data,target=/data/train,readonly');
+    expect(argv).toContain('--interactive');
+    expect(argv.join(' ')).not.toContain('target=/work');
+    // every bind mount is read-only: the supervisor shares no writable path with a child
+    const binds = argv.filter((a) => a.startsWith('type=bind'));
+    expect(binds.length).toBeGreaterThan(0);
+    for (const b of binds) expect(b).toMatch(/,readonly$/);
     expect(argv).toContain('--gpus');
-  });
-
-  it('never mounts evaluation data into the train child', () => {
-    expect(() =>
-      childArgv({ ...base, phase: 'train', isolation: 'docker', dataMounts: [{ host: '/tmp/eval', container: '/data/eval' }] }),
-    ).toThrow(/only be mounted for the eval phase/);
   });
 });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { fetchShard, loadFineweb, shardCachePath, type Fetch, type Shard } from '../../trainer/data/fineweb.js';
+import { fetchShard, loadFineweb, parsePins, pinShards, pinsYaml, shardCachePath, type Fetch, type Shard } from '../../trainer/data/fineweb.js';
 
 const trainDocs = Array.from({ length: 400 }, (_, i) => `Document ${i}: photosynthesis turns light into chemical energy. ${'x'.repeat(i % 50)}`);
 const valDocs = ['The mitochondria is the powerhouse of the cell.', 'Évaluation: non-ASCII text stays UTF-8.'];
@@ -125,5 +125,24 @@ describe('remote parquet dataset', () => {
   it('names the URL and status when the server refuses', async () => {
     const s = { ...shard('/train.parquet', 'train'), url: `${base}/missing.parquet` };
     await expect(fetchShard(s, mkdtempSync(join(tmpdir(), 'shards-')), loopbackOnly)).rejects.toThrow(/missing\.parquet failed: HTTP 404/);
+  });
+
+  it('pins shards on a networked machine, and a run elsewhere loads them from the pins file alone', async () => {
+    // the operator's side: download and hash; the printed YAML goes into the App's config
+    const unpinned = [shard('/train.parquet', 'train', { sha256: null }), shard('/val.parquet', 'val', { sha256: null })];
+    const pinned = await pinShards(unpinned, mkdtempSync(join(tmpdir(), 'pin-')), loopbackOnly);
+    expect(pinned.map((p) => p.sha256)).toEqual([sha(files['/train.parquet']), sha(files['/val.parquet'])]);
+    const yaml = pinsYaml(pinned);
+    expect(yaml).toMatch(/^fineweb_shards:\n {2}- id: train.parquet\n/);
+    // a runner's side: a fresh cache, the shards from the pins
+    const ds = await loadFineweb(mkdtempSync(join(tmpdir(), 'shards-')), parsePins(yaml, 'pins.yml'), loopbackOnly);
+    expect(Buffer.from(ds.val).toString('utf8')).toBe(valDocs.map((d) => `${d}\n`).join(''));
+  });
+
+  it('refuses a pins file with one clear error', () => {
+    expect(() => parsePins('fineweb_shards: [', 'pins.yml')).toThrow(/pins.yml is not YAML or JSON/);
+    const one = { id: 'a', url: 'https://example.org/a.parquet', sha256: 'ab'.repeat(32), split: 'train', max_text_bytes: 10 };
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...one, sha256: 'XYZ' }] }), 'pins.yml')).toThrow(/pins.yml: fineweb_shards.1.sha256: a lowercase hex sha256/);
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, one] }), 'pins.yml')).toThrow(/at least one train and one val shard/);
   });
 });

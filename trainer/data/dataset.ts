@@ -9,11 +9,11 @@ export interface Dataset {
 export const DATASETS = ['brown', 'fineweb'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export async function loadDataset(name: DatasetName, opts: { cacheDir: string }): Promise<Dataset> {
+export async function loadDataset(name: DatasetName, opts: { cacheDir: string; shards?: import('./fineweb.js').Shard[] }): Promise<Dataset> {
   if (name === 'brown') {
     const { loadBrownCached } = await import('./brown.js');
     return loadBrownCached(opts.cacheDir);
   }
   const { loadFineweb } = await import('./fineweb.js');
-  return loadFineweb(opts.cacheDir);
+  return loadFineweb(opts.cacheDir, opts.shards);
 }

@@ -3,12 +3,14 @@
 // `.partial` file and are renamed into the cache only after the hash matches, so a corrupt
 // or substituted shard never reaches the cache.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { z } from 'zod';
 import type { Dataset } from './dataset.js';
 
 export interface Shard {
@@ -24,11 +26,68 @@ export interface Shard {
 
 const HF = 'https://huggingface.co/datasets/HuggingFaceFW/fineweb-edu/resolve/main/sample/10BT';
 
-/** The shards of `--data fineweb`. The last one is held out for evaluation. */
+/**
+ * The shards of `--data fineweb`; the val shard is held out for evaluation. Official windows
+ * are drawn from up to 256 MiB of its text by an eval seed fixed after the candidate, so a
+ * candidate within the App's 64 KiB limit can carry (compressed, ~200 KB of text) about 0.1%
+ * of the bytes it will be scored on: memorising buys under 0.005 bits per byte, below the
+ * run-to-run noise. Pins: `tsx trainer/data/fineweb.ts --pin` on a networked machine.
+ */
 export const FINEWEB_EDU_SHARDS: Shard[] = [
   { id: '10BT/000_00000', url: `${HF}/000_00000.parquet`, sha256: null, split: 'train', maxTextBytes: 512 * 2 ** 20 },
-  { id: '10BT/013_00000', url: `${HF}/013_00000.parquet`, sha256: null, split: 'val', maxTextBytes: 16 * 2 ** 20 },
+  { id: '10BT/013_00000', url: `${HF}/013_00000.parquet`, sha256: null, split: 'val', maxTextBytes: 256 * 2 ** 20 },
 ];
+
+const PinnedShard = z.object({
+  id: z.string().regex(/^[\w./-]{1,100}$/, 'letters, digits, "_", ".", "/" and "-"'),
+  url: z.string().url().refine((u) => /^https?:/.test(u), 'an http(s) URL'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
+  split: z.enum(['train', 'val']),
+  max_text_bytes: z.number().int().positive(),
+});
+/** The pins file an operator ships (the App's config carries the same list as `fineweb_shards`). */
+export const PinsFile = z.object({ fineweb_shards: z.array(PinnedShard).min(2) });
+
+/** The YAML block `--pin` prints: paste it into .github/autoresearch.yml, or pass it as --pins. */
+export function pinsYaml(shards: Shard[]): string {
+  return toYaml({ fineweb_shards: shards.map((s) => ({ id: s.id, url: s.url, sha256: s.sha256, split: s.split, max_text_bytes: s.maxTextBytes })) });
+}
+
+/** Shards from a pins file (YAML or JSON); one error naming the first thing wrong. */
+export function parsePins(text: string, source: string): Shard[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new Error(`${source} is not YAML or JSON (${(e as Error).message}); write it with \`tsx trainer/data/fineweb.ts --pin\`.`);
+  }
+  const got = PinsFile.safeParse(raw);
+  if (!got.success) {
+    const first = got.error.issues[0];
+    throw new Error(`${source}: ${first.path.join('.') || '(root)'}: ${first.message}; write it with \`tsx trainer/data/fineweb.ts --pin\`.`);
+  }
+  const shards = got.data.fineweb_shards.map((s) => ({ id: s.id, url: s.url, sha256: s.sha256, split: s.split, maxTextBytes: s.max_text_bytes }));
+  if (!shards.some((s) => s.split === 'train') || !shards.some((s) => s.split === 'val')) throw new Error(`${source}: fineweb_shards needs at least one train and one val shard.`);
+  return shards;
+}
+
+/** On a networked machine: download each shard, hash it, keep it in the cache under its hash. */
+export async function pinShards(shards: Shard[], cacheDir: string, fetchImpl: Fetch = fetch): Promise<Shard[]> {
+  mkdirSync(cacheDir, { recursive: true });
+  const out: Shard[] = [];
+  for (const s of shards) {
+    const tmp = join(cacheDir, `pin-${s.id.replace(/\W/g, '_')}.partial`);
+    const res = await fetchImpl(s.url).catch((e: Error) => {
+      throw new Error(`downloading shard ${s.id} from ${s.url} failed: ${e.message}; pinning needs the network.`);
+    });
+    if (!res.ok || !res.body) throw new Error(`downloading shard ${s.id} from ${s.url} failed: HTTP ${res.status}; check the URL.`);
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(tmp));
+    const pinned = { ...s, sha256: await fileSha256(tmp) };
+    renameSync(tmp, shardCachePath(cacheDir, pinned));
+    out.push(pinned);
+  }
+  return out;
+}
 
 export type Fetch = (url: string, init?: { headers?: Record<string, string> }) => Promise<Response>;
 
@@ -109,23 +168,15 @@ export async function loadFineweb(cacheDir: string, shards: Shard[] = FINEWEB_ED
   return { name: `fineweb-edu:${shards.map((s) => s.id).join(',')}`, train, val };
 }
 
-/** `tsx trainer/data/fineweb.ts --pin`: download each shard once and print its sha256. */
-async function pin(): Promise<void> {
-  const dir = join(process.cwd(), '.cache', 'pin');
-  mkdirSync(dir, { recursive: true });
-  for (const s of FINEWEB_EDU_SHARDS) {
-    const tmp = join(dir, `${s.id.replace(/\W/g, '_')}.parquet`);
-    const res = await fetch(s.url);
-    if (!res.ok || !res.body) throw new Error(`GET ${s.url}: HTTP ${res.status}`);
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(tmp));
-    process.stdout.write(`${s.id}\t${await fileSha256(tmp)}\n`);
-  }
-  writeFileSync(join(dir, 'DONE'), '');
-}
-
+/** `tsx trainer/data/fineweb.ts --pin [--cache-dir <dir>]`: download, hash and print the pins. */
 if (process.argv[1]?.endsWith('fineweb.ts') && process.argv.includes('--pin')) {
-  pin().catch((e) => {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exit(2);
-  });
+  const i = process.argv.indexOf('--cache-dir');
+  const dir = i > 0 ? process.argv[i + 1] : join(process.cwd(), '.cache', 'data');
+  pinShards(FINEWEB_EDU_SHARDS, dir).then(
+    (pinned) => process.stdout.write(pinsYaml(pinned)),
+    (e: Error) => {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    },
+  );
 }

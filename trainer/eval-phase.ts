@@ -1,0 +1,83 @@
+// Evaluation, from the supervisor's side: one pass in one fresh eval child. The child gets
+// the checkpoint, then one batch of rows at a time, the next only after it answered the one
+// before; nothing of the evaluation text exists anywhere else. Every step is bounded by
+// limits derived from what training measured: setup by the train child's own setup time,
+// the forward passes by its median step time (a forward pass is cheaper than a step).
+import { VOCAB } from './bpb.js';
+import type { ChildChannel } from './child-channel.js';
+import { RunFailure } from './run-failure.js';
+import type { Trained } from './train-phase.js';
+import type { EvalConfig, Hello } from './worker-protocol.js';
+
+export interface EvalLimits {
+  /** spawn -> hello (harness code only) */
+  backendSeconds: number;
+  /** hello -> ready: this plus `setupFactor` x the train child's measured setup */
+  setupFloorSeconds: number;
+  setupFactor: number;
+  /** all forward passes of a pass: this plus `stepFactor` median train steps per B rows */
+  passFloorSeconds: number;
+  stepFactor: number;
+}
+
+/** Logits travel at no less than this many bytes per second, on any machine. */
+const LOGITS_BYTES_PER_SECOND = 20 * 2 ** 20;
+
+/** Seconds the child may spend on a pass of `rows` rows (its own time: from each batch sent to
+ * its logits received, not the supervisor's scoring in between). */
+export function passAllowance(limits: EvalLimits, trained: Pick<Trained, 'medianStepSeconds' | 'batchSize' | 'contextLength'>, rows: number): number {
+  const transfer = (rows * trained.contextLength * VOCAB * 4) / LOGITS_BYTES_PER_SECOND;
+  return limits.passFloorSeconds + limits.stepFactor * trained.medianStepSeconds * Math.ceil(rows / trained.batchSize) + transfer;
+}
+
+/** Config, hello, checkpoint, ready: the child is set up and waits for rows. */
+export async function prepareEval(ch: ChildChannel, cfg: EvalConfig, trained: Trained, limits: EvalLimits): Promise<Hello> {
+  await ch.send(cfg);
+  const hello = await ch.hello(limits.backendSeconds);
+  if (hello.backend !== trained.hello.backend || hello.gpu !== trained.hello.gpu) {
+    throw new RunFailure('harness_error', `the ${ch.phase} process got backend ${hello.backend} (gpu ${hello.gpu}) but training ran on ${trained.hello.backend} (gpu ${trained.hello.gpu}); pass --backend explicitly.`);
+  }
+  await ch.send({ type: 'checkpoint', entries: trained.entries }, trained.checkpoint);
+  const setup = limits.setupFloorSeconds + limits.setupFactor * trained.setupSeconds;
+  const ready = await ch.next(['ready'], setup, `the ${ch.phase} process took longer than ${setup.toFixed(1)}s to build the model and load the checkpoint (training's setup took ${trained.setupSeconds.toFixed(1)}s).`);
+  if (ready.header.contextLength !== trained.contextLength) {
+    throw new RunFailure('invalid_candidate', `contextLength is ${ready.header.contextLength} at evaluation but was ${trained.contextLength} in training; it must not change.`);
+  }
+  return hello;
+}
+
+/** One pass over `input` ([rows, T] bytes) in a prepared child; returns the child's seconds. */
+export async function runEvalPass(
+  ch: ChildChannel,
+  trained: Trained,
+  input: Uint8Array,
+  batchRows: number,
+  limits: EvalLimits,
+  onLogits: (chunk: Float32Array, n: number) => void,
+  log: (line: string) => void,
+): Promise<number> {
+  const T = trained.contextLength;
+  const rows = input.length / T;
+  const allowed = passAllowance(limits, trained, rows);
+  const late = `the ${ch.phase} forward passes took longer than ${allowed.toFixed(1)}s for ${rows} rows (${limits.stepFactor} median training steps per ${trained.batchSize} rows, plus ${limits.passFloorSeconds}s and the logits' transfer): evaluation is forward passes only.`;
+  let used = 0;
+  for (let r = 0; r < rows; r += batchRows) {
+    const n = Math.min(batchRows, rows - r);
+    ch.cap = n * T * VOCAB * 4;
+    const sent = performance.now();
+    await ch.send({ type: 'rows', n, T }, input.subarray(r * T, (r + n) * T));
+    const got = await ch.next(['logits'], Math.max(0, allowed - used), late);
+    used += (performance.now() - sent) / 1000;
+    if (got.header.n !== n || got.payload.length !== ch.cap) {
+      throw new RunFailure('invalid_candidate', `the ${ch.phase} process answered ${n} rows with ${got.payload.length} bytes of logits; expected [${n}, ${T}, ${VOCAB}] float32.`);
+    }
+    const p = got.payload;
+    const chunk = p.byteOffset % 4 === 0 ? new Float32Array(p.buffer, p.byteOffset, p.length / 4) : new Float32Array(new Uint8Array(p).buffer);
+    onLogits(chunk, n);
+  }
+  const seconds = used;
+  await ch.send({ type: 'end' });
+  ch.kill('crash', `the ${ch.phase} process is not needed after its pass.`);
+  log(`[harness] ${ch.phase}: ${rows} rows in ${seconds.toFixed(2)}s of the child's time (allowed ${allowed.toFixed(1)}s)`);
+  return seconds;
+}
