@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadBackend } from './backend.js';
 import { buildCandidate, importCandidate } from './candidate-loader.js';
 import { loadCheckpoint, parameterCount } from './checkpoint.js';
+import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { VOCAB } from './bpb.js';
 import { childChannel, CONFIG_FILE, runChild, EVAL_INPUT_FILE, LOGITS_FILE, type EvalConfig, type EvalPlan, GO_FILE, waitForFile } from './worker-protocol.js';
 
@@ -16,10 +17,16 @@ async function main(): Promise<void> {
 
   const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
+  const kernels = snapshotKernels();
+  const checkKernels = () => {
+    const k = kernelsTampered(kernels);
+    if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
+  };
   send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
 
   // set up while the train child sets up, then wait for training to end
   const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed);
+  checkKernels();
   send({ type: 'ready', contextLength: model.contextLength, batchSize: model.batchSize, params: parameterCount(model.variables()) });
   await waitForFile(join(cfg.workDir, GO_FILE), 20);
   const plan = JSON.parse(readFileSync(join(cfg.workDir, GO_FILE), 'utf8')) as EvalPlan;
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
     } finally {
       x.dispose();
     }
+    checkKernels();
     if (!logits || !Array.isArray(logits.shape) || logits.shape.join(',') !== `${n},${T},${VOCAB}`) {
       return fail('invalid_candidate', `logits must return shape [${n}, ${T}, ${VOCAB}], got [${logits?.shape ?? 'nothing'}].`);
     }

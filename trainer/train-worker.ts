@@ -8,6 +8,7 @@ import { buildCandidate, CandidateError, importCandidate } from './candidate-loa
 import { parameterCount, saveCheckpoint } from './checkpoint.js';
 import { randomBatch, sampleBatch } from './data/batches.js';
 import { mulberry32 } from './data/rng.js';
+import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { clockTampered, snapshotClock } from './probes.js';
 import { childChannel, CONFIG_FILE, runChild, START_FILE, STOP_FILE, waitForFile, type TrainConfig } from './worker-protocol.js';
 
@@ -29,10 +30,16 @@ async function main(): Promise<void> {
 
   const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
+  const kernels = snapshotKernels();
+  const checkKernels = () => {
+    const k = kernelsTampered(kernels);
+    if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
+  };
   send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
 
   const createModel = await importCandidate(cfg.candidate);
   let model = buildCandidate(createModel, tf, cfg.seed);
+  checkKernels();
 
   const step = (x: Int32Array, y: Int32Array, progress: number): number => {
     const B = model.batchSize;
@@ -55,6 +62,7 @@ async function main(): Promise<void> {
     loss.dispose();
     const tampered = clockTampered(clock);
     if (tampered) return fail('tamper', `the candidate replaced ${tampered}; the clock belongs to the harness.`);
+    checkKernels();
     if (!Number.isFinite(value)) return fail('nan', `the training loss became ${value}.`);
     return value;
   };
