@@ -22,10 +22,10 @@ async function main(): Promise<void> {
     const k = kernelsTampered(kernels);
     if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
   };
-  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
+  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, threads: be.threads });
 
   // set up while the train child sets up, then wait for training to end
-  const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed);
+  const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed, be.device);
   checkKernels();
   send({ type: 'ready', contextLength: model.contextLength, batchSize: model.batchSize, params: parameterCount(model.variables()) });
   await waitForFile(join(cfg.workDir, GO_FILE), 20);

@@ -35,10 +35,10 @@ async function main(): Promise<void> {
     const k = kernelsTampered(kernels);
     if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
   };
-  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
+  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, threads: be.threads });
 
   const createModel = await importCandidate(cfg.candidate);
-  let model = buildCandidate(createModel, tf, cfg.seed);
+  let model = buildCandidate(createModel, tf, cfg.seed, be.device);
   checkKernels();
 
   const step = (x: Int32Array, y: Int32Array, progress: number): number => {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
-    model = buildCandidate(createModel, tf, cfg.seed);
+    model = buildCandidate(createModel, tf, cfg.seed, be.device);
   }
 
   const vars = model.variables();

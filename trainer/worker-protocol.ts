@@ -47,7 +47,7 @@ export interface EvalPlan {
 export type ChildConfig = TrainConfig | EvalConfig;
 
 export type ChildEvent =
-  | { type: 'backend'; backend: string; choice: string; gpu: boolean; note: string; skipped: string[]; kernels: string[] }
+  | { type: 'backend'; backend: string; choice: string; gpu: boolean; note: string; skipped: string[]; kernels: string[]; threads?: number }
   | { type: 'ready'; contextLength: number; batchSize: number; params: number }
   | { type: 'step'; step: number; t: number; loss: number }
   | { type: 'stopped'; steps: number }
