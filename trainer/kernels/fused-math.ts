@@ -1,25 +1,53 @@
 // The math of the fused kernels other than attention, on plain float32 arrays: cross-entropy
-// with its gradient, RMS norm, squared ReLU and AdamW. Single passes in JS; each replaces a
-// chain of 5 to 15 tfjs kernels (and their gradients) with one call.
+// with its gradient, RMS norm, squared ReLU, embedding and AdamW. Single passes in JS (the
+// softmax in wasm SIMD); each replaces a chain of 5 to 15 tfjs kernels (and their gradients).
+import { pool } from './threads.js';
+
+const spare = new Map<number, Float32Array[]>();
+
+/** A float32 array of n, reused when one was given back: a fresh 2 MiB array costs more
+ * (zeroing, page faults) than the kernel that fills it. */
+export function borrow(n: number): Float32Array {
+  return spare.get(n)?.pop() ?? new Float32Array(n);
+}
+
+/** Returns an array from borrow() for reuse (a few per size are kept). */
+export function giveBack(a: Float32Array): void {
+  const list = spare.get(a.length) ?? [];
+  if (list.length < 4) list.push(a);
+  spare.set(a.length, list);
+}
+
+/** probs = softmax of each row of z [N, V] (V a multiple of 4; else plain JS), via the wasm SIMD softmax. */
+export function softmaxRows(z: Float32Array, N: number, V: number, probs: Float32Array): void {
+  if (V % 4 !== 0) {
+    for (let n = 0; n < N; n++) {
+      const row = n * V;
+      let max = -Infinity;
+      for (let j = 0; j < V; j++) if (z[row + j] > max) max = z[row + j];
+      let sum = 0;
+      for (let j = 0; j < V; j++) sum += probs[row + j] = Math.exp(z[row + j] - max);
+      for (let j = 0; j < V; j++) probs[row + j] /= sum;
+    }
+    return;
+  }
+  const p = pool();
+  p.heap.reset();
+  const at = p.heap.alloc(N * V * 4);
+  const f = new Float32Array(p.heap.memory.buffer);
+  f.set(z.subarray(0, N * V), at / 4);
+  p.softmax(at, N, V, V * 4, 1, 0);
+  probs.set(f.subarray(at / 4, at / 4 + N * V));
+}
 
 /** Mean cross-entropy (nats) of logits [N, V] against targets [N]; fills probs with the softmax.
  * A target's probability is floored at 1e-30 (a target outside 0..V-1 has probability 0). */
 export function crossEntropyForward(z: Float32Array, targets: Int32Array, N: number, V: number, probs: Float32Array): number {
+  softmaxRows(z, N, V, probs);
   let total = 0;
   for (let n = 0; n < N; n++) {
-    const row = n * V;
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (z[row + j] > max) max = z[row + j];
-    let sum = 0;
-    for (let j = 0; j < V; j++) {
-      const e = Math.exp(z[row + j] - max);
-      probs[row + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < V; j++) probs[row + j] *= inv;
     const t = targets[n];
-    const p = t >= 0 && t < V ? probs[row + t] : 0;
+    const p = t >= 0 && t < V ? probs[n * V + t] : 0;
     total -= Math.log(Math.max(p, 1e-30));
   }
   return total / N;

@@ -11,7 +11,7 @@ import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Scalar, Tensor
 import { attentionBackward, attentionForward, type AttentionShape } from './attention.js';
 import { backendIo, makeOutputs } from './backend-io.js';
 import {
-  adamWStep, crossEntropyBackward, crossEntropyForward, embeddingBackward, embeddingForward, reluSquaredBackward, reluSquaredForward, rmsNormBackward,
+  adamWStep, borrow, crossEntropyBackward, giveBack, crossEntropyForward, embeddingBackward, embeddingForward, reluSquaredBackward, reluSquaredForward, rmsNormBackward,
   rmsNormForward,
 } from './fused-math.js';
 
@@ -87,7 +87,9 @@ function kernels(backendName: string): KernelConfig[] {
       const probs = attr<Stash | undefined>(args, 'stash')?.probs;
       if (!probs) throw noStash('causalAttention');
       const { io, outs } = ctx(args);
-      return outs([qkv.shape], ([dqkv]) => attentionBackward(f32(io, dy), f32(io, qkv), probs, dqkv, attr(args, 'shape')))[0];
+      const out = outs([qkv.shape], ([dqkv]) => attentionBackward(f32(io, dy), f32(io, qkv), probs, dqkv, attr(args, 'shape')))[0];
+      giveBack(probs);
+      return out;
     }),
     k(FUSED_KERNELS.embedding, (args) => {
       const { wte, wpe, ids } = args.inputs as Record<string, TensorInfo>;
@@ -119,9 +121,10 @@ function kernels(backendName: string): KernelConfig[] {
       const stash = attr<Stash | undefined>(args, 'stash');
       const { io, outs } = ctx(args);
       return outs([[]], ([loss]) => {
-        const probs = new Float32Array(N * V);
+        const probs = borrow(N * V);
         loss[0] = crossEntropyForward(f32(io, logits), io.read(targets) as Int32Array, N, V, probs);
         if (stash && recording()) stash.probs = probs;
+        else giveBack(probs);
       })[0];
     }),
     k(FUSED_KERNELS.crossEntropyGrad, (args) => {
@@ -130,7 +133,9 @@ function kernels(backendName: string): KernelConfig[] {
       if (!probs) throw noStash('crossEntropy');
       const [N, V] = attr<number[]>(args, 'shape');
       const { io, outs } = ctx(args);
-      return outs([[N, V]], ([dz]) => crossEntropyBackward(probs, io.read(targets) as Int32Array, N, V, f32(io, dy)[0], dz))[0];
+      const out = outs([[N, V]], ([dz]) => crossEntropyBackward(probs, io.read(targets) as Int32Array, N, V, f32(io, dy)[0], dz))[0];
+      giveBack(probs);
+      return out;
     }),
     k(FUSED_KERNELS.rmsNorm, (args) => {
       const { x } = args.inputs as Record<string, TensorInfo>;

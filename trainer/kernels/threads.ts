@@ -11,6 +11,8 @@ import type { Heap } from './simd-matmul.js';
 /** One call of the wasm kernel: C[M, N] = A[M, K] @ B[K, N], pointers and strides in bytes. */
 export type KernelCall = [a: number, b: number, c: number, M: number, K: number, N: number, sam: number, sak: number, ldb: number, ldc: number];
 type MatmulFn = (...args: KernelCall) => void;
+/** In place: softmax of scale * x over each row's first n floats (n = cols, or row + 1 when causal), zeros after. */
+export type SoftmaxFn = (p: number, rows: number, cols: number, stride: number, scale: number, causal: number) => void;
 
 const MAX_PAGES = 32768; // 2 GiB of address space, reserved not used
 const CALL_INTS = 10;
@@ -65,6 +67,10 @@ export interface Pool {
   heap: Heap & { reset(): void };
   /** runs the calls, split by rows across the threads; returns when all are done */
   run(calls: KernelCall[]): void;
+  /** the wasm softmax on the shared memory (this thread) */
+  softmax: SoftmaxFn;
+  /** its backward pass, in place of dp: p * (dp - rowsum(p * dp)) * scale */
+  softmaxGrad: (p: number, dp: number, rows: number, cols: number, stride: number, scale: number, causal: number) => void;
   /** ends the worker threads */
   stop(): void;
 }
@@ -121,7 +127,8 @@ export function splitCalls(calls: KernelCall[], parts: number): KernelCall[][] {
 function startPool(threads: number): Promise<Pool> {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
   const module = new WebAssembly.Module(Buffer.from(MATMUL_SHARED_WASM_BASE64, 'base64'));
-  const mm = new WebAssembly.Instance(module, { env: { memory } }).exports.matmul as MatmulFn;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const mm = exports.matmul as MatmulFn;
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
   const maxChunks = threads * CHUNKS_PER_THREAD;
@@ -135,6 +142,8 @@ function startPool(threads: number): Promise<Pool> {
   const pool: Pool = {
     threads,
     heap: sharedHeap(memory),
+    softmax: exports.softmax as SoftmaxFn,
+    softmaxGrad: exports.softmax_grad as Pool['softmaxGrad'],
     run(calls) {
       if (threads === 1) {
         for (const c of calls) mm(...c);
