@@ -5,12 +5,31 @@
 ;; used where they lie. Strides are in bytes.
 ;; Also softmax over rows (see below), for the fused attention and cross-entropy kernels.
 ;; A 4x8 register tile: per k, two vector loads of a B row and four broadcast A values
-;; give 16 multiply-adds on 8 accumulators (11 live v128 registers).
+;; give 16 multiply-adds on 8 accumulators (11 live v128 registers). K is taken in chunks of
+;; 256, each pass over all of C adding to it, so the part of B a pass reads stays in cache
+;; (a weight gradient's K is B*T = 2048: the whole of B is megabytes). Same sums, same order.
 (module
   (import "env" "memory" (memory 1))
   (func (export "matmul")
     (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32)
     (param $sam i32) (param $sak i32) (param $ldb i32) (param $ldc i32)
+    (local $k0 i32) (local $kc i32)
+    (local.set $k0 (i32.const 0))
+    (loop $chunks
+      (local.set $kc (i32.sub (local.get $K) (local.get $k0)))
+      (if (i32.gt_s (local.get $kc) (i32.const 256)) (then (local.set $kc (i32.const 256))))
+      (call $pass
+        (i32.add (local.get $a) (i32.mul (local.get $k0) (local.get $sak)))
+        (i32.add (local.get $b) (i32.mul (local.get $k0) (local.get $ldb)))
+        (local.get $c) (local.get $M) (local.get $kc) (local.get $N)
+        (local.get $sam) (local.get $sak) (local.get $ldb) (local.get $ldc) (i32.ne (local.get $k0) (i32.const 0)))
+      (local.set $k0 (i32.add (local.get $k0) (i32.const 256)))
+      (br_if $chunks (i32.lt_s (local.get $k0) (local.get $K)))))
+
+  ;; One pass: C = A @ B, or C += A @ B when $acc.
+  (func $pass
+    (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $K i32) (param $N i32)
+    (param $sam i32) (param $sak i32) (param $ldb i32) (param $ldc i32) (param $acc i32)
     (local $i i32) (local $j i32) (local $k i32) (local $sam2 i32) (local $sam3 i32)
     (local $rowA i32) (local $pa i32) (local $pb i32) (local $pc i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
@@ -25,10 +44,22 @@
       (local.set $j (i32.const 0))
       (block $done_j (loop $loop_j
         (br_if $done_j (i32.ge_u (local.get $j) (local.get $N)))
-        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
-        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
-        (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
-        (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc)))
+          (i32.shl (local.get $j) (i32.const 2))))
+        (if (local.get $acc)
+          (then
+            (local.set $c00 (v128.load (local.get $pc))) (local.set $c01 (v128.load offset=16 (local.get $pc)))
+            (local.set $c10 (v128.load (i32.add (local.get $pc) (local.get $ldc))))
+            (local.set $c11 (v128.load offset=16 (i32.add (local.get $pc) (local.get $ldc))))
+            (local.set $c20 (v128.load (i32.add (local.get $pc) (i32.shl (local.get $ldc) (i32.const 1)))))
+            (local.set $c21 (v128.load offset=16 (i32.add (local.get $pc) (i32.shl (local.get $ldc) (i32.const 1)))))
+            (local.set $c30 (v128.load (i32.add (local.get $pc) (i32.mul (local.get $ldc) (i32.const 3)))))
+            (local.set $c31 (v128.load offset=16 (i32.add (local.get $pc) (i32.mul (local.get $ldc) (i32.const 3))))))
+          (else
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
         (local.set $pa (local.get $rowA))
         (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
         (local.set $k (local.get $K))
