@@ -78,6 +78,9 @@ describe.each(['wasm', 'cpu'] as const)('tf.fused on %s', (backend) => {
     const x = tf.tensor2d(rand(7 * 12), [7, 12]);
     expectSameAsPlain(tf, [x], (a) => tf.fused.rmsNorm(a, 1e-5), (a) => plain.rmsNorm(a, 1e-5));
     expectSameAsPlain(tf, [x], (a) => tf.fused.reluSquared(a), (a) => plain.reluSquared(a));
+    const odd = tf.tensor2d(rand(5 * 3), [5, 3]); // not a multiple of 4: the scalar tails
+    expectSameAsPlain(tf, [odd], (a) => tf.fused.rmsNorm(a, 1e-5), (a) => plain.rmsNorm(a, 1e-5));
+    expectSameAsPlain(tf, [odd], (a) => tf.fused.reluSquared(a), (a) => plain.reluSquared(a));
     const wte = tf.tensor2d(rand(9 * 4), [9, 4]);
     const wpe = tf.tensor2d(rand(6 * 4), [6, 4]);
     const ids = tf.tensor2d([1, 8, 8, 0, 2, 2, 2, 5], [2, 4], 'int32');

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Scalar, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
 import { attentionBackward, attentionForward, type AttentionShape } from './attention.js';
 import { backendIo, makeOutputs } from './backend-io.js';
+import { wasmExports } from './simd-matmul.js';
 import {
   adamWStep, borrow, crossEntropyBackward, giveBack, crossEntropyForward, embeddingBackward, embeddingForward, reluSquaredBackward, reluSquaredForward, rmsNormBackward,
   rmsNormForward,
@@ -61,6 +62,18 @@ export interface Fused {
 type Stash = Record<string, Float32Array | undefined>;
 const recording = () => ((tf.engine() as any).state.gradientDepth as number) > 0;
 const attr = <T>(args: { attrs?: NamedAttrMap }, k: string) => (args.attrs as Record<string, unknown>)[k] as T;
+/** On the wasm backend: the SIMD functions of matmul.wat on tfjs's heap, and byte offsets of tensors in it. */
+function onHeap(backend: any) {
+  const memory = backend.wasm.asm.memory as WebAssembly.Memory;
+  return {
+    fn: wasmExports(memory) as Record<string, (...a: number[]) => void>,
+    at: (t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset,
+    malloc: (bytes: number): number => backend.wasm._malloc(bytes),
+    free: (ptr: number): void => backend.wasm._free(ptr),
+    floats: (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n),
+  };
+}
+
 const noStash = (op: string) => new Error(`${op}'s gradient needs the forward pass of tf.fused (call the op through tf.fused, not runKernel).`);
 
 function kernels(backendName: string): KernelConfig[] {
@@ -140,28 +153,65 @@ function kernels(backendName: string): KernelConfig[] {
     k(FUSED_KERNELS.rmsNorm, (args) => {
       const { x } = args.inputs as Record<string, TensorInfo>;
       const C = x.shape[x.shape.length - 1];
+      const rows = tf.util.sizeFromShape(x.shape) / C;
       const stash = attr<Stash | undefined>(args, 'stash');
+      const keep = !!stash && recording();
+      if (backendName === 'wasm' && C % 4 === 0) {
+        const backend = args.backend as any;
+        const out = backend.makeOutput(x.shape, 'float32') as TensorInfo;
+        const h = onHeap(backend);
+        const r = h.malloc(rows * 4);
+        h.fn.rmsnorm(h.at(x), h.at(out), r, rows, C, attr(args, 'eps'));
+        if (keep) stash.rstd = h.floats(r, rows).slice();
+        h.free(r);
+        return out;
+      }
       const { io, outs } = ctx(args);
       return outs([x.shape], ([y]) => {
-        const rstd = new Float32Array(tf.util.sizeFromShape(x.shape) / C);
+        const rstd = new Float32Array(rows);
         rmsNormForward(f32(io, x), y, C, attr(args, 'eps'), rstd);
-        if (stash && recording()) stash.rstd = rstd;
+        if (keep) stash.rstd = rstd;
       })[0];
     }),
     k(FUSED_KERNELS.rmsNormGrad, (args) => {
       const { dy, x } = args.inputs as Record<string, TensorInfo>;
       const rstd = attr<Stash | undefined>(args, 'stash')?.rstd;
       if (!rstd) throw noStash('rmsNorm');
+      const C = x.shape[x.shape.length - 1];
+      if (backendName === 'wasm' && C % 4 === 0) {
+        const backend = args.backend as any;
+        const out = backend.makeOutput(x.shape, 'float32') as TensorInfo;
+        const h = onHeap(backend);
+        const r = h.malloc(rstd.length * 4);
+        h.floats(r, rstd.length).set(rstd);
+        h.fn.rmsnorm_grad(h.at(dy), h.at(x), r, h.at(out), rstd.length, C);
+        h.free(r);
+        return out;
+      }
       const { io, outs } = ctx(args);
-      return outs([x.shape], ([dx]) => rmsNormBackward(f32(io, dy), f32(io, x), rstd, x.shape[x.shape.length - 1], dx))[0];
+      return outs([x.shape], ([dx]) => rmsNormBackward(f32(io, dy), f32(io, x), rstd, C, dx))[0];
     }),
     k(FUSED_KERNELS.reluSquared, (args) => {
       const { x } = args.inputs as Record<string, TensorInfo>;
+      if (backendName === 'wasm') {
+        const backend = args.backend as any;
+        const out = backend.makeOutput(x.shape, 'float32') as TensorInfo;
+        const h = onHeap(backend);
+        h.fn.relu2(h.at(x), h.at(out), tf.util.sizeFromShape(x.shape));
+        return out;
+      }
       const { io, outs } = ctx(args);
       return outs([x.shape], ([y]) => reluSquaredForward(f32(io, x), y))[0];
     }),
     k(FUSED_KERNELS.reluSquaredGrad, (args) => {
       const { dy, x } = args.inputs as Record<string, TensorInfo>;
+      if (backendName === 'wasm') {
+        const backend = args.backend as any;
+        const out = backend.makeOutput(x.shape, 'float32') as TensorInfo;
+        const h = onHeap(backend);
+        h.fn.relu2_grad(h.at(dy), h.at(x), h.at(out), tf.util.sizeFromShape(x.shape));
+        return out;
+      }
       const { io, outs } = ctx(args);
       return outs([x.shape], ([dx]) => reluSquaredBackward(f32(io, dy), f32(io, x), dx))[0];
     }),

@@ -30,17 +30,20 @@ export interface MatmulShape {
 }
 
 let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, MatmulFn>();
+const instances = new WeakMap<WebAssembly.Memory, WebAssembly.Exports>();
 
-function kernelFor(memory: WebAssembly.Memory): MatmulFn {
-  let fn = instances.get(memory);
-  if (!fn) {
+/** The exports of matmul.wat (matmul, softmax, relu2, rmsnorm, ...) on an ordinary memory. */
+export function wasmExports(memory: WebAssembly.Memory): WebAssembly.Exports {
+  let e = instances.get(memory);
+  if (!e) {
     compiled ??= new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
-    fn = new WebAssembly.Instance(compiled, { env: { memory } }).exports.matmul as MatmulFn;
-    instances.set(memory, fn);
+    e = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    instances.set(memory, e);
   }
-  return fn;
+  return e;
 }
+
+const kernelFor = (memory: WebAssembly.Memory) => wasmExports(memory).matmul as MatmulFn;
 
 /** Runs kernel calls on the memory of `heap`, one after another on this thread. */
 export function serial(heap: Heap): (calls: KernelCall[]) => void {
