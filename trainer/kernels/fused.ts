@@ -135,18 +135,21 @@ function kernels(backendName: string): KernelConfig[] {
       const { io, outs } = ctx(args);
       return outs([[]], ([loss]) => {
         const probs = borrow(N * V);
-        loss[0] = crossEntropyForward(f32(io, logits), io.read(targets) as Int32Array, N, V, probs);
-        if (stash && recording()) stash.probs = probs;
+        const ids = io.read(targets) as Int32Array;
+        loss[0] = crossEntropyForward(f32(io, logits), ids, N, V, probs);
+        if (stash && recording()) Object.assign(stash, { probs, targets: ids.slice() });
         else giveBack(probs);
       })[0];
     }),
     k(FUSED_KERNELS.crossEntropyGrad, (args) => {
-      const { dy, targets } = args.inputs as Record<string, TensorInfo>;
-      const probs = attr<Stash | undefined>(args, 'stash')?.probs;
-      if (!probs) throw noStash('crossEntropy');
+      const { dy } = args.inputs as Record<string, TensorInfo>;
+      const stash = attr<Stash | undefined>(args, 'stash');
+      const probs = stash?.probs;
+      const targets = stash?.targets as unknown as Int32Array | undefined;
+      if (!probs || !targets) throw noStash('crossEntropy');
       const [N, V] = attr<number[]>(args, 'shape');
       const { io, outs } = ctx(args);
-      const out = outs([[N, V]], ([dz]) => crossEntropyBackward(probs, io.read(targets) as Int32Array, N, V, f32(io, dy)[0], dz))[0];
+      const out = outs([[N, V]], ([dz]) => crossEntropyBackward(probs, targets, N, V, f32(io, dy)[0], dz))[0];
       giveBack(probs);
       return out;
     }),
@@ -222,6 +225,20 @@ function kernels(backendName: string): KernelConfig[] {
       const o = attr<AdamWOptions & { decays: number[] }>(args, 'hyper');
       const shapes = Array.from({ length: n }, (_, i) => inputs[`p${i}`].shape).flatMap((s) => [s, s, s]);
       const { io, outs } = ctx(args);
+      if (backendName === 'wasm') {
+        const backend = args.backend as any;
+        const out = shapes.map((s) => backend.makeOutput(s, 'float32') as TensorInfo);
+        const h = onHeap(backend);
+        const c1 = 1 / (1 - o.beta1 ** o.step);
+        const c2 = 1 / (1 - o.beta2 ** o.step);
+        for (let i = 0; i < n; i++) {
+          const [p, g, m, v] = ['p', 'g', 'm', 'v'].map((x) => h.at(inputs[`${x}${i}`]));
+          const keep = o.decays[i] ? 1 - o.lr * o.decays[i] : 1;
+          const size = tf.util.sizeFromShape(shapes[3 * i]);
+          h.fn.adamw(p, g, m, v, h.at(out[3 * i]), h.at(out[3 * i + 1]), h.at(out[3 * i + 2]), size, o.lr, o.beta1, o.beta2, o.eps, c1, c2, keep);
+        }
+        return out;
+      }
       return outs(shapes, (out) => {
         for (let i = 0; i < n; i++) {
           const [p, g, m, v] = ['p', 'g', 'm', 'v'].map((x) => f32(io, inputs[`${x}${i}`]));
@@ -250,11 +267,11 @@ function gradients(): GradConfig[] {
       },
     },
     {
+      // saves nothing through tfjs (each saved tensor is a dispatch): probs and targets are in the stash
       kernelName: FUSED_KERNELS.crossEntropy,
-      inputsToSave: ['logits', 'targets'],
-      gradFunc: (dy, [logits, targets], attrs) => ({
-        logits: () => run(FUSED_KERNELS.crossEntropyGrad, { dy: dy as Tensor, targets }, { ...attrs, shape: logits.shape }) as Tensor,
-        targets: () => tf.zeros(targets.shape),
+      gradFunc: (dy, _saved, attrs) => ({
+        logits: () => run(FUSED_KERNELS.crossEntropyGrad, { dy: dy as Tensor }, attrs) as Tensor,
+        targets: () => tf.zeros(attrs.targetsShape as number[]),
       }),
     },
     {
@@ -348,7 +365,7 @@ export const fused: Fused = {
     if (logits.rank !== 2 || targets.size !== logits.shape[0] || targets.dtype !== 'int32' || logits.dtype !== 'float32')
       throw new Error(`tf.fused.crossEntropy: logits must be float32 [N, V] and targets int32 with N elements; got ${logits.dtype} [${logits.shape}] and ${targets.dtype} [${targets.shape}].`);
     if (!has(FUSED_KERNELS.crossEntropy)) return plain.crossEntropy(logits, targets);
-    return run(FUSED_KERNELS.crossEntropy, { logits, targets }, { stash: {} }) as Scalar;
+    return run(FUSED_KERNELS.crossEntropy, { logits, targets }, { shape: logits.shape, targetsShape: targets.shape, stash: {} }) as Scalar;
   },
   embedding(wte, wpe, ids) {
     checkSameShape('embedding', wte);

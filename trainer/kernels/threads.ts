@@ -17,7 +17,8 @@ export type SoftmaxFn = (p: number, rows: number, cols: number, stride: number, 
 const MAX_PAGES = 32768; // 2 GiB of address space, reserved not used
 const CALL_INTS = 10;
 const MAX_CALLS = 8192; // per round
-const CHUNKS_PER_THREAD = 4; // work is claimed in chunks, so a thread the OS runs late takes less
+const CHUNKS_PER_THREAD = 16; // work is claimed in chunks, so a thread the OS runs late takes less
+const MIN_PARALLEL_WORK = 1 << 18; // multiply-adds below which waking other threads costs more than it saves
 // control words: [0] round, bumped to wake the workers (-1: stop); [1] claim word:
 // (round & 0x7fff) << 16 | next chunk; [2] chunks finished this round; [3] chunks this round
 const GEN = 0;
@@ -145,7 +146,7 @@ function startPool(threads: number): Promise<Pool> {
     softmax: exports.softmax as SoftmaxFn,
     softmaxGrad: exports.softmax_grad as Pool['softmaxGrad'],
     run(calls) {
-      if (threads === 1) {
+      if (threads === 1 || calls.reduce((w, c) => w + c[3] * c[4] * c[5], 0) < MIN_PARALLEL_WORK) {
         for (const c of calls) mm(...c);
         return;
       }
