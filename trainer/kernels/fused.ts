@@ -350,7 +350,7 @@ function checkSameShape(op: string, ...ts: Tensor[]): void {
       throw new Error(`tf.fused.${op}: inputs must be float32 tensors of one shape, got [${ts.map((x) => `${x.dtype} [${x.shape}]`).join(', ')}].`);
 }
 
-export const fused: Fused = {
+export const fused: Fused = Object.freeze<Fused>({
   causalAttention(qkv, heads, seqLen) {
     checkSameShape('causalAttention', qkv);
     const [N, C3] = qkv.shape;
@@ -402,4 +402,4 @@ export const fused: Fused = {
     }
     tf.dispose(out);
   },
-};
+});
