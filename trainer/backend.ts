@@ -3,9 +3,12 @@
 // dependencies that may be absent, so they are only ever imported dynamically. The result says which backend really ran and whether a GPU
 // did: tfjs-node-gpu falls back to the CPU silently when CUDA libraries are missing.
 import { createRequire } from 'node:module';
+import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { TF } from './candidate-api.js';
-import { loadWebGpu, type AdapterInfo } from './webgpu.js';
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { DeviceInfo, TF } from './candidate-api.js';
+import { detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
+import { loadWebGpu, webgpuClass, type AdapterInfo } from './webgpu.js';
 
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -22,8 +25,12 @@ export interface LoadedBackend {
   note: string;
   /** what was tried before, and why it failed */
   skipped: string[];
-  /** kernels the harness replaced with its own, as "Kernel@backend" */
+  /** kernels the harness replaced with its own or added (fused), as "Kernel@backend" */
   kernels: string[];
+  /** threads the harness's kernels run on (1 on backends that do not use them) */
+  threads: number;
+  /** what the candidate is told about its device */
+  device: DeviceInfo;
   /** the WebGPU adapter, as it describes itself (webgpu only) */
   adapter?: AdapterInfo;
   /** release the device so that the process can exit (webgpu) */
@@ -53,7 +60,9 @@ export function nativeDevice(backend: NativeBackend, choice: 'node-gpu' | 'node'
   return { gpu, note };
 }
 
-async function load(choice: Concrete, opts: LoadOptions): Promise<Omit<LoadedBackend, 'kernels'>> {
+type Loaded = Omit<LoadedBackend, 'kernels' | 'threads' | 'device'>;
+
+async function load(choice: Concrete, opts: LoadOptions): Promise<Loaded> {
   const base = { choice, note: '', skipped: [] as string[] };
   if (choice === 'webgpu') {
     const w = await loadWebGpu();
@@ -65,11 +74,11 @@ async function load(choice: Concrete, opts: LoadOptions): Promise<Omit<LoadedBac
   }
   if (choice === 'node-gpu' || choice === 'node') {
     const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-    const tf = (await import(pkg)) as TF;
+    const tf = (await import(pkg)) as typeof tfc as TF;
     await tf.ready();
     return { ...base, tf, backend: tf.getBackend(), ...nativeDevice(tf.backend() as unknown as NativeBackend, choice) };
   }
-  const tf = (await import('@tensorflow/tfjs-core')) as TF;
+  const tf = (await import('@tensorflow/tfjs-core')) as typeof tfc as TF;
   if (choice === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const require = createRequire(import.meta.url);
@@ -83,14 +92,28 @@ async function load(choice: Concrete, opts: LoadOptions): Promise<Omit<LoadedBac
   return { ...base, tf, backend: tf.getBackend(), gpu: false };
 }
 
-/** The backend, with every kernel's gradient and the harness's faster kernels registered. */
-export async function loadBackend(choice: BackendChoice, opts: LoadOptions = {}): Promise<LoadedBackend> {
-  const got = await pickBackend(choice, opts);
-  const { registerKernels } = await import('./kernels/index.js');
-  return { ...got, kernels: await registerKernels(got.backend) };
+/** Memory the candidate may use, MiB: the GPU's when it runs on one, else the process's. */
+export function deviceMemoryMb(hw: HardwareInfo, gpu: boolean, constrained = process.constrainedMemory?.() ?? 0): number {
+  if (gpu && hw.gpus.length > 0) return hw.gpus[0].memoryMb;
+  const ram = totalmem();
+  return Math.floor((constrained > 0 ? Math.min(constrained, ram) : ram) / 2 ** 20);
 }
 
-async function pickBackend(choice: BackendChoice, opts: LoadOptions): Promise<Omit<LoadedBackend, 'kernels'>> {
+/** The backend, with every kernel's gradient and the harness's faster and fused kernels
+ * registered, and `tf.fused` added to the namespace the candidate receives. */
+export async function loadBackend(choice: BackendChoice, opts: LoadOptions = {}, hw: HardwareInfo = detectHardware()): Promise<LoadedBackend> {
+  const got = await pickBackend(choice, opts);
+  const { registerKernels } = await import('./kernels/index.js');
+  const { fused } = await import('./kernels/fused.js');
+  const { poolThreads } = await import('./kernels/threads.js');
+  const kernels = await registerKernels(got.backend);
+  const threads = got.backend === 'wasm' || got.backend === 'cpu' ? poolThreads() : 1;
+  const tf = Object.freeze({ ...got.tf, fused }) as TF;
+  const device: DeviceInfo = { backend: got.backend, gpu: got.gpu, hardwareClass: got.adapter ? webgpuClass(got.adapter) : hardwareClass(hw, got.gpu), memoryMb: deviceMemoryMb(hw, got.gpu), threads };
+  return { ...got, tf, kernels, threads, device };
+}
+
+async function pickBackend(choice: BackendChoice, opts: LoadOptions): Promise<Loaded> {
   if (choice !== 'auto') return load(choice, opts);
   const skipped: string[] = [];
   for (const c of AUTO_ORDER) {

@@ -1,15 +1,22 @@
-// `npm run bench:trainer [-- --budget 30 --backends webgpu,node-gpu,wasm,cpu --candidate trainer/train.ts]`
-// For each backend that loads here: a real harness run of the default model (train child,
-// eval child on the default 200,000 dev bytes), printing tokens/s, achieved FLOP/s and MFU
-// against the device's fp32 peak where it is known, the device, and where the wall time
-// went. The overhead (setup + evaluation) does not grow with the budget, so its share of a
+// `npm run bench:trainer [-- --budget 30 --backends webgpu,node-gpu,wasm,cpu --candidate trainer/train.ts --steps 10 --no-runs]`
+// For each backend that loads here: first a step profile of the candidate in this process
+// (kernel dispatches per step, time per op class, tokens/s of bare steps, the kernels'
+// thread count), then a real harness run (train child, eval child on the default 200,000
+// dev bytes), printing tokens/s, achieved FLOP/s and MFU against the device's fp32 peak where
+// it is known, the device, and where the wall time went. The overhead (setup + evaluation)
+// does not grow with the budget, so its share of a
 // default 300 s run is overhead / (300 + overhead); the target is under 10%.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { BACKEND_CHOICES, loadBackend, type BackendChoice } from './backend.js';
 import { loadDataset } from './data/dataset.js';
+import type { CreateModel } from './candidate-api.js';
+import { randomBatch } from './data/batches.js';
+import { mulberry32 } from './data/rng.js';
+import { profileSteps } from './kernels/profile.js';
 import { makeReporter } from './progress.js';
 import { REPO_DIR, runExperiment } from './supervisor.js';
 import { achievedFlops, peakFlops } from './flops.js';
@@ -26,6 +33,34 @@ async function available(choice: Exclude<BackendChoice, 'auto'>): Promise<string
   }
 }
 
+/** Dispatches per step and time per op class of the candidate's trainStep on one backend. */
+async function profile(choice: Exclude<BackendChoice, 'auto'>, candidate: string, steps: number): Promise<void> {
+  const be = await loadBackend(choice, { allowSoftwareGpu: true });
+  const { createModel } = (await import(pathToFileURL(candidate).href)) as { createModel: CreateModel };
+  const model = createModel(be.tf, 1337, be.device);
+  const rng = mulberry32(1);
+  const step = async () => {
+    const b = randomBatch(model.batchSize, model.contextLength, rng);
+    const x = be.tf.tensor2d(b.x, [model.batchSize, model.contextLength], 'int32');
+    const y = be.tf.tensor2d(b.y, [model.batchSize, model.contextLength], 'int32');
+    const loss = model.trainStep(x, y, 0.5);
+    await loss.data();
+    be.tf.dispose([x, y, loss]);
+  };
+  for (let i = 0; i < 3; i++) await step(); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const bareMs = (performance.now() - t0) / steps;
+  const p = await profileSteps(be.backend, steps, step);
+  const tokens = model.batchSize * model.contextLength;
+  const out = [
+    `${choice} (${be.backend}), kernels on ${be.threads} thread(s): ${bareMs.toFixed(1)} ms/step = ${Math.round((1000 * tokens) / bareMs)} tokens/s (bare steps, B=${model.batchSize} T=${model.contextLength})`,
+    `  dispatches per step: ${Math.round(p.dispatches)}; with timers: ${p.stepMs.toFixed(1)} ms/step, ${p.kernelMs.toFixed(1)} in kernels, ${(p.stepMs - p.kernelMs).toFixed(1)} outside (tape, JS)`,
+    ...p.classes.map((c) => `  ${c.name.padEnd(40)} ${c.ms.toFixed(2).padStart(7)} ms ${((100 * c.ms) / p.stepMs).toFixed(1).padStart(5)}% ${c.calls.toFixed(0).padStart(4)}x  ${c.kernels}`),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -34,6 +69,8 @@ async function main(): Promise<void> {
       candidate: { type: 'string', default: join(REPO_DIR, 'trainer/train.ts') },
       'eval-bytes': { type: 'string', default: '200000' },
       'export-data': { type: 'string' },
+      steps: { type: 'string', default: '10' },
+      'no-runs': { type: 'boolean', default: false },
     },
   });
   if (values['export-data']) {
@@ -45,6 +82,13 @@ async function main(): Promise<void> {
     process.stderr.write(`wrote ${ds.train.length} train and ${ds.val.length} val bytes of ${ds.name} to ${values['export-data']}\n`);
     return;
   }
+  for (const b of values.backends.split(',') as Exclude<BackendChoice, 'auto'>[]) {
+    if (!BACKEND_CHOICES.includes(b)) throw new Error(`--backends: unknown backend ${b}`);
+    const why = await available(b);
+    if (why) continue;
+    await profile(b, resolve(values.candidate), Number(values.steps));
+  }
+  if (values['no-runs']) return;
   const budget = Number(values.budget);
   const rows: string[][] = [['backend', 'device', 'tokens/s', 'FLOP/s', 'MFU (fp32)', 'steps', 'train s', 'setup+eval s', 'train share (this run)', `train share (${DEFAULT_RUN_S} s run)`, 'val_bpb']];
   for (const b of values.backends.split(',') as Exclude<BackendChoice, 'auto'>[]) {

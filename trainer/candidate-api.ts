@@ -3,10 +3,27 @@
 // candidate receives the tfjs namespace from the harness, so the backend, the data and
 // the clock stay on the harness's side.
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { Fused } from './kernels/fused.js';
 
-export type TF = typeof tfc;
+/** tfjs, plus `fused`: the harness's fused ops (see program.md and trainer/kernels/fused.ts). */
+export type TF = typeof tfc & { readonly fused: Fused };
 
-/** What `train.ts` must export as `createModel(tf, seed)`. */
+/** Where the candidate runs, so that one train.ts can size itself per machine (fixed by the
+ * harness before the candidate loads; results still compare only within a hardware class). */
+export interface DeviceInfo {
+  /** the tfjs backend that runs: tensorflow | wasm | cpu (webgpu later) */
+  readonly backend: string;
+  /** whether that backend runs on a GPU */
+  readonly gpu: boolean;
+  /** the hardware class results are compared within, e.g. "gpu-h100-80gb", "cpu-amd-epyc" */
+  readonly hardwareClass: string;
+  /** memory the model may use, MiB: the GPU's on a GPU, else the process's (cgroup limit or RAM) */
+  readonly memoryMb: number;
+  /** threads the harness's kernels run on (1 where they are not used) */
+  readonly threads: number;
+}
+
+/** What `train.ts` must export as `createModel(tf, seed, device)`. */
 export interface Candidate {
   /** bytes of context per sequence (T); the harness feeds [B, T] int32 byte ids 0..255 */
   readonly contextLength: number;
@@ -24,4 +41,4 @@ export interface Candidate {
   variables(): Record<string, tfc.Variable>;
 }
 
-export type CreateModel = (tf: TF, seed: number) => Candidate;
+export type CreateModel = (tf: TF, seed: number, device: DeviceInfo) => Candidate;

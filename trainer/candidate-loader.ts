@@ -1,6 +1,6 @@
 // Imports a candidate file and checks it implements the interface. Runs only in a child.
 import { pathToFileURL } from 'node:url';
-import type { Candidate, CreateModel, TF } from './candidate-api.js';
+import type { Candidate, CreateModel, DeviceInfo, TF } from './candidate-api.js';
 
 export class CandidateError extends Error {
   constructor(
@@ -21,15 +21,15 @@ export async function importCandidate(file: string): Promise<CreateModel> {
     throw new CandidateError('crash', `importing ${file} failed: ${(e as Error)?.stack ?? String(e)}`);
   }
   if (typeof mod.createModel !== 'function') {
-    throw new CandidateError('invalid_candidate', `${file} must export a function createModel(tf, seed); it exports ${Object.keys(mod).join(', ') || 'nothing'}.`);
+    throw new CandidateError('invalid_candidate', `${file} must export a function createModel(tf, seed, device); it exports ${Object.keys(mod).join(', ') || 'nothing'}.`);
   }
   return mod.createModel as CreateModel;
 }
 
-export function buildCandidate(createModel: CreateModel, tf: TF, seed: number): Candidate {
+export function buildCandidate(createModel: CreateModel, tf: TF, seed: number, device: DeviceInfo): Candidate {
   let model: Candidate;
   try {
-    model = createModel(tf, seed);
+    model = createModel(tf, seed, Object.freeze({ ...device }));
   } catch (e) {
     throw new CandidateError('crash', `createModel threw: ${(e as Error)?.stack ?? String(e)}`);
   }

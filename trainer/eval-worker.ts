@@ -6,6 +6,7 @@ import { loadBackend } from './backend.js';
 import { calibrate } from './calibration.js';
 import { buildCandidate, importCandidate } from './candidate-loader.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { VOCAB } from './bpb.js';
 import { childPort, expectFrame, runChild } from './worker-protocol.js';
 
@@ -17,10 +18,16 @@ async function main(): Promise<void> {
   if (cfg.phase !== 'eval') return fail('harness_error', 'the eval child got a train config.');
   const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
+  const kernels = snapshotKernels();
+  const checkKernels = () => {
+    const k = kernelsTampered(kernels);
+    if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
+  };
   const calibration = await calibrate(tf, be.backend);
-  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, calibration });
+  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
 
-  const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed);
+  const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed, be.device);
+  checkKernels();
   const ckpt = await expectFrame(port, 'checkpoint');
   try {
     loadCheckpoint(ckpt.header.entries, ckpt.payload, tf, model.variables());
@@ -43,6 +50,7 @@ async function main(): Promise<void> {
     } finally {
       x.dispose();
     }
+    checkKernels();
     if (!logits || !Array.isArray(logits.shape) || logits.shape.join(',') !== `${n},${T},${VOCAB}`) {
       return fail('invalid_candidate', `logits must return shape [${n}, ${T}, ${VOCAB}], got [${logits?.shape ?? 'nothing'}].`);
     }

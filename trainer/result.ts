@@ -71,6 +71,8 @@ export const ExperimentResult = z.object({
   device: z.string(), // what it ran on, e.g. "NVIDIA H100 80GB HBM3 (CUDA)" or "CPU: AMD EPYC 7B13"
   hardware_class: z.string(), // normalized: "gpu-h100-80gb", "cpu-amd-epyc-7b13"
   peak_memory_mb: z.number().nonnegative(),
+  /** threads the harness's kernels ran on (wasm and cpu backends); absent in older results */
+  threads: z.number().int().positive().optional(),
   /**
    * A fixed calibration workload the supervisor times before and after training (the same work
    * on every machine), so the App can tell a loaded or throttled machine from a worse candidate.

@@ -283,6 +283,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     tokens_per_second: timings.train > 0 ? tokens / timings.train : 0,
     params: tr?.params ?? 0,
     backend: tr?.hello.backend ?? 'none',
+    ...(tr?.hello.threads ? { threads: tr.hello.threads } : {}),
     device: tr?.hello.adapter ? describeAdapter(tr.hello.adapter) : describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
     hardware_class: tr?.hello.adapter ? webgpuClass(tr.hello.adapter) : hardwareClass(hw, tr?.hello.gpu ?? false),
     peak_memory_mb: Math.round(peakMb),

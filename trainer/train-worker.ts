@@ -10,6 +10,7 @@ import { buildCandidate, CandidateError, importCandidate } from './candidate-loa
 import { checkpointBlob } from './checkpoint.js';
 import { randomBatch } from './data/batches.js';
 import { mulberry32 } from './data/rng.js';
+import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { clockTampered, snapshotClock } from './probes.js';
 import { childPort, expectFrame, runChild } from './worker-protocol.js';
 
@@ -28,12 +29,18 @@ async function main(): Promise<void> {
 
   const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
+  const kernels = snapshotKernels();
+  const checkKernels = () => {
+    const k = kernelsTampered(kernels);
+    if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
+  };
   const calibration = await calibrate(tf, be.backend);
-  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, calibration });
+  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
   const t0 = now(); // the supervisor's clock started when it read the hello
 
   const createModel = await importCandidate(cfg.candidate);
-  let model = buildCandidate(createModel, tf, cfg.seed);
+  let model = buildCandidate(createModel, tf, cfg.seed, be.device);
+  checkKernels();
 
   // `await data()`, not dataSync(): the webgpu backend in Node cannot read a tensor synchronously
   const step = async (x: Int32Array, y: Int32Array, B: number, T: number, progress: number): Promise<number> => {
@@ -55,6 +62,7 @@ async function main(): Promise<void> {
     loss.dispose();
     const tampered = clockTampered(clock);
     if (tampered) return fail('tamper', `the candidate replaced ${tampered}; the clock belongs to the harness.`);
+    checkKernels();
     if (!Number.isFinite(value)) return fail('nan', `the training loss became ${value}.`);
     return value;
   };
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
-    model = buildCandidate(createModel, tf, cfg.seed);
+    model = buildCandidate(createModel, tf, cfg.seed, be.device);
   }
 
   let loss: number | null = null;

@@ -1,6 +1,6 @@
 // train.ts: the one file an experiment changes. A small byte-level GPT in TensorFlow.js.
 //
-// Interface (see trainer/candidate-api.ts and program.md): export `createModel(tf, seed)`
+// Interface (see trainer/candidate-api.ts and program.md): export `createModel(tf, seed, device)`
 // returning a Candidate with
 //   contextLength, batchSize       the [B, T] shape of the batches the harness feeds
 //   trainStep(x, y, progress)      one AdamW step on bytes x [B, T] -> next bytes y [B, T];
@@ -11,14 +11,30 @@
 // The harness owns the backend, the data, the clock and the scoring: use only the `tf`
 // namespace passed in (never import a backend), and keep the model causal.
 //
-// Speed: on the cpu and wasm backends the harness replaces tfjs's matmul with a SIMD
-// kernel (transposed operands cost nothing extra) and supplies gather's gradient, so plain
-// tf.matMul / tf.gather are the fast path. Slow on wasm: rank-5 transposes, tf.tile,
-// tf.pow; linalg.bandPart has no gradient. Measure with trainer/kernels/bench-step.ts.
+// Speed: on the cpu and wasm backends the harness runs matmuls on its own SIMD kernel over
+// all cores (transposed operands cost nothing extra) and offers fused ops as `tf.fused`, one
+// kernel call each, forward and backward (on other backends they run the plain version):
+//   tf.fused.causalAttention(qkv, heads, T)       split qkv [B*T, 3C] into q, k, v and heads,
+//                                                 softmax(q k^T / sqrt(D) + causal mask) v,
+//                                                 merge heads: [B*T, C] (the `plain` object
+//                                                 of trainer/kernels/fused.ts has each in tfjs)
+//   tf.fused.embedding(wte, wpe, x)               reshape(gather(wte, x) + slice(wpe, [0, 0], [T, C]), [B*T, C])
+//   tf.fused.crossEntropy(logits, targets)        tf.losses.softmaxCrossEntropy(tf.oneHot(targets, V), logits)
+//   tf.fused.rmsNorm(x, eps)                      x * rsqrt(mean(x^2, -1, keepDims) + eps)
+//   tf.fused.reluSquared(x)                       tf.square(tf.relu(x))
+//   tf.fused.adamW(params, grads, m, v, opts)     per parameter: m = b1 m + (1-b1) g;
+//                                                 v = b2 v + (1-b2) g^2; p = p (1 - lr wd)
+//                                                 - lr (m c1) / (sqrt(v c2) + eps)
+// Write your own ops in plain tfjs freely: everything has a gradient. Slow on wasm: rank-5
+// transposes, tf.tile, tf.pow. Measure with `npm run bench:trainer` (dispatches per step and
+// time per op class) or trainer/kernels/bench-step.ts.
+//
+// `device` says where it runs (backend, gpu, hardwareClass, memoryMb, threads), so one file
+// can size itself per machine; results compare only within a hardware class.
 //
 // Read top to bottom: hyperparameters, model, optimizer and schedule, the Candidate.
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { Candidate, TF } from './candidate-api.js';
+import type { Candidate, DeviceInfo, TF } from './candidate-api.js';
 
 // ---------------------------------------------------------------- hyperparameters
 const VOCAB = 256; // bytes
@@ -40,26 +56,24 @@ const ADAM_EPS = 1e-8;
 const WEIGHT_DECAY = 0.01; // decoupled (AdamW), matrices only
 const NORM_EPS = 1e-5;
 
-const HEAD_DIM = N_EMBD / N_HEAD;
-
 // ---------------------------------------------------------------- model
-type Params = Record<string, tfc.Variable>;
+type Params = Record<string, tfc.Variable<tfc.Rank.R2>>; // every parameter is a matrix
 
 function initParams(tf: TF, seed: number): Params {
   const p: Params = {};
   let n = 0;
-  const normal = (name: string, shape: number[], std: number) => {
-    // unnamed: tfjs variable names are global, and a process may hold several models
-    p[name] = tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed * 1009 + n++), true);
-  };
+  const draw = (shape: [number, number], std: number) => tf.randomNormal<tfc.Rank.R2>(shape, 0, std, 'float32', seed * 1009 + n++);
+  // unnamed: tfjs variable names are global, and a process may hold several models
+  const normal = (name: string, shape: [number, number], std: number) => (p[name] = tf.variable(draw(shape, std), true));
   // residual projections are scaled down so the residual stream does not grow with depth
   const projStd = INIT_STD / Math.sqrt(2 * N_LAYER);
   normal('wte', [VOCAB, N_EMBD], INIT_STD);
   normal('wpe', [CONTEXT, N_EMBD], INIT_STD);
   for (let l = 0; l < N_LAYER; l++) {
-    normal(`h${l}.attn.wq`, [N_EMBD, N_EMBD], INIT_STD);
-    normal(`h${l}.attn.wk`, [N_EMBD, N_EMBD], INIT_STD);
-    normal(`h${l}.attn.wv`, [N_EMBD, N_EMBD], INIT_STD);
+    // q, k and v side by side: one matmul gives all three
+    const qkv = [0, 1, 2].map(() => draw([N_EMBD, N_EMBD], INIT_STD));
+    p[`h${l}.attn.wqkv`] = tf.variable(tf.concat2d(qkv, 1), true);
+    tf.dispose(qkv);
     normal(`h${l}.attn.wo`, [N_EMBD, N_EMBD], projStd);
     normal(`h${l}.mlp.w1`, [N_EMBD, MLP_MULT * N_EMBD], INIT_STD);
     normal(`h${l}.mlp.w2`, [MLP_MULT * N_EMBD, N_EMBD], projStd);
@@ -68,66 +82,29 @@ function initParams(tf: TF, seed: number): Params {
   return p;
 }
 
-/** RMS norm without learned scale (as in autoresearch's train.py), over the last axis. */
-function rmsNorm(tf: TF, x: tfc.Tensor2D): tfc.Tensor2D {
-  return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), NORM_EPS)));
-}
-
 /** Causal self-attention on x [B*T, C] (rows are B sequences of T positions). */
-function attention(tf: TF, p: Params, l: number, x: tfc.Tensor2D, B: number, T: number, mask: tfc.Tensor2D): tfc.Tensor2D {
-  // [B*T, C] -> [B*H, T, D]; separate q/k/v weights keep every transpose 4D (wasm's 5D
-  // transpose is ~100x slower)
-  const heads = (w: string) =>
-    tf.reshape(tf.transpose(tf.reshape(tf.matMul(x, p[w]), [B, T, N_HEAD, HEAD_DIM]), [0, 2, 1, 3]), [B * N_HEAD, T, HEAD_DIM]);
-  const [q, k, v] = [heads(`h${l}.attn.wq`), heads(`h${l}.attn.wk`), heads(`h${l}.attn.wv`)];
-  const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(HEAD_DIM)), mask));
-  const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, N_HEAD, T, HEAD_DIM]), [0, 2, 1, 3]), [B * T, N_EMBD]);
-  return tf.matMul(y, p[`h${l}.attn.wo`]);
+function attention(tf: TF, p: Params, l: number, x: tfc.Tensor2D, T: number): tfc.Tensor2D {
+  const qkv = tf.matMul(x, p[`h${l}.attn.wqkv`]) as tfc.Tensor2D;
+  return tf.matMul(tf.fused.causalAttention(qkv, N_HEAD, T), p[`h${l}.attn.wo`]);
 }
 
 /** MLP with squared-ReLU activation (as in autoresearch's train.py). */
 function mlp(tf: TF, p: Params, l: number, x: tfc.Tensor2D): tfc.Tensor2D {
-  const h = tf.relu(tf.matMul(x, p[`h${l}.mlp.w1`]));
-  return tf.matMul(tf.mul(h, h), p[`h${l}.mlp.w2`]);
+  return tf.matMul(tf.fused.reluSquared(tf.matMul(x, p[`h${l}.mlp.w1`])), p[`h${l}.mlp.w2`]);
 }
 
+/** RMS norm without learned scale (as in autoresearch's train.py), over the last axis. */
+const rmsNorm = (tf: TF, x: tfc.Tensor2D) => tf.fused.rmsNorm(x, NORM_EPS);
+
 /** Logits [B*T, VOCAB] for bytes x [B, T]. */
-function forward(tf: TF, p: Params, x: tfc.Tensor2D, mask: tfc.Tensor2D): tfc.Tensor2D {
-  const [B, T] = x.shape;
-  const tokens = tf.gather(p.wte, x); // [B, T, C]
-  // broadcast add: its gradient is one reduction (tile's is a slice per repeat)
-  let h = tf.reshape(tf.add(tokens, tf.slice(p.wpe, [0, 0], [T, N_EMBD])), [B * T, N_EMBD]) as tfc.Tensor2D;
+function forward(tf: TF, p: Params, x: tfc.Tensor2D): tfc.Tensor2D {
+  const T = x.shape[1];
+  let h = tf.fused.embedding(p.wte, p.wpe, x); // [B*T, C]: token plus position
   for (let l = 0; l < N_LAYER; l++) {
-    h = tf.add(h, attention(tf, p, l, rmsNorm(tf, h), B, T, mask));
+    h = tf.add(h, attention(tf, p, l, rmsNorm(tf, h), T));
     h = tf.add(h, mlp(tf, p, l, rmsNorm(tf, h)));
   }
   return tf.matMul(rmsNorm(tf, h), p.lm_head);
-}
-
-/** Mean cross-entropy (nats) of logits [N, VOCAB] against target bytes [N], its gradient
- * written out: one softmax forward, (p - onehot) / N back. (tfjs's logSoftmax and its
- * gradient take two exps over [N, VOCAB] and a dozen ops.) */
-function crossEntropy(tf: TF, logits: tfc.Tensor2D, targets: tfc.Tensor1D): tfc.Scalar {
-  const onehot = tf.cast(tf.oneHot(targets, VOCAB), 'float32'); // (wasm's OneHot ignores a float32 dtype)
-  const f = tf.customGrad((...args) => {
-    const [z, save] = args as [tfc.Tensor2D, tfc.GradSaveFunc];
-    const p = tf.softmax(z);
-    save([p, onehot]); // kept for the backward pass (the forward's other tensors are freed)
-    const picked = tf.maximum(tf.sum(tf.mul(p, onehot), -1), 1e-30); // log(0) would be -inf
-    return {
-      value: tf.neg(tf.mean(tf.log(picked))) as tfc.Scalar,
-      gradFunc: (dy, [p, onehot]) => tf.mul(tf.sub(p, onehot), tf.div(dy, targets.size)),
-    };
-  });
-  return f(logits) as tfc.Scalar;
-}
-
-/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. Built once
- * (linalg.bandPart has no gradient, and a constant needs none). */
-function causalMask(tf: TF, T: number): tfc.Tensor2D {
-  const m = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-  return tf.tensor2d(m, [T, T]);
 }
 
 // ---------------------------------------------------------------- optimizer and schedule
@@ -139,38 +116,25 @@ function learningRate(progress: number): number {
   return LR * (1 - t + t * FINAL_LR_FRAC);
 }
 
-/** AdamW, written out: moments m and v per parameter, bias-corrected, decoupled decay. */
+/** AdamW (the harness's fused kernel: one call for every parameter), decoupled weight
+ * decay on matrices only. */
 function makeAdamW(tf: TF, params: Params) {
   const names = Object.keys(params);
-  const m: Params = {};
-  const v: Params = {};
-  for (const n of names) {
-    m[n] = tf.variable(tf.zerosLike(params[n]), false);
-    v[n] = tf.variable(tf.zerosLike(params[n]), false);
-  }
+  const list = names.map((n) => params[n]);
+  const m = list.map((p) => tf.variable(tf.zerosLike(p), false));
+  const v = list.map((p) => tf.variable(tf.zerosLike(p), false));
+  const weightDecay = names.map((n) => (params[n].rank >= 2 && n !== 'wpe' ? WEIGHT_DECAY : 0));
   let step = 0;
   return (grads: Record<string, tfc.Tensor>, lr: number) => {
     step++;
-    const c1 = 1 / (1 - BETA1 ** step);
-    const c2 = 1 / (1 - BETA2 ** step);
-    tf.tidy(() => {
-      for (const n of names) {
-        const g = grads[n];
-        const p = params[n];
-        m[n].assign(tf.add(tf.mul(m[n], BETA1), tf.mul(g, 1 - BETA1)));
-        v[n].assign(tf.add(tf.mul(v[n], BETA2), tf.mul(tf.square(g), 1 - BETA2)));
-        const update = tf.div(tf.mul(m[n], c1), tf.add(tf.sqrt(tf.mul(v[n], c2)), ADAM_EPS));
-        const decay = p.rank >= 2 && n !== 'wpe' ? WEIGHT_DECAY : 0;
-        p.assign(tf.sub(decay ? tf.mul(p, 1 - lr * decay) : p, tf.mul(update, lr)));
-      }
-    });
+    const g = names.map((n) => grads[n]);
+    tf.fused.adamW(list, g, m, v, { lr, beta1: BETA1, beta2: BETA2, eps: ADAM_EPS, weightDecay, step });
   };
 }
 
 // ---------------------------------------------------------------- the candidate
-export function createModel(tf: TF, seed: number): Candidate {
+export function createModel(tf: TF, seed: number, _device?: DeviceInfo): Candidate {
   const params = initParams(tf, seed);
-  const mask = causalMask(tf, CONTEXT);
   const adamw = makeAdamW(tf, params);
   const varList = Object.values(params);
 
@@ -180,7 +144,7 @@ export function createModel(tf: TF, seed: number): Candidate {
 
     trainStep(x, y, progress) {
       const { value, grads } = tf.variableGrads((): tfc.Scalar => {
-        return crossEntropy(tf, forward(tf, params, x, mask), tf.reshape(y, [-1]));
+        return tf.fused.crossEntropy(forward(tf, params, x), y);
       }, varList);
       const byName: Record<string, tfc.Tensor> = {};
       for (const [n, v] of Object.entries(params)) byName[n] = grads[v.name];
@@ -192,8 +156,7 @@ export function createModel(tf: TF, seed: number): Candidate {
     logits(x) {
       return tf.tidy(() => {
         const [N, T] = x.shape;
-        const m = T === CONTEXT ? mask : tf.slice(mask, [0, 0], [T, T]);
-        return tf.reshape(forward(tf, params, x, m), [N, T, VOCAB]) as tfc.Tensor3D;
+        return tf.reshape(forward(tf, params, x), [N, T, VOCAB]) as tfc.Tensor3D;
       });
     },
 

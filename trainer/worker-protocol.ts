@@ -53,6 +53,8 @@ export interface Hello {
   kernels: string[];
   /** the WebGPU adapter, as it describes itself (webgpu only) */
   adapter?: AdapterInfo;
+  /** threads the harness's kernels run on */
+  threads?: number;
   calibration: Calibration;
 }
 

@@ -39442,6 +39442,8 @@ var ExperimentResult = external_exports.object({
   hardware_class: external_exports.string(),
   // normalized: "gpu-h100-80gb", "cpu-amd-epyc-7b13"
   peak_memory_mb: external_exports.number().nonnegative(),
+  /** threads the harness's kernels ran on (wasm and cpu backends); absent in older results */
+  threads: external_exports.number().int().positive().optional(),
   /**
    * A fixed calibration workload the supervisor times before and after training (the same work
    * on every machine), so the App can tell a loaded or throttled machine from a worse candidate.

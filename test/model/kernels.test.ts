@@ -4,7 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadBackend } from '../../trainer/backend.js';
 import { assembleMatmul } from '../../trainer/kernels/build-wasm.js';
-import { MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
+import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
 import { simdBatchMatMul, type MatmulShape } from '../../trainer/kernels/simd-matmul.js';
 
 let seed = 1;
@@ -42,11 +42,14 @@ const SHAPES: MatmulShape[] = [
   { batchA: 3, batchB: 1, M: 6, K: 9, N: 10, transposeA: false, transposeB: false }, // B broadcast
   { batchA: 1, batchB: 4, M: 7, K: 2, N: 9, transposeA: true, transposeB: false }, // A broadcast
   { batchA: 2, batchB: 2, M: 1, K: 1, N: 1, transposeA: false, transposeB: false },
+  { batchA: 1, batchB: 1, M: 12, K: 600, N: 16, transposeA: true, transposeB: false }, // K in chunks of 256 (a weight gradient)
+  { batchA: 1, batchB: 1, M: 4, K: 0, N: 8, transposeA: false, transposeB: false }, // empty sums are zeros
 ];
 
 describe('SIMD matmul (matmul.wat)', () => {
-  it('the committed binary is the assembled matmul.wat (run trainer/kernels/build-wasm.ts after editing it)', async () => {
+  it('the committed binaries are the assembled matmul.wat (run trainer/kernels/build-wasm.ts after editing it)', async () => {
     expect(Buffer.from(await assembleMatmul()).toString('base64')).toBe(MATMUL_WASM_BASE64);
+    expect(Buffer.from(await assembleMatmul(true)).toString('base64')).toBe(MATMUL_SHARED_WASM_BASE64);
   });
 
   it.each(SHAPES)('matches the reference: %o', (s) => {

@@ -29,3 +29,16 @@ export function backendIo(backendName: string, backend: any): BackendIo {
     },
   };
 }
+
+/** Several float32 outputs at once: on wasm all are allocated before any view is taken
+ * (an allocation may grow the heap), so `fill` reads its inputs through `read` inside. */
+export function makeOutputs(backendName: string, backend: any, shapes: number[][], fill: (outs: Float32Array[]) => void): TensorInfo[] {
+  if (backendName === 'wasm') {
+    const outs: TensorInfo[] = shapes.map((s) => backend.makeOutput(s, 'float32'));
+    fill(outs.map((o) => backend.typedArrayFromHeap(o)));
+    return outs;
+  }
+  const values = shapes.map((s) => new Float32Array(s.reduce((a, b) => a * b, 1)));
+  fill(values);
+  return values.map((v, i) => backend.makeTensorInfo(shapes[i], 'float32', v));
+}

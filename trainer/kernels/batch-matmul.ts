@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { backendIo } from './backend-io.js';
 import { heapBatchMatMul, simdBatchMatMul, type Heap } from './simd-matmul.js';
+import { poolThreads } from './threads.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the wasm backend's internals are untyped */
 function wasmHeap(backend: any): Heap {
@@ -36,7 +37,7 @@ export function batchMatMulConfig(backendName: string, original: KernelFunc): Ke
     const shape = [...(ra >= rb ? a.shape : b.shape).slice(0, -2), M, N];
     const s = { batchA, batchB, M, K, N, transposeA, transposeB };
     const backend = args.backend as any;
-    if (backendName === 'wasm') {
+    if (backendName === 'wasm' && poolThreads() === 1) {
       const out = backend.makeOutput(shape, 'float32');
       if (M * N > 0) heapBatchMatMul(wasmHeap(backend), offset(backend, a), offset(backend, b), offset(backend, out), s);
       return out;

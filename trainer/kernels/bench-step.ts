@@ -8,7 +8,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CreateModel } from '../candidate-api.js';
+import type { CreateModel, TF } from '../candidate-api.js';
+import { fused } from './fused.js';
+import { poolThreads } from './threads.js';
 import { registerAllGradients } from './gradients.js';
 import { registerKernels } from './index.js';
 
@@ -57,7 +59,7 @@ async function main() {
   console.log(noKernels ? (await registerAllGradients(), 'tfjs kernels') : `replaced: ${await registerKernels(backend, skip)}`);
   const candidate = candidateArg ? pathToFileURL(resolve(candidateArg)).href : '../train.js';
   const { createModel } = (await import(candidate)) as { createModel: CreateModel };
-  const model = createModel(tf, 1);
+  const model = createModel(Object.freeze({ ...tf, fused }) as TF, 1, { backend, gpu: false, hardwareClass: 'cpu-bench', memoryMb: 4096, threads: poolThreads() });
   const B = model.batchSize;
   const T = model.contextLength;
   const step = async (i: number, n: number) => {

@@ -6,10 +6,12 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch-matmul.js';
 import { registerAllGradients } from './gradients.js';
 import { binaryConfig, CPU_BINARY_KERNELS, softmaxConfig, transposeConfig } from './cpu-elementwise.js';
+import { registerFusedKernels } from './fused.js';
 import { gatherConfig } from './gather.js';
 import { identityConfig } from './identity.js';
 import { registerReduceGradients } from './reduce-grads.js';
 import { segmentSumConfig } from './segment-sum.js';
+import { usePool } from './threads.js';
 
 type Replacement = (backendName: string, original: KernelFunc | undefined) => KernelConfig | null;
 const REPLACEMENTS: Record<string, Replacement> = {
@@ -31,10 +33,11 @@ const done = new Set<string>();
  * gather, on cpu plain loops for broadcasting arithmetic, softmax and head transposes.
  * Nothing more on other backends (tensorflow on a GPU). Idempotent. Returns the kernels
  * now in place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
-export async function registerKernels(backendName: string, skip: readonly string[] = []): Promise<string[]> {
+export async function registerKernels(backendName: string, skip: readonly string[] = [], threads?: number): Promise<string[]> {
   await registerAllGradients();
   // tfjs-node keeps its own gradients: nothing else is replaced on native backends
   if (backendName !== 'cpu' && backendName !== 'wasm') return [];
+  await usePool(threads);
   if (!skip.includes('grads')) registerReduceGradients();
   const out: string[] = [];
   for (const [kernelName, make] of Object.entries(REPLACEMENTS)) {
@@ -51,5 +54,6 @@ export async function registerKernels(backendName: string, skip: readonly string
     }
     out.push(key);
   }
+  for (const k of registerFusedKernels(backendName)) out.push(`${k}@${backendName}`);
   return out;
 }

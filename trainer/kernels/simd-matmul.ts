@@ -5,6 +5,7 @@
 // transposed, and M and N are padded to multiples of 4 and 8 in scratch space when needed
 // (padded rows and columns are computed and dropped, so they need no zeroing).
 import { MATMUL_WASM_BASE64 } from './matmul-wasm.js';
+import { pool, poolThreads, type KernelCall } from './threads.js';
 
 type MatmulFn = (
   a: number, b: number, c: number, M: number, K: number, N: number,
@@ -29,21 +30,33 @@ export interface MatmulShape {
 }
 
 let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, MatmulFn>();
+const instances = new WeakMap<WebAssembly.Memory, WebAssembly.Exports>();
 
-function kernelFor(memory: WebAssembly.Memory): MatmulFn {
-  let fn = instances.get(memory);
-  if (!fn) {
+/** The exports of matmul.wat (matmul, softmax, relu2, rmsnorm, ...) on an ordinary memory. */
+export function wasmExports(memory: WebAssembly.Memory): WebAssembly.Exports {
+  let e = instances.get(memory);
+  if (!e) {
     compiled ??= new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
-    fn = new WebAssembly.Instance(compiled, { env: { memory } }).exports.matmul as MatmulFn;
-    instances.set(memory, fn);
+    e = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    instances.set(memory, e);
   }
-  return fn;
+  return e;
+}
+
+const kernelFor = (memory: WebAssembly.Memory) => wasmExports(memory).matmul as MatmulFn;
+
+/** Runs kernel calls on the memory of `heap`, one after another on this thread. */
+export function serial(heap: Heap): (calls: KernelCall[]) => void {
+  const mm = kernelFor(heap.memory);
+  return (calls) => {
+    for (const c of calls) mm(...c);
+  };
 }
 
 /** out[batch, M, N] = op(A) @ op(B) per batch element, batch = max(batchA, batchB), with
- * A, B and out at byte offsets of `heap`. */
-export function heapBatchMatMul(heap: Heap, aPtr: number, bPtr: number, outPtr: number, s: MatmulShape): void {
+ * A, B and out at byte offsets of `heap`. `run` executes the kernel calls (on this thread,
+ * or split across the pool's when `heap` is the pool's shared memory). */
+export function heapBatchMatMul(heap: Heap, aPtr: number, bPtr: number, outPtr: number, s: MatmulShape, run = serial(heap)): void {
   const { batchA, batchB, M, K, N, transposeA, transposeB } = s;
   const batch = Math.max(batchA, batchB);
   const M4 = (M + 3) & ~3;
@@ -80,12 +93,13 @@ export function heapBatchMatMul(heap: Heap, aPtr: number, bPtr: number, outPtr: 
     const sak = packA || !transposeA ? 4 : M * 4;
     const ldb = (packB ? N8 : N) * 4;
     const ldc = (direct ? N : N8) * 4;
-    const mm = kernelFor(heap.memory);
+    const calls: KernelCall[] = [];
     for (let i = 0; i < batch; i++) {
       const pa = a + (batchA === 1 ? 0 : i) * (packA ? M4 : M) * K * 4;
       const pb = b + (batchB === 1 ? 0 : i) * K * ldb;
-      mm(pa, pb, c + i * M4 * ldc, M4, K, N8, sam, sak, ldb, ldc);
+      calls.push([pa, pb, c + i * M4 * ldc, M4, K, N8, sam, sak, ldb, ldc]);
     }
+    run(calls);
     if (!direct)
       for (let i = 0; i < batch; i++)
         for (let m = 0; m < M; m++) {
@@ -112,19 +126,22 @@ const own = (() => {
     },
     free() {},
   };
-  return { heap, reset: () => (top = 0) };
+  return { heap: { ...heap, reset: () => void (top = 0) } };
 })();
 
-/** out = op(A) @ op(B) for operands in JS arrays (the cpu backend), via our own memory. */
-export function simdBatchMatMul(a: Float32Array, b: Float32Array, s: MatmulShape, out: Float32Array): void {
-  own.reset();
-  const pa = own.heap.alloc(a.length * 4);
-  const pb = own.heap.alloc(b.length * 4);
-  const pc = own.heap.alloc(out.length * 4);
-  let h = new Float32Array(own.heap.memory.buffer);
+/** out = op(A) @ op(B) for operands in JS arrays or views of another memory: copied into
+ * the thread pool's shared memory (or, with `threads` 1, a memory of our own) and back. */
+export function simdBatchMatMul(a: Float32Array, b: Float32Array, s: MatmulShape, out: Float32Array, threads = poolThreads()): void {
+  const p = threads > 1 ? pool() : null;
+  const heap = p ? p.heap : own.heap;
+  heap.reset();
+  const pa = heap.alloc(a.length * 4);
+  const pb = heap.alloc(b.length * 4);
+  const pc = heap.alloc(out.length * 4);
+  let h = new Float32Array(heap.memory.buffer);
   h.set(a, pa / 4);
   h.set(b, pb / 4);
-  heapBatchMatMul(own.heap, pa, pb, pc, s);
-  h = new Float32Array(own.heap.memory.buffer);
+  heapBatchMatMul(heap, pa, pb, pc, s, p ? p.run : serial(heap));
+  h = new Float32Array(heap.memory.buffer);
   out.set(h.subarray(pc / 4, pc / 4 + out.length));
 }
