@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LedgerEntry } from '../../ledger/index.js';
 import { buildSite } from '../../leaderboard/src/build.js';
 import { candidatesByClass, HOSTILE, writeTestLedger } from './fixture.js';
-import { serveDir } from './static-server.js';
+import { serveDir } from '../../leaderboard/src/static-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -105,8 +105,8 @@ describe('the leaderboard in Chromium', () => {
     await link.click();
     await page.waitForURL(/experiments\/\d+\.html$/);
     await expect(page.locator('h1').textContent()).resolves.toContain(`PR ${prText}`);
-    const inserted = await page.locator('.d2h-ins .d2h-code-line-ctn').allTextContents();
-    const deleted = await page.locator('.d2h-del .d2h-code-line-ctn').allTextContents();
+    const inserted = await page.locator('.d2h-ins td:last-child').allTextContents();
+    const deleted = await page.locator('.d2h-del td:last-child').allTextContents();
     expect(inserted.join('\n')).toMatch(/^const \w+ = .+;/m);
     expect(deleted.join('\n')).toMatch(/^const \w+ = .+;/m);
     expect(inserted).not.toEqual(deleted);
@@ -124,7 +124,7 @@ describe('the leaderboard in Chromium', () => {
     await page.waitForURL(/experiments\/\d+\.html$/);
     await expect(page.locator('h1 .title').textContent()).resolves.toBe(HOSTILE.title);
     await expect(page.locator('pre.log').textContent()).resolves.toBe(HOSTILE.log);
-    expect((await page.locator('.d2h-ins .d2h-code-line-ctn').allTextContents()).join('\n')).toContain(HOSTILE.diffLine);
+    expect((await page.locator('.d2h-ins td:last-child').allTextContents()).join('\n')).toContain(HOSTILE.diffLine);
     await expect(page.locator('.meta').textContent()).resolves.toContain(HOSTILE.author);
     expect(await page.locator(`a[href^="javascript:"]`).count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
