@@ -97,7 +97,7 @@
       var st = el('td');
       st.appendChild(el('span', { class: 'status ' + status }, status));
       tr.appendChild(st);
-      tr.appendChild(el('td', { 'data-v': r[9] ? (r[9][0] ? 'agreed' : 'disagreed') : '' }, r[9] ? (r[9][0] ? 'agreed' : 'disagreed') + ' (' + bpb(r[9][1]) + ')' : '—'));
+      tr.appendChild(el('td', { class: 'verify', 'data-v': r[9] ? (r[9][0] ? 'agreed' : 'disagreed') : '' }, r[9] ? (r[9][0] ? 'agreed' : 'disagreed') + ' (' + bpb(r[9][1]) + ')' : '—'));
       tr.appendChild(el('td', { class: 'time', 'data-v': r[10] }, time(r[10])));
       return tr;
     }

@@ -24,8 +24,8 @@ export const COLUMNS = [
 
 function verificationCell(e: ApiExperiment): Trusted {
   const v = e.verification;
-  if (!v) return html`<td data-v="">—`;
-  return html`<td data-v="${v.agreed ? 'agreed' : 'disagreed'}">${v.agreed ? 'agreed' : 'disagreed'} (${fmt.bpb(v.verify_bpb)})`;
+  if (!v) return html`<td class="verify" data-v="">—`;
+  return html`<td class="verify" data-v="${v.agreed ? 'agreed' : 'disagreed'}">${v.agreed ? 'agreed' : 'disagreed'} (${fmt.bpb(v.verify_bpb)})`;
 }
 
 // end tags of cells and rows are optional in HTML; left out, a 250-row page is 12 KB smaller
