@@ -262,6 +262,23 @@ describe('the leaderboard in Chromium', () => {
     expect(overflowing).toEqual([]);
   });
 
+  it('shows a focus ring on a sort button reached with the keyboard', async () => {
+    const page = await open('contributors.html');
+    let onSort = false;
+    for (let i = 0; i < 40 && !onSort; i++) {
+      await page.keyboard.press('Tab');
+      onSort = await page.evaluate(() => document.activeElement?.matches('th button.sort') ?? false);
+    }
+    expect(onSort).toBe(true);
+    const ring = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(2);
+    await page.context().close();
+  });
+
   it('has no serious or critical accessibility violations (axe-core) on any page type', async () => {
     const found: string[] = [];
     for (const [name, path] of Object.entries(PAGE_TYPES())) {
