@@ -95,12 +95,12 @@ const RULES: Rule[] = [
     },
   },
   {
-    match: /^npm run leaderboard -- preview( <site dir>)?$/,
+    match: /^npm run leaderboard -- preview( <site dir>| \[<site dir>\])?$/,
     run: async (c) => {
       const site = join(work, 'preview-site');
       ok(`npm run -s leaderboard -- build ${ledgerDir} ${site}`);
       // its own process group: Ctrl-C (SIGINT to the group) stops npm, tsx and the server together
-      const child = spawn('sh', ['-c', c.replace('npm run', 'npm run -s').replace('<site dir>', site)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('sh', ['-c', c.replace('npm run', 'npm run -s').replace(/\[?<site dir>\]?/, site)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const exited = new Promise((done) => child.on('exit', done));
       try {
         let out = '';
