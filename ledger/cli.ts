@@ -15,8 +15,12 @@ import { verifyLedgerDir } from './verify-dir.js';
 
 const USAGE = `usage:
   npm run ledger -- verify <ledger checkout> [--head SEQ:HASH] [--overdraft N] [--free-per-day N] [--threads N]
+      recompute every hash, link, schema and credit balance; --head: also confirm a published head
   npm run ledger -- balance <login> [ledger checkout]
-  npm run ledger -- head <ledger checkout>`;
+      a login's credits, entry by entry (default checkout: .)
+  npm run ledger -- head <ledger checkout>
+      the last entry's seq, hash and time, as JSON
+  a <ledger checkout> is the ledger branch checked out: git fetch origin ledger && git worktree add ../ledger origin/ledger`;
 
 class UsageError extends Error {}
 
@@ -143,14 +147,28 @@ function head(dir: string): number {
   return 0;
 }
 
+/** `--overdraft -1` as `--overdraft=-1`: parseArgs calls a value that starts with a dash ambiguous; the range check names it instead. */
+function joinNegative(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (/^--(head|overdraft|free-per-day|threads)$/.test(argv[i]) && /^-[\d.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const { positionals, values } = parseArgs({
-      args: argv,
+      args: joinNegative(argv),
       allowPositionals: true,
-      options: { head: { type: 'string' }, overdraft: { type: 'string' }, 'free-per-day': { type: 'string' }, threads: { type: 'string' } },
+      options: { head: { type: 'string' }, overdraft: { type: 'string' }, 'free-per-day': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
     const [cmd, a, b] = positionals;
+    if (values.help || cmd === 'help') {
+      console.log(USAGE);
+      return 0;
+    }
     if (cmd === 'verify' && a) return await verify(a, values);
     if (cmd === 'balance' && a) return balance(a, b ?? '.');
     if (cmd === 'head' && a) return head(a);

@@ -1,5 +1,6 @@
 // The volunteer's CLI:  npx autoresearch-swarm runner <doctor|join|status> --repo owner/name
 // (also `npm run runner -- <command> ...` from a checkout).
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,8 @@ Commands
   status   your runners, their jobs, your credits (from the leaderboard)
 
 Options
-  --repo owner/name      the swarm repository (required)
+  --repo owner/name      the swarm repository (join, status: required; doctor: it names the trainer
+                         image; from a clone of the swarm, doctor reads it from the git origin)
   --token <token>        your GitHub token (or $AUTORESEARCH_GITHUB_TOKEN, $GH_TOKEN, $GITHUB_TOKEN);
                          without one, join logs you in through the browser (device flow)
   --client-id <id>       the App's client id for that login (default: from the swarm's config)
@@ -74,6 +76,18 @@ function requireRepo(flags: Flags): string {
 
 const log = (line: string) => console.error(line);
 
+/** The owner/name of the GitHub origin of the git checkout `cwd` is in, or null (no git, no checkout, not GitHub). */
+export function repoFromCheckout(cwd = process.cwd()): string | null {
+  let url: string;
+  try {
+    url = execFileSync('git', ['remote', 'get-url', 'origin'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+  const m = /github\.com[:/]([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(url);
+  return m && JitConfigRequest.shape.repo.safeParse(m[1]).success ? m[1] : null;
+}
+
 /** Settings from flags and env first; the swarm's public config only for what is still missing. */
 async function settings(flags: Flags, repo: string, needed: (keyof RunnerSettings)[]): Promise<Partial<RunnerSettings>> {
   const s: Partial<RunnerSettings> = {
@@ -90,8 +104,16 @@ async function settings(flags: Flags, repo: string, needed: (keyof RunnerSetting
 }
 
 async function doctor(flags: Flags): Promise<number> {
-  const repo = requireRepo(flags);
-  const s = await settings(flags, repo, ['image']);
+  // doctor needs the swarm only for its trainer image: --repo, the checkout's origin, or --image itself
+  const repo = flags.repo ? requireRepo(flags) : repoFromCheckout();
+  if (!repo && !flags.image) {
+    throw new UsageError(
+      "doctor checks this machine and the swarm's trainer image, so it needs to know the swarm: pass --repo owner/name (the repository whose jobs you want to run), " +
+        'or --image <ref> for the image alone; from a clone of the swarm it reads the git origin.',
+    );
+  }
+  if (repo && !flags.repo) log(`(--repo ${repo}: the origin of this checkout)`);
+  const s = repo ? await settings(flags, repo, ['image']) : { image: flags.image };
   const report = await runDoctor({ image: s.image!, cacheDir: flags['cache-dir'] ?? defaultCacheDir() });
   console.log(flags.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
   return report.ready ? 0 : 1;

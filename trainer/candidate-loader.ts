@@ -1,4 +1,6 @@
 // Imports a candidate file and checks it implements the interface. Runs only in a child.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Candidate, CreateModel, DeviceInfo, TF } from './candidate-api.js';
 
@@ -13,12 +15,41 @@ export class CandidateError extends Error {
 
 const MAX_DIM = 1 << 16;
 
+/** An esbuild diagnostic as tsx reports it in its TransformError's message: `<file>:<line>:<column>: ERROR: <text>`. */
+const ESBUILD_ERROR = /^(.+):(\d+):(\d+): ERROR: (.*)$/;
+
+/**
+ * Why importing the candidate failed, as a person fixing it needs it: a syntax error (tsx compiles
+ * the candidate with esbuild) as file:line:column, the message and the offending line, without
+ * esbuild's stack; any other error with its message and only the stack frames in the candidate file.
+ */
+export function importFailure(file: string, e: unknown, source?: string): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const located = message.split('\n').map((l) => ESBUILD_ERROR.exec(l)).filter((m) => m !== null);
+  if (located.length && /Transform failed/.test(message)) {
+    let lines: string[] = [];
+    try {
+      lines = (source ?? readFileSync(file, 'utf8')).split('\n');
+    } catch {
+      // the file went away: the message alone
+    }
+    const shown = located.slice(0, 3).map(([, where, line, column, text]) => {
+      const code = lines[Number(line) - 1];
+      return `${basename(where)}:${line}:${column}: ${text}${code === undefined ? '' : `\n  ${line} | ${code.trimEnd()}`}`;
+    });
+    return `${file} does not compile (${located.length === 1 ? 'a syntax error' : `${located.length} syntax errors`}):\n${shown.join('\n')}`;
+  }
+  if (!(e instanceof Error)) return `importing ${file} failed: ${message}`;
+  const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l) && l.includes(basename(file)));
+  return `importing ${file} failed: ${e.name}: ${message}${frames.length ? `\n${frames.slice(0, 5).join('\n')}` : ''}`;
+}
+
 export async function importCandidate(file: string): Promise<CreateModel> {
   let mod: { createModel?: unknown };
   try {
     mod = (await import(pathToFileURL(file).href)) as { createModel?: unknown };
   } catch (e) {
-    throw new CandidateError('crash', `importing ${file} failed: ${(e as Error)?.stack ?? String(e)}`);
+    throw new CandidateError('crash', importFailure(file, e));
   }
   if (typeof mod.createModel !== 'function') {
     throw new CandidateError('invalid_candidate', `${file} must export a function createModel(tf, seed, device); it exports ${Object.keys(mod).join(', ') || 'nothing'}.`);

@@ -5,6 +5,7 @@ import cliProgress from 'cli-progress';
 export interface TrainStatus {
   elapsed: number;
   step: number;
+  /** the candidate's training loss: mean cross-entropy in nats per byte */
   loss: number;
   tokensPerSecond: number;
 }
@@ -18,6 +19,12 @@ export interface Reporter {
 }
 
 const PLAIN_EVERY_S = 10;
+
+/**
+ * The training loss as shown: in bits per byte (nats / ln 2), the unit of the score, so the bar
+ * and the final val_bpb read on one scale. It is the loss on training batches, hence "train bpb".
+ */
+export const trainBpb = (lossNats: number): string => (lossNats / Math.LN2).toFixed(4);
 
 export function makeReporter(opts: { tty: boolean; stream?: NodeJS.WritableStream; quiet?: boolean }): Reporter {
   const stream = opts.stream ?? process.stderr;
@@ -34,7 +41,7 @@ export function makeReporter(opts: { tty: boolean; stream?: NodeJS.WritableStrea
         if (s.elapsed - lastPrinted < PLAIN_EVERY_S) return;
         lastPrinted = s.elapsed;
         stream.write(
-          `train ${s.elapsed.toFixed(0)}/${budget}s step ${s.step} loss ${s.loss.toFixed(4)} ${Math.round(s.tokensPerSecond)} tok/s\n`,
+          `train ${s.elapsed.toFixed(0)}/${budget}s step ${s.step} train_bpb ${trainBpb(s.loss)} ${Math.round(s.tokensPerSecond)} tok/s\n`,
         );
       },
       stop: () => {},
@@ -43,7 +50,7 @@ export function makeReporter(opts: { tty: boolean; stream?: NodeJS.WritableStrea
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'train [{bar}] {elapsed_s}/{budget}s | step {step} | loss {loss} | {tps} tok/s',
+      format: 'train [{bar}] {elapsed_s}/{budget}s | step {step} | train_bpb {loss} | {tps} tok/s',
       hideCursor: true,
       clearOnComplete: false,
     },
@@ -57,7 +64,7 @@ export function makeReporter(opts: { tty: boolean; stream?: NodeJS.WritableStrea
       bar.start(b, 0, { elapsed_s: '0', budget: b, step: 0, loss: '-', tps: 0 });
     },
     update: (s) =>
-      bar.update(s.elapsed, { elapsed_s: s.elapsed.toFixed(0), step: s.step, loss: s.loss.toFixed(4), tps: Math.round(s.tokensPerSecond) }),
+      bar.update(s.elapsed, { elapsed_s: s.elapsed.toFixed(0), step: s.step, loss: trainBpb(s.loss), tps: Math.round(s.tokensPerSecond) }),
     stop: () => {
       if (running) bar.stop();
       running = false;

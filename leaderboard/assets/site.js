@@ -1,27 +1,50 @@
-// The site's only script: sorts and filters tables, and draws charts with uPlot (shipped with the
-// site). Every page reads fine without it; the charts' data come from the JSON API files.
+// The site's only script: sorts and filters tables (the experiments table across every experiment,
+// from experiments/all.json), and draws charts with uPlot (shipped with the site). Every page
+// reads fine without it; the charts' data come from the JSON files beside the pages.
 (function () {
   'use strict';
   var charts = (window.leaderboardCharts = []);
+  var fromDisk = location.protocol === 'file:';
+  var DISK_NOTE = 'This page was opened from disk: browsers do not let a file:// page load the data files the charts and the search read. Serve the folder instead (npm run leaderboard -- preview <site dir>, or python3 -m http.server in it) and open the http://localhost address it prints.';
 
-  // ---- tables: click a header to sort by that column (numbers by value, empty cells last)
+  if (fromDisk) {
+    var main = document.querySelector('main');
+    var note = document.createElement('p');
+    note.className = 'disk-note';
+    note.setAttribute('role', 'note');
+    note.textContent = DISK_NOTE;
+    if (main) main.insertBefore(note, main.firstChild);
+  }
+
+  function fetchJson(url) {
+    if (fromDisk) return Promise.reject(new Error('opened from disk: serve the folder over http to see it'));
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(url + ': ' + r.status + ' ' + r.statusText);
+      return r.json();
+    });
+  }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs) if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function bpb(v) { return v === null || v === undefined ? '—' : v.toFixed(4); }
+  function delta(v) { return v === null || v === undefined ? '—' : (v > 0 ? '+' : v < 0 ? '−' : '±') + Math.abs(v).toFixed(4); }
+  function time(unix) { return new Date(unix * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; }
+
+  // ---- plain sortable tables (contributors): click a header to sort its rows
   function cellKey(row, col) {
     var cell = row.cells[col];
     if (!cell) return '';
     return cell.hasAttribute('data-v') ? cell.getAttribute('data-v') : cell.textContent.trim();
   }
-  function sortTable(table, col, type, dir) {
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = cellKey(a, col), y = cellKey(b, col);
-      if (x === '' || y === '') return x === y ? 0 : x === '' ? 1 : -1;
-      if (type === 'num') return dir * (parseFloat(x) - parseFloat(y));
-      return dir * x.localeCompare(y);
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
+  function compare(x, y, type, dir) {
+    if (x === '' || x === null || y === '' || y === null) return x === y ? 0 : x === '' || x === null ? 1 : -1;
+    if (type === 'num') return dir * (parseFloat(x) - parseFloat(y));
+    return dir * String(x).localeCompare(String(y));
   }
-  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+  function headers(table, onSort) {
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th, col) {
       var button = th.querySelector('button.sort');
@@ -30,39 +53,113 @@
         var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
         Array.prototype.forEach.call(heads, function (h) { h.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
-        sortTable(table, col, th.getAttribute('data-type'), dir);
+        onSort(col, th.getAttribute('data-type'), dir);
       });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), function (table) {
+    if (table.classList.contains('experiments') && document.querySelector('form.filter[data-all]')) return;
+    headers(table, function (col, type, dir) {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) { return compare(cellKey(a, col), cellKey(b, col), type, dir); });
+      rows.forEach(function (r) { body.appendChild(r); });
     });
   });
 
-  // ---- filter: free text over the row, and the status column
-  Array.prototype.forEach.call(document.querySelectorAll('form.filter'), function (form) {
-    var next = form.nextElementSibling;
-    while (next && next.tagName !== 'TABLE' && !next.querySelector('table')) next = next.nextElementSibling;
-    if (!next) return;
-    var table = next.tagName === 'TABLE' ? next : next.querySelector('table');
+  // ---- the experiments table: filter and sort every experiment, not only this page's rows
+  Array.prototype.forEach.call(document.querySelectorAll('form.filter[data-all]'), function (form) {
+    var table = document.querySelector('table.experiments');
+    if (!table) return;
+    var body = table.tBodies[0];
+    var original = Array.prototype.slice.call(body.rows);
+    var root = form.getAttribute('data-root');
+    var SHOW = 250;
+    var all = null, loading = null, sort = null;
+    // the all.json columns each table column sorts by (see experiments-table.ts)
+    var KEYS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    function load() {
+      if (!loading) loading = fetchJson(form.getAttribute('data-all')).then(function (d) { all = d; return d; });
+      return loading;
+    }
+    function row(r) {
+      var status = all.statuses[r[8]], cls = all.classes[r[5]] || '';
+      var tr = el('tr', { 'data-status': status });
+      var td = el('td', { 'data-v': r[1] === null ? -1 : r[1] });
+      td.appendChild(el('a', { href: root + all.url.replace('{id}', r[0]) }, r[1] === null ? 'main' : '#' + r[1]));
+      tr.appendChild(td);
+      tr.appendChild(el('td', { class: 'title' }, r[2] || ''));
+      tr.appendChild(el('td', {}, r[3] || ''));
+      tr.appendChild(el('td', {}, r[4] || ''));
+      tr.appendChild(el('td', {}, cls));
+      tr.appendChild(el('td', { class: 'num', 'data-v': r[6] === null ? '' : r[6] }, bpb(r[6])));
+      tr.appendChild(el('td', { class: 'num', 'data-v': r[7] === null ? '' : r[7] }, delta(r[7])));
+      var st = el('td');
+      st.appendChild(el('span', { class: 'status ' + status }, status));
+      tr.appendChild(st);
+      tr.appendChild(el('td', { class: 'verify', 'data-v': r[9] ? (r[9][0] ? 'agreed' : 'disagreed') : '' }, r[9] ? (r[9][0] ? 'agreed' : 'disagreed') + ' (' + bpb(r[9][1]) + ')' : '—'));
+      tr.appendChild(el('td', { class: 'time', 'data-v': r[10] }, time(r[10])));
+      return tr;
+    }
     function apply() {
       var q = form.elements.q.value.trim().toLowerCase();
-      var status = form.elements.status.value;
-      var rows = table.tBodies[0].rows, shown = 0;
-      for (var i = 0; i < rows.length; i++) {
-        var r = rows[i];
-        var ok = (!status || r.getAttribute('data-status') === status) && (!q || r.textContent.toLowerCase().indexOf(q) !== -1);
-        r.hidden = !ok;
-        if (ok) shown++;
+      var status = form.elements.status.value, cls = form.elements.cls.value;
+      if (!q && !status && !cls && !sort) {
+        body.textContent = '';
+        original.forEach(function (r) { body.appendChild(r); });
+        form.elements.shown.value = '';
+        return;
       }
-      form.elements.shown.value = shown + ' of ' + rows.length + ' on this page';
+      form.elements.shown.value = 'searching all experiments…';
+      load().then(function () {
+        var s = all.statuses.indexOf(status), c = all.classes.indexOf(cls);
+        var rows = all.rows.filter(function (r) {
+          if (status && r[8] !== s) return false;
+          if (cls && r[5] !== c) return false;
+          if (!q) return true;
+          return (('#' + r[1] + ' ' + (r[2] || '') + ' ' + (r[3] || '') + ' ' + (r[4] || '') + ' ' + (all.classes[r[5]] || '')).toLowerCase().indexOf(q) !== -1);
+        });
+        if (sort) {
+          var k = KEYS[sort.col];
+          rows.sort(function (a, b) {
+            // val_bpb compares only within a hardware class: sort by class first
+            if (k === 6 && a[5] !== b[5]) return a[5] - b[5];
+            var x = a[k], y = b[k];
+            if (k === 5) { x = all.classes[x]; y = all.classes[y]; }
+            if (k === 8) { x = all.statuses[x]; y = all.statuses[y]; }
+            if (k === 9) { x = x ? (x[0] ? 'agreed' : 'disagreed') : null; y = y ? (y[0] ? 'agreed' : 'disagreed') : null; }
+            return compare(x, y, sort.type, sort.dir) || b[0] - a[0];
+          });
+        } else rows.reverse(); // newest first
+        body.textContent = '';
+        rows.slice(0, SHOW).forEach(function (r) { body.appendChild(row(r)); });
+        form.elements.shown.value = rows.length + ' of ' + all.rows.length + ' experiments match' + (rows.length > SHOW ? '; the first ' + SHOW + ' are shown' : '');
+      }).catch(function (e) {
+        form.elements.shown.value = 'could not load the experiments (' + e.message + ')';
+      });
     }
+    headers(table, function (col, type, dir) {
+      sort = { col: col, type: type, dir: dir };
+      apply();
+    });
     form.addEventListener('input', apply);
     form.addEventListener('change', apply);
   });
 
+  function chartError(figure, e) {
+    var box = figure.querySelector('.chart');
+    box.textContent = 'Could not load the chart data (' + e.message + ').';
+    box.classList.add('chart-error');
+    figure.setAttribute('data-rendered-points', 'error');
+  }
+
   if (typeof uPlot === 'undefined') return;
   var css = getComputedStyle(document.documentElement);
   function color(name) { return css.getPropertyValue(name).trim(); }
-  function width(el) { return Math.max(320, el.clientWidth || 800); }
+  function width(el) { return Math.max(280, el.clientWidth || 800); }
 
-  // ---- progress chart: running best as a staircase, merged improvements labelled, the rest faint
+  // ---- progress chart: running best as a staircase, merged improvements labelled, the rest
+  // faint; pointing at a dot shows its PR, title and score, clicking it opens the experiment
   function progressChart(figure, data) {
     var n = data.t.length;
     var merged = new Array(n), other = new Array(n), failed = new Array(n);
@@ -84,10 +181,16 @@
     function dots(label, stroke, fill, size) {
       return { label: label, stroke: stroke, fill: fill, paths: function () { return null; }, points: { show: true, space: 0, size: size, stroke: stroke, fill: fill } };
     }
+    var box = figure.querySelector('.chart');
+    var tip = el('div', { class: 'tip', role: 'status' });
+    tip.hidden = true;
+    var hover = -1;
+    var url = figure.getAttribute('data-experiment');
     var opts = {
       width: width(figure), height: 320,
       scales: { x: { time: true }, y: { range: [lo - pad, top + pad / 2] } },
       axes: [{}, { label: 'val_bpb', size: 60 }],
+      cursor: { points: { show: false }, drag: { x: false, y: false } },
       series: [
         {},
         { label: 'running best', stroke: color('--accent'), width: 2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } },
@@ -97,49 +200,96 @@
       ],
       hooks: {
         draw: [function (u) {
-          var ctx = u.ctx;
+          // label each record with its PR, skipping a label that would overlap one already drawn
+          var ctx = u.ctx, r = uPlot.pxRatio, drawn = [];
           ctx.save();
           ctx.fillStyle = color('--merged');
-          ctx.font = Math.round(11 * uPlot.pxRatio) + 'px system-ui, sans-serif';
+          ctx.font = Math.round(11 * r) + 'px system-ui, sans-serif';
           ctx.textAlign = 'left';
           for (var i = 0; i < n; i++) {
             if (merged[i] === null || data.pr[i] === null) continue;
-            var x = u.valToPos(data.t[i], 'x', true), y = u.valToPos(merged[i], 'y', true);
-            ctx.fillText('#' + data.pr[i], x + 6 * uPlot.pxRatio, y - 6 * uPlot.pxRatio);
+            var text = '#' + data.pr[i];
+            var x = u.valToPos(data.t[i], 'x', true) + 6 * r, y = u.valToPos(merged[i], 'y', true) - 6 * r;
+            var w = ctx.measureText(text).width, h = 12 * r;
+            var clash = drawn.some(function (d) { return x < d[0] + d[2] + 3 * r && d[0] < x + w + 3 * r && Math.abs(d[1] - y) < h; });
+            if (clash) continue;
+            drawn.push([x, y, w]);
+            ctx.fillText(text, x, y);
           }
           ctx.restore();
         }],
+        setCursor: [function (u) {
+          // the nearest dot within 10 px of the pointer, among those near its x
+          var left = u.cursor.left, topPx = u.cursor.top;
+          hover = -1;
+          if (left === undefined || left < 0) { tip.hidden = true; return; }
+          var idx = u.cursor.idx, best = 100;
+          if (idx === null || idx === undefined) { tip.hidden = true; return; }
+          for (var d = -60; d <= 60; d++) {
+            var p = idx + d;
+            if (p < 0 || p >= n) continue;
+            for (var s = 2; s <= 4; s++) {
+              var val = u.data[s][p];
+              if (val === null) continue;
+              var dx = u.valToPos(data.t[p], 'x') - left, dy = u.valToPos(val, 'y') - topPx;
+              var dist = dx * dx + dy * dy;
+              if (dist < best) { best = dist; hover = p; }
+            }
+          }
+          if (hover < 0 || data.id[hover] === null) { tip.hidden = true; hover = -1; u.over.style.cursor = ''; return; }
+          var kind = data.kind[hover];
+          tip.textContent = (data.pr[hover] === null ? 'main' : '#' + data.pr[hover]) + (data.title && data.title[hover] ? ' ' + data.title[hover] : '') + ' · ' + kind + ' · ' + (data.bpb[hover] === null ? 'no score' : 'val_bpb ' + bpb(data.bpb[hover])) + ' · ' + time(data.t[hover]);
+          tip.hidden = false;
+          tip.style.left = Math.min(left + 12, u.over.clientWidth - 180) + 'px';
+          tip.style.top = Math.max(0, topPx - 34) + 'px';
+          u.over.style.cursor = 'pointer';
+        }],
       },
     };
-    var plot = new uPlot(opts, [data.t, data.best, merged, other, failed], figure.querySelector('.chart'));
+    var plot = new uPlot(opts, [data.t, data.best, merged, other, failed], box);
+    plot.over.appendChild(tip);
+    plot.over.addEventListener('click', function () {
+      if (hover >= 0 && url) location.href = url.replace('{id}', data.id[hover]);
+    });
     var points = 0;
     for (var s = 2; s <= 4; s++) for (var p = 0; p < n; p++) if (plot.data[s][p] !== null) points++;
     figure.setAttribute('data-rendered-points', String(points));
-    charts.push({ kind: 'progress', hardware_class: data.hardware_class, plot: plot, points: points });
+    charts.push({ kind: 'progress', hardware_class: data.hardware_class, plot: plot, points: points, hoverAt: function (i) { return { left: plot.valToPos(data.t[i], 'x'), top: plot.valToPos(plot.data[2][i] !== null ? plot.data[2][i] : plot.data[3][i] !== null ? plot.data[3][i] : plot.data[4][i], 'y') }; }, data: data });
   }
 
   Array.prototype.forEach.call(document.querySelectorAll('figure.progress[data-src]'), function (figure) {
-    fetch(figure.getAttribute('data-src'))
-      .then(function (r) { if (!r.ok) throw new Error(r.status + ' ' + r.statusText); return r.json(); })
+    fetchJson(figure.getAttribute('data-src'))
       .then(function (data) { progressChart(figure, data); })
-      .catch(function (e) {
-        figure.querySelector('.chart').textContent = 'Could not load the chart data (' + e.message + ').';
-        figure.setAttribute('data-rendered-points', 'error');
-      });
+      .catch(function (e) { chartError(figure, e); });
   });
 
-  // ---- loss curve of one experiment
-  var lossData = document.getElementById('loss-curve');
-  var lossFigure = document.querySelector('figure.loss');
-  if (lossData && lossFigure) {
-    var curve = JSON.parse(lossData.textContent);
-    var plot = new uPlot({
-      width: width(lossFigure), height: 260,
-      scales: { x: { time: false } },
-      axes: [{ label: 'step' }, { label: 'loss (nats)', size: 60 }],
-      series: [{ label: 'step' }, { label: 'loss', stroke: color('--accent'), width: 1.5 }],
-    }, [curve.step, curve.loss], lossFigure.querySelector('.chart'));
-    lossFigure.setAttribute('data-rendered-points', String(curve.step.length));
-    charts.push({ kind: 'loss', plot: plot, points: curve.step.length });
+  // ---- loss curve of one experiment, beside the record it tried to beat (files: curve.ts)
+  function expand(c) {
+    var s = 0, step = [], y = [];
+    for (var i = 0; i < c.d_step.length; i++) { s += c.d_step[i]; step.push(s); y.push(c.m_bpb[i] / 1000); }
+    return [step, y];
   }
+  Array.prototype.forEach.call(document.querySelectorAll('figure.loss[data-src]'), function (figure) {
+    var compare = figure.getAttribute('data-compare');
+    Promise.all([fetchJson(figure.getAttribute('data-src')), compare ? fetchJson(compare).catch(function () { return null; }) : null])
+      .then(function (got) {
+        var own = expand(got[0]);
+        var series = [{ label: 'step' }, { label: figure.getAttribute('data-label') || 'this run', stroke: color('--accent'), width: 1.5 }];
+        var data = [own[0], own[1]];
+        if (got[1]) {
+          data = uPlot.join([own, expand(got[1])]);
+          series.push({ label: figure.getAttribute('data-compare-label') || 'record', stroke: color('--merged'), width: 1.5, dash: [6, 4], spanGaps: true });
+        }
+        series[1].spanGaps = true;
+        var plot = new uPlot({
+          width: width(figure), height: 260,
+          scales: { x: { time: false } },
+          axes: [{ label: 'step' }, { label: 'train loss (bits/byte)', size: 60 }],
+          series: series,
+        }, data, figure.querySelector('.chart'));
+        figure.setAttribute('data-rendered-points', String(own[0].length));
+        charts.push({ kind: 'loss', plot: plot, points: own[0].length, compared: Boolean(got[1]) });
+      })
+      .catch(function (e) { chartError(figure, e); });
+  });
 })();

@@ -39,6 +39,7 @@ export const ApiExperiment = z.object({
   failure_kind: FailureKind.nullable(),
   time: z.string(),
   run_url: z.string().nullable(),
+  merge_sha: z.string().nullable().optional(), // merged: the commit the merge made on the default branch (added in v1.1; absent in older files)
   diff: z.string().nullable(), // the unified diff of train.ts that was tested, as archived at scoring time
   steps: z.number().int().nullable(),
   params: z.number().int().nullable(),
@@ -122,6 +123,7 @@ export const ApiProgress = z.object({
   kind: z.array(z.enum(['baseline', 'merged', 'discarded', 'pending', 'failed', 'rejected'])),
   id: z.array(z.number().int().nullable()), // experiment id (null for baseline rows)
   pr: z.array(z.number().int().nullable()),
+  title: z.array(z.string().nullable()).optional(), // the PR title of merged rows (the labelled points), null for the others (added in v1.1)
 });
 export type ApiProgress = z.infer<typeof ApiProgress>;
 

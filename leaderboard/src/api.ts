@@ -45,6 +45,7 @@ export function toApiExperiment(e: Experiment, diff: string | null): ApiExperime
     failure_kind: r?.failure?.kind ?? null,
     time: e.time,
     run_url: e.run_url,
+    merge_sha: e.merge_sha,
     diff,
     steps: r?.steps ?? null,
     params: r?.params ?? null,

@@ -1,5 +1,6 @@
 // npm run bench:leaderboard [-- 1000,10000]: build time and output size of the site for simulated
-// ledgers of 1,000, 10,000 and 100,000 experiments: a cold build (no cache: what pages.yml does on
+// ledgers of 1,000, 10,000 and 100,000 experiments with real-size entries (256-point loss curves,
+// ~40-line diffs: sample-ledger.ts's defaults); target at 100,000: the site under GitHub Pages' 1 GB: a cold build (no cache: what pages.yml does on
 // a cache miss), then an incremental one after 100 more experiments (what it does on each ledger
 // push), then one with nothing new (a scheduled rebuild). Targets at 100,000: index.html < 500 KB
 // and the build < 10 s. Each build runs in a process of its own, as in the workflow (a heap left
@@ -53,7 +54,7 @@ function dirBytes(dir: string): number {
 }
 
 function row(n: number, what: string, r: BuildReport, cache: string): void {
-  console.log(`${n} | ${what} | ${r.entries} | ${s(r.ms)} | ${s(r.cpuMs)} | ${r.rendered} / ${r.kept} | ${r.files} | ${MB(r.bytes)} | ${(r.indexBytes / 1024).toFixed(0)} KB | ${MB(dirBytes(cache))}`);
+  console.log(`${n} | ${what} | ${r.entries} | ${s(r.ms)} | ${s(r.cpuMs)} | ${r.rendered} / ${r.kept} | ${r.files} | ${MB(r.bytes)} (${(r.bytes / r.experiments / 1000).toFixed(1)} KB an experiment) | ${(r.indexBytes / 1024).toFixed(0)} KB | ${MB(dirBytes(cache))}`);
   console.log(`    shards pinned by git blob id: ${r.shardsPinnedByGit}; table pages rendered / kept: ${r.tables.rendered} / ${r.tables.kept}; phases, wall/CPU s: ${Object.entries(r.phases).map(([k, v]) => `${k} ${s(v.wallMs)}/${s(v.cpuMs)}`).join(', ')}`);
 }
 

@@ -56,7 +56,7 @@ export function generatorVersion(): string {
   walk(join(ROOT, 'ledger'), false);
   h.update(readFileSync(join(ROOT, 'trainer', 'result.ts')));
   const require = createRequire(import.meta.url);
-  for (const pkg of ['diff2html', 'uplot']) h.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}\n`);
+  for (const pkg of ['diff', 'uplot']) h.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}\n`);
   return h.digest('hex');
 }
 

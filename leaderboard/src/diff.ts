@@ -1,44 +1,62 @@
-// The archived train.ts diff, rendered at build time with diff2html so a page shows exactly what
-// was tested even after the PR branch is gone. diff2html parses, pairs changed lines, marks the
-// changed words and escapes file names and code; the markup comes from the templates below.
-import { html as diff2html, parse } from 'diff2html';
-import type { CompiledTemplates } from 'diff2html/lib/hoganjs-utils.js';
-import { createRequire } from 'node:module';
-import { trusted, type Trusted } from './html.js';
+// The archived train.ts diff, rendered at build time so a page shows exactly what was tested even
+// after the PR branch is gone, coloured without JavaScript. jsdiff (the library the App archives
+// the patches with) parses it and marks the changed words of a line replaced by one other line.
+//
+// The markup is the patch itself in a <pre>, each removed line a <del>, each added one an <ins>
+// (the elements that mean "removed" and "added", to a screen reader too; the -/+ is drawn by
+// CSS, so copying a line copies the code), context lines as text with their leading space:
+// about 1.1 times the patch's size. diff2html's table (line numbers, a row per line) was 3.5 KB
+// for a 40-line patch even with compact templates, and on 100,000 pages that was the difference
+// between a site under GitHub Pages' 1 GB and one over it.
+import { diffWordsWithSpace, parsePatch } from 'diff';
+import { html, trusted, type Trusted } from './html.js';
 
-// diff2html's own template compiler (Hogan), loaded as the CommonJS module it is
-const { default: HoganJsUtils } = createRequire(import.meta.url)('diff2html/lib/hoganjs-utils.js') as typeof import('diff2html/lib/hoganjs-utils.js');
+/** jsdiff writes "name\t<commit>" on the ---/+++ lines: the name alone. */
+const fileName = (name: string | undefined) => (name ?? '').replace(/\t.*$/, '').replace(/^[ab]\//, '');
 
-// Compact templates in place of diff2html's own: its line markup costs ~250 bytes a line (nested
-// divs and spans, an icon, a "Viewed" checkbox); these ~75, with the same class names for what
-// matters (d2h-ins/-del/-cntx/-info rows, d2h-code-line-ctn code cells). The +/- prefix is drawn
-// by CSS (site.css). On 100,000 pages that is most of the difference between fitting in the
-// 1 GB a Pages site may hold and not. {{ }} escapes, {{{ }}} inserts diff2html's escaped markup.
-const TEMPLATES: Record<string, string> = {
-  'generic-wrapper': '<div class="d2h-wrapper">{{{content}}}</div>',
-  'line-by-line-file-diff':
-    '<div id="{{fileHtmlId}}" class="d2h-file-wrapper" data-lang="{{file.language}}"><div class="d2h-file-header">{{{filePath}}}</div><table class="d2h-diff-table"><tbody>{{{diffs}}}</tbody></table></div>',
-  'generic-file-path': '<span class="d2h-file-name">{{fileDiffName}}</span>{{>fileTag}}',
-  'tag-file-changed': '<span class="d2h-tag">CHANGED</span>',
-  'generic-block-header': '<tr class="d2h-info"><td></td><td></td><td class="d2h-code-line-ctn">{{{blockHeader}}}</td></tr>',
-  'line-by-line-numbers': '<td>{{oldNumber}}</td><td>{{newNumber}}</td>',
-  'generic-line': '<tr class="{{type}}">{{{lineNumber}}}<td class="d2h-code-line-ctn">{{{content}}}</td></tr>',
-};
-
-// compiled once: given as rawTemplates, diff2html would compile them again for every diff
-const COMPILED: CompiledTemplates = Object.fromEntries(Object.entries(TEMPLATES).map(([name, t]) => [name, HoganJsUtils.compile(t)]));
+/** One removed line and the line that replaced it, with the words that differ marked. */
+function pair(removed: string, added: string): [Trusted, Trusted] {
+  const parts = diffWordsWithSpace(removed, added);
+  const side = (keep: 'removed' | 'added') =>
+    trusted(parts.map((p) => (p.added && keep === 'removed') || (p.removed && keep === 'added') ? '' : p.added || p.removed ? html`<mark>${p.value}</mark>`.value : html`${p.value}`.value).join(''));
+  return [side('removed'), side('added')];
+}
 
 export function renderDiff(text: string): Trusted {
-  const files = parse(text);
-  // The App archives jsdiff patches, whose ---/+++ lines carry "\t<commit>" after the name;
-  // left in, diff2html would show two different names, i.e. a rename.
-  for (const f of files) {
-    f.oldName = f.oldName.replace(/\t.*$/, '');
-    f.newName = f.newName.replace(/\t.*$/, '');
-    f.language = f.language.replace(/\t.*$/, '');
-  }
-  const rendered = diff2html(files, { drawFileList: false, outputFormat: 'line-by-line', compiledTemplates: COMPILED });
-  // diff2html writes "/" as "&#x2F;" (6 bytes for 1, and code is full of //): in text and in
-  // these quoted class and id attributes a plain slash cannot start or end markup.
-  return trusted(rendered.replace(/&#x2F;/g, '/'));
+  const files = parsePatch(text);
+  if (!files.length || files.every((f) => !f.hunks.length)) return html`<pre class="diff">${text}</pre>`;
+  return html`${files.map((f) => {
+    const before = fileName(f.oldFileName);
+    const after = fileName(f.newFileName);
+    const name = before === after || !before || before === '/dev/null' ? after : after === '/dev/null' ? before : `${before} → ${after}`;
+    const lines: Trusted[] = [];
+    for (const h of f.hunks) {
+      lines.push(html`<span class="hunk">@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@</span>\n`);
+      const l = h.lines;
+      for (let i = 0; i < l.length; ) {
+        // a run of removed lines and the run of added ones after it: the k-th of each are a pair
+        // whose changed words are marked; the lines left over are shown whole
+        let r = i;
+        while (r < l.length && l[r][0] === '-') r++;
+        let a = r;
+        while (a < l.length && l[a][0] === '+') a++;
+        const pairs = Math.min(r - i, a - r);
+        if (pairs > 0) {
+          const paired = Array.from({ length: pairs }, (_, k) => pair(l[i + k].slice(1), l[r + k].slice(1)));
+          paired.forEach(([del]) => lines.push(html`<del>${del}\n</del>`));
+          for (let k = i + pairs; k < r; k++) lines.push(html`<del>${l[k].slice(1)}\n</del>`);
+          paired.forEach(([, ins]) => lines.push(html`<ins>${ins}\n</ins>`));
+          for (let k = r + pairs; k < a; k++) lines.push(html`<ins>${l[k].slice(1)}\n</ins>`);
+          i = a;
+          continue;
+        }
+        const line = l[i++];
+        if (line[0] === '-') lines.push(html`<del>${line.slice(1)}\n</del>`);
+        else if (line[0] === '+') lines.push(html`<ins>${line.slice(1)}\n</ins>`);
+        else if (line[0] === '\\') lines.push(html`<span class="hunk">${line}</span>\n`);
+        else lines.push(html`${line}\n`); // a context line keeps its leading space: it lines up with the -/+ drawn by CSS
+      }
+    }
+    return html`<div class="diff-file"><div class="diff-name">${name}</div><pre class="diff">${lines}</pre></div>`;
+  })}`;
 }

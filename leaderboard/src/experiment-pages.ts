@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffFileName, toApiExperiment } from './api.js';
 import type { ApiExperiment } from './api-schema.js';
+import { compactCurve } from './curve.js';
 import { renderDiff } from './diff.js';
 import type { Experiment } from './experiments.js';
-import { experimentPage, type DiffView } from './pages/experiment-page.js';
+import { experimentPage, type DiffView, type Neighbours } from './pages/experiment-page.js';
+import { paths } from './paths.js';
 import { SiteWriter } from './site-writer.js';
 
 export interface PagesJob {
@@ -26,16 +28,18 @@ export interface PagesJob {
   diffDropped: ReadonlySet<number>;
 }
 
-/** the key of a page's inputs, and the page's size in bytes */
-export type PageKey = [string, number];
+/** the key of a page's inputs, the page's size in bytes, and the size of its loss curve file (0: none) */
+export type PageKey = [string, number, number];
 
 export interface PagesDone {
   /** same order as the experiments; diff null where it was dropped (job.diffDropped) */
   api: ApiExperiment[];
   pages: Record<string, PageKey>;
   fileDiffs: Record<string, string>;
-  /** site paths of the pages kept from the last build */
+  /** site paths of the files kept from the last build: pages and their curve files */
   kept: string[];
+  /** how many experiment pages were kept */
+  keptPages: number;
   keptBytes: number;
   /** site paths of the pages rendered */
   written: string[];
@@ -72,31 +76,54 @@ export function writeExperimentPages(job: PagesJob): PagesDone {
   const pages: Record<string, PageKey> = {};
   const fileDiffs: Record<string, string> = {};
   const kept: string[] = [];
+  let keptPages = 0;
   let keptBytes = 0;
-  const todo: { e: Experiment; a: ApiExperiment; diff: Diff; key: string }[] = [];
-  for (const e of job.experiments) {
+  const todo: { e: Experiment; a: ApiExperiment; diff: Diff; key: string; n: Neighbours }[] = [];
+  const bySeq = new Map<number, ApiExperiment>();
+  job.experiments.forEach((e, i) => {
     const diff = readDiff(job.ledgerDir, e, job.prior?.fileDiffs[e.seq], job.diffDropped.has(e.seq));
     if (diff.fromFile && diff.text !== null) fileDiffs[e.seq] = diff.text;
     const a = toApiExperiment(e, null);
     const json = JSON.stringify(a);
     a.diff = diff.text;
     api.push(a);
-    const key = createHash('sha256').update(`${e.hash}\n${json}\n${diff.view.kind === 'missing' ? diff.view.why : ''}\n${diff.fromFile ? diff.text : ''}`).digest('base64url');
+    bySeq.set(e.seq, a);
+    const rec = e.previous_record === null ? undefined : bySeq.get(e.previous_record);
+    const n: Neighbours = {
+      prev: i > 0 ? job.experiments[i - 1].seq : null,
+      next: i + 1 < job.experiments.length ? job.experiments[i + 1].seq : null,
+      record: rec ? { id: rec.id, pr: rec.pr, val_bpb: rec.val_bpb } : null,
+    };
+    // the page shows its neighbours and the record it is compared with: they are in its key
+    const key = createHash('sha256').update(`${e.hash}\n${json}\n${diff.view.kind === 'missing' ? diff.view.why : ''}\n${diff.fromFile ? diff.text : ''}\n${JSON.stringify(n)}`).digest('base64url');
     const before = job.prior?.pages[e.seq];
-    if (before && before[0] === key && job.prior?.existing.has(a.url)) {
+    const curve = paths.curve(e.seq);
+    if (before && before[0] === key && job.prior?.existing.has(a.url) && (before[2] === 0 || job.prior.existing.has(curve))) {
       pages[e.seq] = before;
+      keptPages++;
       kept.push(a.url);
       keptBytes += before[1];
-    } else todo.push({ e, a, diff, key });
-  }
+      if (before[2]) {
+        kept.push(curve);
+        keptBytes += before[2];
+      }
+    } else todo.push({ e, a, diff, key, n });
+  });
   const full = job.full(todo.map((t) => t.e));
-  todo.forEach(({ e, a, diff, key }, i) => {
+  todo.forEach(({ e, a, diff, key, n }, i) => {
     // a dropped inline diff comes back with the full record
     const text = diff.text ?? full[i].diff;
     const view: DiffView = diff.view.kind === 'text' ? { kind: 'rendered', markup: renderDiff(text as string) } : diff.view;
-    const page = experimentPage(a, full[i], view);
+    const page = experimentPage(a, full[i], view, n);
     w.write(a.url, page);
-    pages[e.seq] = [key, Buffer.byteLength(page)];
+    const points = full[i].result?.loss_curve ?? [];
+    let curveBytes = 0;
+    if (points.length) {
+      const json = JSON.stringify(compactCurve(points));
+      w.write(paths.curve(e.seq), json);
+      curveBytes = Buffer.byteLength(json);
+    }
+    pages[e.seq] = [key, Buffer.byteLength(page), curveBytes];
   });
-  return { api, pages, fileDiffs, kept, keptBytes, written: w.written, rendered: todo.length, files: w.files, bytes: w.bytes };
+  return { api, pages, fileDiffs, kept, keptPages, keptBytes, written: w.written, rendered: todo.length, files: w.files, bytes: w.bytes };
 }

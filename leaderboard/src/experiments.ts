@@ -40,6 +40,10 @@ export interface Experiment {
   reason: string | null;
   verification: VerificationView | null;
   run_url: string | null;
+  /** the commit its merge made on the default branch, when merged */
+  merge_sha: string | null;
+  /** the record this experiment tried to beat: the latest merged experiment of its class merged before its result (seq), or null */
+  previous_record: number | null;
   /** the diff archived in the entry itself (newer entries); older ones name a file: diff_path */
   diff: string | null;
   diff_path: string | null;
@@ -63,6 +67,7 @@ export interface Merge {
   time: string;
   pr: number;
   sha: string;
+  merge_sha: string;
   hardware_class: string;
   val_bpb: number;
   baseline_mean: number;
@@ -107,7 +112,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     } else if (isEntry(e, 'experiment_merged')) {
       for (const id of e.data.job_ids) mergedJobs.add(id);
       mergedPrSha.add(`${e.data.pr}:${e.data.sha}`);
-      merges.push({ seq: e.seq, time: e.time, pr: e.data.pr, sha: e.data.sha, hardware_class: e.data.hardware_class, val_bpb: e.data.val_bpb, baseline_mean: e.data.baseline_mean });
+      merges.push({ seq: e.seq, time: e.time, pr: e.data.pr, sha: e.data.sha, merge_sha: e.data.merge_sha, hardware_class: e.data.hardware_class, val_bpb: e.data.val_bpb, baseline_mean: e.data.baseline_mean });
     } else if (isEntry(e, 'experiment_discarded')) {
       discardedPrSha.set(`${e.data.pr}:${e.data.sha}`, e.data.reason);
     } else if (isEntry(e, 'baseline_recorded')) {
@@ -118,6 +123,21 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
 
   // The baseline a result was judged against: the latest one of its class recorded before it.
   const baselineAt = baselineLookup(baselines);
+  const mergeOf = new Map<string, Merge>();
+  for (const m of merges) mergeOf.set(`${m.pr}:${m.sha}`, m);
+  // the record each result tried to beat: merges and results both in ledger order, one pass
+  const resultSeqOf = new Map<string, number>();
+  for (const e of candidates) if (!resultSeqOf.has(`${e.data.pr}:${e.data.sha}`)) resultSeqOf.set(`${e.data.pr}:${e.data.sha}`, e.seq);
+  const recordOf = new Map<string, number>();
+  let nextMerge = 0;
+  const recordBefore = (cls: string, seq: number): number | null => {
+    for (; nextMerge < merges.length && merges[nextMerge].seq < seq; nextMerge++) {
+      const m = merges[nextMerge];
+      const at = resultSeqOf.get(`${m.pr}:${m.sha}`);
+      if (at !== undefined) recordOf.set(m.hardware_class, at);
+    }
+    return recordOf.get(cls) ?? null;
+  };
 
   const experiments = candidates.map((e): Experiment => {
     const d = e.data;
@@ -144,6 +164,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       status = 'pending';
     }
     const v = verificationByClaim.get(d.job_id);
+    const merge = status === 'merged' ? mergeOf.get(key) : undefined;
     const verifyEntry = v ? resultsByJob.get(v.verify_job_id) : undefined;
     return {
       seq: e.seq,
@@ -175,6 +196,8 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
           }
         : null,
       run_url: d.run_url,
+      merge_sha: merge?.merge_sha ?? null,
+      previous_record: recordBefore(hardware_class, e.seq),
       diff: d.diff ?? null,
       diff_path: d.diff_path,
       diff_sha256: d.diff_sha256,

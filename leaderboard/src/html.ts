@@ -8,7 +8,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** Markup that is already safe: the output of `html`, or of a renderer that escapes (diff2html). */
+/** Markup that is already safe: the output of `html` (or of code that builds it from `html`, as diff.ts does). */
 export class Trusted {
   constructor(readonly value: string) {}
   toString(): string {

@@ -9,6 +9,12 @@ export const paths = {
   experimentsNewest: 'experiments/index.html',
   experimentsPage: (n: number) => `experiments/page-${n}.html`,
   experiment: (id: number) => `experiments/${id}.html`,
+  /** an experiment's loss curve, compact (curve.ts), read by its page's chart: kept out of the page's HTML */
+  curve: (id: number) => `experiments/curves/${id}.json`,
+  /** every merged improvement, newest first */
+  records: 'records.html',
+  /** the experiments table's rows, all of them, compact: what the table's filter and sort search (site.js) */
+  experimentsAll: 'experiments/all.json',
   contributors: 'contributors.html',
   ledger: 'ledger.html',
   apiIndex: 'api/v1/index.json',
@@ -31,6 +37,12 @@ export function classSlugs(classes: readonly string[]): Map<string, string> {
     slugs.set(cls, slug);
   }
   return slugs;
+}
+
+/** The link from one site path to another: `12.html` from `experiments/11.html` (a byte count that 100,000 pages multiply), else through the root. */
+export function href(from: string, to: string): string {
+  const dir = from.slice(0, from.lastIndexOf('/') + 1);
+  return dir && to.startsWith(dir) ? to.slice(dir.length) : rootFrom(from) + to;
 }
 
 /** Pages from a page to the root: `experiments/12.html` needs `../` before `assets/...`. */

@@ -11,6 +11,7 @@ interface Row {
   kind: ApiProgress['kind'][number];
   id: number | null;
   pr: number | null;
+  title: string | null;
   /** what this row does to the running best */
   lowers: number | null;
 }
@@ -19,7 +20,7 @@ export function progressFor(cls: string, experiments: readonly Experiment[], bas
   const rows: Row[] = [];
   const unix = (iso: string) => Date.parse(iso) / 1000;
   for (const b of baselines) {
-    if (b.hardware_class === cls) rows.push({ seq: b.seq, t: unix(b.time), bpb: b.mean, kind: 'baseline', id: null, pr: null, lowers: b.mean });
+    if (b.hardware_class === cls) rows.push({ seq: b.seq, t: unix(b.time), bpb: b.mean, kind: 'baseline', id: null, pr: null, title: null, lowers: b.mean });
   }
   // a merge lowers the best at the time of the merge, not of its result
   const mergeAt = new Map<string, Merge>();
@@ -27,11 +28,11 @@ export function progressFor(cls: string, experiments: readonly Experiment[], bas
   for (const e of experiments) {
     if (e.hardware_class !== cls) continue;
     const merge = e.status === 'merged' ? mergeAt.get(`${e.pr}:${e.sha}`) : undefined;
-    rows.push({ seq: merge?.seq ?? e.seq, t: unix(merge?.time ?? e.time), bpb: e.val_bpb, kind: e.status, id: e.seq, pr: e.pr, lowers: e.status === 'merged' ? e.val_bpb : null });
+    rows.push({ seq: merge?.seq ?? e.seq, t: unix(merge?.time ?? e.time), bpb: e.val_bpb, kind: e.status, id: e.seq, pr: e.pr, title: e.status === 'merged' ? e.title : null, lowers: e.status === 'merged' ? e.val_bpb : null });
   }
   rows.sort((a, b) => a.t - b.t || a.seq - b.seq);
 
-  const out: ApiProgress = { schema_version: API_VERSION, hardware_class: cls, t: [], bpb: [], best: [], kind: [], id: [], pr: [] };
+  const out: Required<ApiProgress> = { schema_version: API_VERSION, hardware_class: cls, t: [], bpb: [], best: [], kind: [], id: [], pr: [], title: [] };
   let best: number | null = null;
   for (const r of rows) {
     if (r.lowers !== null && (best === null || r.lowers < best)) best = r.lowers;
@@ -41,6 +42,7 @@ export function progressFor(cls: string, experiments: readonly Experiment[], bas
     out.kind.push(r.kind);
     out.id.push(r.id);
     out.pr.push(r.pr);
+    out.title.push(r.title);
   }
   return out;
 }

@@ -11,8 +11,10 @@ export interface SampleOptions {
   experiments: number;
   classes?: string[];
   seed?: number;
-  /** points per loss curve */
+  /** points per loss curve (default 256: the harness's cap, MAX_CURVE_POINTS in trainer/supervisor.ts) */
   curvePoints?: number;
+  /** lines of each diff (default about 40: a knob and a rewritten schedule function); 'small': the knob alone (about 14) */
+  diffSize?: 'real' | 'small';
   start?: Date;
 }
 
@@ -48,14 +50,48 @@ function rng(seed: number): () => number {
 
 const hex = (text: string, len: number) => createHash('sha256').update(text).digest('hex').slice(0, len);
 
-/** The train.ts diff changing one hyperparameter, made the way the App archives it (jsdiff). */
-export function sampleDiff(knob: number, from: string, to: string, extraLine?: string): string {
+/** A learning-rate schedule function as a PR might rewrite it: `variant` changes every line's numbers. */
+function schedule(variant: number): string[] {
+  const k = (x: number) => (x * (1 + (variant % 7) / 10)).toFixed(3);
+  const why = variant === 0 ? [] : [
+    `// Hypothesis (variant ${variant}): a ${k(1)}x longer warm-down lets the last steps`,
+    '// average out the noise of the small batch; measured locally on wasm, 300 s,',
+    '// against main, and on the dev split only. The peak learning rate is unchanged;',
+    '// only where it starts to fall moves, so a regression points at the schedule.',
+    '//',
+  ];
+  return [
+    ...why,
+    'function learningRate(progress: number): number {',
+    `  const warm = ${k(0.02)}; // fraction of the budget ramping up`,
+    `  const down = ${k(0.4)}; // fraction of the budget decaying at the end`,
+    `  const floor = ${k(0.05)}; // final learning rate, as a fraction of LR`,
+    `  if (progress < warm) return LR * (progress / warm)${variant % 3 ? ` ** ${1 + (variant % 3) / 2}` : ''};`,
+    '  if (progress < 1 - down) return LR;',
+    '  const t = (progress - (1 - down)) / down;',
+    `  const shape = ${variant % 2 ? 'Math.cos((Math.PI / 2) * t)' : '1 - t'}; // ${variant % 2 ? 'cosine' : 'linear'} decay`,
+    '  return LR * (floor + (1 - floor) * shape);',
+    '}',
+    '',
+    `// schedule variant ${variant}: tuned on the dev split, ${k(1)} x the default`,
+    'const SCHEDULE_CHECK = learningRate(0.5) > 0;',
+    '',
+  ];
+}
+
+/**
+ * The train.ts diff changing one hyperparameter, made the way the App archives it (jsdiff); a
+ * real-size one also rewrites a schedule function, about 40 lines in all, as a typical PR does.
+ */
+export function sampleDiff(knob: number, from: string, to: string, extraLine?: string, size: 'real' | 'small' = 'small', variant = 0): string {
   const [name, , comment] = KNOBS[knob % KNOBS.length];
   const line = (v: string) => `const ${name} = ${v};${comment ? ` ${comment}` : ''}`;
   const context = ['const CONTEXT = 64; // T: bytes of context', 'const BATCH = 32; // B: sequences per step', 'const N_HEAD = 4;'];
   const after = ['const MLP_MULT = 4; // hidden width of the MLP = MLP_MULT * N_EMBD', 'const INIT_STD = 0.02;', 'const BETA1 = 0.9;'];
-  const before = [...context, line(from), ...after].join('\n') + '\n';
-  const changed = [...context, line(to), ...(extraLine !== undefined ? [extraLine] : []), ...after].join('\n') + '\n';
+  const tail = size === 'real' ? ['', ...schedule(0), 'const BETA2 = 0.99;'] : [];
+  const changedTail = size === 'real' ? ['', ...schedule(variant + 1), 'const BETA2 = 0.99;'] : [];
+  const before = [...context, line(from), ...after, ...tail].join('\n') + '\n';
+  const changed = [...context, line(to), ...(extraLine !== undefined ? [extraLine] : []), ...after, ...changedTail].join('\n') + '\n';
   return createTwoFilesPatch('a/trainer/train.ts', 'b/trainer/train.ts', before, changed, hex(from, 40), hex(to, 40));
 }
 
@@ -72,9 +108,14 @@ export function sampleResult(o: {
   const train = o.trainSeconds ?? 300;
   const started = new Date(o.finishedAt.getTime() - (train + 40) * 1000);
   const steps = 1200;
+  // as the harness records it (sampleCurve in trainer/supervisor.ts): the first 20 steps, then an
+  // even sample of the rest, each loss a float32 at full precision, with a little noise per run
+  const head = Math.min(20, o.curvePoints);
+  const noise = rng(o.seed * 31 + 7);
   const loss_curve = Array.from({ length: o.curvePoints }, (_, i) => {
-    const step = Math.round(((i + 1) / o.curvePoints) * steps);
-    return { step, t: (train * (i + 1)) / o.curvePoints, loss: Math.round((1.4 + 4 * Math.exp(-step / 150)) * 1e4) / 1e4 };
+    const step = i < head ? i + 1 : Math.round(head + ((i - head + 1) / (o.curvePoints - head)) * (steps - head));
+    const loss = Math.fround(1.4 + (o.valBpb ?? 2.5) * 0.02 + 4 * Math.exp(-step / 150) + (noise() - 0.5) * 0.08);
+    return { step, t: (train * step) / steps, loss };
   });
   return {
     schema_version: 1,
@@ -112,7 +153,8 @@ export function sampleResult(o: {
 export function sampleLedger(opts: SampleOptions): SampleLedger {
   const classes = opts.classes ?? ['gpu-h100-80gb', 'gpu-rtx-4090'];
   const rand = rng(opts.seed ?? 1);
-  const curvePoints = opts.curvePoints ?? 30;
+  const curvePoints = opts.curvePoints ?? 256;
+  const diffSize = opts.diffSize ?? 'real';
   let clock = (opts.start ?? new Date('2026-01-01T00:00:00Z')).getTime();
   const tick = (minutes: number) => new Date((clock += minutes * 60_000));
   const entries: LedgerEntry[] = [];
@@ -157,7 +199,7 @@ export function sampleLedger(opts: SampleOptions): SampleLedger {
     const knob = Math.floor(rand() * KNOBS.length);
     const values = KNOBS[knob][1];
     const to = values[1 + Math.floor(rand() * (values.length - 1))];
-    const diff = sampleDiff(knob, values[0], to);
+    const diff = sampleDiff(knob, values[0], to, undefined, diffSize, pr);
     const inline = pr % FILE_DIFF_EVERY !== 0;
     const diffPath = `diffs/${sha}.diff`;
     if (!inline) files[diffPath] = diff;

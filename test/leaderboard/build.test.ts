@@ -62,11 +62,12 @@ describe('leaderboard build', () => {
     const htmlPages = readdirSync(join(site, 'experiments')).filter((f) => /^\d+\.html$/.test(f));
     expect(htmlPages).toHaveLength(all.length);
     for (const e of all.slice(0, 20)) expect(existsSync(join(site, e.url))).toBe(true);
-    // the HTML table holds the same rows as the API page, newest first; the default view is the newest page
+    // the HTML table holds the same rows as the API page, newest first; the default view is the
+    // newest experiments, a page's worth across the last two pages (not the newest page's few rows)
     const rowIds = (page: string) => [...read(site, page).matchAll(/<tr data-status="\w+"><td data-v="[^"]*"><a href="\.\.\/experiments\/(\d+)\.html"/g)].map((m) => Number(m[1]));
-    const newest = all.slice(PER_PAGE).map((e) => e.id).reverse();
-    expect(rowIds('experiments/page-2.html')).toEqual(newest);
-    expect(rowIds('experiments/index.html')).toEqual(newest);
+    expect(rowIds('experiments/page-2.html')).toEqual(all.slice(PER_PAGE).map((e) => e.id).reverse());
+    expect(all.length - PER_PAGE).toBeLessThan(PER_PAGE / 2);
+    expect(rowIds('experiments/index.html')).toEqual(all.slice(-PER_PAGE).map((e) => e.id).reverse());
     expect(rowIds('experiments/page-1.html')).toEqual(all.slice(0, PER_PAGE).map((e) => e.id).reverse());
     // an older page names no head and no total, so it stays the same file as experiments arrive
     expect(read(site, 'experiments/page-1.html')).not.toContain(index.ledger.hash);
@@ -99,7 +100,7 @@ describe('leaderboard build', () => {
     for (const d of [inline, file]) {
       const e = all.find((x) => x.job_id === d.job_id)!;
       expect(e.diff).toBe(d.diff ?? read(ledgerDir, d.diff_path!));
-      expect(read(site, e.url)).toMatch(/<tr class="d2h-ins[^"]*">.*<td class="d2h-code-line-ctn">const \w+ = /);
+      expect(read(site, e.url)).toMatch(/<ins>const \w+ = .*\n<\/ins>/);
     }
     expect(all[1].pr_url).toBe(`https://github.com/swarm-org/autoresearch-swarm/pull/${all[1].pr}/files`);
   });
@@ -138,11 +139,54 @@ describe('leaderboard build', () => {
     expect(read(site, 'contributors.html')).toContain('<h3>gpu-h100-80gb</h3>');
   });
 
+  it('lists every merged improvement on records.html and tells each class\'s story from its first baseline to its latest record', () => {
+    const merges = data(entries, 'experiment_merged');
+    const page = read(site, 'records.html');
+    const rows = [...page.matchAll(/<tr><td class="time">([^<]+)<td><a href="\.\/experiments\/(\d+)\.html">#(\d+)<\/a>/g)];
+    expect(rows.map((r) => Number(r[3]))).toEqual(merges.map((m) => m.pr).reverse());
+    for (const cls of new Set(merges.map((m) => m.hardware_class))) {
+      const first = data(entries, 'baseline_recorded').find((b) => b.hardware_class === cls)!;
+      const last = merges.filter((m) => m.hardware_class === cls).pop()!;
+      expect(read(site, 'index.html')).toContain(`<strong>${cls}</strong>: from <strong>${first.mean.toFixed(4)}</strong> to <strong>${last.val_bpb.toFixed(4)}</strong> val_bpb`);
+    }
+    // the merge commit is in the API and on the page
+    const merged = all.filter((e) => e.status === 'merged');
+    for (const e of merged) expect(e.merge_sha).toBe(merges.find((m) => m.pr === e.pr)!.merge_sha);
+    expect(read(site, merged[0].url)).toContain(`/commit/${merged[0].merge_sha}">merge commit`);
+  });
+
+  it('splits contributors into experiment authors and GPU owners, logins linked to GitHub but for ones GitHub could not have', () => {
+    const page = read(site, 'contributors.html');
+    const [, authors, owners] = page.split(/<h2>(?:Experiment authors|GPU owners)<\/h2>/);
+    expect(authors).toContain('<a href="https://github.com/alice-agent">alice-agent</a>');
+    expect(authors).not.toContain('lab-north');
+    expect(owners.split('<h2>')[0]).toContain('<a href="https://github.com/lab-north">lab-north</a>');
+    expect(owners.split('<h2>')[0]).not.toContain('alice-agent');
+    expect(page).not.toContain('href="https://github.com/&lt;b&gt;');
+  });
+
+  it('keeps loss curves out of the pages, in small files the pages\' chart reads, and every row in experiments/all.json', () => {
+    const e = all.find((x) => x.status === 'discarded')!;
+    const result = data(entries, 'result_recorded').find((r) => r.job_id === e.job_id)!;
+    const curve = json(site, `experiments/curves/${e.id}.json`) as { d_step: number[]; m_bpb: number[] };
+    const points = result.result!.loss_curve;
+    expect(curve.d_step).toHaveLength(Math.min(points.length, 64));
+    let step = 0;
+    curve.d_step.forEach((d, i) => {
+      step += d;
+      expect(step).toBe(points[i].step); // the fixture's 12 points are all shown
+      expect(curve.m_bpb[i]).toBe(Math.round((points[i].loss / Math.LN2) * 1000));
+    });
+    expect(read(site, e.url)).not.toContain(String(points[3].loss));
+    const rows = (json(site, 'experiments/all.json') as { rows: unknown[][] }).rows;
+    expect(rows.map((r) => r[0])).toEqual(all.map((x) => x.id));
+  });
+
   it('links only to files that exist in the site', () => {
-    const pages = ['index.html', 'contributors.html', 'ledger.html', 'experiments/index.html', 'experiments/page-1.html', 'experiments/page-2.html', ...all.slice(0, 30).map((e) => e.url), ...all.filter((e) => e.status === 'merged').map((e) => e.url)];
+    const pages = ['index.html', 'records.html', 'contributors.html', 'ledger.html', 'experiments/index.html', 'experiments/page-1.html', 'experiments/page-2.html', ...all.slice(0, 30).map((e) => e.url), ...all.filter((e) => e.status === 'merged').map((e) => e.url)];
     let checked = 0;
     for (const page of pages) {
-      for (const [, target] of read(site, page).matchAll(/(?:href|src|data-src)="([^"#]+)"/g)) {
+      for (const [, target] of read(site, page).matchAll(/(?:href|src|data-src|data-compare|data-all)="([^"#]+)"/g)) {
         if (/^https?:/.test(target)) continue;
         expect({ page, target, exists: existsSync(join(site, page, '..', target)) }).toEqual({ page, target, exists: true });
         checked++;

@@ -69,11 +69,14 @@ describe('incremental leaderboard build', () => {
     const scratch = await buildSite(l.dir, fresh, { now: NOW });
     expect(second).toMatchObject({ mode: 'incremental', fullBecause: null, experiments: scratch.experiments, entries: l.entries.length, head: scratch.head, bytes: scratch.bytes });
     expect(differences(site, fresh)).toEqual([]);
-    // the pending claim became merged: its page was rendered again; untouched pages were kept
+    // the pending claim became merged: its page was rendered again, and so was the newest page of
+    // the first build (its "next experiment" link now leads somewhere); untouched pages were kept
     expect(readFileSync(join(site, `experiments/${l.claimSeq}.html`), 'utf8')).toContain('<span class="status merged">merged</span>');
     const newPages = scratch.experiments - first.experiments;
-    expect(second.rendered).toBe(newPages + 1);
-    expect(second.kept).toBe(first.experiments - 1);
+    const results = l.entries.slice(0, l.cut).filter((e) => e.type === 'result_recorded' && (e as LedgerEntry<'result_recorded'>).data.role === 'candidate');
+    const touched = new Set([l.claimSeq, results[results.length - 1].seq]).size;
+    expect(second.rendered).toBe(newPages + touched);
+    expect(second.kept).toBe(first.experiments - touched);
   });
 
   it('rewrites only the table and API pages whose rows changed: an old experiment verified later, and the newest page', async () => {

@@ -131,6 +131,17 @@ describe('npm run ledger', () => {
     expect(err.pop()).toMatch(/^ledger BROKEN at seq 36 \(entries\/tail\.jsonl line \d+\): hash differs/);
   });
 
+  it.each([['--help'], ['-h'], ['help']])('%s prints the usage on stdout and exits 0', async (flag) => {
+    expect(await main([flag])).toBe(0);
+    expect(out.join('\n')).toMatch(/^usage:\n  npm run ledger -- verify <ledger checkout>/);
+    expect(err).toEqual([]);
+  });
+
+  it('names a negative number given to a flag and the allowed range (not "argument is ambiguous")', async () => {
+    expect(await main(['verify', dir, '--overdraft', '-1'])).toBe(2);
+    expect(err[0]).toMatch(/^--overdraft must be a non-negative number, got "-1"\./);
+  });
+
   it('runs as the npm script', () => {
     const { entries } = build();
     writeLedgerDir(dir, entries);

@@ -1,5 +1,7 @@
 // `runner doctor` as a volunteer runs it, on machines made of fake executables on PATH.
 import { describe, it, expect } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { repoFromCheckout } from '../../runner/cli.js';
 import { cli, exitOf, fakeBin, tempDir } from './fakes.js';
 
 const DOCKER_DOWN = `case "$1" in
@@ -65,5 +67,38 @@ describe('runner doctor', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/✗ GPU inside a container: a container cannot use the GPU: docker: Error response from daemon: could not select device driver/);
     expect(out).toContain('fix: install the NVIDIA Container Toolkit');
+  });
+});
+
+describe('doctor without --repo', () => {
+  it('says what it needs and how to give it, when it cannot tell the swarm', async () => {
+    const bin = fakeBin({}); // no git on PATH: no checkout to read
+    const home = tempDir();
+    const child = cli(['doctor', '--cache-dir', home], { PATH: bin, HOME: home });
+    expect(await exitOf(child)).toBe(2);
+    expect(child.out().trim()).toBe(
+      "error: doctor checks this machine and the swarm's trainer image, so it needs to know the swarm: pass --repo owner/name (the repository whose jobs you want to run), or --image <ref> for the image alone; from a clone of the swarm it reads the git origin.",
+    );
+  });
+
+  it('runs with --image alone (the image is all it needs the swarm for)', async () => {
+    const home = tempDir();
+    const child = cli(['doctor', '--image', 'ghcr.io/acme/autoresearch-trainer:latest', '--cache-dir', home], { PATH: fakeBin({ docker: DOCKER_DOWN }), HOME: home });
+    await exitOf(child);
+    expect(child.out()).toMatch(/Hardware class this runner will report/);
+    expect(child.out()).not.toMatch(/--repo/);
+  });
+
+  it("reads the swarm from a clone's GitHub origin", () => {
+    const dir = tempDir();
+    const git = (...a: string[]) => execFileSync('git', ['-C', dir, ...a], { stdio: 'ignore' });
+    git('init', '-q');
+    expect(repoFromCheckout(dir)).toBeNull();
+    git('remote', 'add', 'origin', 'git@github.com:acme/autoresearch-swarm.git');
+    expect(repoFromCheckout(dir)).toBe('acme/autoresearch-swarm');
+    git('remote', 'set-url', 'origin', 'https://github.com/acme/swarm');
+    expect(repoFromCheckout(dir)).toBe('acme/swarm');
+    git('remote', 'set-url', 'origin', 'https://gitlab.com/acme/swarm.git');
+    expect(repoFromCheckout(dir)).toBeNull();
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
 import { buildSite } from '../../leaderboard/src/build.js';
 import { writeTestLedger } from '../leaderboard/fixture.js';
-import { serveDir } from '../leaderboard/static-server.js';
+import { serveDir } from '../../leaderboard/src/static-server.js';
 import { readStatus } from '../../runner/status.js';
 import { cli, exitOf } from './fakes.js';
 

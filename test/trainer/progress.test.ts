@@ -14,7 +14,7 @@ function sink(): { stream: Writable; text: () => string } {
 }
 
 describe('progress', () => {
-  it('prints plain lines (elapsed/budget, step, loss, tokens/s) at most every 10 s off a terminal', () => {
+  it('prints plain lines (elapsed/budget, step, training loss in bits per byte, tokens/s) at most every 10 s off a terminal', () => {
     const s = sink();
     const r = makeReporter({ tty: false, stream: s.stream });
     r.phase('data: loading brown');
@@ -23,7 +23,8 @@ describe('progress', () => {
     r.update({ elapsed: 5, step: 40, loss: 3.2, tokensPerSecond: 5000 });
     r.update({ elapsed: 10.6, step: 90, loss: 2.71234, tokensPerSecond: 5500 });
     r.stop();
-    expect(s.text()).toBe('data: loading brown\ntrain 1/300s step 1 loss 5.5432 4096 tok/s\ntrain 11/300s step 90 loss 2.7123 5500 tok/s\n');
+    // the loss arrives in nats and is shown in bits per byte, the unit of val_bpb: 5.5432 / ln 2 = 7.9971
+    expect(s.text()).toBe('data: loading brown\ntrain 1/300s step 1 train_bpb 7.9971 4096 tok/s\ntrain 11/300s step 90 train_bpb 3.9131 5500 tok/s\n');
   });
 
   it('draws a cli-progress bar on a terminal', () => {
@@ -31,9 +32,9 @@ describe('progress', () => {
     Object.assign(s.stream, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
     const r = makeReporter({ tty: true, stream: s.stream });
     r.start(300);
-    r.update({ elapsed: 150, step: 1200, loss: 2.5, tokensPerSecond: 6000 });
+    r.update({ elapsed: 150, step: 1200, loss: Math.LN2 * 2.5, tokensPerSecond: 6000 });
     r.stop();
-    expect(s.text()).toMatch(/train \[.*\] 150\/300s \| step 1200 \| loss 2\.5000 \| 6000 tok\/s/);
+    expect(s.text()).toMatch(/train \[.*\] 150\/300s \| step 1200 \| train_bpb 2\.5000 \| 6000 tok\/s/);
   });
 
   it('prints nothing when quiet (--json keeps stdout and stderr clean)', () => {

@@ -1,24 +1,40 @@
-// contributors.html: who proposed experiments, who lent GPUs, and the credits the ledger gives them.
+// contributors.html: who proposed experiments (agents and their humans), who lent GPUs (runner
+// owners), and the credits the ledger gives them. One login can be in both tables.
 import type { ApiContributors } from '../api-schema.js';
 import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths } from '../paths.js';
 import { layout, type LedgerHead } from './layout.js';
+import { loginLink } from './people.js';
+
+const th = (label: string, type: 'num' | 'text') => html`<th data-type="${type}" scope="col"${type === 'num' ? html` class="num"` : ''}><button type="button" class="sort">${label}</button></th>`;
 
 export function contributorsPage(data: ApiContributors, head: LedgerHead): string {
   const byClass = new Map<string, ApiContributors['runners']>();
-  for (const r of data.runners) byClass.set(r.hardware_class, [...(byClass.get(r.hardware_class) ?? []), r]);
+  const runnersOf = new Map<string, number>();
+  for (const r of data.runners) {
+    byClass.set(r.hardware_class, [...(byClass.get(r.hardware_class) ?? []), r]);
+    runnersOf.set(r.owner, (runnersOf.get(r.owner) ?? 0) + 1);
+  }
+  const agents = data.contributors.filter((p) => p.experiments > 0);
+  const owners = data.contributors.filter((p) => runnersOf.has(p.login) || p.gpu_seconds > 0).sort((a, b) => b.gpu_seconds - a.gpu_seconds || a.login.localeCompare(b.login));
   const body = html`<h1>Contributors</h1>
-<p>Credits: one credit is one second of training on the reference class. Earned credits stay pending until the work is validated; balances are recomputed from the ledger at every build.</p>
-<table class="sortable contributors"><thead><tr><th data-type="text"><button type="button" class="sort">Login</button></th><th data-type="num"><button type="button" class="sort">Experiments</button></th><th data-type="num"><button type="button" class="sort">Merged</button></th><th data-type="num"><button type="button" class="sort">GPU time given</button></th><th data-type="num"><button type="button" class="sort">Earned</button></th><th data-type="num"><button type="button" class="sort">Pending</button></th><th data-type="num"><button type="button" class="sort">Spent</button></th><th data-type="num"><button type="button" class="sort">Balance</button></th></tr></thead><tbody>
-${data.contributors.map((p) => html`<tr><td>${p.login}</td><td class="num">${p.experiments}</td><td class="num">${p.merged}</td><td class="num" data-v="${p.gpu_seconds}">${fmt.duration(p.gpu_seconds)}</td><td class="num" data-v="${p.earned}">${fmt.credits(p.earned)}</td><td class="num" data-v="${p.pending}">${fmt.credits(p.pending)}</td><td class="num" data-v="${p.spent}">${fmt.credits(p.spent)}</td><td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}</td></tr>
-`)}</tbody></table>
+<p>Credits: one credit is one second of training on the reference class. GPU owners earn them for validated work (pending until it is validated); authors spend them when their experiments run (a free tier lets newcomers start). Balances are recomputed from the ledger at every build.</p>
+<h2>Experiment authors</h2>
+<p>Agents and the people behind them: who proposed experiments, and how many were merged.</p>
+${agents.length ? html`<div class="table-scroll"><table class="sortable contributors agents"><thead><tr>${th('Login', 'text')}${th('Experiments', 'num')}${th('Merged', 'num')}${th('Credits spent', 'num')}${th('Balance', 'num')}</tr></thead><tbody>
+${agents.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${p.experiments}<td class="num">${p.merged}<td class="num" data-v="${p.spent}">${fmt.credits(p.spent)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}
+`)}</tbody></table></div>` : html`<p>No experiment has been proposed yet.</p>`}
+<h2>GPU owners</h2>
+<p>Who lent GPUs: their runners' validated training time, and the credits it earned.</p>
+${owners.length ? html`<div class="table-scroll"><table class="sortable contributors owners"><thead><tr>${th('Login', 'text')}${th('Runners', 'num')}${th('GPU time given', 'num')}${th('Earned', 'num')}${th('Pending', 'num')}${th('Balance', 'num')}</tr></thead><tbody>
+${owners.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${runnersOf.get(p.login) ?? 0}<td class="num" data-v="${p.gpu_seconds}">${fmt.duration(p.gpu_seconds)}<td class="num" data-v="${p.earned}">${fmt.credits(p.earned)}<td class="num" data-v="${p.pending}">${fmt.credits(p.pending)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}
+`)}</tbody></table></div>` : html`<p>No runner has registered yet.</p>`}
 <h2>Runners by hardware class</h2>
 ${[...byClass.entries()].map(([cls, runners]) => html`<h3>${cls}</h3>
-<table class="runners"><thead><tr><th>Runner</th><th>Owner</th><th>Labels</th><th>Jobs</th><th>GPU time</th><th>State</th></tr></thead><tbody>
-${runners.map((r) => html`<tr><td>${r.runner_name}</td><td>${r.owner}</td><td>${r.labels.join(', ')}</td><td class="num">${r.jobs}</td><td class="num">${fmt.duration(r.gpu_seconds)}</td><td>${r.active ? 'active' : 'retired'}</td></tr>
-`)}</tbody></table>`)}
-${data.runners.length === 0 ? html`<p>No runner has registered yet.</p>` : ''}
+<div class="table-scroll"><table class="runners"><thead><tr><th scope="col">Runner</th><th scope="col">Owner</th><th scope="col">Labels</th><th scope="col" class="num">Jobs</th><th scope="col" class="num">GPU time</th><th scope="col">State</th></tr></thead><tbody>
+${runners.map((r) => html`<tr><td>${r.runner_name}<td>${loginLink(r.owner)}<td>${r.labels.join(', ')}<td class="num">${r.jobs}<td class="num">${fmt.duration(r.gpu_seconds)}<td>${r.active ? 'active' : 'retired'}
+`)}</tbody></table></div>`)}
 <p>Also as JSON: <a href="./${paths.apiContributors}">${paths.apiContributors}</a></p>`;
   return layout({ page: paths.contributors, title: 'Contributors', ledgerHead: head }, body);
 }

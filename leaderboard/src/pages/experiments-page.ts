@@ -1,7 +1,8 @@
 // experiments/page-N.html: one static page of the full table. Pages are anchored at the oldest
 // experiment (page 1 holds the first ones), so a page stays the same file until one of its rows
-// changes; its rows are shown newest first. experiments/index.html shows the newest page under a
-// name that does not move, and is the table's default view.
+// changes; its rows are shown newest first. experiments/index.html, the table's default view, shows
+// the newest experiments (as many as a page holds, across the last two pages) and is rewritten on
+// every build. With JavaScript, filter and sort search every experiment (experiments/all.json).
 import type { ApiExperiment } from '../api-schema.js';
 import * as fmt from '../format.js';
 import { html } from '../html.js';
@@ -24,7 +25,7 @@ export interface TablePage {
 /** The newest page links no further than n + 3, so an older page's pager changes only while it is among the 3 before the newest. */
 export const PAGER_WINDOW = 3;
 
-export function experimentsPage(t: TablePage, rows: readonly ApiExperiment[], perPage: number, asNewest: { head: LedgerHead; total: number } | null): string {
+export function experimentsPage(t: TablePage, rows: readonly ApiExperiment[], perPage: number, asNewest: { head: LedgerHead; total: number } | null, classes: readonly string[]): string {
   const page = asNewest ? paths.experimentsNewest : paths.experimentsPage(t.n);
   const root = rootFrom(page);
   const { n, lastLinked } = t;
@@ -36,13 +37,14 @@ export function experimentsPage(t: TablePage, rows: readonly ApiExperiment[], pe
   const pager = html`<nav class="pager" aria-label="pages">${link(1, '« oldest')}${link(n - 1, '‹ older')}${window.map((k) => (k === n && !asNewest ? html`<strong>${k}</strong>` : link(k, String(k))))}${link(n + 1, 'newer ›')}${newestLink}</nav>`;
   const first = (n - 1) * perPage + 1;
   const span = rows.length ? `experiments ${first}–${first + rows.length - 1} in ledger order` : 'no experiments yet';
+  const search = 'Filter and sort search all of them (sorting by val_bpb orders each hardware class on its own: scores compare only within a class).';
   const intro = asNewest
-    ? html`<p>${fmt.count(asNewest.total)} experiments. This is the newest page (page ${n}: ${span}), newest first; older experiments are on the numbered pages. Sorting and filtering apply to this page; its experiments are also in <a href="${root}${paths.apiExperimentsPage(n)}">${paths.apiExperimentsPage(n)}</a>.</p>`
-    : html`<p>Page ${n}: ${span}, newest first${t.newest ? ' (the newest page: it grows as experiments arrive)' : ''}. Sorting and filtering apply to this page; its experiments are also in <a href="${root}${paths.apiExperimentsPage(n)}">${paths.apiExperimentsPage(n)}</a>.</p>`;
+    ? html`<p>${fmt.count(asNewest.total)} experiments; the newest ${fmt.count(rows.length)} are below, newest first, and older ones on the numbered pages. ${search} For scripts: <a href="${root}${paths.apiIndex}">${paths.apiIndex}</a>.</p>`
+    : html`<p>Page ${n}: ${span}, newest first${t.newest ? ' (the newest page: it grows as experiments arrive)' : ''}. ${search} This page's experiments are also in <a href="${root}${paths.apiExperimentsPage(n)}">${paths.apiExperimentsPage(n)}</a>.</p>`;
   const body = html`<h1>Experiments</h1>
 ${intro}
 ${pager}
-${experimentsTable(rows, root, { filter: true })}
+${experimentsTable(rows, root, { filter: true, classes })}
 ${pager}`;
   return layout({ page, title: asNewest ? 'Experiments' : `Experiments, page ${n}`, ledgerHead: asNewest ? asNewest.head : null }, body);
 }

@@ -21,10 +21,9 @@ export function layout(f: Frame, body: Trusted): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${f.title} · autoresearch-swarm</title>
-<link rel="stylesheet" href="${root}${paths.asset('site.css')}">${f.charts ? html`
-<link rel="stylesheet" href="${root}${paths.asset('uPlot.min.css')}">` : ''}
+<link rel="stylesheet" href="${root}${paths.asset('site.css')}">
 </head><body>
-<header><a class="brand" href="${root}${paths.index}">autoresearch-swarm</a><nav>${nav(paths.index, 'Progress')}${nav(paths.experimentsNewest, 'Experiments')}${nav(paths.contributors, 'Contributors')}${nav(paths.ledger, 'Ledger')}<a href="${root}${paths.apiIndex}">API</a></nav></header>
+<header><a class="brand" href="${root}${paths.index}">autoresearch-swarm</a><nav>${nav(paths.index, 'Progress')}${nav(paths.records, 'Records')}${nav(paths.experimentsNewest, 'Experiments')}${nav(paths.contributors, 'Contributors')}${nav(paths.ledger, 'Ledger')}<a href="${root}${paths.apiIndex}">API</a></nav></header>
 <main>
 ${body}
 </main>

@@ -1,8 +1,9 @@
-// A loopback HTTP server for a built site, as GitHub Pages serves it (index.html for a folder).
+// A loopback HTTP server for a built site, as GitHub Pages serves it (index.html for a folder): the
+// browser tests and `npm run leaderboard -- preview` use it.
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -12,9 +13,16 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-export async function serveDir(root: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveDir(dir: string, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
+  const root = resolve(dir);
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end('bad path');
+      return;
+    }
     let file = normalize(join(root, path));
     if (!file.startsWith(root + sep) && file !== root) {
       res.writeHead(403).end();
@@ -30,7 +38,10 @@ export async function serveDir(root: string): Promise<{ url: string; close: () =
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', ok);
+  });
+  const at = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${at}/`, close: () => new Promise((ok) => server.close(() => ok())) };
 }
