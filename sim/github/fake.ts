@@ -153,6 +153,8 @@ export class FakeGitHub {
   merges: { pr: number; sha: string; title: string; message: string; merge_sha: string }[] = [];
   /** answers to give instead of the real one, once each, in order (5xx, rate limits, timeouts) */
   faults: Fault[] = [];
+  /** a fault to answer instead, drawn per request (the simulator's fault run); null: none */
+  chaos: ((method: string, path: string) => Fault | null) | null = null;
   /** webhook events GitHub would send to the App, in order; the simulator delivers them */
   outbox: Delivery[] = [];
   /** requests answered, by "METHOD host" (a simple count; the adapters count by operation) */
@@ -249,8 +251,9 @@ export class FakeGitHub {
     const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.served++;
     const i = this.faults.findIndex((f) => f.method === method && f.path.test(url.pathname));
-    if (i >= 0) {
-      const [f] = this.faults.splice(i, 1);
+    const drawn = i < 0 && this.chaos ? this.chaos(method, url.pathname) : null;
+    if (i >= 0 || drawn) {
+      const f = drawn ?? this.faults.splice(i, 1)[0];
       if (f.timeout) return { status: 0, body: '', headers: {}, timeout: true };
       return { status: f.status, body: f.body ?? { message: 'Server Error' }, headers: f.headers ?? {} };
     }
