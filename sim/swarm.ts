@@ -15,12 +15,12 @@ import { createApp } from '../app/index.js';
 import { clearFileCache } from '../app/github/files.js';
 import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
-import { auditLedger, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
+import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
 import { JIT_CONFIG_PATH } from '../runner/protocol.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
 import { seedTheApp } from './determinism.js';
-import { FakeGitHub, OWNER, REPO, repositoryJson, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
+import { blobSha, FakeGitHub, OWNER, REPO, repositoryJson, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
 import { adversaryKinds, CLASSES, freshSeed, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
 import { Rng } from './rng.js';
@@ -103,6 +103,8 @@ export interface Figures {
   discarded: number;
   virtual_days: number;
   wall_seconds: number;
+  /** CPU time of this process during the run (the machine may be shared: wall time depends on the load) */
+  cpu_seconds: number;
   contract_problems: number;
   ledger_entries: number;
   lost_merges?: number;
@@ -206,6 +208,7 @@ export class Swarm {
   private nextPr = 1;
   private restore: () => void = () => {};
   private readonly privateKey: string;
+  private cpu0 = 0;
 
   constructor(opts: Partial<SimOptions> = {}) {
     this.o = { ...DEFAULTS, ...opts, config: { ...DEFAULTS.config, ...(opts.config ?? {}) } };
@@ -309,6 +312,7 @@ export class Swarm {
 
   async run(): Promise<Figures> {
     const wall0 = Date.now();
+    this.cpu0 = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
     this.restore = seedTheApp(this.rng.fork('app'));
     const realFetch = globalThis.fetch;
     // the runner route asks GitHub who a token belongs to with its own Octokit (global fetch)
@@ -431,7 +435,7 @@ export class Swarm {
     const i = run.inputs;
     const pr = i.pr ? Number(i.pr) : null;
     const quality = this.qualityBySha.get(i.sha) ?? this.mainQuality;
-    const entries = this.ledger();
+    const entries = this.publicLedger();
     const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
     const mean = bl ? (bl.data as any).mean : null;
     const sigma = bl ? (bl.data as any).sigma : 0;
@@ -448,12 +452,57 @@ export class Swarm {
     return { role: i.role as 'candidate' | 'verify' | 'baseline', pr, author: pr ? (this.prs.get(pr)?.author ?? null) : null, quality, baselineMean: mean, claim, threshold };
   }
 
+  private lite: { seq: number; type: string; data: any }[] = [];
+  private liteSeen = new Set<string>();
+  /**
+   * The ledger's entries as a reader of the branch sees them, read incrementally (only lines
+   * after the last known seq are parsed; not validated): what adversaries look at between jobs.
+   */
+  private publicLedger(): { seq: number; type: string; data: any }[] {
+    const head = this.gh.refs.get('heads/ledger');
+    const commit = head ? this.gh.commits.get(head) : undefined;
+    if (!commit) return this.lite;
+    for (const [path, bytes] of this.gh.trees.get(commit.tree)!) {
+      if (!path.startsWith('entries/')) continue;
+      const key = `${path}:${blobSha(bytes)}`;
+      if (this.liteSeen.has(key)) continue;
+      this.liteSeen.add(key);
+      const lines = new TextDecoder().decode(bytes).split('\n');
+      const fresh: { seq: number; type: string; data: any }[] = [];
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (!lines[i].trim()) continue;
+        const e = JSON.parse(lines[i]);
+        if (e.seq < this.lite.length) break;
+        fresh.push(e);
+      }
+      for (const e of fresh.reverse()) if (e.seq === this.lite.length) this.lite.push(e);
+    }
+    return this.lite;
+  }
+
   private ledgerCache: { head: string; entries: LedgerEntry[] } | null = null;
+  /** parsed files by blob: sealed shards never change, so only the tail is parsed again */
+  private shardCache = new Map<string, LedgerEntry[]>();
+  /** The ledger as the App wrote it on its branch (what anyone can read). */
   ledger(): LedgerEntry[] {
     const head = this.gh.refs.get('heads/ledger') ?? '';
     if (this.ledgerCache?.head === head) return this.ledgerCache.entries;
-    const files = this.gh.ledgerFiles();
-    const entries = parseLedgerText([...files].filter(([p]) => p.startsWith('entries/')).map(([path, text]) => ({ path, text })));
+    const commit = this.gh.commits.get(head);
+    const files = commit ? [...this.gh.trees.get(commit.tree)!].filter(([p]) => p.startsWith('entries/')) : [];
+    const parts: { start: number; entries: LedgerEntry[] }[] = [];
+    const seen = new Set<string>();
+    for (const [path, bytes] of files) {
+      const key = `${path}:${blobSha(bytes)}`;
+      seen.add(key);
+      let entries = this.shardCache.get(key);
+      if (!entries) {
+        entries = parseLedgerText([{ path, text: new TextDecoder().decode(bytes) }]);
+        this.shardCache.set(key, entries);
+      }
+      parts.push({ start: isTail(path) ? Infinity : (entries[0]?.seq ?? 0), entries });
+    }
+    for (const k of this.shardCache.keys()) if (!seen.has(k)) this.shardCache.delete(k);
+    const entries = parts.sort((a, b) => a.start - b.start).flatMap((p) => p.entries);
     this.ledgerCache = { head, entries };
     return entries;
   }
@@ -680,6 +729,7 @@ export class Swarm {
       discarded: prs.filter((p) => this.finalState(p.number) === 'discarded').length,
       virtual_days: round((this.t - START) / DAY, 2),
       wall_seconds: round((Date.now() - wall0) / 1000, 1),
+      cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - this.cpu0, 1),
       contract_problems: this.net.problems.length,
       ledger_entries: entries.length,
     };

@@ -59,7 +59,15 @@ type Files = Map<string, Uint8Array>;
 const sha1 = (s: string | Uint8Array) => createHash('sha1').update(s).digest('hex');
 const bytes = (c: string | Uint8Array) => (typeof c === 'string' ? strToU8(c) : c);
 /** git's blob id, which GitHub reports as a file's sha (and checks a contents PUT's `sha` against) */
-export const blobSha = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const blobShas = new WeakMap<Uint8Array, string>();
+export const blobSha = (b: Uint8Array): string => {
+  let h = blobShas.get(b);
+  if (h === undefined) {
+    h = createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+    blobShas.set(b, h);
+  }
+  return h;
+};
 
 export interface Pull {
   number: number;
@@ -344,15 +352,21 @@ export class FakeGitHub {
 
   // --- Actions: dispatch, concurrency, runners picking up jobs, completion ---
 
-  /** The workflow file at `ref` (parsed), or null. */
+  private readonly workflows = new WeakMap<Uint8Array, any>();
+  /** The workflow file at `ref` (parsed, once per file version), or null. */
   private workflowAt(commit: string, name: string): any | null {
     const b = this.fileAt(commit, `.github/workflows/${name}`);
     if (!b) return null;
-    try {
-      return parseYaml(new TextDecoder().decode(b));
-    } catch {
-      return null;
+    if (!this.workflows.has(b)) {
+      let wf: any = null;
+      try {
+        wf = parseYaml(new TextDecoder().decode(b));
+      } catch {
+        wf = null;
+      }
+      this.workflows.set(b, wf);
     }
+    return this.workflows.get(b);
   }
 
   /**
@@ -614,8 +628,8 @@ export class FakeGitHub {
       const current = this.trees.get(this.commits.get(head)!.tree)!.get(path);
       if (current && c.body.sha === undefined) return [422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' }];
       if (current && c.body.sha !== blobSha(current)) return [409, { message: `${path} does not match ${c.body.sha}` }];
-      if (typeof c.body.content !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(c.body.content)) return [422, { message: 'content is not valid Base64' }];
-      const content = new Uint8Array(Buffer.from(c.body.content, 'base64'));
+      const content = typeof c.body.content === 'string' ? decodeBase64(c.body.content) : null;
+      if (!content) return [422, { message: 'Invalid request.\n\ncontent is not valid Base64.' }];
       const sha = this.commit({ [path]: content }, head, c.body.message);
       this.refs.set(`heads/${branch}`, sha);
       const commit = this.commits.get(sha)!;
@@ -835,6 +849,20 @@ export class FakeGitHub {
       return [200, { total_count: 1, jobs: [{ id, run_id: id, name: 'experiment', runner_name: run?.runner_name ?? wr?.runner_name ?? null, status: 'completed', conclusion: wr?.conclusion ?? 'success', created_at: new Date(wr?.created_at ?? started).toISOString(), started_at: new Date(started).toISOString(), completed_at: new Date(completed).toISOString(), head_sha: wr?.head_sha ?? '', labels: wr?.runsOn ?? [] }] }];
     });
   }
+}
+
+/**
+ * Base64 content as GitHub accepts it, decoded; null when it is not Base64. Node's decoder skips
+ * characters outside the alphabet, so a decoded length short of the text's says it was not.
+ */
+function decodeBase64(text: string): Uint8Array | null {
+  const s = /[\r\n ]/.test(text.slice(0, 200)) ? text.replace(/[\r\n ]+/g, '') : text;
+  if (s.length % 4 !== 0) return null;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const out = Buffer.from(s, 'base64');
+  if (out.length !== (s.length / 4) * 3 - pad) return null;
+  if (pad === 0 ? s.includes('=') : s.indexOf('=') !== s.length - pad) return null;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** `ours` over `template`: objects merged key by key (ours wins), list items over the template's first item. */
