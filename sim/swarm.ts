@@ -204,6 +204,7 @@ export class Swarm {
   private failedDeliveries: Delivery[] = [];
   faultsInjected: Record<string, number> = {};
   invariantFailures: string[] = [];
+  private reported: Record<string, number> = {};
   private opened = 0;
   private nextPr = 1;
   private restore: () => void = () => {};
@@ -280,6 +281,10 @@ export class Swarm {
         this.colluderAuthors.add(o.partner);
       }
       this.owners.push(o);
+      // a Sybil's accounts and a colluder's author are sock accounts, made days before they act
+      const fresh = new Date(START - (2 + (i % 5)) * DAY).toISOString();
+      if (b === 'sybil') this.gh.accounts.set(login, { created_at: fresh });
+      if (b === 'colluder') this.gh.accounts.set(o.partner!, { created_at: fresh });
     });
     this.authors = Array.from({ length: this.o.authors }, (_, i) => `agent-${i}`);
   }
@@ -351,6 +356,8 @@ export class Swarm {
   private async loop(): Promise<void> {
     const end = START + this.o.maxDays * DAY;
     let quietSince: number | null = null;
+    let settled = 0;
+    let progressAt = this.t;
     while (this.agenda.size) {
       const e = this.agenda.pop()!;
       if (e.t > end) break;
@@ -362,6 +369,11 @@ export class Swarm {
         // keep ticking for two hours after the last PR settled: late results, baselines, reconcile
         quietSince ??= this.t;
         if (this.t - quietSince > 2 * 3_600_000) break;
+      } else if (this.opened >= this.o.experiments) {
+        // every PR opened, some still open: stop once a whole day passes with none settling (stuck)
+        const now = [...this.prs.values()].filter((p) => this.finalState(p.number) !== null).length;
+        if (now !== settled) [settled, progressAt] = [now, this.t];
+        else if (this.t - progressAt > DAY) break;
       }
     }
     await this.checkInvariants('end');
@@ -659,7 +671,11 @@ export class Swarm {
     const audit = auditLedger(entries, { freeRunsPerDay: Number(this.o.config.free_runs_per_day ?? 3) });
     if (!audit.ok) this.invariantFailures.push(`${when}: ledger audit: seq ${audit.seq}: ${audit.problem}`);
     const inv = this.invariants(entries);
-    for (const [k, v] of Object.entries(inv)) if (typeof v === 'number' && v > 0 && k !== 'stuck_prs') this.invariantFailures.push(`${when}: ${k} = ${v}`);
+    // each invariant is reported when it first fails and whenever its count grows
+    for (const [k, v] of Object.entries(inv)) {
+      if (v > (this.reported[k] ?? 0)) this.invariantFailures.push(`${when}: ${k} = ${v}`);
+      this.reported[k] = Math.max(v, this.reported[k] ?? 0);
+    }
   }
 
   invariants(entries: LedgerEntry[]): { lost_merges: number; double_dispatches: number; double_charges: number } {

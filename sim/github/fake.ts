@@ -30,6 +30,8 @@ export interface Fault {
   headers?: Record<string, string>;
   /** the request never gets an answer: the caller's fetch fails (a network timeout) */
   timeout?: boolean;
+  /** only once this holds (e.g. after a merge); until then the fault waits its turn */
+  when?: () => boolean;
 }
 
 export interface FakeRequest {
@@ -79,6 +81,7 @@ export interface Pull {
   state: 'open' | 'closed';
   merged: boolean;
   created_at: string;
+  merge_commit_sha?: string;
 }
 export interface CheckRun {
   id: number;
@@ -100,7 +103,9 @@ export interface RunArtifacts {
   runner_name: string;
   /** how long the job ran by GitHub's clock (default 345 s: a 300 s budget plus setup and evaluation) */
   job_seconds?: number;
-  artifact: { name: string; files: Record<string, string> } | null;
+  artifact: { name: string; files: Record<string, string>; size_in_bytes?: number } | null;
+  /** the run as the workflow_run webhook and the runs listing describe it, once completed */
+  workflow_run?: Record<string, unknown>;
 }
 /** A workflow run created by a dispatch, as GitHub Actions keeps it. */
 export interface WorkflowRun {
@@ -155,6 +160,8 @@ export class FakeGitHub {
   comments = new Map<number, { id: number; issue: number; body: string }>();
   checks = new Map<number, CheckRun>();
   runners: Runner[] = [];
+  /** when each account was created (GET /user, /users/{login}); default 2020-01-01 */
+  accounts = new Map<string, { created_at: string }>();
   runs = new Map<number, RunArtifacts>();
   workflowRuns = new Map<number, WorkflowRun>();
   dispatches: { workflow: string; ref: string; inputs: Record<string, string>; run_id?: number }[] = [];
@@ -238,6 +245,7 @@ export class FakeGitHub {
       state: p.state,
       locked: false,
       merged: p.merged,
+      merge_commit_sha: p.merge_commit_sha ?? null,
       created_at: p.created_at,
       updated_at: p.created_at,
       user: userJson(p.user),
@@ -258,7 +266,7 @@ export class FakeGitHub {
     const method = req.method.toUpperCase();
     const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.served++;
-    const i = this.faults.findIndex((f) => f.method === method && f.path.test(url.pathname));
+    const i = this.faults.findIndex((f) => f.method === method && f.path.test(url.pathname) && (!f.when || f.when()));
     const drawn = i < 0 && this.chaos ? this.chaos(method, url.pathname) : null;
     if (i >= 0 || drawn) {
       const f = drawn ?? this.faults.splice(i, 1)[0];
@@ -467,9 +475,13 @@ export class FakeGitHub {
     if (run.runner_name) {
       const r = this.runners.find((x) => x.name === run.runner_name);
       if (r) r.busy = false;
-      this.runs.set(run.id, { runner_name: run.runner_name, job_seconds: ((run.completed_at - (run.started_at ?? run.completed_at)) / 1000), artifact });
+      this.runs.set(run.id, { runner_name: run.runner_name, job_seconds: (run.completed_at - (run.started_at ?? run.completed_at)) / 1000, artifact });
     }
-    this.emit('workflow_run', this.workflowRunPayload(run));
+    const payload = this.workflowRunPayload(run);
+    const stored = this.runs.get(run.id);
+    if (stored) stored.workflow_run = payload.workflow_run;
+    else this.runs.set(run.id, { runner_name: '', artifact: null, workflow_run: payload.workflow_run });
+    this.emit('workflow_run', payload);
     // the pending run of the group, if any, now holds it
     if (run.group) {
       const next = [...this.workflowRuns.values()].find((r) => r.group === run.group && r.status === 'pending');
@@ -548,7 +560,11 @@ export class FakeGitHub {
     this.on('POST', /^\/app\/installations\/\d+\/access_tokens$/, () => [201, { token: 'ghs_test', expires_at: new Date(this.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' }]);
     this.on('GET', /^\/user$/, (c) => {
       const login = /^(?:bearer|token)\s+gho_(\S+)$/i.exec(c.headers.authorization ?? '')?.[1];
-      return login ? [200, { ...userJson(login), created_at: '2020-01-01T00:00:00Z' }] : [401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }];
+      return login ? [200, { ...userJson(login), created_at: this.accounts.get(login)?.created_at ?? '2020-01-01T00:00:00Z' }] : [401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }];
+    });
+    this.on('GET', /^\/users\/[^/]+$/, (c) => {
+      const login = seg(c, 2);
+      return [200, { ...userJson(login), created_at: this.accounts.get(login)?.created_at ?? '2020-01-01T00:00:00Z' }];
     });
     this.on('GET', /^\/repos\/[^/]+\/[^/]+\/installation$/, () => [200, { id: 1, account: userJson(OWNER), app_id: 1, target_type: 'User' }]);
 
@@ -676,6 +692,7 @@ export class FakeGitHub {
       const merge_sha = this.commit({ 'trainer/train.ts': candidate }, main, c.body.commit_title);
       this.refs.set('heads/main', merge_sha);
       p.merged = true;
+      p.merge_commit_sha = merge_sha;
       p.state = 'closed';
       this.merges.push({ pr: p.number, sha: c.body.sha, title: c.body.commit_title, message: c.body.commit_message, merge_sha });
       return [200, { sha: merge_sha, merged: true, message: 'Pull Request successfully merged' }];
@@ -816,11 +833,25 @@ export class FakeGitHub {
       this.runners.splice(i, 1);
       return [204, ''];
     });
-    const artifactJson = (runId: number, name: string) => ({
+    // the runs of a workflow, newest first, filtered as the query asks (the App's reconcile pass
+    // looks for completed runs whose result it never recorded)
+    this.on('GET', new RegExp(`^${P}/actions/workflows/[^/]+/runs$`), (c) => {
+      const wf = seg(c, 6);
+      const q = c.url.searchParams;
+      const runs = [...this.runs.values()]
+        .map((r) => r.workflow_run)
+        .filter((r): r is Record<string, unknown> => Boolean(r) && String(r!.path).endsWith(`/${wf}`))
+        .filter((r) => (!q.get('status') || r.status === q.get('status') || r.conclusion === q.get('status')) && (!q.get('event') || r.event === q.get('event')) && (!q.get('branch') || r.head_branch === q.get('branch')))
+        .reverse();
+      const per = Number(q.get('per_page') ?? 30);
+      const page = Number(q.get('page') ?? 1);
+      return [200, { total_count: runs.length, workflow_runs: runs.slice((page - 1) * per, page * per) }];
+    });
+    const artifactJson = (runId: number, name: string, size = 1000) => ({
       id: runId * 10,
       node_id: `A_${runId}`,
       name,
-      size_in_bytes: 1000,
+      size_in_bytes: size,
       url: `${API}${P}/actions/artifacts/${runId * 10}`,
       archive_download_url: `${API}${P}/actions/artifacts/${runId * 10}/zip`,
       expired: false,
@@ -830,7 +861,7 @@ export class FakeGitHub {
     });
     this.on('GET', new RegExp(`^${P}/actions/runs/\\d+/artifacts$`), (c) => {
       const run = this.runs.get(Number(seg(c, 6)));
-      const arts = run?.artifact ? [artifactJson(Number(seg(c, 6)), run.artifact.name)] : [];
+      const arts = run?.artifact ? [artifactJson(Number(seg(c, 6)), run.artifact.name, run.artifact.size_in_bytes)] : [];
       return [200, { total_count: arts.length, artifacts: arts }];
     });
     this.on('GET', new RegExp(`^${P}/actions/artifacts/\\d+/zip$`), (c) => [302, '', { location: `${PIPELINES}/artifact/${Number(seg(c, 6)) / 10}.zip` }]);
