@@ -397,7 +397,7 @@ export class FakeGitHub {
     const declared = on && typeof on === 'object' && 'workflow_dispatch' in on ? (on.workflow_dispatch?.inputs ?? {}) : null;
     if (!declared) return [422, { message: "Workflow does not have 'workflow_dispatch' trigger" }];
     const unexpected = Object.keys(inputs).filter((k) => !(k in declared));
-    if (unexpected.length) return [422, { message: `Unexpected inputs provided: ${JSON.stringify(unexpected)}` }];
+    if (unexpected.length) return [422, { message: `Unexpected inputs provided: ${JSON.stringify(unexpected)}`, documentation_url: "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event" }];
     for (const [k, d] of Object.entries<any>(declared)) {
       if (!(k in inputs) && d?.default !== undefined) inputs[k] = String(d.default);
       if (d?.required && (inputs[k] === undefined || inputs[k] === '')) return [422, { message: `Required input '${k}' not provided` }];
