@@ -5,29 +5,21 @@
 // deliveries. With `faults`, GitHub also answers 5xx, times out, rate-limits, redelivers and
 // reorders webhooks, and the App restarts and runs as two processes. Invariants are checked
 // after every simulated day. See docs/trust.md ("The swarm simulator").
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Probot, ProbotOctokit } from 'probot';
-import { createApp } from '../app/index.js';
+import type { Probot } from 'probot';
 import { clearFileCache } from '../app/github/files.js';
 import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
-import { JIT_CONFIG_PATH } from '../runner/protocol.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
+import { appKey, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
 import { seedTheApp } from './determinism.js';
-import { blobSha, FakeGitHub, OWNER, REPO, repositoryJson, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
+import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
 import { adversaryKinds, CLASSES, freshSeed, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
 import { Rng } from './rng.js';
 
-const require = createRequire(import.meta.url);
-const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
-const exampleOf = (name: string, action: string) => examples.find((e) => e.name === name)!.examples.find((x) => x.action === action);
 const ROOT = new URL('..', import.meta.url);
 
 export interface SimOptions {
@@ -200,7 +192,7 @@ export class Swarm {
   /** GPU-seconds by whether the job was the first run of an experiment */
   gpu = { first: 0, all: 0 };
   private apps: Probot[] = [];
-  private routeHandler: ((req: IncomingMessage, res: ServerResponse) => unknown) | null = null;
+  private routeHandler: RouteHandler | null = null;
   private failedDeliveries: Delivery[] = [];
   faultsInjected: Record<string, number> = {};
   invariantFailures: string[] = [];
@@ -222,7 +214,7 @@ export class Swarm {
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
     this.mainQuality = { u: 0, seedZ: freshSeed(this.rng.fork('main')) };
     // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
-    this.privateKey = generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+    this.privateKey = appKey();
   }
 
   // --- setup ---
@@ -239,18 +231,9 @@ export class Swarm {
   }
 
   private async newApp(): Promise<Probot> {
-    const fetch = this.net.fetch;
-    // Retries and throttling off: in virtual time a wait is instant and would hit the same limit;
-    // a failed handler is a failed delivery, redelivered later (below) like an operator's script does.
-    const Octokit = ProbotOctokit.defaults((o: any) => ({ ...o, request: { ...(o.request ?? {}), fetch }, retry: { enabled: false }, throttle: { enabled: false } })) as typeof ProbotOctokit;
-    const p = new Probot({ appId: 1, privateKey: this.privateKey, Octokit, log: silentLog() as any });
-    await p.load(createApp({ now: () => new Date(this.t) }), {
-      cwd: process.cwd(),
-      addHandler: (h: any) => {
-        if (!this.routeHandler) this.routeHandler = h;
-      },
-    });
-    return p;
+    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog() });
+    this.routeHandler ??= route;
+    return probot;
   }
 
   private setupOwners(): void {
@@ -291,26 +274,8 @@ export class Swarm {
 
   /** Registers an owner's runner through the App's route, as `runner join` does. */
   private async register(o: Owner): Promise<void> {
-    const body = JSON.stringify({ repo: `${OWNER}/${REPO}`, hardware_class: o.claimedClass });
-    const req = Object.assign(Readable.from([Buffer.from(body)]), { method: 'POST', url: JIT_CONFIG_PATH, headers: { authorization: `Bearer gho_${o.login}`, 'content-type': 'application/json' } }) as unknown as IncomingMessage;
-    let status = 0;
-    let text = '';
-    const res = {
-      writeHead: (s: number) => {
-        status = s;
-        return res;
-      },
-      setHeader: () => res,
-      end: (b?: string) => {
-        text = b ?? '';
-      },
-    } as unknown as ServerResponse;
-    if (!this.routeHandler) throw new Error('the App registered no runner route');
-    await this.routeHandler(req, res);
-    if (status !== 201) throw new Error(`registering ${o.login}'s runner: HTTP ${status} ${text}`);
-    const answer = JSON.parse(text) as { runner_name: string };
-    o.runnerName = answer.runner_name;
-    this.ownerByRunner.set(answer.runner_name, o);
+    o.runnerName = await registerRunner(this.routeHandler, o.login, o.claimedClass);
+    this.ownerByRunner.set(o.runnerName, o);
   }
 
   // --- the run ---
@@ -334,7 +299,7 @@ export class Swarm {
       this.setupOwners();
       for (const o of this.owners) await this.register(o);
       if (this.o.faults) this.installChaos();
-      await this.deliver(this.gh.emit('installation', this.installationPayload()));
+      await this.deliver(this.gh.emit('installation', installationPayload()));
       this.schedulePr(this.t + 60_000);
       for (let d = 1; d <= this.o.maxDays; d++) this.agenda.push(START + d * DAY, () => this.checkInvariants(`day ${d}`));
       this.agenda.push(this.t + 600_000, () => this.tick());
@@ -408,14 +373,7 @@ export class Swarm {
     this.qualityBySha.set(head, quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
     this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
-    const payload = structuredClone(exampleOf('pull_request', 'opened'));
-    payload.number = n;
-    Object.assign(payload.pull_request, { number: n, state: 'open', title: `Experiment ${n}`, labels: [] });
-    payload.pull_request.head.sha = head;
-    payload.pull_request.user.login = author;
-    payload.repository = { ...payload.repository, ...repositoryJson() };
-    payload.installation = { id: 1 };
-    this.gh.emit('pull_request', payload);
+    this.gh.emit('pull_request', pullRequestOpenedPayload(n, `Experiment ${n}`, head, author));
   }
 
   // --- GitHub Actions: runners take queued runs ---
@@ -618,13 +576,6 @@ export class Swarm {
     }
   }
 
-  private installationPayload(): any {
-    const payload = structuredClone(exampleOf('installation', 'created'));
-    payload.installation = { ...payload.installation, id: 1 };
-    payload.repositories = [{ id: 1, node_id: 'R_1', name: REPO, full_name: `${OWNER}/${REPO}`, private: false }];
-    return payload;
-  }
-
   // --- faults ---
 
   private count(kind: string): void {
@@ -774,20 +725,6 @@ export class Swarm {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-function toYaml(v: Record<string, unknown>, indent = ''): string {
-  return Object.entries(v)
-    .map(([k, x]) => (x && typeof x === 'object' && !Array.isArray(x) ? `${indent}${k}:\n${toYaml(x as Record<string, unknown>, indent + '  ')}` : `${indent}${k}: ${JSON.stringify(x)}`))
-    .join('\n');
-}
-
-function silentLog() {
-  const noop = () => {};
-  const err = process.env.SIM_DEBUG ? (...a: unknown[]) => console.error(...a) : noop;
-  const log: any = { trace: noop, debug: noop, info: noop, warn: err, error: err, fatal: err, level: 'silent' };
-  log.child = () => log;
-  return log;
 }
 
 export { trueBpb };

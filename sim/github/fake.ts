@@ -149,6 +149,27 @@ export interface FakeOptions {
   rateLimits?: boolean;
 }
 
+/** The fake's whole state as JSON (FakeGitHub.snapshot / restore); blobs are base64, trees name them by sha. */
+export interface FakeSnapshot {
+  version: 1;
+  commits: Record<string, { tree: string; parents: string[]; message: string }>;
+  trees: Record<string, Record<string, string>>;
+  blobs: Record<string, string>;
+  refs: Record<string, string>;
+  pulls: Pull[];
+  issues: [number, { labels: string[] }][];
+  comments: { id: number; issue: number; body: string }[];
+  checks: CheckRun[];
+  runners: Runner[];
+  accounts: Record<string, { created_at: string }>;
+  runs: [number, RunArtifacts][];
+  workflowRuns: WorkflowRun[];
+  dispatches: FakeGitHub['dispatches'];
+  merges: FakeGitHub['merges'];
+  outbox: Delivery[];
+  counters: { nextId: number; nextRunId: number; nextDelivery: number };
+}
+
 export class FakeGitHub {
   commits = new Map<string, { tree: string; parents: string[]; message: string }>();
   trees = new Map<string, Files>();
@@ -256,6 +277,52 @@ export class FakeGitHub {
       requested_teams: [],
       requested_reviewers: [],
     };
+  }
+
+  // --- persistence: everything the fake holds as plain JSON (the one-machine swarm keeps it in a folder) ---
+
+  snapshot(): FakeSnapshot {
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+    return {
+      version: 1,
+      commits: Object.fromEntries(this.commits),
+      trees: Object.fromEntries([...this.trees].map(([sha, files]) => [sha, Object.fromEntries([...files].map(([p, b]) => [p, blobSha(b)]))])),
+      blobs: Object.fromEntries([...this.blobs].map(([sha, b]) => [sha, b64(b)])),
+      refs: Object.fromEntries(this.refs),
+      pulls: [...this.pulls.values()],
+      issues: [...this.issues],
+      comments: [...this.comments.values()],
+      checks: [...this.checks.values()],
+      runners: this.runners,
+      accounts: Object.fromEntries(this.accounts),
+      runs: [...this.runs],
+      workflowRuns: [...this.workflowRuns.values()],
+      dispatches: this.dispatches,
+      merges: this.merges,
+      outbox: this.outbox,
+      counters: { nextId: this.nextId, nextRunId: this.nextRunId, nextDelivery: this.nextDelivery },
+    };
+  }
+
+  /** Replaces this fake's state with a snapshot's. */
+  restore(s: FakeSnapshot): void {
+    if (s.version !== 1) throw new Error(`fake GitHub state version ${s.version} is not 1; start from an empty state folder`);
+    this.blobs = new Map(Object.entries(s.blobs).map(([sha, b]) => [sha, new Uint8Array(Buffer.from(b, 'base64'))]));
+    this.trees = new Map(Object.entries(s.trees).map(([sha, files]) => [sha, new Map(Object.entries(files).map(([p, b]) => [p, this.blobs.get(b)!]))]));
+    this.commits = new Map(Object.entries(s.commits));
+    this.refs = new Map(Object.entries(s.refs));
+    this.pulls = new Map(s.pulls.map((p) => [p.number, p]));
+    this.issues = new Map(s.issues);
+    this.comments = new Map(s.comments.map((c) => [c.id, c]));
+    this.checks = new Map(s.checks.map((c) => [c.id, c]));
+    this.runners = s.runners;
+    this.accounts = new Map(Object.entries(s.accounts));
+    this.runs = new Map(s.runs);
+    this.workflowRuns = new Map(s.workflowRuns.map((r) => [r.id, r]));
+    this.dispatches = s.dispatches;
+    this.merges = s.merges;
+    this.outbox = s.outbox;
+    ({ nextId: this.nextId, nextRunId: this.nextRunId, nextDelivery: this.nextDelivery } = s.counters);
   }
 
   // --- the transport-agnostic entry point ---
