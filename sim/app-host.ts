@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../app/index.js';
 import { JIT_CONFIG_PATH } from '../runner/protocol.js';
-import { OWNER, REPO, repositoryJson } from './github/fake.js';
+import { OWNER, REPO, repositoryJson, type FakeGitHub, type WorkflowRun } from './github/fake.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
@@ -98,4 +98,13 @@ export function silentLog() {
   const log: any = { trace: noop, debug: noop, info: noop, warn: err, error: err, fatal: err, level: 'silent' };
   log.child = () => log;
   return log;
+}
+
+/** The App's clock: a completed run of the scheduled tick.yml on the default branch, sent as workflow_run. */
+export function emitTick(gh: FakeGitHub, id: number, t: number): void {
+  const run: WorkflowRun = {
+    id, workflow: 'tick.yml', path: '.github/workflows/tick.yml', event: 'schedule', inputs: {}, head_sha: gh.refs.get('heads/main')!, display_title: 'tick',
+    group: null, cancelInProgress: false, runsOn: ['ubuntu-latest'], status: 'completed', conclusion: 'success', runner_name: null, created_at: t, started_at: t, completed_at: t,
+  };
+  gh.emit('workflow_run', gh.workflowRunPayload(run));
 }

@@ -13,7 +13,7 @@ import { clearConfigCache } from '../app/session.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
-import { appKey, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
+import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
@@ -527,12 +527,7 @@ export class Swarm {
   private firstRunSeen = new Set<string>();
 
   private async tick(): Promise<void> {
-    const id = 700_000 + Math.floor((this.t - START) / 1000);
-    const run: WorkflowRun = {
-      id, workflow: 'tick.yml', path: '.github/workflows/tick.yml', event: 'schedule', inputs: {}, head_sha: this.gh.refs.get('heads/main')!, display_title: 'tick',
-      group: null, cancelInProgress: false, runsOn: ['ubuntu-latest'], status: 'completed', conclusion: 'success', runner_name: null, created_at: this.t, started_at: this.t, completed_at: this.t,
-    };
-    this.gh.emit('workflow_run', this.gh.workflowRunPayload(run));
+    emitTick(this.gh, 700_000 + Math.floor((this.t - START) / 1000), this.t);
     // the operator's redelivery script (GitHub does not redeliver failed deliveries by itself)
     const failed = this.failedDeliveries.splice(0);
     for (const d of failed) this.agenda.push(this.t + this.rngFaults.uniform(1, 60) * 1000, () => this.deliver(d));
