@@ -142,7 +142,6 @@ export class LocalSwarm {
   private agentsIdle = new Set<string>();
   private ledgerHead = '';
   private builtHead = '';
-  private lastBuild = 0;
   private building: Promise<void> | null = null;
   private entries: LedgerEntry[] = [];
   private lastLine = '';
@@ -348,7 +347,11 @@ export class LocalSwarm {
   }
 
   /** Opens a PR changing trainer/train.ts on the current main, as an agent's push and PR do. */
-  openPr(author: string, title: string, text: string): number {
+  openPr(author: string, title: string, text: string): number | null {
+    if (this.stopping) {
+      this.o.print(`${this.clock()} agent ${author}: stopping, so no PR for "${title}"`);
+      return null;
+    }
     const base = this.gh.refs.get('heads/main')!;
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, title);
     const n = Math.max(0, ...this.gh.pulls.keys(), ...this.gh.issues.keys()) + 1;
@@ -379,6 +382,8 @@ export class LocalSwarm {
   }
 
   private startAgents(): void {
+    // agents read the leaderboard first: wait until it shows the ledger as it is
+    if (this.building || (this.ledgerHead && this.builtHead !== this.ledgerHead)) return;
     const agents = [...this.file.agents, ...(this.o.agentCmd ? ['external-agent'] : [])];
     // one open PR per agent, and no more open PRs than the runners can take
     for (const a of agents) {
@@ -429,14 +434,11 @@ export class LocalSwarm {
 
   // --- the leaderboard ---
 
-  private merges = 0;
   private async maybeRebuild(force = false): Promise<void> {
     if (this.building) return;
-    const merged = this.gh.merges.length !== this.merges;
-    // after each merge at once; other ledger changes (results, discards) at most every 15 s
-    if (!force && !merged && Date.now() - this.lastBuild < 15_000) return;
-    if (this.builtHead === this.ledgerHead || !existsSync(this.path('ledger', 'entries'))) return;
-    this.merges = this.gh.merges.length;
+    // after every change of the ledger (each merge among them): agents read the site before each PR
+    if (!force && this.builtHead === this.ledgerHead) return;
+    if (!existsSync(this.path('ledger', 'entries'))) return;
     this.building = (async () => {
       const head = this.ledgerHead;
       try {
@@ -445,7 +447,6 @@ export class LocalSwarm {
       } catch (e) {
         this.o.print(`${this.clock()} leaderboard build failed: ${(e as Error).message}`);
       }
-      this.lastBuild = Date.now();
       this.building = null;
     })();
     await this.building;
