@@ -72,7 +72,7 @@ export const SWARM_CONFIG = {
   close_on_discard: true,
   deadline_minutes: 120,
   margin: { k: 2, min_delta: 0.05 },
-  verification: { quorum: 1, tolerance: 0.3 },
+  verification: { quorum: 1, tolerance: 0.5 },
   baseline_runs: 2,
 };
 
@@ -251,6 +251,8 @@ export class LocalSwarm {
     // a run that was in progress when the last swarm stopped never finishes: the App's deadline re-dispatches it
     for (const r of this.gh.workflowRuns.values()) if (r.status === 'in_progress') this.gh.finishRun(r, 'cancelled');
     for (const r of this.gh.runners) r.busy = false;
+    // what settled in an earlier session was told then
+    for (const p of this.gh.pulls.values()) if (p.merged || p.labels.some((l) => SETTLED.test(l))) this.told.add(p.number);
     if (this.o.agents !== this.file.agents.length) this.file.agents = Array.from({ length: this.o.agents }, (_, i) => `agent-${i + 1}`);
   }
 
@@ -477,7 +479,24 @@ export class LocalSwarm {
     return out;
   }
 
+  private told = new Set<number>();
+  /** One line per PR as it settles: merged (score, baseline, who verified) or why not. */
+  private outcomes(): void {
+    for (const p of this.gh.pulls.values()) {
+      if (this.told.has(p.number)) continue;
+      const d = [...this.entries].reverse().find((e) => (e.type === 'experiment_merged' || e.type === 'experiment_discarded') && (e.data as any).pr === p.number)?.data as any;
+      if (p.merged && d?.job_ids) {
+        const owners = this.entries.filter((e) => e.type === 'result_recorded' && d.job_ids.includes((e.data as any).job_id)).map((e) => `${(e.data as any).runner_owner} ${(e.data as any).role} ${(e.data as any).result?.val_bpb?.toFixed(4)}`);
+        this.o.print(`${this.clock()} MERGED #${p.number} "${p.title}": val_bpb ${d.val_bpb.toFixed(4)} vs baseline ${d.baseline_mean.toFixed(4)} (${owners.join('; ')})`);
+      } else if (p.labels.includes('experiment:discarded') && d?.reason) this.o.print(`${this.clock()} discarded #${p.number} "${p.title}": ${d.reason}`);
+      else if (p.labels.includes('experiment:invalid')) this.o.print(`${this.clock()} invalid #${p.number} "${p.title}" (see its comment in ${join(this.dir, 'github.json')})`);
+      else continue;
+      this.told.add(p.number);
+    }
+  }
+
   private progress(): void {
+    this.outcomes();
     const runs = [...this.gh.workflowRuns.values()].filter((r) => r.workflow === 'experiment.yml');
     const queued = runs.filter((r) => r.status === 'queued' || r.status === 'pending').length;
     const pulls = [...this.gh.pulls.values()];
