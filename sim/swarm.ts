@@ -194,7 +194,8 @@ export class Swarm {
   private authors: string[] = [];
   private colluderAuthors = new Set<string>();
   prs = new Map<number, PrState>();
-  private qualityBySha = new Map<string, Quality>();
+  /** the true quality of each train.ts, by its sha256: a commit's quality is its train.ts's */
+  private qualityByFile = new Map<string, Quality>();
   private mainQuality: Quality;
   private harnessByCommit = new Map<string, string>();
   /** GPU-seconds by whether the job was the first run of an experiment */
@@ -328,7 +329,7 @@ export class Swarm {
     try {
       const main = this.gh.commit(this.repoFiles(), null, 'initial');
       this.gh.refs.set('heads/main', main);
-      this.qualityBySha.set(main, this.mainQuality);
+      this.qualityByFile.set(sha256(this.gh.fileAt(main, 'trainer/train.ts')!), this.mainQuality);
       this.apps = [await this.newApp()];
       if (this.o.faults) this.apps.push(await this.newApp());
       this.setupOwners();
@@ -399,13 +400,13 @@ export class Swarm {
     const kind: PrKind = colluders.length && r.chance(colluders.length / (this.authors.length + colluders.length)) ? 'collusion' : x < this.o.improvementShare ? 'improvement' : x < this.o.improvementShare + this.o.seedOnlyShare ? 'seed_only' : 'null';
     const author = kind === 'collusion' ? r.pick(colluders) : r.pick(this.authors);
     const base = this.gh.refs.get('heads/main')!;
-    const mq = this.qualityBySha.get(base) ?? this.mainQuality;
+    const mq = this.qualityOf(base);
     // a null change is no better than main (often a little worse); a seed change keeps the code
     const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
     const quality: Quality = { u: mq.u + du, seedZ: freshSeed(r) };
     const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
-    this.qualityBySha.set(head, quality);
+    this.qualityByFile.set(sha256(text), quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
     this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
     const payload = structuredClone(exampleOf('pull_request', 'opened'));
@@ -446,7 +447,7 @@ export class Swarm {
   private jobView(run: WorkflowRun, owner: Owner): Parameters<typeof report>[1] {
     const i = run.inputs;
     const pr = i.pr ? Number(i.pr) : null;
-    const quality = this.qualityBySha.get(i.sha) ?? this.mainQuality;
+    const quality = this.qualityOf(i.sha);
     const entries = this.publicLedger();
     const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
     const mean = bl ? (bl.data as any).mean : null;
@@ -733,7 +734,8 @@ export class Swarm {
       seed: this.o.seed,
       experiments: prs.length,
       adversary_share: this.o.adversaries,
-      false_merges: merged.filter((p) => p.quality.u >= (this.qualityOfBase(p) ?? 0)).length,
+      // a merge that made the default branch no better than it was just before (seed luck is no improvement)
+      false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
       true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
@@ -764,10 +766,10 @@ export class Swarm {
     return f;
   }
 
-  /** the true quality of the default branch a PR was opened on (an experiment is false if no better than it) */
-  private qualityOfBase(p: PrState): number | null {
-    const parent = this.gh.commits.get(p.head)?.parents[0];
-    return parent ? (this.qualityBySha.get(parent)?.u ?? null) : null;
+  /** The true quality of a commit's train.ts. */
+  qualityOf(commit: string): Quality {
+    const f = this.gh.fileAt(commit, 'trainer/train.ts');
+    return (f && this.qualityByFile.get(sha256(f))) || this.mainQuality;
   }
 }
 
