@@ -107,6 +107,10 @@ export interface Figures {
   cpu_seconds: number;
   contract_problems: number;
   ledger_entries: number;
+  /** JIT registrations through the App's route (one per job: runners are ephemeral) */
+  runner_registrations: number;
+  /** owners whose runners the route refused for good (banned) */
+  owners_refused: string[];
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -290,15 +294,31 @@ export class Swarm {
     this.authors = Array.from({ length: this.o.authors }, (_, i) => `agent-${i}`);
   }
 
+  /**
+   * The join loop of `runner join`: one JIT config, one ephemeral runner, one job, then again.
+   * A refusal with retry-after is waited out; a ban (403) ends the owner's loop.
+   */
+  private async join(o: Owner): Promise<void> {
+    const r = await this.register(o);
+    if (r.ok) return;
+    if (r.status === 403) {
+      o.refused = r.text;
+      return;
+    }
+    this.agenda.push(this.t + (r.retryAfter ?? 60) * 1000, () => this.join(o));
+  }
+
   /** Registers an owner's runner through the App's route, as `runner join` does. */
-  private async register(o: Owner): Promise<void> {
+  private async register(o: Owner): Promise<{ ok: boolean; status: number; text: string; retryAfter?: number }> {
     const body = JSON.stringify({ repo: `${OWNER}/${REPO}`, hardware_class: o.claimedClass });
     const req = Object.assign(Readable.from([Buffer.from(body)]), { method: 'POST', url: JIT_CONFIG_PATH, headers: { authorization: `Bearer gho_${o.login}`, 'content-type': 'application/json' } }) as unknown as IncomingMessage;
     let status = 0;
     let text = '';
+    let retryAfter: number | undefined;
     const res = {
-      writeHead: (s: number) => {
+      writeHead: (s: number, h?: Record<string, string>) => {
         status = s;
+        if (h?.['retry-after']) retryAfter = Number(h['retry-after']);
         return res;
       },
       setHeader: () => res,
@@ -308,18 +328,21 @@ export class Swarm {
     } as unknown as ServerResponse;
     if (!this.routeHandler) throw new Error('the App registered no runner route');
     await this.routeHandler(req, res);
-    if (status !== 201) throw new Error(`registering ${o.login}'s runner: HTTP ${status} ${text}`);
+    this.registrations++;
+    if (status !== 201) return { ok: false, status, text, retryAfter };
     const answer = JSON.parse(text) as { runner_name: string };
     o.runnerName = answer.runner_name;
     this.ownerByRunner.set(answer.runner_name, o);
+    return { ok: true, status, text };
   }
+  registrations = 0;
 
   // --- the run ---
 
   async run(): Promise<Figures> {
-    const wall0 = Date.now();
+    const wall0 = performance.now();
     this.cpu0 = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
-    this.restore = seedTheApp(this.rng.fork('app'));
+    this.restore = seedTheApp(this.rng.fork('app'), () => this.t);
     const realFetch = globalThis.fetch;
     // the runner route asks GitHub who a token belongs to with its own Octokit (global fetch)
     globalThis.fetch = this.net.fetch;
@@ -333,7 +356,10 @@ export class Swarm {
       this.apps = [await this.newApp()];
       if (this.o.faults) this.apps.push(await this.newApp());
       this.setupOwners();
-      for (const o of this.owners) await this.register(o);
+      for (const o of this.owners) {
+        const r = await this.register(o);
+        if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
+      }
       if (this.o.faults) this.installChaos();
       await this.deliver(this.gh.emit('installation', this.installationPayload()));
       this.schedulePr(this.t + 60_000);
@@ -566,6 +592,8 @@ export class Swarm {
       job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: run.id, runner_name: run.runner_name, isolation: 'docker' },
     };
     this.gh.finishRun(run, 'success', { name: `result-${i.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } });
+    // the join loop starts a fresh runner a little later
+    this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
   }
   private firstRunSeen = new Set<string>();
 
@@ -746,10 +774,12 @@ export class Swarm {
       merges: merged.length,
       discarded: prs.filter((p) => this.finalState(p.number) === 'discarded').length,
       virtual_days: round((this.t - START) / DAY, 2),
-      wall_seconds: round((Date.now() - wall0) / 1000, 1),
+      wall_seconds: round((performance.now() - wall0) / 1000, 1),
       cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - this.cpu0, 1),
       contract_problems: this.net.problems.length,
       ledger_entries: entries.length,
+      runner_registrations: this.registrations,
+      owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
