@@ -109,6 +109,8 @@ export interface Figures {
   ledger_entries: number;
   /** JIT registrations through the App's route (one per job: runners are ephemeral) */
   runner_registrations: number;
+  /** net credit (granted less reversed) by owner behaviour, as a share of all */
+  credit_share_by_behaviour: Record<string, number>;
   /** owners whose runners the route refused for good (banned) */
   owners_refused: string[];
   lost_merges?: number;
@@ -741,12 +743,16 @@ export class Swarm {
     const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
     let advCredit = 0;
     let allCredit = 0;
+    const behaviourOf = new Map(this.owners.map((o) => [o.login.toLowerCase(), o.behaviour as string]));
+    const byBehaviour: Record<string, number> = {};
     for (const e of entries) {
       const d = e.data as any;
       const sign = e.type === 'credit_granted' ? 1 : e.type === 'credit_reversed' ? -1 : 0;
       if (!sign) continue;
       allCredit += sign * d.amount;
       if (adversaries.has(String(d.login).toLowerCase())) advCredit += sign * d.amount;
+      const b = behaviourOf.get(String(d.login).toLowerCase()) ?? 'other';
+      byBehaviour[b] = (byBehaviour[b] ?? 0) + sign * d.amount;
     }
     // a ban, however a version of the App records it: an entry whose type names a ban, for a login
     const banned = new Set(
@@ -779,6 +785,7 @@ export class Swarm {
       contract_problems: this.net.problems.length,
       ledger_entries: entries.length,
       runner_registrations: this.registrations,
+      credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
       owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
