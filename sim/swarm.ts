@@ -335,6 +335,9 @@ export class Swarm {
     const answer = JSON.parse(text) as { runner_name: string };
     o.runnerName = answer.runner_name;
     this.ownerByRunner.set(answer.runner_name, o);
+    // the owner starts the runner with its configuration: GitHub sees it online
+    const runner = this.gh.runners.find((x) => x.name === answer.runner_name);
+    if (runner) runner.status = 'online';
     return { ok: true, status, text };
   }
   registrations = 0;
@@ -550,7 +553,8 @@ export class Swarm {
 
   private finishJob(run: WorkflowRun, seconds: number): void {
     if (run.status !== 'in_progress') return;
-    const owner = this.ownerByRunner.get(run.runner_name!)!;
+    const owner = this.ownerByRunner.get(run.runner_name!);
+    if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
     const view = this.jobView(run, owner);
     const { bpb, trained } = report(owner, view, this.classes, this.rngNoise);
     const i = run.inputs;

@@ -827,7 +827,8 @@ export class FakeGitHub {
     // a just-in-time runner (docs: "Create configuration for a just-in-time runner for a repository")
     this.on('POST', `${P}/actions/runners/generate-jitconfig`, (c) => {
       if (this.runners.some((r) => r.name === c.body.name)) return [409, { message: 'Conflict: a runner with this name already exists' }];
-      const r: Runner = { id: this.nextId++, name: c.body.name, status: 'online', busy: false, labels: [...new Set(['self-hosted', 'Linux', 'X64', ...c.body.labels])], ephemeral: true };
+      // offline until a runner process starts with the configuration (runner join does, once it has it)
+      const r: Runner = { id: this.nextId++, name: c.body.name, status: 'offline', busy: false, labels: [...new Set(['self-hosted', 'Linux', 'X64', ...c.body.labels])], ephemeral: true };
       this.runners.push(r);
       return [201, { runner: runnerJson(r), encoded_jit_config: Buffer.from(JSON.stringify({ name: r.name })).toString('base64') }];
     });
