@@ -42,15 +42,20 @@ export async function loadApp(o: { fetch: typeof fetch; now: () => Date; private
   return { probot, route };
 }
 
-/** Registers `login`'s runner through the App's route, as `runner join` does; returns its name. */
-export async function registerRunner(route: RouteHandler | null, login: string, hardwareClass: string): Promise<string> {
+/**
+ * Asks the App's runner route for a just-in-time runner configuration for `login`, as `runner
+ * join` does. The runner stays offline on GitHub until its owner starts it with the configuration.
+ */
+export async function registerRunner(route: RouteHandler | null, login: string, hardwareClass: string): Promise<{ ok: boolean; status: number; text: string; retryAfter?: number; runnerName?: string }> {
   const body = JSON.stringify({ repo: `${OWNER}/${REPO}`, hardware_class: hardwareClass });
   const req = Object.assign(Readable.from([Buffer.from(body)]), { method: 'POST', url: JIT_CONFIG_PATH, headers: { authorization: `Bearer gho_${login}`, 'content-type': 'application/json' } }) as unknown as IncomingMessage;
   let status = 0;
   let text = '';
+  let retryAfter: number | undefined;
   const res = {
-    writeHead: (s: number) => {
+    writeHead: (s: number, h?: Record<string, string>) => {
       status = s;
+      if (h?.['retry-after']) retryAfter = Number(h['retry-after']);
       return res;
     },
     setHeader: () => res,
@@ -60,8 +65,8 @@ export async function registerRunner(route: RouteHandler | null, login: string, 
   } as unknown as ServerResponse;
   if (!route) throw new Error('the App registered no runner route');
   await route(req, res);
-  if (status !== 201) throw new Error(`registering ${login}'s runner: HTTP ${status} ${text}`);
-  return (JSON.parse(text) as { runner_name: string }).runner_name;
+  if (status !== 201) return { ok: false, status, text, retryAfter };
+  return { ok: true, status, text, runnerName: (JSON.parse(text) as { runner_name: string }).runner_name };
 }
 
 /** installation.created for the one repository (installation id 1). */

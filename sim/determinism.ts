@@ -1,6 +1,8 @@
-// Makes a simulated run replayable: the App draws nonces and eval seeds from node:crypto
-// (randomInt, randomBytes) and the ledger store jitters its retry with Math.random. In the
-// simulator these draw from the run's seeded generator instead. Node documents this way of
+// Makes a simulated run replayable and puts it in virtual time: the App draws nonces and eval
+// seeds from node:crypto (randomInt, randomBytes) and the ledger store jitters its retry with
+// Math.random; in the simulator these draw from the run's seeded generator instead. `Date.now`
+// reads the virtual clock, so every clock of the App (the runner route's hourly limit, the ledger
+// store's trust window, token expiry) agrees with the simulated one. Node documents this way of
 // replacing a builtin's export for ES modules too: assign on the CommonJS module object, then
 // `syncBuiltinESMExports()` (node:module). `restore()` puts the real ones back.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -8,9 +10,10 @@ import type { Rng } from './rng.js';
 
 const require = createRequire(import.meta.url);
 
-export function seedTheApp(rng: Rng): () => void {
+export function seedTheApp(rng: Rng, now: () => number): () => void {
   const crypto = require('node:crypto');
-  const real = { randomInt: crypto.randomInt, randomBytes: crypto.randomBytes, random: Math.random };
+  const real = { randomInt: crypto.randomInt, randomBytes: crypto.randomBytes, random: Math.random, now: Date.now };
+  Date.now = now;
   crypto.randomInt = (a: number, b?: number) => {
     const [lo, hi] = b === undefined ? [0, a] : [a, b];
     return lo + rng.int(hi - lo);
@@ -26,6 +29,7 @@ export function seedTheApp(rng: Rng): () => void {
     crypto.randomInt = real.randomInt;
     crypto.randomBytes = real.randomBytes;
     Math.random = real.random;
+    Date.now = real.now;
     syncBuiltinESMExports();
   };
 }

@@ -78,6 +78,8 @@ export interface Owner {
   /** the other account of a Sybil pair, the author a colluder works for */
   partner?: string;
   runnerName?: string;
+  /** why the App refused this owner's runner for good (a ban), if it did */
+  refused?: string;
 }
 
 export interface JobView {

@@ -99,6 +99,12 @@ export interface Figures {
   cpu_seconds: number;
   contract_problems: number;
   ledger_entries: number;
+  /** JIT registrations through the App's route (one per job: runners are ephemeral) */
+  runner_registrations: number;
+  /** net credit (granted less reversed) by owner behaviour, as a share of all */
+  credit_share_by_behaviour: Record<string, number>;
+  /** owners whose runners the route refused for good (banned) */
+  owners_refused: string[];
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -186,7 +192,8 @@ export class Swarm {
   private authors: string[] = [];
   private colluderAuthors = new Set<string>();
   prs = new Map<number, PrState>();
-  private qualityBySha = new Map<string, Quality>();
+  /** the true quality of each train.ts, by its sha256: a commit's quality is its train.ts's */
+  private qualityByFile = new Map<string, Quality>();
   private mainQuality: Quality;
   private harnessByCommit = new Map<string, string>();
   /** GPU-seconds by whether the job was the first run of an experiment */
@@ -272,18 +279,40 @@ export class Swarm {
     this.authors = Array.from({ length: this.o.authors }, (_, i) => `agent-${i}`);
   }
 
-  /** Registers an owner's runner through the App's route, as `runner join` does. */
-  private async register(o: Owner): Promise<void> {
-    o.runnerName = await registerRunner(this.routeHandler, o.login, o.claimedClass);
-    this.ownerByRunner.set(o.runnerName, o);
+  /**
+   * The join loop of `runner join`: one JIT config, one ephemeral runner, one job, then again.
+   * A refusal with retry-after is waited out; a ban (403) ends the owner's loop.
+   */
+  private async join(o: Owner): Promise<void> {
+    const r = await this.register(o);
+    if (r.ok) return;
+    if (r.status === 403) {
+      o.refused = r.text;
+      return;
+    }
+    this.agenda.push(this.t + (r.retryAfter ?? 60) * 1000, () => this.join(o));
   }
+
+  /** Registers an owner's runner through the App's route, as `runner join` does. */
+  private async register(o: Owner): Promise<{ ok: boolean; status: number; text: string; retryAfter?: number }> {
+    const r = await registerRunner(this.routeHandler, o.login, o.claimedClass);
+    this.registrations++;
+    if (!r.ok) return r;
+    o.runnerName = r.runnerName!;
+    this.ownerByRunner.set(o.runnerName, o);
+    // the owner starts the runner with its configuration: GitHub sees it online
+    const runner = this.gh.runners.find((x) => x.name === o.runnerName);
+    if (runner) runner.status = 'online';
+    return r;
+  }
+  registrations = 0;
 
   // --- the run ---
 
   async run(): Promise<Figures> {
-    const wall0 = Date.now();
+    const wall0 = performance.now();
     this.cpu0 = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
-    this.restore = seedTheApp(this.rng.fork('app'));
+    this.restore = seedTheApp(this.rng.fork('app'), () => this.t);
     const realFetch = globalThis.fetch;
     // the runner route asks GitHub who a token belongs to with its own Octokit (global fetch)
     globalThis.fetch = this.net.fetch;
@@ -293,11 +322,14 @@ export class Swarm {
     try {
       const main = this.gh.commit(this.repoFiles(), null, 'initial');
       this.gh.refs.set('heads/main', main);
-      this.qualityBySha.set(main, this.mainQuality);
+      this.qualityByFile.set(sha256(this.gh.fileAt(main, 'trainer/train.ts')!), this.mainQuality);
       this.apps = [await this.newApp()];
       if (this.o.faults) this.apps.push(await this.newApp());
       this.setupOwners();
-      for (const o of this.owners) await this.register(o);
+      for (const o of this.owners) {
+        const r = await this.register(o);
+        if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
+      }
       if (this.o.faults) this.installChaos();
       await this.deliver(this.gh.emit('installation', installationPayload()));
       this.schedulePr(this.t + 60_000);
@@ -364,13 +396,13 @@ export class Swarm {
     const kind: PrKind = colluders.length && r.chance(colluders.length / (this.authors.length + colluders.length)) ? 'collusion' : x < this.o.improvementShare ? 'improvement' : x < this.o.improvementShare + this.o.seedOnlyShare ? 'seed_only' : 'null';
     const author = kind === 'collusion' ? r.pick(colluders) : r.pick(this.authors);
     const base = this.gh.refs.get('heads/main')!;
-    const mq = this.qualityBySha.get(base) ?? this.mainQuality;
+    const mq = this.qualityOf(base);
     // a null change is no better than main (often a little worse); a seed change keeps the code
     const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
     const quality: Quality = { u: mq.u + du, seedZ: freshSeed(r) };
     const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
-    this.qualityBySha.set(head, quality);
+    this.qualityByFile.set(sha256(text), quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
     this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
     this.gh.emit('pull_request', pullRequestOpenedPayload(n, `Experiment ${n}`, head, author));
@@ -404,7 +436,7 @@ export class Swarm {
   private jobView(run: WorkflowRun, owner: Owner): Parameters<typeof report>[1] {
     const i = run.inputs;
     const pr = i.pr ? Number(i.pr) : null;
-    const quality = this.qualityBySha.get(i.sha) ?? this.mainQuality;
+    const quality = this.qualityOf(i.sha);
     const entries = this.publicLedger();
     const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
     const mean = bl ? (bl.data as any).mean : null;
@@ -479,7 +511,8 @@ export class Swarm {
 
   private finishJob(run: WorkflowRun, seconds: number): void {
     if (run.status !== 'in_progress') return;
-    const owner = this.ownerByRunner.get(run.runner_name!)!;
+    const owner = this.ownerByRunner.get(run.runner_name!);
+    if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
     const view = this.jobView(run, owner);
     const { bpb, trained } = report(owner, view, this.classes, this.rngNoise);
     const i = run.inputs;
@@ -523,6 +556,8 @@ export class Swarm {
       job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: run.id, runner_name: run.runner_name, isolation: 'docker' },
     };
     this.gh.finishRun(run, 'success', { name: `result-${i.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } });
+    // the join loop starts a fresh runner a little later
+    this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
   }
   private firstRunSeen = new Set<string>();
 
@@ -658,12 +693,16 @@ export class Swarm {
     const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
     let advCredit = 0;
     let allCredit = 0;
+    const behaviourOf = new Map(this.owners.map((o) => [o.login.toLowerCase(), o.behaviour as string]));
+    const byBehaviour: Record<string, number> = {};
     for (const e of entries) {
       const d = e.data as any;
       const sign = e.type === 'credit_granted' ? 1 : e.type === 'credit_reversed' ? -1 : 0;
       if (!sign) continue;
       allCredit += sign * d.amount;
       if (adversaries.has(String(d.login).toLowerCase())) advCredit += sign * d.amount;
+      const b = behaviourOf.get(String(d.login).toLowerCase()) ?? 'other';
+      byBehaviour[b] = (byBehaviour[b] ?? 0) + sign * d.amount;
     }
     // a ban, however a version of the App records it: an entry whose type names a ban, for a login
     const banned = new Set(
@@ -679,7 +718,8 @@ export class Swarm {
       seed: this.o.seed,
       experiments: prs.length,
       adversary_share: this.o.adversaries,
-      false_merges: merged.filter((p) => p.quality.u >= (this.qualityOfBase(p) ?? 0)).length,
+      // a merge that made the default branch no better than it was just before (seed luck is no improvement)
+      false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
       true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
@@ -690,10 +730,13 @@ export class Swarm {
       merges: merged.length,
       discarded: prs.filter((p) => this.finalState(p.number) === 'discarded').length,
       virtual_days: round((this.t - START) / DAY, 2),
-      wall_seconds: round((Date.now() - wall0) / 1000, 1),
+      wall_seconds: round((performance.now() - wall0) / 1000, 1),
       cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - this.cpu0, 1),
       contract_problems: this.net.problems.length,
       ledger_entries: entries.length,
+      runner_registrations: this.registrations,
+      credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
+      owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
@@ -710,10 +753,10 @@ export class Swarm {
     return f;
   }
 
-  /** the true quality of the default branch a PR was opened on (an experiment is false if no better than it) */
-  private qualityOfBase(p: PrState): number | null {
-    const parent = this.gh.commits.get(p.head)?.parents[0];
-    return parent ? (this.qualityBySha.get(parent)?.u ?? null) : null;
+  /** The true quality of a commit's train.ts. */
+  qualityOf(commit: string): Quality {
+    const f = this.gh.fileAt(commit, 'trainer/train.ts');
+    return (f && this.qualityByFile.get(sha256(f))) || this.mainQuality;
   }
 }
 

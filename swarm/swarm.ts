@@ -98,7 +98,9 @@ export const DEFAULTS: SwarmOptions = {
 
 interface SwarmFile {
   version: 1;
-  owners: { login: string; runner: string }[];
+  owners: string[];
+  /** every runner name the App registered, by owner (runners are ephemeral: one per job) */
+  runners: Record<string, string>;
   hardware_class: string;
   agents: string[];
 }
@@ -235,11 +237,14 @@ export class LocalSwarm {
     const main = this.gh.commit(this.repoFiles(), null, 'initial');
     this.gh.refs.set('heads/main', main);
     const cls = hardwareClass(detectHardware());
-    this.file = { version: 1, owners: [], hardware_class: cls, agents: Array.from({ length: this.o.agents }, (_, i) => `agent-${i + 1}`) };
-    for (let i = 1; i <= this.o.runners; i++) {
-      const login = `owner-${i}`;
-      this.file.owners.push({ login, runner: await registerRunner(this.route, login, cls) });
-    }
+    this.file = {
+      version: 1,
+      owners: Array.from({ length: this.o.runners }, (_, i) => `owner-${i + 1}`),
+      runners: {},
+      hardware_class: cls,
+      agents: Array.from({ length: this.o.agents }, (_, i) => `agent-${i + 1}`),
+    };
+    await this.joinIdleOwners();
     // installing the App: baselines of main on each class with an online runner
     this.gh.emit('installation', installationPayload());
     this.save(true);
@@ -276,6 +281,7 @@ export class LocalSwarm {
         this.gh.outbox.push(...this.failed.splice(0));
       }
       if (!this.stopping) {
+        await this.joinIdleOwners();
         this.startJob();
         this.startAgents();
       }
@@ -304,6 +310,30 @@ export class LocalSwarm {
 
   // --- runners: one training at a time on this machine ---
 
+  private nextJoin = new Map<string, number>();
+  private refused = new Set<string>();
+  /**
+   * `runner join` for each owner without a runner: one just-in-time runner from the App's route,
+   * started at once (online); it takes one job and GitHub removes it. A refusal with retry-after
+   * is waited out; a 403 (banned) ends that owner's loop.
+   */
+  private async joinIdleOwners(): Promise<void> {
+    for (const login of this.file.owners) {
+      if (this.refused.has(login) || (this.nextJoin.get(login) ?? 0) > Date.now()) continue;
+      if (this.gh.runners.some((r) => this.file.runners[r.name] === login)) continue;
+      const r = await registerRunner(this.route, login, this.file.hardware_class);
+      if (!r.ok) {
+        this.o.print(`${this.clock()} runner ${login}: the App refused a runner (HTTP ${r.status}): ${r.text}`);
+        if (r.status === 403) this.refused.add(login);
+        else this.nextJoin.set(login, Date.now() + (r.retryAfter ?? 60) * 1000);
+        continue;
+      }
+      this.file.runners[r.runnerName!] = login;
+      const runner = this.gh.runners.find((x) => x.name === r.runnerName);
+      if (runner) runner.status = 'online';
+    }
+  }
+
   private startJob(): void {
     if (this.running) return;
     const queued = [...this.gh.workflowRuns.values()].filter((r) => r.status === 'queued' && !r.runner_name && r.workflow === 'experiment.yml').sort((a, b) => a.id - b.id);
@@ -311,7 +341,7 @@ export class LocalSwarm {
       const idle = this.gh.runners.filter((r) => r.status === 'online' && !r.busy && run.runsOn.every((l) => r.labels.some((x) => x.toLowerCase() === l.toLowerCase())));
       if (!idle.length) continue;
       const runner = idle[Math.floor(this.rng.next() * idle.length)];
-      const owner = this.file.owners.find((o) => o.runner === runner.name)?.login ?? runner.name;
+      const owner = this.file.runners[runner.name] ?? runner.name;
       this.gh.startRun(run.id, runner.name);
       this.running = { run, owner };
       const i = run.inputs;

@@ -98,6 +98,8 @@ export interface Runner {
   status: 'online' | 'offline';
   busy: boolean;
   labels: string[];
+  /** a just-in-time runner: it takes one job and GitHub removes it after that job */
+  ephemeral?: boolean;
 }
 export interface RunArtifacts {
   runner_name: string;
@@ -542,6 +544,8 @@ export class FakeGitHub {
     if (run.runner_name) {
       const r = this.runners.find((x) => x.name === run.runner_name);
       if (r) r.busy = false;
+      // "The runner accepts one job, then is automatically removed" (just-in-time runners)
+      if (r?.ephemeral) this.runners = this.runners.filter((x) => x !== r);
       this.runs.set(run.id, { runner_name: run.runner_name, job_seconds: (run.completed_at - (run.started_at ?? run.completed_at)) / 1000, artifact });
     }
     const payload = this.workflowRunPayload(run);
@@ -890,7 +894,8 @@ export class FakeGitHub {
     // a just-in-time runner (docs: "Create configuration for a just-in-time runner for a repository")
     this.on('POST', `${P}/actions/runners/generate-jitconfig`, (c) => {
       if (this.runners.some((r) => r.name === c.body.name)) return [409, { message: 'Conflict: a runner with this name already exists' }];
-      const r: Runner = { id: this.nextId++, name: c.body.name, status: 'online', busy: false, labels: ['self-hosted', 'Linux', 'X64', ...c.body.labels] };
+      // offline until a runner process starts with the configuration (runner join does, once it has it)
+      const r: Runner = { id: this.nextId++, name: c.body.name, status: 'offline', busy: false, labels: [...new Set(['self-hosted', 'Linux', 'X64', ...c.body.labels])], ephemeral: true };
       this.runners.push(r);
       return [201, { runner: runnerJson(r), encoded_jit_config: Buffer.from(JSON.stringify({ name: r.name })).toString('base64') }];
     });

@@ -15,7 +15,7 @@ export interface FetchOptions {
 
 export interface FakeFetch {
   fetch: typeof fetch;
-  /** api.github.com requests by "METHOD /template" (token requests excluded) */
+  /** api.github.com requests by "METHOD /template" (token requests excluded; GET /user, made with a volunteer's own token, too) */
   calls: Map<string, number>;
   /** api.github.com requests answered 304 (free against the rate limit) */
   notModified: number;
@@ -44,7 +44,7 @@ export function fakeFetch(gh: FakeGitHub, opts: FetchOptions = {}): FakeFetch {
       const api = url.startsWith('https://api.github.com/');
       const res = gh.handle({ method, url, headers, body });
       if (res.timeout) throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
-      if (api && !url.includes('/access_tokens')) {
+      if (api && !url.includes('/access_tokens') && !/^https:\/\/api\.github\.com\/user(\?|$)/.test(url)) {
         const u = new URL(url);
         const op = findOperation(method, u.pathname);
         const key = op ? `${op.op.method} ${op.op.template}` : `${method} ${u.pathname}`;

@@ -3,8 +3,21 @@
 // it into a plain `it`, on the day the defence lands (issues 11 and 14).
 import { describe, it, expect } from '@jest/globals';
 import { Swarm } from '../../sim/swarm.js';
+import { World } from '../app/world.js';
 
 describe('simulator findings (seeded)', () => {
+  // every run: "workflow run ... uploaded no result artifact" for 3 of the 5 baselines dispatched on
+  // install: experiment.yml puts all baselines of a class in one concurrency group, and GitHub keeps
+  // one running and one pending run per group and cancels the rest.
+  it.failing('issue 14: every baseline run dispatched on install runs; none is cancelled by its concurrency group', async () => {
+    // two registered runners of the class and no baseline yet
+    const w = new World({ seed: new World().entries('runner_registered').map((e) => ({ type: e.type, data: e.data })) });
+    await w.install();
+    const runs = [...w.gh.workflowRuns.values()];
+    expect(runs.filter((r) => r.inputs.role === 'baseline')).toHaveLength(5);
+    expect(runs.filter((r) => r.conclusion === 'cancelled').map((r) => r.inputs.nonce)).toEqual([]);
+  });
+
   // seed 1, 30 PRs, faults at 5%: two App processes and a redelivery dispatched the same job twice and
   // charged its author twice; PRs were left queued, verifying or waiting for a baseline for a day.
   it.failing('issue 14: under faults no job is dispatched or charged twice and no PR is left without a final state', async () => {
