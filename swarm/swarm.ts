@@ -179,9 +179,12 @@ export class LocalSwarm {
     return files;
   }
 
+  private savedAt = 0;
+  /** Writes the state folder: after any change, at most every 2 s (and at the end). */
   private save(force = false): void {
-    if (!force && this.gh.served === this.lastSaved) return;
+    if (!force && (this.gh.served === this.lastSaved || Date.now() - this.savedAt < 2000)) return;
     this.lastSaved = this.gh.served;
+    this.savedAt = Date.now();
     const tmp = this.path('github.json.tmp');
     writeFileSync(tmp, JSON.stringify(this.gh.snapshot()));
     rmSync(this.path('github.json'), { force: true });
