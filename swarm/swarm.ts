@@ -23,6 +23,7 @@ import { readHarnessFiles } from '../trainer/harness-version.js';
 import { REPO_DIR } from '../trainer/supervisor.js';
 import { changeKey, propose, type ApiExperiment } from './agent.js';
 import { runExternalAgent } from './external-agent.js';
+import { isolationWarning } from '../action/src/summary.js';
 import { chooseIsolation, DEFAULT_IMAGE } from './isolation.js';
 import { runJob } from './runner.js';
 import { rebuildSite, serveSite, writeLedgerCheckout } from './site.js';
@@ -229,6 +230,8 @@ export class LocalSwarm {
         this.o.print(`leaderboard: ${this.url}  (rebuilt from the ledger after each merge)`);
       }
       this.o.print(`state: ${this.dir} (${fresh ? 'new' : 'resumed'}); ${this.file.owners.length} runner owners on this machine (${this.file.hardware_class}, isolation ${this.o.isolation}), ${this.file.agents.length} built-in agents${this.o.agentCmd ? ' and an external agent' : ''}; budget ${this.o.budget} s per run; ${this.o.minutes} min`);
+      // as the Action says in each job's summary when it runs a candidate uncontained
+      if (this.o.isolation === 'none') this.o.print(`${isolationWarning()} (--isolation docker with the trainer image, see swarm/isolation.ts)`);
       await this.loop();
       return await this.finish();
     } finally {

@@ -78,6 +78,11 @@ describe('npm run swarm', () => {
       expect(byStatus('discarded')[0].diff).toMatch(/^\+const LR = 3e-7;/m);
       const html = await (await fetch(s.url!)).text();
       expect(html).toMatch(/<html/i);
+      // each experiment's own page shows the diff that was run
+      for (const e of [byStatus('merged')[0], byStatus('discarded')[0]]) {
+        const pageHtml = await (await fetch(new URL(e.url, s.url!))).text();
+        expect(pageHtml).toContain(e.diff.includes('3e-7') ? '3e-7' : '3e-3');
+      }
       // the state folder holds the fake GitHub and resumes: main carries the merged change
       expect(readFileSync(join(dir, 'main-train.ts'), 'utf8')).toMatch(/^const LR = 3e-3;/m);
       expect(JSON.parse(readFileSync(join(dir, 'github.json'), 'utf8')).merges).toHaveLength(1);
