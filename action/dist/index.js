@@ -40140,19 +40140,12 @@ async function experiment(inputs) {
     );
   }
   const harnessResult = parseResult(await readFile(resultPath, "utf8"), `${resultPath} (from the harness)`);
-  checkHarnessResult(harnessResult, inputs, candidate.sha256, run2.exitCode);
-  const job = {
-    role: inputs.role,
-    nonce: inputs.nonce,
+  const result = completeResult(harnessResult, inputs, candidate.sha256, run2.exitCode, {
     repo: process.env.GITHUB_REPOSITORY ?? "",
-    pr: inputs.pr,
-    sha: inputs.sha,
-    run_id: process.env.GITHUB_RUN_ID ? Number(process.env.GITHUB_RUN_ID) : null,
-    runner_name: process.env.RUNNER_NAME ?? null,
+    runId: process.env.GITHUB_RUN_ID ? Number(process.env.GITHUB_RUN_ID) : null,
+    runnerName: process.env.RUNNER_NAME ?? null,
     isolation
-  };
-  if (!/^[^/\s]+\/[^/\s]+$/.test(job.repo)) throw new Error("GITHUB_REPOSITORY is not set to owner/name; run this Action inside a GitHub Actions job.");
-  const result = parseResult(JSON.stringify({ ...harnessResult, job }), "result.json");
+  });
   await writeFile3(resultPath, `${JSON.stringify(result, null, 2)}
 `);
   setOutput("status", result.status);
@@ -40178,6 +40171,21 @@ async function experiment(inputs) {
   } else {
     info(`val_bpb ${result.val_bpb} (unigram ${result.unigram_bpb}, bigram ${result.bigram_bpb}).`);
   }
+}
+function completeResult(harnessResult, inputs, candidateSha256, exitCode, ctx) {
+  checkHarnessResult(harnessResult, inputs, candidateSha256, exitCode);
+  const job = {
+    role: inputs.role,
+    nonce: inputs.nonce,
+    repo: ctx.repo,
+    pr: inputs.pr,
+    sha: inputs.sha,
+    run_id: ctx.runId,
+    runner_name: ctx.runnerName,
+    isolation: ctx.isolation
+  };
+  if (!/^[^/\s]+\/[^/\s]+$/.test(job.repo)) throw new Error("GITHUB_REPOSITORY is not set to owner/name; run this Action inside a GitHub Actions job.");
+  return parseResult(JSON.stringify({ ...harnessResult, job }), "result.json");
 }
 function checkHarnessResult(r, inputs, candidateSha256, exitCode) {
   const problems = [];

@@ -78,21 +78,12 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   }
 
   const harnessResult = parseResult(await readFile(resultPath, 'utf8'), `${resultPath} (from the harness)`);
-  checkHarnessResult(harnessResult, inputs, candidate.sha256, run.exitCode);
-
-  const job: JobInfo = {
-    role: inputs.role,
-    nonce: inputs.nonce,
+  const result = completeResult(harnessResult, inputs, candidate.sha256, run.exitCode, {
     repo: process.env.GITHUB_REPOSITORY ?? '',
-    pr: inputs.pr,
-    sha: inputs.sha,
-    run_id: process.env.GITHUB_RUN_ID ? Number(process.env.GITHUB_RUN_ID) : null,
-    runner_name: process.env.RUNNER_NAME ?? null,
+    runId: process.env.GITHUB_RUN_ID ? Number(process.env.GITHUB_RUN_ID) : null,
+    runnerName: process.env.RUNNER_NAME ?? null,
     isolation,
-  };
-  if (!/^[^/\s]+\/[^/\s]+$/.test(job.repo)) throw new Error('GITHUB_REPOSITORY is not set to owner/name; run this Action inside a GitHub Actions job.');
-  // Re-validated through the one schema: what is uploaded is exactly what the App accepts.
-  const result = parseResult(JSON.stringify({ ...harnessResult, job }), 'result.json');
+  });
   await writeFile(resultPath, `${JSON.stringify(result, null, 2)}\n`);
 
   core.setOutput('status', result.status);
@@ -123,9 +114,39 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   }
 }
 
+/** What the job asked for (a subset of the Action's inputs). */
+export type JobRequest = Pick<ActionInputs, 'role' | 'nonce' | 'pr' | 'sha' | 'evalSeed' | 'budget'>;
+
+/**
+ * The harness's result checked against the job's request and completed with the job block, as
+ * uploaded in the result artifact (also used by the one-machine swarm, swarm/runner.ts).
+ */
+export function completeResult(
+  harnessResult: ExperimentResult,
+  inputs: JobRequest,
+  candidateSha256: string,
+  exitCode: number | null,
+  ctx: { repo: string; runId: number | null; runnerName: string | null; isolation: JobInfo['isolation'] },
+): ExperimentResult {
+  checkHarnessResult(harnessResult, inputs, candidateSha256, exitCode);
+  const job: JobInfo = {
+    role: inputs.role,
+    nonce: inputs.nonce,
+    repo: ctx.repo,
+    pr: inputs.pr,
+    sha: inputs.sha,
+    run_id: ctx.runId,
+    runner_name: ctx.runnerName,
+    isolation: ctx.isolation,
+  };
+  if (!/^[^/\s]+\/[^/\s]+$/.test(job.repo)) throw new Error('GITHUB_REPOSITORY is not set to owner/name; run this Action inside a GitHub Actions job.');
+  // Re-validated through the one schema: what is uploaded is exactly what the App accepts.
+  return parseResult(JSON.stringify({ ...harnessResult, job }), 'result.json');
+}
+
 /** The harness is trusted code, but the Action states what it asked for; a result that does
  * not match the request is a harness bug and must not be uploaded as a score. */
-function checkHarnessResult(r: ExperimentResult, inputs: ActionInputs, candidateSha256: string, exitCode: number | null): void {
+function checkHarnessResult(r: ExperimentResult, inputs: JobRequest, candidateSha256: string, exitCode: number | null): void {
   const problems: string[] = [];
   if (r.candidate_sha256 !== candidateSha256) problems.push(`candidate_sha256 ${r.candidate_sha256} is not the placed train.ts (${candidateSha256})`);
   if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { Octokit } from '@octokit/rest';
-import { checkOperation, gitHubApi, expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { checkOperation, checkResponse, gitHubApi, expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 
 describe('openapi helper', () => {
   beforeEach(() => {
@@ -34,5 +34,26 @@ describe('openapi helper', () => {
     expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/pulls/{pull_number}', 'GET /repos/o/r/pulls/1/labelz']);
     expect(() => expectRealGitHubCalls()).toThrow(/labelz is not an operation/);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('stricter: the limits GitHub states, in the description or in words', () => {
+  // Each of these was accepted by the request check before it read constraints and documented rules.
+  it('rejects per_page above 100, non-base64 contents, a short merge sha and a completed check without a conclusion', () => {
+    expect(checkOperation('GET', '/repos/o/r/pulls?per_page=5000')).toMatch(/per_page is 5000; GitHub serves 1 to 100/);
+    expect(checkOperation('PUT', '/repos/o/r/contents/a.txt', JSON.stringify({ message: 'm', content: 'not base64!' }))).toMatch(/content is not Base64/);
+    expect(checkOperation('PUT', '/repos/o/r/pulls/1/merge', JSON.stringify({ sha: 'short' }))).toMatch(/"short" is not a 40-hex-digit head SHA/);
+    expect(checkOperation('POST', '/repos/o/r/check-runs', JSON.stringify({ name: 'x', head_sha: 'a'.repeat(40), status: 'completed' }))).toMatch(/needs a conclusion/);
+    expect(checkOperation('PATCH', '/repos/o/r/check-runs/5', JSON.stringify({ status: 'completed' }))).toMatch(/needs a conclusion/);
+    expect(checkOperation('POST', '/repos/o/r/check-runs', JSON.stringify({ name: 'x', head_sha: 'a', output: { title: 't', summary: 'x'.repeat(70_000) } }))).toMatch(/over the maximum 65535/);
+    expect(checkOperation('POST', '/repos/o/r/issues/1/comments', JSON.stringify({ body: 'x'.repeat(70_000) }))).toMatch(/limit for a comment is 65536/);
+  });
+
+  it('checks answers: an undeclared status and a body missing required fields are named', () => {
+    expect(checkResponse('GET', '/repos/o/r/pulls/1', 201, {})).toMatch(/lists 200, 304, 404, 406, 500, 503/);
+    expect(checkResponse('POST', '/repos/o/r/check-runs', 201, { id: 1 })).toMatch(/response\.head_sha is required/);
+    // what every operation may answer: a rate limit (with its headers), 304, an outage
+    expect(checkResponse('POST', '/repos/o/r/check-runs', 403, { message: 'secondary' }, { 'retry-after': '60' })).toBeNull();
+    expect(checkResponse('POST', '/repos/o/r/check-runs', 502, { message: 'x' })).toBeNull();
   });
 });

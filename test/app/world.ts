@@ -2,6 +2,7 @@
 // GitHub (see fake-github.ts), a Probot instance running the real App, a seeded ledger, and
 // helpers that open PRs and complete workflow runs the way GitHub would.
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Bottleneck from 'bottleneck';
 import nock from 'nock';
@@ -25,6 +26,7 @@ const example = (name: string, action: string) => structuredClone(examples.find(
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 export const CLASS = 'gpu-test';
+const EXPERIMENT_YML = readFileSync(new URL('../../.github/workflows/experiment.yml', import.meta.url), 'utf8');
 export const BASE_TRAIN = 'export const LR = 3e-4;\n// the default training file\n';
 export const HARNESS = { 'trainer/bpb.ts': 'export const bits = 8;\n', 'trainer/result.ts': 'export const v = 1;\n' };
 
@@ -79,7 +81,8 @@ export class World {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
       if (!/^runners:/m.test(config)) config += '\nrunners:\n  min_account_age_days: 0\n';
     }
-    this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
+    // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
+    this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
     this.gh.refs.set('heads/main', this.main);
     const seed: NewEntry[] = opts.seed ?? [
       { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'], owner_created_at: '2015-01-01T00:00:00Z' } },

@@ -1,0 +1,768 @@
+// The swarm simulator: the real App (createApp: handlers, policy, ledger store, runner route)
+// against the faked GitHub, in virtual time, in one process, driven by one seeded generator.
+// Agents open PRs; runner owners (honest and adversarial) register through the App's route and
+// run the workflow runs GitHub Actions hands them; GitHub's webhooks reach the App as Probot
+// deliveries. With `faults`, GitHub also answers 5xx, times out, rate-limits, redelivers and
+// reorders webhooks, and the App restarts and runs as two processes. Invariants are checked
+// after every simulated day. See docs/trust.md ("The swarm simulator").
+import { readFileSync } from 'node:fs';
+import type { Probot } from 'probot';
+import { clearFileCache } from '../app/github/files.js';
+import { clearHashCache } from '../app/github/hashes.js';
+import { clearConfigCache } from '../app/session.js';
+import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
+import { harnessSha256, sha256 } from '../trainer/harness-version.js';
+import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
+import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
+import { seedTheApp } from './determinism.js';
+import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
+import { fakeFetch, type FakeFetch } from './github/fetch.js';
+import { adversaryKinds, CLASSES, freshSeed, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
+import { Rng } from './rng.js';
+
+const ROOT = new URL('..', import.meta.url);
+
+export interface SimOptions {
+  seed: number;
+  experiments: number;
+  /** share of runner owners that are adversarial (0..1) */
+  adversaries: number;
+  /** relative weights of the adversary kinds (default 1 each) */
+  mix: Partial<Record<Behaviour, number>>;
+  /** runner owners, spread over the classes */
+  owners: number;
+  /** honest PR authors */
+  authors: number;
+  /** share of PRs with a real improvement, and its size in run-sigmas of each class */
+  improvementShare: number;
+  improvementSigmas: number;
+  /** share of PRs that change only the training seed */
+  seedOnlyShare: number;
+  /** mean seconds between PRs */
+  arrivalSeconds: number;
+  /** the App's settings: the policy knobs, written to .github/autoresearch.yml */
+  config: Record<string, unknown>;
+  /** extra YAML appended to the config (knobs of newer App versions) */
+  configExtra: string;
+  faults: boolean;
+  /** probability that one GitHub request fails (5xx, timeout or secondary rate limit) in a fault run */
+  faultRate: number;
+  /** check 1 in this many requests and answers against GitHub's REST description (0: none) */
+  checkEvery: number;
+  /** stop after this much virtual time even if PRs are still open */
+  maxDays: number;
+}
+
+export const DEFAULTS: SimOptions = {
+  seed: 1,
+  experiments: 1000,
+  adversaries: 0.2,
+  mix: {},
+  owners: 20,
+  authors: 40,
+  improvementShare: 0.1,
+  improvementSigmas: 3,
+  seedOnlyShare: 0.1,
+  arrivalSeconds: 60,
+  config: {
+    max_in_flight: 8,
+    free_runs_per_day: 1000,
+    close_on_discard: true,
+    margin: { k: 3, min_delta: 0.02 },
+    verification: { quorum: 1, tolerance: 0.02 },
+    baseline_runs: 5,
+  },
+  configExtra: '',
+  faults: false,
+  faultRate: 0.05,
+  checkEvery: 25,
+  maxDays: 30,
+};
+
+export interface Figures {
+  seed: number;
+  experiments: number;
+  adversary_share: number;
+  false_merges: number;
+  seed_only_merged: number;
+  true_improvements_merged_pct: number;
+  adversary_credit_share: number;
+  adversaries: number;
+  adversaries_banned: number;
+  verification_overhead: number;
+  api_calls_per_experiment: number;
+  merges: number;
+  discarded: number;
+  virtual_days: number;
+  wall_seconds: number;
+  /** CPU time of this process during the run (the machine may be shared: wall time depends on the load) */
+  cpu_seconds: number;
+  contract_problems: number;
+  ledger_entries: number;
+  /** JIT registrations through the App's route (one per job: runners are ephemeral) */
+  runner_registrations: number;
+  /** net credit (granted less reversed) by owner behaviour, as a share of all */
+  credit_share_by_behaviour: Record<string, number>;
+  /** owners whose runners the route refused for good (banned) */
+  owners_refused: string[];
+  lost_merges?: number;
+  double_dispatches?: number;
+  double_charges?: number;
+  stuck_prs?: number;
+  ledger_verifies?: boolean;
+  invariant_failures?: string[];
+  faults_injected?: Record<string, number>;
+  first_contract_problem?: string;
+}
+
+interface PrState {
+  number: number;
+  author: string;
+  kind: PrKind;
+  quality: Quality;
+  head: string;
+  opened: number;
+}
+
+interface Event {
+  t: number;
+  seq: number;
+  run: () => Promise<void> | void;
+}
+
+/** A binary heap of events by (time, insertion order): ties run in the order they were scheduled. */
+class Agenda {
+  private heap: Event[] = [];
+  private seq = 0;
+  get size(): number {
+    return this.heap.length;
+  }
+  push(t: number, run: Event['run']): void {
+    const e = { t, seq: this.seq++, run };
+    const h = this.heap;
+    h.push(e);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+  pop(): Event | undefined {
+    const h = this.heap;
+    if (!h.length) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && less(h[l], h[m])) m = l;
+        if (r < h.length && less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+const less = (a: Event, b: Event) => a.t < b.t || (a.t === b.t && a.seq < b.seq);
+
+const HARNESS = { 'trainer/bpb.ts': 'export const bits = 8;\n', 'trainer/result.ts': 'export const v = 1;\n' };
+const START = Date.parse('2026-12-01T00:00:00Z');
+const DAY = 86_400_000;
+
+export class Swarm {
+  readonly o: SimOptions;
+  readonly rng: Rng;
+  private readonly rngAgents: Rng;
+  private readonly rngRunners: Rng;
+  private readonly rngNoise: Rng;
+  private readonly rngFaults: Rng;
+  t = START;
+  readonly gh: FakeGitHub;
+  readonly net: FakeFetch;
+  private readonly agenda = new Agenda();
+  private readonly classes = new Map<string, HardwareClass>(CLASSES.map((c) => [c.name, c]));
+  owners: Owner[] = [];
+  private ownerByRunner = new Map<string, Owner>();
+  private authors: string[] = [];
+  private colluderAuthors = new Set<string>();
+  prs = new Map<number, PrState>();
+  /** the true quality of each train.ts, by its sha256: a commit's quality is its train.ts's */
+  private qualityByFile = new Map<string, Quality>();
+  private mainQuality: Quality;
+  private harnessByCommit = new Map<string, string>();
+  /** GPU-seconds by whether the job was the first run of an experiment */
+  gpu = { first: 0, all: 0 };
+  private apps: Probot[] = [];
+  private routeHandler: RouteHandler | null = null;
+  private failedDeliveries: Delivery[] = [];
+  faultsInjected: Record<string, number> = {};
+  invariantFailures: string[] = [];
+  private reported: Record<string, number> = {};
+  private opened = 0;
+  private nextPr = 1;
+  private restore: () => void = () => {};
+  private readonly privateKey: string;
+  private cpu0 = 0;
+
+  constructor(opts: Partial<SimOptions> = {}) {
+    this.o = { ...DEFAULTS, ...opts, config: { ...DEFAULTS.config, ...(opts.config ?? {}) } };
+    this.rng = new Rng(this.o.seed);
+    this.rngAgents = this.rng.fork('agents');
+    this.rngRunners = this.rng.fork('runners');
+    this.rngNoise = this.rng.fork('noise');
+    this.rngFaults = this.rng.fork('faults');
+    this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
+    this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
+    this.mainQuality = { u: 0, seedZ: freshSeed(this.rng.fork('main')) };
+    // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
+    this.privateKey = appKey();
+  }
+
+  // --- setup ---
+
+  private repoFiles(): Record<string, string> {
+    const wf = (name: string) => readFileSync(new URL(`.github/workflows/${name}`, ROOT), 'utf8');
+    return {
+      ...HARNESS,
+      'trainer/train.ts': 'export const LR = 3e-4;\n// the default training file\n',
+      '.github/workflows/experiment.yml': wf('experiment.yml'),
+      '.github/workflows/tick.yml': wf('tick.yml'),
+      '.github/autoresearch.yml': toYaml(this.o.config) + (this.o.configExtra ? `\n${this.o.configExtra}\n` : ''),
+    };
+  }
+
+  private async newApp(): Promise<Probot> {
+    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog() });
+    this.routeHandler ??= route;
+    return probot;
+  }
+
+  private setupOwners(): void {
+    const n = this.o.owners;
+    const bad = adversaryKinds(Math.round(n * this.o.adversaries), this.o.mix);
+    const behaviours: Behaviour[] = [...bad, ...Array(Math.max(0, n - bad.length)).fill('honest')];
+    let sybil: Owner | null = null;
+    behaviours.forEach((b, i) => {
+      const cls = CLASSES[i % CLASSES.length];
+      const login = b === 'honest' ? `owner-${i}` : `${b.replace('_', '-')}-${i}`;
+      const o: Owner = { login, behaviour: b, claimedClass: cls.name, machine: cls };
+      if (b === 'class_liar') {
+        // a GPU machine registered as the CPU class: everything it runs beats the CPU baseline
+        o.machine = CLASSES.find((c) => c.name.startsWith('gpu'))!;
+        o.claimedClass = CLASSES.find((c) => c.name.startsWith('cpu'))!.name;
+      }
+      if (b === 'sybil') {
+        if (sybil) {
+          o.partner = sybil.login;
+          sybil.partner = o.login;
+          o.claimedClass = sybil.claimedClass;
+          o.machine = sybil.machine;
+          sybil = null;
+        } else sybil = o;
+      }
+      if (b === 'colluder') {
+        o.partner = `author-of-${login}`;
+        this.colluderAuthors.add(o.partner);
+      }
+      this.owners.push(o);
+      // a Sybil's accounts and a colluder's author are sock accounts, made days before they act
+      const fresh = new Date(START - (2 + (i % 5)) * DAY).toISOString();
+      if (b === 'sybil') this.gh.accounts.set(login, { created_at: fresh });
+      if (b === 'colluder') this.gh.accounts.set(o.partner!, { created_at: fresh });
+    });
+    this.authors = Array.from({ length: this.o.authors }, (_, i) => `agent-${i}`);
+  }
+
+  /**
+   * The join loop of `runner join`: one JIT config, one ephemeral runner, one job, then again.
+   * A refusal with retry-after is waited out; a ban (403) ends the owner's loop.
+   */
+  private async join(o: Owner): Promise<void> {
+    const r = await this.register(o);
+    if (r.ok) return;
+    if (r.status === 403) {
+      o.refused = r.text;
+      return;
+    }
+    this.agenda.push(this.t + (r.retryAfter ?? 60) * 1000, () => this.join(o));
+  }
+
+  /** Registers an owner's runner through the App's route, as `runner join` does. */
+  private async register(o: Owner): Promise<{ ok: boolean; status: number; text: string; retryAfter?: number }> {
+    const r = await registerRunner(this.routeHandler, o.login, o.claimedClass);
+    this.registrations++;
+    if (!r.ok) return r;
+    o.runnerName = r.runnerName!;
+    this.ownerByRunner.set(o.runnerName, o);
+    // the owner starts the runner with its configuration: GitHub sees it online
+    const runner = this.gh.runners.find((x) => x.name === o.runnerName);
+    if (runner) runner.status = 'online';
+    return r;
+  }
+  registrations = 0;
+
+  // --- the run ---
+
+  async run(): Promise<Figures> {
+    const wall0 = performance.now();
+    this.cpu0 = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+    this.restore = seedTheApp(this.rng.fork('app'), () => this.t);
+    const realFetch = globalThis.fetch;
+    // the runner route asks GitHub who a token belongs to with its own Octokit (global fetch)
+    globalThis.fetch = this.net.fetch;
+    clearFileCache();
+    clearHashCache();
+    clearConfigCache();
+    try {
+      const main = this.gh.commit(this.repoFiles(), null, 'initial');
+      this.gh.refs.set('heads/main', main);
+      this.qualityByFile.set(sha256(this.gh.fileAt(main, 'trainer/train.ts')!), this.mainQuality);
+      this.apps = [await this.newApp()];
+      if (this.o.faults) this.apps.push(await this.newApp());
+      this.setupOwners();
+      for (const o of this.owners) {
+        const r = await this.register(o);
+        if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
+      }
+      if (this.o.faults) this.installChaos();
+      await this.deliver(this.gh.emit('installation', installationPayload()));
+      this.schedulePr(this.t + 60_000);
+      for (let d = 1; d <= this.o.maxDays; d++) this.agenda.push(START + d * DAY, () => this.checkInvariants(`day ${d}`));
+      this.agenda.push(this.t + 600_000, () => this.tick());
+      await this.loop();
+      this.gh.faults = [];
+      (this.gh as any).chaos = null;
+      return this.figures(wall0);
+    } finally {
+      globalThis.fetch = realFetch;
+      this.restore();
+    }
+  }
+
+  private done(): boolean {
+    if (this.opened < this.o.experiments) return false;
+    return [...this.prs.values()].every((p) => this.finalState(p.number) !== null);
+  }
+
+  private async loop(): Promise<void> {
+    const end = START + this.o.maxDays * DAY;
+    let quietSince: number | null = null;
+    let settled = 0;
+    let progressAt = this.t;
+    while (this.agenda.size) {
+      const e = this.agenda.pop()!;
+      if (e.t > end) break;
+      this.t = Math.max(this.t, e.t);
+      await e.run();
+      this.assignJobs();
+      this.drainOutbox();
+      if (this.done()) {
+        // keep ticking for two hours after the last PR settled: late results, baselines, reconcile
+        quietSince ??= this.t;
+        if (this.t - quietSince > 2 * 3_600_000) break;
+      } else if (this.opened >= this.o.experiments) {
+        // every PR opened, some still open: stop once a whole day passes with none settling (stuck)
+        const now = [...this.prs.values()].filter((p) => this.finalState(p.number) !== null).length;
+        if (now !== settled) [settled, progressAt] = [now, this.t];
+        else if (this.t - progressAt > DAY) break;
+      }
+    }
+    await this.checkInvariants('end');
+  }
+
+  // --- agents ---
+
+  private schedulePr(at: number): void {
+    if (this.opened >= this.o.experiments) return;
+    this.agenda.push(at, async () => {
+      await this.openPr();
+      this.schedulePr(this.t + this.rngAgents.exponential(this.o.arrivalSeconds) * 1000);
+    });
+  }
+
+  private async openPr(): Promise<void> {
+    const r = this.rngAgents;
+    const n = this.nextPr++;
+    this.opened++;
+    const colluders = [...this.colluderAuthors];
+    const x = r.next();
+    // a colluding author opens about as many PRs as an honest one
+    const kind: PrKind = colluders.length && r.chance(colluders.length / (this.authors.length + colluders.length)) ? 'collusion' : x < this.o.improvementShare ? 'improvement' : x < this.o.improvementShare + this.o.seedOnlyShare ? 'seed_only' : 'null';
+    const author = kind === 'collusion' ? r.pick(colluders) : r.pick(this.authors);
+    const base = this.gh.refs.get('heads/main')!;
+    const mq = this.qualityOf(base);
+    // a null change is no better than main (often a little worse); a seed change keeps the code
+    const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
+    const quality: Quality = { u: mq.u + du, seedZ: freshSeed(r) };
+    const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
+    const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
+    this.qualityByFile.set(sha256(text), quality);
+    this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
+    this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
+    this.gh.emit('pull_request', pullRequestOpenedPayload(n, `Experiment ${n}`, head, author));
+  }
+
+  // --- GitHub Actions: runners take queued runs ---
+
+  private assignJobs(): void {
+    for (const run of [...this.gh.workflowRuns.values()]) {
+      if (run.status !== 'queued' || run.runner_name || run.workflow !== 'experiment.yml') continue;
+      const idle = this.gh.runners.filter((r) => r.status === 'online' && !r.busy && run.runsOn.every((l) => r.labels.map((x) => x.toLowerCase()).includes(l.toLowerCase())));
+      if (!idle.length) continue;
+      const runner = this.rngRunners.pick(idle);
+      this.gh.startRun(run.id, runner.name);
+      const secs = Number(run.inputs.budget ?? 300) + this.rngRunners.uniform(30, 60);
+      this.agenda.push(this.t + secs * 1000, () => this.finishJob(run, secs));
+    }
+  }
+
+  private harnessOf(commit: string): string {
+    let h = this.harnessByCommit.get(commit);
+    if (!h) {
+      const c = this.gh.commits.get(commit)!;
+      h = harnessSha256([...this.gh.trees.get(c.tree)!].map(([path, content]) => ({ path, content })));
+      this.harnessByCommit.set(commit, h);
+    }
+    return h;
+  }
+
+  /** The public facts an adversary could read about a job: the PR's author, the baseline, the claim it verifies. */
+  private jobView(run: WorkflowRun, owner: Owner): Parameters<typeof report>[1] {
+    const i = run.inputs;
+    const pr = i.pr ? Number(i.pr) : null;
+    const quality = this.qualityOf(i.sha);
+    const entries = this.publicLedger();
+    const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
+    const mean = bl ? (bl.data as any).mean : null;
+    const sigma = bl ? (bl.data as any).sigma : 0;
+    const m = (this.o.config.margin ?? {}) as { k?: number; min_delta?: number };
+    const threshold = mean === null ? null : mean - Math.max((m.k ?? 3) * sigma, m.min_delta ?? 0.02);
+    let claim: { bpb: number; owner: string | null } | null = null;
+    if (i.role === 'verify') {
+      const job = [...entries].reverse().find((e) => e.type === 'job_dispatched' && (e.data as any).job_id === i.nonce);
+      const claimId = (job?.data as any)?.verifies;
+      const res = entries.find((e) => e.type === 'result_recorded' && (e.data as any).job_id === claimId);
+      const v = (res?.data as any)?.result?.val_bpb;
+      if (typeof v === 'number') claim = { bpb: v, owner: (res!.data as any).runner_owner ?? null };
+    }
+    return { role: i.role as 'candidate' | 'verify' | 'baseline', pr, author: pr ? (this.prs.get(pr)?.author ?? null) : null, quality, baselineMean: mean, claim, threshold };
+  }
+
+  private lite: { seq: number; type: string; data: any }[] = [];
+  private liteSeen = new Set<string>();
+  /**
+   * The ledger's entries as a reader of the branch sees them, read incrementally (only lines
+   * after the last known seq are parsed; not validated): what adversaries look at between jobs.
+   */
+  private publicLedger(): { seq: number; type: string; data: any }[] {
+    const head = this.gh.refs.get('heads/ledger');
+    const commit = head ? this.gh.commits.get(head) : undefined;
+    if (!commit) return this.lite;
+    for (const [path, bytes] of this.gh.trees.get(commit.tree)!) {
+      if (!path.startsWith('entries/')) continue;
+      const key = `${path}:${blobSha(bytes)}`;
+      if (this.liteSeen.has(key)) continue;
+      this.liteSeen.add(key);
+      const lines = new TextDecoder().decode(bytes).split('\n');
+      const fresh: { seq: number; type: string; data: any }[] = [];
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (!lines[i].trim()) continue;
+        const e = JSON.parse(lines[i]);
+        if (e.seq < this.lite.length) break;
+        fresh.push(e);
+      }
+      for (const e of fresh.reverse()) if (e.seq === this.lite.length) this.lite.push(e);
+    }
+    return this.lite;
+  }
+
+  private ledgerCache: { head: string; entries: LedgerEntry[] } | null = null;
+  /** parsed files by blob: sealed shards never change, so only the tail is parsed again */
+  private shardCache = new Map<string, LedgerEntry[]>();
+  /** The ledger as the App wrote it on its branch (what anyone can read). */
+  ledger(): LedgerEntry[] {
+    const head = this.gh.refs.get('heads/ledger') ?? '';
+    if (this.ledgerCache?.head === head) return this.ledgerCache.entries;
+    const commit = this.gh.commits.get(head);
+    const files = commit ? [...this.gh.trees.get(commit.tree)!].filter(([p]) => p.startsWith('entries/')) : [];
+    const parts: { start: number; entries: LedgerEntry[] }[] = [];
+    const seen = new Set<string>();
+    for (const [path, bytes] of files) {
+      const key = `${path}:${blobSha(bytes)}`;
+      seen.add(key);
+      let entries = this.shardCache.get(key);
+      if (!entries) {
+        entries = parseLedgerText([{ path, text: new TextDecoder().decode(bytes) }]);
+        this.shardCache.set(key, entries);
+      }
+      parts.push({ start: isTail(path) ? Infinity : (entries[0]?.seq ?? 0), entries });
+    }
+    for (const k of this.shardCache.keys()) if (!seen.has(k)) this.shardCache.delete(k);
+    const entries = parts.sort((a, b) => a.start - b.start).flatMap((p) => p.entries);
+    this.ledgerCache = { head, entries };
+    return entries;
+  }
+
+  private finishJob(run: WorkflowRun, seconds: number): void {
+    if (run.status !== 'in_progress') return;
+    const owner = this.ownerByRunner.get(run.runner_name!);
+    if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
+    const view = this.jobView(run, owner);
+    const { bpb, trained } = report(owner, view, this.classes, this.rngNoise);
+    const i = run.inputs;
+    this.gpu.all += seconds;
+    const first = i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
+    if (first) {
+      this.firstRunSeen.add(`${i.pr}@${i.sha}`);
+      this.gpu.first += seconds;
+    }
+    void trained;
+    const candidate = this.gh.fileAt(i.sha, 'trainer/train.ts');
+    const result = {
+      schema_version: RESULT_SCHEMA_VERSION,
+      harness_version: '1.0.0',
+      status: 'ok',
+      failure: null,
+      val_bpb: Number(bpb.toFixed(6)),
+      unigram_bpb: 4.468,
+      bigram_bpb: 3.549,
+      eval_bytes: 65536,
+      eval_split: 'heldout',
+      dataset: 'brown',
+      steps: 3600,
+      tokens: 7_372_800,
+      budget_seconds: Number(i.budget ?? 300),
+      train_seconds: Number(i.budget ?? 300),
+      total_seconds: Math.round(seconds),
+      tokens_per_second: owner.machine.name.startsWith('gpu') ? 400_000 : 24_800,
+      params: 120_000,
+      backend: owner.machine.name.startsWith('gpu') ? 'tensorflow' : 'wasm',
+      device: owner.machine.name,
+      hardware_class: owner.claimedClass,
+      peak_memory_mb: 900,
+      seed: 1,
+      eval_seed: Number(i.eval_seed),
+      candidate_sha256: candidate ? sha256(candidate) : '0'.repeat(64),
+      harness_sha256: this.harnessOf(run.head_sha),
+      loss_curve: [{ step: 0, t: 0, loss: 5.5 }],
+      started_at: new Date(run.started_at!).toISOString(),
+      finished_at: new Date(this.t).toISOString(),
+      job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: run.id, runner_name: run.runner_name, isolation: 'docker' },
+    };
+    this.gh.finishRun(run, 'success', { name: `result-${i.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } });
+    // the join loop starts a fresh runner a little later
+    this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
+  }
+  private firstRunSeen = new Set<string>();
+
+  private async tick(): Promise<void> {
+    emitTick(this.gh, 700_000 + Math.floor((this.t - START) / 1000), this.t);
+    // the operator's redelivery script (GitHub does not redeliver failed deliveries by itself)
+    const failed = this.failedDeliveries.splice(0);
+    for (const d of failed) this.agenda.push(this.t + this.rngFaults.uniform(1, 60) * 1000, () => this.deliver(d));
+    this.agenda.push(this.t + 600_000, () => this.tick());
+  }
+
+  // --- webhooks ---
+
+  private drainOutbox(): void {
+    for (const d of this.gh.outbox.splice(0)) {
+      const latency = this.o.faults ? this.rngFaults.uniform(0.5, 120) : this.rngFaults.uniform(0.5, 3);
+      this.agenda.push(this.t + latency * 1000, () => this.deliver(d));
+      if (this.o.faults && this.rngFaults.chance(this.o.faultRate)) {
+        this.count('redelivery');
+        this.agenda.push(this.t + this.rngFaults.uniform(5, 3600) * 1000, () => this.deliver(d));
+      }
+    }
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const event = { id: d.id, name: d.name, payload: d.payload } as any;
+    try {
+      if (this.o.faults && this.rngFaults.chance(0.01)) {
+        this.count('app_restart');
+        this.apps[0] = await this.newApp();
+        clearFileCache();
+        clearHashCache();
+        clearConfigCache();
+      }
+      if (this.o.faults && this.rngFaults.chance(this.o.faultRate)) {
+        // the same delivery handled by both processes at once
+        this.count('concurrent_delivery');
+        const results = await Promise.allSettled(this.apps.map((a) => a.receive(event)));
+        if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
+        return;
+      }
+      const app = this.o.faults ? this.rngFaults.pick(this.apps) : this.apps[0];
+      await app.receive(event);
+    } catch {
+      this.failedDeliveries.push(d);
+    }
+  }
+
+  // --- faults ---
+
+  private count(kind: string): void {
+    this.faultsInjected[kind] = (this.faultsInjected[kind] ?? 0) + 1;
+  }
+
+  private installChaos(): void {
+    const r = this.rngFaults;
+    (this.gh as any).chaos = (method: string, path: string): Fault | null => {
+      if (path.endsWith('/access_tokens') || !r.chance(this.o.faultRate)) return null;
+      const x = r.next();
+      if (x < 0.5) {
+        this.count('5xx');
+        return { method, path: /./, status: r.pick([500, 502, 503]) };
+      }
+      if (x < 0.75) {
+        this.count('timeout');
+        return { method, path: /./, status: 0, timeout: true };
+      }
+      this.count('secondary_rate_limit');
+      return {
+        method,
+        path: /./,
+        status: r.chance(0.5) ? 403 : 429,
+        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+        headers: { 'retry-after': '60' },
+      };
+    };
+  }
+
+  // --- outcomes and invariants ---
+
+  /** merged, discarded, invalid or closed: the PR's final state on GitHub; null while open. */
+  finalState(n: number): string | null {
+    const p = this.gh.pulls.get(n)!;
+    if (p.merged) return 'merged';
+    const l = p.labels.find((x) => /^experiment:(merged|discarded|invalid)$/.test(x));
+    if (l) return l.slice('experiment:'.length);
+    return p.state === 'closed' ? 'closed' : null;
+  }
+
+  private async checkInvariants(when: string): Promise<void> {
+    const entries = this.ledger();
+    const audit = auditLedger(entries, { freeRunsPerDay: Number(this.o.config.free_runs_per_day ?? 3) });
+    if (!audit.ok) this.invariantFailures.push(`${when}: ledger audit: seq ${audit.seq}: ${audit.problem}`);
+    const inv = this.invariants(entries);
+    // each invariant is reported when it first fails and whenever its count grows
+    for (const [k, v] of Object.entries(inv)) {
+      if (v > (this.reported[k] ?? 0)) this.invariantFailures.push(`${when}: ${k} = ${v}`);
+      this.reported[k] = Math.max(v, this.reported[k] ?? 0);
+    }
+  }
+
+  invariants(entries: LedgerEntry[]): { lost_merges: number; double_dispatches: number; double_charges: number } {
+    const mergedInLedger = new Set(entries.filter((e) => e.type === 'experiment_merged').map((e) => (e.data as any).pr));
+    const lost = this.gh.merges.filter((m) => !mergedInLedger.has(m.pr)).length;
+    // one job per (PR, head, role, attempt); one charge per (PR, head)
+    const jobs = new Map<string, number>();
+    const jobKey = new Map<string, string>();
+    for (const e of entries) {
+      if (e.type !== 'job_dispatched') continue;
+      const d = e.data as any;
+      jobKey.set(d.job_id, `${d.pr}@${d.sha}`);
+      if (d.pr === null || d.role === 'baseline') continue;
+      const k = `${d.pr}@${d.sha}/${d.role}/${d.attempt}/${d.verifies ?? ''}`;
+      jobs.set(k, (jobs.get(k) ?? 0) + 1);
+    }
+    const charges = new Map<string, number>();
+    for (const e of entries) {
+      if (e.type !== 'credit_spent') continue;
+      const k = jobKey.get((e.data as any).job_id) ?? (e.data as any).job_id;
+      charges.set(k, (charges.get(k) ?? 0) + 1);
+    }
+    const dispatchedNonces = new Map<string, number>();
+    for (const d of this.gh.dispatches) dispatchedNonces.set(d.inputs.nonce, (dispatchedNonces.get(d.inputs.nonce) ?? 0) + 1);
+    const doubleDispatch = [...jobs.values()].filter((n) => n > 1).length + [...dispatchedNonces.values()].filter((n) => n > 1).length;
+    return { lost_merges: lost, double_dispatches: doubleDispatch, double_charges: [...charges.values()].filter((n) => n > 1).length };
+  }
+
+  private figures(wall0: number): Figures {
+    const entries = this.ledger();
+    const prs = [...this.prs.values()];
+    const merged = prs.filter((p) => this.finalState(p.number) === 'merged');
+    const improvements = prs.filter((p) => p.kind === 'improvement');
+    const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
+    let advCredit = 0;
+    let allCredit = 0;
+    const behaviourOf = new Map(this.owners.map((o) => [o.login.toLowerCase(), o.behaviour as string]));
+    const byBehaviour: Record<string, number> = {};
+    for (const e of entries) {
+      const d = e.data as any;
+      const sign = e.type === 'credit_granted' ? 1 : e.type === 'credit_reversed' ? -1 : 0;
+      if (!sign) continue;
+      allCredit += sign * d.amount;
+      if (adversaries.has(String(d.login).toLowerCase())) advCredit += sign * d.amount;
+      const b = behaviourOf.get(String(d.login).toLowerCase()) ?? 'other';
+      byBehaviour[b] = (byBehaviour[b] ?? 0) + sign * d.amount;
+    }
+    // a ban, however a version of the App records it: an entry whose type names a ban, for a login
+    const banned = new Set(
+      entries
+        .filter((e) => /ban/.test(e.type))
+        .map((e) => String((e.data as any).login ?? (e.data as any).owner ?? '').toLowerCase())
+        .filter((l) => adversaries.has(l)),
+    );
+    const apiCalls = this.net.total() - this.net.notModified;
+    const inv = this.invariants(entries);
+    const audit = auditLedger(entries, { freeRunsPerDay: Number(this.o.config.free_runs_per_day ?? 3) });
+    const f: Figures = {
+      seed: this.o.seed,
+      experiments: prs.length,
+      adversary_share: this.o.adversaries,
+      // a merge that made the default branch no better than it was just before (seed luck is no improvement)
+      false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
+      seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
+      true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
+      adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
+      adversaries: adversaries.size,
+      adversaries_banned: banned.size,
+      verification_overhead: this.gpu.first > 0 ? round(this.gpu.all / this.gpu.first, 3) : 0,
+      api_calls_per_experiment: prs.length ? round(apiCalls / prs.length, 1) : 0,
+      merges: merged.length,
+      discarded: prs.filter((p) => this.finalState(p.number) === 'discarded').length,
+      virtual_days: round((this.t - START) / DAY, 2),
+      wall_seconds: round((performance.now() - wall0) / 1000, 1),
+      cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - this.cpu0, 1),
+      contract_problems: this.net.problems.length,
+      ledger_entries: entries.length,
+      runner_registrations: this.registrations,
+      credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
+      owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
+    };
+    if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
+    if (this.o.faults) {
+      Object.assign(f, {
+        lost_merges: inv.lost_merges,
+        double_dispatches: inv.double_dispatches,
+        double_charges: inv.double_charges,
+        stuck_prs: prs.filter((p) => this.finalState(p.number) === null).length,
+        ledger_verifies: audit.ok && !this.invariantFailures.some((x) => x.includes('ledger audit')),
+        invariant_failures: this.invariantFailures.slice(0, 10),
+        faults_injected: this.faultsInjected,
+      });
+    }
+    return f;
+  }
+
+  /** The true quality of a commit's train.ts. */
+  qualityOf(commit: string): Quality {
+    const f = this.gh.fileAt(commit, 'trainer/train.ts');
+    return (f && this.qualityByFile.get(sha256(f))) || this.mainQuality;
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export { trueBpb };

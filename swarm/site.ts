@@ -1,0 +1,65 @@
+// The leaderboard of the one-machine swarm: built from the ledger branch's files (as the Pages
+// workflow builds it from a checkout of that branch) and served from the output folder by a
+// plain static server on 127.0.0.1.
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { buildSite } from '../leaderboard/src/build.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain; charset=utf-8',
+  '.jsonl': 'text/plain; charset=utf-8',
+};
+
+/** Writes the ledger branch's files into `ledgerDir` (replacing what was there). */
+export function writeLedgerCheckout(files: Map<string, string>, ledgerDir: string): void {
+  rmSync(ledgerDir, { recursive: true, force: true });
+  for (const [path, text] of files) {
+    const f = join(ledgerDir, path);
+    mkdirSync(resolve(f, '..'), { recursive: true });
+    writeFileSync(f, text);
+  }
+}
+
+/** `npm run leaderboard -- build <ledgerDir> <siteDir> --cache <cacheDir>`, in process. */
+export async function rebuildSite(ledgerDir: string, siteDir: string, cacheDir: string) {
+  return buildSite(ledgerDir, siteDir, { cacheDir });
+}
+
+/** Serves `root` on 127.0.0.1:`port` (0: any free port); resolves with the server and its URL. */
+export function serveSite(root: string, port: number): Promise<{ server: Server; url: string }> {
+  const base = resolve(root);
+  const server = createServer((req, res) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end('bad path');
+      return;
+    }
+    let file = normalize(join(base, path));
+    if (file !== base && !file.startsWith(base + sep)) {
+      res.writeHead(403).end('outside the site');
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(existsSync(join(base, 'index.html')) ? 'not found' : 'the leaderboard is built after the first result; reload in a minute');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok, fail) => {
+    server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is in use; pass --port <another> (or 0 for any free port)`) : e));
+    server.listen(port, '127.0.0.1', () => {
+      const a = server.address();
+      ok({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/` });
+    });
+  });
+}

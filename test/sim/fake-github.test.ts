@@ -1,0 +1,108 @@
+// The faked GitHub answers as GitHub documents it: concurrency groups, dispatch inputs, check runs
+// without a conclusion, secondary rate limits, primary limit headers. Each case names its source.
+import { describe, it, expect } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { FakeGitHub, OWNER, REPO } from '../../sim/github/fake.js';
+import { fakeFetch } from '../../sim/github/fetch.js';
+
+const P = `https://api.github.com/repos/${OWNER}/${REPO}`;
+const experimentYml = readFileSync(new URL('../../.github/workflows/experiment.yml', import.meta.url), 'utf8');
+
+function repo(opts: { now?: () => number; rateLimits?: boolean } = {}) {
+  const gh = new FakeGitHub(opts);
+  const main = gh.commit({ '.github/workflows/experiment.yml': experimentYml, 'trainer/train.ts': 'x' }, null, 'initial');
+  gh.refs.set('heads/main', main);
+  return { gh, main };
+}
+const dispatch = (gh: FakeGitHub, inputs: Record<string, string>) =>
+  gh.handle({ method: 'POST', url: `${P}/actions/workflows/experiment.yml/dispatches`, body: JSON.stringify({ ref: 'main', inputs }) });
+const baseline = (nonce: string) => ({ sha: 'a'.repeat(40), role: 'baseline', nonce, eval_seed: '1', runner_label: 'gpu-x' });
+
+describe('GitHub Actions as documented', () => {
+  it('a concurrency group keeps one running and one pending run and cancels the rest (experiment.yml as it is today)', () => {
+    // docs "Control the concurrency of workflows and jobs": "at most one running and one pending job in a
+    // concurrency group ... Any existing pending job or workflow in the same concurrency group ... will be canceled"
+    const { gh } = repo();
+    for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) expect(dispatch(gh, baseline(n)).status).toBe(204);
+    const runs = [...gh.workflowRuns.values()];
+    expect(new Set(runs.map((r) => r.group))).toEqual(new Set(['experiment-main-baseline-gpu-x']));
+    expect(runs.map((r) => [r.inputs.nonce, r.status, r.conclusion])).toEqual([
+      ['n1', 'queued', null],
+      ['n2', 'completed', 'cancelled'],
+      ['n3', 'completed', 'cancelled'],
+      ['n4', 'completed', 'cancelled'],
+      ['n5', 'pending', null],
+    ]);
+    // each cancelled run reaches the App as workflow_run.completed (conclusion cancelled, no artifact)
+    expect(gh.outbox.filter((d) => d.payload.workflow_run.conclusion === 'cancelled')).toHaveLength(3);
+    // when the running one ends, the pending one takes the group
+    gh.startRun(runs[0].id, 'r1');
+    gh.finishRun(runs[0], 'success');
+    expect(runs[4].status).toBe('queued');
+    // runs-on is evaluated from the inputs, as Actions does
+    expect(runs[0].runsOn).toEqual(['self-hosted', 'autoresearch', 'gpu-x']);
+    expect(runs[0].display_title).toBe(`baseline main @ ${'a'.repeat(40)} [n1]`);
+  });
+
+  it('a dispatch with inputs the workflow does not declare, without a required one, or off its choices is refused with 422', () => {
+    const { gh } = repo();
+    expect(dispatch(gh, { ...baseline('n1'), colour: 'red' })).toMatchObject({ status: 422, body: { message: 'Unexpected inputs provided: ["colour"]' } });
+    expect(dispatch(gh, { sha: 'a'.repeat(40), role: 'baseline', eval_seed: '1' })).toMatchObject({ status: 422, body: { message: "Required input 'nonce' not provided" } });
+    expect(dispatch(gh, { ...baseline('n1'), role: 'judge' }).status).toBe(422);
+    expect(gh.workflowRuns.size).toBe(0);
+  });
+
+  it('a check run completed without a conclusion is refused with 422; a conclusion alone completes it', () => {
+    const { gh, main } = repo();
+    const post = (b: object) => gh.handle({ method: 'POST', url: `${P}/check-runs`, body: JSON.stringify({ name: 'val_bpb', head_sha: main, ...b }) });
+    expect(post({ status: 'completed' }).status).toBe(422);
+    const ok = post({ conclusion: 'neutral' });
+    expect(ok).toMatchObject({ status: 201, body: { status: 'completed', conclusion: 'neutral' } });
+  });
+});
+
+describe('rate limits as documented', () => {
+  it('the 81st content-creating request in a minute is answered 403 with retry-after; a minute later it passes', () => {
+    // docs "Rate limits for the REST API": "no more than 80 content-generating requests per minute"
+    let t = Date.parse('2026-12-01T00:00:00Z');
+    const { gh } = repo({ now: () => t, rateLimits: true });
+    gh.pulls.set(1, { number: 1, title: 'x', user: 'a', head: 'h', files: [], labels: [], state: 'open', merged: false, created_at: '' });
+    const comment = () => gh.handle({ method: 'POST', url: `${P}/issues/1/comments`, body: JSON.stringify({ body: 'hi' }) });
+    for (let i = 0; i < 80; i++) {
+      expect(comment().status).toBe(201);
+      t += 100;
+    }
+    const limited = comment();
+    expect(limited.status).toBe(403);
+    expect(limited.headers['retry-after']).toBe('60');
+    expect((limited.body as { message: string }).message).toMatch(/secondary rate limit/);
+    t += 60_000;
+    expect(comment().status).toBe(201);
+  });
+
+  it('every answer carries the x-ratelimit headers; past the hourly budget the answer is 403 with remaining 0', () => {
+    const t = Date.parse('2026-12-01T00:00:00Z');
+    const { gh } = repo({ now: () => t, rateLimits: true });
+    gh.primaryLimit = 3;
+    const get = () => gh.handle({ method: 'GET', url: `${P}/pulls` });
+    expect(get().headers).toMatchObject({ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '2' });
+    get();
+    get();
+    expect(get()).toMatchObject({ status: 403, headers: { 'x-ratelimit-remaining': '0' } });
+  });
+});
+
+describe('the in-process fetch', () => {
+  it('follows the artifact redirect, fails a timeout as fetch fails, and checks what it serves', async () => {
+    const { gh } = repo();
+    gh.runs.set(7, { runner_name: 'r', artifact: { name: 'result-x', files: { 'result.json': '{}' } } });
+    const net = fakeFetch(gh, { checkEvery: 1 });
+    const res = await net.fetch(`${P}/actions/artifacts/70/zip`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/zip');
+    gh.faults.push({ method: 'GET', path: /pulls/, status: 0, timeout: true });
+    await expect(net.fetch(`${P}/pulls`)).rejects.toThrow('fetch failed');
+    await net.fetch(`${P}/pulls?per_page=5000`);
+    expect(net.problems.join('\n')).toMatch(/per_page is 5000/);
+  });
+});

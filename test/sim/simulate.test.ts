@@ -1,0 +1,42 @@
+// A short seeded swarm run (sim/swarm.ts): the real App against the faked GitHub in virtual time.
+// The figures themselves are the simulator's output (docs/trust.md); here: a run replays exactly
+// from its seed, every request and answer passes GitHub's REST description, and the figures add up.
+import { describe, it, expect } from '@jest/globals';
+import { Swarm, type Figures } from '../../sim/swarm.js';
+
+const small = { experiments: 12, owners: 6, authors: 5, arrivalSeconds: 120, checkEvery: 1, maxDays: 3 };
+const stable = (f: Figures) => {
+  const { wall_seconds, cpu_seconds, ...rest } = f;
+  void wall_seconds;
+  void cpu_seconds;
+  return rest;
+};
+
+describe('npm run simulate', () => {
+  it('the same seed replays the same run; every GitHub request and answer is one GitHub documents', async () => {
+    const a = await new Swarm({ ...small, seed: 7, adversaries: 0.5 }).run();
+    const b = await new Swarm({ ...small, seed: 7, adversaries: 0.5 }).run();
+    expect(stable(b)).toEqual(stable(a));
+    expect(a.first_contract_problem ?? null).toBeNull();
+    expect(a.contract_problems).toBe(0);
+    expect(a.experiments).toBe(12);
+    expect(a.merges + a.discarded).toBeLessThanOrEqual(12);
+    expect(a.adversaries).toBe(3);
+    expect(a.api_calls_per_experiment).toBeGreaterThan(0);
+    expect(a.verification_overhead).toBeGreaterThanOrEqual(1);
+    const c = await new Swarm({ ...small, seed: 8, adversaries: 0.5 }).run();
+    expect(stable(c)).not.toEqual(stable(a));
+  });
+
+  it('without adversaries no credit goes to one', async () => {
+    const f = await new Swarm({ ...small, seed: 3, adversaries: 0, checkEvery: 0 }).run();
+    expect(f.adversaries).toBe(0);
+    expect(f.adversary_credit_share).toBe(0);
+  });
+
+  it('a fault run reports its invariants and the faults it injected', async () => {
+    const f = await new Swarm({ ...small, seed: 5, faults: true, faultRate: 0.05, checkEvery: 0 }).run();
+    expect(Object.keys(f)).toEqual(expect.arrayContaining(['lost_merges', 'double_dispatches', 'double_charges', 'stuck_prs', 'ledger_verifies']));
+    expect(Object.values(f.faults_injected ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,46 @@
+// The swarm's leaderboard server (swarm/site.ts): serves the built site on 127.0.0.1 and
+// nothing outside it, however the path is spelled.
+import { describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveSite } from '../../swarm/site.js';
+
+const get = (url: string, path: string) =>
+  new Promise<{ status: number; body: string }>((ok, fail) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+
+describe('the swarm leaderboard server', () => {
+  it('serves the site and refuses every path that leads out of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swarm-site-'));
+    mkdirSync(join(dir, 'site', 'api'), { recursive: true });
+    writeFileSync(join(dir, 'site', 'index.html'), '<html>leaderboard</html>');
+    writeFileSync(join(dir, 'site', 'api', 'index.json'), '{"ok":true}');
+    writeFileSync(join(dir, 'secret.txt'), 'the state folder, not the site');
+    const { server, url } = await serveSite(join(dir, 'site'), 0);
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(await get(url, '/')).toEqual({ status: 200, body: '<html>leaderboard</html>' });
+      expect((await get(url, '/api/index.json')).body).toBe('{"ok":true}');
+      for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/api/..%2f..%2fsecret.txt', '/%2e%2e%5csecret.txt', '/..%2f..%2f..%2fetc%2fpasswd']) {
+        const r = await get(url, p);
+        expect(r.body).not.toContain('not the site');
+        expect(r.body).not.toContain('root:');
+        expect([403, 404]).toContain(r.status);
+      }
+      expect((await get(url, '/%zz')).status).toBe(400);
+    } finally {
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
