@@ -12,11 +12,11 @@ describe('backend', () => {
     expect(nativeDevice({ binding: { isUsingGpuDevice: () => false } }, 'node')).toEqual({ gpu: false, note: '' });
   });
 
-  it('falls back in order node-gpu, node, wasm and says why each was skipped', async () => {
+  it('falls back in order node-gpu, webgpu (a hardware adapter only), node, wasm and says why each was skipped', async () => {
     const b = await loadBackend('auto');
     // the native packages are optional dependencies; where they did not install, auto lands on wasm
     if (b.backend === 'wasm') {
-      expect(b.skipped.map((s) => s.split(':')[0])).toEqual(['node-gpu', 'node']);
+      expect(b.skipped.map((s) => s.split(':')[0])).toEqual(['node-gpu', 'webgpu', 'node']);
       expect(b.gpu).toBe(false);
     } else {
       expect(b.backend).toBe('tensorflow');
