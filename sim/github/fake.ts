@@ -189,7 +189,7 @@ export class FakeGitHub {
   workflowRuns = new Map<number, WorkflowRun>();
   dispatches: { workflow: string; ref: string; inputs: Record<string, string>; run_id?: number }[] = [];
   merges: { pr: number; sha: string; title: string; message: string; merge_sha: string }[] = [];
-  /** Settings → Actions → fork PR approval (the App dispatches only under all_external_contributors); null: 403 */
+  /** Settings → Actions → fork PR approval (the App dispatches only under all_external_contributors); null: 404, as GitHub's description lists for an App that may not read it */
   forkApproval: string | null = 'all_external_contributors';
   /** answers to give instead of the real one, once each, in order (5xx, rate limits, timeouts) */
   faults: Fault[] = [];
@@ -886,7 +886,7 @@ export class FakeGitHub {
       return [status, body ?? ''];
     });
     const runnerJson = (r: Runner) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' as const })) });
-    this.on('GET', `${P}/actions/permissions/fork-pr-contributor-approval`, () => (this.forkApproval === null ? [403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' }] : [200, { approval_policy: this.forkApproval }]));
+    this.on('GET', `${P}/actions/permissions/fork-pr-contributor-approval`, () => (this.forkApproval === null ? [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }] : [200, { approval_policy: this.forkApproval }]));
     this.on('GET', `${P}/actions/runners`, (c) => {
       const name = c.url.searchParams.get('name');
       const list = this.runners.filter((r) => !name || r.name === name);
@@ -913,9 +913,11 @@ export class FakeGitHub {
     this.on('GET', new RegExp(`^${P}/actions/workflows/[^/]+/runs$`), (c) => {
       const wf = seg(c, 6);
       const q = c.url.searchParams;
-      const runs = [...this.runs.values()]
-        .map((r) => r.workflow_run)
-        .filter((r): r is Record<string, unknown> => Boolean(r) && String(r!.path).endsWith(`/${wf}`))
+      // every run of the workflow, queued, pending and in progress too (as GitHub lists them):
+      // the App's reconcile pass tells a dispatch that reached GitHub from one that did not
+      const runs = [...this.workflowRuns.values()]
+        .map((r) => ({ ...this.workflowRunPayload(r).workflow_run, status: r.status === 'pending' ? 'pending' : r.status, conclusion: r.conclusion }) as Record<string, unknown>)
+        .filter((r) => String(r.path).endsWith(`/${wf}`))
         .filter((r) => (!q.get('status') || r.status === q.get('status') || r.conclusion === q.get('status')) && (!q.get('event') || r.event === q.get('event')) && (!q.get('branch') || r.head_branch === q.get('branch')))
         .reverse();
       const per = Number(q.get('per_page') ?? 30);
@@ -996,7 +998,7 @@ function userJson(login: string) {
   return { login, id: Math.abs(hashInt(login)), node_id: `U_${login}`, type: login.endsWith('[bot]') ? 'Bot' : 'User', site_admin: false, avatar_url: '', html_url: `https://github.com/${login}`, url: `${API}/users/${login}` };
 }
 function labelJson(name: string, i: number) {
-  return { id: i + 1, node_id: `L_${i + 1}`, url: `${API}${P}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: null };
+  return { id: i + 1, node_id: `L_${i + 1}`, url: `${API}${P}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: '' };
 }
 export function repositoryJson() {
   return { id: 1, node_id: 'R_1', name: REPO, full_name: `${OWNER}/${REPO}`, default_branch: 'main', owner: userJson(OWNER) };

@@ -290,11 +290,14 @@ export function checkOperation(method: string, url: string, bodyText?: string): 
 }
 
 /** Statuses GitHub may answer to any operation, documented outside each operation's own list. */
-function generallyDocumented(status: number, headers: Record<string, string>): boolean {
+function generallyDocumented(status: number, headers: Record<string, string>, body?: unknown): boolean {
   // 304 to a conditional request (docs: "Use conditional requests if appropriate"); 5xx outages;
-  // 403/429 of a primary or secondary rate limit (docs: rate limits for the REST API).
+  // 403/429 of a primary or secondary rate limit (docs: rate limits for the REST API; a secondary
+  // limit may come without retry-after, its message says so).
   if (status === 304 || status >= 500) return true;
   if ((status === 403 || status === 429) && (headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0')) return true;
+  const message = (body as { message?: unknown } | null)?.message;
+  if ((status === 403 || status === 429) && typeof message === 'string' && /rate limit/i.test(message)) return true;
   return false;
 }
 
@@ -311,7 +314,7 @@ export function checkResponse(method: string, url: string, status: number, body:
   const label = `${method.toUpperCase()} ${u.pathname} -> ${status}`;
   const declared = op.responses[String(status)];
   if (!declared) {
-    if (generallyDocumented(status, headers)) return null;
+    if (generallyDocumented(status, headers, body)) return null;
     return `${label}: GitHub's description lists ${Object.keys(op.responses).join(', ')} for ${op.method} ${op.template}, not ${status}`;
   }
   const r = resolve(declared);

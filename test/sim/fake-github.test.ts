@@ -8,9 +8,12 @@ import { fakeFetch } from '../../sim/github/fetch.js';
 const P = `https://api.github.com/repos/${OWNER}/${REPO}`;
 const experimentYml = readFileSync(new URL('../../.github/workflows/experiment.yml', import.meta.url), 'utf8');
 
-function repo(opts: { now?: () => number; rateLimits?: boolean } = {}) {
+// experiment.yml before its concurrency group was made per job: one group per class's baselines
+const classGroupYml = experimentYml.replace(/group: .*\n/, "group: experiment-${{ inputs.pr || 'main' }}-${{ inputs.role }}-${{ inputs.runner_label }}\n");
+
+function repo(opts: { now?: () => number; rateLimits?: boolean; workflow?: string } = {}) {
   const gh = new FakeGitHub(opts);
-  const main = gh.commit({ '.github/workflows/experiment.yml': experimentYml, 'trainer/train.ts': 'x' }, null, 'initial');
+  const main = gh.commit({ '.github/workflows/experiment.yml': opts.workflow ?? experimentYml, 'trainer/train.ts': 'x' }, null, 'initial');
   gh.refs.set('heads/main', main);
   return { gh, main };
 }
@@ -19,10 +22,10 @@ const dispatch = (gh: FakeGitHub, inputs: Record<string, string>) =>
 const baseline = (nonce: string) => ({ sha: 'a'.repeat(40), role: 'baseline', nonce, eval_seed: '1', runner_label: 'gpu-x' });
 
 describe('GitHub Actions as documented', () => {
-  it('a concurrency group keeps one running and one pending run and cancels the rest (experiment.yml as it is today)', () => {
+  it('a concurrency group keeps one running and one pending run and cancels the rest (experiment.yml with a group per class, as it was)', () => {
     // docs "Control the concurrency of workflows and jobs": "at most one running and one pending job in a
     // concurrency group ... Any existing pending job or workflow in the same concurrency group ... will be canceled"
-    const { gh } = repo();
+    const { gh } = repo({ workflow: classGroupYml });
     for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) expect(dispatch(gh, baseline(n)).status).toBe(204);
     const runs = [...gh.workflowRuns.values()];
     expect(new Set(runs.map((r) => r.group))).toEqual(new Set(['experiment-main-baseline-gpu-x']));
@@ -42,6 +45,14 @@ describe('GitHub Actions as documented', () => {
     // runs-on is evaluated from the inputs, as Actions does
     expect(runs[0].runsOn).toEqual(['self-hosted', 'autoresearch', 'gpu-x']);
     expect(runs[0].display_title).toBe(`baseline main @ ${'a'.repeat(40)} [n1]`);
+  });
+
+  it('experiment.yml as it is: one group per job (its nonce), so five baselines of a class all run', () => {
+    const { gh } = repo();
+    for (const n of ['n1', 'n2', 'n3', 'n4', 'n5']) expect(dispatch(gh, baseline(n)).status).toBe(204);
+    const runs = [...gh.workflowRuns.values()];
+    expect(new Set(runs.map((r) => r.group)).size).toBe(5);
+    expect(runs.map((r) => r.status)).toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
   });
 
   it('a dispatch with inputs the workflow does not declare, without a required one, or off its choices is refused with 422', () => {
