@@ -10,18 +10,19 @@ export function calibrationWorkload(backend: string): { n: number; reps: number 
   return backend === 'tensorflow' || backend === 'webgpu' ? { n: 1024, reps: 20 } : { n: 256, reps: 10 };
 }
 
-export function calibrate(tf: TF, backend: string, now: () => number = () => performance.now()): Calibration {
+/** `await data()`, not dataSync(): the webgpu backend in Node cannot read a tensor synchronously. */
+export async function calibrate(tf: TF, backend: string, now: () => number = () => performance.now()): Promise<Calibration> {
   const { n, reps } = calibrationWorkload(backend);
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
-  const run = () => {
+  const run = async () => {
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     c.dispose();
   };
-  run();
+  await run();
   const t0 = now();
-  for (let i = 0; i < reps; i++) run();
+  for (let i = 0; i < reps; i++) await run();
   const seconds = Math.max((now() - t0) / 1000, 1e-9);
   a.dispose();
   b.dispose();

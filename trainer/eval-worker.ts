@@ -15,10 +15,10 @@ const { fail, exit } = port;
 async function main(): Promise<void> {
   const { header: cfg } = await expectFrame(port, 'config');
   if (cfg.phase !== 'eval') return fail('harness_error', 'the eval child got a train config.');
-  const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
+  const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
-  const calibration = calibrate(tf, be.backend);
-  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, calibration });
+  const calibration = await calibrate(tf, be.backend);
+  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, calibration });
 
   const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed);
   const ckpt = await expectFrame(port, 'checkpoint');
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     if (!logits || !Array.isArray(logits.shape) || logits.shape.join(',') !== `${n},${T},${VOCAB}`) {
       return fail('invalid_candidate', `logits must return shape [${n}, ${T}, ${VOCAB}], got [${logits?.shape ?? 'nothing'}].`);
     }
-    const data = Float32Array.from(logits.dataSync());
+    const data = Float32Array.from(await logits.data());
     logits.dispose();
     port.send({ type: 'logits', n }, new Uint8Array(data.buffer));
   }

@@ -18,6 +18,8 @@ import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
+import { childEntry } from './runtime.js';
+import { describeAdapter, webgpuClass } from './webgpu.js';
 import { CAUSAL_ATOL, planEval } from './probes.js';
 import type { Reporter } from './progress.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo, type LossPoint } from './result.js';
@@ -172,7 +174,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     try {
       trained = await runTrain(
         trainCh,
-        { type: 'config', phase: 'train', candidate: inChild, seed: opts.seed, backend: opts.backend, budgetSeconds: opts.budgetSeconds, warmupSteps: opts.warmupSteps },
+        // a software WebGPU adapter only ever for local runs (an official run has a job)
+        { type: 'config', phase: 'train', candidate: inChild, seed: opts.seed, backend: opts.backend, allowSoftwareGpu: !opts.job, budgetSeconds: opts.budgetSeconds, warmupSteps: opts.warmupSteps },
         ds.train,
         trainLimits,
         reporter,
@@ -193,7 +196,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const plan = planEval(evalSet, batchRows);
     const scorer = new EvalScorer(plan, evalSet, opts.causalTolerance ?? CAUSAL_ATOL);
     const limits = { ...DEFAULT_EVAL_LIMITS, backendSeconds: trainLimits.backendSeconds, ...opts.evalLimits };
-    const evalCfg = { type: 'config', phase: 'eval', candidate: inChild, seed: opts.seed, backend: opts.backend } as const;
+    const evalCfg = { type: 'config', phase: 'eval', candidate: inChild, seed: opts.seed, backend: opts.backend, allowSoftwareGpu: !opts.job } as const;
     reporter.phase(`eval: ${evalSet.rows * T} bytes (${opts.evalSeed === null ? 'dev split' : `held-out, eval seed ${opts.evalSeed}`}) and ${plan.probes.length} probe rows`);
     const passes = [
       { phase: 'eval' as const, input: plan.scored, consume: (c: Float32Array, n: number) => scorer.scored(c, n) },
@@ -275,8 +278,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     tokens_per_second: timings.train > 0 ? tokens / timings.train : 0,
     params: tr?.params ?? 0,
     backend: tr?.hello.backend ?? 'none',
-    device: describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
-    hardware_class: hardwareClass(hw, tr?.hello.gpu ?? false),
+    device: tr?.hello.adapter ? describeAdapter(tr.hello.adapter) : describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
+    hardware_class: tr?.hello.adapter ? webgpuClass(tr.hello.adapter) : hardwareClass(hw, tr?.hello.gpu ?? false),
     peak_memory_mb: Math.round(peakMb),
     calibration,
     timings,
@@ -297,7 +300,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   return parsed;
 }
 
-/** The command line of one child: node with tsx on the host, or `docker run -i` through
+/** The command line of one child: node on the host (its entry from trainer/runtime.ts), or `docker run -i` through
  * trainer/isolation.ts with only the trusted source mounted; it talks over stdin/stdout. */
 export function childArgv(c: {
   phase: 'train' | 'eval';
@@ -308,8 +311,8 @@ export function childArgv(c: {
   repoDir: string;
   name: string;
 }): string[] {
-  const worker = `trainer/${c.phase}-worker.ts`;
-  if (c.isolation === 'none') return [process.execPath, '--import', 'tsx', join(c.repoDir, worker)];
+  const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
+  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker)];
   const spec: ChildSpec = {
     phase: c.phase,
     image: c.image,
@@ -318,7 +321,7 @@ export function childArgv(c: {
     repoDir: c.repoDir,
     interactive: true,
     dataMounts: [],
-    command: ['node', '--import', 'tsx', worker],
+    command: ['node', ...nodeArgs, worker],
     env: { ...CHILD_ENV_SET },
     name: c.name,
   };

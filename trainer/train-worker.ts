@@ -26,16 +26,17 @@ async function main(): Promise<void> {
   const { header: cfg } = await expectFrame(port, 'config');
   if (cfg.phase !== 'train') return fail('harness_error', 'the train child got an eval config.');
 
-  const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
+  const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
-  const calibration = calibrate(tf, be.backend);
-  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, calibration });
+  const calibration = await calibrate(tf, be.backend);
+  port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, calibration });
   const t0 = now(); // the supervisor's clock started when it read the hello
 
   const createModel = await importCandidate(cfg.candidate);
   let model = buildCandidate(createModel, tf, cfg.seed);
 
-  const step = (x: Int32Array, y: Int32Array, B: number, T: number, progress: number): number => {
+  // `await data()`, not dataSync(): the webgpu backend in Node cannot read a tensor synchronously
+  const step = async (x: Int32Array, y: Int32Array, B: number, T: number, progress: number): Promise<number> => {
     const xt = tf.tensor2d(x, [B, T], 'int32');
     const yt = tf.tensor2d(y, [B, T], 'int32');
     let loss;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     if (!loss || typeof (loss as { dataSync?: unknown }).dataSync !== 'function' || loss.size !== 1) {
       throw new CandidateError('invalid_candidate', 'trainStep must return the loss as a scalar tensor.');
     }
-    const value = loss.dataSync()[0];
+    const value = (await loss.data())[0];
     loss.dispose();
     const tampered = clockTampered(clock);
     if (tampered) return fail('tamper', `the candidate replaced ${tampered}; the clock belongs to the harness.`);
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     const rng = mulberry32(cfg.seed ^ 0x3a3a3a3a);
     for (let i = 0; i < warmup; i++) {
       const b = randomBatch(model.batchSize, model.contextLength, rng);
-      step(b.x, b.y, model.batchSize, model.contextLength, 0);
+      await step(b.x, b.y, model.batchSize, model.contextLength, 0);
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
         y[b * T + t] = f.payload[b * (T + 1) + t + 1];
       }
     }
-    loss = step(x, y, B, T, Math.min(1, (now() - t0) / 1000 / cfg.budgetSeconds));
+    loss = await step(x, y, B, T, Math.min(1, (now() - t0) / 1000 / cfg.budgetSeconds));
   }
   const { entries, blob } = await checkpointBlob(model.variables());
   port.send({ type: 'checkpoint', entries }, blob);

@@ -14,6 +14,7 @@ import type { BackendChoice } from './backend.js';
 import { CandidateError } from './candidate-loader.js';
 import { encodeFrame, FrameReader, MAX_HEADER_BYTES, writeAllSync, type Frame } from './channel.js';
 import type { FailureKind } from './result.js';
+import type { AdapterInfo } from './webgpu.js';
 
 export interface TrainConfig {
   type: 'config';
@@ -21,6 +22,8 @@ export interface TrainConfig {
   candidate: string;
   seed: number;
   backend: BackendChoice;
+  /** a software WebGPU adapter is accepted (local runs only) */
+  allowSoftwareGpu?: boolean;
   budgetSeconds: number;
   warmupSteps: number;
 }
@@ -31,6 +34,8 @@ export interface EvalConfig {
   candidate: string;
   seed: number;
   backend: BackendChoice;
+  /** a software WebGPU adapter is accepted (local runs only) */
+  allowSoftwareGpu?: boolean;
 }
 
 export interface Calibration {
@@ -46,6 +51,8 @@ export interface Hello {
   note: string;
   skipped: string[];
   kernels: string[];
+  /** the WebGPU adapter, as it describes itself (webgpu only) */
+  adapter?: AdapterInfo;
   calibration: Calibration;
 }
 

@@ -23,20 +23,6 @@ import nock from 'nock';
 
 const require = createRequire(import.meta.url);
 
-// nock 15's fetch interceptor calls Promise.withResolvers, which Node 20 lacks (it came in Node 22).
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value<T>() {
-      let resolve!: (v: T | PromiseLike<T>) => void;
-      let reject!: (e?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 type Json = any; // the OpenAPI document is untyped JSON
 interface Operation {
   template: string;

@@ -33,7 +33,7 @@ describe('experiment CLI', () => {
 
   it.each([
     [['--budget', '0'], /--budget must be a positive number/],
-    [['--backend', 'tpu'], /--backend must be one of auto, node-gpu, node, wasm, cpu, got "tpu"/],
+    [['--backend', 'tpu'], /--backend must be one of auto, node-gpu, webgpu, node, wasm, cpu, got "tpu"/],
     [['--seed', '1.5'], /--seed must be an integer/],
     [['--candidate', '/nope.ts'], /--candidate \/nope\.ts does not exist/],
     [['--isolation', 'docker'], /--isolation docker needs --image/],
@@ -46,7 +46,7 @@ describe('experiment CLI', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/cli.ts', '--backend', 'tpu', '--json'], { cwd: repo, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe('--backend must be one of auto, node-gpu, node, wasm, cpu, got "tpu".');
+    expect(r.stderr.trim()).toBe('--backend must be one of auto, node-gpu, webgpu, node, wasm, cpu, got "tpu".');
   });
 
   it('prints only the result JSON with --json and exits 1 when the candidate fails', () => {
