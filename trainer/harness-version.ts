@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
-export const HARNESS_VERSION = '1.0.0';
+/** 2: the clock starts at the backend (import, createModel and warm-up inside the budget),
+ * the two-pass probe, supervisor-measured facts: scores are not comparable with 1.x. */
+export const HARNESS_VERSION = '2.0.0';
 
 /** The candidate file: everything else under trainer/ is the harness. */
 export const CANDIDATE_PATH = 'trainer/train.ts';

@@ -11,10 +11,10 @@
 // received). Console output of the candidate goes to stderr, which is only ever a log.
 import { Console } from 'node:console';
 import type { BackendChoice } from './backend.js';
-import type { AdapterInfo } from './webgpu.js';
 import { CandidateError } from './candidate-loader.js';
 import { encodeFrame, FrameReader, MAX_HEADER_BYTES, writeAllSync, type Frame } from './channel.js';
 import type { FailureKind } from './result.js';
+import type { AdapterInfo } from './webgpu.js';
 
 export interface TrainConfig {
   type: 'config';

@@ -98,7 +98,7 @@ describe('the npm package', () => {
     expect(result.backend).toBe('wasm');
     expect(result.val_bpb).toBeGreaterThan(0);
     const log = readFileSync(join(out, 'train.log'), 'utf8');
-    expect(log).toMatch(/\[harness\] train: \S+ \S+\/build\/trainer\/train-worker\.js /);
+    expect(log).toMatch(/\[harness\] train: \S+ \S+\/build\/trainer\/train-worker\.js$/m);
     expect(log).not.toMatch(/--import tsx/);
   });
 });
