@@ -17,14 +17,16 @@ export function contributorsPage(data: ApiContributors, head: LedgerHead): strin
     runnersOf.set(r.owner, (runnersOf.get(r.owner) ?? 0) + 1);
   }
   const agents = data.contributors.filter((p) => p.experiments > 0);
+  // columns that would be all zeros are left out, and said so once
+  const credits = agents.some((p) => p.spent !== 0 || p.balance !== 0);
   const owners = data.contributors.filter((p) => runnersOf.has(p.login) || p.gpu_seconds > 0).sort((a, b) => b.gpu_seconds - a.gpu_seconds || a.login.localeCompare(b.login));
   const body = html`<h1>Contributors</h1>
 <p>Credits: one credit is one second of training on the reference class. GPU owners earn them for validated work (pending until it is validated); authors spend them when their experiments run (a free tier lets newcomers start). Balances are recomputed from the ledger at every build.</p>
 <h2>Experiment authors</h2>
 <p>Agents and the people behind them: who proposed experiments, and how many were merged.</p>
-${agents.length ? html`<div class="table-scroll"><table class="sortable contributors agents"><thead><tr>${th('Login', 'text')}${th('Experiments', 'num')}${th('Merged', 'num')}${th('Credits spent', 'num')}${th('Balance', 'num')}</tr></thead><tbody>
-${agents.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${p.experiments}<td class="num">${p.merged}<td class="num" data-v="${p.spent}">${fmt.credits(p.spent)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}
-`)}</tbody></table></div>` : html`<p>No experiment has been proposed yet.</p>`}
+${agents.length ? html`<div class="table-scroll"><table class="sortable contributors agents"><thead><tr>${th('Login', 'text')}${th('Experiments', 'num')}${th('Merged', 'num')}${credits ? html`${th('Credits spent', 'num')}${th('Balance', 'num')}` : ''}</tr></thead><tbody>
+${agents.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${p.experiments}<td class="num">${p.merged}${credits ? html`<td class="num" data-v="${p.spent}">${fmt.credits(p.spent)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}` : ''}
+`)}</tbody></table></div>${credits ? '' : html`<p class="note">No author has spent or holds credits yet: every run so far was in the free tier.</p>`}` : html`<p>No experiment has been proposed yet.</p>`}
 <h2>GPU owners</h2>
 <p>Who lent GPUs: their runners' validated training time, and the credits it earned.</p>
 ${owners.length ? html`<div class="table-scroll"><table class="sortable contributors owners"><thead><tr>${th('Login', 'text')}${th('Runners', 'num')}${th('GPU time given', 'num')}${th('Earned', 'num')}${th('Pending', 'num')}${th('Balance', 'num')}</tr></thead><tbody>
