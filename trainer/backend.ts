@@ -1,15 +1,16 @@
-// Loads the tfjs backend inside a child process. Order for `auto`: tfjs-node-gpu, tfjs-node,
-// wasm, cpu. The native packages are optional dependencies that may be absent, so they are
-// only ever imported dynamically. The result says which backend really ran and whether a GPU
+// Loads the tfjs backend inside a child process. Order for `auto`: tfjs-node-gpu, webgpu (a
+// hardware adapter only), tfjs-node, wasm, cpu. The native and WebGPU packages are optional
+// dependencies that may be absent, so they are only ever imported dynamically. The result says which backend really ran and whether a GPU
 // did: tfjs-node-gpu falls back to the CPU silently when CUDA libraries are missing.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TF } from './candidate-api.js';
+import { loadWebGpu, type AdapterInfo } from './webgpu.js';
 
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 type Concrete = Exclude<BackendChoice, 'auto'>;
-const AUTO_ORDER: Concrete[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+const AUTO_ORDER: Concrete[] = ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'];
 
 export interface LoadedBackend {
   tf: TF;
@@ -23,6 +24,15 @@ export interface LoadedBackend {
   skipped: string[];
   /** kernels the harness replaced with its own, as "Kernel@backend" */
   kernels: string[];
+  /** the WebGPU adapter, as it describes itself (webgpu only) */
+  adapter?: AdapterInfo;
+  /** release the device so that the process can exit (webgpu) */
+  close?: () => void;
+}
+
+export interface LoadOptions {
+  /** accept a software WebGPU adapter (llvmpipe): local runs and tests; never `auto`, never official runs */
+  allowSoftwareGpu?: boolean;
 }
 
 /** What tfjs-node's backend object exposes: the flag itself, or its native binding's. */
@@ -43,8 +53,16 @@ export function nativeDevice(backend: NativeBackend, choice: 'node-gpu' | 'node'
   return { gpu, note };
 }
 
-async function load(choice: Concrete): Promise<Omit<LoadedBackend, 'kernels'>> {
+async function load(choice: Concrete, opts: LoadOptions): Promise<Omit<LoadedBackend, 'kernels'>> {
   const base = { choice, note: '', skipped: [] as string[] };
+  if (choice === 'webgpu') {
+    const w = await loadWebGpu();
+    if (w.adapter.software && !opts.allowSoftwareGpu) {
+      w.close();
+      throw new Error(`the only WebGPU adapter is a software one (${w.adapter.description}); it is accepted only for local runs with --backend webgpu`);
+    }
+    return { ...base, tf: w.tf, backend: 'webgpu', gpu: !w.adapter.software, adapter: w.adapter, close: w.close, note: w.adapter.software ? 'software WebGPU adapter: no GPU did the work' : '' };
+  }
   if (choice === 'node-gpu' || choice === 'node') {
     const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     const tf = (await import(pkg)) as TF;
@@ -66,18 +84,18 @@ async function load(choice: Concrete): Promise<Omit<LoadedBackend, 'kernels'>> {
 }
 
 /** The backend, with every kernel's gradient and the harness's faster kernels registered. */
-export async function loadBackend(choice: BackendChoice): Promise<LoadedBackend> {
-  const got = await pickBackend(choice);
+export async function loadBackend(choice: BackendChoice, opts: LoadOptions = {}): Promise<LoadedBackend> {
+  const got = await pickBackend(choice, opts);
   const { registerKernels } = await import('./kernels/index.js');
   return { ...got, kernels: await registerKernels(got.backend) };
 }
 
-async function pickBackend(choice: BackendChoice): Promise<Omit<LoadedBackend, 'kernels'>> {
-  if (choice !== 'auto') return load(choice);
+async function pickBackend(choice: BackendChoice, opts: LoadOptions): Promise<Omit<LoadedBackend, 'kernels'>> {
+  if (choice !== 'auto') return load(choice, opts);
   const skipped: string[] = [];
   for (const c of AUTO_ORDER) {
     try {
-      const got = await load(c);
+      const got = await load(c, { ...opts, allowSoftwareGpu: false });
       return { ...got, skipped };
     } catch (e) {
       skipped.push(`${c}: ${(e as Error).message.split('\n')[0]}`);

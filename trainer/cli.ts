@@ -8,11 +8,12 @@ import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DATASETS, type DatasetName } from './data/dataset.js';
 import { makeReporter } from './progress.js';
 import type { ExperimentResult } from './result.js';
+import { DEFAULT_CANDIDATE } from './runtime.js';
 import { REPO_DIR, runExperiment, type ExperimentOptions } from './supervisor.js';
 
 export const USAGE = `usage: npm run experiment -- [options]
   --budget <seconds>        training time (default 300)
-  --backend <b>             auto | node-gpu | node | wasm | cpu (default auto)
+  --backend <b>             auto | node-gpu | webgpu | node | wasm | cpu (default auto)
   --seed <int>              model and batch seed (default 1337)
   --eval-seed <int>         official runs: held-out windows drawn by this seed (default: dev split)
   --eval-bytes <n>          bytes to evaluate (default 200000)
@@ -71,7 +72,7 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
   if (values.help) throw new UsageError(USAGE);
   const budget = values.budget === undefined ? 300 : Number(values.budget);
   if (!Number.isFinite(budget) || budget <= 0) throw new UsageError(`--budget must be a positive number of seconds, got "${values.budget}".`);
-  const candidate = resolve(values.candidate ?? join(REPO_DIR, 'trainer/train.ts'));
+  const candidate = resolve(values.candidate ?? join(REPO_DIR, DEFAULT_CANDIDATE));
   if (!existsSync(candidate)) throw new UsageError(`--candidate ${candidate} does not exist; pass the path of a training file like trainer/train.ts.`);
   const isolation = oneOf('isolation', values.isolation, ['none', 'docker'] as const, 'none');
   if (isolation === 'docker' && !values.image) throw new UsageError('--isolation docker needs --image <ref>, the trainer image to run each child in.');

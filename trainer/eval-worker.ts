@@ -14,9 +14,9 @@ const { send, fail, exit } = childChannel();
 async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(join(process.argv[2], CONFIG_FILE), 'utf8')) as EvalConfig;
 
-  const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
+  const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
-  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
+  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter });
 
   // set up while the train child sets up, then wait for training to end
   const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed);
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     if (!logits || !Array.isArray(logits.shape) || logits.shape.join(',') !== `${n},${T},${VOCAB}`) {
       return fail('invalid_candidate', `logits must return shape [${n}, ${T}, ${VOCAB}], got [${logits?.shape ?? 'nothing'}].`);
     }
-    const data = Float32Array.from(logits.dataSync());
+    const data = Float32Array.from(await logits.data());
     logits.dispose();
     writeSync(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     send({ type: 'eval_progress', rows: r + n });

@@ -16,8 +16,10 @@ import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { candidateSha256, harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
 import { dockerRunArgs, type ChildSpec } from './isolation.js';
+import { describeAdapter, webgpuClass, type AdapterInfo } from './webgpu.js';
 import { LogitsScorer } from './eval-scorer.js';
 import { planProbes } from './probes.js';
+import { childEntry } from './runtime.js';
 import type { Reporter } from './progress.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type FailureKind, type JobInfo, type LossPoint } from './result.js';
 import {
@@ -175,6 +177,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     backend: 'none',
     gpu: false,
     note: '',
+    adapter: undefined as AdapterInfo | undefined,
     contextLength: 0,
     batchSize: 0,
     params: 0,
@@ -230,6 +233,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       candidate: docker ? containerPath(repoDir, candidate) : candidate,
       seed: opts.seed,
       backend: opts.backend,
+      // a software WebGPU adapter only ever for local runs (an official run has a job)
+      allowSoftwareGpu: !opts.job,
       trainData: docker ? '/data/train/train.bin' : join(dataDir, 'train.bin'),
       budgetSeconds: opts.budgetSeconds,
       warmupSteps: opts.warmupSteps,
@@ -238,7 +243,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     // the eval child sets up alongside the train child (before the clock), then waits
     const evalWork = join(work, 'eval');
     mkdirSync(evalWork);
-    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, workDir: evalWork };
+    const evalCfg: EvalConfig = { phase: 'eval', candidate: trainCfg.candidate, seed: opts.seed, backend: opts.backend, allowSoftwareGpu: trainCfg.allowSoftwareGpu, workDir: evalWork };
     reporter.phase(`train: starting the candidate (${relative(repoDir, candidate) || candidate})`);
     let tReady = 0;
     let tStop = 0;
@@ -256,7 +261,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     const evalEvents: ChildEvent[] = [];
     const train = launch('train', trainWork, trainCfg, [{ host: dataDir, container: '/data/train' }], (ev) => {
       trainEvents.push(ev);
-      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note });
+      if (ev.type === 'backend') Object.assign(state, { backend: ev.backend, gpu: ev.gpu, note: ev.note, adapter: ev.adapter });
       if (ev.type === 'backend') log(`[harness] backend ${ev.backend} (${ev.choice}) gpu=${ev.gpu} kernels=[${ev.kernels}] ${ev.note} ${ev.skipped.join('; ')}`);
       if (ev.type === 'ready' && !ready.train) {
         Object.assign(state, { contextLength: ev.contextLength, batchSize: ev.batchSize, params: ev.params });
@@ -404,8 +409,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     tokens_per_second: state.trainSeconds > 0 ? tokens / state.trainSeconds : 0,
     params: state.params,
     backend: state.backend,
-    device: describeDevice(hw, state.gpu, state.note),
-    hardware_class: hardwareClass(hw, state.gpu),
+    device: state.adapter ? describeAdapter(state.adapter) : describeDevice(hw, state.gpu, state.note),
+    hardware_class: state.adapter ? webgpuClass(state.adapter) : hardwareClass(hw, state.gpu),
     peak_memory_mb: Math.round(state.peakMb),
     seed: opts.seed,
     eval_seed: opts.evalSeed,
@@ -422,8 +427,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   return parsed;
 }
 
-/** The command line of one child: node with tsx on the host, or `docker run` through
- * trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
+/** The command line of one child: node on the host (its entry from trainer/runtime.ts), or `docker run`
+ * through trainer/isolation.ts with only the trusted source, the child's work dir and its data mounted. */
 export function childArgv(c: {
   phase: 'train' | 'eval';
   isolation: 'none' | 'docker';
@@ -435,8 +440,8 @@ export function childArgv(c: {
   dataMounts: { host: string; container: string }[];
   name: string;
 }): string[] {
-  const worker = `trainer/${c.phase}-worker.ts`;
-  if (c.isolation === 'none') return [process.execPath, '--import', 'tsx', join(c.repoDir, worker), c.workDir];
+  const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
+  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker), c.workDir];
   const spec: ChildSpec = {
     phase: c.phase,
     image: c.image,
@@ -445,7 +450,7 @@ export function childArgv(c: {
     repoDir: c.repoDir,
     workDir: c.workDir,
     dataMounts: c.dataMounts,
-    command: ['node', '--import', 'tsx', worker, '/work'],
+    command: ['node', ...nodeArgs, worker, '/work'],
     env: { ...CHILD_ENV_SET },
     name: c.name,
   };

@@ -27,14 +27,15 @@ async function main(): Promise<void> {
   const stopFile = join(cfg.workDir, STOP_FILE);
   const data = new Uint8Array(readFileSync(cfg.trainData));
 
-  const be = await loadBackend(cfg.backend).catch((e: Error) => fail('harness_error', e.message));
+  const be = await loadBackend(cfg.backend, { allowSoftwareGpu: cfg.allowSoftwareGpu }).catch((e: Error) => fail('harness_error', e.message));
   const tf = be.tf;
-  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels });
+  send({ type: 'backend', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter });
 
   const createModel = await importCandidate(cfg.candidate);
   let model = buildCandidate(createModel, tf, cfg.seed);
 
-  const step = (x: Int32Array, y: Int32Array, progress: number): number => {
+  // `await data()`, not dataSync(): the webgpu backend in Node cannot read a tensor synchronously
+  const step = async (x: Int32Array, y: Int32Array, progress: number): Promise<number> => {
     const B = model.batchSize;
     const T = model.contextLength;
     const xt = tf.tensor2d(x, [B, T], 'int32');
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     if (!loss || typeof (loss as { dataSync?: unknown }).dataSync !== 'function' || loss.size !== 1) {
       throw new CandidateError('invalid_candidate', 'trainStep must return the loss as a scalar tensor.');
     }
-    const value = loss.dataSync()[0];
+    const value = (await loss.data())[0];
     loss.dispose();
     const tampered = clockTampered(clock);
     if (tampered) return fail('tamper', `the candidate replaced ${tampered}; the clock belongs to the harness.`);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const rng = mulberry32(cfg.seed ^ 0x3a3a3a3a);
     for (let i = 0; i < warmup; i++) {
       const b = randomBatch(model.batchSize, model.contextLength, rng);
-      step(b.x, b.y, 0);
+      await step(b.x, b.y, 0);
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   while (!existsSync(stopFile)) {
     const elapsed = (now() - t0) / 1000;
     const b = sampleBatch(data, model.batchSize, model.contextLength, rng);
-    const loss = step(b.x, b.y, Math.min(1, elapsed / cfg.budgetSeconds));
+    const loss = await step(b.x, b.y, Math.min(1, elapsed / cfg.budgetSeconds));
     steps++;
     const t = (now() - t0) / 1000;
     if (steps <= FIRST_STEPS_REPORTED || t - last >= REPORT_EVERY_S) {

@@ -5,6 +5,7 @@
 import { existsSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BackendChoice } from './backend.js';
+import type { AdapterInfo } from './webgpu.js';
 import { CandidateError } from './candidate-loader.js';
 import type { FailureKind } from './result.js';
 
@@ -23,6 +24,8 @@ export interface TrainConfig {
   candidate: string;
   seed: number;
   backend: BackendChoice;
+  /** a software WebGPU adapter is accepted (local runs only) */
+  allowSoftwareGpu?: boolean;
   trainData: string;
   budgetSeconds: number;
   warmupSteps: number;
@@ -34,6 +37,8 @@ export interface EvalConfig {
   candidate: string;
   seed: number;
   backend: BackendChoice;
+  /** a software WebGPU adapter is accepted (local runs only) */
+  allowSoftwareGpu?: boolean;
   workDir: string;
 }
 
@@ -47,7 +52,7 @@ export interface EvalPlan {
 export type ChildConfig = TrainConfig | EvalConfig;
 
 export type ChildEvent =
-  | { type: 'backend'; backend: string; choice: string; gpu: boolean; note: string; skipped: string[]; kernels: string[] }
+  | { type: 'backend'; backend: string; choice: string; gpu: boolean; note: string; skipped: string[]; kernels: string[]; adapter?: AdapterInfo }
   | { type: 'ready'; contextLength: number; batchSize: number; params: number }
   | { type: 'step'; step: number; t: number; loss: number }
   | { type: 'stopped'; steps: number }

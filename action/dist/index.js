@@ -39442,6 +39442,17 @@ var ExperimentResult = external_exports.object({
   hardware_class: external_exports.string(),
   // normalized: "gpu-h100-80gb", "cpu-amd-epyc-7b13"
   peak_memory_mb: external_exports.number().nonnegative(),
+  /**
+   * A fixed calibration workload the supervisor times before and after training (the same work
+   * on every machine), so the App can tell a loaded or throttled machine from a worse candidate.
+   * Absent in results of older harnesses.
+   */
+  calibration: external_exports.object({
+    workload: external_exports.string(),
+    // names the fixed workload, e.g. "matmul-256x256x256x20@wasm"
+    before_gflops: external_exports.number().nonnegative(),
+    after_gflops: external_exports.number().nonnegative()
+  }).nullable().optional(),
   seed: external_exports.number().int(),
   eval_seed: external_exports.number().int().nullable(),
   // null: public dev split (local runs)

@@ -21,16 +21,26 @@ const instructions = readFileSync(join(ROOT, 'trainer', 'Dockerfile'), 'utf8')
   });
 
 describe('trainer/Dockerfile', () => {
-  it('runs on the CUDA 11 + cuDNN 8 runtime with Node 20', () => {
+  it('runs on the CUDA 11 + cuDNN 8 runtime with Node 24', () => {
     const froms = instructions.filter((i) => i.op === 'FROM').map((i) => i.args);
     expect(froms.at(-1)).toMatch(/^nvidia\/cuda:11\.\d+\.\d+-cudnn8-runtime-ubuntu\d+\.\d+$/);
-    expect(froms).toContain('node:20-bookworm-slim AS node');
+    expect(froms).toContain('node:24-bookworm-slim AS node');
   });
 
   it('installs the locked dependencies with tfjs-node-gpu and checks its native binding', () => {
     const run = instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
     expect(run).toMatch(/npm ci --omit=dev/);
     expect(run).toMatch(/tfjs-node-gpu -name tfjs_binding\.node/);
+  });
+
+  it('carries the WebGPU path too: Dawn from the npm package, the Vulkan loader, the driver\'s graphics capability', () => {
+    const run = instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
+    expect(run).toMatch(/apt-get install [^&]*\blibvulkan1\b/);
+    expect(run).toMatch(/test -f node_modules\/webgpu\/dist\/linux-x64\/dawn\.node/);
+    const env = instructions.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(/NVIDIA_DRIVER_CAPABILITIES=\S*graphics/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+    expect(Object.keys(pkg.optionalDependencies)).toEqual(expect.arrayContaining(['webgpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node-gpu']));
   });
 
   it('ends as the unprivileged user the isolation runs children as, with a dataset cache volume', () => {

@@ -25,20 +25,6 @@ import { checkOperation, checkResponse, findOperation } from '../../sim/github/o
 
 export { checkOperation, checkResponse };
 
-// nock 15's fetch interceptor calls Promise.withResolvers, which Node 20 lacks (it came in Node 22).
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value<T>() {
-      let resolve!: (v: T | PromiseLike<T>) => void;
-      let reject!: (e?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 // Jest gives each test file its own nock module, but they share one process-wide fetch: a nock
 // left active by an earlier file in the same worker would swallow this file's requests
 // ("Disallowed net connect"). Every file that imports this helper hands fetch back at its end.

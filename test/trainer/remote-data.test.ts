@@ -1,8 +1,7 @@
 // The remote (FineWeb-Edu style) loader against a loopback HTTP server that serves a parquet
 // file this test writes with hyparquet-writer, with real Range support. Every request goes
-// through `loopbackOnly`, so nothing leaves the machine. (nock 15 is not used here: on Node 20
-// its socket interceptor breaks every real connection, loopback included, with
-// "Promise.withResolvers is not a function".)
+// through `loopbackOnly`, so nothing leaves the machine. A real server rather than nock: the
+// loader's Range requests and its checks meet a real HTTP stack.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -156,7 +156,7 @@ describe('action/action.yml', () => {
     const result = parseAction({ name: 'action.yml', content }, new NoOperationTraceWriter());
     expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([]);
     const raw = parseYaml(content);
-    expect(['node20', 'node24']).toContain(raw.runs.using);
+    expect(raw.runs.using).toBe('node24');
     expect(raw.runs.main).toBe('dist/index.js');
     expect(existsSync(join(ROOT, 'action', raw.runs.main))).toBe(true);
     expect(Object.keys(raw.inputs)).toEqual(

@@ -1,0 +1,123 @@
+// The GPU code path without a GPU: tfjs's WebGPU backend on Dawn, on Mesa's software Vulkan
+// (lavapipe, from Debian's bookworm-backports: `.ci/run` installs it). The default model's losses
+// must match the cpu backend's, and the harness's probes must hold on webgpu as on wasm.
+// Outside CI the suite is skipped (with a note) where no Vulkan driver is installed; in CI it
+// must run.
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBackend } from '../../trainer/backend.js';
+import type { TF } from '../../trainer/candidate-api.js';
+import { loadBrown } from '../../trainer/data/brown.js';
+import { makeReporter } from '../../trainer/progress.js';
+import { runExperiment } from '../../trainer/supervisor.js';
+import { createModel } from '../../trainer/train.js';
+import { describeAdapter, isSoftwareAdapter, webgpuClass } from '../../trainer/webgpu.js';
+
+const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+const hasVulkan = ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
+const run = hasVulkan || process.env.CI ? describe : describe.skip;
+if (!hasVulkan && !process.env.CI) console.warn('webgpu tests skipped: no Vulkan driver (install mesa-vulkan-drivers from bookworm-backports, as .ci/run does)');
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+function batch(B: number, T: number): [Int32Array, Int32Array] {
+  const text = Buffer.from('The jury further said in term-end presentments that the City Executive Committee, which had over-all charge of the election, deserves the praise. ');
+  const x = new Int32Array(B * T);
+  const y = new Int32Array(B * T);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      x[b * T + t] = text[(b * 7 + t) % text.length];
+      y[b * T + t] = text[(b * 7 + t + 1) % text.length];
+    }
+  return [x, y];
+}
+
+async function losses(tf: TF, steps: number, B = 4): Promise<number[]> {
+  const m = createModel(tf, 11);
+  const T = m.contextLength;
+  const [xs, ys] = batch(B, T);
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const x = tf.tensor2d(xs, [B, T], 'int32');
+    const y = tf.tensor2d(ys, [B, T], 'int32');
+    const loss = m.trainStep(x, y, i / steps);
+    out.push((await loss.data())[0]);
+    tf.dispose([x, y, loss]);
+  }
+  tf.dispose(Object.values(m.variables()));
+  return out;
+}
+
+describe('WebGPU adapters', () => {
+  it('tells software adapters from GPUs, and gives each its own class', () => {
+    const lavapipe = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' };
+    expect(isSoftwareAdapter(lavapipe)).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)' })).toBe(true);
+    const h200 = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200' };
+    expect(isSoftwareAdapter(h200)).toBe(false);
+    expect(webgpuClass({ ...h200, software: false })).toBe('gpu-h200-webgpu');
+    expect(webgpuClass({ vendor: 'amd', architecture: 'rdna-3', device: '', description: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', software: false })).toBe('gpu-rx-7900-xtx-webgpu');
+    expect(webgpuClass({ ...lavapipe, software: true })).toBe('cpu-webgpu-software-llvmpipe');
+    expect(describeAdapter({ ...h200, software: false })).toBe('NVIDIA H200 (WebGPU: nvidia hopper)');
+  });
+});
+
+run('the webgpu backend (software Vulkan here)', () => {
+  it('trains the default model with the same losses as the cpu backend', async () => {
+    const cpu = await loadBackend('cpu');
+    const want = await losses(cpu.tf, 3);
+    const gpu = await loadBackend('webgpu', { allowSoftwareGpu: true });
+    expect(gpu.backend).toBe('webgpu');
+    expect(gpu.adapter?.software).toBe(true);
+    expect(gpu.gpu).toBe(false); // a software adapter is no GPU
+    const got = await losses(gpu.tf, 3);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]) / want[i]).toBeLessThan(1e-4);
+    expect(got[2]).toBeLessThan(got[0]); // it learns
+    gpu.close?.();
+  }, 300_000);
+
+  it('refuses a software adapter unless the run allows it (auto never picks one)', async () => {
+    await expect(loadBackend('webgpu')).rejects.toThrow(/software one.*local runs/);
+  }, 120_000);
+
+  const harness = (fixture: string) =>
+    runExperiment({
+      budgetSeconds: 3,
+      backend: 'webgpu',
+      seed: 7,
+      evalSeed: null,
+      evalBytes: 1024,
+      data: 'brown',
+      dataset: loadBrown(),
+      cacheDir: mkdtempSync(join(tmpdir(), 'webgpu-cache-')),
+      candidate: join(fixtures, fixture),
+      outDir: mkdtempSync(join(tmpdir(), 'webgpu-run-')),
+      warmupSteps: 0,
+      memoryMb: null,
+      isolation: 'none',
+      image: null,
+      graceSeconds: 3,
+      reporter: makeReporter({ tty: false, quiet: true }),
+    });
+
+  it('the harness scores a candidate on webgpu and names the adapter and its class', async () => {
+    const r = await harness('tiny.ts');
+    expect(r.failure).toBeNull();
+    expect(r.backend).toBe('webgpu');
+    expect(r.device).toMatch(/WebGPU.*software adapter/);
+    expect(r.hardware_class).toMatch(/^cpu-webgpu-software-/);
+  }, 300_000);
+
+  it.each([
+    ['noncausal.ts', 'non_causal'],
+    ['nan.ts', 'nan'],
+    ['ignores-stop.ts', 'timeout'],
+  ])('the probes hold on webgpu: %s fails as %s', async (fixture, kind) => {
+    const r = await harness(fixture);
+    expect(r.status).toBe('failed');
+    expect(r.failure?.kind).toBe(kind);
+  }, 300_000);
+});
