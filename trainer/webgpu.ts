@@ -98,7 +98,8 @@ export async function loadWebGpu(): Promise<LoadedWebGpu> {
     software: isSoftwareAdapter(info),
   };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  const tf = (await import('@tensorflow/tfjs-core')) as TF;
+  // `tf.fused` (the harness's fused ops) is added by loadBackend, as for every backend
+  const tf = (await import('@tensorflow/tfjs-core')) as unknown as TF;
   try {
     await import(TFJS_WEBGPU_PACKAGE);
   } catch (e) {
