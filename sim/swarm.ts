@@ -10,6 +10,7 @@ import type { Probot } from 'probot';
 import { clearFileCache } from '../app/github/files.js';
 import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
+import { forgetForkApprovalPolicies } from '../app/github/fork-approval.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
@@ -319,6 +320,7 @@ export class Swarm {
     clearFileCache();
     clearHashCache();
     clearConfigCache();
+    forgetForkApprovalPolicies();
     try {
       const main = this.gh.commit(this.repoFiles(), null, 'initial');
       this.gh.refs.set('heads/main', main);
@@ -591,6 +593,7 @@ export class Swarm {
         clearFileCache();
         clearHashCache();
         clearConfigCache();
+        forgetForkApprovalPolicies();
       }
       if (this.o.faults && this.rngFaults.chance(this.o.faultRate)) {
         // the same delivery handled by both processes at once

@@ -19,7 +19,7 @@ opening PRs; the leaderboard rebuilt after each merge and served on 127.0.0.1.
   --state DIR         the fake GitHub's state, the ledger and the site; an existing DIR is resumed (default ${DEFAULTS.stateDir})
   --port N            the leaderboard's port on 127.0.0.1 (default ${DEFAULTS.port}; 0: any free port)
   --eval-bytes N      held-out bytes each run evaluates (default ${DEFAULTS.evalBytes})
-  --isolation I       auto | docker | none (default auto: docker when it answers, as the workflow does)
+  --isolation I       auto | docker | sandbox | none (default auto: docker when it answers, else the bubblewrap sandbox, as the Action does)
   --image REF         the trainer image for docker isolation (default ${DEFAULTS.image})
   --seed N            the agents' and runners' choices (default ${DEFAULTS.seed})
   --verbose           print the harness's log lines too
@@ -66,7 +66,7 @@ if (values.help) {
   process.exit(0);
 }
 const isolation = values.isolation ?? 'auto';
-if (!['auto', 'docker', 'none'].includes(isolation)) fail(`--isolation ${isolation} is not auto, docker or none`);
+if (!['auto', 'docker', 'sandbox', 'none'].includes(isolation)) fail(`--isolation ${isolation} is not auto, docker, sandbox or none`);
 const opts: Partial<SwarmOptions> = {
   minutes: num('minutes', values.minutes, 0.1, 10_000, false),
   budget: num('budget', values.budget, 1, 3600, false),

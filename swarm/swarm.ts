@@ -6,13 +6,14 @@
 // ledger branch and served on 127.0.0.1 (swarm/site.ts). The fake's state lives in a folder
 // (github.json, plus the ledger branch and main as plain files), so a run can be inspected and
 // resumed.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { Probot } from 'probot';
 import { clearFileCache } from '../app/github/files.js';
 import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
+import { forgetForkApprovalPolicies } from '../app/github/fork-approval.js';
 import { computeBalances, readLedgerDir, type LedgerEntry } from '../ledger/index.js';
 import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from '../sim/app-host.js';
 import { FakeGitHub, type Delivery, type FakeSnapshot, type WorkflowRun } from '../sim/github/fake.js';
@@ -24,7 +25,7 @@ import { REPO_DIR } from '../trainer/supervisor.js';
 import { changeKey, propose, type ApiExperiment } from './agent.js';
 import { runExternalAgent } from './external-agent.js';
 import { isolationWarning } from '../action/src/summary.js';
-import { chooseIsolation, DEFAULT_IMAGE } from './isolation.js';
+import { chooseIsolation, DEFAULT_IMAGE, type SwarmIsolation } from './isolation.js';
 import { runJob } from './runner.js';
 import { rebuildSite, serveSite, writeLedgerCheckout } from './site.js';
 
@@ -45,7 +46,7 @@ export interface SwarmOptions {
   agentTimeoutSeconds: number;
   /** held-out bytes each run evaluates */
   evalBytes: number;
-  isolation: 'auto' | 'docker' | 'none';
+  isolation: 'auto' | SwarmIsolation;
   image: string;
   seed: number;
   /** the train.ts a fresh state starts from (default: this checkout's) */
@@ -210,6 +211,7 @@ export class LocalSwarm {
 
   async run(): Promise<Summary> {
     mkdirSync(this.dir, { recursive: true });
+    chmodSync(this.dir, 0o755); // a sandboxed child runs under an unprivileged uid and reads its checkout here
     const realFetch = globalThis.fetch;
     // GitHub's hosts go to the fake (the runner route asks GitHub who a token belongs to with its own Octokit); the rest to the network stack
     globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
@@ -219,8 +221,13 @@ export class LocalSwarm {
     clearFileCache();
     clearHashCache();
     clearConfigCache();
+    forgetForkApprovalPolicies();
     try {
-      this.o.isolation = await chooseIsolation(this.o.isolation);
+      const chosen = await chooseIsolation(this.o.isolation, this.dir);
+      this.o.isolation = chosen.isolation;
+      if (chosen.note) this.o.print(`isolation: ${chosen.note}`);
+      // the App counts scores of uncontained runs only from fleets its config trusts: here, this machine's owners
+      if (chosen.isolation === 'none') this.o.config = { ...this.o.config, containment: { trusted_fleets: Array.from({ length: this.o.runners }, (_, i) => `owner-${i + 1}`) } };
       const fresh = !existsSync(this.path('github.json'));
       ({ probot: this.app, route: this.route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(), privateKey: appKey(), log: silentLog() }));
       if (fresh) await this.init();
@@ -352,7 +359,7 @@ export class LocalSwarm {
       this.running = { run, owner };
       const i = run.inputs;
       this.o.print(`${this.clock()} run   ${owner} runs ${i.role} ${i.pr ? `#${i.pr}` : 'main'} @ ${i.sha.slice(0, 7)} (budget ${i.budget} s)`);
-      this.jobDone = runJob(this.gh, run, runner.name, { isolation: this.o.isolation as 'docker' | 'none', image: this.o.image, evalBytes: this.o.evalBytes, workDir: this.path('work'), onLine: this.o.harnessLine })
+      this.jobDone = runJob(this.gh, run, runner.name, { isolation: this.o.isolation as SwarmIsolation, image: this.o.image, evalBytes: this.o.evalBytes, workDir: this.path('work'), onLine: this.o.harnessLine })
         .then(
           (out) => {
             this.runs++;

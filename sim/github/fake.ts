@@ -915,8 +915,12 @@ export class FakeGitHub {
       const q = c.url.searchParams;
       // every run of the workflow, queued, pending and in progress too (as GitHub lists them):
       // the App's reconcile pass tells a dispatch that reached GitHub from one that did not
-      const runs = [...this.workflowRuns.values()]
-        .map((r) => ({ ...this.workflowRunPayload(r).workflow_run, status: r.status === 'pending' ? 'pending' : r.status, conclusion: r.conclusion }) as Record<string, unknown>)
+      const byId = new Map<number, Record<string, unknown>>();
+      for (const r of this.workflowRuns.values()) byId.set(r.id, { ...this.workflowRunPayload(r).workflow_run, status: r.status, conclusion: r.conclusion });
+      for (const [id, r] of this.runs) if (r.workflow_run) byId.set(id, r.workflow_run); // completed, as recorded
+      const runs = [...byId.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, r]) => r)
         .filter((r) => String(r.path).endsWith(`/${wf}`))
         .filter((r) => (!q.get('status') || r.status === q.get('status') || r.conclusion === q.get('status')) && (!q.get('event') || r.event === q.get('event')) && (!q.get('branch') || r.head_branch === q.get('branch')))
         .reverse();

@@ -74,6 +74,15 @@ const RULES: Rule[] = [
   { match: /^npm run runner -- doctor --repo <owner>\/<repo>$/, skip: "reads the swarm's config from GitHub for its trainer image" },
   { match: /^npm run( -s| --silent)?( \w+)?( -- \w+)?( \.\.\.)?$/, skip: 'a script named in prose, not a command line' },
   { match: /^npm run (ledger|runner) -- \S+\\\|/, skip: 'a synopsis of several commands' },
+  { match: /^npm run swarm -- /, skip: 'the whole swarm with real training for minutes; test/swarm runs a short one' },
+  { match: /^npm (pack|install -g|publish)$/, skip: 'packs, installs globally or publishes the CLI; test/packaging packs and installs the tarball' },
+  { match: /^npx --yes --package \.\/autoresearch-swarm-[\d.]+\.tgz /, skip: 'needs the tarball `npm pack` writes; test/packaging runs the packed CLI' },
+  { match: /^npm run build:app$/, skip: 'test/app/image.test.ts compiles the App this way and starts it' },
+  { match: /^npm run bench:(trainer|probes) -- /, skip: 'a benchmark: minutes of CPU (a GPU for node-gpu and webgpu)' },
+  { match: /^npx tsx trainer\/data\/fineweb\.ts --pin /, skip: 'downloads FineWeb-Edu shards: needs the network' },
+  { match: /^npm run experiment -- --data fineweb --pins /, skip: 'needs the pinned FineWeb-Edu shards downloaded' },
+  { match: /^npm run simulate -- --help$/, run: (c) => ok(c, /--adversaries/) },
+  { match: /^npm run simulate -- /, skip: 'a simulation of hundreds of experiments: minutes of CPU (test/sim runs short seeded ones)' },
   { match: /^npm run experiment -- --help$/, run: (c) => ok(c, /--budget <seconds>/) },
   {
     // the line agents copy to get a machine-readable result: the file must be the result alone
