@@ -77,6 +77,7 @@ const RULES: Rule[] = [
   { match: /^npm run swarm -- /, skip: 'the whole swarm with real training for minutes; test/swarm runs a short one' },
   { match: /^npm (pack|install -g|publish)$/, skip: 'packs, installs globally or publishes the CLI; test/packaging packs and installs the tarball' },
   { match: /^npx --yes --package \.\/autoresearch-swarm-[\d.]+\.tgz /, skip: 'needs the tarball `npm pack` writes; test/packaging runs the packed CLI' },
+  { match: /^npm run pack:gpu$/, skip: 'packs Node, the harness and Dawn for a GPU machine: minutes, and the npm registry' },
   { match: /^npm run build:app$/, skip: 'test/app/image.test.ts compiles the App this way and starts it' },
   { match: /^npm run bench:(trainer|probes) -- /, skip: 'a benchmark: minutes of CPU (a GPU for node-gpu and webgpu)' },
   { match: /^npx tsx trainer\/data\/fineweb\.ts --pin /, skip: 'downloads FineWeb-Edu shards: needs the network' },
