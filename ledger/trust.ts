@@ -10,6 +10,9 @@ import type { EntryDataOf, LedgerEntry } from './entries.js';
 
 export type TrustPolicy = EntryDataOf<'trust_policy'>;
 
+/** Distinct other owners whose agreement an owner needs before it is trusted (at most replicate_until). */
+export const TRUST_PARTNERS = 3;
+
 /** Defaults and why: docs/trust.md. */
 export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100 };
 
@@ -17,6 +20,8 @@ export interface OwnerTrust {
   login: string;
   /** results of this owner another owner's run agreed with, since its last fault */
   agreed: number;
+  /** the distinct other owners (lower-cased) whose runs agreed with those results */
+  partners: Set<string>;
   faults: number;
   /** why it was banned, or null */
   banned: string | null;
@@ -54,7 +59,7 @@ export class TrustBook {
   owner(login: string): OwnerTrust {
     let o = this.owners.get(key(login));
     if (!o) {
-      o = { login, agreed: 0, faults: 0, banned: null };
+      o = { login, agreed: 0, partners: new Set(), faults: 0, banned: null };
       this.owners.set(key(login), o);
     }
     return o;
@@ -64,11 +69,16 @@ export class TrustBook {
     return this.owners.get(key(login))?.banned ?? null;
   }
 
-  /** Whether `login`'s results are only spot-checked now. Everyone is, on a ledger without a policy. */
+  /**
+   * Whether `login`'s results are only spot-checked now: `replicate_until` agreeing results,
+   * confirmed by at least min(replicate_until, 3) distinct other owners, so that a pair of
+   * colluding accounts confirming each other never becomes trusted. Everyone is, on a ledger
+   * without a policy.
+   */
   trusted(login: string, policy: TrustPolicy | null = this.policy): boolean {
     if (!policy) return true;
     const o = this.owners.get(key(login));
-    return !o?.banned && (o?.agreed ?? 0) >= policy.replicate_until;
+    return !o?.banned && (o?.agreed ?? 0) >= policy.replicate_until && (o?.partners.size ?? 0) >= Math.min(policy.replicate_until, TRUST_PARTNERS);
   }
 
   /** Whether the spot check picks a result (of a trusted owner) for a re-run by another owner. */
@@ -76,10 +86,16 @@ export class TrustBook {
     return !!policy && spotDraw(time, jobId) < policy.spot_check_rate;
   }
 
-  private check(jobId: string, resultOf: ResultOf): void {
-    if (this.checked.has(jobId) || this.faulted.has(jobId)) return;
-    this.checked.add(jobId);
+  /** `jobId` was confirmed by the runs `by` (other owners' jobs that agreed with it). */
+  private check(jobId: string, by: string[], resultOf: ResultOf): void {
     const owner = resultOf(jobId)?.data.runner_owner;
+    if (this.faulted.has(jobId)) return;
+    if (owner) for (const j of by) {
+      const other = resultOf(j)?.data.runner_owner;
+      if (other && key(other) !== key(owner)) this.owner(owner).partners.add(key(other));
+    }
+    if (this.checked.has(jobId)) return;
+    this.checked.add(jobId);
     if (owner) this.owner(owner).agreed++;
   }
 
@@ -96,8 +112,8 @@ export class TrustBook {
       case 'verification': {
         const d = (e as LedgerEntry<'verification'>).data;
         if (d.agreed) {
-          this.check(d.job_id, resultOf);
-          this.check(d.verify_job_id, resultOf);
+          this.check(d.job_id, [d.verify_job_id], resultOf);
+          this.check(d.verify_job_id, [d.job_id], resultOf);
         }
         break;
       }
@@ -108,7 +124,8 @@ export class TrustBook {
         const o = this.owner(d.login);
         o.faults++;
         o.agreed = 0;
-        for (const j of d.agreed_job_ids) this.check(j, resultOf);
+        o.partners.clear();
+        for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
         break;
       }
       case 'owner_banned':
@@ -116,7 +133,7 @@ export class TrustBook {
         break;
       case 'baseline_recorded': {
         const d = (e as LedgerEntry<'baseline_recorded'>).data;
-        if (baselineOwners(d.job_ids, resultOf).size >= (this.policy?.baseline_owners ?? 1)) for (const j of d.job_ids) this.check(j, resultOf);
+        if (baselineOwners(d.job_ids, resultOf).size >= (this.policy?.baseline_owners ?? 1)) for (const j of d.job_ids) this.check(j, d.job_ids, resultOf);
         break;
       }
       default:

@@ -53,6 +53,23 @@ describe('grants under the trust policy', () => {
     expect(audit([...entries, ...minted])).toMatch(/class_weight is 50000000 but 1000000000000 \/ 20000 = 100 \(capped by max_class_weight\)/);
   });
 
+  it('a pair of accounts confirming each other never becomes trusted: trust needs three distinct partners', () => {
+    const pair = (i: number, a: string, b: string): NewEntry[] => [
+      dispatched(`c${i}`, 'agent-x'),
+      recorded(`c${i}`, a, { val_bpb: 2.1 }),
+      dispatched(`v${i}`, null, { role: 'verify' }),
+      { ...recorded(`v${i}`, b, { val_bpb: 2.1 }), data: { ...recorded(`v${i}`, b).data, role: 'verify' as const } },
+      agreed(`c${i}`, `v${i}`),
+    ];
+    const sock = build([policy(), ...Array.from({ length: 12 }, (_, i) => pair(i, 'sock-a', 'sock-b')).flat()]);
+    const s = LedgerState.of(sock);
+    expect(s.trust.owner('sock-a').agreed).toBe(12);
+    expect(s.trust.trusted('sock-a')).toBe(false);
+    const partners = ['carol', 'dave', 'erin'];
+    const honest = LedgerState.of(build([policy(), ...Array.from({ length: 12 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat()]));
+    expect(honest.trust.trusted('bob')).toBe(true);
+  });
+
   it('the spot-check draw is uniform and reproducible', () => {
     const draws = Array.from({ length: 4000 }, (_, i) => spotDraw(new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString(), `job-${i}`));
     const share = draws.filter((d) => d < 0.1).length / draws.length;
