@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DATASETS, type DatasetName } from './data/dataset.js';
-import { parsePins, type Shard } from './data/fineweb.js';
+import { parsePins, type Shard } from './data/pins.js';
 import { makeReporter } from './progress.js';
 import type { ExperimentResult } from './result.js';
 import { DEFAULT_CANDIDATE } from './runtime.js';
@@ -23,7 +23,8 @@ export const USAGE = `usage: npm run experiment -- [options]
   --seed <int>              model and batch seed (default 1337)
   --eval-seed <int>         official runs: held-out windows drawn by this seed (default: dev split)
   --eval-bytes <n>          bytes to evaluate (default 200000)
-  --data <d>                brown | fineweb (default brown)
+  --data <d>                brown | fineweb (default brown; fineweb when --pins is given)
+  --pins <file>             the pinned FineWeb-Edu shards (\`npm run pin-data\` writes them); each is checked by sha256
   --cache-dir <dir>         where remote shards are cached (default .cache/data)
   --candidate <file>        the training file (default trainer/train.ts)
   --out <dir>               writes result.json and train.log (default runs/<timestamp>)
@@ -126,8 +127,9 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
   checkInstalled(backend, isolation);
   const sandboxProblemText = isolation === 'sandbox' ? sandboxProblem(REPO_DIR) : null;
   if (sandboxProblemText) throw new UsageError(`--isolation sandbox: ${sandboxProblemText}`);
-  const data = oneOf<DatasetName>('data', values.data, DATASETS, 'brown');
+  const data = oneOf<DatasetName>('data', values.data, DATASETS, values.pins === undefined ? 'brown' : 'fineweb');
   if (values.pins !== undefined && data !== 'fineweb') throw new UsageError('--pins applies to --data fineweb only.');
+  if (data === 'fineweb' && values.pins === undefined) throw new UsageError('--data fineweb needs --pins <file>, the shards and their sha256 (`npm run pin-data` writes them).');
   let shards: Shard[] | undefined;
   if (values.pins !== undefined) {
     try {

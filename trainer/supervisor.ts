@@ -11,7 +11,7 @@ import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
 import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
-import type { Shard } from './data/fineweb.js';
+import type { Shard } from './data/pins.js';
 import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
 import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';

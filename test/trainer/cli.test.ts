@@ -28,11 +28,19 @@ describe('experiment CLI', () => {
   });
 
   it('parses every option', () => {
+    const pins = join(mkdtempSync(join(tmpdir(), 'pins-')), 'pins.yml');
+    const shard = { id: 'a', url: 'https://example.org/a.parquet', sha256: 'ab'.repeat(32), split: 'train', max_text_bytes: 10 };
+    writeFileSync(pins, JSON.stringify({ fineweb_shards: [shard, { ...shard, id: 'b', sha256: 'cd'.repeat(32), split: 'val' }] }));
     const { options, json } = parseCli(
-      ['--budget', '12.5', '--backend', 'cpu', '--seed', '3', '--eval-seed', '99', '--eval-bytes', '5000', '--data', 'fineweb', '--json', '--warmup', '5', '--memory-mb', '2048', '--out', '/tmp/x'],
+      ['--budget', '12.5', '--backend', 'cpu', '--seed', '3', '--eval-seed', '99', '--eval-bytes', '5000', '--data', 'fineweb', '--pins', pins, '--json', '--warmup', '5', '--memory-mb', '2048', '--out', '/tmp/x'],
     );
     expect(json).toBe(true);
     expect(options).toMatchObject({ budgetSeconds: 12.5, backend: 'cpu', seed: 3, evalSeed: 99, evalBytes: 5000, data: 'fineweb', warmupSteps: 5, memoryMb: 2048, outDir: '/tmp/x' });
+    expect(options.shards?.map((s) => [s.id, s.split])).toEqual([['a', 'train'], ['b', 'val']]);
+    // --pins alone means fineweb; fineweb without pins has nothing to verify its shards against
+    expect(parseCli(['--pins', pins]).options.data).toBe('fineweb');
+    expect(() => parseCli(['--data', 'fineweb'])).toThrow(/--data fineweb needs --pins <file>.*npm run pin-data/);
+    expect(() => parseCli(['--data', 'brown', '--pins', pins])).toThrow(/--pins applies to --data fineweb only/);
   });
 
   it.each([

@@ -10,12 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { fetchShard, loadFineweb, parsePins, pinShards, pinsYaml, shardCachePath, type Fetch, type Shard } from '../../trainer/data/fineweb.js';
+import { fetchShard, loadFineweb, parsePins, pinShards, pinsYaml, shardCachePath, type Fetch, type PinnedShard, type Shard } from '../../trainer/data/fineweb.js';
+import { main as pinData } from '../../trainer/data/pin-data.js';
+import { finewebDatasetName } from '../../trainer/data/pins.js';
 
 const trainDocs = Array.from({ length: 400 }, (_, i) => `Document ${i}: photosynthesis turns light into chemical energy. ${'x'.repeat(i % 50)}`);
 const valDocs = ['The mitochondria is the powerhouse of the cell.', 'Évaluation: non-ASCII text stays UTF-8.'];
 const parquet = (docs: string[]) => Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: docs, type: 'STRING' }] }));
-const files: Record<string, Buffer> = { '/train.parquet': parquet(trainDocs), '/val.parquet': parquet(valDocs) };
+// what an attacker would rather be scored on: text it can carry in a 64 KiB file
+const memorisedDocs = ['aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa'];
+const files: Record<string, Buffer> = { '/train.parquet': parquet(trainDocs), '/val.parquet': parquet(valDocs), '/other.parquet': parquet(memorisedDocs), '/not-parquet.parquet': Buffer.from('<html>Not Found</html>') };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let server: Server;
@@ -64,14 +68,14 @@ const loopbackOnly: Fetch = (url, init) => {
   return fetch(url, init);
 };
 
-const shard = (path: string, split: 'train' | 'val', over: Partial<Shard> = {}): Shard => ({
+const shard = (path: string, split: 'train' | 'val', over: Partial<Shard> = {}): PinnedShard => ({
   id: path.slice(1),
   url: `${base}${path}`,
   sha256: sha(files[path]),
   split,
   maxTextBytes: 1 << 20,
   ...over,
-});
+} as PinnedShard);
 
 describe('remote parquet dataset', () => {
   it('downloads, verifies, caches and reads the text column as bytes', async () => {
@@ -79,7 +83,10 @@ describe('remote parquet dataset', () => {
     const ds = await loadFineweb(cache, [shard('/train.parquet', 'train'), shard('/val.parquet', 'val')], loopbackOnly);
     expect(Buffer.from(ds.train).toString('utf8')).toBe(trainDocs.map((d) => `${d}\n`).join(''));
     expect(Buffer.from(ds.val).toString('utf8')).toBe(valDocs.map((d) => `${d}\n`).join(''));
-    expect(ds.name).toBe('fineweb-edu:train.parquet,val.parquet');
+    // the name binds the result to these exact pins: ids, then 16 hex digits of their digest
+    expect(ds.name).toMatch(/^fineweb-edu:train\.parquet,val\.parquet#[0-9a-f]{16}$/);
+    expect(ds.name).toBe(finewebDatasetName([shard('/train.parquet', 'train'), shard('/val.parquet', 'val')]));
+    expect(ds.name).not.toBe(finewebDatasetName([shard('/train.parquet', 'train'), shard('/val.parquet', 'val', { maxTextBytes: 10 })]));
     // a second load is served from the cache: no new request
     const before = requests.length;
     await loadFineweb(cache, [shard('/train.parquet', 'train'), shard('/val.parquet', 'val')], loopbackOnly);
@@ -130,8 +137,10 @@ describe('remote parquet dataset', () => {
   it('pins shards on a networked machine, and a run elsewhere loads them from the pins file alone', async () => {
     // the operator's side: download and hash; the printed YAML goes into the App's config
     const unpinned = [shard('/train.parquet', 'train', { sha256: null }), shard('/val.parquet', 'val', { sha256: null })];
-    const pinned = await pinShards(unpinned, mkdtempSync(join(tmpdir(), 'pin-')), loopbackOnly);
+    const reports = await pinShards(unpinned, mkdtempSync(join(tmpdir(), 'pin-')), loopbackOnly);
+    const pinned = reports.map((r) => r.shard);
     expect(pinned.map((p) => p.sha256)).toEqual([sha(files['/train.parquet']), sha(files['/val.parquet'])]);
+    expect(reports.map((r) => r.textBytes)).toEqual([Buffer.byteLength(trainDocs.map((d) => `${d}\n`).join('')), Buffer.byteLength(valDocs.map((d) => `${d}\n`).join(''))]);
     const yaml = pinsYaml(pinned);
     expect(yaml).toMatch(/^fineweb_shards:\n {2}- id: train.parquet\n/);
     // a runner's side: a fresh cache, the shards from the pins
@@ -142,7 +151,66 @@ describe('remote parquet dataset', () => {
   it('refuses a pins file with one clear error', () => {
     expect(() => parsePins('fineweb_shards: [', 'pins.yml')).toThrow(/pins.yml is not YAML or JSON/);
     const one = { id: 'a', url: 'https://example.org/a.parquet', sha256: 'ab'.repeat(32), split: 'train', max_text_bytes: 10 };
-    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...one, sha256: 'XYZ' }] }), 'pins.yml')).toThrow(/pins.yml: fineweb_shards.1.sha256: a lowercase hex sha256/);
-    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, one] }), 'pins.yml')).toThrow(/at least one train and one val shard/);
+    const val = { ...one, id: 'b', sha256: 'cd'.repeat(32), split: 'val' };
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...val, sha256: 'XYZ' }] }), 'pins.yml')).toThrow(
+      /^pins.yml: fineweb_shards.1.sha256 must be the sha256 of the shard file, 64 lowercase hex digits; write the block with `npm run pin-data -- --config .github\/autoresearch.yml`/,
+    );
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...one, id: 'a2' }] }), 'pins.yml')).toThrow(/at least one train and one val shard/);
+    // the same file as train and val would train on the held-out text
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...val, sha256: one.sha256 }] }), 'pins.yml')).toThrow(/fineweb_shards.1.sha256 is the same file as shard 0 \(a\)/);
+    expect(() => parsePins(JSON.stringify({ fineweb_shards: [one, { ...val, id: 'a' }] }), 'pins.yml')).toThrow(/fineweb_shards.1.id repeats the id a/);
+  });
+  it('refuses a shard planted in the cache under the pinned name, and reads the pinned text instead', async () => {
+    // Attack: where children run as the runner's user (isolation none), a candidate can write the
+    // runner's cache; it replaces the val shard with text it carries, for the next run to score on.
+    // Before the cache was hashed on load, the planted file was read as the held-out split.
+    const cache = mkdtempSync(join(tmpdir(), 'shards-'));
+    const pins = [shard('/train.parquet', 'train'), shard('/val.parquet', 'val')];
+    await loadFineweb(cache, pins, loopbackOnly);
+    writeFileSync(shardCachePath(cache, pins[1]), files['/other.parquet']);
+    const n = requests.length;
+    const ds = await loadFineweb(cache, pins, loopbackOnly);
+    expect(Buffer.from(ds.val).toString('utf8')).toBe(valDocs.map((d) => `${d}\n`).join(''));
+    expect(requests.slice(n).map((r) => r.path)).toEqual(['/val.parquet']); // downloaded again, verified
+    expect(readFileSync(shardCachePath(cache, pins[1]))).toEqual(files['/val.parquet']);
+  });
+
+  it('pin-data: pins, reads each shard as parquet, and writes the block into the config, keeping its comments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pin-data-'));
+    writeFileSync(join(dir, 'shards.yml'), `fineweb_shards:\n  - { id: t, url: "${base}/train.parquet", split: train, max_text_bytes: 1000 }\n  - { id: v, url: "${base}/val.parquet", split: val, max_text_bytes: 1000 }\n`);
+    writeFileSync(join(dir, 'autoresearch.yml'), '# the App settings\nbudget_seconds: 300 # five minutes\nfineweb_shards: []\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), fetchImpl: loopbackOnly, cwd: dir };
+    expect(await pinData(['--shards', 'shards.yml', '--config', 'autoresearch.yml', '--cache-dir', 'cache'], io)).toBe(0);
+    const text = readFileSync(join(dir, 'autoresearch.yml'), 'utf8');
+    expect(text).toMatch(/^# the App settings\nbudget_seconds: 300 # five minutes\nfineweb_shards:\n/);
+    const pins = parsePins(text, 'autoresearch.yml');
+    expect(pins.map((p) => [p.id, p.split, p.sha256])).toEqual([['t', 'train', sha(files['/train.parquet'])], ['v', 'val', sha(files['/val.parquet'])]]);
+    expect(err.join('')).toMatch(/pinned val shard v: sha256 [0-9a-f]{64}, 0\.0 MiB, 0\.0 MiB of text kept/);
+    // the shards are cached under their hashes: a run here needs no second download
+    expect(readdirSync(join(dir, 'cache')).sort()).toEqual([`${sha(files['/train.parquet'])}.parquet`, `${sha(files['/val.parquet'])}.parquet`].sort());
+    // without --config it prints the block
+    expect(await pinData(['--shards', 'shards.yml', '--cache-dir', 'cache'], io)).toBe(0);
+    expect(parsePins(out.join(''), 'stdout')).toEqual(pins);
+  });
+
+  it('pin-data: refuses a URL that is not parquet, and a shard that changed since it was pinned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pin-data-'));
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (s: string) => err.push(s), fetchImpl: loopbackOnly, cwd: dir };
+    writeFileSync(join(dir, 'bad.yml'), `fineweb_shards:\n  - { id: t, url: "${base}/not-parquet.parquet", split: train, max_text_bytes: 1000 }\n`);
+    expect(await pinData(['--shards', 'bad.yml'], io)).toBe(1);
+    expect(err.join('')).toMatch(/reading shard t .*not-parquet\.parquet.* as parquet failed: .*pin a FineWeb-Edu parquet file with a "text" column/);
+    err.length = 0;
+    writeFileSync(join(dir, 'changed.yml'), `fineweb_shards:\n  - { id: v, url: "${base}/val.parquet", split: val, max_text_bytes: 1000, sha256: "${'ab'.repeat(32)}" }\n`);
+    expect(await pinData(['--shards', 'changed.yml'], io)).toBe(1);
+    expect(err.join('')).toMatch(/shard v from .* now has sha256 [0-9a-f]{64}, not the pinned abab/);
+    err.length = 0;
+    writeFileSync(join(dir, 'one.yml'), `fineweb_shards:\n  - { id: v, url: "${base}/val.parquet", split: val, max_text_bytes: 1000 }\n`);
+    expect(await pinData(['--shards', 'one.yml'], io)).toBe(1);
+    expect(err.join('')).toMatch(/fineweb_shards needs at least one train and one val shard/);
+    err.length = 0;
+    expect(await pinData(['--shards', 'missing-key.yml'], io)).toBe(2);
   });
 });

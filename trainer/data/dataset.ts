@@ -9,10 +9,14 @@ export interface Dataset {
 export const DATASETS = ['brown', 'fineweb'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export async function loadDataset(name: DatasetName, opts: { cacheDir: string; shards?: import('./fineweb.js').Shard[] }): Promise<Dataset> {
+export async function loadDataset(name: DatasetName, opts: { cacheDir: string; shards?: import('./pins.js').Shard[] }): Promise<Dataset> {
   if (name === 'brown') {
     const { loadBrownCached } = await import('./brown.js');
     return loadBrownCached(opts.cacheDir);
+  }
+  if (!opts.shards) {
+    const { PIN_FIX } = await import('./pins.js');
+    throw new Error(`--data fineweb needs --pins <file>, the shards and their sha256; ${PIN_FIX}.`);
   }
   const { loadFineweb } = await import('./fineweb.js');
   return loadFineweb(opts.cacheDir, opts.shards);
