@@ -4,6 +4,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RunnerSettings } from '../runner/protocol.js';
+import { FinewebShards, PIN_FIX } from '../trainer/data/pins.js';
 
 export const CONFIG_FILE = 'autoresearch.yml';
 
@@ -55,6 +56,12 @@ export const AutoresearchConfig = z.object({
   runners: RunnerSettings.prefault({}),
   /** owner logins whose runners' uncontained (isolation none) results count: an operator's own fleets */
   containment: z.object({ trusted_fleets: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /**
+   * The FineWeb-Edu shards official runs train and evaluate on, each pinned by sha256 (`npm run
+   * pin-data` writes this block). Absent: official runs use the public Brown split, and every
+   * score says so.
+   */
+  fineweb_shards: FinewebShards.optional(),
 });
 export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;
 
@@ -93,10 +100,11 @@ export function loadConfig(raw: unknown): LoadedConfig {
   const parsed = AutoresearchConfig.strict().safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
+    const fix = first.path[0] === 'fineweb_shards' ? ` (${PIN_FIX})` : '';
     return {
       config: AutoresearchConfig.parse({}),
       mayAct: false,
-      notice: `\`.github/${CONFIG_FILE}\` is invalid at \`${first.path.join('.') || '(root)'}\`: ${first.message}. Fix that field; until then the App uses the defaults and never merges or closes.`,
+      notice: `\`.github/${CONFIG_FILE}\` is invalid at \`${first.path.join('.') || '(root)'}\`: ${first.message}${fix}. Fix that field; until then the App uses the defaults (no pinned shards: official runs are scored on Brown) and never merges or closes.`,
     };
   }
   const config = parsed.data;

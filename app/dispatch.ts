@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
 import type { Role } from '../trainer/result.js';
+import { pinsInput } from './data-pins.js';
 import { jobRefs, newJobId } from './jobs.js';
 import type { Dispatched } from './ledger-view.js';
 import type { Payment } from './policy/payment.js';
@@ -111,6 +112,7 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
       eval_seed: String(job.eval_seed),
       budget: String(job.budget_seconds),
       runner_label: runnerLabel,
+      ...pinsInput(s.cfg.config),
     },
   });
 }

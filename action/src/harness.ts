@@ -24,6 +24,8 @@ export interface HarnessOptions {
   isolation: 'docker' | 'sandbox' | 'none';
   image: string;
   data: 'brown' | 'fineweb';
+  /** a file holding the pinned shards (JSON), for --data fineweb; null for Brown */
+  pinsFile?: string | null;
   cacheDir: string;
   /** null: the harness default */
   evalBytes: number | null;
@@ -47,6 +49,7 @@ export function harnessArgs(o: HarnessOptions): string[] {
   if (o.memoryMb !== null) args.push('--memory-mb', String(o.memoryMb));
   if (o.evalBytes !== null) args.push('--eval-bytes', String(o.evalBytes));
   if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);
+  if (o.pinsFile) args.push('--pins', o.pinsFile);
   return args;
 }
 

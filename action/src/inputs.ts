@@ -3,6 +3,8 @@
 import * as core from '@actions/core';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PinsFile, fromRaw, pinsError, type PinnedShard } from '../../trainer/data/pins.js';
 
 export type JobRole = 'candidate' | 'baseline' | 'verify';
 export type IsolationInput = 'docker' | 'sandbox' | 'none' | 'auto';
@@ -18,10 +20,14 @@ export interface ActionInputs {
   image: string;
   seed: number;
   data: 'brown' | 'fineweb';
+  /** the pinned shards (data-pins), checked by the harness before training; null for Brown */
+  dataPins: PinnedShard[] | null;
   cacheDir: string;
   evalBytes: number | null;
   memoryMb: number | null;
   outDir: string;
+  /** the runner's temp dir (RUNNER_TEMP): the pins file goes here */
+  tempDir: string;
   workingDirectory: string;
   /** read token for `git fetch` only */
   token: string;
@@ -57,8 +63,11 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     throw new Error(`Input isolation "${isolation}" must be auto, docker, sandbox or none.`);
   }
 
-  const data = core.getInput('data') || 'brown';
+  const dataPins = readPins(core.getInput('data-pins'));
+  const data = core.getInput('data') || (dataPins ? 'fineweb' : 'brown');
   if (data !== 'brown' && data !== 'fineweb') throw new Error(`Input data "${data}" must be brown or fineweb.`);
+  if (data === 'fineweb' && !dataPins) throw new Error('Input data is fineweb but data-pins is empty; the App sends the pinned shards as data-pins (fineweb_shards in .github/autoresearch.yml).');
+  if (data === 'brown' && dataPins) throw new Error('Input data is brown but data-pins is set; leave data empty to run on the pinned shards.');
 
   const owner = (env.GITHUB_REPOSITORY_OWNER ?? env.GITHUB_REPOSITORY?.split('/')[0] ?? 'autoresearch').toLowerCase();
   const image = core.getInput('image') || `ghcr.io/${owner}/autoresearch-trainer:latest`;
@@ -75,15 +84,31 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     image,
     seed: integer('seed', core.getInput('seed') || '1337'),
     data,
+    dataPins,
     // Beside the runner CLI's own cache (~/.cache/autoresearch-swarm, whose free space its
     // doctor checks): it outlives the job's checkout, which is cleaned every run.
     cacheDir: resolve(core.getInput('cache-dir') || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'autoresearch-swarm', 'data')),
     evalBytes: core.getInput('eval-bytes') === '' ? null : integer('eval-bytes', core.getInput('eval-bytes')),
     memoryMb: core.getInput('memory-mb') === '' ? null : integer('memory-mb', core.getInput('memory-mb')),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
+    tempDir: resolve(temp),
     workingDirectory: resolve(core.getInput('working-directory') || '.'),
     token: readToken(),
   };
+}
+
+/** The data-pins input: `{"fineweb_shards": [...]}` as JSON (YAML is accepted too), or empty. */
+function readPins(text: string): PinnedShard[] | null {
+  if (text.trim() === '') return null;
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new Error(`Input data-pins is not JSON (${(e as Error).message.split('\n')[0]}); the App sends {"fineweb_shards": [...]}.`);
+  }
+  const got = PinsFile.safeParse(raw);
+  if (!got.success) throw pinsError('Input data-pins', got.error);
+  return fromRaw(got.data.fineweb_shards);
 }
 
 function readToken(): string {

@@ -5,6 +5,7 @@ import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { finewebDatasetName, pinsJson } from '../../trainer/data/pins.js';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
 import { ensureImage, runHarness } from './harness.js';
@@ -49,6 +50,18 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   if (isolation === 'none') core.warning(isolationWarning());
   else if (isolation === 'docker') await ensureImage(inputs.image);
 
+  // The pins go to the harness as a file of the runner's temp dir, outside the output folder
+  // (where the supervisor tolerates nothing but its own files); it verifies every shard against
+  // them before training starts.
+  let pinsFile: string | null = null;
+  if (inputs.dataPins) {
+    pinsFile = join(inputs.tempDir, `autoresearch-pins-${inputs.nonce}.json`);
+    await writeFile(pinsFile, pinsJson(inputs.dataPins));
+    core.info(`Data: ${inputs.dataPins.length} pinned FineWeb-Edu shards (${finewebDatasetName(inputs.dataPins)}), checked by sha256 before training.`);
+  } else {
+    core.warning('Data: the public Brown split (no shards pinned in the App config): a candidate could have memorised part of it. docs/harness.md, "Held-out text", says how to pin FineWeb-Edu shards.');
+  }
+
   const hardware = await describeHardware();
   core.info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);
 
@@ -61,6 +74,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     isolation,
     image: inputs.image,
     data: inputs.data,
+    pinsFile,
     cacheDir: inputs.cacheDir,
     evalBytes: inputs.evalBytes,
     memoryMb: inputs.memoryMb,

@@ -5,6 +5,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { reversalsForForgery, type NewEntry } from '../../ledger/index.js';
 import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
+import { datasetProblem } from '../data-pins.js';
 import { closeJob, resultEntry } from '../dispatch.js';
 import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
@@ -83,7 +84,8 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   // A valid result from a machine off its usual pace is not scored: it runs again elsewhere.
   const cal = bound.result?.calibration;
   const slow = bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;
-  const checked: ResultCheck = slow ? { validated: false, result: bound.result, reason: slow, forged: false } : bound;
+  const otherData = bound.validated ? datasetProblem(bound.result, s.cfg.config) : null;
+  const checked: ResultCheck = slow || otherData ? { validated: false, result: bound.result, reason: (slow ?? otherData) as string, forged: false } : bound;
 
   // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
   const pull = job.pr !== null && job.title === undefined ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;

@@ -10,6 +10,7 @@ const base: HarnessOptions = {
   isolation: 'none',
   image: 'ghcr.io/acme/autoresearch-trainer:latest',
   data: 'brown',
+  pinsFile: null,
   cacheDir: '/cache',
   evalBytes: null,
   memoryMb: null,
@@ -23,11 +24,11 @@ describe('harnessArgs (the harness CLI contract)', () => {
   });
 
   it('isolation docker with the image, a memory cap, fineweb data and its cache', () => {
-    expect(harnessArgs({ ...base, isolation: 'docker', memoryMb: 24000, data: 'fineweb', evalBytes: 500000 })).toEqual([
+    expect(harnessArgs({ ...base, isolation: 'docker', memoryMb: 24000, data: 'fineweb', pinsFile: '/tmp/pins.json', evalBytes: 500000 })).toEqual([
       'trainer/cli.ts', '--budget', '300', '--eval-seed', '91', '--seed', '1337', '--backend', 'auto', '--out', '/tmp/result-n', '--json',
       '--isolation', 'docker', '--image', 'ghcr.io/acme/autoresearch-trainer:latest',
       '--memory-mb', '24000', '--eval-bytes', '500000',
-      '--data', 'fineweb', '--cache-dir', '/cache',
+      '--data', 'fineweb', '--cache-dir', '/cache', '--pins', '/tmp/pins.json',
     ]);
   });
 });
