@@ -58,10 +58,10 @@ export const AutoresearchConfig = z.object({
   containment: z.object({ trusted_fleets: z.array(z.string().min(1)).default([]) }).prefault({}),
   /**
    * The FineWeb-Edu shards official runs train and evaluate on, each pinned by sha256 (`npm run
-   * pin-data` writes this block). Absent: official runs use the public Brown split, and every
-   * score says so.
+   * pin-data` writes this block). Absent or empty: official runs use the public Brown split, and
+   * every score says so.
    */
-  fineweb_shards: FinewebShards.optional(),
+  fineweb_shards: FinewebShards.nullish().transform((v) => v ?? undefined),
 });
 export type AutoresearchConfig = z.infer<typeof AutoresearchConfig>;
 

@@ -5,13 +5,15 @@ import type { ExperimentResult } from '../trainer/result.js';
 import { finewebDatasetName, fromRaw, pinsJson } from '../trainer/data/pins.js';
 import type { AutoresearchConfig } from './config.js';
 
+type WithPins = { fineweb_shards?: AutoresearchConfig['fineweb_shards'] };
+
 /** The result's `dataset` an official run under this config must report. */
-export function expectedDataset(config: Pick<AutoresearchConfig, 'fineweb_shards'>): string {
+export function expectedDataset(config: WithPins): string {
   return config.fineweb_shards ? finewebDatasetName(fromRaw(config.fineweb_shards)) : 'brown';
 }
 
 /** The dispatch input carrying the pins (absent without pins, so a workflow without the input still takes the dispatch). */
-export function pinsInput(config: Pick<AutoresearchConfig, 'fineweb_shards'>): { data_pins?: string } {
+export function pinsInput(config: WithPins): { data_pins?: string } {
   return config.fineweb_shards ? { data_pins: pinsJson(fromRaw(config.fineweb_shards)) } : {};
 }
 
@@ -20,7 +22,7 @@ export function pinsInput(config: Pick<AutoresearchConfig, 'fineweb_shards'>): {
  * while shards are pinned, other pins, a result from before the pins changed) is not comparable
  * with the class's baseline: it is run again with the current pins.
  */
-export function datasetProblem(result: Pick<ExperimentResult, 'dataset'>, config: Pick<AutoresearchConfig, 'fineweb_shards'>): string | null {
+export function datasetProblem(result: Pick<ExperimentResult, 'dataset'>, config: WithPins): string | null {
   const want = expectedDataset(config);
   if (result.dataset === want) return null;
   return want === 'brown'

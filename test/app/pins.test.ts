@@ -8,7 +8,11 @@ import { loadConfigText } from '../../app/config.js';
 import { datasetProblem, expectedDataset, pinsInput } from '../../app/data-pins.js';
 import { brownNotice, scoreSummary } from '../../app/messages.js';
 import { finewebDatasetName, fromRaw, pinsJson, type PinnedShard } from '../../trainer/data/pins.js';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { writePinsInto } from '../../trainer/data/pin-data.js';
 import { World } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
@@ -33,6 +37,19 @@ describe('fineweb_shards in the App config', () => {
     expect(fromRaw(loaded.config.fineweb_shards!)).toEqual(PINS);
     expect(pinsInput(loaded.config)).toEqual({ data_pins: pinsJson(PINS) });
     expect(expectedDataset(loaded.config)).toBe(finewebDatasetName(PINS));
+  });
+
+  it('the block npm run pin-data writes into this repository\'s example config is one the App takes, the rest unchanged', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'config-')), 'autoresearch.yml');
+    copyFileSync('.github/autoresearch.yml', path);
+    const before = loadConfigText(readFileSync(path, 'utf8'));
+    expect(before.config.fineweb_shards).toBeUndefined(); // the example: empty, Brown
+    writePinsInto(path, raw(PINS));
+    const after = loadConfigText(readFileSync(path, 'utf8'));
+    expect(after.notice).toBeNull();
+    expect(after.mayAct).toBe(true);
+    expect(after.config).toEqual({ ...before.config, fineweb_shards: raw(PINS) });
+    expect(readFileSync(path, 'utf8').split('\n').slice(0, 10)).toEqual(readFileSync('.github/autoresearch.yml', 'utf8').split('\n').slice(0, 10));
   });
 
   it.each([

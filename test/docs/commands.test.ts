@@ -80,8 +80,8 @@ const RULES: Rule[] = [
   { match: /^npm run pack:gpu$/, skip: 'packs Node, the harness and Dawn for a GPU machine: minutes, and the npm registry' },
   { match: /^npm run build:app$/, skip: 'test/app/image.test.ts compiles the App this way and starts it' },
   { match: /^npm run bench:(trainer|probes) -- /, skip: 'a benchmark: minutes of CPU (a GPU for node-gpu and webgpu)' },
-  { match: /^npx tsx trainer\/data\/fineweb\.ts --pin /, skip: 'downloads FineWeb-Edu shards: needs the network' },
-  { match: /^npm run experiment -- --data fineweb --pins /, skip: 'needs the pinned FineWeb-Edu shards downloaded' },
+  { match: /^npm run( -s)? pin-data( -- --config \.github\/autoresearch\.yml| \.\.\.)?( > pins\.yml)?$/, skip: 'downloads FineWeb-Edu shards: needs the network (test/trainer/remote-data.test.ts runs it against a loopback server)' },
+  { match: /^npm run experiment -- --pins /, skip: 'needs the pinned FineWeb-Edu shards downloaded' },
   { match: /^npm run simulate -- --help$/, run: (c) => ok(c, /--adversaries/) },
   { match: /^npm run simulate -- /, skip: 'a simulation of hundreds of experiments: minutes of CPU (test/sim runs short seeded ones)' },
   { match: /^npm run experiment -- --help$/, run: (c) => ok(c, /--budget <seconds>/) },
@@ -167,7 +167,7 @@ describe('documented commands', () => {
     await rule.run!(command);
   });
 
-  it.each([['ledger'], ['leaderboard'], ['runner'], ['experiment']])('npm run %s -- --help prints its usage and exits 0', (script) => {
+  it.each([['ledger'], ['leaderboard'], ['runner'], ['experiment'], ['pin-data']])('npm run %s -- --help prints its usage and exits 0', (script) => {
     const r = sh(`npm run -s ${script} -- --help`);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/usage/i);

@@ -48,7 +48,7 @@ export function writePinsInto(path: string, block: unknown): void {
     return;
   }
   doc.set('fineweb_shards', doc.createNode(block));
-  writeFileSync(path, doc.toString());
+  writeFileSync(path, doc.toString({ flowCollectionPadding: false }));
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
