@@ -10,7 +10,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { datasetProblem } from '../../app/data-pins.js';
+import { writeFileSync } from 'node:fs';
+import { loadConfigText } from '../../app/config.js';
+import { datasetProblem, pinsInput } from '../../app/data-pins.js';
+import { main as pinData } from '../../trainer/data/pin-data.js';
 import { finewebDatasetName, fromRaw, pinsJson, toRaw, type PinnedShard } from '../../trainer/data/pins.js';
 import { parseResult } from '../../trainer/result.js';
 import { fixture, mockCore, World } from './helpers/action-world.js';
@@ -63,6 +66,27 @@ function experiment(extra: Record<string, string>) {
 }
 
 describe('the Action with pinned shards', () => {
+  it('end to end: the operator pins, the App dispatches the pins, the Action trains and evaluates on them, the App takes the result', async () => {
+    // the operator, on a networked machine: npm run pin-data -- --shards shards.yml --config autoresearch.yml
+    const op = mkdtempSync(join(world.tmp, 'operator-'));
+    writeFileSync(join(op, 'shards.yml'), `fineweb_shards:\n${pins().map((p) => `  - { id: ${p.id}, url: "${p.url}", split: ${p.split}, max_text_bytes: ${p.maxTextBytes} }`).join('\n')}\n`);
+    writeFileSync(join(op, 'autoresearch.yml'), 'max_in_flight: 2\n');
+    const quiet = { out: () => undefined, err: () => undefined, cwd: op };
+    expect(await pinData(['--shards', 'shards.yml', '--config', 'autoresearch.yml'], quiet)).toBe(0);
+    // the App: its config, and the input it sends with the dispatch (experiment.yml passes it on as data-pins)
+    const { config, notice } = loadConfigText(readFileSync(join(op, 'autoresearch.yml'), 'utf8'));
+    expect(notice).toBeNull();
+    const input = pinsInput(config).data_pins!;
+    expect(input).toBe(pinsJson(pins()));
+    // the runner
+    await experiment({ 'data-pins': input });
+    expect(core.setFailed).not.toHaveBeenCalled();
+    const r = parseResult(world.readResultText());
+    expect(r).toMatchObject({ status: 'ok', eval_split: 'heldout', eval_seed: 11, dataset: finewebDatasetName(pins()) });
+    // the App's intake
+    expect(datasetProblem(r, config)).toBeNull();
+  });
+
   it('trains and evaluates on the pinned shards, and the result names them', async () => {
     await experiment({ 'data-pins': pinsJson(pins()) });
     expect(core.setFailed).not.toHaveBeenCalled();

@@ -124,6 +124,8 @@ describe('experiment.yml', () => {
 
     const uses = actionSteps(job).map((s) => s.uses.value.split('@')[0]);
     expect(uses).toEqual(['actions/checkout', 'actions/setup-node', './action', 'actions/upload-artifact']);
+    // the pinned shards the App dispatches reach the Action, never a script
+    expect(rawSteps.find((s) => s.uses === './action')!.with['data-pins']).toBe('${{ inputs.data_pins }}');
   });
 
   it('uploads result.json and train.log as result-<nonce>, even when the experiment failed', async () => {
