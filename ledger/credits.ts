@@ -56,11 +56,42 @@ export class LedgerState {
   readonly trust = new TrustBook();
   /** job ids of long runs (paid through a long-run issue): they claim nothing and are not replicated */
   readonly longRuns = new Set<string>();
+  /** free-tier runs used, by freeRunKey(login, UTC day) */
+  private readonly freeRunsUsed = new Map<string, number>();
 
   static of(entries: LedgerEntry[]): LedgerState {
     const s = new LedgerState();
     for (const e of entries) s.apply(e);
     return s;
+  }
+
+  /**
+   * An independent copy: applying entries to either never changes the other. Entry data is shared
+   * (entries are never modified); what apply() mutates in place (maps, sets, accounts and their
+   * histories, baseline lists, the trust book) is copied. A field added to this class must be
+   * copied here too (test/app/ledger-view.test.ts compares every field after copies).
+   */
+  clone(): LedgerState {
+    const c = new LedgerState();
+    for (const [k, v] of this.baselines) c.baselines.set(k, [...v]);
+    copyInto(c.baselineBySeq, this.baselineBySeq);
+    copyInto(c.baselineAt, this.baselineAt);
+    c.firstBaselineClass = this.firstBaselineClass;
+    copyInto(c.dispatched, this.dispatched);
+    copyInto(c.results, this.results);
+    copyInto(c.grants, this.grants);
+    copyInto(c.reversals, this.reversals);
+    copyInto(c.verifications, this.verifications);
+    for (const [k, a] of this.accounts) c.accounts.set(k, { ...a, history: [...a.history] });
+    c.trust.copyFrom(this.trust);
+    for (const j of this.longRuns) c.longRuns.add(j);
+    copyInto(c.freeRunsUsed, this.freeRunsUsed);
+    return c;
+  }
+
+  /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries). */
+  freeRunsLeft(login: string, perDay: number, now: Date = new Date()): number {
+    return Math.max(0, perDay - (this.freeRunsUsed.get(freeRunKey(login, now.toISOString())) ?? 0));
   }
 
   account(login: string): Balance {
@@ -112,6 +143,10 @@ export class LedgerState {
       case 'credit_spent': {
         const d = (e as LedgerEntry<'credit_spent'>).data;
         if (longRunIssue(d.reason) !== null) this.longRuns.add(d.job_id);
+        if (d.reason === FREE_TIER_REASON) {
+          const k = freeRunKey(d.login, e.time);
+          this.freeRunsUsed.set(k, (this.freeRunsUsed.get(k) ?? 0) + 1);
+        }
         const a = this.account(d.login);
         a.spent += d.amount;
         a.history.push(e);
@@ -295,14 +330,28 @@ export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string,
     }));
 }
 
-/** Free-tier runs `login` has left on the UTC day of `now` (free runs are credit_spent entries with reason FREE_TIER_REASON). */
+/**
+ * Free-tier runs `login` has left on the UTC day of `now` (free runs are credit_spent entries with
+ * reason FREE_TIER_REASON). A scan of the entries; the App asks its folded state instead
+ * (LedgerState.freeRunsLeft), which counts the same entries as they are applied.
+ */
 export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date()): number {
-  const day = now.toISOString().slice(0, 10);
+  const key = freeRunKey(login, now.toISOString());
   let used = 0;
   for (const e of entries) {
-    if (e.type !== 'credit_spent' || new Date(e.time).toISOString().slice(0, 10) !== day) continue;
+    if (e.type !== 'credit_spent') continue;
     const d = (e as LedgerEntry<'credit_spent'>).data;
-    if (d.login === login && d.reason === FREE_TIER_REASON) used++;
+    if (d.reason === FREE_TIER_REASON && freeRunKey(d.login, e.time) === key) used++;
   }
   return Math.max(0, perDay - used);
+}
+
+/** A login's free-tier day: the UTC date of a timestamp (entries may carry an offset). */
+function freeRunKey(login: string, time: string): string {
+  const t = Date.parse(time);
+  return `${login} ${Number.isNaN(t) ? time : new Date(t).toISOString().slice(0, 10)}`;
+}
+
+function copyInto<K, V>(to: Map<K, V>, from: Map<K, V>): void {
+  for (const [k, v] of from) to.set(k, v);
 }
