@@ -23,6 +23,8 @@ export interface LedgerView {
   longRuns: Map<string, number>;
   /** PR number -> its commit waiting to run (the App's queue, oldest entry first) */
   queue: Map<number, Queued>;
+  /** job ids of recorded results with no credit_granted or credit_reversed entry, in the order of their first results */
+  ungranted: Set<string>;
 }
 
 export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}@${sha}`;
@@ -100,6 +102,7 @@ class Fold {
   queue = new Map<number, Queued>();
   /** baseline runs by job_id, in the order of the jobs' first results */
   baselineRuns = new Map<string, BaselineRun>();
+  ungranted = new Set<string>();
   /**
    * A job's place in the queue and among baseline runs can depend on entries after it: a long
    * run's payment recorded after its dispatch, a second result for one job. Then the structure
@@ -122,6 +125,7 @@ class Fold {
     f.longRuns = new Map(this.longRuns);
     f.queue = new Map(this.queue);
     f.baselineRuns = new Map(this.baselineRuns);
+    f.ungranted = new Set(this.ungranted);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
@@ -154,9 +158,14 @@ class Fold {
         else {
           const b = baselineRunOf(d, this.longRuns);
           if (b) this.baselineRuns.set(d.job_id, b);
+          if (!this.state.grants.has(d.job_id) && !this.state.reversals.has(d.job_id)) this.ungranted.add(d.job_id);
         }
         break;
       }
+      case 'credit_granted':
+      case 'credit_reversed':
+        this.ungranted.delete((e.data as { job_id: string }).job_id);
+        break;
       case 'runner_registered': {
         const d = (e as LedgerEntry<'runner_registered'>).data;
         this.registry.set(d.runner_name, d);
@@ -207,8 +216,8 @@ class Fold {
     }
     this.queueStale = this.baselineRunsStale = false;
     Object.freeze(this.entries);
-    const { entries, state, jobs, registry, baselines, decided, longRuns, queue } = this;
-    this.view = { entries, state, jobs, open: [...this.open.values()], registry, baselineRuns: [...this.baselineRuns.values()], baselines, decided, longRuns, queue };
+    const { entries, state, jobs, registry, baselines, decided, longRuns, queue, ungranted } = this;
+    this.view = { entries, state, jobs, open: [...this.open.values()], registry, baselineRuns: [...this.baselineRuns.values()], baselines, decided, longRuns, queue, ungranted };
     return this.view;
   }
 }
@@ -246,7 +255,9 @@ export function readyQueue(view: LedgerView): Queued[] {
  */
 export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState['creditFor']>>[] {
   const out: NonNullable<ReturnType<LedgerState['creditFor']>>[] = [];
-  for (const [jobId, { data: r }] of view.state.results) {
+  // a granted or reversed result earns nothing more (LedgerState.ungrantable): only the others are looked at
+  for (const jobId of view.ungranted) {
+    const r = view.state.results.get(jobId)!.data;
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
     if (r.role === 'candidate' && !view.longRuns.has(jobId) && !view.decided.has(`${r.pr}@${r.sha}`)) continue;
     const g = view.state.creditFor(jobId);

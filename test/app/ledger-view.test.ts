@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { Octokit } from '@octokit/rest';
-import { queueOf, setViewCache, viewOf, type Dispatched, type LedgerView } from '../../app/ledger-view.js';
+import { grantsDue, queueOf, setViewCache, viewOf, type Dispatched, type LedgerView } from '../../app/ledger-view.js';
 import type { BaselineRun } from '../../app/policy/baseline.js';
 import {
   appendEntries,
@@ -63,7 +63,20 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
     baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id, owner: r.runner_owner });
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
-  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns, queue };
+  const ungranted = new Set([...state.results.keys()].filter((j) => !state.grants.has(j) && !state.reversals.has(j)));
+  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns, queue, ungranted };
+}
+
+/** The credit grants a view makes due, as the App looked for them before (over every result). */
+function referenceGrants(v: ReturnType<typeof reference>): unknown[] {
+  const out: unknown[] = [];
+  for (const [jobId, { data: r }] of v.state.results) {
+    if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
+    if (r.role === 'candidate' && !v.longRuns.has(jobId) && !v.decided.has(`${r.pr}@${r.sha}`)) continue;
+    const g = v.state.creditFor(jobId);
+    if (g) out.push(g);
+  }
+  return out;
 }
 
 /**
@@ -105,10 +118,15 @@ describe('the incremental ledger view', () => {
     setViewCache(true);
     const r = rng(7);
     const handedOut: { chain: LedgerEntry[]; view: LedgerView; was: string }[] = [];
+    let due = 0;
     const check = (chain: LedgerEntry[]) => {
       const v = viewOf(chain);
-      const was = digest(reference(chain));
+      const ref = reference(chain);
+      const was = digest(ref);
       expect(digest(v)).toBe(was);
+      const grants = grantsDue(v);
+      expect(grants).toEqual(referenceGrants(ref));
+      due += grants.length;
       handedOut.push({ chain, view: v, was });
       return v;
     };
@@ -135,6 +153,7 @@ describe('the incremental ledger view', () => {
       }
     }
     expect(forks).toBeGreaterThan(10);
+    expect(due).toBeGreaterThan(10);
     expect(fresh).toBeGreaterThan(2);
     for (const h of handedOut) expect(digest(h.view)).toBe(h.was);
     const last = viewOf(entries);
@@ -175,6 +194,7 @@ describe('the incremental ledger view', () => {
       chain.push(...appendEntries(chain, [{ time: at(10), ...n }]));
       const v = viewOf([...chain]);
       expect(digest(v)).toBe(digest(reference(chain)));
+      expect(grantsDue(v)).toEqual(referenceGrants(reference(chain)));
       expect(freeRuns(v, ['2026-03-02T23:00:00Z', '2026-03-03T01:00:00Z']).every(([a, b]) => a === b)).toBe(true);
     }
     const v = viewOf([...chain]);
