@@ -111,24 +111,34 @@ class Fold {
    */
   private queueStale = false;
   private baselineRunsStale = false;
+  /** in a clone, the maps and sets still shared with the fold it was cloned from: copied before their first change */
+  private shared: WeakSet<object> | null = null;
   view: LedgerView | null = null;
 
+  /** A fold to extend, sharing this one's structures until it changes them (this one is sealed: it never changes again). */
   clone(): Fold {
     const f = new Fold();
-    f.entries = [...this.entries];
+    f.entries = this.entries.slice();
     f.state = this.state.clone();
-    f.jobs = new Map(this.jobs);
-    f.open = new Map(this.open);
-    f.registry = new Map(this.registry);
-    f.baselines = new Map(this.baselines);
-    f.decided = new Set(this.decided);
-    f.longRuns = new Map(this.longRuns);
-    f.queue = new Map(this.queue);
-    f.baselineRuns = new Map(this.baselineRuns);
-    f.ungranted = new Set(this.ungranted);
+    f.jobs = this.jobs;
+    f.open = this.open;
+    f.registry = this.registry;
+    f.baselines = this.baselines;
+    f.decided = this.decided;
+    f.longRuns = this.longRuns;
+    f.queue = this.queue;
+    f.baselineRuns = this.baselineRuns;
+    f.ungranted = this.ungranted;
+    f.shared = new WeakSet<object>([this.jobs, this.open, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.ungranted]);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
+  }
+
+  /** `x`, or a copy of it the first time this clone changes it. */
+  private mine<T extends Map<unknown, unknown> | Set<unknown>>(x: T): T {
+    if (!this.shared?.has(x)) return x;
+    return (x instanceof Map ? new Map(x) : new Set(x)) as T;
   }
 
   /** Applies `chain`'s entries after the ones already folded. */
@@ -145,39 +155,42 @@ class Fold {
       case 'job_dispatched': {
         const d = (e as LedgerEntry<'job_dispatched'>).data;
         const j = { ...d, time: e.time };
-        this.jobs.set(d.job_id, j);
-        if (!this.state.results.has(d.job_id)) this.open.set(d.job_id, j);
+        (this.jobs = this.mine(this.jobs)).set(d.job_id, j);
+        if (!this.state.results.has(d.job_id)) (this.open = this.mine(this.open)).set(d.job_id, j);
         // a candidate job of the PR (any commit: a newer push supersedes) takes it off the queue
-        if (d.pr !== null && d.role === 'candidate' && !this.longRuns.has(d.job_id)) this.queue.delete(d.pr);
+        if (d.pr !== null && d.role === 'candidate' && !this.longRuns.has(d.job_id) && this.queue.has(d.pr)) (this.queue = this.mine(this.queue)).delete(d.pr);
         break;
       }
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
-        this.open.delete(d.job_id);
+        if (this.open.has(d.job_id)) (this.open = this.mine(this.open)).delete(d.job_id);
         if (again) this.baselineRunsStale = true;
         else {
           const b = baselineRunOf(d, this.longRuns);
-          if (b) this.baselineRuns.set(d.job_id, b);
-          if (!this.state.grants.has(d.job_id) && !this.state.reversals.has(d.job_id)) this.ungranted.add(d.job_id);
+          if (b) (this.baselineRuns = this.mine(this.baselineRuns)).set(d.job_id, b);
+          if (!this.state.grants.has(d.job_id) && !this.state.reversals.has(d.job_id)) (this.ungranted = this.mine(this.ungranted)).add(d.job_id);
         }
         break;
       }
       case 'credit_granted':
-      case 'credit_reversed':
-        this.ungranted.delete((e.data as { job_id: string }).job_id);
+      case 'credit_reversed': {
+        const job = (e.data as { job_id: string }).job_id;
+        if (this.ungranted.has(job)) (this.ungranted = this.mine(this.ungranted)).delete(job);
         break;
+      }
       case 'runner_registered': {
         const d = (e as LedgerEntry<'runner_registered'>).data;
-        this.registry.set(d.runner_name, d);
+        (this.registry = this.mine(this.registry)).set(d.runner_name, d);
         break;
       }
       case 'baseline_recorded': {
         const d = (e as LedgerEntry<'baseline_recorded'>).data;
-        this.baselines.set(classAt(d.hardware_class, d.sha), d);
+        (this.baselines = this.mine(this.baselines)).set(classAt(d.hardware_class, d.sha), d);
         break;
       }
       case 'experiment_queued': {
         const d = (e as LedgerEntry<'experiment_queued'>).data;
+        this.queue = this.mine(this.queue);
         this.queue.delete(d.pr); // re-queued: its place is by the new time
         this.queue.set(d.pr, { ...d, time: e.time });
         break;
@@ -186,17 +199,17 @@ class Fold {
       case 'experiment_discarded':
       case 'experiment_dequeued': {
         const d = e.data as { pr: number; sha: string };
-        if (e.type !== 'experiment_dequeued') this.decided.add(`${d.pr}@${d.sha}`);
-        if (this.queue.get(d.pr)?.sha === d.sha) this.queue.delete(d.pr);
+        if (e.type !== 'experiment_dequeued') (this.decided = this.mine(this.decided)).add(`${d.pr}@${d.sha}`);
+        if (this.queue.get(d.pr)?.sha === d.sha) (this.queue = this.mine(this.queue)).delete(d.pr);
         break;
       }
       case 'credit_spent': {
         const d = (e as LedgerEntry<'credit_spent'>).data;
         const issue = longRunIssue(d.reason);
         if (issue === null) break;
-        this.longRuns.set(d.job_id, issue);
+        (this.longRuns = this.mine(this.longRuns)).set(d.job_id, issue);
         if (this.jobs.has(d.job_id)) this.queueStale = true;
-        this.baselineRuns.delete(d.job_id);
+        if (this.baselineRuns.has(d.job_id)) (this.baselineRuns = this.mine(this.baselineRuns)).delete(d.job_id);
         break;
       }
       default:

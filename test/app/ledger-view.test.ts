@@ -84,7 +84,8 @@ function referenceGrants(v: ReturnType<typeof reference>): unknown[] {
  * its private fields and trust book, every derived map. Entries are named by seq and hash.
  */
 function digest(v: Omit<LedgerView, 'entries'> & { entries: readonly LedgerEntry[] }): string {
-  return JSON.stringify(v, (_k, x) => {
+  return JSON.stringify(v, (k, x) => {
+    if (k === 'cow') return undefined; // a copied LedgerState's bookkeeping of what it still shares
     if (x instanceof Map) return ['Map', [...x]];
     if (x instanceof Set) return ['Set', [...x]];
     if (x && typeof x === 'object' && typeof x.hash === 'string' && typeof x.seq === 'number' && 'prev' in x) return `entry ${x.seq} ${x.hash}`;
