@@ -118,7 +118,7 @@ class Fold {
   /** A fold to extend, sharing this one's structures until it changes them (this one is sealed: it never changes again). */
   clone(): Fold {
     const f = new Fold();
-    f.entries = this.entries.slice();
+    f.entries = [...this.entries]; // (not slice(): ~100 times slower on a frozen array in V8)
     f.state = this.state.clone();
     f.jobs = this.jobs;
     f.open = this.open;
