@@ -1,7 +1,7 @@
 // Scheduling: overdue jobs re-dispatched (swarm-paid) or given up, then queued PRs dispatched
 // in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
 // Probot App has no timer of its own.
-import { freeRunsLeft, type NewEntry } from '../ledger/index.js';
+import type { NewEntry } from '../ledger/index.js';
 import { dispatchAllowed } from './containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
@@ -31,7 +31,7 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
     view.open.length,
     s.cfg.config.max_in_flight,
     new Map([...balances].map(([k, b]) => [k, b.balance])),
-    new Map(queued.map((q) => [q.author, freeRunsLeft(view.entries, q.author, s.cfg.config.free_runs_per_day, s.now())])),
+    new Map(queued.map((q) => [q.author, view.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
     cost,
   );
   const picked = plan.dispatch.map((p) => ({ p, q: view.queue.get(p.pr)! }));

@@ -38,24 +38,32 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const BASIS = /^tokens\/s (\S+) on (\S+) \(baseline seq (\d+)\) \/ (\S+) on reference (\S+) \(baseline seq (\d+)\)$/;
 
-/** What the ledger says so far, built one entry at a time (so checks over 100,000 entries stay linear). */
+/**
+ * What the ledger says so far, built one entry at a time (so checks over 100,000 entries stay
+ * linear). Read its maps, never change them: apply() does, and after clone() it replaces a map
+ * shared with the original by a copy before its first change (so the fields are not readonly).
+ */
 export class LedgerState {
-  readonly baselines = new Map<string, Baseline[]>();
-  readonly baselineBySeq = new Map<number, Baseline>();
+  baselines = new Map<string, Baseline[]>();
+  baselineBySeq = new Map<number, Baseline>();
   /** latest baseline of each class at each commit, by `${class}@${sha}` */
-  private readonly baselineAt = new Map<string, Baseline>();
+  private baselineAt = new Map<string, Baseline>();
   firstBaselineClass: string | null = null;
-  readonly dispatched = new Map<string, EntryDataOf<'job_dispatched'>>();
-  readonly results = new Map<string, Result>();
-  readonly grants = new Map<string, { seq: number; data: EntryDataOf<'credit_granted'> }>();
-  readonly reversals = new Map<string, { seq: number; data: EntryDataOf<'credit_reversed'> }>();
+  dispatched = new Map<string, EntryDataOf<'job_dispatched'>>();
+  results = new Map<string, Result>();
+  grants = new Map<string, { seq: number; data: EntryDataOf<'credit_granted'> }>();
+  reversals = new Map<string, { seq: number; data: EntryDataOf<'credit_reversed'> }>();
   /** latest verification of each claim, by the claim's job_id */
-  readonly verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
-  readonly accounts = new Map<string, Balance>();
+  verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
+  accounts = new Map<string, Balance>();
   /** owners' trust under the replication policy the ledger records (ledger/trust.ts) */
-  readonly trust = new TrustBook();
+  trust = new TrustBook();
   /** job ids of long runs (paid through a long-run issue): they claim nothing and are not replicated */
-  readonly longRuns = new Set<string>();
+  longRuns = new Set<string>();
+  /** free-tier runs used, by freeRunKey(login, UTC day) */
+  private freeRunsUsed = new Map<string, number>();
+  /** after clone(): what is still shared with the state it was cloned from (copied before its first change here) */
+  private cow: { shared: WeakSet<object>; trust: boolean } | null = null;
 
   static of(entries: LedgerEntry[]): LedgerState {
     const s = new LedgerState();
@@ -63,10 +71,52 @@ export class LedgerState {
     return s;
   }
 
+  /**
+   * An independent copy: applying entries to either never changes the other. It starts by sharing
+   * everything (entries are never modified); what apply() would change in place (a map or set, a
+   * baseline list, an account and its history, the trust book) is copied before its first change,
+   * so extending a copy by a few entries costs what they touch, not the size of the ledger. A field
+   * added to this class must be shared and copied the same way (test/app/ledger-view.test.ts
+   * compares every field of copies extended side by side with whole-chain folds).
+   */
+  clone(): LedgerState {
+    const c = new LedgerState();
+    c.baselines = this.baselines;
+    c.baselineBySeq = this.baselineBySeq;
+    c.baselineAt = this.baselineAt;
+    c.firstBaselineClass = this.firstBaselineClass;
+    c.dispatched = this.dispatched;
+    c.results = this.results;
+    c.grants = this.grants;
+    c.reversals = this.reversals;
+    c.verifications = this.verifications;
+    c.accounts = this.accounts;
+    c.trust = this.trust;
+    c.longRuns = this.longRuns;
+    c.freeRunsUsed = this.freeRunsUsed;
+    const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.accounts, this.longRuns, this.freeRunsUsed]);
+    for (const list of this.baselines.values()) shared.add(list);
+    for (const a of this.accounts.values()) shared.add(a);
+    c.cow = { shared, trust: true };
+    return c;
+  }
+
+  /** `x`, or a copy of it the first time this clone changes it. */
+  private mine<T extends object>(x: T, copy: (x: T) => T): T {
+    return this.cow?.shared.has(x) ? copy(x) : x;
+  }
+
+  /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries). */
+  freeRunsLeft(login: string, perDay: number, now: Date = new Date()): number {
+    return Math.max(0, perDay - (this.freeRunsUsed.get(freeRunKey(login, now.toISOString())) ?? 0));
+  }
+
+  /** The account of `login` (created when new), to be changed. */
   account(login: string): Balance {
+    this.accounts = this.mine(this.accounts, (m) => new Map(m));
     let a = this.accounts.get(login);
-    if (!a) {
-      a = { login, earned: 0, pending: 0, spent: 0, reversed: 0, balance: 0, history: [] };
+    if (!a || this.cow?.shared.has(a)) {
+      a = a ? { ...a, history: [...a.history] } : { login, earned: 0, pending: 0, spent: 0, reversed: 0, balance: 0, history: [] };
       this.accounts.set(login, a);
     }
     return a;
@@ -77,33 +127,34 @@ export class LedgerState {
       case 'baseline_recorded': {
         const d = (e as LedgerEntry<'baseline_recorded'>).data;
         const b = { seq: e.seq, data: d };
-        const list = this.baselines.get(d.hardware_class) ?? [];
+        this.baselines = this.mine(this.baselines, (m) => new Map(m));
+        const list = this.mine(this.baselines.get(d.hardware_class) ?? [], (l) => [...l]);
         list.push(b);
         this.baselines.set(d.hardware_class, list);
-        this.baselineBySeq.set(e.seq, b);
-        this.baselineAt.set(`${d.hardware_class}@${d.sha}`, b);
+        (this.baselineBySeq = this.mine(this.baselineBySeq, (m) => new Map(m))).set(e.seq, b);
+        (this.baselineAt = this.mine(this.baselineAt, (m) => new Map(m))).set(`${d.hardware_class}@${d.sha}`, b);
         this.firstBaselineClass ??= d.hardware_class;
         break;
       }
       case 'job_dispatched': {
         const d = (e as LedgerEntry<'job_dispatched'>).data;
-        this.dispatched.set(d.job_id, d);
+        (this.dispatched = this.mine(this.dispatched, (m) => new Map(m))).set(d.job_id, d);
         break;
       }
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
-        this.results.set(d.job_id, { seq: e.seq, time: e.time, data: d });
+        (this.results = this.mine(this.results, (m) => new Map(m))).set(d.job_id, { seq: e.seq, time: e.time, data: d });
         if (d.validated && d.runner_owner) this.account(d.runner_owner).history.push(e);
         break;
       }
       case 'verification': {
         const d = (e as LedgerEntry<'verification'>).data;
-        this.verifications.set(d.job_id, { seq: e.seq, data: d });
+        (this.verifications = this.mine(this.verifications, (m) => new Map(m))).set(d.job_id, { seq: e.seq, data: d });
         break;
       }
       case 'credit_granted': {
         const d = (e as LedgerEntry<'credit_granted'>).data;
-        this.grants.set(d.job_id, { seq: e.seq, data: d });
+        (this.grants = this.mine(this.grants, (m) => new Map(m))).set(d.job_id, { seq: e.seq, data: d });
         const a = this.account(d.login);
         a.earned += d.amount;
         a.history.push(e);
@@ -111,7 +162,11 @@ export class LedgerState {
       }
       case 'credit_spent': {
         const d = (e as LedgerEntry<'credit_spent'>).data;
-        if (longRunIssue(d.reason) !== null) this.longRuns.add(d.job_id);
+        if (longRunIssue(d.reason) !== null) (this.longRuns = this.mine(this.longRuns, (x) => new Set(x))).add(d.job_id);
+        if (d.reason === FREE_TIER_REASON) {
+          const k = freeRunKey(d.login, e.time);
+          (this.freeRunsUsed = this.mine(this.freeRunsUsed, (m) => new Map(m))).set(k, (this.freeRunsUsed.get(k) ?? 0) + 1);
+        }
         const a = this.account(d.login);
         a.spent += d.amount;
         a.history.push(e);
@@ -119,7 +174,7 @@ export class LedgerState {
       }
       case 'credit_reversed': {
         const d = (e as LedgerEntry<'credit_reversed'>).data;
-        this.reversals.set(d.job_id, { seq: e.seq, data: d });
+        (this.reversals = this.mine(this.reversals, (m) => new Map(m))).set(d.job_id, { seq: e.seq, data: d });
         const a = this.account(d.login);
         a.reversed += d.amount;
         a.history.push(e);
@@ -127,6 +182,12 @@ export class LedgerState {
       }
       default:
         break;
+    }
+    if (this.cow?.trust) {
+      const t = new TrustBook();
+      t.copyFrom(this.trust);
+      this.trust = t;
+      this.cow.trust = false;
     }
     this.trust.apply(e, (jobId) => this.results.get(jobId));
   }
@@ -295,14 +356,25 @@ export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string,
     }));
 }
 
-/** Free-tier runs `login` has left on the UTC day of `now` (free runs are credit_spent entries with reason FREE_TIER_REASON). */
+/**
+ * Free-tier runs `login` has left on the UTC day of `now` (free runs are credit_spent entries with
+ * reason FREE_TIER_REASON). A scan of the entries; the App asks its folded state instead
+ * (LedgerState.freeRunsLeft), which counts the same entries as they are applied.
+ */
 export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date()): number {
-  const day = now.toISOString().slice(0, 10);
+  const key = freeRunKey(login, now.toISOString());
   let used = 0;
   for (const e of entries) {
-    if (e.type !== 'credit_spent' || new Date(e.time).toISOString().slice(0, 10) !== day) continue;
+    if (e.type !== 'credit_spent') continue;
     const d = (e as LedgerEntry<'credit_spent'>).data;
-    if (d.login === login && d.reason === FREE_TIER_REASON) used++;
+    if (d.reason === FREE_TIER_REASON && freeRunKey(d.login, e.time) === key) used++;
   }
   return Math.max(0, perDay - used);
 }
+
+/** A login's free-tier day: the UTC date of a timestamp (entries may carry an offset). */
+function freeRunKey(login: string, time: string): string {
+  const t = Date.parse(time);
+  return `${login} ${Number.isNaN(t) ? time : new Date(t).toISOString().slice(0, 10)}`;
+}
+

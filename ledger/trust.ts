@@ -56,6 +56,17 @@ export class TrustBook {
   /** job ids of results outvoted by two agreeing owners */
   readonly faulted = new Set<string>();
 
+  /**
+   * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
+   * alone (LedgerState.clone). A field added to this class must be copied here too.
+   */
+  copyFrom(other: TrustBook): void {
+    this.policy = other.policy;
+    for (const [k, o] of other.owners) this.owners.set(k, { ...o, partners: new Set(o.partners) });
+    for (const j of other.checked) this.checked.add(j);
+    for (const j of other.faulted) this.faulted.add(j);
+  }
+
   owner(login: string): OwnerTrust {
     let o = this.owners.get(key(login));
     if (!o) {

@@ -1,11 +1,13 @@
-// `npm run bench:sim`: CPU per GitHub request through the simulator's in-process fetch (Octokit
-// -> fakeFetch -> the fake), with and without the REST-description checks, and a short swarm run's
-// CPU per experiment. Figures are printed, not asserted.
+// `npm run bench:sim [-- N ...]`: CPU per GitHub request through the simulator's in-process fetch
+// (Octokit -> fakeFetch -> the fake), with and without the REST-description checks, then swarm runs
+// of N experiments (default 300 and 1,000; seed 1, the simulator's defaults): experiments per CPU
+// second, CPU and wall seconds, API calls per experiment. Figures are printed, not asserted; the
+// machine's load average is printed with them (CPU seconds barely move with load, wall seconds do).
 import { Octokit } from '@octokit/rest';
 import { loadavg } from 'node:os';
 import { FakeGitHub, OWNER, REPO } from './github/fake.js';
 import { fakeFetch } from './github/fetch.js';
-import { Swarm } from './swarm.js';
+import { DEFAULTS, Swarm } from './swarm.js';
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -29,12 +31,14 @@ async function perRequest(checkEvery: number, n: number): Promise<number> {
   return ((cpu() - t0) / (2 * n)) * 1000;
 }
 
+const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const unchecked = await perRequest(0, 500);
 const checked = await perRequest(1, 500);
-const f = await new Swarm({ experiments: 100, seed: 1, checkEvery: 25 }).run();
-process.stdout.write(
-  [
-    `in-process fetch: ${unchecked.toFixed(2)} ms CPU per request unchecked, ${checked.toFixed(2)} ms with every request and answer checked against the REST description`,
-    `swarm, 100 experiments (seed 1, 1 in 25 checked): ${f.cpu_seconds} s CPU, ${((f.cpu_seconds / f.experiments) * 1000).toFixed(0)} ms per experiment, ${f.api_calls_per_experiment} API calls per experiment; wall ${f.wall_seconds} s (load average ${loadavg()[0].toFixed(1)})`,
-  ].join('\n') + '\n',
-);
+process.stdout.write(`in-process fetch: ${unchecked.toFixed(2)} ms CPU per request unchecked, ${checked.toFixed(2)} ms with every request and answer checked against the REST description\n`);
+for (const n of sizes.length ? sizes : [300, 1000]) {
+  const load = loadavg()[0];
+  const f = await new Swarm({ experiments: n, seed: 1 }).run();
+  process.stdout.write(
+    `swarm, ${n} experiments (seed 1, 1 in ${DEFAULTS.checkEvery} requests checked): ${(f.experiments / f.cpu_seconds).toFixed(1)} experiments per CPU second; ${f.cpu_seconds} s CPU (${((f.cpu_seconds / f.experiments) * 1000).toFixed(0)} ms per experiment), wall ${f.wall_seconds} s, ${f.api_calls_per_experiment} API calls per experiment, ${f.ledger_entries} ledger entries (load average ${load.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after)\n`,
+  );
+}

@@ -2,7 +2,7 @@
 // job, and run it at once when a slot is free (else queue it). Events come in any order and any
 // number of times: the PR's head as GitHub has it now wins, and a commit the ledger already
 // knows is not handled twice.
-import { freeRunsLeft, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import type { LedgerEntry, NewEntry } from '../../ledger/index.js';
 import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
@@ -97,7 +97,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 
   const inFlight = view.open.length - stale.filter((e) => e.type === 'result_recorded').length;
   const balance = view.state.balances().get(author)?.balance ?? 0;
-  const pay = payment(balance, experimentCost(s.cfg.config.budget_seconds), freeRunsLeft(view.entries, author, s.cfg.config.free_runs_per_day, s.now()));
+  const pay = payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
   const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
