@@ -13,12 +13,14 @@ import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
 import type { Session } from './session.js';
+import { judgeReady } from './waiting.js';
 
 
 export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   let view = given ?? viewOf(await s.ledger.read());
   if (!(await dispatchAllowed(s, view))) return;
   view = await handleOverdue(s, view);
+  view = await judgeReady(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
   // The queue is in the ledger: nothing to list, and no limit on its length.

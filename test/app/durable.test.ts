@@ -167,6 +167,31 @@ describe('every state has a deadline', () => {
     await w.complete(again[1], 'runner-b', 2.02);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
+
+  it('a baseline recorded by a handler that failed before judging the waiting PR: the tick judges the score the PR holds, it does not train again', async () => {
+    // seed 1, 30 PRs, faults: PRs that waited for a baseline ran their candidate a second time on the same commits
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    // the handler that records the baseline fails on its next request (a 5xx)
+    w.gh.faults.push({ method: 'GET', path: /\/actions\/runners$/, status: 502 });
+    await expect(w.complete(w.gh.dispatches[2], 'runner-b', 2.02)).rejects.toThrow();
+    expect(w.entries('baseline_recorded')).toHaveLength(1);
+    await w.redeliver(); // finds the result recorded
+    await w.tick();
+    expect(w.gh.dispatches.slice(3).map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['verify', head]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(4);
+  });
 });
 
 describe('duplicates', () => {
