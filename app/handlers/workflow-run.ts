@@ -15,7 +15,7 @@ import { schedule } from '../scheduler.js';
 import { baselineJobs } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
-import { once, record } from '../record.js';
+import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
 import { takeResult } from './result-intake.js';
 import { verifierLabel } from '../waiting.js';
@@ -29,7 +29,7 @@ export interface WorkflowRunEvent {
 /** the scheduled no-op workflow whose completion is the App's clock tick */
 export const TICK_WORKFLOW = 'tick.yml';
 
-export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {
+export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = false): Promise<void> {
   const run = ev.workflow_run;
   if (ev.action !== 'completed') return;
   // The App has no timer of its own: tick.yml, on a schedule on the default branch, completes
@@ -53,8 +53,9 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     return took.tick ? schedule(s, view) : undefined;
   }
   if (took.kind === 'stray') {
-    view = (await record(s, view, took.job_id, took.news)) ?? view;
-    return schedule(s, view);
+    const after = await recordStray(s, view, took.job_id, took.news);
+    if (after === 'known' && !again) return onWorkflowRun(s, ev, true); // this process's view was behind
+    return schedule(s, after === 'known' ? undefined : (after ?? view));
   }
   const { job, runnerName, runnerOwner, checked, pull, news } = took;
   const files: Record<string, string> = {};

@@ -217,6 +217,30 @@ describe('duplicates', () => {
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7')).toHaveLength(1);
     expect(w.entries('credit_spent').filter((c) => c.data.reason.includes('#7') || w.entries('job_dispatched').find((j) => j.data.job_id === c.data.job_id)?.data.pr === 7)).toHaveLength(1);
   });
+  it('a run reported to a process whose view predates its dispatch is scored, not closed as a stray nonce', async () => {
+    // seed 1, 30 PRs, faults: "no job was dispatched with nonce ..." closed a job another process had just dispatched;
+    // its PR was left open with no job, no queue place and no final check for the rest of the run
+    const w = new World({ config: 'max_in_flight: 5\n' });
+    const a = w.probot;
+    const b = w.makeProbot();
+    w.probot = b;
+    await w.push(8, 'other-agent', { 'trainer/train.ts': BETTER }); // b reads (and trusts) the ledger now
+    w.probot = a;
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD }); // a dispatches PR 7's job
+    const job = w.gh.dispatches.find((d) => d.inputs.pr === '7')!;
+    await w.complete(job, 'runner-a', 1.99, { processes: [b] });
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.pr, r.data.validated])).toEqual([[job.inputs.nonce, 7, true]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', title: 'No improvement' })]);
+  });
+
+  it('a run naming a nonce no process dispatched is still recorded as a stray, once', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const job = w.gh.dispatches[0];
+    await w.complete(job, 'runner-a', 1.99, { titleNonce: '0-0-0123456789abcdef01234567', deliveries: 2 });
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.reason])).toEqual([['0-0-0123456789abcdef01234567', expect.stringMatching(/^no job was dispatched with nonce/)]]);
+  });
 });
 
 describe('rate limits, with the production throttle settings', () => {
