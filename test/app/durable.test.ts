@@ -192,6 +192,26 @@ describe('every state has a deadline', () => {
     await w.tick();
     expect(w.gh.dispatches).toHaveLength(4);
   });
+  it('an open PR the ledger lost track of (its job closed, nothing queued, running or judged) is queued again by the tick, not left for ever', async () => {
+    // seed 1, 30 PRs, faults: PRs whose job a process closed as a stray were open with no state for a day
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const job = w.entries('job_dispatched')[1].data;
+    // the verify job closed as an older App version did when it misread a run as a stray
+    const lost = { job_id: job.job_id, role: 'candidate' as const, pr: null, sha: w.main, title: null, author: null, runner_name: null, runner_owner: null, run_url: null, validated: false, reason: `no job was dispatched with nonce ${job.job_id}`, result: null, diff_path: null, diff_sha256: null, log_excerpt: null };
+    w.seedLedger([...w.ledger().map((e) => ({ type: e.type, data: e.data }) as any), { type: 'result_recorded', data: lost }]);
+    w.probot = w.makeProbot(); // a process that reads the ledger as it is now
+    await w.tick();
+    expect(w.entries('experiment_queued').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
+    expect(w.gh.dispatches.map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['candidate', head], ['verify', head], ['candidate', head]]);
+    expect(w.entries('credit_spent')).toHaveLength(1); // the commit was paid for once
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(3);
+    await w.complete(w.gh.dispatches[2], 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
 });
 
 describe('duplicates', () => {
@@ -243,6 +263,33 @@ describe('duplicates', () => {
   });
 });
 
+describe('charged once per commit', () => {
+  it('a verified PR re-queued because the default branch moved runs again at the swarm\'s cost, not its author\'s', async () => {
+    // seed 1, 30 PRs, faults: eight PR commits were charged twice
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const ranOn = w.gh.refs.get('heads/main')!;
+    w.gh.refs.set('heads/main', w.gh.commit({ 'docs/x.md': 'moved' }, ranOn, 'another merge'));
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9, { headSha: ranOn });
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
+    expect(w.entries('credit_spent').map((c) => c.data.job_id)).toEqual([w.gh.dispatches[0].inputs.nonce]);
+    expect(w.entries('job_dispatched').at(-1)!.data).toMatchObject({ author: null, pr_author: 'octo-agent' });
+  });
+});
+
+describe('a tick does all it can', () => {
+  it('a failed request in one repair (listing the PRs) does not stop the deadlines: an overdue job is still run again', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    minutes(w, 31);
+    w.gh.faults.push({ method: 'GET', path: /\/pulls$/, status: 502 });
+    await expect(w.tick()).rejects.toThrow(); // the delivery still fails, so it is redelivered
+    expect(w.entries('result_recorded').map((r) => r.data.reason)).toEqual([expect.stringMatching(/^no result within 30 minutes/)]);
+    expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7', '7']);
+  });
+});
+
 describe('rate limits, with the production throttle settings', () => {
   const secondary = (n: number, retryAfter?: string) =>
     Array.from({ length: n }, () => ({
@@ -262,7 +309,7 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.dispatches).toHaveLength(1);
   });
 
-  it('a dispatch refused after its job was recorded is sent again by the tick, same job, charged once', async () => {
+  it('a dispatch refused after its job was recorded is sent again by the tick, as one new job, charged once', async () => {
     const w = new World({ retries: true });
     for (let k = 0; k < 4; k++) w.gh.faults.push({ ...secondary(1, '1')[0], path: /\/dispatches$/ });
     await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow(/secondary rate limit/);
@@ -273,13 +320,31 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.dispatches).toEqual([]);
     minutes(w, 6);
     await w.tick();
-    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([job.data.job_id]);
-    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', eval_seed: String(job.data.eval_seed), runner_label: 'autoresearch' });
+    const [, again] = w.entries('job_dispatched');
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.reason])).toEqual([[job.data.job_id, expect.stringMatching(/^its dispatch never reached GitHub/)]]);
+    expect(again.data).toMatchObject({ pr: 7, sha: job.data.sha, role: 'candidate', attempt: 1, author: null });
+    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([again.data.job_id]);
+    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', runner_label: 'autoresearch' });
     await w.tick(); // its run exists now: not sent a third time
     expect(w.gh.dispatches).toHaveLength(1);
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     expect(w.entries('credit_spent')).toHaveLength(1);
+  });
+
+  it('two processes handling one tick send a lost dispatch once: one run, not a twin that waits in its concurrency group and runs after', async () => {
+    // seed 1, 30 PRs, faults: six baseline jobs ran twice, their dispatch re-sent by both processes
+    const w = new World();
+    w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 502 });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow();
+    expect(w.gh.dispatches).toEqual([]);
+    const b = w.makeProbot();
+    minutes(w, 10);
+    await w.tick({ processes: [w.probot, b] }); // both warm now; too early to call the dispatch lost
+    minutes(w, 6);
+    await w.tick({ processes: [w.probot, b] });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(2);
   });
 
   it('a rate limit that outlasts the retries loses nothing: the next tick runs the PR', async () => {
