@@ -33,9 +33,11 @@ export async function judgeWaiting(s: Session, view: LedgerView, baseline: Basel
   for (const q of [...view.queue.values()]) {
     const w = q.waiting_for;
     if (!w || w.hardware_class !== baseline.hardware_class || w.sha !== baseline.sha) continue;
+    // The latest score of the commit on the class: a verify run that found no baseline on the
+    // default branch it ran on is that score (judging the older claim again would run its verify twice).
     const scored = [...view.state.results.values()]
       .map((e) => e.data)
-      .filter((r) => r.pr === q.pr && r.sha === q.sha && r.role === 'candidate' && r.validated && r.result?.status === 'ok' && r.result.val_bpb !== null && r.result.hardware_class === w.hardware_class && !view.longRuns.has(r.job_id))
+      .filter((r) => r.pr === q.pr && r.sha === q.sha && (r.role === 'candidate' || r.role === 'verify') && r.validated && r.result?.status === 'ok' && r.result.val_bpb !== null && r.result.hardware_class === w.hardware_class && !view.longRuns.has(r.job_id))
       .at(-1);
     const job = scored ? view.jobs.get(scored.job_id) : undefined;
     if (!scored?.result || !job) continue;

@@ -192,6 +192,26 @@ describe('every state has a deadline', () => {
     await w.tick();
     expect(w.gh.dispatches).toHaveLength(4);
   });
+  it('a verify run that found no baseline on a newer default branch is the score judged once the baseline exists: the claim is not verified twice on that branch', async () => {
+    // seed 1, 30 PRs, faults: a second "verify, attempt 1" of the same claim ran on the same default-branch commit
+    const w = new World({ config: 'max_in_flight: 10\nbaseline_runs: 2\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const first = w.entries('job_dispatched')[1].data;
+    expect(first).toMatchObject({ role: 'verify', attempt: 1 });
+    w.gh.refs.set('heads/main', w.gh.commit({ 'docs/x.md': 'moved' }, w.main, 'another merge')); // no baseline on it yet
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    const baselines = w.gh.dispatches.slice(2);
+    expect(baselines.map((d) => d.inputs.role)).toEqual(['baseline', 'baseline']);
+    await w.complete(baselines[0], 'runner-a', 2.0);
+    await w.complete(baselines[1], 'runner-b', 2.02);
+    const verifies = w.entries('job_dispatched').filter((j) => j.data.role === 'verify').map((j) => `${j.data.verifies}/${j.data.attempt}`);
+    expect(verifies).toEqual([`${first.verifies}/1`, `${first.job_id}/1`]);
+    expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ role: 'verify', sha: head, runner_label: 'owner-alice' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+  });
+
   it('an open PR the ledger lost track of (its job closed, nothing queued, running or judged) is queued again by the tick, not left for ever', async () => {
     // seed 1, 30 PRs, faults: PRs whose job a process closed as a stray were open with no state for a day
     const w = new World();
