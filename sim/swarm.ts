@@ -46,7 +46,7 @@ export interface SimOptions {
   /** extra YAML appended to the config (knobs of newer App versions) */
   configExtra: string;
   faults: boolean;
-  /** probability that one GitHub request fails (5xx, timeout or secondary rate limit) in a fault run */
+  /** probability that one GitHub request fails (5xx, timeout before or after its effect, or secondary rate limit) in a fault run */
   faultRate: number;
   /** check 1 in this many requests and answers against GitHub's REST description (0: none) */
   checkEvery: number;
@@ -627,8 +627,10 @@ export class Swarm {
         return { method, path: /./, status: r.pick([500, 502, 503]) };
       }
       if (x < 0.75) {
-        this.count('timeout');
-        return { method, path: /./, status: 0, timeout: true };
+        // half the timeouts lose only the answer: GitHub did what was asked
+        const landed = r.chance(0.5);
+        this.count(landed ? 'timeout_after_effect' : 'timeout');
+        return { method, path: /./, status: 0, timeout: true, landed };
       }
       this.count('secondary_rate_limit');
       return {

@@ -257,6 +257,18 @@ describe('duplicates', () => {
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7')).toHaveLength(1);
     expect(w.entries('credit_spent').filter((c) => c.data.reason.includes('#7') || w.entries('job_dispatched').find((j) => j.data.job_id === c.data.job_id)?.data.pr === 7)).toHaveLength(1);
   });
+  it('a dispatch whose answer was lost after it landed (a timeout) is neither sent again by a redelivery nor by the tick', async () => {
+    const w = new World();
+    w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 0, timeout: true, landed: true });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow();
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.redeliver();
+    minutes(w, 16);
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(1);
+  });
+
   it('a run reported to a process whose view predates its dispatch is scored, not closed as a stray nonce', async () => {
     // seed 1, 30 PRs, faults: "no job was dispatched with nonce ..." closed a job another process had just dispatched;
     // its PR was left open with no job, no queue place and no final check for the rest of the run
