@@ -10,8 +10,12 @@
 //   - open PRs whose experiment:* label disagrees with what the ledger recorded for their head
 //     (a report cut short after its record: the label is always written last): their check run,
 //     comment and label brought up to date;
-//   - PRs waiting for a baseline no job is running for any more (given up): baseline runs
-//     dispatched again, or the PR re-queued against the default branch when it moved;
+//   - open PRs the ledger acted on but that are neither queued, running, being merged nor judged:
+//     queued again (app/heads.ts: orphaned);
+//   - PRs waiting for a baseline no job is running for any more (given up, or a handler failed
+//     before asking for more): baseline runs dispatched again, one more while owners disagree, the
+//     PR re-queued when the default branch moved, or given up when twice the runs agree on nothing
+//     (app/waiting.ts);
 //   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
 import type { EntryDataOf, NewEntry } from '../ledger/index.js';
@@ -25,10 +29,10 @@ import { closeJob, dispatchJobs, rerun } from './dispatch.js';
 import { once } from './record.js';
 import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
-import { baselineJobs } from './baselines.js';
-import { classAt, viewOf, type LedgerView } from './ledger-view.js';
+import { viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
+import { repairWaiting } from './waiting.js';
 import { appendBuilt, configOf, type Session } from './session.js';
 
 export async function reconcile(s: Session): Promise<void> {
@@ -37,7 +41,8 @@ export async function reconcile(s: Session): Promise<void> {
   // the delivery still counts as failed; the next tick does what is left.
   const failures: unknown[] = [];
   let view = viewOf(await s.ledger.read());
-  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, repairWaiting];
+  const waiting = (s: Session, view: LedgerView, failures: unknown[]) => repairWaiting(s, view, (what, repair) => isolated(s, failures, what, repair));
+  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting];
   for (const step of steps) {
     try {
       view = await step(s, view, failures);
@@ -163,33 +168,6 @@ async function recoverResults(s: Session, view: LedgerView, failures: unknown[])
     });
   }
   return changed ? viewOf(await s.ledger.read()) : view;
-}
-
-/** Queue entries waiting for a baseline that nothing will produce any more: its runs are dispatched again, or the PR runs on the new default branch. */
-async function repairWaiting(s: Session, view: LedgerView, failures: unknown[]): Promise<LedgerView> {
-  const stuck = [...view.queue.values()].filter((q) => {
-    const w = q.waiting_for;
-    return w && !view.baselines.has(classAt(w.hardware_class, w.sha)) && !view.open.some((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
-  });
-  if (!stuck.length) return view;
-  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
-  for (const q of stuck) {
-    const w = q.waiting_for!;
-    if (w.sha === head.object.sha) {
-      await isolated(s, failures, `baseline runs for PR #${q.pr}`, async () => {
-        await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
-      });
-    } else {
-      // the commit it waited on is no longer the default branch: test it again on the new one
-      await appendBuilt(s, view.entries, (entries) => {
-        const v = entries.length === view.entries.length ? view : viewOf(entries);
-        const now = v.queue.get(q.pr);
-        return now?.sha === q.sha && now.waiting_for?.sha === w.sha ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : [];
-      });
-    }
-    view = viewOf(await s.ledger.read());
-  }
-  return view;
 }
 
 type CheckState = { status: 'queued' | 'in_progress' } | { conclusion: 'success' | 'neutral' | 'failure' | 'timed_out' };

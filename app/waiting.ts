@@ -8,7 +8,8 @@ import { dispatchJobs, rerun } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
-import { classAt, viewOf, type LedgerView } from './ledger-view.js';
+import { baselineJobs } from './baselines.js';
+import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
 import { outcome } from './policy/outcome.js';
@@ -108,4 +109,65 @@ export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerVi
     view = await judgeWaiting(s, view, { hardware_class: b.hardware_class, sha: b.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
   }
   return view;
+}
+
+/**
+ * Queue entries waiting for a baseline that nothing will produce any more (no baseline, no
+ * baseline run open: given up, or a handler failed before dispatching the next): the runs are
+ * dispatched again, one more when the owners so far disagree (up to twice `baseline_runs`, as
+ * the handler does), or, the default branch having moved, the PR runs on the new one. The wait's
+ * deadline: when even twice the runs brought no agreeing baseline, the PRs waiting for it are
+ * given up with a final check, not left waiting for ever.
+ */
+export async function repairWaiting(s: Session, view: LedgerView, each: (what: string, repair: () => Promise<void>) => Promise<void>): Promise<LedgerView> {
+  const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
+    !v.baselines.has(classAt(w.hardware_class, w.sha)) && !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
+  const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
+  if (!stuck.length) return view;
+  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+  const n = s.cfg.config.baseline_runs;
+  for (const q of stuck) {
+    const w = q.waiting_for!;
+    const still = (entries: LedgerEntry[]) => {
+      const v = entries.length === view.entries.length ? view : viewOf(entries);
+      const now = v.queue.get(q.pr);
+      return now?.sha === q.sha && now.waiting_for?.sha === w.sha && now.waiting_for.hardware_class === w.hardware_class && nothingComing(v, w) ? v : null;
+    };
+    if (w.sha !== head.object.sha) {
+      // the commit it waited on is no longer the default branch: test it again on the new one
+      await each(`re-queueing PR #${q.pr}`, async () => {
+        await appendBuilt(s, view.entries, (entries) => (still(entries) ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : []));
+      });
+    } else {
+      const runs = baselineJobs(view, w.hardware_class, w.sha, n);
+      const more = runs.length ? runs : baselineJobs(view, w.hardware_class, w.sha, n, true);
+      if (more.length) {
+        await each(`baseline runs for PR #${q.pr}`, async () => {
+          await dispatchJobs(s, more, [], {}, view.entries);
+        });
+      } else {
+        await each(`giving up the wait of PR #${q.pr}`, () => giveUpWait(s, view, q, still));
+      }
+    }
+    view = viewOf(await s.ledger.read());
+  }
+  return view;
+}
+
+async function giveUpWait(s: Session, view: LedgerView, q: Queued, still: (entries: LedgerEntry[]) => LedgerView | null): Promise<void> {
+  const w = q.waiting_for!;
+  const runs = view.baselineRuns.filter((b) => b.hardware_class === w.hardware_class && b.sha === w.sha).length;
+  const reason = `no baseline of ${w.sha.slice(0, 7)} on ${w.hardware_class} could be established: its ${runs} runs did not agree across owners`;
+  let skipped = false;
+  await appendBuilt(s, view.entries, (entries) => {
+    const v = still(entries);
+    skipped = v === null;
+    return v ? withGrants(v, [{ type: 'experiment_discarded', data: { pr: q.pr, sha: q.sha, reason, hardware_class: w.hardware_class, val_bpb: null } }]) : [];
+  });
+  if (skipped) return;
+  const text = `Given up: ${reason}. Push again to retry.`;
+  if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { conclusion: 'neutral' }, 'No baseline', text);
+  else await createCheck(s.octokit, s.repo, q.sha, { conclusion: 'neutral' }, 'No baseline', text);
+  await writeSticky(s.octokit, s.repo, q.pr, stateComment('No baseline', [text], s.cfg.notice), { knownId: q.comment });
+  await moveState(s.octokit, s.repo, q.pr, 'discarded'); // last (see app/reconcile.ts)
 }

@@ -168,6 +168,36 @@ describe('every state has a deadline', () => {
     expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
 
+  it('owners who disagree on a baseline get one more run from the tick when the handler failed to ask for it; when twice the runs agree on nothing, the waiting PR is given up with a final check', async () => {
+    // seed 1, 200 PRs, faults: 110 PRs waited a whole day for a cpu baseline whose six runs disagreed and that no one ran again
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    // the second run disagrees; the append of the one more run it calls for fails (a 5xx)
+    w.gh.faults.push({ method: 'PUT', path: /\/contents\/entries/, status: 500, when: () => w.entries('result_recorded').length === 3 });
+    await expect(w.complete(w.gh.dispatches[2], 'runner-b', 2.5)).rejects.toThrow();
+    expect(w.gh.dispatches).toHaveLength(3);
+    await w.tick();
+    expect(w.gh.dispatches.slice(3).map((d) => d.inputs.role)).toEqual(['baseline']);
+    await w.complete(w.gh.dispatches[3], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[4], 'runner-a', 2.0); // the fourth and last: still no two owners agree
+    expect(w.gh.dispatches).toHaveLength(5);
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    await w.tick();
+    expect(w.entries('experiment_discarded').map((e) => e.data.reason)).toEqual([expect.stringMatching(/^no baseline of .{7} on gpu-test could be established: its 4 runs did not agree/)]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'No baseline' })]);
+    await w.tick();
+    expect(w.entries('experiment_discarded')).toHaveLength(1);
+  });
+
   it('a baseline recorded by a handler that failed before judging the waiting PR: the tick judges the score the PR holds, it does not train again', async () => {
     // seed 1, 30 PRs, faults: PRs that waited for a baseline ran their candidate a second time on the same commits
     const w = new World({
