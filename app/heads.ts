@@ -29,3 +29,43 @@ export function seenHeads(view: LedgerView): Set<string> {
   return seen;
 }
 
+
+/** Entries that move a PR commit from one state to the next (baselines and long runs aside). */
+const STEPS = new Set(['experiment_queued', 'job_dispatched', 'merge_intended', 'merge_abandoned', 'experiment_merged', 'experiment_discarded', 'experiment_rejected']);
+const FINAL = new Set(['experiment_merged', 'experiment_discarded', 'experiment_rejected', 'merge_abandoned']);
+
+/**
+ * Whether the App has lost track of a PR commit: it was acted on, but is neither queued, running,
+ * being merged nor judged (e.g. its job was closed by a process that misread it, or a handler
+ * failed between two records that belong together). A merge refused by GitHub (merge_abandoned
+ * without a re-queue) waits for its author's push: not lost.
+ */
+export function orphaned(view: LedgerView, pr: number, sha: string): boolean {
+  if (view.queue.get(pr)?.sha === sha) return false;
+  if (view.open.some((j) => j.pr === pr && j.sha === sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id))) return false;
+  if (pendingMerges(view.entries).some((p) => p.pr === pr && p.sha === sha)) return false;
+  let last: string | null = null;
+  for (const e of view.entries as LedgerEntry[]) {
+    const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string };
+    if (d.pr !== pr || d.sha !== sha || !STEPS.has(e.type)) continue;
+    if (e.type === 'job_dispatched' && (d.role === 'baseline' || view.longRuns.has(d.job_id!))) continue;
+    last = e.type;
+  }
+  return last !== null && !FINAL.has(last);
+}
+
+/**
+ * `pr@sha` of the PR commits their author has paid for (a credit_spent for one of their jobs,
+ * long runs aside): a commit is paid for once, so running it again (re-queued when the default
+ * branch moved, when the App lost track of it, or its dispatch was lost) is the swarm's cost.
+ */
+export function paidHeads(view: LedgerView): Set<string> {
+  const paid = new Set<string>();
+  for (const e of view.entries as LedgerEntry[]) {
+    if (e.type !== 'credit_spent') continue;
+    const jobId = (e.data as EntryDataOf<'credit_spent'>).job_id;
+    const j = view.jobs.get(jobId);
+    if (j && j.pr !== null && !view.longRuns.has(jobId)) paid.add(`${j.pr}@${j.sha}`);
+  }
+  return paid;
+}

@@ -10,8 +10,12 @@
 //   - open PRs whose experiment:* label disagrees with what the ledger recorded for their head
 //     (a report cut short after its record: the label is always written last): their check run,
 //     comment and label brought up to date;
-//   - PRs waiting for a baseline no job is running for any more (given up): baseline runs
-//     dispatched again, or the PR re-queued against the default branch when it moved;
+//   - open PRs the ledger acted on but that are neither queued, running, being merged nor judged:
+//     queued again (app/heads.ts: orphaned);
+//   - PRs waiting for a baseline no job is running for any more (given up, or a handler failed
+//     before asking for more): baseline runs dispatched again, one more while owners disagree, the
+//     PR re-queued when the default branch moved, or given up when twice the runs agree on nothing
+//     (app/waiting.ts);
 //   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
 import type { EntryDataOf, NewEntry } from '../ledger/index.js';
@@ -20,26 +24,53 @@ import { setState, stateOf, type ExperimentState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { stateComment } from './messages.js';
-import { closedReason, seenHeads } from './heads.js';
-import { ANY_RUNNER, closeJob, dispatchJobs, sendDispatch } from './dispatch.js';
+import { closedReason, orphaned, seenHeads } from './heads.js';
+import { closeJob, dispatchJobs, rerun } from './dispatch.js';
+import { once } from './record.js';
 import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
-import { baselineJobs } from './baselines.js';
-import { classAt, viewOf, type LedgerView } from './ledger-view.js';
+import { viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
+import { repairWaiting } from './waiting.js';
 import { appendBuilt, configOf, type Session } from './session.js';
 
 export async function reconcile(s: Session): Promise<void> {
+  // Each repair on its own: a failed request (a 5xx, a rate limit) in one leaves the others, and
+  // the deadlines the scheduler enforces, to run now. The first failure is thrown at the end, so
+  // the delivery still counts as failed; the next tick does what is left.
+  const failures: unknown[] = [];
   let view = viewOf(await s.ledger.read());
-  view = await settlePendingMerges(s, view);
-  view = await repairPulls(s, view);
-  view = await recoverResults(s, view);
-  view = await repairWaiting(s, view);
-  await schedule(s, view);
+  const waiting = (s: Session, view: LedgerView, failures: unknown[]) => repairWaiting(s, view, (what, repair) => isolated(s, failures, what, repair));
+  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting];
+  for (const step of steps) {
+    try {
+      view = await step(s, view, failures);
+    } catch (e) {
+      failures.push(e);
+      s.log.warn(`reconcile: ${step.name} failed (${(e as Error).message}); the next tick repeats it`);
+      view = viewOf(await s.ledger.read());
+    }
+  }
+  try {
+    await schedule(s, view);
+  } catch (e) {
+    failures.push(e);
+  }
+  if (failures.length) throw failures[0];
 }
 
-async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
+/** Runs one repair of a step; a failure is kept for the end of the pass instead of ending it. */
+async function isolated(s: Session, failures: unknown[], what: string, repair: () => Promise<void>): Promise<void> {
+  try {
+    await repair();
+  } catch (e) {
+    failures.push(e);
+    s.log.warn(`reconcile: ${what} failed (${(e as Error).message}); the next tick repeats it`);
+  }
+}
+
+async function repairPulls(s: Session, view: LedgerView, failures: unknown[]): Promise<LedgerView> {
   const pulls = await s.octokit.paginate(s.octokit.rest.pulls.list, { ...s.repo, state: 'open', per_page: 100 });
   const open = new Map(pulls.map((p) => [p.number, p]));
   // closed while the App did not hear of it: the jobs and queue places go to others
@@ -56,23 +87,45 @@ async function repairPulls(s: Session, view: LedgerView): Promise<LedgerView> {
   }
   const seen = seenHeads(view);
   for (const p of pulls) {
+    const labels = p.labels.map((l) => ({ name: l.name ?? '' }));
+    if (seen.has(`${p.number}@${p.head.sha}`) && orphaned(view, p.number, p.head.sha)) {
+      await isolated(s, failures, `re-queueing PR #${p.number}`, async () => {
+        view = await requeueOrphan(s, view, { number: p.number, sha: p.head.sha, title: p.title, author: p.user?.login ?? 'ghost' });
+      });
+    }
     if (seen.has(`${p.number}@${p.head.sha}`)) {
-      await repairReport(s, view, { number: p.number, sha: p.head.sha, labels: p.labels.map((l) => ({ name: l.name ?? '' })) });
+      await isolated(s, failures, `the report of PR #${p.number}`, () => repairReport(s, view, { number: p.number, sha: p.head.sha, labels }));
       continue;
     }
     s.log.info(`reconcile: PR #${p.number} head ${p.head.sha.slice(0, 7)} not in the ledger; handling it now`);
-    await onPullRequest(s, {
-      action: 'synchronize',
-      number: p.number,
-      pull_request: { number: p.number, state: 'open', title: p.title, head: { sha: p.head.sha }, user: p.user ? { login: p.user.login } : null, labels: p.labels.map((l) => ({ name: l.name ?? '' })) },
+    await isolated(s, failures, `PR #${p.number}`, async () => {
+      await onPullRequest(s, { action: 'synchronize', number: p.number, pull_request: { number: p.number, state: 'open', title: p.title, head: { sha: p.head.sha }, user: p.user ? { login: p.user.login } : null, labels } });
+      view = viewOf(await s.ledger.read());
     });
-    view = viewOf(await s.ledger.read());
   }
   return view;
 }
 
+/**
+ * An open PR's head the App lost track of (app/heads.ts: orphaned) goes back in the queue, once:
+ * appended only while the chain really appended to still shows it lost. Its author is not charged
+ * again (app/scheduler.ts: a commit is paid for once).
+ */
+async function requeueOrphan(s: Session, view: LedgerView, p: { number: number; sha: string; title: string; author: string }): Promise<LedgerView> {
+  s.log.warn(`reconcile: PR #${p.number} at ${p.sha.slice(0, 7)} is neither queued, running nor judged; queueing it again`);
+  const last = [...view.jobs.values()].filter((j) => j.pr === p.number && j.sha === p.sha).at(-1);
+  const refs = last ? jobRefs(last.job_id) : { check: null, comment: null };
+  await appendBuilt(s, view.entries, (entries) => {
+    const v = entries.length === view.entries.length ? view : viewOf(entries);
+    return orphaned(v, p.number, p.sha) ? [{ type: 'experiment_queued', data: { pr: p.number, sha: p.sha, author: p.author, title: p.title, check: refs.check, comment: refs.comment, waiting_for: null } }] : [];
+  });
+  return viewOf(await s.ledger.read());
+}
+
 /** How long after its ledger entry a job's run must exist on GitHub, or its dispatch was lost. */
 export const DISPATCH_LOST_MS = 15 * 60_000;
+/** The reason a job whose dispatch never reached GitHub is closed with (a new job takes its place). */
+export const DISPATCH_LOST = 'its dispatch never reached GitHub: no run ';
 
 /**
  * Open jobs that could have finished (dispatched more than their budget ago) are looked for among
@@ -81,10 +134,10 @@ export const DISPATCH_LOST_MS = 15 * 60_000;
  * (the title only finds the run: the result is still checked against the artifact and the
  * ledger). A job with no run at all 15 minutes on, while the listing reaches back past it, was
  * recorded but its dispatch never reached GitHub (the request failed after the record): it is
- * sent again, same nonce (its concurrency group makes a twin wait, and a twin's result is then
- * already recorded).
+ * closed and dispatched again as a new job, in one ledger append built on the chain it lands on,
+ * so of two processes (or two ticks) only one sends it; the author is not charged again.
  */
-async function recoverResults(s: Session, view: LedgerView): Promise<LedgerView> {
+async function recoverResults(s: Session, view: LedgerView, failures: unknown[]): Promise<LedgerView> {
   const now = s.now().getTime();
   const due = new Map(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => [j.job_id, j]));
   if (!due.size) return view;
@@ -98,42 +151,23 @@ async function recoverResults(s: Session, view: LedgerView): Promise<LedgerView>
     due.delete(nonce);
     changed = true;
     s.log.info(`reconcile: run ${run.id} of job ${nonce} completed without a recorded result; scoring it now`);
-    const at = { ...s, cfg: await configOf(s.octokit, s.repo, run.head_sha, true) };
-    await onWorkflowRun(at, { action: 'completed', workflow_run: run as unknown as WorkflowRunEvent['workflow_run'] });
+    await isolated(s, failures, `scoring run ${run.id}`, async () => {
+      const at = { ...s, cfg: await configOf(s.octokit, s.repo, run.head_sha, true) };
+      await onWorkflowRun(at, { action: 'completed', workflow_run: run as unknown as WorkflowRunEvent['workflow_run'] });
+    });
   }
   const oldest = data.workflow_runs.at(-1)?.created_at;
   for (const j of due.values()) {
     const covered = data.workflow_runs.length < 100 || (oldest !== undefined && Date.parse(oldest) <= Date.parse(j.time));
     if (withRun.has(j.job_id) || !covered || now - Date.parse(j.time) < DISPATCH_LOST_MS) continue;
-    s.log.info(`reconcile: job ${j.job_id} has no run ${Math.round((now - Date.parse(j.time)) / 60_000)} minutes after its dispatch was recorded; dispatching it again`);
-    await sendDispatch(s, j, j.hardware_class ?? ANY_RUNNER);
+    const minutes = Math.round((now - Date.parse(j.time)) / 60_000);
+    s.log.info(`reconcile: job ${j.job_id} has no run ${minutes} minutes after its dispatch was recorded; dispatching it again as a new job`);
+    changed = true;
+    await isolated(s, failures, `dispatching job ${j.job_id} again`, async () => {
+      await dispatchJobs(s, [rerun(j, { attempt: j.attempt })], once(view, j.job_id, [closeJob(j, `${DISPATCH_LOST}${minutes} minutes after it was recorded`)]), {}, view.entries);
+    });
   }
   return changed ? viewOf(await s.ledger.read()) : view;
-}
-
-/** Queue entries waiting for a baseline that nothing will produce any more: its runs are dispatched again, or the PR runs on the new default branch. */
-async function repairWaiting(s: Session, view: LedgerView): Promise<LedgerView> {
-  const stuck = [...view.queue.values()].filter((q) => {
-    const w = q.waiting_for;
-    return w && !view.baselines.has(classAt(w.hardware_class, w.sha)) && !view.open.some((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
-  });
-  if (!stuck.length) return view;
-  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
-  for (const q of stuck) {
-    const w = q.waiting_for!;
-    if (w.sha === head.object.sha) {
-      await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
-    } else {
-      // the commit it waited on is no longer the default branch: test it again on the new one
-      await appendBuilt(s, view.entries, (entries) => {
-        const v = entries.length === view.entries.length ? view : viewOf(entries);
-        const now = v.queue.get(q.pr);
-        return now?.sha === q.sha && now.waiting_for?.sha === w.sha ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : [];
-      });
-    }
-    view = viewOf(await s.ledger.read());
-  }
-  return view;
 }
 
 type CheckState = { status: 'queued' | 'in_progress' } | { conclusion: 'success' | 'neutral' | 'failure' | 'timed_out' };

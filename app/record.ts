@@ -38,3 +38,21 @@ export async function record(s: Session, view: LedgerView, jobId: string, news: 
   return first === view.entries.length ? viewOf([...view.entries, ...added]) : viewOf(await s.ledger.read());
 }
 
+
+/**
+ * Records a run that names a nonce this process's view does not know (a stray), unless the chain
+ * really appended to holds a job of that nonce: a process whose view predates the dispatch (a
+ * second App process dispatched it, or this one's view is minutes old) must not close another's
+ * job as stray. Returns 'known' then (the store has read the chain anew: handle the run again).
+ */
+export async function recordStray(s: Session, view: LedgerView, jobId: string, news: NewEntry[]): Promise<LedgerView | 'known' | null> {
+  let known = false;
+  let skipped = false;
+  await appendBuilt(s, view.entries, (entries) => {
+    known = entries.some((e) => e.type === 'job_dispatched' && (e.data as { job_id: string }).job_id === jobId);
+    skipped = known || entries.some((e) => e.type === 'result_recorded' && (e.data as { job_id: string }).job_id === jobId);
+    return skipped ? [] : news;
+  });
+  if (known) return 'known';
+  return skipped ? null : viewOf(await s.ledger.read());
+}

@@ -13,33 +13,41 @@ import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
 import type { Session } from './session.js';
+import { judgeReady } from './waiting.js';
+import { paidHeads } from './heads.js';
 
 
 export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   let view = given ?? viewOf(await s.ledger.read());
   if (!(await dispatchAllowed(s, view))) return;
   view = await handleOverdue(s, view);
+  view = await judgeReady(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
   // The queue is in the ledger: nothing to list, and no limit on its length.
   const queued = readyQueue(view);
   if (!queued.length) return;
+  // A commit its author paid for already (re-queued: the default branch moved, its dispatch was
+  // lost, the App lost track of it) runs at the swarm's cost, first: it had its turn.
+  const paid = paidHeads(view);
+  const again = queued.filter((q) => paid.has(`${q.pr}@${q.sha}`)).slice(0, slots);
+  const fresh = queued.filter((q) => !paid.has(`${q.pr}@${q.sha}`));
   const balances = view.state.balances();
   const cost = experimentCost(s.cfg.config.budget_seconds);
   const plan = planDispatch(
-    queued.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: q.time })),
-    view.open.length,
+    fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: q.time })),
+    view.open.length + again.length,
     s.cfg.config.max_in_flight,
     new Map([...balances].map(([k, b]) => [k, b.balance])),
-    new Map(queued.map((q) => [q.author, view.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
+    new Map(fresh.map((q) => [q.author, view.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
     cost,
   );
-  const picked = plan.dispatch.map((p) => ({ p, q: view.queue.get(p.pr)! }));
-  const jobs: NewJob[] = picked.map(({ p, q }) => ({
+  const picked = [...again.map((q) => ({ q, pay: null })), ...plan.dispatch.map((p) => ({ q: view.queue.get(p.pr)!, pay: p.pay }))];
+  const jobs: NewJob[] = picked.map(({ q, pay }) => ({
     role: 'candidate',
     pr: q.pr,
     sha: q.sha,
-    author: p.author,
+    author: pay ? q.author : null,
     hardware_class: null,
     runner_label: ANY_RUNNER,
     attempt: 1,
@@ -48,7 +56,7 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
     comment: q.comment,
     title: q.title,
     pr_author: q.author,
-    pay: p.pay,
+    pay,
   }));
   if (!jobs.length) return;
   await dispatchJobs(s, jobs);

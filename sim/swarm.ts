@@ -46,7 +46,7 @@ export interface SimOptions {
   /** extra YAML appended to the config (knobs of newer App versions) */
   configExtra: string;
   faults: boolean;
-  /** probability that one GitHub request fails (5xx, timeout or secondary rate limit) in a fault run */
+  /** probability that one GitHub request fails (5xx, timeout before or after its effect, or secondary rate limit) in a fault run */
   faultRate: number;
   /** check 1 in this many requests and answers against GitHub's REST description (0: none) */
   checkEvery: number;
@@ -604,7 +604,9 @@ export class Swarm {
       }
       const app = this.o.faults ? this.rngFaults.pick(this.apps) : this.apps[0];
       await app.receive(event);
-    } catch {
+    } catch (e) {
+      // SIM_DEBUG: each failed delivery, with where it failed (redelivered by the next tick)
+      if (process.env.SIM_DEBUG) process.stderr.write(`delivery failed at ${new Date(this.t).toISOString()}: ${d.name}: ${String((e as Error)?.stack).split('\n').slice(0, 5).join(' | ')}\n`);
       this.failedDeliveries.push(d);
     }
   }
@@ -625,8 +627,10 @@ export class Swarm {
         return { method, path: /./, status: r.pick([500, 502, 503]) };
       }
       if (x < 0.75) {
-        this.count('timeout');
-        return { method, path: /./, status: 0, timeout: true };
+        // half the timeouts lose only the answer: GitHub did what was asked
+        const landed = r.chance(0.5);
+        this.count(landed ? 'timeout_after_effect' : 'timeout');
+        return { method, path: /./, status: 0, timeout: true, landed };
       }
       this.count('secondary_rate_limit');
       return {
@@ -657,35 +661,47 @@ export class Swarm {
     const inv = this.invariants(entries);
     // each invariant is reported when it first fails and whenever its count grows
     for (const [k, v] of Object.entries(inv)) {
-      if (v > (this.reported[k] ?? 0)) this.invariantFailures.push(`${when}: ${k} = ${v}`);
+      if (v > (this.reported[k] ?? 0)) this.invariantFailures.push(`${when}: ${k} = ${v}${this.examples[k] ? ` (e.g. ${this.examples[k]})` : ''}`);
       this.reported[k] = Math.max(v, this.reported[k] ?? 0);
     }
   }
 
+  /** one instance of each invariant that failed, for its report */
+  private examples: Record<string, string | undefined> = {};
+
+  /**
+   * The durability invariants (issue 14), from what GitHub did and what the ledger says:
+   * - lost merge: a PR GitHub merged without an experiment_merged entry;
+   * - double dispatch: two workflow runs that both ran (a runner took them) for one job: the same
+   *   nonce twice, or the same (PR, head, role, attempt, verified claim) on the same default-branch
+   *   commit. A run of the same PR head against a newer default branch (re-tested after a merge,
+   *   "not rocket science") or after a recorded failure (the next attempt) is a new job, not a double;
+   * - double charge: two credit_spent entries for jobs of one (PR, head).
+   */
   invariants(entries: LedgerEntry[]): { lost_merges: number; double_dispatches: number; double_charges: number } {
     const mergedInLedger = new Set(entries.filter((e) => e.type === 'experiment_merged').map((e) => (e.data as any).pr));
     const lost = this.gh.merges.filter((m) => !mergedInLedger.has(m.pr)).length;
-    // one job per (PR, head, role, attempt); one charge per (PR, head)
-    const jobs = new Map<string, number>();
-    const jobKey = new Map<string, string>();
-    for (const e of entries) {
-      if (e.type !== 'job_dispatched') continue;
-      const d = e.data as any;
-      jobKey.set(d.job_id, `${d.pr}@${d.sha}`);
-      if (d.pr === null || d.role === 'baseline') continue;
-      const k = `${d.pr}@${d.sha}/${d.role}/${d.attempt}/${d.verifies ?? ''}`;
-      jobs.set(k, (jobs.get(k) ?? 0) + 1);
+    const jobs = new Map<string, any>();
+    for (const e of entries) if (e.type === 'job_dispatched') jobs.set((e.data as any).job_id, e.data);
+    const ran = new Map<string, number>();
+    const add = (k: string) => ran.set(k, (ran.get(k) ?? 0) + 1);
+    for (const r of this.gh.workflowRuns.values()) {
+      if (r.started_at === null || r.workflow !== 'experiment.yml') continue;
+      add(`nonce ${r.inputs.nonce}`);
+      const d = jobs.get(r.inputs.nonce);
+      if (d && d.pr !== null && d.role !== 'baseline') add(`job ${d.pr}@${d.sha}/${d.role}/${d.attempt}/${d.verifies ?? ''} on ${r.head_sha}`);
     }
     const charges = new Map<string, number>();
     for (const e of entries) {
       if (e.type !== 'credit_spent') continue;
-      const k = jobKey.get((e.data as any).job_id) ?? (e.data as any).job_id;
+      const d = jobs.get((e.data as any).job_id);
+      const k = d && d.pr !== null ? `${d.pr}@${d.sha}` : (e.data as any).job_id;
       charges.set(k, (charges.get(k) ?? 0) + 1);
     }
-    const dispatchedNonces = new Map<string, number>();
-    for (const d of this.gh.dispatches) dispatchedNonces.set(d.inputs.nonce, (dispatchedNonces.get(d.inputs.nonce) ?? 0) + 1);
-    const doubleDispatch = [...jobs.values()].filter((n) => n > 1).length + [...dispatchedNonces.values()].filter((n) => n > 1).length;
-    return { lost_merges: lost, double_dispatches: doubleDispatch, double_charges: [...charges.values()].filter((n) => n > 1).length };
+    const doubles = [...ran].filter(([, n]) => n > 1).map(([k]) => k);
+    const doubleCharges = [...charges].filter(([, n]) => n > 1).map(([k]) => k);
+    this.examples = { double_dispatches: doubles[0], double_charges: doubleCharges[0], lost_merges: this.gh.merges.find((m) => !mergedInLedger.has(m.pr))?.pr.toString() };
+    return { lost_merges: lost, double_dispatches: doubles.length, double_charges: doubleCharges.length };
   }
 
   private figures(wall0: number): Figures {

@@ -14,7 +14,7 @@ import { viewOf, type LedgerView } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
-import { closedReason, seenHeads, SUPERSEDED } from '../heads.js';
+import { closedReason, paidHeads, seenHeads, SUPERSEDED } from '../heads.js';
 import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
 
@@ -97,12 +97,14 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 
   const inFlight = view.open.length - stale.filter((e) => e.type === 'result_recorded').length;
   const balance = view.state.balances().get(author)?.balance ?? 0;
-  const pay = payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
+  // a commit is paid for once (app/heads.ts): one run again (reopened, or the App lost track of it) is the swarm's
+  const paid = paidHeads(view).has(`${pr.number}@${sha}`);
+  const pay = paid ? null : payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
   const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
   const held = await dispatchRefusal(s);
-  if (inFlight < s.cfg.config.max_in_flight && pay && !held) {
+  if (inFlight < s.cfg.config.max_in_flight && (pay || paid) && !held) {
     // Every PR that could run was dispatched on an earlier event, so this one jumps no one.
     // While it runs the check run says so; the PR carries no experiment:* label. A PR just
     // opened has no sticky comment yet (its result writes the first); after a push the old
@@ -113,7 +115,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
       : await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment running', [`\`${sha.slice(0, 7)}\` was dispatched to a runner with a ${budget} s budget; the \`val_bpb\` check will carry the score.`], s.cfg.notice));
     const ids = await dispatchJobs(
       s,
-      [{ role: 'candidate', pr: pr.number, sha, author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
+      [{ role: 'candidate', pr: pr.number, sha, author: paid ? null : author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
       (entries) => supersede(on(entries)),
     );
     if (!ids?.length) return duplicate(check);
@@ -121,7 +123,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
-  const why = held ?? (pay ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
+  const why = held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
   const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
   const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
   let skipped = false;

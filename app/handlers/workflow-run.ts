@@ -1,6 +1,6 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
-import type { LedgerEntry, NewEntry } from '../../ledger/index.js';
+import type { NewEntry } from '../../ledger/index.js';
 import { ANY_RUNNER, dispatchJobs, rerun, type NewJob } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { moveState, type ExperimentState } from '../github/labels.js';
@@ -9,18 +9,17 @@ import { jobRefs } from '../jobs.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { outcome, type Outcome } from '../policy/outcome.js';
+import type { Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
-import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
-import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
 import { baselineJobs } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
-import { once, record, withGrants } from '../record.js';
+import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
 import { takeResult } from './result-intake.js';
-import { appendBuilt, type Session } from '../session.js';
+import { verifierLabel } from '../waiting.js';
+import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
   action: string;
@@ -30,7 +29,7 @@ export interface WorkflowRunEvent {
 /** the scheduled no-op workflow whose completion is the App's clock tick */
 export const TICK_WORKFLOW = 'tick.yml';
 
-export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<void> {
+export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = false): Promise<void> {
   const run = ev.workflow_run;
   if (ev.action !== 'completed') return;
   // The App has no timer of its own: tick.yml, on a schedule on the default branch, completes
@@ -54,8 +53,9 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent): Promise<v
     return took.tick ? schedule(s, view) : undefined;
   }
   if (took.kind === 'stray') {
-    view = (await record(s, view, took.job_id, took.news)) ?? view;
-    return schedule(s, view);
+    const after = await recordStray(s, view, took.job_id, took.news);
+    if (after === 'known' && !again) return onWorkflowRun(s, ev, true); // this process's view was behind
+    return schedule(s, after === 'known' ? undefined : (after ?? view));
   }
   const { job, runnerName, runnerOwner, checked, pull, news } = took;
   const files: Record<string, string> = {};
@@ -139,10 +139,9 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
-      if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
       // no two owners agree yet: one more run of the class, up to twice the configured count
-      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
-      return schedule(s, view); // PRs that waited for this baseline without a score run again
+      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
+      return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
     }
     case 'retry': {
       const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere]) } : {};
@@ -213,78 +212,6 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'merge':
       return merge(x, view, out);
   }
-}
-
-/** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
-async function verifierLabel(s: Session, cls: string, exclude: string[]): Promise<string> {
-  const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-  return pickVerifierLabel(runners.runners as ApiRunner[], cls, exclude) ?? cls;
-}
-
-/**
- * PRs that waited for this baseline already hold a valid score on its class and commit: that
- * score is judged now (discarded, or sent to verification) instead of training again. A PR
- * without one, or whose score would merge at once (quorum 0), stays in the queue and runs again.
- */
-async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): Promise<LedgerView> {
-  const c = s.cfg.config;
-  for (const q of [...view.queue.values()]) {
-    const w = q.waiting_for;
-    if (!w || w.hardware_class !== baseline.hardware_class || w.sha !== baseline.sha) continue;
-    const scored = [...view.state.results.values()]
-      .map((e) => e.data)
-      .filter((r) => r.pr === q.pr && r.sha === q.sha && r.role === 'candidate' && r.validated && r.result?.status === 'ok' && r.result.val_bpb !== null && r.result.hardware_class === w.hardware_class && !view.longRuns.has(r.job_id))
-      .at(-1);
-    const job = scored ? view.jobs.get(scored.job_id) : undefined;
-    if (!scored?.result || !job) continue;
-    const r = scored.result;
-    let out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
-      { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
-    );
-    const recordedAt = view.state.results.get(scored.job_id)!.time;
-    const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;
-    if (out.kind === 'discard' && replicate) out = { kind: 'verify', threshold: out.threshold, delta: null, exclude_owners: [scored.runner_owner, q.author].filter((o): o is string => !!o), replicate };
-    if (out.kind !== 'discard' && out.kind !== 'verify') continue;
-    // once: a second process (or a redelivery) finds the PR no longer waiting and does nothing
-    const stillWaiting = (entries: LedgerEntry[]) => {
-      const now = entries.length === view.entries.length ? view : viewOf(entries);
-      const e = now.queue.get(q.pr);
-      return e?.sha === q.sha && e.waiting_for?.hardware_class === w.hardware_class && e.waiting_for.sha === w.sha ? now : null;
-    };
-    const summary = (verdict: string, t: number) => scoreSummary({ result: r, baseline, threshold: t, runnerName: scored.runner_name, runnerOwner: scored.runner_owner, runUrl: scored.run_url, verdict });
-    const sticky = (title: string, lines: string[]) => writeSticky(s.octokit, s.repo, q.pr, stateComment(title, lines, s.cfg.notice), { knownId: q.comment });
-    const check = async (state: Parameters<typeof updateCheck>[3], title: string, text: string) => {
-      if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, state, title, text, scored.run_url);
-      else await createCheck(s.octokit, s.repo, q.sha, state, title, text);
-    };
-    if (out.kind === 'discard') {
-      const news: NewEntry[] = [{ type: 'experiment_discarded', data: { pr: q.pr, sha: q.sha, reason: out.reason, hardware_class: r.hardware_class, val_bpb: r.val_bpb } }];
-      let skipped = false;
-      await appendBuilt(s, view.entries, (entries) => {
-        const now = stillWaiting(entries);
-        skipped = now === null;
-        return now ? withGrants(now, news) : [];
-      });
-      if (skipped) continue;
-      view = viewOf(await s.ledger.read());
-      await check({ conclusion: 'neutral' }, 'No improvement', summary(`Judged against the new baseline: discarded, ${out.reason}.`, out.threshold!));
-      await sticky('No improvement', [`Judged against the new ${w.hardware_class} baseline: discarded, ${out.reason}.`, 'Change `trainer/train.ts` and push to try again.']);
-      await moveState(s.octokit, s.repo, q.pr, 'discarded');
-      if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
-      continue;
-    }
-    const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
-    const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment });
-    const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: ${out.replicate ? 're-run by another owner before it is discarded' : 'improvement claimed, verifying'}` } };
-    if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
-    view = viewOf(await s.ledger.read());
-    const title = out.replicate ? 'Checking the result on another runner' : 'Improvement claimed; verifying';
-    await check({ status: 'in_progress' }, title, summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
-    await sticky(title, [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
-    await moveState(s.octokit, s.repo, q.pr, 'verifying');
-  }
-  return view;
 }
 
 export { baselineJobs };

@@ -30,6 +30,8 @@ export interface Fault {
   headers?: Record<string, string>;
   /** the request never gets an answer: the caller's fetch fails (a network timeout) */
   timeout?: boolean;
+  /** with `timeout`: GitHub did what was asked, only the answer was lost (the caller cannot tell) */
+  landed?: boolean;
   /** only once this holds (e.g. after a merge); until then the fault waits its turn */
   when?: () => boolean;
 }
@@ -341,9 +343,18 @@ export class FakeGitHub {
     const drawn = i < 0 && this.chaos ? this.chaos(method, url.pathname) : null;
     if (i >= 0 || drawn) {
       const f = drawn ?? this.faults.splice(i, 1)[0];
+      if (f.timeout && f.landed) {
+        this.answer(req, url, method, headers);
+        return { status: 0, body: '', headers: {}, timeout: true };
+      }
       if (f.timeout) return { status: 0, body: '', headers: {}, timeout: true };
       return { status: f.status, body: f.body ?? { message: 'Server Error' }, headers: f.headers ?? {} };
     }
+    return this.answer(req, url, method, headers);
+  }
+
+  /** The answer to a request no fault stopped: a rate limit, else its route's. */
+  private answer(req: FakeRequest, url: URL, method: string, headers: Record<string, string>): FakeResponse {
     const limited = url.origin === API ? this.rateLimit(method, url.pathname) : null;
     if (limited) return limited;
     const route = this.routes.find((r) => r.method === method && r.host === url.origin && r.re.test(url.pathname));
@@ -716,7 +727,8 @@ export class FakeGitHub {
       if (!head) return [404, { message: `Branch ${branch} not found` }];
       const current = this.trees.get(this.commits.get(head)!.tree)!.get(path);
       if (current && c.body.sha === undefined) return [422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' }];
-      if (current && c.body.sha !== blobSha(current)) return [409, { message: `${path} does not match ${c.body.sha}` }];
+      // GitHub: 409 "is at <the file's blob sha> but expected <the sha given>"
+      if (current && c.body.sha !== blobSha(current)) return [409, { message: `is at ${blobSha(current)} but expected ${c.body.sha}`, documentation_url: 'https://docs.github.com/rest/repos/contents#create-or-update-file-contents' }];
       const content = typeof c.body.content === 'string' ? decodeBase64(c.body.content) : null;
       if (!content) return [422, { message: 'Invalid request.\n\ncontent is not valid Base64.' }];
       const sha = this.commit({ [path]: content }, head, c.body.message);

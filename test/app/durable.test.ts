@@ -167,6 +167,101 @@ describe('every state has a deadline', () => {
     await w.complete(again[1], 'runner-b', 2.02);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
+
+  it('owners who disagree on a baseline get one more run from the tick when the handler failed to ask for it; when twice the runs agree on nothing, the waiting PR is given up with a final check', async () => {
+    // seed 1, 200 PRs, faults: 110 PRs waited a whole day for a cpu baseline whose six runs disagreed and that no one ran again
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    // the second run disagrees; the append of the one more run it calls for fails (a 5xx)
+    w.gh.faults.push({ method: 'PUT', path: /\/contents\/entries/, status: 500, when: () => w.entries('result_recorded').length === 3 });
+    await expect(w.complete(w.gh.dispatches[2], 'runner-b', 2.5)).rejects.toThrow();
+    expect(w.gh.dispatches).toHaveLength(3);
+    await w.tick();
+    expect(w.gh.dispatches.slice(3).map((d) => d.inputs.role)).toEqual(['baseline']);
+    await w.complete(w.gh.dispatches[3], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[4], 'runner-a', 2.0); // the fourth and last: still no two owners agree
+    expect(w.gh.dispatches).toHaveLength(5);
+    expect(w.entries('baseline_recorded')).toEqual([]);
+    await w.tick();
+    expect(w.entries('experiment_discarded').map((e) => e.data.reason)).toEqual([expect.stringMatching(/^no baseline of .{7} on gpu-test could be established: its 4 runs did not agree/)]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'No baseline' })]);
+    await w.tick();
+    expect(w.entries('experiment_discarded')).toHaveLength(1);
+  });
+
+  it('a baseline recorded by a handler that failed before judging the waiting PR: the tick judges the score the PR holds, it does not train again', async () => {
+    // seed 1, 30 PRs, faults: PRs that waited for a baseline ran their candidate a second time on the same commits
+    const w = new World({
+      config: 'max_in_flight: 10\nbaseline_runs: 2\n',
+      seed: [
+        { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: [] } },
+        { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: [] } },
+      ],
+    });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    // the handler that records the baseline fails on its next request (a 5xx)
+    w.gh.faults.push({ method: 'GET', path: /\/actions\/runners$/, status: 502 });
+    await expect(w.complete(w.gh.dispatches[2], 'runner-b', 2.02)).rejects.toThrow();
+    expect(w.entries('baseline_recorded')).toHaveLength(1);
+    await w.redeliver(); // finds the result recorded
+    await w.tick();
+    expect(w.gh.dispatches.slice(3).map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['verify', head]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(4);
+  });
+  it('a verify run that found no baseline on a newer default branch is the score judged once the baseline exists: the claim is not verified twice on that branch', async () => {
+    // seed 1, 30 PRs, faults: a second "verify, attempt 1" of the same claim ran on the same default-branch commit
+    const w = new World({ config: 'max_in_flight: 10\nbaseline_runs: 2\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const first = w.entries('job_dispatched')[1].data;
+    expect(first).toMatchObject({ role: 'verify', attempt: 1 });
+    w.gh.refs.set('heads/main', w.gh.commit({ 'docs/x.md': 'moved' }, w.main, 'another merge')); // no baseline on it yet
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
+    const baselines = w.gh.dispatches.slice(2);
+    expect(baselines.map((d) => d.inputs.role)).toEqual(['baseline', 'baseline']);
+    await w.complete(baselines[0], 'runner-a', 2.0);
+    await w.complete(baselines[1], 'runner-b', 2.02);
+    const verifies = w.entries('job_dispatched').filter((j) => j.data.role === 'verify').map((j) => `${j.data.verifies}/${j.data.attempt}`);
+    expect(verifies).toEqual([`${first.verifies}/1`, `${first.job_id}/1`]);
+    expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ role: 'verify', sha: head, runner_label: 'owner-alice' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+  });
+
+  it('an open PR the ledger lost track of (its job closed, nothing queued, running or judged) is queued again by the tick, not left for ever', async () => {
+    // seed 1, 30 PRs, faults: PRs whose job a process closed as a stray were open with no state for a day
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const job = w.entries('job_dispatched')[1].data;
+    // the verify job closed as an older App version did when it misread a run as a stray
+    const lost = { job_id: job.job_id, role: 'candidate' as const, pr: null, sha: w.main, title: null, author: null, runner_name: null, runner_owner: null, run_url: null, validated: false, reason: `no job was dispatched with nonce ${job.job_id}`, result: null, diff_path: null, diff_sha256: null, log_excerpt: null };
+    w.seedLedger([...w.ledger().map((e) => ({ type: e.type, data: e.data }) as any), { type: 'result_recorded', data: lost }]);
+    w.probot = w.makeProbot(); // a process that reads the ledger as it is now
+    await w.tick();
+    expect(w.entries('experiment_queued').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
+    expect(w.gh.dispatches.map((d) => [d.inputs.role, d.inputs.sha])).toEqual([['candidate', head], ['verify', head], ['candidate', head]]);
+    expect(w.entries('credit_spent')).toHaveLength(1); // the commit was paid for once
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(3);
+    await w.complete(w.gh.dispatches[2], 'runner-a', 1.99);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
 });
 
 describe('duplicates', () => {
@@ -192,6 +287,69 @@ describe('duplicates', () => {
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7')).toHaveLength(1);
     expect(w.entries('credit_spent').filter((c) => c.data.reason.includes('#7') || w.entries('job_dispatched').find((j) => j.data.job_id === c.data.job_id)?.data.pr === 7)).toHaveLength(1);
   });
+  it('a dispatch whose answer was lost after it landed (a timeout) is neither sent again by a redelivery nor by the tick', async () => {
+    const w = new World();
+    w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 0, timeout: true, landed: true });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow();
+    expect(w.gh.dispatches).toHaveLength(1);
+    await w.redeliver();
+    minutes(w, 16);
+    await w.tick();
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(1);
+  });
+
+  it('a run reported to a process whose view predates its dispatch is scored, not closed as a stray nonce', async () => {
+    // seed 1, 30 PRs, faults: "no job was dispatched with nonce ..." closed a job another process had just dispatched;
+    // its PR was left open with no job, no queue place and no final check for the rest of the run
+    const w = new World({ config: 'max_in_flight: 5\n' });
+    const a = w.probot;
+    const b = w.makeProbot();
+    w.probot = b;
+    await w.push(8, 'other-agent', { 'trainer/train.ts': BETTER }); // b reads (and trusts) the ledger now
+    w.probot = a;
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD }); // a dispatches PR 7's job
+    const job = w.gh.dispatches.find((d) => d.inputs.pr === '7')!;
+    await w.complete(job, 'runner-a', 1.99, { processes: [b] });
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.pr, r.data.validated])).toEqual([[job.inputs.nonce, 7, true]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', title: 'No improvement' })]);
+  });
+
+  it('a run naming a nonce no process dispatched is still recorded as a stray, once', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const job = w.gh.dispatches[0];
+    await w.complete(job, 'runner-a', 1.99, { titleNonce: '0-0-0123456789abcdef01234567', deliveries: 2 });
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.reason])).toEqual([['0-0-0123456789abcdef01234567', expect.stringMatching(/^no job was dispatched with nonce/)]]);
+  });
+});
+
+describe('charged once per commit', () => {
+  it('a verified PR re-queued because the default branch moved runs again at the swarm\'s cost, not its author\'s', async () => {
+    // seed 1, 30 PRs, faults: eight PR commits were charged twice
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const ranOn = w.gh.refs.get('heads/main')!;
+    w.gh.refs.set('heads/main', w.gh.commit({ 'docs/x.md': 'moved' }, ranOn, 'another merge'));
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.9, { headSha: ranOn });
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'candidate', sha: head, pr: '7' });
+    expect(w.entries('credit_spent').map((c) => c.data.job_id)).toEqual([w.gh.dispatches[0].inputs.nonce]);
+    expect(w.entries('job_dispatched').at(-1)!.data).toMatchObject({ author: null, pr_author: 'octo-agent' });
+  });
+});
+
+describe('a tick does all it can', () => {
+  it('a failed request in one repair (listing the PRs) does not stop the deadlines: an overdue job is still run again', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    minutes(w, 31);
+    w.gh.faults.push({ method: 'GET', path: /\/pulls$/, status: 502 });
+    await expect(w.tick()).rejects.toThrow(); // the delivery still fails, so it is redelivered
+    expect(w.entries('result_recorded').map((r) => r.data.reason)).toEqual([expect.stringMatching(/^no result within 30 minutes/)]);
+    expect(w.gh.dispatches.map((d) => d.inputs.pr)).toEqual(['7', '7']);
+  });
 });
 
 describe('rate limits, with the production throttle settings', () => {
@@ -213,7 +371,7 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.dispatches).toHaveLength(1);
   });
 
-  it('a dispatch refused after its job was recorded is sent again by the tick, same job, charged once', async () => {
+  it('a dispatch refused after its job was recorded is sent again by the tick, as one new job, charged once', async () => {
     const w = new World({ retries: true });
     for (let k = 0; k < 4; k++) w.gh.faults.push({ ...secondary(1, '1')[0], path: /\/dispatches$/ });
     await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow(/secondary rate limit/);
@@ -224,13 +382,31 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.dispatches).toEqual([]);
     minutes(w, 6);
     await w.tick();
-    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([job.data.job_id]);
-    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', eval_seed: String(job.data.eval_seed), runner_label: 'autoresearch' });
+    const [, again] = w.entries('job_dispatched');
+    expect(w.entries('result_recorded').map((r) => [r.data.job_id, r.data.reason])).toEqual([[job.data.job_id, expect.stringMatching(/^its dispatch never reached GitHub/)]]);
+    expect(again.data).toMatchObject({ pr: 7, sha: job.data.sha, role: 'candidate', attempt: 1, author: null });
+    expect(w.gh.dispatches.map((d) => d.inputs.nonce)).toEqual([again.data.job_id]);
+    expect(w.gh.dispatches[0].inputs).toMatchObject({ pr: '7', role: 'candidate', runner_label: 'autoresearch' });
     await w.tick(); // its run exists now: not sent a third time
     expect(w.gh.dispatches).toHaveLength(1);
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     expect(w.entries('credit_spent')).toHaveLength(1);
+  });
+
+  it('two processes handling one tick send a lost dispatch once: one run, not a twin that waits in its concurrency group and runs after', async () => {
+    // seed 1, 30 PRs, faults: six baseline jobs ran twice, their dispatch re-sent by both processes
+    const w = new World();
+    w.gh.faults.push({ method: 'POST', path: /\/dispatches$/, status: 502 });
+    await expect(w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD })).rejects.toThrow();
+    expect(w.gh.dispatches).toEqual([]);
+    const b = w.makeProbot();
+    minutes(w, 10);
+    await w.tick({ processes: [w.probot, b] }); // both warm now; too early to call the dispatch lost
+    minutes(w, 6);
+    await w.tick({ processes: [w.probot, b] });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('job_dispatched')).toHaveLength(2);
   });
 
   it('a rate limit that outlasts the retries loses nothing: the next tick runs the PR', async () => {

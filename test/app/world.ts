@@ -290,7 +290,7 @@ export class World {
   }
 
   /** Delivers workflow_run.completed of the scheduled tick.yml (the App's clock). */
-  async tick(opts: { event?: string; branch?: string } = {}): Promise<void> {
+  async tick(opts: { event?: string; branch?: string; processes?: Probot[] } = {}): Promise<void> {
     const runId = this.runId++;
     const payload = example('workflow_run', 'completed');
     Object.assign(payload.workflow_run, {
@@ -305,7 +305,9 @@ export class World {
     });
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
-    await this.probot.receive({ id: `tick-${runId}`, name: 'workflow_run', payload } as any);
+    const event = { id: `tick-${runId}`, name: 'workflow_run', payload } as any;
+    if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
+    else await this.probot.receive(event);
   }
 
   /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */

@@ -72,6 +72,33 @@ describe('GitHub Actions as documented', () => {
   });
 });
 
+describe('the contents API and lost answers as documented', () => {
+  const put = (gh: FakeGitHub, sha?: string) =>
+    gh.handle({ method: 'PUT', url: `${P}/contents/entries/tail.jsonl`, body: JSON.stringify({ message: 'm', branch: 'main', content: Buffer.from('x\n').toString('base64'), ...(sha ? { sha } : {}) }) });
+
+  it('a PUT with a stale sha is refused with 409 "is at <sha> but expected <sha>"; without one, once the file exists, 422', () => {
+    // docs "Create or update file contents": the blob SHA of the file being replaced is required when updating
+    const { gh } = repo();
+    expect(put(gh).status).toBe(201);
+    const stale = put(gh, 'f'.repeat(40));
+    expect(stale.status).toBe(409);
+    expect((stale.body as { message: string }).message).toMatch(/^is at [0-9a-f]{40} but expected f{40}$/);
+    expect(put(gh).status).toBe(422);
+  });
+
+  it('a timeout that landed did what was asked: the caller saw no answer, GitHub holds the change', () => {
+    const { gh, main } = repo();
+    gh.faults.push({ method: 'PUT', path: /\/contents\//, status: 0, timeout: true, landed: true });
+    const r = put(gh);
+    expect(r).toMatchObject({ status: 0, timeout: true });
+    expect(gh.refs.get('heads/main')).not.toBe(main);
+    gh.faults.push({ method: 'PUT', path: /\/contents\//, status: 0, timeout: true });
+    const head = gh.refs.get('heads/main');
+    expect(put(gh, 'e'.repeat(40))).toMatchObject({ timeout: true });
+    expect(gh.refs.get('heads/main')).toBe(head); // one that did not land changed nothing
+  });
+});
+
 describe('rate limits as documented', () => {
   it('the 81st content-creating request in a minute is answered 403 with retry-after; a minute later it passes', () => {
     // docs "Rate limits for the REST API": "no more than 80 content-generating requests per minute"

@@ -1,0 +1,173 @@
+// PRs waiting for a baseline of the default branch on a hardware class: once it is recorded,
+// a score the PR already holds on that class and commit is judged against it (discarded, or
+// sent to verification) instead of training again. Run from the scheduler, so it happens on the
+// next event or tick whoever recorded the baseline, and once: each decision is appended only
+// while the chain really appended to still shows the PR waiting.
+import type { LedgerEntry, NewEntry } from '../ledger/index.js';
+import { dispatchJobs, rerun } from './dispatch.js';
+import { createCheck, updateCheck } from './github/checks.js';
+import { moveState } from './github/labels.js';
+import { writeSticky } from './github/sticky-comment.js';
+import { baselineJobs } from './baselines.js';
+import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
+import { scoreSummary, stateComment } from './messages.js';
+import type { Baseline } from './policy/baseline.js';
+import { outcome } from './policy/outcome.js';
+import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
+import { withGrants } from './record.js';
+import { appendBuilt, type Session } from './session.js';
+
+/** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
+export async function verifierLabel(s: Session, cls: string, exclude: string[]): Promise<string> {
+  const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  return pickVerifierLabel(runners.runners as ApiRunner[], cls, exclude) ?? cls;
+}
+
+/**
+ * PRs that waited for this baseline already hold a valid score on its class and commit: that
+ * score is judged now (discarded, or sent to verification) instead of training again. A PR
+ * without one, or whose score would merge at once (quorum 0), stays in the queue and runs again.
+ */
+export async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): Promise<LedgerView> {
+  const c = s.cfg.config;
+  for (const q of [...view.queue.values()]) {
+    const w = q.waiting_for;
+    if (!w || w.hardware_class !== baseline.hardware_class || w.sha !== baseline.sha) continue;
+    // The latest score of the commit on the class: a verify run that found no baseline on the
+    // default branch it ran on is that score (judging the older claim again would run its verify twice).
+    const scored = [...view.state.results.values()]
+      .map((e) => e.data)
+      .filter((r) => r.pr === q.pr && r.sha === q.sha && (r.role === 'candidate' || r.role === 'verify') && r.validated && r.result?.status === 'ok' && r.result.val_bpb !== null && r.result.hardware_class === w.hardware_class && !view.longRuns.has(r.job_id))
+      .at(-1);
+    const job = scored ? view.jobs.get(scored.job_id) : undefined;
+    if (!scored?.result || !job) continue;
+    const r = scored.result;
+    let out = outcome(
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
+      { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
+    );
+    const recordedAt = view.state.results.get(scored.job_id)!.time;
+    const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;
+    if (out.kind === 'discard' && replicate) out = { kind: 'verify', threshold: out.threshold, delta: null, exclude_owners: [scored.runner_owner, q.author].filter((o): o is string => !!o), replicate };
+    if (out.kind !== 'discard' && out.kind !== 'verify') continue;
+    // once: a second process (or a redelivery) finds the PR no longer waiting and does nothing
+    const stillWaiting = (entries: LedgerEntry[]) => {
+      const now = entries.length === view.entries.length ? view : viewOf(entries);
+      const e = now.queue.get(q.pr);
+      return e?.sha === q.sha && e.waiting_for?.hardware_class === w.hardware_class && e.waiting_for.sha === w.sha ? now : null;
+    };
+    const summary = (verdict: string, t: number) => scoreSummary({ result: r, baseline, threshold: t, runnerName: scored.runner_name, runnerOwner: scored.runner_owner, runUrl: scored.run_url, verdict });
+    const sticky = (title: string, lines: string[]) => writeSticky(s.octokit, s.repo, q.pr, stateComment(title, lines, s.cfg.notice), { knownId: q.comment });
+    const check = async (state: Parameters<typeof updateCheck>[3], title: string, text: string) => {
+      if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, state, title, text, scored.run_url);
+      else await createCheck(s.octokit, s.repo, q.sha, state, title, text);
+    };
+    if (out.kind === 'discard') {
+      const news: NewEntry[] = [{ type: 'experiment_discarded', data: { pr: q.pr, sha: q.sha, reason: out.reason, hardware_class: r.hardware_class, val_bpb: r.val_bpb } }];
+      let skipped = false;
+      await appendBuilt(s, view.entries, (entries) => {
+        const now = stillWaiting(entries);
+        skipped = now === null;
+        return now ? withGrants(now, news) : [];
+      });
+      if (skipped) continue;
+      view = viewOf(await s.ledger.read());
+      await check({ conclusion: 'neutral' }, 'No improvement', summary(`Judged against the new baseline: discarded, ${out.reason}.`, out.threshold!));
+      await sticky('No improvement', [`Judged against the new ${w.hardware_class} baseline: discarded, ${out.reason}.`, 'Change `trainer/train.ts` and push to try again.']);
+      await moveState(s.octokit, s.repo, q.pr, 'discarded');
+      if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
+      continue;
+    }
+    const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
+    const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment });
+    const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: ${out.replicate ? 're-run by another owner before it is discarded' : 'improvement claimed, verifying'}` } };
+    if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
+    view = viewOf(await s.ledger.read());
+    const title = out.replicate ? 'Checking the result on another runner' : 'Improvement claimed; verifying';
+    await check({ status: 'in_progress' }, title, summary(out.replicate ? `Judged against the new baseline: no improvement; before it counts, a runner of another owner (\`${target}\`) re-runs it: ${out.replicate}.` : `Judged against the new baseline: claims an improvement; a runner of another owner (\`${target}\`) is re-running it.`, out.threshold ?? 0));
+    await sticky(title, [out.replicate ? `No improvement against the new ${w.hardware_class} baseline; a runner of another owner re-runs it before the PR is discarded (${out.replicate}).` : `val_bpb ${r.val_bpb!.toFixed(4)} beats the new ${w.hardware_class} baseline; verifying on a runner of another owner before merging.`]);
+    await moveState(s.octokit, s.repo, q.pr, 'verifying');
+  }
+  return view;
+}
+
+
+/**
+ * Every queued PR whose awaited baseline is recorded now is judged against it (judgeWaiting). The
+ * scheduler calls this on each event and tick, so a baseline recorded by a handler that failed
+ * before judging (a 5xx, a restart), or by another process, does not send the PR to train again.
+ */
+export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerView> {
+  const judged = new Set<string>();
+  for (const q of [...view.queue.values()]) {
+    const w = q.waiting_for;
+    const key = w ? classAt(w.hardware_class, w.sha) : '';
+    const b = w ? view.baselines.get(key) : undefined;
+    if (!b || judged.has(key)) continue;
+    judged.add(key);
+    view = await judgeWaiting(s, view, { hardware_class: b.hardware_class, sha: b.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
+  }
+  return view;
+}
+
+/**
+ * Queue entries waiting for a baseline that nothing will produce any more (no baseline, no
+ * baseline run open: given up, or a handler failed before dispatching the next): the runs are
+ * dispatched again, one more when the owners so far disagree (up to twice `baseline_runs`, as
+ * the handler does), or, the default branch having moved, the PR runs on the new one. The wait's
+ * deadline: when even twice the runs brought no agreeing baseline, the PRs waiting for it are
+ * given up with a final check, not left waiting for ever.
+ */
+export async function repairWaiting(s: Session, view: LedgerView, each: (what: string, repair: () => Promise<void>) => Promise<void>): Promise<LedgerView> {
+  const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
+    !v.baselines.has(classAt(w.hardware_class, w.sha)) && !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
+  const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
+  if (!stuck.length) return view;
+  const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
+  const n = s.cfg.config.baseline_runs;
+  for (const q of stuck) {
+    const w = q.waiting_for!;
+    const still = (entries: LedgerEntry[]) => {
+      const v = entries.length === view.entries.length ? view : viewOf(entries);
+      const now = v.queue.get(q.pr);
+      return now?.sha === q.sha && now.waiting_for?.sha === w.sha && now.waiting_for.hardware_class === w.hardware_class && nothingComing(v, w) ? v : null;
+    };
+    if (w.sha !== head.object.sha) {
+      // the commit it waited on is no longer the default branch: test it again on the new one
+      await each(`re-queueing PR #${q.pr}`, async () => {
+        await appendBuilt(s, view.entries, (entries) => (still(entries) ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : []));
+      });
+    } else {
+      const runs = baselineJobs(view, w.hardware_class, w.sha, n);
+      const more = runs.length ? runs : baselineJobs(view, w.hardware_class, w.sha, n, true);
+      if (more.length) {
+        await each(`baseline runs for PR #${q.pr}`, async () => {
+          await dispatchJobs(s, more, [], {}, view.entries);
+        });
+      } else {
+        await each(`giving up the wait of PR #${q.pr}`, () => giveUpWait(s, view, q, still));
+      }
+    }
+    view = viewOf(await s.ledger.read());
+  }
+  return view;
+}
+
+async function giveUpWait(s: Session, view: LedgerView, q: Queued, still: (entries: LedgerEntry[]) => LedgerView | null): Promise<void> {
+  const w = q.waiting_for!;
+  const runs = view.baselineRuns.filter((b) => b.hardware_class === w.hardware_class && b.sha === w.sha).length;
+  const reason = `no baseline of ${w.sha.slice(0, 7)} on ${w.hardware_class} could be established: its ${runs} runs did not agree across owners`;
+  let skipped = false;
+  await appendBuilt(s, view.entries, (entries) => {
+    const v = still(entries);
+    skipped = v === null;
+    return v ? withGrants(v, [{ type: 'experiment_discarded', data: { pr: q.pr, sha: q.sha, reason, hardware_class: w.hardware_class, val_bpb: null } }]) : [];
+  });
+  if (skipped) return;
+  const text = `Given up: ${reason}. Push again to retry.`;
+  if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { conclusion: 'neutral' }, 'No baseline', text);
+  else await createCheck(s.octokit, s.repo, q.sha, { conclusion: 'neutral' }, 'No baseline', text);
+  await writeSticky(s.octokit, s.repo, q.pr, stateComment('No baseline', [text], s.cfg.notice), { knownId: q.comment });
+  await moveState(s.octokit, s.repo, q.pr, 'discarded'); // last (see app/reconcile.ts)
+}
