@@ -18,7 +18,7 @@ import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayloa
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
-import { adversaryKinds, CLASSES, freshSeed, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
+import { adversaryKinds, CLASSES, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
 import { Rng } from './rng.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -69,8 +69,6 @@ export const DEFAULTS: SimOptions = {
     max_in_flight: 8,
     free_runs_per_day: 1000,
     close_on_discard: true,
-    margin: { k: 3, min_delta: 0.02 },
-    verification: { quorum: 1, tolerance: 0.02 },
     baseline_runs: 5,
   },
   configExtra: '',
@@ -220,7 +218,7 @@ export class Swarm {
     this.rngFaults = this.rng.fork('faults');
     this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
-    this.mainQuality = { u: 0, seedZ: freshSeed(this.rng.fork('main')) };
+    this.mainQuality = { u: 0 };
     // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
     this.privateKey = appKey();
   }
@@ -401,7 +399,7 @@ export class Swarm {
     const mq = this.qualityOf(base);
     // a null change is no better than main (often a little worse); a seed change keeps the code
     const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
-    const quality: Quality = { u: mq.u + du, seedZ: freshSeed(r) };
+    const quality: Quality = { u: mq.u + du };
     const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
     this.qualityByFile.set(sha256(text), quality);
@@ -443,8 +441,10 @@ export class Swarm {
     const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
     const mean = bl ? (bl.data as any).mean : null;
     const sigma = bl ? (bl.data as any).sigma : 0;
-    const m = (this.o.config.margin ?? {}) as { k?: number; min_delta?: number };
-    const threshold = mean === null ? null : mean - Math.max((m.k ?? 3) * sigma, m.min_delta ?? 0.02);
+    // the App's public claim threshold (its check runs show it): the baseline less `screen` standard errors of one run
+    const v = (this.o.config.verification ?? {}) as { screen?: number };
+    const n = bl ? (bl.data as any).n : 1;
+    const threshold = mean === null ? null : mean - (v.screen ?? 1) * sigma * Math.sqrt(1 + 1 / n);
     let claim: { bpb: number; owner: string | null } | null = null;
     if (i.role === 'verify') {
       const job = [...entries].reverse().find((e) => e.type === 'job_dispatched' && (e.data as any).job_id === i.nonce);
@@ -516,7 +516,7 @@ export class Swarm {
     const owner = this.ownerByRunner.get(run.runner_name!);
     if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
     const view = this.jobView(run, owner);
-    const { bpb, trained } = report(owner, view, this.classes, this.rngNoise);
+    const { bpb, trained, calibration } = report(owner, view, this.classes, this.rngNoise);
     const i = run.inputs;
     this.gpu.all += seconds;
     const first = i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
@@ -548,8 +548,10 @@ export class Swarm {
       device: owner.machine.name,
       hardware_class: owner.claimedClass,
       peak_memory_mb: 900,
-      seed: 1,
+      // the dispatched training seed (older workflows without the input: the harness default)
+      seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
+      calibration,
       candidate_sha256: candidate ? sha256(candidate) : '0'.repeat(64),
       harness_sha256: this.harnessOf(run.head_sha),
       loss_curve: [{ step: 0, t: 0, loss: 5.5 }],

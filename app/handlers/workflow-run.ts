@@ -9,7 +9,8 @@ import { jobRefs } from '../jobs.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { outcome, type Outcome } from '../policy/outcome.js';
+import { pooledSigma } from '../policy/decide.js';
+import { agreeTolerance, outcome, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
@@ -133,7 +134,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const cls = r!.hardware_class;
       const runs = [...view.baselineRuns];
       if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
-      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: s.cfg.config.verification.tolerance };
+      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), pooledSigma(view.baselines.values(), cls)) };
       const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs, agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
       const after = await record(s, view, job.job_id, news, x.files);
@@ -190,7 +191,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'verify_again': {
       const claimId = out.kind === 'verify' ? job.job_id : out.claim.job_id;
       const cls = out.kind === 'verify' ? r!.hardware_class : out.claim.hardware_class;
-      if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts) {
+      // counted runs are bounded by the sequential test (verification.max_runs); refused ones by max_attempts
+      if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts + s.cfg.config.verification.max_runs) {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
       const target = await verifierLabel(s, cls, out.exclude_owners);
@@ -239,8 +241,8 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     if (!scored?.result || !job) continue;
     const r = scored.result;
     let out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
-      { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, classSigma: pooledSigma(view.baselines.values(), baseline.hardware_class), claim: null, replicas: [], author: q.author },
+      outcomeSettings(c),
     );
     const recordedAt = view.state.results.get(scored.job_id)!.time;
     const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;

@@ -116,7 +116,7 @@ const reg = (name: string, owner: string, o: { cls?: string; created?: string } 
 const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
 
 /** A world under the default trust policy with runners of alice, bob, carol and mallory. */
-function trustWorld(config = 'max_in_flight: 4\n', extra: ReturnType<typeof reg>[] = []): World {
+function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = []): World {
   const w = new World({ trust: 'policy', config, seed: [] });
   const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
   for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
@@ -146,7 +146,7 @@ describe('adaptive replication', () => {
   });
 
   it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
-    const w = trustWorld('max_in_flight: 10\ntrust:\n  ban_after_faults: 1\n');
+    const w = trustWorld('max_in_flight: 10\nverification:\n  quorum: 1\ntrust:\n  ban_after_faults: 1\n');
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
     await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);

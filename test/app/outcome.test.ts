@@ -51,6 +51,8 @@ describe('checkResult', () => {
     }
     const bound = { ...expected, eval_seed: 7, budget_seconds: 300, registered_class: 'gpu-x' };
     expect(checkResult(JSON.stringify(result({ eval_seed: 41 })), bound, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/eval_seed 41 differs from the dispatched eval seed 7/) });
+    // the training seed is drawn per run by the App: a result trained with another seed (a lucky one, picked by the runner) is forged
+    expect(checkResult(JSON.stringify(result({ seed: 5 })), { ...bound, seed: 9 }, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/seed 5 differs from the dispatched training seed 9/) });
     expect(checkResult(JSON.stringify(result({ budget_seconds: 1200 })), bound, H('a'), H('b')).reason).toMatch(/budget_seconds 1200 differs from the dispatched budget 300/);
     expect(checkResult(JSON.stringify(result({ hardware_class: 'gpu-h100' })), bound, H('a'), H('b')).reason).toMatch(/gpu-h100 is not the class gpu-x its runner was registered with/);
     expect(checkResult(JSON.stringify(result({ eval_seed: 7, budget_seconds: 300, hardware_class: 'gpu-x' })), bound, H('a'), H('b')).validated).toBe(true);
@@ -61,7 +63,7 @@ describe('checkResult', () => {
 });
 
 describe('outcome', () => {
-  const settings = { margin: { k: 3, min_delta: 0.02 }, quorum: 1, tolerance: 0.02, maxAttempts: 3 };
+  const settings = { margin: { k: 3.5, min_delta: 0 }, seq: { screen: 1, futility: 1.5, max_runs: 6 }, quorum: 1, tolerance: 0.02, agree_sigmas: 3.5, maxAttempts: 3 };
   const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
   const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, replicas: [] };
   const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
@@ -94,7 +96,7 @@ describe('outcome', () => {
     });
     // the PR's author never verifies their own PR, and does not count toward the quorum
     expect(outcome({ ...v, author: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/the PR's author/) });
-    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/1 of the 2 owners other than the PR's author/) });
+    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/a merge needs 3.5 and 2 owners other than the PR's author/) });
     expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
     expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
     expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });

@@ -80,6 +80,8 @@ export class World {
     if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
       if (!/^runners:/m.test(config)) config += '\nrunners:\n  min_account_age_days: 0\n';
+      // one verify run by another owner suffices (the default quorum is 2: docs/trust.md)
+      if (!/^verification:/m.test(config)) config += '\nverification:\n  quorum: 1\n';
     }
     // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
     this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
@@ -276,7 +278,7 @@ export class World {
       device: 'NVIDIA Test GPU (CUDA)',
       hardware_class: CLASS,
       peak_memory_mb: 900,
-      seed: 1,
+      seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
       candidate_sha256: sha256(this.gh.fileAt(i.sha, 'trainer/train.ts')!),
       harness_sha256: this.harnessOf(this.gh.refs.get('heads/main')!),
