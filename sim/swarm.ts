@@ -328,7 +328,9 @@ export class Swarm {
       this.setupOwners();
       for (const o of this.owners) {
         const r = await this.register(o);
-        if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
+        // refused at the door (a Sybil's young account, a ban list): the owner never runs a job
+        if (r.status === 403) o.refused = r.text;
+        else if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
       }
       if (this.o.faults) this.installChaos();
       await this.deliver(this.gh.emit('installation', installationPayload()));
