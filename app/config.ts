@@ -41,6 +41,8 @@ export const AutoresearchConfig = z.object({
       screen: z.number().default(1),
       futility: z.number().default(1.5),
       max_runs: z.number().int().min(1).default(6),
+      /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */
+      min_sigma_df: z.number().int().nonnegative().default(20),
     })
     .prefault({}),
   /** runs of the default branch per hardware class before its baseline counts */

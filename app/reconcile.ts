@@ -122,7 +122,7 @@ async function repairWaiting(s: Session, view: LedgerView): Promise<LedgerView> 
   for (const q of stuck) {
     const w = q.waiting_for!;
     if (w.sha === head.object.sha) {
-      await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
+      await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config), [], {}, view.entries);
     } else {
       // the commit it waited on is no longer the default branch: test it again on the new one
       await appendBuilt(s, view.entries, (entries) => {

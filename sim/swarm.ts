@@ -85,6 +85,14 @@ export interface Figures {
   false_merges: number;
   seed_only_merged: number;
   true_improvements_merged_pct: number;
+  /**
+   * the same among improvements that were still `improvementSigmas` better than the default branch
+   * when they were decided: a PR is a whole train.ts, so once another improvement merged, one opened
+   * on the older default branch lacks it and is rightly no better (the App re-runs it on the new one)
+   */
+  live_improvements_merged_pct: number;
+  /** improvement PRs whose default branch moved (to a better train.ts) before they were decided */
+  improvements_superseded: number;
   adversary_credit_share: number;
   adversaries: number;
   adversaries_banned: number;
@@ -204,6 +212,9 @@ export class Swarm {
   invariantFailures: string[] = [];
   private reported: Record<string, number> = {};
   private opened = 0;
+  /** PRs without a final state yet, and the default branch's quality when each got one */
+  private unsettled = new Set<number>();
+  private decidedOn = new Map<number, number>();
   private nextPr = 1;
   private restore: () => void = () => {};
   private readonly privateKey: string;
@@ -362,6 +373,7 @@ export class Swarm {
       if (e.t > end) break;
       this.t = Math.max(this.t, e.t);
       await e.run();
+      this.noteDecisions();
       this.assignJobs();
       this.drainOutbox();
       if (this.done()) {
@@ -376,6 +388,18 @@ export class Swarm {
       }
     }
     await this.checkInvariants('end');
+  }
+
+  /** The default branch's quality when each PR first reached a final state (a merged PR: its parent's). */
+  private noteDecisions(): void {
+    for (const n of this.unsettled) {
+      const st = this.finalState(n);
+      if (st === null) continue;
+      this.unsettled.delete(n);
+      const m = st === 'merged' ? this.gh.merges.find((x) => x.pr === n) : undefined;
+      const main = m ? this.gh.commits.get(m.merge_sha)!.parents[0] : this.gh.refs.get('heads/main')!;
+      this.decidedOn.set(n, this.qualityOf(main).u);
+    }
   }
 
   // --- agents ---
@@ -406,6 +430,7 @@ export class Swarm {
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
     this.qualityByFile.set(sha256(text), quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
+    this.unsettled.add(n);
     this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
     this.gh.emit('pull_request', pullRequestOpenedPayload(n, `Experiment ${n}`, head, author));
   }
@@ -697,6 +722,8 @@ export class Swarm {
     const prs = [...this.prs.values()];
     const merged = prs.filter((p) => this.finalState(p.number) === 'merged');
     const improvements = prs.filter((p) => p.kind === 'improvement');
+    // still an improvement of the full size over the default branch it was decided against
+    const live = improvements.filter((p) => p.quality.u <= (this.decidedOn.get(p.number) ?? this.qualityOf(this.gh.refs.get('heads/main')!).u) - this.o.improvementSigmas + 1e-9);
     const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
     let advCredit = 0;
     let allCredit = 0;
@@ -729,6 +756,8 @@ export class Swarm {
       false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
       true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
+      live_improvements_merged_pct: live.length ? round((100 * live.filter((p) => this.finalState(p.number) === 'merged').length) / live.length, 1) : 0,
+      improvements_superseded: improvements.length - live.length,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
       adversaries: adversaries.size,
       adversaries_banned: banned.size,

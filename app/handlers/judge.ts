@@ -5,7 +5,7 @@
 import { runsAgree, type NewEntry } from '../../ledger/index.js';
 import { classAt, type Dispatched, type LedgerView } from '../ledger-view.js';
 import type { Baseline } from '../policy/baseline.js';
-import { pooledSigma } from '../policy/decide.js';
+import { classSigmaOf } from '../baselines.js';
 import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } from '../policy/outcome.js';
 import { faultEntries, policyEntry, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
 import type { ResultCheck } from '../policy/result-check.js';
@@ -33,9 +33,8 @@ export function judge(
   const runs = job.role === 'verify' && job.verifies ? runsOf(view.state, view.jobs, job.verifies) : null;
   const claim: Claim | null = runs?.claim ? { job_id: runs.claim.job_id, val_bpb: runs.claim.val_bpb, hardware_class: runs.cls!, runner_owner: runs.claim.owner } : null;
   const settings = outcomeSettings(c);
-  // the class's run-to-run sigma, pooled over all its baselines in the ledger
-  const classSigma = r ? pooledSigma(view.baselines.values(), r.hardware_class) : null;
-  const tolerance = agreeTolerance(settings, classSigma ?? baseline?.sigma ?? null);
+  const classSigma = r ? classSigmaOf(view, r.hardware_class) : null;
+  const tolerance = agreeTolerance(settings, classSigma ?? (baseline ? { sigma: baseline.sigma, df: baseline.n - 1 } : null));
   let out = outcome(
     { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, classSigma, claim, replicas: runs?.replicas ?? [], job_id: job.job_id, author: x.author },
     settings,
@@ -65,3 +64,4 @@ function counted(out: Outcome): boolean {
   if (out.kind === 'verify_again') return !out.uncounted;
   return out.kind === 'merge' || out.kind === 'refuted' || out.kind === 'discard';
 }
+

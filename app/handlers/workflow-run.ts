@@ -9,13 +9,12 @@ import { jobRefs } from '../jobs.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { pooledSigma } from '../policy/decide.js';
 import { agreeTolerance, outcome, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs } from '../baselines.js';
+import { baselineJobs, baselineRunsFor, classSigmaOf } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, withGrants } from '../record.js';
@@ -134,15 +133,15 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const cls = r!.hardware_class;
       const runs = [...view.baselineRuns];
       if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
-      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), pooledSigma(view.baselines.values(), cls)) };
-      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs, agree);
+      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), classSigmaOf(view, cls)) };
+      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, baselineRunsFor(view, cls, s.cfg.config), agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
       if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
       // no two owners agree yet: one more run of the class, up to twice the configured count
-      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
+      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
@@ -175,7 +174,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view);
     }
     case 'wait_baseline': {
-      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
+      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config);
       // back in the queue, to run again once the baseline exists (recorded with the result)
       const news = [...x.news];
       if (job.pr !== null && current) {
@@ -241,7 +240,7 @@ async function judgeWaiting(s: Session, view: LedgerView, baseline: Baseline): P
     if (!scored?.result || !job) continue;
     const r = scored.result;
     let out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, classSigma: pooledSigma(view.baselines.values(), baseline.hardware_class), claim: null, replicas: [], author: q.author },
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, classSigma: classSigmaOf(view, baseline.hardware_class), claim: null, replicas: [], author: q.author },
       outcomeSettings(c),
     );
     const recordedAt = view.state.results.get(scored.job_id)!.time;

@@ -27,6 +27,24 @@ export interface Scale {
   sigma: number;
   /** runs the baseline's mean rests on */
   n: number;
+  /** degrees of freedom of `sigma` (absent: taken as exact) */
+  df?: number;
+}
+
+/**
+ * The bound `z` of a normal test, widened for a sigma estimated with `df` degrees of freedom: the
+ * Student t quantile of the same tail probability (Cornish-Fisher expansion to 1/df^3; within 1%
+ * of the exact quantile for df >= 8 at z = 3.5, 7% below it at df 4). Eight baseline runs' worth of sigma (df 8) turn k = 3.5 into ~5.6; a
+ * hundred, into ~3.7. An underestimated sigma would otherwise merge noise: one class's first two
+ * baselines in the simulator estimated its sigma 28% low and a null change merged at "4.0 standard errors".
+ */
+export function widen(z: number, df: number | undefined): number {
+  if (df === undefined || !Number.isFinite(df)) return z;
+  const d = Math.max(1, df);
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d * d) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3);
 }
 
 /** The standard error of the difference between the mean of `runs` runs and the baseline. */
@@ -41,9 +59,9 @@ export function score(b: Scale, mean: number, runs: number): number {
   return se > 0 ? gain / se : gain > 0 ? Infinity : 0;
 }
 
-/** The val_bpb the mean of `runs` runs must beat to merge: mean - max(k * SE(runs), min_delta). */
+/** The val_bpb the mean of `runs` runs must beat to merge: mean - max(k * SE(runs), min_delta), k widened for sigma's degrees of freedom. */
 export function mergeThreshold(b: Scale, margin: Margin, runs: number): number {
-  return b.mean - Math.max(margin.k * standardError(b, runs), margin.min_delta);
+  return b.mean - Math.max(widen(margin.k, b.df) * standardError(b, runs), margin.min_delta);
 }
 
 /** The val_bpb a first run must beat to be a claim (re-run by other owners before anything merges). */
@@ -69,7 +87,7 @@ export function step(b: Scale, mean: number, runs: number, o: { margin: Margin; 
   if (z < stop) {
     return { kind: 'discard', threshold: t, z, why: `${runs === 1 ? 'the run' : `the mean of ${runs} independent runs`} beats the baseline by ${z.toFixed(2)} standard errors, below the ${runs === 1 ? 'screen' : 'futility bound'} of ${stop}` };
   }
-  if (runs >= o.seq.max_runs) return { kind: 'discard', threshold: t, z, why: `after ${runs} independent runs the mean beats the baseline by ${z.toFixed(2)} standard errors, short of the ${o.margin.k} a merge needs` };
+  if (runs >= o.seq.max_runs) return { kind: 'discard', threshold: t, z, why: `after ${runs} independent runs the mean beats the baseline by ${z.toFixed(2)} standard errors, short of the ${widen(o.margin.k, b.df).toFixed(2)} a merge needs` };
   return { kind: 'more', threshold: t, z };
 }
 
@@ -86,18 +104,31 @@ export function judge(valBpb: number, baseline: Pick<Baseline, 'mean' | 'sigma' 
   return valBpb < t ? { kind: 'improvement', threshold: t, delta } : { kind: 'no_improvement', threshold: t, delta };
 }
 
+/** Runs of one code on one class by distinct owners (their values, or a baseline's sample sigma and count). */
+export type RunGroup = { hardware_class: string } & ({ values: number[] } | { sigma: number; n: number });
+
 /**
- * The run-to-run sigma of a class, pooled over its baselines (each baseline's sample variance
- * weighted by its degrees of freedom): one baseline's five runs estimate sigma within ~35%, the
- * pooled figure converges as baselines accumulate. Null when no baseline of the class has two runs.
+ * The run-to-run sigma of a class pooled over groups of runs of the same code by distinct owners
+ * (each group's sum of squared deviations over the total degrees of freedom, n - 1 per group).
+ * Baselines are groups; so are the replicas of a claim (never the claim itself: it was selected for
+ * beating the screen, so it is biased low). One baseline's five runs estimate sigma within ~35%; the
+ * pooled figure converges as groups accumulate, and its degrees of freedom widen the merge bound
+ * (`widen`) while it is young. Null when no group of the class has two runs.
  */
-export function pooledSigma(baselines: Iterable<{ hardware_class: string; sigma: number; n: number }>, cls: string): number | null {
+export function pooledSigma(groups: Iterable<RunGroup>, cls: string): { sigma: number; df: number } | null {
   let ss = 0;
   let df = 0;
-  for (const b of baselines) {
-    if (b.hardware_class !== cls || b.n < 2 || !Number.isFinite(b.sigma)) continue;
-    ss += (b.n - 1) * b.sigma * b.sigma;
-    df += b.n - 1;
+  for (const g of groups) {
+    if (g.hardware_class !== cls) continue;
+    if ('values' in g) {
+      if (g.values.length < 2) continue;
+      const m = g.values.reduce((a, b) => a + b, 0) / g.values.length;
+      ss += g.values.reduce((a, v) => a + (v - m) ** 2, 0);
+      df += g.values.length - 1;
+    } else if (g.n >= 2 && Number.isFinite(g.sigma)) {
+      ss += (g.n - 1) * g.sigma * g.sigma;
+      df += g.n - 1;
+    }
   }
-  return df > 0 ? Math.sqrt(ss / df) : null;
+  return df > 0 ? { sigma: Math.sqrt(ss / df), df } : null;
 }

@@ -3,7 +3,7 @@
 import type { ExperimentResult, Role } from '../../trainer/result.js';
 import type { Baseline } from './baseline.js';
 import type { AutoresearchConfig } from '../config.js';
-import { judge, mergeThreshold, screenThreshold, type Margin, type Scale, type Sequential } from './decide.js';
+import { judge, mergeThreshold, screenThreshold, widen, type Margin, type Scale, type Sequential } from './decide.js';
 import { judgeReplicas, type Run } from './replication.js';
 
 export interface OutcomeSettings {
@@ -23,9 +23,12 @@ export function outcomeSettings(c: AutoresearchConfig): OutcomeSettings {
   return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts };
 }
 
-/** How far apart two runs of one job on a class of run-to-run `sigma` may score and still agree. */
-export function agreeTolerance(s: Pick<OutcomeSettings, 'tolerance' | 'agree_sigmas'>, sigma: number | null): number {
-  return Math.max(s.tolerance, s.agree_sigmas * Math.SQRT2 * (sigma ?? 0));
+/**
+ * How far apart two runs of one job on a class of run-to-run `sigma` (estimated with `df` degrees
+ * of freedom) may score and still agree: an honest pair differs by more with probability ~5e-4.
+ */
+export function agreeTolerance(s: Pick<OutcomeSettings, 'tolerance' | 'agree_sigmas'>, sigma: { sigma: number; df?: number } | null): number {
+  return Math.max(s.tolerance, widen(s.agree_sigmas, sigma?.df) * Math.SQRT2 * (sigma?.sigma ?? 0));
 }
 
 export interface Claim {
@@ -68,8 +71,8 @@ export interface OutcomeInput {
   runnerOwner: string | null;
   /** the baseline of the result's class on the default-branch commit the run used */
   baseline: Baseline | null;
-  /** the class's run-to-run sigma pooled over its baselines (decide.ts pooledSigma); the baseline's own when absent */
-  classSigma?: number | null;
+  /** the class's run-to-run sigma pooled over its baselines, with its degrees of freedom (decide.ts pooledSigma); the baseline's own when absent */
+  classSigma?: { sigma: number; df: number } | null;
   /** for verify runs: the claim and its counted replicas recorded before this one */
   claim: Claim | null;
   replicas: Run[];
@@ -98,7 +101,9 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   }
   const failed = r.status !== 'ok' || r.val_bpb === null;
   if (!i.baseline && !(failed && i.role === 'verify')) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
-  const scale: Scale | null = i.baseline ? { mean: i.baseline.mean, sigma: i.classSigma ?? i.baseline.sigma, n: i.baseline.n } : null;
+  const scale: Scale | null = i.baseline
+    ? { mean: i.baseline.mean, sigma: i.classSigma?.sigma ?? i.baseline.sigma, n: i.baseline.n, df: i.classSigma?.df ?? Math.max(1, i.baseline.n - 1) }
+    : null;
   if (i.role === 'candidate' && scale && r.val_bpb !== null) {
     if (s.quorum === 0 && r.val_bpb < mergeThreshold(scale, s.margin, 1)) {
       return { kind: 'merge', threshold: mergeThreshold(scale, s.margin, 1), claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
@@ -138,7 +143,7 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
     margin: s.margin,
     seq: s.seq,
     quorum: s.quorum,
-    tolerance: agreeTolerance(s, scale?.sigma ?? null),
+    tolerance: agreeTolerance(s, scale),
     author: i.author ?? null,
   });
   const improvementClaim = t !== null && claim.val_bpb !== null && claim.val_bpb < t;

@@ -4,7 +4,7 @@
 // ledger/trust.ts, which `npm run ledger -- verify` replays with the same rules.
 import { runsAgree, type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
 import type { AutoresearchConfig } from '../config.js';
-import { step, type Margin, type Scale, type Sequential } from './decide.js';
+import { step, widen, type Margin, type Scale, type Sequential } from './decide.js';
 
 /** The policy the repository's settings ask for, in the form the ledger records. */
 export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
@@ -95,7 +95,7 @@ export function judgeReplicas(
   const s = step(o.scale, m, counted.length, o);
   if (s.kind === 'merge') return { kind: 'merge', group, wrong, score: m };
   if (s.kind === 'discard') return { kind: 'discard', reason: `independent runs average val_bpb ${m.toFixed(4)}: ${s.why}`, group, wrong, claimWrong };
-  return more(`the mean of ${counted.length} independent runs, ${m.toFixed(4)}, beats the baseline ${o.scale.mean.toFixed(4)} by ${s.z.toFixed(2)} standard errors; a merge needs ${o.margin.k}${counted.length < o.quorum + 1 ? ` and ${o.quorum + 1} owners other than the PR's author` : ''}`);
+  return more(`the mean of ${counted.length} independent runs, ${m.toFixed(4)}, beats the baseline ${o.scale.mean.toFixed(4)} by ${s.z.toFixed(2)} standard errors; a merge needs ${widen(o.margin.k, o.scale.df).toFixed(2)}${counted.length < o.quorum + 1 ? ` and ${o.quorum + 1} owners other than the PR's author` : ''}`);
 }
 
 /**
@@ -137,3 +137,27 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
 }
 
+
+/**
+ * The replicas of every claim in the ledger, grouped by claim: validated, scored verify runs on the
+ * claim's class by owners other than the claimant, not outvoted, not banned, one per owner. With the
+ * baselines, the groups the class's sigma is pooled over (decide.ts pooledSigmaOf).
+ */
+export function replicaGroups(state: LedgerState, jobs: Map<string, EntryDataOf<'job_dispatched'>>): { hardware_class: string; values: number[] }[] {
+  const byClaim = new Map<string, { hardware_class: string; owners: Set<string>; values: number[] }>();
+  for (const { data: r } of state.results.values()) {
+    if (r.role !== 'verify' || !r.validated || r.result?.status !== 'ok' || r.result.val_bpb == null || !r.runner_owner) continue;
+    const claimId = jobs.get(r.job_id)?.verifies;
+    const claim = claimId ? state.results.get(claimId)?.data : undefined;
+    if (!claimId || !claim?.result || claim.result.hardware_class !== r.result.hardware_class) continue;
+    const owner = lower(r.runner_owner);
+    if (claim.runner_owner && lower(claim.runner_owner) === owner) continue;
+    if (state.trust.faulted.has(r.job_id) || state.trust.banned(owner)) continue;
+    let g = byClaim.get(claimId);
+    if (!g) byClaim.set(claimId, (g = { hardware_class: r.result.hardware_class, owners: new Set(), values: [] }));
+    if (g.owners.has(owner)) continue;
+    g.owners.add(owner);
+    g.values.push(r.result.val_bpb);
+  }
+  return [...byClaim.values()].map(({ hardware_class, values }) => ({ hardware_class, values }));
+}

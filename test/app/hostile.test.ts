@@ -120,7 +120,7 @@ function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', e
   const w = new World({ trust: 'policy', config, seed: [] });
   const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
   for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
-  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
   return w;
 }
 
@@ -255,7 +255,7 @@ describe('load is noise, not a worse candidate', () => {
 
 describe('a class has no baseline until two owners agree on it', () => {
   it('baseline runs of one owner make no baseline; another owner\'s agreeing run does, and a saboteur\'s outlier is left out', async () => {
-    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [] });
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [] });
     for (const [name, owner] of [['runner-a', 'alice'], ['runner-b', 'bob'], ['runner-m', 'mallory']]) online(w, name, owner);
     w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')]);
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });

@@ -65,7 +65,8 @@ describe('checkResult', () => {
 describe('outcome', () => {
   const settings = { margin: { k: 3.5, min_delta: 0 }, seq: { screen: 1, futility: 1.5, max_runs: 6 }, quorum: 1, tolerance: 0.02, agree_sigmas: 3.5, maxAttempts: 3 };
   const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
-  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, replicas: [] };
+  // a class whose sigma is well measured (the merge bound is not widened for it)
+  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, classSigma: { sigma: 0.01, df: 1e6 }, claim: null, replicas: [] };
   const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
   it('candidate: verify an improvement (excluding the claimant), discard the rest, wait for a missing baseline', () => {
     expect(outcome(base, settings)).toMatchObject({ kind: 'verify', exclude_owners: ['alice'] });
@@ -96,7 +97,7 @@ describe('outcome', () => {
     });
     // the PR's author never verifies their own PR, and does not count toward the quorum
     expect(outcome({ ...v, author: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/the PR's author/) });
-    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/a merge needs 3.5 and 2 owners other than the PR's author/) });
+    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/a merge needs 3.50 and 2 owners other than the PR's author/) });
     expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
     expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
     expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });

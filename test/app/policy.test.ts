@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { loadConfig } from '../../app/config.js';
 import { validateChangedFiles, validateCandidateFile } from '../../app/policy/validate.js';
 import { meanSigma, baselineFromRuns, type Baseline } from '../../app/policy/baseline.js';
-import { judge, mergeThreshold, pooledSigma, screenThreshold, step } from '../../app/policy/decide.js';
+import { judge, mergeThreshold, pooledSigma, screenThreshold, step, widen } from '../../app/policy/decide.js';
 import { planDispatch, overdueJobs } from '../../app/policy/schedule.js';
 import { payment } from '../../app/policy/payment.js';
 import { pickVerifierLabel, onlineClasses, type ApiRunner } from '../../app/policy/runners.js';
@@ -97,8 +97,16 @@ describe('baselines and the margin rule', () => {
     expect(step(base, 1.9, 2, { margin, seq, quorum: 2 }).kind).toBe('more');
     expect(step(base, 1.995, 2, { margin, seq, quorum: 2 })).toMatchObject({ kind: 'discard', why: expect.stringMatching(/futility bound of 1.5/) });
     expect(step(base, 1.985, 6, { margin, seq, quorum: 2 })).toMatchObject({ kind: 'discard', why: expect.stringMatching(/after 6 independent runs/) });
-    expect(pooledSigma([{ hardware_class: 'a', sigma: 0.01, n: 5 }, { hardware_class: 'a', sigma: 0.02, n: 3 }, { hardware_class: 'b', sigma: 1, n: 5 }], 'a')).toBeCloseTo(Math.sqrt((4 * 1e-4 + 2 * 4e-4) / 6), 12);
-    expect(pooledSigma([{ hardware_class: 'a', sigma: 0, n: 1 }], 'a')).toBeNull();
+    // baselines (sigma, n) and replica groups (values) pool by their degrees of freedom
+    const p = pooledSigma([{ hardware_class: 'a', sigma: 0.01, n: 5 }, { hardware_class: 'a', values: [1.0, 1.02, 1.04] }, { hardware_class: 'b', sigma: 1, n: 5 }], 'a')!;
+    expect(p.df).toBe(6);
+    expect(p.sigma).toBeCloseTo(Math.sqrt((4 * 1e-4 + 8e-4) / 6), 12);
+    expect(pooledSigma([{ hardware_class: 'a', sigma: 0, n: 1 }, { hardware_class: 'a', values: [1] }], 'a')).toBeNull();
+    // a young sigma widens the merge bound (Student t): exact t quantiles of k = 3.5's tail are 5.68 (df 8), 3.81 (df 40)
+    expect(widen(3.5, 8)).toBeCloseTo(5.68, 1);
+    expect(widen(3.5, 40)).toBeCloseTo(3.81, 2);
+    expect(widen(3.5, undefined)).toBe(3.5);
+    expect(mergeThreshold({ ...base, df: 8 }, margin, 3)).toBeLessThan(mergeThreshold(base, margin, 3));
   });
 
   // The noise model of docs/trust.md: a run scores the candidate's true val_bpb plus normal noise of
