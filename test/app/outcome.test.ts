@@ -104,6 +104,18 @@ describe('outcome', () => {
     expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
     expect(outcome({ ...v, replicas: [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
   });
+  // The old fixed tolerance (0.02 bpb) outvoted honest runs of the CPU class (sigma 0.014: two honest
+  // runs differ by more than 0.02 in ~16-32% of pairs) and banned six honest owners in a 200-PR
+  // simulation; the tolerance now scales with the class's sigma.
+  it('honest noise is no fault: three honest runs of a noisy class spread over 0.045 bpb agree', () => {
+    const noisy = { ...base, baseline: { ...baseline, mean: 2.0, sigma: 0.014 }, classSigma: { sigma: 0.014, df: 1e6 } };
+    const claim0 = { job_id: 'claim', val_bpb: 1.99, hardware_class: 'gpu-x', runner_owner: 'alice' };
+    const v = { ...noisy, role: 'verify' as const, runnerOwner: 'carol', claim: claim0, job_id: 'v2', replicas: [{ job_id: 'v1', owner: 'bob', val_bpb: 2.01 }], result: result({ val_bpb: 2.035 }) };
+    const out = outcome(v, settings);
+    expect(out).toMatchObject({ kind: 'discard', faults: { wrong: [] } });
+    // with the old 0.02 bpb, carol's run would have been outvoted by alice and bob
+    expect(outcome(v, { ...settings, agree_sigmas: 0 })).toMatchObject({ faults: { wrong: [{ owner: 'carol' }] } });
+  });
   it('sabotage: a discard replicated by two owners who agree on an improvement merges, and the saboteur is faulted', () => {
     const sabotage = { job_id: 'claim', val_bpb: 2.5, hardware_class: 'gpu-x', runner_owner: 'mallory' };
     const v = { ...base, role: 'verify' as const, runnerOwner: 'carol', claim: sabotage, job_id: 'v2', replicas: [{ job_id: 'v1', owner: 'bob', val_bpb: 1.9 }], result: result({ val_bpb: 1.905 }) };
