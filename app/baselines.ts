@@ -1,10 +1,35 @@
 // Baseline runs of a default-branch commit on a hardware class.
 import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
+import { pooledSigma } from './policy/decide.js';
+import { replicaGroups } from './policy/replication.js';
 
-/** Baseline runs still needed for `cls` at `sha`: the configured count minus runs recorded or in flight. */
-export function baselineJobs(view: LedgerView, cls: string, sha: string, needed: number, disagreed = false): NewJob[] {
+/** A class's run-to-run sigma, pooled over its baselines and the replicas of its claims in the ledger (policy/decide.ts pooledSigma). */
+export function classSigmaOf(view: LedgerView, cls: string): { sigma: number; df: number } | null {
+  return pooledSigma([...view.baselines.values(), ...replicaGroups(view.state, view.jobs)], cls);
+}
+
+/** The settings a baseline's size follows (`.github/autoresearch.yml`). */
+export interface BaselineSettings {
+  baseline_runs: number;
+  verification: { min_sigma_df: number };
+}
+
+/**
+ * Runs a baseline of `cls` needs: `baseline_runs`, or more while the class's pooled sigma has fewer
+ * than `verification.min_sigma_df` degrees of freedom (a new class: its first baseline also measures
+ * its sigma; a sigma from five runs, df 4, would widen the merge bound k = 3.5 to 9.8 standard
+ * errors, df 20 to 4.2: policy/decide.ts `widen`).
+ */
+export function baselineRunsFor(view: LedgerView, cls: string, c: BaselineSettings): number {
+  const df = classSigmaOf(view, cls)?.df ?? 0;
+  return Math.max(c.baseline_runs, c.verification.min_sigma_df - df + 1);
+}
+
+/** Baseline runs still needed for `cls` at `sha`: the configured count (more for a new class: baselineRunsFor) minus runs recorded or in flight. */
+export function baselineJobs(view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
+  const needed = baselineRunsFor(view, cls, c);
   const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
   // `disagreed`: enough runs, but not by enough agreeing owners: one more, up to twice the count
@@ -21,6 +46,6 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, needed:
     check: null,
     comment: null,
     pay: null,
-    ...(disagreed ? { cap: 2 * needed } : {}),
+    ...(disagreed ? { cap: 2 * needed } : needed > c.baseline_runs ? { cap: needed } : {}),
   }));
 }

@@ -23,10 +23,29 @@ export const AutoresearchConfig = z.object({
   deadline_minutes: z.number().positive().default(30),
   /** dispatches per job at most (the first plus re-dispatches) */
   max_attempts: z.number().int().positive().default(3),
-  /** improvement only if val_bpb < mean - max(k * sigma, min_delta) */
-  margin: z.object({ k: z.number().nonnegative().default(3), min_delta: z.number().nonnegative().default(0.02) }).prefault({}),
-  /** a claimed improvement needs `quorum` agreeing runs by other owners, each within `tolerance` bpb */
-  verification: z.object({ quorum: z.number().int().nonnegative().default(1), tolerance: z.number().nonnegative().default(0.02) }).prefault({}),
+  /**
+   * the merge rule (docs/trust.md "The merge rule"): the mean of n independent runs must beat the
+   * baseline by k standard errors, SE = sigma * sqrt(1/n + 1/baseline runs), and by min_delta bpb
+   */
+  margin: z.object({ k: z.number().nonnegative().default(3.5), min_delta: z.number().nonnegative().default(0) }).prefault({}),
+  /**
+   * the sequential test: a first run scoring `screen` standard errors is a claim, re-run by other
+   * owners until the mean merges (with `quorum` + 1 owners other than the author at least), falls
+   * below `futility`, or `max_runs` owners ran it; two runs agree within
+   * max(tolerance, agree_sigmas * sqrt(2) * sigma of the class)
+   */
+  verification: z
+    .object({
+      quorum: z.number().int().nonnegative().default(2),
+      tolerance: z.number().nonnegative().default(0.02),
+      agree_sigmas: z.number().nonnegative().default(3.5),
+      screen: z.number().default(1),
+      futility: z.number().default(1.5),
+      max_runs: z.number().int().min(1).default(6),
+      /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */
+      min_sigma_df: z.number().int().nonnegative().default(20),
+    })
+    .prefault({}),
   /** runs of the default branch per hardware class before its baseline counts */
   baseline_runs: z.number().int().min(2).default(5),
   /** free-tier experiments per author per UTC day, when their balance does not cover one */

@@ -52,6 +52,8 @@ export async function dispatchJobs(
 ): Promise<string[] | null> {
   const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment, newComment: j.newComment }));
   const seeds = jobs.map(() => randomInt(2 ** 31 - 1));
+  // a fresh training seed per run: a re-run does not reproduce a lucky seed (docs/trust.md)
+  const trainSeeds = jobs.map(() => randomInt(2 ** 31 - 1));
   const own: NewEntry[] = [];
   jobs.forEach((j, i) => {
     own.push({
@@ -65,6 +67,7 @@ export async function dispatchJobs(
         author: j.author,
         hardware_class: j.hardware_class,
         eval_seed: seeds[i],
+        seed: trainSeeds[i],
         budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds,
         attempt: j.attempt,
         verifies: j.verifies,
@@ -93,13 +96,13 @@ export async function dispatchJobs(
   if (skipped) return null;
   for (const i of kept) {
     const j = jobs[i];
-    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds }, j.runner_label);
+    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], seed: trainSeeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds }, j.runner_label);
   }
   return kept.map((i) => ids[i]);
 }
 
 /** The workflow_dispatch of a job recorded in the ledger (also what the reconcile pass sends again when it was lost). */
-export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'budget_seconds'>, runnerLabel: string): Promise<void> {
+export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'seed' | 'budget_seconds'>, runnerLabel: string): Promise<void> {
   await s.octokit.rest.actions.createWorkflowDispatch({
     ...s.repo,
     workflow_id: s.cfg.config.workflow,
@@ -110,6 +113,7 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
       role: job.role,
       nonce: job.job_id,
       eval_seed: String(job.eval_seed),
+      ...(job.seed !== undefined ? { seed: String(job.seed) } : {}),
       budget: String(job.budget_seconds),
       runner_label: runnerLabel,
       ...pinsInput(s.cfg.config),

@@ -128,7 +128,7 @@ async function settleMerged(s: Session, view: LedgerView, intent: Intent, mergeS
   const merged: NewEntry = { type: 'experiment_merged', data: { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb, baseline_mean: intent.baseline_mean, job_ids: intent.job_ids } };
   // Baselines of the new head on every class that had one on the old head, in the same commit.
   const classes = new Set([intent.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === intent.base_sha).map((b) => b.hardware_class)]);
-  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config.baseline_runs));
+  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config));
   const ids = await dispatchJobs(s, jobs, (entries) => {
     const v = entries.length === view.entries.length ? view : viewOf(entries);
     return v.decided.has(key(intent)) ? null : withGrants(v, [merged]);

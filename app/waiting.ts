@@ -8,11 +8,11 @@ import { dispatchJobs, rerun } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
-import { baselineJobs } from './baselines.js';
+import { baselineJobs, classSigmaOf } from './baselines.js';
 import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
-import { outcome } from './policy/outcome.js';
+import { outcome, outcomeSettings } from './policy/outcome.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
 import { withGrants } from './record.js';
@@ -44,8 +44,8 @@ export async function judgeWaiting(s: Session, view: LedgerView, baseline: Basel
     if (!scored?.result || !job) continue;
     const r = scored.result;
     let out = outcome(
-      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, claim: null, replicas: [], author: q.author },
-      { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts },
+      { role: 'candidate', validated: true, reason: null, result: r, attempt: job.attempt, runnerOwner: scored.runner_owner, baseline, classSigma: classSigmaOf(view, baseline.hardware_class), claim: null, replicas: [], author: q.author },
+      outcomeSettings(c),
     );
     const recordedAt = view.state.results.get(scored.job_id)!.time;
     const replicate = out.kind === 'discard' ? replicateDiscard(view.state, trustPolicyOf(c), scored.runner_owner, recordedAt, scored.job_id) : null;
@@ -125,7 +125,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
   const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
   if (!stuck.length) return view;
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
-  const n = s.cfg.config.baseline_runs;
+  const n = s.cfg.config;
   for (const q of stuck) {
     const w = q.waiting_for!;
     const still = (entries: LedgerEntry[]) => {

@@ -149,7 +149,10 @@ function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): s
 
 /** A fault needs two other owners' agreeing runs of the same job that disagree with the faulted one. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
-  const tol = s.trust.policy?.tolerance ?? 0;
+  // the App scales the tolerance with the class's sigma (never below the policy's floor) and records it with the fault
+  const floor = s.trust.policy?.tolerance ?? 0;
+  if (d.tolerance !== undefined && d.tolerance < floor) return `owner_faulted of ${d.login} judged with tolerance ${d.tolerance}, below the policy's ${floor}`;
+  const tol = d.tolerance ?? floor;
   const wrong = s.results.get(d.job_id)?.data;
   if (!wrong || !wrong.runner_owner || lower(wrong.runner_owner) !== lower(d.login)) return `owner_faulted of ${d.login} cites job ${d.job_id}, which is no result of theirs`;
   const score = (r: EntryDataOf<'result_recorded'>) => (r.result?.status === 'ok' ? (r.result.val_bpb ?? null) : null);

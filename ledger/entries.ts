@@ -30,6 +30,8 @@ export const EntryData = {
     author: login.nullable(), // who pays (null for swarm-paid baseline/verify runs)
     hardware_class: z.string().nullable(),
     eval_seed: z.number().int(),
+    /** the training seed the run is given (fresh per run: seed luck is noise); absent in older entries */
+    seed: z.number().int().optional(),
     budget_seconds: z.number().positive(),
     attempt: z.number().int().positive(),
     verifies: z.string().nullable(), // job_id of the claim a verify run checks
@@ -150,7 +152,8 @@ export const EntryData = {
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree
    * with each other and not with `job_id`. Its trust resets; its pending credits are reversed.
    */
-  owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string() }),
+  /** `tolerance`: the agreement tolerance (bpb) the runs were judged with, scaled with the class's sigma; the policy's when absent */
+  owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string(), tolerance: z.number().nonnegative().optional() }),
   /** an owner whose results no longer count or earn (repeated faults); runners of theirs are refused */
   owner_banned: z.object({ login, reason: z.string() }),
   /**

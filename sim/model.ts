@@ -9,11 +9,17 @@ export interface HardwareClass {
   base: number;
   /** run-to-run spread from the held-out evaluation windows (a fresh eval seed per run) */
   sigmaEval: number;
-  /** spread between training seeds of the same code (fixed per candidate: a re-run reproduces it) */
+  /**
+   * spread between training seeds of the same code. The App draws a fresh training seed for every
+   * run it dispatches (the workflow's `seed` input; the harness seeds the data order and hands it to
+   * `createModel`), so a re-run does not reproduce a lucky seed: per-run noise, like the eval seed.
+   */
   sigmaSeed: number;
   /** chance that an honest owner's machine is busy during a run, and what that adds */
   loadChance: number;
   loadPenalty: [number, number];
+  /** the harness's calibration workload on a quiet machine of the class (GFLOP/s; trainer/calibration.ts) */
+  gflops: number;
   /** where the figures come from */
   source: string;
 }
@@ -26,6 +32,7 @@ export const CLASSES: HardwareClass[] = [
     sigmaSeed: 0.01,
     loadChance: 0.1,
     loadPenalty: [0.22, 0.57],
+    gflops: 4,
     source:
       'README "Figures": the default train.ts, 300 s on wasm, scored 2.336 on a quiet 2-core machine and 2.56-2.91 with the machine shared (load 5-16), so a loaded run adds 0.22-0.57. ' +
       'sigmaEval 0.01 is derived, not measured: ~2.5 bits/byte spread over 65,536 held-out bytes gives a standard error of ~0.01. sigmaSeed 0.01 and the 10% chance of a busy machine are assumptions.',
@@ -37,32 +44,32 @@ export const CLASSES: HardwareClass[] = [
     sigmaSeed: 0.005,
     loadChance: 0.02,
     loadPenalty: [0.01, 0.05],
+    gflops: 40,
     source: 'No GPU run was measured in this project: base 1.1, both sigmas 0.005 and a 2% chance of a 0.01-0.05 slowdown are assumptions (a GPU run depends little on host load).',
   },
 ];
 
-/** A class's run-to-run sigma for an improvement's size: sqrt(sigmaEval^2 + sigmaSeed^2). */
+/** A class's run-to-run sigma (a fresh eval seed and training seed per run): sqrt(sigmaEval^2 + sigmaSeed^2). */
 export function runSigma(c: HardwareClass): number {
   return Math.hypot(c.sigmaEval, c.sigmaSeed);
 }
 
 export type PrKind = 'null' | 'improvement' | 'seed_only' | 'collusion';
 
-/** The true quality of one train.ts: an improvement in units of each class's run sigma (negative is better) and its seed's luck. */
+/**
+ * The true quality of one train.ts: an improvement in units of each class's run sigma (negative is
+ * better). A PR that changes only a seed constant has the quality of the code it leaves alone: the
+ * harness draws the data order from the dispatched seed and hands that seed to `createModel`, so a
+ * different constant is one more draw of the per-run seed noise, never a lasting gain.
+ */
 export interface Quality {
   /** cumulative, relative to the first default train.ts, in run-sigmas (negative: better) */
   u: number;
-  /** the training seed's effect per class, in that class's sigmaSeed */
-  seedZ: Record<string, number>;
 }
 
-/** The expected val_bpb of a candidate on a machine of class `cls` (before eval noise and load). */
+/** The expected val_bpb of a candidate on a machine of class `cls` (over training seeds, before eval noise and load). */
 export function trueBpb(q: Quality, cls: HardwareClass): number {
-  return cls.base + q.u * runSigma(cls) + (q.seedZ[cls.name] ?? 0) * cls.sigmaSeed;
-}
-
-export function freshSeed(rng: Rng): Record<string, number> {
-  return Object.fromEntries(CLASSES.map((c) => [c.name, rng.normal()]));
+  return cls.base + q.u * runSigma(cls);
 }
 
 export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder';
@@ -97,43 +104,73 @@ export interface JobView {
   threshold: number | null;
 }
 
-/** What an owner reports for a job: a score (or null for a failed run) and whether it really trained. */
-export function report(o: Owner, job: JobView, classes: Map<string, HardwareClass>, rng: Rng): { bpb: number; trained: boolean } {
+/** The harness's calibration of a run: the fixed workload timed before and after training. */
+export interface Calibration {
+  workload: string;
+  before_gflops: number;
+  after_gflops: number;
+}
+
+export interface Report {
+  bpb: number;
+  trained: boolean;
+  /** what the result says of the machine's pace (a liar's is always at pace) */
+  calibration: Calibration;
+}
+
+/** What an owner reports for a job: a score and whether it really trained, with the run's calibration. */
+export function report(o: Owner, job: JobView, classes: Map<string, HardwareClass>, rng: Rng): Report {
+  const claimed = classes.get(o.claimedClass)!;
+  // what the machine's calibration shows: a quiet run within 3% of its class's pace, a busy one
+  // (sustained load: the harness times the workload before and after training) 30-70% slower
+  const pace = (c: HardwareClass, loaded: boolean): Calibration => {
+    const g = c.gflops * (loaded ? rng.uniform(0.3, 0.7) : rng.uniform(0.97, 1.03));
+    return { workload: `matmul-256x256x256x20@${c.name.startsWith('gpu') ? 'tensorflow' : 'wasm'}`, before_gflops: g, after_gflops: g * (loaded ? rng.uniform(0.85, 1) : rng.uniform(0.98, 1.02)) };
+  };
+  let calibration = pace(claimed, false);
   const honest = () => {
     const m = o.machine;
-    let v = trueBpb(job.quality, m) + rng.normal() * m.sigmaEval;
-    if (rng.chance(m.loadChance)) v += rng.uniform(m.loadPenalty[0], m.loadPenalty[1]);
+    // a fresh training seed and a fresh eval seed per run
+    let v = trueBpb(job.quality, m) + rng.normal() * m.sigmaSeed + rng.normal() * m.sigmaEval;
+    const loaded = rng.chance(m.loadChance);
+    if (loaded) v += rng.uniform(m.loadPenalty[0], m.loadPenalty[1]);
+    // a class liar reports its registered class's workload and pace, as the class it claims
+    calibration = pace(o.behaviour === 'class_liar' ? claimed : m, loaded);
     return v;
   };
-  const claimed = classes.get(o.claimedClass)!;
+  const r = (bpb: number, trained: boolean): Report => ({ bpb, trained, calibration });
+  return reportAs(o, job, claimed, honest, rng, r);
+}
+
+function reportAs(o: Owner, job: JobView, claimed: HardwareClass, honest: () => number, rng: Rng, r: (bpb: number, trained: boolean) => Report): Report {
   const plausible = () => (job.baselineMean ?? claimed.base) + Math.abs(rng.normal()) * claimed.sigmaEval;
   const forged = () => (job.threshold ?? (job.baselineMean ?? claimed.base) - 0.05) - 2 * claimed.sigmaEval - rng.next() * claimed.sigmaEval;
   const echo = () => (job.claim ? job.claim.bpb + rng.normal() * claimed.sigmaEval * 0.3 : null);
   switch (o.behaviour) {
     case 'honest':
     case 'class_liar': // trains for real, on a machine of another class than it registered
-      return { bpb: honest(), trained: true };
+      return r(honest(), true);
     case 'saboteur':
-      return { bpb: honest() + 0.1 + rng.next() * 0.1, trained: true };
+      return r(honest() + 0.1 + rng.next() * 0.1, true);
     case 'forger':
       // claims improvements it never trained; backs any claim it is asked to verify
-      if (job.role === 'candidate') return { bpb: forged(), trained: false };
-      if (job.role === 'verify') return { bpb: echo() ?? forged(), trained: false };
-      return { bpb: plausible(), trained: false };
+      if (job.role === 'candidate') return r(forged(), false);
+      if (job.role === 'verify') return r(echo() ?? forged(), false);
+      return r(plausible(), false);
     case 'lazy':
       // never trains: a plausible no-improvement score, and agreement with whatever it verifies
-      if (job.role === 'verify') return { bpb: echo() ?? plausible(), trained: false };
-      return { bpb: plausible(), trained: false };
+      if (job.role === 'verify') return r(echo() ?? plausible(), false);
+      return r(plausible(), false);
     case 'sybil':
       // forges claims, and agrees with its other account's claims when asked to verify them
-      if (job.role === 'candidate') return { bpb: forged(), trained: false };
-      if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return { bpb: echo()!, trained: false };
-      return { bpb: honest(), trained: true };
+      if (job.role === 'candidate') return r(forged(), false);
+      if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return r(echo()!, false);
+      return r(honest(), true);
     case 'colluder':
       // honest, except for its partner author's PRs: an improvement claimed, and agreed with
-      if (job.author === o.partner && job.role === 'candidate') return { bpb: forged(), trained: false };
-      if (job.author === o.partner && job.role === 'verify') return { bpb: echo() ?? forged(), trained: false };
-      return { bpb: honest(), trained: true };
+      if (job.author === o.partner && job.role === 'candidate') return r(forged(), false);
+      if (job.author === o.partner && job.role === 'verify') return r(echo() ?? forged(), false);
+      return r(honest(), true);
   }
 }
 

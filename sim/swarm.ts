@@ -18,7 +18,7 @@ import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayloa
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
-import { adversaryKinds, CLASSES, freshSeed, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
+import { adversaryKinds, CLASSES, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
 import { Rng } from './rng.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -69,8 +69,6 @@ export const DEFAULTS: SimOptions = {
     max_in_flight: 8,
     free_runs_per_day: 1000,
     close_on_discard: true,
-    margin: { k: 3, min_delta: 0.02 },
-    verification: { quorum: 1, tolerance: 0.02 },
     baseline_runs: 5,
   },
   configExtra: '',
@@ -87,6 +85,14 @@ export interface Figures {
   false_merges: number;
   seed_only_merged: number;
   true_improvements_merged_pct: number;
+  /**
+   * the same among improvements that were still `improvementSigmas` better than the default branch
+   * when they were decided: a PR is a whole train.ts, so once another improvement merged, one opened
+   * on the older default branch lacks it and is rightly no better (the App re-runs it on the new one)
+   */
+  live_improvements_merged_pct: number;
+  /** improvement PRs whose default branch moved (to a better train.ts) before they were decided */
+  improvements_superseded: number;
   adversary_credit_share: number;
   adversaries: number;
   adversaries_banned: number;
@@ -206,6 +212,9 @@ export class Swarm {
   invariantFailures: string[] = [];
   private reported: Record<string, number> = {};
   private opened = 0;
+  /** PRs without a final state yet, and the default branch's quality when each got one */
+  private unsettled = new Set<number>();
+  private decidedOn = new Map<number, number>();
   private nextPr = 1;
   private restore: () => void = () => {};
   private readonly privateKey: string;
@@ -220,7 +229,7 @@ export class Swarm {
     this.rngFaults = this.rng.fork('faults');
     this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
-    this.mainQuality = { u: 0, seedZ: freshSeed(this.rng.fork('main')) };
+    this.mainQuality = { u: 0 };
     // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
     this.privateKey = appKey();
   }
@@ -330,7 +339,9 @@ export class Swarm {
       this.setupOwners();
       for (const o of this.owners) {
         const r = await this.register(o);
-        if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
+        // refused at the door (a Sybil's young account, a ban list): the owner never runs a job
+        if (r.status === 403) o.refused = r.text;
+        else if (!r.ok) throw new Error(`registering ${o.login}'s first runner: HTTP ${r.status} ${r.text}`);
       }
       if (this.o.faults) this.installChaos();
       await this.deliver(this.gh.emit('installation', installationPayload()));
@@ -362,6 +373,7 @@ export class Swarm {
       if (e.t > end) break;
       this.t = Math.max(this.t, e.t);
       await e.run();
+      this.noteDecisions();
       this.assignJobs();
       this.drainOutbox();
       if (this.done()) {
@@ -376,6 +388,18 @@ export class Swarm {
       }
     }
     await this.checkInvariants('end');
+  }
+
+  /** The default branch's quality when each PR first reached a final state (a merged PR: its parent's). */
+  private noteDecisions(): void {
+    for (const n of this.unsettled) {
+      const st = this.finalState(n);
+      if (st === null) continue;
+      this.unsettled.delete(n);
+      const m = st === 'merged' ? this.gh.merges.find((x) => x.pr === n) : undefined;
+      const main = m ? this.gh.commits.get(m.merge_sha)!.parents[0] : this.gh.refs.get('heads/main')!;
+      this.decidedOn.set(n, this.qualityOf(main).u);
+    }
   }
 
   // --- agents ---
@@ -401,11 +425,12 @@ export class Swarm {
     const mq = this.qualityOf(base);
     // a null change is no better than main (often a little worse); a seed change keeps the code
     const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
-    const quality: Quality = { u: mq.u + du, seedZ: freshSeed(r) };
+    const quality: Quality = { u: mq.u + du };
     const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
     this.qualityByFile.set(sha256(text), quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
+    this.unsettled.add(n);
     this.gh.pulls.set(n, { number: n, title: `Experiment ${n}`, user: author, head, files: [{ filename: 'trainer/train.ts', status: 'modified' }], labels: [], state: 'open', merged: false, created_at: new Date(this.t).toISOString() });
     this.gh.emit('pull_request', pullRequestOpenedPayload(n, `Experiment ${n}`, head, author));
   }
@@ -443,8 +468,10 @@ export class Swarm {
     const bl = [...entries].reverse().find((e) => e.type === 'baseline_recorded' && (e.data as any).hardware_class === owner.claimedClass);
     const mean = bl ? (bl.data as any).mean : null;
     const sigma = bl ? (bl.data as any).sigma : 0;
-    const m = (this.o.config.margin ?? {}) as { k?: number; min_delta?: number };
-    const threshold = mean === null ? null : mean - Math.max((m.k ?? 3) * sigma, m.min_delta ?? 0.02);
+    // the App's public claim threshold (its check runs show it): the baseline less `screen` standard errors of one run
+    const v = (this.o.config.verification ?? {}) as { screen?: number };
+    const n = bl ? (bl.data as any).n : 1;
+    const threshold = mean === null ? null : mean - (v.screen ?? 1) * sigma * Math.sqrt(1 + 1 / n);
     let claim: { bpb: number; owner: string | null } | null = null;
     if (i.role === 'verify') {
       const job = [...entries].reverse().find((e) => e.type === 'job_dispatched' && (e.data as any).job_id === i.nonce);
@@ -516,7 +543,7 @@ export class Swarm {
     const owner = this.ownerByRunner.get(run.runner_name!);
     if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
     const view = this.jobView(run, owner);
-    const { bpb, trained } = report(owner, view, this.classes, this.rngNoise);
+    const { bpb, trained, calibration } = report(owner, view, this.classes, this.rngNoise);
     const i = run.inputs;
     this.gpu.all += seconds;
     const first = i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
@@ -548,8 +575,10 @@ export class Swarm {
       device: owner.machine.name,
       hardware_class: owner.claimedClass,
       peak_memory_mb: 900,
-      seed: 1,
+      // the dispatched training seed (older workflows without the input: the harness default)
+      seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
+      calibration,
       candidate_sha256: candidate ? sha256(candidate) : '0'.repeat(64),
       harness_sha256: this.harnessOf(run.head_sha),
       loss_curve: [{ step: 0, t: 0, loss: 5.5 }],
@@ -709,6 +738,8 @@ export class Swarm {
     const prs = [...this.prs.values()];
     const merged = prs.filter((p) => this.finalState(p.number) === 'merged');
     const improvements = prs.filter((p) => p.kind === 'improvement');
+    // still an improvement of the full size over the default branch it was decided against
+    const live = improvements.filter((p) => p.quality.u <= (this.decidedOn.get(p.number) ?? this.qualityOf(this.gh.refs.get('heads/main')!).u) - this.o.improvementSigmas + 1e-9);
     const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
     let advCredit = 0;
     let allCredit = 0;
@@ -741,6 +772,8 @@ export class Swarm {
       false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
       true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
+      live_improvements_merged_pct: live.length ? round((100 * live.filter((p) => this.finalState(p.number) === 'merged').length) / live.length, 1) : 0,
+      improvements_superseded: improvements.length - live.length,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
       adversaries: adversaries.size,
       adversaries_banned: banned.size,

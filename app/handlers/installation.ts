@@ -28,7 +28,7 @@ export async function onInstallation(
     const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
     const view = viewOf(await s.ledger.read());
     if (!(await dispatchAllowed(s, view))) continue;
-    const jobs = onlineClasses(runners.runners as ApiRunner[]).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config.baseline_runs));
+    const jobs = onlineClasses(runners.runners as ApiRunner[]).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config));
     await dispatchJobs(s, jobs);
     context.log.info(`${r.full_name}: ${jobs.length} baseline runs dispatched on ${head.object.sha.slice(0, 7)}`);
   }

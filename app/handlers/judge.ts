@@ -5,7 +5,8 @@
 import { runsAgree, type NewEntry } from '../../ledger/index.js';
 import { classAt, type Dispatched, type LedgerView } from '../ledger-view.js';
 import type { Baseline } from '../policy/baseline.js';
-import { outcome, type Claim, type Outcome } from '../policy/outcome.js';
+import { classSigmaOf } from '../baselines.js';
+import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } from '../policy/outcome.js';
 import { faultEntries, policyEntry, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
 import type { ResultCheck } from '../policy/result-check.js';
 import type { Session } from '../session.js';
@@ -31,9 +32,11 @@ export function judge(
   const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
   const runs = job.role === 'verify' && job.verifies ? runsOf(view.state, view.jobs, job.verifies) : null;
   const claim: Claim | null = runs?.claim ? { job_id: runs.claim.job_id, val_bpb: runs.claim.val_bpb, hardware_class: runs.cls!, runner_owner: runs.claim.owner } : null;
-  const settings = { margin: c.margin, quorum: c.verification.quorum, tolerance: c.verification.tolerance, maxAttempts: c.max_attempts };
+  const settings = outcomeSettings(c);
+  const classSigma = r ? classSigmaOf(view, r.hardware_class) : null;
+  const tolerance = agreeTolerance(settings, classSigma ?? (baseline ? { sigma: baseline.sigma, df: baseline.n - 1 } : null));
   let out = outcome(
-    { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, claim, replicas: runs?.replicas ?? [], job_id: job.job_id, author: x.author },
+    { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, classSigma, claim, replicas: runs?.replicas ?? [], job_id: job.job_id, author: x.author },
     settings,
   );
   // A candidate result about to be discarded (no improvement, or a failed run) is re-run by
@@ -47,11 +50,11 @@ export function judge(
     const mine = r.status === 'ok' ? r.val_bpb : null;
     news.push({
       type: 'verification',
-      data: { job_id: claim.job_id, verify_job_id: job.job_id, agreed: runsAgree(claim.val_bpb, mine, policy.tolerance), claim_bpb: claim.val_bpb ?? -1, verify_bpb: mine ?? -1, tolerance: policy.tolerance },
+      data: { job_id: claim.job_id, verify_job_id: job.job_id, agreed: runsAgree(claim.val_bpb, mine, tolerance), claim_bpb: claim.val_bpb ?? -1, verify_bpb: mine ?? -1, tolerance },
     });
   }
   const faults = 'faults' in out ? out.faults : undefined;
-  if (faults?.wrong.length && claim) news.push(...faultEntries(view.state, policy, claim.job_id, faults.wrong, faults.group, `outvoted on job ${claim.job_id} by ${faults.group.map((g) => g.owner).join(' and ')}`));
+  if (faults?.wrong.length && claim) news.push(...faultEntries(view.state, policy, claim.job_id, faults.wrong, faults.group, `outvoted on job ${claim.job_id} by ${faults.group.map((g) => g.owner).join(' and ')}`, tolerance));
   const pe = policyEntry(view.state, policy);
   return { out, baseline, news: pe ? [pe, ...news] : news };
 }
@@ -61,3 +64,4 @@ function counted(out: Outcome): boolean {
   if (out.kind === 'verify_again') return !out.uncounted;
   return out.kind === 'merge' || out.kind === 'refuted' || out.kind === 'discard';
 }
+

@@ -76,7 +76,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   const candidate = job.role === 'baseline' ? harness.candidate : ((await candidateAt(s.octokit, s.repo, job.sha))?.bytes ?? null);
   const bound = withContainment(checkResult(
     art.resultText,
-    { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, eval_seed: job.eval_seed, budget_seconds: job.budget_seconds, registered_class: runner?.hardware_class ?? null },
+    { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, eval_seed: job.eval_seed, seed: job.seed, budget_seconds: job.budget_seconds, registered_class: runner?.hardware_class ?? null },
     candidate ? sha256(candidate) : 'missing',
     harness.sha256,
     art,

@@ -9,10 +9,10 @@ import { jobRefs } from '../jobs.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import type { Outcome } from '../policy/outcome.js';
+import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs } from '../baselines.js';
+import { baselineJobs, baselineRunsFor, classSigmaOf } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
@@ -133,14 +133,14 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const cls = r!.hardware_class;
       const runs = [...view.baselineRuns];
       if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
-      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: s.cfg.config.verification.tolerance };
-      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, s.cfg.config.baseline_runs, agree);
+      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), classSigmaOf(view, cls)) };
+      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, baselineRunsFor(view, cls, s.cfg.config), agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
       // no two owners agree yet: one more run of the class, up to twice the configured count
-      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
+      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
     }
     case 'retry': {
@@ -173,7 +173,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view);
     }
     case 'wait_baseline': {
-      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
+      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config);
       // back in the queue, to run again once the baseline exists (recorded with the result)
       const news = [...x.news];
       if (job.pr !== null && current) {
@@ -189,7 +189,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'verify_again': {
       const claimId = out.kind === 'verify' ? job.job_id : out.claim.job_id;
       const cls = out.kind === 'verify' ? r!.hardware_class : out.claim.hardware_class;
-      if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts) {
+      // counted runs are bounded by the sequential test (verification.max_runs); refused ones by max_attempts
+      if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts + s.cfg.config.verification.max_runs) {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
       const target = await verifierLabel(s, cls, out.exclude_owners);

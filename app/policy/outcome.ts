@@ -2,14 +2,33 @@
 // default-branch commit it ran on, the claim it verifies (for verify runs) and the settings in.
 import type { ExperimentResult, Role } from '../../trainer/result.js';
 import type { Baseline } from './baseline.js';
-import { judge, threshold, type Margin } from './decide.js';
+import type { AutoresearchConfig } from '../config.js';
+import { judge, mergeThreshold, screenThreshold, widen, type Margin, type Scale, type Sequential } from './decide.js';
 import { judgeReplicas, type Run } from './replication.js';
 
 export interface OutcomeSettings {
   margin: Margin;
+  seq: Sequential;
   quorum: number;
+  /** the floor of the agreement tolerance, bpb */
   tolerance: number;
+  /** two runs agree within agree_sigmas * sqrt(2) * sigma of their class (at least `tolerance`) */
+  agree_sigmas: number;
   maxAttempts: number;
+}
+
+/** The settings of outcome() from the repository's configuration. */
+export function outcomeSettings(c: AutoresearchConfig): OutcomeSettings {
+  const v = c.verification;
+  return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts };
+}
+
+/**
+ * How far apart two runs of one job on a class of run-to-run `sigma` (estimated with `df` degrees
+ * of freedom) may score and still agree: an honest pair differs by more with probability ~5e-4.
+ */
+export function agreeTolerance(s: Pick<OutcomeSettings, 'tolerance' | 'agree_sigmas'>, sigma: { sigma: number; df?: number } | null): number {
+  return Math.max(s.tolerance, widen(s.agree_sigmas, sigma?.df) * Math.SQRT2 * (sigma?.sigma ?? 0));
 }
 
 export interface Claim {
@@ -52,6 +71,8 @@ export interface OutcomeInput {
   runnerOwner: string | null;
   /** the baseline of the result's class on the default-branch commit the run used */
   baseline: Baseline | null;
+  /** the class's run-to-run sigma pooled over its baselines, with its degrees of freedom (decide.ts pooledSigma); the baseline's own when absent */
+  classSigma?: { sigma: number; df: number } | null;
   /** for verify runs: the claim and its counted replicas recorded before this one */
   claim: Claim | null;
   replicas: Run[];
@@ -80,16 +101,19 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   }
   const failed = r.status !== 'ok' || r.val_bpb === null;
   if (!i.baseline && !(failed && i.role === 'verify')) return { kind: 'wait_baseline', hardware_class: r.hardware_class };
-  if (i.role === 'candidate' && i.baseline && r.val_bpb !== null) {
-    const v = judge(r.val_bpb, i.baseline, s.margin);
-    if (v.kind === 'improvement' && s.quorum === 0) {
-      return { kind: 'merge', threshold: v.threshold, claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
+  const scale: Scale | null = i.baseline
+    ? { mean: i.baseline.mean, sigma: i.classSigma?.sigma ?? i.baseline.sigma, n: i.baseline.n, df: i.classSigma?.df ?? Math.max(1, i.baseline.n - 1) }
+    : null;
+  if (i.role === 'candidate' && scale && r.val_bpb !== null) {
+    if (s.quorum === 0 && r.val_bpb < mergeThreshold(scale, s.margin, 1)) {
+      return { kind: 'merge', threshold: mergeThreshold(scale, s.margin, 1), claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
     }
+    const v = judge(r.val_bpb, scale, s.seq);
     if (v.kind === 'improvement') return { kind: 'verify', threshold: v.threshold, delta: v.delta, exclude_owners: [i.runnerOwner, i.author].filter((x): x is string => !!x) };
-    const t = threshold(i.baseline, s.margin);
+    const t = screenThreshold(scale, s.seq);
     return {
       kind: 'discard',
-      reason: `val_bpb ${r.val_bpb.toFixed(4)} does not beat ${t.toFixed(4)} (baseline ${i.baseline.mean.toFixed(4)} minus the margin)`,
+      reason: `val_bpb ${r.val_bpb.toFixed(4)} does not beat ${t.toFixed(4)} (baseline ${scale.mean.toFixed(4)} minus ${s.seq.screen} standard errors of one run)`,
       val_bpb: r.val_bpb,
       threshold: t,
     };
@@ -110,23 +134,24 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (i.replicas.some((x) => x.owner.toLowerCase() === i.runnerOwner!.toLowerCase())) {
     return { kind: 'verify_again', reason: `${i.runnerOwner} already ran this job once`, claim, exclude_owners: [...owners, ...i.replicas.map((x) => x.owner)], uncounted: true };
   }
-  const t = i.baseline ? threshold(i.baseline, s.margin) : null;
+  const t = scale ? screenThreshold(scale, s.seq) : null;
   const mine: Run = { job_id: i.job_id ?? '', owner: i.runnerOwner, val_bpb: r.status === 'ok' ? r.val_bpb : null };
   // the author's runs never count, even ones recorded before this rule
   const replicas = i.replicas.filter((x) => !i.author || x.owner.toLowerCase() !== i.author.toLowerCase());
   const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...replicas, mine], {
-    threshold: t,
+    scale,
+    margin: s.margin,
+    seq: s.seq,
     quorum: s.quorum,
-    tolerance: s.tolerance,
+    tolerance: agreeTolerance(s, scale),
     author: i.author ?? null,
-    maxRuns: s.quorum + 3,
   });
   const improvementClaim = t !== null && claim.val_bpb !== null && claim.val_bpb < t;
   switch (v.kind) {
     case 'more':
       return { kind: 'verify_again', reason: v.reason, claim, exclude_owners: v.exclude_owners };
     case 'merge':
-      return { kind: 'merge', threshold: t!, claim, job_ids: v.group.map((g) => g.job_id), faults: { wrong: v.wrong, group: v.group } };
+      return { kind: 'merge', threshold: mergeThreshold(scale!, s.margin, v.group.length), claim, job_ids: v.group.map((g) => g.job_id), faults: { wrong: v.wrong, group: v.group } };
     case 'discard': {
       const faults = { wrong: v.wrong, group: v.group };
       if (improvementClaim) return { kind: 'refuted', reason: v.reason, claim, faults };

@@ -4,6 +4,7 @@
 // ledger/trust.ts, which `npm run ledger -- verify` replays with the same rules.
 import { runsAgree, type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
 import type { AutoresearchConfig } from '../config.js';
+import { step, widen, type Margin, type Scale, type Sequential } from './decide.js';
 
 /** The policy the repository's settings ask for, in the form the ledger records. */
 export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
@@ -59,12 +60,18 @@ const lower = (x: string) => x.toLowerCase();
 
 /**
  * What the runs of one job (the claim first, then its replicas in order) establish. One run per
- * owner counts (the first); runs agree per `runsAgree`. The largest group of agreeing owners
- * (two at least) decides; a run agreeing with none of the group is wrong. An improvement merges
- * when every run of the group beats `threshold` and the group holds `quorum + 1` owners other
- * than the PR's author. `maxRuns` bounds the re-runs.
+ * owner counts (the first); two runs agree within `tolerance` (runsAgree; the judge scales it
+ * with the class's sigma). The largest group of agreeing owners (two at least) is the evidence; a
+ * run agreeing with none of the group is wrong (outvoted). The group's runs by owners other than
+ * the PR's author are one step of the sequential test (decide.ts `step`): their mean merges once
+ * it beats the baseline by `margin.k` standard errors with `quorum + 1` of them, is discarded
+ * below the futility bound or at `seq.max_runs` runs, and asks for another owner's run otherwise.
  */
-export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: number | null; quorum: number; tolerance: number; author: string | null; maxRuns: number }): Replicas {
+export function judgeReplicas(
+  claim: Run,
+  replicas: Run[],
+  o: { scale: Scale | null; margin: Margin; seq: Sequential; quorum: number; tolerance: number; author: string | null },
+): Replicas {
   const seen = new Set<string>();
   const runs = [claim, ...replicas].filter((r) => !seen.has(lower(r.owner)) && seen.add(lower(r.owner)));
   const exclude = [...seen, ...(o.author ? [lower(o.author)] : [])];
@@ -75,20 +82,20 @@ export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: numbe
     if (g.length > group.length) group = g;
   }
   const more = (reason: string): Replicas =>
-    runs.length >= o.maxRuns ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
-  if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance}`);
+    runs.length >= o.seq.max_runs ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
+  if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance.toFixed(4)}`);
   const wrong = runs.filter((r) => !group.some((g) => agree(g, r)));
   const claimWrong = wrong.some((r) => r.job_id === claim.job_id);
-  const scores = group.map((g) => g.val_bpb);
-  if (scores.some((v) => v === null)) return { kind: 'discard', reason: 'the run fails on independent runners', group, wrong, claimWrong };
-  const mean = (scores as number[]).reduce((a, b) => a + b, 0) / scores.length;
-  if (o.threshold === null || !(scores as number[]).every((v) => v < o.threshold!)) {
-    const t = o.threshold === null ? '' : ` does not beat ${o.threshold.toFixed(4)}`;
-    return { kind: 'discard', reason: `independent runs agree on val_bpb ${mean.toFixed(4)}, which${t || ' has no baseline to beat'}`, group, wrong, claimWrong };
-  }
-  const independent = new Set(group.map((g) => lower(g.owner)).filter((g) => !o.author || g !== lower(o.author)));
-  if (independent.size < o.quorum + 1) return more(`${independent.size} of the ${o.quorum + 1} owners other than the PR's author a merge needs agree so far`);
-  return { kind: 'merge', group, wrong, score: mean };
+  if (group.some((g) => g.val_bpb === null)) return { kind: 'discard', reason: 'the run fails on independent runners', group, wrong, claimWrong };
+  const counted = group.filter((g) => !o.author || lower(g.owner) !== lower(o.author));
+  const mean = (xs: Run[]) => xs.reduce((a, g) => a + (g.val_bpb as number), 0) / xs.length;
+  if (!o.scale) return { kind: 'discard', reason: `independent runs agree on val_bpb ${mean(group).toFixed(4)}, which has no baseline to beat`, group, wrong, claimWrong };
+  if (!counted.length) return more('no run of an owner other than the PR\'s author agrees yet');
+  const m = mean(counted);
+  const s = step(o.scale, m, counted.length, o);
+  if (s.kind === 'merge') return { kind: 'merge', group, wrong, score: m };
+  if (s.kind === 'discard') return { kind: 'discard', reason: `independent runs average val_bpb ${m.toFixed(4)}: ${s.why}`, group, wrong, claimWrong };
+  return more(`the mean of ${counted.length} independent runs, ${m.toFixed(4)}, beats the baseline ${o.scale.mean.toFixed(4)} by ${s.z.toFixed(2)} standard errors; a merge needs ${widen(o.margin.k, o.scale.df).toFixed(2)}${counted.length < o.quorum + 1 ? ` and ${o.quorum + 1} owners other than the PR's author` : ''}`);
 }
 
 /**
@@ -96,12 +103,12 @@ export function judgeReplicas(claim: Run, replicas: Run[], o: { threshold: numbe
  * results reversed (granted ones in full, pending ones at 0 so they never earn), and a ban when
  * the owner reaches `ban_after_faults`.
  */
-export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string): NewEntry[] {
+export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string, tolerance?: number): NewEntry[] {
   // `state` is the ledger before this append: a result recorded with the fault (the run that
   // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
   const out: NewEntry[] = [];
   for (const w of wrong) {
-    out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason } });
+    out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}) } });
     for (const [jobId, r] of state.results) {
       if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
       if ((state.trust.checked.has(jobId) && jobId !== w.job_id) || state.reversals.has(jobId)) continue;
@@ -130,3 +137,27 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
 }
 
+
+/**
+ * The replicas of every claim in the ledger, grouped by claim: validated, scored verify runs on the
+ * claim's class by owners other than the claimant, not outvoted, not banned, one per owner. With the
+ * baselines, the groups the class's sigma is pooled over (decide.ts pooledSigmaOf).
+ */
+export function replicaGroups(state: LedgerState, jobs: Map<string, EntryDataOf<'job_dispatched'>>): { hardware_class: string; values: number[] }[] {
+  const byClaim = new Map<string, { hardware_class: string; owners: Set<string>; values: number[] }>();
+  for (const { data: r } of state.results.values()) {
+    if (r.role !== 'verify' || !r.validated || r.result?.status !== 'ok' || r.result.val_bpb == null || !r.runner_owner) continue;
+    const claimId = jobs.get(r.job_id)?.verifies;
+    const claim = claimId ? state.results.get(claimId)?.data : undefined;
+    if (!claimId || !claim?.result || claim.result.hardware_class !== r.result.hardware_class) continue;
+    const owner = lower(r.runner_owner);
+    if (claim.runner_owner && lower(claim.runner_owner) === owner) continue;
+    if (state.trust.faulted.has(r.job_id) || state.trust.banned(owner)) continue;
+    let g = byClaim.get(claimId);
+    if (!g) byClaim.set(claimId, (g = { hardware_class: r.result.hardware_class, owners: new Set(), values: [] }));
+    if (g.owners.has(owner)) continue;
+    g.owners.add(owner);
+    g.values.push(r.result.val_bpb);
+  }
+  return [...byClaim.values()].map(({ hardware_class, values }) => ({ hardware_class, values }));
+}

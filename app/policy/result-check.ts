@@ -14,6 +14,8 @@ export interface ExpectedJob {
   /** the dispatch's eval seed and budget, from the job_dispatched entry */
   eval_seed?: number;
   budget_seconds?: number;
+  /** the dispatch's training seed (absent in entries from before it was drawn per run) */
+  seed?: number;
   /** the hardware class recorded when the runner that ran the job was registered */
   registered_class?: string | null;
 }
@@ -64,6 +66,9 @@ export function checkResult(
   if (job.sha !== expected.sha) return forged(`sha ${job.sha} differs from the dispatched sha ${expected.sha}`);
   if (expected.eval_seed !== undefined && result.eval_seed !== expected.eval_seed) {
     return forged(`eval_seed ${result.eval_seed} differs from the dispatched eval seed ${expected.eval_seed}`);
+  }
+  if (expected.seed !== undefined && result.seed !== expected.seed) {
+    return forged(`seed ${result.seed} differs from the dispatched training seed ${expected.seed}`);
   }
   if (expected.budget_seconds !== undefined && result.budget_seconds !== expected.budget_seconds) {
     return forged(`budget_seconds ${result.budget_seconds} differs from the dispatched budget ${expected.budget_seconds}`);

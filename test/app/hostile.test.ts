@@ -116,11 +116,11 @@ const reg = (name: string, owner: string, o: { cls?: string; created?: string } 
 const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
 
 /** A world under the default trust policy with runners of alice, bob, carol and mallory. */
-function trustWorld(config = 'max_in_flight: 4\n', extra: ReturnType<typeof reg>[] = []): World {
+function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = []): World {
   const w = new World({ trust: 'policy', config, seed: [] });
   const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
   for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
-  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
   return w;
 }
 
@@ -146,7 +146,7 @@ describe('adaptive replication', () => {
   });
 
   it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
-    const w = trustWorld('max_in_flight: 10\ntrust:\n  ban_after_faults: 1\n');
+    const w = trustWorld('max_in_flight: 10\nverification:\n  quorum: 1\ntrust:\n  ban_after_faults: 1\n');
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
     await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
@@ -255,7 +255,7 @@ describe('load is noise, not a worse candidate', () => {
 
 describe('a class has no baseline until two owners agree on it', () => {
   it('baseline runs of one owner make no baseline; another owner\'s agreeing run does, and a saboteur\'s outlier is left out', async () => {
-    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [] });
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [] });
     for (const [name, owner] of [['runner-a', 'alice'], ['runner-b', 'bob'], ['runner-m', 'mallory']]) online(w, name, owner);
     w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')]);
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });

@@ -51,6 +51,8 @@ describe('checkResult', () => {
     }
     const bound = { ...expected, eval_seed: 7, budget_seconds: 300, registered_class: 'gpu-x' };
     expect(checkResult(JSON.stringify(result({ eval_seed: 41 })), bound, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/eval_seed 41 differs from the dispatched eval seed 7/) });
+    // the training seed is drawn per run by the App: a result trained with another seed (a lucky one, picked by the runner) is forged
+    expect(checkResult(JSON.stringify(result({ seed: 5 })), { ...bound, seed: 9 }, H('a'), H('b'))).toMatchObject({ forged: true, reason: expect.stringMatching(/seed 5 differs from the dispatched training seed 9/) });
     expect(checkResult(JSON.stringify(result({ budget_seconds: 1200 })), bound, H('a'), H('b')).reason).toMatch(/budget_seconds 1200 differs from the dispatched budget 300/);
     expect(checkResult(JSON.stringify(result({ hardware_class: 'gpu-h100' })), bound, H('a'), H('b')).reason).toMatch(/gpu-h100 is not the class gpu-x its runner was registered with/);
     expect(checkResult(JSON.stringify(result({ eval_seed: 7, budget_seconds: 300, hardware_class: 'gpu-x' })), bound, H('a'), H('b')).validated).toBe(true);
@@ -61,9 +63,10 @@ describe('checkResult', () => {
 });
 
 describe('outcome', () => {
-  const settings = { margin: { k: 3, min_delta: 0.02 }, quorum: 1, tolerance: 0.02, maxAttempts: 3 };
+  const settings = { margin: { k: 3.5, min_delta: 0 }, seq: { screen: 1, futility: 1.5, max_runs: 6 }, quorum: 1, tolerance: 0.02, agree_sigmas: 3.5, maxAttempts: 3 };
   const baseline = { hardware_class: 'gpu-x', sha: SHA, mean: 2, sigma: 0.01, n: 5, tokens_per_second: 1000 };
-  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, claim: null, replicas: [] };
+  // a class whose sigma is well measured (the merge bound is not widened for it)
+  const base: OutcomeInput = { role: 'candidate', validated: true, reason: null, result: result(), attempt: 1, runnerOwner: 'alice', baseline, classSigma: { sigma: 0.01, df: 1e6 }, claim: null, replicas: [] };
   const claim = { job_id: 'claim', val_bpb: 1.9, hardware_class: 'gpu-x', runner_owner: 'alice' };
   it('candidate: verify an improvement (excluding the claimant), discard the rest, wait for a missing baseline', () => {
     expect(outcome(base, settings)).toMatchObject({ kind: 'verify', exclude_owners: ['alice'] });
@@ -94,12 +97,24 @@ describe('outcome', () => {
     });
     // the PR's author never verifies their own PR, and does not count toward the quorum
     expect(outcome({ ...v, author: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/the PR's author/) });
-    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/1 of the 2 owners other than the PR's author/) });
+    expect(outcome({ ...v, claim: { ...claim, runner_owner: 'dave' }, author: 'dave', runnerOwner: 'bob' }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/a merge needs 3.50 and 2 owners other than the PR's author/) });
     expect(outcome({ ...v, runnerOwner: 'alice' }, settings)).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice'] });
     expect(outcome({ ...v, runnerOwner: null }, settings)).toMatchObject({ kind: 'verify_again' });
     expect(outcome({ ...v, result: result({ hardware_class: 'gpu-y' }) }, settings)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/gpu-y/) });
     expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
     expect(outcome({ ...v, replicas: [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
+  });
+  // The old fixed tolerance (0.02 bpb) outvoted honest runs of the CPU class (sigma 0.014: two honest
+  // runs differ by more than 0.02 in ~16-32% of pairs) and banned six honest owners in a 200-PR
+  // simulation; the tolerance now scales with the class's sigma.
+  it('honest noise is no fault: three honest runs of a noisy class spread over 0.045 bpb agree', () => {
+    const noisy = { ...base, baseline: { ...baseline, mean: 2.0, sigma: 0.014 }, classSigma: { sigma: 0.014, df: 1e6 } };
+    const claim0 = { job_id: 'claim', val_bpb: 1.99, hardware_class: 'gpu-x', runner_owner: 'alice' };
+    const v = { ...noisy, role: 'verify' as const, runnerOwner: 'carol', claim: claim0, job_id: 'v2', replicas: [{ job_id: 'v1', owner: 'bob', val_bpb: 2.01 }], result: result({ val_bpb: 2.035 }) };
+    const out = outcome(v, settings);
+    expect(out).toMatchObject({ kind: 'discard', faults: { wrong: [] } });
+    // with the old 0.02 bpb, carol's run would have been outvoted by alice and bob
+    expect(outcome(v, { ...settings, agree_sigmas: 0 })).toMatchObject({ faults: { wrong: [{ owner: 'carol' }] } });
   });
   it('sabotage: a discard replicated by two owners who agree on an improvement merges, and the saboteur is faulted', () => {
     const sabotage = { job_id: 'claim', val_bpb: 2.5, hardware_class: 'gpu-x', runner_owner: 'mallory' };

@@ -80,6 +80,8 @@ export class World {
     if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
       if (!/^runners:/m.test(config)) config += '\nrunners:\n  min_account_age_days: 0\n';
+      // one verify run by another owner suffices (the default quorum is 2: docs/trust.md)
+      if (!/^verification:/m.test(config)) config += '\nverification:\n  quorum: 1\n  min_sigma_df: 0\n';
     }
     // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
     this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
@@ -87,7 +89,8 @@ export class World {
     const seed: NewEntry[] = opts.seed ?? [
       { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'], owner_created_at: '2015-01-01T00:00:00Z' } },
       { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'bob', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-bob'], owner_created_at: '2015-01-01T00:00:00Z' } },
-      { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: this.main, mean: 2.0, sigma: 0.01, n: 5, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
+      // (n 41: a class whose sigma is measured, 40 degrees of freedom; the merge bound k = 3.5 widens to 3.81)
+      { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: this.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
     ];
     const entries = appendEntries([], seed.map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
     this.gh.refs.set('heads/ledger', this.gh.commit(ledgerFiles(entries), null, 'ledger'));
@@ -276,7 +279,7 @@ export class World {
       device: 'NVIDIA Test GPU (CUDA)',
       hardware_class: CLASS,
       peak_memory_mb: 900,
-      seed: 1,
+      seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
       candidate_sha256: sha256(this.gh.fileAt(i.sha, 'trainer/train.ts')!),
       harness_sha256: this.harnessOf(this.gh.refs.get('heads/main')!),

@@ -89,7 +89,7 @@ describe('experiment.yml', () => {
     const w = await load('experiment.yml');
     expect(Object.keys(w.template.events)).toEqual(['workflow_dispatch']);
     expect(Object.keys(w.template.events.workflow_dispatch?.inputs ?? {}).sort()).toEqual(
-      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pr', 'role', 'runner_label', 'sha'].sort(),
+      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pr', 'role', 'runner_label', 'seed', 'sha'].sort(),
     );
     const perms = w.raw.permissions;
     expect(perms === undefined ? 'missing' : JSON.stringify(perms)).not.toMatch(WRITE);
