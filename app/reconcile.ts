@@ -24,7 +24,7 @@ import { closedReason, seenHeads } from './heads.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, sendDispatch } from './dispatch.js';
 import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
-import { baselineJobs } from './baselines.js';
+import { baselineJobsFor } from './baselines.js';
 import { classAt, viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
@@ -122,7 +122,7 @@ async function repairWaiting(s: Session, view: LedgerView): Promise<LedgerView> 
   for (const q of stuck) {
     const w = q.waiting_for!;
     if (w.sha === head.object.sha) {
-      await dispatchJobs(s, baselineJobs(view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
+      await dispatchJobs(s, await baselineJobsFor(s, view, w.hardware_class, w.sha, s.cfg.config.baseline_runs), [], {}, view.entries);
     } else {
       // the commit it waited on is no longer the default branch: test it again on the new one
       await appendBuilt(s, view.entries, (entries) => {

@@ -14,7 +14,7 @@ import { checkResult } from '../policy/result-check.js';
 import { pickVerifierLabel, type ApiRunner } from '../policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from '../policy/replication.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs } from '../baselines.js';
+import { baselineJobs, baselineJobsFor } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, withGrants } from '../record.js';
@@ -141,7 +141,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       view = after;
       if (b) view = await judgeWaiting(s, view, { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
       // no two owners agree yet: one more run of the class, up to twice the configured count
-      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
+      else if (!view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, await baselineJobsFor(s, view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline without a score run again
     }
     case 'retry': {
@@ -174,7 +174,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view);
     }
     case 'wait_baseline': {
-      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
+      const jobs = await baselineJobsFor(s, view, out.hardware_class, run.head_sha, s.cfg.config.baseline_runs);
       // back in the queue, to run again once the baseline exists (recorded with the result)
       const news = [...x.news];
       if (job.pr !== null && current) {

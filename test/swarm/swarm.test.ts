@@ -39,7 +39,12 @@ describe('npm run swarm', () => {
       initialTrain: tiny(train).replace(/^const LR = [^;]+;/m, 'const LR = 3e-5;'),
       config: { verification: { quorum: 1, tolerance: 0.6 } },
       maxExperiments: 2,
-      minutes: 25,
+      // every wait has a deadline, so that CI never sits idle: the test fails saying what it waited for
+      minutes: 5,
+      stallSeconds: 60,
+      jobTimeoutSeconds: 120,
+      agentTimeoutSeconds: 60,
+      appTimeoutSeconds: 60,
       port: 0,
       isolation: 'none',
       tickSeconds: 5,
@@ -48,6 +53,7 @@ describe('npm run swarm', () => {
         if (process.env.SWARM_DEBUG) process.stderr.write(`${l}\n`);
       },
     });
+    let passed = false;
     try {
       const s = await swarm.run();
       const log = lines.join('\n');
@@ -86,9 +92,12 @@ describe('npm run swarm', () => {
       // the state folder holds the fake GitHub and resumes: main carries the merged change
       expect(readFileSync(join(dir, 'main-train.ts'), 'utf8')).toMatch(/^const LR = 3e-3;/m);
       expect(JSON.parse(readFileSync(join(dir, 'github.json'), 'utf8')).merges).toHaveLength(1);
+      passed = true;
     } finally {
       await swarm.close();
-      rmSync(dir, { recursive: true, force: true });
+      // a failed run's state stays for inspection (the ledger, github.json, the harness logs under work/)
+      if (passed) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`swarm test: its state is kept in ${dir}\n${lines.join('\n')}\n`);
     }
-  }, 30 * 60_000);
+  }, 9 * 60_000);
 });
