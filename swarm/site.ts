@@ -49,6 +49,11 @@ export function serveSite(root: string, port: number): Promise<{ server: Server;
     }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file) || !statSync(file).isFile()) {
+      // the site has no icon: an empty answer keeps the browser's console free of a 404 on every page
+      if (path === '/favicon.ico') {
+        res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+        return;
+      }
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(existsSync(join(base, 'index.html')) ? 'not found' : 'the leaderboard is built after the first result; reload in a minute');
       return;
     }

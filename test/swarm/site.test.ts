@@ -38,6 +38,8 @@ describe('the swarm leaderboard server', () => {
         expect([403, 404]).toContain(r.status);
       }
       expect((await get(url, '/%zz')).status).toBe(400);
+      expect(await get(url, '/favicon.ico')).toEqual({ status: 204, body: '' });
+      expect((await get(url, '/missing.html')).status).toBe(404);
     } finally {
       await new Promise((r) => server.close(r));
       rmSync(dir, { recursive: true, force: true });
