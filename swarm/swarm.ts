@@ -28,6 +28,7 @@ import { isolationWarning } from '../action/src/summary.js';
 import { chooseIsolation, DEFAULT_IMAGE, type SwarmIsolation } from './isolation.js';
 import { runJob } from './runner.js';
 import { rebuildSite, serveSite, writeLedgerCheckout } from './site.js';
+import { localGitHub } from './github-pages.js';
 import { DeadlineError, describeWait, fmtSeconds, within } from './watch.js';
 
 export interface SwarmOptions {
@@ -248,7 +249,8 @@ export class LocalSwarm {
       if (fresh) await this.init();
       else this.resume();
       if (this.o.port !== null) {
-        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port));
+        const github = localGitHub(this.gh, { logins: () => [...this.file.owners, ...this.file.agents, 'external-agent'], ownerOf: (name) => this.file.runners[name] });
+        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port, github));
         this.o.print(`leaderboard: ${this.url}  (rebuilt from the ledger after each merge)`);
       }
       this.o.print(`state: ${this.dir} (${fresh ? 'new' : 'resumed'}); ${this.file.owners.length} runner owners on this machine (${this.file.hardware_class}, isolation ${this.o.isolation}), ${this.file.agents.length} built-in agents${this.o.agentCmd ? ' and an external agent' : ''}; budget ${this.o.budget} s per run; ${this.o.minutes} min`);

@@ -86,9 +86,18 @@ describe('npm run swarm', () => {
       const html = await (await fetch(s.url!)).text();
       expect(html).toMatch(/<html/i);
       // each experiment's own page shows the diff that was run
+      // and its links to the PR and the run log lead to the local fake GitHub's pages, never github.com
       for (const e of [byStatus('merged')[0], byStatus('discarded')[0]]) {
         const pageHtml = await (await fetch(new URL(e.url, s.url!))).text();
-        expect(pageHtml).toContain(e.diff.includes('3e-7') ? '3e-7' : '3e-3');
+        const lr = e.diff.includes('3e-7') ? '3e-7' : '3e-3';
+        expect(pageHtml).toContain(lr);
+        expect(pageHtml).not.toMatch(/https:\/\/github\.com\/(Codertocat|owner-|external-agent)/);
+        const prPage = await fetch(new URL(`github/pull/${e.pr}/files`, s.url!));
+        expect(prPage.status).toBe(200);
+        expect(await prPage.text()).toContain(`+const LR = ${lr};`);
+        const runPath = /href="(\/github\/actions\/runs\/\d+)"/.exec(pageHtml)?.[1];
+        expect(runPath).toBeDefined();
+        expect(await (await fetch(new URL(runPath!, s.url!))).text()).toMatch(/val_bpb/);
       }
       // the state folder holds the fake GitHub and resumes: main carries the merged change
       expect(readFileSync(join(dir, 'main-train.ts'), 'utf8')).toMatch(/^const LR = 3e-3;/m);
