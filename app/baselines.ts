@@ -3,6 +3,8 @@ import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
 import { pooledSigma } from './policy/decide.js';
 import { replicaGroups } from './policy/replication.js';
+import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import type { Session } from './session.js';
 
 /** A class's run-to-run sigma, pooled over its baselines and the replicas of its claims in the ledger (policy/decide.ts pooledSigma). */
 export function classSigmaOf(view: LedgerView, cls: string): { sigma: number; df: number } | null {
@@ -26,26 +28,48 @@ export function baselineRunsFor(view: LedgerView, cls: string, c: BaselineSettin
   return Math.max(c.baseline_runs, c.verification.min_sigma_df - df + 1);
 }
 
-/** Baseline runs still needed for `cls` at `sha`: the configured count (more for a new class: baselineRunsFor) minus runs recorded or in flight. */
-export function baselineJobs(view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): NewJob[] {
+/**
+ * Baseline runs still needed for `cls` at `sha`: the configured count (more for a new class:
+ * baselineRunsFor) minus runs recorded or in flight. Once that many are recorded without a baseline
+ * (they disagreed, or one owner ran them all: a baseline needs agreeing owners), one more at a time,
+ * up to twice the count, and past that only when `otherOwner` (the label of an owner with no run of
+ * it yet) can be asked; the extra run goes to that owner when there is one. So a PR waiting for the
+ * baseline never waits on runs that nothing will dispatch.
+ */
+export function baselineJobs(view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false, otherOwner: string | null = null): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const needed = baselineRunsFor(view, cls, c);
   const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
-  // `disagreed`: enough runs, but not by enough agreeing owners: one more, up to twice the count
-  const count = disagreed ? (open === 0 && have < 2 * needed ? 1 : 0) : Math.max(0, needed - have - open);
+  const extra = disagreed || have >= needed;
+  let count = Math.max(0, needed - have - open);
+  let cap: number | undefined;
+  if (extra) {
+    count = open === 0 && (have < 2 * needed || otherOwner !== null) ? 1 : 0;
+    cap = Math.max(2 * needed, have + 1);
+  } else if (needed > c.baseline_runs) cap = needed;
   return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
     sha,
     author: null,
     hardware_class: cls,
-    runner_label: cls,
+    runner_label: extra && otherOwner ? otherOwner : cls,
     attempt: 1,
     verifies: null,
     check: null,
     comment: null,
     pay: null,
-    ...(disagreed ? { cap: 2 * needed } : needed > c.baseline_runs ? { cap: needed } : {}),
+    ...(cap !== undefined ? { cap } : {}),
   }));
+}
+
+/** baselineJobs, with the extra runs sent to an online owner of the class who has no baseline run of `sha` yet (one API call, only then). */
+export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): Promise<NewJob[]> {
+  const needed = baselineRunsFor(view, cls, c);
+  const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
+  if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
+  const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
+  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  return baselineJobs(view, cls, sha, c, disagreed, pickVerifierLabel(data.runners as ApiRunner[], cls, ran));
 }

@@ -22,6 +22,9 @@ opening PRs; the leaderboard rebuilt after each merge and served on 127.0.0.1.
   --isolation I       auto | docker | sandbox | none (default auto: docker when it answers, else the bubblewrap sandbox, as the Action does)
   --image REF         the trainer image for docker isolation (default ${DEFAULTS.image})
   --seed N            the agents' and runners' choices (default ${DEFAULTS.seed})
+  --job-timeout S     a run's harness is killed after S seconds (default: twice the budget plus 300)
+  --stall S           stop with an error saying what the swarm waited for when PRs or runs are pending
+                      but nothing moved for S seconds (default ${DEFAULTS.stallSeconds})
   --verbose           print the harness's log lines too
 `;
 
@@ -53,6 +56,8 @@ try {
       isolation: { type: 'string' },
       image: { type: 'string' },
       seed: { type: 'string' },
+      'job-timeout': { type: 'string' },
+      stall: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,6 +85,8 @@ const opts: Partial<SwarmOptions> = {
   isolation: isolation as SwarmOptions['isolation'],
   image: values.image,
   seed: num('seed', values.seed, 0, 2 ** 32 - 1),
+  jobTimeoutSeconds: num('job-timeout', values['job-timeout'], 10, 86_400),
+  stallSeconds: num('stall', values.stall, 10, 86_400),
   harnessLine: values.verbose ? (l: string) => process.stdout.write(`    ${l}\n`) : undefined,
 };
 for (const k of Object.keys(opts) as (keyof SwarmOptions)[]) if (opts[k] === undefined) delete opts[k];
@@ -92,7 +99,14 @@ process.on('SIGINT', () => {
   swarm.requestStop();
   process.stdout.write('\nfinishing the running job; Ctrl-C again to quit now\n');
 });
-const summary = await swarm.run();
+let summary;
+try {
+  summary = await swarm.run();
+} catch (e) {
+  await swarm.close();
+  process.stderr.write(`\nswarm: ${(e as Error).message}\n(the state is kept in ${opts.stateDir ?? DEFAULTS.stateDir}; resume it with --state)\n`);
+  process.exit(1);
+}
 process.stdout.write(`${formatSummary(summary)}\n`);
 if (summary.url && process.stdout.isTTY && !stop) {
   process.stdout.write(`\nThe leaderboard stays at ${summary.url} until Ctrl-C; \`npm run swarm -- --state ${summary.state_dir}\` resumes this swarm.\n`);

@@ -49,18 +49,44 @@ export async function runExternalAgent(o: ExternalAgentRun): Promise<{ title: st
     };
     o.print(`running \`${o.command}\` in ${dir}`);
     const code = await new Promise<number | string>((resolve) => {
-      const child = spawn('sh', ['-c', o.command], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // a process group of its own: the deadline ends the agent and everything it started
+      const child = spawn('sh', ['-c', o.command], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const relay = (d: Buffer) => {
         for (const l of d.toString('utf8').split('\n')) if (l.trim()) o.print(`  | ${l}`);
       };
       child.stdout.on('data', relay);
       child.stderr.on('data', relay);
-      const timer = setTimeout(() => child.kill('SIGTERM'), o.timeoutSeconds * 1000);
-      child.on('close', (c, sig) => {
+      let late = false;
+      const killGroup = () => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      };
+      const timer = setTimeout(() => {
+        late = true;
+        o.print(`the command did not finish within ${o.timeoutSeconds} s (--agent-timeout); killing it`);
+        killGroup();
+      }, o.timeoutSeconds * 1000);
+      let settled = false;
+      const done = (v: number | string) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        resolve(c ?? sig ?? 'unknown');
+        resolve(late ? `a kill after ${o.timeoutSeconds} s` : v);
+      };
+      child.on('close', (c, sig) => done(c ?? sig ?? 'unknown'));
+      // a daemon it left behind may keep the pipes open: the exit of the command is the end
+      child.on('exit', (c, sig) => {
+        setTimeout(() => {
+          killGroup();
+          child.stdout.destroy();
+          child.stderr.destroy();
+          done(c ?? sig ?? 'unknown');
+        }, 1000).unref();
       });
-      child.on('error', () => resolve('not started'));
+      child.on('error', () => done('not started'));
     });
     const file = join(dir, 'trainer/train.ts');
     const after = existsSync(file) ? readFileSync(file, 'utf8') : '';

@@ -24,6 +24,10 @@ export interface JobSettings {
   /** where checkouts and outputs go */
   workDir: string;
   onLine?: (line: string) => void;
+  /** the harness's whole process tree is killed after this many seconds, and the job fails saying so */
+  timeoutSeconds: number;
+  /** aborting kills the harness at once (the swarm is giving up) */
+  signal?: AbortSignal;
 }
 
 export interface JobOutcome {
@@ -69,7 +73,21 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   if (s.isolation === 'docker') await ensureImage(s.image);
   const budget = Number(i.budget);
   const evalSeed = Number(i.eval_seed);
-  const h = await runHarness({ cwd, budget, evalSeed, seed: 1337, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine });
+  const kill = new AbortController();
+  const timer = setTimeout(() => kill.abort(), s.timeoutSeconds * 1000);
+  const stop = () => kill.abort();
+  s.signal?.addEventListener('abort', stop, { once: true });
+  let h: Awaited<ReturnType<typeof runHarness>>;
+  try {
+    h = await runHarness({ cwd, budget, evalSeed, seed: 1337, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal });
+  } finally {
+    clearTimeout(timer);
+    s.signal?.removeEventListener('abort', stop);
+  }
+  if (kill.signal.aborted) {
+    const why = s.signal?.aborted ? 'the swarm stopped' : `it did not finish within ${s.timeoutSeconds} s (budget ${budget} s)`;
+    return fail(`${runnerName}'s harness for the ${i.role} run of ${i.pr ? `PR #${i.pr}` : 'main'} @ ${i.sha.slice(0, 7)} was killed: ${why}. Its last lines: ${h.stderrTail.split('\n').slice(-3).join(' | ') || '(none)'}`);
+  }
   if (!existsSync(log)) writeFileSync(log, `${h.stderrTail}\n(harness exited with ${h.exitCode ?? h.signal})\n`);
   if (!existsSync(join(outDir, 'result.json'))) return fail(`The harness exited with ${h.exitCode ?? h.signal} without writing result.json: ${h.stderrTail.split('\n').pop()}`);
   let result: ExperimentResult;

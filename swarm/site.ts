@@ -1,10 +1,11 @@
 // The leaderboard of the one-machine swarm: built from the ledger branch's files (as the Pages
 // workflow builds it from a checkout of that branch) and served from the output folder by a
 // plain static server on 127.0.0.1.
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { buildSite } from '../leaderboard/src/build.js';
+import type { LocalGitHub } from './github-pages.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,8 +32,9 @@ export async function rebuildSite(ledgerDir: string, siteDir: string, cacheDir: 
   return buildSite(ledgerDir, siteDir, { cacheDir });
 }
 
-/** Serves `root` on 127.0.0.1:`port` (0: any free port); resolves with the server and its URL. */
-export function serveSite(root: string, port: number): Promise<{ server: Server; url: string }> {
+/** Serves `root` on 127.0.0.1:`port` (0: any free port); resolves with the server and its URL.
+ * With `github`, the pages' github.com links lead to its pages under /github/ (swarm/github-pages.ts). */
+export function serveSite(root: string, port: number, github?: LocalGitHub): Promise<{ server: Server; url: string }> {
   const base = resolve(root);
   const server = createServer((req, res) => {
     let path: string;
@@ -42,6 +44,18 @@ export function serveSite(root: string, port: number): Promise<{ server: Server;
       res.writeHead(400).end('bad path');
       return;
     }
+    if (github && path.startsWith('/github/')) {
+      let page: ReturnType<LocalGitHub['page']> = null;
+      try {
+        page = github.page(path.slice('/github/'.length));
+      } catch (e) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`the local GitHub page failed: ${(e as Error).message}`);
+        return;
+      }
+      if (page) res.writeHead(200, { 'content-type': page.type, 'cache-control': 'no-store' }).end(page.body);
+      else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`the local swarm's GitHub has no page ${path}`);
+      return;
+    }
     let file = normalize(join(base, path));
     if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403).end('outside the site');
@@ -49,11 +63,17 @@ export function serveSite(root: string, port: number): Promise<{ server: Server;
     }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file) || !statSync(file).isFile()) {
+      // the site has no icon: an empty answer keeps the browser's console free of a 404 on every page
+      if (path === '/favicon.ico') {
+        res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+        return;
+      }
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(existsSync(join(base, 'index.html')) ? 'not found' : 'the leaderboard is built after the first result; reload in a minute');
       return;
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
+    if (github && extname(file) === '.html') res.end(github.rewrite(readFileSync(file, 'utf8')));
+    else createReadStream(file).pipe(res);
   });
   return new Promise((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is in use; pass --port <another> (or 0 for any free port)`) : e));

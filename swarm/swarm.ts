@@ -28,6 +28,8 @@ import { isolationWarning } from '../action/src/summary.js';
 import { chooseIsolation, DEFAULT_IMAGE, type SwarmIsolation } from './isolation.js';
 import { runJob } from './runner.js';
 import { rebuildSite, serveSite, writeLedgerCheckout } from './site.js';
+import { localGitHub } from './github-pages.js';
+import { DeadlineError, describeWait, fmtSeconds, within } from './watch.js';
 
 export interface SwarmOptions {
   /** training budget of each run, seconds */
@@ -61,6 +63,13 @@ export interface SwarmOptions {
   print: (line: string) => void;
   /** the harness's own log lines (default: dropped) */
   harnessLine?: (line: string) => void;
+  /** a job's harness is killed after this many seconds (null: twice the budget plus 5 min) */
+  jobTimeoutSeconds: number | null;
+  /** the App's answer to one webhook or runner registration, seconds */
+  appTimeoutSeconds: number;
+  /** the swarm fails (saying what it waited for) after this many seconds with PRs or runs
+   * pending but no job running, no agent at work and nothing changed */
+  stallSeconds: number;
 }
 
 /**
@@ -76,6 +85,10 @@ export const SWARM_CONFIG = {
   margin: { k: 2, min_delta: 0.05 },
   verification: { quorum: 1, tolerance: 0.5 },
   baseline_runs: 2,
+  // every runner shares this machine with the App, the leaderboard build and the other owners'
+  // runs: a calibration 20% slower after training is this machine's own load, not a throttled
+  // runner (a real swarm's default); a run at half its pace still runs again
+  trust: { pace_tolerance: 0.5 },
 };
 
 export const DEFAULTS: SwarmOptions = {
@@ -96,6 +109,9 @@ export const DEFAULTS: SwarmOptions = {
   config: {},
   tickSeconds: 20,
   print: (l) => process.stdout.write(`${l}\n`),
+  jobTimeoutSeconds: null,
+  appTimeoutSeconds: 120,
+  stallSeconds: 600,
 };
 
 interface SwarmFile {
@@ -138,7 +154,7 @@ export class LocalSwarm {
   private readonly dir: string;
   private server: Server | null = null;
   url: string | null = null;
-  private running: { run: WorkflowRun; owner: string } | null = null;
+  private running: { run: WorkflowRun; owner: string; since: number; abort: AbortController } | null = null;
   private jobDone: Promise<void> = Promise.resolve();
   private failed: Delivery[] = [];
   private agentBusy = new Set<string>();
@@ -233,7 +249,8 @@ export class LocalSwarm {
       if (fresh) await this.init();
       else this.resume();
       if (this.o.port !== null) {
-        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port));
+        const github = localGitHub(this.gh, { logins: () => [...this.file.owners, ...this.file.agents, 'external-agent'], ownerOf: (name) => this.file.runners[name] });
+        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port, github));
         this.o.print(`leaderboard: ${this.url}  (rebuilt from the ledger after each merge)`);
       }
       this.o.print(`state: ${this.dir} (${fresh ? 'new' : 'resumed'}); ${this.file.owners.length} runner owners on this machine (${this.file.hardware_class}, isolation ${this.o.isolation}), ${this.file.agents.length} built-in agents${this.o.agentCmd ? ' and an external agent' : ''}; budget ${this.o.budget} s per run; ${this.o.minutes} min`);
@@ -278,6 +295,51 @@ export class LocalSwarm {
     return Date.now() - this.t0 >= this.o.minutes * 60_000 || (this.o.maxExperiments !== null && this.settled() >= this.o.maxExperiments);
   }
 
+  /** What changes whenever the swarm moves: runs, the ledger, PRs, dispatches. */
+  private progressKey(): string {
+    const pulls = [...this.gh.pulls.values()].map((p) => `${p.number}:${p.state}:${p.merged}:${p.head}:${p.labels.join('+')}`).join(',');
+    const runs = [...this.gh.workflowRuns.values()].filter((r) => r.workflow === 'experiment.yml').map((r) => `${r.id}:${r.status}`).join(',');
+    return `${this.runs}|${this.running?.run.id ?? ''}|${this.ledgerHead}|${pulls}|${runs}|${this.gh.dispatches.length}`;
+  }
+
+  private lastKey = '';
+  private debugKey = '';
+  private lastMove = Date.now();
+  /** Throws, saying what the swarm waited for, once PRs or runs are pending and nothing moved for stallSeconds. */
+  private checkStall(): void {
+    const key = this.progressKey();
+    if (key !== this.lastKey || this.running || this.agentBusy.size || this.building) {
+      this.lastKey = key;
+      this.lastMove = Date.now();
+      return;
+    }
+    const pending = this.openPrs().length > 0 || [...this.gh.workflowRuns.values()].some((r) => r.workflow === 'experiment.yml' && r.status !== 'completed');
+    if (!pending) {
+      this.lastMove = Date.now();
+      return;
+    }
+    if (process.env.SWARM_DEBUG && Date.now() - this.lastMove >= 15_000 && this.debugKey !== key) {
+      this.debugKey = key;
+      this.o.print(`${this.clock()} nothing moved for 15 s; waiting:\n${this.waiting().map((l) => `  - ${l}`).join('\n')}`);
+    }
+    if (Date.now() - this.lastMove < this.o.stallSeconds * 1000) return;
+    throw new DeadlineError(`the swarm made no progress for ${fmtSeconds(this.o.stallSeconds)} (no job running, no agent at work, no change on the fake GitHub or the ledger) while it waited:\n${this.waiting().map((l) => `  - ${l}`).join('\n')}`);
+  }
+
+  /** What the swarm waits for now (the stall error, and `SWARM_DEBUG` progress). */
+  waiting(): string[] {
+    return describeWait({
+      gh: this.gh,
+      entries: this.entries,
+      owners: this.file.runners,
+      running: this.running,
+      agentsBusy: [...this.agentBusy],
+      failedDeliveries: this.failed.length,
+      refusedOwners: this.noRunner,
+      now: Date.now(),
+    });
+  }
+
   private async loop(): Promise<void> {
     let lastTick = 0;
     let tickId = 800_000 + Math.floor(Date.now() / 1000) % 100_000;
@@ -303,8 +365,15 @@ export class LocalSwarm {
       this.progress();
       this.save();
       if (this.stopping && !this.running && !this.agentBusy.size && !this.gh.outbox.length) break;
+      try {
+        this.checkStall();
+      } catch (e) {
+        this.running?.abort.abort();
+        throw e;
+      }
       await sleep(200);
     }
+    // each bounded by its own deadline (the agent's timeout, the job's)
     await Promise.all(this.agentTasks);
     await this.jobDone;
   }
@@ -313,9 +382,10 @@ export class LocalSwarm {
     for (let n = 0; n < 50 && this.gh.outbox.length; n++) {
       const d = this.gh.outbox.shift()!;
       try {
-        await this.app.receive({ id: d.id, name: d.name, payload: d.payload } as any);
+        await within(this.app.receive({ id: d.id, name: d.name, payload: d.payload } as any), this.o.appTimeoutSeconds * 1000, `the App's handler of webhook ${d.name} (delivery ${d.id})`);
       } catch (e) {
-        if (process.env.SWARM_DEBUG) this.o.print(`webhook ${d.name} failed: ${(e as Error).message}`);
+        // a handler past its deadline is loud; another failure is a failed delivery, redelivered at the next tick as an operator would
+        if (e instanceof DeadlineError || process.env.SWARM_DEBUG) this.o.print(`${this.clock()} webhook ${d.name} failed: ${(e as Error).message}`);
         this.failed.push(d);
       }
     }
@@ -324,7 +394,8 @@ export class LocalSwarm {
   // --- runners: one training at a time on this machine ---
 
   private nextJoin = new Map<string, number>();
-  private refused = new Set<string>();
+  /** owners without a runner, and why (a refusal of the App's route) */
+  private noRunner = new Map<string, string>();
   /**
    * `runner join` for each owner without a runner: one just-in-time runner from the App's route,
    * started at once (online); it takes one job and GitHub removes it. A refusal with retry-after
@@ -332,15 +403,23 @@ export class LocalSwarm {
    */
   private async joinIdleOwners(): Promise<void> {
     for (const login of this.file.owners) {
-      if (this.refused.has(login) || (this.nextJoin.get(login) ?? 0) > Date.now()) continue;
+      if ((this.nextJoin.get(login) ?? 0) > Date.now()) continue;
       if (this.gh.runners.some((r) => this.file.runners[r.name] === login)) continue;
-      const r = await registerRunner(this.route, login, this.file.hardware_class);
+      let r: Awaited<ReturnType<typeof registerRunner>>;
+      try {
+        r = await within(registerRunner(this.route, login, this.file.hardware_class), this.o.appTimeoutSeconds * 1000, `the App's runner route answering ${login}'s registration`);
+      } catch (e) {
+        r = { ok: false, status: 0, text: (e as Error).message };
+      }
       if (!r.ok) {
-        this.o.print(`${this.clock()} runner ${login}: the App refused a runner (HTTP ${r.status}): ${r.text}`);
-        if (r.status === 403) this.refused.add(login);
-        else this.nextJoin.set(login, Date.now() + (r.retryAfter ?? 60) * 1000);
+        const why = `the App refused a runner (HTTP ${r.status}): ${r.text}`;
+        this.o.print(`${this.clock()} runner ${login}: ${why}`);
+        // a ban (403) ends that owner's loop, as `runner join` stops
+        this.nextJoin.set(login, r.status === 403 ? Infinity : Date.now() + (r.retryAfter ?? 60) * 1000);
+        this.noRunner.set(login, r.status === 403 ? why : `${why}; asking again in ${r.retryAfter ?? 60} s`);
         continue;
       }
+      this.noRunner.delete(login);
       this.file.runners[r.runnerName!] = login;
       const runner = this.gh.runners.find((x) => x.name === r.runnerName);
       if (runner) runner.status = 'online';
@@ -356,10 +435,12 @@ export class LocalSwarm {
       const runner = idle[Math.floor(this.rng.next() * idle.length)];
       const owner = this.file.runners[runner.name] ?? runner.name;
       this.gh.startRun(run.id, runner.name);
-      this.running = { run, owner };
+      const abort = new AbortController();
+      this.running = { run, owner, since: Date.now(), abort };
       const i = run.inputs;
       this.o.print(`${this.clock()} run   ${owner} runs ${i.role} ${i.pr ? `#${i.pr}` : 'main'} @ ${i.sha.slice(0, 7)} (budget ${i.budget} s)`);
-      this.jobDone = runJob(this.gh, run, runner.name, { isolation: this.o.isolation as SwarmIsolation, image: this.o.image, evalBytes: this.o.evalBytes, workDir: this.path('work'), onLine: this.o.harnessLine })
+      const timeoutSeconds = this.o.jobTimeoutSeconds ?? Number(i.budget) * 2 + 300;
+      this.jobDone = runJob(this.gh, run, runner.name, { isolation: this.o.isolation as SwarmIsolation, image: this.o.image, evalBytes: this.o.evalBytes, workDir: this.path('work'), onLine: this.o.harnessLine, timeoutSeconds, signal: abort.signal })
         .then(
           (out) => {
             this.runs++;
@@ -487,7 +568,7 @@ export class LocalSwarm {
     this.building = (async () => {
       const head = this.ledgerHead;
       try {
-        await rebuildSite(this.path('ledger'), this.path('site'), this.path('site-cache'));
+        await within(rebuildSite(this.path('ledger'), this.path('site'), this.path('site-cache')), this.o.appTimeoutSeconds * 1000, 'the leaderboard build');
         this.builtHead = head;
       } catch (e) {
         this.o.print(`${this.clock()} leaderboard build failed: ${(e as Error).message}`);

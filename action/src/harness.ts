@@ -32,6 +32,9 @@ export interface HarnessOptions {
   /** null: the harness default */
   memoryMb: number | null;
   onLine?: (line: string) => void;
+  /** aborting it kills the harness's whole process tree at once (it runs in a process group of
+   * its own then); the one-machine swarm's deadline on a job (swarm/runner.ts) */
+  signal?: AbortSignal;
 }
 
 export function harnessArgs(o: HarnessOptions): string[] {
@@ -60,7 +63,18 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   // The harness enforces the budget itself; this is only a backstop for a wedged process.
   const backstopMs = (o.budget * 2 + 900) * 1000;
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const group = o.signal !== undefined;
+    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+    const killTree = () => {
+      try {
+        if (group && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+    };
+    if (o.signal?.aborted) killTree();
+    o.signal?.addEventListener('abort', killTree, { once: true });
     let stdout = '';
     let tail: string[] = [];
     let partial = '';
@@ -73,13 +87,15 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
         tail = [...tail.slice(-19), l];
       }
     });
-    const timer = setTimeout(() => child.kill('SIGTERM'), backstopMs);
+    const timer = setTimeout(killTree, backstopMs);
     child.on('error', (e) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', killTree);
       reject(new Error(`Could not start the harness (${tsx}): ${e.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      o.signal?.removeEventListener('abort', killTree);
       if (partial) {
         o.onLine?.(partial);
         tail.push(partial);

@@ -12,7 +12,7 @@ import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs, baselineRunsFor, classSigmaOf } from '../baselines.js';
+import { baselineJobs, baselineJobsFor, baselineRunsFor, classSigmaOf } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
@@ -140,7 +140,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (!after) return;
       view = after;
       // no two owners agree yet: one more run of the class, up to twice the configured count
-      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config, true), [], {}, view.entries);
+      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, await baselineJobsFor(s, view, cls, job.sha, s.cfg.config, true), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
     }
     case 'retry': {
@@ -173,7 +173,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view);
     }
     case 'wait_baseline': {
-      const jobs = baselineJobs(view, out.hardware_class, run.head_sha, s.cfg.config);
+      const jobs = await baselineJobsFor(s, view, out.hardware_class, run.head_sha, s.cfg.config);
       // back in the queue, to run again once the baseline exists (recorded with the result)
       const news = [...x.news];
       if (job.pr !== null && current) {

@@ -20,6 +20,21 @@ const get = (url: string, path: string) =>
   });
 
 describe('the swarm leaderboard server', () => {
+  it('rewrites github.com links of the pages to its local GitHub pages and serves those', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swarm-site-'));
+    writeFileSync(join(dir, 'index.html'), '<a href="https://github.com/Codertocat/Hello-World/pull/3/files">PR</a> <a href="https://github.com/owner-1">o</a>');
+    const github = { rewrite: (h: string) => h.split('https://github.com/Codertocat/Hello-World/').join('/github/'), page: (p: string) => (p === 'pull/3/files' ? { type: 'text/plain', body: 'the diff' } : null) };
+    const { server, url } = await serveSite(dir, 0, github);
+    try {
+      expect((await get(url, '/')).body).toBe('<a href="/github/pull/3/files">PR</a> <a href="https://github.com/owner-1">o</a>');
+      expect(await get(url, '/github/pull/3/files')).toEqual({ status: 200, body: 'the diff' });
+      expect((await get(url, '/github/pull/4/files')).status).toBe(404);
+    } finally {
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves the site and refuses every path that leads out of it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'swarm-site-'));
     mkdirSync(join(dir, 'site', 'api'), { recursive: true });
@@ -38,6 +53,8 @@ describe('the swarm leaderboard server', () => {
         expect([403, 404]).toContain(r.status);
       }
       expect((await get(url, '/%zz')).status).toBe(400);
+      expect(await get(url, '/favicon.ico')).toEqual({ status: 204, body: '' });
+      expect((await get(url, '/missing.html')).status).toBe(404);
     } finally {
       await new Promise((r) => server.close(r));
       rmSync(dir, { recursive: true, force: true });

@@ -30,24 +30,31 @@ describe('npm run swarm', () => {
     expect(tiny(train)).toMatch(/^const N_EMBD = 32;/m);
     const swarm = new LocalSwarm({
       stateDir: dir,
-      budget: 5,
+      budget: 4,
       evalBytes: 8192,
       agents: 0,
       runners: 2,
       agentCmd: `node ${script}`,
-      // a model small enough to take ~100 steps in 5 s on a shared CPU, so that two runs of it agree
+      // a model small enough to take hundreds of steps in 4 s on a shared CPU, so that two runs of it agree
       initialTrain: tiny(train).replace(/^const LR = [^;]+;/m, 'const LR = 3e-5;'),
       config: { verification: { quorum: 1, tolerance: 0.6 } },
       maxExperiments: 2,
-      minutes: 25,
+      // every wait has a deadline, so that CI never sits idle: the test fails saying what it waited for
+      minutes: 5,
+      stallSeconds: 60,
+      jobTimeoutSeconds: 120,
+      agentTimeoutSeconds: 60,
+      appTimeoutSeconds: 60,
       port: 0,
-      isolation: 'none',
+      // as `npm run swarm` does: the bubblewrap sandbox where it works (CI installs it), else none with a note
+      isolation: 'auto',
       tickSeconds: 5,
       print: (l) => {
         lines.push(l);
         if (process.env.SWARM_DEBUG) process.stderr.write(`${l}\n`);
       },
     });
+    let passed = false;
     try {
       const s = await swarm.run();
       const log = lines.join('\n');
@@ -79,16 +86,28 @@ describe('npm run swarm', () => {
       const html = await (await fetch(s.url!)).text();
       expect(html).toMatch(/<html/i);
       // each experiment's own page shows the diff that was run
+      // and its links to the PR and the run log lead to the local fake GitHub's pages, never github.com
       for (const e of [byStatus('merged')[0], byStatus('discarded')[0]]) {
         const pageHtml = await (await fetch(new URL(e.url, s.url!))).text();
-        expect(pageHtml).toContain(e.diff.includes('3e-7') ? '3e-7' : '3e-3');
+        const lr = e.diff.includes('3e-7') ? '3e-7' : '3e-3';
+        expect(pageHtml).toContain(lr);
+        expect(pageHtml).not.toMatch(/https:\/\/github\.com\/(Codertocat|owner-|external-agent)/);
+        const prPage = await fetch(new URL(`github/pull/${e.pr}/files`, s.url!));
+        expect(prPage.status).toBe(200);
+        expect(await prPage.text()).toContain(`+const LR = ${lr};`);
+        const runPath = /href="(\/github\/actions\/runs\/\d+)"/.exec(pageHtml)?.[1];
+        expect(runPath).toBeDefined();
+        expect(await (await fetch(new URL(runPath!, s.url!))).text()).toMatch(/val_bpb/);
       }
       // the state folder holds the fake GitHub and resumes: main carries the merged change
       expect(readFileSync(join(dir, 'main-train.ts'), 'utf8')).toMatch(/^const LR = 3e-3;/m);
       expect(JSON.parse(readFileSync(join(dir, 'github.json'), 'utf8')).merges).toHaveLength(1);
+      passed = true;
     } finally {
       await swarm.close();
-      rmSync(dir, { recursive: true, force: true });
+      // a failed run's state stays for inspection (the ledger, github.json, the harness logs under work/)
+      if (passed) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`swarm test: its state is kept in ${dir}\n${lines.join('\n')}\n`);
     }
-  }, 30 * 60_000);
+  }, 9 * 60_000);
 });
