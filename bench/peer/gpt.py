@@ -38,6 +38,17 @@ T, B, C, L, H = a.context, a.batch, a.width, a.layers, a.heads
 D = C // H
 
 
+def attend(q, k, v):
+    """Causal attention: PyTorch's fused kernel where it has one (2.0 on), else the same math
+    written out (Debian 12's python3-torch is 1.13)."""
+    if hasattr(F, 'scaled_dot_product_attention'):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    t = q.shape[-2]
+    mask = torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1)
+    s = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
+    return s.masked_fill(mask, float('-inf')).softmax(-1) @ v
+
+
 def rms(x):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5)
 
@@ -61,7 +72,7 @@ class GPT(torch.nn.Module):
         for l in range(L):
             z = rms(h)
             split = lambda w: (z @ w).view(n, t, H, D).transpose(1, 2)
-            y = F.scaled_dot_product_attention(split(self.q[l]), split(self.k[l]), split(self.v[l]), is_causal=True)
+            y = attend(split(self.q[l]), split(self.k[l]), split(self.v[l]))
             h = h + y.transpose(1, 2).reshape(n, t, C) @ self.o[l]
             h = h + F.relu(rms(h) @ self.w1[l]).square() @ self.w2[l]
         return rms(h) @ self.head

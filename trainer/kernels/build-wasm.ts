@@ -13,7 +13,7 @@ export async function assembleMatmul(shared = false): Promise<Uint8Array> {
   const wabt = await wabtInit();
   let text = readFileSync(here('./matmul.wat'), 'utf8');
   if (shared) text = text.replace('(memory 1)', '(memory 1 32768 shared)');
-  const mod = wabt.parseWat('matmul.wat', text, { simd: true, threads: true });
+  const mod = wabt.parseWat('matmul.wat', text, { simd: true, threads: true, relaxed_simd: true });
   try {
     return mod.toBinary({}).buffer;
   } finally {
