@@ -6,8 +6,15 @@ can be compared side by side on one machine in one sitting.
     python3 bench/peer/gpt.py --data train.bin --val val.bin --budget 300 [--device cuda]
 
 `npm run bench:trainer -- --export-data <dir>` writes train.bin and val.bin (the harness's
-Brown split). Shapes default to the default train.ts; pass --layers/--width/... to match a
-candidate that sizes itself per class. Prints one JSON line.
+Brown split); `npm run bench:trainer -- --backends wasm --budget 30 --peer python3` runs this
+script right after the harness's run and prints the ratio. Shapes default to the default
+train.ts's CPU model; pass --layers/--width/... (bench:trainer passes the candidate's
+configFor) to match a candidate that sizes itself per class. Prints one JSON line.
+
+On a shared CPU, run it with OMP_WAIT_POLICY=passive (bench:trainer does): OpenMP's spinning
+threads ran ~10x slower at load 4 on a 2-core machine. Debian 12's python3-torch (1.13, with
+libopenblas0-pthread for its BLAS: without it, reference BLAS) has no
+scaled_dot_product_attention; `attend` writes out the same math there.
 """
 import argparse, json, math, time
 
