@@ -2,6 +2,7 @@
 // on both backends they replace kernels of, for the shapes the default model uses and the
 // awkward ones (padding, transposes, broadcast batches).
 import { describe, expect, it } from '@jest/globals';
+import type * as tfc from '@tensorflow/tfjs-core';
 import { loadBackend } from '../../trainer/backend.js';
 import { assembleMatmul } from '../../trainer/kernels/build-wasm.js';
 import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
@@ -120,6 +121,22 @@ describe.each(['cpu', 'wasm'] as const)('registered kernels on %s', (backend) =>
     const b = tf.clone(a);
     a.dispose();
     expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+  });
+
+  it('saved tensors are cloned without a dispatch, and gradients through them (second order too) and memory are as before', async () => {
+    const { tf } = await loadBackend(backend);
+    const x = tf.tensor1d([1, 2, 3]);
+    const before = tf.memory().numTensors;
+    const f = (v: tfc.Tensor) => tf.sum(tf.mul(tf.mul(v, v), v)); // sum(x^3): each Multiply saves both inputs
+    const profile = await tf.profile(() => tf.dispose(tf.grad(f)(x)));
+    expect(profile.kernels.map((k) => k.name)).not.toContain('Identity'); // tfjs's own clone dispatches 4
+    const g1 = tf.grad(f)(x);
+    expect(Array.from(g1.dataSync())).toEqual([3, 12, 27]);
+    const g2 = tf.grad((v: tfc.Tensor) => tf.grad(f)(v))(x); // d/dx of sum(3 x^2) = 6 x
+    expect(Array.from(g2.dataSync())).toEqual([6, 12, 18]);
+    tf.dispose([g1, g2]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });
 
