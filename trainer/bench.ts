@@ -54,12 +54,15 @@ async function profile(choice: Exclude<BackendChoice, 'auto'>, candidate: string
   };
   for (let i = 0; i < 3; i++) await step(); // warm-up
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) await step();
   const bareMs = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps; // every thread of the process: on a shared machine, steadier than wall time
   const p = await profileSteps(be.backend, steps, step);
   const tokens = model.batchSize * model.contextLength;
   const out = [
-    `${choice} (${be.backend}), kernels on ${be.threads} thread(s): ${bareMs.toFixed(1)} ms/step = ${Math.round((1000 * tokens) / bareMs)} tokens/s (bare steps, B=${model.batchSize} T=${model.contextLength})`,
+    `${choice} (${be.backend}), kernels on ${be.threads} thread(s): ${bareMs.toFixed(1)} ms/step = ${Math.round((1000 * tokens) / bareMs)} tokens/s (bare steps, B=${model.batchSize} T=${model.contextLength}; load ${loadavg()[0].toFixed(1)}); ${cpuMs.toFixed(1)} ms of CPU per step (all threads)`,
     `  dispatches per step: ${Math.round(p.dispatches)}; with timers: ${p.stepMs.toFixed(1)} ms/step, ${p.kernelMs.toFixed(1)} in kernels, ${(p.stepMs - p.kernelMs).toFixed(1)} outside (tape, JS)`,
     ...p.classes.map((c) => `  ${c.name.padEnd(40)} ${c.ms.toFixed(2).padStart(7)} ms ${((100 * c.ms) / p.stepMs).toFixed(1).padStart(5)}% ${c.calls.toFixed(0).padStart(4)}x  ${c.kernels}`),
   ];
