@@ -4,9 +4,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type * as tfc from '@tensorflow/tfjs-core';
 import { loadBackend } from '../../trainer/backend.js';
-import { assembleMatmul } from '../../trainer/kernels/build-wasm.js';
-import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
+import { assembleMatmul, VARIANTS } from '../../trainer/kernels/build-wasm.js';
+import * as binaries from '../../trainer/kernels/matmul-wasm.js';
 import { simdBatchMatMul, type MatmulShape } from '../../trainer/kernels/simd-matmul.js';
+import { RELAXED_SIMD } from '../../trainer/kernels/wasm-binary.js';
 
 let seed = 1;
 const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
@@ -49,8 +50,7 @@ const SHAPES: MatmulShape[] = [
 
 describe('SIMD matmul (matmul.wat)', () => {
   it('the committed binaries are the assembled matmul.wat (run trainer/kernels/build-wasm.ts after editing it)', async () => {
-    expect(Buffer.from(await assembleMatmul()).toString('base64')).toBe(MATMUL_WASM_BASE64);
-    expect(Buffer.from(await assembleMatmul(true)).toString('base64')).toBe(MATMUL_SHARED_WASM_BASE64);
+    for (const [name, [shared, relaxed]] of Object.entries(VARIANTS)) expect(Buffer.from(await assembleMatmul(shared, relaxed)).toString('base64')).toBe(binaries[name as keyof typeof VARIANTS]);
   });
 
   it.each(SHAPES)('matches the reference: %o', (s) => {
@@ -59,6 +59,21 @@ describe('SIMD matmul (matmul.wat)', () => {
     const out = new Float32Array(Math.max(s.batchA, s.batchB) * s.M * s.N).fill(NaN);
     simdBatchMatMul(a, b, s, out);
     expect(maxAbsDiff(out, reference(a, b, s))).toBeLessThan(1e-4);
+  });
+
+  it('the plain build (engines without relaxed SIMD) matches the reference too, in 6- and 4-row tiles and K chunks', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const mm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(binaries.MATMUL_PLAIN_WASM_BASE64, 'base64')), { env: { memory } }).exports.matmul as (...x: number[]) => void;
+    const s: MatmulShape = { batchA: 1, batchB: 1, M: 16, K: 300, N: 16, transposeA: false, transposeB: false };
+    const a = rand(s.M * s.K);
+    const b = rand(s.K * s.N);
+    const f = new Float32Array(memory.buffer);
+    const [pa, pb, pc] = [0, s.M * s.K * 4, (s.M * s.K + s.K * s.N) * 4];
+    f.set(a, pa / 4);
+    f.set(b, pb / 4);
+    mm(pa, pb, pc, s.M, s.K, s.N, s.K * 4, 4, s.N * 4, s.N * 4);
+    expect(maxAbsDiff(f.subarray(pc / 4, pc / 4 + s.M * s.N), reference(a, b, s))).toBeLessThan(1e-4);
+    expect(RELAXED_SIMD).toBe(WebAssembly.validate(Buffer.from(binaries.MATMUL_WASM_BASE64, 'base64')));
   });
 });
 

@@ -5,7 +5,7 @@
 // result is copied out. Threads block in Atomics.wait between products: no spinning.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { MATMUL_SHARED_WASM_BASE64 } from './matmul-wasm.js';
+import { matmulModule } from './wasm-binary.js';
 import type { Heap } from './simd-matmul.js';
 
 /** One call of the wasm kernel: C[M, N] = A[M, K] @ B[K, N], pointers and strides in bytes. */
@@ -211,7 +211,7 @@ function layout(chunks: number[][][], work: number): Plan {
 
 function startPool(threads: number): Promise<Pool> {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
-  const module = new WebAssembly.Module(Buffer.from(MATMUL_SHARED_WASM_BASE64, 'base64'));
+  const module = matmulModule(true);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const fn: Fns = { mm: exports.matmul as MatmulFn, sm: exports.softmax as SoftmaxFn, sg: exports.softmax_grad as SoftmaxGradFn };
   const control = new SharedArrayBuffer(64);
