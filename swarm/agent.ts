@@ -65,7 +65,7 @@ const CONSTANTS: Record<string, (v: number) => number[]> = {
 const EDITS: { title: string; find: RegExp; replace: string }[] = [
   { title: 'MLP: ELU instead of ReLU', find: /tf\.fused\.reluSquared\(tf\.matMul\(x, p\[`h\$\{l\}\.mlp\.w1`\]\)\)/, replace: 'tf.elu(tf.matMul(x, p[`h${l}.mlp.w1`]))' },
   { title: 'schedule: no warm-down (constant learning rate after warm-up)', find: /if \(progress <= 1 - WARMDOWN\) return LR;/, replace: 'if (progress <= 1) return LR;' },
-  { title: 'init: residual projections not scaled down with depth', find: /const projStd = INIT_STD \/ Math\.sqrt\(2 \* N_LAYER\);/, replace: 'const projStd = INIT_STD;' },
+  { title: 'init: residual projections not scaled down with depth', find: /const projStd = INIT_STD \/ Math\.sqrt\(2 \* (?:N_LAYER|c\.layers)\);/, replace: 'const projStd = INIT_STD;' },
 ];
 
 function fmt(x: number): string {

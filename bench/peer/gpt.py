@@ -6,8 +6,15 @@ can be compared side by side on one machine in one sitting.
     python3 bench/peer/gpt.py --data train.bin --val val.bin --budget 300 [--device cuda]
 
 `npm run bench:trainer -- --export-data <dir>` writes train.bin and val.bin (the harness's
-Brown split). Shapes default to the default train.ts; pass --layers/--width/... to match a
-candidate that sizes itself per class. Prints one JSON line.
+Brown split); `npm run bench:trainer -- --backends wasm --budget 30 --peer python3` runs this
+script right after the harness's run and prints the ratio. Shapes default to the default
+train.ts's CPU model; pass --layers/--width/... (bench:trainer passes the candidate's
+configFor) to match a candidate that sizes itself per class. Prints one JSON line.
+
+On a shared CPU, run it with OMP_WAIT_POLICY=passive (bench:trainer does): OpenMP's spinning
+threads ran ~10x slower at load 4 on a 2-core machine. Debian 12's python3-torch (1.13, with
+libopenblas0-pthread for its BLAS: without it, reference BLAS) has no
+scaled_dot_product_attention; `attend` writes out the same math there.
 """
 import argparse, json, math, time
 
@@ -38,6 +45,17 @@ T, B, C, L, H = a.context, a.batch, a.width, a.layers, a.heads
 D = C // H
 
 
+def attend(q, k, v):
+    """Causal attention: PyTorch's fused kernel where it has one (2.0 on), else the same math
+    written out (Debian 12's python3-torch is 1.13)."""
+    if hasattr(F, 'scaled_dot_product_attention'):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    t = q.shape[-2]
+    mask = torch.ones(t, t, dtype=torch.bool, device=q.device).triu(1)
+    s = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
+    return s.masked_fill(mask, float('-inf')).softmax(-1) @ v
+
+
 def rms(x):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5)
 
@@ -61,7 +79,7 @@ class GPT(torch.nn.Module):
         for l in range(L):
             z = rms(h)
             split = lambda w: (z @ w).view(n, t, H, D).transpose(1, 2)
-            y = F.scaled_dot_product_attention(split(self.q[l]), split(self.k[l]), split(self.v[l]), is_causal=True)
+            y = attend(split(self.q[l]), split(self.k[l]), split(self.v[l]))
             h = h + y.transpose(1, 2).reshape(n, t, C) @ self.o[l]
             h = h + F.relu(rms(h) @ self.w1[l]).square() @ self.w2[l]
         return rms(h) @ self.head

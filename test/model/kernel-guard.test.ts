@@ -85,6 +85,15 @@ describe('the kernel guard, in process', () => {
     undo.push(() => delete (engine as Partial<typeof engine>).runKernel);
     expect(kernelsTampered(snap)).toMatch(/engine's runKernel/);
   });
+
+  it("sees the engine's clone of saved tensors replaced (the harness's dispatch-free one)", () => {
+    snap = snapshotKernels();
+    const engine = tfc.engine() as unknown as { clone: unknown };
+    const harness = engine.clone;
+    engine.clone = (x: unknown) => x; // would hand the backward pass the caller's own tensors
+    undo.push(() => void (engine.clone = harness));
+    expect(kernelsTampered(snap)).toMatch(/engine's clone/);
+  });
 });
 
 /** A throw-away copy of the checkout (the harness-change check must see an untouched trainer/). */

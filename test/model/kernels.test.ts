@@ -2,10 +2,12 @@
 // on both backends they replace kernels of, for the shapes the default model uses and the
 // awkward ones (padding, transposes, broadcast batches).
 import { describe, expect, it } from '@jest/globals';
+import type * as tfc from '@tensorflow/tfjs-core';
 import { loadBackend } from '../../trainer/backend.js';
-import { assembleMatmul } from '../../trainer/kernels/build-wasm.js';
-import { MATMUL_SHARED_WASM_BASE64, MATMUL_WASM_BASE64 } from '../../trainer/kernels/matmul-wasm.js';
+import { assembleMatmul, VARIANTS } from '../../trainer/kernels/build-wasm.js';
+import * as binaries from '../../trainer/kernels/matmul-wasm.js';
 import { simdBatchMatMul, type MatmulShape } from '../../trainer/kernels/simd-matmul.js';
+import { RELAXED_SIMD } from '../../trainer/kernels/wasm-binary.js';
 
 let seed = 1;
 const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
@@ -48,8 +50,7 @@ const SHAPES: MatmulShape[] = [
 
 describe('SIMD matmul (matmul.wat)', () => {
   it('the committed binaries are the assembled matmul.wat (run trainer/kernels/build-wasm.ts after editing it)', async () => {
-    expect(Buffer.from(await assembleMatmul()).toString('base64')).toBe(MATMUL_WASM_BASE64);
-    expect(Buffer.from(await assembleMatmul(true)).toString('base64')).toBe(MATMUL_SHARED_WASM_BASE64);
+    for (const [name, [shared, relaxed]] of Object.entries(VARIANTS)) expect(Buffer.from(await assembleMatmul(shared, relaxed)).toString('base64')).toBe(binaries[name as keyof typeof VARIANTS]);
   });
 
   it.each(SHAPES)('matches the reference: %o', (s) => {
@@ -58,6 +59,21 @@ describe('SIMD matmul (matmul.wat)', () => {
     const out = new Float32Array(Math.max(s.batchA, s.batchB) * s.M * s.N).fill(NaN);
     simdBatchMatMul(a, b, s, out);
     expect(maxAbsDiff(out, reference(a, b, s))).toBeLessThan(1e-4);
+  });
+
+  it('the plain build (engines without relaxed SIMD) matches the reference too, in 6- and 4-row tiles and K chunks', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const mm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(binaries.MATMUL_PLAIN_WASM_BASE64, 'base64')), { env: { memory } }).exports.matmul as (...x: number[]) => void;
+    const s: MatmulShape = { batchA: 1, batchB: 1, M: 16, K: 300, N: 16, transposeA: false, transposeB: false };
+    const a = rand(s.M * s.K);
+    const b = rand(s.K * s.N);
+    const f = new Float32Array(memory.buffer);
+    const [pa, pb, pc] = [0, s.M * s.K * 4, (s.M * s.K + s.K * s.N) * 4];
+    f.set(a, pa / 4);
+    f.set(b, pb / 4);
+    mm(pa, pb, pc, s.M, s.K, s.N, s.K * 4, 4, s.N * 4, s.N * 4);
+    expect(maxAbsDiff(f.subarray(pc / 4, pc / 4 + s.M * s.N), reference(a, b, s))).toBeLessThan(1e-4);
+    expect(RELAXED_SIMD).toBe(WebAssembly.validate(Buffer.from(binaries.MATMUL_WASM_BASE64, 'base64')));
   });
 });
 
@@ -120,6 +136,22 @@ describe.each(['cpu', 'wasm'] as const)('registered kernels on %s', (backend) =>
     const b = tf.clone(a);
     a.dispose();
     expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+  });
+
+  it('saved tensors are cloned without a dispatch, and gradients through them (second order too) and memory are as before', async () => {
+    const { tf } = await loadBackend(backend);
+    const x = tf.tensor1d([1, 2, 3]);
+    const before = tf.memory().numTensors;
+    const f = (v: tfc.Tensor) => tf.sum(tf.mul(tf.mul(v, v), v)); // sum(x^3): each Multiply saves both inputs
+    const profile = await tf.profile(() => tf.dispose(tf.grad(f)(x)));
+    expect(profile.kernels.map((k) => k.name)).not.toContain('Identity'); // tfjs's own clone dispatches 4
+    const g1 = tf.grad(f)(x);
+    expect(Array.from(g1.dataSync())).toEqual([3, 12, 27]);
+    const g2 = tf.grad((v: tfc.Tensor) => tf.grad(f)(v))(x); // d/dx of sum(3 x^2) = 6 x
+    expect(Array.from(g2.dataSync())).toEqual([6, 12, 18]);
+    tf.dispose([g1, g2]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });
 

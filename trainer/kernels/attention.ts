@@ -4,11 +4,12 @@
 // they are not), the matmul kernel reads each head in place through row strides, and writes
 // its results in place the same way; only K (forward) and V (backward) are transposed. The
 // products run across the pool's threads and skip the blocks above the diagonal (16-row
-// blocks: ~60% of the full products' work); the softmax is the wasm SIMD one.
+// blocks: ~60% of the full products' work); the softmax is the wasm SIMD one, a head per
+// call, also across the threads. The calls of a shape are planned once (see `planned`).
 // Layout: qkv [B*T, 3C] (q, k, v side by side, as one matmul by [C, 3C] gives them), y [B*T, C],
 // dqkv like qkv; rows are B sequences of T positions; C = H * D.
 import { borrow } from './fused-math.js';
-import { pool, type KernelCall } from './threads.js';
+import { pool, type KernelCall, type Plan } from './threads.js';
 
 const BLOCK = 16;
 const up8 = (n: number) => (n + 7) & ~7;
@@ -63,9 +64,27 @@ function transposeHeads(f: Float32Array, at: number, qkvP: number, which: number
     }
 }
 
-/** Row blocks [r0, rows) of a Tp-row matrix. */
-function* blocks(Tp: number): Generator<[number, number]> {
-  for (let r0 = 0; r0 < Tp; r0 += BLOCK) yield [r0, Math.min(BLOCK, Tp - r0)];
+/** For each head b, h and each 16-row block r0 (rows of it) of a Tp-row matrix, the calls of `make`. */
+function perBlock(sh: AttentionShape, Tp: number, make: (b: number, h: number, r0: number, rows: number, out: KernelCall[]) => void): KernelCall[] {
+  const out: KernelCall[] = [];
+  for (let b = 0; b < sh.B; b++)
+    for (let h = 0; h < sh.H; h++)
+      for (let r0 = 0; r0 < Tp; r0 += BLOCK) make(b, h, r0, Math.min(BLOCK, Tp - r0), out);
+  return out;
+}
+
+/** The plans of the shapes seen (their calls depend only on the shape and the scratch offsets,
+ * which the same shape gets every time): building and splitting ~1,000 calls costs more than
+ * the products of a small model. */
+const plans = new Map<string, Plan>();
+function planned(key: string, make: () => Plan): Plan {
+  let plan = plans.get(key);
+  if (!plan) {
+    if (plans.size >= 64) plans.clear();
+    plan = make();
+    plans.set(key, plan);
+  }
+  return plan;
 }
 
 /** Scratch arrays (float offsets) in the pool's memory; zeroed when padding exists, as padded
@@ -93,28 +112,23 @@ export function attentionForward(qkv: Float32Array, y: Float32Array, sh: Attenti
   copyRows(f, QKV, qkv, 3, sh, false);
   transposeHeads(f, Kt, QKV, 1, sh);
   const p = pool();
-  const calls: KernelCall[] = [];
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (const [r0, rows] of blocks(Tp)) {
-        const bh = b * H + h;
-        const diag = Math.min(Tp, up8(r0 + rows)); // columns up to the diagonal
-        calls.push([ptr(QKV + (b * Tp + r0) * rs3 + h * Dp), ptr(Kt + bh * Dp * Tp), ptr(S + (bh * Tp + r0) * Tp), rows, Dp, diag, rs3 * 4, 4, Tp * 4, Tp * 4]);
-      }
-  p.run(calls);
+  const key = `${B},${T},${H},${D},${QKV},${Kt},${S},${Y},${p.threads}`;
+  // S = Q K^T per head, columns up to the diagonal
+  p.runPlan(planned(`qk ${key}`, () => p.planMatmul(perBlock(sh, Tp, (b, h, r0, rows, out) => {
+    const bh = b * H + h;
+    const diag = Math.min(Tp, up8(r0 + rows));
+    out.push([ptr(QKV + (b * Tp + r0) * rs3 + h * Dp), ptr(Kt + bh * Dp * Tp), ptr(S + (bh * Tp + r0) * Tp), rows, Dp, diag, rs3 * 4, 4, Tp * 4, Tp * 4]);
+  }))));
   // softmax of each head's T x T scores, causal; padded rows (T..Tp) stay zero
-  for (let bh = 0; bh < BH; bh++) p.softmax(ptr(S + bh * Tp * Tp), T, Tp, Tp * 4, 1 / Math.sqrt(D), 1);
+  p.runPlan(planned(`softmax ${key}`, () => p.planSoftmax(Array.from({ length: BH }, (_, bh) => ({ p: ptr(S + bh * Tp * Tp), rows: T, cols: Tp, stride: Tp * 4, scale: 1 / Math.sqrt(D), causal: true })))));
   if (Tp !== T) for (let bh = 0; bh < BH; bh++) f.fill(0, S + (bh * Tp + T) * Tp, S + (bh + 1) * Tp * Tp);
-  calls.length = 0;
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (const [r0, rows] of blocks(Tp)) {
-        const bh = b * H + h;
-        const diag = Math.min(Tp, up8(r0 + rows)); // keys up to the diagonal
-        const v = QKV + b * Tp * rs3 + 2 * H * Dp + h * Dp;
-        calls.push([ptr(S + (bh * Tp + r0) * Tp), ptr(v), ptr(Y + (b * Tp + r0) * rs1 + h * Dp), rows, diag, Dp, Tp * 4, 4, rs3 * 4, rs1 * 4]);
-      }
-  p.run(calls);
+  // Y = P V per head, keys up to the diagonal
+  p.runPlan(planned(`pv ${key}`, () => p.planMatmul(perBlock(sh, Tp, (b, h, r0, rows, out) => {
+    const bh = b * H + h;
+    const diag = Math.min(Tp, up8(r0 + rows));
+    const v = QKV + b * Tp * rs3 + 2 * H * Dp + h * Dp;
+    out.push([ptr(S + (bh * Tp + r0) * Tp), ptr(v), ptr(Y + (b * Tp + r0) * rs1 + h * Dp), rows, diag, Dp, Tp * 4, 4, rs3 * 4, rs1 * 4]);
+  }))));
   copyRows(f, Y, y, 1, sh, true);
   if (!keepProbs) return null;
   const probs = borrow(BH * Tp * Tp);
@@ -136,35 +150,28 @@ export function attentionBackward(dy: Float32Array, qkv: Float32Array, probs: Fl
   transposeHeads(f, Vt, QKV, 2, sh);
   f.set(probs, P);
   const p = pool();
-  const calls: KernelCall[] = [];
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (const [r0, rows] of blocks(Tp)) {
-        const bh = b * H + h;
-        const diag = Math.min(Tp, up8(r0 + rows));
-        const dy0 = dY + (b * Tp + r0) * rs1 + h * Dp;
-        // dP = dY V^T, columns up to the diagonal
-        calls.push([ptr(dy0), ptr(Vt + bh * Dp * Tp), ptr(dS + (bh * Tp + r0) * Tp), rows, Dp, diag, rs1 * 4, 4, Tp * 4, Tp * 4]);
-        // dV = P^T dY: rows r0.. of dV gather queries i >= r0 (P is zero above the diagonal)
-        const dv = dQKV + (b * Tp + r0) * rs3 + 2 * H * Dp + h * Dp;
-        calls.push([ptr(P + bh * Tp * Tp + r0 * Tp + r0), ptr(dy0), ptr(dv), rows, Tp - r0, Dp, 4, Tp * 4, rs1 * 4, rs3 * 4]);
-      }
-  p.run(calls);
+  const key = `${B},${T},${H},${D},${QKV},${dY},${Vt},${P},${dS},${dQKV},${p.threads}`;
+  p.runPlan(planned(`dp dv ${key}`, () => p.planMatmul(perBlock(sh, Tp, (b, h, r0, rows, out) => {
+    const bh = b * H + h;
+    const diag = Math.min(Tp, up8(r0 + rows));
+    const dy0 = dY + (b * Tp + r0) * rs1 + h * Dp;
+    // dP = dY V^T, columns up to the diagonal
+    out.push([ptr(dy0), ptr(Vt + bh * Dp * Tp), ptr(dS + (bh * Tp + r0) * Tp), rows, Dp, diag, rs1 * 4, 4, Tp * 4, Tp * 4]);
+    // dV = P^T dY: rows r0.. of dV gather queries i >= r0 (P is zero above the diagonal)
+    const dv = dQKV + (b * Tp + r0) * rs3 + 2 * H * Dp + h * Dp;
+    out.push([ptr(P + bh * Tp * Tp + r0 * Tp + r0), ptr(dy0), ptr(dv), rows, Tp - r0, Dp, 4, Tp * 4, rs1 * 4, rs3 * 4]);
+  }))));
   // dS = P * (dP - rowsum(P * dP)) / sqrt(D), on and below the diagonal (padded rows stay zero)
-  for (let bh = 0; bh < BH; bh++) p.softmaxGrad(ptr(P + bh * Tp * Tp), ptr(dS + bh * Tp * Tp), T, Tp, Tp * 4, 1 / Math.sqrt(D), 1);
+  p.runPlan(planned(`softmax grad ${key}`, () => p.planSoftmax(Array.from({ length: BH }, (_, bh) => ({ p: ptr(P + bh * Tp * Tp), dp: ptr(dS + bh * Tp * Tp), rows: T, cols: Tp, stride: Tp * 4, scale: 1 / Math.sqrt(D), causal: true })))));
   if (Tp !== T) for (let bh = 0; bh < BH; bh++) f.fill(0, dS + (bh * Tp + T) * Tp, dS + (bh + 1) * Tp * Tp);
-  calls.length = 0;
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (const [r0, rows] of blocks(Tp)) {
-        const bh = b * H + h;
-        const diag = Math.min(Tp, up8(r0 + rows));
-        const row0 = (b * Tp + r0) * rs3 + h * Dp;
-        // dQ = dS K, keys up to the diagonal
-        calls.push([ptr(dS + (bh * Tp + r0) * Tp), ptr(QKV + b * Tp * rs3 + H * Dp + h * Dp), ptr(dQKV + row0), rows, diag, Dp, Tp * 4, 4, rs3 * 4, rs3 * 4]);
-        // dK = dS^T Q, queries from r0 on
-        calls.push([ptr(dS + bh * Tp * Tp + r0 * Tp + r0), ptr(QKV + row0), ptr(dQKV + row0 + H * Dp), rows, Tp - r0, Dp, 4, Tp * 4, rs3 * 4, rs3 * 4]);
-      }
-  p.run(calls);
+  p.runPlan(planned(`dq dk ${key}`, () => p.planMatmul(perBlock(sh, Tp, (b, h, r0, rows, out) => {
+    const bh = b * H + h;
+    const diag = Math.min(Tp, up8(r0 + rows));
+    const row0 = (b * Tp + r0) * rs3 + h * Dp;
+    // dQ = dS K, keys up to the diagonal
+    out.push([ptr(dS + (bh * Tp + r0) * Tp), ptr(QKV + b * Tp * rs3 + H * Dp + h * Dp), ptr(dQKV + row0), rows, diag, Dp, Tp * 4, 4, rs3 * 4, rs3 * 4]);
+    // dK = dS^T Q, queries from r0 on
+    out.push([ptr(dS + bh * Tp * Tp + r0 * Tp + r0), ptr(QKV + row0), ptr(dQKV + row0 + H * Dp), rows, Tp - r0, Dp, 4, Tp * 4, rs3 * 4, rs3 * 4]);
+  }))));
   copyRows(f, dQKV, dqkv, 3, sh, true);
 }

@@ -4,6 +4,7 @@
 import { pool } from './threads.js';
 
 const spare = new Map<number, Float32Array[]>();
+const SOFTMAX_ROWS = 64; // rows per task of a row-wise softmax
 
 /** A float32 array of n, reused when one was given back: a fresh 2 MiB array costs more
  * (zeroing, page faults) than the kernel that fills it. */
@@ -18,7 +19,8 @@ export function giveBack(a: Float32Array): void {
   spare.set(a.length, list);
 }
 
-/** probs = softmax of each row of z [N, V] (V a multiple of 4; else plain JS), via the wasm SIMD softmax. */
+/** probs = softmax of each row of z [N, V] (V a multiple of 4; else plain JS), via the wasm SIMD
+ * softmax, blocks of rows across the kernel threads. */
 export function softmaxRows(z: Float32Array, N: number, V: number, probs: Float32Array): void {
   if (V % 4 !== 0) {
     for (let n = 0; n < N; n++) {
@@ -36,7 +38,10 @@ export function softmaxRows(z: Float32Array, N: number, V: number, probs: Float3
   const at = p.heap.alloc(N * V * 4);
   const f = new Float32Array(p.heap.memory.buffer);
   f.set(z.subarray(0, N * V), at / 4);
-  p.softmax(at, N, V, V * 4, 1, 0);
+  // blocks of rows across the threads (rows are independent: no causal mask here)
+  const calls = [];
+  for (let r = 0; r < N; r += SOFTMAX_ROWS) calls.push({ p: at + r * V * 4, rows: Math.min(SOFTMAX_ROWS, N - r), cols: V, stride: V * 4, scale: 1, causal: false });
+  p.runPlan(p.planSoftmax(calls));
   probs.set(f.subarray(at / 4, at / 4 + N * V));
 }
 

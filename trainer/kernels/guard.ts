@@ -41,6 +41,7 @@ function engineState(): [string, unknown][] {
   return [
     ["engine's runKernel", e.runKernel],
     ["engine's runKernelFunc", e.runKernelFunc],
+    ["engine's clone of saved tensors", e.clone],
     ['the active backend', tf.getBackend()],
     ['the backend instance', tf.backend()],
   ];

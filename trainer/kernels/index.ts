@@ -8,7 +8,7 @@ import { registerAllGradients } from './gradients.js';
 import { binaryConfig, CPU_BINARY_KERNELS, softmaxConfig, transposeConfig } from './cpu-elementwise.js';
 import { registerFusedKernels } from './fused.js';
 import { gatherConfig } from './gather.js';
-import { identityConfig } from './identity.js';
+import { identityConfig, installCheapClone } from './identity.js';
 import { registerReduceGradients } from './reduce-grads.js';
 import { segmentSumConfig } from './segment-sum.js';
 import { usePool } from './threads.js';
@@ -30,15 +30,17 @@ const done = new Set<string>();
 
 /** Registers gradients; for the cpu and wasm backends also cheaper Sum and Mean gradients,
  * the SIMD matmul and a one-pass segment sum, on wasm a copy-free Identity and a row-copy
- * gather, on cpu plain loops for broadcasting arithmetic, softmax and head transposes.
+ * gather, on cpu plain loops for broadcasting arithmetic, softmax and head transposes, and
+ * on both the engine's clone of saved tensors without a dispatch (see identity.ts).
  * Nothing more on other backends (tensorflow on a GPU). Idempotent. Returns the kernels
- * now in place, as "Kernel@backend". `skip` (kernel names, or "grads") is for A/B timings. */
+ * now in place, as "Kernel@backend". `skip` (kernel names, "grads" or "clone") is for A/B timings. */
 export async function registerKernels(backendName: string, skip: readonly string[] = [], threads?: number): Promise<string[]> {
   await registerAllGradients();
   // tfjs-node keeps its own gradients: nothing else is replaced on native backends
   if (backendName !== 'cpu' && backendName !== 'wasm') return [];
   await usePool(threads);
   if (!skip.includes('grads')) registerReduceGradients();
+  if (!skip.includes('clone')) installCheapClone();
   const out: string[] = [];
   for (const [kernelName, make] of Object.entries(REPLACEMENTS)) {
     if (skip.includes(kernelName)) continue;

@@ -4,8 +4,8 @@
 // operands are copied into. A transposed A is read through strides; B is repacked when
 // transposed, and M and N are padded to multiples of 4 and 8 in scratch space when needed
 // (padded rows and columns are computed and dropped, so they need no zeroing).
-import { MATMUL_WASM_BASE64 } from './matmul-wasm.js';
 import { pool, poolThreads, type KernelCall } from './threads.js';
+import { matmulModule } from './wasm-binary.js';
 
 type MatmulFn = (
   a: number, b: number, c: number, M: number, K: number, N: number,
@@ -29,15 +29,13 @@ export interface MatmulShape {
   transposeB: boolean; // B is stored [N, K]
 }
 
-let compiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, WebAssembly.Exports>();
 
 /** The exports of matmul.wat (matmul, softmax, relu2, rmsnorm, ...) on an ordinary memory. */
 export function wasmExports(memory: WebAssembly.Memory): WebAssembly.Exports {
   let e = instances.get(memory);
   if (!e) {
-    compiled ??= new WebAssembly.Module(Buffer.from(MATMUL_WASM_BASE64, 'base64'));
-    e = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    e = new WebAssembly.Instance(matmulModule(false), { env: { memory } }).exports;
     instances.set(memory, e);
   }
   return e;

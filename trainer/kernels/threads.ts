@@ -5,7 +5,7 @@
 // result is copied out. Threads block in Atomics.wait between products: no spinning.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { MATMUL_SHARED_WASM_BASE64 } from './matmul-wasm.js';
+import { matmulModule } from './wasm-binary.js';
 import type { Heap } from './simd-matmul.js';
 
 /** One call of the wasm kernel: C[M, N] = A[M, K] @ B[K, N], pointers and strides in bytes. */
@@ -13,12 +13,42 @@ export type KernelCall = [a: number, b: number, c: number, M: number, K: number,
 type MatmulFn = (...args: KernelCall) => void;
 /** In place: softmax of scale * x over each row's first n floats (n = cols, or row + 1 when causal), zeros after. */
 export type SoftmaxFn = (p: number, rows: number, cols: number, stride: number, scale: number, causal: number) => void;
+/** Its backward pass, in place of dp: p * (dp - rowsum(p * dp)) * scale. */
+export type SoftmaxGradFn = (p: number, dp: number, rows: number, cols: number, stride: number, scale: number, causal: number) => void;
+
+/** A softmax call (softmax of `rows` rows at p) or a softmax-gradient call (dp given), run whole by one thread. */
+export interface SoftmaxCall {
+  p: number;
+  dp?: number;
+  rows: number;
+  cols: number;
+  stride: number;
+  scale: number;
+  causal: boolean;
+}
+
+/** A round of work laid out for the task area, made once and run any number of times (the
+ * attention kernel keeps the plans of its shapes). */
+export interface Plan {
+  /** per round (at most MAX_TASKS tasks each): [chunk offsets (n + 1), task records...] */
+  rounds: Int32Array[];
+  /** the rounds' chunk counts */
+  chunks: number[];
+  /** multiply-adds or equivalent: below MIN_PARALLEL_WORK it runs on the calling thread */
+  work: number;
+}
 
 const MAX_PAGES = 32768; // 2 GiB of address space, reserved not used
-const CALL_INTS = 10;
-const MAX_CALLS = 8192; // per round
+// a task record: [op, 10 arguments]; op 0 a matmul (a KernelCall), 1 a softmax (p, rows, cols,
+// stride, scale as float bits, causal), 2 a softmax gradient (p, dp, rows, cols, stride, scale bits, causal)
+const TASK_INTS = 11;
+const OP_MATMUL = 0;
+const OP_SOFTMAX = 1;
+const OP_SOFTMAX_GRAD = 2;
+const MAX_TASKS = 8192; // per round
 const CHUNKS_PER_THREAD = 16; // work is claimed in chunks, so a thread the OS runs late takes less
 const MIN_PARALLEL_WORK = 1 << 18; // multiply-adds below which waking other threads costs more than it saves
+const SOFTMAX_WORK = 16; // a softmax element costs about as much as this many multiply-adds
 // control words: [0] round, bumped to wake the workers (-1: stop); [1] claim word:
 // (round & 0x7fff) << 16 | next chunk; [2] chunks finished this round; [3] chunks this round
 const GEN = 0;
@@ -26,31 +56,48 @@ const CLAIM = 1;
 const FINISHED = 2;
 const TOTAL = 3;
 
-// Shared by the workers (as source) and the calling thread: claim chunks of this round
-// until none is left. A thread that wakes late, after its round is over, claims nothing:
-// the claim word carries the round. Task area: [chunk offsets (n + 1), calls...].
-const CLAIM_LOOP = `(ctl, tasks, round, mm) => {
+// Shared by the workers (as source) and the calling thread: runs task records [from, to) of
+// the task area, and claims chunks of this round until none is left. A thread that wakes
+// late, after its round is over, claims nothing: the claim word carries the round.
+const RUN_TASKS = `(t, f, from, to, fn) => {
+  for (let p = from; p < to; p += ${TASK_INTS}) {
+    const op = t[p];
+    if (op === ${OP_MATMUL}) fn.mm(t[p + 1], t[p + 2], t[p + 3], t[p + 4], t[p + 5], t[p + 6], t[p + 7], t[p + 8], t[p + 9], t[p + 10]);
+    else if (op === ${OP_SOFTMAX}) fn.sm(t[p + 1], t[p + 2], t[p + 3], t[p + 4], f[p + 5], t[p + 6]);
+    else fn.sg(t[p + 1], t[p + 2], t[p + 3], t[p + 4], t[p + 5], f[p + 6], t[p + 7]);
+  }
+}`;
+const CLAIM_LOOP = `(ctl, tasks, floats, round, fn, run) => {
   for (;;) {
     const c = Atomics.load(ctl, ${CLAIM});
     if (c >>> 16 !== (round & 0x7fff)) return;
     const chunk = c & 0xffff;
     if (chunk >= Atomics.load(ctl, ${TOTAL})) return;
     if (Atomics.compareExchange(ctl, ${CLAIM}, c, c + 1) !== c) continue;
-    for (let p = tasks[chunk]; p < tasks[chunk + 1]; p += ${CALL_INTS})
-      mm(tasks[p], tasks[p + 1], tasks[p + 2], tasks[p + 3], tasks[p + 4], tasks[p + 5], tasks[p + 6], tasks[p + 7], tasks[p + 8], tasks[p + 9]);
+    run(tasks, floats, tasks[chunk], tasks[chunk + 1], fn);
     Atomics.add(ctl, ${FINISHED}, 1);
     Atomics.notify(ctl, ${FINISHED});
   }
 }`;
-type ClaimLoop = (ctl: Int32Array, tasks: Int32Array, round: number, mm: MatmulFn) => void;
+interface Fns {
+  mm: MatmulFn;
+  sm: SoftmaxFn;
+  sg: SoftmaxGradFn;
+}
+type RunTasks = (t: Int32Array, f: Float32Array, from: number, to: number, fn: Fns) => void;
+type ClaimLoop = (ctl: Int32Array, tasks: Int32Array, floats: Float32Array, round: number, fn: Fns, run: RunTasks) => void;
+const runTasks = new Function(`return ${RUN_TASKS}`)() as RunTasks;
 const claimLoop = new Function(`return ${CLAIM_LOOP}`)() as ClaimLoop;
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { memory, module, control, tasks } = workerData;
-const mm = new WebAssembly.Instance(module, { env: { memory } }).exports.matmul;
+const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fn = { mm: e.matmul, sm: e.softmax, sg: e.softmax_grad };
 const ctl = new Int32Array(control);
 const list = new Int32Array(tasks);
+const floats = new Float32Array(tasks);
+const run = ${RUN_TASKS};
 const claim = ${CLAIM_LOOP};
 parentPort.postMessage('ready');
 let round = 0;
@@ -58,9 +105,14 @@ for (;;) {
   Atomics.wait(ctl, ${GEN}, round);
   round = Atomics.load(ctl, ${GEN});
   if (round < 0) break;
-  claim(ctl, list, round, mm);
+  claim(ctl, list, floats, round, fn, run);
 }
 `;
+
+const bits = new Float32Array(1);
+const bitsInt = new Int32Array(bits.buffer);
+/** The bits of x as a float32, as an int (for a float argument in a task record). */
+const f32bits = (x: number) => ((bits[0] = x), bitsInt[0]);
 
 export interface Pool {
   threads: number;
@@ -68,10 +120,16 @@ export interface Pool {
   heap: Heap & { reset(): void };
   /** runs the calls, split by rows across the threads; returns when all are done */
   run(calls: KernelCall[]): void;
+  /** the matmul calls as a plan (split by rows across the threads), for runPlan */
+  planMatmul(calls: KernelCall[]): Plan;
+  /** softmax and softmax-gradient calls as a plan, each call whole on one thread */
+  planSoftmax(calls: SoftmaxCall[]): Plan;
+  /** runs a plan across the threads; returns when all is done */
+  runPlan(plan: Plan): void;
   /** the wasm softmax on the shared memory (this thread) */
   softmax: SoftmaxFn;
   /** its backward pass, in place of dp: p * (dp - rowsum(p * dp)) * scale */
-  softmaxGrad: (p: number, dp: number, rows: number, cols: number, stride: number, scale: number, causal: number) => void;
+  softmaxGrad: SoftmaxGradFn;
   /** ends the worker threads */
   stop(): void;
 }
@@ -125,15 +183,42 @@ export function splitCalls(calls: KernelCall[], parts: number): KernelCall[][] {
   return out;
 }
 
+/** Task records in chunks (each run by one thread) laid out as rounds of the task area. */
+function layout(chunks: number[][][], work: number): Plan {
+  const plan: Plan = { rounds: [], chunks: [], work };
+  let i = 0;
+  while (i < chunks.length) {
+    // as many chunks as fit a round
+    let n = 0;
+    let tasks = 0;
+    while (i + n < chunks.length && (n === 0 || tasks + chunks[i + n].length <= MAX_TASKS)) tasks += chunks[i + n++].length;
+    const data = new Int32Array(n + 1 + tasks * TASK_INTS);
+    let p = n + 1;
+    for (let c = 0; c < n; c++) {
+      data[c] = p;
+      for (const r of chunks[i + c]) {
+        data.set(r, p);
+        p += TASK_INTS;
+      }
+    }
+    data[n] = p;
+    plan.rounds.push(data);
+    plan.chunks.push(n);
+    i += n;
+  }
+  return plan;
+}
+
 function startPool(threads: number): Promise<Pool> {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
-  const module = new WebAssembly.Module(Buffer.from(MATMUL_SHARED_WASM_BASE64, 'base64'));
+  const module = matmulModule(true);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const mm = exports.matmul as MatmulFn;
+  const fn: Fns = { mm: exports.matmul as MatmulFn, sm: exports.softmax as SoftmaxFn, sg: exports.softmax_grad as SoftmaxGradFn };
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
   const maxChunks = threads * CHUNKS_PER_THREAD;
-  const tasks = new Int32Array(new SharedArrayBuffer((maxChunks + 1 + CALL_INTS * (MAX_CALLS + maxChunks)) * 4));
+  const tasks = new Int32Array(new SharedArrayBuffer((maxChunks + 1 + TASK_INTS * (MAX_TASKS + maxChunks)) * 4));
+  const floats = new Float32Array(tasks.buffer);
   const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, module, control, tasks: tasks.buffer } }));
   const ready = Promise.all(workers.map((w) => new Promise<void>((res, rej) => {
     w.once('message', () => res());
@@ -143,33 +228,55 @@ function startPool(threads: number): Promise<Pool> {
   const pool: Pool = {
     threads,
     heap: sharedHeap(memory),
-    softmax: exports.softmax as SoftmaxFn,
-    softmaxGrad: exports.softmax_grad as Pool['softmaxGrad'],
-    run(calls) {
-      if (threads === 1 || calls.reduce((w, c) => w + c[3] * c[4] * c[5], 0) < MIN_PARALLEL_WORK) {
-        for (const c of calls) mm(...c);
-        return;
-      }
-      for (let start = 0; start < calls.length; start += MAX_CALLS) {
-        const chunks = splitCalls(calls.slice(start, start + MAX_CALLS), maxChunks).filter((c) => c.length > 0);
-        let p = chunks.length + 1;
-        chunks.forEach((chunk, i) => {
-          tasks[i] = p;
-          for (const c of chunk) {
-            tasks.set(c, p);
-            p += CALL_INTS;
-          }
-        });
-        tasks[chunks.length] = p;
+    softmax: fn.sm,
+    softmaxGrad: fn.sg,
+    planMatmul(calls) {
+      const work = calls.reduce((w, c) => w + c[3] * c[4] * c[5], 0);
+      const parts = threads === 1 || work < MIN_PARALLEL_WORK ? [calls] : splitCalls(calls, maxChunks).filter((c) => c.length > 0);
+      return layout(parts.map((part) => part.map((c) => [OP_MATMUL, ...c])), work);
+    },
+    planSoftmax(calls) {
+      const records = calls.map((c) =>
+        c.dp === undefined
+          ? [OP_SOFTMAX, c.p, c.rows, c.cols, c.stride, f32bits(c.scale), c.causal ? 1 : 0, 0, 0, 0, 0]
+          : [OP_SOFTMAX_GRAD, c.p, c.dp, c.rows, c.cols, c.stride, f32bits(c.scale), c.causal ? 1 : 0, 0, 0, 0],
+      );
+      const work = calls.reduce((w, c) => w + c.rows * c.cols * SOFTMAX_WORK, 0);
+      // contiguous runs of about equal work
+      const parts = threads === 1 || work < MIN_PARALLEL_WORK ? 1 : Math.min(maxChunks, calls.length);
+      const chunks: number[][][] = Array.from({ length: parts }, () => []);
+      let acc = 0;
+      calls.forEach((c, i) => {
+        chunks[Math.min(parts - 1, Math.floor((acc * parts) / work))].push(records[i]);
+        acc += c.rows * c.cols * SOFTMAX_WORK;
+      });
+      return layout(chunks.filter((c) => c.length > 0), work);
+    },
+    runPlan(plan) {
+      plan.rounds.forEach((data, r) => {
+        const n = plan.chunks[r];
+        if (threads === 1 || plan.work < MIN_PARALLEL_WORK || n === 1) {
+          const t = new Int32Array(data.buffer);
+          runTasks(t, new Float32Array(data.buffer), n + 1, data.length, fn);
+          return;
+        }
+        tasks.set(data);
         round = (round + 1) & 0x7fff || 1;
-        Atomics.store(ctl, TOTAL, chunks.length);
+        Atomics.store(ctl, TOTAL, n);
         Atomics.store(ctl, FINISHED, 0);
         Atomics.store(ctl, CLAIM, round << 16);
         Atomics.store(ctl, GEN, round);
         Atomics.notify(ctl, GEN);
-        claimLoop(ctl, tasks, round, mm);
-        for (let done; (done = Atomics.load(ctl, FINISHED)) < chunks.length; ) Atomics.wait(ctl, FINISHED, done);
+        claimLoop(ctl, tasks, floats, round, fn, runTasks);
+        for (let done; (done = Atomics.load(ctl, FINISHED)) < n; ) Atomics.wait(ctl, FINISHED, done);
+      });
+    },
+    run(calls) {
+      if (threads === 1 || calls.reduce((w, c) => w + c[3] * c[4] * c[5], 0) < MIN_PARALLEL_WORK) {
+        for (const c of calls) fn.mm(...c);
+        return;
       }
+      pool.runPlan(pool.planMatmul(calls));
     },
     stop() {
       Atomics.store(ctl, GEN, -1);
