@@ -64,12 +64,22 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
   }));
 }
 
-/** baselineJobs, with the extra runs sent to an online owner of the class who has no baseline run of `sha` yet (one API call, only then). */
+/**
+ * baselineJobs, with the extra runs sent to an online owner of the class who has no baseline run
+ * of `sha` yet (one API call, only then): first one whose run of it was never rejected either, so
+ * that an owner whose runs keep failing (off pace, forged) cannot hold the baseline up alone.
+ */
 export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): Promise<NewJob[]> {
   const needed = baselineRunsFor(view, cls, c);
   const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
   if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
   const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
+  const rejected = [...view.state.results.values()]
+    .map((e) => e.data)
+    .filter((r) => r.role === 'baseline' && r.sha === sha && !r.validated && r.runner_owner)
+    .map((r) => r.runner_owner as string);
   const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-  return baselineJobs(view, cls, sha, c, disagreed, pickVerifierLabel(data.runners as ApiRunner[], cls, ran));
+  const runners = data.runners as ApiRunner[];
+  const other = pickVerifierLabel(runners, cls, [...ran, ...rejected]) ?? pickVerifierLabel(runners, cls, ran);
+  return baselineJobs(view, cls, sha, c, disagreed, other);
 }

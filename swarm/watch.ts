@@ -21,7 +21,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-export const fmtSeconds = (s: number) => (s >= 120 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
+export const fmtSeconds = (s: number) => (s >= 120 ? `${Math.round(s / 60)} min` : s >= 10 ? `${Math.round(s)} s` : `${Number(s.toPrecision(2))} s`);
 
 /** What the swarm is waiting for: enough to see why nothing moves, one fact a line. */
 export function describeWait(w: {

@@ -64,6 +64,16 @@ describe('a PR waiting for a baseline that two owners must agree on', () => {
     expect(w.gh.labelsOf(7)).not.toContain('experiment:waiting-baseline');
   });
 
+  it('an owner whose extra baseline run was rejected is not asked again while another owner can be', async () => {
+    const w = await oneOwnerBaselines();
+    online(w, 'runner-c', 'carol');
+    const b3 = baselineDispatches(w)[2];
+    expect(b3.inputs.runner_label).toBe('owner-bob');
+    await w.complete(b3, 'runner-b', 2.02, { tamper: offPace });
+    await w.tick();
+    expect(baselineDispatches(w).at(-1)!.inputs).toMatchObject({ role: 'baseline', sha: w.main, runner_label: 'owner-carol' });
+  });
+
   it('four baseline runs by one owner (twice baseline_runs) still leave the App asking another owner', async () => {
     const w = await oneOwnerBaselines();
     // alice's runner takes the extra runs too (its owner label notwithstanding, as a run nobody else took would)
