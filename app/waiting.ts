@@ -8,7 +8,7 @@ import { dispatchJobs, rerun } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
-import { baselineJobs, baselineJobsFor, classSigmaOf } from './baselines.js';
+import { baselineJobsFor, classSigmaOf } from './baselines.js';
 import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
@@ -139,7 +139,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
         await appendBuilt(s, view.entries, (entries) => (still(entries) ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null } }] : []));
       });
     } else {
-      const runs = baselineJobs(view, w.hardware_class, w.sha, n);
+      const runs = await baselineJobsFor(s, view, w.hardware_class, w.sha, n);
       const more = runs.length ? runs : await baselineJobsFor(s, view, w.hardware_class, w.sha, n, true);
       if (more.length) {
         await each(`baseline runs for PR #${q.pr}`, async () => {
