@@ -62,8 +62,10 @@ export class LedgerState {
   longRuns = new Set<string>();
   /** free-tier runs used, by freeRunKey(login, UTC day) */
   private freeRunsUsed = new Map<string, number>();
-  /** after clone(): what is still shared with the state it was cloned from (copied before its first change here) */
+  /** after clone(), on both sides: what is still shared with the other state (copied before its first change here) */
   private cow: { shared: WeakSet<object>; trust: boolean } | null = null;
+  /** pendingCredit's answer, until apply() or account() changes the state */
+  private pendingMemo: { referenceClass: string | undefined; pending: Map<string, number> } | null = null;
 
   static of(entries: LedgerEntry[]): LedgerState {
     const s = new LedgerState();
@@ -97,7 +99,9 @@ export class LedgerState {
     const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.accounts, this.longRuns, this.freeRunsUsed]);
     for (const list of this.baselines.values()) shared.add(list);
     for (const a of this.accounts.values()) shared.add(a);
+    // both sides copy a shared structure before changing it: this state may go on applying too
     c.cow = { shared, trust: true };
+    this.cow = { shared, trust: true };
     return c;
   }
 
@@ -113,6 +117,7 @@ export class LedgerState {
 
   /** The account of `login` (created when new), to be changed. */
   account(login: string): Balance {
+    this.pendingMemo = null;
     this.accounts = this.mine(this.accounts, (m) => new Map(m));
     let a = this.accounts.get(login);
     if (!a || this.cow?.shared.has(a)) {
@@ -123,6 +128,7 @@ export class LedgerState {
   }
 
   apply(e: LedgerEntry): void {
+    this.pendingMemo = null;
     switch (e.type) {
       case 'baseline_recorded': {
         const d = (e as LedgerEntry<'baseline_recorded'>).data;
@@ -305,13 +311,23 @@ export class LedgerState {
     for (const [login, a] of this.accounts) {
       out.set(login, { ...a, pending: 0, balance: round3(a.earned - a.spent - a.reversed), history: [...a.history] });
     }
+    for (const [login, pending] of this.pendingCredit(referenceClass)) out.get(login)!.pending = pending;
+    return out;
+  }
+
+  /** Each runner owner's pending credit (a pass over every result), kept until the state changes: the App asks on every event. */
+  private pendingCredit(referenceClass?: string): Map<string, number> {
+    if (this.pendingMemo && this.pendingMemo.referenceClass === referenceClass) return this.pendingMemo.pending;
+    const pending = new Map<string, number>();
     for (const [jobId, r] of this.results) {
       if (!r.data.validated || !r.data.runner_owner || this.ungrantable(jobId, true)) continue;
       const g = this.creditFor(jobId, referenceClass, true);
-      const acc = out.get(r.data.runner_owner)!;
-      if (g) acc.pending = round3(acc.pending + g.data.amount);
+      const login = r.data.runner_owner;
+      if (!pending.has(login)) pending.set(login, 0);
+      if (g) pending.set(login, round3(pending.get(login)! + g.data.amount));
     }
-    return out;
+    this.pendingMemo = { referenceClass, pending };
+    return pending;
   }
 }
 

@@ -85,13 +85,16 @@ function referenceGrants(v: ReturnType<typeof reference>): unknown[] {
  */
 function digest(v: Omit<LedgerView, 'entries'> & { entries: readonly LedgerEntry[] }): string {
   return JSON.stringify(v, (k, x) => {
-    if (k === 'cow') return undefined; // a copied LedgerState's bookkeeping of what it still shares
+    if (k === 'cow' || k === 'pendingMemo') return undefined; // a LedgerState's bookkeeping (what a copy still shares, a kept answer)
     if (x instanceof Map) return ['Map', [...x]];
     if (x instanceof Set) return ['Set', [...x]];
     if (x && typeof x === 'object' && typeof x.hash === 'string' && typeof x.seq === 'number' && 'prev' in x) return `entry ${x.seq} ${x.hash}`;
     return x;
   });
 }
+
+/** Every balance a state gives (pending credit included), with the seqs of its history. */
+const balancesOf = (state: LedgerState) => [...state.balances()].map(([login, b]) => [login, b.earned, b.pending, b.spent, b.reversed, b.balance, b.history.map((e) => e.seq)]);
 
 /** Free-tier counts per login and day, as the App reads them from the view and as the scan counts them. */
 function freeRuns(v: LedgerView, days: string[]): [number, number][] {
@@ -127,6 +130,9 @@ describe('the incremental ledger view', () => {
       expect(digest(v)).toBe(was);
       const grants = grantsDue(v);
       expect(grants).toEqual(referenceGrants(ref));
+      const balances = balancesOf(ref.state);
+      expect(balancesOf(v.state)).toEqual(balances);
+      expect(balancesOf(v.state)).toEqual(balances); // asked again: the kept answer
       due += grants.length;
       handedOut.push({ chain, view: v, was });
       return v;

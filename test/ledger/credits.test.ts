@@ -8,6 +8,7 @@ import {
   FREE_TIER_REASON,
   freeRunsLeft,
   hashEntry,
+  LedgerState,
   reversalsForForgery,
   verifyChain,
   ZERO_HASH,
@@ -76,6 +77,24 @@ describe('grants, pending, spending and reversal', () => {
     expect(computeBalances(w.entries).get('gpu-bob')).toMatchObject({ earned: 615, pending: 0, balance: 615 });
     expect(creditForResult(w.entries, 'j1')).toBeNull(); // a redelivered webhook grants nothing twice
     expect(auditLedger(w.entries).ok).toBe(true);
+  });
+
+  it('answers balances from the state as it is now when entries are applied between two questions, and a copy goes its own way', () => {
+    const w = swarm();
+    const state = LedgerState.of(w.entries);
+    expect(state.balances().get('gpu-bob')).toMatchObject({ earned: 0, pending: 615 });
+    const copy = state.clone();
+    const [grant] = appendEntries(w.entries, [creditForResult(w.entries, 'j1')!]);
+    state.apply(grant);
+    expect(state.balances().get('gpu-bob')).toMatchObject({ earned: 615, pending: 0 });
+    expect(copy.balances().get('gpu-bob')).toMatchObject({ earned: 0, pending: 615 });
+    copy.account('gpu-carol');
+    expect([...copy.balances().keys()]).toContain('gpu-carol');
+    expect([...state.balances().keys()]).not.toContain('gpu-carol');
+    // an entry that moves no account still changes what is pending: a disagreeing verification
+    const [disagreed] = appendEntries(w.entries, [verification('j1', false)]);
+    copy.apply(disagreed);
+    expect(copy.balances().get('gpu-bob')).toMatchObject({ earned: 0, pending: 0 });
   });
 
   it('grants nothing for a rejected result or a disagreeing verification', () => {
