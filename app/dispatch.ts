@@ -1,7 +1,8 @@
 // Dispatching experiment runs: ledger first (so the job is known before any result can
 // arrive), then one workflow_dispatch per job on the default branch, whose workflow file and
 // harness are trusted.
-import { randomInt } from 'node:crypto';
+// read at call time (crypto.randomInt), so the simulator can seed it: see sim/determinism.ts
+import crypto from 'node:crypto';
 import { type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
 import type { Role } from '../trainer/result.js';
 import { pinsInput } from './data-pins.js';
@@ -51,9 +52,9 @@ export async function dispatchJobs(
   current: LedgerEntry[] = [],
 ): Promise<string[] | null> {
   const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment, newComment: j.newComment }));
-  const seeds = jobs.map(() => randomInt(2 ** 31 - 1));
+  const seeds = jobs.map(() => crypto.randomInt(2 ** 31 - 1));
   // a fresh training seed per run: a re-run does not reproduce a lucky seed (docs/trust.md)
-  const trainSeeds = jobs.map(() => randomInt(2 ** 31 - 1));
+  const trainSeeds = jobs.map(() => crypto.randomInt(2 ** 31 - 1));
   const own: NewEntry[] = [];
   jobs.forEach((j, i) => {
     own.push({

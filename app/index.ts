@@ -28,7 +28,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
         }
         return store;
       },
-      now: () => new Date(),
+      now: () => new Date(Date.now()),
       ...overrides,
     };
 

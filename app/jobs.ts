@@ -3,7 +3,8 @@
 // Format: `<check_run_id>-<comment_id>-<24 hex random>`, 0 where there is none (e.g. baselines).
 // The comment field is `n` for a PR opened and dispatched at once: it has no sticky comment yet,
 // and the result creates it without listing the PR's comments first.
-import { randomBytes } from 'node:crypto';
+// read at call time (crypto.randomBytes), so the simulator can seed it: see sim/determinism.ts
+import crypto from 'node:crypto';
 
 export interface JobRefs {
   check: number | null;
@@ -14,7 +15,7 @@ export interface JobRefs {
 }
 
 export function newJobId(refs: { check: number | null; comment: number | null; newComment?: boolean }): string {
-  return `${refs.check ?? 0}-${refs.newComment ? 'n' : (refs.comment ?? 0)}-${randomBytes(12).toString('hex')}`;
+  return `${refs.check ?? 0}-${refs.newComment ? 'n' : (refs.comment ?? 0)}-${crypto.randomBytes(12).toString('hex')}`;
 }
 
 export function jobRefs(jobId: string): JobRefs {

@@ -55,7 +55,7 @@ export function appendEntries(chain: LedgerEntry[], news: NewEntry[]): LedgerEnt
   news.forEach((n, i) => {
     const problem = entryDataProblem(n.type, n.data);
     if (problem) throw new Error(`Ledger append rejected (new entry ${i + 1} of ${news.length}): ${problem}. Fix the entry; nothing was appended.`);
-    const time = n.time ?? new Date().toISOString();
+    const time = n.time ?? new Date(Date.now()).toISOString();
     if (!ISO_TIME.test(time) || Number.isNaN(Date.parse(time))) {
       throw new Error(`Ledger append rejected (new entry ${i + 1} of ${news.length}): time "${time}" is not an ISO 8601 timestamp such as 2026-01-31T12:00:00.000Z; nothing was appended.`);
     }

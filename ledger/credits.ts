@@ -111,7 +111,7 @@ export class LedgerState {
   }
 
   /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries). */
-  freeRunsLeft(login: string, perDay: number, now: Date = new Date()): number {
+  freeRunsLeft(login: string, perDay: number, now: Date = new Date(Date.now())): number {
     return Math.max(0, perDay - (this.freeRunsUsed.get(freeRunKey(login, now.toISOString())) ?? 0));
   }
 
@@ -377,7 +377,7 @@ export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string,
  * reason FREE_TIER_REASON). A scan of the entries; the App asks its folded state instead
  * (LedgerState.freeRunsLeft), which counts the same entries as they are applied.
  */
-export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date()): number {
+export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date(Date.now())): number {
   const key = freeRunKey(login, now.toISOString());
   let used = 0;
   for (const e of entries) {

@@ -33,7 +33,8 @@
 //                                                                  a 200 right after this store's own write)
 //   read cold, or after another writer sealed a shard:         1 + entries/ listing (not when the tail starts
 //                                                                  at seq 0) + getBlob per sealed shard not cached
-import { createHash, randomBytes } from 'node:crypto';
+// randomBytes is read at call time (crypto.randomBytes), so the simulator can seed it: see sim/determinism.ts
+import crypto, { createHash } from 'node:crypto';
 import type { Octokit } from '@octokit/rest';
 import { appendEntries, contentProblem, knownHeadProblem, lineHashMatches, linkProblem } from './chain.js';
 import type { LedgerEntry, NewEntry } from './entries.js';
@@ -320,7 +321,7 @@ export class GitHubLedgerStore implements LedgerStore {
       const plan = shardWrites(view.tail, added);
       const one = view.branch && added.length > 0 && plan.sealed.length === 0 && Object.keys(files).length === 0;
       // A write id in the commit message tells this write from another writer's identical one.
-      const id = `write ${randomBytes(6).toString('hex')}`;
+      const id = `write ${crypto.randomBytes(6).toString('hex')}`;
       const message = `${this.message(added)}\n\n${id}`;
       const built = typeof news === 'function';
       const outcome = one ? await this.putTail(view, added, plan.tail!, message, () => this.isMine(added, id, built)) : await this.commitFiles(view, added, { ...files, ...plan.files }, plan.tail, message);

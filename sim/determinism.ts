@@ -5,6 +5,14 @@
 // store's trust window, token expiry) agrees with the simulated one. Node documents this way of
 // replacing a builtin's export for ES modules too: assign on the CommonJS module object, then
 // `syncBuiltinESMExports()` (node:module). `restore()` puts the real ones back.
+//
+// That reaches only code that reads the functions when it calls them: the App imports node:crypto's
+// default export and calls `crypto.randomInt(...)`. A named import (`import { randomInt }`) is not
+// enough: jest's ES module loader copies a builtin's exports into the importing module when it
+// links it, so under jest the App drew real job ids and seeds and a seeded run was not
+// reproducible (a spot-check draw hashes the job id). Likewise `new Date()` reads the system clock,
+// not `Date.now`: the App and ledger write `new Date(Date.now())`. test/sim/determinism.test.ts
+// checks both: two runs of one seed write the same ledger, byte for byte.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { Rng } from './rng.js';
 

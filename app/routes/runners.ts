@@ -6,7 +6,8 @@
 // caller, and only after the registration is in the ledger (so credits reach the right person).
 // Minting it needs the App's Administration (write) permission: see docs/runners.md.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+// read at call time (crypto.randomBytes), so the simulator can seed it: see sim/determinism.ts
+import crypto from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
@@ -39,7 +40,7 @@ export function decideRegistration(input: {
   const bans = input.ledgerBans ?? new Map<string, string>();
   const trust = { banned: (l: string) => bans.get(l.toLowerCase()) ?? null };
   const rules = input.createdAt === undefined ? { ...policy, min_account_age_days: 0 } : policy;
-  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date());
+  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date(Date.now()));
   if (why) {
     return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm: ${why}; ask the maintainers if this is a mistake` };
   }
@@ -175,7 +176,7 @@ async function onlineRunnersOf(octokit: InstallationOctokit, owner: string, repo
 export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {}): Handler {
   const limiter = options.limiter ?? new OwnerRateLimiter();
   const ledgerFor = options.ledgerFor ?? ((octokit, ref) => new GitHubLedgerStore(octokit, ref));
-  const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${randomBytes(4).toString('hex')}`);
+  const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${crypto.randomBytes(4).toString('hex')}`);
 
   // Each registration costs the installation a few API calls (one per job); these two answers
   // rarely change, so they are kept briefly. A stale installation id is dropped on its first error.
