@@ -47,6 +47,21 @@ describe('intent before effect', () => {
     expect(w.entries('experiment_merged')).toHaveLength(1);
     expect(w.gh.dispatches).toHaveLength(7);
   });
+  it('a merge request that failed with a 5xx (or timed out) is not abandoned as refused: the tick merges the intent', async () => {
+    // seed 1, 200 PRs, faults: "GitHub refused the merge (Server Error)" left a verified PR labelled conflict for good
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    w.gh.faults.push({ method: 'PUT', path: /\/pulls\/7\/merge$/, status: 502 });
+    await expect(w.complete(w.gh.dispatches[1], 'runner-b', 1.905)).rejects.toThrow();
+    expect(w.entries('merge_abandoned')).toEqual([]);
+    expect(w.gh.merges).toEqual([]);
+    minutes(w, 3);
+    await w.tick();
+    expect(w.gh.merges.map((m) => m.sha)).toEqual([head]);
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
 });
 
 describe('any order, any number of times', () => {
