@@ -4,7 +4,7 @@
 // next event or tick whoever recorded the baseline, and once: each decision is appended only
 // while the chain really appended to still shows the PR waiting.
 import type { LedgerEntry, NewEntry } from '../ledger/index.js';
-import { dispatchJobs, rerun } from './dispatch.js';
+import { dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
@@ -140,7 +140,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
       });
     } else {
       const runs = baselineJobs(view, w.hardware_class, w.sha, n);
-      const more = runs.length ? runs : baselineJobs(view, w.hardware_class, w.sha, n, true);
+      const more = runs.length ? runs : await oneMoreBaseline(s, view, w.hardware_class, w.sha);
       if (more.length) {
         await each(`baseline runs for PR #${q.pr}`, async () => {
           await dispatchJobs(s, more, [], {}, view.entries);
@@ -170,4 +170,17 @@ async function giveUpWait(s: Session, view: LedgerView, q: Queued, still: (entri
   else await createCheck(s.octokit, s.repo, q.sha, { conclusion: 'neutral' }, 'No baseline', text);
   await writeSticky(s.octokit, s.repo, q.pr, stateComment('No baseline', [text], s.cfg.notice), { knownId: q.comment });
   await moveState(s.octokit, s.repo, q.pr, 'discarded'); // last (see app/reconcile.ts)
+}
+
+/**
+ * One more baseline run of a class and commit whose runs do not agree across owners yet (up to
+ * twice `baseline_runs`, app/baselines.ts), on a runner of an owner who has not run it: the
+ * same owner running it again adds no independent opinion (a forger that took four of ten runs
+ * kept honest owners from ever being enough). The class at large when no such runner is online.
+ */
+export async function oneMoreBaseline(s: Session, view: LedgerView, cls: string, sha: string): Promise<NewJob[]> {
+  const more = baselineJobs(view, cls, sha, s.cfg.config.baseline_runs, true);
+  if (!more.length) return more;
+  const ran = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && b.owner).map((b) => b.owner!);
+  return [{ ...more[0], runner_label: await verifierLabel(s, cls, ran) }];
 }

@@ -18,7 +18,7 @@ import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
 import { takeResult } from './result-intake.js';
-import { verifierLabel } from '../waiting.js';
+import { oneMoreBaseline, verifierLabel } from '../waiting.js';
 import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -139,8 +139,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const after = await record(s, view, job.job_id, news, x.files);
       if (!after) return;
       view = after;
-      // no two owners agree yet: one more run of the class, up to twice the configured count
-      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, baselineJobs(view, cls, job.sha, s.cfg.config.baseline_runs, true), [], {}, view.entries);
+      // no two owners agree yet: one more run of the class by another owner, up to twice the configured count
+      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, await oneMoreBaseline(s, view, cls, job.sha), [], {}, view.entries);
       return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
     }
     case 'retry': {

@@ -213,6 +213,21 @@ describe('every state has a deadline', () => {
     expect(w.entries('experiment_discarded')).toHaveLength(1);
   });
 
+  it('the one more baseline run that disagreeing owners call for goes to an owner who has not run it yet', async () => {
+    // seed 1, 200 PRs, faults: a forger took four of a cpu baseline's ten runs, so honest owners were never enough to agree
+    const reg = (name: string, owner: string) => ({ type: 'runner_registered' as const, data: { runner_name: name, owner, hardware_class: CLASS, labels: [] } });
+    const w = new World({ config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')] });
+    w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-carol'] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.5);
+    expect(w.gh.dispatches.slice(3).map((d) => [d.inputs.role, d.inputs.runner_label])).toEqual([['baseline', 'owner-carol']]);
+    await w.complete(w.gh.dispatches[3], 'runner-c', 2.01);
+    expect(w.entries('baseline_recorded').map((b) => b.data.n)).toEqual([2]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+  });
+
   it('a baseline recorded by a handler that failed before judging the waiting PR: the tick judges the score the PR holds, it does not train again', async () => {
     // seed 1, 30 PRs, faults: PRs that waited for a baseline ran their candidate a second time on the same commits
     const w = new World({
