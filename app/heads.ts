@@ -38,20 +38,32 @@ const FINAL = new Set(['experiment_merged', 'experiment_discarded', 'experiment_
  * Whether the App has lost track of a PR commit: it was acted on, but is neither queued, running,
  * being merged nor judged (e.g. its job was closed by a process that misread it, or a handler
  * failed between two records that belong together). A merge refused by GitHub (merge_abandoned
- * without a re-queue) waits for its author's push: not lost.
+ * without a re-queue) waits for its author's push: not lost. One pass over the ledger; the
+ * function it returns answers per commit.
  */
-export function orphaned(view: LedgerView, pr: number, sha: string): boolean {
-  if (view.queue.get(pr)?.sha === sha) return false;
-  if (view.open.some((j) => j.pr === pr && j.sha === sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id))) return false;
-  if (pendingMerges(view.entries).some((p) => p.pr === pr && p.sha === sha)) return false;
-  let last: string | null = null;
+export function lostTrack(view: LedgerView): (pr: number, sha: string) => boolean {
+  const last = new Map<string, string>();
   for (const e of view.entries as LedgerEntry[]) {
+    if (!STEPS.has(e.type)) continue;
     const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string };
-    if (d.pr !== pr || d.sha !== sha || !STEPS.has(e.type)) continue;
+    if (d.pr == null || d.sha === undefined) continue;
     if (e.type === 'job_dispatched' && (d.role === 'baseline' || view.longRuns.has(d.job_id!))) continue;
-    last = e.type;
+    last.set(`${d.pr}@${d.sha}`, e.type);
   }
-  return last !== null && !FINAL.has(last);
+  const live = new Set<string>();
+  for (const q of view.queue.values()) live.add(`${q.pr}@${q.sha}`);
+  for (const j of view.open) if (j.pr !== null && j.role !== 'baseline' && !view.longRuns.has(j.job_id)) live.add(`${j.pr}@${j.sha}`);
+  for (const p of pendingMerges(view.entries)) live.add(`${p.pr}@${p.sha}`);
+  return (pr, sha) => {
+    const k = `${pr}@${sha}`;
+    const step = last.get(k);
+    return step !== undefined && !FINAL.has(step) && !live.has(k);
+  };
+}
+
+/** lostTrack for one commit. */
+export function orphaned(view: LedgerView, pr: number, sha: string): boolean {
+  return lostTrack(view)(pr, sha);
 }
 
 /**

@@ -117,10 +117,21 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
     // Refused; or merged already (a second process, or this one before a lost answer): GitHub knows which.
     const { data: now } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: intent.pr });
     if (now.merged && now.merge_commit_sha) return settleMerged(s, view, intent, now.merge_commit_sha, now, w);
+    // A 5xx, a timeout or a rate limit refused nothing: the intent stays pending and the tick's
+    // reconcile pass merges it (settlePendingMerges), instead of telling the author to push again.
+    if (!refusal(e)) throw e;
     const why = status(e) === 409 ? 'the branch moved while merging' : `GitHub refused the merge (${(e as Error).message})`;
     return abandon(s, view, intent, now, why, 'conflict', `Verified improvement (${w.evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`, w);
   }
   return settleMerged(s, view, intent, mergeSha, pull, w);
+}
+
+/** Whether a failed merge request was GitHub refusing the merge (not mergeable, head moved, invalid, forbidden), not a passing failure. */
+function refusal(e: unknown): boolean {
+  const code = status(e);
+  if (code === 405 || code === 409 || code === 422 || code === 404) return true;
+  const rateLimited = /rate limit/i.test((e as Error).message ?? '') || Boolean((e as { response?: { headers?: Record<string, string> } }).response?.headers?.['retry-after']);
+  return code === 403 && !rateLimited;
 }
 
 /** experiment_merged (once per PR commit), the credits it makes due, baselines of the new head; then the PR says so. */

@@ -24,7 +24,7 @@ import { setState, stateOf, type ExperimentState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { stateComment } from './messages.js';
-import { closedReason, orphaned, seenHeads } from './heads.js';
+import { closedReason, lostTrack, orphaned, seenHeads } from './heads.js';
 import { closeJob, dispatchJobs, rerun } from './dispatch.js';
 import { once } from './record.js';
 import { onPullRequest } from './handlers/pull-request.js';
@@ -86,9 +86,10 @@ async function repairPulls(s: Session, view: LedgerView, failures: unknown[]): P
     view = viewOf(await s.ledger.read());
   }
   const seen = seenHeads(view);
+  const lost = lostTrack(view);
   for (const p of pulls) {
     const labels = p.labels.map((l) => ({ name: l.name ?? '' }));
-    if (seen.has(`${p.number}@${p.head.sha}`) && orphaned(view, p.number, p.head.sha)) {
+    if (seen.has(`${p.number}@${p.head.sha}`) && lost(p.number, p.head.sha)) {
       await isolated(s, failures, `re-queueing PR #${p.number}`, async () => {
         view = await requeueOrphan(s, view, { number: p.number, sha: p.head.sha, title: p.title, author: p.user?.login ?? 'ghost' });
       });

@@ -1,7 +1,7 @@
 // Appending a job's outcome once: built on the chain really appended to, so a redelivered event
 // or a second App process finds the work recorded and appends nothing; with the credit grants
 // the new entries make due.
-import { appendEntries, type LedgerEntry, type NewEntry } from '../ledger/index.js';
+import { appendEntries, type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
 import { grantsDue, viewOf, type LedgerView } from './ledger-view.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -19,8 +19,30 @@ export function withGrants(view: LedgerView, news: NewEntry[]): NewEntry[] {
 export function once(view: LedgerView, jobId: string, news: NewEntry[]): (entries: LedgerEntry[]) => NewEntry[] | null {
   return (entries) => {
     const v = entries.length === view.entries.length ? view : viewOf(entries);
-    return v.state.results.has(jobId) ? null : withGrants(v, news);
+    return v.state.results.has(jobId) ? null : withGrants(v, v === view ? news : rebaseReversals(v, news));
   };
+}
+
+/**
+ * Reversals decided on a view older than the chain they land on, restated on that chain: a job
+ * granted since is reversed in full (its grant's amount, not the 0 of a still pending result),
+ * and a job reversed since is not reversed twice. (Found by the fault run: a process whose view
+ * predated a grant reversed it at 0, and the ledger's audit failed.)
+ */
+export function rebaseReversals(v: LedgerView, news: NewEntry[]): NewEntry[] {
+  const reversed = new Set<string>();
+  const out: NewEntry[] = [];
+  for (const n of news) {
+    if (n.type !== 'credit_reversed') {
+      out.push(n);
+      continue;
+    }
+    const d = n.data as EntryDataOf<'credit_reversed'>;
+    if (v.state.reversals.has(d.job_id) || reversed.has(d.job_id)) continue;
+    reversed.add(d.job_id);
+    out.push({ ...n, data: { ...d, amount: v.state.grants.get(d.job_id)?.data.amount ?? 0 } });
+  }
+  return out;
 }
 
 /** Appends `news` plus the grants they make due, once per job; null when already recorded. */

@@ -668,14 +668,14 @@ export class FakeGitHub {
       return b ? [200, { sha: seg(c, 6), node_id: `B_${seg(c, 6).slice(0, 8)}`, url: `${API}${P}/git/blobs/${seg(c, 6)}`, content: Buffer.from(b).toString('base64'), encoding: 'base64', size: b.length }] : notFound();
     });
     this.on('POST', `${P}/git/trees`, (c) => {
-      if (c.body.base_tree && !this.trees.has(c.body.base_tree)) return [422, { message: 'Invalid tree info' }];
+      if (c.body.base_tree && !this.trees.has(c.body.base_tree)) return [422, { message: 'Invalid tree info', documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree' }];
       const files: Files = new Map(c.body.base_tree ? this.trees.get(c.body.base_tree)! : []);
       for (const t of c.body.tree) files.set(t.path, bytes(t.content));
       const sha = this.putTree(files);
       return [201, { sha, url: `${API}${P}/git/trees/${sha}`, truncated: false, tree: [] }];
     });
     this.on('POST', `${P}/git/commits`, (c) => {
-      if (!this.trees.has(c.body.tree)) return [422, { message: 'Tree SHA does not exist' }];
+      if (!this.trees.has(c.body.tree)) return [422, { message: 'Tree SHA does not exist', documentation_url: 'https://docs.github.com/rest/git/commits#create-a-commit' }];
       const sha = sha1(`commit ${c.body.tree} ${c.body.parents.join(',')} ${c.body.message} ${this.nextId++}`);
       const commit = { tree: c.body.tree, parents: c.body.parents, message: c.body.message };
       this.commits.set(sha, commit);
@@ -684,14 +684,14 @@ export class FakeGitHub {
     this.on('PATCH', new RegExp(`^${P}/git/refs/`), (c) => {
       const ref = decodeURIComponent(c.path.split('/git/refs/')[1]);
       const cur = this.refs.get(ref);
-      if (!cur) return [422, { message: 'Reference does not exist' }];
-      if (!c.body.force && !this.commits.get(c.body.sha)?.parents.includes(cur)) return [422, { message: 'Update is not a fast forward' }];
+      if (!cur) return [422, { message: 'Reference does not exist', documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference' }];
+      if (!c.body.force && !this.commits.get(c.body.sha)?.parents.includes(cur)) return [422, { message: 'Update is not a fast forward', documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference' }];
       this.refs.set(ref, c.body.sha);
       return [200, refJson(ref, c.body.sha)];
     });
     this.on('POST', `${P}/git/refs`, (c) => {
       const ref = c.body.ref.replace(/^refs\//, '');
-      if (this.refs.has(ref)) return [422, { message: 'Reference already exists' }];
+      if (this.refs.has(ref)) return [422, { message: 'Reference already exists', documentation_url: 'https://docs.github.com/rest/git/refs#create-a-reference' }];
       this.refs.set(ref, c.body.sha);
       return [201, refJson(ref, c.body.sha)];
     });

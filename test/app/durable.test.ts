@@ -47,6 +47,21 @@ describe('intent before effect', () => {
     expect(w.entries('experiment_merged')).toHaveLength(1);
     expect(w.gh.dispatches).toHaveLength(7);
   });
+  it('a merge request that failed with a 5xx (or timed out) is not abandoned as refused: the tick merges the intent', async () => {
+    // seed 1, 200 PRs, faults: "GitHub refused the merge (Server Error)" left a verified PR labelled conflict for good
+    const w = new World();
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    w.gh.faults.push({ method: 'PUT', path: /\/pulls\/7\/merge$/, status: 502 });
+    await expect(w.complete(w.gh.dispatches[1], 'runner-b', 1.905)).rejects.toThrow();
+    expect(w.entries('merge_abandoned')).toEqual([]);
+    expect(w.gh.merges).toEqual([]);
+    minutes(w, 3);
+    await w.tick();
+    expect(w.gh.merges.map((m) => m.sha)).toEqual([head]);
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
 });
 
 describe('any order, any number of times', () => {
@@ -196,6 +211,21 @@ describe('every state has a deadline', () => {
     expect(w.gh.checksOf(head)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'neutral', title: 'No baseline' })]);
     await w.tick();
     expect(w.entries('experiment_discarded')).toHaveLength(1);
+  });
+
+  it('the one more baseline run that disagreeing owners call for goes to an owner who has not run it yet', async () => {
+    // seed 1, 200 PRs, faults: a forger took four of a cpu baseline's ten runs, so honest owners were never enough to agree
+    const reg = (name: string, owner: string) => ({ type: 'runner_registered' as const, data: { runner_name: name, owner, hardware_class: CLASS, labels: [] } });
+    const w = new World({ config: 'max_in_flight: 10\nbaseline_runs: 2\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')] });
+    w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-carol'] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.5);
+    expect(w.gh.dispatches.slice(3).map((d) => [d.inputs.role, d.inputs.runner_label])).toEqual([['baseline', 'owner-carol']]);
+    await w.complete(w.gh.dispatches[3], 'runner-c', 2.01);
+    expect(w.entries('baseline_recorded').map((b) => b.data.n)).toEqual([2]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
 
   it('a baseline recorded by a handler that failed before judging the waiting PR: the tick judges the score the PR holds, it does not train again', async () => {

@@ -86,6 +86,16 @@ describe('the contents API and lost answers as documented', () => {
     expect(put(gh).status).toBe(422);
   });
 
+  it('a ref update that is not a fast forward is refused with 422 and a documentation_url, as the REST description requires of every 422', () => {
+    // seed 1, 1,000 PRs, faults: "PATCH .../git/refs/heads%2Fledger -> 422: response.documentation_url is required"
+    const { gh, main } = repo();
+    const other = gh.commit({ 'x.md': 'x' }, null, 'unrelated');
+    const r = gh.handle({ method: 'PATCH', url: `${P}/git/refs/heads%2Fmain`, body: JSON.stringify({ sha: other, force: false }) });
+    expect(r.status).toBe(422);
+    expect(r.body).toEqual({ message: 'Update is not a fast forward', documentation_url: expect.stringMatching(/^https:\/\/docs\.github\.com\/rest\//) });
+    expect(gh.refs.get('heads/main')).toBe(main);
+  });
+
   it('a timeout that landed did what was asked: the caller saw no answer, GitHub holds the change', () => {
     const { gh, main } = repo();
     gh.faults.push({ method: 'PUT', path: /\/contents\//, status: 0, timeout: true, landed: true });
