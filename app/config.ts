@@ -44,6 +44,9 @@ export const AutoresearchConfig = z.object({
       max_runs: z.number().int().min(1).default(6),
       /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */
       min_sigma_df: z.number().int().nonnegative().default(20),
+      /** a claim beating its class's baseline by more than this (bpb) is suspicious: it needs `suspicious_extra_owners` more independent owners before it counts */
+      suspicious_jump: z.number().positive().default(0.1),
+      suspicious_extra_owners: z.number().int().nonnegative().default(2),
     })
     .prefault({}),
   /** runs of the default branch per hardware class before its baseline counts */

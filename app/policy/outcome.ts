@@ -15,12 +15,20 @@ export interface OutcomeSettings {
   /** two runs agree within agree_sigmas * sqrt(2) * sigma of their class (at least `tolerance`) */
   agree_sigmas: number;
   maxAttempts: number;
+  /** a claim beating its class's baseline (the best on the default branch) by more than `bpb` needs `extra` more independent owners */
+  jump?: { bpb: number; extra: number };
+}
+
+/** The owners (besides the claim's) a claim of `claimBpb` needs: `quorum`, plus `jump.extra` when it jumps past the class's best by more than `jump.bpb`. */
+export function quorumFor(s: Pick<OutcomeSettings, 'quorum' | 'jump'>, scale: Scale | null, claimBpb: number | null): number {
+  const suspicious = !!s.jump && scale !== null && claimBpb !== null && scale.mean - claimBpb > s.jump.bpb + 1e-9; // (2.0 - 1.9 is 0.1000000000000001)
+  return s.quorum + (suspicious ? s.jump!.extra : 0);
 }
 
 /** The settings of outcome() from the repository's configuration. */
 export function outcomeSettings(c: AutoresearchConfig): OutcomeSettings {
   const v = c.verification;
-  return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts };
+  return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts, jump: { bpb: v.suspicious_jump, extra: v.suspicious_extra_owners } };
 }
 
 /**
@@ -105,7 +113,7 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
     ? { mean: i.baseline.mean, sigma: i.classSigma?.sigma ?? i.baseline.sigma, n: i.baseline.n, df: i.classSigma?.df ?? Math.max(1, i.baseline.n - 1) }
     : null;
   if (i.role === 'candidate' && scale && r.val_bpb !== null) {
-    if (s.quorum === 0 && r.val_bpb < mergeThreshold(scale, s.margin, 1)) {
+    if (quorumFor(s, scale, r.val_bpb) === 0 && r.val_bpb < mergeThreshold(scale, s.margin, 1)) {
       return { kind: 'merge', threshold: mergeThreshold(scale, s.margin, 1), claim: { job_id: '', val_bpb: r.val_bpb, hardware_class: r.hardware_class, runner_owner: i.runnerOwner } };
     }
     const v = judge(r.val_bpb, scale, s.seq);
@@ -138,11 +146,12 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   const mine: Run = { job_id: i.job_id ?? '', owner: i.runnerOwner, val_bpb: r.status === 'ok' ? r.val_bpb : null };
   // the author's runs never count, even ones recorded before this rule
   const replicas = i.replicas.filter((x) => !i.author || x.owner.toLowerCase() !== i.author.toLowerCase());
+  const quorum = quorumFor(s, scale, claim.val_bpb);
   const v = judgeReplicas({ job_id: claim.job_id, owner: claim.runner_owner ?? '', val_bpb: claim.val_bpb }, [...replicas, mine], {
     scale,
     margin: s.margin,
-    seq: s.seq,
-    quorum: s.quorum,
+    seq: { ...s.seq, max_runs: Math.max(s.seq.max_runs, quorum + 2) },
+    quorum,
     tolerance: agreeTolerance(s, scale),
     author: i.author ?? null,
   });

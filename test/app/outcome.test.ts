@@ -104,6 +104,23 @@ describe('outcome', () => {
     expect(outcome(v, { ...settings, quorum: 2 })).toMatchObject({ kind: 'verify_again', exclude_owners: ['alice', 'bob'] });
     expect(outcome({ ...v, replicas: [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }] }, { ...settings, quorum: 2 })).toMatchObject({ kind: 'merge' });
   });
+  // A score far better than its class's best is more likely forged (or echoed by a colluder) than
+  // real: two accounts agreeing on a 1.0 bpb jump merged at quorum 1. Such a claim needs
+  // `jump.extra` more independent owners before it counts (docs/trust.md, issue 12).
+  it('a suspicious jump: a claim beating the baseline by more than jump.bpb needs more owners', () => {
+    const jump = { ...settings, jump: { bpb: 0.1, extra: 2 } };
+    const forged = { job_id: 'claim', val_bpb: 1.0, hardware_class: 'gpu-x', runner_owner: 'mallory' };
+    const echo = { ...base, role: 'verify' as const, runnerOwner: 'sock', claim: forged, job_id: 'v1', result: result({ val_bpb: 1.001 }) };
+    expect(outcome(echo, settings)).toMatchObject({ kind: 'merge' }); // without the rule: merged on one echo
+    expect(outcome(echo, jump)).toMatchObject({ kind: 'verify_again', reason: expect.stringMatching(/4 owners other than the PR's author/) });
+    // three more independent owners who agree: it counts
+    const more = [{ job_id: 'v1', owner: 'sock', val_bpb: 1.001 }, { job_id: 'v2', owner: 'bob', val_bpb: 1.002 }];
+    expect(outcome({ ...echo, runnerOwner: 'carol', job_id: 'v3', replicas: more, result: result({ val_bpb: 0.999 }) }, jump)).toMatchObject({ kind: 'merge' });
+    // an ordinary improvement (0.1 bpb or less) keeps the configured quorum
+    expect(outcome({ ...echo, claim: { ...forged, val_bpb: 1.95 }, result: result({ val_bpb: 1.951 }) }, jump)).toMatchObject({ kind: 'merge' });
+    // quorum 0 merges a first run at once, but not a suspicious one
+    expect(outcome({ ...base, result: result({ val_bpb: 1.0 }) }, { ...jump, quorum: 0 })).toMatchObject({ kind: 'verify' });
+  });
   // The old fixed tolerance (0.02 bpb) outvoted honest runs of the CPU class (sigma 0.014: two honest
   // runs differ by more than 0.02 in ~16-32% of pairs) and banned six honest owners in a 200-PR
   // simulation; the tolerance now scales with the class's sigma.

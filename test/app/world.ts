@@ -81,7 +81,8 @@ export class World {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
       if (!/^runners:/m.test(config)) config += '\nrunners:\n  min_account_age_days: 0\n';
       // one verify run by another owner suffices (the default quorum is 2: docs/trust.md)
-      if (!/^verification:/m.test(config)) config += '\nverification:\n  quorum: 1\n  min_sigma_df: 0\n';
+      // (scenario scores jump 0.1-0.5 bpb; the suspicious-jump rule has its own tests: test/app/outcome.test.ts)
+      if (!/^verification:/m.test(config)) config += '\nverification:\n  quorum: 1\n  min_sigma_df: 0\n  suspicious_jump: 10\n';
     }
     // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
     this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
