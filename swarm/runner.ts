@@ -73,13 +73,15 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   if (s.isolation === 'docker') await ensureImage(s.image);
   const budget = Number(i.budget);
   const evalSeed = Number(i.eval_seed);
+  // the training seed the App drew for this run (a result trained with another is rejected as forged)
+  const seed = i.seed === undefined ? 1337 : Number(i.seed);
   const kill = new AbortController();
   const timer = setTimeout(() => kill.abort(), s.timeoutSeconds * 1000);
   const stop = () => kill.abort();
   s.signal?.addEventListener('abort', stop, { once: true });
   let h: Awaited<ReturnType<typeof runHarness>>;
   try {
-    h = await runHarness({ cwd, budget, evalSeed, seed: 1337, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal });
+    h = await runHarness({ cwd, budget, evalSeed, seed, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal });
   } finally {
     clearTimeout(timer);
     s.signal?.removeEventListener('abort', stop);

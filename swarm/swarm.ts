@@ -83,13 +83,24 @@ export const SWARM_CONFIG = {
   close_on_discard: true,
   deadline_minutes: 120,
   margin: { k: 2, min_delta: 0.05 },
-  verification: { quorum: 1, tolerance: 0.5 },
+  // two owners on one machine: a claim is checked by the other one (quorum 1); a new class's sigma
+  // is measured from 4 runs, not 21 (a real swarm's min_sigma_df 20); and a big jump cannot ask for
+  // owners the swarm does not have (--runners 2), so it needs none extra
+  verification: { quorum: 1, tolerance: 0.5, min_sigma_df: 3, suspicious_extra_owners: 0 },
   baseline_runs: 2,
   // every runner shares this machine with the App, the leaderboard build and the other owners'
   // runs: a calibration 20% slower after training is this machine's own load, not a throttled
   // runner (a real swarm's default); a run at half its pace still runs again
   trust: { pace_tolerance: 0.5 },
 };
+
+/** `over` laid over `base`, one level deep (a section such as `verification` is merged key by key). */
+function layered(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = plain(v) && plain(base[k]) ? { ...base[k], ...v } : v;
+  return out;
+}
 
 export const DEFAULTS: SwarmOptions = {
   budget: 10,
@@ -172,7 +183,7 @@ export class LocalSwarm {
   private stopping = false;
 
   constructor(opts: Partial<SwarmOptions> = {}) {
-    this.o = { ...DEFAULTS, ...opts, config: { ...SWARM_CONFIG, ...(opts.config ?? {}), budget_seconds: opts.budget ?? DEFAULTS.budget } };
+    this.o = { ...DEFAULTS, ...opts, config: { ...layered(SWARM_CONFIG, opts.config ?? {}), budget_seconds: opts.budget ?? DEFAULTS.budget } };
     if (!Number.isInteger(this.o.runners) || this.o.runners < 2) throw new Error(`--runners ${this.o.runners}: the swarm needs at least 2 runner owners, so that a claimed improvement is verified by another owner`);
     this.dir = resolve(this.o.stateDir);
     this.rng = new Rng(this.o.seed);
