@@ -3,7 +3,8 @@
 import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
-import { runsAgree, TrustBook } from './trust.js';
+import { agreesWithMember, isAgreeingGroup } from './agreement.js';
+import type { TrustBook } from './trust.js';
 
 export interface AuditPolicy {
   /** how far below zero a spend may take a balance (default 0: no debt) */
@@ -147,7 +148,7 @@ function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): s
   return null;
 }
 
-/** A fault needs two other owners' agreeing runs of the same job that disagree with the faulted one. */
+/** A fault needs two other owners' runs of the same job that agree (as the App groups them) and that the faulted one agrees with none of. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
   // the App scales the tolerance with the class's sigma (never below the policy's floor) and records it with the fault
   const floor = s.trust.policy?.tolerance ?? 0;
@@ -161,8 +162,10 @@ function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string |
   if (agreed.some((r) => !r?.validated || !r.runner_owner) || owners.has(lower(d.login)) || owners.size < 2) {
     return `owner_faulted of ${d.login} must cite validated runs of at least two other owners`;
   }
-  const first = score(agreed[0]!);
-  if (!agreed.every((r) => runsAgree(score(r!), first, tol))) return `owner_faulted of ${d.login}: the cited runs do not agree with each other`;
-  if (runsAgree(score(wrong), first, tol)) return `owner_faulted of ${d.login}: job ${d.job_id} agrees with the cited runs`;
+  // the group the App formed (largestAgreeingGroup): every cited run agrees with one of them, and the faulted run with none
+  const scores = agreed.map((r) => score(r!));
+  if (!isAgreeingGroup(scores, tol)) return `owner_faulted of ${d.login}: the cited runs do not agree with each other (no cited run agrees with all the others within ${tol})`;
+  const i = agreesWithMember(score(wrong), scores, tol);
+  if (i >= 0) return `owner_faulted of ${d.login}: job ${d.job_id} agrees with the cited job ${d.agreed_job_ids[i]}`;
   return null;
 }

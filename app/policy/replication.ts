@@ -2,7 +2,8 @@
 // policy and the runs of one job in; whether to re-run, and what the runs agree on, out.
 // The state itself (who agreed with whom, faults, bans) is folded from the ledger in
 // ledger/trust.ts, which `npm run ledger -- verify` replays with the same rules.
-import { runsAgree, type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
+import { agreesWithMember, largestAgreeingGroup } from '../../ledger/agreement.js';
+import { type EntryDataOf, type LedgerState, type NewEntry, type TrustPolicy } from '../../ledger/index.js';
 import type { AutoresearchConfig } from '../config.js';
 import { step, widen, type Margin, type Scale, type Sequential } from './decide.js';
 
@@ -61,8 +62,9 @@ const lower = (x: string) => x.toLowerCase();
 /**
  * What the runs of one job (the claim first, then its replicas in order) establish. One run per
  * owner counts (the first); two runs agree within `tolerance` (runsAgree; the judge scales it
- * with the class's sigma). The largest group of agreeing owners (two at least) is the evidence; a
- * run agreeing with none of the group is wrong (outvoted). The group's runs by owners other than
+ * with the class's sigma). The largest group of runs agreeing with one of them (two at least;
+ * ledger/agreement.ts, which the audit checks a fault by) is the evidence; a run agreeing with
+ * none of the group is wrong (outvoted). The group's runs by owners other than
  * the PR's author are one step of the sequential test (decide.ts `step`): their mean merges once
  * it beats the baseline by `margin.k` standard errors with `quorum + 1` of them, is discarded
  * below the futility bound or at `seq.max_runs` runs, and asks for another owner's run otherwise.
@@ -75,16 +77,11 @@ export function judgeReplicas(
   const seen = new Set<string>();
   const runs = [claim, ...replicas].filter((r) => !seen.has(lower(r.owner)) && seen.add(lower(r.owner)));
   const exclude = [...seen, ...(o.author ? [lower(o.author)] : [])];
-  const agree = (a: Run, b: Run) => runsAgree(a.val_bpb, b.val_bpb, o.tolerance);
-  let group: Run[] = [];
-  for (const r of runs) {
-    const g = runs.filter((x) => agree(r, x));
-    if (g.length > group.length) group = g;
-  }
+  const group = largestAgreeingGroup(runs, (r) => r.val_bpb, o.tolerance);
   const more = (reason: string): Replicas =>
     runs.length >= o.seq.max_runs ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
   if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance.toFixed(4)}`);
-  const wrong = runs.filter((r) => !group.some((g) => agree(g, r)));
+  const wrong = runs.filter((r) => agreesWithMember(r.val_bpb, group.map((g) => g.val_bpb), o.tolerance) < 0);
   const claimWrong = wrong.some((r) => r.job_id === claim.job_id);
   if (group.some((g) => g.val_bpb === null)) return { kind: 'discard', reason: 'the run fails on independent runners', group, wrong, claimWrong };
   const counted = group.filter((g) => !o.author || lower(g.owner) !== lower(o.author));
