@@ -39,6 +39,10 @@ export function judge(
     { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt, runnerOwner, baseline, classSigma, claim, replicas: runs?.replicas ?? [], job_id: job.job_id, author: x.author },
     settings,
   );
+  // a claim whose owner was banned since it was recorded never merges (its run cannot count)
+  if (claim?.runner_owner && view.state.trust.banned(claim.runner_owner) && (out.kind === 'merge' || out.kind === 'verify_again')) {
+    out = { kind: 'refuted', reason: `the claim's runner owner ${claim.runner_owner} has been banned since; its run cannot count`, claim };
+  }
   // A candidate result about to be discarded (no improvement, or a failed run) is re-run by
   // another owner first unless its owner is trusted and the spot check passed it over.
   if (out.kind === 'discard' && job.role === 'candidate' && r) {

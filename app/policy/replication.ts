@@ -129,6 +129,8 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   for (const { data: r } of state.results.values()) {
     if (r.role !== 'verify' || !r.validated || !r.result || !r.runner_owner || jobs.get(r.job_id)?.verifies !== claimJobId) continue;
     if (r.result.hardware_class !== c.result.hardware_class) continue;
+    // a banned owner's runs never count (ledger/audit.ts refuses a merge that cites one)
+    if (state.trust.banned(r.runner_owner)) continue;
     replicas.push({ job_id: r.job_id, owner: r.runner_owner, val_bpb: score(r) });
   }
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
