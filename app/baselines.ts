@@ -2,13 +2,16 @@
 import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
 import { pooledSigma } from './policy/decide.js';
-import { replicaGroups } from './policy/replication.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import type { Session } from './session.js';
 
-/** A class's run-to-run sigma, pooled over its baselines and the replicas of its claims in the ledger (policy/decide.ts pooledSigma). */
+/**
+ * A class's run-to-run sigma, pooled over its recorded baselines (policy/decide.ts pooledSigma):
+ * runs of one commit that owners agreed on. Not over the replicas of claims: two adversarial
+ * replicas far apart would widen the agreement tolerance until any two runs agree.
+ */
 export function classSigmaOf(view: LedgerView, cls: string): { sigma: number; df: number } | null {
-  return pooledSigma([...view.baselines.values(), ...replicaGroups(view.state, view.jobs)], cls);
+  return pooledSigma(view.baselines.values(), cls);
 }
 
 /** The settings a baseline's size follows (`.github/autoresearch.yml`). */

@@ -137,26 +137,3 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
 }
 
 
-/**
- * The replicas of every claim in the ledger, grouped by claim: validated, scored verify runs on the
- * claim's class by owners other than the claimant, not outvoted, not banned, one per owner. With the
- * baselines, the groups the class's sigma is pooled over (decide.ts pooledSigmaOf).
- */
-export function replicaGroups(state: LedgerState, jobs: Map<string, EntryDataOf<'job_dispatched'>>): { hardware_class: string; values: number[] }[] {
-  const byClaim = new Map<string, { hardware_class: string; owners: Set<string>; values: number[] }>();
-  for (const { data: r } of state.results.values()) {
-    if (r.role !== 'verify' || !r.validated || r.result?.status !== 'ok' || r.result.val_bpb == null || !r.runner_owner) continue;
-    const claimId = jobs.get(r.job_id)?.verifies;
-    const claim = claimId ? state.results.get(claimId)?.data : undefined;
-    if (!claimId || !claim?.result || claim.result.hardware_class !== r.result.hardware_class) continue;
-    const owner = lower(r.runner_owner);
-    if (claim.runner_owner && lower(claim.runner_owner) === owner) continue;
-    if (state.trust.faulted.has(r.job_id) || state.trust.banned(owner)) continue;
-    let g = byClaim.get(claimId);
-    if (!g) byClaim.set(claimId, (g = { hardware_class: r.result.hardware_class, owners: new Set(), values: [] }));
-    if (g.owners.has(owner)) continue;
-    g.owners.add(owner);
-    g.values.push(r.result.val_bpb);
-  }
-  return [...byClaim.values()].map(({ hardware_class, values }) => ({ hardware_class, values }));
-}

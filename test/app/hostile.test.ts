@@ -275,3 +275,26 @@ describe('a class has no baseline until two owners agree on it', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
   });
 });
+
+// Found by the 300-PR fault run (a forger's 1.098 grouped with an honest 2.338): the class's sigma
+// was pooled over the replicas of claims still being judged, so two adversarial replicas far apart
+// widened the agreement tolerance (3.5·√2·σ) until any two runs agreed. A class's sigma comes from
+// its agreed baselines only.
+describe('the class sigma cannot be inflated by replicas', () => {
+  it('two far-apart replicas of a pending claim leave the class sigma and the agreement tolerance as they were', async () => {
+    const carol = { runner_name: 'runner-c', owner: 'carol', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-carol'], owner_created_at: '2015-01-01T00:00:00Z' };
+    const w = new World({ config: 'max_in_flight: 2\nverification:\n  quorum: 2\n  min_sigma_df: 0\n  suspicious_jump: 10\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\nrunners:\n  min_account_age_days: 0\n' });
+    w.seedLedger([...w.entries('runner_registered'), ...w.entries('baseline_recorded'), { type: 'runner_registered', data: carol }].map((e) => ({ type: e.type, data: e.data })) as Parameters<World['seedLedger']>[0]);
+    w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: false, labels: carol.labels });
+    const { viewOf } = await import('../../app/ledger-view.js');
+    const { classSigmaOf } = await import('../../app/baselines.js');
+    const before = classSigmaOf(viewOf(w.ledger()), CLASS)!;
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 2.5);
+    await w.complete(w.gh.dispatches[2], 'runner-c', 1.0);
+    expect(w.entries('result_recorded').filter((e) => e.data.role === 'verify')).toHaveLength(2);
+    const after = classSigmaOf(viewOf(w.ledger()), CLASS)!;
+    expect(after.sigma).toBeCloseTo(before.sigma, 6);
+  });
+});
