@@ -114,6 +114,25 @@ export const ExperimentResult = z.object({
     .nullable()
     .optional(),
 
+  /**
+   * What a replay needs and what it must reproduce (docs/trust.md, "Replays"). `schedule` is the
+   * run's progress schedule (trainer/replay-schedule.ts: steps and the quantized progress marks);
+   * `of` is the schedule this run replayed (the workflow's `replay` input), null for a run on the
+   * clock. The checkpoint's sha256 proves the training: in clear (`digest`) only when the run had
+   * no seal key (local runs); otherwise only `sealed` to the App's key (trainer/seal.ts), as JSON
+   * {"nonce","digest","val_bpb"}, so that nobody who reads the public artifact can copy it. Absent
+   * in results of older harnesses and in failed runs that never trained.
+   */
+  replay: z
+    .object({
+      schedule: z.string().max(16384),
+      of: z.string().max(16384).nullable(),
+      digest: sha256.optional(),
+      sealed: z.string().max(4096).optional(),
+    })
+    .nullable()
+    .optional(),
+
   seed: z.number().int(),
   eval_seed: z.number().int().nullable(), // null: public dev split (local runs)
   candidate_sha256: sha256,
