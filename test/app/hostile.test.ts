@@ -3,7 +3,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { World, CLASS } from './world.js';
+import { World, CLASS, reg, online, trustWorld } from './world.js';
 import { auditLedger } from '../../ledger/index.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
@@ -107,22 +107,6 @@ describe('bad input is recorded with a reason, never a crash, and the job runs a
     expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
   });
 });
-
-const OLD = '2015-01-01T00:00:00Z';
-const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
-  type: 'runner_registered' as const,
-  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
-});
-const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
-
-/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
-function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = []): World {
-  const w = new World({ trust: 'policy', config, seed: [] });
-  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
-  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
-  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
-  return w;
-}
 
 describe('adaptive replication', () => {
   it('sabotage: a worse score from an untrusted owner is replayed by other owners; the saboteur is faulted and the honest improvement merges on fresh-seed runs', async () => {
