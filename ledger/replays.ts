@@ -27,9 +27,9 @@ export type ReplayVerdict =
   /** no two runs agree: the candidate is not replayable (it reads something besides its seeds and schedule); nobody is faulted */
   | { verdict: 'not_replayable'; group: []; outvoted: [] };
 
-/** How the replays of a run on `backend` are compared. */
-export function replayBy(backend: string): ReplayBy {
-  return DETERMINISTIC_BACKENDS.includes(backend) ? 'digest' : 'val_bpb';
+/** How the replays of a run on `backend` are compared (`deterministic`: the trust policy's deterministic backends). */
+export function replayBy(backend: string, deterministic: readonly string[] = DETERMINISTIC_BACKENDS): ReplayBy {
+  return deterministic.includes(backend) ? 'digest' : 'val_bpb';
 }
 
 /**

@@ -221,6 +221,35 @@ describe('trust checks are replays', () => {
   });
 });
 
+describe('GPU replays', () => {
+  /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
+  const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });
+
+  it('on a GPU backend a replay is compared by val_bpb: a lazy replayer copying the public score agrees (the limit: docs/trust.md 2b)', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02 });
+  });
+
+  it('with the GPU backend among trust.deterministic_backends (deterministic kernels) its replays compare digests, and the copy is outvoted', async () => {
+    const w = trustWorld('max_in_flight: 4\nverification:\n  quorum: 1\ntrust:\n  deterministic_backends: [wasm, cpu, tensorflow]\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'digest', verdict: 'agreed', outvoted: [r1.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+  });
+});
+
 describe('the audit recomputes every replay verdict from the revealed digests', () => {
   /** The ledger of an honest pair whose replay agreed, as new entries to tamper with. */
   async function honestPair(): Promise<{ news: NewEntry[]; orig: string; replay: string }> {
