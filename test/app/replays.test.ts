@@ -6,7 +6,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { trustWorld, World } from './world.js';
+import { reg, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, digestCommitment, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
 
@@ -175,6 +175,22 @@ describe('trust checks are replays', () => {
     for (const i of [1, 2]) await w.complete(w.gh.dispatches[i], runnerFor(w, w.gh.dispatches[i]), 1.993, { tamper: WASM });
     expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [d.inputs.nonce] });
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+  });
+
+  it('a score judged once its class\'s baseline exists (it waited for one) is replayed before it is discarded', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob')] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 2.0, { tamper: WASM });
+    expect(w.gh.dispatches.slice(1).map((x) => x.inputs.role)).toEqual(['baseline', 'baseline']);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
+    const replay = w.gh.dispatches[3];
+    const orig = w.entries('result_recorded')[0].data.result!;
+    expect(replay.inputs).toMatchObject({ role: 'verify', pr: '7', seed: d.inputs.seed, eval_seed: d.inputs.eval_seed, replay: orig.replay!.schedule, runner_label: 'owner-bob' });
+    await w.complete(replay, 'runner-b', 2.0, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', by: 'digest' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
   });
 
   it('a claim is verified by fresh-seed runs, never replayed: a replay is not an independent sample', async () => {
