@@ -35,11 +35,14 @@ export function replayBy(backend: string, deterministic: readonly string[] = DET
 /**
  * Two runs of one replay agree: on a deterministic backend when they ended with the same
  * checkpoint (digest) and scored it the same; otherwise when their scores are within
- * `tolerance`. A failed run reproduces nothing.
+ * `tolerance`, except that the very same score from another checkpoint is a copy of the public
+ * score, not a replay (non-deterministic kernels never repeat a score to the last bit without
+ * repeating the checkpoint). A failed run reproduces nothing.
  */
 export function replaysAgree(a: ReplayRun, b: ReplayRun, by: ReplayBy, tolerance: number): boolean {
   if (a.val_bpb === null || b.val_bpb === null) return false;
   if (by === 'digest') return a.digest !== null && a.digest === b.digest && Math.abs(a.val_bpb - b.val_bpb) <= 1e-9;
+  if (a.val_bpb === b.val_bpb && a.digest !== b.digest) return false;
   return Math.abs(a.val_bpb - b.val_bpb) <= tolerance + 1e-12;
 }
 

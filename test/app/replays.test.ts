@@ -241,14 +241,27 @@ describe('GPU replays', () => {
   /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
   const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });
 
-  it('on a GPU backend a replay is compared by val_bpb: a lazy replayer copying the public score agrees (the limit: docs/trust.md 2b)', async () => {
+  it('on a GPU backend a replay is compared by val_bpb: the very same score from another checkpoint is a copy and is outvoted; a copy with noise added agrees (the limit: docs/trust.md 2b)', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     busy(w, 'runner-b', 'runner-c');
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
     const r1 = w.gh.dispatches[1];
     await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
-    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02 });
+    expect(w.entries('replay_judged')).toEqual([]);
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02, outvoted: [r1.inputs.nonce] });
+    // the same lazy replayer, adding noise to the copied score, agrees: on a GPU only blind verification (or deterministic kernels) would catch it
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    busy(w, 'runner-b', 'runner-c');
+    const d8 = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(d8, 'runner-a', 1.993);
+    const r8 = w.gh.dispatches.at(-1)!;
+    expect(r8.inputs).toMatchObject({ pr: '8', role: 'verify', runner_label: 'owner-mallory' });
+    await w.complete(r8, 'runner-m', 1.994, { tamper: copyScore(w, r8, 1.994) });
+    expect(w.entries('replay_judged')[1].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', outvoted: [] });
   });
 
   it('with the GPU backend among trust.deterministic_backends (deterministic kernels) its replays compare digests, and the copy is outvoted', async () => {

@@ -25,6 +25,12 @@ describe('replayVerdict', () => {
     expect(replayVerdict([run('o', null, 2), run('r1', null, 2.03), run('r2', null, 2.015)], 'val_bpb', 0.02)).toEqual({ verdict: 'agreed', group: ['o', 'r1', 'r2'], outvoted: [] });
   });
 
+  it('by val_bpb: the very same score from another checkpoint is a copy of the public score, not a replay', () => {
+    expect(replayVerdict([run('o', D('a'), 2.0123), run('r1', D('b'), 2.0123)], 'val_bpb', 0.02).verdict).toBe('pending');
+    // (seen in the 200-PR fault run: an honest GPU replay 0.0204 off, and a lazy replayer's copy of the original's score outvoted it)
+    expect(replayVerdict([run('o', D('a'), 1.0863), run('r1', D('b'), 1.0659), run('r2', D('c'), 1.0863)], 'val_bpb', 0.02)).toEqual({ verdict: 'not_replayable', group: [], outvoted: [] });
+  });
+
   it('wasm and cpu compare digests unless the policy lists other deterministic backends', () => {
     expect([replayBy('wasm'), replayBy('cpu'), replayBy('tensorflow')]).toEqual(['digest', 'digest', 'val_bpb']);
     expect(replayBy('tensorflow', ['wasm', 'cpu', 'tensorflow'])).toBe('digest');
