@@ -1,7 +1,7 @@
 // `npm run simulate -- [options]`: the swarm simulator (sim/swarm.ts). Prints a summary, or one
 // JSON line with --json. The same --seed replays the same run.
 import { parseArgs } from 'node:util';
-import { ADVERSARIES, type Behaviour } from './model.js';
+import { ADVERSARIES, CLASSES, type Behaviour } from './model.js';
 import { DEFAULTS, Swarm, type SimOptions } from './swarm.js';
 
 const HELP = `npm run simulate -- [options]
@@ -24,6 +24,8 @@ const HELP = `npm run simulate -- [options]
   --check-every N        check 1 in N requests and answers against GitHub's REST description
                          (default ${DEFAULTS.checkEvery}; 1: all; 0: none)
   --max-days N           stop after N virtual days (default ${DEFAULTS.maxDays})
+  --sigma-replay X       val_bpb spread between honest replays of one run on a GPU class (default
+                         ${CLASSES.filter((c) => !c.deterministic).map((c) => `${c.name} ${c.sigmaReplay}`).join(', ')}; 0: deterministic GPU ops)
   --json                 print one line of JSON
 `;
 
@@ -63,6 +65,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string' },
     'check-every': { type: 'string' },
     'max-days': { type: 'string' },
+    'sigma-replay': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -98,6 +101,7 @@ const opts: Partial<SimOptions> = {
   faultRate: num('fault-rate', values['fault-rate'], 0, 1),
   checkEvery: num('check-every', values['check-every'], 0, 1e9),
   maxDays: num('max-days', values['max-days'], 1, 3650),
+  sigmaReplay: num('sigma-replay', values['sigma-replay'], 0, 1),
   faults: values.faults ?? false,
   configExtra: values['config-extra'] ?? '',
   mix,

@@ -53,6 +53,8 @@ export interface SimOptions {
   checkEvery: number;
   /** stop after this much virtual time even if PRs are still open */
   maxDays: number;
+  /** the spread between honest replays on non-deterministic (GPU) classes; default: each class's sigmaReplay; 0 makes them deterministic (TF_DETERMINISTIC_OPS) */
+  sigmaReplay?: number;
 }
 
 export const DEFAULTS: SimOptions = {
@@ -205,7 +207,9 @@ export class Swarm {
   readonly gh: FakeGitHub;
   readonly net: FakeFetch;
   private readonly agenda = new Agenda();
-  private readonly classes = new Map<string, HardwareClass>(CLASSES.map((c) => [c.name, c]));
+  /** the hardware classes of this run (CLASSES, with --sigma-replay applied to the non-deterministic ones) */
+  private readonly hw: HardwareClass[];
+  private readonly classes: Map<string, HardwareClass>;
   owners: Owner[] = [];
   private ownerByRunner = new Map<string, Owner>();
   private authors: string[] = [];
@@ -243,6 +247,8 @@ export class Swarm {
     this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
     this.mainQuality = { u: 0 };
+    this.hw = CLASSES.map((c) => (this.o.sigmaReplay !== undefined && !c.deterministic ? { ...c, sigmaReplay: this.o.sigmaReplay, deterministic: this.o.sigmaReplay === 0 } : c));
+    this.classes = new Map(this.hw.map((c) => [c.name, c]));
     // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
     this.privateKey = appKey();
   }
@@ -272,13 +278,13 @@ export class Swarm {
     const behaviours: Behaviour[] = [...bad, ...Array(Math.max(0, n - bad.length)).fill('honest')];
     let sybil: Owner | null = null;
     behaviours.forEach((b, i) => {
-      const cls = CLASSES[i % CLASSES.length];
+      const cls = this.hw[i % this.hw.length];
       const login = b === 'honest' ? `owner-${i}` : `${b.replace('_', '-')}-${i}`;
       const o: Owner = { login, behaviour: b, claimedClass: cls.name, machine: cls };
       if (b === 'class_liar') {
         // a GPU machine registered as the CPU class: everything it runs beats the CPU baseline
-        o.machine = CLASSES.find((c) => c.name.startsWith('gpu'))!;
-        o.claimedClass = CLASSES.find((c) => c.name.startsWith('cpu'))!.name;
+        o.machine = this.hw.find((c) => c.name.startsWith('gpu'))!;
+        o.claimedClass = this.hw.find((c) => c.name.startsWith('cpu'))!.name;
       }
       if (b === 'sybil') {
         if (sybil) {
