@@ -38,6 +38,10 @@ export const EntryData = {
     /** the PR's title and author at dispatch (so scoring needs no look-up); absent in older entries */
     title: z.string().nullable().optional(),
     pr_author: login.nullable().optional(),
+    /** the App's seal public key the run was given (the workflow's `seal_key` input): its ok result must carry a sealed checkpoint digest; absent when none was sent */
+    seal_key: z.string().optional(),
+    /** a replay: the progress schedule (the replayed result's `replay.schedule`) the run must follow, with the replayed run's seed, eval seed and budget (docs/trust.md, "Replays"); absent for a run on the clock */
+    replay: z.string().max(16384).optional(),
   }),
   /**
    * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of
