@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../app/index.js';
 import { JIT_CONFIG_PATH } from '../runner/protocol.js';
+import { sealKeyPairFrom } from '../trainer/seal.js';
 import { OWNER, REPO, repositoryJson, type FakeGitHub, type WorkflowRun } from './github/fake.js';
 
 const require = createRequire(import.meta.url);
@@ -33,7 +34,8 @@ export async function loadApp(o: { fetch: typeof fetch; now: () => Date; private
   const Octokit = ProbotOctokit.defaults((x: any) => ({ ...x, request: { ...(x.request ?? {}), fetch }, retry: { enabled: false }, throttle: { enabled: false } })) as typeof ProbotOctokit;
   const probot = new Probot({ appId: 1, privateKey: o.privateKey, Octokit, log: (o.log ?? silentLog()) as any });
   let route: RouteHandler | null = null;
-  await probot.load(createApp({ now: o.now }), {
+  // the App's seal key pair, derived from its private key as the App does from PRIVATE_KEY
+  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.privateKey) }), {
     cwd: process.cwd(),
     addHandler: (h: any) => {
       route ??= h;
