@@ -17,6 +17,7 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     ban_after_faults: c.trust.ban_after_faults,
     baseline_owners: c.trust.baseline_owners,
     max_class_weight: c.trust.max_class_weight,
+    replay_tolerance: c.trust.replay_tolerance,
   };
 }
 

@@ -368,6 +368,26 @@ export class World {
   }
 }
 
+const OLD = '2015-01-01T00:00:00Z';
+
+/** A runner's registration (an old account, the test class unless given). */
+export const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
+  type: 'runner_registered' as const,
+  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
+});
+
+/** Puts a runner online on GitHub. */
+export const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
+
+/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
+export function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = [], opts: Pick<WorldOptions, 'seal'> = {}): World {
+  const w = new World({ trust: 'policy', config, seed: [], ...opts });
+  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
+  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  return w;
+}
+
 function silentLog() {
   const noop = () => {};
   const log: any = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, level: 'silent' };
