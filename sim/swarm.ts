@@ -267,7 +267,7 @@ export class Swarm {
   }
 
   private async newApp(): Promise<Probot> {
-    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog() });
+    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog(), sealSecret: `simulated App ${this.o.seed}` });
     this.routeHandler ??= route;
     return probot;
   }
