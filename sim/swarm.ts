@@ -115,8 +115,9 @@ export interface Figures {
   credit_share_by_behaviour: Record<string, number>;
   /** the lazy runners' net credit, as a share of all (the figure replays are for: docs/trust.md 2b) */
   lazy_credit_share: number;
-  /** replay runs (the workflow input `replay` non-empty) that a runner took */
+  /** replay jobs the App dispatched (job_dispatched with a `replay` schedule), and those a runner ran */
   replays: number;
+  replays_run: number;
   /** replays cancelled at the job's timeout (a schedule longer than the machine trains in it) */
   replay_timeouts: number;
   /** owner_faulted entries whose runs include a replay, and those of them against honest owners */
@@ -897,7 +898,8 @@ export class Swarm {
       credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
       owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
       lazy_credit_share: allCredit > 0 ? round((byBehaviour.lazy ?? 0) / allCredit, 4) : 0,
-      replays: this.replays,
+      replays: entries.filter((e) => e.type === 'job_dispatched' && (e.data as any).replay).length,
+      replays_run: this.replays,
       replay_timeouts: this.replayTimeouts,
       replay_faults: replayFaults.length,
       replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
