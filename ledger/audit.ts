@@ -167,7 +167,8 @@ function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string 
   const orig = s.results.get(d.job_id)?.data;
   if (!orig?.validated || !orig.result || !orig.runner_owner) return `replay_judged of job ${d.job_id}, which has no validated result of an owner before it`;
   if (d.digests.length !== d.replay_job_ids.length + 1) return `replay_judged of job ${d.job_id} reveals ${d.digests.length} digests for ${d.replay_job_ids.length + 1} runs`;
-  if (d.by !== replayBy(orig.result.backend)) return `replay_judged of job ${d.job_id} compares by ${d.by}, but a run on ${orig.result.backend} is compared by ${replayBy(orig.result.backend)}`;
+  const by = replayBy(orig.result.backend, s.trust.policy?.deterministic_backends);
+  if (d.by !== by) return `replay_judged of job ${d.job_id} compares by ${d.by}, but a run on ${orig.result.backend} is compared by ${by}`;
   const tol = s.trust.policy?.replay_tolerance;
   if (d.by === 'val_bpb' && tol !== undefined && Math.abs(d.tolerance - tol) > 1e-12) return `replay_judged of job ${d.job_id} uses tolerance ${d.tolerance}, but the policy's replay_tolerance is ${tol}`;
   const owners = new Set([lower(orig.runner_owner)]);

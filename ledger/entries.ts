@@ -159,6 +159,8 @@ export const EntryData = {
     max_class_weight: z.number().positive().optional(),
     /** bpb within which a replay on a non-deterministic backend (GPU) agrees with its original; absent in older entries */
     replay_tolerance: z.number().nonnegative().optional(),
+    /** backends whose replays are compared by checkpoint digest (ledger/replays.ts); absent in older entries: wasm and cpu */
+    deterministic_backends: z.array(z.string()).optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

@@ -27,19 +27,22 @@ export type ReplayVerdict =
   /** no two runs agree: the candidate is not replayable (it reads something besides its seeds and schedule); nobody is faulted */
   | { verdict: 'not_replayable'; group: []; outvoted: [] };
 
-/** How the replays of a run on `backend` are compared. */
-export function replayBy(backend: string): ReplayBy {
-  return DETERMINISTIC_BACKENDS.includes(backend) ? 'digest' : 'val_bpb';
+/** How the replays of a run on `backend` are compared (`deterministic`: the trust policy's deterministic backends). */
+export function replayBy(backend: string, deterministic: readonly string[] = DETERMINISTIC_BACKENDS): ReplayBy {
+  return deterministic.includes(backend) ? 'digest' : 'val_bpb';
 }
 
 /**
  * Two runs of one replay agree: on a deterministic backend when they ended with the same
  * checkpoint (digest) and scored it the same; otherwise when their scores are within
- * `tolerance`. A failed run reproduces nothing.
+ * `tolerance`, except that the very same score from another checkpoint is a copy of the public
+ * score, not a replay (non-deterministic kernels never repeat a score to the last bit without
+ * repeating the checkpoint). A failed run reproduces nothing.
  */
 export function replaysAgree(a: ReplayRun, b: ReplayRun, by: ReplayBy, tolerance: number): boolean {
   if (a.val_bpb === null || b.val_bpb === null) return false;
   if (by === 'digest') return a.digest !== null && a.digest === b.digest && Math.abs(a.val_bpb - b.val_bpb) <= 1e-9;
+  if (a.val_bpb === b.val_bpb && a.digest !== b.digest) return false;
   return Math.abs(a.val_bpb - b.val_bpb) <= tolerance + 1e-12;
 }
 

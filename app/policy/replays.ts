@@ -155,7 +155,7 @@ export function judgeReplay(
     // rejected: the same replay again (outcome: retry, or give up after max_attempts)
     return { out: outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt, runnerOwner: x.runnerOwner }, o.settings), news: [], replay: again };
   }
-  const by = replayBy(orig.result.backend);
+  const by = replayBy(orig.result.backend, o.policy.deterministic_backends);
   const tolerance = by === 'digest' ? 0 : (o.policy.replay_tolerance ?? 0);
   const banned = (who: string) => view.state.trust.banned(who) !== null;
   const prior: Counted[] = [];

@@ -6,7 +6,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { trustWorld, World } from './world.js';
+import { reg, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, digestCommitment, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
 
@@ -177,6 +177,22 @@ describe('trust checks are replays', () => {
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
   });
 
+  it('a score judged once its class\'s baseline exists (it waited for one) is replayed before it is discarded', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob')] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 2.0, { tamper: WASM });
+    expect(w.gh.dispatches.slice(1).map((x) => x.inputs.role)).toEqual(['baseline', 'baseline']);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
+    const replay = w.gh.dispatches[3];
+    const orig = w.entries('result_recorded')[0].data.result!;
+    expect(replay.inputs).toMatchObject({ role: 'verify', pr: '7', seed: d.inputs.seed, eval_seed: d.inputs.eval_seed, replay: orig.replay!.schedule, runner_label: 'owner-bob' });
+    await w.complete(replay, 'runner-b', 2.0, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', by: 'digest' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+
   it('a claim is verified by fresh-seed runs, never replayed: a replay is not an independent sample', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
@@ -218,6 +234,48 @@ describe('trust checks are replays', () => {
     expect(w.entries('credit_reversed').map((r) => [r.data.job_id, r.data.amount])).toEqual([[d.inputs.nonce, 0]]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/not replayable/);
+  });
+});
+
+describe('GPU replays', () => {
+  /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
+  const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });
+
+  it('on a GPU backend a replay is compared by val_bpb: the very same score from another checkpoint is a copy and is outvoted; a copy with noise added agrees (the limit: docs/trust.md 2b)', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    expect(w.entries('replay_judged')).toEqual([]);
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02, outvoted: [r1.inputs.nonce] });
+    // the same lazy replayer, adding noise to the copied score, agrees: on a GPU only blind verification (or deterministic kernels) would catch it
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    busy(w, 'runner-b', 'runner-c');
+    const d8 = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(d8, 'runner-a', 1.993);
+    const r8 = w.gh.dispatches.at(-1)!;
+    expect(r8.inputs).toMatchObject({ pr: '8', role: 'verify', runner_label: 'owner-mallory' });
+    await w.complete(r8, 'runner-m', 1.994, { tamper: copyScore(w, r8, 1.994) });
+    expect(w.entries('replay_judged')[1].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', outvoted: [] });
+  });
+
+  it('with the GPU backend among trust.deterministic_backends (deterministic kernels) its replays compare digests, and the copy is outvoted', async () => {
+    const w = trustWorld('max_in_flight: 4\nverification:\n  quorum: 1\ntrust:\n  deterministic_backends: [wasm, cpu, tensorflow]\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'digest', verdict: 'agreed', outvoted: [r1.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
   });
 });
 
