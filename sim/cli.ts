@@ -16,7 +16,8 @@ const HELP = `npm run simulate -- [options]
   --improvement-sigmas X its size in run-sigmas of each class (default ${DEFAULTS.improvementSigmas})
   --seed-only X          share of PRs that change only the training seed (default ${DEFAULTS.seedOnlyShare})
   --set key=value        an App setting in .github/autoresearch.yml (dotted keys: margin.k=3,
-                         verification.quorum=2, verification.tolerance=0.02, baseline_runs=5, ...)
+                         verification.quorum=2, verification.tolerance=0.02, baseline_runs=5, ...;
+                         a list as [a,b]: trust.deterministic_backends=[wasm,cpu,tensorflow])
   --config-extra YAML    YAML appended to .github/autoresearch.yml (settings of newer App versions)
   --faults               inject 5xx, timeouts, secondary rate limits, redeliveries, reordering,
                          App restarts and a second App process; check invariants each day
@@ -87,7 +88,10 @@ for (const kv of values.set ?? []) {
   const m = /^([a-z_.]+)=(.*)$/.exec(kv);
   if (!m) fail(`--set ${kv} is not key=value`);
   const raw = m[2];
-  setPath(config, m[1], /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw);
+  const scalar = (x: string) => (/^-?\d+(\.\d+)?$/.test(x) ? Number(x) : x === 'true' ? true : x === 'false' ? false : x);
+  // a list: [a,b,c] (e.g. trust.deterministic_backends=[wasm,cpu,tensorflow])
+  const list = /^\[(.*)\]$/.exec(raw);
+  setPath(config, m[1], list ? list[1].split(',').map((x) => x.trim()).filter(Boolean).map(scalar) : scalar(raw));
 }
 const opts: Partial<SimOptions> = {
   seed: num('seed', values.seed, 0, 2 ** 32 - 1),
