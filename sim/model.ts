@@ -275,12 +275,16 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
   const plausible = () => (job.baselineMean ?? claimed.base) + Math.abs(rng.normal()) * claimed.sigmaEval;
   const forged = () => (job.threshold ?? (job.baselineMean ?? claimed.base) - 0.05) - 2 * claimed.sigmaEval - rng.next() * claimed.sigmaEval;
   const echo = () => (job.claim ? job.claim.bpb + rng.normal() * claimed.sigmaEval * 0.3 : null);
-  // a replay it cannot train (or will not): the original's public score, and its proof copied (a
+  // a replay it cannot train (or will not): the original's public score (on a GPU class, with a
+  // replay's spread added), and its proof copied (a
   // clear digest copied passes; a sealed box carries the original's nonce), or, sealed, a made-up
   // digest sealed with its own nonce (`makeUp`: what a lazy runner does, the stronger of the two)
   const copied = (makeUp: boolean): Report => {
     const orig = job.original;
-    const bpb = orig?.val_bpb ?? plausible();
+    // on a class compared by val_bpb, an exact copy of the public score betrays itself (honest
+    // replays differ a little); so it copies with the spread honest replays show in the ledger
+    const jitter = claimed.deterministic ? 0 : rng.normal() * claimed.sigmaReplay;
+    const bpb = orig?.val_bpb != null ? orig.val_bpb + jitter : plausible();
     if (!orig || (makeUp && orig.digest === null)) return untrained(bpb);
     return untrained(bpb, { copy: orig });
   };

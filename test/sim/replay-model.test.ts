@@ -117,6 +117,13 @@ describe('adversaries against a replay', () => {
     expect(digestOf(r)).not.toBe(digestOf(honestReplay));
   });
 
+  it('on a GPU class it adds the spread of honest replays to the copied score (an exact copy would betray it)', () => {
+    const g = report(owner('honest', quiet(gpu)), job(), classes, rng);
+    const xs = Array.from({ length: 100 }, () => report(owner('lazy', gpu), job({ replay: g.schedule, original: { ...publicOf(g), digest: null, sealed: 'BOX' } }), classes, rng).bpb - g.bpb);
+    expect(xs.filter((x) => x === 0).length).toBe(0);
+    expect(Math.max(...xs.map(Math.abs))).toBeLessThan(5 * gpu.sigmaReplay);
+  });
+
   it('without a seal key the digest is public, and every replayer that never trains copies it (why it is sealed)', () => {
     for (const b of ['lazy', 'forger'] as const) {
       const r = report(owner(b, cpu), job({ replay: orig.schedule, original: publicOf(orig) }), classes, rng);
