@@ -72,6 +72,18 @@ export const AutoresearchConfig = z.object({
       max_class_weight: z.number().positive().default(100),
       /** a run whose calibration is this much slower than its class's or its owner's usual pace is run again elsewhere */
       pace_tolerance: z.number().min(0).max(1).default(0.2),
+      /**
+       * bpb within which a replay (the same seeds and progress schedule) on a non-deterministic
+       * backend (GPU) agrees with its original; on wasm and cpu the checkpoints must be identical.
+       * An assumption until measured on a GPU (docs/trust.md, "Replays")
+       */
+      replay_tolerance: z.number().nonnegative().default(0.02),
+      /**
+       * backends whose training is bit-reproducible for the same seeds and schedule: their replays
+       * compare checkpoint digests. Add the GPU backend only on a fleet whose kernels are made
+       * deterministic (e.g. TensorFlow's TF_DETERMINISTIC_OPS), one GPU model and library version per class
+       */
+      deterministic_backends: z.array(z.string().min(1)).default(['wasm', 'cpu']),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

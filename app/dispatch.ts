@@ -36,6 +36,18 @@ export interface NewJob {
   budget_seconds?: number;
   /** baselines: the most runs of this class and commit, recorded or open (default `baseline_runs`) */
   cap?: number;
+  /**
+   * A replay (docs/trust.md, "Replays"): the replayed run's training seed, eval seed and progress
+   * schedule, given to the run instead of fresh seeds. Null or absent: a run on the clock.
+   */
+  replay?: ReplaySpec | null;
+}
+
+/** What a replay repeats of the run it replays (its budget travels as the job's budget_seconds). */
+export interface ReplaySpec {
+  schedule: string;
+  seed: number;
+  eval_seed: number;
 }
 
 /**
@@ -52,9 +64,10 @@ export async function dispatchJobs(
   current: LedgerEntry[] = [],
 ): Promise<string[] | null> {
   const ids = jobs.map((j) => newJobId({ check: j.check, comment: j.comment, newComment: j.newComment }));
-  const seeds = jobs.map(() => crypto.randomInt(2 ** 31 - 1));
-  // a fresh training seed per run: a re-run does not reproduce a lucky seed (docs/trust.md)
-  const trainSeeds = jobs.map(() => crypto.randomInt(2 ** 31 - 1));
+  // a fresh training seed per run: a re-run does not reproduce a lucky seed (docs/trust.md); a
+  // replay repeats the seeds of the run it replays
+  const seeds = jobs.map((j) => j.replay?.eval_seed ?? crypto.randomInt(2 ** 31 - 1));
+  const trainSeeds = jobs.map((j) => j.replay?.seed ?? crypto.randomInt(2 ** 31 - 1));
   const own: NewEntry[] = [];
   jobs.forEach((j, i) => {
     own.push({
@@ -74,6 +87,8 @@ export async function dispatchJobs(
         verifies: j.verifies,
         ...(j.title !== undefined ? { title: j.title } : {}),
         ...(j.pr_author !== undefined ? { pr_author: j.pr_author } : {}),
+        ...(s.seal ? { seal_key: s.seal.publicKey } : {}),
+        ...(j.replay ? { replay: j.replay.schedule } : {}),
       },
     });
     if (j.author && j.pay) {
@@ -97,13 +112,14 @@ export async function dispatchJobs(
   if (skipped) return null;
   for (const i of kept) {
     const j = jobs[i];
-    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], seed: trainSeeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds }, j.runner_label);
+    const seal = s.seal ? { seal_key: s.seal.publicKey } : {};
+    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], seed: trainSeeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds, ...seal, ...(j.replay ? { replay: j.replay.schedule } : {}) }, j.runner_label);
   }
   return kept.map((i) => ids[i]);
 }
 
 /** The workflow_dispatch of a job recorded in the ledger (also what the reconcile pass sends again when it was lost). */
-export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'seed' | 'budget_seconds'>, runnerLabel: string): Promise<void> {
+export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'seed' | 'budget_seconds' | 'seal_key' | 'replay'>, runnerLabel: string): Promise<void> {
   await s.octokit.rest.actions.createWorkflowDispatch({
     ...s.repo,
     workflow_id: s.cfg.config.workflow,
@@ -118,6 +134,9 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
       budget: String(job.budget_seconds),
       runner_label: runnerLabel,
       ...pinsInput(s.cfg.config),
+      // the contract of docs/trust.md "Replays": '' for a run on the clock, '' for no seal key
+      replay: job.replay ?? '',
+      seal_key: job.seal_key ?? '',
     },
   });
 }
@@ -212,6 +231,13 @@ export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob 
     budget_seconds: job.budget_seconds,
     ...(job.title !== undefined ? { title: job.title } : {}),
     ...(job.pr_author !== undefined ? { pr_author: job.pr_author } : {}),
+    // the same job again is the same replay (its seeds and schedule); `overrides` may make it a run on the clock
+    replay: replaySpecOf(job),
     ...overrides,
   };
+}
+
+/** The replay a dispatched job was, or null for a run on the clock. */
+export function replaySpecOf(job: Pick<Dispatched, 'replay' | 'seed' | 'eval_seed'>): ReplaySpec | null {
+  return job.replay && job.seed !== undefined ? { schedule: job.replay, seed: job.seed, eval_seed: job.eval_seed } : null;
 }

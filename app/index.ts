@@ -9,6 +9,7 @@ import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './han
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { registerRunnerRoutes } from './routes/runners.js';
 import { openSession, type AppDeps } from './session.js';
+import { sealKeysFromEnv } from './seal-keys.js';
 
 export const LEDGER_BRANCH = 'ledger';
 
@@ -29,6 +30,7 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
         return store;
       },
       now: () => new Date(Date.now()),
+      sealKeys: sealKeysFromEnv(process.env),
       ...overrides,
     };
 

@@ -2,6 +2,7 @@
 // settings, its ledger and a clock. Built once per event; holds no state between events.
 import type { Context } from 'probot';
 import type { LedgerEntry, LedgerStore, NewEntriesFor, NewEntry } from '../ledger/index.js';
+import type { SealKeyPair } from '../trainer/seal.js';
 import { CONFIG_FILE, loadConfig, loadConfigText, type LoadedConfig } from './config.js';
 import { status, type Octo, type RepoRef } from './github/octokit.js';
 
@@ -9,6 +10,13 @@ export interface AppDeps {
   /** the ledger of a repository (GitHubLedgerStore on its `ledger` branch in production) */
   ledgerFor(octokit: Octo, repo: RepoRef): LedgerStore;
   now(): Date;
+  /**
+   * The App's seal key pair (trainer/seal.ts), derived from its GitHub App private key: every
+   * dispatch carries its public key, and the App opens the checkpoint digests runs seal to it
+   * (docs/trust.md, "Replays"). Null: no key (runs are dispatched without one and trust checks
+   * re-run with a fresh seed).
+   */
+  sealKeys?: SealKeyPair | null;
 }
 
 export interface Session {
@@ -20,6 +28,8 @@ export interface Session {
   ledger: LedgerStore;
   log: Context['log'];
   now(): Date;
+  /** the App's seal key pair, or null (see AppDeps.sealKeys) */
+  seal: SealKeyPair | null;
 }
 
 type RepoPayload = { repository: { name: string; full_name: string; default_branch: string; owner: { login: string } } };
@@ -62,6 +72,7 @@ export async function openSession(context: Context, deps: AppDeps, atCommit?: st
     ledger: clocked(deps.ledgerFor(context.octokit, repo), deps.now),
     log: context.log,
     now: deps.now,
+    seal: deps.sealKeys ?? null,
   };
 }
 

@@ -15,6 +15,7 @@ import type { Baseline } from './policy/baseline.js';
 import { outcome, outcomeSettings } from './policy/outcome.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
+import { replaySpecFor } from './policy/replays.js';
 import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -80,7 +81,9 @@ export async function judgeWaiting(s: Session, view: LedgerView, baseline: Basel
       continue;
     }
     const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
-    const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment });
+    // a result about to be discarded is replayed when it sealed a digest (docs/trust.md, "Replays"); a claim is verified with fresh seeds
+    const replay = out.replicate ? replaySpecFor(r, !!scored.digest_commitment) : null;
+    const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment, replay });
     const dequeue: NewEntry = { type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: `judged against the new ${w.hardware_class} baseline: ${out.replicate ? 're-run by another owner before it is discarded' : 'improvement claimed, verifying'}` } };
     if (!(await dispatchJobs(s, [verifyJob], (entries) => (stillWaiting(entries) ? [dequeue] : null), {}, view.entries))) continue;
     view = viewOf(await s.ledger.read());

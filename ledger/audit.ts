@@ -4,7 +4,8 @@ import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { agreesWithMember, isAgreeingGroup } from './agreement.js';
-import type { TrustBook } from './trust.js';
+import { digestCommitment, replayBy, replayVerdict } from './replays.js';
+import { replayRuns, type TrustBook } from './trust.js';
 
 export interface AuditPolicy {
   /** how far below zero a spend may take a balance (default 0: no debt) */
@@ -79,6 +80,15 @@ function creditProblem(
       return s.trust.policy ? baselineProblem(s, (e as LedgerEntry<'baseline_recorded'>).data) : null;
     case 'owner_faulted':
       return faultProblem(s, (e as LedgerEntry<'owner_faulted'>).data);
+    case 'replay_judged':
+      return replayProblem(s, (e as LedgerEntry<'replay_judged'>).data);
+    case 'owner_banned': {
+      const d = (e as LedgerEntry<'owner_banned'>).data;
+      const policy = s.trust.policy;
+      const faults = s.trust.owners.get(lower(d.login))?.faults ?? 0;
+      if (policy && faults < policy.ban_after_faults) return `owner_banned of ${d.login} after ${faults} fault(s), but the policy bans at ${policy.ban_after_faults}`;
+      return null;
+    }
     case 'verification': {
       const d = (e as LedgerEntry<'verification'>).data;
       if (!s.results.has(d.job_id)) return `verification of job ${d.job_id}, but no earlier result_recorded entry has that job_id`;
@@ -148,8 +158,58 @@ function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): s
   return null;
 }
 
+/**
+ * A replay verdict must be what its revealed digests and the runs' recorded scores make of it
+ * (ledger/replays.ts), each replay a run of another owner dispatched to repeat the original's
+ * seeds and schedule, and each revealed digest the one committed to when its result was recorded.
+ */
+function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string | null {
+  const orig = s.results.get(d.job_id)?.data;
+  if (!orig?.validated || !orig.result || !orig.runner_owner) return `replay_judged of job ${d.job_id}, which has no validated result of an owner before it`;
+  if (d.digests.length !== d.replay_job_ids.length + 1) return `replay_judged of job ${d.job_id} reveals ${d.digests.length} digests for ${d.replay_job_ids.length + 1} runs`;
+  const by = replayBy(orig.result.backend, s.trust.policy?.deterministic_backends);
+  if (d.by !== by) return `replay_judged of job ${d.job_id} compares by ${d.by}, but a run on ${orig.result.backend} is compared by ${by}`;
+  const tol = s.trust.policy?.replay_tolerance;
+  if (d.by === 'val_bpb' && tol !== undefined && Math.abs(d.tolerance - tol) > 1e-12) return `replay_judged of job ${d.job_id} uses tolerance ${d.tolerance}, but the policy's replay_tolerance is ${tol}`;
+  const owners = new Set([lower(orig.runner_owner)]);
+  for (const j of d.replay_job_ids) {
+    const job = s.dispatched.get(j);
+    const r = s.results.get(j)?.data;
+    if (!job || job.verifies !== d.job_id || job.replay !== orig.result.replay?.schedule || job.seed !== orig.result.seed || job.eval_seed !== orig.result.eval_seed) {
+      return `replay_judged of job ${d.job_id} cites job ${j}, which was not dispatched as its replay (the same seeds and schedule)`;
+    }
+    if (!r?.validated || !r.runner_owner) return `replay_judged of job ${d.job_id} cites job ${j}, which has no validated result of an owner before it`;
+    if (owners.has(lower(r.runner_owner))) return `replay_judged of job ${d.job_id} cites job ${j} of ${r.runner_owner}, who already ran it`;
+    owners.add(lower(r.runner_owner));
+  }
+  const ids = [d.job_id, ...d.replay_job_ids];
+  for (let i = 0; i < ids.length; i++) {
+    const c = s.results.get(ids[i])!.data.digest_commitment;
+    const digest = d.digests[i];
+    if (c && (!digest || digestCommitment(digest, ids[i]) !== c)) return `replay_judged of job ${d.job_id} reveals for job ${ids[i]} a digest that is not the one its result committed to`;
+  }
+  const v = replayVerdict(replayRuns(d, (j) => s.results.get(j)), d.by, d.tolerance);
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+  if (v.verdict === 'pending') return `replay_judged of job ${d.job_id} says ${d.verdict}, but its revealed digests leave it undecided (one replay that disagrees)`;
+  if (v.verdict !== d.verdict || !same(v.outvoted, d.outvoted)) {
+    return `replay_judged of job ${d.job_id} says ${d.verdict}${d.outvoted.length ? ` (outvoted ${d.outvoted.join(', ')})` : ''}, but its revealed digests say ${v.verdict}${v.outvoted.length ? ` (outvoted ${v.outvoted.join(', ')})` : ''}`;
+  }
+  return null;
+}
+
 /** A fault needs two other owners' runs of the same job that agree (as the App groups them) and that the faulted one agrees with none of. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
+  // a fault on a replayed run rests on the replay verdict recomputed from the revealed digests
+  const replay = s.trust.replays.get(d.claim_job_id);
+  if (replay) {
+    if (replay.verdict === 'pending' || replay.verdict === 'not_replayable' || !replay.outvoted.includes(d.job_id)) {
+      return `owner_faulted of ${d.login} for job ${d.job_id} contradicts the revealed digests of the replays of job ${d.claim_job_id} (${replay.verdict}${replay.verdict === 'agreed' || replay.verdict === 'outvoted' ? `, outvoted: ${replay.outvoted.join(', ') || 'none'}` : ''})`;
+    }
+    const wrong = s.results.get(d.job_id)?.data;
+    if (!wrong?.runner_owner || lower(wrong.runner_owner) !== lower(d.login)) return `owner_faulted of ${d.login} cites job ${d.job_id}, which is no result of theirs`;
+    if (d.agreed_job_ids.length !== replay.group.length || !d.agreed_job_ids.every((j) => replay.group.includes(j))) return `owner_faulted of ${d.login} cites ${d.agreed_job_ids.join(', ')}, not the agreeing runs ${replay.group.join(', ')} of the replays of job ${d.claim_job_id}`;
+    return null;
+  }
   // the App scales the tolerance with the class's sigma (never below the policy's floor) and records it with the fault
   const floor = s.trust.policy?.tolerance ?? 0;
   if (d.tolerance !== undefined && d.tolerance < floor) return `owner_faulted of ${d.login} judged with tolerance ${d.tolerance}, below the policy's ${floor}`;

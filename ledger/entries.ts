@@ -38,6 +38,10 @@ export const EntryData = {
     /** the PR's title and author at dispatch (so scoring needs no look-up); absent in older entries */
     title: z.string().nullable().optional(),
     pr_author: login.nullable().optional(),
+    /** the App's seal public key the run was given (the workflow's `seal_key` input): its ok result must carry a sealed checkpoint digest; absent when none was sent */
+    seal_key: z.string().optional(),
+    /** a replay: the progress schedule (the replayed result's `replay.schedule`) the run must follow, with the replayed run's seed, eval seed and budget (docs/trust.md, "Replays"); absent for a run on the clock */
+    replay: z.string().max(16384).optional(),
   }),
   /**
    * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of
@@ -79,6 +83,12 @@ export const EntryData = {
      * is credited for at most this much training, whatever its result.json claims. Absent in older entries.
      */
     job_seconds: z.number().nonnegative().nullable().optional(),
+    /**
+     * sha256(digest + job_id) of the checkpoint digest the run sealed to the App's key (ledger/replays.ts
+     * digestCommitment): the digest itself stays secret until the run's replays are judged
+     * (`replay_judged` reveals it). Absent when the run sealed none.
+     */
+    digest_commitment: sha256.optional(),
   }),
   verification: z.object({
     job_id: z.string(), // the claim
@@ -147,6 +157,10 @@ export const EntryData = {
     baseline_owners: z.number().int().positive(),
     /** the largest class weight a grant may use: bounds what owners who invent a fast class can mint */
     max_class_weight: z.number().positive().optional(),
+    /** bpb within which a replay on a non-deterministic backend (GPU) agrees with its original; absent in older entries */
+    replay_tolerance: z.number().nonnegative().optional(),
+    /** backends whose replays are compared by checkpoint digest (ledger/replays.ts); absent in older entries: wasm and cpu */
+    deterministic_backends: z.array(z.string()).optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree
@@ -154,6 +168,24 @@ export const EntryData = {
    */
   /** `tolerance`: the agreement tolerance (bpb) the runs were judged with, scaled with the class's sigma; the policy's when absent */
   owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string(), tolerance: z.number().nonnegative().optional() }),
+  /**
+   * the replays of a run are judged (docs/trust.md, "Replays"): the original `job_id` and its
+   * replays (the same seeds, budget and progress schedule, on runners of other owners), with the
+   * checkpoint digests each sealed, revealed now (`digests[0]` the original's, then one per replay;
+   * null: none), compared `by` digest (deterministic backends) or val_bpb within `tolerance`.
+   * `verdict` and `outvoted` must be what ledger/replays.ts replayVerdict makes of them; an
+   * outvoted run's owner is faulted by the owner_faulted entries that follow.
+   */
+  replay_judged: z.object({
+    job_id: z.string(),
+    replay_job_ids: z.array(z.string()).min(1),
+    digests: z.array(sha256.nullable()).min(2),
+    by: z.enum(['digest', 'val_bpb']),
+    tolerance: z.number().nonnegative(),
+    verdict: z.enum(['agreed', 'outvoted', 'not_replayable']),
+    outvoted: z.array(z.string()),
+    reason: z.string(),
+  }),
   /** an owner whose results no longer count or earn (repeated faults); runners of theirs are refused */
   owner_banned: z.object({ login, reason: z.string() }),
   /**

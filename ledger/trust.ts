@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
+import { replayVerdict, type ReplayVerdict } from './replays.js';
 
 export type TrustPolicy = EntryDataOf<'trust_policy'>;
 
@@ -14,7 +15,7 @@ export type TrustPolicy = EntryDataOf<'trust_policy'>;
 export const TRUST_PARTNERS = 3;
 
 /** Defaults and why: docs/trust.md. */
-export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100 };
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02 };
 
 export interface OwnerTrust {
   login: string;
@@ -55,6 +56,8 @@ export class TrustBook {
   readonly checked = new Set<string>();
   /** job ids of results outvoted by two agreeing owners */
   readonly faulted = new Set<string>();
+  /** the verdict on each judged replay (by the original's job id), recomputed from the digests its replay_judged entry reveals */
+  readonly replays = new Map<string, ReplayVerdict>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -65,6 +68,7 @@ export class TrustBook {
     for (const [k, o] of other.owners) this.owners.set(k, { ...o, partners: new Set(o.partners) });
     for (const j of other.checked) this.checked.add(j);
     for (const j of other.faulted) this.faulted.add(j);
+    for (const [j, v] of other.replays) this.replays.set(j, v);
   }
 
   owner(login: string): OwnerTrust {
@@ -139,6 +143,14 @@ export class TrustBook {
         for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
         break;
       }
+      case 'replay_judged': {
+        // the verdict as the digests and scores say, not as the entry says (the audit flags a difference)
+        const d = (e as LedgerEntry<'replay_judged'>).data;
+        const v = replayVerdict(replayRuns(d, resultOf), d.by, d.tolerance);
+        this.replays.set(d.job_id, v);
+        if (v.verdict === 'agreed' || v.verdict === 'outvoted') for (const j of v.group) this.check(j, v.group, resultOf);
+        break;
+      }
       case 'owner_banned':
         this.owner((e as LedgerEntry<'owner_banned'>).data.login).banned = (e as LedgerEntry<'owner_banned'>).data.reason;
         break;
@@ -170,6 +182,14 @@ export class TrustBook {
     if (d.role === 'candidate' && d.runner_owner && this.trusted(d.runner_owner) && !this.drawn(r.time, d.job_id)) return null;
     return `the result of job ${d.job_id} is not confirmed by another owner's run yet`;
   }
+}
+
+/** The runs a replay_judged entry judges (the original first), with the digests it reveals and the scores their results recorded. */
+export function replayRuns(d: EntryDataOf<'replay_judged'>, resultOf: ResultOf): { job_id: string; digest: string | null; val_bpb: number | null }[] {
+  return [d.job_id, ...d.replay_job_ids].map((j, i) => {
+    const r = resultOf(j)?.data.result;
+    return { job_id: j, digest: d.digests[i] ?? null, val_bpb: r?.status === 'ok' ? (r.val_bpb ?? null) : null };
+  });
 }
 
 /** The distinct (lower-cased) owners of the results `jobIds`. */

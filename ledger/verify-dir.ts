@@ -30,7 +30,9 @@ export type DirCheck =
 function slim(e: LedgerEntry, where: string): SlimEntry {
   if (e.type !== 'result_recorded') return { ...e, where };
   const d = (e as LedgerEntry<'result_recorded'>).data;
-  const result = d.result && ({ train_seconds: d.result.train_seconds, hardware_class: d.result.hardware_class, status: d.result.status, val_bpb: d.result.val_bpb } as typeof d.result);
+  // (what the credit replay and the replay verdicts read: ledger/replays.ts)
+  const r = d.result;
+  const result = r && ({ train_seconds: r.train_seconds, hardware_class: r.hardware_class, status: r.status, val_bpb: r.val_bpb, backend: r.backend, threads: r.threads, seed: r.seed, eval_seed: r.eval_seed, replay: r.replay && { schedule: r.replay.schedule, of: r.replay.of } } as typeof d.result);
   return { ...e, data: { ...d, result, log_excerpt: null }, where } as SlimEntry;
 }
 

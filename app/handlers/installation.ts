@@ -2,18 +2,16 @@
 // repository's default branch on every hardware class with an online runner, so the first
 // experiments have something to beat.
 import type { Context } from 'probot';
-import type { LedgerStore } from '../../ledger/index.js';
 import { dispatchAllowed } from '../containment-gate.js';
 import { dispatchJobs } from '../dispatch.js';
-import type { Octo, RepoRef } from '../github/octokit.js';
 import { viewOf } from '../ledger-view.js';
 import { onlineClasses, type ApiRunner } from '../policy/runners.js';
-import { clocked, configOf, type Session } from '../session.js';
+import { clocked, configOf, type AppDeps, type Session } from '../session.js';
 import { baselineJobs } from './workflow-run.js';
 
 export async function onInstallation(
   context: Context<'installation.created'> | Context<'installation_repositories.added'>,
-  deps: { ledgerFor(octokit: Octo, repo: RepoRef): LedgerStore; now(): Date },
+  deps: AppDeps,
 ): Promise<void> {
   const p = context.payload;
   const repos = 'repositories_added' in p ? p.repositories_added : (p.repositories ?? []);
@@ -23,7 +21,7 @@ export async function onInstallation(
     const octokit = context.octokit;
     const { data: meta } = await octokit.rest.repos.get(repo);
     const cfg = await configOf(octokit, repo, meta.default_branch);
-    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now };
+    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now, seal: deps.sealKeys ?? null };
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
     const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
     const view = viewOf(await s.ledger.read());

@@ -14,6 +14,8 @@ import { ineligible, type Registration } from '../policy/eligibility.js';
 import { offPace, paceHistory } from '../policy/pace.js';
 import { withContainment } from '../policy/containment.js';
 import { checkResult, nonceOfRunTitle, type ResultCheck } from '../policy/result-check.js';
+import { checkSeal } from '../policy/replays.js';
+import { digestCommitment } from '../../ledger/index.js';
 import { fleetRegistration, type ApiRunner } from '../policy/runners.js';
 import type { Session } from '../session.js';
 
@@ -41,6 +43,8 @@ export type Intake =
       news: NewEntry[];
       /** the time stamped on the result entry: the spot-check draw's input (ledger/trust.ts) */
       time: string;
+      /** the checkpoint digest the run sealed to the App's key, opened (secret: the entry records only its commitment), or null */
+      digest: string | null;
     };
 
 export async function takeResult(s: Session, run: CompletedRun, view: LedgerView): Promise<Intake> {
@@ -85,7 +89,14 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   const cal = bound.result?.calibration;
   const slow = bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;
   const otherData = bound.validated ? datasetProblem(bound.result, s.cfg.config) : null;
-  const checked: ResultCheck = slow || otherData ? { validated: false, result: bound.result, reason: (slow ?? otherData) as string, forged: false } : bound;
+  // A result must carry what its dispatch asked for replays: the schedule it replays, its digest sealed (docs/trust.md, "Replays").
+  const sealing = bound.validated ? checkSeal(bound.result, job, s.seal) : { problem: null, digest: null };
+  const checked: ResultCheck = sealing.problem
+    ? { validated: false, result: bound.result, reason: sealing.problem, forged: true }
+    : slow || otherData
+      ? { validated: false, result: bound.result, reason: (slow ?? otherData) as string, forged: false }
+      : bound;
+  const digest = checked.validated ? sealing.digest : null;
 
   // The PR's title and author were recorded at dispatch; jobs from older entries look them up.
   const pull = job.pr !== null && job.title === undefined ? (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: job.pr })).data : null;
@@ -111,12 +122,13 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
       diff,
       log_excerpt: art.log ? art.log.slice(-2000) : null,
       job_seconds: jobSeconds,
+      ...(digest ? { digest_commitment: digestCommitment(digest, job.job_id) } : {}),
     },
   );
   news.unshift({ ...recorded, time });
   // A result that names another job or input than its dispatch is a forgery by the runner's owner.
   if (checked.forged && runnerOwner) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
-  return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time };
+  return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time, digest };
 }
 
 /**

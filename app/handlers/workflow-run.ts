@@ -1,7 +1,7 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
 import type { NewEntry } from '../../ledger/index.js';
-import { ANY_RUNNER, dispatchJobs, rerun, type NewJob } from '../dispatch.js';
+import { ANY_RUNNER, dispatchJobs, rerun, type NewJob, type ReplaySpec } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { moveState, type ExperimentState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
@@ -57,16 +57,16 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
     if (after === 'known' && !again) return onWorkflowRun(s, ev, true); // this process's view was behind
     return schedule(s, after === 'known' ? undefined : (after ?? view));
   }
-  const { job, runnerName, runnerOwner, checked, pull, news } = took;
+  const { job, runnerName, runnerOwner, checked, pull, news, digest } = took;
   const files: Record<string, string> = {};
 
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
-  const { out, baseline, news: judged } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha });
+  const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest });
   news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
-  const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files };
+  const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay };
   await act(ctx, view, out);
 }
 
@@ -106,6 +106,8 @@ interface Ctx {
   checked: ReturnType<typeof checkResult>;
   news: NewEntry[];
   files: Record<string, string>;
+  /** a verify job the outcome asks for repeats this replay (docs/trust.md, "Replays"); null: fresh seeds */
+  replay?: ReplaySpec | null;
 }
 
 async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
@@ -194,7 +196,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
       const target = await verifierLabel(s, cls, out.exclude_owners);
-      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1 });
+      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;

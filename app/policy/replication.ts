@@ -17,13 +17,15 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     ban_after_faults: c.trust.ban_after_faults,
     baseline_owners: c.trust.baseline_owners,
     max_class_weight: c.trust.max_class_weight,
+    replay_tolerance: c.trust.replay_tolerance,
+    deterministic_backends: c.trust.deterministic_backends,
   };
 }
 
 /** A trust_policy entry when the ledger's policy is not `policy` yet, else null. */
 export function policyEntry(state: LedgerState, policy: TrustPolicy): NewEntry<'trust_policy'> | null {
   const now = state.trust.policy;
-  const same = now && (Object.keys(policy) as (keyof TrustPolicy)[]).every((k) => now[k] === policy[k]);
+  const same = now && (Object.keys(policy) as (keyof TrustPolicy)[]).every((k) => JSON.stringify(now[k]) === JSON.stringify(policy[k]));
   return same ? null : { type: 'trust_policy', data: policy };
 }
 

@@ -3,7 +3,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { World, CLASS } from './world.js';
+import { World, CLASS, reg, online, trustWorld } from './world.js';
 import { auditLedger } from '../../ledger/index.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
@@ -108,41 +108,36 @@ describe('bad input is recorded with a reason, never a crash, and the job runs a
   });
 });
 
-const OLD = '2015-01-01T00:00:00Z';
-const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
-  type: 'runner_registered' as const,
-  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
-});
-const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
-
-/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
-function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = []): World {
-  const w = new World({ trust: 'policy', config, seed: [] });
-  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
-  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
-  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
-  return w;
-}
-
 describe('adaptive replication', () => {
-  it('sabotage: a worse score from an untrusted owner is re-run by another owner; the honest improvement merges and the saboteur is faulted', async () => {
+  it('sabotage: a worse score from an untrusted owner is replayed by other owners; the saboteur is faulted and the honest improvement merges on fresh-seed runs', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    await w.complete(w.gh.dispatches[0], 'runner-m', 2.5); // the improvement scores 1.9 on an honest runner
+    const first = w.gh.dispatches[0];
+    await w.complete(first, 'runner-m', 2.5); // the improvement scores 1.9 on an honest runner
     expect(w.gh.merges).toEqual([]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    // the trust check is a replay: the same seeds, budget and schedule, on another owner's runner
     const replica = w.gh.dispatches[1];
-    expect(replica.inputs).toMatchObject({ role: 'verify', pr: '7' });
+    const orig = w.entries('result_recorded')[0].data.result!;
+    expect(replica.inputs).toMatchObject({ role: 'verify', pr: '7', seed: first.inputs.seed, eval_seed: first.inputs.eval_seed, budget: first.inputs.budget, replay: orig.replay!.schedule });
     expect(replica.inputs.runner_label).not.toBe('owner-mallory');
     await w.complete(replica, 'runner-a', 1.9);
     const tiebreak = w.gh.dispatches[2];
-    expect(tiebreak.inputs.role).toBe('verify');
+    expect(tiebreak.inputs).toMatchObject({ role: 'verify', seed: first.inputs.seed, replay: orig.replay!.schedule });
     expect(['owner-mallory', 'owner-alice']).not.toContain(tiebreak.inputs.runner_label);
-    await w.complete(tiebreak, tiebreak.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.905);
-    expect(w.gh.merges).toHaveLength(1);
+    const third = tiebreak.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c';
+    await w.complete(tiebreak, third, 1.905);
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [first.inputs.nonce], by: 'val_bpb' });
+    // two replays are one sample (the same seed): the improvement is verified by a fresh-seed run before it merges
+    expect(w.gh.merges).toEqual([]);
+    const fresh = w.gh.dispatches[3];
+    expect(fresh.inputs).toMatchObject({ role: 'verify', replay: '' });
+    expect(fresh.inputs.seed).not.toBe(first.inputs.seed);
+    await w.complete(fresh, third === 'runner-b' ? 'runner-c' : 'runner-b', 1.9);
+    expect(w.gh.merges).toHaveLength(1);
     expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
-    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([replica.inputs.nonce, tiebreak.inputs.nonce]);
+    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([tiebreak.inputs.nonce, fresh.inputs.nonce]);
   });
 
   it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {

@@ -16,6 +16,8 @@ import { forgetForkApprovalPolicies } from '../../app/github/fork-approval.js';
 import { appendEntries, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION } from '../../trainer/result.js';
+import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
+import { seal, sealKeyPairFrom, type SealKeyPair } from '../../trainer/seal.js';
 import { resetRecordedCalls } from '../helpers/openapi.js';
 import { FakeGitHub, OWNER, REPO } from './fake-github.js';
 
@@ -40,6 +42,8 @@ export interface WorldOptions {
   trust?: 'legacy' | 'policy';
   retries?: boolean;
   seed?: NewEntry[];
+  /** the App has a seal key (default): dispatches carry it, and honest results seal their checkpoint digest to it */
+  seal?: boolean;
 }
 
 let notModified = 0;
@@ -65,9 +69,12 @@ export class World {
   main: string;
   clock = new Date('2026-11-24T12:00:00Z');
   private runId = 5000;
+  /** the App's seal key pair (derived from its private key, as in production), or null */
+  sealKeys: SealKeyPair | null;
 
   constructor(opts: WorldOptions = {}) {
     World.last = this;
+    this.sealKeys = opts.seal === false ? null : sealKeyPairFrom(privateKey);
     nock.cleanAll();
     nock.disableNetConnect();
     resetRecordedCalls();
@@ -107,7 +114,7 @@ export class World {
     this.makeProbot = () => {
       const Octokit = Base.defaults((o: any) => ({ ...o, ...retry })).plugin(countNotModified) as typeof ProbotOctokit;
       const p = new Probot({ appId: 1, privateKey, Octokit, log: silentLog() as any });
-      p.load(createApp({ now: () => this.clock }));
+      p.load(createApp({ now: () => this.clock, sealKeys: this.sealKeys }));
       return p;
     };
     this.probot = this.makeProbot();
@@ -290,7 +297,26 @@ export class World {
       job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: runId, runner_name: runner, isolation: 'docker' },
     };
     tamper(r);
+    // as the harness does: the run's schedule (a replay's is the one it was given), and with a
+    // seal key the checkpoint's digest sealed to it (a tamper that set `replay` keeps its own)
+    if (r.replay === undefined && r.status === 'ok') {
+      const schedule = i.replay || encodeSchedule(linearSchedule(r.steps));
+      r.replay = { schedule, of: i.replay || null, ...(i.seal_key ? { sealed: seal(i.seal_key, JSON.stringify({ nonce: r.job.nonce, digest: this.digestOf(r, schedule), val_bpb: r.val_bpb })) } : { digest: this.digestOf(r, schedule) }) };
+    }
     return r;
+  }
+
+  /**
+   * The checkpoint digest an honest run of `r` ends with: on a deterministic backend a function of
+   * what the run was given (train.ts, seeds, schedule) and the backend and threads it ran on.
+   */
+  digestOf(r: { candidate_sha256: string; seed: number; eval_seed: number | null; backend: string; threads?: number }, schedule: string): string {
+    return sha256(JSON.stringify([r.candidate_sha256, r.seed, r.eval_seed, schedule, r.backend, r.threads ?? null]));
+  }
+
+  /** A sealed box for the App's key, as a runner would make it (for forgeries). */
+  sealed(content: { nonce: string; digest: string; val_bpb: number | null }): string {
+    return seal(this.sealKeys!.publicKey, JSON.stringify(content));
   }
 
   /** Delivers workflow_run.completed of the scheduled tick.yml (the App's clock). */
@@ -340,6 +366,26 @@ export class World {
     else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
     return runId;
   }
+}
+
+const OLD = '2015-01-01T00:00:00Z';
+
+/** A runner's registration (an old account, the test class unless given). */
+export const reg = (name: string, owner: string, o: { cls?: string; created?: string } = {}) => ({
+  type: 'runner_registered' as const,
+  data: { runner_name: name, owner, hardware_class: o.cls ?? CLASS, labels: ['self-hosted', 'autoresearch', o.cls ?? CLASS, `owner-${owner}`], owner_created_at: o.created ?? OLD },
+});
+
+/** Puts a runner online on GitHub. */
+export const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
+
+/** A world under the default trust policy with runners of alice, bob, carol and mallory. */
+export function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = [], opts: Pick<WorldOptions, 'seal'> = {}): World {
+  const w = new World({ trust: 'policy', config, seed: [], ...opts });
+  const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
+  for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
+  w.seedLedger([...seed, { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  return w;
 }
 
 function silentLog() {

@@ -1,0 +1,212 @@
+// Replays, the App's side (docs/trust.md, "Replays"). A trust check re-runs a result with the
+// same training seed, eval seed, budget and progress schedule on a runner of another owner of
+// the class: on a deterministic backend (wasm, cpu) the checkpoint comes out bit-identical
+// whatever the pace of either machine, so a run that never trained cannot survive it. What proves
+// the training (the checkpoint's sha256) is sealed to the App's key (trainer/seal.ts) and opened
+// here; it is revealed in the ledger only in the entry that judges the run's replays.
+//
+// Pure, over the ledger view and the App's seal key: the intake's check of a sealed box, which
+// results can be replayed, and the verdict on a replay run (ledger/replays.ts holds the rule the
+// audit recomputes).
+import { digestCommitment, replayBy, replayVerdict, type EntryDataOf, type NewEntry, type ReplayBy, type ReplayRun, type TrustPolicy } from '../../ledger/index.js';
+import type { ExperimentResult } from '../../trainer/result.js';
+import { open, type SealKeyPair } from '../../trainer/seal.js';
+import type { ReplaySpec } from '../dispatch.js';
+import type { Dispatched, LedgerView } from '../ledger-view.js';
+import type { Baseline } from './baseline.js';
+import { outcome, type Claim, type Outcome, type OutcomeSettings } from './outcome.js';
+import { faultEntries, type Run } from './replication.js';
+import type { ResultCheck } from './result-check.js';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const lower = (x: string) => x.toLowerCase();
+
+/** What a run sealed to the App: its job's nonce, its checkpoint's digest and its score. */
+export interface SealedContent {
+  nonce: string;
+  digest: string;
+  val_bpb: number | null;
+}
+
+/** Opens and parses a sealed box; throws one error naming what is wrong. */
+export function openSealed(keys: SealKeyPair, sealed: string): SealedContent {
+  const text = open(keys, sealed);
+  let c: unknown;
+  try {
+    c = JSON.parse(text);
+  } catch {
+    throw new Error('the sealed box does not hold JSON');
+  }
+  const o = c as Partial<SealedContent>;
+  if (!o || typeof o.nonce !== 'string' || typeof o.digest !== 'string' || !HEX64.test(o.digest) || !(o.val_bpb === null || typeof o.val_bpb === 'number')) {
+    throw new Error('the sealed box does not hold {"nonce","digest" (a lowercase hex sha256),"val_bpb"}');
+  }
+  return { nonce: o.nonce, digest: o.digest, val_bpb: o.val_bpb };
+}
+
+/**
+ * Whether a result carries what its dispatch asked of it for replays: the schedule it was told
+ * to replay (`replay.of`), and, when the run was given the App's seal key, its checkpoint digest
+ * sealed to that key with its own nonce and score, and never in clear. `digest`: the opened digest
+ * (kept secret: the result entry records only its commitment), or null.
+ */
+export function checkSeal(r: ExperimentResult, job: Pick<Dispatched, 'job_id' | 'seal_key' | 'replay'>, keys: SealKeyPair | null): { problem: string; digest: null } | { problem: null; digest: string | null } {
+  const bad = (problem: string) => ({ problem, digest: null }) as const;
+  const asked = job.replay ?? null;
+  if (r.replay && (r.replay.of ?? null) !== asked) {
+    return bad(asked ? `replay.of is not the schedule this job was dispatched to replay` : `replay.of names a schedule, but this job was dispatched as a run on the clock`);
+  }
+  if (asked && r.status === 'ok' && !r.replay) return bad('the job was dispatched as a replay, but result.json carries no replay block (the harness writes one)');
+  if (!job.seal_key) return { problem: null, digest: null };
+  if (r.replay?.digest !== undefined) return bad('replay.digest is in clear although the run was given the App\'s seal key: the digest must be sealed (replay.sealed), or anyone reading the artifact could copy it');
+  // a job dispatched with another key (the App's key changed since): nothing to open it with
+  if (!keys || keys.publicKey !== job.seal_key) return { problem: null, digest: null };
+  if (!r.replay?.sealed) {
+    return r.status === 'ok' ? bad('the run was given the App\'s seal key but result.json carries no replay.sealed (the checkpoint digest the harness seals to it)') : { problem: null, digest: null };
+  }
+  let c: SealedContent;
+  try {
+    c = openSealed(keys, r.replay.sealed);
+  } catch (e) {
+    return bad(`replay.sealed: ${(e as Error).message}`);
+  }
+  if (c.nonce !== job.job_id) return bad(`replay.sealed was sealed for job ${c.nonce}, not this job ${job.job_id}: a sealed box copied from another run`);
+  if (c.val_bpb !== r.val_bpb) return bad(`replay.sealed holds val_bpb ${c.val_bpb}, but result.json says ${r.val_bpb}`);
+  return { problem: null, digest: c.digest };
+}
+
+/** The digest a recorded result sealed, opened again (null: none, or not openable with `keys`). */
+export function sealedDigest(d: EntryDataOf<'result_recorded'>, keys: SealKeyPair | null): string | null {
+  const sealed = d.result?.replay?.sealed;
+  if (!keys || !sealed || !d.digest_commitment) return null;
+  try {
+    const c = openSealed(keys, sealed);
+    return digestCommitment(c.digest, d.job_id) === d.digest_commitment ? c.digest : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How a validated result is replayed: its seeds and schedule, or null when it cannot be (failed,
+ * no schedule, or no digest the App opened (`sealed`): an older harness, a run without the App's
+ * key). Such a result is checked by a fresh-seed re-run, as before replays.
+ */
+export function replaySpecFor(r: ExperimentResult | null, sealed: boolean): ReplaySpec | null {
+  if (!sealed || !r || r.status !== 'ok' || !r.replay?.schedule || r.eval_seed === null) return null;
+  return { schedule: r.replay.schedule, seed: r.seed, eval_seed: r.eval_seed };
+}
+
+export interface ReplayJudged {
+  out: Outcome;
+  /** entries to record with the result, after it */
+  news: NewEntry[];
+  /** the replay the next verify job of this PR repeats (the third owner's), or null for a run on the clock */
+  replay: ReplaySpec | null;
+}
+
+interface Counted {
+  job_id: string;
+  owner: string;
+  result: ExperimentResult;
+}
+
+/**
+ * Why a replay run does not count as one (the original's owner, the PR's author, an owner who
+ * replayed it already, another class, or another backend or thread count on a deterministic
+ * backend), or null.
+ */
+function notIndependent(orig: Counted, prior: Counted[], owner: string | null, r: ExperimentResult, author: string | null, by: ReplayBy, banned: (o: string) => boolean): string | null {
+  if (!owner) return 'the replay ran on a runner of no known owner';
+  if (banned(owner)) return `${owner} is banned`;
+  if (lower(owner) === lower(orig.owner)) return `the replay ran on a runner of ${owner}, who ran the original`;
+  if (author && lower(owner) === lower(author)) return `the replay ran on a runner of ${owner}, the PR's author`;
+  if (prior.some((p) => lower(p.owner) === lower(owner))) return `${owner} already replayed this run`;
+  if (r.hardware_class !== orig.result.hardware_class) return `the replay ran on ${r.hardware_class}, not the original's ${orig.result.hardware_class}`;
+  if (by === 'digest' && (r.backend !== orig.result.backend || (r.threads ?? null) !== (orig.result.threads ?? null))) {
+    return `the replay ran on ${r.backend} with ${r.threads ?? '?'} threads, the original on ${orig.result.backend} with ${orig.result.threads ?? '?'}: a checkpoint is reproducible only on the same backend and thread count`;
+  }
+  return null;
+}
+
+/**
+ * The verdict on a replay run (a verify job dispatched with `replay`): compared with the original
+ * (and a first replay, when there was one) by ledger/replays.ts. One replay that disagrees brings
+ * a third owner's replay; two outvote the run that agrees with neither (a fault through
+ * faultEntries); no two agreeing means the candidate is not replayable (nobody faulted, the
+ * original earns nothing). The verdict entry reveals the digests. The experiment's outcome: the
+ * original's discard stands when it was reproduced; when it was outvoted, the agreeing replays'
+ * score is judged as the experiment's first run (a claim is then verified by fresh-seed runs: a
+ * replay is no independent sample).
+ */
+export function judgeReplay(
+  view: LedgerView,
+  x: { job: Dispatched; checked: ResultCheck; runnerOwner: string | null; author: string | null; digest: string | null },
+  o: { keys: SealKeyPair | null; settings: OutcomeSettings; policy: TrustPolicy; baseline: Baseline | null; classSigma: { sigma: number; df: number } | null },
+): ReplayJudged {
+  const { job, checked } = x;
+  const again: ReplaySpec | null = job.replay && job.seed !== undefined ? { schedule: job.replay, seed: job.seed, eval_seed: job.eval_seed } : null;
+  const origRec = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;
+  if (!origRec?.validated || !origRec.result || !origRec.runner_owner) return { out: { kind: 'give_up', reason: 'a replay whose original run is not in the ledger' }, news: [], replay: null };
+  const orig: Counted = { job_id: origRec.job_id, owner: origRec.runner_owner, result: origRec.result };
+  const claim: Claim = { job_id: orig.job_id, val_bpb: orig.result.status === 'ok' ? orig.result.val_bpb : null, hardware_class: orig.result.hardware_class, runner_owner: orig.owner };
+  const base = { role: 'candidate' as const, validated: true, reason: null, attempt: 1, baseline: o.baseline, classSigma: o.classSigma, claim: null, replicas: [], author: x.author };
+  if (!checked.validated || !checked.result) {
+    // rejected: the same replay again (outcome: retry, or give up after max_attempts)
+    return { out: outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt, runnerOwner: x.runnerOwner }, o.settings), news: [], replay: again };
+  }
+  const by = replayBy(orig.result.backend, o.policy.deterministic_backends);
+  const tolerance = by === 'digest' ? 0 : (o.policy.replay_tolerance ?? 0);
+  const banned = (who: string) => view.state.trust.banned(who) !== null;
+  const prior: Counted[] = [];
+  for (const { data: d } of view.state.results.values()) {
+    const j = view.jobs.get(d.job_id);
+    if (d.role !== 'verify' || !d.validated || !d.result || !j?.replay || j.verifies !== orig.job_id) continue;
+    if (!notIndependent(orig, prior, d.runner_owner, d.result, x.author, by, banned)) prior.push({ job_id: d.job_id, owner: d.runner_owner!, result: d.result });
+  }
+  const r = checked.result;
+  const exclude = [orig.owner, ...prior.map((p) => p.owner), ...(x.runnerOwner ? [x.runnerOwner] : []), ...(x.author ? [x.author] : [])];
+  const refused = notIndependent(orig, prior, x.runnerOwner, r, x.author, by, banned);
+  if (refused) return { out: { kind: 'verify_again', reason: refused, claim, exclude_owners: exclude, uncounted: true }, news: [], replay: again };
+
+  const digests = [sealedDigest(origRec, o.keys), ...prior.map((p) => sealedDigest(view.state.results.get(p.job_id)!.data, o.keys)), x.digest];
+  const counted: Counted[] = [orig, ...prior, { job_id: job.job_id, owner: x.runnerOwner!, result: r }].slice(0, 3);
+  const runs: ReplayRun[] = counted.map((c, i) => ({ job_id: c.job_id, digest: digests[i], val_bpb: c.result.status === 'ok' ? c.result.val_bpb : null }));
+  const v = replayVerdict(runs, by, tolerance);
+  const how = by === 'digest' ? 'the same checkpoint' : `val_bpb within ${tolerance}`;
+  if (v.verdict === 'pending') {
+    return { out: { kind: 'verify_again', reason: `a replay by ${x.runnerOwner} did not reproduce the run of ${orig.owner} (${how}); a third owner's replay settles it`, claim, exclude_owners: exclude }, news: [], replay: again };
+  }
+  const ownerOf = (id: string) => counted.find((c) => c.job_id === id)!.owner;
+  const reason =
+    v.verdict === 'agreed'
+      ? `a replay by ${v.group.filter((g) => g !== orig.job_id).map(ownerOf).join(' and ')} reproduced the run of ${orig.owner} (${how})`
+      : v.verdict === 'outvoted'
+        ? `replays by ${v.group.map(ownerOf).join(' and ')} agree (${how}) and do not reproduce the run of ${v.outvoted.map(ownerOf).join(' and ')}`
+        : `not replayable: the original and its replays by ${counted.slice(1).map((c) => c.owner).join(' and ')} all differ, so train.ts depends on something besides its seeds and progress schedule (e.g. the wall clock)`;
+  const news: NewEntry[] = [
+    {
+      type: 'replay_judged',
+      data: { job_id: orig.job_id, replay_job_ids: counted.slice(1).map((c) => c.job_id), digests: runs.map((x) => x.digest), by, tolerance, verdict: v.verdict, outvoted: v.outvoted, reason },
+    },
+  ];
+  const asRun = (id: string): Run => ({ job_id: id, owner: ownerOf(id), val_bpb: runs.find((x) => x.job_id === id)!.val_bpb });
+  if (v.outvoted.length) news.push(...faultEntries(view.state, o.policy, orig.job_id, v.outvoted.map(asRun), v.group.map(asRun), `outvoted on job ${orig.job_id}: ${reason}`));
+  if (v.verdict === 'not_replayable' && !view.state.reversals.has(orig.job_id)) {
+    news.push({ type: 'credit_reversed', data: { login: orig.owner, amount: view.state.grants.get(orig.job_id)?.data.amount ?? 0, job_id: orig.job_id, reason } });
+  }
+  if (v.verdict === 'not_replayable') return { out: { kind: 'discard', reason, val_bpb: null, threshold: null }, news, replay: null };
+  if (v.verdict === 'agreed') {
+    // the original's discard stands: it was reproduced
+    const first = outcome({ ...base, result: orig.result, runnerOwner: orig.owner }, o.settings);
+    const out: Outcome = first.kind === 'discard' ? { ...first, reason: `${first.reason}; ${reason}` } : { kind: 'discard', reason: `val_bpb ${claim.val_bpb?.toFixed(4)}: ${reason}`, val_bpb: claim.val_bpb, threshold: null };
+    return { out, news, replay: null };
+  }
+  // the original was outvoted: the agreeing replays' score is the experiment's first honest run
+  const first = outcome({ ...base, result: r, runnerOwner: x.runnerOwner }, o.settings);
+  if (first.kind === 'discard') return { out: { ...first, reason: `${first.reason} (${reason})` }, news, replay: null };
+  if (first.kind === 'verify' || first.kind === 'merge') {
+    return { out: { kind: 'verify', threshold: first.threshold, delta: first.kind === 'verify' ? first.delta : null, exclude_owners: exclude }, news, replay: null };
+  }
+  return { out: first, news, replay: null };
+}

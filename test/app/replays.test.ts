@@ -1,0 +1,331 @@
+// Replays (docs/trust.md, "Replays"): a trust check re-runs a result with the same seeds, budget
+// and progress schedule on another owner's runner of the class, and on a deterministic backend
+// the checkpoint's sealed digest must come out the same. Attack first: the lazy owner's attack is
+// shown succeeding against the App without replays (no seal key: a fresh-seed re-run), and each
+// other attack failed against the App before its defence (see the commit messages).
+import { describe, it, expect, afterEach } from '@jest/globals';
+import nock from 'nock';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { reg, trustWorld, World } from './world.js';
+import { appendEntries, auditLedger, digestCommitment, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
+
+const OTHER = 'export const LR = 1e-3;\n';
+const MADE_UP = 'ab'.repeat(32);
+
+let audited = true;
+afterEach(() => {
+  if (audited) {
+    const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+    expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+  }
+  audited = true;
+  expectRealGitHubCalls();
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+/** A run on a deterministic backend (the harness's wasm kernels on 2 threads). */
+const WASM = (r: any) => Object.assign(r, { backend: 'wasm', threads: 2 });
+/** The runner whose owner label a dispatch targets. */
+const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
+/** A lazy run: a plausible score, never trained, so its checkpoint digest is made up. */
+const lazy = (w: World, digest = MADE_UP) => (r: any) => {
+  WASM(r);
+  const schedule = encodeSchedule(linearSchedule(r.steps));
+  r.replay = w.sealKeys ? { schedule, of: null, sealed: w.sealed({ nonce: r.job.nonce, digest, val_bpb: r.val_bpb }) } : { schedule, of: null, digest };
+};
+const busy = (w: World, ...names: string[]) => {
+  for (const r of w.gh.runners) r.busy = names.includes(r.name);
+};
+
+describe('every dispatch carries the App\'s seal key', () => {
+  it('the seal_key input is the App\'s X25519 public key, recorded with the job; a run on the clock has replay \'\'', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const [d] = w.gh.dispatches;
+    expect(d.inputs.seal_key).toBe(w.sealKeys!.publicKey);
+    expect(d.inputs.replay).toBe('');
+    expect(w.entries('job_dispatched')[0].data).toMatchObject({ seal_key: w.sealKeys!.publicKey });
+    expect(w.entries('job_dispatched')[0].data.replay).toBeUndefined();
+  });
+
+  it('an App without a key sends seal_key \'\' and records none', async () => {
+    const w = new World({ seal: false });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    expect(w.gh.dispatches[0].inputs).toMatchObject({ seal_key: '', replay: '' });
+    expect(w.entries('job_dispatched')[0].data.seal_key).toBeUndefined();
+  });
+});
+
+describe('a sealed result must match its dispatch', () => {
+  it('a result without the sealed box, or with the digest in clear, is rejected as not matching its dispatch, and the job runs again', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { tamper: (r) => (r.replay = null) });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ validated: false, reason: expect.stringMatching(/no replay\.sealed/) });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ pr: '7', role: 'candidate' });
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.99, { tamper: (r) => (r.replay = { schedule: encodeSchedule(linearSchedule(r.steps)), of: null, digest: MADE_UP }) });
+    expect(w.entries('result_recorded')[1].data).toMatchObject({ validated: false, reason: expect.stringMatching(/replay\.digest is in clear/) });
+  });
+
+  it('the ledger records a commitment to the sealed digest, never the digest, until the replays are judged', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 1.993, { tamper: WASM });
+    const rec = w.entries('result_recorded')[0].data;
+    const digest = w.digestOf(rec.result as any, rec.result!.replay!.schedule);
+    expect(rec.digest_commitment).toBe(digestCommitment(digest, d.inputs.nonce));
+    expect(JSON.stringify(w.ledger())).not.toContain(digest);
+    expect(JSON.stringify(w.gh.checks)).not.toContain(digest);
+  });
+});
+
+describe('trust checks are replays', () => {
+  it('without replays (an App with no seal key) a lazy owner\'s plausible discard is confirmed by a fresh-seed re-run and credited: the attack', async () => {
+    const w = trustWorld(undefined, [], { seal: false });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-m', 1.99, { tamper: lazy(w) }); // mallory never trained
+    const check = w.gh.dispatches[1];
+    expect(check.inputs).toMatchObject({ role: 'verify', replay: '' });
+    expect(check.inputs.seed).not.toBe(d.inputs.seed);
+    await w.complete(check, runnerFor(w, check), 1.995, { tamper: WASM });
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).toContain('mallory');
+  });
+
+  it('a lazy owner whose discard seals a made-up digest is caught by the replays and faulted; its pending credit is reversed', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-m', 1.993, { tamper: lazy(w) }); // even the exact score: the checkpoint is what it cannot guess
+    const orig = w.entries('result_recorded')[0].data.result!;
+    const r1 = w.gh.dispatches[1];
+    expect(r1.inputs).toMatchObject({ role: 'verify', pr: '7', seed: d.inputs.seed, eval_seed: d.inputs.eval_seed, budget: d.inputs.budget, replay: orig.replay!.schedule, seal_key: w.sealKeys!.publicKey });
+    expect(r1.inputs.runner_label).not.toBe('owner-mallory');
+    await w.complete(r1, runnerFor(w, r1), 1.993, { tamper: WASM });
+    expect(w.entries('replay_judged')).toEqual([]); // undecided: nothing revealed yet
+    const r2 = w.gh.dispatches[2];
+    expect(r2.inputs).toMatchObject({ role: 'verify', seed: d.inputs.seed, replay: orig.replay!.schedule });
+    expect(['owner-mallory', r1.inputs.runner_label]).not.toContain(r2.inputs.runner_label);
+    await w.complete(r2, runnerFor(w, r2), 1.993, { tamper: WASM });
+    const [judged] = w.entries('replay_judged');
+    expect(judged.data).toMatchObject({ job_id: d.inputs.nonce, replay_job_ids: [r1.inputs.nonce, r2.inputs.nonce], by: 'digest', verdict: 'outvoted', outvoted: [d.inputs.nonce] });
+    expect(judged.data.digests[0]).toBe(MADE_UP);
+    expect(judged.data.digests[1]).toBe(judged.data.digests[2]);
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.entries('credit_reversed').find((r) => r.data.job_id === d.inputs.nonce)).toBeDefined();
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([r1.inputs.nonce, r2.inputs.nonce].sort());
+    // the replays' own score decides the PR: no improvement
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+
+  it('a lazy replayer that copies the original\'s public score and sealed box is refused: the box names another job', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c'); // only mallory's runner is free when the replay is dispatched
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
+    const orig = w.entries('result_recorded')[0].data.result!;
+        const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.runner_label).toBe('owner-mallory');
+    await w.complete(r1, 'runner-m', orig.val_bpb, { tamper: (r) => (WASM(r), (r.replay = { schedule: orig.replay!.schedule, of: orig.replay!.schedule, sealed: orig.replay!.sealed })) });
+    const rec = w.entries('result_recorded').find((r) => r.data.job_id === r1.inputs.nonce)!;
+    expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/sealed for job .* not this job .*copied from another run/) });
+    // the same replay runs again
+    const again = w.gh.dispatches[2];
+    expect(again.inputs).toMatchObject({ role: 'verify', seed: r1.inputs.seed, eval_seed: r1.inputs.eval_seed, replay: r1.inputs.replay });
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+  });
+
+  it('a lazy replayer that seals a guessed digest disagrees, and a third owner\'s replay faults it; the original\'s discard stands and earns', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    busy(w, 'runner-b', 'runner-c'); // only mallory's runner is free when the replay is dispatched
+    await w.complete(d, 'runner-a', 1.993, { tamper: WASM });
+        const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.runner_label).toBe('owner-mallory');
+    await w.complete(r1, 'runner-m', 1.993, { tamper: (r) => (WASM(r), (r.replay = { schedule: r1.inputs.replay, of: r1.inputs.replay, sealed: w.sealed({ nonce: r1.inputs.nonce, digest: MADE_UP, val_bpb: 1.993 }) })) });
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    expect(['owner-alice', 'owner-mallory']).not.toContain(r2.inputs.runner_label);
+    await w.complete(r2, runnerFor(w, r2), 1.993, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', outvoted: [r1.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([d.inputs.nonce, r2.inputs.nonce].sort());
+  });
+
+  it('a class liar (trained on another machine, reported as this class\'s backend) is caught by replays on the class it claimed', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    // trained on a GPU: the checkpoint is the GPU's; the result says wasm and a score like the class's machines
+    await w.complete(d, 'runner-m', 1.993, {
+      tamper: (r) => {
+        const schedule = encodeSchedule(linearSchedule(r.steps));
+        const gpu = w.digestOf({ ...r, backend: 'tensorflow', threads: undefined }, schedule);
+        WASM(r);
+        r.replay = { schedule, of: null, sealed: w.sealed({ nonce: r.job.nonce, digest: gpu, val_bpb: 1.993 }) };
+      },
+    });
+    for (const i of [1, 2]) await w.complete(w.gh.dispatches[i], runnerFor(w, w.gh.dispatches[i]), 1.993, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [d.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+  });
+
+  it('a score judged once its class\'s baseline exists (it waited for one) is replayed before it is discarded', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob')] });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 2.0, { tamper: WASM });
+    expect(w.gh.dispatches.slice(1).map((x) => x.inputs.role)).toEqual(['baseline', 'baseline']);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
+    await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
+    const replay = w.gh.dispatches[3];
+    const orig = w.entries('result_recorded')[0].data.result!;
+    expect(replay.inputs).toMatchObject({ role: 'verify', pr: '7', seed: d.inputs.seed, eval_seed: d.inputs.eval_seed, replay: orig.replay!.schedule, runner_label: 'owner-bob' });
+    await w.complete(replay, 'runner-b', 2.0, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', by: 'digest' });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+
+  it('a claim is verified by fresh-seed runs, never replayed: a replay is not an independent sample', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', replay: '' });
+    expect(w.gh.dispatches[1].inputs.seed).not.toBe(w.gh.dispatches[0].inputs.seed);
+  });
+
+  it('an honest pair agrees: nobody is faulted, both earn, and the verdict reveals equal digests that match their commitments', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-a', 1.993, { tamper: WASM });
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, runnerFor(w, r1), 1.993, { tamper: WASM });
+    const [judged] = w.entries('replay_judged');
+    expect(judged.data).toMatchObject({ verdict: 'agreed', outvoted: [], by: 'digest' });
+    const recs = w.entries('result_recorded');
+    expect(judged.data.digests.map((g, i) => digestCommitment(g!, [d.inputs.nonce, r1.inputs.nonce][i]))).toEqual(recs.map((r) => r.data.digest_commitment));
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.entries('credit_granted')).toHaveLength(2);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.gh.dispatches).toHaveLength(2);
+  });
+
+  it('a candidate that is not replayable (three different checkpoints) faults nobody, and the original earns nothing', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    const clock = (n: number) => (r: any) => (WASM(r), (r.replay = { schedule: d.inputs.replay || encodeSchedule(linearSchedule(r.steps)), of: r.job.nonce === d.inputs.nonce ? null : r1().inputs.replay, sealed: w.sealed({ nonce: r.job.nonce, digest: String(n).repeat(64), val_bpb: r.val_bpb }) }));
+    const r1 = () => w.gh.dispatches[1];
+    await w.complete(d, 'runner-a', 1.993, { tamper: clock(1) });
+    await w.complete(r1(), runnerFor(w, r1()), 1.994, { tamper: clock(2) });
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.995, { tamper: clock(3) });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'not_replayable', outvoted: [] });
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.entries('credit_reversed').map((r) => [r.data.job_id, r.data.amount])).toEqual([[d.inputs.nonce, 0]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/not replayable/);
+  });
+});
+
+describe('GPU replays', () => {
+  /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
+  const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });
+
+  it('on a GPU backend a replay is compared by val_bpb: the very same score from another checkpoint is a copy and is outvoted; a copy with noise added agrees (the limit: docs/trust.md 2b)', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    expect(w.entries('replay_judged')).toEqual([]);
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02, outvoted: [r1.inputs.nonce] });
+    // the same lazy replayer, adding noise to the copied score, agrees: on a GPU only blind verification (or deterministic kernels) would catch it
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
+    busy(w, 'runner-b', 'runner-c');
+    const d8 = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(d8, 'runner-a', 1.993);
+    const r8 = w.gh.dispatches.at(-1)!;
+    expect(r8.inputs).toMatchObject({ pr: '8', role: 'verify', runner_label: 'owner-mallory' });
+    await w.complete(r8, 'runner-m', 1.994, { tamper: copyScore(w, r8, 1.994) });
+    expect(w.entries('replay_judged')[1].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', outvoted: [] });
+  });
+
+  it('with the GPU backend among trust.deterministic_backends (deterministic kernels) its replays compare digests, and the copy is outvoted', async () => {
+    const w = trustWorld('max_in_flight: 4\nverification:\n  quorum: 1\ntrust:\n  deterministic_backends: [wasm, cpu, tensorflow]\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993);
+    const r1 = w.gh.dispatches[1];
+    await w.complete(r1, 'runner-m', 1.993, { tamper: copyScore(w, r1, 1.993) });
+    busy(w);
+    const r2 = w.gh.dispatches[2];
+    await w.complete(r2, runnerFor(w, r2), 1.993);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'digest', verdict: 'agreed', outvoted: [r1.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+  });
+});
+
+describe('the audit recomputes every replay verdict from the revealed digests', () => {
+  /** The ledger of an honest pair whose replay agreed, as new entries to tamper with. */
+  async function honestPair(): Promise<{ news: NewEntry[]; orig: string; replay: string }> {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
+    await w.complete(w.gh.dispatches[1], runnerFor(w, w.gh.dispatches[1]), 1.993, { tamper: WASM });
+    expect(auditLedger(w.ledger()).ok).toBe(true);
+    return { news: w.ledger().map((e: LedgerEntry) => ({ type: e.type, data: structuredClone(e.data), time: e.time }) as NewEntry), orig: w.gh.dispatches[0].inputs.nonce, replay: w.gh.dispatches[1].inputs.nonce };
+  }
+  const audit = (news: NewEntry[]) => {
+    audited = false;
+    const a = auditLedger(appendEntries([], news));
+    return a.ok ? 'ok' : a.problem;
+  };
+
+  it('flags a fault that contradicts the revealed digests', async () => {
+    const { news, orig, replay } = await honestPair();
+    const at = news.findIndex((n) => n.type === 'replay_judged') + 1;
+    const owner = news.find((n) => n.type === 'result_recorded' && (n.data as any).job_id === replay)!.data as any;
+    news.splice(at, 0, { type: 'owner_faulted', data: { login: owner.runner_owner, job_id: replay, claim_job_id: orig, agreed_job_ids: [orig, 'x'], reason: 'made up' } });
+    expect(audit(news)).toMatch(/owner_faulted of .* contradicts the revealed digests of the replays of job/);
+  });
+
+  it('flags a verdict its revealed digests do not support, and a revealed digest other than the one committed to', async () => {
+    const { news } = await honestPair();
+    const j = news.find((n) => n.type === 'replay_judged')!.data as any;
+    const k = structuredClone(news);
+    Object.assign(k.find((n) => n.type === 'replay_judged')!.data as any, { digests: [j.digests[0], MADE_UP] });
+    expect(audit(k)).toMatch(/a digest that is not the one its result committed to/);
+    const v = structuredClone(news);
+    Object.assign(v.find((n) => n.type === 'replay_judged')!.data as any, { verdict: 'not_replayable' });
+    expect(audit(v)).toMatch(/says not_replayable, but its revealed digests say agreed/);
+  });
+
+  it('flags a credit granted to a run the revealed digests outvoted', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-m', 1.993, { tamper: lazy(w) });
+    await w.complete(w.gh.dispatches[1], runnerFor(w, w.gh.dispatches[1]), 1.993, { tamper: WASM });
+    await w.complete(w.gh.dispatches[2], runnerFor(w, w.gh.dispatches[2]), 1.993, { tamper: WASM });
+    const news = w.ledger().map((e) => ({ type: e.type, data: structuredClone(e.data), time: e.time }) as NewEntry);
+    // the App "forgets" the fault and pays the lazy owner
+    const kept = news.filter((n) => !(n.type === 'owner_faulted' || (n.type === 'credit_reversed' && (n.data as any).job_id === d.inputs.nonce)));
+    const g = news.find((n) => n.type === 'credit_granted')!.data as any;
+    kept.push({ type: 'credit_granted', data: { ...g, login: 'mallory', job_id: d.inputs.nonce } });
+    expect(audit(kept)).toMatch(/credit_granted to mallory: the result of job .* is not confirmed/);
+  });
+});
