@@ -164,6 +164,7 @@ export class LocalSwarm {
   private file!: SwarmFile;
   private readonly dir: string;
   private server: Server | null = null;
+  private github: ReturnType<typeof localGitHub> | null = null;
   url: string | null = null;
   private running: { run: WorkflowRun; owner: string; since: number; abort: AbortController } | null = null;
   private jobDone: Promise<void> = Promise.resolve();
@@ -260,8 +261,8 @@ export class LocalSwarm {
       if (fresh) await this.init();
       else this.resume();
       if (this.o.port !== null) {
-        const github = localGitHub(this.gh, { logins: () => [...this.file.owners, ...this.file.agents, 'external-agent'], ownerOf: (name) => this.file.runners[name] });
-        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port, github));
+        this.github = localGitHub(this.gh, { logins: () => [...this.file.owners, ...this.file.agents, 'external-agent'], ownerOf: (name) => this.file.runners[name] });
+        ({ server: this.server, url: this.url } = await serveSite(this.path('site'), this.o.port, this.github));
         this.o.print(`leaderboard: ${this.url}  (rebuilt from the ledger after each merge)`);
       }
       this.o.print(`state: ${this.dir} (${fresh ? 'new' : 'resumed'}); ${this.file.owners.length} runner owners on this machine (${this.file.hardware_class}, isolation ${this.o.isolation}), ${this.file.agents.length} built-in agents${this.o.agentCmd ? ' and an external agent' : ''}; budget ${this.o.budget} s per run; ${this.o.minutes} min`);
@@ -561,6 +562,7 @@ export class LocalSwarm {
       mainSha,
       apiDir: this.path('site', 'api'),
       apiUrl: this.url ? new URL('api/v1/', this.url).href : null,
+      rewriteApi: this.github && this.url ? (json) => this.github!.rewrite(json, new URL('github/', this.url!).href) : undefined,
       workRoot: this.path('work', 'agents'),
       timeoutSeconds: this.o.agentTimeoutSeconds,
       print: (l) => this.o.print(`${this.clock()} agent external: ${l}`),
