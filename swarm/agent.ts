@@ -3,6 +3,13 @@
 // API as program.md tells agents to (docs/api.md), and never proposes what was already tried
 // or is in flight. A proposal is identified by the lines it adds, so an idea tried by anyone
 // (another agent, an external one) counts as tried.
+//
+// It does not pick blindly: it weighs each idea by what the API shows (program.md, "read what
+// was tried first"). A constant moved one way that scored better than its baseline makes moving
+// it further that way likely; one that scored worse makes it unlikely (and the other way a
+// little likelier). And when the runs it reads are short (few optimizer steps: the swarm's
+// budgets of seconds), it leans towards cheaper steps, fewer bytes per step (BATCH, CONTEXT):
+// with a few hundred updates, more updates beat bigger ones.
 import type { Rng } from '../sim/rng.js';
 
 export interface Proposal {
@@ -11,6 +18,14 @@ export interface Proposal {
   text: string;
   /** normalized lines the change adds: what identifies the idea */
   key: string;
+  /** a constant's change: what the API's history is read against */
+  change?: ConstantChange;
+}
+
+export interface ConstantChange {
+  name: string;
+  from: number;
+  to: number;
 }
 
 /** What the API says was tried (experiments pages) */
@@ -19,6 +34,9 @@ export interface ApiExperiment {
   diff: string | null;
   title: string | null;
   val_bpb: number | null;
+  /** val_bpb - baseline_mean; negative is better */
+  delta?: number | null;
+  steps?: number | null;
 }
 
 const norm = (l: string) => l.replace(/\/\/.*$/, '').replace(/\s+/g, ' ').trim();
@@ -74,8 +92,15 @@ function fmt(x: number): string {
   return s.includes('e') ? s : x < 1e-2 ? x.toExponential(1).replace('.0e', 'e') : s;
 }
 
+let memo: { current: string; all: readonly Proposal[] } | null = null;
+
 /** Every proposal against `current` (not yet filtered). */
 export function allProposals(current: string): Proposal[] {
+  if (memo?.current !== current) memo = { current, all: computeProposals(current) };
+  return [...memo.all];
+}
+
+function computeProposals(current: string): Proposal[] {
   const out: Proposal[] = [];
   for (const [name, values] of Object.entries(CONSTANTS)) {
     const re = new RegExp(`^(const ${name} = )([-+0-9.eE]+)(;.*)$`, 'm');
@@ -86,7 +111,7 @@ export function allProposals(current: string): Proposal[] {
     for (const x of values(v)) {
       if (!Number.isFinite(x) || Number(fmt(x)) === v) continue;
       const text = current.replace(re, `$1${fmt(x)}$3`);
-      out.push({ title: `${name} ${m[2]} -> ${fmt(x)}`, text, key: changeKey(current, text) });
+      out.push({ title: `${name} ${m[2]} -> ${fmt(x)}`, text, key: changeKey(current, text), change: { name, from: v, to: Number(fmt(x)) } });
     }
   }
   for (const e of EDITS) {
@@ -105,13 +130,82 @@ function divides(text: string): boolean {
   return !Number.isFinite(e) || !Number.isFinite(h) || e % h === 0;
 }
 
+/** The constants a unified diff of train.ts changes (`-const X = a;` then `+const X = b;`). */
+export function constantChanges(diff: string): ConstantChange[] {
+  const before = new Map<string, number>();
+  const after = new Map<string, number>();
+  for (const l of diff.split('\n')) {
+    const m = /^([-+])const ([A-Z][A-Z0-9_]*) = ([-+0-9.eE]+);/.exec(l);
+    if (!m || l.startsWith('---') || l.startsWith('+++')) continue;
+    (m[1] === '-' ? before : after).set(m[2], Number(m[3]));
+  }
+  const out: ConstantChange[] = [];
+  for (const [name, from] of before) {
+    const to = after.get(name);
+    if (to !== undefined && Number.isFinite(from) && Number.isFinite(to) && to !== from) out.push({ name, from, to });
+  }
+  return out;
+}
+
+/** Constants whose smaller value makes a step cheaper without making the model smaller: more
+ * optimizer steps in the same seconds, what a short budget needs most. */
+const CHEAPER_STEP_DOWN = new Set(['BATCH', 'CONTEXT']);
+/** Below this many steps in a run, the agent counts the budget as short. */
+export const FEW_STEPS = 2000;
+/** val_bpb a delta is measured in (the swarm's min_delta) */
+const UNIT = 0.05;
+
+/**
+ * How promising a proposal looks from what the API shows, in "log-odds" (0: no opinion). Each
+ * scored experiment that moved the same constant counts: the same way and better than its
+ * baseline (negative delta) raises it, the same way and worse lowers it; the other way counts
+ * half, reversed. A merge the same way counts once more. With short runs (median steps below
+ * FEW_STEPS), cheaper steps start ahead.
+ */
+export function promise(p: Proposal, tried: ApiExperiment[]): { score: number; why: string | null } {
+  if (!p.change) return { score: 0, why: null };
+  const { name, from, to } = p.change;
+  const up = to > from;
+  let score = 0;
+  let why: string | null = null;
+  let best = 0;
+  for (const e of tried) {
+    if (!e.diff || typeof e.delta !== 'number' || !Number.isFinite(e.delta)) continue;
+    for (const c of constantChanges(e.diff)) {
+      if (c.name !== name) continue;
+      const same = c.to > c.from === up;
+      const gain = Math.max(-3, Math.min(3, -e.delta / UNIT));
+      score += same ? gain : -gain / 2;
+      if (same && e.status === 'merged') score += 1;
+      if (same && -e.delta > best) {
+        best = -e.delta;
+        why = `${name} ${c.from} -> ${c.to} scored ${best.toFixed(3)} below its baseline`;
+      }
+    }
+  }
+  const steps = tried.map((e) => e.steps).filter((n): n is number => typeof n === 'number' && n > 0).sort((a, b) => a - b);
+  if (steps.length && steps[Math.floor(steps.length / 2)] < FEW_STEPS && CHEAPER_STEP_DOWN.has(name) && !up) {
+    score += 1.5;
+    why ??= `runs here take ${steps[Math.floor(steps.length / 2)]} steps: fewer bytes per step, more steps`;
+  }
+  return { score: Math.max(-6, Math.min(6, score)), why };
+}
+
 /**
  * The next change to try on `current`: one whose added lines no experiment in the API added and
- * that is not in flight (`inFlight`: keys of open PRs). Null when every idea was tried.
+ * that is not in flight (`inFlight`: keys of open PRs), drawn with weight e^promise (so an idea
+ * the API argues for is tried first, and every fresh idea keeps a chance). Null when every idea
+ * was tried.
  */
 export function propose(current: string, tried: ApiExperiment[], inFlight: Set<string>, rng: Rng): Proposal | null {
   const done = new Set(tried.map((e) => (e.diff ? addedLinesKey(e.diff) : '')).filter(Boolean));
   const fresh = allProposals(current).filter((p) => p.key && !done.has(p.key) && !inFlight.has(p.key));
   if (!fresh.length) return null;
-  return fresh[Math.floor(rng.next() * fresh.length)];
+  const scored = fresh.map((p) => ({ p, ...promise(p, tried) }));
+  const weights = scored.map((s) => Math.exp(s.score));
+  let r = rng.next() * weights.reduce((a, b) => a + b, 0);
+  let i = 0;
+  while (i < scored.length - 1 && r >= weights[i]) r -= weights[i++];
+  const { p, why } = scored[i];
+  return why ? { ...p, title: `${p.title} (${why})` } : p;
 }
