@@ -8,8 +8,9 @@
 // was tried first"). A constant moved one way that scored better than its baseline makes moving
 // it further that way likely; one that scored worse makes it unlikely (and the other way a
 // little likelier). And when the runs it reads are short (few optimizer steps: the swarm's
-// budgets of seconds), it leans towards cheaper steps, fewer bytes per step (BATCH, CONTEXT):
-// with a few hundred updates, more updates beat bigger ones.
+// budgets of seconds; before any run shows its steps, a budget of a minute or less), it leans
+// towards cheaper steps, fewer bytes per step (BATCH, CONTEXT), and away from dearer ones (a
+// bigger model or batch): with a few hundred updates, more updates beat bigger ones.
 import type { Rng } from '../sim/rng.js';
 
 export interface Proposal {
@@ -150,8 +151,17 @@ export function constantChanges(diff: string): ConstantChange[] {
 /** Constants whose smaller value makes a step cheaper without making the model smaller: more
  * optimizer steps in the same seconds, what a short budget needs most. */
 const CHEAPER_STEP_DOWN = new Set(['BATCH', 'CONTEXT']);
+/** Constants whose larger value makes each step dearer. */
+const COSTLIER_STEP_UP = new Set(['BATCH', 'CONTEXT', 'N_EMBD', 'N_LAYER', 'MLP_MULT']);
 /** Below this many steps in a run, the agent counts the budget as short. */
 export const FEW_STEPS = 2000;
+/** Before the API shows any run's steps: a budget of at most this many seconds counts as short. */
+export const SHORT_BUDGET_SECONDS = 60;
+
+/** What the agent knows besides the API: the budget in the repository's settings. */
+export interface AgentContext {
+  budgetSeconds?: number | null;
+}
 /** val_bpb a delta is measured in (the swarm's min_delta) */
 const UNIT = 0.05;
 
@@ -162,7 +172,7 @@ const UNIT = 0.05;
  * half, reversed. A merge the same way counts once more. With short runs (median steps below
  * FEW_STEPS), cheaper steps start ahead.
  */
-export function promise(p: Proposal, tried: ApiExperiment[]): { score: number; why: string | null } {
+export function promise(p: Proposal, tried: ApiExperiment[], ctx: AgentContext = {}): { score: number; why: string | null } {
   if (!p.change) return { score: 0, why: null };
   const { name, from, to } = p.change;
   const up = to > from;
@@ -184,10 +194,14 @@ export function promise(p: Proposal, tried: ApiExperiment[]): { score: number; w
     }
   }
   const steps = tried.map((e) => e.steps).filter((n): n is number => typeof n === 'number' && n > 0).sort((a, b) => a - b);
-  if (steps.length && steps[Math.floor(steps.length / 2)] < FEW_STEPS && CHEAPER_STEP_DOWN.has(name) && !up) {
-    score += 1.5;
-    why ??= `runs here take ${steps[Math.floor(steps.length / 2)]} steps: fewer bytes per step, more steps`;
+  const median = steps.length ? steps[Math.floor(steps.length / 2)] : null;
+  const short = median !== null ? median < FEW_STEPS : typeof ctx.budgetSeconds === 'number' && ctx.budgetSeconds <= SHORT_BUDGET_SECONDS;
+  if (short && CHEAPER_STEP_DOWN.has(name) && !up) {
+    score += 2;
+    why ??= median !== null ? `runs here take ${median} steps: fewer bytes per step, more steps` : `a ${ctx.budgetSeconds} s budget: fewer bytes per step, more steps`;
   }
+  // and away from dearer steps (a wider, deeper or longer model, a bigger batch): fewer of them
+  if (short && COSTLIER_STEP_UP.has(name) && up) score -= 1;
   return { score: Math.max(-6, Math.min(6, score)), why };
 }
 
@@ -197,11 +211,11 @@ export function promise(p: Proposal, tried: ApiExperiment[]): { score: number; w
  * the API argues for is tried first, and every fresh idea keeps a chance). Null when every idea
  * was tried.
  */
-export function propose(current: string, tried: ApiExperiment[], inFlight: Set<string>, rng: Rng): Proposal | null {
+export function propose(current: string, tried: ApiExperiment[], inFlight: Set<string>, rng: Rng, ctx: AgentContext = {}): Proposal | null {
   const done = new Set(tried.map((e) => (e.diff ? addedLinesKey(e.diff) : '')).filter(Boolean));
   const fresh = allProposals(current).filter((p) => p.key && !done.has(p.key) && !inFlight.has(p.key));
   if (!fresh.length) return null;
-  const scored = fresh.map((p) => ({ p, ...promise(p, tried) }));
+  const scored = fresh.map((p) => ({ p, ...promise(p, tried, ctx) }));
   const weights = scored.map((s) => Math.exp(s.score));
   let r = rng.next() * weights.reduce((a, b) => a + b, 0);
   let i = 0;

@@ -86,6 +86,15 @@ describe('the built-in agent', () => {
     const long = draws(train, [scored(train, other, 0.01, 'discarded', 50_000)]);
     const cheaper = (f: (t: string) => number) => f('BATCH 32 -> 16') + f('CONTEXT 64 -> 32');
     expect(cheaper(short)).toBeGreaterThan(3 * cheaper(long));
+    // before any run shows its steps, the repository's budget says whether runs are short
+    const count = (budgetSeconds: number) => {
+      let n = 0;
+      for (let seed = 1; seed <= 400; seed++) if (/^(BATCH 32 -> 16|CONTEXT 64 -> 32)/.test(propose(train, [], new Set(), new Rng(seed), { budgetSeconds })!.title)) n++;
+      return n;
+    };
+    expect(count(10)).toBeGreaterThan(3 * count(300));
+    // and a wider model is drawn less often with short runs than with long ones
+    expect(short('N_EMBD 64 -> 128')).toBeLessThan(long('N_EMBD 64 -> 128') / 2);
   });
 });
 
