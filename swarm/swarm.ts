@@ -151,6 +151,8 @@ export interface Summary {
   open: number;
   runs: number;
   failed_runs: number;
+  /** main's first baseline in this state (where the swarm started) */
+  first_baseline: number | null;
   baseline: number | null;
   best: number | null;
   credits: Record<string, number>;
@@ -611,16 +613,20 @@ export class LocalSwarm {
     return `[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}]`;
   }
 
-  /** best merged val_bpb and the latest baseline of main, from the ledger */
-  private scores(): { best: number | null; baseline: number | null } {
+  /** best merged val_bpb, the first and the latest baseline of main, from the ledger */
+  private scores(): { best: number | null; baseline: number | null; first: number | null } {
     let best: number | null = null;
     let baseline: number | null = null;
+    let first: number | null = null;
     for (const e of this.entries) {
       const d = e.data as any;
       if (e.type === 'experiment_merged') best = best === null ? d.val_bpb : Math.min(best, d.val_bpb);
-      if (e.type === 'baseline_recorded') baseline = d.mean;
+      if (e.type === 'baseline_recorded') {
+        baseline = d.mean;
+        first ??= d.mean;
+      }
     }
-    return { best, baseline };
+    return { best, baseline, first };
   }
 
   private credits(): Record<string, number> {
@@ -669,7 +675,7 @@ export class LocalSwarm {
     await this.maybeRebuild(true);
     this.save(true);
     const pulls = [...this.gh.pulls.values()];
-    const { best, baseline } = this.scores();
+    const { best, baseline, first } = this.scores();
     const s: Summary = {
       url: this.url,
       state_dir: this.dir,
@@ -681,6 +687,7 @@ export class LocalSwarm {
       open: this.openPrs().length,
       runs: this.runs,
       failed_runs: this.failedRuns,
+      first_baseline: first,
       baseline,
       best,
       credits: this.credits(),
@@ -706,7 +713,7 @@ export function formatSummary(s: Summary): string {
     `swarm summary (${s.minutes} min, state in ${s.state_dir})`,
     `  PRs ${s.prs}: merged ${s.merged}, discarded ${s.discarded}, invalid ${s.invalid}, still open ${s.open}`,
     `  runs ${s.runs} (${s.failed_runs} without a score)`,
-    `  val_bpb: best merged ${s.best?.toFixed(4) ?? '-'}, latest baseline of main ${s.baseline?.toFixed(4) ?? '-'}`,
+    `  val_bpb: main's first baseline ${s.first_baseline?.toFixed(4) ?? '-'}, best merged ${s.best?.toFixed(4) ?? '-'}, latest baseline of main ${s.baseline?.toFixed(4) ?? '-'}`,
     `  credits: ${Object.entries(s.credits).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
     `  ledger: ${s.ledger_entries} entries in ${join(s.state_dir, 'ledger')} (npm run ledger -- verify ${join(s.state_dir, 'ledger')})`,
   ];
