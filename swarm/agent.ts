@@ -11,6 +11,11 @@
 // budgets of seconds; before any run shows its steps, a budget of a minute or less), it leans
 // towards cheaper steps, fewer bytes per step (BATCH, CONTEXT), and away from dearer ones (a
 // bigger model or batch): with a few hundred updates, more updates beat bigger ones.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
 import type { Rng } from '../sim/rng.js';
 
 export interface Proposal {
@@ -223,3 +228,38 @@ export function propose(current: string, tried: ApiExperiment[], inFlight: Set<s
   const { p, why } = scored[i];
   return why ? { ...p, title: `${p.title} (${why})` } : p;
 }
+
+/**
+ * A PR's change (`base` -> `head`) applied onto a newer `main`, as GitHub's "Update branch" does:
+ * the new train.ts, or null when it no longer applies or main already holds it.
+ */
+export function updatedOnto(base: string, head: string, main: string): string | null {
+  // a change of constants only (the built-in agents' usual one): done again on main's values, as
+  // an agent redoes its edit (a line-based merge calls two adjacent constants a conflict)
+  const changes = constantChanges(createTwoFilesPatch('a', 'b', base, head));
+  const literal = (text: string, name: string) => constantRe(name).exec(text)?.[1] ?? null;
+  if (changes.length && changeKey(base, head) === changes.map((c) => norm(constantRe(c.name).exec(head)![0])).sort().join('\n')) {
+    let out = main;
+    for (const c of changes) {
+      // main moved that constant too: the idea needs redoing, not updating
+      if (literal(main, c.name) === null || Number(literal(main, c.name)) !== c.from) return null;
+      out = out.replace(constantRe(c.name), (line, v: string) => line.replace(`= ${v};`, `= ${literal(head, c.name)};`));
+    }
+    return out === main ? null : out;
+  }
+  // otherwise a three-way merge of the one file: git merge-file (exit status: the number of conflicts)
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-merge-'));
+  try {
+    const [h, b, m] = ['head', 'base', 'main'].map((n) => join(dir, n));
+    writeFileSync(h, head);
+    writeFileSync(b, base);
+    writeFileSync(m, main);
+    const r = spawnSync('git', ['merge-file', '-p', h, b, m], { encoding: 'utf8' });
+    if (r.error) throw new Error(`git merge-file could not run (${r.error.message}); the swarm needs git to update a PR's branch`);
+    return r.status !== 0 || r.stdout === main ? null : r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const constantRe = (name: string) => new RegExp(`^const ${name} = ([-+0-9.eE]+);.*$`, 'm');

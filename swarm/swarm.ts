@@ -22,7 +22,7 @@ import { Rng } from '../sim/rng.js';
 import { detectHardware, hardwareClass } from '../trainer/hardware.js';
 import { readHarnessFiles } from '../trainer/harness-version.js';
 import { REPO_DIR } from '../trainer/supervisor.js';
-import { changeKey, propose, type ApiExperiment } from './agent.js';
+import { changeKey, propose, updatedOnto, type ApiExperiment } from './agent.js';
 import { runExternalAgent } from './external-agent.js';
 import { isolationWarning } from '../action/src/summary.js';
 import { chooseIsolation, DEFAULT_IMAGE, type SwarmIsolation } from './isolation.js';
@@ -385,6 +385,7 @@ export class LocalSwarm {
         this.startAgents();
       }
       this.syncLedger();
+      if (!this.stopping) this.updateStaleBranches();
       void this.maybeRebuild();
       this.progress();
       this.save();
@@ -509,6 +510,32 @@ export class LocalSwarm {
     this.gh.emit('pull_request', pullRequestOpenedPayload(n, title, head, author));
     this.o.print(`${this.clock()} PR    #${n} by ${author}: ${title}`);
     return n;
+  }
+
+  private mainSeen = '';
+  /**
+   * When main moves (a merge), each built-in agent updates its open PR's branch, as GitHub's
+   * "Update branch" does: its change to train.ts applied onto the new main (a synchronize event;
+   * the App runs the new head). Else the PR's train.ts, which the runner takes whole, would still
+   * carry the old main and undo the merged change in its own run: scored against the new
+   * baseline, a good idea would lose. A change that no longer applies stays as it is.
+   */
+  private updateStaleBranches(): void {
+    const main = this.gh.refs.get('heads/main')!;
+    if (main === this.mainSeen) return;
+    this.mainSeen = main;
+    const text = (sha: string) => new TextDecoder().decode(this.gh.fileAt(sha, 'trainer/train.ts') ?? new Uint8Array());
+    for (const n of this.openPrs()) {
+      const p = this.gh.pulls.get(n)!;
+      const base = this.gh.commits.get(p.head)?.parents[0];
+      if (!this.file.agents.includes(p.user) || !base || base === main) continue;
+      const updated = updatedOnto(text(base), text(p.head), text(main));
+      if (updated === null) continue;
+      const head = this.gh.commit({ 'trainer/train.ts': updated }, main, `Merge main into #${n}`);
+      p.head = head;
+      this.gh.emit('pull_request', { ...pullRequestOpenedPayload(n, p.title, head, p.user), action: 'synchronize' });
+      this.o.print(`${this.clock()} PR    #${n} by ${p.user}: branch updated onto main @ ${main.slice(0, 7)}`);
+    }
   }
 
   /** The API's experiments, read as program.md says (index.json, then every page); [] before the first build. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createTwoFilesPatch } from 'diff';
-import { allProposals, addedLinesKey, constantChanges, propose, type ApiExperiment } from '../../swarm/agent.js';
+import { allProposals, addedLinesKey, constantChanges, propose, updatedOnto, type ApiExperiment } from '../../swarm/agent.js';
 import { Rng } from '../../sim/rng.js';
 
 const train = readFileSync(new URL('../../trainer/train.ts', import.meta.url), 'utf8');
@@ -96,5 +96,18 @@ describe('the built-in agent', () => {
     // and a wider model is drawn less often with short runs than with long ones
     expect(short('N_EMBD 64 -> 128')).toBeLessThan(long('N_EMBD 64 -> 128') / 2);
   });
-});
 
+  it("updates an open PR's change onto a newer main, as GitHub's Update branch does", () => {
+    const set = (src: string, name: string, v: string) => src.replace(new RegExp(`^const ${name} = [^;]+;`, 'm'), `const ${name} = ${v};`);
+    const pr = set(train, 'BATCH', '16');
+    const main = set(train, 'CONTEXT', '32');
+    // the merged change stays and the PR's own is added: what its run must test
+    expect(updatedOnto(train, pr, main)).toBe(set(main, 'BATCH', '16'));
+    // a main that changed the same line: it no longer applies; a main that holds it already: nothing to do
+    expect(updatedOnto(train, pr, set(train, 'BATCH', '64'))).toBeNull();
+    expect(updatedOnto(train, pr, pr)).toBeNull();
+    // a structural edit: a three-way merge of the file
+    const elu = allProposals(train).find((p) => p.title.startsWith('MLP: ELU'))!.text;
+    expect(updatedOnto(train, elu, main)).toBe(allProposals(main).find((p) => p.title.startsWith('MLP: ELU'))!.text);
+  });
+});
