@@ -202,7 +202,7 @@ export function promise(p: Proposal, tried: ApiExperiment[], ctx: AgentContext =
   const median = steps.length ? steps[Math.floor(steps.length / 2)] : null;
   const short = median !== null ? median < FEW_STEPS : typeof ctx.budgetSeconds === 'number' && ctx.budgetSeconds <= SHORT_BUDGET_SECONDS;
   if (short && CHEAPER_STEP_DOWN.has(name) && !up) {
-    score += 2;
+    score += 3;
     why ??= median !== null ? `runs here take ${median} steps: fewer bytes per step, more steps` : `a ${ctx.budgetSeconds} s budget: fewer bytes per step, more steps`;
   }
   // and away from dearer steps (a wider, deeper or longer model, a bigger batch): fewer of them

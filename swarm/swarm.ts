@@ -192,7 +192,12 @@ export class LocalSwarm {
   private stopping = false;
 
   constructor(opts: Partial<SwarmOptions> = {}) {
-    this.o = { ...DEFAULTS, ...opts, config: { ...layered(SWARM_CONFIG, opts.config ?? {}), budget_seconds: opts.budget ?? DEFAULTS.budget } };
+    // the sequential test asks runs of as many owners as it needs up to max_runs; the swarm has
+    // `runners` owners, and a run asked of a further owner that does not exist went to one that had
+    // run it already, uncounted, again and again (seen: two claims re-run 8 times each in 10 minutes)
+    const runners = opts.runners ?? DEFAULTS.runners;
+    const config = layered(layered(SWARM_CONFIG, { verification: { max_runs: runners } }), opts.config ?? {});
+    this.o = { ...DEFAULTS, ...opts, config: { ...config, budget_seconds: opts.budget ?? DEFAULTS.budget } };
     if (!Number.isInteger(this.o.runners) || this.o.runners < 2) throw new Error(`--runners ${this.o.runners}: the swarm needs at least 2 runner owners, so that a claimed improvement is verified by another owner`);
     this.dir = resolve(this.o.stateDir);
     this.rng = new Rng(this.o.seed);
