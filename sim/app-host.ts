@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../app/index.js';
 import { JIT_CONFIG_PATH } from '../runner/protocol.js';
+import { sealKeyPairFrom } from '../trainer/seal.js';
 import { OWNER, REPO, repositoryJson, type FakeGitHub, type WorkflowRun } from './github/fake.js';
 
 const require = createRequire(import.meta.url);
@@ -26,14 +27,17 @@ export function appKey(): string {
 /**
  * The real App loaded into a Probot whose Octokit talks to `fetch`. Retries and throttling are
  * off: a failed handler is a failed delivery, redelivered by the host. `route` is the runner
- * route the App registered (null if none).
+ * route the App registered (null if none). The App's seal key pair comes from `sealSecret`, or
+ * from its private key.
  */
-export async function loadApp(o: { fetch: typeof fetch; now: () => Date; privateKey: string; log?: unknown }): Promise<{ probot: Probot; route: RouteHandler | null }> {
+export async function loadApp(o: { fetch: typeof fetch; now: () => Date; privateKey: string; log?: unknown; sealSecret?: string }): Promise<{ probot: Probot; route: RouteHandler | null }> {
   const fetch = o.fetch;
   const Octokit = ProbotOctokit.defaults((x: any) => ({ ...x, request: { ...(x.request ?? {}), fetch }, retry: { enabled: false }, throttle: { enabled: false } })) as typeof ProbotOctokit;
   const probot = new Probot({ appId: 1, privateKey: o.privateKey, Octokit, log: (o.log ?? silentLog()) as any });
   let route: RouteHandler | null = null;
-  await probot.load(createApp({ now: o.now }), {
+  // the App's seal key pair, derived from a secret as the App derives it from PRIVATE_KEY (the
+  // simulator passes one of its seed: the key is in every dispatch, so in the ledger)
+  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.sealSecret ?? o.privateKey) }), {
     cwd: process.cwd(),
     addHandler: (h: any) => {
       route ??= h;

@@ -1,7 +1,7 @@
 // `npm run simulate -- [options]`: the swarm simulator (sim/swarm.ts). Prints a summary, or one
 // JSON line with --json. The same --seed replays the same run.
 import { parseArgs } from 'node:util';
-import { ADVERSARIES, type Behaviour } from './model.js';
+import { ADVERSARIES, CLASSES, type Behaviour } from './model.js';
 import { DEFAULTS, Swarm, type SimOptions } from './swarm.js';
 
 const HELP = `npm run simulate -- [options]
@@ -16,7 +16,8 @@ const HELP = `npm run simulate -- [options]
   --improvement-sigmas X its size in run-sigmas of each class (default ${DEFAULTS.improvementSigmas})
   --seed-only X          share of PRs that change only the training seed (default ${DEFAULTS.seedOnlyShare})
   --set key=value        an App setting in .github/autoresearch.yml (dotted keys: margin.k=3,
-                         verification.quorum=2, verification.tolerance=0.02, baseline_runs=5, ...)
+                         verification.quorum=2, verification.tolerance=0.02, baseline_runs=5, ...;
+                         a list as [a,b]: trust.deterministic_backends=[wasm,cpu,tensorflow])
   --config-extra YAML    YAML appended to .github/autoresearch.yml (settings of newer App versions)
   --faults               inject 5xx, timeouts, secondary rate limits, redeliveries, reordering,
                          App restarts and a second App process; check invariants each day
@@ -24,6 +25,8 @@ const HELP = `npm run simulate -- [options]
   --check-every N        check 1 in N requests and answers against GitHub's REST description
                          (default ${DEFAULTS.checkEvery}; 1: all; 0: none)
   --max-days N           stop after N virtual days (default ${DEFAULTS.maxDays})
+  --sigma-replay X       val_bpb spread between honest replays of one run on a GPU class (default
+                         ${CLASSES.filter((c) => !c.deterministic).map((c) => `${c.name} ${c.sigmaReplay}`).join(', ')}; 0: deterministic GPU ops)
   --json                 print one line of JSON
 `;
 
@@ -63,6 +66,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string' },
     'check-every': { type: 'string' },
     'max-days': { type: 'string' },
+    'sigma-replay': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -84,7 +88,10 @@ for (const kv of values.set ?? []) {
   const m = /^([a-z_.]+)=(.*)$/.exec(kv);
   if (!m) fail(`--set ${kv} is not key=value`);
   const raw = m[2];
-  setPath(config, m[1], /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw);
+  const scalar = (x: string) => (/^-?\d+(\.\d+)?$/.test(x) ? Number(x) : x === 'true' ? true : x === 'false' ? false : x);
+  // a list: [a,b,c] (e.g. trust.deterministic_backends=[wasm,cpu,tensorflow])
+  const list = /^\[(.*)\]$/.exec(raw);
+  setPath(config, m[1], list ? list[1].split(',').map((x) => x.trim()).filter(Boolean).map(scalar) : scalar(raw));
 }
 const opts: Partial<SimOptions> = {
   seed: num('seed', values.seed, 0, 2 ** 32 - 1),
@@ -98,6 +105,7 @@ const opts: Partial<SimOptions> = {
   faultRate: num('fault-rate', values['fault-rate'], 0, 1),
   checkEvery: num('check-every', values['check-every'], 0, 1e9),
   maxDays: num('max-days', values['max-days'], 1, 3650),
+  sigmaReplay: num('sigma-replay', values['sigma-replay'], 0, 1),
   faults: values.faults ?? false,
   configExtra: values['config-extra'] ?? '',
   mix,

@@ -1,7 +1,9 @@
 // What the simulated swarm is made of: hardware classes with a noise model, candidates with a
 // true quality, and the runner owners (honest or one of the adversaries) who turn a job into a
 // result.json. Figures and where each comes from are in `CLASSES` and docs/trust.md.
-import type { Rng } from './rng.js';
+import { createHash } from 'node:crypto';
+import { decodeSchedule, encodeSchedule, QUANTUM, quantize, type Schedule } from '../trainer/replay-schedule.js';
+import { Rng } from './rng.js';
 
 export interface HardwareClass {
   name: string;
@@ -15,11 +17,19 @@ export interface HardwareClass {
    * `createModel`), so a re-run does not reproduce a lucky seed: per-run noise, like the eval seed.
    */
   sigmaSeed: number;
-  /** chance that an honest owner's machine is busy during a run, and what that adds */
+  /** chance that an honest owner's machine is busy during a run (30-70% of its pace: fewer steps on the clock) */
   loadChance: number;
-  loadPenalty: [number, number];
   /** the harness's calibration workload on a quiet machine of the class (GFLOP/s; trainer/calibration.ts) */
   gflops: number;
+  /** steps (of 2,048 tokens) a quiet machine of the class trains in 300 s, and its tokens/s */
+  steps300: number;
+  tokensPerSecond: number;
+  /** a deterministic backend (wasm, cpu): a replay reproduces the checkpoint, so its digest and val_bpb, bit for bit */
+  deterministic: boolean;
+  /** the spread of val_bpb between honest replays of one run (same seeds and schedule) on a non-deterministic backend */
+  sigmaReplay: number;
+  /** val_bpb added per missing fraction of the quiet steps below 97% (a loaded machine trains fewer steps) */
+  stepPenalty: number;
   /** where the figures come from */
   source: string;
 }
@@ -31,11 +41,17 @@ export const CLASSES: HardwareClass[] = [
     sigmaEval: 0.01,
     sigmaSeed: 0.01,
     loadChance: 0.1,
-    loadPenalty: [0.22, 0.57],
     gflops: 4,
+    steps300: 3638,
+    tokensPerSecond: 24_800,
+    deterministic: true,
+    sigmaReplay: 0,
+    stepPenalty: 0.84,
     source:
-      'README "Figures": the default train.ts, 300 s on wasm, scored 2.336 on a quiet 2-core machine and 2.56-2.91 with the machine shared (load 5-16), so a loaded run adds 0.22-0.57. ' +
-      'sigmaEval 0.01 is derived, not measured: ~2.5 bits/byte spread over 65,536 held-out bytes gives a standard error of ~0.01. sigmaSeed 0.01 and the 10% chance of a busy machine are assumptions.',
+      'README "Figures": the default train.ts, 300 s on wasm, scored 2.336 on a quiet 2-core machine (24,800 tokens/s, 3,638 steps) and 2.56-2.91 with the machine shared (load 5-16), so a loaded run adds 0.22-0.57: ' +
+      'stepPenalty 0.84 per missing fraction of the quiet steps puts a run at 30-70% of the pace at +0.22 to +0.57. ' +
+      'sigmaEval 0.01 is derived, not measured: ~2.5 bits/byte spread over 65,536 held-out bytes gives a standard error of ~0.01. sigmaSeed 0.01 and the 10% chance of a busy machine are assumptions. ' +
+      'Deterministic (tfjs on wasm, one thread): a replay of the same seed, eval seed and schedule reproduces the checkpoint bit for bit (trainer/replay-schedule.ts; not yet measured across machines).',
   },
   {
     name: 'gpu-rtx-4090-24gb',
@@ -43,9 +59,16 @@ export const CLASSES: HardwareClass[] = [
     sigmaEval: 0.005,
     sigmaSeed: 0.005,
     loadChance: 0.02,
-    loadPenalty: [0.01, 0.05],
     gflops: 40,
-    source: 'No GPU run was measured in this project: base 1.1, both sigmas 0.005 and a 2% chance of a 0.01-0.05 slowdown are assumptions (a GPU run depends little on host load).',
+    steps300: 58_594,
+    tokensPerSecond: 400_000,
+    deterministic: false,
+    sigmaReplay: 0.004,
+    stepPenalty: 0.064,
+    source:
+      'No GPU run was measured in this project: base 1.1, both sigmas 0.005, 400,000 tokens/s (58,594 steps of 2,048 tokens in 300 s) and a 2% chance of a 30-70% slowdown costing 0.01-0.05 (stepPenalty 0.064) are assumptions (a GPU run depends little on host load). ' +
+      'sigmaReplay 0.004 (the spread between replays of one seed and schedule, from non-deterministic GPU kernels) is an assumption scaled from Zhuang et al. 2020, "Nondeterminism in TensorFlow ResNets" (arXiv 2001.11396): with seeds fixed, the test loss varied with over 80% of its spread across seeds. ' +
+      "TensorFlow's op determinism (TF_DETERMINISTIC_OPS) would make it 0 on one GPU model and library version; --sigma-replay sets it.",
   },
 ];
 
@@ -89,6 +112,19 @@ export interface Owner {
   refused?: string;
 }
 
+/** What anyone can read of a finished run: its result.json (artifacts are public) and who ran it (the ledger). */
+export interface PublicRun {
+  nonce: string;
+  owner: string | null;
+  val_bpb: number | null;
+  /** result.replay.schedule */
+  schedule: string | null;
+  /** result.replay.sealed: opaque to all but the App, yet copyable */
+  sealed: string | null;
+  /** result.replay.digest: in clear only when the run had no seal key */
+  digest: string | null;
+}
+
 export interface JobView {
   role: 'candidate' | 'verify' | 'baseline';
   pr: number | null;
@@ -102,6 +138,15 @@ export interface JobView {
   claim: { bpb: number; owner: string | null } | null;
   /** the App's public threshold: baseline - margin */
   threshold: number | null;
+  /** what the dispatch asks for: the code (candidate_sha256), the training seed, the eval seed, the budget */
+  code: string;
+  seed: number;
+  evalSeed: number;
+  budget: number;
+  /** the schedule to replay (the workflow input `replay`); null for a run on the clock */
+  replay: string | null;
+  /** the run being replayed, as its public artifact shows it (null on the clock, or when not found) */
+  original: PublicRun | null;
 }
 
 /** The harness's calibration of a run: the fixed workload timed before and after training. */
@@ -111,66 +156,174 @@ export interface Calibration {
   after_gflops: number;
 }
 
+/**
+ * The proof of training a result carries (result.replay): the checkpoint's digest, which the
+ * simulated harness seals to the dispatch's seal key (or writes in clear without one), or another
+ * run's public proof copied as it is (a sealed box is opaque but copyable).
+ */
+export type Proof = { digest: string } | { copy: PublicRun };
+
 export interface Report {
   bpb: number;
   trained: boolean;
   /** what the result says of the machine's pace (a liar's is always at pace) */
   calibration: Calibration;
+  /** result.replay.schedule (encoded) and result.replay.of (the schedule replayed; null on the clock) */
+  schedule: string;
+  of: string | null;
+  steps: number;
+  /** seconds the run trained: the budget on the clock; a replay takes as long as its steps take on this machine */
+  trainSeconds: number;
+  proof: Proof;
 }
 
-/** What an owner reports for a job: a score and whether it really trained, with the run's calibration. */
+/** Steps a quiet machine of the class trains in `budget` seconds. */
+export function quietSteps(c: HardwareClass, budget: number): number {
+  return Math.max(1, Math.round((c.steps300 * budget) / 300));
+}
+
+/** A generator keyed by what a quantity is a function of (sha256 of the parts): equal inputs, equal draws, on any machine. */
+export function keyed(...parts: (string | number)[]): Rng {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest();
+  return new Rng(h.readUInt32LE(0) ^ h.readUInt32LE(4));
+}
+
+/**
+ * The schedule a run on the clock records (trainer/replay-schedule.ts's ScheduleRecorder): the
+ * first half of the budget at pace p1 (a fraction of the class's quiet speed), the second at p2.
+ */
+export function clockSchedule(stepsQuiet: number, p1: number, p2: number): Schedule {
+  const s1 = Math.floor(stepsQuiet * p1 * 0.5);
+  const steps = Math.max(1, s1 + Math.floor(stepsQuiet * p2 * 0.5));
+  const fraction = (i: number) => (i < s1 ? i / (stepsQuiet * p1) : 0.5 + (i - s1) / (stepsQuiet * p2));
+  const level = (i: number) => Math.round(quantize(fraction(i)) * QUANTUM);
+  // what ScheduleRecorder records for these fractions (marks[L - 1]: the first step at level L or
+  // above), found per level from the inverse of the pace instead of step by step (a GPU run has
+  // ~58,000 steps, the simulator thousands of runs)
+  const marks: number[] = [];
+  for (let L = 1; L <= QUANTUM; L++) {
+    const x = L / QUANTUM;
+    let i = Math.min(steps, Math.max(0, Math.floor(x < 0.5 ? x * stepsQuiet * p1 : s1 + (x - 0.5) * stepsQuiet * p2)));
+    while (i > 0 && level(i - 1) >= L) i--;
+    while (i < steps && level(i) < L) i++;
+    if (i >= steps) break;
+    marks.push(i);
+  }
+  return { steps, marks };
+}
+
+/**
+ * What a run of training produces: val_bpb and the checkpoint's digest, as functions of what the
+ * run was asked to do (the code, the training seed, the eval seed, the schedule) and the machine's
+ * real class. The seed's luck and the eval windows' difficulty are keyed draws, so an honest replay
+ * (same inputs, same class) reproduces them; a shorter schedule (a loaded machine trained fewer
+ * steps) costs `stepPenalty` per missing fraction of the quiet steps, on a replay as on the
+ * original. On a deterministic backend that is all: the digest and val_bpb repeat bit for bit. On a
+ * GPU the run adds its own replay noise (`sigmaReplay`) and its digest is its own.
+ */
+export function trainOutcome(t: { code: string; quality: Quality; seed: number; evalSeed: number; schedule: Schedule; budget: number }, m: HardwareClass, run: Rng): { bpb: number; digest: string } {
+  const sched = encodeSchedule(t.schedule);
+  const zSeed = keyed('seed', t.code, t.seed, m.name).normal();
+  const zEval = keyed('eval', t.code, t.seed, t.evalSeed, m.name).normal();
+  const f = t.schedule.steps / quietSteps(m, t.budget);
+  let bpb = trueBpb(t.quality, m) + zSeed * m.sigmaSeed + zEval * m.sigmaEval + m.stepPenalty * Math.max(0, 0.97 - f);
+  let digest = createHash('sha256').update(['checkpoint', t.code, t.seed, sched, m.name].join('\u0000')).digest('hex');
+  if (!m.deterministic) {
+    bpb += run.normal() * m.sigmaReplay;
+    digest = createHash('sha256').update(`${digest}:${run.u32()}`).digest('hex');
+  }
+  return { bpb, digest };
+}
+
+const madeUpDigest = (rng: Rng) => Array.from({ length: 8 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
+
+/** What an owner reports for a job: a score, the run's schedule and proof of training, with the run's calibration. */
 export function report(o: Owner, job: JobView, classes: Map<string, HardwareClass>, rng: Rng): Report {
   const claimed = classes.get(o.claimedClass)!;
-  // what the machine's calibration shows: a quiet run within 3% of its class's pace, a busy one
-  // (sustained load: the harness times the workload before and after training) 30-70% slower
-  const pace = (c: HardwareClass, loaded: boolean): Calibration => {
-    const g = c.gflops * (loaded ? rng.uniform(0.3, 0.7) : rng.uniform(0.97, 1.03));
-    return { workload: `matmul-256x256x256x20@${c.name.startsWith('gpu') ? 'tensorflow' : 'wasm'}`, before_gflops: g, after_gflops: g * (loaded ? rng.uniform(0.85, 1) : rng.uniform(0.98, 1.02)) };
+  // the machine's pace during the run: a quiet one within 3% of its class's, a busy one (sustained
+  // load: the harness times the workload before and after training) 30-70% slower
+  const m = o.machine;
+  const loaded = rng.chance(m.loadChance);
+  const p1 = loaded ? rng.uniform(0.3, 0.7) : rng.uniform(0.97, 1.03);
+  const p2 = p1 * (loaded ? rng.uniform(0.85, 1) : rng.uniform(0.98, 1.02));
+  const pace = (c: HardwareClass, a: number, b: number): Calibration => ({
+    workload: `matmul-256x256x256x20@${c.name.startsWith('gpu') ? 'tensorflow' : 'wasm'}`,
+    before_gflops: c.gflops * a,
+    after_gflops: c.gflops * b,
+  });
+  const replaying = job.replay !== null;
+  const given = replaying ? decodeSchedule(job.replay!) : null;
+  // an honest run: on the clock it trains what its pace allows; a replay trains the given schedule,
+  // whatever its pace (which then only makes it take longer)
+  const honest = (): Report => {
+    const schedule = given ?? clockSchedule(quietSteps(m, job.budget), p1, p2);
+    const out = trainOutcome({ code: job.code, quality: job.quality, seed: job.seed, evalSeed: job.evalSeed, schedule, budget: job.budget }, m, rng);
+    const trainSeconds = given ? (given.steps / quietSteps(m, job.budget)) * job.budget / ((p1 + p2) / 2) : job.budget;
+    // a class liar reports its registered class's workload, at its real pace
+    const calibration = pace(o.behaviour === 'class_liar' ? claimed : m, p1, p2);
+    return { bpb: out.bpb, trained: true, calibration, schedule: encodeSchedule(schedule), of: job.replay, steps: schedule.steps, trainSeconds, proof: { digest: out.digest } };
   };
-  let calibration = pace(claimed, false);
-  const honest = () => {
-    const m = o.machine;
-    // a fresh training seed and a fresh eval seed per run
-    let v = trueBpb(job.quality, m) + rng.normal() * m.sigmaSeed + rng.normal() * m.sigmaEval;
-    const loaded = rng.chance(m.loadChance);
-    if (loaded) v += rng.uniform(m.loadPenalty[0], m.loadPenalty[1]);
-    // a class liar reports its registered class's workload and pace, as the class it claims
-    calibration = pace(o.behaviour === 'class_liar' ? claimed : m, loaded);
-    return v;
+  // a run that never trained: a schedule that looks like a quiet run of the claimed class (or, on a
+  // replay, the one it was given) and a digest made up (or another run's proof, copied)
+  const untrained = (bpb: number, proof?: Proof): Report => {
+    // it claims a quiet machine of its registered class (a busy one would be sent elsewhere)
+    const q1 = rng.uniform(0.97, 1.03);
+    const q2 = q1 * rng.uniform(0.98, 1.02);
+    const schedule = given ?? clockSchedule(quietSteps(claimed, job.budget), q1, q2);
+    return { bpb, trained: false, calibration: pace(claimed, q1, q2), schedule: encodeSchedule(schedule), of: job.replay, steps: schedule.steps, trainSeconds: job.budget, proof: proof ?? { digest: madeUpDigest(rng) } };
   };
-  const r = (bpb: number, trained: boolean): Report => ({ bpb, trained, calibration });
-  return reportAs(o, job, claimed, honest, rng, r);
-}
-
-function reportAs(o: Owner, job: JobView, claimed: HardwareClass, honest: () => number, rng: Rng, r: (bpb: number, trained: boolean) => Report): Report {
   const plausible = () => (job.baselineMean ?? claimed.base) + Math.abs(rng.normal()) * claimed.sigmaEval;
   const forged = () => (job.threshold ?? (job.baselineMean ?? claimed.base) - 0.05) - 2 * claimed.sigmaEval - rng.next() * claimed.sigmaEval;
   const echo = () => (job.claim ? job.claim.bpb + rng.normal() * claimed.sigmaEval * 0.3 : null);
+  // a replay it cannot train (or will not): the original's public score (on a GPU class, with a
+  // replay's spread added), and its proof copied (a
+  // clear digest copied passes; a sealed box carries the original's nonce), or, sealed, a made-up
+  // digest sealed with its own nonce (`makeUp`: what a lazy runner does, the stronger of the two)
+  const copied = (makeUp: boolean): Report => {
+    const orig = job.original;
+    // on a class compared by val_bpb, an exact copy of the public score betrays itself (honest
+    // replays differ a little); so it copies with the spread honest replays show in the ledger
+    const jitter = claimed.deterministic ? 0 : rng.normal() * claimed.sigmaReplay;
+    const bpb = orig?.val_bpb != null ? orig.val_bpb + jitter : plausible();
+    if (!orig || (makeUp && orig.digest === null)) return untrained(bpb);
+    return untrained(bpb, { copy: orig });
+  };
   switch (o.behaviour) {
     case 'honest':
     case 'class_liar': // trains for real, on a machine of another class than it registered
-      return r(honest(), true);
-    case 'saboteur':
-      return r(honest() + 0.1 + rng.next() * 0.1, true);
+      return honest();
+    case 'saboteur': {
+      // trains, and reports a worse score with its honest digest (sealed with the worse score): that
+      // passes a check of the digest alone, so a replay must compare val_bpb too; a wrong digest
+      // would fail either check (docs/trust.md, "The swarm simulator")
+      const r = honest();
+      return { ...r, bpb: r.bpb + 0.1 + rng.next() * 0.1 };
+    }
     case 'forger':
-      // claims improvements it never trained; backs any claim it is asked to verify
-      if (job.role === 'candidate') return r(forged(), false);
-      if (job.role === 'verify') return r(echo() ?? forged(), false);
-      return r(plausible(), false);
+      // claims improvements it never trained; backs any claim it is asked to verify or replay
+      if (replaying) return copied(false);
+      if (job.role === 'candidate') return untrained(forged());
+      if (job.role === 'verify') return untrained(echo() ?? forged());
+      return untrained(plausible());
     case 'lazy':
-      // never trains: a plausible no-improvement score, and agreement with whatever it verifies
-      if (job.role === 'verify') return r(echo() ?? plausible(), false);
-      return r(plausible(), false);
+      // never trains: a plausible no-improvement score, agreement with whatever it verifies, and
+      // on a replay the original's public score
+      if (replaying) return copied(true);
+      if (job.role === 'verify') return untrained(echo() ?? plausible());
+      return untrained(plausible());
     case 'sybil':
-      // forges claims, and agrees with its other account's claims when asked to verify them
-      if (job.role === 'candidate') return r(forged(), false);
-      if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return r(echo()!, false);
-      return r(honest(), true);
+      // forges claims, and agrees with its other account's claims when asked to verify or replay them
+      if (replaying && job.original?.owner === o.partner) return copied(false);
+      if (replaying) return honest();
+      if (job.role === 'candidate') return untrained(forged());
+      if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return untrained(echo()!);
+      return honest();
     case 'colluder':
       // honest, except for its partner author's PRs: an improvement claimed, and agreed with
-      if (job.author === o.partner && job.role === 'candidate') return r(forged(), false);
-      if (job.author === o.partner && job.role === 'verify') return r(echo() ?? forged(), false);
-      return r(honest(), true);
+      if (job.author === o.partner && replaying) return copied(false);
+      if (job.author === o.partner && job.role === 'candidate') return untrained(forged());
+      if (job.author === o.partner && job.role === 'verify') return untrained(echo() ?? forged());
+      return honest();
   }
 }
 

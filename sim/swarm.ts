@@ -18,7 +18,8 @@ import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayloa
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
-import { adversaryKinds, CLASSES, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type Quality } from './model.js';
+import { adversaryKinds, CLASSES, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type PublicRun, type Quality, type Report } from './model.js';
+import { sealSeeded } from './seal.js';
 import { Rng } from './rng.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -52,6 +53,8 @@ export interface SimOptions {
   checkEvery: number;
   /** stop after this much virtual time even if PRs are still open */
   maxDays: number;
+  /** the spread between honest replays on non-deterministic (GPU) classes; default: each class's sigmaReplay; 0 makes them deterministic (TF_DETERMINISTIC_OPS) */
+  sigmaReplay?: number;
 }
 
 export const DEFAULTS: SimOptions = {
@@ -110,6 +113,16 @@ export interface Figures {
   runner_registrations: number;
   /** net credit (granted less reversed) by owner behaviour, as a share of all */
   credit_share_by_behaviour: Record<string, number>;
+  /** the lazy runners' net credit, as a share of all (the figure replays are for: docs/trust.md 2b) */
+  lazy_credit_share: number;
+  /** replay jobs the App dispatched (job_dispatched with a `replay` schedule), and those a runner ran */
+  replays: number;
+  replays_run: number;
+  /** replays cancelled at the job's timeout (a schedule longer than the machine trains in it) */
+  replay_timeouts: number;
+  /** owner_faulted entries whose runs include a replay, and those of them against honest owners */
+  replay_faults: number;
+  replay_faults_honest: number;
   /** owners whose runners the route refused for good (banned) */
   owners_refused: string[];
   lost_merges?: number;
@@ -189,11 +202,15 @@ export class Swarm {
   private readonly rngRunners: Rng;
   private readonly rngNoise: Rng;
   private readonly rngFaults: Rng;
+  /** the simulated harnesses' sealed boxes (ephemeral keys and ivs): seeded, so a run replays to the byte */
+  private readonly rngSeal: Rng;
   t = START;
   readonly gh: FakeGitHub;
   readonly net: FakeFetch;
   private readonly agenda = new Agenda();
-  private readonly classes = new Map<string, HardwareClass>(CLASSES.map((c) => [c.name, c]));
+  /** the hardware classes of this run (CLASSES, with --sigma-replay applied to the non-deterministic ones) */
+  private readonly hw: HardwareClass[];
+  private readonly classes: Map<string, HardwareClass>;
   owners: Owner[] = [];
   private ownerByRunner = new Map<string, Owner>();
   private authors: string[] = [];
@@ -227,9 +244,12 @@ export class Swarm {
     this.rngRunners = this.rng.fork('runners');
     this.rngNoise = this.rng.fork('noise');
     this.rngFaults = this.rng.fork('faults');
+    this.rngSeal = this.rng.fork('seal');
     this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
     this.mainQuality = { u: 0 };
+    this.hw = CLASSES.map((c) => (this.o.sigmaReplay !== undefined && !c.deterministic ? { ...c, sigmaReplay: this.o.sigmaReplay, deterministic: this.o.sigmaReplay === 0 } : c));
+    this.classes = new Map(this.hw.map((c) => [c.name, c]));
     // a fixed key: generating one costs ~100 ms, and nothing in the run depends on it
     this.privateKey = appKey();
   }
@@ -248,7 +268,7 @@ export class Swarm {
   }
 
   private async newApp(): Promise<Probot> {
-    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog() });
+    const { probot, route } = await loadApp({ fetch: this.net.fetch, now: () => new Date(this.t), privateKey: this.privateKey, log: silentLog(), sealSecret: `simulated App ${this.o.seed}` });
     this.routeHandler ??= route;
     return probot;
   }
@@ -259,13 +279,13 @@ export class Swarm {
     const behaviours: Behaviour[] = [...bad, ...Array(Math.max(0, n - bad.length)).fill('honest')];
     let sybil: Owner | null = null;
     behaviours.forEach((b, i) => {
-      const cls = CLASSES[i % CLASSES.length];
+      const cls = this.hw[i % this.hw.length];
       const login = b === 'honest' ? `owner-${i}` : `${b.replace('_', '-')}-${i}`;
       const o: Owner = { login, behaviour: b, claimedClass: cls.name, machine: cls };
       if (b === 'class_liar') {
         // a GPU machine registered as the CPU class: everything it runs beats the CPU baseline
-        o.machine = CLASSES.find((c) => c.name.startsWith('gpu'))!;
-        o.claimedClass = CLASSES.find((c) => c.name.startsWith('cpu'))!.name;
+        o.machine = this.hw.find((c) => c.name.startsWith('gpu'))!;
+        o.claimedClass = this.hw.find((c) => c.name.startsWith('cpu'))!.name;
       }
       if (b === 'sybil') {
         if (sybil) {
@@ -444,9 +464,37 @@ export class Swarm {
       if (!idle.length) continue;
       const runner = this.rngRunners.pick(idle);
       this.gh.startRun(run.id, runner.name);
-      const secs = Number(run.inputs.budget ?? 300) + this.rngRunners.uniform(30, 60);
-      this.agenda.push(this.t + secs * 1000, () => this.finishJob(run, secs));
+      const owner = this.ownerByRunner.get(runner.name);
+      if (!owner) throw new Error(`run ${run.id} ran on ${runner.name}, a runner no owner started`);
+      // the owner's harness decides at the start what it will do (train on the clock, replay the
+      // given schedule, or make a result up) and how long that takes; the result is written at the end
+      const r = report(owner, this.jobView(run, owner), this.classes, this.rngNoise);
+      const budget = Number(run.inputs.budget ?? 300);
+      const secs = r.trainSeconds + this.rngRunners.uniform(30, 60);
+      if (run.inputs.replay) {
+        this.replays++;
+        this.replayNonces.add(run.inputs.nonce);
+      }
+      // experiment.yml's timeout-minutes: past it GitHub cancels the job ("automatically cancels it",
+      // workflow syntax); a replay longer than this machine can train in it never reports
+      const limit = (budget <= 300 ? 20 : budget <= 900 ? 35 : budget <= 3600 ? 90 : 360) * 60;
+      if (secs > limit) {
+        this.replayTimeouts += run.inputs.replay ? 1 : 0;
+        this.agenda.push(this.t + limit * 1000, () => this.cancelJob(run, owner, limit));
+      } else this.agenda.push(this.t + secs * 1000, () => this.finishJob(run, owner, r, secs));
     }
+  }
+  /** replay runs dispatched that a runner took, and those cancelled at the job's timeout */
+  private replays = 0;
+  private replayTimeouts = 0;
+  /** nonces of replay runs (the workflow input `replay` non-empty) */
+  private replayNonces = new Set<string>();
+
+  private cancelJob(run: WorkflowRun, owner: Owner, seconds: number): void {
+    if (run.status !== 'in_progress') return;
+    this.gpu.all += seconds;
+    this.gh.finishRun(run, 'cancelled');
+    this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
   }
 
   private harnessOf(commit: string): string {
@@ -472,15 +520,47 @@ export class Swarm {
     const v = (this.o.config.verification ?? {}) as { screen?: number };
     const n = bl ? (bl.data as any).n : 1;
     const threshold = mean === null ? null : mean - (v.screen ?? 1) * sigma * Math.sqrt(1 + 1 / n);
+    const job = [...entries].reverse().find((e) => e.type === 'job_dispatched' && (e.data as any).job_id === i.nonce);
     let claim: { bpb: number; owner: string | null } | null = null;
     if (i.role === 'verify') {
-      const job = [...entries].reverse().find((e) => e.type === 'job_dispatched' && (e.data as any).job_id === i.nonce);
       const claimId = (job?.data as any)?.verifies;
       const res = entries.find((e) => e.type === 'result_recorded' && (e.data as any).job_id === claimId);
       const v = (res?.data as any)?.result?.val_bpb;
       if (typeof v === 'number') claim = { bpb: v, owner: (res!.data as any).runner_owner ?? null };
     }
-    return { role: i.role as 'candidate' | 'verify' | 'baseline', pr, author: pr ? (this.prs.get(pr)?.author ?? null) : null, quality, baselineMean: mean, claim, threshold };
+    const replay = i.replay ? String(i.replay) : null;
+    const candidate = this.gh.fileAt(i.sha, 'trainer/train.ts');
+    return {
+      role: i.role as 'candidate' | 'verify' | 'baseline',
+      pr,
+      author: pr ? (this.prs.get(pr)?.author ?? null) : null,
+      quality,
+      baselineMean: mean,
+      claim,
+      threshold,
+      code: candidate ? sha256(candidate) : '0'.repeat(64),
+      seed: i.seed === undefined ? 1337 : Number(i.seed),
+      evalSeed: Number(i.eval_seed),
+      budget: Number(i.budget ?? 300),
+      replay,
+      original: replay ? this.originalOf(replay, job?.data) : null,
+    };
+  }
+
+  /**
+   * The run a replay replays, as a reader of the public ledger and artifacts finds it: the job the
+   * dispatch names (whichever field of job_dispatched names it), else the latest run on the clock
+   * whose public schedule is the one to replay.
+   */
+  private originalOf(schedule: string, dispatched: any): PublicRun | null {
+    for (const k of ['replays', 'replay_of', 'verifies', 'original']) {
+      const id = dispatched?.[k];
+      const r = typeof id === 'string' ? this.publicRuns.get(id) : undefined;
+      if (r) return r;
+    }
+    let found: PublicRun | null = null;
+    for (const r of this.publicRuns.values()) if (r.schedule === schedule && !this.replayNonces.has(r.nonce)) found = r;
+    return found;
   }
 
   private lite: { seq: number; type: string; data: any }[] = [];
@@ -538,12 +618,9 @@ export class Swarm {
     return entries;
   }
 
-  private finishJob(run: WorkflowRun, seconds: number): void {
+  private finishJob(run: WorkflowRun, owner: Owner, rep: Report, seconds: number): void {
     if (run.status !== 'in_progress') return;
-    const owner = this.ownerByRunner.get(run.runner_name!);
-    if (!owner) throw new Error(`run ${run.id} ran on ${run.runner_name}, a runner no owner started`);
-    const view = this.jobView(run, owner);
-    const { bpb, trained, calibration } = report(owner, view, this.classes, this.rngNoise);
+    const { bpb, calibration } = rep;
     const i = run.inputs;
     this.gpu.all += seconds;
     const first = i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
@@ -551,27 +628,28 @@ export class Swarm {
       this.firstRunSeen.add(`${i.pr}@${i.sha}`);
       this.gpu.first += seconds;
     }
-    void trained;
     const candidate = this.gh.fileAt(i.sha, 'trainer/train.ts');
+    const valBpb = Number(bpb.toFixed(6));
+    const gpu = owner.machine.name.startsWith('gpu');
     const result = {
       schema_version: RESULT_SCHEMA_VERSION,
       harness_version: '1.0.0',
       status: 'ok',
       failure: null,
-      val_bpb: Number(bpb.toFixed(6)),
+      val_bpb: valBpb,
       unigram_bpb: 4.468,
       bigram_bpb: 3.549,
       eval_bytes: 65536,
       eval_split: 'heldout',
       dataset: 'brown',
-      steps: 3600,
-      tokens: 7_372_800,
+      steps: rep.steps,
+      tokens: rep.steps * 2048,
       budget_seconds: Number(i.budget ?? 300),
-      train_seconds: Number(i.budget ?? 300),
+      train_seconds: Math.round(Math.min(rep.trainSeconds, seconds)),
       total_seconds: Math.round(seconds),
-      tokens_per_second: owner.machine.name.startsWith('gpu') ? 400_000 : 24_800,
+      tokens_per_second: owner.machine.tokensPerSecond,
       params: 120_000,
-      backend: owner.machine.name.startsWith('gpu') ? 'tensorflow' : 'wasm',
+      backend: gpu ? 'tensorflow' : 'wasm',
       device: owner.machine.name,
       hardware_class: owner.claimedClass,
       peak_memory_mb: 900,
@@ -579,6 +657,7 @@ export class Swarm {
       seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
       calibration,
+      replay: this.replayField(rep, i.nonce, valBpb, i.seal_key ?? ''),
       candidate_sha256: candidate ? sha256(candidate) : '0'.repeat(64),
       harness_sha256: this.harnessOf(run.head_sha),
       loss_curve: [{ step: 0, t: 0, loss: 5.5 }],
@@ -586,10 +665,35 @@ export class Swarm {
       finished_at: new Date(this.t).toISOString(),
       job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: run.id, runner_name: run.runner_name, isolation: 'docker' },
     };
+    // what anyone can download: the artifact (a replayer that never trains copies from it)
+    this.publicRuns.set(i.nonce, { nonce: i.nonce, owner: owner.login, val_bpb: valBpb, schedule: result.replay.schedule, sealed: result.replay.sealed ?? null, digest: result.replay.digest ?? null });
     this.gh.finishRun(run, 'success', { name: `result-${i.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } });
     // the join loop starts a fresh runner a little later
     this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
   }
+
+  /**
+   * result.replay as the harness writes it (trainer/result.ts): the run's schedule, the one it
+   * replayed, and the checkpoint's digest sealed to the dispatch's seal key with the job's nonce and
+   * val_bpb, or in clear when the dispatch had no seal key. A copied proof is put in as it was.
+   */
+  private replayField(rep: Report, nonce: string, valBpb: number, sealKey: string): { schedule: string; of: string | null; digest?: string; sealed?: string } {
+    const out: { schedule: string; of: string | null; digest?: string; sealed?: string } = { schedule: rep.schedule, of: rep.of };
+    const p = rep.proof;
+    if ('copy' in p) {
+      // a clear digest copied is a digest; a sealed box copied is that box (with its run's nonce)
+      if (sealKey && p.copy.sealed) out.sealed = p.copy.sealed;
+      else if (sealKey && p.copy.digest) out.sealed = sealSeeded(this.rngSeal, sealKey, JSON.stringify({ nonce, digest: p.copy.digest, val_bpb: valBpb }));
+      else if (p.copy.digest) out.digest = p.copy.digest;
+      else if (p.copy.sealed) out.sealed = p.copy.sealed;
+      return out;
+    }
+    if (sealKey) out.sealed = sealSeeded(this.rngSeal, sealKey, JSON.stringify({ nonce, digest: p.digest, val_bpb: valBpb }));
+    else out.digest = p.digest;
+    return out;
+  }
+  /** every finished run's public result, by nonce */
+  private publicRuns = new Map<string, PublicRun>();
   private firstRunSeen = new Set<string>();
 
   private async tick(): Promise<void> {
@@ -761,6 +865,10 @@ export class Swarm {
         .map((e) => String((e.data as any).login ?? (e.data as any).owner ?? '').toLowerCase())
         .filter((l) => adversaries.has(l)),
     );
+    const replayFaults = entries
+      .filter((e) => e.type === 'owner_faulted')
+      .map((e) => e.data as any)
+      .filter((d) => [d.job_id, d.claim_job_id, ...(d.agreed_job_ids ?? [])].some((id) => this.replayNonces.has(id)));
     const apiCalls = this.net.total() - this.net.notModified;
     const inv = this.invariants(entries);
     const audit = auditLedger(entries, { freeRunsPerDay: Number(this.o.config.free_runs_per_day ?? 3) });
@@ -789,6 +897,12 @@ export class Swarm {
       runner_registrations: this.registrations,
       credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
       owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
+      lazy_credit_share: allCredit > 0 ? round((byBehaviour.lazy ?? 0) / allCredit, 4) : 0,
+      replays: entries.filter((e) => e.type === 'job_dispatched' && (e.data as any).replay).length,
+      replays_run: this.replays,
+      replay_timeouts: this.replayTimeouts,
+      replay_faults: replayFaults.length,
+      replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
