@@ -9,6 +9,11 @@ import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { reg, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, digestCommitment, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
+import { sealKeyPairFrom } from '../../trainer/seal.js';
+import { sealKeysFromEnv } from '../../app/seal-keys.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const OTHER = 'export const LR = 1e-3;\n';
 const MADE_UP = 'ab'.repeat(32);
@@ -55,6 +60,20 @@ describe('every dispatch carries the App\'s seal key', () => {
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     expect(w.gh.dispatches[0].inputs).toMatchObject({ seal_key: '', replay: '' });
     expect(w.entries('job_dispatched')[0].data.seal_key).toBeUndefined();
+  });
+});
+
+describe('the App\'s seal key comes from its private key', () => {
+  it('PRIVATE_KEY (escaped newlines too, as Probot reads it) or the file PRIVATE_KEY_PATH names; none: no key', () => {
+    audited = false;
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY-----\n';
+    const want = sealKeyPairFrom(pem).publicKey;
+    expect(sealKeysFromEnv({ PRIVATE_KEY: pem })!.publicKey).toBe(want);
+    expect(sealKeysFromEnv({ PRIVATE_KEY: pem.replace(/\n/g, '\\n') })!.publicKey).toBe(want);
+    const file = join(mkdtempSync(join(tmpdir(), 'seal-')), 'key.pem');
+    writeFileSync(file, pem);
+    expect(sealKeysFromEnv({ PRIVATE_KEY_PATH: file })!.publicKey).toBe(want);
+    expect(sealKeysFromEnv({})).toBeNull();
   });
 });
 
