@@ -5,7 +5,7 @@
 // Pure.
 import { createHash } from 'node:crypto';
 
-/** Backends whose training is bit-reproducible for the same seeds, schedule and thread count. */
+/** Backends whose training is bit-reproducible for the same seeds and schedule (any kernel thread count). */
 export const DETERMINISTIC_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
 /** How the runs of a replay are compared: the checkpoint digest (deterministic backends) or val_bpb within a tolerance (GPU). */
