@@ -12,6 +12,7 @@ import { readyQueue, viewOf, type LedgerView } from './ledger-view.js';
 import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
+import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
 import { judgeReady } from './waiting.js';
 import { paidHeads } from './heads.js';
@@ -74,7 +75,7 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
   const deadlineOf = (j: { budget_seconds: number }) => Math.round(s.cfg.config.deadline_minutes + extra(j) / 60);
   const due = overdueJobs(
     // a longer budget (a long run) moves its deadline on by the extra training time
-    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + extra(j) * 1000).toISOString(), attempt: j.attempt })),
+    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(s.cfg.config)) })),
     s.now(),
     s.cfg.config.deadline_minutes,
     s.cfg.config.max_attempts,

@@ -5,7 +5,7 @@
 // .swarm-api/v1/ and the served URL). Its command runs there; its edited trainer/train.ts
 // comes back as a PR. Nothing else it changes is taken, as the App would refuse it.
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeGitHub } from '../sim/github/fake.js';
 import { scrubbedEnv } from '../trainer/isolation.js';
@@ -18,6 +18,8 @@ export interface ExternalAgentRun {
   /** the built site's api/ folder (may not exist before the first build) */
   apiDir: string;
   apiUrl: string | null;
+  /** rewrites the API files' github.com links to the local swarm's GitHub pages (as the server does) */
+  rewriteApi?: (json: string) => string;
   workRoot: string;
   timeoutSeconds: number;
   print: (line: string) => void;
@@ -29,7 +31,15 @@ export async function runExternalAgent(o: ExternalAgentRun): Promise<{ title: st
   const dir = mkdtempSync(join(o.workRoot, 'agent-'));
   try {
     checkout(o.gh, o.mainSha, dir);
-    if (existsSync(o.apiDir)) cpSync(o.apiDir, join(dir, '.swarm-api'), { recursive: true });
+    if (existsSync(o.apiDir)) {
+      cpSync(o.apiDir, join(dir, '.swarm-api'), { recursive: true });
+      if (o.rewriteApi) {
+        for (const f of readdirSync(join(dir, '.swarm-api'), { recursive: true, encoding: 'utf8' })) {
+          const file = join(dir, '.swarm-api', f);
+          if (f.endsWith('.json')) writeFileSync(file, o.rewriteApi(readFileSync(file, 'utf8')));
+        }
+      }
+    }
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'swarm', GIT_AUTHOR_EMAIL: 'swarm@localhost', GIT_COMMITTER_NAME: 'swarm', GIT_COMMITTER_EMAIL: 'swarm@localhost' } });
     try {
       git('init', '-q', '-b', 'main');

@@ -9,8 +9,10 @@ import type { FakeGitHub } from '../sim/github/fake.js';
 import { OWNER, REPO } from '../sim/github/fake.js';
 
 export interface LocalGitHub {
-  /** rewrites github.com links of the built pages to this server's /github/ pages */
-  rewrite(html: string): string;
+  /** rewrites github.com links of the built pages and API files (the repository's and the
+   * swarm's logins') to this server's /github/ pages: `base` is where those are (default
+   * `/github/`; the JSON API gets the absolute address, as its other links are absolute) */
+  rewrite(text: string, base?: string): string;
   /** the page for a path below /github/, or null (404) */
   page(path: string): { type: string; body: string } | null;
 }
@@ -32,9 +34,9 @@ ${body}
 export function localGitHub(gh: FakeGitHub, who: { logins(): string[]; ownerOf(runnerName: string): string | undefined }): LocalGitHub {
   const repoBase = `https://github.com/${OWNER}/${REPO}/`;
   return {
-    rewrite(page: string): string {
-      let out = page.split(repoBase).join('/github/');
-      for (const login of who.logins()) out = out.split(`"https://github.com/${login}"`).join(`"/github/users/${encodeURIComponent(login)}"`);
+    rewrite(page: string, base = '/github/'): string {
+      let out = page.split(repoBase).join(base);
+      for (const login of who.logins()) out = out.split(`"https://github.com/${login}"`).join(`"${base}users/${encodeURIComponent(login)}"`);
       return out;
     },
     page(path: string) {

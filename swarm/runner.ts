@@ -81,7 +81,8 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   s.signal?.addEventListener('abort', stop, { once: true });
   let h: Awaited<ReturnType<typeof runHarness>>;
   try {
-    h = await runHarness({ cwd, budget, evalSeed, seed, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal });
+    // a replay (the App's `replay` input: a schedule, or a step budget's) and the App's seal key, as experiment.yml passes them
+    h = await runHarness({ cwd, budget, evalSeed, seed, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal, replay: i.replay ?? '', sealKey: i.seal_key ?? '', nonce: i.nonce });
   } finally {
     clearTimeout(timer);
     s.signal?.removeEventListener('abort', stop);
@@ -96,7 +97,7 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   try {
     const harnessResult = parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'), 'result.json (from the harness)');
     const pr = i.pr ? Number(i.pr) : null;
-    result = completeResult(harnessResult, { role: i.role as 'candidate' | 'baseline' | 'verify', nonce: i.nonce, pr, sha: i.sha, evalSeed, budget }, sha256(candidate), h.exitCode, {
+    result = completeResult(harnessResult, { role: i.role as 'candidate' | 'baseline' | 'verify', nonce: i.nonce, pr, sha: i.sha, evalSeed, budget, replay: i.replay ?? '', sealKey: i.seal_key ?? '' }, sha256(candidate), h.exitCode, {
       repo: `${OWNER}/${REPO}`,
       runId: run.id,
       runnerName,

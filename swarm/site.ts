@@ -33,9 +33,11 @@ export async function rebuildSite(ledgerDir: string, siteDir: string, cacheDir: 
 }
 
 /** Serves `root` on 127.0.0.1:`port` (0: any free port); resolves with the server and its URL.
- * With `github`, the pages' github.com links lead to its pages under /github/ (swarm/github-pages.ts). */
+ * With `github`, the github.com links of the pages and of the JSON API lead to its pages under
+ * /github/ (swarm/github-pages.ts): the API's as absolute addresses on this server. */
 export function serveSite(root: string, port: number, github?: LocalGitHub): Promise<{ server: Server; url: string }> {
   const base = resolve(root);
+  let origin = '';
   const server = createServer((req, res) => {
     let path: string;
     try {
@@ -73,13 +75,15 @@ export function serveSite(root: string, port: number, github?: LocalGitHub): Pro
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     if (github && extname(file) === '.html') res.end(github.rewrite(readFileSync(file, 'utf8')));
+    else if (github && extname(file) === '.json') res.end(github.rewrite(readFileSync(file, 'utf8'), `${origin}github/`));
     else createReadStream(file).pipe(res);
   });
   return new Promise((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'EADDRINUSE' ? new Error(`port ${port} on 127.0.0.1 is in use; pass --port <another> (or 0 for any free port)`) : e));
     server.listen(port, '127.0.0.1', () => {
       const a = server.address();
-      ok({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/` });
+      origin = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/`;
+      ok({ server, url: origin });
     });
   });
 }

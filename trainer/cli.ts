@@ -9,6 +9,7 @@ import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DATASETS, type DatasetName } from './data/dataset.js';
 import { parsePins, type Shard } from './data/pins.js';
 import { makeReporter } from './progress.js';
+import { encodeSchedule, linearSchedule, MAX_STEPS } from './replay-schedule.js';
 import type { ExperimentResult } from './result.js';
 import { DEFAULT_CANDIDATE } from './runtime.js';
 import { sandboxProblem } from './sandbox.js';
@@ -34,7 +35,14 @@ export const USAGE = `usage: npm run experiment -- [options]
   --memory-mb <n>           memory cap for each child and all its processes (default 16384, or 3/4 of RAM)
   --pids-limit <n>          processes and threads for each sandboxed child (default 4096)
   --isolation <i>           none | sandbox (bubblewrap) | docker (default none)
-  --image <ref>             the trainer image, for --isolation docker`;
+  --image <ref>             the trainer image, for --isolation docker
+  --steps <n>               train exactly n steps, progress growing evenly with the step, whatever the
+                            machine's pace or load (a replay of a step budget; budget only caps it at 3x)
+  --replay <schedule>       replay a run: the same steps and progress values as its result.json's
+                            replay.schedule (with the same --seed, the same checkpoint on wasm and cpu)
+  --seal-key <base64>       official runs: seal the checkpoint's digest to this X25519 key (the App's)
+                            instead of writing it in clear; needs --nonce
+  --nonce <nonce>           the job's nonce, sealed with the digest`;
 
 export class UsageError extends Error {}
 
@@ -101,6 +109,10 @@ const OPTIONS = {
   'pids-limit': { type: 'string' },
   isolation: { type: 'string' },
   image: { type: 'string' },
+  steps: { type: 'string' },
+  replay: { type: 'string' },
+  'seal-key': { type: 'string' },
+  nonce: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -138,6 +150,9 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
       throw new UsageError(`--pins: ${(e as Error).message}`);
     }
   }
+  if (values.steps !== undefined && values.replay !== undefined) throw new UsageError('--steps and --replay both set how many steps to train; pass one of them.');
+  const steps = values.steps === undefined ? undefined : int('steps', values.steps, 1, 1, MAX_STEPS);
+  if (values['seal-key'] && values.nonce === undefined) throw new UsageError("--seal-key needs --nonce, the job's nonce sealed with the digest.");
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return {
     json: values.json ?? false,
@@ -158,6 +173,10 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
       isolation,
       image: values.image ?? null,
       ...(values['pids-limit'] === undefined ? {} : { pidsLimit: int('pids-limit', values['pids-limit'], 0, 16) }),
+      // a malformed schedule is the run's harness_error (one result naming it), not a usage error
+      replay: steps === undefined ? (values.replay ?? null) : encodeSchedule(linearSchedule(steps)),
+      sealKey: values['seal-key'] || null,
+      nonce: values.nonce ?? null,
     },
   };
 }
@@ -171,6 +190,7 @@ export function summary(r: ExperimentResult, outDir: string): string {
   if (r.steps > 0) lines.push(`${r.steps} steps, ${r.tokens} tokens in ${r.train_seconds.toFixed(1)} s (${Math.round(r.tokens_per_second)} tok/s), total ${r.total_seconds.toFixed(1)} s`);
   const on = r.backend === 'none' ? `${r.device} [${r.hardware_class}], no backend loaded` : `${r.backend} / ${r.device} [${r.hardware_class}]`;
   lines.push(`${r.params > 0 ? `${r.params} params on ` : ''}${on}, peak ${r.peak_memory_mb} MB`);
+  if (r.replay?.digest) lines.push(`checkpoint sha256 ${r.replay.digest}${r.replay.of ? ' (a replay: the same --seed and schedule give the same digest on wasm and cpu)' : ''}`);
   lines.push(`result: ${join(outDir, 'result.json')}, log: ${join(outDir, 'train.log')}`);
   return lines.join('\n');
 }

@@ -1,6 +1,8 @@
 // Scores the eval children's logits as each batch arrives: NaN/Inf checks, bits of the real
 // rows (harness log-softmax), the log-probabilities the probes compare kept from the scored
-// pass, and the comparison itself when the probe pass answers.
+// pass, and the comparison itself when the probe pass answers. The bits are summed in the
+// windows' own order, not the shuffled order the scored pass sees them in, so that the same
+// checkpoint scores the same val_bpb to the last bit in every run (a replay compares it).
 import { sumBits, VOCAB } from './bpb.js';
 import type { EvalSet } from './data/windows.js';
 import { CAUSAL_ATOL, logSoftmaxAt, type EvalPlan } from './probes.js';
@@ -9,7 +11,8 @@ import type { FailureKind } from './result.js';
 export type Scored = { bpb: number; maxProbeDiff: number } | { kind: FailureKind; message: string };
 
 export class EvalScorer {
-  private bits = 0;
+  /** bits of each real row, summed in row order at the end */
+  private readonly rowBits: Float64Array;
   private scoredDone = 0;
   private probeDone = 0;
   private failure: { kind: FailureKind; message: string } | null = null;
@@ -26,6 +29,7 @@ export class EvalScorer {
     private readonly atol = CAUSAL_ATOL,
   ) {
     this.kept = plan.probes.map(() => null);
+    this.rowBits = new Float64Array(evalSet.rows);
     plan.probes.forEach((p, k) => this.probesOf.set(p.original, [...(this.probesOf.get(p.original) ?? []), k]));
   }
 
@@ -50,7 +54,7 @@ export class EvalScorer {
     for (let k = 0; k < n; k++) {
       const real = this.plan.realOf[this.scoredDone + k];
       if (real < 0) continue;
-      this.bits += sumBits(chunk, this.evalSet.y.subarray(real * T, (real + 1) * T), k * T);
+      this.rowBits[real] += sumBits(chunk, this.evalSet.y.subarray(real * T, (real + 1) * T), k * T);
       const rowLogits = chunk.subarray(k * T * VOCAB, (k + 1) * T * VOCAB);
       for (const p of this.probesOf.get(real) ?? []) {
         const { from, cut } = this.plan.probes[p];
@@ -103,6 +107,8 @@ export class EvalScorer {
     if (this.scoredDone !== this.plan.scoredRows || this.probeDone !== this.plan.probes.length) {
       return { kind: 'crash', message: `the eval processes answered ${this.scoredDone} of ${this.plan.scoredRows} scored rows and ${this.probeDone} of ${this.plan.probes.length} probe rows.` };
     }
-    return { bpb: this.bits / (this.evalSet.rows * this.evalSet.T), maxProbeDiff: this.maxProbeDiff };
+    let bits = 0;
+    for (const b of this.rowBits) bits += b;
+    return { bpb: bits / (this.evalSet.rows * this.evalSet.T), maxProbeDiff: this.maxProbeDiff };
   }
 }

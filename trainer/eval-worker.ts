@@ -8,6 +8,7 @@ import { buildCandidate, importCandidate } from './candidate-loader.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { VOCAB } from './bpb.js';
+import { seedMathRandom } from './seeded-random.js';
 import { childPort, expectFrame, runChild } from './worker-protocol.js';
 
 const port = childPort();
@@ -26,7 +27,11 @@ async function main(): Promise<void> {
   const calibration = await calibrate(tf, be.backend);
   port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
 
-  const model = buildCandidate(await importCandidate(cfg.candidate), tf, cfg.seed, be.device);
+  // as in training (trainer/seeded-random.ts): a candidate's random ops draw the same numbers in every run
+  seedMathRandom(cfg.seed);
+  const createModel = await importCandidate(cfg.candidate);
+  seedMathRandom(cfg.seed);
+  const model = buildCandidate(createModel, tf, cfg.seed, be.device);
   checkKernels();
   const ckpt = await expectFrame(port, 'checkpoint');
   try {

@@ -6,8 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 /** 2: the clock starts at the backend (import, createModel and warm-up inside the budget),
- * the two-pass probe, supervisor-measured facts: scores are not comparable with 1.x. */
-export const HARNESS_VERSION = '2.0.0';
+ * the two-pass probe, supervisor-measured facts: scores are not comparable with 1.x.
+ * 2.1: progress comes from the supervisor, quantized to 1/1024 of the budget and recorded for
+ * replays; Math.random seeded per run; the eval sums its bits in window order (bit-identical). */
+export const HARNESS_VERSION = '2.1.0';
 
 /** The candidate file: everything else under trainer/ is the harness. */
 export const CANDIDATE_PATH = 'trainer/train.ts';

@@ -23,16 +23,19 @@ import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
 import { describeAdapter, webgpuClass } from './webgpu.js';
 import { CAUSAL_ATOL, planEval } from './probes.js';
 import type { Reporter } from './progress.js';
-import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo, type LossPoint } from './result.js';
+import { checkpointDigest, prepareReplay, replayBlock, type ReplayOptions } from './replay-proof.js';
+import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo } from './result.js';
 import { RunFailure } from './run-failure.js';
 import { listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
+import { sampleCurve } from './sample-curve.js';
 import { runTrain, type TrainLimits, type Trained } from './train-phase.js';
 import type { Hello } from './worker-protocol.js';
 
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export { LOG_FILE, RESULT_FILE } from './run-output.js';
 
-export interface ExperimentOptions {
+/** replay, sealKey, nonce: a replay of a schedule, and the proof sealed (trainer/replay-proof.ts) */
+export interface ExperimentOptions extends ReplayOptions {
   budgetSeconds: number;
   backend: BackendChoice;
   seed: number;
@@ -73,7 +76,6 @@ export interface ExperimentOptions {
   repoDir?: string;
 }
 
-const MAX_CURVE_POINTS = 256;
 /** rows per logits() call; on wasm 32 rows of the default model evaluated no slower than 64 or 256 */
 const EVAL_BATCH_ROWS = 32;
 /** docker always gets a memory cap; without --memory-mb this one */
@@ -81,17 +83,6 @@ const DOCKER_DEFAULT_MEMORY_MB = 16384;
 export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
 const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
-
-/** Keep the first points (determinism checks read them) and an even sample of the rest. */
-export function sampleCurve(points: LossPoint[], max = MAX_CURVE_POINTS): LossPoint[] {
-  if (points.length <= max) return points;
-  const head = points.slice(0, 20);
-  const rest = points.slice(20);
-  const k = max - head.length;
-  const out = [...head];
-  for (let i = 0; i < k; i++) out.push(rest[Math.round((i * (rest.length - 1)) / (k - 1))]);
-  return out;
-}
 
 /** One child at a time holds the GPU, but TensorFlow must still not reserve all of it up front. */
 const CHILD_ENV_SET = { TF_FORCE_GPU_ALLOW_GROWTH: 'true' };
@@ -121,6 +112,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   let dataset: Dataset | null = opts.dataset ?? null;
   let evalSet: EvalSet | null = null;
   let trained: Trained | null = null;
+  let digest: string | null = null;
   let valBpb: number | null = null;
   let causality: ExperimentResult['causality'] = null;
   let failure: RunFailure | null = null;
@@ -151,6 +143,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   };
 
   try {
+    const replay = prepareReplay(opts);
     let candidateBytes: Buffer;
     try {
       candidateBytes = readRegularFile(candidate, opts.maxCandidateBytes ?? DEFAULT_MAX_CANDIDATE_BYTES, 'the candidate');
@@ -185,11 +178,15 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         trainLimits,
         reporter,
         log,
+        replay,
       );
     } finally {
       reporter.stop();
     }
     const tr = trained;
+    const proof = checkpointDigest(tr.checkpoint, opts);
+    digest = proof.digest;
+    log(proof.logLine);
     Object.assign(timings, { backend: tr.backendSeconds, setup: tr.setupSeconds, train: tr.trainSeconds, stop: tr.stopSeconds });
     await trainCh.done;
     tamperCheck();
@@ -290,6 +287,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     calibration,
     timings,
     causality,
+    replay: replayBlock(tr && digest ? { schedule: tr.schedule, digest } : null, opts, failure ? null : valBpb),
     seed: opts.seed,
     eval_seed: opts.evalSeed,
     candidate_sha256: candidateSha,

@@ -4,10 +4,17 @@
 // the clock runs, so the supervisor counts the steps and fixes the shape; after the deadline
 // the next request is answered with `stop`, and the checkpoint must arrive within an
 // allowance derived from the measured step time.
+//
+// `progress`, the only clock input to training, is the supervisor's: the fraction of the budget
+// its clock has spent when it serves a batch, quantized and recorded (trainer/replay-schedule.ts),
+// sent with the batch. A replay serves exactly the recorded number of batches with the recorded
+// progress values and no wall-clock stop; only a cap (REPLAY_CAP_FACTOR budgets) ends a replay
+// on a machine too slow for it.
 import type { ChildChannel } from './child-channel.js';
 import { checkCheckpoint } from './checkpoint.js';
 import { randInt, mulberry32 } from './data/rng.js';
 import type { Reporter } from './progress.js';
+import { ScheduleRecorder, ScheduleReplayer, type Schedule } from './replay-schedule.js';
 import type { LossPoint } from './result.js';
 import { RunFailure } from './run-failure.js';
 import type { CheckpointEntry, Hello, TrainConfig } from './worker-protocol.js';
@@ -15,6 +22,8 @@ import type { CheckpointEntry, Hello, TrainConfig } from './worker-protocol.js';
 export const MAX_DIM = 1 << 16;
 /** bytes of one served batch, B * (T + 1) */
 export const MAX_BATCH_BYTES = 64 * 2 ** 20;
+/** a replay may take this many budgets (plus the stop allowance) before it fails as too slow */
+export const REPLAY_CAP_FACTOR = 3;
 
 export interface TrainLimits {
   /** seconds from spawn to hello: harness code only (backend load, calibration) */
@@ -32,6 +41,8 @@ export interface Trained {
   contextLength: number;
   /** batches served */
   steps: number;
+  /** the progress values served: this run's schedule (a replay's is the one it replayed) */
+  schedule: Schedule;
   curve: LossPoint[];
   /** hello -> first batch request (import, createModel, warm-up; inside the budget) */
   setupSeconds: number;
@@ -69,19 +80,26 @@ export async function runTrain(
   limits: TrainLimits,
   reporter: Reporter,
   log: (line: string) => void,
+  /** a schedule to replay; null: train on the clock */
+  replay: Schedule | null = null,
 ): Promise<Trained> {
   await ch.send(cfg);
   const hello = await ch.hello(limits.backendSeconds);
   const tClock = performance.now();
   const backendSeconds = (tClock - ch.spawnedAt) / 1000;
-  const deadline = tClock + cfg.budgetSeconds * 1000;
+  const budgetMs = cfg.budgetSeconds * 1000;
+  const deadline = tClock + budgetMs;
+  // the last moment a batch may be served: the budget's end, or a replay's cap
+  const lastServe = replay ? tClock + REPLAY_CAP_FACTOR * budgetMs : deadline;
   const since = () => (performance.now() - tClock) / 1000;
   log(`[harness] train backend ${hello.backend} (${hello.choice}) gpu=${hello.gpu} kernels=[${hello.kernels}] ${hello.note} ${hello.skipped.join('; ')}`);
   log(`[harness] calibration before training: ${hello.calibration.workload} ${hello.calibration.gflops.toFixed(2)} GFLOP/s`);
-  log('[harness] the clock starts');
+  log(replay ? `[harness] the clock starts: replaying a schedule of ${replay.steps} steps (no wall-clock stop; at most ${REPLAY_CAP_FACTOR}x the budget)` : '[harness] the clock starts');
   reporter.start(cfg.budgetSeconds);
 
   const rng = mulberry32(cfg.seed);
+  const recorder = new ScheduleRecorder();
+  const replayer = replay ? new ScheduleReplayer(replay) : null;
   const curve: LossPoint[] = [];
   const intervals: number[] = [];
   let shape: { B: number; T: number } | null = null;
@@ -89,9 +107,12 @@ export async function runTrain(
   let setupSeconds = 0;
   let lastAsk = 0;
   const allowance = () => limits.graceSeconds + limits.graceSteps * median(intervals);
+  const tooSlow = () =>
+    `the machine was too slow to replay this schedule: ${steps} of ${replay?.steps} steps served in ${since().toFixed(1)}s, and a replay may take at most ${REPLAY_CAP_FACTOR}x the budget of ${cfg.budgetSeconds}s (plus the stop allowance). Replay on an idle machine of the same class.`;
   for (;;) {
-    const wait = Math.max(0, (deadline - performance.now()) / 1000) + allowance();
-    const ask = await ch.next(['next'], wait, `the candidate did not stop within ${allowance().toFixed(2)}s of the end of its budget (a step in flight at the deadline must finish within ${limits.graceSeconds}s plus ${limits.graceSteps} median steps).`);
+    const wait = Math.max(0, (lastServe - performance.now()) / 1000) + allowance();
+    const late = replay ? tooSlow() : `the candidate did not stop within ${allowance().toFixed(2)}s of the end of its budget (a step in flight at the deadline must finish within ${limits.graceSeconds}s plus ${limits.graceSteps} median steps).`;
+    const ask = await ch.next(['next'], wait, late);
     const t = since();
     const loss = ask.header.loss;
     if (steps > 0 && typeof loss === 'number' && Number.isFinite(loss)) {
@@ -112,18 +133,22 @@ export async function runTrain(
       intervals.push(t - lastAsk);
     }
     lastAsk = t;
-    if (performance.now() >= deadline) break;
-    await ch.send({ type: 'batch', B: shape.B, T: shape.T }, batchWindows(data, shape.B, shape.T, rng));
+    if (replayer ? steps >= replayer.schedule.steps : performance.now() >= deadline) break;
+    if (performance.now() >= lastServe) throw new RunFailure('timeout', tooSlow());
+    const progress = recorder.progress(steps, replayer ? replayer.progress(steps) : (performance.now() - tClock) / budgetMs);
+    await ch.send({ type: 'batch', B: shape.B, T: shape.T, progress }, batchWindows(data, shape.B, shape.T, rng));
     steps++;
   }
   const stopAt = performance.now();
-  log(`[harness] budget of ${cfg.budgetSeconds}s reached: stop after ${steps} batches`);
+  log(replay ? `[harness] replay: all ${steps} batches served in ${since().toFixed(2)}s (budget ${cfg.budgetSeconds}s): stop` : `[harness] budget of ${cfg.budgetSeconds}s reached: stop after ${steps} batches`);
   ch.cap = limits.maxCheckpointBytes;
   await ch.send({ type: 'stop' });
-  const left = Math.max(0, (deadline - performance.now()) / 1000) + allowance();
+  // on the clock the allowance runs from the deadline; a replay's from its last batch
+  const stopLine = replay ? stopAt : deadline;
+  const left = Math.max(0, (stopLine - performance.now()) / 1000) + allowance();
   // a checkpoint already on its way gets its transfer time at no less than 50 MiB/s
-  const ck = await ch.next(['checkpoint'], left, `the candidate did not hand over its checkpoint within ${allowance().toFixed(2)}s of the end of its budget (plus its transfer).`, false, (bytes) => bytes / (50 * 2 ** 20));
-  const stopSeconds = (performance.now() - deadline) / 1000;
+  const ck = await ch.next(['checkpoint'], left, `the candidate did not hand over its checkpoint within ${allowance().toFixed(2)}s of ${replay ? 'its last batch' : 'the end of its budget'} (plus its transfer).`, false, (bytes) => bytes / (50 * 2 ** 20));
+  const stopSeconds = (performance.now() - stopLine) / 1000;
   // nothing more to do here: no process may go on computing after its phase
   ch.kill('crash', 'the train process is not needed after its checkpoint.');
   let params: number;
@@ -132,12 +157,13 @@ export async function runTrain(
   } catch (e) {
     throw new RunFailure('invalid_candidate', (e as Error).message);
   }
-  log(`[harness] checkpoint: ${params} parameters, ${stopSeconds.toFixed(2)}s after the deadline`);
+  log(`[harness] checkpoint: ${params} parameters, ${stopSeconds.toFixed(2)}s after ${replay ? 'the last batch' : 'the deadline'}`);
   return {
     hello,
     batchSize: shape.B,
     contextLength: shape.T,
     steps,
+    schedule: recorder.schedule(),
     curve,
     setupSeconds,
     backendSeconds,

@@ -2,8 +2,10 @@
 // any candidate code), says hello, then loads the candidate and trains on the batches the
 // supervisor serves one per request, until a request is answered with `stop`; then it sends
 // its checkpoint. The supervisor's clock runs from the hello: importing the candidate, building
-// the model and any warm-up are inside the budget. This process only reads its own clock for
-// the schedule's `progress`.
+// the model and any warm-up are inside the budget. `progress` comes with each batch from the
+// supervisor (its clock, or the schedule it replays): this process reads no clock for training,
+// and seeds Math.random from the run's seed before the candidate loads, so that the same seed,
+// batches and progress values train the same bits (docs/trust.md, "Replays").
 import { loadBackend } from './backend.js';
 import { calibrate } from './calibration.js';
 import { buildCandidate, CandidateError, importCandidate } from './candidate-loader.js';
@@ -12,6 +14,7 @@ import { randomBatch } from './data/batches.js';
 import { mulberry32 } from './data/rng.js';
 import { kernelsTampered, snapshotKernels } from './kernels/guard.js';
 import { clockTampered, snapshotClock } from './probes.js';
+import { seedMathRandom } from './seeded-random.js';
 import { childPort, expectFrame, runChild } from './worker-protocol.js';
 
 /** Warm-up steps run on random bytes inside the budget, so they are capped. */
@@ -21,7 +24,6 @@ export const MAX_WARMUP_STEPS = 20;
 const port = childPort();
 const { fail, exit } = port;
 const clock = snapshotClock();
-const now = performance.now.bind(performance);
 
 async function main(): Promise<void> {
   const { header: cfg } = await expectFrame(port, 'config');
@@ -36,9 +38,11 @@ async function main(): Promise<void> {
   };
   const calibration = await calibrate(tf, be.backend);
   port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
-  const t0 = now(); // the supervisor's clock started when it read the hello
 
+  // before the import and before every createModel: the warm-up leaves no trace in the stream
+  seedMathRandom(cfg.seed);
   const createModel = await importCandidate(cfg.candidate);
+  seedMathRandom(cfg.seed);
   let model = buildCandidate(createModel, tf, cfg.seed, be.device);
   checkKernels();
 
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
     }
     // training starts from the seed's initial weights, not from the warm-up's
     tf.disposeVariables();
+    seedMathRandom(cfg.seed);
     model = buildCandidate(createModel, tf, cfg.seed, be.device);
   }
 
@@ -85,7 +90,8 @@ async function main(): Promise<void> {
     const f = await port.next();
     if (f.header.type === 'stop') break;
     if (f.header.type !== 'batch') return fail('harness_error', `expected a batch or stop frame, got "${f.header.type}".`);
-    const { B, T } = f.header as unknown as { B: number; T: number };
+    const { B, T, progress } = f.header as unknown as { B: number; T: number; progress: unknown };
+    if (typeof progress !== 'number' || !(progress >= 0 && progress <= 1)) return fail('harness_error', `a batch frame's progress must be a number from 0 to 1, got ${String(progress)}.`);
     const x = new Int32Array(B * T);
     const y = new Int32Array(B * T);
     for (let b = 0; b < B; b++) {
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
         y[b * T + t] = f.payload[b * (T + 1) + t + 1];
       }
     }
-    loss = await step(x, y, B, T, Math.min(1, (now() - t0) / 1000 / cfg.budgetSeconds));
+    loss = await step(x, y, B, T, progress);
   }
   const { entries, blob } = await checkpointBlob(model.variables());
   port.send({ type: 'checkpoint', entries }, blob);

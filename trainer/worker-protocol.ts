@@ -67,7 +67,9 @@ export interface CheckpointEntry {
 export type ToChild =
   | TrainConfig
   | EvalConfig
-  | { type: 'batch'; B: number; T: number } // payload B*(T+1) bytes
+  // payload B*(T+1) bytes; progress: the fraction of the budget spent, quantized and recorded by
+  // the supervisor (trainer/replay-schedule.ts), what trainStep gets for this batch
+  | { type: 'batch'; B: number; T: number; progress: number }
   | { type: 'stop' }
   | { type: 'checkpoint'; entries: CheckpointEntry[] } // payload float32 blob
   | { type: 'rows'; n: number; T: number } // payload n*T bytes

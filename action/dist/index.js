@@ -46855,6 +46855,21 @@ var ExperimentResult = external_exports.object({
     max_logprob_diff: external_exports.number().nonnegative(),
     tolerance: external_exports.number().positive()
   }).nullable().optional(),
+  /**
+   * What a replay needs and what it must reproduce (docs/trust.md, "Replays"). `schedule` is the
+   * run's progress schedule (trainer/replay-schedule.ts: steps and the quantized progress marks);
+   * `of` is the schedule this run replayed (the workflow's `replay` input), null for a run on the
+   * clock. The checkpoint's sha256 proves the training: in clear (`digest`) only when the run had
+   * no seal key (local runs); otherwise only `sealed` to the App's key (trainer/seal.ts), as JSON
+   * {"nonce","digest","val_bpb"}, so that nobody who reads the public artifact can copy it. Absent
+   * in results of older harnesses and in failed runs that never trained.
+   */
+  replay: external_exports.object({
+    schedule: external_exports.string().max(16384),
+    of: external_exports.string().max(16384).nullable(),
+    digest: sha256.optional(),
+    sealed: external_exports.string().max(4096).optional()
+  }).nullable().optional(),
   seed: external_exports.number().int(),
   eval_seed: external_exports.number().int().nullable(),
   // null: public dev split (local runs)
@@ -47011,6 +47026,8 @@ function harnessArgs(o) {
   if (o.evalBytes !== null) args.push("--eval-bytes", String(o.evalBytes));
   if (o.data !== "brown") args.push("--data", o.data, "--cache-dir", o.cacheDir);
   if (o.pinsFile) args.push("--pins", o.pinsFile);
+  if (o.replay) args.push("--replay", o.replay);
+  if (o.sealKey) args.push("--seal-key", o.sealKey, "--nonce", o.nonce ?? "");
   return args;
 }
 async function runHarness(o) {
@@ -47355,6 +47372,8 @@ function readInputs(env = process.env) {
     cacheDir: resolve(getInput("cache-dir") || join4(env.XDG_CACHE_HOME || join4(homedir(), ".cache"), "autoresearch-swarm", "data")),
     evalBytes: getInput("eval-bytes") === "" ? null : integer2("eval-bytes", getInput("eval-bytes")),
     memoryMb: getInput("memory-mb") === "" ? null : integer2("memory-mb", getInput("memory-mb")),
+    replay: getInput("replay"),
+    sealKey: getInput("seal-key"),
     outDir: resolve(getInput("out-dir") || join4(temp, `autoresearch-${nonce}`)),
     tempDir: resolve(temp),
     workingDirectory: resolve(getInput("working-directory") || "."),
@@ -47427,6 +47446,7 @@ ${fence(clip(r.failure?.message ?? "", MAX_MESSAGE), "text")}`
     ["runner hardware", `${escapeHtml(s.hardware)} (\`${escapeHtml(s.hardwareClass)}\`)`],
     ["isolation", job?.isolation === "none" ? "**none** \u26A0\uFE0F" : job?.isolation ?? "\u2014"],
     ["seed", String(r.seed)],
+    ["schedule", replayText(r.replay)],
     ["harness", `${escapeHtml(r.harness_version)}, sha256 \`${r.harness_sha256.slice(0, 16)}\u2026\``],
     ["candidate sha256", `\`${r.candidate_sha256.slice(0, 16)}\u2026\``],
     ["default branch", `\`${s.baseSha.slice(0, 12)}\``]
@@ -47491,6 +47511,12 @@ ${f}`;
 function escapeHtml(s) {
   return s.replace(/[&<>|]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;" })[c]);
 }
+function replayText(rp) {
+  if (!rp) return "\u2014";
+  const steps = rp.schedule.split(".")[1];
+  const how = rp.of ? `a replay of a schedule of ${steps} steps` : `on the clock (${steps} steps recorded)`;
+  return `${how}; checkpoint digest ${rp.sealed ? "sealed to the App's key" : `\`${rp.digest?.slice(0, 16)}\u2026\``}`;
+}
 
 // action/src/main.ts
 async function run() {
@@ -47547,6 +47573,9 @@ async function experiment(inputs) {
     cacheDir: inputs.cacheDir,
     evalBytes: inputs.evalBytes,
     memoryMb: inputs.memoryMb,
+    replay: inputs.replay,
+    sealKey: inputs.sealKey,
+    nonce: inputs.nonce,
     onLine: (l) => info(l)
   });
   setOutput("result-path", resultPath);
@@ -47613,9 +47642,20 @@ function checkHarnessResult(r, inputs, candidateSha256, exitCode) {
   if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);
   if (r.budget_seconds !== inputs.budget) problems.push(`budget_seconds ${r.budget_seconds} is not the requested ${inputs.budget}`);
   if (r.job !== null) problems.push("the job block is already filled");
+  const of = inputs.replay || null;
+  if (r.replay) {
+    if (r.replay.of !== of) problems.push(`replay.of ${clip2(r.replay.of)} is not the requested replay ${clip2(of)}`);
+    if (inputs.sealKey && r.replay.digest !== void 0) problems.push("replay.digest is in clear although a seal key was given");
+    if (inputs.sealKey && !r.replay.sealed) problems.push("replay.sealed is missing although a seal key was given");
+  } else if (r.status === "ok") {
+    problems.push("an ok result carries no replay block");
+  }
   const expectedExit = r.status === "ok" ? 0 : r.failure?.kind === "harness_error" ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join("; ")}.`);
+}
+function clip2(s) {
+  return s === null ? "null (on the clock)" : JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}\u2026` : s);
 }
 function lastLine(text) {
   return text.trim().split("\n").pop() || "(no output)";

@@ -31,6 +31,12 @@ export interface HarnessOptions {
   evalBytes: number | null;
   /** null: the harness default */
   memoryMb: number | null;
+  /** a schedule to replay (--replay); empty or absent: a run on the clock */
+  replay?: string;
+  /** the App's seal key (--seal-key, with --nonce); empty or absent: the digest in clear */
+  sealKey?: string;
+  /** the job's nonce, sealed with the digest */
+  nonce?: string;
   onLine?: (line: string) => void;
   /** aborting it kills the harness's whole process tree at once (it runs in a process group of
    * its own then); the one-machine swarm's deadline on a job (swarm/runner.ts) */
@@ -53,6 +59,8 @@ export function harnessArgs(o: HarnessOptions): string[] {
   if (o.evalBytes !== null) args.push('--eval-bytes', String(o.evalBytes));
   if (o.data !== 'brown') args.push('--data', o.data, '--cache-dir', o.cacheDir);
   if (o.pinsFile) args.push('--pins', o.pinsFile);
+  if (o.replay) args.push('--replay', o.replay);
+  if (o.sealKey) args.push('--seal-key', o.sealKey, '--nonce', o.nonce ?? '');
   return args;
 }
 

@@ -25,6 +25,10 @@ export interface ActionInputs {
   cacheDir: string;
   evalBytes: number | null;
   memoryMb: number | null;
+  /** a schedule to replay ('' for a run on the clock); the harness validates it (a malformed one is its harness_error) */
+  replay: string;
+  /** the App's X25519 public key, base64 ('' for none: the digest in clear); the harness validates it */
+  sealKey: string;
   outDir: string;
   /** the runner's temp dir (RUNNER_TEMP): the pins file goes here */
   tempDir: string;
@@ -90,6 +94,8 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     cacheDir: resolve(core.getInput('cache-dir') || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'autoresearch-swarm', 'data')),
     evalBytes: core.getInput('eval-bytes') === '' ? null : integer('eval-bytes', core.getInput('eval-bytes')),
     memoryMb: core.getInput('memory-mb') === '' ? null : integer('memory-mb', core.getInput('memory-mb')),
+    replay: core.getInput('replay'),
+    sealKey: core.getInput('seal-key'),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
     tempDir: resolve(temp),
     workingDirectory: resolve(core.getInput('working-directory') || '.'),

@@ -78,6 +78,9 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     cacheDir: inputs.cacheDir,
     evalBytes: inputs.evalBytes,
     memoryMb: inputs.memoryMb,
+    replay: inputs.replay,
+    sealKey: inputs.sealKey,
+    nonce: inputs.nonce,
     onLine: (l) => core.info(l),
   });
   core.setOutput('result-path', resultPath);
@@ -128,8 +131,8 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   }
 }
 
-/** What the job asked for (a subset of the Action's inputs). */
-export type JobRequest = Pick<ActionInputs, 'role' | 'nonce' | 'pr' | 'sha' | 'evalSeed' | 'budget'>;
+/** What the job asked for (a subset of the Action's inputs; no replay and no seal key when absent). */
+export type JobRequest = Pick<ActionInputs, 'role' | 'nonce' | 'pr' | 'sha' | 'evalSeed' | 'budget'> & Partial<Pick<ActionInputs, 'replay' | 'sealKey'>>;
 
 /**
  * The harness's result checked against the job's request and completed with the job block, as
@@ -166,10 +169,23 @@ function checkHarnessResult(r: ExperimentResult, inputs: JobRequest, candidateSh
   if (r.eval_seed !== inputs.evalSeed) problems.push(`eval_seed ${r.eval_seed} is not the requested ${inputs.evalSeed}`);
   if (r.budget_seconds !== inputs.budget) problems.push(`budget_seconds ${r.budget_seconds} is not the requested ${inputs.budget}`);
   if (r.job !== null) problems.push('the job block is already filled');
+  // a replay must say what it replayed, and an official run's proof must be sealed, never in clear
+  const of = inputs.replay || null;
+  if (r.replay) {
+    if (r.replay.of !== of) problems.push(`replay.of ${clip(r.replay.of)} is not the requested replay ${clip(of)}`);
+    if (inputs.sealKey && r.replay.digest !== undefined) problems.push('replay.digest is in clear although a seal key was given');
+    if (inputs.sealKey && !r.replay.sealed) problems.push('replay.sealed is missing although a seal key was given');
+  } else if (r.status === 'ok') {
+    problems.push('an ok result carries no replay block');
+  }
   // cli.ts: 0 ok, 1 the candidate failed, 2 a harness error (still with a result.json when it could write one)
   const expectedExit = r.status === 'ok' ? 0 : r.failure?.kind === 'harness_error' ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join('; ')}.`);
+}
+
+function clip(s: string | null): string {
+  return s === null ? 'null (on the clock)' : JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
 function lastLine(text: string): string {

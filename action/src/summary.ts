@@ -60,6 +60,7 @@ export function renderSummary(s: SummaryInput): string {
     ['runner hardware', `${escapeHtml(s.hardware)} (\`${escapeHtml(s.hardwareClass)}\`)`],
     ['isolation', job?.isolation === 'none' ? '**none** ⚠️' : (job?.isolation ?? '—')],
     ['seed', String(r.seed)],
+    ['schedule', replayText(r.replay)],
     ['harness', `${escapeHtml(r.harness_version)}, sha256 \`${r.harness_sha256.slice(0, 16)}…\``],
     ['candidate sha256', `\`${r.candidate_sha256.slice(0, 16)}…\``],
     ['default branch', `\`${s.baseSha.slice(0, 12)}\``],
@@ -122,4 +123,12 @@ function fence(text: string, lang: string): string {
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>|]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '|': '&#124;' })[c] as string);
+}
+
+/** How the run was paced and what proves its training; never the sealed digest itself. */
+function replayText(rp: ExperimentResult['replay']): string {
+  if (!rp) return '—';
+  const steps = rp.schedule.split('.')[1];
+  const how = rp.of ? `a replay of a schedule of ${steps} steps` : `on the clock (${steps} steps recorded)`;
+  return `${how}; checkpoint digest ${rp.sealed ? "sealed to the App's key" : `\`${rp.digest?.slice(0, 16)}…\``}`;
 }

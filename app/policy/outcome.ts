@@ -89,12 +89,24 @@ export interface OutcomeInput {
   author?: string | null;
 }
 
+/**
+ * Dispatches a job of `role` gets before a rejected result gives it up. A verify job's attempt counts
+ * every run of its claim's chain (each verify_again is attempt + 1), so its limit is `max_runs` more
+ * than the first run's: the handler bounds counted runs the same way. With the first run's limit, an
+ * off-pace third replica (10% of a loaded class's runs) gave the PR up: the simulator lost 2 of 11 live
+ * 3-sigma improvements so (seed 1, 1,000 PRs).
+ */
+export function attemptLimit(role: Role, s: Pick<OutcomeSettings, 'maxAttempts' | 'seq'>): number {
+  return role === 'verify' ? s.maxAttempts + s.seq.max_runs : s.maxAttempts;
+}
+
 export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
+  const limit = attemptLimit(i.role, s);
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
     // an off-pace run goes to another owner's runner (its machine is loaded now)
     const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
-    return i.attempt < s.maxAttempts ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
+    return i.attempt < limit ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
   if (i.role === 'baseline') return { kind: 'baseline_run' };
@@ -102,7 +114,7 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
     const f = r.failure!;
     if (f.kind === 'harness_error') {
       const reason = `the harness failed on the runner: ${f.message}`;
-      return i.attempt < s.maxAttempts ? { kind: 'retry', reason } : { kind: 'give_up', reason };
+      return i.attempt < limit ? { kind: 'retry', reason } : { kind: 'give_up', reason };
     }
     // a failed verify run is one of the claim's runs like any other (below)
     if (i.role !== 'verify') return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };

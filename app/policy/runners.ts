@@ -1,6 +1,8 @@
 // Which runner should verify a claim. GitHub's `runs-on` cannot exclude a label, so the App
 // targets the `owner-<login>` label of an online, idle runner of the same class owned by
 // someone else; the result is checked on return (class and owner) whatever runner took it.
+// node:crypto is read at call time (crypto.randomInt), so the simulator can seed it: see sim/determinism.ts
+import crypto from 'node:crypto';
 export interface ApiRunner {
   name: string;
   status: string; // online | offline
@@ -15,17 +17,27 @@ export function runnerOwner(r: ApiRunner): string | null {
   return l ? l.name.slice(OWNER_LABEL_PREFIX.length) : null;
 }
 
-/** The label to target for a verify run, or null when no other owner has a runner free on that class. */
-export function pickVerifierLabel(runners: ApiRunner[], hardwareClass: string, excludeOwners: string[]): string | null {
+/**
+ * The label to target for a verify run, or null when no other owner has a runner on that class: an
+ * idle runner when there is one, else a busy one (it takes the job after its current one), **drawn**
+ * among them by `draw` in [0, 1) (by default from node:crypto, at call time). The first by name was
+ * a fixed choice: with every runner busy, every verify run of a class went to the owner whose runner
+ * name sorts first (the simulator's lazy runner verified 41% of its class's claims, echoing them) and
+ * queued behind it past the deadline. An adversary could pick such a login; a draw it cannot predict
+ * spreads the checks over the eligible owners.
+ */
+export function pickVerifierLabel(runners: ApiRunner[], hardwareClass: string, excludeOwners: string[], draw: number = crypto.randomInt(2 ** 31) / 2 ** 31): string | null {
   const excluded = new Set(excludeOwners.map((o) => o.toLowerCase()));
   const candidates = runners.filter((r) => {
     const owner = runnerOwner(r);
     return r.status === 'online' && owner !== null && !excluded.has(owner.toLowerCase()) && r.labels.some((l) => l.name === hardwareClass);
   });
-  // idle ones first; a busy runner still takes the job after its current one
-  candidates.sort((a, b) => Number(a.busy) - Number(b.busy) || a.name.localeCompare(b.name));
-  const chosen = candidates[0];
-  return chosen ? `${OWNER_LABEL_PREFIX}${runnerOwner(chosen)}` : null;
+  // idle ones first; a busy runner still takes the job after its current one. One draw per owner
+  // (an owner's several runners do not weigh more), in a fixed order so that a given draw is reproducible.
+  const idle = candidates.some((r) => !r.busy);
+  const owners = [...new Set(candidates.filter((r) => !idle || !r.busy).map((r) => runnerOwner(r)!))].sort();
+  const chosen = owners.length ? owners[Math.min(owners.length - 1, Math.floor(Math.max(0, draw) * owners.length))] : null;
+  return chosen ? `${OWNER_LABEL_PREFIX}${chosen}` : null;
 }
 
 /** Hardware classes of online runners (labels that look like a class). */

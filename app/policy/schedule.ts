@@ -56,6 +56,8 @@ export interface OpenJob {
   job_id: string;
   dispatched_at: string;
   attempt: number;
+  /** this job's attempt limit when it is not `maxAttempts` (a verify job's attempt counts its claim's chain: policy/outcome.ts attemptLimit) */
+  limit?: number;
 }
 
 export type Overdue = { job: OpenJob; action: 'redispatch' | 'give_up' };
@@ -64,5 +66,5 @@ export type Overdue = { job: OpenJob; action: 'redispatch' | 'give_up' };
 export function overdueJobs(open: OpenJob[], now: Date, deadlineMinutes: number, maxAttempts: number): Overdue[] {
   return open
     .filter((j) => now.getTime() - Date.parse(j.dispatched_at) > deadlineMinutes * 60_000)
-    .map((job) => ({ job, action: job.attempt < maxAttempts ? 'redispatch' : 'give_up' }));
+    .map((job) => ({ job, action: job.attempt < (job.limit ?? maxAttempts) ? 'redispatch' : 'give_up' }));
 }

@@ -31,4 +31,11 @@ describe('harnessArgs (the harness CLI contract)', () => {
       '--data', 'fineweb', '--cache-dir', '/cache', '--pins', '/tmp/pins.json',
     ]);
   });
+
+  it('a replay and a seal key: --replay, and --seal-key with the job nonce', () => {
+    expect(harnessArgs({ ...base, replay: 'v1.30.AAAA', sealKey: 'K'.repeat(43) + '=', nonce: 'nonce-7f3a9c21' }).slice(12)).toEqual([
+      '--replay', 'v1.30.AAAA', '--seal-key', 'K'.repeat(43) + '=', '--nonce', 'nonce-7f3a9c21',
+    ]);
+    expect(harnessArgs({ ...base, replay: '', sealKey: '', nonce: 'nonce-7f3a9c21' })).toEqual(harnessArgs(base));
+  });
 });

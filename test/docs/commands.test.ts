@@ -82,6 +82,7 @@ const RULES: Rule[] = [
   { match: /^npm run bench:(trainer|probes) -- /, skip: 'a benchmark: minutes of CPU (a GPU for node-gpu and webgpu)' },
   { match: /^npm run( -s)? pin-data( -- --config \.github\/autoresearch\.yml| \.\.\.)?( > pins\.yml)?$/, skip: 'downloads FineWeb-Edu shards: needs the network (test/trainer/remote-data.test.ts runs it against a loopback server)' },
   { match: /^npm run experiment -- --pins /, skip: 'needs the pinned FineWeb-Edu shards downloaded' },
+  { match: /^npm run experiment -- --backend wasm --steps \d+ --out runs\/\w+$/, skip: 'trains 2000 steps: minutes of CPU (test/trainer/replay.test.ts runs short step budgets)' },
   { match: /^npm run simulate -- --help$/, run: (c) => ok(c, /--adversaries/) },
   { match: /^npm run simulate -- /, skip: 'a simulation of hundreds of experiments: minutes of CPU (test/sim runs short seeded ones)' },
   { match: /^npm run experiment -- --help$/, run: (c) => ok(c, /--budget <seconds>/) },

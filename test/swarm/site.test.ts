@@ -5,6 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeGitHub } from '../../sim/github/fake.js';
+import { localGitHub } from '../../swarm/github-pages.js';
 import { serveSite } from '../../swarm/site.js';
 
 const get = (url: string, path: string) =>
@@ -20,13 +22,19 @@ const get = (url: string, path: string) =>
   });
 
 describe('the swarm leaderboard server', () => {
-  it('rewrites github.com links of the pages to its local GitHub pages and serves those', async () => {
+  it('rewrites github.com links of the pages and the JSON API to its local GitHub pages and serves those', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'swarm-site-'));
-    writeFileSync(join(dir, 'index.html'), '<a href="https://github.com/Codertocat/Hello-World/pull/3/files">PR</a> <a href="https://github.com/owner-1">o</a>');
-    const github = { rewrite: (h: string) => h.split('https://github.com/Codertocat/Hello-World/').join('/github/'), page: (p: string) => (p === 'pull/3/files' ? { type: 'text/plain', body: 'the diff' } : null) };
-    const { server, url } = await serveSite(dir, 0, github);
+    writeFileSync(join(dir, 'index.html'), '<a href="https://github.com/Codertocat/Hello-World/pull/3/files">PR</a> <a href="https://github.com/owner-1">o</a> <a href="https://github.com/someone">s</a>');
+    mkdirSync(join(dir, 'api'));
+    writeFileSync(join(dir, 'api', 'page-1.json'), '{"pr_url":"https://github.com/Codertocat/Hello-World/pull/3/files","run_url":"https://github.com/Codertocat/Hello-World/actions/runs/9"}');
+    const fake = new FakeGitHub();
+    const github = localGitHub(fake, { logins: () => ['owner-1'], ownerOf: () => undefined });
+    const { server, url } = await serveSite(dir, 0, { rewrite: github.rewrite, page: (p: string) => (p === 'pull/3/files' ? { type: 'text/plain', body: 'the diff' } : null) });
     try {
-      expect((await get(url, '/')).body).toBe('<a href="/github/pull/3/files">PR</a> <a href="https://github.com/owner-1">o</a>');
+      // a login of the swarm leads to its local page; anyone else's profile is left alone
+      expect((await get(url, '/')).body).toBe('<a href="/github/pull/3/files">PR</a> <a href="/github/users/owner-1">o</a> <a href="https://github.com/someone">s</a>');
+      // the API's links are absolute, as everywhere in the API: to this server
+      expect(JSON.parse((await get(url, '/api/page-1.json')).body)).toEqual({ pr_url: `${url}github/pull/3/files`, run_url: `${url}github/actions/runs/9` });
       expect(await get(url, '/github/pull/3/files')).toEqual({ status: 200, body: 'the diff' });
       expect((await get(url, '/github/pull/4/files')).status).toBe(404);
     } finally {

@@ -81,6 +81,9 @@ describe('npm run swarm', () => {
       const index = await (await fetch(new URL('api/v1/index.json', s.url!))).json();
       const page = await (await fetch(new URL(`api/v1/experiments/page-${index.newest_page}.json`, s.url!))).json();
       const byStatus = (st: string) => page.experiments.filter((e: any) => e.status === st && e.pr !== null);
+      // the API's links (pr_url, run_url) lead to this server's fake GitHub, never github.com
+      expect(JSON.stringify([index, page])).not.toMatch(/github\.com/);
+      expect(byStatus('merged')[0]?.pr_url).toBe(new URL(`github/pull/${byStatus('merged')[0]?.pr}/files`, s.url!).href);
       expect(byStatus('merged')).toHaveLength(1);
       expect(byStatus('merged')[0].diff).toMatch(/^\+const LR = 3e-3;/m);
       expect(byStatus('merged')[0].verification.agreed).toBe(true);

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkInstalled, MAX_WARMUP_STEPS, parseCli, summary } from '../../trainer/cli.js';
+import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
 import { importFailure } from '../../trainer/candidate-loader.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,8 +57,18 @@ describe('experiment CLI', () => {
     [['--warmup', '50'], /^--warmup must be an integer from 0 to 20, got "50"\.$/],
     [['--warmup', '-1'], /^--warmup must be an integer from 0 to 20, got "-1"\.$/],
     [['--eval-bytes', '-1'], /^--eval-bytes must be an integer of at least 1024, got "-1"\.$/],
+    [['--steps', '0'], /^--steps must be an integer from 1 to 100000000, got "0"\.$/],
+    [['--steps', '10', '--replay', 'v1.10.'], /--steps and --replay both set how many steps to train; pass one of them/],
+    [['--seal-key', 'K'.repeat(43) + '='], /--seal-key needs --nonce/],
   ])('rejects %j with one clear message', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);
+  });
+
+  it('--steps is a replay of a step budget; --replay, --seal-key and --nonce go to the run as given', () => {
+    expect(parseCli(['--steps', '300']).options).toMatchObject({ replay: encodeSchedule(linearSchedule(300)), sealKey: null, nonce: null });
+    expect(parseCli([]).options).toMatchObject({ replay: null, sealKey: null, nonce: null });
+    // a malformed schedule or key is the run's harness_error (a result names it), not a usage error
+    expect(parseCli(['--replay', 'v9.x', '--seal-key', 'k', '--nonce', 'job-nonce-1']).options).toMatchObject({ replay: 'v9.x', sealKey: 'k', nonce: 'job-nonce-1' });
   });
 
   it('takes a negative seed as a value', () => {

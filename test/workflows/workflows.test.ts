@@ -89,7 +89,7 @@ describe('experiment.yml', () => {
     const w = await load('experiment.yml');
     expect(Object.keys(w.template.events)).toEqual(['workflow_dispatch']);
     expect(Object.keys(w.template.events.workflow_dispatch?.inputs ?? {}).sort()).toEqual(
-      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pr', 'role', 'runner_label', 'seed', 'sha'].sort(),
+      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pr', 'replay', 'role', 'runner_label', 'seal_key', 'seed', 'sha'].sort(),
     );
     const perms = w.raw.permissions;
     expect(perms === undefined ? 'missing' : JSON.stringify(perms)).not.toMatch(WRITE);
@@ -126,6 +126,9 @@ describe('experiment.yml', () => {
     expect(uses).toEqual(['actions/checkout', 'actions/setup-node', './action', 'actions/upload-artifact']);
     // the pinned shards the App dispatches reach the Action, never a script
     expect(rawSteps.find((s) => s.uses === './action')!.with['data-pins']).toBe('${{ inputs.data_pins }}');
+    // so do a replay's schedule and the App's seal key
+    expect(rawSteps.find((s) => s.uses === './action')!.with).toMatchObject({ replay: '${{ inputs.replay }}', 'seal-key': '${{ inputs.seal_key }}' });
+    expect(rawSteps.filter((s) => JSON.stringify(s).match(/inputs\.(replay|seal_key)\b/)).map((s) => s.uses)).toEqual(['./action']);
   });
 
   it('uploads result.json and train.log as result-<nonce>, even when the experiment failed', async () => {
@@ -163,7 +166,7 @@ describe('action/action.yml', () => {
     expect(raw.runs.main).toBe('dist/index.js');
     expect(existsSync(join(ROOT, 'action', raw.runs.main))).toBe(true);
     expect(Object.keys(raw.inputs)).toEqual(
-      expect.arrayContaining(['sha', 'role', 'nonce', 'eval-seed', 'budget', 'isolation', 'pr', 'image']),
+      expect.arrayContaining(['sha', 'role', 'nonce', 'eval-seed', 'budget', 'isolation', 'pr', 'image', 'replay', 'seal-key']),
     );
     expect(Object.keys(raw.outputs).sort()).toEqual(['result-path', 'status', 'val_bpb']);
   });
