@@ -66,7 +66,7 @@ export const CLASSES: HardwareClass[] = [
     sigmaReplay: 0.004,
     stepPenalty: 0.064,
     source:
-      'No GPU run was measured in this project: base 1.1, both sigmas 0.005, 400,000 tokens/s (58,594 steps of 2,048 tokens in 300 s) and a 2% chance of a 30-70% slowdown costing 0.01-0.05 (stepPenalty 0.064) are assumptions (a GPU run depends little on host load). ' +
+      'No GPU run was measured in this project: base 1.1, both sigmas 0.005, 400,000 tokens/s (58,594 steps of 2,048 tokens in 300 s) and a 2% chance of a 30-70% slowdown costing 0.02-0.04 (stepPenalty 0.064) are assumptions (a GPU run depends little on host load). ' +
       'sigmaReplay 0.004 (the spread between replays of one seed and schedule, from non-deterministic GPU kernels) is an assumption scaled from Zhuang et al. 2020, "Nondeterminism in TensorFlow ResNets" (arXiv 2001.11396): with seeds fixed, the test loss varied with over 80% of its spread across seeds. ' +
       "TensorFlow's op determinism (TF_DETERMINISTIC_OPS) would make it 0 on one GPU model and library version; --sigma-replay sets it.",
   },
