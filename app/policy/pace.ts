@@ -53,3 +53,42 @@ export function paceHistory(state: LedgerState, cls: string, workload: string, o
   }
   return { cls, classPace: classPace.slice(-HISTORY), ownPace: ownPace.slice(-HISTORY) };
 }
+
+/**
+ * How many times its class's usual training rate a run may reach before it is taken for a machine
+ * of another class. The rate is what the run's own schedule binds (a replay reproduces its steps,
+ * and the code fixes params and the batch shape): 6 x params x tokens / budget, in FLOP/s. Within a
+ * class it moves with the candidate's shape (small models use a machine less well) by well under
+ * this; between classes (a GPU registered as a 2-core CPU) it moves by 20-1000x.
+ */
+export const CLASS_RATE_FACTOR = 8;
+
+/** The training rate (FLOP/s) a result claims: 6 x params x tokens over the budget (the dispatch's, not the run's own timing). */
+export function trainingRate(r: Pick<ExperimentResult, 'params' | 'tokens' | 'budget_seconds'>): number {
+  return r.budget_seconds > 0 ? (6 * r.params * r.tokens) / r.budget_seconds : 0;
+}
+
+/** The recent training rates of validated results on `cls` (at most HISTORY). */
+export function classRates(state: LedgerState, cls: string): number[] {
+  const out: number[] = [];
+  for (const { data: r } of state.results.values()) {
+    if (!r.validated || r.result?.status !== 'ok' || r.result.hardware_class !== cls) continue;
+    const rate = trainingRate(r.result);
+    if (rate > 0) out.push(rate);
+  }
+  return out.slice(-HISTORY);
+}
+
+/**
+ * Why a run trained too fast for its class (a machine of another class behind a runner registered
+ * as this one: a class liar), or null. Its schedule would also take a machine of the class far past
+ * its budget to replay. Not a fault (an honest owner whose machine changed registers it again);
+ * the run is not scored.
+ */
+export function offClass(r: Pick<ExperimentResult, 'params' | 'tokens' | 'budget_seconds' | 'hardware_class'>, rates: number[]): string | null {
+  if (rates.length < MIN_HISTORY) return null;
+  const usual = median(rates);
+  const rate = trainingRate(r);
+  if (!(usual > 0) || rate <= usual * CLASS_RATE_FACTOR) return null;
+  return `off class: the run trained at ${g(rate / 1e9)} GFLOP/s (6 x params x tokens / budget), ${g(rate / usual)} times ${r.hardware_class}'s usual ${g(usual / 1e9)} GFLOP/s (median of ${rates.length} runs): a machine of another class; register it as its own class (\`runner doctor\`, \`runner join\`)`;
+}
