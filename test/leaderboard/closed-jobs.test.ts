@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeJob } from '../../app/dispatch.js';
-import { SUPERSEDED } from '../../app/heads.js';
+import { closedReason, SUPERSEDED } from '../../app/heads.js';
 import { appendEntries, writeLedgerDir, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { ApiBest, ApiExperimentsPage, ApiIndex, type ApiExperiment } from '../../leaderboard/src/api-schema.js';
 import { buildSite } from '../../leaderboard/src/build.js';
@@ -96,5 +96,32 @@ describe('a job closed without a run on the leaderboard', () => {
     }].map((e) => ({ ...e, data: { ...e.data, run_url: `https://github.com/${REPO}/actions/runs/4243`, runner_name: 'gpu-0', runner_owner: 'bob' } })) as NewEntry[])];
     const again = readExperiments(rejected);
     expect(again.experiments.find((e) => e.job_id === 'job-new2')?.status).toBe('rejected');
+  });
+
+  it('when a later job of the PR is closed, an incremental build renders that PR\'s experiment pages again with the line', async () => {
+    const l = ledgerWithSupersededJob();
+    const root = mkdtempSync(join(tmpdir(), 'lb-closed-inc-'));
+    const dir = join(root, 'ledger');
+    const cache = join(root, 'cache');
+    const out = join(root, 'site');
+    const now = new Date('2026-02-01T00:00:00Z');
+    writeLedgerDir(dir, l.entries, l.files);
+    await buildSite(dir, out, { now, cacheDir: cache });
+    const page = join(out, `experiments/${l.entries[l.entries.length - 1].seq}.html`);
+    expect(readFileSync(page, 'utf8')).not.toContain(closedReason(PR));
+    // a push of C, its job dispatched, then the PR closed before the run reported
+    const C = 'c'.repeat(40);
+    const t = new Date(Date.parse(l.entries[l.entries.length - 1].time) + 60_000).toISOString();
+    const more = appendEntries(l.entries, [
+      { type: 'job_dispatched', time: t, data: { job_id: 'job-c', role: 'candidate', repo: REPO, pr: PR, sha: C, author: 'alice', hardware_class: null, eval_seed: 7, budget_seconds: 300, attempt: 1, verifies: null } },
+      { ...closeJob({ job_id: 'job-c', role: 'candidate', pr: PR, sha: C, author: 'alice' }, closedReason(PR)), time: t },
+    ]);
+    writeLedgerDir(dir, [...l.entries, ...more], l.files);
+    const second = await buildSite(dir, out, { now, cacheDir: cache });
+    expect(second.mode).toBe('incremental');
+    expect(second.rendered).toBe(1);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain(closedReason(PR));
+    expect(html).toContain(`${SUPERSEDED}${NEW}`);
   });
 });
