@@ -62,6 +62,29 @@ export function nativeDevice(backend: NativeBackend, choice: 'node-gpu' | 'node'
 
 type Loaded = Omit<LoadedBackend, 'kernels' | 'threads' | 'device'>;
 
+/** tfjs's name of the native (tfjs-node) backend */
+const NATIVE = 'tensorflow';
+
+/**
+ * Imports a native tfjs package (tfjs-node-gpu, tfjs-node). Such a package registers its kernels
+ * for the 'tensorflow' backend before it loads its native addon: where the addon is missing the
+ * import fails, yet the kernels stay in tfjs's global registry, and the next package tried
+ * registers them again, each with a "The kernel '…' for backend 'tensorflow' is already
+ * registered" warning (155 lines in the log of every child: train, eval, probe). A failed
+ * import takes back the kernels it added, so nothing is registered twice; what a package that
+ * loads registers is unchanged.
+ */
+export async function importNative(specifier: string): Promise<TF> {
+  const core = await import('@tensorflow/tfjs-core');
+  const before = new Set(core.getKernelsForBackend(NATIVE).map((k) => k.kernelName));
+  try {
+    return (await import(specifier)) as typeof tfc as TF;
+  } catch (e) {
+    for (const k of core.getKernelsForBackend(NATIVE)) if (!before.has(k.kernelName)) core.unregisterKernel(k.kernelName, NATIVE);
+    throw e;
+  }
+}
+
 async function load(choice: Concrete, opts: LoadOptions): Promise<Loaded> {
   const base = { choice, note: '', skipped: [] as string[] };
   if (choice === 'webgpu') {
@@ -74,7 +97,7 @@ async function load(choice: Concrete, opts: LoadOptions): Promise<Loaded> {
   }
   if (choice === 'node-gpu' || choice === 'node') {
     const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-    const tf = (await import(pkg)) as typeof tfc as TF;
+    const tf = await importNative(pkg);
     await tf.ready();
     return { ...base, tf, backend: tf.getBackend(), ...nativeDevice(tf.backend() as unknown as NativeBackend, choice) };
   }

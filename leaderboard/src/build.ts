@@ -235,7 +235,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const existing = prior ? filesIn(out) : new Set<string>();
   const diffDropped = new Set<number>();
   if (prior) for (const e of prior.entries) if (e.diffDropped) diffDropped.add(e.seq);
-  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, prior: prior && { ...prior, existing }, full, diffDropped });
+  const done = writeExperimentPages({ ledgerDir: ledger, outDir: out, experiments: view.experiments, closedJobs: view.closedJobs, prior: prior && { ...prior, existing }, full, diffDropped });
   const api = done.api;
   lap('experiment pages');
 

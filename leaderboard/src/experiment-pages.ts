@@ -11,7 +11,7 @@ import { diffFileName, toApiExperiment } from './api.js';
 import type { ApiExperiment } from './api-schema.js';
 import { compactCurve } from './curve.js';
 import { renderDiff } from './diff.js';
-import type { Experiment } from './experiments.js';
+import type { ClosedJob, Experiment } from './experiments.js';
 import { experimentPage, type DiffView, type Neighbours } from './pages/experiment-page.js';
 import { paths } from './paths.js';
 import { SiteWriter } from './site-writer.js';
@@ -20,6 +20,8 @@ export interface PagesJob {
   ledgerDir: string;
   outDir: string;
   experiments: Experiment[];
+  /** PR jobs closed without a run: each experiment page of a PR lists its PR's (in its key) */
+  closedJobs: readonly ClosedJob[];
   /** from the last build: page keys and sizes, diffs it read from files, and the files in the out dir; null for a full build */
   prior: { pages: Record<string, PageKey>; fileDiffs: Record<string, string>; existing: ReadonlySet<string> } | null;
   /** the full records of these experiments (the model may hold them without loss curve, log and inline diff) */
@@ -80,6 +82,12 @@ export function writeExperimentPages(job: PagesJob): PagesDone {
   let keptBytes = 0;
   const todo: { e: Experiment; a: ApiExperiment; diff: Diff; key: string; n: Neighbours }[] = [];
   const bySeq = new Map<number, ApiExperiment>();
+  const closedOf = new Map<number, Neighbours['closed']>();
+  for (const c of job.closedJobs) {
+    const list = closedOf.get(c.pr) ?? [];
+    list.push({ time: c.time, sha: c.sha, reason: c.reason });
+    closedOf.set(c.pr, list);
+  }
   job.experiments.forEach((e, i) => {
     const diff = readDiff(job.ledgerDir, e, job.prior?.fileDiffs[e.seq], job.diffDropped.has(e.seq));
     if (diff.fromFile && diff.text !== null) fileDiffs[e.seq] = diff.text;
@@ -93,8 +101,9 @@ export function writeExperimentPages(job: PagesJob): PagesDone {
       prev: i > 0 ? job.experiments[i - 1].seq : null,
       next: i + 1 < job.experiments.length ? job.experiments[i + 1].seq : null,
       record: rec ? { id: rec.id, pr: rec.pr, val_bpb: rec.val_bpb } : null,
+      closed: (e.pr !== null && closedOf.get(e.pr)) || [],
     };
-    // the page shows its neighbours and the record it is compared with: they are in its key
+    // the page shows its neighbours, the record it is compared with and its PR's closed jobs: they are in its key
     const key = createHash('sha256').update(`${e.hash}\n${json}\n${diff.view.kind === 'missing' ? diff.view.why : ''}\n${diff.fromFile ? diff.text : ''}\n${JSON.stringify(n)}`).digest('base64url');
     const before = job.prior?.pages[e.seq];
     const curve = paths.curve(e.seq);

@@ -73,8 +73,23 @@ export interface Merge {
   baseline_mean: number;
 }
 
+/**
+ * A PR's job the App closed without a run (app/dispatch.ts closeJob: superseded by a push, its PR
+ * closed, no result in time): not an experiment, a line in the PR's history.
+ */
+export interface ClosedJob {
+  seq: number;
+  time: string;
+  job_id: string;
+  pr: number;
+  sha: string;
+  reason: string;
+}
+
 export interface LedgerView {
   experiments: Experiment[];
+  /** PR jobs closed without a run, in ledger order: not experiments (see isClosedJob) */
+  closedJobs: ClosedJob[];
   baselines: Baseline[];
   merges: Merge[];
   /** every result the ledger holds, by job id (candidate, baseline and verify runs) */
@@ -87,6 +102,16 @@ export function isEntry<T extends EntryType>(e: LedgerEntry, type: T): e is Ledg
 
 const UNKNOWN_CLASS = 'unknown';
 
+/**
+ * Whether a result entry closes a PR's job that never reported (app/dispatch.ts closeJob): a
+ * reason, and neither a result, a run nor a runner. A run that reported always has its run URL
+ * recorded (app/handlers/result-intake.ts), so a rejected result is never taken for one. A stray
+ * run (pr null: a nonce the App never dispatched) stays a rejected row: a run did happen.
+ */
+export function isClosedJob(d: LedgerEntry<'result_recorded'>['data']): d is LedgerEntry<'result_recorded'>['data'] & { pr: number; reason: string } {
+  return d.pr !== null && d.result === null && d.run_url === null && d.runner_name === null && !d.validated && d.reason !== null;
+}
+
 export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const resultsByJob = new Map<string, LedgerEntry<'result_recorded'>>();
   const dispatchByJob = new Map<string, LedgerEntry<'job_dispatched'>['data']>();
@@ -97,6 +122,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const baselines: Baseline[] = [];
   const merges: Merge[] = [];
   const candidates: LedgerEntry<'result_recorded'>[] = [];
+  const closedJobs: ClosedJob[] = [];
 
   // a long run of a PR head is paid work, not an experiment of that PR: not a row of its own
   const longRuns = longRunJobs(entries);
@@ -104,7 +130,9 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   for (const e of entries) {
     if (isEntry(e, 'result_recorded')) {
       resultsByJob.set(e.data.job_id, e);
-      if (e.data.role === 'candidate' && !longRuns.has(e.data.job_id)) candidates.push(e);
+      if (e.data.role !== 'candidate' || longRuns.has(e.data.job_id)) continue;
+      if (isClosedJob(e.data)) closedJobs.push({ seq: e.seq, time: e.time, job_id: e.data.job_id, pr: e.data.pr, sha: e.data.sha, reason: e.data.reason });
+      else candidates.push(e);
     } else if (isEntry(e, 'job_dispatched')) {
       dispatchByJob.set(e.data.job_id, e.data);
     } else if (isEntry(e, 'verification')) {
@@ -205,7 +233,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       result: r,
     };
   });
-  return { experiments, baselines, merges, resultsByJob };
+  return { experiments, closedJobs, baselines, merges, resultsByJob };
 }
 
 function baselineLookup(baselines: readonly Baseline[]): (cls: string, seq: number) => Baseline | null {

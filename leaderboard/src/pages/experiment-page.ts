@@ -3,7 +3,7 @@
 import { repoUrl } from '../api.js';
 import type { ApiExperiment } from '../api-schema.js';
 import { describeCurve } from '../curve.js';
-import type { Experiment } from '../experiments.js';
+import type { ClosedJob, Experiment } from '../experiments.js';
 import * as fmt from '../format.js';
 import { html, safeUrl, type Trusted } from '../html.js';
 import { href, paths } from '../paths.js';
@@ -15,6 +15,8 @@ export interface Neighbours {
   next: number | null;
   /** the latest merged experiment of its class before it: its curve is drawn beside this one */
   record: Pick<ApiExperiment, 'id' | 'pr' | 'val_bpb'> | null;
+  /** its PR's jobs closed without a run (superseded, PR closed, overdue), oldest first: lines of the PR's history, not experiments */
+  closed: Pick<ClosedJob, 'time' | 'sha' | 'reason'>[];
 }
 
 /** What the build found for the archived diff. */
@@ -82,6 +84,13 @@ function lossCurve(a: ApiExperiment, e: Experiment, n: Neighbours, page: string)
 </figure>`;
 }
 
+function prHistory(n: Neighbours): Trusted {
+  if (!n.closed.length) return html``;
+  return html`<h2>PR history</h2>
+<p>Jobs of this PR that were closed before any run reported (they are not experiments):</p>
+<ul class="story">${n.closed.map((c) => html`<li>${fmt.time(c.time)}: the job for commit <code>${c.sha.slice(0, 7)}</code> was closed: ${c.reason}</li>`)}</ul>`;
+}
+
 function neighbours(n: Neighbours, page: string): Trusted {
   const to = (id: number | null, rel: string, label: string) => (id === null ? html`<span>${label}</span>` : html`<a href="${href(page, paths.experiment(id))}" rel="${rel}">${label}</a>`);
   return html`<nav class="pager" aria-label="experiments">${to(n.prev, 'prev', '‹ previous experiment')}<a href="${href(page, paths.experimentsNewest)}">all experiments</a>${to(n.next, 'next', 'next experiment ›')}</nav>`;
@@ -112,6 +121,7 @@ ${diff.kind === 'rendered' ? html`<div class="diff">${diff.markup}</div>` : html
 <h2>Result</h2>
 ${fields(e)}
 <h2>Log excerpt</h2>
-${e.log_excerpt ? html`<pre class="log">${e.log_excerpt}</pre>` : html`<p>No log excerpt was recorded.</p>`}`;
+${e.log_excerpt ? html`<pre class="log">${e.log_excerpt}</pre>` : html`<p>No log excerpt was recorded.</p>`}
+${prHistory(n)}`;
   return layout({ page, title: a.title ? `${heading}: ${a.title}` : heading, ledgerHead: { recordedIn: { seq: e.seq, hash: e.hash } }, charts: curve.length > 0 }, body);
 }
