@@ -11,7 +11,7 @@ import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { ineligible, type Registration } from '../policy/eligibility.js';
-import { classRates, offClass, offPace, paceHistory } from '../policy/pace.js';
+import { offPace, paceHistory } from '../policy/pace.js';
 import { withContainment } from '../policy/containment.js';
 import { checkResult, nonceOfRunTitle, type ResultCheck } from '../policy/result-check.js';
 import { checkSeal } from '../policy/replays.js';
@@ -87,9 +87,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   ), runnerOwner, s.cfg.config.containment);
   // A valid result from a machine off its usual pace is not scored: it runs again elsewhere.
   const cal = bound.result?.calibration;
-  const slow =
-    (bound.validated && bound.result.status === 'ok' ? offClass(bound.result, classRates(view.state, bound.result.hardware_class)) : null) ??
-    (bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null);
+  const slow = bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;
   const otherData = bound.validated ? datasetProblem(bound.result, s.cfg.config) : null;
   // A result must carry what its dispatch asked for replays: the schedule it replays, its digest sealed (docs/trust.md, "Replays").
   const sealing = bound.validated ? checkSeal(bound.result, job, s.seal) : { problem: null, digest: null };

@@ -105,7 +105,7 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
     // an off-pace run goes to another owner's runner (its machine is loaded now)
-    const elsewhere = (reason.startsWith('off pace') || reason.startsWith('off class')) && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
+    const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
     return i.attempt < limit ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
