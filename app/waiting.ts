@@ -20,9 +20,12 @@ import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
 
 /** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
-export async function verifierLabel(s: Session, cls: string, exclude: string[]): Promise<string> {
+export async function verifierLabel(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string> {
   const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-  return pickVerifierLabel(runners.runners as ApiRunner[], cls, exclude) ?? cls;
+  // an owner banned since its runner registered never verifies: its run would be refused at intake
+  // and the job would wait out its deadline (seen at 40% adversarial: 30 minutes per attempt)
+  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  return pickVerifierLabel(runners.runners as ApiRunner[], cls, [...exclude, ...banned]) ?? cls;
 }
 
 /**
@@ -80,7 +83,7 @@ export async function judgeWaiting(s: Session, view: LedgerView, baseline: Basel
       if (c.close_on_discard && s.cfg.mayAct) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: q.pr, state: 'closed' });
       continue;
     }
-    const target = await verifierLabel(s, w.hardware_class, out.exclude_owners);
+    const target = await verifierLabel(s, w.hardware_class, out.exclude_owners, view);
     // a result about to be discarded is replayed when it sealed a digest (docs/trust.md, "Replays"); a claim is verified with fresh seeds
     const replay = out.replicate ? replaySpecFor(r, !!scored.digest_commitment) : null;
     const verifyJob = rerun(job, { role: 'verify', hardware_class: w.hardware_class, runner_label: target, verifies: job.job_id, attempt: 1, check: q.check, comment: q.comment, replay });

@@ -146,7 +146,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
     }
     case 'retry': {
-      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere]) } : {};
+      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere], view) } : {};
       if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
         `The run's result was rejected (${out.reason}); the experiment runs again.`,
@@ -195,7 +195,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts + s.cfg.config.verification.max_runs) {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
-      const target = await verifierLabel(s, cls, out.exclude_owners);
+      const target = await verifierLabel(s, cls, out.exclude_owners, view);
       const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
