@@ -27,7 +27,7 @@ export const AutoresearchConfig = z.object({
    * the merge rule (docs/trust.md "The merge rule"): the mean of n independent runs must beat the
    * baseline by k standard errors, SE = sigma * sqrt(1/n + 1/baseline runs), and by min_delta bpb
    */
-  margin: z.object({ k: z.number().nonnegative().default(3.5), min_delta: z.number().nonnegative().default(0) }).prefault({}),
+  margin: z.object({ k: z.number().nonnegative().default(3.6), min_delta: z.number().nonnegative().default(0) }).prefault({}),
   /**
    * the sequential test: a first run scoring `screen` standard errors is a claim, re-run by other
    * owners until the mean merges (with `quorum` + 1 owners other than the author at least), falls
@@ -41,7 +41,7 @@ export const AutoresearchConfig = z.object({
       agree_sigmas: z.number().nonnegative().default(3.5),
       screen: z.number().default(1),
       futility: z.number().default(1.5),
-      max_runs: z.number().int().min(1).default(6),
+      max_runs: z.number().int().min(1).default(8),
       /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */
       min_sigma_df: z.number().int().nonnegative().default(20),
       /** a claim beating its class's baseline by more than this (bpb) is suspicious: it needs `suspicious_extra_owners` more independent owners before it counts */
@@ -50,7 +50,7 @@ export const AutoresearchConfig = z.object({
     })
     .prefault({}),
   /** runs of the default branch per hardware class before its baseline counts */
-  baseline_runs: z.number().int().min(2).default(5),
+  baseline_runs: z.number().int().min(2).default(10),
   /** free-tier experiments per author per UTC day, when their balance does not cover one */
   free_runs_per_day: z.number().int().nonnegative().default(3),
   /** close a discarded PR instead of only labelling it */

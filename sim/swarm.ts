@@ -72,7 +72,6 @@ export const DEFAULTS: SimOptions = {
     max_in_flight: 8,
     free_runs_per_day: 1000,
     close_on_discard: true,
-    baseline_runs: 5,
   },
   configExtra: '',
   faults: false,

@@ -22,13 +22,13 @@ function groupOf(inputs: Record<string, string>): string {
 afterEach(() => nock.cleanAll());
 
 describe('experiment.yml concurrency', () => {
-  it('the five baseline runs of one class dispatched on install each have a group of their own', async () => {
+  it('the ten baseline runs (the default baseline_runs) of one class dispatched on install each have a group of their own', async () => {
     const w = new World({ seed: [] });
     await w.install();
     const baselines = w.gh.dispatches.filter((d) => d.inputs.role === 'baseline');
-    expect(baselines).toHaveLength(5);
+    expect(baselines).toHaveLength(10);
     const groups = baselines.map((d) => groupOf(d.inputs));
-    expect(new Set(groups).size).toBe(5);
+    expect(new Set(groups).size).toBe(10);
     // and the group names the job, so a re-dispatch of the same nonce waits for its twin
     for (const [i, d] of baselines.entries()) expect(groups[i]).toContain(d.inputs.nonce);
   });

@@ -141,7 +141,8 @@ describe('adaptive replication', () => {
   });
 
   it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
-    const w = trustWorld('max_in_flight: 10\nverification:\n  quorum: 1\ntrust:\n  ban_after_faults: 1\n');
+    // room for PR 8's run even if PR 7 has merged by then: a merge dispatches baseline_runs (default 10) baselines
+    const w = trustWorld('max_in_flight: 20\nverification:\n  quorum: 1\ntrust:\n  ban_after_faults: 1\n');
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
     await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);

@@ -90,7 +90,7 @@ describe('score, verify, merge', () => {
     expect(w.gh.merges).toHaveLength(1);
     const m = w.gh.merges[0];
     expect(m).toMatchObject({ pr: 7, sha: head, title: 'Experiment 7 (#7)' });
-    expect(m.message).toMatch(/val_bpb 1\.9050 \(claim 1\.9000\) on gpu-test; baseline 2\.0000 ± 0\.0100 \(n=41\); threshold 1\.9724/);
+    expect(m.message).toMatch(/val_bpb 1\.9050 \(claim 1\.9000\) on gpu-test; baseline 2\.0000 ± 0\.0100 \(n=41\); threshold 1\.9715/); // 2 - widen(k 3.6, df 40) * 0.01 * sqrt(1/2 + 1/41)
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
     const check = w.gh.checksOf(head)[0];
     expect(check).toMatchObject({ status: 'completed', conclusion: 'success', title: 'Merged' });
@@ -108,9 +108,9 @@ describe('score, verify, merge', () => {
     // the diff is archived in the entry itself, against the default branch the run used
     expect(results[0].data.diff).toContain('+export const LR = 6e-4;');
     expect(results[0].data.diff).toContain('-export const LR = 3e-4;');
-    // baselines of the new main on the class
+    // baselines of the new main on the class: baseline_runs (default 10) of them
     const baselines = w.gh.dispatches.slice(2);
-    expect(baselines).toHaveLength(5);
+    expect(baselines).toHaveLength(10);
     expect(baselines.every((b) => b.inputs.role === 'baseline' && b.inputs.sha === m.merge_sha && b.inputs.runner_label === CLASS)).toBe(true);
   });
 
@@ -463,18 +463,18 @@ describe('installation', () => {
       byClass.set(d.inputs.runner_label, (byClass.get(d.inputs.runner_label) ?? 0) + 1);
     }
     expect([...byClass]).toEqual([
-      ['cpu-test', 5],
-      [CLASS, 5],
-    ]);
-    expect(w.entries('job_dispatched')).toHaveLength(10);
+      ['cpu-test', 10],
+      [CLASS, 10],
+    ]); // baseline_runs (default 10) per online class
+    expect(w.entries('job_dispatched')).toHaveLength(20);
   });
 
   it('a repository added to an existing installation gets its baselines too, once', async () => {
     const w = new World({ seed: [] });
     await w.addToInstallation();
-    expect(w.gh.dispatches.map((d) => [d.inputs.role, d.inputs.runner_label, d.inputs.sha])).toEqual(Array(5).fill(['baseline', CLASS, w.main]));
-    await w.addToInstallation(); // redelivered: the five runs are in flight, none more
-    expect(w.gh.dispatches).toHaveLength(5);
-    expect(w.entries('job_dispatched')).toHaveLength(5);
+    expect(w.gh.dispatches.map((d) => [d.inputs.role, d.inputs.runner_label, d.inputs.sha])).toEqual(Array(10).fill(['baseline', CLASS, w.main])); // baseline_runs (default 10)
+    await w.addToInstallation(); // redelivered: the ten runs are in flight, none more
+    expect(w.gh.dispatches).toHaveLength(10);
+    expect(w.entries('job_dispatched')).toHaveLength(10);
   });
 });

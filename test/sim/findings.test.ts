@@ -14,7 +14,7 @@ describe('simulator findings (seeded)', () => {
     const w = new World({ seed: new World().entries('runner_registered').map((e) => ({ type: e.type, data: e.data })) });
     await w.install();
     const runs = [...w.gh.workflowRuns.values()];
-    expect(runs.filter((r) => r.inputs.role === 'baseline')).toHaveLength(5);
+    expect(runs.filter((r) => r.inputs.role === 'baseline')).toHaveLength(10); // baseline_runs (default 10)
     expect(runs.filter((r) => r.conclusion === 'cancelled').map((r) => r.inputs.nonce)).toEqual([]);
   });
 
