@@ -40,6 +40,17 @@ if ! ldconfig -p | grep -q libvulkan.so.1; then for f in debs/*.deb; do dpkg -x 
 [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 { date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; node --version; } 2>&1 | tee "$OUT/machine.txt"
 node --import tsx trainer/bench.ts --backends "${BACKENDS:-webgpu,node-gpu,wasm}" --budget "${BUDGET:-60}" 2>&1 | tee "$OUT/bench-trainer.txt"
+# a replay on the GPU: the same seeds and progress schedule; the same digest means this backend's
+# training is deterministic here (docs/trust.md 2b: a replay is judged by digest, else by score)
+for b in ${REPLAY_BACKENDS:-webgpu}; do
+  node --import tsx trainer/cli.ts --backend "$b" --budget "${REPLAY_BUDGET:-30}" --seed 7 --eval-seed 11 --json --out "$OUT/replay-$b-a" >/dev/null 2>"$OUT/replay-$b-a.err"
+  sched=$(node -e 'const r=require(process.argv[1]);process.stdout.write(r.replay?.schedule??"")' "$OUT/replay-$b-a/result.json" 2>/dev/null)
+  [ -n "$sched" ] || { echo "replay on $b: the first run wrote no schedule (see replay-$b-a.err)" | tee -a "$OUT/replay.txt"; continue; }
+  for k in b c; do
+    node --import tsx trainer/cli.ts --backend "$b" --budget "$(( ${REPLAY_BUDGET:-30} * 3 ))" --seed 7 --eval-seed 11 --replay "$sched" --json --out "$OUT/replay-$b-$k" >/dev/null 2>"$OUT/replay-$b-$k.err"
+  done
+  node -e 'const [b,...d]=process.argv.slice(1);const rs=d.map(x=>{try{return require(x+"/result.json")}catch{return null}});console.log(JSON.stringify({backend:b,device:rs[0]?.device,ran:rs[0]?.backend,runs:rs.map(r=>r&&{status:r.status,val_bpb:r.val_bpb,digest:r.replay?.digest,steps:r.steps})}))' "$b" "$OUT/replay-$b-a" "$OUT/replay-$b-b" "$OUT/replay-$b-c" | tee -a "$OUT/replay.txt"
+done
 python3 bench/peer/gpt.py --data data/train.bin --val data/val.bin --budget "${BUDGET:-60}" 2>&1 | tee "$OUT/peer.json"
 RUN
 chmod +x "$stage/run.sh"

@@ -97,6 +97,10 @@ async function load(choice: Concrete, opts: LoadOptions): Promise<Loaded> {
   }
   if (choice === 'node-gpu' || choice === 'node') {
     const pkg = choice === 'node-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    // TensorFlow's op determinism, read by libtensorflow when it loads: a replay (the same seeds and
+    // progress schedule) must reproduce the checkpoint for the App to judge it by digest rather than
+    // by score (docs/trust.md 2b). Not yet measured on a GPU in this project (bench/gpu-pack.sh does).
+    process.env.TF_DETERMINISTIC_OPS ??= '1';
     const tf = await importNative(pkg);
     await tf.ready();
     return { ...base, tf, backend: tf.getBackend(), ...nativeDevice(tf.backend() as unknown as NativeBackend, choice) };
