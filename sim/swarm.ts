@@ -86,13 +86,15 @@ export interface Figures {
   adversary_share: number;
   false_merges: number;
   seed_only_merged: number;
-  true_improvements_merged_pct: number;
   /**
-   * the same among improvements that were still `improvementSigmas` better than the default branch
-   * when they were decided: a PR is a whole train.ts, so once another improvement merged, one opened
-   * on the older default branch lacks it and is rightly no better (the App re-runs it on the new one)
+   * merged share of the PRs that were a real improvement (`improvementSigmas` better than the
+   * default branch) when the App decided them. A PR is a whole train.ts: once another improvement
+   * merged, one opened on the older default branch lacks it and is no better than the new one, so
+   * merging it would be a false merge; it counts in `opened_improvements_merged_pct` only
    */
-  live_improvements_merged_pct: number;
+  true_improvements_merged_pct: number;
+  /** merged share of all PRs opened as an improvement, superseded ones included */
+  opened_improvements_merged_pct: number;
   /** improvement PRs whose default branch moved (to a better train.ts) before they were decided */
   improvements_superseded: number;
   adversary_credit_share: number;
@@ -878,8 +880,8 @@ export class Swarm {
       // a merge that made the default branch no better than it was just before (seed luck is no improvement)
       false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
-      true_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
-      live_improvements_merged_pct: live.length ? round((100 * live.filter((p) => this.finalState(p.number) === 'merged').length) / live.length, 1) : 0,
+      true_improvements_merged_pct: live.length ? round((100 * live.filter((p) => this.finalState(p.number) === 'merged').length) / live.length, 1) : 0,
+      opened_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
       improvements_superseded: improvements.length - live.length,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,
       adversaries: adversaries.size,
