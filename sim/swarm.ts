@@ -124,6 +124,12 @@ export interface Figures {
   /** owner_faulted entries whose runs include a replay, and those of them against honest owners */
   replay_faults: number;
   replay_faults_honest: number;
+  /**
+   * where verification_overhead goes: GPU-seconds of each kind of run over the GPU-seconds of first
+   * runs (they sum to verification_overhead - 1): candidate re-runs (another result of a PR's head:
+   * off pace, lost, disagreements), fresh-seed verify runs, replays, baseline runs, runs cancelled
+   */
+  overhead_by_kind: Record<string, number>;
   /** owners whose runners the route refused for good (banned) */
   owners_refused: string[];
   lost_merges?: number;
@@ -223,6 +229,8 @@ export class Swarm {
   private harnessByCommit = new Map<string, string>();
   /** GPU-seconds by whether the job was the first run of an experiment */
   gpu = { first: 0, all: 0 };
+  /** GPU-seconds of runs other than first runs, by kind (Figures.overhead_by_kind) */
+  private gpuExtra: Record<string, number> = {};
   private apps: Probot[] = [];
   private routeHandler: RouteHandler | null = null;
   private failedDeliveries: Delivery[] = [];
@@ -494,6 +502,7 @@ export class Swarm {
   private cancelJob(run: WorkflowRun, owner: Owner, seconds: number): void {
     if (run.status !== 'in_progress') return;
     this.gpu.all += seconds;
+    this.gpuExtra.cancelled = (this.gpuExtra.cancelled ?? 0) + seconds;
     this.gh.finishRun(run, 'cancelled');
     this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
   }
@@ -628,6 +637,9 @@ export class Swarm {
     if (first) {
       this.firstRunSeen.add(`${i.pr}@${i.sha}`);
       this.gpu.first += seconds;
+    } else {
+      const kind = i.replay ? 'replay' : i.role === 'candidate' ? 'candidate_rerun' : String(i.role);
+      this.gpuExtra[kind] = (this.gpuExtra[kind] ?? 0) + seconds;
     }
     const candidate = this.gh.fileAt(i.sha, 'trainer/train.ts');
     const valBpb = Number(bpb.toFixed(6));
@@ -904,6 +916,7 @@ export class Swarm {
       replay_timeouts: this.replayTimeouts,
       replay_faults: replayFaults.length,
       replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
+      overhead_by_kind: Object.fromEntries(Object.entries(this.gpuExtra).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, this.gpu.first > 0 ? round(v / this.gpu.first, 3) : 0])),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
