@@ -82,6 +82,18 @@ export const ApiClass = z.object({
 export const ApiBest = z.object({ schema_version: version, classes: z.array(ApiClass) });
 export type ApiBest = z.infer<typeof ApiBest>;
 
+/** A runner owner's standing under the trust policy (leaderboard/src/owner-trust.ts; added in v1.2). */
+export const ApiOwnerTrust = z.object({
+  status: z.enum(['probation', 'trusted', 'banned']),
+  agreed: z.number().int().nonnegative(), // results another owner's run agreed with, since its last fault
+  needed: z.number().int().nonnegative(), // replicate_until: agreeing results after which only spot checks are made
+  faults: z.number().int().nonnegative(), // results outvoted by other owners' runs
+  replays_passed: z.number().int().nonnegative(), // its runs that a replay (same seeds and schedule) agreed with
+  replays_failed: z.number().int().nonnegative(), // its runs that replays outvoted
+  banned_reason: z.string().nullable(),
+});
+export type ApiOwnerTrust = z.infer<typeof ApiOwnerTrust>;
+
 export const ApiContributor = z.object({
   login: z.string(),
   experiments: z.number().int().nonnegative(),
@@ -92,6 +104,7 @@ export const ApiContributor = z.object({
   spent: z.number(),
   reversed: z.number(),
   balance: z.number(),
+  trust: ApiOwnerTrust.nullable().optional(), // null: this login ran no job
 });
 export type ApiContributor = z.infer<typeof ApiContributor>;
 

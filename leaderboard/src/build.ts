@@ -297,7 +297,7 @@ export async function buildSite(ledgerDir: string, outDir: string, opts: BuildOp
   const people = contributorsAndRunners(entries, view.experiments, computeBalances(entries));
   const contributors: ApiContributors = { schema_version: API_VERSION, ...people };
   w.json(paths.apiContributors, contributors);
-  w.write(paths.contributors, contributorsPage(contributors, head));
+  w.write(paths.contributors, contributorsPage(contributors, head, repoUrl(view.experiments.find((e) => e.repo)?.repo ?? null)));
 
   const counts = { experiments: api.length, merged: 0, discarded: 0, pending: 0, failed: 0, rejected: 0, contributors: people.contributors.length, runners: people.runners.length };
   for (const a of api) counts[a.status]++;

@@ -3,6 +3,7 @@
 import type { LedgerEntry } from '../../ledger/entries.js';
 import type { ApiContributor, ApiRunner } from './api-schema.js';
 import { isEntry, type Experiment } from './experiments.js';
+import { ownerTrust } from './owner-trust.js';
 
 /** The fields of the ledger's Balance that the leaderboard shows. */
 export interface BalanceFigures {
@@ -57,6 +58,8 @@ export function contributorsAndRunners(
       }
     }
   }
+  const trust = ownerTrust(entries as LedgerEntry[]);
+  for (const p of people.values()) p.trust = trust.get(p.login.toLowerCase()) ?? null;
   const contributors = [...people.values()].sort((a, b) => b.merged - a.merged || b.experiments - a.experiments || b.gpu_seconds - a.gpu_seconds || a.login.localeCompare(b.login));
   const runnerList = [...runners.values()].sort((a, b) => a.hardware_class.localeCompare(b.hardware_class) || a.runner_name.localeCompare(b.runner_name));
   return { contributors, runners: runnerList };

@@ -5,11 +5,12 @@ import * as fmt from '../format.js';
 import { html } from '../html.js';
 import { paths } from '../paths.js';
 import { layout, type LedgerHead } from './layout.js';
+import { trustLabel } from '../owner-trust.js';
 import { loginLink } from './people.js';
 
 const th = (label: string, type: 'num' | 'text') => html`<th data-type="${type}" scope="col"${type === 'num' ? html` class="num"` : ''}><button type="button" class="sort">${label}</button></th>`;
 
-export function contributorsPage(data: ApiContributors, head: LedgerHead): string {
+export function contributorsPage(data: ApiContributors, head: LedgerHead, repoUrl: string | null = null): string {
   const byClass = new Map<string, ApiContributors['runners']>();
   const runnersOf = new Map<string, number>();
   for (const r of data.runners) {
@@ -28,9 +29,9 @@ ${agents.length ? html`<div class="table-scroll"><table class="sortable contribu
 ${agents.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${p.experiments}<td class="num">${p.merged}${credits ? html`<td class="num" data-v="${p.spent}">${fmt.credits(p.spent)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}` : ''}
 `)}</tbody></table></div>${credits ? '' : html`<p class="note">No author has spent or holds credits yet: every run so far was in the free tier.</p>`}` : html`<p>No experiment has been proposed yet.</p>`}
 <h2>GPU owners</h2>
-<p>Who lent GPUs: their runners' validated training time, and the credits it earned.</p>
-${owners.length ? html`<div class="table-scroll"><table class="sortable contributors owners"><thead><tr>${th('Login', 'text')}${th('Runners', 'num')}${th('GPU time given', 'num')}${th('Earned', 'num')}${th('Pending', 'num')}${th('Balance', 'num')}</tr></thead><tbody>
-${owners.map((p) => html`<tr><td>${loginLink(p.login)}<td class="num">${runnersOf.get(p.login) ?? 0}<td class="num" data-v="${p.gpu_seconds}">${fmt.duration(p.gpu_seconds)}<td class="num" data-v="${p.earned}">${fmt.credits(p.earned)}<td class="num" data-v="${p.pending}">${fmt.credits(p.pending)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}
+<p>Who lent GPUs: their runners' validated training time, the credits it earned, and their standing under the ${repoUrl ? html`<a href="${repoUrl}/blob/HEAD/docs/trust.md">trust policy</a>` : 'trust policy'}: a new owner is on probation (every result re-run by another owner) until enough results agreed; a trusted owner is spot-checked; a run that a replay with the same seeds and schedule did not reproduce is a fault, and repeated faults ban the owner.</p>
+${owners.length ? html`<div class="table-scroll"><table class="sortable contributors owners"><thead><tr>${th('Login', 'text')}${th('Runners', 'num')}${th('GPU time given', 'num')}${th('Earned', 'num')}${th('Pending', 'num')}${th('Balance', 'num')}${th('Trust', 'text')}${th('Replays passed', 'num')}${th('Faults', 'num')}</tr></thead><tbody>
+${owners.map((p) => html`<tr${p.trust?.status === 'banned' ? html` class="banned"` : ''}><td>${loginLink(p.login)}<td class="num">${runnersOf.get(p.login) ?? 0}<td class="num" data-v="${p.gpu_seconds}">${fmt.duration(p.gpu_seconds)}<td class="num" data-v="${p.earned}">${fmt.credits(p.earned)}<td class="num" data-v="${p.pending}">${fmt.credits(p.pending)}<td class="num" data-v="${p.balance}">${fmt.credits(p.balance)}<td${p.trust?.banned_reason ? html` title="${p.trust.banned_reason}"` : ''}>${p.trust ? trustLabel(p.trust) : '—'}<td class="num" data-v="${p.trust?.replays_passed ?? 0}">${p.trust ? (p.trust.replays_failed ? `${p.trust.replays_passed} (${p.trust.replays_failed} failed)` : String(p.trust.replays_passed)) : '—'}<td class="num">${p.trust?.faults ?? 0}
 `)}</tbody></table></div>` : html`<p>No runner has registered yet.</p>`}
 <h2>Runners by hardware class</h2>
 ${[...byClass.entries()].map(([cls, runners]) => html`<h3>${cls}</h3>
