@@ -6,7 +6,16 @@
 // its owner no trust. A calibration is the runner's claim like everything in result.json, so this
 // protects honest runners from their own load; lying about it gains nothing the replication
 // policy does not catch. Pure: the calibration and the ledger's earlier calibrations in.
-import type { LedgerState } from '../../ledger/index.js';
+//
+// The pre-flight check moves the class test before training: the App sends every job its classes'
+// floors (`paceFloors`: the class median less the tolerance, the very line offPace draws), and the
+// harness gives the job back after its calibration, seconds in, when it is below its class's floor
+// (status off_pace). The App runs it elsewhere without scoring it, credits nothing (nothing useful
+// was done, and a paid give-back would pay for bouncing work) and faults no one; an owner that keeps
+// giving jobs back gets no new runner for a while (`givingBack`). The check is advisory: a runner
+// can skip it, so offPace still judges every result after training.
+import type { EntryDataOf, LedgerEntry, LedgerState } from '../../ledger/index.js';
+import { floorFor, type PaceFloors } from '../../trainer/pace-floors.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 
 type Calibration = NonNullable<ExperimentResult['calibration']>;
@@ -22,22 +31,99 @@ const median = (xs: number[]) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 const pct = (x: number) => `${Math.round(x * 100)}%`;
+/** A run's pace: the slower of its two calibrations; after_gflops 0 is no calibration after training (a run that never reached evaluation, or given back). */
+const paceOf = (c: Calibration) => (c.after_gflops > 0 ? Math.min(c.before_gflops, c.after_gflops) : c.before_gflops);
 const g = (x: number) => `${Number(x.toPrecision(4))}`;
 
 /** Why the run was off pace (the reason it is run again), or null when it was at pace or carries no calibration. */
 export function offPace(cal: Calibration | null | undefined, history: { cls: string; classPace: number[]; ownPace: number[] }, tolerance: number): string | null {
   if (!cal) return null;
   const { before_gflops: before, after_gflops: after } = cal;
-  if (after < before * (1 - tolerance)) {
+  if (after > 0 && after < before * (1 - tolerance)) {
     return `off pace: the calibration workload ran at ${g(after)} GFLOP/s after training, ${pct(1 - after / before)} below the ${g(before)} before (the machine was loaded or throttled during the run)`;
   }
-  const pace = Math.min(before, after);
+  const pace = paceOf(cal);
   for (const [who, xs] of [[`${history.cls}'s usual`, history.classPace], ['its owner\'s usual', history.ownPace]] as const) {
     if (xs.length < MIN_HISTORY) continue;
     const usual = median(xs);
     if (pace < usual * (1 - tolerance)) return `off pace: the calibration workload ran at ${g(pace)} GFLOP/s, ${pct(1 - pace / usual)} below ${who} ${g(usual)} (median of ${xs.length} runs)`;
   }
   return null;
+}
+
+/**
+ * The floor of each class and workload with a usual pace (MIN_HISTORY at-pace calibrations): its
+ * median less `tolerance`, the line below which offPace refuses a result, so a job given back is
+ * one the App would have refused after training. 4 significant digits (the dispatch input is short).
+ */
+export function paceFloors(state: LedgerState, tolerance: number): PaceFloors {
+  let byTol = floorsMemo.get(state);
+  if (!byTol) floorsMemo.set(state, (byTol = new Map()));
+  const hit = byTol.get(tolerance);
+  if (hit) return hit;
+  const paces = new Map<string, Map<string, number[]>>();
+  for (const { data: r } of state.results.values()) {
+    const c = r.result?.calibration;
+    if (!r.validated || !c) continue;
+    const cls = r.result!.hardware_class;
+    if (!paces.has(cls)) paces.set(cls, new Map());
+    const w = paces.get(cls)!;
+    if (!w.has(c.workload)) w.set(c.workload, []);
+    w.get(c.workload)!.push(paceOf(c));
+  }
+  const out: PaceFloors = {};
+  for (const [cls, ws] of [...paces].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [workload, xs] of [...ws].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (xs.length < MIN_HISTORY) continue;
+      const floor = Number((median(xs.slice(-HISTORY)) * (1 - tolerance)).toPrecision(4));
+      if (floor > 0) (out[cls] ??= {})[workload] = floor;
+    }
+  }
+  byTol.set(tolerance, out);
+  return out;
+}
+const floorsMemo = new WeakMap<LedgerState, Map<number, PaceFloors>>();
+
+/**
+ * A result's pre-flight block against the floors its dispatch sent: a floor other than the one sent
+ * for its class and workload is made up (forged, like any input other than the dispatch's); an
+ * off_pace result that passes is the reason it runs again elsewhere. Null: no pre-flight to judge.
+ */
+export function givenBack(r: ExperimentResult, sent: PaceFloors | undefined): { reason: string; forged: boolean } | null {
+  const p = r.preflight;
+  if (!p) return null;
+  const floor = floorFor(sent, r.hardware_class, p.workload);
+  if (floor !== p.floor_gflops) {
+    return { reason: `preflight floor ${g(p.floor_gflops)} GFLOP/s is not the floor ${floor === null ? '(none)' : g(floor)} the App sent for ${r.hardware_class} (${p.workload})`, forged: true };
+  }
+  if (r.status !== 'off_pace') return null;
+  return {
+    reason: `off pace before training: the calibration workload ran at ${g(p.gflops)} GFLOP/s, ${pct(1 - p.gflops / floor)} below the floor of ${g(floor)} for ${r.hardware_class}; the job was given back after ${Math.round(r.total_seconds)} s without training`,
+    forged: false,
+  };
+}
+
+/**
+ * Whether `login` keeps giving jobs back: `limit` or more give-backs (off_pace results) in the
+ * `windowMs` before `now`, and more of them than results of any other kind. Such an owner gets no
+ * new runner (app/routes/runners.ts) until its oldest give-back leaves the window: a busy machine
+ * waits until it may be quiet again, and no owner bounces work for ever. Null: it may take jobs.
+ */
+export function givingBack(entries: Iterable<LedgerEntry>, login: string, now: Date, limit: number, windowMs = 3_600_000): { count: number; retryAfterSeconds: number } | null {
+  const who = login.toLowerCase();
+  const since = now.getTime() - windowMs;
+  const back: number[] = [];
+  let other = 0;
+  for (const e of entries) {
+    if (e.type !== 'result_recorded') continue;
+    const d = e.data as EntryDataOf<'result_recorded'>;
+    const t = Date.parse(e.time);
+    if (d.runner_owner?.toLowerCase() !== who || !(t > since)) continue;
+    if (d.result?.status === 'off_pace') back.push(t);
+    else other++;
+  }
+  if (back.length < limit || back.length <= other) return null;
+  return { count: back.length, retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...back) + windowMs - now.getTime()) / 1000)) };
 }
 
 /** The recent at-pace calibrations of `workload` on `cls`: all owners', and `owner`'s own. */
@@ -47,7 +133,7 @@ export function paceHistory(state: LedgerState, cls: string, workload: string, o
   for (const { data: r } of state.results.values()) {
     const c = r.result?.calibration;
     if (!r.validated || !c || c.workload !== workload || r.result!.hardware_class !== cls) continue;
-    const pace = Math.min(c.before_gflops, c.after_gflops);
+    const pace = paceOf(c);
     classPace.push(pace);
     if (owner && r.runner_owner?.toLowerCase() === owner.toLowerCase()) ownPace.push(pace);
   }
