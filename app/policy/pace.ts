@@ -20,9 +20,11 @@ import type { ExperimentResult } from '../../trainer/result.js';
 
 type Calibration = NonNullable<ExperimentResult['calibration']>;
 
-/** Earlier calibrations needed before a median is trusted as the usual pace. */
+/** An owner's own calibrations needed before their median is trusted as its usual pace. */
 export const MIN_HISTORY = 3;
-/** How many of the most recent calibrations make the usual pace. */
+/** Owners with calibrations of a class needed before the median of their usual paces is the class's. */
+export const MIN_OWNERS = 2;
+/** How many of an owner's most recent calibrations make its usual pace. */
 export const HISTORY = 50;
 
 const median = (xs: number[]) => {
@@ -35,7 +37,35 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 const paceOf = (c: Calibration) => (c.after_gflops > 0 ? Math.min(c.before_gflops, c.after_gflops) : c.before_gflops);
 const g = (x: number) => `${Number(x.toPrecision(4))}`;
 
+/**
+ * Each owner's recent calibrations of each class and workload (`${class}\0${workload}` -> owner ->
+ * paces, oldest first): every result bound to its job whose figures are its machine's claim, the
+ * ones refused as off pace included, of owners not banned. A class's usual pace is then the median
+ * of its owners' medians: one owner's loaded runs, or one owner's made-up figures, cannot move it,
+ * and a run refused as off pace still counts, so a usual pace set too high (an early fast or lying
+ * owner) is outvoted as honest owners report, never locked in.
+ */
+function owners(state: LedgerState): Map<string, Map<string, number[]>> {
+  const hit = ownersMemo.get(state);
+  if (hit) return hit;
+  const out = new Map<string, Map<string, number[]>>();
+  for (const { data: r } of state.results.values()) {
+    const c = r.result?.calibration;
+    if (!c || !r.runner_owner || !(r.validated || r.reason?.startsWith('off pace')) || state.trust.banned(r.runner_owner)) continue;
+    const key = `${r.result!.hardware_class}\0${c.workload}`;
+    if (!out.has(key)) out.set(key, new Map());
+    const byOwner = out.get(key)!;
+    const who = r.runner_owner.toLowerCase();
+    if (!byOwner.has(who)) byOwner.set(who, []);
+    byOwner.get(who)!.push(paceOf(c));
+  }
+  ownersMemo.set(state, out);
+  return out;
+}
+const ownersMemo = new WeakMap<LedgerState, Map<string, Map<string, number[]>>>();
+
 /** Why the run was off pace (the reason it is run again), or null when it was at pace or carries no calibration. */
+/** `history.classPace`: the usual pace of each owner of the class (paceHistory); `ownPace`: the run's owner's recent paces. */
 export function offPace(cal: Calibration | null | undefined, history: { cls: string; classPace: number[]; ownPace: number[] }, tolerance: number): string | null {
   if (!cal) return null;
   const { before_gflops: before, after_gflops: after } = cal;
@@ -43,41 +73,35 @@ export function offPace(cal: Calibration | null | undefined, history: { cls: str
     return `off pace: the calibration workload ran at ${g(after)} GFLOP/s after training, ${pct(1 - after / before)} below the ${g(before)} before (the machine was loaded or throttled during the run)`;
   }
   const pace = paceOf(cal);
-  for (const [who, xs] of [[`${history.cls}'s usual`, history.classPace], ['its owner\'s usual', history.ownPace]] as const) {
-    if (xs.length < MIN_HISTORY) continue;
+  const checks = [
+    [`${history.cls}'s usual`, history.classPace, MIN_OWNERS, 'owners'],
+    ['its owner\'s usual', history.ownPace, MIN_HISTORY, 'runs'],
+  ] as const;
+  for (const [who, xs, min, of] of checks) {
+    if (xs.length < min) continue;
     const usual = median(xs);
-    if (pace < usual * (1 - tolerance)) return `off pace: the calibration workload ran at ${g(pace)} GFLOP/s, ${pct(1 - pace / usual)} below ${who} ${g(usual)} (median of ${xs.length} runs)`;
+    if (pace < usual * (1 - tolerance)) return `off pace: the calibration workload ran at ${g(pace)} GFLOP/s, ${pct(1 - pace / usual)} below ${who} ${g(usual)} (median of ${xs.length} ${of})`;
   }
   return null;
 }
 
 /**
- * The floor of each class and workload with a usual pace (MIN_HISTORY at-pace calibrations): its
- * median less `tolerance`, the line below which offPace refuses a result, so a job given back is
- * one the App would have refused after training. 4 significant digits (the dispatch input is short).
+ * The floor of each class and workload with a usual pace (MIN_OWNERS owners' calibrations): the
+ * median of its owners' usual paces less `tolerance`, the line below which offPace refuses a result,
+ * so a job given back is one the App would have refused after training. 4 significant digits (the
+ * dispatch input is short).
  */
 export function paceFloors(state: LedgerState, tolerance: number): PaceFloors {
   let byTol = floorsMemo.get(state);
   if (!byTol) floorsMemo.set(state, (byTol = new Map()));
   const hit = byTol.get(tolerance);
   if (hit) return hit;
-  const paces = new Map<string, Map<string, number[]>>();
-  for (const { data: r } of state.results.values()) {
-    const c = r.result?.calibration;
-    if (!r.validated || !c) continue;
-    const cls = r.result!.hardware_class;
-    if (!paces.has(cls)) paces.set(cls, new Map());
-    const w = paces.get(cls)!;
-    if (!w.has(c.workload)) w.set(c.workload, []);
-    w.get(c.workload)!.push(paceOf(c));
-  }
   const out: PaceFloors = {};
-  for (const [cls, ws] of [...paces].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    for (const [workload, xs] of [...ws].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (xs.length < MIN_HISTORY) continue;
-      const floor = Number((median(xs.slice(-HISTORY)) * (1 - tolerance)).toPrecision(4));
-      if (floor > 0) (out[cls] ??= {})[workload] = floor;
-    }
+  for (const [key, byOwner] of [...owners(state)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (byOwner.size < MIN_OWNERS) continue;
+    const [cls, workload] = key.split('\0');
+    const floor = Number((median([...byOwner.values()].map((xs) => median(xs.slice(-HISTORY)))) * (1 - tolerance)).toPrecision(4));
+    if (floor > 0) (out[cls] ??= {})[workload] = floor;
   }
   byTol.set(tolerance, out);
   return out;
@@ -126,16 +150,12 @@ export function givingBack(entries: Iterable<LedgerEntry>, login: string, now: D
   return { count: back.length, retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...back) + windowMs - now.getTime()) / 1000)) };
 }
 
-/** The recent at-pace calibrations of `workload` on `cls`: all owners', and `owner`'s own. */
+/** The usual pace of each owner of `cls` on `workload` (paceHistory's class median is theirs), and `owner`'s recent paces. */
 export function paceHistory(state: LedgerState, cls: string, workload: string, owner: string | null): { cls: string; classPace: number[]; ownPace: number[] } {
-  const classPace: number[] = [];
-  const ownPace: number[] = [];
-  for (const { data: r } of state.results.values()) {
-    const c = r.result?.calibration;
-    if (!r.validated || !c || c.workload !== workload || r.result!.hardware_class !== cls) continue;
-    const pace = paceOf(c);
-    classPace.push(pace);
-    if (owner && r.runner_owner?.toLowerCase() === owner.toLowerCase()) ownPace.push(pace);
-  }
-  return { cls, classPace: classPace.slice(-HISTORY), ownPace: ownPace.slice(-HISTORY) };
+  const byOwner = owners(state).get(`${cls}\0${workload}`) ?? new Map<string, number[]>();
+  return {
+    cls,
+    classPace: [...byOwner.values()].map((xs) => median(xs.slice(-HISTORY))),
+    ownPace: owner ? (byOwner.get(owner.toLowerCase()) ?? []).slice(-HISTORY) : [],
+  };
 }

@@ -8,7 +8,7 @@ import nock from 'nock';
 import { auditLedger } from '../../ledger/index.js';
 import { givingBack } from '../../app/policy/pace.js';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { CLASS, World } from './world.js';
+import { CLASS, online, reg, World } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const WORKLOAD = 'matmul-256x256x256x20@tensorflow';
@@ -104,6 +104,40 @@ describe('the pre-flight pace check (App side)', () => {
       expect(w.entries('result_recorded').at(-1)!.data).toMatchObject({ pr: 10, validated: false, reason: expect.stringMatching(reason) });
       expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ pr: '10', runner_label: 'owner-alice' });
     }
+  });
+});
+
+describe('a class\'s usual pace is the median of its owners\' usual paces', () => {
+  /** PRs scored in turn on `runs` ([runner, calibration]): the last result recorded */
+  async function scoreInTurn(runs: [string, number][]): Promise<World> {
+    const w = new World({ config: 'max_in_flight: 10\n' });
+    w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    online(w, 'runner-c', 'carol');
+    online(w, 'runner-m', 'mallory');
+    let pr = 7;
+    for (const [runner, gflops] of runs) {
+      await w.push(pr, `agent-${pr}`, { 'trainer/train.ts': `export const LR = ${pr}e-4;\n` });
+      const d = w.gh.dispatches.filter((x) => x.inputs.pr === String(pr)).at(-1)!;
+      await w.complete(d, runner, 1.99, { tamper: cal(gflops, gflops) });
+      pr++;
+    }
+    return w;
+  }
+  const last = (w: World) => w.entries('result_recorded').at(-1)!.data;
+
+  it('catches a loaded run once two owners have reported (it used to take three runs, so a class\'s third run went unchecked)', async () => {
+    const w = await scoreInTurn([['runner-a', 100], ['runner-b', 100], ['runner-c', 40]]);
+    expect(last(w)).toMatchObject({ runner_owner: 'carol', validated: false, reason: "off pace: the calibration workload ran at 40 GFLOP/s, 60% below gpu-test's usual 100 (median of 2 owners)" });
+  });
+
+  it('one owner\'s made-up fast calibrations cannot lock the class: refused runs still count, and the owners outvote it', async () => {
+    const w = await scoreInTurn([['runner-m', 1000], ['runner-m', 1000], ['runner-m', 1000], ['runner-a', 100], ['runner-b', 100], ['runner-a', 100]]);
+    const recs = w.entries('result_recorded').map((e) => [e.data.runner_owner, e.data.validated]);
+    // one owner is no class median (alice is scored); bob is refused while mallory is half the owners;
+    // his refused run counts, so with three owners the median is the honest one (before: mallory's
+    // three runs were the class's usual pace, every honest run was refused and never counted)
+    expect(recs).toEqual([['mallory', true], ['mallory', true], ['mallory', true], ['alice', true], ['bob', false], ['alice', true]]);
+    expect(w.entries('result_recorded')[4].data.reason).toBe("off pace: the calibration workload ran at 100 GFLOP/s, 82% below gpu-test's usual 550 (median of 2 owners)");
   });
 });
 
