@@ -5,7 +5,7 @@
 // and the result file, which it alone writes, after every child is gone. It shares no
 // directory with a child: every byte goes over pipes it opened (trainer/worker-protocol.ts).
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
@@ -17,9 +17,8 @@ import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
-import { dockerRunArgs, type ChildSpec } from './isolation.js';
-import { childEntry } from './runtime.js';
-import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
+import { CHILD_ENV_SET, childArgv, containerPath } from './child-argv.js';
+import { defaultMemoryMb } from './sandbox.js';
 import { describeAdapter, webgpuClass } from './webgpu.js';
 import { CAUSAL_ATOL, planEval } from './probes.js';
 import type { Reporter } from './progress.js';
@@ -34,6 +33,7 @@ import type { Hello } from './worker-protocol.js';
 
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export { LOG_FILE, RESULT_FILE } from './run-output.js';
+export { childArgv } from './child-argv.js';
 
 /** replay, sealKey, nonce: a replay of a schedule, and the proof sealed (trainer/replay-proof.ts) */
 export interface ExperimentOptions extends ReplayOptions {
@@ -81,14 +81,9 @@ export interface ExperimentOptions extends ReplayOptions {
 
 /** rows per logits() call; on wasm 32 rows of the default model evaluated no slower than 64 or 256 */
 const EVAL_BATCH_ROWS = 32;
-/** docker always gets a memory cap; without --memory-mb this one */
-const DOCKER_DEFAULT_MEMORY_MB = 16384;
 export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
 const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
-
-/** One child at a time holds the GPU, but TensorFlow must still not reserve all of it up front. */
-const CHILD_ENV_SET = { TF_FORCE_GPU_ALLOW_GROWTH: 'true' };
 
 function childEnv(): Record<string, string> {
   const env: Record<string, string> = { ...CHILD_ENV_SET };
@@ -319,38 +314,6 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   return parsed;
 }
 
-/** The command line of one child: node on the host (its entry from trainer/runtime.ts), in the
- * bubblewrap sandbox (trainer/sandbox.ts), or `docker run -i` through trainer/isolation.ts with
- * only the trusted source mounted; it talks over stdin/stdout. */
-export function childArgv(c: {
-  phase: 'train' | 'eval';
-  isolation: 'none' | 'docker' | 'sandbox';
-  image: string;
-  gpu: boolean;
-  memoryMb: number | null;
-  repoDir: string;
-  name: string;
-  pidsLimit?: number;
-}): string[] {
-  const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
-  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker)];
-  if (c.isolation === 'sandbox') return sandboxChildArgv({ ...c, dataMounts: [], env: { ...CHILD_ENV_SET } });
-  const spec: ChildSpec = {
-    phase: c.phase,
-    image: c.image,
-    gpu: c.gpu,
-    memoryMb: c.memoryMb ?? DOCKER_DEFAULT_MEMORY_MB,
-    repoDir: c.repoDir,
-    interactive: true,
-    dataMounts: [],
-    command: ['node', ...nodeArgs, worker],
-    env: { ...CHILD_ENV_SET },
-    name: c.name,
-    pidsLimit: c.pidsLimit,
-  };
-  return ['docker', ...dockerRunArgs(spec)];
-}
-
 function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
   const digest = (fs: typeof before) => new Map(fs.filter((f) => isHarnessPath(f.path)).map((f) => [f.path, sha256(f.content)]));
   const a = digest(before);
@@ -365,13 +328,4 @@ function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
   } catch {
     return null;
   }
-}
-
-/** Where a host file of the checkout appears inside the container (/app). */
-function containerPath(repoDir: string, file: string): string {
-  const rel = relative(repoDir, file);
-  if (rel.startsWith('..') || !rel.startsWith(`trainer${sep}`)) {
-    throw new RunFailure('harness_error', `with isolation docker or sandbox the candidate must live under ${join(repoDir, 'trainer')}; got ${file}.`);
-  }
-  return `/app/${rel.split(sep).join('/')}`;
 }
