@@ -7,7 +7,9 @@ import { type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/ind
 import type { Role } from '../trainer/result.js';
 import { pinsInput } from './data-pins.js';
 import { jobRefs, newJobId } from './jobs.js';
-import type { Dispatched } from './ledger-view.js';
+import { paceFloorsInput, type PaceFloors } from '../trainer/pace-floors.js';
+import { viewOf, type Dispatched } from './ledger-view.js';
+import { paceFloors } from './policy/pace.js';
 import type { Payment } from './policy/payment.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -97,29 +99,33 @@ export async function dispatchJobs(
   });
   let skipped = false;
   let kept: number[] = [];
+  // the pre-flight floors of the classes, from the chain really appended to (app/policy/pace.ts)
+  let floors: PaceFloors = {};
   const build = (chain: LedgerEntry[]) => {
     const first = typeof extra === 'function' ? extra(chain) : extra;
     skipped = first === null;
     if (first === null) return [];
+    floors = paceFloors(viewOf(chain).state, s.cfg.config.trust.pace_tolerance);
+    const withFloors = (e: NewEntry) => (e.type === 'job_dispatched' && Object.keys(floors).length ? { ...e, data: { ...e.data, pace_floors: floors } } : e);
     // Idempotent per (PR, commit, role): a job already open on the chain really appended to (a
     // second process, or a redelivery to a process with a stale view, got there first) is not
     // dispatched or charged again; baselines of a class and commit up to the configured count.
     kept = stillNeeded(chain, first, jobs, s.cfg.config.baseline_runs, s.cfg.config.budget_seconds);
     const ids_ = new Set(kept.map((i) => ids[i]));
-    return [...first, ...own.filter((e) => ids_.has((e.data as { job_id: string }).job_id))];
+    return [...first, ...own.filter((e) => ids_.has((e.data as { job_id: string }).job_id)).map(withFloors)];
   };
   await appendBuilt(s, current, build, files);
   if (skipped) return null;
   for (const i of kept) {
     const j = jobs[i];
     const seal = s.seal ? { seal_key: s.seal.publicKey } : {};
-    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], seed: trainSeeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds, ...seal, ...(j.replay ? { replay: j.replay.schedule } : {}) }, j.runner_label);
+    await sendDispatch(s, { job_id: ids[i], pr: j.pr, sha: j.sha, role: j.role, eval_seed: seeds[i], seed: trainSeeds[i], budget_seconds: j.budget_seconds ?? s.cfg.config.budget_seconds, ...seal, ...(j.replay ? { replay: j.replay.schedule } : {}), pace_floors: floors }, j.runner_label);
   }
   return kept.map((i) => ids[i]);
 }
 
 /** The workflow_dispatch of a job recorded in the ledger (also what the reconcile pass sends again when it was lost). */
-export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'seed' | 'budget_seconds' | 'seal_key' | 'replay'>, runnerLabel: string): Promise<void> {
+export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispatched'>, 'job_id' | 'pr' | 'sha' | 'role' | 'eval_seed' | 'seed' | 'budget_seconds' | 'seal_key' | 'replay' | 'pace_floors'>, runnerLabel: string): Promise<void> {
   await s.octokit.rest.actions.createWorkflowDispatch({
     ...s.repo,
     workflow_id: s.cfg.config.workflow,
@@ -137,6 +143,8 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
       // the contract of docs/trust.md "Replays": '' for a run on the clock, '' for no seal key
       replay: job.replay ?? '',
       seal_key: job.seal_key ?? '',
+      // the pre-flight floors (docs/trust.md, "Load is noise"); not sent when there are none (the workflow's default '')
+      ...(paceFloorsInput(job.pace_floors) ? { pace_floors: paceFloorsInput(job.pace_floors) } : {}),
     },
   });
 }

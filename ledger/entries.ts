@@ -1,6 +1,7 @@
 // The ledger's entry types: the contract between its one writer (the App) and its readers
 // (the leaderboard, `npm run ledger`, anyone auditing). Pure data, nothing GitHub-specific.
 import { z } from 'zod';
+import { PaceFloors } from '../trainer/pace-floors.js';
 import { ExperimentResult, Role } from '../trainer/result.js';
 
 const login = z.string().min(1);
@@ -42,6 +43,8 @@ export const EntryData = {
     seal_key: z.string().optional(),
     /** a replay: the progress schedule (the replayed result's `replay.schedule`) the run must follow, with the replayed run's seed, eval seed and budget (docs/trust.md, "Replays"); absent for a run on the clock */
     replay: z.string().max(16384).optional(),
+    /** the pre-flight floors the run was sent (the workflow's `pace_floors` input, app/policy/pace.ts): an off_pace result must name its class's; absent when none were sent */
+    pace_floors: PaceFloors.optional(),
   }),
   /**
    * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of

@@ -52,6 +52,11 @@ export const RunnerSettings = z
     max_per_owner: z.number().int().positive().default(4),
     /** JIT configs one owner may mint per hour (each job uses one) */
     registrations_per_hour: z.number().int().positive().default(60),
+    /**
+     * jobs an owner may give back (the pre-flight pace check: its machine below its class's pace)
+     * in an hour, and more than it ran, before it gets no new runner until the oldest is an hour old
+     */
+    give_backs_per_hour: z.number().int().positive().default(3),
     runner_group_id: z.number().int().positive().default(1),
     work_folder: z.string().default('_work'),
   })

@@ -27,6 +27,9 @@ const HELP = `npm run simulate -- [options]
   --max-days N           stop after N virtual days (default ${DEFAULTS.maxDays})
   --sigma-replay X       val_bpb spread between honest replays of one run on a GPU class (default
                          ${CLASSES.filter((c) => !c.deterministic).map((c) => `${c.name} ${c.sigmaReplay}`).join(', ')}; 0: deterministic GPU ops)
+  --mid-run-load X       as a share of a class's chance of a busy machine: runs quiet at the start
+                         and busy from the middle on (default 0: a busy machine is busy all run, and
+                         the harness's pre-flight check gives its job back at the start)
   --json                 print one line of JSON
 `;
 
@@ -67,6 +70,7 @@ const { values } = parseArgs({
     'check-every': { type: 'string' },
     'max-days': { type: 'string' },
     'sigma-replay': { type: 'string' },
+    'mid-run-load': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -106,6 +110,7 @@ const opts: Partial<SimOptions> = {
   checkEvery: num('check-every', values['check-every'], 0, 1e9),
   maxDays: num('max-days', values['max-days'], 1, 3650),
   sigmaReplay: num('sigma-replay', values['sigma-replay'], 0, 1),
+  midRunLoad: num('mid-run-load', values['mid-run-load'], 0, 10),
   faults: values.faults ?? false,
   configExtra: values['config-extra'] ?? '',
   mix,

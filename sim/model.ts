@@ -237,15 +237,22 @@ export function trainOutcome(t: { code: string; quality: Quality; seed: number; 
 
 const madeUpDigest = (rng: Rng) => Array.from({ length: 8 }, () => rng.u32().toString(16).padStart(8, '0')).join('');
 
-/** What an owner reports for a job: a score, the run's schedule and proof of training, with the run's calibration. */
-export function report(o: Owner, job: JobView, classes: Map<string, HardwareClass>, rng: Rng): Report {
+/**
+ * What an owner reports for a job: a score, the run's schedule and proof of training, with the run's
+ * calibration. `midRunLoad`: the chance that a machine quiet at the start is loaded (30-70% of its
+ * pace) for the second half of the run (default 0: the load model of the figures, where a busy
+ * machine is busy from the start to the end).
+ */
+export function report(o: Owner, job: JobView, classes: Map<string, HardwareClass>, rng: Rng, midRunLoad = 0): Report {
   const claimed = classes.get(o.claimedClass)!;
   // the machine's pace during the run: a quiet one within 3% of its class's, a busy one (sustained
   // load: the harness times the workload before and after training) 30-70% slower
   const m = o.machine;
   const loaded = rng.chance(m.loadChance);
   const p1 = loaded ? rng.uniform(0.3, 0.7) : rng.uniform(0.97, 1.03);
-  const p2 = p1 * (loaded ? rng.uniform(0.85, 1) : rng.uniform(0.98, 1.02));
+  let p2 = p1 * (loaded ? rng.uniform(0.85, 1) : rng.uniform(0.98, 1.02));
+  // load that starts mid-run: only the calibration after training sees it (the pre-flight passes)
+  if (!loaded && midRunLoad > 0 && rng.chance(midRunLoad * m.loadChance)) p2 = p1 * rng.uniform(0.3, 0.7);
   const pace = (c: HardwareClass, a: number, b: number): Calibration => ({
     workload: `matmul-256x256x256x20@${c.name.startsWith('gpu') ? 'tensorflow' : 'wasm'}`,
     before_gflops: c.gflops * a,

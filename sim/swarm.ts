@@ -14,6 +14,7 @@ import { forgetForkApprovalPolicies } from '../app/github/fork-approval.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
+import { floorFor } from '../trainer/pace-floors.js';
 import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
@@ -55,6 +56,8 @@ export interface SimOptions {
   maxDays: number;
   /** the spread between honest replays on non-deterministic (GPU) classes; default: each class's sigmaReplay; 0 makes them deterministic (TF_DETERMINISTIC_OPS) */
   sigmaReplay?: number;
+  /** as a share of each class's loadChance: quiet runs whose machine is loaded from the middle of the run on (default 0) */
+  midRunLoad?: number;
 }
 
 export const DEFAULTS: SimOptions = {
@@ -132,6 +135,10 @@ export interface Figures {
   overhead_by_kind: Record<string, number>;
   /** owners whose runners the route refused for good (banned) */
   owners_refused: string[];
+  /** jobs given back by the pre-flight pace check (off_pace results), their GPU-seconds, and valid-looking runs rejected as off pace after training */
+  given_back: number;
+  given_back_seconds: number;
+  off_pace_after_training: number;
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -477,8 +484,18 @@ export class Swarm {
       if (!owner) throw new Error(`run ${run.id} ran on ${runner.name}, a runner no owner started`);
       // the owner's harness decides at the start what it will do (train on the clock, replay the
       // given schedule, or make a result up) and how long that takes; the result is written at the end
-      const r = report(owner, this.jobView(run, owner), this.classes, this.rngNoise);
+      const r = report(owner, this.jobView(run, owner), this.classes, this.rngNoise, this.o.midRunLoad ?? 0);
       const budget = Number(run.inputs.budget ?? 300);
+      // the harness's pre-flight check (trainer/train-phase.ts): a run that trains compares its
+      // calibration before training with the App's floor for its class; below it, the job is given
+      // back after the backend's load and the calibration, 5-15 s (a run that never trains claims a
+      // quiet machine, so it never gives back)
+      const floor = r.trained ? floorFor(run.inputs.pace_floors ? JSON.parse(run.inputs.pace_floors) : null, owner.claimedClass, r.calibration.workload) : null;
+      if (floor !== null && r.calibration.before_gflops < floor) {
+        const secs = this.rngRunners.uniform(5, 15);
+        this.agenda.push(this.t + secs * 1000, () => this.finishJob(run, owner, r, secs, floor));
+        continue;
+      }
       const secs = r.trainSeconds + this.rngRunners.uniform(30, 60);
       if (run.inputs.replay) {
         this.replays++;
@@ -628,12 +645,18 @@ export class Swarm {
     return entries;
   }
 
-  private finishJob(run: WorkflowRun, owner: Owner, rep: Report, seconds: number): void {
+  /** `floor`: the job was given back by the pre-flight check (below this floor), after `seconds` */
+  private finishJob(run: WorkflowRun, owner: Owner, rep: Report, seconds: number, floor?: number): void {
     if (run.status !== 'in_progress') return;
     const { bpb, calibration } = rep;
     const i = run.inputs;
     this.gpu.all += seconds;
-    const first = i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
+    if (floor !== undefined) {
+      this.givenBack.count++;
+      this.givenBack.seconds += seconds;
+    }
+    // a job given back is not the experiment's first run: the run that replaces it is
+    const first = floor === undefined && i.role === 'candidate' && !this.firstRunSeen.has(`${i.pr}@${i.sha}`);
     if (first) {
       this.firstRunSeen.add(`${i.pr}@${i.sha}`);
       this.gpu.first += seconds;
@@ -670,7 +693,7 @@ export class Swarm {
       seed: i.seed === undefined ? 1337 : Number(i.seed),
       eval_seed: Number(i.eval_seed),
       calibration,
-      replay: this.replayField(rep, i.nonce, valBpb, i.seal_key ?? ''),
+      replay: this.replayField(rep, i.nonce, valBpb, i.seal_key ?? '') as ReturnType<Swarm['replayField']> | null,
       candidate_sha256: candidate ? sha256(candidate) : '0'.repeat(64),
       harness_sha256: this.harnessOf(run.head_sha),
       loss_curve: [{ step: 0, t: 0, loss: 5.5 }],
@@ -678,8 +701,13 @@ export class Swarm {
       finished_at: new Date(this.t).toISOString(),
       job: { role: i.role, nonce: i.nonce, repo: `${OWNER}/${REPO}`, pr: i.pr ? Number(i.pr) : null, sha: i.sha, run_id: run.id, runner_name: run.runner_name, isolation: 'docker' },
     };
+    if (floor !== undefined) {
+      // what the harness writes when it gives a job back: no training, no score, the calibration and the floor
+      Object.assign(result, { status: 'off_pace', val_bpb: null, steps: 0, tokens: 0, train_seconds: 0, tokens_per_second: 0, params: 0, replay: null, loss_curve: [], unigram_bpb: 0, bigram_bpb: 0, eval_bytes: 0 });
+      Object.assign(result, { calibration: { ...calibration, after_gflops: 0 }, preflight: { workload: calibration.workload, gflops: calibration.before_gflops, floor_gflops: floor } });
+    }
     // what anyone can download: the artifact (a replayer that never trains copies from it)
-    this.publicRuns.set(i.nonce, { nonce: i.nonce, owner: owner.login, val_bpb: valBpb, schedule: result.replay.schedule, sealed: result.replay.sealed ?? null, digest: result.replay.digest ?? null });
+    if (result.replay) this.publicRuns.set(i.nonce, { nonce: i.nonce, owner: owner.login, val_bpb: valBpb, schedule: result.replay.schedule, sealed: result.replay.sealed ?? null, digest: result.replay.digest ?? null });
     this.gh.finishRun(run, 'success', { name: `result-${i.nonce}`, files: { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' } });
     // the join loop starts a fresh runner a little later
     this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
@@ -708,6 +736,7 @@ export class Swarm {
   /** every finished run's public result, by nonce */
   private publicRuns = new Map<string, PublicRun>();
   private firstRunSeen = new Set<string>();
+  private givenBack = { count: 0, seconds: 0 };
 
   private async tick(): Promise<void> {
     emitTick(this.gh, 700_000 + Math.floor((this.t - START) / 1000), this.t);
@@ -910,6 +939,9 @@ export class Swarm {
       runner_registrations: this.registrations,
       credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
       owners_refused: this.owners.filter((o) => o.refused).map((o) => o.login),
+      given_back: this.givenBack.count,
+      given_back_seconds: Math.round(this.givenBack.seconds),
+      off_pace_after_training: entries.filter((e) => e.type === 'result_recorded' && /^off pace: /.test(String((e.data as any).reason ?? ''))).length,
       lazy_credit_share: allCredit > 0 ? round((byBehaviour.lazy ?? 0) / allCredit, 4) : 0,
       replays: entries.filter((e) => e.type === 'job_dispatched' && (e.data as any).replay).length,
       replays_run: this.replays,

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { completeResult } from '../action/src/main.js';
+import { parsePaceFloors } from '../trainer/pace-floors.js';
 import { ensureImage, runHarness } from '../action/src/harness.js';
 import type { FakeGitHub, RunArtifacts, WorkflowRun } from '../sim/github/fake.js';
 import { OWNER, REPO } from '../sim/github/fake.js';
@@ -82,7 +83,7 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   let h: Awaited<ReturnType<typeof runHarness>>;
   try {
     // a replay (the App's `replay` input: a schedule, or a step budget's) and the App's seal key, as experiment.yml passes them
-    h = await runHarness({ cwd, budget, evalSeed, seed, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal, replay: i.replay ?? '', sealKey: i.seal_key ?? '', nonce: i.nonce });
+    h = await runHarness({ cwd, budget, evalSeed, seed, outDir, isolation: s.isolation, image: s.image, data: 'brown', cacheDir: join(s.workDir, 'cache'), evalBytes: s.evalBytes, memoryMb: null, onLine: s.onLine, signal: kill.signal, replay: i.replay ?? '', sealKey: i.seal_key ?? '', nonce: i.nonce, paceFloors: parsePaceFloors(i.pace_floors ?? '', 'the pace_floors input') });
   } finally {
     clearTimeout(timer);
     s.signal?.removeEventListener('abort', stop);
@@ -97,7 +98,7 @@ export async function runJob(gh: FakeGitHub, run: WorkflowRun, runnerName: strin
   try {
     const harnessResult = parseResult(readFileSync(join(outDir, 'result.json'), 'utf8'), 'result.json (from the harness)');
     const pr = i.pr ? Number(i.pr) : null;
-    result = completeResult(harnessResult, { role: i.role as 'candidate' | 'baseline' | 'verify', nonce: i.nonce, pr, sha: i.sha, evalSeed, budget, replay: i.replay ?? '', sealKey: i.seal_key ?? '' }, sha256(candidate), h.exitCode, {
+    result = completeResult(harnessResult, { role: i.role as 'candidate' | 'baseline' | 'verify', nonce: i.nonce, pr, sha: i.sha, evalSeed, budget, replay: i.replay ?? '', sealKey: i.seal_key ?? '', paceFloors: parsePaceFloors(i.pace_floors ?? '', 'the pace_floors input') }, sha256(candidate), h.exitCode, {
       repo: `${OWNER}/${REPO}`,
       runId: run.id,
       runnerName,

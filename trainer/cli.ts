@@ -1,5 +1,6 @@
 // `npm run experiment -- [options]`: train a candidate for a fixed budget and score it.
-// Exit 0: ok; 1: the candidate failed (result.json says why); 2: bad arguments or harness error.
+// Exit 0: ok; 1: the candidate failed (result.json says why); 2: bad arguments or harness error;
+// 3: given back before training, the machine below the App's pace floor (status off_pace).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -8,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice } from './backend.js';
 import { DATASETS, type DatasetName } from './data/dataset.js';
 import { parsePins, type Shard } from './data/pins.js';
+import { parsePaceFloors, type PaceFloors } from './pace-floors.js';
 import { makeReporter } from './progress.js';
 import { encodeSchedule, linearSchedule, MAX_STEPS } from './replay-schedule.js';
 import type { ExperimentResult } from './result.js';
@@ -42,7 +44,10 @@ export const USAGE = `usage: npm run experiment -- [options]
                             replay.schedule (with the same --seed, the same checkpoint on wasm and cpu)
   --seal-key <base64>       official runs: seal the checkpoint's digest to this X25519 key (the App's)
                             instead of writing it in clear; needs --nonce
-  --nonce <nonce>           the job's nonce, sealed with the digest`;
+  --nonce <nonce>           the job's nonce, sealed with the digest
+  --pace-floors <json>      official runs: the App's pre-flight floors, {"<class>": {"<workload>": GFLOP/s}};
+                            a machine whose calibration before training is below its floor gives the job
+                            back at once (status off_pace, exit 3) instead of training`;
 
 export class UsageError extends Error {}
 
@@ -113,6 +118,7 @@ const OPTIONS = {
   replay: { type: 'string' },
   'seal-key': { type: 'string' },
   nonce: { type: 'string' },
+  'pace-floors': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -153,6 +159,12 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
   if (values.steps !== undefined && values.replay !== undefined) throw new UsageError('--steps and --replay both set how many steps to train; pass one of them.');
   const steps = values.steps === undefined ? undefined : int('steps', values.steps, 1, 1, MAX_STEPS);
   if (values['seal-key'] && values.nonce === undefined) throw new UsageError("--seal-key needs --nonce, the job's nonce sealed with the digest.");
+  let paceFloors: PaceFloors | null = null;
+  try {
+    paceFloors = parsePaceFloors(values['pace-floors'] ?? '', '--pace-floors');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return {
     json: values.json ?? false,
@@ -177,6 +189,7 @@ export function parseCli(argv: string[], now = new Date()): { options: Omit<Expe
       replay: steps === undefined ? (values.replay ?? null) : encodeSchedule(linearSchedule(steps)),
       sealKey: values['seal-key'] || null,
       nonce: values.nonce ?? null,
+      paceFloors,
     },
   };
 }
@@ -186,7 +199,9 @@ export function summary(r: ExperimentResult, outDir: string): string {
   const lines =
     r.status === 'ok'
       ? [`val_bpb ${r.val_bpb?.toFixed(4)}  (bigram ${r.bigram_bpb.toFixed(4)}, unigram ${r.unigram_bpb.toFixed(4)}, uniform 8.0)`]
-      : [`FAILED (${r.failure?.kind}): ${r.failure?.message}`];
+      : r.status === 'off_pace'
+        ? [`OFF PACE: the calibration ran at ${r.preflight?.gflops.toFixed(2)} GFLOP/s, below the floor of ${r.preflight?.floor_gflops}; the job was given back before training`]
+        : [`FAILED (${r.failure?.kind}): ${r.failure?.message}`];
   if (r.steps > 0) lines.push(`${r.steps} steps, ${r.tokens} tokens in ${r.train_seconds.toFixed(1)} s (${Math.round(r.tokens_per_second)} tok/s), total ${r.total_seconds.toFixed(1)} s`);
   const on = r.backend === 'none' ? `${r.device} [${r.hardware_class}], no backend loaded` : `${r.backend} / ${r.device} [${r.hardware_class}]`;
   lines.push(`${r.params > 0 ? `${r.params} params on ` : ''}${on}, peak ${r.peak_memory_mb} MB`);
@@ -213,6 +228,7 @@ async function main(): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${summary(result, options.outDir)}\n`);
   if (result.status === 'ok') return 0;
+  if (result.status === 'off_pace') return 3;
   if (result.failure?.kind === 'harness_error') {
     // the summary already said it on stdout; with --json stdout holds only the result, so say it once on stderr
     if (json) process.stderr.write(`harness error: ${result.failure.message}\n`);

@@ -47,7 +47,11 @@ export type JobInfo = z.infer<typeof JobInfo>;
 export const ExperimentResult = z.object({
   schema_version: z.literal(RESULT_SCHEMA_VERSION),
   harness_version: z.string(),
-  status: z.enum(['ok', 'failed']),
+  /**
+   * ok: scored; failed: no score (`failure` says why); off_pace: given back before training, the
+   * machine's calibration below the floor the App sent (`preflight`): no score and no failure
+   */
+  status: z.enum(['ok', 'failed', 'off_pace']),
   failure: z.object({ kind: FailureKind, message: z.string() }).nullable(),
 
   /** bits per byte on the evaluated bytes; null unless status is ok */
@@ -83,6 +87,19 @@ export const ExperimentResult = z.object({
       workload: z.string(), // names the fixed workload, e.g. "matmul-256x256x256x20@wasm"
       before_gflops: z.number().nonnegative(),
       after_gflops: z.number().nonnegative(),
+    })
+    .nullable()
+    .optional(),
+
+  /**
+   * The pre-flight pace check (trainer/pace-floors.ts): the calibration before training against
+   * the floor the App sent for this class and workload. Present only when the App sent one.
+   */
+  preflight: z
+    .object({
+      workload: z.string(),
+      gflops: z.number().nonnegative(),
+      floor_gflops: z.number().positive(),
     })
     .nullable()
     .optional(),
@@ -166,6 +183,18 @@ export function parseResult(text: string, source = 'result.json'): ExperimentRes
   }
   if (r.status === 'failed' && (r.val_bpb !== null || r.failure === null)) {
     throw new Error(`${source}: a failed result must carry a failure and no val_bpb.`);
+  }
+  const p = r.preflight;
+  if (r.status === 'off_pace') {
+    if (r.val_bpb !== null || r.failure !== null) throw new Error(`${source}: an off_pace result was given back before training and must carry no val_bpb and no failure.`);
+    if (!p) throw new Error(`${source}: an off_pace result must carry its preflight block (the calibration and the floor it fell below).`);
+    if (p.gflops >= p.floor_gflops) throw new Error(`${source}: an off_pace result's calibration ${p.gflops} GFLOP/s is not below its floor ${p.floor_gflops}; only a machine below the floor gives a job back.`);
+  }
+  if (p) {
+    if (!r.calibration || r.calibration.workload !== p.workload || r.calibration.before_gflops !== p.gflops) {
+      throw new Error(`${source}: preflight (${p.workload} at ${p.gflops} GFLOP/s) is not the calibration before training (${r.calibration ? `${r.calibration.workload} at ${r.calibration.before_gflops}` : 'none'}).`);
+    }
+    if (r.status === 'ok' && p.gflops < p.floor_gflops) throw new Error(`${source}: an ok result's calibration ${p.gflops} GFLOP/s is below its floor ${p.floor_gflops}; the harness gives such a job back (status off_pace) instead of training.`);
   }
   return r;
 }

@@ -5,7 +5,7 @@
 // and the result file, which it alone writes, after every child is gone. It shares no
 // directory with a child: every byte goes over pipes it opened (trainer/worker-protocol.ts).
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
@@ -17,9 +17,8 @@ import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
-import { dockerRunArgs, type ChildSpec } from './isolation.js';
-import { childEntry } from './runtime.js';
-import { defaultMemoryMb, sandboxChildArgv } from './sandbox.js';
+import { CHILD_ENV_SET, childArgv, containerPath } from './child-argv.js';
+import { defaultMemoryMb } from './sandbox.js';
 import { describeAdapter, webgpuClass } from './webgpu.js';
 import { CAUSAL_ATOL, planEval } from './probes.js';
 import type { Reporter } from './progress.js';
@@ -28,11 +27,13 @@ import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo } from './result.
 import { RunFailure } from './run-failure.js';
 import { listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
 import { sampleCurve } from './sample-curve.js';
-import { runTrain, type TrainLimits, type Trained } from './train-phase.js';
+import { floorFor, type PaceFloors } from './pace-floors.js';
+import { GivenBack, runTrain, type TrainLimits, type Trained } from './train-phase.js';
 import type { Hello } from './worker-protocol.js';
 
 export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export { LOG_FILE, RESULT_FILE } from './run-output.js';
+export { childArgv } from './child-argv.js';
 
 /** replay, sealKey, nonce: a replay of a schedule, and the proof sealed (trainer/replay-proof.ts) */
 export interface ExperimentOptions extends ReplayOptions {
@@ -71,6 +72,8 @@ export interface ExperimentOptions extends ReplayOptions {
   /** largest allowed log-probability difference between the scored and the probe pass (nats) */
   causalTolerance?: number;
   job?: JobInfo | null;
+  /** the App's pre-flight floors (trainer/pace-floors.ts): a machine whose calibration before training is below its class's floor gives the job back */
+  paceFloors?: PaceFloors | null;
   /** for tests: a dataset instead of `data` */
   dataset?: Dataset;
   repoDir?: string;
@@ -78,14 +81,9 @@ export interface ExperimentOptions extends ReplayOptions {
 
 /** rows per logits() call; on wasm 32 rows of the default model evaluated no slower than 64 or 256 */
 const EVAL_BATCH_ROWS = 32;
-/** docker always gets a memory cap; without --memory-mb this one */
-const DOCKER_DEFAULT_MEMORY_MB = 16384;
 export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
 const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
-
-/** One child at a time holds the GPU, but TensorFlow must still not reserve all of it up front. */
-const CHILD_ENV_SET = { TF_FORCE_GPU_ALLOW_GROWTH: 'true' };
 
 function childEnv(): Record<string, string> {
   const env: Record<string, string> = { ...CHILD_ENV_SET };
@@ -119,6 +117,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const timings = { backend: 0, setup: 0, train: 0, stop: 0, eval: 0, probe: 0 };
   let after: ExperimentResult['calibration'] = null;
   let peakMb = 0;
+  let givenBack: GivenBack | null = null;
+  const classOf = (h: Hello) => (h.adapter ? webgpuClass(h.adapter) : hardwareClass(hw, h.gpu));
+  const floorOf = (h: Hello) => floorFor(opts.paceFloors, classOf(h), h.calibration.workload);
 
   const live: ChildChannel[] = [];
   const launch = (phase: 'train' | 'eval' | 'probe') => {
@@ -179,6 +180,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
         reporter,
         log,
         replay,
+        floorOf,
       );
     } finally {
       reporter.stop();
@@ -237,7 +239,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     if (changed.length > 0) throw new RunFailure('tamper', `the harness files under trainer/ changed during the run: ${changed.join(', ')}.`);
     if (sha256(readRegularFile(candidate, Infinity, 'the candidate')) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
   } catch (e) {
-    failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
+    if (e instanceof GivenBack) givenBack = e;
+    else failure = e instanceof RunFailure ? e : new RunFailure('harness_error', (e as Error)?.stack ?? String(e));
     valBpb = null;
   } finally {
     // no child outlives its run, whatever path ended it
@@ -248,7 +251,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   // reference scores on the very bytes that were (or would have been) scored
   let refs = { unigram: 0, bigram: 0 };
   let evalBytes = 0;
-  if (dataset) {
+  // a job given back is handed back at once: nothing was evaluated, so no references either
+  if (dataset && !givenBack) {
     const set = evalSet ?? safeWindows(dataset, opts);
     if (set) {
       refs = referenceBpb(fitReference(dataset.train), set.x, set.y);
@@ -257,16 +261,21 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   }
   if (failure) log(`[harness] FAILED ${failure.kind}: ${failure.message}`);
 
+  if (givenBack) log(`[harness] OFF PACE: ${givenBack.message}`);
+
   const tr = trained;
+  const hello = tr?.hello ?? givenBack?.hello ?? null;
   const steps = tr?.steps ?? 0;
   const tokens = tr ? steps * tr.batchSize * tr.contextLength : 0;
-  const calibration = tr && after ? { ...after, before_gflops: tr.hello.calibration.gflops } : tr ? { workload: tr.hello.calibration.workload, before_gflops: tr.hello.calibration.gflops, after_gflops: 0 } : null;
+  const calibration = tr && after ? { ...after, before_gflops: tr.hello.calibration.gflops } : hello ? { workload: hello.calibration.workload, before_gflops: hello.calibration.gflops, after_gflops: 0 } : null;
+  const floor = hello ? floorOf(hello) : null;
+  const preflight = hello && floor !== null ? { workload: hello.calibration.workload, gflops: hello.calibration.gflops, floor_gflops: floor } : null;
   const result: ExperimentResult = {
     schema_version: RESULT_SCHEMA_VERSION,
     harness_version: HARNESS_VERSION,
-    status: failure ? 'failed' : 'ok',
+    status: failure ? 'failed' : givenBack ? 'off_pace' : 'ok',
     failure: failure ? { kind: failure.kind, message: failure.message } : null,
-    val_bpb: failure ? null : valBpb,
+    val_bpb: failure || givenBack ? null : valBpb,
     unigram_bpb: refs.unigram,
     bigram_bpb: refs.bigram,
     eval_bytes: evalBytes,
@@ -279,12 +288,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     total_seconds: seconds(),
     tokens_per_second: timings.train > 0 ? tokens / timings.train : 0,
     params: tr?.params ?? 0,
-    backend: tr?.hello.backend ?? 'none',
-    ...(tr?.hello.threads ? { threads: tr.hello.threads } : {}),
-    device: tr?.hello.adapter ? describeAdapter(tr.hello.adapter) : describeDevice(hw, tr?.hello.gpu ?? false, tr?.hello.note ?? ''),
-    hardware_class: tr?.hello.adapter ? webgpuClass(tr.hello.adapter) : hardwareClass(hw, tr?.hello.gpu ?? false),
+    backend: hello?.backend ?? 'none',
+    ...(hello?.threads ? { threads: hello.threads } : {}),
+    device: hello?.adapter ? describeAdapter(hello.adapter) : describeDevice(hw, hello?.gpu ?? false, hello?.note ?? ''),
+    hardware_class: hello ? classOf(hello) : hardwareClass(hw, false),
     peak_memory_mb: Math.round(peakMb),
     calibration,
+    ...(preflight ? { preflight } : {}),
     timings,
     causality,
     replay: replayBlock(tr && digest ? { schedule: tr.schedule, digest } : null, opts, failure ? null : valBpb),
@@ -298,42 +308,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     job: opts.job ?? null,
   };
   const parsed = ExperimentResult.parse(result);
-  log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
+  log(`[harness] ${parsed.status === 'ok' ? `val_bpb ${parsed.val_bpb?.toFixed(4)}` : parsed.status === 'off_pace' ? 'given back (off pace), no score' : 'no score'} (bigram ${refs.bigram.toFixed(4)}, unigram ${refs.unigram.toFixed(4)})`);
   runLog.close();
   writeResultFile(opts.outDir, `${JSON.stringify(parsed, null, 2)}\n`);
   return parsed;
-}
-
-/** The command line of one child: node on the host (its entry from trainer/runtime.ts), in the
- * bubblewrap sandbox (trainer/sandbox.ts), or `docker run -i` through trainer/isolation.ts with
- * only the trusted source mounted; it talks over stdin/stdout. */
-export function childArgv(c: {
-  phase: 'train' | 'eval';
-  isolation: 'none' | 'docker' | 'sandbox';
-  image: string;
-  gpu: boolean;
-  memoryMb: number | null;
-  repoDir: string;
-  name: string;
-  pidsLimit?: number;
-}): string[] {
-  const { nodeArgs, worker } = childEntry(c.phase, c.isolation);
-  if (c.isolation === 'none') return [process.execPath, ...nodeArgs, join(c.repoDir, worker)];
-  if (c.isolation === 'sandbox') return sandboxChildArgv({ ...c, dataMounts: [], env: { ...CHILD_ENV_SET } });
-  const spec: ChildSpec = {
-    phase: c.phase,
-    image: c.image,
-    gpu: c.gpu,
-    memoryMb: c.memoryMb ?? DOCKER_DEFAULT_MEMORY_MB,
-    repoDir: c.repoDir,
-    interactive: true,
-    dataMounts: [],
-    command: ['node', ...nodeArgs, worker],
-    env: { ...CHILD_ENV_SET },
-    name: c.name,
-    pidsLimit: c.pidsLimit,
-  };
-  return ['docker', ...dockerRunArgs(spec)];
 }
 
 function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
@@ -350,13 +328,4 @@ function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
   } catch {
     return null;
   }
-}
-
-/** Where a host file of the checkout appears inside the container (/app). */
-function containerPath(repoDir: string, file: string): string {
-  const rel = relative(repoDir, file);
-  if (rel.startsWith('..') || !rel.startsWith(`trainer${sep}`)) {
-    throw new RunFailure('harness_error', `with isolation docker or sandbox the candidate must live under ${join(repoDir, 'trainer')}; got ${file}.`);
-  }
-  return `/app/${rel.split(sep).join('/')}`;
 }

@@ -67,6 +67,20 @@ export function batchWindows(data: Uint8Array, B: number, T: number, rng: () => 
   return out;
 }
 
+/**
+ * The pre-flight pace check's verdict: the calibration before training was below the floor the App
+ * sent for this class and workload, so the job is given back before the clock starts (the result's
+ * status `off_pace`). Not a failure: the candidate never loaded.
+ */
+export class GivenBack extends Error {
+  constructor(
+    readonly preflight: { workload: string; gflops: number; floor_gflops: number },
+    readonly hello: Hello,
+  ) {
+    super(`the calibration workload ran at ${preflight.gflops.toFixed(2)} GFLOP/s before training, below the floor of ${preflight.floor_gflops} GFLOP/s the App expects of this class: the machine is loaded or throttled, so the job is given back to run elsewhere instead of training for the whole budget.`);
+  }
+}
+
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
@@ -82,9 +96,18 @@ export async function runTrain(
   log: (line: string) => void,
   /** a schedule to replay; null: train on the clock */
   replay: Schedule | null = null,
+  /** the pre-flight floor (GFLOP/s) for the machine the hello describes, or null for no check */
+  floor: (hello: Hello) => number | null = () => null,
 ): Promise<Trained> {
   await ch.send(cfg);
   const hello = await ch.hello(limits.backendSeconds);
+  // the pre-flight check: the calibration the hello carries was measured anyway, so it costs an
+  // honest quiet run nothing; a machine below the floor stops here, before the candidate loads
+  const min = floor(hello);
+  if (min !== null && hello.calibration.gflops < min) {
+    log(`[harness] calibration before training: ${hello.calibration.workload} ${hello.calibration.gflops.toFixed(2)} GFLOP/s, below the App's floor of ${min}: giving the job back`);
+    throw new GivenBack({ workload: hello.calibration.workload, gflops: hello.calibration.gflops, floor_gflops: min }, hello);
+  }
   const tClock = performance.now();
   const backendSeconds = (tClock - ch.spawnedAt) / 1000;
   const budgetMs = cfg.budgetSeconds * 1000;

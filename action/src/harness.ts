@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrubbedEnv } from '../../trainer/isolation.js';
+import { paceFloorsInput, type PaceFloors } from '../../trainer/pace-floors.js';
 
 export interface HarnessRun {
   args: string[];
@@ -37,6 +38,8 @@ export interface HarnessOptions {
   sealKey?: string;
   /** the job's nonce, sealed with the digest */
   nonce?: string;
+  /** the App's pre-flight floors (--pace-floors); null or absent: no check */
+  paceFloors?: PaceFloors | null;
   onLine?: (line: string) => void;
   /** aborting it kills the harness's whole process tree at once (it runs in a process group of
    * its own then); the one-machine swarm's deadline on a job (swarm/runner.ts) */
@@ -61,6 +64,8 @@ export function harnessArgs(o: HarnessOptions): string[] {
   if (o.pinsFile) args.push('--pins', o.pinsFile);
   if (o.replay) args.push('--replay', o.replay);
   if (o.sealKey) args.push('--seal-key', o.sealKey, '--nonce', o.nonce ?? '');
+  const floors = paceFloorsInput(o.paceFloors);
+  if (floors) args.push('--pace-floors', floors);
   return args;
 }
 

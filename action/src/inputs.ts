@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PinsFile, fromRaw, pinsError, type PinnedShard } from '../../trainer/data/pins.js';
+import { parsePaceFloors, type PaceFloors } from '../../trainer/pace-floors.js';
 
 export type JobRole = 'candidate' | 'baseline' | 'verify';
 export type IsolationInput = 'docker' | 'sandbox' | 'none' | 'auto';
@@ -29,6 +30,8 @@ export interface ActionInputs {
   replay: string;
   /** the App's X25519 public key, base64 ('' for none: the digest in clear); the harness validates it */
   sealKey: string;
+  /** the App's pre-flight floors (pace-floors); null: no pre-flight check */
+  paceFloors: PaceFloors | null;
   outDir: string;
   /** the runner's temp dir (RUNNER_TEMP): the pins file goes here */
   tempDir: string;
@@ -96,6 +99,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): ActionInputs {
     memoryMb: core.getInput('memory-mb') === '' ? null : integer('memory-mb', core.getInput('memory-mb')),
     replay: core.getInput('replay'),
     sealKey: core.getInput('seal-key'),
+    paceFloors: parsePaceFloors(core.getInput('pace-floors'), 'Input pace-floors'),
     outDir: resolve(core.getInput('out-dir') || join(temp, `autoresearch-${nonce}`)),
     tempDir: resolve(temp),
     workingDirectory: resolve(core.getInput('working-directory') || '.'),

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finewebDatasetName, pinsJson } from '../../trainer/data/pins.js';
+import { floorFor } from '../../trainer/pace-floors.js';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
 import { ensureImage, runHarness } from './harness.js';
@@ -81,6 +82,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     replay: inputs.replay,
     sealKey: inputs.sealKey,
     nonce: inputs.nonce,
+    paceFloors: inputs.paceFloors,
     onLine: (l) => core.info(l),
   });
   core.setOutput('result-path', resultPath);
@@ -122,6 +124,11 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     core.setFailed(
       `The harness failed on this runner (not the candidate's fault): ${result.failure.message} See train.log in the result-${inputs.nonce} artifact; \`npx autoresearch-swarm doctor\` checks the runner.`,
     );
+  } else if (result.status === 'off_pace') {
+    // not a failure: the job is given back, and the App runs it on another runner
+    core.warning(
+      `This machine is below the pace the App expects of ${result.hardware_class}: the calibration ran at ${result.preflight?.gflops.toFixed(2)} GFLOP/s before training, the floor is ${result.preflight?.floor_gflops}. The job was given back without training and runs elsewhere; nothing is credited and nothing is held against you. Free the machine (other GPU or CPU load) to take jobs again.`,
+    );
   } else if (result.status === 'failed') {
     core.setFailed(
       `The candidate at ${inputs.sha.slice(0, 12)} failed (${result.failure?.kind}): ${result.failure?.message} See train.log in the result-${inputs.nonce} artifact.`,
@@ -132,7 +139,7 @@ async function experiment(inputs: ActionInputs): Promise<void> {
 }
 
 /** What the job asked for (a subset of the Action's inputs; no replay and no seal key when absent). */
-export type JobRequest = Pick<ActionInputs, 'role' | 'nonce' | 'pr' | 'sha' | 'evalSeed' | 'budget'> & Partial<Pick<ActionInputs, 'replay' | 'sealKey'>>;
+export type JobRequest = Pick<ActionInputs, 'role' | 'nonce' | 'pr' | 'sha' | 'evalSeed' | 'budget'> & Partial<Pick<ActionInputs, 'replay' | 'sealKey' | 'paceFloors'>>;
 
 /**
  * The harness's result checked against the job's request and completed with the job block, as
@@ -178,8 +185,13 @@ function checkHarnessResult(r: ExperimentResult, inputs: JobRequest, candidateSh
   } else if (r.status === 'ok') {
     problems.push('an ok result carries no replay block');
   }
-  // cli.ts: 0 ok, 1 the candidate failed, 2 a harness error (still with a result.json when it could write one)
-  const expectedExit = r.status === 'ok' ? 0 : r.failure?.kind === 'harness_error' ? 2 : 1;
+  // the pre-flight check against the floor this job was sent, and nothing else
+  if (r.preflight) {
+    const floor = floorFor(inputs.paceFloors, r.hardware_class, r.preflight.workload);
+    if (floor !== r.preflight.floor_gflops) problems.push(`preflight.floor_gflops ${r.preflight.floor_gflops} is not the requested floor ${floor ?? '(none)'} for ${r.hardware_class}`);
+  }
+  // cli.ts: 0 ok, 1 the candidate failed, 2 a harness error (still with a result.json when it could write one), 3 given back (off pace)
+  const expectedExit = r.status === 'ok' ? 0 : r.status === 'off_pace' ? 3 : r.failure?.kind === 'harness_error' ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join('; ')}.`);
 }

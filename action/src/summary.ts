@@ -33,7 +33,9 @@ export function renderSummary(s: SummaryInput): string {
   out.push(
     r.status === 'ok'
       ? `## val_bpb ${fmt(r.val_bpb)} · ${who}`
-      : `## ❌ Failed (${r.failure?.kind}) · ${who}\n\n${fence(clip(r.failure?.message ?? '', MAX_MESSAGE), 'text')}`,
+      : r.status === 'off_pace'
+        ? `## ⏸️ Given back (off pace) · ${who}\n\nThe calibration workload ran at ${r.preflight?.gflops.toFixed(2)} GFLOP/s before training, below the ${r.preflight?.floor_gflops} GFLOP/s the App expects of \`${escapeHtml(r.hardware_class)}\`: the machine is busy or throttled. Nothing was trained; the App runs the job on another runner.`
+        : `## ❌ Failed (${r.failure?.kind}) · ${who}\n\n${fence(clip(r.failure?.message ?? '', MAX_MESSAGE), 'text')}`,
   );
   if (job?.isolation === 'none') out.push(`> [!WARNING]\n> **${isolationWarning()}**`);
   if (s.ignored.length > 0) {

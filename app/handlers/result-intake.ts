@@ -11,7 +11,7 @@ import { downloadResult, runnerOfRun } from '../github/artifact.js';
 import { candidateAt, harnessAt } from '../github/hashes.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { ineligible, type Registration } from '../policy/eligibility.js';
-import { offPace, paceHistory } from '../policy/pace.js';
+import { givenBack, offPace, paceHistory } from '../policy/pace.js';
 import { withContainment } from '../policy/containment.js';
 import { checkResult, nonceOfRunTitle, type ResultCheck } from '../policy/result-check.js';
 import { checkSeal } from '../policy/replays.js';
@@ -85,14 +85,16 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
     harness.sha256,
     art,
   ), runnerOwner, s.cfg.config.containment);
-  // A valid result from a machine off its usual pace is not scored: it runs again elsewhere.
+  // A job given back before training (off_pace, against the floor its dispatch sent), and a valid
+  // result from a machine off its usual pace, are not scored: they run again elsewhere, no fault.
+  const back = bound.validated ? givenBack(bound.result, job.pace_floors) : null;
   const cal = bound.result?.calibration;
-  const slow = bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;
+  const slow = back ? null : bound.validated && cal ? offPace(cal, paceHistory(view.state, bound.result.hardware_class, cal.workload, runnerOwner), s.cfg.config.trust.pace_tolerance) : null;
   const otherData = bound.validated ? datasetProblem(bound.result, s.cfg.config) : null;
   // A result must carry what its dispatch asked for replays: the schedule it replays, its digest sealed (docs/trust.md, "Replays").
   const sealing = bound.validated ? checkSeal(bound.result, job, s.seal) : { problem: null, digest: null };
-  const checked: ResultCheck = sealing.problem
-    ? { validated: false, result: bound.result, reason: sealing.problem, forged: true }
+  const checked: ResultCheck = sealing.problem || back
+    ? { validated: false, result: bound.result, reason: (sealing.problem ?? back!.reason) as string, forged: sealing.problem ? true : back!.forged }
     : slow || otherData
       ? { validated: false, result: bound.result, reason: (slow ?? otherData) as string, forged: false }
       : bound;

@@ -12,6 +12,7 @@ import { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
 import { ineligible } from '../policy/eligibility.js';
+import { givingBack } from '../policy/pace.js';
 import { JIT_CONFIG_PATH, JitConfigRequest, type JitConfigResponse, ownerLabel, runnerLabels, RunnerSettings } from '../../runner/protocol.js';
 
 type InstallationOctokit = Awaited<ReturnType<Probot['auth']>>;
@@ -34,6 +35,8 @@ export function decideRegistration(input: {
   createdAt?: string | null;
   /** logins the ledger bans (owner_banned), and why */
   ledgerBans?: Map<string, string>;
+  /** the owner keeps giving jobs back (app/policy/pace.ts givingBack): its give-backs in the last hour and when it may join again */
+  givingBack?: { count: number; retryAfterSeconds: number } | null;
   now?: Date;
 }): Decision {
   const { login, policy } = input;
@@ -50,6 +53,14 @@ export function decideRegistration(input: {
       status: 429,
       error: `${login} already has ${input.onlineRunners} runners online, the limit per owner is ${policy.max_per_owner}: stop one (Ctrl-C in its terminal) or wait until one finishes`,
       retryAfterSeconds: 60,
+    };
+  }
+  if (input.givingBack) {
+    return {
+      ok: false,
+      status: 429,
+      error: `${login}'s runners gave ${input.givingBack.count} jobs back in the last hour (the machine was below its class's pace before training; the limit is ${policy.give_backs_per_hour}, and more than it ran): wait ${input.givingBack.retryAfterSeconds} s, and free the machine of other load before it takes jobs again`,
+      retryAfterSeconds: input.givingBack.retryAfterSeconds,
     };
   }
   if (input.recentRegistrations >= policy.registrations_per_hour) {
@@ -233,9 +244,11 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     const recent = limiter.peek(login);
     const store = ledgerFor(octokit, { owner, repo });
     const ledgerBans = new Map<string, string>();
-    for (const e of await store.read()) if (e.type === 'owner_banned') ledgerBans.set((e.data as { login: string }).login.toLowerCase(), (e.data as { reason: string }).reason);
+    const entries = await store.read();
+    for (const e of entries) if (e.type === 'owner_banned') ledgerBans.set((e.data as { login: string }).login.toLowerCase(), (e.data as { reason: string }).reason);
+    const backs = givingBack(entries, login, new Date(Date.now()), policy.give_backs_per_hour);
     const allow = (onlineRunners: number) => {
-      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds, createdAt, ledgerBans });
+      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds, createdAt, ledgerBans, givingBack: backs });
       if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
     };
     allow(0); // the cheap checks first: counting the owner's runners is a paginated API call

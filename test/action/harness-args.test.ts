@@ -39,3 +39,12 @@ describe('harnessArgs (the harness CLI contract)', () => {
     expect(harnessArgs({ ...base, replay: '', sealKey: '', nonce: 'nonce-7f3a9c21' })).toEqual(harnessArgs(base));
   });
 });
+
+describe('harnessArgs: the pre-flight floors', () => {
+  it('passes the App\'s floors as one JSON argument, and nothing when there are none', () => {
+    const floors = { 'cpu-x': { 'matmul-256x256x256x10@wasm': 2.5 } };
+    expect(harnessArgs({ ...base, paceFloors: floors }).slice(12)).toEqual(['--pace-floors', JSON.stringify(floors)]);
+    expect(harnessArgs({ ...base, paceFloors: null })).toEqual(harnessArgs(base));
+    expect(harnessArgs({ ...base, paceFloors: {} })).toEqual(harnessArgs(base));
+  });
+});

@@ -242,7 +242,7 @@ describe('load is noise, not a worse candidate', () => {
     await w.push(10, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches.at(-1)!, 'runner-b', 2.4, { tamper: cal(50, 50) });
     const last = w.entries('result_recorded').at(-1)!;
-    expect(last.data).toMatchObject({ pr: 10, validated: false, reason: "off pace: the calibration workload ran at 50 GFLOP/s, 53% below gpu-test's usual 107 (median of 3 runs)" });
+    expect(last.data).toMatchObject({ pr: 10, validated: false, reason: "off pace: the calibration workload ran at 50 GFLOP/s, 53% below gpu-test's usual 107 (median of 2 owners)" });
     expect(w.gh.dispatches.at(-1)!.inputs).toMatchObject({ pr: '10', runner_label: 'owner-alice' });
     await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.99, { tamper: cal(104, 103) });
     expect(w.gh.labelsOf(10)).toEqual(['experiment:discarded']);

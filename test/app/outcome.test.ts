@@ -166,7 +166,7 @@ describe('offPace', () => {
   it('passes a run at its usual pace, and one without a calibration (older harness)', () => {
     expect(offPace(cal(100, 98), h([100, 101, 99]), 0.2)).toBeNull();
     expect(offPace(undefined, h([100, 101, 99]), 0.2)).toBeNull();
-    expect(offPace(cal(50, 50), h([100, 101]), 0.2)).toBeNull(); // too little history to judge
+    expect(offPace(cal(50, 50), h([100], [100, 101]), 0.2)).toBeNull(); // too little history to judge: one owner, two of its own runs
   });
   it('sends elsewhere a run that slowed during training, or runs below its class\'s or its owner\'s usual pace', () => {
     expect(offPace(cal(100, 70), h([]), 0.2)).toMatch(/70 GFLOP\/s after training, 30% below the 100 before/);

@@ -113,7 +113,7 @@ describe('official runs with pins', () => {
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     const [d] = w.gh.dispatches;
     expect(d.inputs.data_pins).toBe(pinsJson(PINS));
-    expect(Object.keys(d.inputs)).toHaveLength(11); // GitHub allows 25 inputs, 65,535 characters in all (replay and seal_key: docs/trust.md "Replays")
+    expect(Object.keys(d.inputs)).toHaveLength(12); // GitHub allows 25 inputs, 65,535 characters in all (replay and seal_key: docs/trust.md "Replays"; pace_floors: "Load is noise")
     expect(JSON.stringify(d.inputs).length).toBeLessThan(65_535);
   });
 

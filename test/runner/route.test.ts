@@ -115,6 +115,21 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('refuses an owner whose runners keep giving jobs back (off pace) with 429 until the oldest is an hour old', async () => {
+    const t = Date.now();
+    const back = (minutesAgo: number) => ({ type: 'result_recorded' as const, time: new Date(t - minutesAgo * 60_000).toISOString(), data: { job_id: `j${minutesAgo}`, role: 'candidate' as const, pr: 1, sha: 'a'.repeat(40), title: null, author: null, runner_name: 'r', runner_owner: 'octocat', run_url: null, validated: false, reason: 'off pace before training', result: { status: 'off_pace' } as any, diff_path: null, diff_sha256: null, log_excerpt: null } });
+    await app.close();
+    await startApp({ ledger: new MemoryLedgerStore([back(50), back(20), back(5)].map((e, seq) => ({ seq, prev: '', hash: '', ...e }) as any)) });
+    mockWhoAmI('octocat');
+    mockInstallation();
+    const res = await ask(USER_TOKEN);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(590);
+    expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(600);
+    expect((await res.json()).error).toMatch(/octocat's runners gave 3 jobs back in the last hour .*free the machine of other load/);
+    expect(jitRequests).toEqual([]);
+  });
+
   it('refuses an owner already at the runner limit with 429', async () => {
     mockWhoAmI('octocat');
     mockInstallation();
@@ -218,5 +233,11 @@ describe('decideRegistration', () => {
     expect(decideRegistration({ ...ok, login: 'EVE' })).toMatchObject({ ok: false, status: 403 });
     expect(decideRegistration({ ...ok, onlineRunners: 1 })).toMatchObject({ ok: false, status: 429, error: expect.stringMatching(/runners online/) });
     expect(decideRegistration({ ...ok, recentRegistrations: 5, retryAfterSeconds: 12 })).toMatchObject({ ok: false, status: 429, retryAfterSeconds: 12 });
+    expect(decideRegistration({ ...ok, givingBack: { count: 3, retryAfterSeconds: 600 } })).toEqual({
+      ok: false,
+      status: 429,
+      retryAfterSeconds: 600,
+      error: "alice's runners gave 3 jobs back in the last hour (the machine was below its class's pace before training; the limit is 3, and more than it ran): wait 600 s, and free the machine of other load before it takes jobs again",
+    });
   });
 });

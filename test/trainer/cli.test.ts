@@ -60,6 +60,7 @@ describe('experiment CLI', () => {
     [['--steps', '0'], /^--steps must be an integer from 1 to 100000000, got "0"\.$/],
     [['--steps', '10', '--replay', 'v1.10.'], /--steps and --replay both set how many steps to train; pass one of them/],
     [['--seal-key', 'K'.repeat(43) + '='], /--seal-key needs --nonce/],
+    [['--pace-floors', '{"cpu-x": 3}'], /^--pace-floors at cpu-x: .*"<calibration workload>"/],
   ])('rejects %j with one clear message', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);
   });
@@ -69,6 +70,11 @@ describe('experiment CLI', () => {
     expect(parseCli([]).options).toMatchObject({ replay: null, sealKey: null, nonce: null });
     // a malformed schedule or key is the run's harness_error (a result names it), not a usage error
     expect(parseCli(['--replay', 'v9.x', '--seal-key', 'k', '--nonce', 'job-nonce-1']).options).toMatchObject({ replay: 'v9.x', sealKey: 'k', nonce: 'job-nonce-1' });
+  });
+
+  it('--pace-floors goes to the run parsed; none by default', () => {
+    expect(parseCli([]).options.paceFloors).toBeNull();
+    expect(parseCli(['--pace-floors', '{"cpu-x": {"matmul-256x256x256x10@wasm": 2.5}}']).options.paceFloors).toEqual({ 'cpu-x': { 'matmul-256x256x256x10@wasm': 2.5 } });
   });
 
   it('takes a negative seed as a value', () => {

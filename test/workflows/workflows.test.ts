@@ -89,7 +89,7 @@ describe('experiment.yml', () => {
     const w = await load('experiment.yml');
     expect(Object.keys(w.template.events)).toEqual(['workflow_dispatch']);
     expect(Object.keys(w.template.events.workflow_dispatch?.inputs ?? {}).sort()).toEqual(
-      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pr', 'replay', 'role', 'runner_label', 'seal_key', 'seed', 'sha'].sort(),
+      ['budget', 'data_pins', 'eval_seed', 'nonce', 'pace_floors', 'pr', 'replay', 'role', 'runner_label', 'seal_key', 'seed', 'sha'].sort(),
     );
     const perms = w.raw.permissions;
     expect(perms === undefined ? 'missing' : JSON.stringify(perms)).not.toMatch(WRITE);
@@ -127,8 +127,8 @@ describe('experiment.yml', () => {
     // the pinned shards the App dispatches reach the Action, never a script
     expect(rawSteps.find((s) => s.uses === './action')!.with['data-pins']).toBe('${{ inputs.data_pins }}');
     // so do a replay's schedule and the App's seal key
-    expect(rawSteps.find((s) => s.uses === './action')!.with).toMatchObject({ replay: '${{ inputs.replay }}', 'seal-key': '${{ inputs.seal_key }}' });
-    expect(rawSteps.filter((s) => JSON.stringify(s).match(/inputs\.(replay|seal_key)\b/)).map((s) => s.uses)).toEqual(['./action']);
+    expect(rawSteps.find((s) => s.uses === './action')!.with).toMatchObject({ replay: '${{ inputs.replay }}', 'seal-key': '${{ inputs.seal_key }}', 'pace-floors': '${{ inputs.pace_floors }}' });
+    expect(rawSteps.filter((s) => JSON.stringify(s).match(/inputs\.(replay|seal_key|pace_floors)\b/)).map((s) => s.uses)).toEqual(['./action']);
   });
 
   it('uploads result.json and train.log as result-<nonce>, even when the experiment failed', async () => {
