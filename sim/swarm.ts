@@ -618,7 +618,15 @@ export class Swarm {
   }
 
   private finishJob(run: WorkflowRun, owner: Owner, rep: Report, seconds: number): void {
-    if (run.status !== 'in_progress') return;
+    if (run.status !== 'in_progress') {
+      // cancelled while it ran (the App cancels only queued runs, so this is a safety net): the
+      // machine worked until then, and the owner's join loop goes on
+      if (run.conclusion === 'cancelled' && run.runner_name === owner.runnerName && run.completed_at !== null && run.started_at !== null) {
+        this.gpu.all += (run.completed_at - run.started_at) / 1000;
+        this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
+      }
+      return;
+    }
     const { bpb, calibration } = rep;
     const i = run.inputs;
     this.gpu.all += seconds;
