@@ -13,7 +13,7 @@ export interface LedgerView {
   jobs: Map<string, Dispatched>;
   /** dispatched jobs without a result_recorded entry */
   open: Dispatched[];
-  /** job_id -> the job_started entry of its run (its `time`: when the App learned a runner took it); an open job without one is still queued */
+  /** job_id -> when a runner took its run, where it was not right after the dispatch (job_started) */
   started: Map<string, Started>;
   /** runner_name -> its registration (owner, class, how, the owner's account age) */
   registry: Map<string, EntryDataOf<'runner_registered'>>;

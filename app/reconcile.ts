@@ -37,7 +37,7 @@ import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
 import { repairWaiting } from './waiting.js';
 import { appendBuilt, configOf, type Session } from './session.js';
-import { needsListing, trackRuns, type ListedRun, type QueuedRuns } from './starts.js';
+import { listRuns, needsListing, trackRuns, type QueuedRuns } from './starts.js';
 
 export async function reconcile(s: Session): Promise<void> {
   // Each repair on its own: a failed request (a 5xx, a rate limit) in one leaves the others, and
@@ -46,20 +46,16 @@ export async function reconcile(s: Session): Promise<void> {
   const failures: unknown[] = [];
   let view = viewOf(await s.ledger.read());
   const waiting = (s: Session, view: LedgerView, failures: unknown[]) => repairWaiting(s, view, (what, repair) => isolated(s, failures, what, repair));
-  // the experiment workflow's runs, listed once per pass and only when an open job could need them
-  let listing: Promise<ListedRun[]> | null = null;
-  const runs = () => (listing ??= listRuns(s));
   let queued: QueuedRuns | undefined;
-  const recover = (s: Session, view: LedgerView, failures: unknown[]) => recoverResults(s, view, failures, runs);
   // starts whose workflow_job event was lost recorded, queued runs of closed jobs cancelled, and
   // the runs still queued handed to the scheduler (its queue limit)
   const track = async (s: Session, view: LedgerView) => {
-    if (!listing && !needsListing(s, view)) return view;
-    const t = await trackRuns(s, view, await runs());
+    if (!needsListing(s, view)) return view;
+    const t = await trackRuns(s, view);
     queued = t.queued;
     return t.view;
   };
-  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recover, waiting, track];
+  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting, track];
   for (const step of steps) {
     try {
       view = await step(s, view, failures);
@@ -155,18 +151,11 @@ export const DISPATCH_LOST = 'its dispatch never reached GitHub: no run ';
  * closed and dispatched again as a new job, in one ledger append built on the chain it lands on,
  * so of two processes (or two ticks) only one sends it; the author is not charged again.
  */
-/** The experiment workflow's runs dispatched on the default branch, newest first (one call: the newest 100). */
-async function listRuns(s: Session): Promise<ListedRun[]> {
-  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100 });
-  return data.workflow_runs as ListedRun[];
-}
-
-async function recoverResults(s: Session, view: LedgerView, failures: unknown[], runs: () => Promise<ListedRun[]>): Promise<LedgerView> {
+async function recoverResults(s: Session, view: LedgerView, failures: unknown[]): Promise<LedgerView> {
   const now = s.now().getTime();
   const due = new Map(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => [j.job_id, j]));
   if (!due.size) return view;
-  const listed = await runs();
-  const data = { workflow_runs: listed };
+  const data = { workflow_runs: await listRuns(s) };
   const nonceOf = (run: { display_title?: string | null }) => /\[([^\]\s]+)\]$/.exec(run.display_title ?? '')?.[1];
   const withRun = new Set(data.workflow_runs.map(nonceOf));
   let changed = false;

@@ -1,8 +1,8 @@
 // Scheduling: overdue jobs re-dispatched (swarm-paid) or given up, then queued PRs dispatched
 // in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
 // Probot App has no timer of its own. A job's deadline counts from its run's start on a runner
-// (app/starts.ts records it); a job still queued is left alone until the queue limit, which only
-// the tick enforces, on runs GitHub lists as still queued.
+// (app/starts.ts); a job still queued is left alone until the queue limit, which only the tick
+// enforces, on runs GitHub lists as still queued.
 import type { NewEntry } from '../ledger/index.js';
 import { dispatchAllowed } from './containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
@@ -82,12 +82,15 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
   const base = c.budget_seconds;
   const extra = (j: { budget_seconds: number }) => Math.max(0, j.budget_seconds - base);
   const deadlineOf = (j: { budget_seconds: number }) => Math.round(c.deadline_minutes + extra(j) / 60);
-  const open = view.open.filter((j) => view.started.has(j.job_id) || queued?.has(j.job_id));
+  // When each open job started: as recorded (a late start, app/starts.ts); else, in the tick that
+  // listed the queued runs, not yet if GitHub shows it queued, or at its dispatch (it started at
+  // once). Outside the tick a job without a recorded start is not judged: it may be queued.
+  const open = view.open.filter((j) => view.started.has(j.job_id) || queued);
   const due = overdueJobs(
-    // a longer budget (a long run) moves its deadline on by the extra training time
     open.map((j) => {
-      const started = view.started.get(j.job_id);
-      return { job_id: j.job_id, dispatched_at: j.time, started_at: started ? new Date(Date.parse(started.time) + extra(j) * 1000).toISOString() : null, attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(c)) };
+      const at = view.started.get(j.job_id)?.started_at ?? (queued!.has(j.job_id) ? null : j.time);
+      // a longer budget (a long run) moves its deadline on by the extra training time
+      return { job_id: j.job_id, dispatched_at: j.time, started_at: at === null ? null : new Date(Date.parse(at) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(c)) };
     }),
     s.now(),
     c.deadline_minutes,
@@ -103,7 +106,7 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
   for (const d of due) {
     const j = view.jobs.get(d.job.job_id)!;
     const runner = view.started.get(j.job_id)?.runner_name;
-    const late = d.why === 'deadline' ? `no result within ${deadlineOf(j)} minutes of its start on ${runner}` : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
+    const late = d.why === 'deadline' ? `no result within ${deadlineOf(j)} minutes of its start${runner ? ` on ${runner}` : ''}` : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
     closes.push(closeJob(j, `${late} (attempt ${j.attempt})`));
     if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
     const refs = jobRefs(j.job_id);

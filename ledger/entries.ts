@@ -44,13 +44,13 @@ export const EntryData = {
     replay: z.string().max(16384).optional(),
   }),
   /**
-   * a runner took the job's run (GitHub's workflow_job `in_progress`, or the jobs API of a run in
-   * progress when that event was lost): the job's deadline counts from this entry's time, when the
-   * App learned it; a job without one is still queued. `github_started_at` is the job's
-   * `started_at` as GitHub reported it, for the record only (it has been seen to keep the time the
-   * job was queued). One per job, never after its result.
+   * a runner took the job's run later than right after its dispatch (GitHub's workflow_job
+   * `in_progress`: `started_at` is the App's clock when it heard; or, when that event was lost, the
+   * jobs API's started_at kept within the dispatch and the tick): the job's deadline counts from
+   * `started_at`. One per job, never after its result; a job without one started at once, or is
+   * still queued (the App asks GitHub which).
    */
-  job_started: z.object({ job_id: z.string(), run_id: z.number().int(), runner_name: z.string().min(1), github_started_at: z.string().nullable() }),
+  job_started: z.object({ job_id: z.string(), run_id: z.number().int(), runner_name: z.string().min(1), started_at: z.string() }),
   /**
    * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of
    * `waiting_for`): the App's queue lives in the ledger, so scheduling needs no listing of PRs.

@@ -126,6 +126,8 @@ export interface WorkflowRun {
   group: string | null;
   cancelInProgress: boolean;
   runsOn: string[];
+  /** its one job's name (experiment.yml's names the job's nonce) */
+  jobName?: string;
   status: 'pending' | 'queued' | 'in_progress' | 'completed';
   conclusion: 'success' | 'failure' | 'cancelled' | 'timed_out' | null;
   runner_name: string | null;
@@ -493,6 +495,8 @@ export class FakeGitHub {
     const group = conc ? String(evalTemplate(typeof conc === 'string' ? conc : conc.group, ctx)).toLowerCase() : null;
     const job: any = Object.values(wf.jobs ?? {})[0] ?? {};
     const runsOn = (Array.isArray(job['runs-on']) ? job['runs-on'] : [job['runs-on']]).map((l: unknown) => String(evalTemplate(String(l), ctx)));
+    // the job's name (jobs.<job_id>.name, expressions evaluated; the job's id without one)
+    const jobName = job.name !== undefined ? String(evalTemplate(String(job.name), ctx)) : String(Object.keys(wf.jobs ?? {})[0] ?? 'build');
     const run: WorkflowRun = {
       id,
       workflow,
@@ -504,6 +508,7 @@ export class FakeGitHub {
       group,
       cancelInProgress: Boolean(typeof conc === 'object' && conc?.['cancel-in-progress'] === true),
       runsOn,
+      jobName,
       status: 'queued',
       conclusion: null,
       runner_name: null,
@@ -576,7 +581,7 @@ export class FakeGitHub {
       created_at: t(run.created_at),
       started_at: t(run.started_at ?? run.created_at),
       completed_at: t(run.completed_at),
-      name: 'experiment',
+      name: run.jobName ?? 'experiment',
       steps: [],
       check_run_url: `${API}${P}/check-runs/${run.id}`,
       labels: run.runsOn,

@@ -43,7 +43,7 @@ describe('a queued run is not late', () => {
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     minutes(w, 40);
     await w.start(w.gh.dispatches[0], 'runner-a');
-    expect(w.entries('job_started').map((e) => e.data)).toEqual([{ job_id: w.gh.dispatches[0].inputs.nonce, run_id: w.gh.dispatches[0].run_id, runner_name: 'runner-a', github_started_at: expect.any(String) }]);
+    expect(w.entries('job_started').map((e) => e.data)).toEqual([{ job_id: w.gh.dispatches[0].inputs.nonce, run_id: w.gh.dispatches[0].run_id, runner_name: 'runner-a', started_at: w.clock.toISOString() }]);
     minutes(w, 25); // 65 minutes after the dispatch, 25 after the start
     await w.tick();
     expect(w.gh.dispatches).toHaveLength(1);
@@ -87,14 +87,30 @@ describe('the start, recorded once whatever the order', () => {
     const w = new World({ config: 'deadline_minutes: 30\nqueue_limit_minutes: 40\n' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     minutes(w, 20);
+    const startedAt = w.clock.toISOString();
     await w.start(w.gh.dispatches[0], 'runner-a', { deliver: false });
-    minutes(w, 21); // past the queue limit since the dispatch
+    minutes(w, 21); // past the queue limit and the deadline since the dispatch
     await w.tick();
-    expect(w.entries('job_started').map((e) => [e.data.runner_name, e.time])).toEqual([['runner-a', w.clock.toISOString()]]);
+    expect(w.entries('job_started').map((e) => [e.data.runner_name, e.data.started_at])).toEqual([['runner-a', startedAt]]);
     expect(w.entries('result_recorded')).toEqual([]);
     expect(runOf(w, w.gh.dispatches[0]).status).toBe('in_progress');
-    minutes(w, 31); // 31 minutes after the App learned of the start
+    minutes(w, 10); // 31 minutes after the start
     await w.tick();
+    expect(w.entries('result_recorded').map((r) => r.data.reason)).toEqual(['no result within 30 minutes of its start on runner-a (attempt 1)']);
+  });
+
+  it('a start right after the dispatch is not recorded (no call, no write): the deadline counts from the dispatch, judged by the tick', async () => {
+    const w = new World({ config: 'deadline_minutes: 30\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    minutes(w, 1);
+    await w.start(w.gh.dispatches[0], 'runner-a');
+    expect(w.entries('job_started')).toEqual([]);
+    minutes(w, 31);
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.entries('result_recorded')).toEqual([]); // outside the tick: it might be queued
+    // the tick finds it in progress past its deadline counted from the dispatch: its start is read from GitHub
+    await w.tick();
+    expect(w.entries('job_started').map((e) => [e.data.runner_name, e.data.started_at])).toEqual([['runner-a', '2026-11-24T12:01:00.000Z']]);
     expect(w.entries('result_recorded').map((r) => r.data.reason)).toEqual(['no result within 30 minutes of its start on runner-a (attempt 1)']);
   });
 
@@ -103,6 +119,7 @@ describe('the start, recorded once whatever the order', () => {
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
     const [a, b] = w.gh.dispatches;
+    minutes(w, 5);
     await w.start(a, 'runner-a', { deliveries: 2 });
     await w.redeliver(w.makeProbot());
     const ev = await w.start(b, 'runner-b', { deliver: false });
@@ -115,16 +132,18 @@ describe('the start, recorded once whatever the order', () => {
     const w = new World({ config: 'deadline_minutes: 30\n' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     const d = w.gh.dispatches[0];
-    // the PR's workflow on its own branch, titled like experiment.yml, on a runner with the label
+    // the PR's workflow, its run titled like experiment.yml's and its job named like it, on a runner with the label
+    minutes(w, 5);
     const ev = await w.start(d, 'runner-a', { deliver: false });
     const forged = structuredClone(ev);
     forged.id = 'forged-1';
     forged.payload.workflow_job.run_id = 777;
     forged.payload.workflow_job.head_branch = 'main';
     w.gh.runs.set(777, { runner_name: 'runner-m', artifact: null, workflow_run: { ...w.gh.workflowRunPayload(runOf(w, d)).workflow_run, id: 777, event: 'pull_request', status: 'in_progress', conclusion: null } });
-    minutes(w, 0);
     await w.probot.receive(forged);
     expect(w.entries('job_started')).toEqual([]);
+    await w.probot.receive(ev); // the real one
+    expect(w.entries('job_started').map((e) => e.data.run_id)).toEqual([d.run_id]);
   });
 });
 

@@ -406,6 +406,7 @@ describe('configuration, baselines and deadlines', () => {
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.start(w.gh.dispatches[0], 'runner-a');
     w.clock = new Date(w.clock.getTime() + 31 * 60_000);
+    await w.tick();
     await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
     const [closed] = w.entries('result_recorded');
     expect(closed.data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes of its start on runner-a (attempt 1)' });

@@ -82,7 +82,8 @@ export class World {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
-    this.gh = new FakeGitHub();
+    // GitHub's clock is the App's (a job's started_at, a run's times)
+    this.gh = new FakeGitHub({ now: () => this.clock.getTime() });
     let config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
     if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
