@@ -124,6 +124,11 @@ export interface Figures {
   replay_faults_honest: number;
   /** owners whose runners the route refused for good (banned) */
   owners_refused: string[];
+  /** jobs closed for no result within the deadline after their start, and for no runner taking them within the queue limit (cancelled) */
+  jobs_overdue: number;
+  jobs_queue_limit: number;
+  /** PRs given up because no runner reported a result within their attempts */
+  given_up: number;
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -910,6 +915,9 @@ export class Swarm {
       replay_timeouts: this.replayTimeouts,
       replay_faults: replayFaults.length,
       replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
+      jobs_overdue: entries.filter((e) => e.type === 'result_recorded' && /^no result within \d+ minutes/.test(String((e.data as any).reason))).length,
+      jobs_queue_limit: entries.filter((e) => e.type === 'result_recorded' && /^no runner took its run/.test(String((e.data as any).reason))).length,
+      given_up: entries.filter((e) => e.type === 'experiment_discarded' && /^no runner reported a result/.test(String((e.data as any).reason))).length,
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
