@@ -10,7 +10,8 @@ import { createCheck, updateCheck } from './github/checks.js';
 import { label, moveState, removeState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
-import { readyQueue, viewOf, type LedgerView } from './ledger-view.js';
+import { readyQueue, viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
+import { OWNER_LABEL_PREFIX } from './policy/runners.js';
 import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
@@ -86,11 +87,13 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
   // listed the queued runs, not yet if GitHub shows it queued, or at its dispatch (it started at
   // once). Outside the tick a job without a recorded start is not judged: it may be queued.
   const open = view.open.filter((j) => view.started.has(j.job_id) || queued);
+  // a run queued for one owner's runners (a verifier) that owner will never run once banned
+  const stranded = (j: Dispatched) => !!j.runner_label?.startsWith(OWNER_LABEL_PREFIX) && !!view.state.trust.banned(j.runner_label.slice(OWNER_LABEL_PREFIX.length));
   const due = overdueJobs(
     open.map((j) => {
       const at = view.started.get(j.job_id)?.started_at ?? (queued!.has(j.job_id) ? null : j.time);
       // a longer budget (a long run) moves its deadline on by the extra training time
-      return { job_id: j.job_id, dispatched_at: j.time, started_at: at === null ? null : new Date(Date.parse(at) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(c)) };
+      return { job_id: j.job_id, dispatched_at: j.time, started_at: at === null ? null : new Date(Date.parse(at) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(c)), stranded: stranded(j) };
     }),
     s.now(),
     c.deadline_minutes,
@@ -106,7 +109,12 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
   for (const d of due) {
     const j = view.jobs.get(d.job.job_id)!;
     const runner = view.started.get(j.job_id)?.runner_name;
-    const late = d.why === 'deadline' ? `no result within ${deadlineOf(j)} minutes of its start${runner ? ` on ${runner}` : ''}` : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
+    const late =
+      d.why === 'deadline'
+        ? `no result within ${deadlineOf(j)} minutes of its start${runner ? ` on ${runner}` : ''}`
+        : d.job.stranded
+          ? `no runner took its run: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
+          : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
     closes.push(closeJob(j, `${late} (attempt ${j.attempt})`));
     if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
     const refs = jobRefs(j.job_id);

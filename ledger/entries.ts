@@ -40,6 +40,8 @@ export const EntryData = {
     pr_author: login.nullable().optional(),
     /** the App's seal public key the run was given (the workflow's `seal_key` input): its ok result must carry a sealed checkpoint digest; absent when none was sent */
     seal_key: z.string().optional(),
+    /** the runner label the run was dispatched to (a hardware class, `autoresearch`, or one owner's `owner-<login>`); absent in older entries */
+    runner_label: z.string().optional(),
     /** a replay: the progress schedule (the replayed result's `replay.schedule`) the run must follow, with the replayed run's seed, eval seed and budget (docs/trust.md, "Replays"); absent for a run on the clock */
     replay: z.string().max(16384).optional(),
   }),

@@ -60,6 +60,8 @@ export interface OpenJob {
   attempt: number;
   /** this job's attempt limit when it is not `maxAttempts` (a verify job's attempt counts its claim's chain: policy/outcome.ts attemptLimit) */
   limit?: number;
+  /** queued for runners that will never take it (one banned owner's): past the queue limit at once */
+  stranded?: boolean;
 }
 
 /** `deadline`: it started and has not reported within the deadline; `queue`: no runner took it within the queue limit */
@@ -78,7 +80,7 @@ export function overdueJobs(open: OpenJob[], now: Date, deadlineMinutes: number,
     const why =
       job.started_at !== null
         ? now.getTime() - Date.parse(job.started_at) > deadlineMinutes * 60_000 ? 'deadline' : null
-        : queueMinutes !== null && now.getTime() - Date.parse(job.dispatched_at) > queueMinutes * 60_000 ? 'queue' : null;
+        : queueMinutes !== null && (job.stranded || now.getTime() - Date.parse(job.dispatched_at) > queueMinutes * 60_000) ? 'queue' : null;
     if (why) out.push({ job, action: job.attempt < (job.limit ?? maxAttempts) ? 'redispatch' : 'give_up', why });
   }
   return out;
