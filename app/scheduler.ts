@@ -3,7 +3,7 @@
 // Probot App has no timer of its own. A job's deadline counts from its run's start on a runner
 // (app/starts.ts); a job still queued is left alone until the queue limit, which only the tick
 // enforces, on runs GitHub lists as still queued.
-import type { NewEntry } from '../ledger/index.js';
+import type { LedgerEntry, NewEntry } from '../ledger/index.js';
 import { dispatchAllowed } from './containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
@@ -65,7 +65,14 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
     pay,
   }));
   if (!jobs.length) return;
-  await dispatchJobs(s, jobs);
+  // built on the chain it lands on: a PR another process judged, dequeued or dispatched meanwhile is
+  // no longer queued there, and nothing is dispatched (found by the fault run: a waiting PR judged
+  // by one process and dispatched from its stale queue by another ran its candidate twice)
+  const stillQueued = (chain: LedgerEntry[]) => {
+    const v = chain.length === view.entries.length ? view : viewOf(chain);
+    return picked.every(({ q }) => v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time) ? [] : null;
+  };
+  if ((await dispatchJobs(s, jobs, stillQueued, {}, view.entries)) === null) return;
   for (const { q } of picked) {
     if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
     else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
