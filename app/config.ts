@@ -19,8 +19,15 @@ export const AutoresearchConfig = z.object({
   budget_seconds: z.number().positive().default(300),
   /** experiment jobs (candidate and verify) running at once */
   max_in_flight: z.number().int().positive().default(2),
-  /** a job that has not reported within this many minutes is re-dispatched */
+  /** a job whose run started on a runner and has not reported within this many minutes of its start is re-dispatched */
   deadline_minutes: z.number().positive().default(30),
+  /**
+   * a job whose run no runner has taken this many minutes after its dispatch is cancelled on GitHub
+   * and dispatched again (to any runner of its class), or given up after max_attempts. Longer than
+   * the deadline: a run queued behind a busy fleet is not late, and cancelling it only sends it to
+   * the back of the queue
+   */
+  queue_limit_minutes: z.number().positive().default(120),
   /** dispatches per job at most (the first plus re-dispatches) */
   max_attempts: z.number().int().positive().default(3),
   /**

@@ -91,6 +91,7 @@ export async function dispatchJobs(
         ...(j.pr_author !== undefined ? { pr_author: j.pr_author } : {}),
         ...(s.seal ? { seal_key: s.seal.publicKey } : {}),
         ...(j.replay ? { replay: j.replay.schedule } : {}),
+        runner_label: j.runner_label,
       },
     });
     if (j.author && j.pay) {

@@ -9,6 +9,7 @@ import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './han
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { registerRunnerRoutes } from './routes/runners.js';
 import { openSession, type AppDeps } from './session.js';
+import { onWorkflowJob, type WorkflowJobEvent } from './starts.js';
 import { sealKeysFromEnv } from './seal-keys.js';
 
 export const LEDGER_BRANCH = 'ledger';
@@ -47,6 +48,12 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
     app.on('workflow_run.completed', async (context) => {
       const s = await openSession(context as unknown as Context, deps, context.payload.workflow_run.head_sha);
       await onWorkflowRun(s, context.payload as unknown as WorkflowRunEvent);
+    });
+
+    // A runner took a job's run: its deadline counts from now (app/starts.ts).
+    app.on('workflow_job.in_progress', async (context) => {
+      const s = await openSession(context as unknown as Context, deps);
+      await onWorkflowJob(s, context.payload as unknown as WorkflowJobEvent);
     });
 
     // "Draw on the swarm": a long run asked for with the long-run issue form (or its label).

@@ -5,6 +5,7 @@ import { longRunIssue } from './policy/long-run.js';
 
 export type Dispatched = EntryDataOf<'job_dispatched'> & { time: string };
 export type Queued = EntryDataOf<'experiment_queued'> & { time: string };
+export type Started = EntryDataOf<'job_started'> & { time: string };
 
 export interface LedgerView {
   entries: LedgerEntry[];
@@ -12,6 +13,8 @@ export interface LedgerView {
   jobs: Map<string, Dispatched>;
   /** dispatched jobs without a result_recorded entry */
   open: Dispatched[];
+  /** job_id -> when a runner took its run, where it was not right after the dispatch (job_started) */
+  started: Map<string, Started>;
   /** runner_name -> its registration (owner, class, how, the owner's account age) */
   registry: Map<string, EntryDataOf<'runner_registered'>>;
   baselineRuns: BaselineRun[];
@@ -95,6 +98,7 @@ class Fold {
   jobs = new Map<string, Dispatched>();
   /** dispatched jobs without a result, in dispatch order */
   open = new Map<string, Dispatched>();
+  started = new Map<string, Started>();
   registry = new Map<string, EntryDataOf<'runner_registered'>>();
   baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   decided = new Set<string>();
@@ -122,6 +126,7 @@ class Fold {
     f.state = this.state.clone();
     f.jobs = this.jobs;
     f.open = this.open;
+    f.started = this.started;
     f.registry = this.registry;
     f.baselines = this.baselines;
     f.decided = this.decided;
@@ -129,7 +134,7 @@ class Fold {
     f.queue = this.queue;
     f.baselineRuns = this.baselineRuns;
     f.ungranted = this.ungranted;
-    f.shared = new WeakSet<object>([this.jobs, this.open, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.ungranted]);
+    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.ungranted]);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
@@ -176,6 +181,12 @@ class Fold {
       case 'credit_reversed': {
         const job = (e.data as { job_id: string }).job_id;
         if (this.ungranted.has(job)) (this.ungranted = this.mine(this.ungranted)).delete(job);
+        break;
+      }
+      case 'job_started': {
+        const d = (e as LedgerEntry<'job_started'>).data;
+        // the first start of a job counts (App versions append one; a second is ignored)
+        if (!this.started.has(d.job_id)) (this.started = this.mine(this.started)).set(d.job_id, { ...d, time: e.time });
         break;
       }
       case 'runner_registered': {
@@ -229,8 +240,8 @@ class Fold {
     }
     this.queueStale = this.baselineRunsStale = false;
     Object.freeze(this.entries);
-    const { entries, state, jobs, registry, baselines, decided, longRuns, queue, ungranted } = this;
-    this.view = { entries, state, jobs, open: [...this.open.values()], registry, baselineRuns: [...this.baselineRuns.values()], baselines, decided, longRuns, queue, ungranted };
+    const { entries, state, jobs, started, registry, baselines, decided, longRuns, queue, ungranted } = this;
+    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values()], baselines, decided, longRuns, queue, ungranted };
     return this.view;
   }
 }

@@ -16,7 +16,10 @@
 //     before asking for more): baseline runs dispatched again, one more while owners disagree, the
 //     PR re-queued when the default branch moved, or given up when twice the runs agree on nothing
 //     (app/waiting.ts);
-//   - then the scheduler: overdue jobs re-dispatched or given up, the queue drained.
+//   - runs in progress whose start (workflow_job in_progress) was never recorded: recorded from the
+//     jobs API; queued runs of closed jobs cancelled (app/starts.ts);
+//   - then the scheduler: overdue jobs re-dispatched or given up (a job's deadline counts from its
+//     start; a run still queued past the queue limit is cancelled and dispatched again), the queue drained.
 // The ledger is the source of truth for what the App did; GitHub for what happened.
 import type { EntryDataOf, NewEntry } from '../ledger/index.js';
 import { createCheck, updateCheck } from './github/checks.js';
@@ -34,6 +37,7 @@ import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
 import { repairWaiting } from './waiting.js';
 import { appendBuilt, configOf, type Session } from './session.js';
+import { listRuns, needsListing, trackRuns, type QueuedRuns } from './starts.js';
 
 export async function reconcile(s: Session): Promise<void> {
   // Each repair on its own: a failed request (a 5xx, a rate limit) in one leaves the others, and
@@ -42,7 +46,16 @@ export async function reconcile(s: Session): Promise<void> {
   const failures: unknown[] = [];
   let view = viewOf(await s.ledger.read());
   const waiting = (s: Session, view: LedgerView, failures: unknown[]) => repairWaiting(s, view, (what, repair) => isolated(s, failures, what, repair));
-  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting];
+  let queued: QueuedRuns | undefined;
+  // starts whose workflow_job event was lost recorded, queued runs of closed jobs cancelled, and
+  // the runs still queued handed to the scheduler (its queue limit)
+  const track = async (s: Session, view: LedgerView) => {
+    if (!needsListing(s, view)) return view;
+    const t = await trackRuns(s, view);
+    queued = t.queued;
+    return t.view;
+  };
+  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting, track];
   for (const step of steps) {
     try {
       view = await step(s, view, failures);
@@ -53,7 +66,7 @@ export async function reconcile(s: Session): Promise<void> {
     }
   }
   try {
-    await schedule(s, view);
+    await schedule(s, view, queued);
   } catch (e) {
     failures.push(e);
   }
@@ -142,7 +155,7 @@ async function recoverResults(s: Session, view: LedgerView, failures: unknown[])
   const now = s.now().getTime();
   const due = new Map(view.open.filter((j) => now - Date.parse(j.time) > j.budget_seconds * 1000).map((j) => [j.job_id, j]));
   if (!due.size) return view;
-  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100 });
+  const data = { workflow_runs: await listRuns(s) };
   const nonceOf = (run: { display_title?: string | null }) => /\[([^\]\s]+)\]$/.exec(run.display_title ?? '')?.[1];
   const withRun = new Set(data.workflow_runs.map(nonceOf));
   let changed = false;

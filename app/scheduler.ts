@@ -1,27 +1,32 @@
 // Scheduling: overdue jobs re-dispatched (swarm-paid) or given up, then queued PRs dispatched
 // in balance-then-age order up to the in-flight limit. Runs after every handled event, since a
-// Probot App has no timer of its own.
-import type { NewEntry } from '../ledger/index.js';
+// Probot App has no timer of its own. A job's deadline counts from its run's start on a runner
+// (app/starts.ts); a job still queued is left alone until the queue limit, which only the tick
+// enforces, on runs GitHub lists as still queued.
+import type { LedgerEntry, NewEntry } from '../ledger/index.js';
 import { dispatchAllowed } from './containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { label, moveState, removeState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
-import { readyQueue, viewOf, type LedgerView } from './ledger-view.js';
+import { readyQueue, viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
+import { OWNER_LABEL_PREFIX } from './policy/runners.js';
 import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
 import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
 import { judgeReady } from './waiting.js';
+import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
 
 
-export async function schedule(s: Session, given?: LedgerView): Promise<void> {
+/** `queued`: from the tick, the runs GitHub lists as queued now, by job id (app/starts.ts): those past the queue limit are cancelled and dispatched again. */
+export async function schedule(s: Session, given?: LedgerView, queuedRuns?: QueuedRuns): Promise<void> {
   let view = given ?? viewOf(await s.ledger.read());
   if (!(await dispatchAllowed(s, view))) return;
-  view = await handleOverdue(s, view);
+  view = await handleOverdue(s, view, queuedRuns);
   view = await judgeReady(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
@@ -60,7 +65,14 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
     pay,
   }));
   if (!jobs.length) return;
-  await dispatchJobs(s, jobs);
+  // built on the chain it lands on: a PR another process judged, dequeued or dispatched meanwhile is
+  // no longer queued there, and nothing is dispatched (found by the fault run: a waiting PR judged
+  // by one process and dispatched from its stale queue by another ran its candidate twice)
+  const stillQueued = (chain: LedgerEntry[]) => {
+    const v = chain.length === view.entries.length ? view : viewOf(chain);
+    return picked.every(({ q }) => v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time) ? [] : null;
+  };
+  if ((await dispatchJobs(s, jobs, stillQueued, {}, view.entries)) === null) return;
   for (const { q } of picked) {
     if (q.check !== null) await updateCheck(s.octokit, s.repo, q.check, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
     else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
@@ -68,30 +80,55 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   }
 }
 
-/** Closes jobs past their deadline; re-dispatches them (credited to no one) or gives up. */
-export async function handleOverdue(s: Session, view: LedgerView): Promise<LedgerView> {
-  const base = s.cfg.config.budget_seconds;
+/**
+ * Closes jobs past their deadline (counted from their run's start) and, with `queued` (the tick),
+ * jobs whose run is still queued past the queue limit; re-dispatches them (credited to no one) or
+ * gives up. A queued run closed so is cancelled on GitHub after the ledger says so.
+ */
+export async function handleOverdue(s: Session, view: LedgerView, queued?: QueuedRuns): Promise<LedgerView> {
+  const c = s.cfg.config;
+  const base = c.budget_seconds;
   const extra = (j: { budget_seconds: number }) => Math.max(0, j.budget_seconds - base);
-  const deadlineOf = (j: { budget_seconds: number }) => Math.round(s.cfg.config.deadline_minutes + extra(j) / 60);
+  const deadlineOf = (j: { budget_seconds: number }) => Math.round(c.deadline_minutes + extra(j) / 60);
+  // When each open job started: as recorded (a late start, app/starts.ts); else, in the tick that
+  // listed the queued runs, not yet if GitHub shows it queued, or at its dispatch (it started at
+  // once). Outside the tick a job without a recorded start is not judged: it may be queued.
+  const open = view.open.filter((j) => view.started.has(j.job_id) || queued);
+  // a run queued for one owner's runners (a verifier) that owner will never run once banned
+  const stranded = (j: Dispatched) => !!j.runner_label?.startsWith(OWNER_LABEL_PREFIX) && !!view.state.trust.banned(j.runner_label.slice(OWNER_LABEL_PREFIX.length));
   const due = overdueJobs(
-    // a longer budget (a long run) moves its deadline on by the extra training time
-    view.open.map((j) => ({ job_id: j.job_id, dispatched_at: new Date(Date.parse(j.time) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(s.cfg.config)) })),
+    open.map((j) => {
+      const at = view.started.get(j.job_id)?.started_at ?? (queued!.has(j.job_id) ? null : j.time);
+      // a longer budget (a long run) moves its deadline on by the extra training time
+      return { job_id: j.job_id, dispatched_at: j.time, started_at: at === null ? null : new Date(Date.parse(at) + extra(j) * 1000).toISOString(), attempt: j.attempt, limit: attemptLimit(j.role, outcomeSettings(c)), stranded: stranded(j) };
+    }),
     s.now(),
-    s.cfg.config.deadline_minutes,
-    s.cfg.config.max_attempts,
+    c.deadline_minutes,
+    c.max_attempts,
+    queued ? c.queue_limit_minutes : null,
   );
   if (!due.length) return view;
   const closes: NewEntry[] = [];
   const again: NewJob[] = [];
   const givenUp: { pr: number; sha: string; check: number | null; comment: number | null }[] = [];
-  const lateLong: { issue: number; job_id: string }[] = [];
+  const lateLong: { issue: number; job_id: string; text: string }[] = [];
+  const cancel: number[] = [];
   for (const d of due) {
     const j = view.jobs.get(d.job.job_id)!;
-    closes.push(closeJob(j, `no result within ${deadlineOf(j)} minutes (attempt ${j.attempt})`));
+    const runner = view.started.get(j.job_id)?.runner_name;
+    const late =
+      d.why === 'deadline'
+        ? `no result within ${deadlineOf(j)} minutes of its start${runner ? ` on ${runner}` : ''}`
+        : d.job.stranded
+          ? `no runner took its run: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
+          : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
+    closes.push(closeJob(j, `${late} (attempt ${j.attempt})`));
+    if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
     const refs = jobRefs(j.job_id);
     // A long run is attempted once: its requester paid for one run, and its issue says so.
     if (view.longRuns.has(j.job_id)) {
-      lateLong.push({ issue: view.longRuns.get(j.job_id)!, job_id: j.job_id });
+      const text = d.why === 'deadline' ? `No runner reported a result for job \`${j.job_id}\` within ${deadlineOf(j)} minutes of its start` : `No runner took job \`${j.job_id}\` within ${c.queue_limit_minutes} minutes`;
+      lateLong.push({ issue: view.longRuns.get(j.job_id)!, job_id: j.job_id, text });
       continue;
     }
     if (d.action === 'redispatch') {
@@ -99,16 +136,24 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
   }
   for (const g of givenUp) {
-    closes.push({ type: 'experiment_discarded', data: { pr: g.pr, sha: g.sha, reason: `no runner reported a result after ${s.cfg.config.max_attempts} attempts`, hardware_class: null, val_bpb: null } });
+    closes.push({ type: 'experiment_discarded', data: { pr: g.pr, sha: g.sha, reason: `no runner reported a result after ${c.max_attempts} attempts`, hardware_class: null, val_bpb: null } });
   }
-  await dispatchJobs(s, again, closes);
+  // built on the chain it lands on: what another process (or tick) closed already is not closed,
+  // dispatched or cancelled twice
+  const ids = new Set(due.map((d) => d.job.job_id));
+  const done = await dispatchJobs(s, again, (chain) => {
+    const v = chain.length === view.entries.length ? view : viewOf(chain);
+    return [...ids].some((id) => v.state.results.has(id)) ? null : closes;
+  }, {}, view.entries);
+  if (done === null) return viewOf(await s.ledger.read());
+  // the ledger says the job is closed first: a cancel lost here is repeated by the next tick (app/starts.ts)
+  for (const runId of cancel) await cancelRun(s, runId);
   for (const l of lateLong) {
-    const minutes = deadlineOf(view.jobs.get(l.job_id)!);
-    const body = stateComment('Long run timed out', [`No runner reported a result for job \`${l.job_id}\` within ${minutes} minutes; the job is closed (a late result is ignored). The credits were spent on dispatch, as the form's terms say.`], null);
+    const body = stateComment('Long run timed out', [`${l.text}; the job is closed (a late result is ignored). The credits were spent on dispatch, as the form's terms say.`], null);
     await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: l.issue, body });
   }
   for (const g of givenUp) {
-    const text = `No runner reported a result after ${s.cfg.config.max_attempts} attempts; the experiment was given up. Push again to retry.`;
+    const text = `No runner reported a result after ${c.max_attempts} attempts; the experiment was given up. Push again to retry.`;
     if (g.check !== null) await updateCheck(s.octokit, s.repo, g.check, { conclusion: 'timed_out' }, 'No result', text);
     else await createCheck(s.octokit, s.repo, g.sha, { conclusion: 'timed_out' }, 'No result', text);
     await writeSticky(s.octokit, s.repo, g.pr, stateComment('Experiment given up', [text], s.cfg.notice), { knownId: g.comment });

@@ -41,11 +41,21 @@ export const EntryData = {
     pr_author: login.nullable().optional(),
     /** the App's seal public key the run was given (the workflow's `seal_key` input): its ok result must carry a sealed checkpoint digest; absent when none was sent */
     seal_key: z.string().optional(),
+    /** the runner label the run was dispatched to (a hardware class, `autoresearch`, or one owner's `owner-<login>`); absent in older entries */
+    runner_label: z.string().optional(),
     /** a replay: the progress schedule (the replayed result's `replay.schedule`) the run must follow, with the replayed run's seed, eval seed and budget (docs/trust.md, "Replays"); absent for a run on the clock */
     replay: z.string().max(16384).optional(),
     /** the pre-flight floors the run was sent (the workflow's `pace_floors` input, app/policy/pace.ts): an off_pace result must name its class's; absent when none were sent */
     pace_floors: PaceFloors.optional(),
   }),
+  /**
+   * a runner took the job's run later than right after its dispatch (GitHub's workflow_job
+   * `in_progress`: `started_at` is the App's clock when it heard; or, when that event was lost, the
+   * jobs API's started_at kept within the dispatch and the tick): the job's deadline counts from
+   * `started_at`. One per job, never after its result; a job without one started at once, or is
+   * still queued (the App asks GitHub which).
+   */
+  job_started: z.object({ job_id: z.string(), run_id: z.number().int(), runner_name: z.string().min(1), started_at: z.string() }),
   /**
    * a valid PR commit waits for a runner slot (or for its author's credits, or for a baseline of
    * `waiting_for`): the App's queue lives in the ledger, so scheduling needs no listing of PRs.

@@ -139,6 +139,11 @@ export interface Figures {
   given_back: number;
   given_back_seconds: number;
   off_pace_after_training: number;
+  /** jobs closed for no result within the deadline after their start, and for no runner taking them within the queue limit (cancelled) */
+  jobs_overdue: number;
+  jobs_queue_limit: number;
+  /** PRs given up because no runner reported a result within their attempts */
+  given_up: number;
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -647,7 +652,17 @@ export class Swarm {
 
   /** `floor`: the job was given back by the pre-flight check (below this floor), after `seconds` */
   private finishJob(run: WorkflowRun, owner: Owner, rep: Report, seconds: number, floor?: number): void {
-    if (run.status !== 'in_progress') return;
+    if (run.status !== 'in_progress') {
+      // cancelled while it ran (the App cancels only queued runs, so this is a safety net): the
+      // machine worked until then, and the owner's join loop goes on
+      if (run.conclusion === 'cancelled' && run.runner_name === owner.runnerName && run.completed_at !== null && run.started_at !== null) {
+        const worked = (run.completed_at - run.started_at) / 1000;
+        this.gpu.all += worked;
+        this.gpuExtra.cancelled = (this.gpuExtra.cancelled ?? 0) + worked;
+        this.agenda.push(this.t + this.rngRunners.uniform(5, 30) * 1000, () => this.join(owner));
+      }
+      return;
+    }
     const { bpb, calibration } = rep;
     const i = run.inputs;
     this.gpu.all += seconds;
@@ -949,6 +964,9 @@ export class Swarm {
       replay_faults: replayFaults.length,
       replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
       overhead_by_kind: Object.fromEntries(Object.entries(this.gpuExtra).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, this.gpu.first > 0 ? round(v / this.gpu.first, 3) : 0])),
+      jobs_overdue: entries.filter((e) => e.type === 'result_recorded' && /^no result within \d+ minutes/.test(String((e.data as any).reason))).length,
+      jobs_queue_limit: entries.filter((e) => e.type === 'result_recorded' && /^no runner took its run/.test(String((e.data as any).reason))).length,
+      given_up: entries.filter((e) => e.type === 'experiment_discarded' && /^no runner reported a result/.test(String((e.data as any).reason))).length,
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {

@@ -55,16 +55,33 @@ export function planDispatch(
 export interface OpenJob {
   job_id: string;
   dispatched_at: string;
+  /** when a runner took the job's run (the ledger's job_started), or null while it is queued */
+  started_at: string | null;
   attempt: number;
   /** this job's attempt limit when it is not `maxAttempts` (a verify job's attempt counts its claim's chain: policy/outcome.ts attemptLimit) */
   limit?: number;
+  /** queued for runners that will never take it (one banned owner's): past the queue limit at once */
+  stranded?: boolean;
 }
 
-export type Overdue = { job: OpenJob; action: 'redispatch' | 'give_up' };
+/** `deadline`: it started and has not reported within the deadline; `queue`: no runner took it within the queue limit */
+export type Overdue = { job: OpenJob; action: 'redispatch' | 'give_up'; why: 'deadline' | 'queue' };
 
-/** Jobs past their deadline: re-dispatched until `maxAttempts`, then given up. */
-export function overdueJobs(open: OpenJob[], now: Date, deadlineMinutes: number, maxAttempts: number): Overdue[] {
-  return open
-    .filter((j) => now.getTime() - Date.parse(j.dispatched_at) > deadlineMinutes * 60_000)
-    .map((job) => ({ job, action: job.attempt < (job.limit ?? maxAttempts) ? 'redispatch' : 'give_up' }));
+/**
+ * Jobs past their deadline, re-dispatched until their attempt limit, then given up. The deadline
+ * counts from the run's start on a runner: a job still queued (behind a busy fleet, or for a label
+ * no runner serves now) is not overdue by it, only past `queueMinutes` since its dispatch (null:
+ * never; the caller passes it only for jobs GitHub shows still queued). Counting from the dispatch
+ * instead re-dispatched queued jobs, and both copies ran (docs/trust.md, "The swarm simulator").
+ */
+export function overdueJobs(open: OpenJob[], now: Date, deadlineMinutes: number, maxAttempts: number, queueMinutes: number | null = null): Overdue[] {
+  const out: Overdue[] = [];
+  for (const job of open) {
+    const why =
+      job.started_at !== null
+        ? now.getTime() - Date.parse(job.started_at) > deadlineMinutes * 60_000 ? 'deadline' : null
+        : queueMinutes !== null && (job.stranded || now.getTime() - Date.parse(job.dispatched_at) > queueMinutes * 60_000) ? 'queue' : null;
+    if (why) out.push({ job, action: job.attempt < (job.limit ?? maxAttempts) ? 'redispatch' : 'give_up', why });
+  }
+  return out;
 }

@@ -10,7 +10,9 @@
 // - Actions: `workflow_dispatch` creates a run of the workflow file *at the ref*, with its inputs
 //   checked against that file; the run's `concurrency` group (evaluated with the Actions
 //   expression engine) keeps one running and one pending run and cancels the rest; runs-on labels
-//   pick the runner; jobs, artifacts and their downloads;
+//   pick the runner; jobs, artifacts and their downloads; the workflow_job webhook (queued,
+//   in_progress, completed) and the jobs API with `runner_name` null while a job is queued; a
+//   run cancelled (202, or 409 once it completed);
 // - rate limits: x-ratelimit-* headers on every answer, the primary limit per hour, and the
 //   documented secondary limits (points per minute, content creation per minute and per hour)
 //   answered with 403 + retry-after, when `rateLimits` is on;
@@ -124,6 +126,8 @@ export interface WorkflowRun {
   group: string | null;
   cancelInProgress: boolean;
   runsOn: string[];
+  /** its one job's name (experiment.yml's names the job's nonce) */
+  jobName?: string;
   status: 'pending' | 'queued' | 'in_progress' | 'completed';
   conclusion: 'success' | 'failure' | 'cancelled' | 'timed_out' | null;
   runner_name: string | null;
@@ -491,6 +495,8 @@ export class FakeGitHub {
     const group = conc ? String(evalTemplate(typeof conc === 'string' ? conc : conc.group, ctx)).toLowerCase() : null;
     const job: any = Object.values(wf.jobs ?? {})[0] ?? {};
     const runsOn = (Array.isArray(job['runs-on']) ? job['runs-on'] : [job['runs-on']]).map((l: unknown) => String(evalTemplate(String(l), ctx)));
+    // the job's name (jobs.<job_id>.name, expressions evaluated; the job's id without one)
+    const jobName = job.name !== undefined ? String(evalTemplate(String(job.name), ctx)) : String(Object.keys(wf.jobs ?? {})[0] ?? 'build');
     const run: WorkflowRun = {
       id,
       workflow,
@@ -502,6 +508,7 @@ export class FakeGitHub {
       group,
       cancelInProgress: Boolean(typeof conc === 'object' && conc?.['cancel-in-progress'] === true),
       runsOn,
+      jobName,
       status: 'queued',
       conclusion: null,
       runner_name: null,
@@ -512,6 +519,7 @@ export class FakeGitHub {
     this.workflowRuns.set(id, run);
     this.dispatches.push({ workflow, ref, inputs, run_id: id });
     this.enterGroup(run);
+    if (run.status === 'queued') this.emitJob(run, 'queued');
     return [204, ''];
   }
 
@@ -545,12 +553,54 @@ export class FakeGitHub {
     run.started_at = this.now();
     const r = this.runners.find((x) => x.name === runnerName);
     if (r) r.busy = true;
+    this.emitJob(run, 'in_progress');
     return run;
+  }
+
+  /**
+   * The run's one job as the jobs API and the workflow_job webhook describe it: "runner_name ...
+   * will be null as long as workflow_job[status] is queued"; a queued job's started_at is the time
+   * it was queued (as in GitHub's own example payloads), a started one's when a runner took it.
+   */
+  jobJson(run: WorkflowRun): Record<string, unknown> {
+    const t = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const r = run.runner_name ? this.runners.find((x) => x.name === run.runner_name) : undefined;
+    return {
+      id: run.id,
+      run_id: run.id,
+      workflow_name: run.workflow.replace(/\.ya?ml$/, ''),
+      head_branch: 'main',
+      run_url: `${API}${P}/actions/runs/${run.id}`,
+      run_attempt: 1,
+      node_id: `J_${run.id}`,
+      head_sha: run.head_sha,
+      url: `${API}${P}/actions/jobs/${run.id}`,
+      html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${run.id}/job/${run.id}`,
+      status: run.status === 'pending' ? 'queued' : run.status,
+      conclusion: run.conclusion,
+      created_at: t(run.created_at),
+      started_at: t(run.started_at ?? run.created_at),
+      completed_at: t(run.completed_at),
+      name: run.jobName ?? 'experiment',
+      steps: [],
+      check_run_url: `${API}${P}/check-runs/${run.id}`,
+      labels: run.runsOn,
+      runner_id: run.runner_name ? (r?.id ?? 0) : null,
+      runner_name: run.runner_name,
+      runner_group_id: run.runner_name ? 1 : null,
+      runner_group_name: run.runner_name ? 'Default' : null,
+    };
+  }
+
+  /** workflow_job `action` for the run's job (docs: webhook events, workflow_job: queued, in_progress, completed). */
+  private emitJob(run: WorkflowRun, action: 'queued' | 'in_progress' | 'completed'): void {
+    this.emit('workflow_job', { action, workflow_job: this.jobJson(run), repository: repositoryJson(), installation: { id: 1 }, sender: userJson('github-actions[bot]') });
   }
 
   /** The run's job ends: its artifact (if any) is stored and workflow_run.completed is sent. */
   finishRun(run: WorkflowRun, conclusion: NonNullable<WorkflowRun['conclusion']>, artifact: RunArtifacts['artifact'] = null): void {
     if (run.status === 'completed') return;
+    const wasQueued = run.status === 'queued';
     run.status = 'completed';
     run.conclusion = conclusion;
     run.completed_at = this.now();
@@ -561,6 +611,8 @@ export class FakeGitHub {
       if (r?.ephemeral) this.runners = this.runners.filter((x) => x !== r);
       this.runs.set(run.id, { runner_name: run.runner_name, job_seconds: (run.completed_at - (run.started_at ?? run.completed_at)) / 1000, artifact });
     }
+    // a job that never left `pending` (a concurrency group's waiting run) was never queued: no job event
+    if (run.started_at !== null || wasQueued) this.emitJob(run, 'completed');
     const payload = this.workflowRunPayload(run);
     const stored = this.runs.get(run.id);
     if (stored) stored.workflow_run = payload.workflow_run;
@@ -569,7 +621,10 @@ export class FakeGitHub {
     // the pending run of the group, if any, now holds it
     if (run.group) {
       const next = [...this.workflowRuns.values()].find((r) => r.group === run.group && r.status === 'pending');
-      if (next) next.status = 'queued';
+      if (next) {
+        next.status = 'queued';
+        this.emitJob(next, 'queued');
+      }
     }
   }
 
@@ -591,6 +646,8 @@ export class FakeGitHub {
         head_repository: { full_name: `${OWNER}/${REPO}` },
         created_at: new Date(run.created_at).toISOString(),
         updated_at: new Date(run.completed_at ?? run.created_at).toISOString(),
+        // "The start time of the latest run": the run attempt's, not a runner's (the App does not use it)
+        run_started_at: new Date(run.created_at).toISOString(),
       },
       repository: repositoryJson(),
       installation: { id: 1 },
@@ -968,9 +1025,33 @@ export class FakeGitHub {
       const id = Number(seg(c, 6));
       const run = this.runs.get(id);
       const wr = this.workflowRuns.get(id);
-      const started = wr?.started_at ?? Date.parse('2026-11-24T12:00:00Z');
-      const completed = wr?.completed_at ?? started + (run?.job_seconds ?? 345) * 1000;
-      return [200, { total_count: 1, jobs: [{ id, run_id: id, name: 'experiment', runner_name: run?.runner_name ?? wr?.runner_name ?? null, status: 'completed', conclusion: wr?.conclusion ?? 'success', created_at: new Date(wr?.created_at ?? started).toISOString(), started_at: new Date(started).toISOString(), completed_at: new Date(completed).toISOString(), head_sha: wr?.head_sha ?? '', labels: wr?.runsOn ?? [] }] }];
+      // a run the fake dispatched: its job as it is now (queued, in progress or completed)
+      if (wr) {
+        const job: Record<string, unknown> = { ...this.jobJson(wr), ...(run?.runner_name && wr.status === 'completed' ? { runner_name: run.runner_name } : {}) };
+        if (wr.status === 'completed' && run?.job_seconds !== undefined && wr.started_at !== null) job.completed_at = new Date(wr.started_at + run.job_seconds * 1000).toISOString();
+        return [200, { total_count: 1, jobs: [job] }];
+      }
+      // a completed run a scenario test put in place (World.complete): its runner and job time
+      const started = Date.parse('2026-11-24T12:00:00Z');
+      const completed = started + (run?.job_seconds ?? 345) * 1000;
+      return [200, { total_count: 1, jobs: [{ id, run_id: id, name: 'experiment', runner_name: run?.runner_name ?? null, status: 'completed', conclusion: 'success', created_at: new Date(started).toISOString(), started_at: new Date(started).toISOString(), completed_at: new Date(completed).toISOString(), head_sha: '', labels: [] }] }];
+    });
+    // a workflow run (docs: "Get a workflow run")
+    this.on('GET', new RegExp(`^${P}/actions/runs/\\d+$`), (c) => {
+      const id = Number(seg(c, 6));
+      const wr = this.workflowRuns.get(id);
+      const done = this.runs.get(id)?.workflow_run;
+      if (done) return [200, done];
+      if (!wr) return notFound();
+      return [200, { ...this.workflowRunPayload(wr).workflow_run, status: wr.status, conclusion: wr.conclusion }];
+    });
+    // docs "Cancel a workflow run": 202 Accepted; 409 Conflict for a run that already completed
+    this.on('POST', new RegExp(`^${P}/actions/runs/\\d+/cancel$`), (c) => {
+      const wr = this.workflowRuns.get(Number(seg(c, 6)));
+      if (!wr) return this.runs.has(Number(seg(c, 6))) ? [409, { message: 'Cannot cancel a workflow run that is completed.', documentation_url: 'https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run' }] : notFound();
+      if (wr.status === 'completed') return [409, { message: 'Cannot cancel a workflow run that is completed.', documentation_url: 'https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run' }];
+      this.finishRun(wr, 'cancelled');
+      return [202, {}];
     });
   }
 }

@@ -6,6 +6,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { appendEntries, ledgerFiles } from '../../ledger/index.js';
 import { CLASS, online, reg, World } from './world.js';
 
 afterEach(() => {
@@ -36,5 +37,23 @@ describe('verifiers', () => {
     }
     expect(targets.filter((t) => t === 'owner-bob' || t === 'owner-carol')).toEqual([]);
     expect(new Set(targets)).toEqual(new Set(['owner-dave', 'owner-mallory']));
+  });
+
+  it('a verify job queued for an owner banned after its dispatch is cancelled and dispatched to the class at the next tick, not after the queue limit', async () => {
+    const w = new World({ config: 'queue_limit_minutes: 120\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9); // a claim; bob's runner is the only other owner's
+    const v = w.gh.dispatches[1];
+    expect(v.inputs).toMatchObject({ role: 'verify', runner_label: 'owner-bob' });
+    expect(w.entries('job_dispatched').at(-1)!.data.runner_label).toBe('owner-bob');
+    // bob is banned (faulted elsewhere) while the verify run waits for his runner
+    const chain = w.ledger();
+    const all = [...chain, ...appendEntries(chain, [{ type: 'owner_banned', data: { login: 'bob', reason: '2 faults, the last on job x1' }, time: w.clock.toISOString() }])];
+    w.gh.refs.set('heads/ledger', w.gh.commit(ledgerFiles(all), null, 'ledger'));
+    w.clock = new Date(w.clock.getTime() + 16 * 60_000);
+    await w.tick({ processes: [w.makeProbot()] }); // (a process that reads the ledger afresh)
+    expect(w.entries('result_recorded').at(-1)!.data).toMatchObject({ job_id: v.inputs.nonce, reason: 'no runner took its run: it waits for owner-bob, whose owner is banned (cancelled) (attempt 1)' });
+    expect(w.gh.workflowRuns.get(v.run_id!)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    expect(w.gh.dispatches.slice(2).map((d) => [d.inputs.role, d.inputs.runner_label])).toEqual([['verify', CLASS]]);
   });
 });

@@ -173,6 +173,7 @@ describe('every state has a deadline', () => {
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:waiting-baseline']);
     expect(w.gh.dispatches.slice(1).map((d) => d.inputs.role)).toEqual(['baseline', 'baseline']);
+    for (const d of w.gh.dispatches.slice(1)) await w.start(d, 'runner-a');
     minutes(w, 31);
     await w.tick(); // the baseline runs are given up (one attempt each)
     await w.tick();
@@ -374,6 +375,7 @@ describe('a tick does all it can', () => {
   it('a failed request in one repair (listing the PRs) does not stop the deadlines: an overdue job is still run again', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.start(w.gh.dispatches[0], 'runner-a');
     minutes(w, 31);
     w.gh.faults.push({ method: 'GET', path: /\/pulls$/, status: 502 });
     await expect(w.tick()).rejects.toThrow(); // the delivery still fails, so it is redelivered

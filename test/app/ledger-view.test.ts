@@ -37,8 +37,12 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
   const baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   const decided = new Set<string>();
   const longRuns = new Map<string, number>();
+  const started = new Map<string, EntryDataOf<'job_started'> & { time: string }>();
   for (const e of entries) {
-    if (e.type === 'job_dispatched') {
+    if (e.type === 'job_started') {
+      const d = (e as LedgerEntry<'job_started'>).data;
+      if (!started.has(d.job_id)) started.set(d.job_id, { ...d, time: e.time });
+    } else if (e.type === 'job_dispatched') {
       const d = (e as LedgerEntry<'job_dispatched'>).data;
       jobs.set(d.job_id, { ...d, time: e.time });
     } else if (e.type === 'runner_registered') {
@@ -64,7 +68,7 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
   const ungranted = new Set([...state.results.keys()].filter((j) => !state.grants.has(j) && !state.reversals.has(j)));
-  return { entries, state, jobs, open, registry, baselineRuns, baselines, decided, longRuns, queue, ungranted };
+  return { entries, state, jobs, open, started, registry, baselineRuns, baselines, decided, longRuns, queue, ungranted };
 }
 
 /** The credit grants a view makes due, as the App looked for them before (over every result). */

@@ -198,12 +198,15 @@ describe('draw on the swarm', () => {
     await w.openIssue(49, 'alice', form({ target: w.main }));
     const d = w.gh.dispatches.at(-1)!;
     const start = w.clock.getTime();
+    await w.start(d, 'runner-a');
     w.clock = new Date(start + 31 * 60_000); // past deadline_minutes (30), within 30 + 25 extra
     await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    await w.tick();
     expect(w.entries('result_recorded').filter((e) => e.data.job_id === d.inputs.nonce)).toEqual([]);
     w.clock = new Date(start + 56 * 60_000);
     await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 7e-4;\n' });
-    expect(w.entries('result_recorded').find((e) => e.data.job_id === d.inputs.nonce)!.data).toMatchObject({ validated: false, reason: 'no result within 55 minutes (attempt 1)' });
+    await w.tick();
+    expect(w.entries('result_recorded').find((e) => e.data.job_id === d.inputs.nonce)!.data).toMatchObject({ validated: false, reason: 'no result within 55 minutes of its start on runner-a (attempt 1)' });
     expect(w.gh.dispatches.filter((x) => x.inputs.budget === '1800')).toHaveLength(1);
     expect(w.gh.stickyOf(49).at(-1)).toContain(`### Long run timed out\nNo runner reported a result for job \`${d.inputs.nonce}\` within 55 minutes`);
   });

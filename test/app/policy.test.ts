@@ -171,14 +171,27 @@ describe('scheduling and payment', () => {
     expect(payment(299, 300, 1)).toEqual({ amount: 0, reason: FREE_TIER_REASON });
     expect(payment(299, 300, 0)).toBeNull();
   });
-  it('overdue jobs are re-dispatched until the attempt limit', () => {
+  it('overdue jobs are re-dispatched until the attempt limit; the deadline counts from the start on a runner', () => {
     const now = new Date('2026-01-01T01:00:00Z');
     const jobs = [
-      { job_id: 'a', dispatched_at: '2026-01-01T00:00:00Z', attempt: 1 },
-      { job_id: 'b', dispatched_at: '2026-01-01T00:00:00Z', attempt: 3 },
-      { job_id: 'c', dispatched_at: '2026-01-01T00:50:00Z', attempt: 1 },
+      { job_id: 'a', dispatched_at: '2026-01-01T00:00:00Z', started_at: '2026-01-01T00:01:00Z', attempt: 1 },
+      { job_id: 'b', dispatched_at: '2026-01-01T00:00:00Z', started_at: '2026-01-01T00:00:00Z', attempt: 3 },
+      { job_id: 'c', dispatched_at: '2026-01-01T00:50:00Z', started_at: '2026-01-01T00:50:00Z', attempt: 1 },
+      // queued 40 minutes, started 20 minutes ago: within its deadline
+      { job_id: 'd', dispatched_at: '2026-01-01T00:00:00Z', started_at: '2026-01-01T00:40:00Z', attempt: 1 },
     ];
-    expect(overdueJobs(jobs, now, 30, 3).map((o) => [o.job.job_id, o.action])).toEqual([['a', 'redispatch'], ['b', 'give_up']]);
+    expect(overdueJobs(jobs, now, 30, 3).map((o) => [o.job.job_id, o.action, o.why])).toEqual([['a', 'redispatch', 'deadline'], ['b', 'give_up', 'deadline']]);
+  });
+  it('a job still queued is not overdue by the run deadline, only past the queue limit', () => {
+    const now = new Date('2026-01-01T03:00:00Z');
+    const jobs = [
+      { job_id: 'q', dispatched_at: '2026-01-01T00:30:00Z', started_at: null, attempt: 1 },
+      { job_id: 'r', dispatched_at: '2026-01-01T01:30:00Z', started_at: null, attempt: 1 },
+      { job_id: 's', dispatched_at: '2026-01-01T00:00:00Z', started_at: null, attempt: 3 },
+    ];
+    // without a queue limit (not confirmed queued by GitHub): none, however long
+    expect(overdueJobs(jobs, now, 30, 3)).toEqual([]);
+    expect(overdueJobs(jobs, now, 30, 3, 120).map((o) => [o.job.job_id, o.action, o.why])).toEqual([['q', 'redispatch', 'queue'], ['s', 'give_up', 'queue']]);
   });
 });
 

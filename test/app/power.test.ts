@@ -103,9 +103,9 @@ describe('an overdue verify job is dispatched again within its chain\'s attempts
   it('a verify job at chain attempt 3 past its deadline is re-dispatched, not given up (which discarded the PR)', () => {
     const now = new Date('2026-12-01T01:00:00Z');
     const open = [
-      { job_id: 'v', dispatched_at: '2026-12-01T00:00:00Z', attempt: 3, limit: 9 },
-      { job_id: 'c', dispatched_at: '2026-12-01T00:00:00Z', attempt: 3 },
-      { job_id: 'w', dispatched_at: '2026-12-01T00:00:00Z', attempt: 9, limit: 9 },
+      { job_id: 'v', dispatched_at: '2026-12-01T00:00:00Z', started_at: '2026-12-01T00:00:00Z', attempt: 3, limit: 9 },
+      { job_id: 'c', dispatched_at: '2026-12-01T00:00:00Z', started_at: '2026-12-01T00:00:00Z', attempt: 3 },
+      { job_id: 'w', dispatched_at: '2026-12-01T00:00:00Z', started_at: '2026-12-01T00:00:00Z', attempt: 9, limit: 9 },
     ];
     expect(overdueJobs(open, now, 30, 3).map((o) => [o.job.job_id, o.action])).toEqual([['v', 'redispatch'], ['c', 'give_up'], ['w', 'give_up']]);
   });

@@ -401,13 +401,15 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.entries('experiment_discarded')).toHaveLength(1);
   });
 
-  it('a job that misses its deadline is dispatched again, credited to no one', async () => {
+  it('a job that misses its deadline (from its start on a runner) is dispatched again, credited to no one', async () => {
     const w = new World({ config: 'deadline_minutes: 30\n' });
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.start(w.gh.dispatches[0], 'runner-a');
     w.clock = new Date(w.clock.getTime() + 31 * 60_000);
+    await w.tick();
     await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
     const [closed] = w.entries('result_recorded');
-    expect(closed.data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes (attempt 1)' });
+    expect(closed.data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes of its start on runner-a (attempt 1)' });
     const again = w.entries('job_dispatched').find((j) => j.data.pr === 7 && j.data.attempt === 2)!;
     expect(again.data).toMatchObject({ sha: head, author: null });
     expect(w.entries('credit_spent').filter((c) => c.data.job_id === again.data.job_id)).toEqual([]);
@@ -417,11 +419,12 @@ describe('configuration, baselines and deadlines', () => {
   it('with no other event, the scheduled tick re-dispatches an overdue job; a tick from a PR branch does nothing', async () => {
     const w = new World({ config: 'deadline_minutes: 30\n' });
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.start(w.gh.dispatches[0], 'runner-a');
     w.clock = new Date(w.clock.getTime() + 31 * 60_000);
     await w.tick({ event: 'pull_request', branch: 'evil' });
     expect(w.gh.dispatches).toHaveLength(1);
     await w.tick();
-    expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes (attempt 1)' });
+    expect(w.entries('result_recorded')[0].data).toMatchObject({ pr: 7, validated: false, reason: 'no result within 30 minutes of its start on runner-a (attempt 1)' });
     expect(w.gh.dispatches.map((d) => [d.inputs.pr, d.inputs.sha])).toEqual([['7', head], ['7', head]]);
   });
 

@@ -82,7 +82,8 @@ export class World {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
-    this.gh = new FakeGitHub();
+    // GitHub's clock is the App's (a job's started_at, a run's times)
+    this.gh = new FakeGitHub({ now: () => this.clock.getTime() });
     let config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
     if (config !== null && (opts.trust ?? 'legacy') === 'legacy') {
       if (!/^trust:/m.test(config)) config += '\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n';
@@ -340,9 +341,40 @@ export class World {
     else await this.probot.receive(event);
   }
 
-  /** Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed. */
-  async complete(d: { inputs: Record<string, string> }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string> } = {}): Promise<number> {
-    const runId = this.runId++;
+  /**
+   * A runner takes the dispatched run (GitHub's queue hands it over): the fake sends workflow_job
+   * `in_progress`, delivered to the App unless `deliver` is false (a lost event).
+   */
+  async start(d: { inputs: Record<string, string>; run_id?: number }, runner: string, opts: { deliver?: boolean; deliveries?: number; processes?: Probot[] } = {}): Promise<any> {
+    const run = this.gh.workflowRuns.get(d.run_id ?? -1);
+    if (!run) throw new Error(`no run was created for the dispatch of ${d.inputs.nonce}`);
+    this.gh.startRun(run.id, runner);
+    const ev = this.gh.outbox.filter((x) => x.name === 'workflow_job' && x.payload.action === 'in_progress' && x.payload.workflow_job.run_id === run.id).at(-1)!;
+    const event = { id: ev.id, name: ev.name, payload: ev.payload } as any;
+    this.lastEvent = event;
+    if (opts.deliver === false) return event;
+    if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
+    else for (let k = 0; k < (opts.deliveries ?? 1); k++) await this.probot.receive(event);
+    return event;
+  }
+
+  /**
+   * Completes the workflow run of a dispatch on `runner` with `val_bpb` and delivers workflow_run.completed.
+   * The run is the dispatched one (the fake's, completed here) unless it completed already or the
+   * options make it another (a run naming another job, or not a dispatch).
+   */
+  async complete(d: { inputs: Record<string, string>; run_id?: number }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string> } = {}): Promise<number> {
+    const dispatched = d.run_id !== undefined && !opts.titleNonce && !opts.event ? this.gh.workflowRuns.get(d.run_id) : undefined;
+    const live = dispatched && dispatched.status !== 'completed' ? dispatched : undefined;
+    const runId = live ? live.id : this.runId++;
+    if (live) {
+      // GitHub's job time: `jobSeconds`, else at least 345 s (a 300 s budget plus setup and evaluation)
+      const started = live.started_at ?? this.clock.getTime() - (opts.jobSeconds ?? 345) * 1000;
+      const completed = opts.jobSeconds !== undefined ? started + opts.jobSeconds * 1000 : Math.max(this.clock.getTime(), started + 345_000);
+      const r = this.gh.runners.find((x) => x.name === live.runner_name);
+      if (r) r.busy = false;
+      Object.assign(live, { status: 'completed', conclusion: 'success', runner_name: live.runner_name ?? runner, started_at: started, completed_at: completed });
+    }
     const result = this.result(d, runner, runId, val_bpb, opts.tamper);
     this.gh.runs.set(runId, { runner_name: runner, job_seconds: opts.jobSeconds, artifact: { name: opts.artifactName ?? `result-${d.inputs.nonce}`, files: opts.files ?? { 'result.json': JSON.stringify(result), 'train.log': 'step 0 loss 5.5\n' }, size_in_bytes: opts.artifactBytes } });
     const payload = example('workflow_run', 'completed');

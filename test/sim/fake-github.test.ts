@@ -37,7 +37,7 @@ describe('GitHub Actions as documented', () => {
       ['n5', 'pending', null],
     ]);
     // each cancelled run reaches the App as workflow_run.completed (conclusion cancelled, no artifact)
-    expect(gh.outbox.filter((d) => d.payload.workflow_run.conclusion === 'cancelled')).toHaveLength(3);
+    expect(gh.outbox.filter((d) => d.name === 'workflow_run' && d.payload.workflow_run.conclusion === 'cancelled')).toHaveLength(3);
     // when the running one ends, the pending one takes the group
     gh.startRun(runs[0].id, 'r1');
     gh.finishRun(runs[0], 'success');
@@ -53,6 +53,39 @@ describe('GitHub Actions as documented', () => {
     const runs = [...gh.workflowRuns.values()];
     expect(new Set(runs.map((r) => r.group)).size).toBe(5);
     expect(runs.map((r) => r.status)).toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
+  });
+
+  it('a job is queued with no runner, in_progress once a runner takes it, completed at the end: the workflow_job webhook and the jobs API say so', () => {
+    // docs (webhook events, workflow_job): actions queued / in_progress ("The job has started processing
+    // on the runner") / completed; "runner_name ... will be null as long as workflow_job[status] is queued"
+    const { gh } = repo();
+    expect(dispatch(gh, baseline('n1')).status).toBe(204);
+    const [run] = [...gh.workflowRuns.values()];
+    const jobs = () => gh.handle({ method: 'GET', url: `${P}/actions/runs/${run.id}/jobs` }).body as any;
+    expect(jobs().jobs[0]).toMatchObject({ status: 'queued', runner_name: null, runner_id: null, conclusion: null, completed_at: null });
+    gh.startRun(run.id, 'r1');
+    expect(jobs().jobs[0]).toMatchObject({ status: 'in_progress', runner_name: 'r1' });
+    gh.finishRun(run, 'success');
+    expect(jobs().jobs[0]).toMatchObject({ status: 'completed', conclusion: 'success', runner_name: 'r1' });
+    const events = gh.outbox.filter((d) => d.name === 'workflow_job').map((d) => [d.payload.action, d.payload.workflow_job.status, d.payload.workflow_job.runner_name, d.payload.workflow_job.run_id]);
+    expect(events).toEqual([['queued', 'queued', null, run.id], ['in_progress', 'in_progress', 'r1', run.id], ['completed', 'completed', 'r1', run.id]]);
+    // and the job's completion comes before the run's
+    expect(gh.outbox.map((d) => d.name).slice(-2)).toEqual(['workflow_job', 'workflow_run']);
+  });
+
+  it('cancelling a run: 202 while it is queued (it completes as cancelled, workflow_run.completed is sent), 409 once it completed, 404 for no run', () => {
+    // docs "Cancel a workflow run": responses 202 Accepted and 409 Conflict
+    const { gh } = repo();
+    dispatch(gh, baseline('n1'));
+    const [run] = [...gh.workflowRuns.values()];
+    const cancel = (id: number) => gh.handle({ method: 'POST', url: `${P}/actions/runs/${id}/cancel` });
+    expect(cancel(run.id).status).toBe(202);
+    expect(run).toMatchObject({ status: 'completed', conclusion: 'cancelled', runner_name: null });
+    expect(gh.outbox.filter((d) => d.name === 'workflow_run').map((d) => d.payload.workflow_run.conclusion)).toEqual(['cancelled']);
+    expect(cancel(run.id).status).toBe(409);
+    expect(cancel(123456).status).toBe(404);
+    // the run as GET returns it
+    expect(gh.handle({ method: 'GET', url: `${P}/actions/runs/${run.id}` }).body).toMatchObject({ id: run.id, status: 'completed', conclusion: 'cancelled', event: 'workflow_dispatch' });
   });
 
   it('a dispatch with inputs the workflow does not declare, without a required one, or off its choices is refused with 422', () => {

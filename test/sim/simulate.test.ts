@@ -32,6 +32,11 @@ describe('npm run simulate', () => {
     const f = await new Swarm({ ...small, seed: 3, adversaries: 0, checkEvery: 0 }).run();
     expect(f.adversaries).toBe(0);
     expect(f.adversary_credit_share).toBe(0);
+    // a small swarm queues jobs behind its few runners: a queued run is not late, so none is
+    // dispatched twice or given up (cancelling overdue queued runs, counted from their dispatch,
+    // once sent every job to the back of the queue until all 12 PRs were given up)
+    expect([f.jobs_overdue, f.jobs_queue_limit, f.given_up]).toEqual([0, 0, 0]);
+    expect(f.discarded + f.merges).toBe(12);
   });
 
   it('a fault run reports its invariants and the faults it injected', async () => {
