@@ -16,6 +16,8 @@ import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
 import { judgeReady } from './waiting.js';
 import { paidHeads } from './heads.js';
+import { dispatchSideReplays } from './side-replays.js';
+import { isSideReplay } from './policy/side-replays.js';
 
 
 export async function schedule(s: Session, given?: LedgerView): Promise<void> {
@@ -23,6 +25,7 @@ export async function schedule(s: Session, given?: LedgerView): Promise<void> {
   if (!(await dispatchAllowed(s, view))) return;
   view = await handleOverdue(s, view);
   view = await judgeReady(s, view);
+  view = await dispatchSideReplays(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
   // The queue is in the ledger: nothing to list, and no limit on its length.
@@ -88,6 +91,8 @@ export async function handleOverdue(s: Session, view: LedgerView): Promise<Ledge
   for (const d of due) {
     const j = view.jobs.get(d.job.job_id)!;
     closes.push(closeJob(j, `no result within ${deadlineOf(j)} minutes (attempt ${j.attempt})`));
+    // a replay of a baseline or verify run: the scheduler dispatches the next (app/side-replays.ts)
+    if (isSideReplay(view, j)) continue;
     const refs = jobRefs(j.job_id);
     // A long run is attempted once: its requester paid for one run, and its issue says so.
     if (view.longRuns.has(j.job_id)) {

@@ -133,6 +133,9 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
     if (r.result.hardware_class !== c.result.hardware_class) continue;
     // a banned owner's runs never count (ledger/audit.ts refuses a merge that cites one)
     if (state.trust.banned(r.runner_owner)) continue;
+    // nor a run its own replays did not reproduce (app/policy/side-replays.ts)
+    const replayed = state.trust.replays.get(r.job_id)?.verdict;
+    if (replayed === 'outvoted' || replayed === 'not_replayable') continue;
     replicas.push({ job_id: r.job_id, owner: r.runner_owner, val_bpb: score(r) });
   }
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };

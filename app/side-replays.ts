@@ -1,0 +1,35 @@
+// Dispatching the replays of baseline runs and fresh-seed verify runs that the ledger says are
+// due (app/policy/side-replays.ts): one per run at a time, on a runner of an owner who has not
+// run it, from the scheduler (so a lost, rejected or overdue replay is followed by the next).
+import { dispatchJobs, type NewJob } from './dispatch.js';
+import { viewOf, type LedgerView } from './ledger-view.js';
+import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { sideReplaysDue } from './policy/side-replays.js';
+import type { Session } from './session.js';
+
+export async function dispatchSideReplays(s: Session, view: LedgerView): Promise<LedgerView> {
+  const due = sideReplaysDue(view, s.seal);
+  if (!due.length) return view;
+  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  const jobs: NewJob[] = due.map((d) => ({
+    role: 'verify',
+    pr: d.pr,
+    sha: d.sha,
+    author: null,
+    hardware_class: d.hardware_class,
+    // no other owner online now: the class's label (a run on an excluded owner's runner is refused and replayed again)
+    runner_label: pickVerifierLabel(data.runners as ApiRunner[], d.hardware_class, [...d.exclude, ...banned]) ?? d.hardware_class,
+    attempt: d.attempt,
+    verifies: d.original,
+    check: null,
+    comment: null,
+    pay: null,
+    budget_seconds: d.budget_seconds,
+    title: d.title,
+    pr_author: d.pr_author,
+    replay: d.replay,
+  }));
+  const ids = await dispatchJobs(s, jobs, [], {}, view.entries);
+  return ids?.length ? viewOf(await s.ledger.read()) : view;
+}
