@@ -7,7 +7,7 @@ import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-vie
 import type { Baseline } from '../policy/baseline.js';
 import { classSigmaOf } from '../baselines.js';
 import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } from '../policy/outcome.js';
-import { faultEntries, policyEntry, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
+import { faultEntries, policyEntry, replayAbandoned, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
 import type { ResultCheck } from '../policy/result-check.js';
 import { judgeReplay, replaySpecFor } from '../policy/replays.js';
 import { claimToContinue, isSideReplay, judgeSideReplay, mergeHeldBy } from '../policy/side-replays.js';
@@ -40,10 +40,12 @@ export function judge(
     const pe = policyEntry(view.state, policy);
     const j = judgeSideReplay(view, { job, checked, runnerOwner, author: x.author, digest: x.digest ?? null }, { keys: s.seal, policy });
     const before = pe ? [pe, ...j.news] : j.news;
-    // a settled replay of a verify run its claim's merge waited for: the claim's runs are judged again
-    const claimId = j.news.length ? claimToContinue(view, job) : null;
-    if (claimId) {
-      const next = continueClaim(s, viewOf([...view.entries, ...appendEntries(view.entries, [...(x.recorded ?? []), ...j.news])]), claimId, { author: x.author, baseline });
+    // a replay that settled a verify run (a verdict, or its last attempt: given up), whose claim may
+    // have waited for it to merge: the claim's runs are judged again
+    const claimId = claimToContinue(view, job);
+    const after = claimId ? viewOf([...view.entries, ...appendEntries(view.entries, [...(x.recorded ?? []), ...j.news])]) : null;
+    if (claimId && after && (after.state.trust.replays.has(job.verifies!) || replayAbandoned(after.state, job.verifies!))) {
+      const next = continueClaim(s, after, claimId, { author: x.author, baseline });
       return { out: next.out, baseline, news: [...before, ...next.news], replay: next.replay };
     }
     return { out: { kind: 'side_replay', reason: j.reason, baseline: j.baseline, dropped: j.dropped }, baseline, news: before, replay: null };
@@ -104,7 +106,8 @@ function claimRules(view: LedgerView, out: Outcome, claim: Claim, current: Param
     return { out: { kind: 'refuted', reason: `the claim's runner owner ${claim.runner_owner} has been banned since; its run cannot count`, claim }, replay: null };
   }
   const held = out.kind === 'merge' ? mergeHeldBy(view, out.job_ids ?? [], current, time, { owner: claim.runner_owner, author }) : null;
-  if (held) return { out: { kind: 'verify_again', reason: held.reason, claim, exclude_owners: held.exclude, replays: held.job_id }, replay: held.replay };
+  if (held?.replay) return { out: { kind: 'verify_again', reason: held.reason, claim, exclude_owners: held.exclude, replays: held.job_id }, replay: held.replay };
+  if (held) return { out: { kind: 'verify_again', reason: held.reason, claim, exclude_owners: [...held.exclude, ...(claim.runner_owner ? [claim.runner_owner] : []), ...(author ? [author] : [])] }, replay: null };
   return { out, replay: null };
 }
 

@@ -9,17 +9,15 @@ import type { SealKeyPair } from '../../trainer/seal.js';
 import type { ReplaySpec } from '../dispatch.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { originalOf, replayStep, sealedDigest, type ReplayInput } from './replays.js';
+import { INFEASIBLE_PACE, replayAbandoned, replayInfeasible, SIDE_REPLAY_ATTEMPTS } from './replication.js';
 
-/** Replay jobs dispatched for one original before it is given up (left unconfirmed: it never counts or earns). */
-export const SIDE_REPLAY_ATTEMPTS = 5;
+export { SIDE_REPLAY_ATTEMPTS } from './replication.js';
 
 /** Whether a replay job replays a baseline run or a fresh-seed verify run (not a candidate's first run). */
 export function isSideReplay(view: LedgerView, job: Pick<Dispatched, 'replay' | 'verifies'>): boolean {
   if (!job.replay || !job.verifies) return false;
   return view.state.trust.replayDue.has(job.verifies);
 }
-
-const isOpen = (view: LedgerView, id: string) => view.open.some((j) => j.job_id === id);
 
 /**
  * Where a baseline run stands: it `counts` (no replay was due, or one reproduced it), is
@@ -33,8 +31,25 @@ export function runStanding(view: LedgerView, jobId: string): 'counts' | 'awaiti
   if (!t.replayDue.has(jobId)) return 'counts';
   const v = t.replays.get(jobId);
   if (v) return v.verdict === 'agreed' ? 'counts' : 'dropped';
-  const ids = t.replayJobs.get(jobId) ?? [];
-  return ids.length >= SIDE_REPLAY_ATTEMPTS && !ids.some((id) => isOpen(view, id)) ? 'dropped' : 'awaiting';
+  return replayAbandoned(view.state, jobId) || infeasible(view, r) ? 'dropped' : 'awaiting';
+}
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/**
+ * Whether no replay on its class can reproduce a run (replication.ts replayInfeasible): a verify
+ * run against its claim, a baseline run against the other owners' runs of its commit (the same
+ * train.ts: a merge may make the model faster, so never against an older commit's baseline).
+ */
+function infeasible(view: LedgerView, d: EntryDataOf<'result_recorded'>): boolean {
+  if (d.role !== 'baseline') return replayInfeasible(view.state, d);
+  const r = d.result;
+  if (!r || !d.runner_owner) return false;
+  const others = view.baselineRuns.filter((b) => b.hardware_class === r.hardware_class && b.sha === d.sha && b.owner && b.owner.toLowerCase() !== d.runner_owner!.toLowerCase());
+  return others.length > 0 && r.tokens_per_second > INFEASIBLE_PACE * median(others.map((b) => b.tokens_per_second));
 }
 
 export interface SideReplay {
@@ -70,7 +85,7 @@ export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): Side
     if (!rec?.result || !rec.runner_owner || t.banned(rec.runner_owner)) continue;
     const ids = t.replayJobs.get(id) ?? [];
     if (ids.length >= SIDE_REPLAY_ATTEMPTS || ids.some((j) => open.has(j))) continue;
-    if (!sealedDigest(rec, keys)) continue;
+    if (!sealedDigest(rec, keys) || infeasible(view, rec)) continue;
     const job = view.jobs.get(id);
     const r = rec.result;
     const author = job?.pr_author ?? null;
@@ -124,7 +139,8 @@ export function judgeSideReplay(view: LedgerView, x: ReplayInput, o: { keys: Sea
 export interface Held {
   job_id: string;
   reason: string;
-  replay: ReplaySpec;
+  /** null: the run cannot be replayed on its class (replayInfeasible): ask another owner for a fresh-seed run */
+  replay: ReplaySpec | null;
   exclude: string[];
 }
 
@@ -143,6 +159,8 @@ export function mergeHeldBy(view: LedgerView, jobIds: string[], current: Current
     if (!d?.result || !d.runner_owner) continue;
     const waits = recorded ? t.awaitsReplay(id) : t.replayRequired(d as EntryDataOf<'result_recorded'>, time);
     if (!waits) continue;
+    // a run no replay can reproduce on its class never counts: the claim needs another owner's run instead
+    if (replayInfeasible(view.state, d)) return { job_id: id, reason: `the run of ${d.runner_owner} is over ${INFEASIBLE_PACE} times faster than its class's baseline, so no replay on the class can reproduce it: it does not count`, replay: null, exclude: [d.runner_owner] };
     const r = d.result;
     const prior = (t.replayJobs.get(id) ?? []).map((j) => view.state.results.get(j)?.data.runner_owner).filter((o): o is string => !!o);
     return {
@@ -162,6 +180,7 @@ export function mergeHeldBy(view: LedgerView, jobIds: string[], current: Current
  * again (the replayed run now counts, or no longer does). Null: nothing to continue.
  */
 export function claimToContinue(view: LedgerView, job: Dispatched): string | null {
+  // (`view` is before this replay's result: it settled the run, or was its last attempt)
   const orig = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;
   if (!orig || orig.role !== 'verify' || job.pr === null) return null;
   const claimId = view.jobs.get(orig.job_id)?.verifies;

@@ -97,6 +97,21 @@ describe('baseline runs of owners on probation are replayed before they count or
     expect(granted(w).map(([, j]) => j)).toEqual(expect.arrayContaining([a.inputs.nonce, b.inputs.nonce, again[0].inputs.nonce]));
   });
 
+  it('a class liar\'s baseline run (trained on a machine 10 times faster than the class) is not replayed, which would run past the job\'s timeout: it is dropped and run again', async () => {
+    const w = newClass();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const [a, b, m] = w.gh.dispatches.slice(1);
+    await w.complete(a, 'runner-a', 2.0, { tamper: WASM });
+    await w.complete(b, 'runner-b', 2.004, { tamper: WASM });
+    await w.complete(m, 'runner-m', 2.001, { tamper: (r) => (WASM(r), (r.tokens_per_second = 81_920)) });
+    const replayed = w.gh.dispatches.filter((d) => d.inputs.replay).map((d) => d.inputs.seed);
+    expect(replayed).toEqual(expect.arrayContaining([a.inputs.seed, b.inputs.seed]));
+    expect(replayed).not.toContain(m.inputs.seed);
+    expect(w.gh.dispatches.filter((d) => d.inputs.role === 'baseline')).toHaveLength(4);
+    expect(granted(w).filter(([login]) => login === 'mallory')).toEqual([]);
+  });
+
   it('trusted owners\' baseline runs are not replayed unless the spot check draws them (rate 0: none; rate 1: all)', async () => {
     for (const [rate, replays] of [[0, 0], [1, 3]] as const) {
       const w = new World({ trust: 'policy', config: `max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\ntrust:\n  replicate_until: 0\n  spot_check_rate: ${rate}\n`, seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')] });
