@@ -9,7 +9,7 @@ import type { SealKeyPair } from '../../trainer/seal.js';
 import type { ReplaySpec } from '../dispatch.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { originalOf, replayStep, sealedDigest, type ReplayInput } from './replays.js';
-import { INFEASIBLE_PACE, replayAbandoned, replayInfeasible, SIDE_REPLAY_ATTEMPTS } from './replication.js';
+import { INFEASIBLE_PACE, replayAbandoned, replayInfeasible, replaysRun, SIDE_REPLAY_ATTEMPTS } from './replication.js';
 
 export { SIDE_REPLAY_ATTEMPTS } from './replication.js';
 
@@ -84,7 +84,7 @@ export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): Side
     const rec = view.state.results.get(id)?.data;
     if (!rec?.result || !rec.runner_owner || t.banned(rec.runner_owner)) continue;
     const ids = t.replayJobs.get(id) ?? [];
-    if (ids.length >= SIDE_REPLAY_ATTEMPTS || ids.some((j) => open.has(j))) continue;
+    if (replaysRun(view.state, ids) >= SIDE_REPLAY_ATTEMPTS || ids.length >= 2 * SIDE_REPLAY_ATTEMPTS || ids.some((j) => open.has(j))) continue;
     if (!sealedDigest(rec, keys) || infeasible(view, rec)) continue;
     const job = view.jobs.get(id);
     const r = rec.result;
