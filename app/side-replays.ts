@@ -3,6 +3,7 @@
 // run it, from the scheduler (so a lost, rejected or overdue replay is followed by the next),
 // taking the in-flight slots before queued PRs do.
 import { dispatchJobs, type NewJob } from './dispatch.js';
+import { jobRefs } from './jobs.js';
 import { viewOf, type LedgerView } from './ledger-view.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import { sideReplaysDue } from './policy/side-replays.js';
@@ -29,8 +30,9 @@ export async function dispatchSideReplays(s: Session, view: LedgerView): Promise
     runner_label: pickVerifierLabel(idle, d.hardware_class, [...d.exclude, ...banned]) ?? d.hardware_class,
     attempt: d.attempt,
     verifies: d.original,
-    check: null,
-    comment: null,
+    // a verify run's replay may settle its claim (judge.ts continueClaim): it reports on the PR's check and comment
+    check: d.pr !== null ? jobRefs(d.original).check : null,
+    comment: d.pr !== null ? jobRefs(d.original).comment : null,
     pay: null,
     budget_seconds: d.budget_seconds,
     title: d.title,
