@@ -3,6 +3,11 @@ import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
 import { pooledSigma } from './policy/decide.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { baselineFromRuns } from './policy/baseline.js';
+import { agreeTolerance, outcomeSettings } from './policy/outcome.js';
+import { runStanding } from './policy/side-replays.js';
+import type { AutoresearchConfig } from './config.js';
+import type { NewEntry } from '../ledger/index.js';
 import type { Session } from './session.js';
 
 /**
@@ -42,15 +47,18 @@ export function baselineRunsFor(view: LedgerView, cls: string, c: BaselineSettin
 export function baselineJobs(view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false, otherOwner: string | null = null): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const needed = baselineRunsFor(view, cls, c);
-  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
+  // a run its replays outvoted (or that could not be replayed) is no sample: it is run again
+  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
+  const dropped = mine.filter((b) => runStanding(view, b.job_id) === 'dropped').length;
+  const have = mine.length - dropped;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
   const extra = disagreed || have >= needed;
   let count = Math.max(0, needed - have - open);
   let cap: number | undefined;
   if (extra) {
     count = open === 0 && (have < 2 * needed || otherOwner !== null) ? 1 : 0;
-    cap = Math.max(2 * needed, have + 1);
-  } else if (needed > c.baseline_runs) cap = needed;
+    cap = Math.max(2 * needed, have + 1) + dropped;
+  } else if (needed > c.baseline_runs || dropped) cap = needed + dropped;
   return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
@@ -75,7 +83,8 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
 export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): Promise<NewJob[]> {
   const needed = baselineRunsFor(view, cls, c);
   const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
-  if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
+  const counted = runs.filter((b) => runStanding(view, b.job_id) !== 'dropped').length;
+  if (view.baselines.has(classAt(cls, sha)) || (!disagreed && counted < needed)) return baselineJobs(view, cls, sha, c, disagreed);
   const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
   const rejected = [...view.state.results.values()]
     .map((e) => e.data)
@@ -85,4 +94,28 @@ export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view
   const runners = data.runners as ApiRunner[];
   const other = pickVerifierLabel(runners, cls, [...ran, ...rejected]) ?? pickVerifierLabel(runners, cls, ran);
   return baselineJobs(view, cls, sha, c, disagreed, other);
+}
+
+/**
+ * The baseline of `cls` at `sha` once its runs allow one: only runs that count (no replay was due,
+ * or one reproduced them: app/policy/side-replays.ts `runStanding`) enter its mean and so the
+ * class's pooled sigma; agreeing owners as policy/baseline.ts asks. Null: not yet, or recorded.
+ */
+export function baselineDue(view: LedgerView, cls: string, sha: string, c: AutoresearchConfig): NewEntry<'baseline_recorded'> | null {
+  if (view.baselines.has(classAt(cls, sha))) return null;
+  const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) === 'counts');
+  const agree = { owners: c.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(c), classSigmaOf(view, cls)) };
+  const b = baselineFromRuns(runs, cls, sha, baselineRunsFor(view, cls, c), agree);
+  return b ? { type: 'baseline_recorded', data: { hardware_class: cls, sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } } : null;
+}
+
+/** Whether a baseline run of `cls` at `sha` still waits for its replay (so its baseline may yet form without more runs). */
+export function baselineAwaiting(view: LedgerView, cls: string, sha: string): boolean {
+  return view.baselineRuns.some((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) === 'awaiting');
+}
+
+/** Whether `cls` at `sha` has fewer runs that count or await their replay than its baseline needs. */
+export function baselineShort(view: LedgerView, cls: string, sha: string, c: BaselineSettings): boolean {
+  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) !== 'dropped').length;
+  return have < baselineRunsFor(view, cls, c);
 }

@@ -157,8 +157,9 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
  */
 function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], baselineRuns: number, budget: number): number[] {
   const open = new Map<string, number>();
-  const jobKey = (d: { role: string; pr: number | null; sha: string; hardware_class: string | null; budget_seconds?: number }) =>
-    d.role === 'baseline' ? `baseline ${d.hardware_class}@${d.sha} ${d.budget_seconds ?? ''}` : `${d.role} #${d.pr}@${d.sha} ${d.budget_seconds ?? ''}`;
+  // a replay is keyed by the run it replays: a PR's verify chain and the replays of its runs (or of baseline runs) are open side by side
+  const jobKey = (d: { role: string; pr: number | null; sha: string; hardware_class: string | null; budget_seconds?: number; verifies?: string | null; replay?: unknown }) =>
+    d.replay && d.verifies ? `replay of ${d.verifies}` : d.role === 'baseline' ? `baseline ${d.hardware_class}@${d.sha} ${d.budget_seconds ?? ''}` : `${d.role} #${d.pr}@${d.sha} ${d.budget_seconds ?? ''}`;
   const keyOf = new Map<string, string>();
   const recordedBaselines = new Map<string, number>();
   for (const e of [...chain, ...first]) {
@@ -178,7 +179,7 @@ function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], ba
   }
   const kept: number[] = [];
   jobs.forEach((j, i) => {
-    const k = jobKey({ role: j.role, pr: j.pr, sha: j.sha, hardware_class: j.hardware_class, budget_seconds: j.budget_seconds ?? budget });
+    const k = jobKey({ role: j.role, pr: j.pr, sha: j.sha, hardware_class: j.hardware_class, budget_seconds: j.budget_seconds ?? budget, verifies: j.verifies, replay: j.replay });
     const have = (open.get(k) ?? 0) + (j.role === 'baseline' ? (recordedBaselines.get(k) ?? 0) : 0);
     if (have >= (j.role === 'baseline' ? (j.cap ?? baselineRuns) : 1)) return;
     open.set(k, (open.get(k) ?? 0) + 1);

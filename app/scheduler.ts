@@ -20,6 +20,8 @@ import type { Session } from './session.js';
 import { judgeReady } from './waiting.js';
 import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
+import { dispatchSideReplays } from './side-replays.js';
+import { isSideReplay } from './policy/side-replays.js';
 
 
 /** `queued`: from the tick, the runs GitHub lists as queued now, by job id (app/starts.ts): those past the queue limit are cancelled and dispatched again. */
@@ -28,6 +30,7 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   if (!(await dispatchAllowed(s, view))) return;
   view = await handleOverdue(s, view, queuedRuns);
   view = await judgeReady(s, view);
+  view = await dispatchSideReplays(s, view);
   const slots = s.cfg.config.max_in_flight - view.open.length;
   if (slots <= 0) return;
   // The queue is in the ledger: nothing to list, and no limit on its length.
@@ -124,6 +127,8 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
           : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
     closes.push(closeJob(j, `${late} (attempt ${j.attempt})`));
     if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
+    // a replay of a baseline or verify run: the scheduler dispatches the next (app/side-replays.ts)
+    if (isSideReplay(view, j)) continue;
     const refs = jobRefs(j.job_id);
     // A long run is attempted once: its requester paid for one run, and its issue says so.
     if (view.longRuns.has(j.job_id)) {

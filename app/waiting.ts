@@ -8,7 +8,7 @@ import { dispatchJobs, rerun } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
-import { baselineJobsFor, classSigmaOf } from './baselines.js';
+import { baselineAwaiting, baselineJobsFor, classSigmaOf } from './baselines.js';
 import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
@@ -127,7 +127,9 @@ export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerVi
  */
 export async function repairWaiting(s: Session, view: LedgerView, each: (what: string, repair: () => Promise<void>) => Promise<void>): Promise<LedgerView> {
   const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
-    !v.baselines.has(classAt(w.hardware_class, w.sha)) && !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
+    !v.baselines.has(classAt(w.hardware_class, w.sha)) &&
+    !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha) &&
+    !baselineAwaiting(v, w.hardware_class, w.sha);
   const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
   if (!stuck.length) return view;
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });

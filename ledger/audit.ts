@@ -149,6 +149,8 @@ function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): s
     if (!r || !r.validated || !r.result || r.result.val_bpb == null) return `baseline_recorded of ${d.hardware_class} cites job ${j}, which has no validated, scored result before it`;
     if (r.role !== 'baseline' || r.sha !== d.sha || r.result.hardware_class !== d.hardware_class) return `baseline_recorded of ${d.hardware_class} at ${d.sha} cites job ${j}, a ${r.role} run at ${r.sha} on ${r.result.hardware_class}`;
     if (r.runner_owner && s.trust.banned(r.runner_owner)) return `baseline_recorded of ${d.hardware_class} counts job ${j} of ${r.runner_owner}, who is banned`;
+    if (s.trust.faulted.has(j)) return `baseline_recorded of ${d.hardware_class} counts job ${j}, which other owners outvoted`;
+    if (s.trust.awaitsReplay(j)) return `baseline_recorded of ${d.hardware_class} counts job ${j}, which no other owner's replay has reproduced (a baseline run of an owner on probation, or drawn by the spot check, counts only once replayed)`;
     if (r.runner_owner) owners.add(lower(r.runner_owner));
     scores.push(r.result.val_bpb);
   }

@@ -195,7 +195,7 @@ export class LedgerState {
       this.trust = t;
       this.cow.trust = false;
     }
-    this.trust.apply(e, (jobId) => this.results.get(jobId));
+    this.trust.apply(e, (jobId) => this.results.get(jobId), (jobId) => this.longRuns.has(jobId));
   }
 
   referenceClass(configured?: string): string | null {

@@ -21,5 +21,5 @@ export { verifyLedgerDir, type DirCheck, type SlimEntry } from './verify-dir.js'
 export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store.js';
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';
 export { longRunReason, longRunIssue, longRunJobs } from './long-run.js';
-export { TrustBook, DEFAULT_TRUST_POLICY, spotDraw, runsAgree, baselineOwners, type TrustPolicy, type OwnerTrust } from './trust.js';
+export { TrustBook, DEFAULT_TRUST_POLICY, spotDraw, runsAgree, baselineOwners, replayable, type TrustPolicy, type OwnerTrust } from './trust.js';
 export { DETERMINISTIC_BACKENDS, replayBy, replaysAgree, replayVerdict, digestCommitment, type ReplayBy, type ReplayRun, type ReplayVerdict } from './replays.js';

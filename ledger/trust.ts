@@ -48,6 +48,16 @@ const key = (login: string) => login.toLowerCase();
 
 type ResultOf = (jobId: string) => { seq: number; time: string; data: EntryDataOf<'result_recorded'> } | undefined;
 
+/**
+ * Whether a recorded result can be replayed (docs/trust.md 2b): a scored run of the clock whose
+ * digest the App opened at intake (its entry commits to it) and whose seeds and schedule it
+ * recorded. A failed run, or one of an older harness or without the App's key, cannot.
+ */
+export function replayable(d: EntryDataOf<'result_recorded'>): boolean {
+  const r = d.result;
+  return !!(d.validated && d.runner_owner && d.digest_commitment && r && r.status === 'ok' && r.val_bpb !== null && r.replay?.schedule && !r.replay.of && r.eval_seed !== null);
+}
+
 export class TrustBook {
   /** null until the ledger records a trust_policy: a ledger from before replication */
   policy: TrustPolicy | null = null;
@@ -58,6 +68,15 @@ export class TrustBook {
   readonly faulted = new Set<string>();
   /** the verdict on each judged replay (by the original's job id), recomputed from the digests its replay_judged entry reveals */
   readonly replays = new Map<string, ReplayVerdict>();
+  /**
+   * Baseline runs and counted fresh-seed verify runs that must be reproduced by another owner's
+   * replay before they count (in a baseline, toward trust) or earn: every one of an owner on
+   * probation, and the spot check's draw of a trusted owner's (docs/trust.md 2b). Fixed when the
+   * run is recorded (a baseline run) or counted (a verify run's `verification` entry).
+   */
+  readonly replayDue = new Set<string>();
+  /** the replay jobs dispatched for each original (by its job id), in order */
+  readonly replayJobs = new Map<string, string[]>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -69,6 +88,8 @@ export class TrustBook {
     for (const j of other.checked) this.checked.add(j);
     for (const j of other.faulted) this.faulted.add(j);
     for (const [j, v] of other.replays) this.replays.set(j, v);
+    for (const j of other.replayDue) this.replayDue.add(j);
+    for (const [j, ids] of other.replayJobs) this.replayJobs.set(j, [...ids]);
   }
 
   owner(login: string): OwnerTrust {
@@ -101,10 +122,28 @@ export class TrustBook {
     return !!policy && spotDraw(time, jobId) < policy.spot_check_rate;
   }
 
+  /**
+   * Whether the result of `jobId` (of role `role`, recorded at `time` by `owner`) must be replayed
+   * before it counts or earns, judged on this book as it stands: a baseline run or a counted
+   * fresh-seed verify run that can be replayed, of an owner on probation, or drawn by the spot check.
+   */
+  replayRequired(d: EntryDataOf<'result_recorded'>, time: string, longRun = false): boolean {
+    if (!this.policy || longRun || !replayable(d)) return false;
+    if (d.role !== 'baseline' && d.role !== 'verify') return false;
+    return !this.trusted(d.runner_owner!) || this.drawn(time, d.job_id);
+  }
+
+  /** Whether `jobId` must be reproduced by a replay and no replay verdict has reproduced it (yet). */
+  awaitsReplay(jobId: string): boolean {
+    return this.replayDue.has(jobId) && this.replays.get(jobId)?.verdict !== 'agreed';
+  }
+
   /** `jobId` was confirmed by the runs `by` (other owners' jobs that agreed with it). */
   private check(jobId: string, by: string[], resultOf: ResultOf): void {
     const owner = resultOf(jobId)?.data.runner_owner;
     if (this.faulted.has(jobId)) return;
+    // a run that must be replayed is confirmed by its replays only (a lazy echo "agrees" with a claim)
+    if (this.awaitsReplay(jobId)) return;
     if (owner) for (const j of by) {
       const other = resultOf(j)?.data.runner_owner;
       if (other && key(other) !== key(owner)) this.owner(owner).partners.add(key(other));
@@ -114,18 +153,26 @@ export class TrustBook {
     if (owner) this.owner(owner).agreed++;
   }
 
-  apply(e: LedgerEntry, resultOf: ResultOf): void {
+  apply(e: LedgerEntry, resultOf: ResultOf, longRun: (jobId: string) => boolean = () => false): void {
     switch (e.type) {
       case 'trust_policy':
         this.policy = (e as LedgerEntry<'trust_policy'>).data;
         break;
+      case 'job_dispatched': {
+        const d = (e as LedgerEntry<'job_dispatched'>).data;
+        if (d.replay && d.verifies) this.replayJobs.set(d.verifies, [...(this.replayJobs.get(d.verifies) ?? []), d.job_id]);
+        break;
+      }
       case 'result_recorded': {
-        const owner = (e as LedgerEntry<'result_recorded'>).data.runner_owner;
-        if (owner) this.owner(owner);
+        const d = (e as LedgerEntry<'result_recorded'>).data;
+        if (d.runner_owner) this.owner(d.runner_owner);
+        if (d.role === 'baseline' && this.replayRequired(d, e.time, longRun(d.job_id))) this.replayDue.add(d.job_id);
         break;
       }
       case 'verification': {
         const d = (e as LedgerEntry<'verification'>).data;
+        const v = resultOf(d.verify_job_id);
+        if (v && !this.replayDue.has(d.verify_job_id) && this.replayRequired(v.data, v.time, longRun(d.verify_job_id))) this.replayDue.add(d.verify_job_id);
         if (d.agreed) {
           this.check(d.job_id, [d.verify_job_id], resultOf);
           this.check(d.verify_job_id, [d.job_id], resultOf);
@@ -178,6 +225,7 @@ export class TrustBook {
     if (!this.policy || longRun) return null;
     if (d.runner_owner && this.banned(d.runner_owner)) return `${d.runner_owner} is banned (${this.banned(d.runner_owner)})`;
     if (this.faulted.has(d.job_id)) return `the result of job ${d.job_id} was outvoted by other owners' runs`;
+    if (this.awaitsReplay(d.job_id)) return `the result of job ${d.job_id} is not reproduced by another owner's replay yet`;
     if (this.checked.has(d.job_id)) return null;
     if (d.role === 'candidate' && d.runner_owner && this.trusted(d.runner_owner) && !this.drawn(r.time, d.job_id)) return null;
     return `the result of job ${d.job_id} is not confirmed by another owner's run yet`;

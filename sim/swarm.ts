@@ -119,6 +119,8 @@ export interface Figures {
   credit_share_by_behaviour: Record<string, number>;
   /** the lazy runners' net credit, as a share of all (the figure replays are for: docs/trust.md 2b) */
   lazy_credit_share: number;
+  /** adversaries' net credit by behaviour and by the role of the run it was for (candidate, verify, replay, baseline), as shares of all credit */
+  adversary_credit_by_role: Record<string, Record<string, number>>;
   /** replay jobs the App dispatched (job_dispatched with a `replay` schedule), and those a runner ran */
   replays: number;
   replays_run: number;
@@ -906,10 +908,18 @@ export class Swarm {
     let allCredit = 0;
     const behaviourOf = new Map(this.owners.map((o) => [o.login.toLowerCase(), o.behaviour as string]));
     const byBehaviour: Record<string, number> = {};
+    const byRole: Record<string, Record<string, number>> = {};
+    const roleOf = new Map<string, string>();
+    for (const e of entries) if (e.type === 'job_dispatched') roleOf.set((e.data as any).job_id, (e.data as any).replay ? 'replay' : (e.data as any).role);
     for (const e of entries) {
       const d = e.data as any;
       const sign = e.type === 'credit_granted' ? 1 : e.type === 'credit_reversed' ? -1 : 0;
       if (!sign) continue;
+      const who = behaviourOf.get(String(d.login).toLowerCase());
+      if (who && who !== 'honest') {
+        const role = roleOf.get(d.job_id) ?? 'other';
+        (byRole[who] ??= {})[role] = (byRole[who][role] ?? 0) + sign * d.amount;
+      }
       allCredit += sign * d.amount;
       if (adversaries.has(String(d.login).toLowerCase())) advCredit += sign * d.amount;
       const b = behaviourOf.get(String(d.login).toLowerCase()) ?? 'other';
@@ -958,6 +968,7 @@ export class Swarm {
       given_back_seconds: Math.round(this.givenBack.seconds),
       off_pace_after_training: entries.filter((e) => e.type === 'result_recorded' && /^off pace: /.test(String((e.data as any).reason ?? ''))).length,
       lazy_credit_share: allCredit > 0 ? round((byBehaviour.lazy ?? 0) / allCredit, 4) : 0,
+      adversary_credit_by_role: Object.fromEntries(Object.entries(byRole).map(([b, roles]) => [b, Object.fromEntries(Object.entries(roles).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0]))])),
       replays: entries.filter((e) => e.type === 'job_dispatched' && (e.data as any).replay).length,
       replays_run: this.replays,
       replay_timeouts: this.replayTimeouts,

@@ -17,6 +17,7 @@ import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
+import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
 import { verifierLabel } from '../waiting.js';
 import type { Session } from '../session.js';
@@ -63,7 +64,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
-  const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest });
+  const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest, recorded: news });
   news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay };
@@ -130,21 +131,10 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
   const current = !x.pull || x.pull.head.sha === job.sha;
 
   switch (out.kind) {
-    case 'baseline_run': {
-      const news = [...x.news];
-      const cls = r!.hardware_class;
-      const runs = [...view.baselineRuns];
-      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
-      const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), classSigmaOf(view, cls)) };
-      const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, baselineRunsFor(view, cls, s.cfg.config), agree);
-      if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
-      const after = await record(s, view, job.job_id, news, x.files);
-      if (!after) return;
-      view = after;
-      // no two owners agree yet: one more run of the class, up to twice the configured count
-      if (!b && !view.baselines.has(classAt(cls, job.sha))) await dispatchJobs(s, await baselineJobsFor(s, view, cls, job.sha, s.cfg.config, true), [], {}, view.entries);
-      return schedule(s, view); // PRs that waited for this baseline are judged, or run again (app/waiting.ts)
-    }
+    case 'baseline_run':
+      return recordBaselineRun(x, view);
+    case 'side_replay':
+      return settleSideReplay(x, view, out);
     case 'retry': {
       const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere], view) } : {};
       if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
@@ -196,7 +186,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
       const target = await verifierLabel(s, cls, out.exclude_owners, view);
-      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
+      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;

@@ -60,8 +60,10 @@ export type Outcome =
   | { kind: 'merge'; threshold: number; claim: Claim; job_ids?: string[]; faults?: Faults }
   | { kind: 'refuted'; reason: string; claim: Claim; faults?: Faults }
   /** `uncounted`: this verify run was refused as a replica (its owner or class), as opposed to one that counted without settling the claim */
-  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[]; uncounted?: true }
-  | { kind: 'baseline_run' };
+  | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[]; uncounted?: true; /** the next job replays this run of the claim (its merge waits for it: app/policy/side-replays.ts) instead of a fresh-seed run */ replays?: string }
+  | { kind: 'baseline_run' }
+  /** a replay of a baseline run or of a fresh-seed verify run (app/policy/side-replays.ts): it decides nothing about the PR */
+  | { kind: 'side_replay'; reason: string; baseline: { hardware_class: string; sha: string } | null; dropped: boolean };
 
 /** runs outvoted by the agreeing `group` of owners */
 export interface Faults {

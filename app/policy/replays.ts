@@ -131,54 +131,50 @@ function notIndependent(orig: Counted, prior: Counted[], owner: string | null, r
   return null;
 }
 
+/** What a replay run establishes about its original (the rule of ledger/replays.ts), before any outcome for the PR. */
+export type ReplayStep =
+  /** the run does not count as a replay (rejected, or not independent): the same replay runs again elsewhere */
+  | { kind: 'again'; reason: string; uncounted: boolean }
+  /** one replay disagrees: a third owner's replay settles it */
+  | { kind: 'pending'; reason: string }
+  | { kind: 'judged'; verdict: 'agreed' | 'outvoted' | 'not_replayable'; reason: string; news: NewEntry[]; runs: ReplayRun[]; ownerOf: (id: string) => string };
+
+export interface ReplayInput {
+  job: Dispatched;
+  checked: ResultCheck;
+  runnerOwner: string | null;
+  author: string | null;
+  digest: string | null;
+}
+
 /**
- * The verdict on a replay run (a verify job dispatched with `replay`): compared with the original
- * (and a first replay, when there was one) by ledger/replays.ts. One replay that disagrees brings
- * a third owner's replay; two outvote the run that agrees with neither (a fault through
- * faultEntries); no two agreeing means the candidate is not replayable (nobody faulted, the
- * original earns nothing). The verdict entry reveals the digests. The experiment's outcome: the
- * original's discard stands when it was reproduced; when it was outvoted, the agreeing replays'
- * score is judged as the experiment's first run (a claim is then verified by fresh-seed runs: a
- * replay is no independent sample).
+ * Judges a replay run (a verify job dispatched with `replay`) against its original and the replays
+ * of it before (ledger/replays.ts): whether it counts, and once two runs agree or three differ, the
+ * verdict entry (revealing the digests), the faults of the outvoted (faultEntries) and, for a run
+ * that is not replayable, its original's zero reversal. `orig`: the original's recorded result.
  */
-export function judgeReplay(
-  view: LedgerView,
-  x: { job: Dispatched; checked: ResultCheck; runnerOwner: string | null; author: string | null; digest: string | null },
-  o: { keys: SealKeyPair | null; settings: OutcomeSettings; policy: TrustPolicy; baseline: Baseline | null; classSigma: { sigma: number; df: number } | null },
-): ReplayJudged {
+export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<'result_recorded'> }, x: ReplayInput, o: { keys: SealKeyPair | null; policy: TrustPolicy }): ReplayStep {
   const { job, checked } = x;
-  const again: ReplaySpec | null = job.replay && job.seed !== undefined ? { schedule: job.replay, seed: job.seed, eval_seed: job.eval_seed } : null;
-  const origRec = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;
-  if (!origRec?.validated || !origRec.result || !origRec.runner_owner) return { out: { kind: 'give_up', reason: 'a replay whose original run is not in the ledger' }, news: [], replay: null };
-  const orig: Counted = { job_id: origRec.job_id, owner: origRec.runner_owner, result: origRec.result };
-  const claim: Claim = { job_id: orig.job_id, val_bpb: orig.result.status === 'ok' ? orig.result.val_bpb : null, hardware_class: orig.result.hardware_class, runner_owner: orig.owner };
-  const base = { role: 'candidate' as const, validated: true, reason: null, attempt: 1, baseline: o.baseline, classSigma: o.classSigma, claim: null, replicas: [], author: x.author };
-  if (!checked.validated || !checked.result) {
-    // rejected: the same replay again (outcome: retry, or give up after max_attempts)
-    return { out: outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt, runnerOwner: x.runnerOwner }, o.settings), news: [], replay: again };
-  }
+  if (!checked.validated || !checked.result) return { kind: 'again', reason: checked.reason ?? 'the replay was rejected', uncounted: true };
   const by = replayBy(orig.result.backend, o.policy.deterministic_backends);
   const tolerance = by === 'digest' ? 0 : (o.policy.replay_tolerance ?? 0);
   const banned = (who: string) => view.state.trust.banned(who) !== null;
   const prior: Counted[] = [];
-  for (const { data: d } of view.state.results.values()) {
-    const j = view.jobs.get(d.job_id);
-    if (d.role !== 'verify' || !d.validated || !d.result || !j?.replay || j.verifies !== orig.job_id) continue;
+  for (const id of view.state.trust.replayJobs.get(orig.job_id) ?? []) {
+    const d = view.state.results.get(id)?.data;
+    const j = view.jobs.get(id);
+    if (!d || d.role !== 'verify' || !d.validated || !d.result || !j?.replay || j.verifies !== orig.job_id) continue;
     if (!notIndependent(orig, prior, d.runner_owner, d.result, x.author, by, banned)) prior.push({ job_id: d.job_id, owner: d.runner_owner!, result: d.result });
   }
   const r = checked.result;
-  const exclude = [orig.owner, ...prior.map((p) => p.owner), ...(x.runnerOwner ? [x.runnerOwner] : []), ...(x.author ? [x.author] : [])];
   const refused = notIndependent(orig, prior, x.runnerOwner, r, x.author, by, banned);
-  if (refused) return { out: { kind: 'verify_again', reason: refused, claim, exclude_owners: exclude, uncounted: true }, news: [], replay: again };
-
-  const digests = [sealedDigest(origRec, o.keys), ...prior.map((p) => sealedDigest(view.state.results.get(p.job_id)!.data, o.keys)), x.digest];
+  if (refused) return { kind: 'again', reason: refused, uncounted: true };
+  const digests = [sealedDigest(orig.rec, o.keys), ...prior.map((p) => sealedDigest(view.state.results.get(p.job_id)!.data, o.keys)), x.digest];
   const counted: Counted[] = [orig, ...prior, { job_id: job.job_id, owner: x.runnerOwner!, result: r }].slice(0, 3);
   const runs: ReplayRun[] = counted.map((c, i) => ({ job_id: c.job_id, digest: digests[i], val_bpb: c.result.status === 'ok' ? c.result.val_bpb : null }));
   const v = replayVerdict(runs, by, tolerance);
   const how = by === 'digest' ? 'the same checkpoint' : `val_bpb within ${tolerance}`;
-  if (v.verdict === 'pending') {
-    return { out: { kind: 'verify_again', reason: `a replay by ${x.runnerOwner} did not reproduce the run of ${orig.owner} (${how}); a third owner's replay settles it`, claim, exclude_owners: exclude }, news: [], replay: again };
-  }
+  if (v.verdict === 'pending') return { kind: 'pending', reason: `a replay by ${x.runnerOwner} did not reproduce the run of ${orig.owner} (${how}); a third owner's replay settles it` };
   const ownerOf = (id: string) => counted.find((c) => c.job_id === id)!.owner;
   const reason =
     v.verdict === 'agreed'
@@ -197,15 +193,56 @@ export function judgeReplay(
   if (v.verdict === 'not_replayable' && !view.state.reversals.has(orig.job_id)) {
     news.push({ type: 'credit_reversed', data: { login: orig.owner, amount: view.state.grants.get(orig.job_id)?.data.amount ?? 0, job_id: orig.job_id, reason } });
   }
-  if (v.verdict === 'not_replayable') return { out: { kind: 'discard', reason, val_bpb: null, threshold: null }, news, replay: null };
-  if (v.verdict === 'agreed') {
+  return { kind: 'judged', verdict: v.verdict, reason, news, runs, ownerOf };
+}
+
+/** The original a replay job replays, as recorded, or null when it is not in the ledger. */
+export function originalOf(view: LedgerView, job: Dispatched): (Counted & { rec: EntryDataOf<'result_recorded'> }) | null {
+  const rec = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;
+  if (!rec?.validated || !rec.result || !rec.runner_owner) return null;
+  return { job_id: rec.job_id, owner: rec.runner_owner, result: rec.result, rec };
+}
+
+/**
+ * The verdict on a replay run of a candidate's result (a verify job dispatched with `replay`): compared with the original
+ * (and a first replay, when there was one) by ledger/replays.ts. One replay that disagrees brings
+ * a third owner's replay; two outvote the run that agrees with neither (a fault through
+ * faultEntries); no two agreeing means the candidate is not replayable (nobody faulted, the
+ * original earns nothing). The verdict entry reveals the digests. The experiment's outcome: the
+ * original's discard stands when it was reproduced; when it was outvoted, the agreeing replays'
+ * score is judged as the experiment's first run (a claim is then verified by fresh-seed runs: a
+ * replay is no independent sample).
+ */
+export function judgeReplay(
+  view: LedgerView,
+  x: ReplayInput,
+  o: { keys: SealKeyPair | null; settings: OutcomeSettings; policy: TrustPolicy; baseline: Baseline | null; classSigma: { sigma: number; df: number } | null },
+): ReplayJudged {
+  const { job, checked } = x;
+  const again: ReplaySpec | null = job.replay && job.seed !== undefined ? { schedule: job.replay, seed: job.seed, eval_seed: job.eval_seed } : null;
+  const orig = originalOf(view, job);
+  if (!orig) return { out: { kind: 'give_up', reason: 'a replay whose original run is not in the ledger' }, news: [], replay: null };
+  const claim: Claim = { job_id: orig.job_id, val_bpb: orig.result.status === 'ok' ? orig.result.val_bpb : null, hardware_class: orig.result.hardware_class, runner_owner: orig.owner };
+  const base = { role: 'candidate' as const, validated: true, reason: null, attempt: 1, baseline: o.baseline, classSigma: o.classSigma, claim: null, replicas: [], author: x.author };
+  if (!checked.validated || !checked.result) {
+    // rejected: the same replay again (outcome: retry, or give up after max_attempts)
+    return { out: outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt, runnerOwner: x.runnerOwner }, o.settings), news: [], replay: again };
+  }
+  const step = replayStep(view, orig, x, o);
+  const prior = (view.state.trust.replayJobs.get(orig.job_id) ?? []).map((id) => view.state.results.get(id)?.data.runner_owner).filter((w): w is string => !!w);
+  const exclude = [...new Set([orig.owner, ...prior, ...(x.runnerOwner ? [x.runnerOwner] : []), ...(x.author ? [x.author] : [])])];
+  if (step.kind === 'again') return { out: { kind: 'verify_again', reason: step.reason, claim, exclude_owners: exclude, uncounted: true }, news: [], replay: again };
+  if (step.kind === 'pending') return { out: { kind: 'verify_again', reason: step.reason, claim, exclude_owners: exclude }, news: [], replay: again };
+  const { news, reason } = step;
+  if (step.verdict === 'not_replayable') return { out: { kind: 'discard', reason, val_bpb: null, threshold: null }, news, replay: null };
+  if (step.verdict === 'agreed') {
     // the original's discard stands: it was reproduced
     const first = outcome({ ...base, result: orig.result, runnerOwner: orig.owner }, o.settings);
     const out: Outcome = first.kind === 'discard' ? { ...first, reason: `${first.reason}; ${reason}` } : { kind: 'discard', reason: `val_bpb ${claim.val_bpb?.toFixed(4)}: ${reason}`, val_bpb: claim.val_bpb, threshold: null };
     return { out, news, replay: null };
   }
   // the original was outvoted: the agreeing replays' score is the experiment's first honest run
-  const first = outcome({ ...base, result: r, runnerOwner: x.runnerOwner }, o.settings);
+  const first = outcome({ ...base, result: checked.result, runnerOwner: x.runnerOwner }, o.settings);
   if (first.kind === 'discard') return { out: { ...first, reason: `${first.reason} (${reason})` }, news, replay: null };
   if (first.kind === 'verify' || first.kind === 'merge') {
     return { out: { kind: 'verify', threshold: first.threshold, delta: first.kind === 'verify' ? first.delta : null, exclude_owners: exclude }, news, replay: null };

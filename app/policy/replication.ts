@@ -133,9 +133,59 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
     if (r.result.hardware_class !== c.result.hardware_class) continue;
     // a banned owner's runs never count (ledger/audit.ts refuses a merge that cites one)
     if (state.trust.banned(r.runner_owner)) continue;
+    // nor a run its own replays did not reproduce, or that no replay could be had for (app/policy/side-replays.ts)
+    const replayed = state.trust.replays.get(r.job_id)?.verdict;
+    if (replayed === 'outvoted' || replayed === 'not_replayable' || replayAbandoned(state, r.job_id) || (state.trust.replayDue.has(r.job_id) && replayInfeasible(state, r))) continue;
     replicas.push({ job_id: r.job_id, owner: r.runner_owner, val_bpb: score(r) });
   }
   return { claim: { job_id: claimJobId, owner: c.runner_owner, val_bpb: score(c) }, replicas, cls: c.result.hardware_class };
 }
 
 
+
+/** Replay jobs dispatched for one baseline or verify run before it is given up (left unconfirmed: it never counts or earns). */
+export const SIDE_REPLAY_ATTEMPTS = 5;
+
+/**
+ * Whether a run that must be replayed was given up: SIDE_REPLAY_ATTEMPTS replay jobs of it ran on
+ * some owner's runner (replaysRun) and ended without a verdict (rejected, refused), and none is
+ * open; or no replay on its class can reproduce it (replayInfeasible). It never counts then.
+ */
+export function replayAbandoned(state: LedgerState, jobId: string): boolean {
+  const t = state.trust;
+  if (!t.replayDue.has(jobId) || t.replays.has(jobId)) return false;
+  const r = state.results.get(jobId)?.data;
+  if (r && replayInfeasible(state, r)) return true;
+  const ids = t.replayJobs.get(jobId) ?? [];
+  return (replaysRun(state, ids) >= SIDE_REPLAY_ATTEMPTS || ids.length >= 2 * SIDE_REPLAY_ATTEMPTS) && ids.every((j) => state.results.has(j));
+}
+
+/**
+ * Replay jobs among `ids` that a runner ran (a result of some owner, valid or not). A job closed at
+ * its deadline with no runner does not count: its owner was busy, which says nothing of the run
+ * (counting those gave baseline runs up in a small swarm, and their replacements needed replays
+ * in turn: 1,028 replays for 12 PRs).
+ */
+export function replaysRun(state: LedgerState, ids: readonly string[]): number {
+  return ids.filter((j) => state.results.get(j)?.data.runner_owner).length;
+}
+
+/** A run this many times faster (tokens/s) than the runs it is compared with (below) did not train on their class. */
+export const INFEASIBLE_PACE = 4;
+
+/**
+ * Whether a verify run cannot be replayed on its class: it reports more than INFEASIBLE_PACE times
+ * the tokens/s of the claim it verifies (the same train.ts on the same class; a baseline run is
+ * compared with the other runs of its commit: side-replays.ts), so it trained on a faster machine than the class it
+ * registered (a class liar); a replay on the class would run past the job's timeout (a GPU's
+ * schedule takes a CPU of the class ~16 times the budget). It is given up at once: it never counts.
+ */
+export function replayInfeasible(state: LedgerState, d: Pick<EntryDataOf<'result_recorded'>, 'result' | 'role' | 'job_id'>): boolean {
+  const r = d.result;
+  if (!r) return false;
+  // a verify run against the claim it verifies (the same train.ts: a PR may change the model's speed); a baseline run against the class's baseline
+  const claimId = d.role === 'verify' ? state.dispatched.get(d.job_id)?.verifies : undefined;
+  const claim = claimId ? state.results.get(claimId)?.data.result : undefined;
+  const ref = claim?.hardware_class === r.hardware_class ? claim.tokens_per_second : undefined;
+  return !!ref && r.tokens_per_second > INFEASIBLE_PACE * ref;
+}

@@ -28,7 +28,8 @@ const offPace = (r: any) => (r.calibration = { workload: 'matmul-256x256x256x20@
 
 /** alice's and bob's runners; PR 7 scored by alice, both baseline runs of main by alice too. */
 async function oneOwnerBaselines(): Promise<World> {
-  const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [] });
+  // (an App without a seal key: no replays of baseline runs, which have their own tests in replays-more.test.ts)
+  const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [], seal: false });
   online(w, 'runner-a', 'alice');
   online(w, 'runner-b', 'bob');
   w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob')]);

@@ -135,8 +135,16 @@ describe('adaptive replication', () => {
     expect(fresh.inputs).toMatchObject({ role: 'verify', replay: '' });
     expect(fresh.inputs.seed).not.toBe(first.inputs.seed);
     await w.complete(fresh, third === 'runner-b' ? 'runner-c' : 'runner-b', 1.9);
+    // the fresh-seed run's owner is on probation: the merge waits for a replay of that run by another owner
+    expect(w.gh.merges).toEqual([]);
+    const again = w.gh.dispatches[4];
+    expect(again.inputs).toMatchObject({ role: 'verify', seed: fresh.inputs.seed, eval_seed: fresh.inputs.eval_seed });
+    // neither the run's owner nor the claim's (the tiebreak's owner, whose replay is the claim now)
+    expect(['owner-bob', 'owner-carol']).not.toContain(again.inputs.runner_label);
+    await w.complete(again, w.gh.runners.find((r) => r.labels.includes(again.inputs.runner_label))!.name, 1.9);
     expect(w.gh.merges).toHaveLength(1);
-    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    // (mallory may earn for an honest replay she ran since; never for the sabotaged run)
+    expect(w.entries('credit_granted').map((g) => g.data.job_id)).not.toContain(first.inputs.nonce);
     expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([tiebreak.inputs.nonce, fresh.inputs.nonce]);
   });
 
@@ -251,7 +259,8 @@ describe('load is noise, not a worse candidate', () => {
 
 describe('a class has no baseline until two owners agree on it', () => {
   it('baseline runs of one owner make no baseline; another owner\'s agreeing run does, and a saboteur\'s outlier is left out', async () => {
-    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [] });
+    // (an App without a seal key: no replays, so the owners' agreement is what is tested; replays of baseline runs: replays-more.test.ts)
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 2\nverification:\n  min_sigma_df: 0\n', seed: [], seal: false });
     for (const [name, owner] of [['runner-a', 'alice'], ['runner-b', 'bob'], ['runner-m', 'mallory']]) online(w, name, owner);
     w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')]);
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });

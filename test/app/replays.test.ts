@@ -204,11 +204,20 @@ describe('trust checks are replays', () => {
     expect(w.gh.dispatches.slice(1).map((x) => x.inputs.role)).toEqual(['baseline', 'baseline']);
     await w.complete(w.gh.dispatches[1], 'runner-a', 2.0);
     await w.complete(w.gh.dispatches[2], 'runner-b', 2.02);
-    const replay = w.gh.dispatches[3];
+    // both owners are on probation: each baseline run is replayed by the other before it counts
+    expect(w.gh.dispatches.slice(3).map((x) => [x.inputs.role, x.inputs.pr, x.inputs.seed, x.inputs.runner_label])).toEqual([
+      ['verify', '', w.gh.dispatches[1].inputs.seed, 'owner-bob'],
+      ['verify', '', w.gh.dispatches[2].inputs.seed, 'owner-alice'],
+    ]);
+    await w.complete(w.gh.dispatches[3], 'runner-b', 2.0);
+    expect(w.entries('baseline_recorded')).toHaveLength(0);
+    await w.complete(w.gh.dispatches[4], 'runner-a', 2.02);
+    expect(w.entries('baseline_recorded')).toHaveLength(1);
+    const replay = w.gh.dispatches[5];
     const orig = w.entries('result_recorded')[0].data.result!;
     expect(replay.inputs).toMatchObject({ role: 'verify', pr: '7', seed: d.inputs.seed, eval_seed: d.inputs.eval_seed, replay: orig.replay!.schedule, runner_label: 'owner-bob' });
     await w.complete(replay, 'runner-b', 2.0, { tamper: WASM });
-    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', by: 'digest' });
+    expect(w.entries('replay_judged').map((j) => [j.data.verdict, j.data.by])).toEqual([['agreed', 'val_bpb'], ['agreed', 'val_bpb'], ['agreed', 'digest']]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
   });
 

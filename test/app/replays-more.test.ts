@@ -1,0 +1,233 @@
+// Replays of the runs that decide nothing by themselves (docs/trust.md 2b): baseline runs and the
+// fresh-seed verify runs of a claim. A lazy owner on probation reported a baseline run it never
+// trained, was credited for it and moved the baseline; and echoed a claim it was asked to verify,
+// and was credited for that. Each attack below succeeded against the App before this defence (the
+// commit message says so); now every such run of an owner on probation (and the spot check's draw
+// of a trusted owner's) is replayed by another owner before it counts or earns.
+import { describe, it, expect, afterEach } from '@jest/globals';
+import nock from 'nock';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { online, reg, trustWorld, World } from './world.js';
+import { appendEntries, auditLedger, type NewEntry } from '../../ledger/index.js';
+import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
+
+const OTHER = 'export const LR = 1e-3;\n';
+const MADE_UP = 'ab'.repeat(32);
+
+let audited = true;
+afterEach(() => {
+  if (audited) {
+    const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+    expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+  }
+  audited = true;
+  expectRealGitHubCalls();
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+/** A run on a deterministic backend (the harness's wasm kernels on 2 threads). */
+const WASM = (r: any) => Object.assign(r, { backend: 'wasm', threads: 2 });
+/** A lazy run: a plausible score, never trained, so its checkpoint digest is made up. */
+const lazy = (w: World) => (r: any) => {
+  WASM(r);
+  r.replay = { schedule: encodeSchedule(linearSchedule(r.steps)), of: null, sealed: w.sealed({ nonce: r.job.nonce, digest: MADE_UP, val_bpb: r.val_bpb }) };
+};
+const busy = (w: World, ...names: string[]) => {
+  for (const r of w.gh.runners) r.busy = names.includes(r.name);
+};
+const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
+
+/**
+ * Completes every replay the App dispatches, honestly: on the runner its label names, with the
+ * score an honest training of those seeds gets (`honest`, by training seed; else `fallback`).
+ */
+async function replayAll(w: World, honest: Map<string, number>, fallback: number, done = new Set<string>()): Promise<void> {
+  for (;;) {
+    const d = w.gh.dispatches.find((x) => x.inputs.replay && !done.has(x.inputs.nonce));
+    if (!d) return;
+    done.add(d.inputs.nonce);
+    await w.complete(d, runnerFor(w, d), honest.get(d.inputs.seed) ?? fallback, { tamper: WASM });
+  }
+}
+
+const granted = (w: World) => w.entries('credit_granted').map((g) => [g.data.login, g.data.job_id]);
+
+/** A class with no baseline yet, four owners on probation (mallory lazy), three baseline runs per commit. */
+function newClass(): World {
+  const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory')] });
+  online(w, 'runner-c', 'carol');
+  online(w, 'runner-m', 'mallory');
+  busy(w, 'runner-m'); // mallory is never picked to replay (her replays are another test's)
+  return w;
+}
+
+describe('baseline runs of owners on probation are replayed before they count or earn', () => {
+  it('a lazy owner\'s made-up baseline run is outvoted by two replays: it never enters the baseline or earns, and another owner runs the sample again', async () => {
+    const w = newClass();
+    const honest = new Map<string, number>();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const runs = w.gh.dispatches.slice(1);
+    expect(runs.map((d) => d.inputs.role)).toEqual(['baseline', 'baseline', 'baseline']);
+    const [a, b, m] = runs;
+    honest.set(a.inputs.seed, 2.0).set(b.inputs.seed, 2.004).set(m.inputs.seed, 2.003);
+    await w.complete(a, 'runner-a', 2.0, { tamper: WASM });
+    await w.complete(b, 'runner-b', 2.004, { tamper: WASM });
+    // mallory never trained: the public figure plus a little, within the owners' agreement tolerance
+    await w.complete(m, 'runner-m', 2.015, { tamper: lazy(w) });
+    expect(w.entries('baseline_recorded')).toEqual([]); // no run counts before its replay
+    const done = new Set<string>();
+    await replayAll(w, honest, 2.003, done);
+    // mallory's run was replayed by two other owners, who agree with each other and not with her
+    const verdict = w.entries('replay_judged').find((j) => j.data.job_id === m.inputs.nonce)!;
+    expect(verdict.data).toMatchObject({ verdict: 'outvoted', outvoted: [m.inputs.nonce], by: 'digest' });
+    expect(w.entries('owner_faulted').map((f) => [f.data.login, f.data.job_id])).toEqual([['mallory', m.inputs.nonce]]);
+    // the sample is run again by someone else, and replayed in turn
+    const again = w.gh.dispatches.filter((d) => d.inputs.role === 'baseline').slice(3);
+    expect(again).toHaveLength(1);
+    honest.set(again[0].inputs.seed, 2.002);
+    await w.complete(again[0], 'runner-c', 2.002, { tamper: WASM });
+    await replayAll(w, honest, 2.003, done);
+    const [bl] = w.entries('baseline_recorded');
+    expect(bl.data.job_ids.sort()).toEqual([a.inputs.nonce, b.inputs.nonce, again[0].inputs.nonce].sort());
+    expect(bl.data.mean).toBeCloseTo((2.0 + 2.004 + 2.002) / 3, 12);
+    expect(granted(w).filter(([login]) => login === 'mallory')).toEqual([]);
+    // the honest baseline runs earn once reproduced
+    expect(granted(w).map(([, j]) => j)).toEqual(expect.arrayContaining([a.inputs.nonce, b.inputs.nonce, again[0].inputs.nonce]));
+  });
+
+  it('a class liar\'s baseline run (trained on a machine 10 times faster than the class) is not replayed, which would run past the job\'s timeout: it is dropped and run again', async () => {
+    const w = newClass();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const [a, b, m] = w.gh.dispatches.slice(1);
+    await w.complete(a, 'runner-a', 2.0, { tamper: WASM });
+    await w.complete(b, 'runner-b', 2.004, { tamper: WASM });
+    await w.complete(m, 'runner-m', 2.001, { tamper: (r) => (WASM(r), (r.tokens_per_second = 81_920)) });
+    const replayed = w.gh.dispatches.filter((d) => d.inputs.replay).map((d) => d.inputs.seed);
+    expect(replayed).toEqual(expect.arrayContaining([a.inputs.seed, b.inputs.seed]));
+    expect(replayed).not.toContain(m.inputs.seed);
+    expect(w.gh.dispatches.filter((d) => d.inputs.role === 'baseline')).toHaveLength(4);
+    expect(granted(w).filter(([login]) => login === 'mallory')).toEqual([]);
+  });
+
+  it('trusted owners\' baseline runs are not replayed unless the spot check draws them (rate 0: none; rate 1: all)', async () => {
+    for (const [rate, replays] of [[0, 0], [1, 3]] as const) {
+      const w = new World({ trust: 'policy', config: `max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\ntrust:\n  replicate_until: 0\n  spot_check_rate: ${rate}\n`, seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')] });
+      online(w, 'runner-c', 'carol');
+      await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+      await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+      const runs = w.gh.dispatches.slice(1, 4);
+      for (const [i, d] of runs.entries()) await w.complete(d, ['runner-a', 'runner-b', 'runner-c'][i], 2.0 + i * 0.002, { tamper: WASM });
+      const baselineReplays = w.gh.dispatches.filter((d) => d.inputs.replay && d.inputs.pr === '');
+      expect([rate, baselineReplays.length]).toEqual([rate, replays]);
+      if (rate === 0) expect(w.entries('baseline_recorded')).toHaveLength(1);
+      else {
+        expect(w.entries('baseline_recorded')).toHaveLength(0);
+        await replayAll(w, new Map(runs.map((d, i) => [d.inputs.seed, 2.0 + i * 0.002])), 2.0);
+        expect(w.entries('baseline_recorded')).toHaveLength(1);
+      }
+      const audit = auditLedger(w.ledger(), { freeRunsPerDay: 3 });
+      expect(audit.ok ? 'ok' : audit.problem).toBe('ok');
+    }
+  });
+});
+
+describe('fresh-seed verify runs of owners on probation are replayed before they earn', () => {
+  it('a lazy verifier that echoes the claim is outvoted by two replays of its run: faulted, and never credited', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    busy(w, 'runner-b', 'runner-c'); // mallory's runner is the one free when the claim is verified
+    await w.complete(d, 'runner-a', 1.95, { tamper: WASM });
+    const v = w.gh.dispatches[1];
+    expect(v.inputs).toMatchObject({ role: 'verify', replay: '', runner_label: 'owner-mallory' });
+    busy(w, 'runner-m');
+    await w.complete(v, 'runner-m', 1.951, { tamper: lazy(w) }); // the public claim, echoed
+    expect(w.entries('experiment_merged')).toEqual([]); // quorum 1 would merge on it: the merge waits for its replay
+    // mallory's verify run is replayed with its own seeds by other owners
+    const r1 = w.gh.dispatches.find((x) => x.inputs.replay && x.inputs.seed === v.inputs.seed)!;
+    expect(r1.inputs).toMatchObject({ role: 'verify', pr: '7', eval_seed: v.inputs.eval_seed });
+    expect(['owner-mallory', 'owner-alice']).not.toContain(r1.inputs.runner_label);
+    await replayAll(w, new Map(), 1.949);
+    const verdict = w.entries('replay_judged').find((j) => j.data.job_id === v.inputs.nonce)!;
+    expect(verdict.data).toMatchObject({ verdict: 'outvoted', outvoted: [v.inputs.nonce] });
+    expect(w.entries('owner_faulted').map((f) => [f.data.login, f.data.job_id])).toEqual([['mallory', v.inputs.nonce]]);
+    expect(granted(w).filter(([login]) => login === 'mallory')).toEqual([]);
+    // the claim goes on without her run: a fresh-seed run of another owner (replayed in turn), then the merge
+    const fresh = w.gh.dispatches.filter((x) => x.inputs.role === 'verify' && !x.inputs.replay);
+    expect(fresh).toHaveLength(2);
+    expect(['owner-mallory', 'owner-alice']).not.toContain(fresh[1].inputs.runner_label);
+    await w.complete(fresh[1], runnerFor(w, fresh[1]), 1.949, { tamper: WASM });
+    expect(w.entries('experiment_merged')).toEqual([]);
+    await replayAll(w, new Map([[fresh[1].inputs.seed, 1.949]]), 1.949);
+    const [merged] = w.entries('experiment_merged');
+    expect(merged.data.job_ids.sort()).toEqual([d.inputs.nonce, fresh[1].inputs.nonce].sort());
+  });
+
+  it('an honest verifier on probation earns once a replay reproduces its run', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-c', 'runner-m');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    const v = w.gh.dispatches[1];
+    expect(v.inputs.runner_label).toBe('owner-bob');
+    busy(w, 'runner-m');
+    await w.complete(v, 'runner-b', 1.952, { tamper: WASM });
+    expect(granted(w).filter(([, j]) => j === v.inputs.nonce)).toEqual([]);
+    expect(w.entries('experiment_merged')).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    await replayAll(w, new Map([[v.inputs.seed, 1.952]]), 1.952);
+    expect(w.entries('experiment_merged').map((m) => m.data.job_ids.length)).toEqual([2]);
+    expect(w.entries('replay_judged').find((j) => j.data.job_id === v.inputs.nonce)!.data).toMatchObject({ verdict: 'agreed' });
+    expect(granted(w).filter(([, j]) => j === v.inputs.nonce)).toEqual([['bob', v.inputs.nonce]]);
+    expect(w.entries('owner_faulted')).toEqual([]);
+  });
+});
+
+describe('a result found wrong by a replay gets its honest job run again', () => {
+  it('a lazy discard of a real improvement: outvoted by the replays, whose score is judged as the first run, so the claim is verified and not left discarded', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    await w.complete(d, 'runner-m', 2.003, { tamper: lazy(w) }); // the PR is really 0.05 better
+    busy(w, 'runner-m');
+    await replayAll(w, new Map([[d.inputs.seed, 1.95]]), 1.95);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [d.inputs.nonce] });
+    expect(w.entries('experiment_discarded')).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    const fresh = w.gh.dispatches.at(-1)!;
+    expect(fresh.inputs).toMatchObject({ pr: '7', role: 'verify', replay: '' });
+    expect(fresh.inputs.runner_label).not.toBe('owner-mallory');
+  });
+});
+
+describe('npm run ledger -- verify flags a baseline or credit granted against the rule', () => {
+  /** The first test's ledger up to mallory's made-up baseline run, as new entries to tamper with. */
+  async function lazyBaseline(): Promise<{ news: NewEntry[]; runs: string[] }> {
+    const w = newClass();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const [a, b, m] = w.gh.dispatches.slice(1);
+    await w.complete(a, 'runner-a', 2.0, { tamper: WASM });
+    await w.complete(b, 'runner-b', 2.004, { tamper: WASM });
+    await w.complete(m, 'runner-m', 2.015, { tamper: lazy(w) });
+    audited = false;
+    return { news: w.ledger().map((e) => ({ type: e.type, data: structuredClone(e.data), time: e.time }) as NewEntry), runs: [a, b, m].map((x) => x.inputs.nonce) };
+  }
+  const audit = (news: NewEntry[]) => {
+    const a = auditLedger(appendEntries([], news));
+    return a.ok ? 'ok' : a.problem;
+  };
+
+  it('flags a baseline recorded from runs no replay reproduced, and a credit granted for one', async () => {
+    const { news, runs } = await lazyBaseline();
+    expect(audit(news)).toBe('ok');
+    const bl: NewEntry = { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: (news.find((n) => n.type === 'result_recorded' && (n.data as any).job_id === runs[0])!.data as any).sha, mean: 2.0063333333333335, sigma: 0.0076, n: 3, tokens_per_second: 8192, job_ids: runs } };
+    expect(audit([...news, bl])).toMatch(/baseline_recorded of gpu-test counts job .*, which no other owner's replay has reproduced/);
+    const g = news.find((n) => n.type === 'credit_granted');
+    const grant: NewEntry = { type: 'credit_granted', data: { login: 'mallory', amount: 300, job_id: runs[2], train_seconds: 300, hardware_class: 'gpu-test', class_weight: 1, weight_basis: (g?.data as any)?.weight_basis ?? 'x' } };
+    expect(audit([...news, grant])).toMatch(/credit_granted to mallory: the result of job .* is not reproduced by another owner's replay yet/);
+  });
+});
