@@ -1,6 +1,10 @@
 // Baseline runs of a default-branch commit on a hardware class.
+import { reusableRuns, reuseProblem } from '../ledger/baseline-reuse.js';
+import type { ExperimentResult } from '../trainer/result.js';
+import type { EntryDataOf } from '../ledger/index.js';
 import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
+import type { BaselineRun } from './policy/baseline.js';
 import { pooledSigma } from './policy/decide.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import type { Session } from './session.js';
@@ -18,6 +22,42 @@ export function classSigmaOf(view: LedgerView, cls: string): { sigma: number; df
 export interface BaselineSettings {
   baseline_runs: number;
   verification: { min_sigma_df: number };
+}
+
+/**
+ * The runs of `cls` at `sha` that count toward its baseline now (with `extra`, a run about to be
+ * recorded): its baseline runs, and the runs of the merged claim that made `sha` that its merge
+ * named (LedgerView.baselineRuns) and that are still eligible (ledger/baseline-reuse.ts: not
+ * outvoted, banned or awaiting a replay since) and ran the train.ts, harness and budget of every
+ * run of the commit itself (the audit checks the same: ledger/audit.ts).
+ */
+export function baselineRunsOf(view: LedgerView, cls: string, sha: string, extra?: { run: BaselineRun; result: ExperimentResult }): BaselineRun[] {
+  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
+  if (extra) mine.push(extra.run);
+  if (!mine.some((b) => b.reused)) return mine;
+  const m = view.state.merges.get(sha);
+  const keyOf = (b: BaselineRun) => sampleKey(b.job_id === extra?.run.job_id ? extra.result : view.state.results.get(b.job_id)?.data.result);
+  const own = new Set(mine.filter((b) => !b.reused).map(keyOf));
+  if (own.size > 1) return mine.filter((b) => !b.reused);
+  return mine.filter((b) => !b.reused || (m && !reuseProblem(view.state, m, b.job_id) && (own.size === 0 || own.has(keyOf(b)))));
+}
+
+/** What runs of one baseline share: the harness, the budget and train.ts. */
+const sampleKey = (r: ExperimentResult | null | undefined) => (r ? `${r.harness_sha256} ${r.harness_version} ${r.budget_seconds} ${r.candidate_sha256}` : '');
+
+/**
+ * The runs of a merged claim (`merged`, about to be recorded) to count as the first samples of
+ * its commit's baseline on its class (docs/trust.md 2a): those the ledger's rule allows
+ * (ledger/baseline-reuse.ts), that ran `train.ts` and the harness of the merge commit
+ * (`atMerge`, what the App computes from GitHub) for the configured budget, at most the baseline's
+ * runs less one: a baseline needs a run of the commit itself beside them.
+ */
+export function reusedSamples(view: LedgerView, merged: EntryDataOf<'experiment_merged'>, atMerge: { harness_sha256: string; candidate_sha256: string | null }, c: BaselineSettings & { budget_seconds: number }): string[] {
+  const ok = reusableRuns(view.state, merged).filter((j) => {
+    const r = view.state.results.get(j)!.data.result!;
+    return r.harness_sha256 === atMerge.harness_sha256 && r.candidate_sha256 === atMerge.candidate_sha256 && r.budget_seconds === c.budget_seconds;
+  });
+  return ok.slice(0, Math.max(0, baselineRunsFor(view, merged.hardware_class, c) - 1));
 }
 
 /**
@@ -42,7 +82,9 @@ export function baselineRunsFor(view: LedgerView, cls: string, c: BaselineSettin
 export function baselineJobs(view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false, otherOwner: string | null = null): NewJob[] {
   if (view.baselines.has(classAt(cls, sha))) return [];
   const needed = baselineRunsFor(view, cls, c);
-  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha).length;
+  const counted = baselineRunsOf(view, cls, sha);
+  const have = counted.length;
+  const reused = counted.filter((b) => b.reused).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
   const extra = disagreed || have >= needed;
   let count = Math.max(0, needed - have - open);
@@ -50,7 +92,7 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
   if (extra) {
     count = open === 0 && (have < 2 * needed || otherOwner !== null) ? 1 : 0;
     cap = Math.max(2 * needed, have + 1);
-  } else if (needed > c.baseline_runs) cap = needed;
+  } else if (needed > c.baseline_runs || reused) cap = needed - reused; // (the cap counts the commit's own runs: app/dispatch.ts)
   return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
@@ -74,7 +116,7 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
  */
 export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): Promise<NewJob[]> {
   const needed = baselineRunsFor(view, cls, c);
-  const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
+  const runs = baselineRunsOf(view, cls, sha);
   if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
   const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
   const rejected = [...view.state.results.values()]

@@ -12,7 +12,7 @@ import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs, baselineJobsFor, baselineRunsFor, classSigmaOf } from '../baselines.js';
+import { baselineJobs, baselineJobsFor, baselineRunsFor, baselineRunsOf, classSigmaOf } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
@@ -133,8 +133,8 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'baseline_run': {
       const news = [...x.news];
       const cls = r!.hardware_class;
-      const runs = [...view.baselineRuns];
-      if (r!.status === 'ok' && r!.val_bpb !== null) runs.push({ hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner });
+      const fresh = r!.status === 'ok' && r!.val_bpb !== null ? { run: { hardware_class: cls, sha: job.sha, val_bpb: r!.val_bpb!, tokens_per_second: r!.tokens_per_second, job_id: job.job_id, owner: x.runnerOwner }, result: r! } : undefined;
+      const runs = baselineRunsOf(view, cls, job.sha, fresh); // (with the merged claim's runs: app/baselines.ts)
       const agree = { owners: s.cfg.config.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(s.cfg.config), classSigmaOf(view, cls)) };
       const b = view.baselines.has(classAt(cls, job.sha)) ? null : baselineFromRuns(runs, cls, job.sha, baselineRunsFor(view, cls, s.cfg.config), agree);
       if (b) news.push({ type: 'baseline_recorded', data: { hardware_class: cls, sha: job.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } });
