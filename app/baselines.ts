@@ -26,13 +26,15 @@ export interface BaselineSettings {
 
 /**
  * The runs of `cls` at `sha` that count toward its baseline now (with `extra`, a run about to be
- * recorded): its baseline runs, and the runs of the merged claim that made `sha` that its merge
+ * recorded): its baseline runs (none outvoted, none of a banned owner), and the runs of the merged claim that made `sha` that its merge
  * named (LedgerView.baselineRuns) and that are still eligible (ledger/baseline-reuse.ts: not
  * outvoted, banned or awaiting a replay since) and ran the train.ts, harness and budget of every
  * run of the commit itself (the audit checks the same: ledger/audit.ts).
  */
 export function baselineRunsOf(view: LedgerView, cls: string, sha: string, extra?: { run: BaselineRun; result: ExperimentResult }): BaselineRun[] {
-  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
+  // never a run other owners outvoted, nor one of a banned owner (the audit refuses a baseline that counts one)
+  const out = (b: BaselineRun) => view.state.trust.faulted.has(b.job_id) || (!!b.owner && !!view.state.trust.banned(b.owner));
+  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && !out(b));
   if (extra) mine.push(extra.run);
   if (!mine.some((b) => b.reused)) return mine;
   const m = view.state.merges.get(sha);

@@ -3,12 +3,18 @@
 // and the baseline the next PR is judged against includes them. The real App against the faked GitHub.
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { auditLedger } from '../../ledger/index.js';
-import { reusedSamples } from '../../app/baselines.js';
+import { appendEntries, auditLedger, type EntryDataOf, type NewEntry } from '../../ledger/index.js';
+import { baselineRunsOf, reusedSamples } from '../../app/baselines.js';
 import { viewOf } from '../../app/ledger-view.js';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { sha256 } from '../../trainer/harness-version.js';
+import { result as fixtureResult } from '../ledger/fixtures.js';
 import { CLASS, reg, trustWorld, World } from './world.js';
+
+/** A recorded, validated baseline result of `owner` at `sha` (the ledger's fixture result). */
+function ledgerResult(job: string, owner: string, bpb: number, sha: string): EntryDataOf<'result_recorded'> {
+  return { job_id: job, role: 'baseline', pr: null, sha, title: null, author: null, runner_name: `${owner}-rig`, runner_owner: owner, run_url: null, validated: true, reason: null, result: fixtureResult({ hardware_class: CLASS, train_seconds: 300, val_bpb: bpb, job_id: job }), diff_path: null, diff_sha256: null, log_excerpt: null };
+}
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 type Dispatch = World['gh']['dispatches'][number];
@@ -109,5 +115,20 @@ describe('the merged claim\'s runs as the new baseline\'s first samples', () => 
     expect(reusedSamples(view, merged, atMerge, { ...c, budget_seconds: 600 })).toEqual([]);
     // at most baseline_runs - 1
     expect(reusedSamples(view, merged, atMerge, { ...c, baseline_runs: 2, verification: { min_sigma_df: 0 } })).toEqual(runs.slice(0, 1));
+  });
+});
+
+describe('the runs a baseline counts', () => {
+  it('never a run other owners outvoted, nor one of an owner banned since', () => {
+    const sha = 'e'.repeat(40);
+    const run = (job: string, owner: string, bpb: number): NewEntry[] => [
+      { type: 'job_dispatched', data: { job_id: job, role: 'baseline', repo: 'o/r', pr: null, sha, author: null, hardware_class: CLASS, eval_seed: 1, budget_seconds: 300, attempt: 1, verifies: null } },
+      { type: 'result_recorded', data: { ...ledgerResult(job, owner, bpb, sha) } },
+    ];
+    const runs = [...run('b1', 'erin', 2.0), ...run('b2', 'frank', 2.01), ...run('b3', 'grace', 2.0), ...run('x1', 'heidi', 2.3), ...run('x2', 'ivan', 2.3)];
+    const view = (more: NewEntry[]) => baselineRunsOf(viewOf(appendEntries([], [...runs, ...more].map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })))), CLASS, sha).map((b) => b.job_id);
+    expect(view([])).toEqual(['b1', 'b2', 'b3', 'x1', 'x2']);
+    expect(view([{ type: 'owner_faulted', data: { login: 'erin', job_id: 'b1', claim_job_id: 'b1', agreed_job_ids: ['x1', 'x2'], reason: 'outvoted' } }])).toEqual(['b2', 'b3', 'x1', 'x2']);
+    expect(view([{ type: 'owner_banned', data: { login: 'frank', reason: '2 faults' } }])).toEqual(['b1', 'b3', 'x1', 'x2']);
   });
 });
