@@ -26,10 +26,10 @@ export interface BaselineSettings {
 
 /**
  * The runs of `cls` at `sha` that count toward its baseline now (with `extra`, a run about to be
- * recorded): its baseline runs (none outvoted, none of a banned owner), and the runs of the merged claim that made `sha` that its merge
- * named (LedgerView.baselineRuns) and that are still eligible (ledger/baseline-reuse.ts: not
- * outvoted, banned or awaiting a replay since) and ran the train.ts, harness and budget of every
- * run of the commit itself (the audit checks the same: ledger/audit.ts).
+ * recorded): its baseline runs (none outvoted, none of a banned owner), and the runs of the merged
+ * claim that made `sha` that its merge named (LedgerView.baselineRuns) and that are still eligible
+ * (ledger/baseline-reuse.ts: not outvoted, banned or awaiting a replay since) and ran the train.ts,
+ * harness and budget of every run of the commit itself (the audit checks the same: ledger/audit.ts).
  */
 export function baselineRunsOf(view: LedgerView, cls: string, sha: string, extra?: { run: BaselineRun; result: ExperimentResult }): BaselineRun[] {
   // never a run other owners outvoted, nor one of a banned owner (the audit refuses a baseline that counts one)
