@@ -1,6 +1,10 @@
 // Baseline runs of a default-branch commit on a hardware class.
+import { reusableRuns, reuseProblem } from '../ledger/baseline-reuse.js';
+import type { ExperimentResult } from '../trainer/result.js';
+import type { EntryDataOf } from '../ledger/index.js';
 import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
+import type { BaselineRun } from './policy/baseline.js';
 import { pooledSigma } from './policy/decide.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import { baselineFromRuns } from './policy/baseline.js';
@@ -26,6 +30,45 @@ export interface BaselineSettings {
 }
 
 /**
+ * The runs of `cls` at `sha` that count toward its baseline now (with `extra`, a run about to be
+ * recorded): its baseline runs (none outvoted, none of a banned owner), and the runs of the merged
+ * claim that made `sha` that its merge named (LedgerView.baselineRuns) and that are still eligible
+ * (ledger/baseline-reuse.ts: not outvoted, banned or awaiting a replay since) and ran the train.ts,
+ * harness and budget of every run of the commit itself (the audit checks the same: ledger/audit.ts).
+ */
+export function baselineRunsOf(view: LedgerView, cls: string, sha: string, extra?: { run: BaselineRun; result: ExperimentResult }): BaselineRun[] {
+  // never a run other owners outvoted, nor one of a banned owner (the audit refuses a baseline that counts one)
+  // nor one its replays refuted or that no replay could be had for (policy/side-replays.ts runStanding)
+  const out = (b: BaselineRun) => view.state.trust.faulted.has(b.job_id) || (!!b.owner && !!view.state.trust.banned(b.owner)) || (!b.reused && runStanding(view, b.job_id) === 'dropped');
+  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && !out(b));
+  if (extra) mine.push(extra.run);
+  if (!mine.some((b) => b.reused)) return mine;
+  const m = view.state.merges.get(sha);
+  const keyOf = (b: BaselineRun) => sampleKey(b.job_id === extra?.run.job_id ? extra.result : view.state.results.get(b.job_id)?.data.result);
+  const own = new Set(mine.filter((b) => !b.reused).map(keyOf));
+  if (own.size > 1) return mine.filter((b) => !b.reused);
+  return mine.filter((b) => !b.reused || (m && !reuseProblem(view.state, m, b.job_id) && (own.size === 0 || own.has(keyOf(b)))));
+}
+
+/** What runs of one baseline share: the harness, the budget and train.ts. */
+const sampleKey = (r: ExperimentResult | null | undefined) => (r ? `${r.harness_sha256} ${r.harness_version} ${r.budget_seconds} ${r.candidate_sha256}` : '');
+
+/**
+ * The runs of a merged claim (`merged`, about to be recorded) to count as the first samples of
+ * its commit's baseline on its class (docs/trust.md 2a): those the ledger's rule allows
+ * (ledger/baseline-reuse.ts), that ran `train.ts` and the harness of the merge commit
+ * (`atMerge`, what the App computes from GitHub) for the configured budget, at most the baseline's
+ * runs less one: a baseline needs a run of the commit itself beside them.
+ */
+export function reusedSamples(view: LedgerView, merged: EntryDataOf<'experiment_merged'>, atMerge: { harness_sha256: string; candidate_sha256: string | null }, c: BaselineSettings & { budget_seconds: number }): string[] {
+  const ok = reusableRuns(view.state, merged).filter((j) => {
+    const r = view.state.results.get(j)!.data.result!;
+    return r.harness_sha256 === atMerge.harness_sha256 && r.candidate_sha256 === atMerge.candidate_sha256 && r.budget_seconds === c.budget_seconds;
+  });
+  return ok.slice(0, Math.max(0, baselineRunsFor(view, merged.hardware_class, c) - 1));
+}
+
+/**
  * Runs a baseline of `cls` needs: `baseline_runs`, or more while the class's pooled sigma has fewer
  * than `verification.min_sigma_df` degrees of freedom (a new class: its first baseline also measures
  * its sigma; a sigma from five runs, df 4, would widen the merge bound k = 3.5 to 9.8 standard
@@ -48,9 +91,10 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
   if (view.baselines.has(classAt(cls, sha))) return [];
   const needed = baselineRunsFor(view, cls, c);
   // a run its replays outvoted (or that could not be replayed) is no sample: it is run again
-  const mine = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
-  const dropped = mine.filter((b) => runStanding(view, b.job_id) === 'dropped').length;
-  const have = mine.length - dropped;
+  const dropped = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && !b.reused && runStanding(view, b.job_id) === 'dropped').length;
+  const counted = baselineRunsOf(view, cls, sha);
+  const have = counted.length;
+  const reused = counted.filter((b) => b.reused).length;
   const open = view.open.filter((j) => j.role === 'baseline' && !view.longRuns.has(j.job_id) && j.hardware_class === cls && j.sha === sha).length;
   const extra = disagreed || have >= needed;
   let count = Math.max(0, needed - have - open);
@@ -58,7 +102,7 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
   if (extra) {
     count = open === 0 && (have < 2 * needed || otherOwner !== null) ? 1 : 0;
     cap = Math.max(2 * needed, have + 1) + dropped;
-  } else if (needed > c.baseline_runs || dropped) cap = needed + dropped;
+  } else if (needed > c.baseline_runs || dropped || reused) cap = needed - reused + dropped; // (the cap counts the commit's own runs, dropped ones too: app/dispatch.ts)
   return Array.from({ length: count }, () => ({
     role: 'baseline' as const,
     pr: null,
@@ -82,9 +126,8 @@ export function baselineJobs(view: LedgerView, cls: string, sha: string, c: Base
  */
 export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view: LedgerView, cls: string, sha: string, c: BaselineSettings, disagreed = false): Promise<NewJob[]> {
   const needed = baselineRunsFor(view, cls, c);
-  const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha);
-  const counted = runs.filter((b) => runStanding(view, b.job_id) !== 'dropped').length;
-  if (view.baselines.has(classAt(cls, sha)) || (!disagreed && counted < needed)) return baselineJobs(view, cls, sha, c, disagreed);
+  const runs = baselineRunsOf(view, cls, sha);
+  if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
   const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
   const rejected = [...view.state.results.values()]
     .map((e) => e.data)
@@ -103,7 +146,7 @@ export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view
  */
 export function baselineDue(view: LedgerView, cls: string, sha: string, c: AutoresearchConfig): NewEntry<'baseline_recorded'> | null {
   if (view.baselines.has(classAt(cls, sha))) return null;
-  const runs = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) === 'counts');
+  const runs = baselineRunsOf(view, cls, sha).filter((b) => b.reused || runStanding(view, b.job_id) === 'counts');
   const agree = { owners: c.trust.baseline_owners, tolerance: agreeTolerance(outcomeSettings(c), classSigmaOf(view, cls)) };
   const b = baselineFromRuns(runs, cls, sha, baselineRunsFor(view, cls, c), agree);
   return b ? { type: 'baseline_recorded', data: { hardware_class: cls, sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second, job_ids: b.job_ids } } : null;
@@ -111,11 +154,11 @@ export function baselineDue(view: LedgerView, cls: string, sha: string, c: Autor
 
 /** Whether a baseline run of `cls` at `sha` still waits for its replay (so its baseline may yet form without more runs). */
 export function baselineAwaiting(view: LedgerView, cls: string, sha: string): boolean {
-  return view.baselineRuns.some((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) === 'awaiting');
+  return view.baselineRuns.some((b) => b.hardware_class === cls && b.sha === sha && !b.reused && runStanding(view, b.job_id) === 'awaiting');
 }
 
 /** Whether `cls` at `sha` has fewer runs that count or await their replay than its baseline needs. */
 export function baselineShort(view: LedgerView, cls: string, sha: string, c: BaselineSettings): boolean {
-  const have = view.baselineRuns.filter((b) => b.hardware_class === cls && b.sha === sha && runStanding(view, b.job_id) !== 'dropped').length;
+  const have = baselineRunsOf(view, cls, sha).length;
   return have < baselineRunsFor(view, cls, c);
 }

@@ -17,6 +17,7 @@ export interface LedgerView {
   started: Map<string, Started>;
   /** runner_name -> its registration (owner, class, how, the owner's account age) */
   registry: Map<string, EntryDataOf<'runner_registered'>>;
+  /** validated, scored baseline runs, then the runs merges name as samples of their commit's baseline (`reused`) */
   baselineRuns: BaselineRun[];
   /** latest baseline_recorded per `${class}@${sha}` */
   baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
@@ -106,6 +107,8 @@ class Fold {
   queue = new Map<number, Queued>();
   /** baseline runs by job_id, in the order of the jobs' first results */
   baselineRuns = new Map<string, BaselineRun>();
+  /** runs of merged claims named as samples of their merge commit's baseline (experiment_merged `baseline_job_ids`), by job_id */
+  reused = new Map<string, BaselineRun>();
   ungranted = new Set<string>();
   /**
    * A job's place in the queue and among baseline runs can depend on entries after it: a long
@@ -133,8 +136,9 @@ class Fold {
     f.longRuns = this.longRuns;
     f.queue = this.queue;
     f.baselineRuns = this.baselineRuns;
+    f.reused = this.reused;
     f.ungranted = this.ungranted;
-    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.ungranted]);
+    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.reused, this.ungranted]);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
@@ -207,6 +211,8 @@ class Fold {
         break;
       }
       case 'experiment_merged':
+        this.reuse((e as LedgerEntry<'experiment_merged'>).data);
+      // falls through
       case 'experiment_discarded':
       case 'experiment_dequeued': {
         const d = e.data as { pr: number; sha: string };
@@ -228,6 +234,15 @@ class Fold {
     }
   }
 
+  /** The runs a merge names as samples of its commit's baseline, as baseline runs of that commit (app/baselines.ts baselineRunsOf says which still count). */
+  private reuse(d: EntryDataOf<'experiment_merged'>): void {
+    for (const j of d.baseline_job_ids ?? []) {
+      const r = this.state.results.get(j)?.data;
+      if (!r?.result || r.result.val_bpb === null || !r.validated) continue;
+      (this.reused = this.mine(this.reused)).set(j, { hardware_class: d.hardware_class, sha: d.merge_sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: j, owner: r.runner_owner, reused: true });
+    }
+  }
+
   /** Freezes the fold and makes its view. */
   seal(): LedgerView {
     if (this.queueStale) this.queue = queueOf(this.entries, this.longRuns);
@@ -241,7 +256,7 @@ class Fold {
     this.queueStale = this.baselineRunsStale = false;
     Object.freeze(this.entries);
     const { entries, state, jobs, started, registry, baselines, decided, longRuns, queue, ungranted } = this;
-    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values()], baselines, decided, longRuns, queue, ungranted };
+    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values(), ...this.reused.values()], baselines, decided, longRuns, queue, ungranted };
     return this.view;
   }
 }

@@ -4,10 +4,12 @@
 // last record is lost (a 5xx, a crash), a redelivered result finds its result recorded and does
 // nothing twice, and the tick's reconcile pass (settlePendingMerges) asks GitHub what became of
 // the PR and records it: merged, merged now, or abandoned.
-import type { EntryDataOf, LedgerEntry, NewEntry } from '../ledger/index.js';
-import { baselineJobs } from './baselines.js';
+import { appendEntries, type EntryDataOf, type LedgerEntry, type NewEntry } from '../ledger/index.js';
+import { sha256 } from '../trainer/harness-version.js';
+import { baselineJobs, reusedSamples } from './baselines.js';
 import { dispatchJobs } from './dispatch.js';
 import { updateCheck } from './github/checks.js';
+import { harnessAt } from './github/hashes.js';
 import { setState, type ExperimentState } from './github/labels.js';
 import { status } from './github/octokit.js';
 import { writeSticky } from './github/sticky-comment.js';
@@ -126,6 +128,17 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
   return settleMerged(s, view, intent, mergeSha, pull, w);
 }
 
+/** The harness and train.ts hashes of the merge commit (the intake compares its baseline runs with the same), or null when GitHub does not answer: then nothing is reused. */
+async function mergeHashes(s: Session, mergeSha: string): Promise<{ harness_sha256: string; candidate_sha256: string | null } | null> {
+  try {
+    const h = await harnessAt(s.octokit, s.repo, mergeSha);
+    return { harness_sha256: h.sha256, candidate_sha256: h.candidate ? sha256(h.candidate) : null };
+  } catch (e) {
+    s.log.warn(`the merged claim's runs are not reused for ${mergeSha.slice(0, 7)}'s baseline: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 /** Whether a failed merge request was GitHub refusing the merge (not mergeable, head moved, invalid, forbidden), not a passing failure. */
 function refusal(e: unknown): boolean {
   const code = status(e);
@@ -136,13 +149,20 @@ function refusal(e: unknown): boolean {
 
 /** experiment_merged (once per PR commit), the credits it makes due, baselines of the new head; then the PR says so. */
 async function settleMerged(s: Session, view: LedgerView, intent: Intent, mergeSha: string, pull: Pull, w: Words): Promise<void> {
-  const merged: NewEntry = { type: 'experiment_merged', data: { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb, baseline_mean: intent.baseline_mean, job_ids: intent.job_ids } };
-  // Baselines of the new head on every class that had one on the old head, in the same commit.
+  // The claim's runs are runs of the new head's train.ts: they are the first samples of its baseline on their class (app/baselines.ts reusedSamples).
+  const atMerge = await mergeHashes(s, mergeSha);
+  const merged = (v: LedgerView): NewEntry<'experiment_merged'> => {
+    const data = { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb, baseline_mean: intent.baseline_mean, job_ids: intent.job_ids };
+    const reused = atMerge ? reusedSamples(v, data, atMerge, s.cfg.config) : [];
+    return { type: 'experiment_merged', data: reused.length ? { ...data, baseline_job_ids: reused } : data };
+  };
+  // Baselines of the new head on every class that had one on the old head, in the same commit: the runs still needed besides the reused ones.
   const classes = new Set([intent.hardware_class, ...[...view.baselines.values()].filter((b) => b.sha === intent.base_sha).map((b) => b.hardware_class)]);
-  const jobs = [...classes].flatMap((cls) => baselineJobs(view, cls, mergeSha, s.cfg.config));
+  const after = viewOf([...view.entries, ...appendEntries(view.entries, [merged(view)])]);
+  const jobs = [...classes].flatMap((cls) => baselineJobs(after, cls, mergeSha, s.cfg.config));
   const ids = await dispatchJobs(s, jobs, (entries) => {
     const v = entries.length === view.entries.length ? view : viewOf(entries);
-    return v.decided.has(key(intent)) ? null : withGrants(v, [merged]);
+    return v.decided.has(key(intent)) ? null : withGrants(v, [merged(v)]);
   }, {}, view.entries);
   if (!ids) return;
   await report(s, intent, pull, 'merged', { conclusion: 'success' }, 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${w.evidence}.`], w);

@@ -6,6 +6,7 @@ import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { agreesWithMember, isAgreeingGroup } from './agreement.js';
 import { digestCommitment, replayBy, replayVerdict } from './replays.js';
 import { replayRuns, type TrustBook } from './trust.js';
+import { reuseProblem, sampleSetProblem } from './baseline-reuse.js';
 
 export interface AuditPolicy {
   /** how far below zero a spend may take a balance (default 0: no debt) */
@@ -74,10 +75,14 @@ function creditProblem(
     }
     case 'credit_reversed':
       return reversalProblem(s, (e as LedgerEntry<'credit_reversed'>).data);
-    case 'experiment_merged':
-      return s.trust.policy ? mergeProblem(s, (e as LedgerEntry<'experiment_merged'>).data) : null;
-    case 'baseline_recorded':
-      return s.trust.policy ? baselineProblem(s, (e as LedgerEntry<'baseline_recorded'>).data) : null;
+    case 'experiment_merged': {
+      const d = (e as LedgerEntry<'experiment_merged'>).data;
+      return (s.trust.policy ? mergeProblem(s, d) : null) ?? reusedSamplesProblem(s, d);
+    }
+    case 'baseline_recorded': {
+      const d = (e as LedgerEntry<'baseline_recorded'>).data;
+      return reusedCitationsProblem(s, d) ?? (s.trust.policy ? baselineProblem(s, d) : null);
+    }
     case 'owner_faulted':
       return faultProblem(s, (e as LedgerEntry<'owner_faulted'>).data);
     case 'replay_judged':
@@ -139,15 +144,63 @@ function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): stri
   return null;
 }
 
-/** A baseline must rest on validated baseline runs of its class and commit by `baseline_owners` distinct owners. */
+/** The runs a merge names as samples of its commit's baseline may be (ledger/baseline-reuse.ts). */
+function reusedSamplesProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): string | null {
+  const ids = d.baseline_job_ids ?? [];
+  for (const j of ids) {
+    const why = reuseProblem(s, d, j);
+    if (why) return `experiment_merged of PR #${d.pr} names job ${j} as a sample of ${d.merge_sha}'s baseline, but ${why}`;
+  }
+  const why = sampleSetProblem(s, ids);
+  return why ? `experiment_merged of PR #${d.pr} names runs that cannot be samples of one baseline: ${why}` : null;
+}
+
+/** A run of the baseline's commit on its class, as dispatched for the baseline. */
+function isBaselineRun(r: EntryDataOf<'result_recorded'>, d: EntryDataOf<'baseline_recorded'>): boolean {
+  return r.role === 'baseline' && r.sha === d.sha && r.result?.hardware_class === d.hardware_class;
+}
+
+/**
+ * A baseline may count runs that are not its own baseline runs only as the merge that made its
+ * commit names them (experiment_merged `baseline_job_ids` of its class), still eligible now, and
+ * beside at least one baseline run of the commit that ran the same train.ts under the same harness
+ * and budget (so the ledger itself shows they are runs of the new default branch).
+ */
+function reusedCitationsProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): string | null {
+  let reused = 0;
+  let own = 0;
+  for (const j of d.job_ids) {
+    const r = s.results.get(j)?.data;
+    if (!r) continue; // (baselineProblem names it under a policy; ledgers from before one cite ids with no result)
+    if (isBaselineRun(r, d)) {
+      if (r.validated && r.result?.status === 'ok') own++;
+      continue;
+    }
+    const m = s.merges.get(d.sha);
+    if (!m || m.hardware_class !== d.hardware_class || !(m.baseline_job_ids ?? []).includes(j)) {
+      if (!s.trust.policy && r.role === 'baseline') continue; // (as before the policy)
+      return `baseline_recorded of ${d.hardware_class} at ${d.sha} cites job ${j}, a ${r.role} run of ${r.pr === null ? 'the default branch' : `PR #${r.pr}`} at ${r.sha} on ${r.result?.hardware_class ?? 'no class'}, which no merge that made ${d.sha} names as a sample of its baseline on ${d.hardware_class}`;
+    }
+    const why = reuseProblem(s, m, j);
+    if (why) return `baseline_recorded of ${d.hardware_class} at ${d.sha} counts job ${j} of the merged PR #${m.pr}, but ${why}`;
+    reused++;
+  }
+  if (!reused) return null;
+  if (!own) return `baseline_recorded of ${d.hardware_class} at ${d.sha} rests only on runs of the merged PR; it needs at least one baseline run of ${d.sha} to show they ran its train.ts and harness`;
+  const why = sampleSetProblem(s, d.job_ids);
+  return why ? `baseline_recorded of ${d.hardware_class} at ${d.sha} mixes runs that are not samples of one baseline: ${why}` : null;
+}
+
+/** A baseline must rest on validated baseline runs of its class and commit (or its merge's named runs) by `baseline_owners` distinct owners. */
 function baselineProblem(s: LedgerState, d: EntryDataOf<'baseline_recorded'>): string | null {
   const policy = s.trust.policy!;
   const owners = new Set<string>();
   const scores: number[] = [];
+  const reused = new Set(s.merges.get(d.sha)?.hardware_class === d.hardware_class ? (s.merges.get(d.sha)!.baseline_job_ids ?? []) : []);
   for (const j of d.job_ids) {
     const r = s.results.get(j)?.data;
     if (!r || !r.validated || !r.result || r.result.val_bpb == null) return `baseline_recorded of ${d.hardware_class} cites job ${j}, which has no validated, scored result before it`;
-    if (r.role !== 'baseline' || r.sha !== d.sha || r.result.hardware_class !== d.hardware_class) return `baseline_recorded of ${d.hardware_class} at ${d.sha} cites job ${j}, a ${r.role} run at ${r.sha} on ${r.result.hardware_class}`;
+    if (!reused.has(j) && !isBaselineRun(r, d)) return `baseline_recorded of ${d.hardware_class} at ${d.sha} cites job ${j}, a ${r.role} run at ${r.sha} on ${r.result.hardware_class}`;
     if (r.runner_owner && s.trust.banned(r.runner_owner)) return `baseline_recorded of ${d.hardware_class} counts job ${j} of ${r.runner_owner}, who is banned`;
     if (s.trust.faulted.has(j)) return `baseline_recorded of ${d.hardware_class} counts job ${j}, which other owners outvoted`;
     if (s.trust.awaitsReplay(j)) return `baseline_recorded of ${d.hardware_class} counts job ${j}, which no other owner's replay has reproduced (a baseline run of an owner on probation, or drawn by the spot check, counts only once replayed)`;

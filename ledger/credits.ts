@@ -55,6 +55,8 @@ export class LedgerState {
   reversals = new Map<string, { seq: number; data: EntryDataOf<'credit_reversed'> }>();
   /** latest verification of each claim, by the claim's job_id */
   verifications = new Map<string, { seq: number; data: EntryDataOf<'verification'> }>();
+  /** experiment_merged entries by the commit the merge made (`merge_sha`): a baseline of that commit may count their runs (ledger/baseline-reuse.ts) */
+  merges = new Map<string, EntryDataOf<'experiment_merged'>>();
   accounts = new Map<string, Balance>();
   /** owners' trust under the replication policy the ledger records (ledger/trust.ts) */
   trust = new TrustBook();
@@ -92,11 +94,12 @@ export class LedgerState {
     c.grants = this.grants;
     c.reversals = this.reversals;
     c.verifications = this.verifications;
+    c.merges = this.merges;
     c.accounts = this.accounts;
     c.trust = this.trust;
     c.longRuns = this.longRuns;
     c.freeRunsUsed = this.freeRunsUsed;
-    const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.accounts, this.longRuns, this.freeRunsUsed]);
+    const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.merges, this.accounts, this.longRuns, this.freeRunsUsed]);
     for (const list of this.baselines.values()) shared.add(list);
     for (const a of this.accounts.values()) shared.add(a);
     // both sides copy a shared structure before changing it: this state may go on applying too
@@ -156,6 +159,11 @@ export class LedgerState {
       case 'verification': {
         const d = (e as LedgerEntry<'verification'>).data;
         (this.verifications = this.mine(this.verifications, (m) => new Map(m))).set(d.job_id, { seq: e.seq, data: d });
+        break;
+      }
+      case 'experiment_merged': {
+        const d = (e as LedgerEntry<'experiment_merged'>).data;
+        (this.merges = this.mine(this.merges, (m) => new Map(m))).set(d.merge_sha, d);
         break;
       }
       case 'credit_granted': {

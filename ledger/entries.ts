@@ -119,6 +119,12 @@ export const EntryData = {
     val_bpb: z.number(),
     baseline_mean: z.number(),
     job_ids: z.array(z.string()),
+    /**
+     * the runs of `job_ids` that are also the first samples of `merge_sha`'s baseline on
+     * `hardware_class` (the same train.ts under the same harness: docs/trust.md 2a, "Reusing the
+     * merged claim's runs"; ledger/baseline-reuse.ts says which may be); absent: none
+     */
+    baseline_job_ids: z.array(z.string()).optional(),
   }),
   experiment_discarded: z.object({
     pr: z.number().int(),

@@ -12,7 +12,7 @@ import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs, baselineJobsFor, baselineRunsFor, classSigmaOf } from '../baselines.js';
+import { baselineJobs, baselineJobsFor, baselineRunsFor, baselineRunsOf, classSigmaOf } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';

@@ -26,6 +26,8 @@ export interface BaselineRun {
   job_id: string;
   /** the runner's owner; absent in callers that do not require agreeing owners */
   owner?: string | null;
+  /** a run of the merged claim that made `sha`, counted as a sample of its baseline (ledger/baseline-reuse.ts), not a baseline run */
+  reused?: true;
 }
 
 const median = (xs: number[]) => {
@@ -40,7 +42,8 @@ const median = (xs: number[]) => {
  * `agree`, a class has no baseline until `agree.owners` distinct owners agree on it: each
  * owner's median is compared with the median of all owners' medians, and the runs of an owner
  * more than `agree.tolerance` away are left out (a saboteur cannot move the baseline; a class
- * liar alone cannot create one).
+ * liar alone cannot create one). Runs of the merged claim that made `sha` (`reused`) count as
+ * samples like any other, but never alone: a baseline needs at least one run of `sha` itself.
  */
 export function baselineFromRuns(
   runs: BaselineRun[],
@@ -60,6 +63,8 @@ export function baselineFromRuns(
     mine = mine.filter((r) => kept.some((rs) => rs.includes(r)));
   }
   if (mine.length < needed) return null;
+  // a merged claim's runs count only beside a run of the commit itself (it shows they ran its train.ts and harness)
+  if (mine.every((r) => r.reused)) return null;
   const { mean, sigma, n } = meanSigma(mine.map((r) => r.val_bpb));
   const tps = meanSigma(mine.map((r) => r.tokens_per_second)).mean;
   return { hardware_class: hardwareClass, sha, mean, sigma, n, tokens_per_second: tps, job_ids: mine.map((r) => r.job_id) };

@@ -42,10 +42,12 @@ describe('intent before effect', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['alice', 'bob']);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
     expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'completed', conclusion: 'success', title: 'Merged' });
-    expect(w.gh.dispatches.slice(2).map((d) => [d.inputs.role, d.inputs.sha])).toEqual(Array(10).fill(['baseline', w.gh.merges[0].merge_sha])); // baseline_runs (default 10)
+    // baseline_runs (default 10) less the claim's two runs, its first samples (docs/trust.md 2a), also when the tick records the merge
+    expect(w.entries('experiment_merged')[0].data.baseline_job_ids).toEqual([claim.inputs.nonce, verify.inputs.nonce]);
+    expect(w.gh.dispatches.slice(2).map((d) => [d.inputs.role, d.inputs.sha])).toEqual(Array(8).fill(['baseline', w.gh.merges[0].merge_sha]));
     await w.tick(); // settled: nothing more
     expect(w.entries('experiment_merged')).toHaveLength(1);
-    expect(w.gh.dispatches).toHaveLength(12); // candidate, verify, 10 baselines
+    expect(w.gh.dispatches).toHaveLength(10); // candidate, verify, 8 baselines
   });
   it('a merge request that failed with a 5xx (or timed out) is not abandoned as refused: the tick merges the intent', async () => {
     // seed 1, 200 PRs, faults: "GitHub refused the merge (Server Error)" left a verified PR labelled conflict for good

@@ -66,6 +66,15 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
     if (r.role !== 'baseline' || longRuns.has(r.job_id) || !r.validated || !r.result || r.result.status !== 'ok' || r.result.val_bpb === null) continue;
     baselineRuns.push({ hardware_class: r.result.hardware_class, sha: r.sha, val_bpb: r.result.val_bpb, tokens_per_second: r.result.tokens_per_second, job_id: r.job_id, owner: r.runner_owner });
   }
+  // then the runs merges name as samples of their commit's baseline, in the merges' order
+  for (const e of entries) {
+    if (e.type !== 'experiment_merged') continue;
+    const d = (e as LedgerEntry<'experiment_merged'>).data;
+    for (const j of d.baseline_job_ids ?? []) {
+      const r = state.results.get(j)!.data.result!;
+      baselineRuns.push({ hardware_class: d.hardware_class, sha: d.merge_sha, val_bpb: r.val_bpb!, tokens_per_second: r.tokens_per_second, job_id: j, owner: state.results.get(j)!.data.runner_owner, reused: true });
+    }
+  }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
   const ungranted = new Set([...state.results.keys()].filter((j) => !state.grants.has(j) && !state.reversals.has(j)));
   return { entries, state, jobs, open, started, registry, baselineRuns, baselines, decided, longRuns, queue, ungranted };

@@ -1,9 +1,9 @@
 // The merge rule's power: what costs a real improvement its merge, each as a test of the pure function.
 import { describe, it, expect } from '@jest/globals';
 import { attemptLimit, outcome, type OutcomeInput } from '../../app/policy/outcome.js';
-import { step } from '../../app/policy/decide.js';
 import { overdueJobs } from '../../app/policy/schedule.js';
 import type { ExperimentResult } from '../../trainer/result.js';
+import { afterMerge, sequential } from './power-model.js';
 
 const SHA = 'c'.repeat(40);
 function result(over: Partial<ExperimentResult> = {}): ExperimentResult {
@@ -44,40 +44,6 @@ describe('a verify run is retried within the verify chain\'s attempts, not the f
   });
 });
 
-// The noise model of docs/trust.md ("The merge rule"), in units of the class's run sigma: a run of a
-// change of true gain `delta` scores delta + N(0, 1); the baseline is the mean of `m` runs; the class's
-// sigma is estimated with `df` degrees of freedom (a chi-square draw, Wilson-Hilferty), which widens the bound (widen).
-function mulberry32(a: number) {
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function sequential(o: { delta: number; m: number; df: number; k: number; max_runs: number; trials: number; seed: number }): { merged: number; runs: number } {
-  const rng = mulberry32(o.seed);
-  const normal = () => Math.sqrt(-2 * Math.log(Math.max(rng(), 1e-12))) * Math.cos(2 * Math.PI * rng());
-  const opts = { margin: { k: o.k, min_delta: 0 }, seq: { screen: 1, futility: 1.5, max_runs: o.max_runs }, quorum: 2 };
-  let merged = 0;
-  let runs = 0;
-  for (let t = 0; t < o.trials; t++) {
-    // chi-square / df by Wilson-Hilferty: (1 - 2/(9 df) + z sqrt(2/(9 df)))^3
-    const h = 2 / (9 * o.df);
-    const b = { mean: normal() / Math.sqrt(o.m), sigma: Math.sqrt(Math.max(0, 1 - h + normal() * Math.sqrt(h)) ** 3), n: o.m, df: o.df };
-    let sum = 0;
-    for (let n = 1; ; n++) {
-      sum += o.delta + normal();
-      runs++;
-      const s = step(b, sum / n, n, opts);
-      if (s.kind === 'merge') merged++;
-      if (s.kind !== 'more') break;
-    }
-  }
-  return { merged: merged / o.trials, runs: runs / o.trials };
-}
-
 describe('the defaults: >= 95% of 3-sigma improvements, and no more null merges than before', () => {
   const was = { m: 5, k: 3.5, max_runs: 6 };
   const now = { m: 10, k: 3.6, max_runs: 8 };
@@ -96,6 +62,29 @@ describe('the defaults: >= 95% of 3-sigma improvements, and no more null merges 
     expect(b.merged).toBeLessThanOrEqual(a.merged * 1.1);
     // and costs no more runs: the screen and futility bounds are unchanged
     expect(b.runs).toBeLessThan(a.runs + 0.05);
+  });
+});
+
+describe('the merged claim\'s runs as the first samples of the next baseline (docs/trust.md 2a)', () => {
+  // a 3-sigma improvement merges; the new default branch's baseline is its claim's runs and fresh
+  // runs for the rest (reuse) or ten fresh runs; then the next change is judged against it
+  const now = { m: 10, k: 3.6, max_runs: 8, df: 40 };
+  it('the baseline is biased low (the claim was selected by the screen and the stopping rule), so a null change merges less often', () => {
+    const { fresh, reuse } = afterMerge({ ...now, delta: 0, trials: 100000, seed: 11 });
+    expect(reuse.bias).toBeLessThan(-0.005);
+    expect(reuse.bias).toBeGreaterThan(-0.05);
+    expect(Math.abs(fresh.bias)).toBeLessThan(0.005);
+    expect(reuse.merged).toBeLessThan(5e-4);
+    expect(reuse.merged).toBeLessThanOrEqual(fresh.merged);
+    // ~3.4 fewer baseline runs per merge: the claim's runs
+    expect(fresh.fresh).toBe(10);
+    expect(reuse.fresh).toBeGreaterThan(6.3);
+    expect(reuse.fresh).toBeLessThan(6.8);
+  });
+  it('a 3-sigma improvement after the merge still merges >= 95% of the time, within half a point of a fresh baseline', () => {
+    const { fresh, reuse } = afterMerge({ ...now, delta: -3, trials: 20000, seed: 3 });
+    expect(reuse.merged).toBeGreaterThan(0.95);
+    expect(reuse.merged).toBeGreaterThan(fresh.merged - 0.005);
   });
 });
 

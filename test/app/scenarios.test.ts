@@ -108,9 +108,11 @@ describe('score, verify, merge', () => {
     // the diff is archived in the entry itself, against the default branch the run used
     expect(results[0].data.diff).toContain('+export const LR = 6e-4;');
     expect(results[0].data.diff).toContain('-export const LR = 3e-4;');
-    // baselines of the new main on the class: baseline_runs (default 10) of them
+    // baselines of the new main on the class: baseline_runs (default 10) less the claim's two runs,
+    // which ran the new main's train.ts and count as its first samples (docs/trust.md 2a)
+    expect(w.entries('experiment_merged')[0].data.baseline_job_ids).toEqual([claim.inputs.nonce, verify.inputs.nonce]);
     const baselines = w.gh.dispatches.slice(2);
-    expect(baselines).toHaveLength(10);
+    expect(baselines).toHaveLength(8);
     expect(baselines.every((b) => b.inputs.role === 'baseline' && b.inputs.sha === m.merge_sha && b.inputs.runner_label === CLASS)).toBe(true);
   });
 

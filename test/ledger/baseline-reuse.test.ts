@@ -1,0 +1,111 @@
+// The merged claim's runs as samples of the new default branch's baseline (docs/trust.md 2a), as
+// `npm run ledger -- verify` checks them from the ledger alone: a baseline may cite the runs that
+// the merge which made its commit names, on the merge's class, still eligible (not outvoted, not
+// awaiting or refuted by a replay, not the author's), beside at least one run of the commit itself
+// that ran the same train.ts, harness and budget. Anything else cited is flagged.
+import { describe, it, expect } from '@jest/globals';
+import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { baseline, dispatched, recorded, sha40 } from './fixtures.js';
+
+const CLS = 'gpu-a10g';
+const MERGED = sha40(9);
+const build = (news: NewEntry[]): LedgerEntry[] => appendEntries([], news.map((n) => ({ time: '2026-03-02T10:00:00.000Z', ...n })));
+const audit = (news: NewEntry[]) => {
+  const a = auditLedger(build(news));
+  return a.ok ? 'ok' : `seq ${a.seq}: ${a.problem}`;
+};
+const policy: NewEntry = { type: 'trust_policy', data: { ...DEFAULT_TRUST_POLICY } };
+
+type RunOpts = { role?: 'candidate' | 'verify' | 'baseline'; pr?: number | null; sha?: string; cls?: string; author?: string; result?: Record<string, unknown>; verifies?: string; replay?: string };
+/** A dispatched and recorded run of `owner` scoring `bpb`. */
+function run(job: string, owner: string, bpb: number, o: RunOpts = {}): NewEntry[] {
+  const d = dispatched(job, o.role === 'candidate' || !o.role ? 'agent-alice' : null, { role: o.role ?? 'candidate', pr: o.pr ?? undefined });
+  const r = recorded(job, owner, { val_bpb: bpb, hardware_class: o.cls, author: o.author });
+  const pr = o.pr === undefined ? 7 : o.pr;
+  const sha = o.sha ?? sha40(pr ?? 1);
+  return [
+    { ...d, data: { ...d.data, pr, sha, hardware_class: o.cls ?? CLS, pr_author: pr === null ? null : (o.author ?? 'agent-alice'), ...(o.verifies ? { verifies: o.verifies } : {}), ...(o.replay ? { replay: o.replay, seed: 1 } : {}) } },
+    { ...r, data: { ...r.data, role: o.role ?? 'candidate', pr, sha, result: { ...r.data.result!, ...(o.result ?? {}) } } },
+  ];
+}
+const agreed = (claim: string, verify: string): NewEntry => ({ type: 'verification', data: { job_id: claim, verify_job_id: verify, agreed: true, claim_bpb: 2.1, verify_bpb: 2.1, tolerance: 0.02 } });
+const merged = (o: { job_ids?: string[]; baseline_job_ids?: string[] } = {}): NewEntry => ({
+  type: 'experiment_merged',
+  data: { pr: 7, sha: sha40(7), merge_sha: MERGED, hardware_class: CLS, val_bpb: 2.1, baseline_mean: 2.2, job_ids: o.job_ids ?? ['c1', 'v1', 'v2'], ...(o.baseline_job_ids ? { baseline_job_ids: o.baseline_job_ids } : {}) },
+});
+const baselineOf = (job_ids: string[], mean: number, cls = CLS): NewEntry => ({ type: 'baseline_recorded', data: { hardware_class: cls, sha: MERGED, mean, sigma: 0.01, n: job_ids.length, tokens_per_second: 20000, job_ids } });
+
+// PR 7 (by agent-alice): bob's claim, confirmed by carol and dave; merged as MERGED
+const claim = [
+  baseline(CLS, 20_000),
+  policy,
+  ...run('c1', 'bob', 2.1),
+  ...run('v1', 'carol', 2.1, { role: 'verify', verifies: 'c1' }),
+  agreed('c1', 'v1'),
+  ...run('v2', 'dave', 2.1, { role: 'verify', verifies: 'c1' }),
+  agreed('c1', 'v2'),
+];
+// two baseline runs of the merge commit, by erin and frank
+const fresh = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED }), ...run('b2', 'frank', 2.11, { role: 'baseline', pr: null, sha: MERGED })];
+const reused = merged({ baseline_job_ids: ['c1', 'v1', 'v2'] });
+const FIVE = ['c1', 'v1', 'v2', 'b1', 'b2'];
+
+describe('a baseline citing the merged claim\'s runs', () => {
+  it('is valid when the merge that made its commit names them and a run of the commit ran the same train.ts and harness', () => {
+    expect(audit([...claim, reused, ...fresh, baselineOf(FIVE, 2.1)])).toBe('ok');
+  });
+
+  it('citing them without the merge naming them is flagged', () => {
+    expect(audit([...claim, merged(), ...fresh, baselineOf(FIVE, 2.1)])).toMatch(/seq \d+: baseline_recorded of gpu-a10g at 0+9 cites job c1, a candidate run of PR #7 at 0+7 on gpu-a10g, which no merge that made 0+9 names as a sample of its baseline/);
+  });
+
+  it('citing a run of another PR is flagged, and so is a merge naming one', () => {
+    const other = run('w1', 'carol', 2.1, { role: 'verify', pr: 8, verifies: 'c8' });
+    expect(audit([...claim, ...other, reused, ...fresh, baselineOf([...FIVE, 'w1'], 2.1)])).toMatch(/cites job w1, a verify run of PR #8 at 0+8 on gpu-a10g, which no merge that made 0+9 names/);
+    expect(audit([...claim, ...other, merged({ baseline_job_ids: ['c1', 'w1'] })])).toMatch(/experiment_merged of PR #7 names job w1 as a sample of 0+9's baseline, but job w1 is not one of the runs the merge of PR #7 rests on/);
+  });
+
+  it('citing them for another class is flagged', () => {
+    const t4 = [...run('t1', 'erin', 2.3, { role: 'baseline', pr: null, sha: MERGED, cls: 'gpu-t4' }), ...run('t2', 'frank', 2.3, { role: 'baseline', pr: null, sha: MERGED, cls: 'gpu-t4' })];
+    expect(audit([...claim, reused, ...t4, baselineOf(['c1', 'v1', 't1', 't2'], 2.2, 'gpu-t4')])).toMatch(/baseline_recorded of gpu-t4 at 0+9 cites job c1, a candidate run of PR #7 at 0+7 on gpu-a10g, which no merge that made 0+9 names as a sample of its baseline on gpu-t4/);
+  });
+
+  it('citing a run its replays outvoted since the merge is flagged; so is one awaiting its replay', () => {
+    // dave's v2 is replayed by erin and frank after the merge, who agree with each other and not with it
+    const sched = { replay: { schedule: 'steps 1200', of: null } };
+    const v2 = run('v2', 'dave', 2.1, { role: 'verify', verifies: 'c1', result: sched });
+    const claimR = [...claim.slice(0, -2), ...v2, agreed('c1', 'v2')];
+    const r1 = run('r1', 'erin', 2.3, { role: 'verify', verifies: 'v2', replay: 'steps 1200' });
+    const r2 = run('r2', 'frank', 2.301, { role: 'verify', verifies: 'v2', replay: 'steps 1200' });
+    const judged: NewEntry = { type: 'replay_judged', data: { job_id: 'v2', replay_job_ids: ['r1', 'r2'], digests: [null, null, null], by: 'val_bpb', tolerance: 0.02, verdict: 'outvoted', outvoted: ['v2'], reason: 'replays' } };
+    const fault: NewEntry = { type: 'owner_faulted', data: { login: 'dave', job_id: 'v2', claim_job_id: 'v2', agreed_job_ids: ['r1', 'r2'], reason: 'outvoted by its replays' } };
+    const before = [...claimR, reused, ...fresh];
+    expect(audit([...before, ...r1, ...r2, judged, fault, baselineOf(['c1', 'v1', 'b1', 'b2'], 2.1)])).toBe('ok'); // (without v2)
+    expect(audit([...before, ...r1, ...r2, judged, fault, baselineOf(FIVE, 2.1)])).toMatch(/counts job v2 of the merged PR #7, but job v2 was outvoted by other owners' runs/);
+    expect(audit([...before, ...r1, baselineOf(FIVE, 2.1)])).toMatch(/counts job v2 of the merged PR #7, but job v2 awaits its replay/);
+    // and a merge cannot name a run whose replay is still out
+    expect(audit([...claimR, ...r1, reused])).toMatch(/experiment_merged of PR #7 names job v2 as a sample of 0+9's baseline, but job v2 awaits its replay/);
+  });
+
+  it('a merge naming the author\'s run, or a replay, is flagged', () => {
+    const byBob = [...claim.slice(0, 2), ...run('c1', 'bob', 2.1, { author: 'bob' }), ...claim.slice(4)];
+    // (the merge itself stands on carol and dave)
+    expect(audit([...byBob, merged()])).toBe('ok');
+    expect(audit([...byBob, reused])).toMatch(/names job c1 as a sample of 0+9's baseline, but job c1 ran on a runner of bob, the PR's author/);
+    // v2's replay by erin agreed with it: v2 counts, the replay (the same seeds: no fresh sample) does not
+    const sched = { replay: { schedule: 'steps 1200', of: null } };
+    const replayed = [...claim.slice(0, -2), ...run('v2', 'dave', 2.1, { role: 'verify', verifies: 'c1', result: sched }), agreed('c1', 'v2'), ...run('r1', 'erin', 2.105, { role: 'verify', verifies: 'v2', replay: 'steps 1200' })];
+    const judged: NewEntry = { type: 'replay_judged', data: { job_id: 'v2', replay_job_ids: ['r1'], digests: [null, null], by: 'val_bpb', tolerance: 0.02, verdict: 'agreed', outvoted: [], reason: 'replay' } };
+    expect(audit([...replayed, judged, merged({ baseline_job_ids: ['c1', 'v1', 'v2'] })])).toBe('ok');
+    expect(audit([...replayed, judged, merged({ job_ids: ['c1', 'v1', 'v2', 'r1'], baseline_job_ids: ['c1', 'v1', 'v2', 'r1'] })])).toMatch(/names job r1 as a sample of 0+9's baseline, but job r1 is a replay \(the seeds of another run\), not a fresh sample/);
+  });
+
+  it('a baseline of the merged claim\'s runs alone, or beside a run of another train.ts, is flagged', () => {
+    expect(audit([...claim, reused, baselineOf(['c1', 'v1', 'v2'], 2.1)])).toMatch(/rests only on runs of the merged PR; it needs at least one baseline run of 0+9/);
+    // the commit's own run trained another train.ts (a merge that was not the PR's file): its claim's runs are no samples of it
+    const other = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED, result: { candidate_sha256: 'f'.repeat(64) } }), ...fresh.slice(2)];
+    expect(audit([...claim, reused, ...other, baselineOf(FIVE, 2.1)])).toMatch(/mixes runs that are not samples of one baseline: job b1 ran train.ts ffffffffffff, job c1 train.ts cccccccccccc/);
+    const budget = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED, result: { budget_seconds: 600 } }), ...fresh.slice(2)];
+    expect(audit([...claim, reused, ...budget, baselineOf(FIVE, 2.1)])).toMatch(/job b1 trained for 600 s, job c1 for 300 s/);
+  });
+});
