@@ -84,6 +84,7 @@ const RULES: Rule[] = [
   { match: /^npm run experiment -- --pins /, skip: 'needs the pinned FineWeb-Edu shards downloaded' },
   { match: /^npm run experiment -- --backend wasm --steps \d+ --out runs\/\w+$/, skip: 'trains 2000 steps: minutes of CPU (test/trainer/replay.test.ts runs short step budgets)' },
   { match: /^npm run simulate -- --help$/, run: (c) => ok(c, /--adversaries/) },
+  { match: /^npm run simulate:sweep -- /, skip: 'a sweep of simulations over seeds and adversary shares: minutes of CPU (test/sim/sweep.test.ts runs a short one)' },
   { match: /^npm run simulate -- /, skip: 'a simulation of hundreds of experiments: minutes of CPU (test/sim runs short seeded ones)' },
   { match: /^npm run experiment -- --help$/, run: (c) => ok(c, /--budget <seconds>/) },
   {
