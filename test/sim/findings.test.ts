@@ -29,12 +29,16 @@ describe('simulator findings (seeded)', () => {
   }, 600_000);
 
   // seed 2, 40 PRs, every adversarial owner a forger or a Sybil. The Sybils' days-old accounts are
-  // refused at registration; the forgers' claims (2-3 sigma below the truth) never merge (the mean of
-  // independent runs refutes them) but agree with honest replicas within the class's tolerance
-  // (3.5 * sqrt(2) sigma), so they earn ~17% of the credit. val_bpb alone cannot tell a 3-sigma lie
-  // from noise: docs/trust.md "What a score alone cannot catch" (a replayable result would).
-  it.failing('issue 11: forgers and Sybil pairs earn under 1% of the credits', async () => {
+  // refused at registration. The forgers' claims (2-3 sigma below the truth) never merged (the mean
+  // of independent runs refutes them) but agreed with honest replicas within the class's tolerance
+  // (3.5 * sqrt(2) sigma), so they earned ~17% of the credit: val_bpb alone cannot tell a 3-sigma lie
+  // from noise (docs/trust.md "What a score alone cannot catch"). Fixed (issue 11, session 6): every
+  // run of an owner on probation is replayed with its own seeds by other owners before it earns
+  // (docs/trust.md 2b), so a score the training did not produce is outvoted; the forgers are banned
+  // and earn nothing (adversary_credit_share 0 at this seed).
+  it('issue 11: forgers and Sybil pairs earn under 1% of the credits', async () => {
     const f = await new Swarm({ seed: 2, experiments: 40, adversaries: 0.3, mix: { forger: 1, sybil: 2, lazy: 0, saboteur: 0, class_liar: 0, colluder: 0 }, checkEvery: 0 }).run();
     expect(f.adversary_credit_share).toBeLessThan(0.01);
-  });
+    expect(f.adversaries_banned).toBeGreaterThan(0);
+  }, 300_000);
 });
