@@ -46754,6 +46754,32 @@ function finewebDatasetName(shards) {
   return `fineweb-edu:${shards.map((s) => s.id).join(",")}#${pinsDigest(shards).slice(0, 16)}`;
 }
 
+// trainer/pace-floors.ts
+var MAX_PACE_FLOORS_CHARS = 8192;
+var PaceFloors = external_exports.record(external_exports.string().min(1).max(200), external_exports.record(external_exports.string().min(1).max(200), external_exports.number().positive().finite()));
+function floorFor(floors, cls, workload) {
+  return floors?.[cls]?.[workload] ?? null;
+}
+function parsePaceFloors(text, source) {
+  if (text.trim() === "") return null;
+  if (text.length > MAX_PACE_FLOORS_CHARS) throw new Error(`${source} is ${text.length} characters, over the ${MAX_PACE_FLOORS_CHARS} allowed; the App sends one floor per hardware class and calibration workload.`);
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source} is not JSON (${e.message}); the App sends {"<hardware class>": {"<calibration workload>": <GFLOP/s>}}.`);
+  }
+  const got = PaceFloors.safeParse(raw);
+  if (!got.success) {
+    const first = got.error.issues[0];
+    throw new Error(`${source} at ${first.path.join(".") || "(root)"}: ${first.message}; the App sends {"<hardware class>": {"<calibration workload>": <GFLOP/s, positive>}}.`);
+  }
+  return got.data;
+}
+function paceFloorsInput(floors) {
+  return floors && Object.keys(floors).length > 0 ? JSON.stringify(floors) : "";
+}
+
 // trainer/result.ts
 var RESULT_SCHEMA_VERSION = 1;
 var FailureKind = external_exports.enum([
@@ -46797,7 +46823,11 @@ var JobInfo = external_exports.object({
 var ExperimentResult = external_exports.object({
   schema_version: external_exports.literal(RESULT_SCHEMA_VERSION),
   harness_version: external_exports.string(),
-  status: external_exports.enum(["ok", "failed"]),
+  /**
+   * ok: scored; failed: no score (`failure` says why); off_pace: given back before training, the
+   * machine's calibration below the floor the App sent (`preflight`): no score and no failure
+   */
+  status: external_exports.enum(["ok", "failed", "off_pace"]),
   failure: external_exports.object({ kind: FailureKind, message: external_exports.string() }).nullable(),
   /** bits per byte on the evaluated bytes; null unless status is ok */
   val_bpb: external_exports.number().nonnegative().nullable(),
@@ -46834,6 +46864,15 @@ var ExperimentResult = external_exports.object({
     // names the fixed workload, e.g. "matmul-256x256x256x20@wasm"
     before_gflops: external_exports.number().nonnegative(),
     after_gflops: external_exports.number().nonnegative()
+  }).nullable().optional(),
+  /**
+   * The pre-flight pace check (trainer/pace-floors.ts): the calibration before training against
+   * the floor the App sent for this class and workload. Present only when the App sent one.
+   */
+  preflight: external_exports.object({
+    workload: external_exports.string(),
+    gflops: external_exports.number().nonnegative(),
+    floor_gflops: external_exports.number().positive()
   }).nullable().optional(),
   /**
    * Seconds of each phase, measured by the supervisor: backend (spawn to the train child's
@@ -46901,6 +46940,18 @@ function parseResult(text, source = "result.json") {
   }
   if (r.status === "failed" && (r.val_bpb !== null || r.failure === null)) {
     throw new Error(`${source}: a failed result must carry a failure and no val_bpb.`);
+  }
+  const p = r.preflight;
+  if (r.status === "off_pace") {
+    if (r.val_bpb !== null || r.failure !== null) throw new Error(`${source}: an off_pace result was given back before training and must carry no val_bpb and no failure.`);
+    if (!p) throw new Error(`${source}: an off_pace result must carry its preflight block (the calibration and the floor it fell below).`);
+    if (p.gflops >= p.floor_gflops) throw new Error(`${source}: an off_pace result's calibration ${p.gflops} GFLOP/s is not below its floor ${p.floor_gflops}; only a machine below the floor gives a job back.`);
+  }
+  if (p) {
+    if (!r.calibration || r.calibration.workload !== p.workload || r.calibration.before_gflops !== p.gflops) {
+      throw new Error(`${source}: preflight (${p.workload} at ${p.gflops} GFLOP/s) is not the calibration before training (${r.calibration ? `${r.calibration.workload} at ${r.calibration.before_gflops}` : "none"}).`);
+    }
+    if (r.status === "ok" && p.gflops < p.floor_gflops) throw new Error(`${source}: an ok result's calibration ${p.gflops} GFLOP/s is below its floor ${p.floor_gflops}; the harness gives such a job back (status off_pace) instead of training.`);
   }
   return r;
 }
@@ -47028,6 +47079,8 @@ function harnessArgs(o) {
   if (o.pinsFile) args.push("--pins", o.pinsFile);
   if (o.replay) args.push("--replay", o.replay);
   if (o.sealKey) args.push("--seal-key", o.sealKey, "--nonce", o.nonce ?? "");
+  const floors = paceFloorsInput(o.paceFloors);
+  if (floors) args.push("--pace-floors", floors);
   return args;
 }
 async function runHarness(o) {
@@ -47374,6 +47427,7 @@ function readInputs(env = process.env) {
     memoryMb: getInput("memory-mb") === "" ? null : integer2("memory-mb", getInput("memory-mb")),
     replay: getInput("replay"),
     sealKey: getInput("seal-key"),
+    paceFloors: parsePaceFloors(getInput("pace-floors"), "Input pace-floors"),
     outDir: resolve(getInput("out-dir") || join4(temp, `autoresearch-${nonce}`)),
     tempDir: resolve(temp),
     workingDirectory: resolve(getInput("working-directory") || "."),
@@ -47417,7 +47471,9 @@ function renderSummary(s) {
   const who = job ? `${job.role}${job.pr !== null ? ` #${job.pr}` : ""} @ \`${job.sha.slice(0, 12)}\`` : "local run";
   const out = [];
   out.push(
-    r.status === "ok" ? `## val_bpb ${fmt(r.val_bpb)} \xB7 ${who}` : `## \u274C Failed (${r.failure?.kind}) \xB7 ${who}
+    r.status === "ok" ? `## val_bpb ${fmt(r.val_bpb)} \xB7 ${who}` : r.status === "off_pace" ? `## \u23F8\uFE0F Given back (off pace) \xB7 ${who}
+
+The calibration workload ran at ${r.preflight?.gflops.toFixed(2)} GFLOP/s before training, below the ${r.preflight?.floor_gflops} GFLOP/s the App expects of \`${escapeHtml(r.hardware_class)}\`: the machine is busy or throttled. Nothing was trained; the App runs the job on another runner.` : `## \u274C Failed (${r.failure?.kind}) \xB7 ${who}
 
 ${fence(clip(r.failure?.message ?? "", MAX_MESSAGE), "text")}`
   );
@@ -47576,6 +47632,7 @@ async function experiment(inputs) {
     replay: inputs.replay,
     sealKey: inputs.sealKey,
     nonce: inputs.nonce,
+    paceFloors: inputs.paceFloors,
     onLine: (l) => info(l)
   });
   setOutput("result-path", resultPath);
@@ -47612,6 +47669,10 @@ async function experiment(inputs) {
   if (result.failure?.kind === "harness_error") {
     setFailed(
       `The harness failed on this runner (not the candidate's fault): ${result.failure.message} See train.log in the result-${inputs.nonce} artifact; \`npx autoresearch-swarm doctor\` checks the runner.`
+    );
+  } else if (result.status === "off_pace") {
+    warning(
+      `This machine is below the pace the App expects of ${result.hardware_class}: the calibration ran at ${result.preflight?.gflops.toFixed(2)} GFLOP/s before training, the floor is ${result.preflight?.floor_gflops}. The job was given back without training and runs elsewhere; nothing is credited and nothing is held against you. Free the machine (other GPU or CPU load) to take jobs again.`
     );
   } else if (result.status === "failed") {
     setFailed(
@@ -47650,7 +47711,11 @@ function checkHarnessResult(r, inputs, candidateSha256, exitCode) {
   } else if (r.status === "ok") {
     problems.push("an ok result carries no replay block");
   }
-  const expectedExit = r.status === "ok" ? 0 : r.failure?.kind === "harness_error" ? 2 : 1;
+  if (r.preflight) {
+    const floor = floorFor(inputs.paceFloors, r.hardware_class, r.preflight.workload);
+    if (floor !== r.preflight.floor_gflops) problems.push(`preflight.floor_gflops ${r.preflight.floor_gflops} is not the requested floor ${floor ?? "(none)"} for ${r.hardware_class}`);
+  }
+  const expectedExit = r.status === "ok" ? 0 : r.status === "off_pace" ? 3 : r.failure?.kind === "harness_error" ? 2 : 1;
   if (exitCode !== expectedExit) problems.push(`exit code ${exitCode} does not match status ${r.status}`);
   if (problems.length > 0) throw new Error(`The harness's result.json does not match this job: ${problems.join("; ")}.`);
 }
