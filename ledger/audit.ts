@@ -83,6 +83,12 @@ function creditProblem(
       const d = (e as LedgerEntry<'baseline_recorded'>).data;
       return reusedCitationsProblem(s, d) ?? (s.trust.policy ? baselineProblem(s, d) : null);
     }
+    case 'result_recorded': {
+      // a forgery is a fault of the runner's owner (ledger/trust.ts): only a refused result of a known owner can be one
+      const d = (e as LedgerEntry<'result_recorded'>).data;
+      if (d.forgery && (d.validated || !d.runner_owner)) return `result_recorded of job ${d.job_id} is marked a forgery, but it is ${d.validated ? 'validated' : 'of no runner owner'}: only a refused result of a registered owner's runner can fault its owner`;
+      return null;
+    }
     case 'owner_faulted':
       return faultProblem(s, (e as LedgerEntry<'owner_faulted'>).data);
     case 'replay_judged':

@@ -102,6 +102,12 @@ export const EntryData = {
      * (`replay_judged` reveals it). Absent when the run sealed none.
      */
     digest_commitment: sha256.optional(),
+    /**
+     * the result is refused as a forgery no honest harness produces (another job's artifact, nonce
+     * or sealed box, seeds or a budget other than the dispatch's: app/policy/result-check.ts
+     * `fault`): a fault of its runner's owner (ledger/trust.ts), toward a ban. Only on a refused result.
+     */
+    forgery: z.literal(true).optional(),
   }),
   verification: z.object({
     job_id: z.string(), // the claim

@@ -166,6 +166,13 @@ export class TrustBook {
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
         if (d.runner_owner) this.owner(d.runner_owner);
+        // a proven forgery is a fault as an outvoted run is: trust reset, counted toward a ban
+        if (d.forgery && !d.validated && d.runner_owner) {
+          const o = this.owner(d.runner_owner);
+          o.faults++;
+          o.agreed = 0;
+          o.partners.clear();
+        }
         if (d.role === 'baseline' && this.replayRequired(d, e.time, longRun(d.job_id))) this.replayDue.add(d.job_id);
         break;
       }

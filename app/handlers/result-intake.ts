@@ -4,6 +4,7 @@
 // writes nothing: it hands workflow-run.ts the entries to record.
 import { createTwoFilesPatch } from 'diff';
 import { reversalsForForgery, type NewEntry } from '../../ledger/index.js';
+import { forgeryBan } from '../policy/replication.js';
 import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
 import { datasetProblem } from '../data-pins.js';
 import { closeJob, resultEntry } from '../dispatch.js';
@@ -94,7 +95,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   // A result must carry what its dispatch asked for replays: the schedule it replays, its digest sealed (docs/trust.md, "Replays").
   const sealing = bound.validated ? checkSeal(bound.result, job, s.seal) : { problem: null, digest: null };
   const checked: ResultCheck = sealing.problem || back
-    ? { validated: false, result: bound.result, reason: (sealing.problem ?? back!.reason) as string, forged: sealing.problem ? true : back!.forged }
+    ? { validated: false, result: bound.result, reason: (sealing.problem ?? back!.reason) as string, forged: sealing.problem ? true : back!.forged, ...(sealing.problem && sealing.fault ? { fault: true } : {}) }
     : slow || otherData
       ? { validated: false, result: bound.result, reason: (slow ?? otherData) as string, forged: false }
       : bound;
@@ -125,11 +126,14 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
       log_excerpt: art.log ? art.log.slice(-2000) : null,
       job_seconds: jobSeconds,
       ...(digest ? { digest_commitment: digestCommitment(digest, job.job_id) } : {}),
+      ...(!checked.validated && checked.fault && runnerOwner ? { forgery: true as const } : {}),
     },
   );
   news.unshift({ ...recorded, time });
   // A result that names another job or input than its dispatch is a forgery by the runner's owner.
   if (checked.forged && runnerOwner) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
+  // a forgery no honest harness produces is a fault of the owner too: trust reset, a ban at ban_after_faults
+  if (!checked.validated && checked.fault && runnerOwner) news.push(...forgeryBan(view.state, view.state.trust.policy, runnerOwner, job.job_id));
   return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time, digest };
 }
 

@@ -50,15 +50,16 @@ export function openSealed(keys: SealKeyPair, sealed: string): SealedContent {
  * sealed to that key with its own nonce and score, and never in clear. `digest`: the opened digest
  * (kept secret: the result entry records only its commitment), or null.
  */
-export function checkSeal(r: ExperimentResult, job: Pick<Dispatched, 'job_id' | 'seal_key' | 'replay'>, keys: SealKeyPair | null): { problem: string; digest: null } | { problem: null; digest: string | null } {
-  const bad = (problem: string) => ({ problem, digest: null }) as const;
+export function checkSeal(r: ExperimentResult, job: Pick<Dispatched, 'job_id' | 'seal_key' | 'replay'>, keys: SealKeyPair | null): { problem: string; digest: null; fault: boolean } | { problem: null; digest: string | null } {
+  // `fault`: what no honest harness writes (a sealed box of another run, a digest in clear, another schedule): a fault of the owner
+  const bad = (problem: string, fault = false) => ({ problem, digest: null, fault }) as const;
   const asked = job.replay ?? null;
   if (r.replay && (r.replay.of ?? null) !== asked) {
-    return bad(asked ? `replay.of is not the schedule this job was dispatched to replay` : `replay.of names a schedule, but this job was dispatched as a run on the clock`);
+    return bad(asked ? `replay.of is not the schedule this job was dispatched to replay` : `replay.of names a schedule, but this job was dispatched as a run on the clock`, true);
   }
   if (asked && r.status === 'ok' && !r.replay) return bad('the job was dispatched as a replay, but result.json carries no replay block (the harness writes one)');
   if (!job.seal_key) return { problem: null, digest: null };
-  if (r.replay?.digest !== undefined) return bad('replay.digest is in clear although the run was given the App\'s seal key: the digest must be sealed (replay.sealed), or anyone reading the artifact could copy it');
+  if (r.replay?.digest !== undefined) return bad('replay.digest is in clear although the run was given the App\'s seal key: the digest must be sealed (replay.sealed), or anyone reading the artifact could copy it', true);
   // a job dispatched with another key (the App's key changed since): nothing to open it with
   if (!keys || keys.publicKey !== job.seal_key) return { problem: null, digest: null };
   if (!r.replay?.sealed) {
@@ -70,8 +71,8 @@ export function checkSeal(r: ExperimentResult, job: Pick<Dispatched, 'job_id' | 
   } catch (e) {
     return bad(`replay.sealed: ${(e as Error).message}`);
   }
-  if (c.nonce !== job.job_id) return bad(`replay.sealed was sealed for job ${c.nonce}, not this job ${job.job_id}: a sealed box copied from another run`);
-  if (c.val_bpb !== r.val_bpb) return bad(`replay.sealed holds val_bpb ${c.val_bpb}, but result.json says ${r.val_bpb}`);
+  if (c.nonce !== job.job_id) return bad(`replay.sealed was sealed for job ${c.nonce}, not this job ${job.job_id}: a sealed box copied from another run`, true);
+  if (c.val_bpb !== r.val_bpb) return bad(`replay.sealed holds val_bpb ${c.val_bpb}, but result.json says ${r.val_bpb}`, true);
   return { problem: null, digest: c.digest };
 }
 

@@ -122,6 +122,18 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
   return out;
 }
 
+/**
+ * The ban a forged result brings (a result_recorded entry with `forgery`, which ledger/trust.ts
+ * counts as a fault): `owner_banned` once the owner's faults, this one included, reach
+ * `ban_after_faults`. Under no trust policy, nothing (a forgery is refused and its owner's credits
+ * reversed all the same: ledger/credits.ts reversalsForForgery).
+ */
+export function forgeryBan(state: LedgerState, policy: TrustPolicy | null, owner: string, jobId: string): NewEntry[] {
+  if (!policy || state.trust.banned(owner)) return [];
+  const faults = (state.trust.owners.get(lower(owner))?.faults ?? 0) + 1;
+  return faults >= policy.ban_after_faults ? [{ type: 'owner_banned', data: { login: owner, reason: `${faults} faults, the last a forged result on job ${jobId}` } }] : [];
+}
+
 /** The runs of a claim recorded so far: the claim, then its validated replicas (verify jobs of it) in order. */
 export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_dispatched'>>, claimJobId: string): { claim: Run | null; replicas: Run[]; cls: string | null } {
   const score = (d: EntryDataOf<'result_recorded'>) => (d.result?.status === 'ok' ? d.result.val_bpb : null);

@@ -22,7 +22,7 @@ export interface ExpectedJob {
 
 export type ResultCheck =
   | { validated: true; result: ExperimentResult; reason: null; forged: false }
-  | { validated: false; result: ExperimentResult | null; reason: string; forged: boolean };
+  | { validated: false; result: ExperimentResult | null; reason: string; forged: boolean; fault?: boolean };
 
 /**
  * The nonce of the job a run was dispatched for, from its title: experiment.yml's run-name ends
@@ -39,7 +39,10 @@ export function nonceOfRunTitle(title: string | null | undefined): string | null
  * job's sha as GitHub serves it; `harnessSha256`: the harness hash of the default branch. A
  * result that fails any check is recorded as rejected with the first reason; it earns nothing
  * and scores nothing. `forged` marks a result that names another job or input than the dispatch
- * (a claim the runner's owner made up), as opposed to one that is merely unreadable.
+ * (a claim the runner's owner made up), as opposed to one that is merely unreadable. `fault` marks
+ * a forgery no honest harness can produce whatever its machine, version or timing (an artifact or
+ * nonce of another job, seeds or budget other than the dispatch's): it counts as a fault of the
+ * owner toward a ban (docs/trust.md 2), not only as a refusal.
  */
 export function checkResult(
   text: string | null,
@@ -48,7 +51,7 @@ export function checkResult(
   harnessSha256: string,
   artifact: { problem: string | null; forged?: boolean } = { problem: null },
 ): ResultCheck {
-  if (artifact.problem !== null) return { validated: false, result: null, reason: artifact.problem, forged: artifact.forged ?? false };
+  if (artifact.problem !== null) return { validated: false, result: null, reason: artifact.problem, forged: artifact.forged ?? false, ...(artifact.forged ? { fault: true } : {}) };
   if (text === null) return { validated: false, result: null, reason: `the run uploaded no result-${expected.job_id} artifact with a result.json`, forged: false };
   let result: ExperimentResult;
   try {
@@ -57,21 +60,21 @@ export function checkResult(
     return { validated: false, result: null, reason: (e as Error).message, forged: false };
   }
   const job = result.job;
-  const forged = (reason: string): ResultCheck => ({ validated: false, result, reason, forged: true });
+  const forged = (reason: string, fault = false): ResultCheck => ({ validated: false, result, reason, forged: true, ...(fault ? { fault } : {}) });
   if (!job) return { validated: false, result, reason: 'result.json has no job block; only results written by the experiment workflow count', forged: false };
-  if (job.nonce !== expected.job_id) return forged(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`);
+  if (job.nonce !== expected.job_id) return forged(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`, true);
   if (job.role !== expected.role) return forged(`role ${job.role} differs from the dispatched role ${expected.role}`);
   if (job.repo.toLowerCase() !== expected.repo.toLowerCase()) return forged(`repo ${job.repo} differs from ${expected.repo}`);
   if (job.pr !== expected.pr) return forged(`pr ${job.pr} differs from the dispatched pr ${expected.pr}`);
   if (job.sha !== expected.sha) return forged(`sha ${job.sha} differs from the dispatched sha ${expected.sha}`);
   if (expected.eval_seed !== undefined && result.eval_seed !== expected.eval_seed) {
-    return forged(`eval_seed ${result.eval_seed} differs from the dispatched eval seed ${expected.eval_seed}`);
+    return forged(`eval_seed ${result.eval_seed} differs from the dispatched eval seed ${expected.eval_seed}`, true);
   }
   if (expected.seed !== undefined && result.seed !== expected.seed) {
-    return forged(`seed ${result.seed} differs from the dispatched training seed ${expected.seed}`);
+    return forged(`seed ${result.seed} differs from the dispatched training seed ${expected.seed}`, true);
   }
   if (expected.budget_seconds !== undefined && result.budget_seconds !== expected.budget_seconds) {
-    return forged(`budget_seconds ${result.budget_seconds} differs from the dispatched budget ${expected.budget_seconds}`);
+    return forged(`budget_seconds ${result.budget_seconds} differs from the dispatched budget ${expected.budget_seconds}`, true);
   }
   if (expected.registered_class != null && result.hardware_class !== expected.registered_class) {
     return forged(`hardware class ${result.hardware_class} is not the class ${expected.registered_class} its runner was registered with`);

@@ -159,6 +159,32 @@ describe('trust checks are replays', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
   });
 
+  it('an owner who keeps sending sealed boxes copied from other runs is faulted for each and banned at ban_after_faults (2): a forgery is a fault, not only a refusal', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b', 'runner-c'); // only mallory's runner is free when a replay is dispatched
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
+    const orig = w.entries('result_recorded')[0].data.result!;
+    const copy = (r: any) => (WASM(r), (r.replay = { schedule: orig.replay!.schedule, of: orig.replay!.schedule, sealed: orig.replay!.sealed }));
+    const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.runner_label).toBe('owner-mallory');
+    await w.complete(r1, 'runner-m', orig.val_bpb, { tamper: copy });
+    expect(w.entries('result_recorded').find((r) => r.data.job_id === r1.inputs.nonce)!.data).toMatchObject({ validated: false, forgery: true });
+    expect(w.entries('owner_banned')).toEqual([]);
+    // the replay is dispatched again; a runner of mallory's takes it again (GitHub cannot exclude a label) and copies again
+    const r2 = w.gh.dispatches.at(-1)!;
+    expect(r2.inputs).toMatchObject({ role: 'verify', replay: r1.inputs.replay });
+    expect(r2.inputs.nonce).not.toBe(r1.inputs.nonce);
+    await w.complete(r2, 'runner-m', orig.val_bpb, { tamper: copy });
+    expect(w.entries('owner_banned').map((b) => [b.data.login, b.data.reason])).toEqual([['mallory', expect.stringMatching(/^2 faults, the last a forged result on job /)]]);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    // banned: no job goes to her label again
+    busy(w);
+    const before = w.gh.dispatches.length;
+    await w.tick();
+    expect(w.gh.dispatches.slice(before).map((d) => d.inputs.runner_label)).not.toContain('owner-mallory');
+  });
+
   it('a lazy replayer that seals a guessed digest disagrees, and a third owner\'s replay faults it; the original\'s discard stands and earns', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
