@@ -14,7 +14,13 @@ import { sealKeysFromEnv } from './seal-keys.js';
 
 export const LEDGER_BRANCH = 'ledger';
 
-export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction {
+/**
+ * `ledgerRetryDelayMs`: the base wait between attempts of a refused or failed ledger append (real
+ * milliseconds, 250 by default). The simulator runs in virtual time and sets 0: its GitHub answers
+ * at once, and the real waits made a 12-PR fault run take minutes of wall time doing nothing.
+ */
+export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: number } = {}): ApplicationFunction {
+  const { ledgerRetryDelayMs, ...depsOverrides } = overrides;
   return (app, _options) => {
     // One store per repository per process: it keeps its view of the ledger, so reading costs
     // nothing for 15 minutes after its own write or read, then one conditional GET (a 304 is free).
@@ -25,14 +31,14 @@ export function createApp(overrides: Partial<AppDeps> = {}): ApplicationFunction
         const key = `${repo.owner}/${repo.repo}`;
         let store = stores.get(key);
         if (!store) {
-          store = new GitHubLedgerStore(octokit, { ...repo, branch: LEDGER_BRANCH });
+          store = new GitHubLedgerStore(octokit, { ...repo, branch: LEDGER_BRANCH, ...(ledgerRetryDelayMs !== undefined ? { retryDelayMs: ledgerRetryDelayMs } : {}) });
           stores.set(key, store);
         }
         return store;
       },
       now: () => new Date(Date.now()),
       sealKeys: sealKeysFromEnv(process.env),
-      ...overrides,
+      ...depsOverrides,
     };
 
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], async (context) => {

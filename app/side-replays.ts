@@ -17,28 +17,39 @@ export async function dispatchSideReplays(s: Session, view: LedgerView): Promise
   if (!due.length) return view;
   const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
-  const idle = (data.runners as ApiRunner[]).filter((r) => !r.busy);
-  const jobs: NewJob[] = due.map((d) => ({
-    role: 'verify',
-    pr: d.pr,
-    sha: d.sha,
-    author: null,
-    hardware_class: d.hardware_class,
-    // an idle runner of an eligible owner, else the class's label: a replay sent to a busy owner's
-    // runner waited behind the class's other runs past its deadline, again and again (a small swarm
-    // queued hundreds so); one that lands on an excluded owner's runner is refused and replayed again
-    runner_label: pickVerifierLabel(idle, d.hardware_class, [...d.exclude, ...banned]) ?? d.hardware_class,
-    attempt: d.attempt,
-    verifies: d.original,
-    // a verify run's replay may settle its claim (judge.ts continueClaim): it reports on the PR's check and comment
-    check: d.pr !== null ? jobRefs(d.original).check : null,
-    comment: d.pr !== null ? jobRefs(d.original).comment : null,
-    pay: null,
-    budget_seconds: d.budget_seconds,
-    title: d.title,
-    pr_author: d.pr_author,
-    replay: d.replay,
-  }));
+  const runners = data.runners as ApiRunner[];
+  const idle = runners.filter((r) => !r.busy);
+  const jobs: NewJob[] = [];
+  for (const d of due) {
+    const excluded = [...d.exclude, ...banned];
+    // no online runner of an owner who may run it: not sent. The class's label would reach only
+    // owners who ran or replayed the run already; refused as not independent, sent again, the run
+    // dropped and run again, replayed again: a class of one honest owner and one adversary filled
+    // the in-flight slots so (docs/trust.md 2b). The run awaits its replay until such an owner is online.
+    if (!pickVerifierLabel(runners, d.hardware_class, excluded)) continue;
+    jobs.push({
+      role: 'verify',
+      pr: d.pr,
+      sha: d.sha,
+      author: null,
+      hardware_class: d.hardware_class,
+      // an idle runner of an eligible owner, else the class's label: a replay sent to a busy owner's
+      // runner waited behind the class's other runs past its deadline, again and again (a small swarm
+      // queued hundreds so); one that lands on an excluded owner's runner is refused and replayed again
+      runner_label: pickVerifierLabel(idle, d.hardware_class, excluded) ?? d.hardware_class,
+      attempt: d.attempt,
+      verifies: d.original,
+      // a verify run's replay may settle its claim (judge.ts continueClaim): it reports on the PR's check and comment
+      check: d.pr !== null ? jobRefs(d.original).check : null,
+      comment: d.pr !== null ? jobRefs(d.original).comment : null,
+      pay: null,
+      budget_seconds: d.budget_seconds,
+      title: d.title,
+      pr_author: d.pr_author,
+      replay: d.replay,
+    });
+  }
+  if (!jobs.length) return view;
   const ids = await dispatchJobs(s, jobs, [], {}, view.entries);
   return ids?.length ? viewOf(await s.ledger.read()) : view;
 }

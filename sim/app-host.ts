@@ -37,7 +37,7 @@ export async function loadApp(o: { fetch: typeof fetch; now: () => Date; private
   let route: RouteHandler | null = null;
   // the App's seal key pair, derived from a secret as the App derives it from PRIVATE_KEY (the
   // simulator passes one of its seed: the key is in every dispatch, so in the ledger)
-  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.sealSecret ?? o.privateKey) }), {
+  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.sealSecret ?? o.privateKey), ledgerRetryDelayMs: 0 }), {
     cwd: process.cwd(),
     addHandler: (h: any) => {
       route ??= h;

@@ -7,7 +7,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { online, reg, trustWorld, World } from './world.js';
+import { CLASS, online, reg, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, type NewEntry } from '../../ledger/index.js';
 import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
 
@@ -131,6 +131,46 @@ describe('baseline runs of owners on probation are replayed before they count or
       const audit = auditLedger(w.ledger(), { freeRunsPerDay: 3 });
       expect(audit.ok ? 'ok' : audit.problem).toBe('ok');
     }
+  });
+});
+
+describe('a replay no eligible owner may run is not sent', () => {
+  // A class of two owners, one of them lazy: the honest owner's runs can be replayed only by the
+  // lazy one, whose made-up replay disagrees, and a third owner's replay would settle it. There is
+  // none. The App sent that replay to the class's label anyway, where only the two owners already
+  // excluded could take it: refused as not independent, sent again, the run dropped after its
+  // attempts and run again, replayed again... (the simulator's 6-owner swarm at 50% adversaries
+  // sent 450 such replays in a virtual day and decided none of its 12 PRs: they filled the
+  // in-flight slots). Now a replay waits until an owner who may run it has a runner of the class.
+  it('the honest owner\'s baseline run stays awaiting its replay: nothing is dispatched to the class label, tick after tick', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-m', 'mallory')] });
+    w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === 'runner-b'), 1);
+    online(w, 'runner-m', 'mallory');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const [a, b, c] = w.gh.dispatches.slice(1);
+    expect([a, b, c].map((d) => d.inputs.role)).toEqual(['baseline', 'baseline', 'baseline']);
+    await w.complete(a, 'runner-a', 2.0, { tamper: WASM });
+    await w.complete(b, 'runner-m', 2.004, { tamper: WASM });
+    await w.complete(c, 'runner-a', 2.002, { tamper: WASM });
+    const honest = new Map([[a.inputs.seed, 2.0], [b.inputs.seed, 2.004], [c.inputs.seed, 2.002]]);
+    // every replay the App sends: mallory's are made up, alice's honest; each on the runner its label names
+    const done = new Set<string>();
+    for (let round = 0; round < 12; round++) {
+      const d = w.gh.dispatches.find((x) => x.inputs.replay && !done.has(x.inputs.nonce));
+      if (!d) break;
+      done.add(d.inputs.nonce);
+      expect(d.inputs.runner_label).not.toBe(CLASS); // never the class label: only an excluded owner could take it
+      const runner = runnerFor(w, d);
+      await w.complete(d, runner, honest.get(d.inputs.seed)!, { tamper: runner === 'runner-m' ? lazy(w) : WASM });
+    }
+    const sent = w.gh.dispatches.length;
+    for (let i = 0; i < 3; i++) await w.tick();
+    expect(w.gh.dispatches.length).toBe(sent);
+    // alice's runs that mallory's replays disagreed with await a third owner: never judged, never dropped
+    const judged = new Set(w.entries('replay_judged').map((j) => j.data.job_id));
+    expect([a, c].map((d) => judged.has(d.inputs.nonce))).toEqual([false, false]);
+    expect(w.entries('baseline_recorded')).toEqual([]);
   });
 });
 
