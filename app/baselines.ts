@@ -135,7 +135,9 @@ export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view
     .map((r) => r.runner_owner as string);
   const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
   const runners = data.runners as ApiRunner[];
-  const other = pickVerifierLabel(runners, cls, [...ran, ...rejected]) ?? pickVerifierLabel(runners, cls, ran);
+  // never a banned owner: its run would be refused at intake and asked of it again, tick after tick
+  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  const other = pickVerifierLabel(runners, cls, [...ran, ...rejected, ...banned]) ?? pickVerifierLabel(runners, cls, [...ran, ...banned]);
   return baselineJobs(view, cls, sha, c, disagreed, other);
 }
 

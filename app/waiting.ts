@@ -16,6 +16,7 @@ import { outcome, outcomeSettings } from './policy/outcome.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
 import { replaySpecFor } from './policy/replays.js';
+import { runStanding, sideReplaysDue } from './policy/side-replays.js';
 import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -126,10 +127,16 @@ export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerVi
  * given up with a final check, not left waiting for ever.
  */
 export async function repairWaiting(s: Session, view: LedgerView, each: (what: string, repair: () => Promise<void>) => Promise<void>): Promise<LedgerView> {
-  const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
+  const noRun = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
     !v.baselines.has(classAt(w.hardware_class, w.sha)) &&
-    !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha) &&
-    !baselineAwaiting(v, w.hardware_class, w.sha);
+    !v.open.some((j) => j.role === 'baseline' && !v.longRuns.has(j.job_id) && j.hardware_class === w.hardware_class && j.sha === w.sha);
+  // a run awaiting its replay holds the wait only while that replay is in flight or can be sent:
+  // with no other eligible owner online (app/side-replays.ts) it would wait for ever
+  let runners: ApiRunner[] | null = null;
+  if ([...view.queue.values()].some((q) => q.waiting_for && noRun(view, q.waiting_for) && baselineAwaiting(view, q.waiting_for.hardware_class, q.waiting_for.sha))) {
+    runners = (await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 })).data.runners as ApiRunner[];
+  }
+  const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) => noRun(v, w) && !(baselineAwaiting(v, w.hardware_class, w.sha) && replayComing(v, w, runners ?? [], s.seal));
   const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
   if (!stuck.length) return view;
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
@@ -149,11 +156,16 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
     } else {
       const runs = await baselineJobsFor(s, view, w.hardware_class, w.sha, n);
       const more = runs.length ? runs : await baselineJobsFor(s, view, w.hardware_class, w.sha, n, true);
+      let capped = false;
       if (more.length) {
         await each(`baseline runs for PR #${q.pr}`, async () => {
-          await dispatchJobs(s, more, [], {}, view.entries);
+          // [] (not null): the commit's baseline runs reached their cap (app/dispatch.ts), which
+          // counts runs of owners banned since; nothing more will come
+          capped = (await dispatchJobs(s, more, [], {}, view.entries))?.length === 0;
         });
-      } else {
+      }
+      if (capped) view = viewOf(await s.ledger.read());
+      if (!more.length || capped) {
         await each(`giving up the wait of PR #${q.pr}`, () => giveUpWait(s, view, q, still));
       }
     }
@@ -162,10 +174,21 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
   return view;
 }
 
+/**
+ * Whether a baseline run of `w` awaiting its replay will get one: a replay of it is in flight, or
+ * it is due now and an owner who may replay it has a runner of the class online.
+ */
+function replayComing(view: LedgerView, w: { hardware_class: string; sha: string }, runners: ApiRunner[], keys: Session['seal']): boolean {
+  const awaiting = view.baselineRuns.filter((b) => b.hardware_class === w.hardware_class && b.sha === w.sha && !b.reused && runStanding(view, b.job_id) === 'awaiting').map((b) => b.job_id);
+  if (view.open.some((j) => j.replay && j.verifies && awaiting.includes(j.verifies))) return true;
+  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  return sideReplaysDue(view, keys).some((d) => awaiting.includes(d.original) && pickVerifierLabel(runners, d.hardware_class, [...d.exclude, ...banned]) !== null);
+}
+
 async function giveUpWait(s: Session, view: LedgerView, q: Queued, still: (entries: LedgerEntry[]) => LedgerView | null): Promise<void> {
   const w = q.waiting_for!;
   const runs = view.baselineRuns.filter((b) => b.hardware_class === w.hardware_class && b.sha === w.sha).length;
-  const reason = `no baseline of ${w.sha.slice(0, 7)} on ${w.hardware_class} could be established: its ${runs} runs did not agree across owners`;
+  const reason = `no baseline of ${w.sha.slice(0, 7)} on ${w.hardware_class} could be established: its ${runs} runs did not agree across owners, or no other owner online could replay them`;
   let skipped = false;
   await appendBuilt(s, view.entries, (entries) => {
     const v = still(entries);

@@ -172,6 +172,46 @@ describe('a replay no eligible owner may run is not sent', () => {
     expect([a, c].map((d) => judged.has(d.inputs.nonce))).toEqual([false, false]);
     expect(w.entries('baseline_recorded')).toEqual([]);
   });
+
+  it('a PR waiting for a baseline that no replay can settle is given up with a final state, not left waiting for ever', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-m', 'mallory')] });
+    w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === 'runner-b'), 1);
+    online(w, 'runner-m', 'mallory');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    // every job the App sends is run: baseline runs honestly by alice and mallory in turn, replays
+    // by the owner their label names (mallory's made up), until the PR has a final state
+    const done = new Set<string>([w.gh.dispatches[0].inputs.nonce]);
+    const honest = new Map<string, number>();
+    let turn = 0;
+    for (let round = 0; round < 40 && !w.gh.labelsOf(7).includes('experiment:discarded'); round++) {
+      const d = w.gh.dispatches.find((x) => !done.has(x.inputs.nonce));
+      if (!d) {
+        await w.tick();
+        if (!w.gh.dispatches.some((x) => !done.has(x.inputs.nonce))) break;
+        continue;
+      }
+      done.add(d.inputs.nonce);
+      if (d.inputs.role === 'baseline') {
+        const score = 2.0 + 0.001 * (turn % 3);
+        honest.set(d.inputs.seed, score);
+        await w.complete(d, d.inputs.runner_label === CLASS ? (turn % 2 ? 'runner-m' : 'runner-a') : runnerFor(w, d), score, { tamper: WASM });
+        turn++;
+      } else {
+        const runner = runnerFor(w, d);
+        await w.complete(d, runner, honest.get(d.inputs.seed) ?? 2.0, { tamper: runner === 'runner-m' ? lazy(w) : WASM });
+      }
+    }
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    const [discarded] = w.entries('experiment_discarded');
+    expect(discarded.data.reason).toMatch(/no baseline of .* could be established/);
+    // a bounded number of runs (before the fix of baselineJobsFor, extra runs went to the banned
+    // mallory's label, refused and asked again, 15 and more): at most about twice the baseline's, besides those the banned mallory's runner
+    // took from the class's label and had refused (GitHub cannot keep a runner from a label)
+    const baselines = w.gh.dispatches.filter((d) => d.inputs.role === 'baseline').map((d) => d.inputs.nonce);
+    const refusedBanned = w.entries('result_recorded').filter((r) => baselines.includes(r.data.job_id) && !r.data.validated && /mallory is banned/.test(r.data.reason ?? '')).length;
+    expect(baselines.length - refusedBanned).toBeLessThanOrEqual(8); // 2 x 3, and dropped runs run again (baselineJobs)
+  });
 });
 
 describe('fresh-seed verify runs of owners on probation are replayed before they earn', () => {
