@@ -36,13 +36,34 @@ const median = (xs: number[]) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 
+/** How far from its commit's median a run may score, in robust standard deviations (1.4826 x MAD). */
+export const OUTLIER_SIGMAS = 10;
+
+/**
+ * The runs within OUTLIER_SIGMAS robust standard deviations of their median (all of them when
+ * fewer than five, or when they do not spread). An owner whose median agrees can still bring one
+ * run far off the rest (the simulator's CPU owner: 2.653 among twenty runs at 2.34 +- 0.014): counted,
+ * it made the class's first baseline sigma 0.070, and the class's pooled sigma stayed several times
+ * too wide for days, so that 3-sigma improvements failed the screen. The MAD of 20 runs is itself
+ * noisy: at 6 robust sigmas 4 of 20,000 honest normal runs were cut, at 8 one, at 10 none
+ * (test/app/policy.test.ts); the 2.653 lies 22 sigmas out. A run left out is not a sample, and the
+ * App asks for one more run (app/baselines.ts baselineJobs).
+ */
+function withoutOutliers(runs: BaselineRun[]): BaselineRun[] {
+  if (runs.length < 5) return runs;
+  const m = median(runs.map((r) => r.val_bpb));
+  const s = 1.4826 * median(runs.map((r) => Math.abs(r.val_bpb - m)));
+  if (!(s > 0)) return runs;
+  return runs.filter((r) => Math.abs(r.val_bpb - m) <= OUTLIER_SIGMAS * s);
+}
+
 /**
  * The baseline of `sha` on `hardwareClass` once `needed` validated runs of it exist, else null.
  * Only runs of that exact commit count: a baseline of an older default branch is stale. With
  * `agree`, a class has no baseline until `agree.owners` distinct owners agree on it: each
  * owner's median is compared with the median of all owners' medians, and the runs of an owner
  * more than `agree.tolerance` away are left out (a saboteur cannot move the baseline; a class
- * liar alone cannot create one). Runs of the merged claim that made `sha` (`reused`) count as
+ * liar alone cannot create one). A run far off the others (withoutOutliers) is left out. Runs of the merged claim that made `sha` (`reused`) count as
  * samples like any other, but never alone: a baseline needs at least one run of `sha` itself.
  */
 export function baselineFromRuns(
@@ -62,6 +83,7 @@ export function baselineFromRuns(
     if (kept.length < agree.owners) return null;
     mine = mine.filter((r) => kept.some((rs) => rs.includes(r)));
   }
+  mine = withoutOutliers(mine);
   if (mine.length < needed) return null;
   // a merged claim's runs count only beside a run of the commit itself (it shows they ran its train.ts and harness)
   if (mine.every((r) => r.reused)) return null;

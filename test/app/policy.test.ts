@@ -84,6 +84,33 @@ describe('baselines and the margin rule', () => {
     expect(b.mean).toBeCloseTo(2.1, 12);
     expect(b.job_ids).toEqual(['j1', 'j2']);
   });
+  it('one run far off its commit\'s other runs (an owner whose median agrees) is left out of the baseline: it would set the class\'s sigma for days', () => {
+    // the simulator's seed 2: a CPU owner's three runs 2.315, 2.342 and 2.653 (its median agrees);
+    // the class's first baseline counted the 2.653 and came out at sigma 0.070 against the 0.014 of
+    // its other 20 runs, its pooled sigma stayed 2-4 times too wide, and 3-sigma improvements on
+    // the class failed the screen (8 of 17 live improvements merged at 1,000 PRs)
+    const vals = [2.324, 2.326, 2.336, 2.337, 2.348, 2.339, 2.347, 2.365, 2.315, 2.347, 2.336, 2.314, 2.341, 2.341, 2.342, 2.336, 2.337, 2.321, 2.358, 2.354, 2.653];
+    const owners = ['o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7'];
+    const runs = vals.map((v, i) => ({ hardware_class: 'cpu-a', sha: 'a'.repeat(40), val_bpb: v, tokens_per_second: 100, job_id: `j${i}`, owner: owners[i % 7] }));
+    const b = baselineFromRuns(runs, 'cpu-a', 'a'.repeat(40), 20, { owners: 2, tolerance: 0.05 })!;
+    expect(b.job_ids).not.toContain('j20');
+    expect(b.n).toBe(20);
+    expect(b.sigma).toBeLessThan(0.02);
+    // with one run fewer than needed, no baseline yet: the App asks for one more run
+    expect(baselineFromRuns(runs, 'cpu-a', 'a'.repeat(40), 21, { owners: 2, tolerance: 0.05 })).toBeNull();
+    // honest spread is never cut: 1,000 normal samples of 20 runs keep every run (10 robust sigmas; 6 cut 4 runs, 8 one)
+    let cut = 0;
+    let x = 7;
+    const normal = () => {
+      const u = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) + 1) / 2 ** 32;
+      return Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+    };
+    for (let t = 0; t < 1000; t++) {
+      const rs = Array.from({ length: 20 }, (_, i) => ({ hardware_class: 'cpu-a', sha: 'a'.repeat(40), val_bpb: 2.3 + 0.014 * normal(), tokens_per_second: 100, job_id: `k${i}`, owner: owners[i % 7] }));
+      cut += 20 - (baselineFromRuns(rs, 'cpu-a', 'a'.repeat(40), 1, { owners: 2, tolerance: 1 })?.n ?? 0);
+    }
+    expect(cut).toBe(0);
+  });
   const base: Baseline = { hardware_class: 'gpu-a', sha: 'a'.repeat(40), mean: 2.0, sigma: 0.01, n: 3, tokens_per_second: 1 };
   const seq = { screen: 1, futility: 1.5, max_runs: 6 };
   const margin = { k: 3.5, min_delta: 0 };
