@@ -148,7 +148,10 @@ describe.each(PATHS)('in %s', (_name, available, mode) => {
     resetHost();
     const daemon = `${4000 + ++daemonSeq}.${process.pid}`; // unique to this run of the tests
     candidate({ bomb: 200, bombCap: 96, daemon });
-    const r = await run({ ...mode, pidsLimit: 96 });
+    // the fork bomb holds both cores: in CI's clean clone (two test workers) its first step was still
+    // in flight 2 s after the 1 s budget (a timeout, not a breach). What this test checks is the
+    // containment; the stop rule has its own tests (test/trainer/harness.test.ts, attacks.test.ts)
+    const r = await run({ ...mode, pidsLimit: 96, graceSeconds: 20 });
 
     expect(r.failure).toBeNull();
     expect(r.status).toBe('ok');
