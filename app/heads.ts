@@ -34,6 +34,11 @@ export function seenHeads(view: LedgerView): Set<string> {
 const STEPS = new Set(['experiment_queued', 'job_dispatched', 'merge_intended', 'merge_abandoned', 'experiment_merged', 'experiment_discarded', 'experiment_rejected']);
 const FINAL = new Set(['experiment_merged', 'experiment_discarded', 'experiment_rejected', 'merge_abandoned']);
 
+/** Whether a job_dispatched entry is a replay of a baseline or fresh-seed verify run (app/policy/side-replays.ts): no step of its PR. */
+export function sideReplayEntry(view: LedgerView, d: { replay?: string; verifies?: string | null }): boolean {
+  return !!d.replay && !!d.verifies && view.state.trust.replayDue.has(d.verifies);
+}
+
 /**
  * Whether the App has lost track of a PR commit: it was acted on, but is neither queued, running,
  * being merged nor judged (e.g. its job was closed by a process that misread it, or a handler
@@ -45,9 +50,13 @@ export function lostTrack(view: LedgerView): (pr: number, sha: string) => boolea
   const last = new Map<string, string>();
   for (const e of view.entries as LedgerEntry[]) {
     if (!STEPS.has(e.type)) continue;
-    const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string };
+    const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string; replay?: string; verifies?: string | null };
     if (d.pr == null || d.sha === undefined) continue;
     if (e.type === 'job_dispatched' && (d.role === 'baseline' || view.longRuns.has(d.job_id!))) continue;
+    // a replay of a fresh-seed verify run settles that run's credit and trust, not the PR: sent after
+    // the PR was decided (the seed-1 fault run), it is no step, or the PR looked lost once it ran and
+    // was queued and trained again
+    if (e.type === 'job_dispatched' && sideReplayEntry(view, d)) continue;
     last.set(`${d.pr}@${d.sha}`, e.type);
   }
   const live = new Set<string>();

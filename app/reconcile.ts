@@ -27,7 +27,7 @@ import { setState, stateOf, type ExperimentState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { stateComment } from './messages.js';
-import { closedReason, lostTrack, orphaned, seenHeads } from './heads.js';
+import { closedReason, lostTrack, orphaned, seenHeads, sideReplayEntry } from './heads.js';
 import { closeJob, dispatchJobs, rerun } from './dispatch.js';
 import { once } from './record.js';
 import { onPullRequest } from './handlers/pull-request.js';
@@ -206,7 +206,8 @@ export function expectedReport(view: LedgerView, pr: number, sha: string): Repor
     if (d.pr !== pr || d.sha !== sha) continue;
     if (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected') last = e as unknown as Outcome;
     // run again since (a PR reopened): the newer state is what it shows
-    else if (e.type === 'experiment_queued' || (e.type === 'job_dispatched' && !view.longRuns.has((e.data as { job_id: string }).job_id) && (e.data as { role: string }).role !== 'baseline')) last = null;
+    // (a replay of a verify run, sent after the PR was decided, is no new state: its label went back to verifying)
+    else if (e.type === 'experiment_queued' || (e.type === 'job_dispatched' && !view.longRuns.has((e.data as { job_id: string }).job_id) && (e.data as { role: string }).role !== 'baseline' && !sideReplayEntry(view, e.data as { replay?: string; verifies?: string | null }))) last = null;
   }
   if (last?.type === 'experiment_merged') {
     const d = last.data as EntryDataOf<'experiment_merged'>;
