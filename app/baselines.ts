@@ -7,7 +7,7 @@ import { classAt, type LedgerView } from './ledger-view.js';
 import type { BaselineRun } from './policy/baseline.js';
 import { pooledSigma } from './policy/decide.js';
 import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
-import { baselineFromRuns } from './policy/baseline.js';
+import { baselineFromRuns, cutOwners } from './policy/baseline.js';
 import { agreeTolerance, outcomeSettings } from './policy/outcome.js';
 import { runStanding } from './policy/side-replays.js';
 import type { AutoresearchConfig } from './config.js';
@@ -128,7 +128,9 @@ export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view
   const needed = baselineRunsFor(view, cls, c);
   const runs = baselineRunsOf(view, cls, sha);
   if (view.baselines.has(classAt(cls, sha)) || (!disagreed && runs.length < needed)) return baselineJobs(view, cls, sha, c, disagreed);
-  const ran = runs.map((b) => b.owner).filter((o): o is string => !!o);
+  // an owner whose every run the outlier cut left out has no sample in it: it may be asked again
+  const cut = cutOwners(runs, cls, sha);
+  const ran = runs.map((b) => b.owner).filter((o): o is string => !!o && !cut.includes(o.toLowerCase()));
   const rejected = [...view.state.results.values()]
     .map((e) => e.data)
     .filter((r) => r.role === 'baseline' && r.sha === sha && !r.validated && r.runner_owner)

@@ -57,6 +57,38 @@ function withoutOutliers(runs: BaselineRun[]): BaselineRun[] {
   return runs.filter((r) => Math.abs(r.val_bpb - m) <= OUTLIER_SIGMAS * s);
 }
 
+const ownerOf = (r: BaselineRun) => r.owner?.toLowerCase() ?? null;
+
+/**
+ * The runs of `sha` on `hardwareClass` that count as samples of its baseline (see
+ * baselineFromRuns), or null while `agree.owners` distinct owners do not agree on it. The owner
+ * count is taken again after the outlier cut: the cut must never leave a baseline resting on
+ * fewer owners than the policy needs (the ledger audit refuses one). The App then asks an owner
+ * with no counted run for another (app/baselines.ts baselineJobsFor).
+ */
+export function baselineSamples(runs: BaselineRun[], hardwareClass: string, sha: string, agree?: { owners: number; tolerance: number }): BaselineRun[] | null {
+  let mine = runs.filter((r) => r.hardware_class === hardwareClass && r.sha === sha);
+  if (agree) {
+    const byOwner = new Map<string, BaselineRun[]>();
+    for (const r of mine) if (ownerOf(r)) byOwner.set(ownerOf(r)!, [...(byOwner.get(ownerOf(r)!) ?? []), r]);
+    if (byOwner.size < agree.owners) return null;
+    const m = median([...byOwner.values()].map((rs) => median(rs.map((r) => r.val_bpb))));
+    const kept = [...byOwner.values()].filter((rs) => Math.abs(median(rs.map((r) => r.val_bpb)) - m) <= agree.tolerance + 1e-12);
+    if (kept.length < agree.owners) return null;
+    mine = mine.filter((r) => kept.some((rs) => rs.includes(r)));
+  }
+  mine = withoutOutliers(mine);
+  if (agree && new Set(mine.map(ownerOf).filter(Boolean)).size < agree.owners) return null;
+  return mine;
+}
+
+/** The owners with runs of `sha` on `hardwareClass` of which the outlier cut keeps none: asking one of them again is no repeat. */
+export function cutOwners(runs: BaselineRun[], hardwareClass: string, sha: string): string[] {
+  const mine = runs.filter((r) => r.hardware_class === hardwareClass && r.sha === sha);
+  const kept = new Set(withoutOutliers(mine).map(ownerOf));
+  return [...new Set(mine.map(ownerOf))].filter((o): o is string => !!o && !kept.has(o));
+}
+
 /**
  * The baseline of `sha` on `hardwareClass` once `needed` validated runs of it exist, else null.
  * Only runs of that exact commit count: a baseline of an older default branch is stale. With
@@ -73,18 +105,8 @@ export function baselineFromRuns(
   needed: number,
   agree?: { owners: number; tolerance: number },
 ): (Baseline & { job_ids: string[] }) | null {
-  let mine = runs.filter((r) => r.hardware_class === hardwareClass && r.sha === sha);
-  if (agree) {
-    const byOwner = new Map<string, BaselineRun[]>();
-    for (const r of mine) if (r.owner) byOwner.set(r.owner.toLowerCase(), [...(byOwner.get(r.owner.toLowerCase()) ?? []), r]);
-    if (byOwner.size < agree.owners) return null;
-    const m = median([...byOwner.values()].map((rs) => median(rs.map((r) => r.val_bpb))));
-    const kept = [...byOwner.values()].filter((rs) => Math.abs(median(rs.map((r) => r.val_bpb)) - m) <= agree.tolerance + 1e-12);
-    if (kept.length < agree.owners) return null;
-    mine = mine.filter((r) => kept.some((rs) => rs.includes(r)));
-  }
-  mine = withoutOutliers(mine);
-  if (mine.length < needed) return null;
+  const mine = baselineSamples(runs, hardwareClass, sha, agree);
+  if (!mine || mine.length < needed) return null;
   // a merged claim's runs count only beside a run of the commit itself (it shows they ran its train.ts and harness)
   if (mine.every((r) => r.reused)) return null;
   const { mean, sigma, n } = meanSigma(mine.map((r) => r.val_bpb));

@@ -111,6 +111,18 @@ describe('baselines and the margin rule', () => {
     }
     expect(cut).toBe(0);
   });
+  it('an outlier cut never leaves a baseline resting on fewer agreeing owners than the policy needs', () => {
+    // CI's clean clone (test/swarm): owner-1's four runs 6.16-6.45, owner-2's one run 6.706 on a
+    // shared CPU, within the owners' tolerance but 13 robust sigmas off: the cut left owner-1 alone
+    // and the App recorded a baseline the ledger audit refuses (one owner, the policy needs two)
+    const vals: [string, number][] = [['o1', 6.18], ['o1', 6.191], ['o1', 6.164], ['o1', 6.452], ['o2', 6.706]];
+    const runs = vals.map(([owner, v], i) => ({ hardware_class: 'cpu-a', sha: 'a'.repeat(40), val_bpb: v, tokens_per_second: 100, job_id: `j${i}`, owner }));
+    expect(baselineFromRuns(runs, 'cpu-a', 'a'.repeat(40), 4, { owners: 2, tolerance: 0.6 })).toBeNull();
+    // another run of owner-2's, near the others: the baseline rests on both
+    const b = baselineFromRuns([...runs, { ...runs[4], job_id: 'j5', val_bpb: 6.2 }], 'cpu-a', 'a'.repeat(40), 4, { owners: 2, tolerance: 0.6 })!;
+    expect(b.job_ids).toContain('j5');
+    expect(b.job_ids).not.toContain('j4');
+  });
   const base: Baseline = { hardware_class: 'gpu-a', sha: 'a'.repeat(40), mean: 2.0, sigma: 0.01, n: 3, tokens_per_second: 1 };
   const seq = { screen: 1, futility: 1.5, max_runs: 6 };
   const margin = { k: 3.5, min_delta: 0 };
