@@ -5,13 +5,17 @@
 import type { TF } from './candidate-api.js';
 import type { Calibration } from './worker-protocol.js';
 
-/** n x n by n x n float32 matmuls, `reps` of them, after one untimed call (kernel set-up). */
-export function calibrationWorkload(backend: string): { n: number; reps: number } {
-  return backend === 'tensorflow' || backend === 'webgpu' ? { n: 1024, reps: 20 } : { n: 256, reps: 10 };
+/**
+ * n x n by n x n float32 matmuls, `reps` of them, after one untimed call (kernel set-up). A GPU
+ * gets the large workload; a software WebGPU adapter (a CPU: Mesa's llvmpipe) the small one: the
+ * large took 11 s on it, in each of a run's three processes.
+ */
+export function calibrationWorkload(backend: string, software = false): { n: number; reps: number } {
+  return (backend === 'tensorflow' || backend === 'webgpu') && !software ? { n: 1024, reps: 20 } : { n: 256, reps: 10 };
 }
 
-export async function calibrate(tf: TF, backend: string, now: () => number = () => performance.now()): Promise<Calibration> {
-  const { n, reps } = calibrationWorkload(backend);
+export async function calibrate(tf: TF, backend: string, software = false, now: () => number = () => performance.now()): Promise<Calibration> {
+  const { n, reps } = calibrationWorkload(backend, software);
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
   // await data(), not dataSync(): the webgpu backend in Node cannot read a tensor synchronously

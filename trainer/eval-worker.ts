@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const k = kernelsTampered(kernels);
     if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
   };
-  const calibration = await calibrate(tf, be.backend);
+  const calibration = await calibrate(tf, be.backend, be.adapter?.software === true);
   port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
 
   // as in training (trainer/seeded-random.ts): a candidate's random ops draw the same numbers in every run

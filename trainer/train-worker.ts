@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const k = kernelsTampered(kernels);
     if (k) fail('tamper', `the candidate replaced ${k}; kernels belong to the harness.`);
   };
-  const calibration = await calibrate(tf, be.backend);
+  const calibration = await calibrate(tf, be.backend, be.adapter?.software === true);
   port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
 
   // before the import and before every createModel: the warm-up leaves no trace in the stream

@@ -109,6 +109,8 @@ run('the webgpu backend (software Vulkan here)', () => {
     expect(r.backend).toBe('webgpu');
     expect(r.device).toMatch(/WebGPU.*software adapter/);
     expect(r.hardware_class).toMatch(/^cpu-webgpu-software-/);
+    // a software adapter is timed with the CPU's calibration workload (the GPU's took 11 s on llvmpipe, in each of three processes)
+    expect(r.calibration?.workload).toBe('matmul-256x256x256x10@webgpu');
   }, 300_000);
 
   it.each([
