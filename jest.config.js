@@ -9,4 +9,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // on a clean clone (CI) the suites known to be long start first: test/sequencer.mjs
+  testSequencer: '<rootDir>/test/sequencer.mjs',
 };
