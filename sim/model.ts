@@ -72,9 +72,15 @@ export const CLASSES: HardwareClass[] = [
   },
 ];
 
-/** A class's run-to-run sigma (a fresh eval seed and training seed per run): sqrt(sigmaEval^2 + sigmaSeed^2). */
+/**
+ * A class's run-to-run sigma, what the App measures as a baseline's sigma: a fresh eval seed and
+ * training seed per run, and on a non-deterministic backend the run's own replay noise
+ * (trainOutcome adds it to every run there, fresh or replayed): sqrt(sigmaEval^2 + sigmaSeed^2 +
+ * sigmaReplay^2). (Before session 7 it left sigmaReplay out, so an improvement of "3 sigma" on a
+ * GPU class was 2.6 of the sigmas its runs show.)
+ */
 export function runSigma(c: HardwareClass): number {
-  return Math.hypot(c.sigmaEval, c.sigmaSeed);
+  return Math.hypot(c.sigmaEval, c.sigmaSeed, c.deterministic ? 0 : c.sigmaReplay);
 }
 
 export type PrKind = 'null' | 'improvement' | 'seed_only' | 'collusion';
