@@ -58,7 +58,8 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
     sha: q.sha,
     author: pay ? q.author : null,
     hardware_class: null,
-    runner_label: ANY_RUNNER,
+    // a PR whose class could not establish a baseline runs on one that has one (app/waiting.ts)
+    runner_label: q.on_class ?? ANY_RUNNER,
     attempt: 1,
     verifies: null,
     check: q.check,

@@ -123,8 +123,9 @@ export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerVi
  * baseline run open: given up, or a handler failed before dispatching the next): the runs are
  * dispatched again, one more when the owners so far disagree (up to twice `baseline_runs`, as
  * the handler does), or, the default branch having moved, the PR runs on the new one. The wait's
- * deadline: when even twice the runs brought no agreeing baseline, the PRs waiting for it are
- * given up with a final check, not left waiting for ever.
+ * deadline: when even twice the runs brought no agreeing baseline, the PRs waiting for it run on
+ * another class that has a baseline of the commit (at the swarm's cost: they paid), or, with none
+ * online, are given up with a final check, not left waiting for ever.
  */
 export async function repairWaiting(s: Session, view: LedgerView, each: (what: string, repair: () => Promise<void>) => Promise<void>): Promise<LedgerView> {
   const noRun = (v: LedgerView, w: { hardware_class: string; sha: string }) =>
@@ -166,12 +167,30 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
       }
       if (capped) view = viewOf(await s.ledger.read());
       if (!more.length || capped) {
-        await each(`giving up the wait of PR #${q.pr}`, () => giveUpWait(s, view, q, still));
+        // before giving up: another class with a baseline of this commit and a runner online runs the PR
+        runners ??= (await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 })).data.runners as ApiRunner[];
+        const other = otherClass(view, w, runners);
+        if (other) {
+          await each(`re-queueing PR #${q.pr} on ${other}`, async () => {
+            await appendBuilt(s, view.entries, (entries) => (still(entries) ? [{ type: 'experiment_queued', data: { pr: q.pr, sha: q.sha, author: q.author, title: q.title, check: q.check, comment: q.comment, waiting_for: null, on_class: other } }] : []));
+          });
+        } else await each(`giving up the wait of PR #${q.pr}`, () => giveUpWait(s, view, q, still));
       }
     }
     view = viewOf(await s.ledger.read());
   }
   return view;
+}
+
+/**
+ * A class other than `w`'s with a baseline of `w.sha` and a runner of an owner not banned online:
+ * where a PR whose own class could not establish a baseline runs instead of being given up (its
+ * result there is judged at once against that baseline). Null when there is none.
+ */
+function otherClass(view: LedgerView, w: { hardware_class: string; sha: string }, runners: ApiRunner[]): string | null {
+  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  const classes = [...view.baselines.values()].filter((b) => b.sha === w.sha && b.hardware_class !== w.hardware_class).map((b) => b.hardware_class);
+  return classes.sort().find((cls) => pickVerifierLabel(runners, cls, banned) !== null) ?? null;
 }
 
 /**

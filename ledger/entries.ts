@@ -70,6 +70,8 @@ export const EntryData = {
     check: z.number().int().nullable(), // the val_bpb check run of the commit
     comment: z.number().int().nullable(), // the PR's sticky comment
     waiting_for: z.object({ hardware_class: z.string(), sha: sha40 }).nullable(), // a baseline it needs first
+    // run it on this class (its label): no baseline of the class it ran on could be established
+    on_class: z.string().min(1).optional(),
   }),
   experiment_dequeued: z.object({ pr: z.number().int(), sha: sha40, reason: z.string() }),
   /** a result came back: validated, or rejected with the reason. Rejected results earn nothing. */

@@ -145,6 +145,41 @@ describe('baseline runs of owners on probation are replayed before they count or
   });
 });
 
+/**
+ * A class of alice (honest) and mallory (lazy) where no baseline can form; PR 7's candidate ran
+ * on it. Every job the App sends is run: baseline runs honestly by alice and mallory in turn,
+ * replays by the owner their label names (mallory's made up), until `stop` or a final state.
+ */
+async function noBaselineWorld(extra: ReturnType<typeof reg>[] = [], stop = (_d: World['gh']['dispatches'][number]) => false): Promise<World> {
+  const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [] });
+  // the extra runners' classes have a baseline of the default branch
+  const classes = [...new Set(extra.map((r) => r.data.hardware_class))];
+  w.seedLedger([reg('runner-a', 'alice'), reg('runner-m', 'mallory'), ...extra, ...classes.map((cls) => ({ type: 'baseline_recorded' as const, data: { hardware_class: cls, sha: w.main, mean: 2.3, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['o1', 'o2', 'o3', 'o4', 'o5'] } }))]);
+  w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === 'runner-b'), 1);
+  online(w, 'runner-m', 'mallory');
+  for (const r of extra) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+  await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+  const done = new Set<string>([w.gh.dispatches[0].inputs.nonce]);
+  const honest = new Map<string, number>();
+  let turn = 0;
+  for (let round = 0; round < 40 && !w.gh.labelsOf(7).includes('experiment:discarded'); round++) {
+    const d = await nextDispatch(w, done);
+    if (d === 'none' || (d && stop(d))) break;
+    if (!d) continue;
+    if (d.inputs.role === 'baseline') {
+      const score = 2.0 + 0.001 * (turn % 3);
+      honest.set(d.inputs.seed, score);
+      await w.complete(d, d.inputs.runner_label === CLASS ? (turn % 2 ? 'runner-m' : 'runner-a') : runnerFor(w, d), score, { tamper: WASM });
+      turn++;
+    } else {
+      const runner = runnerFor(w, d);
+      await w.complete(d, runner, honest.get(d.inputs.seed) ?? 2.0, { tamper: runner === 'runner-m' ? lazy(w) : WASM });
+    }
+  }
+  return w;
+}
+
 describe('a replay no eligible owner may run is not sent', () => {
   // A class of two owners, one of them lazy: the honest owner's runs can be replayed only by the
   // lazy one, whose made-up replay disagrees, and a third owner's replay would settle it. There is
@@ -185,30 +220,7 @@ describe('a replay no eligible owner may run is not sent', () => {
   });
 
   it('a PR waiting for a baseline that no replay can settle is given up with a final state, not left waiting for ever', async () => {
-    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-m', 'mallory')] });
-    w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === 'runner-b'), 1);
-    online(w, 'runner-m', 'mallory');
-    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
-    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
-    // every job the App sends is run: baseline runs honestly by alice and mallory in turn, replays
-    // by the owner their label names (mallory's made up), until the PR has a final state
-    const done = new Set<string>([w.gh.dispatches[0].inputs.nonce]);
-    const honest = new Map<string, number>();
-    let turn = 0;
-    for (let round = 0; round < 40 && !w.gh.labelsOf(7).includes('experiment:discarded'); round++) {
-      const d = await nextDispatch(w, done);
-      if (d === 'none') break;
-      if (!d) continue;
-      if (d.inputs.role === 'baseline') {
-        const score = 2.0 + 0.001 * (turn % 3);
-        honest.set(d.inputs.seed, score);
-        await w.complete(d, d.inputs.runner_label === CLASS ? (turn % 2 ? 'runner-m' : 'runner-a') : runnerFor(w, d), score, { tamper: WASM });
-        turn++;
-      } else {
-        const runner = runnerFor(w, d);
-        await w.complete(d, runner, honest.get(d.inputs.seed) ?? 2.0, { tamper: runner === 'runner-m' ? lazy(w) : WASM });
-      }
-    }
+    const w = await noBaselineWorld();
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     const [discarded] = w.entries('experiment_discarded');
     expect(discarded.data.reason).toMatch(/no baseline of .* could be established/);
@@ -218,6 +230,27 @@ describe('a replay no eligible owner may run is not sent', () => {
     const baselines = w.gh.dispatches.filter((d) => d.inputs.role === 'baseline').map((d) => d.inputs.nonce);
     const refusedBanned = w.entries('result_recorded').filter((r) => baselines.includes(r.data.job_id) && !r.data.validated && /mallory is banned/.test(r.data.reason ?? '')).length;
     expect(baselines.length - refusedBanned).toBeLessThanOrEqual(8); // 2 x 3, and dropped runs run again (baselineJobs)
+  });
+});
+
+describe('a PR whose class cannot establish a baseline', () => {
+  it('runs on another class that has a baseline of the commit, at the swarm\'s cost, instead of being given up', async () => {
+    // before: given up ("no baseline ... could be established"), although carol's class had a
+    // baseline of the very commit and her runner was online
+    const other = 'cpu-other';
+    let sent: World['gh']['dispatches'][number] | undefined;
+    const world = await noBaselineWorld([reg('runner-c', 'carol', { cls: other })], (d) => d.inputs.role === 'candidate' && d.inputs.runner_label === other && !!(sent = d));
+    expect(world.entries('experiment_discarded')).toEqual([]);
+    expect(sent).toBeDefined();
+    const [requeued] = world.entries('experiment_queued').filter((q) => q.data.on_class);
+    expect(requeued.data).toMatchObject({ pr: 7, on_class: other, waiting_for: null });
+    // the author paid once, for the first run
+    expect(world.entries('credit_spent').filter((c) => c.data.login === 'octo-agent')).toHaveLength(1);
+    // carol's run is scored against her class's baseline: an improvement claimed, verified next
+    await world.complete(sent!, 'runner-c', 2.2, { tamper: (r) => Object.assign(WASM(r), { hardware_class: other }) });
+    const scored = world.entries('result_recorded').find((r) => r.data.job_id === sent!.inputs.nonce)!;
+    expect(scored.data).toMatchObject({ validated: true, reason: null });
+    expect(world.gh.labelsOf(7)).toEqual(['experiment:verifying']);
   });
 });
 
