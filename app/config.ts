@@ -91,6 +91,11 @@ export const AutoresearchConfig = z.object({
        * deterministic (e.g. TensorFlow's TF_DETERMINISTIC_OPS), one GPU model and library version per class
        */
       deterministic_backends: z.array(z.string().min(1)).default(['wasm', 'cpu']),
+      /**
+       * a ban reverses every credit of the banned owner that no bit-exact (digest) replay proved,
+       * not only the unconfirmed ones: a score another owner agreed with proves no training
+       */
+      ban_forfeits: z.boolean().default(true),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

@@ -39,10 +39,20 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
   const freeUsed = new Map<string, number>();
   const jobAuthors = new Map<string, string | null>();
   for (const e of entries) if (e.type === 'job_dispatched') jobAuthors.set((e as LedgerEntry<'job_dispatched'>).data.job_id, (e as LedgerEntry<'job_dispatched'>).data.author);
+  // credits a ban under `ban_forfeits` must reverse (the job's id: the ban's seq and login), until a credit_reversed does
+  const owed = new Map<string, { seq: number; login: string }>();
   for (const e of entries) {
     const problem = creditProblem(s, e, { overdraft, freeUsed, jobAuthors, freePerDay: policy.freeRunsPerDay });
     if (problem) return { ok: false, seq: e.seq, problem };
+    if (e.type === 'owner_banned' && s.trust.policy?.ban_forfeits) {
+      const login = (e as LedgerEntry<'owner_banned'>).data.login;
+      for (const j of s.forfeitable(login)) owed.set(j, { seq: e.seq, login });
+    }
+    if (e.type === 'credit_reversed') owed.delete((e as LedgerEntry<'credit_reversed'>).data.job_id);
     s.apply(e);
+  }
+  for (const [jobId, o] of owed) {
+    return { ok: false, seq: o.seq, problem: `owner_banned of ${o.login} leaves the credit of job ${jobId} (${s.grants.get(jobId)?.data.amount}) granted, though no bit-exact replay proved that run: the policy (ban_forfeits) reverses it` };
   }
   return { ok: true, balances: s.balances(), trust: s.trust };
 }

@@ -113,6 +113,18 @@ export class LedgerState {
     return this.cow?.shared.has(x) ? copy(x) : x;
   }
 
+  /**
+   * Job ids of the credits granted to `login` that no reversal took back and no bit-exact replay
+   * proved (TrustBook.proven): what a ban forfeits under the policy's `ban_forfeits`.
+   */
+  forfeitable(login: string): string[] {
+    const out: string[] = [];
+    for (const [jobId, g] of this.grants) {
+      if (g.data.login.toLowerCase() === login.toLowerCase() && !this.reversals.has(jobId) && !this.trust.proven.has(jobId)) out.push(jobId);
+    }
+    return out;
+  }
+
   /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries). */
   freeRunsLeft(login: string, perDay: number, now: Date = new Date(Date.now())): number {
     return Math.max(0, perDay - (this.freeRunsUsed.get(freeRunKey(login, now.toISOString())) ?? 0));

@@ -188,6 +188,12 @@ export const EntryData = {
     replay_tolerance: z.number().nonnegative().optional(),
     /** backends whose replays are compared by checkpoint digest (ledger/replays.ts); absent in older entries: wasm and cpu */
     deterministic_backends: z.array(z.string()).optional(),
+    /**
+     * a ban reverses every credit of the banned owner that no bit-exact (digest) replay proved:
+     * agreement by score proves no training (a lazy runner copies a plausible score). Absent in
+     * older entries: a ban reverses only credits no other owner's run confirmed
+     */
+    ban_forfeits: z.boolean().optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

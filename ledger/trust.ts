@@ -15,7 +15,7 @@ export type TrustPolicy = EntryDataOf<'trust_policy'>;
 export const TRUST_PARTNERS = 3;
 
 /** Defaults and why: docs/trust.md. */
-export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02 };
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true };
 
 export interface OwnerTrust {
   login: string;
@@ -77,6 +77,11 @@ export class TrustBook {
   readonly replayDue = new Set<string>();
   /** the replay jobs dispatched for each original (by its job id), in order */
   readonly replayJobs = new Map<string, string[]>();
+  /**
+   * job ids of runs a bit-exact replay reproduced (a `digest` verdict's agreeing group): the only
+   * results that prove their training was done. A ban under `ban_forfeits` reverses the rest.
+   */
+  readonly proven = new Set<string>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -90,6 +95,7 @@ export class TrustBook {
     for (const [j, v] of other.replays) this.replays.set(j, v);
     for (const j of other.replayDue) this.replayDue.add(j);
     for (const [j, ids] of other.replayJobs) this.replayJobs.set(j, [...ids]);
+    for (const j of other.proven) this.proven.add(j);
   }
 
   owner(login: string): OwnerTrust {
@@ -203,6 +209,7 @@ export class TrustBook {
         const v = replayVerdict(replayRuns(d, resultOf), d.by, d.tolerance);
         this.replays.set(d.job_id, v);
         if (v.verdict === 'agreed' || v.verdict === 'outvoted') for (const j of v.group) this.check(j, v.group, resultOf);
+        if (d.by === 'digest' && (v.verdict === 'agreed' || v.verdict === 'outvoted')) for (const j of v.group) this.proven.add(j);
         break;
       }
       case 'owner_banned':

@@ -133,7 +133,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   // A result that names another job or input than its dispatch is a forgery by the runner's owner.
   if (checked.forged && runnerOwner) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
   // a forgery no honest harness produces is a fault of the owner too: trust reset, a ban at ban_after_faults
-  if (!checked.validated && checked.fault && runnerOwner) news.push(...forgeryBan(view.state, view.state.trust.policy, runnerOwner, job.job_id));
+  if (!checked.validated && checked.fault && runnerOwner) news.push(...forgeryBan(view.state, view.state.trust.policy, runnerOwner, job.job_id, news));
   return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time, digest };
 }
 

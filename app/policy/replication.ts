@@ -19,6 +19,7 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     max_class_weight: c.trust.max_class_weight,
     replay_tolerance: c.trust.replay_tolerance,
     deterministic_backends: c.trust.deterministic_backends,
+    ban_forfeits: c.trust.ban_forfeits,
   };
 }
 
@@ -110,14 +111,31 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
     out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}) } });
     for (const [jobId, r] of state.results) {
       if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
-      if ((state.trust.checked.has(jobId) && jobId !== w.job_id) || state.reversals.has(jobId)) continue;
+      if ((state.trust.checked.has(jobId) && jobId !== w.job_id) || state.reversals.has(jobId) || reversedIn(out, jobId)) continue;
       const granted = state.grants.get(jobId)?.data.amount ?? 0;
       out.push({ type: 'credit_reversed', data: { login: r.data.runner_owner, amount: granted, job_id: jobId, reason: `fault: ${reason}` } });
     }
     const faults = (state.trust.owners.get(lower(w.owner))?.faults ?? 0) + 1;
-    if (faults >= policy.ban_after_faults && !state.trust.banned(w.owner)) {
-      out.push({ type: 'owner_banned', data: { login: w.owner, reason: `${faults} faults, the last on job ${w.job_id}` } });
-    }
+    if (faults >= policy.ban_after_faults && !state.trust.banned(w.owner)) out.push(...banEntries(state, policy, w.owner, `${faults} faults, the last on job ${w.job_id}`, out));
+  }
+  return out;
+}
+
+const reversedIn = (news: NewEntry[], jobId: string) => news.some((n) => n.type === 'credit_reversed' && (n.data as EntryDataOf<'credit_reversed'>).job_id === jobId);
+
+/**
+ * `owner_banned`, then (under `ban_forfeits`) the forfeit of every credit granted to the owner
+ * that no bit-exact replay proved (TrustBook.proven) and that neither the ledger nor `pending`
+ * (the entries appended with the ban) reverses already. A score another owner agreed with shows
+ * only that the score was plausible: a proven cheat keeps nothing it cannot show it trained for
+ * (docs/trust.md, "A ban forfeits"). The audit checks the same set.
+ */
+export function banEntries(state: LedgerState, policy: TrustPolicy, owner: string, reason: string, pending: NewEntry[] = []): NewEntry[] {
+  const out: NewEntry[] = [{ type: 'owner_banned', data: { login: owner, reason } }];
+  if (!policy.ban_forfeits) return out;
+  for (const jobId of state.forfeitable(owner)) {
+    if (reversedIn(pending, jobId)) continue;
+    out.push({ type: 'credit_reversed', data: { login: state.grants.get(jobId)!.data.login, amount: state.grants.get(jobId)!.data.amount, job_id: jobId, reason: `forfeit: ${owner} is banned (${reason}) and no bit-exact replay proved this run` } });
   }
   return out;
 }
@@ -128,10 +146,10 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
  * `ban_after_faults`. Under no trust policy, nothing (a forgery is refused and its owner's credits
  * reversed all the same: ledger/credits.ts reversalsForForgery).
  */
-export function forgeryBan(state: LedgerState, policy: TrustPolicy | null, owner: string, jobId: string): NewEntry[] {
+export function forgeryBan(state: LedgerState, policy: TrustPolicy | null, owner: string, jobId: string, pending: NewEntry[] = []): NewEntry[] {
   if (!policy || state.trust.banned(owner)) return [];
   const faults = (state.trust.owners.get(lower(owner))?.faults ?? 0) + 1;
-  return faults >= policy.ban_after_faults ? [{ type: 'owner_banned', data: { login: owner, reason: `${faults} faults, the last a forged result on job ${jobId}` } }] : [];
+  return faults >= policy.ban_after_faults ? banEntries(state, policy, owner, `${faults} faults, the last a forged result on job ${jobId}`, pending) : [];
 }
 
 /** The runs of a claim recorded so far: the claim, then its validated replicas (verify jobs of it) in order. */

@@ -4,7 +4,7 @@ import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS, reg, online, trustWorld } from './world.js';
-import { auditLedger } from '../../ledger/index.js';
+import { appendEntries, auditLedger, type NewEntry } from '../../ledger/index.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const OTHER = 'export const LR = 1e-3;\n';
@@ -163,6 +163,46 @@ describe('adaptive replication', () => {
     expect(rec.data).toMatchObject({ validated: false, reason: expect.stringMatching(/mallory is banned by the ledger/) });
   });
 
+
+  it('a ban forfeits the credits a lazy owner earned on scores others only agreed with (no bit-exact replay proved its training)', async () => {
+    // the lazy runner's plan: report a plausible score without training. On a GPU class its replays
+    // compare scores, and a guess near the truth agrees; credits earned so stay earned until a ban.
+    const w = trustWorld('max_in_flight: 20\nverification:\n  quorum: 1\ntrust:\n  ban_after_faults: 1\n');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const guess = w.gh.dispatches[0];
+    await w.complete(guess, 'runner-m', 1.99);
+    const replay = w.gh.dispatches[1];
+    expect(replay.inputs).toMatchObject({ pr: '7', role: 'verify', seed: guess.inputs.seed });
+    await w.complete(replay, w.gh.runners.find((r) => r.labels.includes(replay.inputs.runner_label))!.name, 1.995);
+    expect(w.entries('replay_judged').map((j) => [j.data.verdict, j.data.by])).toEqual([['agreed', 'val_bpb']]);
+    expect(w.entries('credit_granted').map((g) => [g.data.login, g.data.job_id])).toContainEqual(['mallory', guess.inputs.nonce]);
+    // her next guess is off: PR 8 is better than she guessed; two owners outvote her, and she is banned
+    await w.push(8, 'other-agent', { 'trainer/train.ts': GOOD });
+    const off = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
+    await w.complete(off, 'runner-m', 2.5);
+    const taken = new Set<string>();
+    for (let i = 0; i < 2 && !w.entries('owner_banned').length; i++) {
+      const r = w.gh.dispatches.filter((x) => x.inputs.pr === '8' && x.inputs.role === 'verify').at(-1)!;
+      const runner = w.gh.runners.find((x) => x.labels.includes(r.inputs.runner_label) && !taken.has(x.name))!.name;
+      taken.add(runner);
+      await w.complete(r, runner, 1.9 + i * 0.005);
+    }
+    expect(w.entries('owner_banned').map((b) => b.data.login)).toEqual(['mallory']);
+    // the credit for PR 7's guess is reversed with the ban: mallory keeps nothing
+    const back = w.entries('credit_reversed').filter((r) => r.data.job_id === guess.inputs.nonce);
+    expect(back.map((r) => r.data.reason)).toEqual([expect.stringMatching(/^forfeit: mallory is banned .* no bit-exact replay proved this run$/)]);
+    const net = (login: string) =>
+      w.entries('credit_granted').filter((g) => g.data.login === login).reduce((a, g) => a + g.data.amount, 0) -
+      w.entries('credit_reversed').filter((g) => g.data.login === login).reduce((a, g) => a + g.data.amount, 0);
+    expect(net('mallory')).toBe(0);
+    // the audit holds the App to it: the same ledger without the forfeit is refused at the ban
+    const chain = w.ledger();
+    const kept = appendEntries([], chain.filter((e) => !(e.type === 'credit_reversed' && /^forfeit/.test((e.data as { reason: string }).reason))).map(({ type, time, data }) => ({ type, time, data }) as NewEntry));
+    const a = auditLedger(kept, { freeRunsPerDay: 3 });
+    expect(a.ok ? 'ok' : a.problem).toMatch(new RegExp(`^owner_banned of mallory leaves the credit of job ${guess.inputs.nonce} .* granted, though no bit-exact replay proved that run`));
+    // the honest replayer of PR 7 keeps what it earned
+    expect(net(w.gh.runners.find((r) => r.labels.includes(replay.inputs.runner_label))!.labels.find((l) => l.startsWith('owner-'))!.slice(6))).toBeGreaterThan(0);
+  });
   it('an untrusted owner\'s discard counts and earns only after another owner agrees; a trusted owner\'s is only spot-checked', async () => {
     const w = trustWorld('max_in_flight: 4\ntrust:\n  replicate_until: 1\n  spot_check_rate: 0\n');
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });

@@ -76,3 +76,33 @@ describe('owner_faulted: the audit checks the group the App formed', () => {
     expect(audit(build([...ledger(runs), fault('bob', 'j1', ['v1', 'v2', 'v3'])]))).toBe('ok');
   });
 });
+
+describe('a ban forfeits what no bit-exact replay proved', () => {
+  const grant = (job_id: string, login: string): NewEntry => ({ type: 'credit_granted', data: { login, amount: 300, job_id, train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'x' } });
+  const judged = (job_id: string, replay: string, by: 'digest' | 'val_bpb'): NewEntry => ({
+    type: 'replay_judged',
+    data: { job_id, replay_job_ids: [replay], digests: by === 'digest' ? ['f'.repeat(64), 'f'.repeat(64)] : [null, null], by, tolerance: 0.02, verdict: 'agreed', outvoted: [], reason: 'replayed' },
+  });
+  // bob earned on g1 (a replay agreed by score) and g2 (a replay reproduced the checkpoint)
+  const before = build([
+    baseline('gpu-a10g', 20_000),
+    { type: 'trust_policy', data: DEFAULT_TRUST_POLICY },
+    ...['g1', 'r1', 'g2', 'r2'].flatMap((j, i) => [dispatched(j, 'agent-alice'), recorded(j, i % 2 ? 'carol' : 'bob', { val_bpb: 2.1 })]),
+    judged('g1', 'r1', 'val_bpb'),
+    judged('g2', 'r2', 'digest'),
+    grant('g1', 'bob'),
+    grant('g2', 'bob'),
+    grant('r1', 'carol'),
+  ]);
+
+  it('the ban reverses the score-agreed credit and keeps the digest-proven one; the other owner keeps hers', () => {
+    const s = LedgerState.of(before);
+    expect([...s.trust.proven].sort()).toEqual(['g2', 'r2']);
+    const news = faultEntries(s, { ...DEFAULT_TRUST_POLICY, ban_after_faults: 1 }, 'j9', [{ job_id: 'x9', owner: 'bob', val_bpb: 2.5 }], [], 'outvoted');
+    expect(news.filter((n) => n.type === 'credit_reversed').map((n) => [n.data.job_id, n.data.amount])).toEqual([['g1', 300]]);
+    expect(news.map((n) => n.type)).toContain('owner_banned');
+    // without ban_forfeits (an older policy): the ban alone, g1 was confirmed by another owner
+    const old = faultEntries(s, { ...DEFAULT_TRUST_POLICY, ban_after_faults: 1, ban_forfeits: undefined }, 'j9', [{ job_id: 'x9', owner: 'bob', val_bpb: 2.5 }], [], 'outvoted');
+    expect(old.filter((n) => n.type === 'credit_reversed')).toEqual([]);
+  });
+});
