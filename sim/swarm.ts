@@ -96,6 +96,9 @@ export interface Figures {
    * merging it would be a false merge; it counts in `opened_improvements_merged_pct` only
    */
   true_improvements_merged_pct: number;
+  /** the counts behind it: such PRs decided, and merged (a sweep pools them over seeds: sim/sweep.ts) */
+  true_improvements: number;
+  true_improvements_merged: number;
   /** merged share of all PRs opened as an improvement, superseded ones included */
   opened_improvements_merged_pct: number;
   /** improvement PRs whose default branch moved (to a better train.ts) before they were decided */
@@ -947,6 +950,8 @@ export class Swarm {
       false_merges: this.gh.merges.filter((m) => this.qualityOf(m.merge_sha).u >= this.qualityOf(this.gh.commits.get(m.merge_sha)!.parents[0]).u).length,
       seed_only_merged: merged.filter((p) => p.kind === 'seed_only').length,
       true_improvements_merged_pct: live.length ? round((100 * live.filter((p) => this.finalState(p.number) === 'merged').length) / live.length, 1) : 0,
+      true_improvements: live.length,
+      true_improvements_merged: live.filter((p) => this.finalState(p.number) === 'merged').length,
       opened_improvements_merged_pct: improvements.length ? round((100 * improvements.filter((p) => this.finalState(p.number) === 'merged').length) / improvements.length, 1) : 0,
       improvements_superseded: improvements.length - live.length,
       adversary_credit_share: allCredit > 0 ? round(advCredit / allCredit, 4) : 0,

@@ -53,6 +53,43 @@ export function table(cells: Cell[]): string {
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
+/**
+ * One line per setting and adversary share run at several seeds: the 3σ improvements merged,
+ * pooled over the seeds with a 95% Wilson interval (one run decides about ten such PRs, so one
+ * miss moves its figure by ten points), and the range of the other targets.
+ */
+export function pooled(cells: Cell[]): string[] {
+  const out: string[] = [];
+  const keys = [...new Set(cells.map((c) => `${c.variant}\u0000${c.adversaries}`))];
+  for (const k of keys) {
+    const [variant, a] = k.split('\u0000');
+    const fs = cells.filter((c) => c.variant === variant && String(c.adversaries) === a && c.figures && typeof c.figures.true_improvements === 'number').map((c) => c.figures!);
+    if (fs.length < 2) continue;
+    const n = fs.reduce((x, f) => x + f.true_improvements, 0);
+    const m = fs.reduce((x, f) => x + f.true_improvements_merged, 0);
+    const [lo, hi] = wilson(m, n);
+    const range = (key: string) => {
+      const xs = fs.map((f) => Number(f[key]));
+      return `${Math.min(...xs)}-${Math.max(...xs)}`;
+    };
+    out.push(
+      `${variant} ${pct(Number(a))}, ${fs.length} seeds: 3σ improvements merged ${m} of ${n} (${n ? ((100 * m) / n).toFixed(1) : '-'}%, 95% interval ${(100 * lo).toFixed(1)}-${(100 * hi).toFixed(1)}%); ` +
+        `false merges ${range('false_merges')}, seed-only ${range('seed_only_merged')}, adversaries' credit ${range('adversary_credit_share')}, overhead ${range('verification_overhead')}`,
+    );
+  }
+  return out;
+}
+
+/** The 95% Wilson score interval of a proportion of `k` in `n` ([0, 1] when n is 0). */
+export function wilson(k: number, n: number, z = 1.96): [number, number] {
+  if (n === 0) return [0, 1];
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d;
+  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, c - h), Math.min(1, c + h)];
+}
+
 function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
@@ -117,6 +154,8 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: jobs }, worker));
   if (values.out) writeFileSync(values.out, cells.map((c) => JSON.stringify(c)).join('\n') + '\n');
   process.stdout.write(table(cells) + '\n');
+  const lines = pooled(cells);
+  if (lines.length) process.stdout.write('\n' + lines.join('\n') + '\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
