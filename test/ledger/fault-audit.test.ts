@@ -99,7 +99,7 @@ describe('a ban forfeits what no bit-exact replay proved', () => {
     const s = LedgerState.of(before);
     expect([...s.trust.proven].sort()).toEqual(['g2', 'r2']);
     const news = faultEntries(s, { ...DEFAULT_TRUST_POLICY, ban_after_faults: 1 }, 'j9', [{ job_id: 'x9', owner: 'bob', val_bpb: 2.5 }], [], 'outvoted');
-    expect(news.filter((n) => n.type === 'credit_reversed').map((n) => [n.data.job_id, n.data.amount])).toEqual([['g1', 300]]);
+    expect(news.filter((n) => n.type === 'credit_reversed').map((n) => [(n.data as { job_id: string }).job_id, (n.data as { amount: number }).amount])).toEqual([['g1', 300]]);
     expect(news.map((n) => n.type)).toContain('owner_banned');
     // without ban_forfeits (an older policy): the ban alone, g1 was confirmed by another owner
     const old = faultEntries(s, { ...DEFAULT_TRUST_POLICY, ban_after_faults: 1, ban_forfeits: undefined }, 'j9', [{ job_id: 'x9', owner: 'bob', val_bpb: 2.5 }], [], 'outvoted');
