@@ -96,6 +96,12 @@ export const AutoresearchConfig = z.object({
        * not only the unconfirmed ones: a score another owner agreed with proves no training
        */
       ban_forfeits: z.boolean().default(true),
+      /**
+       * the spot check's rate falls as an owner's agreeing results grow, as BOINC's adaptive
+       * replication does (1/CV): spot_check_rate at replicate_until agreeing results, then
+       * spot_check_rate x replicate_until / agreed
+       */
+      spot_check_decay: z.boolean().default(true),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

@@ -194,6 +194,12 @@ export const EntryData = {
      * older entries: a ban reverses only credits no other owner's run confirmed
      */
     ban_forfeits: z.boolean().optional(),
+    /**
+     * the spot check's rate falls as an owner's agreeing results grow (BOINC's adaptive replication:
+     * 1/CV): spot_check_rate x replicate_until / agreed, frozen for a result when it is recorded.
+     * Absent in older entries: the fixed spot_check_rate
+     */
+    spot_check_decay: z.boolean().optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

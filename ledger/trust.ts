@@ -15,7 +15,7 @@ export type TrustPolicy = EntryDataOf<'trust_policy'>;
 export const TRUST_PARTNERS = 3;
 
 /** Defaults and why: docs/trust.md. */
-export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true };
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true, spot_check_decay: true };
 
 export interface OwnerTrust {
   login: string;
@@ -82,6 +82,8 @@ export class TrustBook {
    * results that prove their training was done. A ban under `ban_forfeits` reverses the rest.
    */
   readonly proven = new Set<string>();
+  /** under `spot_check_decay`: the spot-check rate of each result's owner when the result was recorded (spotRate) */
+  readonly spotRateAt = new Map<string, number>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -96,6 +98,7 @@ export class TrustBook {
     for (const j of other.replayDue) this.replayDue.add(j);
     for (const [j, ids] of other.replayJobs) this.replayJobs.set(j, [...ids]);
     for (const j of other.proven) this.proven.add(j);
+    for (const [j, r] of other.spotRateAt) this.spotRateAt.set(j, r);
   }
 
   owner(login: string): OwnerTrust {
@@ -123,9 +126,26 @@ export class TrustBook {
     return !o?.banned && (o?.agreed ?? 0) >= policy.replicate_until && (o?.partners.size ?? 0) >= Math.min(policy.replicate_until, TRUST_PARTNERS);
   }
 
-  /** Whether the spot check picks a result (of a trusted owner) for a re-run by another owner. */
-  drawn(time: string, jobId: string, policy: TrustPolicy | null = this.policy): boolean {
-    return !!policy && spotDraw(time, jobId) < policy.spot_check_rate;
+  /**
+   * The share of `login`'s results the spot check draws now: `spot_check_rate`, or under
+   * `spot_check_decay` that rate at `replicate_until` agreeing results and falling as 1/agreed
+   * after (BOINC's 1/CV: at the defaults 10% at 10 agreeing results, 5% at 20, 2.5% at 40).
+   */
+  spotRate(login: string, policy: TrustPolicy | null = this.policy): number {
+    if (!policy) return 0;
+    if (!policy.spot_check_decay || policy.replicate_until <= 0) return policy.spot_check_rate;
+    const agreed = this.owners.get(key(login))?.agreed ?? 0;
+    return (policy.spot_check_rate * policy.replicate_until) / Math.max(agreed, policy.replicate_until);
+  }
+
+  /**
+   * Whether the spot check picks a result (of a trusted owner) for a re-run by another owner: its
+   * draw below the rate of its owner when it was recorded (the rate now, before it is).
+   */
+  drawn(time: string, jobId: string, policy: TrustPolicy | null = this.policy, owner: string | null = null): boolean {
+    if (!policy) return false;
+    const rate = policy.spot_check_decay ? (this.spotRateAt.get(jobId) ?? (owner ? this.spotRate(owner, policy) : policy.spot_check_rate)) : policy.spot_check_rate;
+    return spotDraw(time, jobId) < rate;
   }
 
   /**
@@ -136,7 +156,7 @@ export class TrustBook {
   replayRequired(d: EntryDataOf<'result_recorded'>, time: string, longRun = false): boolean {
     if (!this.policy || longRun || !replayable(d)) return false;
     if (d.role !== 'baseline' && d.role !== 'verify') return false;
-    return !this.trusted(d.runner_owner!) || this.drawn(time, d.job_id);
+    return !this.trusted(d.runner_owner!) || this.drawn(time, d.job_id, this.policy, d.runner_owner);
   }
 
   /** Whether `jobId` must be reproduced by a replay and no replay verdict has reproduced it (yet). */
@@ -172,6 +192,7 @@ export class TrustBook {
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
         if (d.runner_owner) this.owner(d.runner_owner);
+        if (d.runner_owner && this.policy?.spot_check_decay) this.spotRateAt.set(d.job_id, this.spotRate(d.runner_owner));
         // a proven forgery is a fault as an outvoted run is: trust reset, counted toward a ban
         if (d.forgery && !d.validated && d.runner_owner) {
           const o = this.owner(d.runner_owner);
@@ -241,7 +262,7 @@ export class TrustBook {
     if (this.faulted.has(d.job_id)) return `the result of job ${d.job_id} was outvoted by other owners' runs`;
     if (this.awaitsReplay(d.job_id)) return `the result of job ${d.job_id} is not reproduced by another owner's replay yet`;
     if (this.checked.has(d.job_id)) return null;
-    if (d.role === 'candidate' && d.runner_owner && this.trusted(d.runner_owner) && !this.drawn(r.time, d.job_id)) return null;
+    if (d.role === 'candidate' && d.runner_owner && this.trusted(d.runner_owner) && !this.drawn(r.time, d.job_id, this.policy, d.runner_owner)) return null;
     return `the result of job ${d.job_id} is not confirmed by another owner's run yet`;
   }
 }

@@ -9,7 +9,7 @@ const HELP = `npm run simulate -- [options]
   --seed N               the run's seed (default 1); the same seed replays the same run
   --experiments N        PRs to open (default ${DEFAULTS.experiments})
   --adversaries X        share of runner owners that are adversarial, 0..1 (default ${DEFAULTS.adversaries})
-  --mix k=w,...          relative weights of ${ADVERSARIES.join(', ')} (default 1 each; 0 leaves one out)
+  --mix k=w,...          relative weights of ${ADVERSARIES.join(', ')} (default 1 each, turncoat 0; 0 leaves one out)
   --owners N             runner owners, spread over the hardware classes (default ${DEFAULTS.owners})
   --authors N            honest PR authors (default ${DEFAULTS.authors})
   --improvements X       share of PRs with a real improvement (default ${DEFAULTS.improvementShare})

@@ -101,8 +101,12 @@ export function trueBpb(q: Quality, cls: HardwareClass): number {
   return cls.base + q.u * runSigma(cls);
 }
 
-export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder';
-export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder'];
+export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat';
+export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat'];
+/** Kinds left out of the mix unless `--mix` weights them (a turncoat: figures stay comparable with the sessions before it). */
+export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0 };
+/** Jobs a turncoat runs honestly before it turns lazy: past its probation (10 agreeing results), well into trust. */
+export const TURNCOAT_AFTER = 30;
 
 export interface Owner {
   login: string;
@@ -116,6 +120,8 @@ export interface Owner {
   runnerName?: string;
   /** why the App refused this owner's runner for good (a ban), if it did */
   refused?: string;
+  /** jobs it has taken so far (a turncoat's clock) */
+  runs?: number;
 }
 
 /** What anyone can read of a finished run: its result.json (artifacts are public) and who ran it (the ledger). */
@@ -331,6 +337,13 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
       if (job.role === 'candidate') return untrained(forged());
       if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return untrained(echo()!);
       return honest();
+    case 'turncoat':
+      // trains honestly until it is trusted, then never again: what a lazy runner does, on the
+      // spot-check rate alone (the patient attacker a spot-check rate that falls with trust invites)
+      if ((o.runs ?? 0) <= TURNCOAT_AFTER) return honest();
+      if (replaying) return copied(true);
+      if (job.role === 'verify') return untrained(echo() ?? plausible());
+      return untrained(plausible());
     case 'colluder':
       // honest, except for its partner author's PRs: an improvement claimed, and agreed with
       if (job.author === o.partner && replaying) return copied(false);
@@ -342,8 +355,8 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
 
 /** Spreads `n` adversarial owners over the kinds in `mix` (relative weights), in a fixed order. */
 export function adversaryKinds(n: number, mix: Partial<Record<Behaviour, number>>): Behaviour[] {
-  const kinds = ADVERSARIES.filter((k) => (mix[k] ?? 1) > 0);
-  const weights = kinds.map((k) => mix[k] ?? 1);
+  const kinds = ADVERSARIES.filter((k) => (mix[k] ?? OPT_IN[k] ?? 1) > 0);
+  const weights = kinds.map((k) => mix[k] ?? OPT_IN[k] ?? 1);
   const total = weights.reduce((a, b) => a + b, 0);
   const out: Behaviour[] = [];
   // largest remainder over the weights; a Sybil pair takes two owners

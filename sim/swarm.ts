@@ -494,6 +494,7 @@ export class Swarm {
       if (!owner) throw new Error(`run ${run.id} ran on ${runner.name}, a runner no owner started`);
       // the owner's harness decides at the start what it will do (train on the clock, replay the
       // given schedule, or make a result up) and how long that takes; the result is written at the end
+      owner.runs = (owner.runs ?? 0) + 1;
       const r = report(owner, this.jobView(run, owner), this.classes, this.rngNoise, this.o.midRunLoad ?? 0);
       const budget = Number(run.inputs.budget ?? 300);
       // the harness's pre-flight check (trainer/train-phase.ts): a run that trains compares its

@@ -20,6 +20,7 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     replay_tolerance: c.trust.replay_tolerance,
     deterministic_backends: c.trust.deterministic_backends,
     ban_forfeits: c.trust.ban_forfeits,
+    spot_check_decay: c.trust.spot_check_decay,
   };
 }
 
@@ -39,7 +40,7 @@ export function replicateDiscard(state: LedgerState, policy: TrustPolicy, owner:
   if (!owner) return 'its runner has no owner';
   const agreed = state.trust.owners.get(owner.toLowerCase())?.agreed ?? 0;
   if (!state.trust.trusted(owner, policy)) return `${owner}'s runners have ${agreed} of the ${policy.replicate_until} agreeing results after which only spot checks are made`;
-  if (state.trust.drawn(time, jobId, policy)) return `a spot check (rate ${policy.spot_check_rate}) drew this result`;
+  if (state.trust.drawn(time, jobId, policy, owner)) return `a spot check (rate ${+(state.trust.spotRateAt.get(jobId) ?? state.trust.spotRate(owner, policy)).toFixed(4)}) drew this result`;
   return null;
 }
 

@@ -17,6 +17,14 @@ const audit = (entries: LedgerEntry[]) => {
   return a.ok ? 'ok' : `seq ${a.seq}: ${a.problem}`;
 };
 const base = [baseline('gpu-a10g', 20_000), dispatched('j1', 'agent-alice'), recorded('j1', 'bob', { val_bpb: 2.1 })];
+/** `a`'s claim c<i>, and `b`'s verify run v<i> that agreed with it */
+const pair = (i: number, a: string, b: string): NewEntry[] => [
+  dispatched(`c${i}`, 'agent-x'),
+  recorded(`c${i}`, a, { val_bpb: 2.1 }),
+  dispatched(`v${i}`, null, { role: 'verify' }),
+  { ...recorded(`v${i}`, b, { val_bpb: 2.1 }), data: { ...recorded(`v${i}`, b).data, role: 'verify' as const } },
+  agreed(`c${i}`, `v${i}`),
+];
 
 describe('grants under the trust policy', () => {
   it('a result no other owner confirmed does not earn; once one agrees, both earn', () => {
@@ -54,13 +62,6 @@ describe('grants under the trust policy', () => {
   });
 
   it('a pair of accounts confirming each other never becomes trusted: trust needs three distinct partners', () => {
-    const pair = (i: number, a: string, b: string): NewEntry[] => [
-      dispatched(`c${i}`, 'agent-x'),
-      recorded(`c${i}`, a, { val_bpb: 2.1 }),
-      dispatched(`v${i}`, null, { role: 'verify' }),
-      { ...recorded(`v${i}`, b, { val_bpb: 2.1 }), data: { ...recorded(`v${i}`, b).data, role: 'verify' as const } },
-      agreed(`c${i}`, `v${i}`),
-    ];
     const sock = build([policy(), ...Array.from({ length: 12 }, (_, i) => pair(i, 'sock-a', 'sock-b')).flat()]);
     const s = LedgerState.of(sock);
     expect(s.trust.owner('sock-a').agreed).toBe(12);
@@ -68,6 +69,29 @@ describe('grants under the trust policy', () => {
     const partners = ['carol', 'dave', 'erin'];
     const honest = LedgerState.of(build([policy(), ...Array.from({ length: 12 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat()]));
     expect(honest.trust.trusted('bob')).toBe(true);
+  });
+
+  it('the spot-check rate falls as 1/agreed past probation (BOINC), frozen for each result when it is recorded', () => {
+    const partners = ['carol', 'dave', 'erin'];
+    const T = '2026-03-02T10:00:00.000Z';
+    // a job whose draw the fixed rate (0.5) picks and bob's rate at 8 agreeing results (0.5 x 2 / 8) does not
+    const between = Array.from({ length: 200 }, (_, i) => `x${i}`).find((j) => spotDraw(T, j) > 0.125 && spotDraw(T, j) < 0.5)!;
+    const history = (p: Partial<typeof DEFAULT_TRUST_POLICY>, after: number) =>
+      build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5, ...p }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(between, 'agent-x'), recorded(between, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: after }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
+    const decayed = history({}, 0);
+    expect(LedgerState.of(decayed).trust.spotRate('bob')).toBeCloseTo(0.125, 12);
+    expect(grantOf(decayed, between)?.data.login).toBe('bob');
+    // the fixed rate of older ledgers (no spot_check_decay) draws it: it earns only once another owner agrees
+    expect(grantOf(history({ spot_check_decay: undefined }, 0), between)).toBeNull();
+    // frozen: a draw between bob's rate at 32 agreeing results (0.03125) and 0.125 recorded at 8 stays drawn at 32
+    const early = Array.from({ length: 400 }, (_, i) => `y${i}`).find((j) => spotDraw(T, j) > 0.04 && spotDraw(T, j) < 0.125)!;
+    const frozen = build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5 }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(early, 'agent-x'), recorded(early, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: 24 }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
+    const s = LedgerState.of(frozen);
+    expect(s.trust.spotRate('bob')).toBeCloseTo(0.5 * 2 / 32, 12);
+    expect(grantOf(frozen, early)).toBeNull();
+    // and a grant for it anyway is flagged
+    const sneaky = appendEntries(frozen, [{ type: 'credit_granted', data: { login: 'bob', amount: 300, job_id: early, train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'x' } }]);
+    expect(audit([...frozen, ...sneaky])).toMatch(new RegExp(`credit_granted to bob: the result of job ${early} is not confirmed by another owner's run yet`));
   });
 
   it('the spot-check draw is uniform and reproducible', () => {
@@ -127,7 +151,7 @@ describe('npm run ledger -- verify', () => {
       const honest = build([...base, policy()].map((n) => (n.type === 'result_recorded' ? { ...n, data: { ...n.data, diff_path: null, diff_sha256: null } } : n)) as NewEntry[]);
       writeLedgerDir(dir, honest);
       expect(await main(['verify', dir])).toBe(0);
-      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*max_class_weight 100; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
+      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1 \(falling as 1\/agreed\), quorum 1.*max_class_weight 100, a ban forfeits unproven credits; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
       const grant = { type: 'credit_granted' as const, data: { login: 'bob', amount: 300, job_id: 'j1', train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'tokens/s 20000 on gpu-a10g (baseline seq 0) / 20000 on reference gpu-a10g (baseline seq 0)' } };
       rmSync(dir, { recursive: true });
       writeLedgerDir(dir, [...honest, ...appendEntries(honest, [grant])]);
