@@ -99,9 +99,10 @@ export const AutoresearchConfig = z.object({
       /**
        * the spot check's rate falls as an owner's agreeing results grow, as BOINC's adaptive
        * replication does (1/CV): spot_check_rate at replicate_until agreeing results, then
-       * spot_check_rate x replicate_until / agreed
+       * spot_check_rate x replicate_until / agreed. Off by default: owners who turn lazy once
+       * trusted earned 10-20% of all credit with it in the simulator, 0.2% without (docs/trust.md 6)
        */
-      spot_check_decay: z.boolean().default(true),
+      spot_check_decay: z.boolean().default(false),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

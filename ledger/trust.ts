@@ -15,7 +15,7 @@ export type TrustPolicy = EntryDataOf<'trust_policy'>;
 export const TRUST_PARTNERS = 3;
 
 /** Defaults and why: docs/trust.md. */
-export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true, spot_check_decay: true };
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true };
 
 export interface OwnerTrust {
   login: string;

@@ -77,7 +77,7 @@ describe('grants under the trust policy', () => {
     // a job whose draw the fixed rate (0.5) picks and bob's rate at 8 agreeing results (0.5 x 2 / 8) does not
     const between = Array.from({ length: 200 }, (_, i) => `x${i}`).find((j) => spotDraw(T, j) > 0.125 && spotDraw(T, j) < 0.5)!;
     const history = (p: Partial<typeof DEFAULT_TRUST_POLICY>, after: number) =>
-      build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5, ...p }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(between, 'agent-x'), recorded(between, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: after }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
+      build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5, spot_check_decay: true, ...p }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(between, 'agent-x'), recorded(between, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: after }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
     const decayed = history({}, 0);
     expect(LedgerState.of(decayed).trust.spotRate('bob')).toBeCloseTo(0.125, 12);
     expect(grantOf(decayed, between)?.data.login).toBe('bob');
@@ -85,7 +85,7 @@ describe('grants under the trust policy', () => {
     expect(grantOf(history({ spot_check_decay: undefined }, 0), between)).toBeNull();
     // frozen: a draw between bob's rate at 32 agreeing results (0.03125) and 0.125 recorded at 8 stays drawn at 32
     const early = Array.from({ length: 400 }, (_, i) => `y${i}`).find((j) => spotDraw(T, j) > 0.04 && spotDraw(T, j) < 0.125)!;
-    const frozen = build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5 }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(early, 'agent-x'), recorded(early, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: 24 }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
+    const frozen = build([baseline('gpu-a10g', 20_000), policy({ replicate_until: 2, spot_check_rate: 0.5, spot_check_decay: true }), ...Array.from({ length: 8 }, (_, i) => pair(i, 'bob', partners[i % 3])).flat(), dispatched(early, 'agent-x'), recorded(early, 'bob', { val_bpb: 2.1, time: T }), ...Array.from({ length: 24 }, (_, i) => pair(100 + i, 'bob', partners[i % 3])).flat()]);
     const s = LedgerState.of(frozen);
     expect(s.trust.spotRate('bob')).toBeCloseTo(0.5 * 2 / 32, 12);
     expect(grantOf(frozen, early)).toBeNull();
@@ -151,7 +151,7 @@ describe('npm run ledger -- verify', () => {
       const honest = build([...base, policy()].map((n) => (n.type === 'result_recorded' ? { ...n, data: { ...n.data, diff_path: null, diff_sha256: null } } : n)) as NewEntry[]);
       writeLedgerDir(dir, honest);
       expect(await main(['verify', dir])).toBe(0);
-      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1 \(falling as 1\/agreed\), quorum 1.*max_class_weight 100, a ban forfeits unproven credits; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
+      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*max_class_weight 100, a ban forfeits unproven credits; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
       const grant = { type: 'credit_granted' as const, data: { login: 'bob', amount: 300, job_id: 'j1', train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'tokens/s 20000 on gpu-a10g (baseline seq 0) / 20000 on reference gpu-a10g (baseline seq 0)' } };
       rmSync(dir, { recursive: true });
       writeLedgerDir(dir, [...honest, ...appendEntries(honest, [grant])]);
