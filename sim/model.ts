@@ -101,10 +101,10 @@ export function trueBpb(q: Quality, cls: HardwareClass): number {
   return cls.base + q.u * runSigma(cls);
 }
 
-export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat';
-export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat'];
+export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat' | 'framer';
+export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat', 'framer'];
 /** Kinds left out of the mix unless `--mix` weights them (a turncoat: figures stay comparable with the sessions before it). */
-export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0 };
+export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0, framer: 0 };
 /** Jobs a turncoat runs honestly before it turns lazy: past its probation (10 agreeing results), well into trust. */
 export const TURNCOAT_AFTER = 30;
 
@@ -344,6 +344,15 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
       if (replaying) return copied(true);
       if (job.role === 'verify') return untrained(echo() ?? plausible());
       return untrained(plausible());
+    case 'framer': {
+      // a pair of old accounts that train honestly, except when one is asked to check another
+      // owner's run: both report the same wrong result (0.06 bpb worse, one made-up checkpoint
+      // derived from the run), so that when both are drawn they agree and outvote the honest run
+      const target = job.original ?? (job.claim ? { nonce: `claim:${job.claim.bpb}`, owner: job.claim.owner, val_bpb: job.claim.bpb } : null);
+      if (!target || target.val_bpb == null || target.owner === o.partner || (!replaying && job.role !== 'verify')) return honest();
+      const frame = createHash('sha256').update(`frame\u0000${target.nonce}`).digest('hex');
+      return untrained(target.val_bpb + 0.06, { digest: frame });
+    }
     case 'colluder':
       // honest, except for its partner author's PRs: an improvement claimed, and agreed with
       if (job.author === o.partner && replaying) return copied(false);

@@ -303,7 +303,7 @@ export class Swarm {
     const n = this.o.owners;
     const bad = adversaryKinds(Math.round(n * this.o.adversaries), this.o.mix);
     const behaviours: Behaviour[] = [...bad, ...Array(Math.max(0, n - bad.length)).fill('honest')];
-    let sybil: Owner | null = null;
+    const unpaired = new Map<Behaviour, Owner>();
     behaviours.forEach((b, i) => {
       const cls = this.hw[i % this.hw.length];
       const login = b === 'honest' ? `owner-${i}` : `${b.replace('_', '-')}-${i}`;
@@ -313,14 +313,16 @@ export class Swarm {
         o.machine = this.hw.find((c) => c.name.startsWith('gpu'))!;
         o.claimedClass = this.hw.find((c) => c.name.startsWith('cpu'))!.name;
       }
-      if (b === 'sybil') {
-        if (sybil) {
-          o.partner = sybil.login;
-          sybil.partner = o.login;
-          o.claimedClass = sybil.claimedClass;
-          o.machine = sybil.machine;
-          sybil = null;
-        } else sybil = o;
+      if (b === 'sybil' || b === 'framer') {
+        // the two accounts of a pair: one actor's, on one class
+        const first = unpaired.get(b);
+        if (first) {
+          o.partner = first.login;
+          first.partner = o.login;
+          o.claimedClass = first.claimedClass;
+          o.machine = first.machine;
+          unpaired.delete(b);
+        } else unpaired.set(b, o);
       }
       if (b === 'colluder') {
         o.partner = `author-of-${login}`;

@@ -2,7 +2,7 @@
 // the run was asked to do and the machine's real class, so a replay (same seeds, same schedule)
 // reproduces it; what each adversary can put in a replay; the simulated harness's sealed box.
 import { describe, it, expect } from '@jest/globals';
-import { CLASSES, clockSchedule, report, type JobView, type Owner, type PublicRun } from '../../sim/model.js';
+import { adversaryKinds, CLASSES, clockSchedule, report, type JobView, type Owner, type PublicRun } from '../../sim/model.js';
 import { Rng } from '../../sim/rng.js';
 import { sealSeeded } from '../../sim/seal.js';
 import { decodeSchedule, ScheduleRecorder } from '../../trainer/replay-schedule.js';
@@ -177,5 +177,36 @@ describe("the simulated harness's sealed box", () => {
     expect(sealSeeded(new Rng(9), keys.publicKey, text)).toBe(a);
     expect(sealSeeded(new Rng(10), keys.publicKey, text)).not.toBe(a);
     expect(() => open(sealKeyPairFrom('another key'), a)).toThrow(/does not open/);
+  });
+});
+
+describe('the opt-in adversaries: turncoat and framer', () => {
+  it('are left out of the default mix (the figures of earlier sessions stay comparable) and in when weighted', () => {
+    expect(adversaryKinds(4, {})).toEqual(['forger', 'lazy', 'saboteur', 'class_liar']);
+    expect(adversaryKinds(4, { forger: 0, lazy: 0, saboteur: 0, class_liar: 0, sybil: 0, colluder: 0, framer: 1 })).toEqual(['framer', 'framer', 'framer', 'framer']);
+    expect(adversaryKinds(2, { forger: 0, lazy: 0, saboteur: 0, class_liar: 0, sybil: 0, colluder: 0, turncoat: 1 })).toEqual(['turncoat', 'turncoat']);
+  });
+
+  it('a turncoat trains for its first 30 jobs, then makes its results up', () => {
+    const rng = new Rng(7);
+    const t = { ...owner('turncoat', quiet(cpu)), runs: 30 };
+    expect(report(t, job(), classes, rng).trained).toBe(true);
+    expect(report({ ...t, runs: 31 }, job(), classes, rng).trained).toBe(false);
+  });
+
+  it('the two accounts of a framer pair report the same wrong replay of another owner\'s run, and train their partner\'s', () => {
+    const rng = new Rng(8);
+    const orig = report(owner('honest', quiet(cpu), cpu.name, 'owner-1'), job(), classes, rng);
+    const a = { ...owner('framer', quiet(cpu), cpu.name, 'framer-a'), partner: 'framer-b' };
+    const b = { ...owner('framer', quiet(cpu), cpu.name, 'framer-b'), partner: 'framer-a' };
+    const ra = report(a, job({ role: 'verify', replay: orig.schedule, original: publicOf(orig) }), classes, rng);
+    const rb = report(b, job({ role: 'verify', replay: orig.schedule, original: publicOf(orig) }), classes, rng);
+    expect(ra.trained).toBe(false);
+    expect(ra.bpb).toBeCloseTo(orig.bpb + 0.06, 12);
+    expect([rb.bpb, digestOf(rb)]).toEqual([ra.bpb, digestOf(ra)]);
+    expect(digestOf(ra)).not.toBe(digestOf(orig));
+    // its partner's run, and its own candidates: trained honestly
+    expect(report(b, job({ role: 'verify', replay: orig.schedule, original: publicOf(orig, 'n2', 'framer-a') }), classes, rng).trained).toBe(true);
+    expect(report(a, job(), classes, rng).trained).toBe(true);
   });
 });
