@@ -103,13 +103,6 @@ export const AutoresearchConfig = z.object({
        * trusted earned 10-20% of all credit with it in the simulator, 0.2% without (docs/trust.md 6)
        */
       spot_check_decay: z.boolean().default(false),
-      /**
-       * a result outvoted only by owners on probation is not a fault of its owner (it still never
-       * counts): two fresh accounts drawn as a run's replayers cannot frame its owner. Off by
-       * default: adversaries caught while every owner is on probation then go unbanned longer (in
-       * the simulator one escaped and took 10% of all credit; docs/trust.md section 6)
-       */
-      fault_needs_trusted: z.boolean().default(false),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

@@ -270,18 +270,6 @@ function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string 
 
 /** A fault needs two other owners' runs of the same job that agree (as the App groups them) and that the faulted one agrees with none of. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
-  return faultGroupProblem(s, d) ?? witnessProblem(s, d);
-}
-
-/** Under `fault_witness`, a fault needs an owner trusted at the time among those whose runs outvoted it. */
-function witnessProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
-  if (!s.trust.policy?.fault_witness) return null;
-  const owners = [...new Set(d.agreed_job_ids.map((j) => s.results.get(j)?.data.runner_owner).filter((o): o is string => !!o))];
-  if (owners.some((o) => lower(o) !== lower(d.login) && s.trust.trusted(o))) return null;
-  return `owner_faulted of ${d.login} rests on runs of ${owners.join(', ') || 'nobody'}, none of them trusted: the policy (fault_witness) needs a trusted owner among those who outvote a run`;
-}
-
-function faultGroupProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
   // a fault on a replayed run rests on the replay verdict recomputed from the revealed digests
   const replay = s.trust.replays.get(d.claim_job_id);
   if (replay) {

@@ -200,12 +200,6 @@ export const EntryData = {
      * Absent in older entries: the fixed spot_check_rate
      */
     spot_check_decay: z.boolean().optional(),
-    /**
-     * a result is faulted (owner_faulted) only when an owner trusted at the time is among those
-     * whose agreeing runs outvote it: two accounts on probation cannot frame an honest run.
-     * Absent in older entries: any two agreeing owners fault it
-     */
-    fault_witness: z.boolean().optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

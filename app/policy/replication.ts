@@ -21,7 +21,6 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     deterministic_backends: c.trust.deterministic_backends,
     ban_forfeits: c.trust.ban_forfeits,
     spot_check_decay: c.trust.spot_check_decay,
-    fault_witness: c.trust.fault_needs_trusted,
   };
 }
 
@@ -110,13 +109,6 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
   // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
   const out: NewEntry[] = [];
   for (const w of wrong) {
-    if (!witnessed(state, policy, w.owner, group.map((g) => g.owner))) {
-      // outvoted by owners on probation only: no fault (they may be a pair framing it); the run never counts
-      if (!state.reversals.has(w.job_id) && !reversedIn(out, w.job_id) && state.results.get(w.job_id)?.data.validated) {
-        out.push({ type: 'credit_reversed', data: { login: w.owner, amount: state.grants.get(w.job_id)?.data.amount ?? 0, job_id: w.job_id, reason: `${reason}; no fault: none of ${group.map((g) => g.owner).join(', ')} is trusted yet (trust.fault_needs_trusted)` } });
-      }
-      continue;
-    }
     out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}) } });
     for (const [jobId, r] of state.results) {
       if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
@@ -128,15 +120,6 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
     if (faults >= policy.ban_after_faults && !state.trust.banned(w.owner)) out.push(...banEntries(state, policy, w.owner, `${faults} faults, the last on job ${w.job_id}`, out));
   }
   return out;
-}
-
-/**
- * Whether `owners`' agreeing runs may fault `login`'s run: always, unless the policy asks for a
- * trusted witness (`fault_witness`), then when one of them (not `login`) is trusted. The audit
- * checks faults by the same rule (ledger/audit.ts faultProblem).
- */
-export function witnessed(state: LedgerState, policy: TrustPolicy, login: string, owners: string[]): boolean {
-  return !policy.fault_witness || owners.some((o) => lower(o) !== lower(login) && state.trust.trusted(o, policy));
 }
 
 const reversedIn = (news: NewEntry[], jobId: string) => news.some((n) => n.type === 'credit_reversed' && (n.data as EntryDataOf<'credit_reversed'>).job_id === jobId);
