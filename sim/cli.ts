@@ -1,7 +1,7 @@
 // `npm run simulate -- [options]`: the swarm simulator (sim/swarm.ts). Prints a summary, or one
 // JSON line with --json. The same --seed replays the same run.
 import { parseArgs } from 'node:util';
-import { ADVERSARIES, CLASSES, type Behaviour } from './model.js';
+import { ADVERSARIES, CLASSES, OPT_IN, type Behaviour } from './model.js';
 import { DEFAULTS, Swarm, type SimOptions } from './swarm.js';
 
 const HELP = `npm run simulate -- [options]
@@ -9,7 +9,7 @@ const HELP = `npm run simulate -- [options]
   --seed N               the run's seed (default 1); the same seed replays the same run
   --experiments N        PRs to open (default ${DEFAULTS.experiments})
   --adversaries X        share of runner owners that are adversarial, 0..1 (default ${DEFAULTS.adversaries})
-  --mix k=w,...          relative weights of ${ADVERSARIES.join(', ')} (default 1 each, turncoat 0; 0 leaves one out)
+  --mix k=w,...          relative weights of ${ADVERSARIES.join(', ')} (default 1 each, 0 for the opt-in ${Object.keys(OPT_IN).join(' and ')}; 0 leaves one out)
   --owners N             runner owners, spread over the hardware classes (default ${DEFAULTS.owners})
   --authors N            honest PR authors (default ${DEFAULTS.authors})
   --improvements X       share of PRs with a real improvement (default ${DEFAULTS.improvementShare})
