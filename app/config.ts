@@ -103,6 +103,12 @@ export const AutoresearchConfig = z.object({
        * trusted earned 10-20% of all credit with it in the simulator, 0.2% without (docs/trust.md 6)
        */
       spot_check_decay: z.boolean().default(false),
+      /**
+       * agreeing runs of distinct owners a replay verdict needs to outvote a run (a fault). 3: no
+       * two owners together can frame an honest one or deny its run its credit; a disagreement
+       * costs one replay more (docs/trust.md, "Replays")
+       */
+      outvote_quorum: z.number().int().min(2).max(5).default(3),
     })
     .prefault({}),
   /** volunteer runners: the JIT-config route's limits, who may run jobs, and the CLI's public settings (docs/runners.md) */

@@ -259,9 +259,9 @@ function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string 
     const digest = d.digests[i];
     if (c && (!digest || digestCommitment(digest, ids[i]) !== c)) return `replay_judged of job ${d.job_id} reveals for job ${ids[i]} a digest that is not the one its result committed to`;
   }
-  const v = replayVerdict(replayRuns(d, (j) => s.results.get(j)), d.by, d.tolerance);
+  const v = replayVerdict(replayRuns(d, (j) => s.results.get(j)), d.by, d.tolerance, s.trust.policy?.outvote_quorum);
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
-  if (v.verdict === 'pending') return `replay_judged of job ${d.job_id} says ${d.verdict}, but its revealed digests leave it undecided (one replay that disagrees)`;
+  if (v.verdict === 'pending') return `replay_judged of job ${d.job_id} says ${d.verdict}, but its revealed digests leave it undecided (a disagreement no ${s.trust.policy?.outvote_quorum ?? 2} agreeing owners settle yet)`;
   if (v.verdict !== d.verdict || !same(v.outvoted, d.outvoted)) {
     return `replay_judged of job ${d.job_id} says ${d.verdict}${d.outvoted.length ? ` (outvoted ${d.outvoted.join(', ')})` : ''}, but its revealed digests say ${v.verdict}${v.outvoted.length ? ` (outvoted ${v.outvoted.join(', ')})` : ''}`;
   }

@@ -90,7 +90,7 @@ function trustLine(t: TrustBook): string {
   const trusted = owners.filter((o) => t.trusted(o.login)).length;
   const banned = owners.filter((o) => o.banned).map((o) => o.login);
   return (
-    `trust: policy replicate_until ${p.replicate_until}, spot_check_rate ${p.spot_check_rate}${p.spot_check_decay ? ' (falling as 1/agreed)' : ''}, quorum ${p.quorum}, tolerance ${p.tolerance}, ban_after_faults ${p.ban_after_faults}, baseline_owners ${p.baseline_owners}, max_class_weight ${p.max_class_weight ?? 'none'}${p.ban_forfeits ? ', a ban forfeits unproven credits' : ''}; ` +
+    `trust: policy replicate_until ${p.replicate_until}, spot_check_rate ${p.spot_check_rate}${p.spot_check_decay ? ' (falling as 1/agreed)' : ''}, quorum ${p.quorum}, tolerance ${p.tolerance}, ban_after_faults ${p.ban_after_faults}, baseline_owners ${p.baseline_owners}, max_class_weight ${p.max_class_weight ?? 'none'}${p.ban_forfeits ? ', a ban forfeits unproven credits' : ''}, replay outvote quorum ${p.outvote_quorum ?? 2}; ` +
     `${owners.length} runner owners, ${trusted} trusted, ${owners.reduce((s, o) => s + o.faults, 0)} faults, ${banned.length} banned${banned.length ? ` (${banned.join(', ')})` : ''}; every grant, merge, baseline and fault agrees with it`
   );
 }

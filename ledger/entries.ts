@@ -200,6 +200,11 @@ export const EntryData = {
      * Absent in older entries: the fixed spot_check_rate
      */
     spot_check_decay: z.boolean().optional(),
+    /**
+     * agreeing runs of distinct owners a replay verdict needs to outvote a run (ledger/replays.ts
+     * replayVerdict): 3 means no two owners together can fault anyone. Absent in older entries: 2
+     */
+    outvote_quorum: z.number().int().min(2).optional(),
   }),
   /**
    * an owner's result was outvoted: other owners' runs of the same job (`agreed_job_ids`) agree

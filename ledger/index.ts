@@ -22,4 +22,4 @@ export { MemoryLedgerStore, type LedgerStore, type NewEntriesFor } from './store
 export { GitHubLedgerStore, type GitHubLedgerStoreOptions, type LedgerOctokit } from './github-store.js';
 export { longRunReason, longRunIssue, longRunJobs } from './long-run.js';
 export { TrustBook, DEFAULT_TRUST_POLICY, spotDraw, runsAgree, baselineOwners, replayable, type TrustPolicy, type OwnerTrust } from './trust.js';
-export { DETERMINISTIC_BACKENDS, replayBy, replaysAgree, replayVerdict, digestCommitment, type ReplayBy, type ReplayRun, type ReplayVerdict } from './replays.js';
+export { DETERMINISTIC_BACKENDS, DEFAULT_OUTVOTE_QUORUM, maxReplayRuns, replayBy, replaysAgree, replayVerdict, digestCommitment, type ReplayBy, type ReplayRun, type ReplayVerdict } from './replays.js';

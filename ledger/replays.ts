@@ -20,7 +20,7 @@ export interface ReplayRun {
 }
 
 export type ReplayVerdict =
-  /** one replay disagreed with the original: a third owner's replay settles it */
+  /** a replay disagreed and no group holds the quorum yet: another owner's replay is run */
   | { verdict: 'pending' }
   /** `group`: the runs that agree (the original among them when `agreed`); `outvoted`: runs that agree with none of them */
   | { verdict: 'agreed' | 'outvoted'; group: string[]; outvoted: string[] }
@@ -46,24 +46,42 @@ export function replaysAgree(a: ReplayRun, b: ReplayRun, by: ReplayBy, tolerance
   return Math.abs(a.val_bpb - b.val_bpb) <= tolerance + 1e-12;
 }
 
+/** Replay verdicts need this many agreeing runs to outvote one when the policy says nothing (older ledgers): two. */
+export const DEFAULT_OUTVOTE_QUORUM = 2;
+
+/** The most runs (the original and its replays) a verdict with `quorum` may take: 2·quorum − 1, after which one group must hold a majority or none will. */
+export const maxReplayRuns = (quorum: number = DEFAULT_OUTVOTE_QUORUM) => 2 * Math.max(2, quorum) - 1;
+
 /**
- * The verdict on a run (first) and its replays so far, in order. The largest group agreeing
- * with one of its runs (two at least; the first centre wins a tie, so the original's group when
- * it has one) decides: a run agreeing with none of the group is outvoted. One replay that
- * disagrees is `pending` (a third owner's replay settles it); two or more with no two runs
- * agreeing is `not_replayable`.
+ * The verdict on a run (first) and its replays so far, in order. Runs that all agree (two at
+ * least) are `agreed`. Once any run disagrees, the largest group agreeing with one of its runs
+ * (the first centre wins a tie, so the original's group when it has one) decides only when it
+ * holds `quorum` runs, all of distinct owners: a run agreeing with none of the group is then
+ * outvoted (a fault). Until then the verdict is `pending` and another owner's replay is run. When
+ * no group can reach `quorum` within maxReplayRuns(quorum) runs, the candidate is
+ * `not_replayable` (it reads something besides its seeds and schedule): nobody is faulted.
+ *
+ * `quorum` 2 (older ledgers) lets two owners who agree with each other outvote anyone: a pair of
+ * colluding owners drawn as the two replayers of an honest run framed it (a fault, its pending
+ * credits reversed, a ban at the second), or, reporting two different results, made it not
+ * replayable (its credit reversed). With 3 no two owners together can fault anyone or deny a
+ * run its credit: a third owner must agree with them (docs/trust.md, "Replays").
  */
-export function replayVerdict(runs: readonly ReplayRun[], by: ReplayBy, tolerance: number): ReplayVerdict {
+export function replayVerdict(runs: readonly ReplayRun[], by: ReplayBy, tolerance: number, quorum: number = DEFAULT_OUTVOTE_QUORUM): ReplayVerdict {
   if (runs.length < 2) return { verdict: 'pending' };
+  const q = Math.max(2, quorum);
   const agree = (a: ReplayRun, b: ReplayRun) => a === b || replaysAgree(a, b, by, tolerance);
   let group: ReplayRun[] = [];
   for (const c of runs) {
     const g = runs.filter((x) => agree(c, x));
     if (g.length > group.length) group = g;
   }
-  if (group.length < 2) return runs.length >= 3 ? { verdict: 'not_replayable', group: [], outvoted: [] } : { verdict: 'pending' };
   const outvoted = runs.filter((x) => !group.some((g) => agree(g, x))).map((x) => x.job_id);
-  return { verdict: group.includes(runs[0]) ? 'agreed' : 'outvoted', group: group.map((g) => g.job_id), outvoted };
+  const decided = group.length >= 2 && (outvoted.length === 0 || group.length >= q);
+  if (decided) return { verdict: group.includes(runs[0]) ? 'agreed' : 'outvoted', group: group.map((g) => g.job_id), outvoted };
+  // undecided: can a group still reach the quorum with the runs left?
+  if (Math.max(group.length, 1) + (maxReplayRuns(q) - runs.length) < q) return { verdict: 'not_replayable', group: [], outvoted: [] };
+  return { verdict: 'pending' };
 }
 
 /**

@@ -15,7 +15,7 @@ export type TrustPolicy = EntryDataOf<'trust_policy'>;
 export const TRUST_PARTNERS = 3;
 
 /** Defaults and why: docs/trust.md. */
-export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true };
+export const DEFAULT_TRUST_POLICY: TrustPolicy = { replicate_until: 10, spot_check_rate: 0.1, quorum: 1, tolerance: 0.02, ban_after_faults: 2, baseline_owners: 2, max_class_weight: 100, replay_tolerance: 0.02, ban_forfeits: true, outvote_quorum: 3 };
 
 export interface OwnerTrust {
   login: string;
@@ -227,7 +227,7 @@ export class TrustBook {
       case 'replay_judged': {
         // the verdict as the digests and scores say, not as the entry says (the audit flags a difference)
         const d = (e as LedgerEntry<'replay_judged'>).data;
-        const v = replayVerdict(replayRuns(d, resultOf), d.by, d.tolerance);
+        const v = replayVerdict(replayRuns(d, resultOf), d.by, d.tolerance, this.policy?.outvote_quorum);
         this.replays.set(d.job_id, v);
         if (v.verdict === 'agreed' || v.verdict === 'outvoted') for (const j of v.group) this.check(j, v.group, resultOf);
         if (d.by === 'digest' && (v.verdict === 'agreed' || v.verdict === 'outvoted')) for (const j of v.group) this.proven.add(j);

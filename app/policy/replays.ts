@@ -8,7 +8,7 @@
 // Pure, over the ledger view and the App's seal key: the intake's check of a sealed box, which
 // results can be replayed, and the verdict on a replay run (ledger/replays.ts holds the rule the
 // audit recomputes).
-import { digestCommitment, replayBy, replayVerdict, type EntryDataOf, type NewEntry, type ReplayBy, type ReplayRun, type TrustPolicy } from '../../ledger/index.js';
+import { DEFAULT_OUTVOTE_QUORUM, digestCommitment, maxReplayRuns, replaysAgree, replayBy, replayVerdict, type EntryDataOf, type NewEntry, type ReplayBy, type ReplayRun, type TrustPolicy } from '../../ledger/index.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { open, type SealKeyPair } from '../../trainer/seal.js';
 import type { ReplaySpec } from '../dispatch.js';
@@ -102,7 +102,7 @@ export interface ReplayJudged {
   out: Outcome;
   /** entries to record with the result, after it */
   news: NewEntry[];
-  /** the replay the next verify job of this PR repeats (the third owner's), or null for a run on the clock */
+  /** the replay the next verify job of this PR repeats (another owner's), or null for a run on the clock */
   replay: ReplaySpec | null;
 }
 
@@ -136,7 +136,7 @@ function notIndependent(orig: Counted, prior: Counted[], owner: string | null, r
 export type ReplayStep =
   /** the run does not count as a replay (rejected, or not independent): the same replay runs again elsewhere */
   | { kind: 'again'; reason: string; uncounted: boolean }
-  /** one replay disagrees: a third owner's replay settles it */
+  /** a replay disagrees and no group holds the policy's outvote quorum yet: another owner's replay */
   | { kind: 'pending'; reason: string }
   | { kind: 'judged'; verdict: 'agreed' | 'outvoted' | 'not_replayable'; reason: string; news: NewEntry[]; runs: ReplayRun[]; ownerOf: (id: string) => string };
 
@@ -150,7 +150,7 @@ export interface ReplayInput {
 
 /**
  * Judges a replay run (a verify job dispatched with `replay`) against its original and the replays
- * of it before (ledger/replays.ts): whether it counts, and once two runs agree or three differ, the
+ * of it before (ledger/replays.ts): whether it counts, and once a verdict is reached, the
  * verdict entry (revealing the digests), the faults of the outvoted (faultEntries) and, for a run
  * that is not replayable, its original's zero reversal. `orig`: the original's recorded result.
  */
@@ -171,11 +171,15 @@ export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<
   const refused = notIndependent(orig, prior, x.runnerOwner, r, x.author, by, banned);
   if (refused) return { kind: 'again', reason: refused, uncounted: true };
   const digests = [sealedDigest(orig.rec, o.keys), ...prior.map((p) => sealedDigest(view.state.results.get(p.job_id)!.data, o.keys)), x.digest];
-  const counted: Counted[] = [orig, ...prior, { job_id: job.job_id, owner: x.runnerOwner!, result: r }].slice(0, 3);
+  const counted: Counted[] = [orig, ...prior, { job_id: job.job_id, owner: x.runnerOwner!, result: r }].slice(0, maxReplayRuns(o.policy.outvote_quorum));
   const runs: ReplayRun[] = counted.map((c, i) => ({ job_id: c.job_id, digest: digests[i], val_bpb: c.result.status === 'ok' ? c.result.val_bpb : null }));
-  const v = replayVerdict(runs, by, tolerance);
+  const v = replayVerdict(runs, by, tolerance, o.policy.outvote_quorum);
   const how = by === 'digest' ? 'the same checkpoint' : `val_bpb within ${tolerance}`;
-  if (v.verdict === 'pending') return { kind: 'pending', reason: `a replay by ${x.runnerOwner} did not reproduce the run of ${orig.owner} (${how}); a third owner's replay settles it` };
+  if (v.verdict === 'pending') {
+    const q = o.policy.outvote_quorum ?? DEFAULT_OUTVOTE_QUORUM;
+    const what = replaysAgree(runs[0], runs[runs.length - 1], by, tolerance) ? `reproduced the run of ${orig.owner}, which an earlier replay did not` : `did not reproduce the run of ${orig.owner}`;
+    return { kind: 'pending', reason: `a replay by ${x.runnerOwner} ${what} (${how}); another owner's replay is run until ${q} owners agree` };
+  }
   const ownerOf = (id: string) => counted.find((c) => c.job_id === id)!.owner;
   const reason =
     v.verdict === 'agreed'
@@ -206,10 +210,10 @@ export function originalOf(view: LedgerView, job: Dispatched): (Counted & { rec:
 
 /**
  * The verdict on a replay run of a candidate's result (a verify job dispatched with `replay`): compared with the original
- * (and a first replay, when there was one) by ledger/replays.ts. One replay that disagrees brings
- * a third owner's replay; two outvote the run that agrees with neither (a fault through
- * faultEntries); no two agreeing means the candidate is not replayable (nobody faulted, the
- * original earns nothing). The verdict entry reveals the digests. The experiment's outcome: the
+ * (and the replays before it) by ledger/replays.ts. A replay that disagrees brings another
+ * owner's replay until `outvote_quorum` owners agree; they outvote the runs that agree with none
+ * of them (a fault through faultEntries); no group that can reach the quorum means the candidate
+ * is not replayable (nobody faulted, the original earns nothing). The verdict entry reveals the digests. The experiment's outcome: the
  * original's discard stands when it was reproduced; when it was outvoted, the agreeing replays'
  * score is judged as the experiment's first run (a claim is then verified by fresh-seed runs: a
  * replay is no independent sample).

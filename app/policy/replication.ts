@@ -21,6 +21,7 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     deterministic_backends: c.trust.deterministic_backends,
     ban_forfeits: c.trust.ban_forfeits,
     spot_check_decay: c.trust.spot_check_decay,
+    outvote_quorum: c.trust.outvote_quorum,
   };
 }
 

@@ -72,7 +72,7 @@ export interface SideReplay {
  * replay job open, is not outvoted and whose owner is not banned (it never counts anyway), has had
  * fewer than SIDE_REPLAY_ATTEMPTS replay jobs, and whose digest the App can open (`keys`: a digest
  * sealed to a key the App no longer holds cannot be compared, so the run stays unconfirmed). A
- * replay that disagreed brings the next one here too (a third owner's), as does a rejected or
+ * replay that disagreed brings the next one here too (another owner's, until `outvote_quorum` owners agree), as does a rejected or
  * overdue one.
  */
 export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): SideReplay[] {

@@ -108,6 +108,9 @@ describe('bad input is recorded with a reason, never a crash, and the job runs a
   });
 });
 
+/** The runner that takes a dispatch: the one its owner label names. */
+const runnerOf = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
+
 describe('adaptive replication', () => {
   it('sabotage: a worse score from an untrusted owner is replayed by other owners; the saboteur is faulted and the honest improvement merges on fresh-seed runs', async () => {
     const w = trustWorld();
@@ -125,27 +128,33 @@ describe('adaptive replication', () => {
     const tiebreak = w.gh.dispatches[2];
     expect(tiebreak.inputs).toMatchObject({ role: 'verify', seed: first.inputs.seed, replay: orig.replay!.schedule });
     expect(['owner-mallory', 'owner-alice']).not.toContain(tiebreak.inputs.runner_label);
-    const third = tiebreak.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c';
-    await w.complete(tiebreak, third, 1.905);
+    await w.complete(tiebreak, runnerOf(w, tiebreak), 1.905);
+    // two owners against mallory are not yet a verdict (outvote_quorum 3): a third owner replays it
+    expect(w.entries('owner_faulted')).toEqual([]);
+    const fourth = w.gh.dispatches[3];
+    expect(fourth.inputs).toMatchObject({ role: 'verify', seed: first.inputs.seed, replay: orig.replay!.schedule });
+    expect(['owner-mallory', 'owner-alice', tiebreak.inputs.runner_label]).not.toContain(fourth.inputs.runner_label);
+    await w.complete(fourth, runnerOf(w, fourth), 1.902);
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
     expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [first.inputs.nonce], by: 'val_bpb' });
-    // two replays are one sample (the same seed): the improvement is verified by a fresh-seed run before it merges
+    // three replays are one sample (the same seed): the improvement is verified by a fresh-seed run before it merges
     expect(w.gh.merges).toEqual([]);
-    const fresh = w.gh.dispatches[3];
+    const fresh = w.gh.dispatches[4];
     expect(fresh.inputs).toMatchObject({ role: 'verify', replay: '' });
     expect(fresh.inputs.seed).not.toBe(first.inputs.seed);
-    await w.complete(fresh, third === 'runner-b' ? 'runner-c' : 'runner-b', 1.9);
+    expect(['owner-mallory', fourth.inputs.runner_label]).not.toContain(fresh.inputs.runner_label);
+    await w.complete(fresh, runnerOf(w, fresh), 1.9);
     // the fresh-seed run's owner is on probation: the merge waits for a replay of that run by another owner
     expect(w.gh.merges).toEqual([]);
-    const again = w.gh.dispatches[4];
+    const again = w.gh.dispatches[5];
     expect(again.inputs).toMatchObject({ role: 'verify', seed: fresh.inputs.seed, eval_seed: fresh.inputs.eval_seed });
-    // neither the run's owner nor the claim's (the tiebreak's owner, whose replay is the claim now)
-    expect(['owner-bob', 'owner-carol']).not.toContain(again.inputs.runner_label);
-    await w.complete(again, w.gh.runners.find((r) => r.labels.includes(again.inputs.runner_label))!.name, 1.9);
+    // neither the run's owner nor the claim's (the last replayer's, whose replay is the claim now)
+    expect([fresh.inputs.runner_label, fourth.inputs.runner_label]).not.toContain(again.inputs.runner_label);
+    await w.complete(again, runnerOf(w, again), 1.9);
     expect(w.gh.merges).toHaveLength(1);
     // (mallory may earn for an honest replay she ran since; never for the sabotaged run)
     expect(w.entries('credit_granted').map((g) => g.data.job_id)).not.toContain(first.inputs.nonce);
-    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([tiebreak.inputs.nonce, fresh.inputs.nonce]);
+    expect(w.entries('experiment_merged')[0].data.job_ids).toEqual([fourth.inputs.nonce, fresh.inputs.nonce]);
   });
 
   it('repeated faults ban an owner: a ledger entry, and its later results are refused', async () => {
@@ -155,6 +164,7 @@ describe('adaptive replication', () => {
     await w.complete(w.gh.dispatches[0], 'runner-m', 2.5);
     await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
     await w.complete(w.gh.dispatches[2], 'runner-b', 1.9);
+    await w.complete(w.gh.dispatches[3], 'runner-c', 1.9);
     expect(w.entries('owner_banned').map((b) => b.data.login)).toEqual(['mallory']);
     await w.push(8, 'other-agent', { 'trainer/train.ts': OTHER });
     const d = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
@@ -176,12 +186,12 @@ describe('adaptive replication', () => {
     await w.complete(replay, w.gh.runners.find((r) => r.labels.includes(replay.inputs.runner_label))!.name, 1.995);
     expect(w.entries('replay_judged').map((j) => [j.data.verdict, j.data.by])).toEqual([['agreed', 'val_bpb']]);
     expect(w.entries('credit_granted').map((g) => [g.data.login, g.data.job_id])).toContainEqual(['mallory', guess.inputs.nonce]);
-    // her next guess is off: PR 8 is better than she guessed; two owners outvote her, and she is banned
+    // her next guess is off: PR 8 is better than she guessed; three owners outvote her, and she is banned
     await w.push(8, 'other-agent', { 'trainer/train.ts': GOOD });
     const off = w.gh.dispatches.find((x) => x.inputs.pr === '8')!;
     await w.complete(off, 'runner-m', 2.5);
     const taken = new Set<string>();
-    for (let i = 0; i < 2 && !w.entries('owner_banned').length; i++) {
+    for (let i = 0; i < 3 && !w.entries('owner_banned').length; i++) {
       const r = w.gh.dispatches.filter((x) => x.inputs.pr === '8' && x.inputs.role === 'verify').at(-1)!;
       const runner = w.gh.runners.find((x) => x.labels.includes(r.inputs.runner_label) && !taken.has(x.name))!.name;
       taken.add(runner);

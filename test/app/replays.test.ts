@@ -115,7 +115,7 @@ describe('trust checks are replays', () => {
     expect(w.entries('credit_granted').map((g) => g.data.login)).toContain('mallory');
   });
 
-  it('a lazy owner whose discard seals a made-up digest is caught by the replays and faulted; its pending credit is reversed', async () => {
+  it('a lazy owner whose discard seals a made-up digest is caught by the replays and faulted (three agreeing owners); its pending credit is reversed', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     const d = w.gh.dispatches[0];
@@ -130,14 +130,21 @@ describe('trust checks are replays', () => {
     expect(r2.inputs).toMatchObject({ role: 'verify', seed: d.inputs.seed, replay: orig.replay!.schedule });
     expect(['owner-mallory', r1.inputs.runner_label]).not.toContain(r2.inputs.runner_label);
     await w.complete(r2, runnerFor(w, r2), 1.993, { tamper: WASM });
+    // two owners agree against mallory: not yet a verdict (outvote_quorum 3), a third owner replays it
+    expect(w.entries('replay_judged')).toEqual([]);
+    const r3 = w.gh.dispatches[3];
+    expect(r3.inputs).toMatchObject({ role: 'verify', seed: d.inputs.seed, replay: orig.replay!.schedule });
+    expect(['owner-mallory', r1.inputs.runner_label, r2.inputs.runner_label]).not.toContain(r3.inputs.runner_label);
+    await w.complete(r3, runnerFor(w, r3), 1.993, { tamper: WASM });
     const [judged] = w.entries('replay_judged');
-    expect(judged.data).toMatchObject({ job_id: d.inputs.nonce, replay_job_ids: [r1.inputs.nonce, r2.inputs.nonce], by: 'digest', verdict: 'outvoted', outvoted: [d.inputs.nonce] });
+    expect(judged.data).toMatchObject({ job_id: d.inputs.nonce, replay_job_ids: [r1.inputs.nonce, r2.inputs.nonce, r3.inputs.nonce], by: 'digest', verdict: 'outvoted', outvoted: [d.inputs.nonce] });
     expect(judged.data.digests[0]).toBe(MADE_UP);
-    expect(judged.data.digests[1]).toBe(judged.data.digests[2]);
+    expect(new Set(judged.data.digests.slice(1)).size).toBe(1);
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.entries('owner_faulted')[0].data.agreed_job_ids).toHaveLength(3);
     expect(w.entries('credit_reversed').find((r) => r.data.job_id === d.inputs.nonce)).toBeDefined();
     expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
-    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([r1.inputs.nonce, r2.inputs.nonce].sort());
+    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([r1.inputs.nonce, r2.inputs.nonce, r3.inputs.nonce].sort());
     // the replays' own score decides the PR: no improvement
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
   });
@@ -185,7 +192,7 @@ describe('trust checks are replays', () => {
     expect(w.gh.dispatches.slice(before).map((d) => d.inputs.runner_label)).not.toContain('owner-mallory');
   });
 
-  it('a lazy replayer that seals a guessed digest disagrees, and a third owner\'s replay faults it; the original\'s discard stands and earns', async () => {
+  it('a lazy replayer that seals a guessed digest disagrees, and two more owners\' replays fault it; the original\'s discard stands and earns', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     const d = w.gh.dispatches[0];
@@ -198,10 +205,14 @@ describe('trust checks are replays', () => {
     const r2 = w.gh.dispatches[2];
     expect(['owner-alice', 'owner-mallory']).not.toContain(r2.inputs.runner_label);
     await w.complete(r2, runnerFor(w, r2), 1.993, { tamper: WASM });
+    expect(w.entries('replay_judged')).toEqual([]); // alice and one more owner against mallory: a third decides
+    const r3 = w.gh.dispatches[3];
+    expect(['owner-alice', 'owner-mallory', r2.inputs.runner_label]).not.toContain(r3.inputs.runner_label);
+    await w.complete(r3, runnerFor(w, r3), 1.993, { tamper: WASM });
     expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed', outvoted: [r1.inputs.nonce] });
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
-    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([d.inputs.nonce, r2.inputs.nonce].sort());
+    expect(w.entries('credit_granted').map((g) => g.data.job_id).sort()).toEqual([d.inputs.nonce, r2.inputs.nonce, r3.inputs.nonce].sort());
   });
 
   it('a class liar (trained on another machine, reported as this class\'s backend) is caught by replays on the class it claimed', async () => {
@@ -217,7 +228,7 @@ describe('trust checks are replays', () => {
         r.replay = { schedule, of: null, sealed: w.sealed({ nonce: r.job.nonce, digest: gpu, val_bpb: 1.993 }) };
       },
     });
-    for (const i of [1, 2]) await w.complete(w.gh.dispatches[i], runnerFor(w, w.gh.dispatches[i]), 1.993, { tamper: WASM });
+    for (const i of [1, 2, 3]) await w.complete(w.gh.dispatches[i], runnerFor(w, w.gh.dispatches[i]), 1.993, { tamper: WASM });
     expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [d.inputs.nonce] });
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
   });
@@ -273,7 +284,7 @@ describe('trust checks are replays', () => {
     expect(w.gh.dispatches).toHaveLength(2);
   });
 
-  it('a candidate that is not replayable (three different checkpoints) faults nobody, and the original earns nothing', async () => {
+  it('a candidate that is not replayable (four different checkpoints: no three can agree within five runs) faults nobody, and the original earns nothing', async () => {
     const w = trustWorld();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     const d = w.gh.dispatches[0];
@@ -283,11 +294,85 @@ describe('trust checks are replays', () => {
     await w.complete(r1(), runnerFor(w, r1()), 1.994, { tamper: clock(2) });
     const r2 = w.gh.dispatches[2];
     await w.complete(r2, runnerFor(w, r2), 1.995, { tamper: clock(3) });
+    expect(w.entries('replay_judged')).toEqual([]); // three different: a group of three could still form in five runs
+    const r3 = w.gh.dispatches[3];
+    await w.complete(r3, runnerFor(w, r3), 1.996, { tamper: clock(4) });
     expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'not_replayable', outvoted: [] });
     expect(w.entries('owner_faulted')).toEqual([]);
     expect(w.entries('credit_reversed').map((r) => [r.data.job_id, r.data.amount])).toEqual([[d.inputs.nonce, 0]]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/not replayable/);
+  });
+});
+
+describe('two owners together cannot outvote a third (outvote_quorum, default 3)', () => {
+  // The framing pair: two colluding accounts train honestly except when both are drawn to replay
+  // another owner's run, where they report the same made-up result (or two different ones). With
+  // two agreeing owners enough to outvote, the honest original was faulted (trust reset, pending
+  // credits reversed; a ban and, under ban_forfeits, the forfeit of its unproven credits at the
+  // second), or made not replayable (its credit reversed). Each scenario runs under the old rule
+  // (`outvote_quorum: 2`), where the attack succeeds, and under the default, where it fails.
+  const FRAMED = 'cd'.repeat(32);
+  /** a framer's replay: the original's schedule, a made-up checkpoint sealed with its own nonce and a worse score */
+  const frame = (w: World, d: { inputs: Record<string, string> }, digest: string, val: number) => (r: any) => (WASM(r), (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest, val_bpb: val }) }), (r.val_bpb = val));
+  /** alice runs PR 7 honestly; the framers mallory and mel are the ones free when its first two replays are dispatched */
+  async function framedRun(quorum: string, digests: [string, string]) {
+    const w = trustWorld(`max_in_flight: 6\nverification:\n  quorum: 1\n${quorum}`, [reg('runner-n', 'mel')]);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    const d = w.gh.dispatches[0];
+    busy(w, 'runner-b', 'runner-c', 'runner-n');
+    await w.complete(d, 'runner-a', 1.993, { tamper: WASM });
+    const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.runner_label).toBe('owner-mallory');
+    busy(w, 'runner-b', 'runner-c', 'runner-m');
+    await w.complete(r1, 'runner-m', 2.05, { tamper: frame(w, r1, digests[0], 2.05) });
+    const r2 = w.gh.dispatches[2];
+    expect(r2.inputs.runner_label).toBe('owner-mel');
+    busy(w);
+    const v2 = digests[1] === digests[0] ? 2.05 : 2.06; // the same checkpoint scores the same
+    await w.complete(r2, 'runner-n', v2, { tamper: frame(w, r2, digests[1], v2) });
+    return { w, d, r1, r2 };
+  }
+  /** completes the replays the App dispatches next, honestly, until it judges the run */
+  async function honestReplays(w: World) {
+    for (let i = 3; !w.entries('replay_judged').length && i < w.gh.dispatches.length; i++) {
+      const r = w.gh.dispatches[i];
+      expect(['owner-alice', 'owner-mallory', 'owner-mel']).not.toContain(r.inputs.runner_label);
+      await w.complete(r, runnerFor(w, r), 1.993, { tamper: WASM });
+    }
+  }
+
+  it('a pair reporting the same made-up replay faulted an honest owner under the old rule; now two honest replays more outvote the pair', async () => {
+    const old = await framedRun('trust:\n  outvote_quorum: 2\n', [FRAMED, FRAMED]);
+    expect(old.w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'outvoted', outvoted: [old.d.inputs.nonce] });
+    expect(old.w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['alice']);
+    expect(old.w.entries('credit_reversed').map((r) => r.data.job_id)).toContain(old.d.inputs.nonce);
+
+    const { w, d, r1, r2 } = await framedRun('', [FRAMED, FRAMED]);
+    expect(w.entries('replay_judged')).toEqual([]);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    await honestReplays(w);
+    const [judged] = w.entries('replay_judged');
+    expect(judged.data).toMatchObject({ job_id: d.inputs.nonce, verdict: 'agreed', outvoted: [r1.inputs.nonce, r2.inputs.nonce] });
+    expect(judged.data.replay_job_ids).toHaveLength(4);
+    expect(w.entries('owner_faulted').map((f) => f.data.login).sort()).toEqual(['mallory', 'mel']);
+    expect(w.entries('credit_granted').map((g) => g.data.job_id)).toContain(d.inputs.nonce);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toEqual(expect.arrayContaining(['mallory']));
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+
+  it('a pair reporting two different made-up replays made an honest run not replayable (its credit reversed) under the old rule; now it is reproduced and the pair faulted', async () => {
+    const old = await framedRun('trust:\n  outvote_quorum: 2\n', [FRAMED, MADE_UP]);
+    expect(old.w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'not_replayable' });
+    expect(old.w.entries('credit_reversed').map((r) => r.data.job_id)).toEqual([old.d.inputs.nonce]);
+    expect(old.w.entries('owner_faulted')).toEqual([]);
+
+    const { w, d } = await framedRun('', [FRAMED, MADE_UP]);
+    await honestReplays(w);
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ job_id: d.inputs.nonce, verdict: 'agreed' });
+    expect(w.entries('owner_faulted').map((f) => f.data.login).sort()).toEqual(['mallory', 'mel']);
+    expect(w.entries('credit_reversed').map((r) => r.data.job_id)).not.toContain(d.inputs.nonce);
+    expect(w.entries('credit_granted').map((g) => g.data.job_id)).toContain(d.inputs.nonce);
   });
 });
 
@@ -306,6 +391,8 @@ describe('GPU replays', () => {
     busy(w);
     const r2 = w.gh.dispatches[2];
     await w.complete(r2, runnerFor(w, r2), 1.993);
+    const r3 = w.gh.dispatches[3];
+    await w.complete(r3, runnerFor(w, r3), 1.993);
     expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'val_bpb', verdict: 'agreed', tolerance: 0.02, outvoted: [r1.inputs.nonce] });
     // the same lazy replayer, adding noise to the copied score, agrees: on a GPU only blind verification (or deterministic kernels) would catch it
     await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' });
@@ -328,6 +415,8 @@ describe('GPU replays', () => {
     busy(w);
     const r2 = w.gh.dispatches[2];
     await w.complete(r2, runnerFor(w, r2), 1.993);
+    const r3 = w.gh.dispatches[3];
+    await w.complete(r3, runnerFor(w, r3), 1.993);
     expect(w.entries('replay_judged')[0].data).toMatchObject({ by: 'digest', verdict: 'agreed', outvoted: [r1.inputs.nonce] });
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
   });
@@ -375,6 +464,7 @@ describe('the audit recomputes every replay verdict from the revealed digests', 
     await w.complete(d, 'runner-m', 1.993, { tamper: lazy(w) });
     await w.complete(w.gh.dispatches[1], runnerFor(w, w.gh.dispatches[1]), 1.993, { tamper: WASM });
     await w.complete(w.gh.dispatches[2], runnerFor(w, w.gh.dispatches[2]), 1.993, { tamper: WASM });
+    await w.complete(w.gh.dispatches[3], runnerFor(w, w.gh.dispatches[3]), 1.993, { tamper: WASM });
     const news = w.ledger().map((e) => ({ type: e.type, data: structuredClone(e.data), time: e.time }) as NewEntry);
     // the App "forgets" the fault and pays the lazy owner
     const kept = news.filter((n) => !(n.type === 'owner_faulted' || (n.type === 'credit_reversed' && (n.data as any).job_id === d.inputs.nonce)));

@@ -1,6 +1,6 @@
 // The contributors page and contributors.json show each runner owner's standing under the trust
 // policy as the ledger's own fold computes it: probation, trusted or banned, faults, and the
-// replays its runs passed or failed. A lazy owner outvoted by two replays and banned must show so.
+// replays its runs passed or failed. A lazy owner outvoted by three replays and banned must show so.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +35,10 @@ function ledgerWithAReplayFault(): { entries: LedgerEntry[]; files: Record<strin
     result('job-lazy', 'mallory', 'candidate', 1, 5001),
     result('job-replay-1', 'bob', 'verify', 8, 5002),
     result('job-replay-2', 'carol', 'verify', 15, 5003),
-    { type: 'replay_judged', time: at(15).toISOString(), data: { job_id: 'job-lazy', replay_job_ids: ['job-replay-1', 'job-replay-2'], digests: [lazyDigest, trueDigest, trueDigest], by: 'digest', tolerance: 0, verdict: 'outvoted', outvoted: ['job-lazy'], reason: 'two replays reproduced a checkpoint other than the one mallory sealed' } },
-    { type: 'owner_faulted', time: at(15).toISOString(), data: { login: 'mallory', job_id: 'job-lazy', claim_job_id: 'job-lazy', agreed_job_ids: ['job-replay-1', 'job-replay-2'], reason: 'outvoted by two replays' } },
-    { type: 'owner_banned', time: at(15).toISOString(), data: { login: 'mallory', reason: '2 faults, the last on job job-lazy' } },
+    result('job-replay-3', 'dave', 'verify', 22, 5004),
+    { type: 'replay_judged', time: at(22).toISOString(), data: { job_id: 'job-lazy', replay_job_ids: ['job-replay-1', 'job-replay-2', 'job-replay-3'], digests: [lazyDigest, trueDigest, trueDigest, trueDigest], by: 'digest', tolerance: 0, verdict: 'outvoted', outvoted: ['job-lazy'], reason: 'three replays reproduced a checkpoint other than the one mallory sealed' } },
+    { type: 'owner_faulted', time: at(22).toISOString(), data: { login: 'mallory', job_id: 'job-lazy', claim_job_id: 'job-lazy', agreed_job_ids: ['job-replay-1', 'job-replay-2', 'job-replay-3'], reason: 'outvoted by three replays' } },
+    { type: 'owner_banned', time: at(22).toISOString(), data: { login: 'mallory', reason: '2 faults, the last on job job-lazy' } },
   ];
   return { entries: [...sample.entries, ...appendEntries(sample.entries, added)], files: sample.files };
 }

@@ -77,11 +77,15 @@ describe('a baseline citing the merged claim\'s runs', () => {
     const claimR = [...claim.slice(0, -2), ...v2, agreed('c1', 'v2')];
     const r1 = run('r1', 'erin', 2.3, { role: 'verify', verifies: 'v2', replay: 'steps 1200' });
     const r2 = run('r2', 'frank', 2.301, { role: 'verify', verifies: 'v2', replay: 'steps 1200' });
-    const judged: NewEntry = { type: 'replay_judged', data: { job_id: 'v2', replay_job_ids: ['r1', 'r2'], digests: [null, null, null], by: 'val_bpb', tolerance: 0.02, verdict: 'outvoted', outvoted: ['v2'], reason: 'replays' } };
-    const fault: NewEntry = { type: 'owner_faulted', data: { login: 'dave', job_id: 'v2', claim_job_id: 'v2', agreed_job_ids: ['r1', 'r2'], reason: 'outvoted by its replays' } };
+    const r3 = run('r3', 'gina', 2.302, { role: 'verify', verifies: 'v2', replay: 'steps 1200' });
+    const judged: NewEntry = { type: 'replay_judged', data: { job_id: 'v2', replay_job_ids: ['r1', 'r2', 'r3'], digests: [null, null, null, null], by: 'val_bpb', tolerance: 0.02, verdict: 'outvoted', outvoted: ['v2'], reason: 'replays' } };
+    const fault: NewEntry = { type: 'owner_faulted', data: { login: 'dave', job_id: 'v2', claim_job_id: 'v2', agreed_job_ids: ['r1', 'r2', 'r3'], reason: 'outvoted by its replays' } };
     const before = [...claimR, reused, ...fresh];
-    expect(audit([...before, ...r1, ...r2, judged, fault, baselineOf(['c1', 'v1', 'b1', 'b2'], 2.1)])).toBe('ok'); // (without v2)
-    expect(audit([...before, ...r1, ...r2, judged, fault, baselineOf(FIVE, 2.1)])).toMatch(/counts job v2 of the merged PR #7, but job v2 was outvoted by other owners' runs/);
+    expect(audit([...before, ...r1, ...r2, ...r3, judged, fault, baselineOf(['c1', 'v1', 'b1', 'b2'], 2.1)])).toBe('ok'); // (without v2)
+    // two owners alone do not outvote a run under the default policy (outvote_quorum 3)
+    const byTwo = (e: NewEntry): NewEntry => ({ ...e, data: { ...e.data, ...(e.type === 'replay_judged' ? { replay_job_ids: ['r1', 'r2'], digests: [null, null, null] } : { agreed_job_ids: ['r1', 'r2'] }) } }) as NewEntry;
+    expect(audit([...before, ...r1, ...r2, byTwo(judged), byTwo(fault)])).toMatch(/replay_judged of job v2 says outvoted, but its revealed digests leave it undecided \(a disagreement no 3 agreeing owners settle yet\)/);
+    expect(audit([...before, ...r1, ...r2, ...r3, judged, fault, baselineOf(FIVE, 2.1)])).toMatch(/counts job v2 of the merged PR #7, but job v2 was outvoted by other owners' runs/);
     expect(audit([...before, ...r1, baselineOf(FIVE, 2.1)])).toMatch(/counts job v2 of the merged PR #7, but job v2 awaits its replay/);
     // and a merge cannot name a run whose replay is still out
     expect(audit([...claimR, ...r1, reused])).toMatch(/experiment_merged of PR #7 names job v2 as a sample of 0+9's baseline, but job v2 awaits its replay/);

@@ -151,7 +151,7 @@ describe('npm run ledger -- verify', () => {
       const honest = build([...base, policy()].map((n) => (n.type === 'result_recorded' ? { ...n, data: { ...n.data, diff_path: null, diff_sha256: null } } : n)) as NewEntry[]);
       writeLedgerDir(dir, honest);
       expect(await main(['verify', dir])).toBe(0);
-      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*max_class_weight 100, a ban forfeits unproven credits; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
+      expect(out.join('\n')).toMatch(/trust: policy replicate_until 10, spot_check_rate 0.1, quorum 1.*max_class_weight 100, a ban forfeits unproven credits, replay outvote quorum 3; 1 runner owners, 0 trusted, 0 faults, 0 banned/);
       const grant = { type: 'credit_granted' as const, data: { login: 'bob', amount: 300, job_id: 'j1', train_seconds: 300, hardware_class: 'gpu-a10g', class_weight: 1, weight_basis: 'tokens/s 20000 on gpu-a10g (baseline seq 0) / 20000 on reference gpu-a10g (baseline seq 0)' } };
       rmSync(dir, { recursive: true });
       writeLedgerDir(dir, [...honest, ...appendEntries(honest, [grant])]);
