@@ -104,9 +104,10 @@ export const AutoresearchConfig = z.object({
        */
       spot_check_decay: z.boolean().default(false),
       /**
-       * agreeing runs of distinct owners a replay verdict needs to outvote a run (a fault). 3: no
-       * two owners together can frame an honest one or deny its run its credit; a disagreement
-       * costs one replay more (docs/trust.md, "Replays")
+       * agreeing runs of distinct owners needed to outvote a run (a fault), in a replay's verdict
+       * and among a claim's fresh-seed runs. 3: no two owners together can frame an honest one,
+       * deny its run its credit or refute its improvement; a disagreement costs one run more
+       * (docs/trust.md, "Why three")
        */
       outvote_quorum: z.number().int().min(2).max(5).default(3),
     })

@@ -290,8 +290,9 @@ function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string |
   const score = (r: EntryDataOf<'result_recorded'>) => (r.result?.status === 'ok' ? (r.result.val_bpb ?? null) : null);
   const agreed = d.agreed_job_ids.map((j) => s.results.get(j)?.data);
   const owners = new Set(agreed.map((r) => (r?.runner_owner ? lower(r.runner_owner) : '')));
-  if (agreed.some((r) => !r?.validated || !r.runner_owner) || owners.has(lower(d.login)) || owners.size < 2) {
-    return `owner_faulted of ${d.login} must cite validated runs of at least two other owners`;
+  const needed = s.trust.policy?.outvote_quorum ?? 2;
+  if (agreed.some((r) => !r?.validated || !r.runner_owner) || owners.has(lower(d.login)) || owners.size < needed) {
+    return `owner_faulted of ${d.login} must cite validated runs of at least ${needed} other owners (the policy's outvote_quorum)`;
   }
   // the group the App formed (largestAgreeingGroup): every cited run agrees with one of them, and the faulted run with none
   const scores = agreed.map((r) => score(r!));

@@ -201,8 +201,9 @@ export const EntryData = {
      */
     spot_check_decay: z.boolean().optional(),
     /**
-     * agreeing runs of distinct owners a replay verdict needs to outvote a run (ledger/replays.ts
-     * replayVerdict): 3 means no two owners together can fault anyone. Absent in older entries: 2
+     * agreeing runs of distinct owners needed to outvote a run: in a replay's verdict (ledger/replays.ts
+     * replayVerdict) and in a fault on fresh-seed runs (the audit's faultProblem). 3 means no two
+     * owners together can fault anyone. Absent in older entries: 2
      */
     outvote_quorum: z.number().int().min(2).optional(),
   }),

@@ -347,11 +347,15 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
     case 'framer': {
       // a pair of old accounts that train honestly, except when one is asked to check another
       // owner's run: both report the same wrong result (0.06 bpb worse, one made-up checkpoint
-      // derived from the run), so that when both are drawn they agree and outvote the honest run
+      // derived from the run and the pair), so that when both are drawn they agree and outvote the
+      // honest run. Two pairs do not collude: their made-up results differ (pair-specific digest
+      // and score), else four framers would be one colluding group of four
       const target = job.original ?? (job.claim ? { nonce: `claim:${job.claim.bpb}`, owner: job.claim.owner, val_bpb: job.claim.bpb } : null);
       if (!target || target.val_bpb == null || target.owner === o.partner || (!replaying && job.role !== 'verify')) return honest();
-      const frame = createHash('sha256').update(`frame\u0000${target.nonce}`).digest('hex');
-      return untrained(target.val_bpb + 0.06, { digest: frame });
+      const pair = [o.login, o.partner ?? ''].sort().join('+');
+      const frame = createHash('sha256').update(`frame\u0000${pair}\u0000${target.nonce}`).digest('hex');
+      const worse = 0.05 + (parseInt(frame.slice(0, 4), 16) / 0xffff) * 0.25;
+      return untrained(target.val_bpb + worse, { digest: frame });
     }
     case 'colluder':
       // honest, except for its partner author's PRs: an improvement claimed, and agreed with

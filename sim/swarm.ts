@@ -132,6 +132,9 @@ export interface Figures {
   /** owner_faulted entries whose runs include a replay, and those of them against honest owners */
   replay_faults: number;
   replay_faults_honest: number;
+  /** owner_faulted entries against honest owners, replays or fresh-seed runs (what framers aim at), and honest owners banned */
+  honest_faulted: number;
+  honest_banned: number;
   /**
    * where verification_overhead goes: GPU-seconds of each kind of run over the GPU-seconds of first
    * runs (they sum to verification_overhead - 1): candidate re-runs (another result of a PR's head:
@@ -982,6 +985,8 @@ export class Swarm {
       replay_timeouts: this.replayTimeouts,
       replay_faults: replayFaults.length,
       replay_faults_honest: replayFaults.filter((d) => behaviourOf.get(String(d.login).toLowerCase()) === 'honest').length,
+      honest_faulted: entries.filter((e) => e.type === 'owner_faulted' && behaviourOf.get(String((e.data as any).login).toLowerCase()) === 'honest').length,
+      honest_banned: entries.filter((e) => e.type === 'owner_banned' && behaviourOf.get(String((e.data as any).login).toLowerCase()) === 'honest').length,
       overhead_by_kind: Object.fromEntries(Object.entries(this.gpuExtra).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, this.gpu.first > 0 ? round(v / this.gpu.first, 3) : 0])),
       jobs_overdue: entries.filter((e) => e.type === 'result_recorded' && /^no result within \d+ minutes/.test(String((e.data as any).reason))).length,
       jobs_queue_limit: entries.filter((e) => e.type === 'result_recorded' && /^no runner took its run/.test(String((e.data as any).reason))).length,

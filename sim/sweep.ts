@@ -28,7 +28,7 @@ export interface Cell {
 
 /** The table's columns: the issue's figures first, then where the overhead goes. */
 export function table(cells: Cell[]): string {
-  const head = ['setting', 'adversarial', 'seed', 'false merges', 'seed-only merged', '3σ improvements merged (true / opened)', "adversaries' credit", 'banned', 'overhead', 'overhead by kind', 'API calls / PR', 'honest faulted by replays'];
+  const head = ['setting', 'adversarial', 'seed', 'false merges', 'seed-only merged', '3σ improvements merged (true / opened)', "adversaries' credit", 'banned', 'overhead', 'overhead by kind', 'API calls / PR', 'honest faulted (by replays) / banned'];
   const rows = cells.map((c) => {
     const f = c.figures;
     if (!f) return [c.variant, pct(c.adversaries), String(c.seed), `failed: ${c.error ?? '?'}`, '', '', '', '', '', '', '', ''];
@@ -47,7 +47,7 @@ export function table(cells: Cell[]): string {
       String(f.verification_overhead),
       byKind,
       String(f.api_calls_per_experiment),
-      String(f.replay_faults_honest ?? 0),
+      `${f.honest_faulted ?? '?'} (${f.replay_faults_honest ?? 0}) / ${f.honest_banned ?? '?'}`,
     ];
   });
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');

@@ -17,6 +17,8 @@ export interface OutcomeSettings {
   maxAttempts: number;
   /** a claim beating its class's baseline (the best on the default branch) by more than `bpb` needs `extra` more independent owners */
   jump?: { bpb: number; extra: number };
+  /** agreeing owners that outvote a run that disagrees with them (trust.outvote_quorum; 2 when absent) */
+  outvote?: number;
 }
 
 /** The owners (besides the claim's) a claim of `claimBpb` needs: `quorum`, plus `jump.extra` when it jumps past the class's best by more than `jump.bpb`. */
@@ -28,7 +30,7 @@ export function quorumFor(s: Pick<OutcomeSettings, 'quorum' | 'jump'>, scale: Sc
 /** The settings of outcome() from the repository's configuration. */
 export function outcomeSettings(c: AutoresearchConfig): OutcomeSettings {
   const v = c.verification;
-  return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts, jump: { bpb: v.suspicious_jump, extra: v.suspicious_extra_owners } };
+  return { margin: c.margin, seq: { screen: v.screen, futility: v.futility, max_runs: v.max_runs }, quorum: v.quorum, tolerance: v.tolerance, agree_sigmas: v.agree_sigmas, maxAttempts: c.max_attempts, jump: { bpb: v.suspicious_jump, extra: v.suspicious_extra_owners }, outvote: c.trust.outvote_quorum };
 }
 
 /**
@@ -168,6 +170,7 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
     quorum,
     tolerance: agreeTolerance(s, scale),
     author: i.author ?? null,
+    outvote: s.outvote,
   });
   const improvementClaim = t !== null && claim.val_bpb !== null && claim.val_bpb < t;
   switch (v.kind) {

@@ -69,7 +69,8 @@ const lower = (x: string) => x.toLowerCase();
  * owner counts (the first); two runs agree within `tolerance` (runsAgree; the judge scales it
  * with the class's sigma). The largest group of runs agreeing with one of them (two at least;
  * ledger/agreement.ts, which the audit checks a fault by) is the evidence; a run agreeing with
- * none of the group is wrong (outvoted). The group's runs by owners other than
+ * none of the group is wrong (outvoted), once the group holds `outvote` runs (the trust policy's
+ * outvote_quorum; until then another owner's run is asked for). The group's runs by owners other than
  * the PR's author are one step of the sequential test (decide.ts `step`): their mean merges once
  * it beats the baseline by `margin.k` standard errors with `quorum + 1` of them, is discarded
  * below the futility bound or at `seq.max_runs` runs, and asks for another owner's run otherwise.
@@ -77,7 +78,7 @@ const lower = (x: string) => x.toLowerCase();
 export function judgeReplicas(
   claim: Run,
   replicas: Run[],
-  o: { scale: Scale | null; margin: Margin; seq: Sequential; quorum: number; tolerance: number; author: string | null },
+  o: { scale: Scale | null; margin: Margin; seq: Sequential; quorum: number; tolerance: number; author: string | null; outvote?: number },
 ): Replicas {
   const seen = new Set<string>();
   const runs = [claim, ...replicas].filter((r) => !seen.has(lower(r.owner)) && seen.add(lower(r.owner)));
@@ -87,6 +88,11 @@ export function judgeReplicas(
     runs.length >= o.seq.max_runs ? { kind: 'split', reason: `${reason}, after ${runs.length} runs by different owners` } : { kind: 'more', reason, exclude_owners: exclude };
   if (group.length < 2) return more(`the runs of ${runs.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} do not agree within ${o.tolerance.toFixed(4)}`);
   const wrong = runs.filter((r) => agreesWithMember(r.val_bpb, group.map((g) => g.val_bpb), o.tolerance) < 0);
+  // a run is outvoted (a fault, and its score set aside) only by `outvote` owners who agree: two alone could be a colluding pair
+  const outvote = o.outvote ?? 2;
+  if (wrong.length && group.length < outvote) {
+    return more(`${wrong.map((r) => `${r.owner} (${r.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')} disagree${wrong.length === 1 ? 's' : ''} with ${group.map((g) => `${g.owner} (${g.val_bpb?.toFixed(4) ?? 'failed'})`).join(', ')}: ${outvote} owners must agree before a run is outvoted`);
+  }
   const claimWrong = wrong.some((r) => r.job_id === claim.job_id);
   if (group.some((g) => g.val_bpb === null)) return { kind: 'discard', reason: 'the run fails on independent runners', group, wrong, claimWrong };
   const counted = group.filter((g) => !o.author || lower(g.owner) !== lower(o.author));

@@ -111,6 +111,50 @@ describe('bad input is recorded with a reason, never a crash, and the job runs a
 /** The runner that takes a dispatch: the one its owner label names. */
 const runnerOf = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
 
+describe('two owners together cannot outvote a third on fresh-seed runs (trust.outvote_quorum, default 3)', () => {
+  // A colluding pair drawn as both verifiers of an honest improvement reports the same worse score:
+  // with two agreeing owners enough to outvote, the claim was refuted (the improvement lost) and its
+  // honest runner faulted. Run under the old rule (outvote_quorum 2), where the attack succeeds, and
+  // under the default, where more owners are asked and the pair is outvoted instead.
+  async function framedClaim(outvote: string) {
+    const w = new World({ config: `max_in_flight: 2\nclose_on_discard: false\ntrust:\n  replicate_until: 0\n  spot_check_rate: 0\n${outvote}` });
+    for (const [id, name, owner] of [[3, 'runner-c', 'carol'], [4, 'runner-m', 'mallory'], [5, 'runner-n', 'mel']] as const) {
+      w.gh.runners.push({ id, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, `owner-${owner}`] });
+    }
+    const busy = (...names: string[]) => w.gh.runners.forEach((r) => (r.busy = names.includes(r.name)));
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    busy('runner-b', 'runner-c', 'runner-n');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9); // the improvement, honestly measured
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-mallory' });
+    busy('runner-b', 'runner-c', 'runner-m');
+    await w.complete(w.gh.dispatches[1], 'runner-m', 2.01); // no better than main
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-mel' });
+    busy();
+    await w.complete(w.gh.dispatches[2], 'runner-n', 2.011);
+    return w;
+  }
+
+  it('a pair of verifiers reporting the same worse score refuted an honest improvement under the old rule; now honest owners outvote the pair and it merges', async () => {
+    const old = await framedClaim('  outvote_quorum: 2\n');
+    expect(old.gh.merges).toEqual([]);
+    expect(old.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(old.entries('owner_faulted').map((f) => f.data.login)).toEqual(['alice']);
+
+    const w = await framedClaim('');
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    for (let i = 3; !w.gh.merges.length && i < w.gh.dispatches.length; i++) {
+      const d = w.gh.dispatches[i];
+      expect(['owner-alice', 'owner-mallory', 'owner-mel']).not.toContain(d.inputs.runner_label);
+      await w.complete(d, runnerOf(w, d), 1.9 + (i - 3) * 0.002);
+    }
+    expect(w.gh.merges).toHaveLength(1);
+    expect(w.entries('owner_faulted').map((f) => f.data.login).sort()).toEqual(['mallory', 'mel']);
+    expect(w.entries('credit_granted').map((g) => g.data.login)).not.toContain('mallory');
+    expect(w.entries('credit_granted').map((g) => g.data.login)).toContain('alice');
+  });
+});
+
 describe('adaptive replication', () => {
   it('sabotage: a worse score from an untrusted owner is replayed by other owners; the saboteur is faulted and the honest improvement merges on fresh-seed runs', async () => {
     const w = trustWorld();

@@ -16,6 +16,9 @@ afterEach(() => {
   nock.cleanAll();
 });
 
+/** The runner that takes a dispatch: the one its owner label names (else the first idle one of the class). */
+const runnerOf = (w: World, d: { inputs: Record<string, string> }) => (w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label)) ?? w.gh.runners.find((r) => !r.busy))!.name;
+
 describe('validate and dispatch', () => {
   it('a valid PR is given a check run and dispatched from the default branch; its result brings the label and the comment', async () => {
     const w = new World();
@@ -135,22 +138,30 @@ describe('score, verify, merge', () => {
     expect(w.gh.checksOf(second)[0]).toMatchObject({ status: 'in_progress' });
   });
 
-  it('a verify run that disagrees is settled by a third owner: the claim is refuted, discarded, never merged or credited, and its runner faulted', async () => {
+  it('a verify run that disagrees is settled by more owners: once three agree against it the claim is refuted, discarded, never merged or credited, and its runner faulted', async () => {
     const w = new World();
     w.gh.runners.push({ id: 3, name: 'runner-c', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-carol'] });
+    w.gh.runners.push({ id: 4, name: 'runner-d', status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-dave'] });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
-    await w.complete(w.gh.dispatches[1], 'runner-b', 1.99);
-    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-carol' });
-    await w.complete(w.gh.dispatches[2], 'runner-c', 1.995);
+    await w.complete(w.gh.dispatches[1], runnerOf(w, w.gh.dispatches[1]), 1.99);
+    await w.complete(w.gh.dispatches[2], runnerOf(w, w.gh.dispatches[2]), 1.995);
+    // two owners agree against alice's claim: not yet enough to outvote it (trust.outvote_quorum 3)
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    const third = w.gh.dispatches[3];
+    expect(third.inputs).toMatchObject({ role: 'verify', pr: '7' });
+    expect(['owner-alice', w.gh.dispatches[1].inputs.runner_label, w.gh.dispatches[2].inputs.runner_label]).not.toContain(third.inputs.runner_label);
+    await w.complete(third, runnerOf(w, third), 1.992);
     expect(w.gh.merges).toEqual([]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
     expect(w.entries('verification').map((v) => [v.data.agreed, v.data.claim_bpb, v.data.verify_bpb])).toEqual([
       [false, 1.9, 1.99],
       [false, 1.9, 1.995],
+      [false, 1.9, 1.992],
     ]);
     expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['alice']);
-    expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['bob', 'carol']);
+    expect(w.entries('credit_granted').map((g) => g.data.login).sort()).toEqual(['bob', 'carol', 'dave']);
   });
 
   it('a runner is credited for at most the job time GitHub measured, whatever result.json claims', async () => {

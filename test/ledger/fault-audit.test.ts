@@ -58,10 +58,21 @@ describe('owner_faulted: the audit checks the group the App formed', () => {
     expect(largestAgreeingGroup(chain, (r) => r.val_bpb, TOL)).toHaveLength(3);
     const forged = build([...ledger(chain), fault('bob', 'j1', chain.map((r) => r.job_id))]);
     expect(audit(forged)).toMatch(/seq \d+: owner_faulted of bob: the cited runs do not agree with each other \(no cited run agrees with all the others within 0.02\)/);
-    // two runs 0.04 apart, under a recorded tolerance that cannot go below the policy's floor
-    const pair = build([...ledger(chain), fault('bob', 'j1', ['c0', 'c2'], TOL)]);
-    expect(audit(pair)).toMatch(/the cited runs do not agree with each other/);
-    expect(audit(build([...ledger(chain), fault('bob', 'j1', ['c0', 'c2'], 0.01)]))).toMatch(/judged with tolerance 0.01, below the policy's 0.02/);
+    // three runs 0.06 apart end to end, under a recorded tolerance that cannot go below the policy's floor
+    const three = build([...ledger(chain), fault('bob', 'j1', ['c0', 'c1', 'c3'], TOL)]);
+    expect(audit(three)).toMatch(/the cited runs do not agree with each other/);
+    expect(audit(build([...ledger(chain), fault('bob', 'j1', ['c0', 'c1', 'c2'], 0.01)]))).toMatch(/judged with tolerance 0.01, below the policy's 0.02/);
+  });
+
+  it('two agreeing owners do not outvote a third under the default policy (outvote_quorum 3); under 2 (older ledgers) they do', () => {
+    const runs: Run[] = [{ job_id: 'v1', owner: 'carol', val_bpb: 1.9 }, { job_id: 'v2', owner: 'dave', val_bpb: 1.905 }];
+    expect(audit(build([...ledger(runs), fault('bob', 'j1', ['v1', 'v2'], TOL)]))).toMatch(/owner_faulted of bob must cite validated runs of at least 3 other owners \(the policy's outvote_quorum\)/);
+    const old = ledger(runs).map((n) => (n.type === 'trust_policy' ? { ...n, data: { ...DEFAULT_TRUST_POLICY, outvote_quorum: undefined } } : n));
+    expect(audit(build([...old, fault('bob', 'j1', ['v1', 'v2'], TOL)]))).toBe('ok');
+    // the App asks for a third owner's run instead of faulting on two
+    const v = judgeReplicas(claim, runs, { scale: null, margin: { k: 3.5, min_delta: 0 }, seq: { screen: 2, futility: 0, max_runs: 5 }, quorum: 1, tolerance: TOL, author: 'agent-alice', outvote: 3 });
+    expect(v).toMatchObject({ kind: 'more', reason: expect.stringMatching(/bob \(2.1000\) disagrees with carol \(1.9000\), dave \(1.9050\): 3 owners must agree before a run is outvoted/) });
+    expect(judgeReplicas(claim, runs, { scale: null, margin: { k: 3.5, min_delta: 0 }, seq: { screen: 2, futility: 0, max_runs: 5 }, quorum: 1, tolerance: TOL, author: 'agent-alice', outvote: 2 }).kind).toBe('discard');
   });
 
   it('a fault against a run that agrees with any cited run is refused, not only one agreeing with the first', () => {

@@ -106,16 +106,16 @@ describe('grants under the trust policy', () => {
 describe('faults, merges and baselines under the policy', () => {
   const verifyRun = (job: string, owner: string, bpb: number) => [dispatched(job, null, { role: 'verify' }), { ...recorded(job, owner, { val_bpb: bpb }), data: { ...recorded(job, owner, { val_bpb: bpb }).data, role: 'verify' as const } }];
 
-  it('a fault must cite two other owners\' agreeing runs that disagree with the faulted one', () => {
-    const runs = [...base, policy(), ...verifyRun('v1', 'carol', 1.9), ...verifyRun('v2', 'dave', 1.905)];
-    const ok = build([...runs, { type: 'owner_faulted', data: { login: 'bob', job_id: 'j1', claim_job_id: 'j1', agreed_job_ids: ['v1', 'v2'], reason: 'outvoted' } }]);
+  it('a fault must cite outvote_quorum (3) other owners\' agreeing runs that disagree with the faulted one', () => {
+    const runs = [...base, policy(), ...verifyRun('v1', 'carol', 1.9), ...verifyRun('v2', 'dave', 1.905), ...verifyRun('v3', 'erin', 1.895)];
+    const ok = build([...runs, { type: 'owner_faulted', data: { login: 'bob', job_id: 'j1', claim_job_id: 'j1', agreed_job_ids: ['v1', 'v2', 'v3'], reason: 'outvoted' } }]);
     expect(audit(ok)).toBe('ok');
     const s = LedgerState.of(ok);
     expect(s.trust.owner('bob')).toMatchObject({ faults: 1, agreed: 0 });
     expect(s.ungrantable('j1')).toMatch(/outvoted/);
     expect(s.balances().get('bob')).toMatchObject({ pending: 0 });
     expect(s.ungrantable('v1')).toBeNull();
-    const framed = build([...runs, { type: 'owner_faulted', data: { login: 'carol', job_id: 'v1', claim_job_id: 'j1', agreed_job_ids: ['j1', 'v2'], reason: 'outvoted' } }]);
+    const framed = build([...runs, { type: 'owner_faulted', data: { login: 'carol', job_id: 'v1', claim_job_id: 'j1', agreed_job_ids: ['j1', 'v2', 'v3'], reason: 'outvoted' } }]);
     expect(audit(framed)).toMatch(/the cited runs do not agree with each other/);
   });
 

@@ -11,7 +11,8 @@ const only = (kind: string) => ({ forger: 0, lazy: 0, saboteur: 0, class_liar: 0
 
 describe('replays in a seeded swarm run', () => {
   it('a lazy runner (on the CPU class) is caught by a replay and banned', async () => {
-    const f = await new Swarm({ ...small, seed: 2, adversaries: 1 / 6, mix: only('lazy') }).run();
+    // eight owners, four per class: outvoting the lazy one takes three others who agree (trust.outvote_quorum)
+    const f = await new Swarm({ ...small, owners: 8, seed: 2, adversaries: 1 / 8, mix: only('lazy') }).run();
     expect(f.adversaries).toBe(1);
     expect(f.replays).toBeGreaterThan(0);
     expect(f.replay_faults).toBeGreaterThanOrEqual(2);
