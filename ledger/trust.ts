@@ -1,7 +1,7 @@
 // Trust in runner owners, recomputed from the ledger alone (BOINC's adaptive replication): an
 // owner's result counts and earns once another owner's run of the same job agreed with it, or,
 // after `replicate_until` agreeing results, when the spot-check draw did not pick it. A result
-// outvoted by two agreeing owners is a fault: the owner's trust resets, and repeated faults ban
+// outvoted by `outvote_quorum` agreeing owners (2 in older policies) is a fault: the owner's trust resets, and repeated faults ban
 // it. The App decides with these same functions (app/policy/replication.ts); `npm run ledger --
 // verify` replays them and flags any grant, merge or baseline the policy did not allow.
 import { createHash } from 'node:crypto';
@@ -64,7 +64,7 @@ export class TrustBook {
   readonly owners = new Map<string, OwnerTrust>();
   /** job ids of results another owner's run agreed with (or part of a baseline two owners agreed on) */
   readonly checked = new Set<string>();
-  /** job ids of results outvoted by two agreeing owners */
+  /** job ids of results outvoted by other owners' agreeing runs */
   readonly faulted = new Set<string>();
   /** the verdict on each judged replay (by the original's job id), recomputed from the digests its replay_judged entry reveals */
   readonly replays = new Map<string, ReplayVerdict>();
