@@ -181,8 +181,12 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
 
 
 
-/** Replay jobs dispatched for one baseline or verify run before it is given up (left unconfirmed: it never counts or earns). */
-export const SIDE_REPLAY_ATTEMPTS = 5;
+/**
+ * Replay jobs run for one baseline or verify run before it is given up (left unconfirmed: it never
+ * counts or earns): the four replays a disputed verdict may take under `outvote_quorum` 3, and two
+ * that do not count (5 while a dispute took at most two).
+ */
+export const SIDE_REPLAY_ATTEMPTS = 6;
 
 /**
  * Whether a run that must be replayed was given up: SIDE_REPLAY_ATTEMPTS replay jobs of it ran on
