@@ -13,20 +13,29 @@ import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js'
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
 import { outcome, outcomeSettings } from './policy/outcome.js';
-import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { pickVerifierLabel, verifierTarget, type ApiRunner } from './policy/runners.js';
 import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
 import { replaySpecFor } from './policy/replays.js';
 import { runStanding, sideReplaysDue } from './policy/side-replays.js';
 import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
 
-/** The label of an online, idle runner of `cls` owned by none of `exclude` (the class itself when there is none now). */
-export async function verifierLabel(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string> {
+/**
+ * The owner label of a runner of `cls` owned by none of `exclude` (policy/runners.ts verifierTarget:
+ * an online one, else an offline one, whose job waits for it), or null when no such owner has a
+ * runner on the class.
+ */
+export async function verifierFor(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string | null> {
   const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
   // an owner banned since its runner registered never verifies: its run would be refused at intake
   // and the job would wait out its deadline (seen at 40% adversarial: 30 minutes per attempt)
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
-  return pickVerifierLabel(runners.runners as ApiRunner[], cls, [...exclude, ...banned]) ?? cls;
+  return verifierTarget(runners.runners as ApiRunner[], cls, [...exclude, ...banned]);
+}
+
+/** verifierFor, or the class itself when no other owner has a runner on it. */
+export async function verifierLabel(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string> {
+  return (await verifierFor(s, cls, exclude, view)) ?? cls;
 }
 
 /**

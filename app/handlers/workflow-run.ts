@@ -19,7 +19,8 @@ import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
 import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
-import { verifierLabel } from '../waiting.js';
+import { verifierFor, verifierLabel } from '../waiting.js';
+import { noReplayerReason } from '../policy/replays.js';
 import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -185,8 +186,9 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if (out.kind === 'verify_again' && job.attempt >= s.cfg.config.max_attempts + s.cfg.config.verification.max_runs) {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
-      const target = await verifierLabel(s, cls, out.exclude_owners, view);
-      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
+      const target = await verifierFor(s, cls, out.exclude_owners, view);
+      if (target === null && x.replay) return act(x, view, { kind: 'discard', reason: noReplayerReason(cls, out.exclude_owners, s.cfg.config.trust.outvote_quorum), val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null), threshold: null });
+      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target ?? cls, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;

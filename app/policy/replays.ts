@@ -201,6 +201,18 @@ export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<
   return { kind: 'judged', verdict: v.verdict, reason, news, runs, ownerOf };
 }
 
+/**
+ * Why a replay cannot be had at all: no owner outside `exclude` (the run's owner, the PR's
+ * author, the owners who replayed it already; banned owners never count) has a runner on the class.
+ * The dispute ends as it stands (the discard stays, nobody is faulted or paid for it): sending the
+ * job to the class label only ran it on an excluded owner's runner, refused, until max_attempts.
+ */
+export function noReplayerReason(cls: string, exclude: string[], quorum: number | undefined): string {
+  const who = [...new Set(exclude)].sort();
+  const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who.at(-1)}` : (who[0] ?? 'nobody');
+  return `no owner but ${list} has a runner on ${cls}, so no independent replay can settle this run (a dispute is settled when ${quorum ?? DEFAULT_OUTVOTE_QUORUM} owners agree, trust.outvote_quorum): the class needs runners of more owners, or a swarm this small can set outvote_quorum: 2`;
+}
+
 /** The original a replay job replays, as recorded, or null when it is not in the ledger. */
 export function originalOf(view: LedgerView, job: Dispatched): (Counted & { rec: EntryDataOf<'result_recorded'> }) | null {
   const rec = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;

@@ -40,6 +40,19 @@ export function pickVerifierLabel(runners: ApiRunner[], hardwareClass: string, e
   return chosen ? `${OWNER_LABEL_PREFIX}${chosen}` : null;
 }
 
+/**
+ * Where a verify run goes: an online runner's owner (pickVerifierLabel), else, while every eligible
+ * runner of the class is offline, an offline one's owner label: GitHub queues a job until a runner
+ * with its labels comes online (and fails it after 24 h queued; the App re-dispatches an overdue job
+ * before that). The class label instead could be taken by an owner the run excludes, whose result is
+ * refused and the job run again (a dispute in a class of three owners ran max_attempts times so).
+ * null: no owner outside `excludeOwners` has a runner registered on the class at all.
+ */
+export function verifierTarget(runners: ApiRunner[], hardwareClass: string, excludeOwners: string[], draw?: number): string | null {
+  const asOnline = runners.filter((r) => r.status === 'offline').map((r) => ({ ...r, status: 'online', busy: false }));
+  return pickVerifierLabel(runners, hardwareClass, excludeOwners, draw) ?? pickVerifierLabel(asOnline, hardwareClass, excludeOwners, draw);
+}
+
 /** Hardware classes of online runners (labels that look like a class). */
 export function onlineClasses(runners: ApiRunner[]): string[] {
   const classes = new Set<string>();

@@ -376,6 +376,54 @@ describe('two owners together cannot outvote a third (outvote_quorum, default 3)
   });
 });
 
+describe('a dispute in a class with too few owners to settle it', () => {
+  // Three owners on the class: alice runs PR 7 honestly, mallory's replay seals a made-up
+  // checkpoint, bob's reproduces alice's. Two agree; a verdict needs outvote_quorum (3), and every
+  // runner of the class now belongs to an owner who may not replay the run. The App sent the next
+  // replay to the class label, where one of those three took it, was refused and the job ran
+  // again, until max_attempts + max_runs attempts (11 runs in all for one dispute).
+  const made = (w: World, d: { inputs: Record<string, string> }) => (r: any) =>
+    (WASM(r), (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: 2.05 }) }), (r.val_bpb = 2.05));
+  async function dispute(carol: 'gone' | 'offline') {
+    const w = trustWorld();
+    const c = w.gh.runners.findIndex((r) => r.name === 'runner-c');
+    if (carol === 'gone') w.gh.runners.splice(c, 1);
+    else w.gh.runners[c].status = 'offline';
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    busy(w, 'runner-b');
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
+    const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.runner_label).toBe('owner-mallory');
+    busy(w);
+    await w.complete(r1, 'runner-m', 2.05, { tamper: made(w, r1) });
+    const r2 = w.gh.dispatches[2];
+    expect(r2.inputs.runner_label).toBe('owner-bob');
+    await w.complete(r2, 'runner-b', 1.993, { tamper: WASM });
+    return w;
+  }
+
+  it('with no other owner\'s runner on the class the dispute ends at once: the discard stands, nobody is faulted, and no job goes to the class label', async () => {
+    const w = await dispute('gone');
+    expect(w.gh.dispatches).toHaveLength(3);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.entries('replay_judged')).toEqual([]);
+    const [discarded] = w.entries('experiment_discarded');
+    expect(discarded.data.reason).toMatch(/no owner but alice, bob, mallory and octo-agent has a runner on gpu-test.*outvote_quorum/);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+
+  it('an eligible owner whose runner is offline gets the replay (GitHub queues it until the runner is online), not the class label; its replay settles the dispute', async () => {
+    const w = await dispute('offline');
+    const r3 = w.gh.dispatches[3];
+    expect(r3.inputs.runner_label).toBe('owner-carol');
+    w.gh.runners.find((r) => r.name === 'runner-c')!.status = 'online';
+    await w.complete(r3, 'runner-c', 1.993, { tamper: WASM });
+    expect(w.entries('replay_judged')[0].data).toMatchObject({ verdict: 'agreed' });
+    expect(w.entries('owner_faulted').map((f) => f.data.login)).toEqual(['mallory']);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+});
+
 describe('GPU replays', () => {
   /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
   const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });
