@@ -12,10 +12,10 @@ import { baselineAwaiting, baselineJobsFor, classSigmaOf } from './baselines.js'
 import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
-import { outcome, outcomeSettings } from './policy/outcome.js';
-import { pickVerifierLabel, verifierTarget, type ApiRunner } from './policy/runners.js';
-import { replicateDiscard, trustPolicyOf } from './policy/replication.js';
-import { replaySpecFor } from './policy/replays.js';
+import { outcome, outcomeSettings, type Outcome } from './policy/outcome.js';
+import { pickVerifierLabel, runnerOwner, verifierTarget, type ApiRunner } from './policy/runners.js';
+import { replicateDiscard, runsOf, trustPolicyOf } from './policy/replication.js';
+import { noVerifierReason, replaySpecFor } from './policy/replays.js';
 import { runStanding, sideReplaysDue } from './policy/side-replays.js';
 import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
@@ -31,6 +31,39 @@ export async function verifierFor(s: Session, cls: string, exclude: string[], vi
   // and the job would wait out its deadline (seen at 40% adversarial: 30 minutes per attempt)
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
   return verifierTarget(runners.runners as ApiRunner[], cls, [...exclude, ...banned]);
+}
+
+/**
+ * What becomes of a run whose verify run no owner outside `exclude` may take (verifierFor is null),
+ * or null to send it to the class label as before. A replay's exclusions are the owners the intake
+ * refuses (policy/replays.ts notIndependent): its dispute ends with the discard standing. A claim's
+ * may be wider (the replayers of an outvoted run are avoided, not refused): while an owner the
+ * intake accepts (not the claim's, the author's, nor one of its runs') has a runner on the class,
+ * the class label; else the claim runs on another class with a baseline of `sha` where runners of
+ * at least two owners besides the author (one online; the most such owners first) can run and
+ * verify it, or is discarded, saying why (policy/replays.ts noVerifierReason).
+ */
+export async function noVerifier(
+  s: Session,
+  view: LedgerView,
+  x: { cls: string; sha: string; exclude: string[]; replay: boolean; claimId: string; /** the run's owner and the PR's author */ owners: (string | null)[]; val_bpb: number | null },
+): Promise<Outcome | null> {
+  const author = x.owners[1] ?? null;
+  if (!x.replay) {
+    const runs = runsOf(view.state, view.jobs, x.claimId);
+    const refused = [...x.owners, runs.claim?.owner ?? null, ...runs.replicas.map((r) => r.owner)].filter((o): o is string => !!o);
+    if ((await verifierFor(s, x.cls, refused, view)) !== null) return null;
+    const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+    const runners = data.runners as ApiRunner[];
+    const out = new Set([...(author ? [author] : []), ...[...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login)].map((o) => o.toLowerCase()));
+    const owners = (cls: string) => new Set(runners.filter((r) => r.labels.some((l) => l.name === cls)).map(runnerOwner).filter((o): o is string => !!o && !out.has(o.toLowerCase())));
+    const classes = [...view.baselines.values()].filter((b) => b.sha === x.sha && b.hardware_class !== x.cls).map((b) => b.hardware_class);
+    // the class with the most such owners (a run on probation is replayed by a third before it counts)
+    const other = classes.sort().filter((cls) => owners(cls).size >= 2 && pickVerifierLabel(runners, cls, [...out]) !== null).sort((a, b) => owners(b).size - owners(a).size)[0];
+    if (other) return { kind: 'run_elsewhere', hardware_class: other, reason: `No owner but ${[...new Set(refused)].sort().join(' and ')} has a runner on ${x.cls} to verify the claim, so the PR runs again on ${other}, where runners of other owners can` };
+    return { kind: 'discard', reason: noVerifierReason(x.cls, refused, false, s.cfg.config.trust.outvote_quorum), val_bpb: x.val_bpb, threshold: null };
+  }
+  return { kind: 'discard', reason: noVerifierReason(x.cls, x.exclude, true, s.cfg.config.trust.outvote_quorum), val_bpb: x.val_bpb, threshold: null };
 }
 
 /** verifierFor, or the class itself when no other owner has a runner on it. */

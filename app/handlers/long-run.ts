@@ -1,16 +1,18 @@
 // issues opened / labeled `long-run:requested`: "Draw on the swarm". Parse the form, resolve the
 // target, charge the requester's balance and dispatch one long run, recorded in one ledger
 // commit; or say on the issue why not. Its result comes back through workflow_run like any
-// job's, and is recorded without touching merges (see recordLongRun in workflow-run.ts).
-import { computeBalances, type LedgerEntry } from '../../ledger/index.js';
+// job's, and is recorded without touching merges (recordLongRun, below).
+import { computeBalances, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, dispatchJobs } from '../dispatch.js';
 import { status } from '../github/octokit.js';
 import { writeSticky } from '../github/sticky-comment.js';
-import { viewOf } from '../ledger-view.js';
-import { stateComment } from '../messages.js';
+import { viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { scoreSummary, stateComment } from '../messages.js';
+import type { ResultCheck } from '../policy/result-check.js';
+import { record } from '../record.js';
 import { LONG_RUN_LABELS, longRunCost, longRunIssue, longRunReason, longRunRefusal, parseLongRunForm, type LongRunTarget } from '../policy/long-run.js';
-import { handleOverdue } from '../scheduler.js';
+import { handleOverdue, schedule } from '../scheduler.js';
 import type { Session } from '../session.js';
 
 export interface IssueEvent {
@@ -139,4 +141,28 @@ async function resolveTarget(s: Session, t: LongRunTarget): Promise<{ sha: strin
 async function relabel(s: Session, issue: IssueEvent['issue'], to: string): Promise<void> {
   const keep = labelNames(issue.labels).filter((n) => n !== LONG_RUN_LABELS.scheduled && n !== LONG_RUN_LABELS.refused);
   await s.octokit.rest.issues.setLabels({ ...s.repo, issue_number: issue.number, labels: [...keep, to] });
+}
+
+/**
+ * A long run's result is recorded (and its runner credited) like any other, but it claims
+ * nothing: no baseline, no verification, no merge. Its requester reads it on their issue.
+ */
+export async function recordLongRun(
+  s: Session,
+  view: LedgerView,
+  job: Dispatched,
+  issue: number,
+  x: { run: { html_url: string }; runnerName: string | null; runnerOwner: string | null; checked: ResultCheck; news: NewEntry[]; files: Record<string, string> },
+): Promise<void> {
+  const after = await record(s, view, job.job_id, x.news, x.files);
+  if (!after) return;
+  const r = x.checked.result;
+  const verdict = x.checked.validated ? `Recorded in the ledger as job \`${job.job_id}\`.` : `The result was rejected: ${x.checked.reason}. Nothing was credited for it.`;
+  const body = stateComment(
+    `Long run finished: ${r?.val_bpb != null ? `val_bpb ${r.val_bpb.toFixed(4)}` : 'no score'}`,
+    [`\`${job.sha.slice(0, 7)}\` trained for ${job.budget_seconds} s.`, '', scoreSummary({ result: r, baseline: null, threshold: null, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: x.run.html_url, verdict })],
+    null,
+  );
+  await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: issue, body });
+  return schedule(s, after);
 }

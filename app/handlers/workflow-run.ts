@@ -17,10 +17,10 @@ import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
+import { recordLongRun } from './long-run.js';
 import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
-import { verifierFor, verifierLabel } from '../waiting.js';
-import { noReplayerReason } from '../policy/replays.js';
+import { noVerifier, verifierFor, verifierLabel } from '../waiting.js';
 import type { Session } from '../session.js';
 
 export interface WorkflowRunEvent {
@@ -70,30 +70,6 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay };
   await act(ctx, view, out);
-}
-
-/**
- * A long run's result is recorded (and its runner credited) like any other, but it claims
- * nothing: no baseline, no verification, no merge. Its requester reads it on their issue.
- */
-async function recordLongRun(
-  s: Session,
-  view: LedgerView,
-  job: Dispatched,
-  issue: number,
-  x: Pick<Ctx, 'run' | 'runnerName' | 'runnerOwner' | 'checked' | 'news' | 'files'>,
-): Promise<void> {
-  const after = await record(s, view, job.job_id, x.news, x.files);
-  if (!after) return;
-  const r = x.checked.result;
-  const verdict = x.checked.validated ? `Recorded in the ledger as job \`${job.job_id}\`.` : `The result was rejected: ${x.checked.reason}. Nothing was credited for it.`;
-  const body = stateComment(
-    `Long run finished: ${r?.val_bpb != null ? `val_bpb ${r.val_bpb.toFixed(4)}` : 'no score'}`,
-    [`\`${job.sha.slice(0, 7)}\` trained for ${job.budget_seconds} s.`, '', scoreSummary({ result: r, baseline: null, threshold: null, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: x.run.html_url, verdict })],
-    null,
-  );
-  await s.octokit.rest.issues.createComment({ ...s.repo, issue_number: issue, body });
-  return schedule(s, after);
 }
 
 interface Ctx {
@@ -187,7 +163,9 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
         return act(x, view, { kind: 'refuted', reason: `no independent verification after ${job.attempt} attempts (last: ${out.reason})`, claim: out.claim });
       }
       const target = await verifierFor(s, cls, out.exclude_owners, view);
-      if (target === null && x.replay) return act(x, view, { kind: 'discard', reason: noReplayerReason(cls, out.exclude_owners, s.cfg.config.trust.outvote_quorum), val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null), threshold: null });
+      const author = job.pr_author ?? x.pull?.user?.login ?? job.author;
+      const stuck = target === null && (await noVerifier(s, view, { cls, sha: x.baseline?.sha ?? run.head_sha, exclude: out.exclude_owners, replay: !!x.replay, claimId, owners: [x.runnerOwner, author], val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null) }));
+      if (stuck) return act(x, view, stuck);
       const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target ?? cls, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
@@ -203,6 +181,13 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
         out.kind === 'verify' ? `val_bpb ${r?.val_bpb?.toFixed(4)} beats the baseline; verifying on a runner of another owner before merging.` : `Runs so far: ${out.reason}; running it on another owner's runner.`,
       ]);
       return;
+    }
+    case 'run_elsewhere': {
+      const queued: NewEntry = { type: 'experiment_queued', data: { pr: job.pr!, sha: job.sha, author: job.pr_author ?? x.pull?.user?.login ?? job.author ?? 'ghost', title: job.title ?? x.pull?.title ?? null, check: refs.check, comment: refs.comment, waiting_for: null, on_class: out.hardware_class } };
+      const after = await record(s, view, job.job_id, current && job.pr !== null ? [...x.news, queued] : x.news, x.files);
+      if (!after) return;
+      if (current) await report('queued', { status: 'queued' }, `Running on ${out.hardware_class}`, summary(`${out.reason}.`), [`${out.reason}.`]);
+      return schedule(s, after);
     }
     case 'merge':
       return merge(x, view, out);

@@ -64,6 +64,8 @@ export type Outcome =
   /** `uncounted`: this verify run was refused as a replica (its owner or class), as opposed to one that counted without settling the claim */
   | { kind: 'verify_again'; reason: string; claim: Claim; exclude_owners: string[]; uncounted?: true; /** the next job replays this run of the claim (its merge waits for it: app/policy/side-replays.ts) instead of a fresh-seed run */ replays?: string }
   | { kind: 'baseline_run' }
+  /** no owner but the excluded has a runner on the claim's class: the PR runs on `hardware_class` instead (app/waiting.ts noVerifier) */
+  | { kind: 'run_elsewhere'; reason: string; hardware_class: string }
   /** a replay of a baseline run or of a fresh-seed verify run (app/policy/side-replays.ts): it decides nothing about the PR */
   | { kind: 'side_replay'; reason: string; baseline: { hardware_class: string; sha: string } | null; dropped: boolean };
 

@@ -202,15 +202,19 @@ export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<
 }
 
 /**
- * Why a replay cannot be had at all: no owner outside `exclude` (the run's owner, the PR's
- * author, the owners who replayed it already; banned owners never count) has a runner on the class.
- * The dispute ends as it stands (the discard stays, nobody is faulted or paid for it): sending the
- * job to the class label only ran it on an excluded owner's runner, refused, until max_attempts.
+ * Why a verify run cannot be had at all: no owner outside `exclude` (the run's owner, the PR's
+ * author, for a replay the owners who replayed it already; banned owners never count) has a
+ * runner on the class. Sending the job to the class label only ran it on an excluded owner's
+ * runner, refused, until max_attempts. A replay's dispute ends as it stands (the discard stays,
+ * nobody is faulted or paid for it); a claim with no other class to run on is discarded.
  */
-export function noReplayerReason(cls: string, exclude: string[], quorum: number | undefined): string {
+export function noVerifierReason(cls: string, exclude: string[], replay: boolean, quorum: number | undefined): string {
   const who = [...new Set(exclude)].sort();
   const list = who.length > 1 ? `${who.slice(0, -1).join(', ')} and ${who.at(-1)}` : (who[0] ?? 'nobody');
-  return `no owner but ${list} has a runner on ${cls}, so no independent replay can settle this run (a dispute is settled when ${quorum ?? DEFAULT_OUTVOTE_QUORUM} owners agree, trust.outvote_quorum): the class needs runners of more owners, or a swarm this small can set outvote_quorum: 2`;
+  const head = `no owner but ${list} has a runner on ${cls}`;
+  return replay
+    ? `${head}, so no independent replay can settle this run (a dispute is settled when ${quorum ?? DEFAULT_OUTVOTE_QUORUM} owners agree, trust.outvote_quorum): the class needs runners of more owners, or a swarm this small can set outvote_quorum: 2`
+    : `${head}, so no independent run can verify the claim, and no other class with a baseline of the commit has runners of two owners to run it: push again once another owner's runner has joined ${cls}`;
 }
 
 /** The original a replay job replays, as recorded, or null when it is not in the ledger. */

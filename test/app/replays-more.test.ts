@@ -240,7 +240,7 @@ describe('a PR whose class cannot establish a baseline', () => {
     // baseline of the very commit and her runner was online
     const other = 'cpu-other';
     let sent: World['gh']['dispatches'][number] | undefined;
-    const world = await noBaselineWorld([reg('runner-c', 'carol', { cls: other })], (d) => d.inputs.role === 'candidate' && d.inputs.runner_label === other && !!(sent = d));
+    const world = await noBaselineWorld([reg('runner-c', 'carol', { cls: other }), reg('runner-d', 'dave', { cls: other })], (d) => d.inputs.role === 'candidate' && d.inputs.runner_label === other && !!(sent = d));
     expect(world.entries('experiment_discarded')).toEqual([]);
     expect(sent).toBeDefined();
     const [requeued] = world.entries('experiment_queued').filter((q) => q.data.on_class);
@@ -252,6 +252,7 @@ describe('a PR whose class cannot establish a baseline', () => {
     const scored = world.entries('result_recorded').find((r) => r.data.job_id === sent!.inputs.nonce)!;
     expect(scored.data).toMatchObject({ validated: true, reason: null });
     expect(world.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    expect(world.gh.dispatches.at(-1)!.inputs).toMatchObject({ role: 'verify', runner_label: 'owner-dave' });
   });
 });
 

@@ -424,6 +424,47 @@ describe('a dispute in a class with too few owners to settle it', () => {
   });
 });
 
+describe('a claim no other owner can verify on its class', () => {
+  // Only alice has a runner on the class. The App sent the claim's verify run to the class label,
+  // where alice's own runner took it, was refused (not independent) and the job ran again, until
+  // max_attempts + max_runs runs, then refuted it.
+  function loneOwner(otherClass: boolean) {
+    const other = ['xavier', 'yves', 'zoe'].map((o) => reg(`runner-${o[0]}`, o, { cls: 'cpu-other' }));
+    const w = trustWorld(undefined, otherClass ? other : []);
+    for (const n of ['runner-b', 'runner-c', 'runner-m']) w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === n), 1);
+    const base = (cls: string) => ({ type: 'baseline_recorded' as const, data: { hardware_class: cls, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } });
+    w.seedLedger([reg('runner-a', 'alice'), ...(otherClass ? other : []), base('gpu-test'), ...(otherClass ? [base('cpu-other')] : [])]);
+    return w;
+  }
+
+  it('runs on another class that has a baseline and runners of other owners, where it is verified (the verify run replayed: all are on probation) and merged', async () => {
+    const w = loneOwner(true);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'candidate', runner_label: 'cpu-other' });
+    expect(w.entries('experiment_queued').at(-1)!.data).toMatchObject({ pr: 7, on_class: 'cpu-other' });
+    const other = (r: any) => (WASM(r), (r.hardware_class = 'cpu-other'));
+    await w.complete(w.gh.dispatches[1], 'runner-x', 1.95, { tamper: other });
+    const verify = w.gh.dispatches[2];
+    expect(verify.inputs).toMatchObject({ role: 'verify', runner_label: expect.stringMatching(/^owner-(yves|zoe)$/) });
+    await w.complete(verify, runnerFor(w, verify), 1.951, { tamper: other });
+    const replay = w.gh.dispatches[3];
+    expect(replay.inputs).toMatchObject({ role: 'verify', seed: verify.inputs.seed });
+    expect(['owner-yves', 'owner-zoe'].filter((l) => l !== verify.inputs.runner_label)).toEqual([replay.inputs.runner_label]);
+    await w.complete(replay, runnerFor(w, replay), 1.951, { tamper: other });
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
+  it('with no such class it is discarded at once, saying why and what to do, instead of running on alice\'s runner until max_attempts', async () => {
+    const w = loneOwner(false);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/no owner but alice and octo-agent has a runner on gpu-test.*push again/);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+});
+
 describe('GPU replays', () => {
   /** a lazy replayer: the original's public score, a made-up digest sealed with its own nonce */
   const copyScore = (w: World, d: { inputs: Record<string, string> }, val: number) => (r: any) => (r.replay = { schedule: d.inputs.replay, of: d.inputs.replay, sealed: w.sealed({ nonce: d.inputs.nonce, digest: MADE_UP, val_bpb: val }) });

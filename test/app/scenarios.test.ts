@@ -389,9 +389,13 @@ describe('configuration, baselines and deadlines', () => {
     expect(w.gh.checksOf(head)[0]).toMatchObject({ status: 'in_progress', title: 'Improvement claimed; verifying' });
     await w.complete(w.gh.dispatches[3], 'runner-b', 1.905);
     // the class's sigma rests on two runs (one degree of freedom): the merge bound widens (Student t)
-    // far beyond what two agreeing runs reach, so the claim is run by yet another owner, not merged
+    // far beyond what two agreeing runs reach, so the claim needs yet another owner, not merged;
+    // the class has none (before: sent to the class label, refused on alice's or bob's runner and run
+    // again until max_attempts), and no other class: discarded at once, saying so
     expect(w.gh.merges).toEqual([]);
-    expect(w.gh.labelsOf(7)).toEqual(['experiment:verifying']);
+    expect(w.gh.dispatches).toHaveLength(4);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+    expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/^no owner but alice, bob and octo-agent has a runner on \S+, so no independent run can verify the claim/);
   });
 
   it('a waiting PR whose score does not beat the new baseline is discarded without training again', async () => {
