@@ -13,7 +13,7 @@ import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js'
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
 import { outcome, outcomeSettings, type Outcome } from './policy/outcome.js';
-import { pickVerifierLabel, runnerOwner, verifierTarget, type ApiRunner } from './policy/runners.js';
+import { OWNER_LABEL_PREFIX, pickVerifierLabel, runnerOwner, verifierTarget, type ApiRunner } from './policy/runners.js';
 import { replicateDiscard, runsOf, trustPolicyOf } from './policy/replication.js';
 import { noVerifierReason, replaySpecFor } from './policy/replays.js';
 import { runStanding, sideReplaysDue } from './policy/side-replays.js';
@@ -21,16 +21,27 @@ import { withGrants } from './record.js';
 import { appendBuilt, type Session } from './session.js';
 
 /**
- * The owner label of a runner of `cls` owned by none of `exclude` (policy/runners.ts verifierTarget:
- * an online one, else an offline one, whose job waits for it), or null when no such owner has a
- * runner on the class.
+ * Where a verify run of `cls` goes, avoiding the owners in `exclude`: an owner label
+ * (policy/runners.ts verifierTarget: an online runner's, else an offline one's, whose job waits for
+ * it); the class label while the ledger has a runner of another owner registered on the class that
+ * GitHub does not list now (an ephemeral runner is off the list between jobs); or null when the
+ * ledger has none at all: no other owner can ever take it.
  */
 export async function verifierFor(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string | null> {
   const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
   // an owner banned since its runner registered never verifies: its run would be refused at intake
   // and the job would wait out its deadline (seen at 40% adversarial: 30 minutes per attempt)
-  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
-  return verifierTarget(runners.runners as ApiRunner[], cls, [...exclude, ...banned]);
+  const out = [...exclude, ...bannedOwners(view)];
+  const target = verifierTarget(runners.runners as ApiRunner[], cls, out);
+  if (target) return target;
+  return pickVerifierLabel(registeredRunners(view, cls), cls, out) ? cls : null;
+}
+
+const bannedOwners = (view: LedgerView) => [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+
+/** The runners the ledger has registered on `cls`, as GitHub would list them online and idle. */
+function registeredRunners(view: LedgerView, cls: string): ApiRunner[] {
+  return [...view.registry.values()].filter((r) => r.hardware_class === cls).map((r) => ({ name: r.runner_name, status: 'online', busy: false, labels: [{ name: cls }, { name: `${OWNER_LABEL_PREFIX}${r.owner}` }] }));
 }
 
 /**
@@ -53,13 +64,11 @@ export async function noVerifier(
     const runs = runsOf(view.state, view.jobs, x.claimId);
     const refused = [...x.owners, runs.claim?.owner ?? null, ...runs.replicas.map((r) => r.owner)].filter((o): o is string => !!o);
     if ((await verifierFor(s, x.cls, refused, view)) !== null) return null;
-    const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-    const runners = data.runners as ApiRunner[];
-    const out = new Set([...(author ? [author] : []), ...[...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login)].map((o) => o.toLowerCase()));
-    const owners = (cls: string) => new Set(runners.filter((r) => r.labels.some((l) => l.name === cls)).map(runnerOwner).filter((o): o is string => !!o && !out.has(o.toLowerCase())));
+    const out = new Set([...(author ? [author] : []), ...bannedOwners(view)].map((o) => o.toLowerCase()));
+    const owners = (cls: string) => new Set(registeredRunners(view, cls).map(runnerOwner).filter((o): o is string => !!o && !out.has(o.toLowerCase())));
     const classes = [...view.baselines.values()].filter((b) => b.sha === x.sha && b.hardware_class !== x.cls).map((b) => b.hardware_class);
     // the class with the most such owners (a run on probation is replayed by a third before it counts)
-    const other = classes.sort().filter((cls) => owners(cls).size >= 2 && pickVerifierLabel(runners, cls, [...out]) !== null).sort((a, b) => owners(b).size - owners(a).size)[0];
+    const other = classes.sort().filter((cls) => owners(cls).size >= 2).sort((a, b) => owners(b).size - owners(a).size)[0];
     if (other) return { kind: 'run_elsewhere', hardware_class: other, reason: `No owner but ${[...new Set(refused)].sort().join(' and ')} has a runner on ${x.cls} to verify the claim, so the PR runs again on ${other}, where runners of other owners can` };
     return { kind: 'discard', reason: noVerifierReason(x.cls, refused, false, s.cfg.config.trust.outvote_quorum), val_bpb: x.val_bpb, threshold: null };
   }
@@ -230,7 +239,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
  * result there is judged at once against that baseline). Null when there is none.
  */
 function otherClass(view: LedgerView, w: { hardware_class: string; sha: string }, runners: ApiRunner[]): string | null {
-  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  const banned = bannedOwners(view);
   const classes = [...view.baselines.values()].filter((b) => b.sha === w.sha && b.hardware_class !== w.hardware_class).map((b) => b.hardware_class);
   return classes.sort().find((cls) => pickVerifierLabel(runners, cls, banned) !== null) ?? null;
 }
@@ -242,7 +251,7 @@ function otherClass(view: LedgerView, w: { hardware_class: string; sha: string }
 function replayComing(view: LedgerView, w: { hardware_class: string; sha: string }, runners: ApiRunner[], keys: Session['seal']): boolean {
   const awaiting = view.baselineRuns.filter((b) => b.hardware_class === w.hardware_class && b.sha === w.sha && !b.reused && runStanding(view, b.job_id) === 'awaiting').map((b) => b.job_id);
   if (view.open.some((j) => j.replay && j.verifies && awaiting.includes(j.verifies))) return true;
-  const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
+  const banned = bannedOwners(view);
   return sideReplaysDue(view, keys).some((d) => awaiting.includes(d.original) && pickVerifierLabel(runners, d.hardware_class, [...d.exclude, ...banned]) !== null);
 }
 

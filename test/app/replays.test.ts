@@ -387,8 +387,11 @@ describe('a dispute in a class with too few owners to settle it', () => {
   async function dispute(carol: 'gone' | 'offline') {
     const w = trustWorld();
     const c = w.gh.runners.findIndex((r) => r.name === 'runner-c');
-    if (carol === 'gone') w.gh.runners.splice(c, 1);
-    else w.gh.runners[c].status = 'offline';
+    if (carol === 'gone') {
+      // three owners ever registered on the class
+      w.gh.runners.splice(c, 1);
+      w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory'), { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    } else w.gh.runners[c].status = 'offline';
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
     busy(w, 'runner-b');
     await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
