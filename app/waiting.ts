@@ -47,7 +47,8 @@ function registeredRunners(view: LedgerView, cls: string): ApiRunner[] {
 /**
  * What becomes of a run whose verify run no owner outside `exclude` may take (verifierFor is null),
  * or null to send it to the class label as before. A replay's exclusions are the owners the intake
- * refuses (policy/replays.ts notIndependent): its dispute ends with the discard standing. A claim's
+ * refuses (policy/replays.ts notIndependent): its dispute ends with the discard standing (`replay`;
+ * a merge held for the replay of one of its verify runs is judged as the claim it is). A claim's
  * may be wider (the replayers of an outvoted run are avoided, not refused): while an owner the
  * intake accepts (not the claim's, the author's, nor one of its runs') has a runner on the class,
  * the class label; else the claim runs on another class with a baseline of `sha` where runners of

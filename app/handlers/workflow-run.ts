@@ -164,7 +164,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       }
       const target = await verifierFor(s, cls, out.exclude_owners, view);
       const author = job.pr_author ?? x.pull?.user?.login ?? job.author;
-      const stuck = target === null && (await noVerifier(s, view, { cls, sha: x.baseline?.sha ?? run.head_sha, exclude: out.exclude_owners, replay: !!x.replay, claimId, owners: [x.runnerOwner, author], val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null) }));
+      const stuck = target === null && (await noVerifier(s, view, { cls, sha: x.baseline?.sha ?? run.head_sha, exclude: out.exclude_owners, replay: !!x.replay && !(out.kind === 'verify_again' && out.replays), claimId, owners: [x.runnerOwner, author], val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null) }));
       if (stuck) return act(x, view, stuck);
       const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target ?? cls, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;

@@ -458,6 +458,18 @@ describe('a claim no other owner can verify on its class', () => {
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
   });
 
+  it('a merge that waits for the replay of its verify run (bob is on probation) that no third owner can run is discarded as unverifiable, not as a dispute', async () => {
+    const w = trustWorld();
+    for (const n of ['runner-c', 'runner-m']) w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === n), 1);
+    w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', runner_label: 'owner-bob', replay: '' });
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.951, { tamper: WASM });
+    expect(w.gh.dispatches).toHaveLength(2);
+    expect(w.entries('experiment_discarded')[0].data.reason).toMatch(/^no owner but alice, bob and octo-agent has a runner on gpu-test, so no independent run can verify the claim/);
+  });
+
   it('with no such class it is discarded at once, saying why and what to do, instead of running on alice\'s runner until max_attempts', async () => {
     const w = loneOwner(false);
     await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
