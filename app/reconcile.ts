@@ -172,7 +172,8 @@ async function recoverResults(s: Session, view: LedgerView, failures: unknown[])
   }
   const oldest = data.workflow_runs.at(-1)?.created_at;
   for (const j of due.values()) {
-    const covered = data.workflow_runs.length < 100 || (oldest !== undefined && Date.parse(oldest) <= Date.parse(j.time));
+    // covered: the listing reaches back past the job's dispatch (a run created in the same second may sort either side of the page's end)
+    const covered = data.workflow_runs.length < 100 || (oldest !== undefined && Date.parse(oldest) < Date.parse(j.time));
     if (withRun.has(j.job_id) || !covered || now - Date.parse(j.time) < DISPATCH_LOST_MS) continue;
     const minutes = Math.round((now - Date.parse(j.time)) / 60_000);
     s.log.info(`reconcile: job ${j.job_id} has no run ${minutes} minutes after its dispatch was recorded; dispatching it again as a new job`);

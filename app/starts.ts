@@ -92,15 +92,27 @@ export function needsListing(s: Session, view: LedgerView): boolean {
   return view.open.some((j) => !view.started.has(j.job_id) && now - Date.parse(j.time) > Math.min(j.budget_seconds * 1000, s.cfg.config.queue_limit_minutes * 60_000));
 }
 
-/** The experiment workflow's runs dispatched on the default branch (in one status), newest first (one call: the newest 100). */
-export async function listRuns(s: Session, status?: 'queued' | 'in_progress'): Promise<ListedRun[]> {
-  const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100, ...(status ? { status } : {}) });
-  return data.workflow_runs as ListedRun[];
+/** Pages read of one status's runs at most: 1,000 runs queued or in progress. */
+export const MAX_RUN_PAGES = 10;
+
+/**
+ * The experiment workflow's runs dispatched on the default branch (in one status), newest first:
+ * `pages` pages of 100 at most, read until a short page or `total_count`. One page missed the
+ * older runs behind 100 newer ones (a queued run taken for started, closed as late, and sent again).
+ */
+export async function listRuns(s: Session, status?: 'queued' | 'in_progress', pages = 1): Promise<ListedRun[]> {
+  const runs: ListedRun[] = [];
+  for (let page = 1; page <= pages; page++) {
+    const { data } = await s.octokit.rest.actions.listWorkflowRuns({ ...s.repo, workflow_id: s.cfg.config.workflow, event: 'workflow_dispatch', branch: s.defaultBranch, per_page: 100, page, ...(status ? { status } : {}) });
+    runs.push(...(data.workflow_runs as ListedRun[]));
+    if (data.workflow_runs.length < 100 || runs.length >= data.total_count) break;
+  }
+  return runs;
 }
 
 /**
- * The tick's look at the runs GitHub lists as queued and as in progress (two calls: the newest
- * 100 of all runs would miss a run queued for hours behind a busy fleet). Queued runs of closed jobs
+ * The tick's look at the runs GitHub lists as queued and as in progress (each read page by page:
+ * the newest 100 of all runs would miss a run queued for hours behind a busy fleet). Queued runs of closed jobs
  * are cancelled; an in-progress run of an open job past its deadline counted from the dispatch,
  * with no recorded start, gets one from the jobs API. Returns the runs still queued for open jobs.
  */
@@ -110,7 +122,7 @@ export async function trackRuns(s: Session, view: LedgerView): Promise<{ view: L
     const nonce = nonceOfRunTitle(run.display_title);
     return nonce && dispatchedByApp(s, run) && view.jobs.has(nonce) ? nonce : null;
   };
-  for (const run of await listRuns(s, 'queued')) {
+  for (const run of await listRuns(s, 'queued', MAX_RUN_PAGES)) {
     const nonce = ours(run);
     if (!nonce || run.status !== 'queued') continue;
     if (!view.state.results.has(nonce)) queued.set(nonce, run.id);
@@ -121,7 +133,7 @@ export async function trackRuns(s: Session, view: LedgerView): Promise<{ view: L
   if (!late.length) return { view, queued };
   const lateIds = new Set(late.map((j) => j.job_id));
   let changed = false;
-  for (const run of await listRuns(s, 'in_progress')) {
+  for (const run of await listRuns(s, 'in_progress', MAX_RUN_PAGES)) {
     const nonce = ours(run);
     if (!nonce || run.status !== 'in_progress' || !lateIds.has(nonce)) continue;
     const { data } = await s.octokit.rest.actions.listJobsForWorkflowRun({ ...s.repo, run_id: run.id, per_page: 20 });

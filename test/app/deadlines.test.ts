@@ -38,6 +38,39 @@ describe('a queued run is not late', () => {
     expect(w.gh.dispatches).toHaveLength(1);
   });
 
+  it('a job queued behind more than 100 newer runs is still seen as queued (the listing is read page by page), not closed as late', async () => {
+    // Before, the tick read one page (the newest 100 queued runs): an older queued run was missing
+    // from it, taken for one that started at its dispatch, closed as late after deadline_minutes and
+    // dispatched again, newest, pushing the next oldest off the page (a six-owner simulated swarm:
+    // 801 jobs closed so, 80 PRs given up).
+    const w = new World({ config: 'deadline_minutes: 30\nqueue_limit_minutes: 120\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const d = w.gh.dispatches[0];
+    minutes(w, 1);
+    for (let i = 0; i < 120; i++) w.gh.dispatch('experiment.yml', 'main', { ...d.inputs, nonce: `someone-else-${i}`, pr: '' });
+    for (const m of [31, 30]) {
+      minutes(w, m);
+      await w.tick();
+    }
+    expect(w.entries('result_recorded')).toEqual([]);
+    expect(w.gh.dispatches.filter((x) => x.inputs.pr === '7')).toHaveLength(1);
+    expect(runOf(w, d).status).toBe('queued');
+  });
+
+  it('a job whose run was created in the same second as 100 newer ones is not taken for a lost dispatch', async () => {
+    // The one-page listing of all runs counted as reaching back to a job when its oldest run was
+    // created no later than the job was recorded: with the same second on both sides of the page's
+    // end, the job's run was off the page and the job was closed as "never reached GitHub".
+    const w = new World({ config: 'deadline_minutes: 30\nqueue_limit_minutes: 120\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    const d = w.gh.dispatches[0];
+    for (let i = 0; i < 120; i++) w.gh.dispatch('experiment.yml', 'main', { ...d.inputs, nonce: `someone-else-${i}`, pr: '' });
+    minutes(w, 31);
+    await w.tick();
+    expect(w.entries('result_recorded')).toEqual([]);
+    expect(runOf(w, d).status).toBe('queued');
+  });
+
   it('a run that started and passed its deadline is dispatched again: the deadline counts from the start', async () => {
     const w = new World({ config: 'deadline_minutes: 30\n' });
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
