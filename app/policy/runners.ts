@@ -46,7 +46,8 @@ export function pickVerifierLabel(runners: ApiRunner[], hardwareClass: string, e
  * with its labels comes online (and fails it after 24 h queued; the App re-dispatches an overdue job
  * before that). The class label instead could be taken by an owner the run excludes, whose result is
  * refused and the job run again (a dispute in a class of three owners ran max_attempts times so).
- * null: no owner outside `excludeOwners` has a runner registered on the class at all.
+ * null: GitHub lists no runner of the class outside `excludeOwners` (an ephemeral one is off the list
+ * between jobs: app/waiting.ts verifierFor then asks the ledger's registrations).
  */
 export function verifierTarget(runners: ApiRunner[], hardwareClass: string, excludeOwners: string[], draw?: number): string | null {
   const asOnline = runners.filter((r) => r.status === 'offline').map((r) => ({ ...r, status: 'online', busy: false }));
