@@ -6,7 +6,8 @@ import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
 import type { BaselineRun } from './policy/baseline.js';
 import { pooledSigma } from './policy/decide.js';
-import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { pickVerifierLabel } from './policy/runners.js';
+import { listRunners } from './github/runners.js';
 import { baselineFromRuns, cutOwners } from './policy/baseline.js';
 import { agreeTolerance, outcomeSettings } from './policy/outcome.js';
 import { runStanding } from './policy/side-replays.js';
@@ -135,8 +136,7 @@ export async function baselineJobsFor(s: Pick<Session, 'octokit' | 'repo'>, view
     .map((e) => e.data)
     .filter((r) => r.role === 'baseline' && r.sha === sha && !r.validated && r.runner_owner)
     .map((r) => r.runner_owner as string);
-  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
-  const runners = data.runners as ApiRunner[];
+  const runners = await listRunners(s.octokit, s.repo);
   // never a banned owner: its run would be refused at intake and asked of it again, tick after tick
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
   const other = pickVerifierLabel(runners, cls, [...ran, ...rejected, ...banned]) ?? pickVerifierLabel(runners, cls, [...ran, ...banned]);

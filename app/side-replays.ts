@@ -5,7 +5,8 @@
 import { dispatchJobs, type NewJob } from './dispatch.js';
 import { jobRefs } from './jobs.js';
 import { viewOf, type LedgerView } from './ledger-view.js';
-import { pickVerifierLabel, type ApiRunner } from './policy/runners.js';
+import { pickVerifierLabel } from './policy/runners.js';
+import { listRunners } from './github/runners.js';
 import { sideReplaysDue } from './policy/side-replays.js';
 import type { Session } from './session.js';
 
@@ -15,9 +16,8 @@ export async function dispatchSideReplays(s: Session, view: LedgerView): Promise
   // queued hundreds so)
   const due = sideReplaysDue(view, s.seal).slice(0, Math.max(0, s.cfg.config.max_in_flight - view.open.length));
   if (!due.length) return view;
-  const { data } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  const runners = await listRunners(s.octokit, s.repo);
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
-  const runners = data.runners as ApiRunner[];
   const idle = runners.filter((r) => !r.busy);
   const jobs: NewJob[] = [];
   for (const d of due) {

@@ -14,6 +14,7 @@ import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
 import { outcome, outcomeSettings, type Outcome } from './policy/outcome.js';
 import { OWNER_LABEL_PREFIX, pickVerifierLabel, runnerOwner, verifierTarget, type ApiRunner } from './policy/runners.js';
+import { listRunners } from './github/runners.js';
 import { replicateDiscard, runsOf, trustPolicyOf } from './policy/replication.js';
 import { noVerifierReason, replaySpecFor } from './policy/replays.js';
 import { runStanding, sideReplaysDue } from './policy/side-replays.js';
@@ -28,11 +29,11 @@ import { appendBuilt, type Session } from './session.js';
  * ledger has none at all: no other owner can ever take it.
  */
 export async function verifierFor(s: Session, cls: string, exclude: string[], view: LedgerView): Promise<string | null> {
-  const { data: runners } = await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 });
+  const runners = await listRunners(s.octokit, s.repo);
   // an owner banned since its runner registered never verifies: its run would be refused at intake
   // and the job would wait out its deadline (seen at 40% adversarial: 30 minutes per attempt)
   const out = [...exclude, ...bannedOwners(view)];
-  const target = verifierTarget(runners.runners as ApiRunner[], cls, out);
+  const target = verifierTarget(runners, cls, out);
   if (target) return target;
   return pickVerifierLabel(registeredRunners(view, cls), cls, out) ? cls : null;
 }
@@ -187,7 +188,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
   // with no other eligible owner online (app/side-replays.ts) it would wait for ever
   let runners: ApiRunner[] | null = null;
   if ([...view.queue.values()].some((q) => q.waiting_for && noRun(view, q.waiting_for) && baselineAwaiting(view, q.waiting_for.hardware_class, q.waiting_for.sha))) {
-    runners = (await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 })).data.runners as ApiRunner[];
+    runners = await listRunners(s.octokit, s.repo);
   }
   const nothingComing = (v: LedgerView, w: { hardware_class: string; sha: string }) => noRun(v, w) && !(baselineAwaiting(v, w.hardware_class, w.sha) && replayComing(v, w, runners ?? [], s.seal));
   const stuck = [...view.queue.values()].filter((q) => q.waiting_for && nothingComing(view, q.waiting_for));
@@ -220,7 +221,7 @@ export async function repairWaiting(s: Session, view: LedgerView, each: (what: s
       if (capped) view = viewOf(await s.ledger.read());
       if (!more.length || capped) {
         // before giving up: another class with a baseline of this commit and a runner online runs the PR
-        runners ??= (await s.octokit.rest.actions.listSelfHostedRunnersForRepo({ ...s.repo, per_page: 100 })).data.runners as ApiRunner[];
+        runners ??= await listRunners(s.octokit, s.repo);
         const other = otherClass(view, w, runners);
         if (other) {
           await each(`re-queueing PR #${q.pr} on ${other}`, async () => {

@@ -5,7 +5,8 @@ import type { Context } from 'probot';
 import { dispatchAllowed } from '../containment-gate.js';
 import { dispatchJobs } from '../dispatch.js';
 import { viewOf } from '../ledger-view.js';
-import { onlineClasses, type ApiRunner } from '../policy/runners.js';
+import { onlineClasses } from '../policy/runners.js';
+import { listRunners } from '../github/runners.js';
 import { clocked, configOf, type AppDeps, type Session } from '../session.js';
 import { baselineJobs } from './workflow-run.js';
 
@@ -23,10 +24,10 @@ export async function onInstallation(
     const cfg = await configOf(octokit, repo, meta.default_branch);
     const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now, seal: deps.sealKeys ?? null };
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
-    const { data: runners } = await octokit.rest.actions.listSelfHostedRunnersForRepo({ ...repo, per_page: 100 });
+    const runners = await listRunners(octokit, repo);
     const view = viewOf(await s.ledger.read());
     if (!(await dispatchAllowed(s, view))) continue;
-    const jobs = onlineClasses(runners.runners as ApiRunner[]).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config));
+    const jobs = onlineClasses(runners).flatMap((cls) => baselineJobs(view, cls, head.object.sha, cfg.config));
     await dispatchJobs(s, jobs);
     context.log.info(`${r.full_name}: ${jobs.length} baseline runs dispatched on ${head.object.sha.slice(0, 7)}`);
   }

@@ -427,6 +427,19 @@ describe('a dispute in a class with too few owners to settle it', () => {
   });
 });
 
+describe('a swarm with more than 100 runners', () => {
+  it('finds a verifier listed after the first page of 100 (alice, the claimant, has 110 runners listed first)', async () => {
+    // Before, one page of 100 runners was read: all alice's, none eligible, so the verify run went
+    // to the class label, where alice's own runners took it, refused, until max_attempts.
+    const w = trustWorld();
+    const mine = Array.from({ length: 110 }, (_, i) => ({ id: 1000 + i, name: `runner-a${i}`, status: 'online' as const, busy: false, labels: ['self-hosted', 'autoresearch', 'gpu-test', 'owner-alice'] }));
+    w.gh.runners.unshift(...mine);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'verify', runner_label: expect.stringMatching(/^owner-(bob|carol|mallory)$/) });
+  });
+});
+
 describe('a claim no other owner can verify on its class', () => {
   // Only alice has a runner on the class. The App sent the claim's verify run to the class label,
   // where alice's own runner took it, was refused (not independent) and the job ran again, until
