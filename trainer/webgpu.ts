@@ -57,6 +57,8 @@ export function webgpuClass(a: AdapterInfo): string {
 // Optional packages: named through constants so that the type check does not need them installed.
 const DAWN_PACKAGE = 'webgpu';
 const TFJS_WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+/** the priority tfjs-backend-webgpu registers its backend with */
+const WEBGPU_PRIORITY = 3;
 
 export interface LoadedWebGpu {
   tf: TF;
@@ -108,9 +110,22 @@ export async function loadWebGpu(): Promise<LoadedWebGpu> {
   if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs could not initialise the webgpu backend on ${described.description || 'the adapter'}`);
   await tf.ready();
   const close = () => {
-    // Dawn keeps the process alive while a device exists
-    const backend = tf.findBackend('webgpu') as unknown as { device?: { destroy?: () => void } } | null;
-    backend?.device?.destroy?.();
+    // Dawn keeps the process alive while a device exists. tfjs keeps the backend it made first
+    // and would hand this one, its device destroyed, to the next loadWebGpu in this process (a
+    // kernel then aborts): so the backend is removed and its factory registered again.
+    const engine = tf as unknown as {
+      findBackend: (n: string) => { device?: { destroy?: () => void } } | null;
+      findBackendFactory: (n: string) => (() => unknown) | null;
+      removeBackend: (n: string) => void;
+      registerBackend: (n: string, f: () => unknown, priority?: number) => boolean;
+    };
+    const device = engine.findBackend('webgpu')?.device;
+    const factory = engine.findBackendFactory('webgpu');
+    if (factory) {
+      engine.removeBackend('webgpu'); // disposes the backend's buffers first
+      engine.registerBackend('webgpu', factory, WEBGPU_PRIORITY);
+    }
+    device?.destroy?.();
   };
   return { tf, adapter: described, close };
 }

@@ -79,6 +79,19 @@ run('the webgpu backend (software Vulkan here)', () => {
     gpu.close?.();
   }, 300_000);
 
+  it('loads again in the same process after close (bench:trainer profiles, then runs, each backend)', async () => {
+    // tfjs keeps the backend it made first; after close() destroyed its device, setBackend handed
+    // back that dead backend and the next kernel aborted (DOMException AbortError, or Dawn's
+    // pthread assertion): `npm run bench:trainer -- --backends webgpu` never got past its profile.
+    for (let round = 0; round < 2; round++) {
+      const gpu = await loadBackend('webgpu', { allowSoftwareGpu: true });
+      const c = gpu.tf.matMul(gpu.tf.ones([8, 8]), gpu.tf.ones([8, 8]));
+      expect((await c.data())[0]).toBe(8);
+      gpu.tf.dispose(c);
+      gpu.close?.();
+    }
+  }, 120_000);
+
   it('refuses a software adapter unless the run allows it (auto never picks one)', async () => {
     await expect(loadBackend('webgpu')).rejects.toThrow(/software one.*local runs/);
   }, 120_000);
