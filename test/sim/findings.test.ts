@@ -25,6 +25,10 @@ describe('simulator findings (seeded)', () => {
   // were charged again (test/app/durable.test.ts has a scenario for each).
   it('issue 14: under faults no job is dispatched or charged twice and no PR is left without a final state', async () => {
     const f = await new Swarm({ seed: 1, experiments: 30, faults: true, checkEvery: 0, maxDays: 2 }).run();
+    // a fault run reports its invariants and the faults it injected (once a run of its own in
+    // test/sim/simulate.test.ts: this run shows the same, and the invariants' values below)
+    expect(Object.keys(f)).toEqual(expect.arrayContaining(['lost_merges', 'double_dispatches', 'double_charges', 'stuck_prs', 'ledger_verifies']));
+    expect(Object.values(f.faults_injected ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect({ lost_merges: f.lost_merges, double_dispatches: f.double_dispatches, double_charges: f.double_charges, stuck_prs: f.stuck_prs, ledger_verifies: f.ledger_verifies }).toEqual({ lost_merges: 0, double_dispatches: 0, double_charges: 0, stuck_prs: 0, ledger_verifies: true });
   }, 600_000);
 

@@ -39,9 +39,6 @@ describe('npm run simulate', () => {
     expect(f.discarded + f.merges).toBe(12);
   });
 
-  it('a fault run reports its invariants and the faults it injected', async () => {
-    const f = await new Swarm({ ...small, seed: 5, faults: true, faultRate: 0.05, checkEvery: 0 }).run();
-    expect(Object.keys(f)).toEqual(expect.arrayContaining(['lost_merges', 'double_dispatches', 'double_charges', 'stuck_prs', 'ledger_verifies']));
-    expect(Object.values(f.faults_injected ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-  });
+  // a fault run's report (its invariants and the faults it injected): asserted on the fault run of
+  // test/sim/findings.test.ts (issue 14), which checks each invariant's value, not only its key
 });
