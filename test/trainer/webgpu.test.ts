@@ -4,12 +4,16 @@
 // Outside CI the suite is skipped (with a note) where no Vulkan driver is installed; in CI it
 // must run.
 import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBackend } from '../../trainer/backend.js';
 import type { TF } from '../../trainer/candidate-api.js';
+import { checkpointBlob } from '../../trainer/checkpoint.js';
+import { sampleBatch } from '../../trainer/data/batches.js';
+import { mulberry32 } from '../../trainer/data/rng.js';
 import { loadBrown } from '../../trainer/data/brown.js';
 import { makeReporter } from '../../trainer/progress.js';
 import { runExperiment } from '../../trainer/supervisor.js';
@@ -90,6 +94,52 @@ run('the webgpu backend (software Vulkan here)', () => {
       gpu.tf.dispose(c);
       gpu.close?.();
     }
+  }, 120_000);
+
+  it('trains the same bits twice from the same seeds: a replay on one adapter reproduces the checkpoint', async () => {
+    // tfjs's split-K matmul and segment sum add floats with atomics in the order threads arrive:
+    // two trainings gave two checkpoints before the harness replaced them
+    // (trainer/kernels/webgpu-determinism.ts); a replay could only be judged by score.
+    const gpu = await loadBackend('webgpu', { allowSoftwareGpu: true });
+    const { tf } = gpu;
+    const data = loadBrown().train;
+    const train = async () => {
+      const model = createModel(tf, 7, gpu.device);
+      const rng = mulberry32(7);
+      for (let i = 0; i < 2; i++) {
+        const b = sampleBatch(data, model.batchSize, model.contextLength, rng);
+        const x = tf.tensor2d(b.x, [model.batchSize, model.contextLength], 'int32');
+        const y = tf.tensor2d(b.y, [model.batchSize, model.contextLength], 'int32');
+        const loss = model.trainStep(x, y, i / 2);
+        await loss.data();
+        tf.dispose([x, y, loss]);
+      }
+      const { blob } = await checkpointBlob(model.variables());
+      tf.dispose(Object.values(model.variables()));
+      return createHash('sha256').update(blob).digest('hex');
+    };
+    const first = await train();
+    expect(await train()).toBe(first);
+    gpu.close?.();
+  }, 300_000);
+
+  it("the harness's segment sum (embedding gradient) sums as tfjs's does and drops ids out of range", async () => {
+    const gpu = await loadBackend('webgpu', { allowSoftwareGpu: true });
+    expect(gpu.kernels).toContain('UnsortedSegmentSum@webgpu');
+    const { tf } = gpu;
+    const rows = 300;
+    const inner = [3, 5];
+    const n = 7;
+    const rng = mulberry32(3);
+    const xs = Float32Array.from({ length: rows * 15 }, () => rng() * 2 - 1);
+    const ids = Int32Array.from({ length: rows }, (_, i) => (i % 50 === 0 ? -1 : i % 61 === 0 ? n : Math.floor(rng() * n)));
+    const want = new Float64Array(n * 15);
+    for (let r = 0; r < rows; r++) if (ids[r] >= 0 && ids[r] < n) for (let i = 0; i < 15; i++) want[ids[r] * 15 + i] += xs[r * 15 + i];
+    const out = tf.unsortedSegmentSum(tf.tensor(xs, [rows, ...inner]), tf.tensor1d(ids, 'int32'), n);
+    expect(out.shape).toEqual([n, ...inner]);
+    const got = await out.data();
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-4);
+    gpu.close?.();
   }, 120_000);
 
   it('refuses a software adapter unless the run allows it (auto never picks one)', async () => {

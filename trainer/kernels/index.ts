@@ -12,6 +12,7 @@ import { identityConfig, installCheapClone } from './identity.js';
 import { registerReduceGradients } from './reduce-grads.js';
 import { segmentSumConfig } from './segment-sum.js';
 import { usePool } from './threads.js';
+import { makeWebGpuDeterministic } from './webgpu-determinism.js';
 
 type Replacement = (backendName: string, original: KernelFunc | undefined) => KernelConfig | null;
 const REPLACEMENTS: Record<string, Replacement> = {
@@ -32,10 +33,13 @@ const done = new Set<string>();
  * the SIMD matmul and a one-pass segment sum, on wasm a copy-free Identity and a row-copy
  * gather, on cpu plain loops for broadcasting arithmetic, softmax and head transposes, and
  * on both the engine's clone of saved tensors without a dispatch (see identity.ts).
- * Nothing more on other backends (tensorflow on a GPU). Idempotent. Returns the kernels
- * now in place, as "Kernel@backend". `skip` (kernel names, "grads" or "clone") is for A/B timings. */
+ * On webgpu, kernels without atomics (webgpu-determinism.ts). Nothing more on other backends
+ * (tensorflow on a GPU). Idempotent. Returns the kernels
+ * now in place, as "Kernel@backend". `skip` (kernel names, "grads", "clone" or "determinism") is for A/B timings. */
 export async function registerKernels(backendName: string, skip: readonly string[] = [], threads?: number): Promise<string[]> {
   await registerAllGradients();
+  // webgpu: no atomics in the training step, so that a replay reproduces the checkpoint
+  if (backendName === 'webgpu' && !skip.includes('determinism')) return makeWebGpuDeterministic();
   // tfjs-node keeps its own gradients: nothing else is replaced on native backends
   if (backendName !== 'cpu' && backendName !== 'wasm') return [];
   await usePool(threads);
