@@ -2,7 +2,7 @@
 // that trained can be replayed bit for bit at any pace, a run that did not train cannot produce
 // the digest a replay reproduces, and an official run's digest is nowhere in clear
 // (docs/trust.md, "Replays"; trainer/replay-proof.ts).
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -31,6 +31,13 @@ async function slowed<T>(threads: number, f: () => Promise<T>): Promise<T> {
 }
 
 describe('replays', () => {
+  // one replay of scheduled.ts along 60 steps of linear progress, read by two tests: the digest the
+  // variations are compared with, and the run whose digest is in clear (no seal key)
+  let base: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    base = await run('scheduled.ts', { replay: steps(60) });
+  }, 120_000);
+
   it('a replay of a run, on a machine slowed by busy threads, trains the same bits and scores the same', async () => {
     // scheduled.ts follows progress (its learning rate decays with it), so the progress values count
     const { result: original } = await run('scheduled.ts', { budgetSeconds: 2 });
@@ -53,11 +60,12 @@ describe('replays', () => {
   }, 120_000);
 
   it('a replay with another seed, fewer steps or other progress values trains other bits', async () => {
-    const base = linearSchedule(60);
-    const digest = digestOf((await run('scheduled.ts', { replay: encodeSchedule(base) })).result);
-    expect(digestOf((await run('scheduled.ts', { replay: encodeSchedule(base) })).result)).toBe(digest);
-    expect(digestOf((await run('scheduled.ts', { replay: encodeSchedule(base), seed: 8 })).result)).not.toBe(digest);
-    const truncated: Schedule = { steps: 59, marks: base.marks.filter((m) => m < 59) };
+    const schedule = linearSchedule(60);
+    expect(encodeSchedule(schedule)).toBe(steps(60));
+    const digest = digestOf(base.result);
+    expect(digestOf((await run('scheduled.ts', { replay: encodeSchedule(schedule) })).result)).toBe(digest);
+    expect(digestOf((await run('scheduled.ts', { replay: encodeSchedule(schedule), seed: 8 })).result)).not.toBe(digest);
+    const truncated: Schedule = { steps: 59, marks: schedule.marks.filter((m) => m < 59) };
     expect(digestOf((await run('scheduled.ts', { replay: encodeSchedule(truncated) })).result)).not.toBe(digest);
     // the same 60 batches, progress running twice as fast
     const r = new ScheduleRecorder();
@@ -76,12 +84,12 @@ describe('replays', () => {
 
   it('with a seal key the digest is nowhere in clear; the App opens the box and finds the job nonce', async () => {
     const app = sealKeyPairFrom('the App private key, in a test');
-    const clear = await run('scheduled.ts', { replay: steps(40) });
-    const digest = digestOf(clear.result);
+    const digest = digestOf(base.result);
     // without a key the digest is in the result and the log, where a grep finds it
-    expect(readFileSync(join(clear.outDir, 'train.log'), 'utf8')).toContain(digest);
+    expect(readFileSync(join(base.outDir, 'train.log'), 'utf8')).toContain(digest);
 
-    const { result, outDir } = await run('scheduled.ts', { replay: steps(40), sealKey: app.publicKey, nonce: 'job-nonce-0001' });
+    // the same replay with the App's key
+    const { result, outDir } = await run('scheduled.ts', { replay: steps(60), sealKey: app.publicKey, nonce: 'job-nonce-0001' });
     expect(result.failure).toBeNull();
     expect(result.replay?.digest).toBeUndefined();
     for (const f of ['result.json', 'train.log']) expect(readFileSync(join(outDir, f), 'utf8')).not.toContain(digest);
