@@ -11,27 +11,31 @@ import { join } from 'node:path';
 import { brownDataset, expectFailure, fixtures, runHarness } from './run-harness.js';
 
 const victimOf = (base: string) => readFileSync(join(base, 'victim.txt'), 'utf8');
+// for attacks whose outcome does not depend on how long the candidate trains (a peek the probe
+// sees, forged facts, a planted link): a third of the default budget, which still trains dozens
+// of steps on a loaded machine
+const short = { budgetSeconds: 0.5 };
 
 describe('attacks on the causality probe', () => {
   it('a look-ahead under a constant shift of every logit', async () => {
-    const { result, outDir } = await runHarness('attacks/shift-peek.ts');
+    const { result, outDir } = await runHarness('attacks/shift-peek.ts', short);
     expectFailure(result, outDir, 'non_causal', /log-probability of byte \d+ at position \d+ moved by 0\.\d+ nats/);
   });
 
   it('a leak at one single position (T-2), in every run', async () => {
-    const { result, outDir } = await runHarness('attacks/single-leak.ts');
+    const { result, outDir } = await runHarness('attacks/single-leak.ts', short);
     expectFailure(result, outDir, 'non_causal', /at position 14 moved by .* after position 14/);
   });
 
   it('dynamic evaluation: adapting to the windows it has seen', async () => {
-    const { result, outDir } = await runHarness('attacks/stateful.ts');
+    const { result, outDir } = await runHarness('attacks/stateful.ts', short);
     expectFailure(result, outDir, 'non_causal', /windows seen before/);
   });
 });
 
 describe('attacks on the evaluation input', () => {
   it('a lookup table over all windows: there is no file of them to read, so the peek shows', async () => {
-    const { result, outDir } = await runHarness('attacks/lookup.ts');
+    const { result, outDir } = await runHarness('attacks/lookup.ts', short);
     expectFailure(result, outDir, 'non_causal', /moved by/);
   });
 });
@@ -96,7 +100,7 @@ describe('attacks with carried held-out text', () => {
 
 describe('attacks on the facts in the result', () => {
   it('printed status lines claiming a GPU, 1,000 params and huge step counts change nothing', async () => {
-    const { result, outDir } = await runHarness('attacks/forged-print.ts');
+    const { result, outDir } = await runHarness('attacks/forged-print.ts', short);
     expect(result.status).toBe('ok');
     expect(result.backend).toBe('wasm');
     expect(result.hardware_class).toMatch(/^cpu-/);
@@ -116,7 +120,7 @@ describe('attacks on the facts in the result', () => {
 describe('attacks on the harness I/O', () => {
   for (const kind of ['link', 'hardlink']) {
     it(`a ${kind} planted as result.json is replaced, never written through`, async () => {
-      const { result, outDir, base } = await runHarness(`attacks/${kind}-result.ts`);
+      const { result, outDir, base } = await runHarness(`attacks/${kind}-result.ts`, short);
       expectFailure(result, outDir, 'tamper', /created result\.json in the output directory/);
       expect(victimOf(base)).toBe('precious');
       expect(lstatSync(join(outDir, 'result.json')).isFile()).toBe(true);
