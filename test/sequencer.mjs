@@ -4,18 +4,22 @@
 // (jest's own rule). With a cache (a developer's machine), jest's timings decide as usual.
 import Sequencer from '@jest/test-sequencer';
 
-// seconds on CI's 2 cores (the clean-clone run of 2026-12-05), the longest first
+// seconds on CI's 2 cores (the clean-clone run of 2026-12-05), the longest first; attacks and replay
+// start together, the swarm when one of them ends. simulate.test.ts (95 s) lost two of its five
+// seeded runs to findings' and sim/replays' runs (about 40 s now): it moves down, and
+// determinism.test.ts (57 s, not here before) comes in
 const SLOW = [
   'test/trainer/attacks.test.ts',
   'test/trainer/replay.test.ts',
   'test/swarm/swarm.test.ts',
-  'test/sim/simulate.test.ts',
-  'test/sim/findings.test.ts',
   'test/trainer/harness.test.ts',
   'test/leaderboard/browser.test.ts',
   'test/trainer/containment.test.ts',
-  'test/sim/replays.test.ts',
   'test/app/ledger-view.test.ts',
+  'test/sim/findings.test.ts',
+  'test/sim/determinism.test.ts',
+  'test/sim/replays.test.ts',
+  'test/sim/simulate.test.ts',
   'test/sim/preflight.test.ts',
 ];
 
