@@ -1,7 +1,10 @@
 // `runner doctor`: is this machine ready to run the swarm's jobs, and if not, what exactly to do.
 import { execFileSync, execFile } from 'node:child_process';
 import { statfs, mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { detectHardware, hardwareClass, type HardwareInfo } from '../trainer/hardware.js';
+import { scriptArgv } from '../trainer/runtime.js';
 import { sandboxProblem } from '../trainer/sandbox.js';
 
 export type CheckState = 'ok' | 'missing' | 'skipped';
@@ -30,6 +33,29 @@ export interface DoctorOptions {
   cacheDir: string;
   minFreeGiB?: number;
   env?: NodeJS.ProcessEnv;
+  /** the backend and class a job's `--backend auto` takes on this host (default: the harness's
+   * trainer/probe-class in a child process) */
+  probeHost?: (env: NodeJS.ProcessEnv) => Promise<HostBackend>;
+}
+
+/** What trainer/probe-class prints: the backend a job picks here and the class it reports. */
+export type HostBackend = { backend: string; device: string; gpu: boolean; hardware_class: string } | { error: string };
+
+/** The checkout (or the installed package's build/) the harness's scripts run from. */
+const HARNESS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function probeHostBackend(env: NodeJS.ProcessEnv): Promise<HostBackend> {
+  const [node, ...args] = scriptArgv('probe-class', HARNESS_DIR);
+  return new Promise((done) => {
+    execFile(node, args, { cwd: HARNESS_DIR, env, timeout: 120_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        return done(JSON.parse(line) as HostBackend);
+      } catch {
+        done({ error: (stderr || err?.message || 'no output').split('\n').map((l) => l.trim()).find(Boolean) ?? 'failed' });
+      }
+    });
+  });
 }
 
 interface CmdResult {
@@ -148,7 +174,23 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         },
   );
 
-  return { checks, hardware, hardwareClass: hardwareClass(hardware), containers, sandbox: sandboxWhy === null, ready: checks.every((c) => c.state !== 'missing') };
+  // The class the runner registers must be the class its results report, or the App rejects
+  // every one of them. In Docker a job runs the trainer image (CUDA: the class from nvidia-smi);
+  // otherwise it picks its backend on this host as `--backend auto` does: a GPU that only
+  // WebGPU drives (AMD, Intel, NVIDIA without tfjs-node-gpu) reports `gpu-<model>-webgpu`.
+  let cls = hardwareClass(hardware);
+  if (!containers) {
+    const host = await (opts.probeHost ?? probeHostBackend)(env);
+    if ('error' in host) {
+      checks.push({ name: 'Harness backend', state: 'missing', detail: `the harness could not load a backend here: ${host.error}`, fix: 'run `npm ci` in the checkout (or reinstall the package), then doctor again' });
+    } else {
+      cls = host.hardware_class;
+      const unused = gpu && !host.gpu ? ` (the GPU is not used: jobs outside Docker need @tensorflow/tfjs-node-gpu or a Vulkan driver for WebGPU)` : '';
+      checks.push({ name: 'Harness backend', state: 'ok', detail: `jobs here train on ${host.backend} (${host.device})${unused}` });
+    }
+  }
+
+  return { checks, hardware, hardwareClass: cls, containers, sandbox: sandboxWhy === null, ready: checks.every((c) => c.state !== 'missing') };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -159,7 +201,7 @@ export function formatDoctor(r: DoctorReport): string {
     if (c.fix) lines.push(`      fix: ${c.fix}`);
   }
   lines.push('');
-  const gpuNote = r.hardware.gpus.length ? '' : ' (no GPU: this machine would report a CPU class)';
+  const gpuNote = r.hardwareClass.startsWith('cpu-') ? ' (no GPU: this machine would report a CPU class)' : '';
   lines.push(`Hardware class this runner will report: ${r.hardwareClass}${gpuNote}`);
   const missing = r.checks.filter((c) => c.state === 'missing').length;
   lines.push(r.ready ? 'Ready to join the swarm.' : `Not ready: ${missing} problem${missing > 1 ? 's' : ''} above; fix them and run doctor again.`);

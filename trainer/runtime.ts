@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 // How this harness is running: from its TypeScript sources (a checkout: `npm run experiment`,
 // the Action; children through tsx) or compiled to JavaScript (the installed package's build/,
 // `npm run build`; no tsx). Decided by this module's own file, so children match their parent.
@@ -16,4 +17,10 @@ export function childEntry(phase: 'train' | 'eval', isolation: 'none' | 'docker'
     throw new Error('--isolation docker runs the trusted sources of a checkout in the trainer image; the installed package has only compiled code. Run it from a checkout: npm run experiment -- --isolation docker --image <ref>.');
   }
   return { nodeArgs: [], worker: `trainer/${phase}-worker.js` };
+}
+
+/** `node`'s argv for one of the harness's scripts (`trainer/<name>.ts`, or `.js` when compiled),
+ * run with `repoDir` (the checkout, or build/) as its working directory. */
+export function scriptArgv(name: string, repoDir: string, compiled = COMPILED): string[] {
+  return compiled ? [process.execPath, join(repoDir, `trainer/${name}.js`)] : [process.execPath, '--import', 'tsx', join(repoDir, `trainer/${name}.ts`)];
 }

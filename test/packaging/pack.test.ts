@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -87,6 +87,18 @@ describe('the npm package', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown command "no-such-command"/);
     expect(r.err).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find|tsx/);
+  });
+
+  it("runner doctor picks the class from the compiled harness's own backend probe", () => {
+    // PATH holds node alone: no Docker, so the class is what a job on this host would report
+    const r = spawnSync(bin, ['runner', 'doctor', '--image', 'ghcr.io/acme/autoresearch-trainer:latest', '--cache-dir', join(dir, 'doctor-cache')], {
+      cwd: dir,
+      env: { ...env, PATH: dirname(process.execPath) },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stdout).toMatch(/✓ Harness backend: jobs here train on (wasm|cpu) \(CPU\)/);
+    expect(r.stdout).toMatch(/Hardware class this runner will report: cpu-/);
   });
 
   it('runs a short experiment with compiled children, scored as usual', () => {

@@ -2,6 +2,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { repoFromCheckout } from '../../runner/cli.js';
+import { formatDoctor, runDoctor, type HostBackend } from '../../runner/doctor.js';
 import { cli, exitOf, fakeBin, tempDir } from './fakes.js';
 
 const DOCKER_DOWN = `case "$1" in
@@ -40,6 +41,8 @@ describe('runner doctor', () => {
     expect(out).toContain('fix: start the engine (`sudo systemctl start docker`)');
     expect(out).toContain('- GPU inside a container: needs a GPU and the Docker engine');
     expect(out).toMatch(/Hardware class this runner will report: cpu-[a-z0-9-]+ \(no GPU/);
+    // outside Docker the class comes from the harness's own backend pick on this host
+    expect(out).toMatch(/✓ Harness backend: jobs here train on (wasm|cpu) \(CPU\)/);
     // without Docker the sandbox would do, but bubblewrap is not on this PATH either
     expect(out).toContain('✗ Sandbox (bubblewrap): bubblewrap is not installed; install it (Debian/Ubuntu: sudo apt-get install bubblewrap');
     expect(out).toContain('Not ready: 3 problems above');
@@ -60,6 +63,35 @@ describe('runner doctor', () => {
     expect(out).toContain('Hardware class this runner will report: gpu-rtx-4090-24gb');
     expect(out).toContain('Ready to join the swarm.');
     expect(code).toBe(0);
+  });
+
+  // Outside Docker a job picks its backend on the host (`--backend auto`), and the App rejects a
+  // result whose class is not its runner's registered one: doctor registered the nvidia-smi (or
+  // CPU) class, so every result of a GPU driven by WebGPU alone was rejected as a class lie.
+  const hostDoctor = async (bin: string, host: HostBackend) => {
+    const report = await runDoctor({ image: 'ghcr.io/acme/autoresearch-trainer:latest', cacheDir: tempDir(), minFreeGiB: 0, env: { PATH: bin, HOME: tempDir() }, probeHost: async () => host });
+    return { report, out: formatDoctor(report) };
+  };
+
+  it('registers the class its jobs will report: a GPU that only WebGPU drives gets its webgpu class', async () => {
+    const amd = { backend: 'webgpu', device: 'AMD Radeon RX 7900 XTX (RADV NAVI31) (WebGPU)', gpu: true, hardware_class: 'gpu-rx-7900-xtx-webgpu' };
+    const { report, out } = await hostDoctor(fakeBin({ docker: DOCKER_DOWN }), amd);
+    expect(report.hardwareClass).toBe('gpu-rx-7900-xtx-webgpu');
+    expect(out).toContain('✓ Harness backend: jobs here train on webgpu (AMD Radeon RX 7900 XTX (RADV NAVI31) (WebGPU))');
+    expect(out).toContain('Hardware class this runner will report: gpu-rx-7900-xtx-webgpu\n');
+  });
+
+  it('says when jobs outside Docker would leave an NVIDIA GPU unused, and names the class they report', async () => {
+    const { report, out } = await hostDoctor(fakeBin({ 'nvidia-smi': RTX, docker: DOCKER_DOWN }), { backend: 'wasm', device: 'CPU', gpu: false, hardware_class: 'cpu-amd-epyc' });
+    expect(report.hardwareClass).toBe('cpu-amd-epyc');
+    expect(out).toContain('jobs here train on wasm (CPU) (the GPU is not used: jobs outside Docker need @tensorflow/tfjs-node-gpu or a Vulkan driver for WebGPU)');
+  });
+
+  it('is not ready when the harness cannot load a backend here, and says what to do', async () => {
+    const { report, out } = await hostDoctor(fakeBin({ docker: DOCKER_DOWN }), { error: "Cannot find package '@tensorflow/tfjs-core'" });
+    expect(report.ready).toBe(false);
+    expect(out).toContain("✗ Harness backend: the harness could not load a backend here: Cannot find package '@tensorflow/tfjs-core'");
+    expect(out).toContain('fix: run `npm ci` in the checkout');
   });
 
   it('names the NVIDIA Container Toolkit when containers cannot see the GPU', async () => {
