@@ -21,7 +21,7 @@
 // API calls (the App budgets ~12 per experiment; `calls` counts requests sent, `notModified` the 304s):
 //   append, warm (this store read or wrote the ledger before):  1  PUT contents/entries/tail.jsonl
 //   append sealing the tail, or with extra files:              3  createTree, createCommit, updateRef
-//     + 3 when the store's view came from a read, not its own write: getRef, getCommit, entries/ listing
+//     + 4 when the store's view came from a read, not its own write: getRef, getCommit, the root tree and entries/
 //   append, cold (a new process), tail starting at seq 0:      2  GET tail, PUT
 //   first append (no branch yet):                              5  GET tail (404), getRef (404), createTree,
 //                                                                  createCommit, createRef
@@ -31,7 +31,8 @@
 //   read within trustMs of the last confirmation:              0
 //   read past it:                                              1  GET tail, If-None-Match (304 when unchanged;
 //                                                                  a 200 right after this store's own write)
-//   read cold, or after another writer sealed a shard:         1 + entries/ listing (not when the tail starts
+//   read cold, or after another writer sealed a shard:         1 + 2 to list entries/ (getTree of the branch's
+//                                                                  root, then of entries/; not when the tail starts
 //                                                                  at seq 0) + getBlob per sealed shard not cached
 // randomBytes is read at call time (crypto.randomBytes), so the simulator can seed it: see sim/determinism.ts
 import crypto, { createHash } from 'node:crypto';
@@ -45,7 +46,7 @@ type Rest = Octokit['rest'];
 /** The part of an Octokit (from @octokit/rest, Probot's context.octokit, or @actions/github) the store uses. */
 export interface LedgerOctokit {
   rest: {
-    git: Pick<Rest['git'], 'getRef' | 'getCommit' | 'getBlob' | 'createTree' | 'createCommit' | 'updateRef' | 'createRef'>;
+    git: Pick<Rest['git'], 'getRef' | 'getCommit' | 'getBlob' | 'getTree' | 'createTree' | 'createCommit' | 'updateRef' | 'createRef'>;
     repos: Pick<Rest['repos'], 'getContent' | 'createOrUpdateFileContents'>;
   };
 }
@@ -186,7 +187,8 @@ export class GitHubLedgerStore implements LedgerStore {
       return;
     }
     this.sawBranch = true;
-    const shards = (await this.listShards(commit)).filter((f) => !isTail(f.path));
+    const { data: head } = await this.call(() => this.octokit.rest.git.getCommit({ ...this.at, commit_sha: commit }));
+    const shards = (await this.listShards(head.tree.sha)).filter((f) => !isTail(f.path));
     if (shards.length) throw new Error(`${missingTail(this.where, shards.sort((a, b) => shardStart(a.path)! - shardStart(b.path)!)[shards.length - 1].path)} Nothing was appended.`);
     if (known?.all.length) throw new Error(`${this.where} no longer holds ${TAIL_FILE}, but this store read seq ${known.all.length - 1} there: entries were removed. Restore the branch (its last head is in the witness attestations); nothing was appended.`);
     this.view = { all: [], tail: null, etag: null, commit: null, branch: true, at: this.now() };
@@ -272,22 +274,24 @@ export class GitHubLedgerStore implements LedgerStore {
     return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
   }
 
-  /** The shard files under entries/ at a ref (path and blob sha); empty when there are none. */
-  private async listShards(ref: string): Promise<ShardFile[]> {
-    let listing: { path: string; sha: string; type: string }[];
+  /** The shard files under entries/ of a tree (a branch name, or a root tree's sha): path and
+   * blob sha; empty when there are none. Read from git trees (the root tree, then entries/): the
+   * contents API lists at most 1,000 files, and reading a prefix of the chain as if it were all of
+   * it would make the next append fork the ledger. */
+  private async listShards(tree: string): Promise<ShardFile[]> {
+    let root: { path?: string; type?: string; sha?: string }[];
     try {
-      const { data } = await this.call(() => this.octokit.rest.repos.getContent({ ...this.at, path: ENTRIES_DIR, ref }));
-      listing = Array.isArray(data) ? data : [];
+      root = (await this.call(() => this.octokit.rest.git.getTree({ ...this.at, tree_sha: tree }))).data.tree;
     } catch (e) {
       if (status(e) !== 404) throw e;
-      listing = [];
+      return [];
     }
-    // The contents API lists at most 1,000 files; reading a prefix of the chain as if it were all
-    // of it would make the next append fork the ledger.
-    if (listing.length >= 1000) {
-      throw new Error(`${this.where} has 1,000 or more shards, more than GitHub's contents API lists; read it from a checkout (readLedgerDir) or raise SHARD_MAX_BYTES.`);
-    }
-    return listing.filter((f) => f.type === 'file' && f.path.endsWith('.jsonl'));
+    const dir = root.find((t) => t.path === ENTRIES_DIR && t.type === 'tree');
+    if (!dir?.sha) return [];
+    const dirSha = dir.sha;
+    const { data } = await this.call(() => this.octokit.rest.git.getTree({ ...this.at, tree_sha: dirSha }));
+    if (data.truncated) throw new Error(`${this.where}: GitHub truncated the listing of ${ENTRIES_DIR}/ (${data.tree.length} files); read the ledger from a checkout (readLedgerDir).`);
+    return data.tree.filter((f) => f.type === 'blob' && f.path?.endsWith('.jsonl') && f.sha).map((f) => ({ path: `${ENTRIES_DIR}/${f.path}`, sha: f.sha! }));
   }
 
   /** The commit the branch points to, or null when the branch does not exist. */
@@ -433,7 +437,7 @@ export class GitHubLedgerStore implements LedgerStore {
     const sha = await this.headCommit();
     if (sha === null) return null; // refresh() says whether it was deleted
     const { data } = await this.call(() => this.octokit.rest.git.getCommit({ ...this.at, commit_sha: sha }));
-    const tail = (await this.listShards(sha)).find((f) => isTail(f.path));
+    const tail = (await this.listShards(data.tree.sha)).find((f) => isTail(f.path));
     return (tail?.sha ?? null) === (view.tail?.sha ?? null) ? { sha, tree: data.tree.sha } : null;
   }
 

@@ -9,11 +9,13 @@
 // A git blob cannot be appended to, so the tail's size bounds the bytes sent per append. Entries
 // range from ~300 B (a runner registered) to ~15 KB (a result with its loss curve), so the tail
 // is sealed by bytes, not by count: when the next line would take it past SHARD_MAX_BYTES, it is
-// renamed to its first seq and a new tail starts. 900 KiB keeps the tail under the 1 MB up to
-// which GitHub's contents API returns a file's content inline (bigger files need a blob read).
+// renamed to its first seq and a new tail starts. 128 KiB (900 KiB until session 11): an append
+// uploads 64 KiB on average instead of 450, which was most of the simulator's time (1,000 PRs in
+// ~100 s: most of it serialising and decoding the tail); readers list the shards through git
+// trees, which, unlike the contents API's 1,000 files, lists them all (~2,900 at 100,000 entries).
 import type { LedgerEntry } from './entries.js';
 
-export const SHARD_MAX_BYTES = 900 * 1024;
+export const SHARD_MAX_BYTES = 128 * 1024;
 export const ENTRIES_DIR = 'entries';
 export const TAIL_FILE = `${ENTRIES_DIR}/tail.jsonl`;
 /** The head file of the layout before tail.jsonl: not written any more, and reserved (the App may not write a file there) so that an old reader cannot be misled by one. */

@@ -724,6 +724,30 @@ export class FakeGitHub {
       const b = this.blobs.get(seg(c, 6));
       return b ? [200, { sha: seg(c, 6), node_id: `B_${seg(c, 6).slice(0, 8)}`, url: `${API}${P}/git/blobs/${seg(c, 6)}`, content: Buffer.from(b).toString('base64'), encoding: 'base64', size: b.length }] : notFound();
     });
+    // Get a tree, one level (docs: "Get a tree"; a directory is an item of type `tree`, whose sha
+    // lists it in turn), by tree sha or by branch name. The fake's trees are flat, so a directory
+    // is stored as a tree of its own, content-addressed like any other.
+    this.on('GET', new RegExp(`^${P}/git/trees/`), (c) => {
+      const key = seg(c, 6);
+      const branchCommit = this.refs.get(`heads/${key}`);
+      const sha = this.trees.has(key) ? key : branchCommit ? this.commits.get(branchCommit)!.tree : null;
+      if (!sha) return notFound();
+      const files: unknown[] = [];
+      const dirs = new Map<string, Files>();
+      for (const [p, b] of this.trees.get(sha)!) {
+        const cut = p.indexOf('/');
+        if (cut < 0) files.push({ path: p, mode: '100644', type: 'blob', sha: blobSha(b), size: b.length, url: `${API}${P}/git/blobs/${blobSha(b)}` });
+        else {
+          const dir = dirs.get(p.slice(0, cut)) ?? new Map();
+          dirs.set(p.slice(0, cut), dir.set(p.slice(cut + 1), b));
+        }
+      }
+      const subtrees = [...dirs].map(([path, sub]) => {
+        const s = this.putTree(sub);
+        return { path, mode: '040000', type: 'tree', sha: s, url: `${API}${P}/git/trees/${s}` };
+      });
+      return [200, { sha, url: `${API}${P}/git/trees/${sha}`, tree: [...files, ...subtrees], truncated: false }];
+    });
     this.on('POST', `${P}/git/trees`, (c) => {
       if (c.body.base_tree && !this.trees.has(c.body.base_tree)) return [422, { message: 'Invalid tree info', documentation_url: 'https://docs.github.com/rest/git/trees#create-a-tree' }];
       const files: Files = new Map(c.body.base_tree ? this.trees.get(c.body.base_tree)! : []);

@@ -147,6 +147,26 @@ export class FakeGitRepo {
       return [current === undefined ? 201 : 200, { content: this.fileJson(path, blob, branch, false), commit: this.commitJson(commit) }];
     });
 
+    // Get a tree, one level, by tree sha or branch name (a directory is an item of type `tree`).
+    api.get((u) => u.startsWith(`${base}/git/trees/`)).reply(async (req: Request) => {
+      const key = refPath(req.url, `${base}/git/trees/`);
+      const head = this.refs.get(`heads/${key}`);
+      const sha = this.trees.has(key) ? key : head ? this.commits.get(head)!.tree : null;
+      if (!sha) return [404, notFound];
+      const items: { path: string; mode: string; type: string; sha: string; size?: number; url: string }[] = [];
+      const dirs = new Map<string, Tree>();
+      for (const [p, blob] of this.trees.get(sha)!) {
+        const cut = p.indexOf('/');
+        if (cut < 0) items.push({ path: p, mode: '100644', type: 'blob', sha: blob, size: Buffer.byteLength(this.blobs.get(blob)!), url: `https://api.github.com${base}/git/blobs/${blob}` });
+        else dirs.set(p.slice(0, cut), (dirs.get(p.slice(0, cut)) ?? new Map()).set(p.slice(cut + 1), blob));
+      }
+      for (const [path, sub] of dirs) {
+        const s = this.putTree(sub);
+        items.push({ path, mode: '040000', type: 'tree', sha: s, url: `https://api.github.com${base}/git/trees/${s}` });
+      }
+      return [200, { sha, url: `https://api.github.com${base}/git/trees/${sha}`, tree: items, truncated: false }];
+    });
+
     api.post(`${base}/git/trees`).reply(async (req: Request) => {
       const body: unknown = await req.json();
       const b = body as { base_tree?: string; tree: { path: string; mode: string; type: string; content?: string; sha?: string | null }[] };

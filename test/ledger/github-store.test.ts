@@ -11,6 +11,7 @@ import {
   entryLine,
   GitHubLedgerStore,
   parseLedgerText,
+  shardName,
   verifyChain,
   SHARD_MAX_BYTES,
   TAIL_FILE,
@@ -31,6 +32,9 @@ const store = (o: Partial<GitHubLedgerStoreOptions> = {}) => new GitHubLedgerSto
 
 const PUT = 'PUT /repos/{owner}/{repo}/contents/{path}';
 const GET_CONTENTS = 'GET /repos/{owner}/{repo}/contents/{path}';
+const GET_TREE = 'GET /repos/{owner}/{repo}/git/trees/{tree_sha}';
+/** the listing of entries/: the branch's root tree, then entries/ */
+const LIST = [GET_TREE, GET_TREE];
 const GIT_COMMIT = ['POST /repos/{owner}/{repo}/git/trees', 'POST /repos/{owner}/{repo}/git/commits', 'PATCH /repos/{owner}/{repo}/git/refs/{ref}'];
 
 function branchEntries(repo: FakeGitRepo): LedgerEntry[] {
@@ -41,7 +45,7 @@ const shardsOf = (repo: FakeGitRepo) => Object.keys(repo.filesAt()).filter((p) =
 const jobIds = (entries: LedgerEntry[]) => entries.map((e) => (e.data as { job_id?: string }).job_id ?? e.type);
 
 /** A result carrying a log excerpt of `bytes`: a few of them fill a shard. */
-const big = (i: number, bytes = 100_000): NewEntry => {
+const big = (i: number, bytes = 14_000): NewEntry => {
   const r = recorded(`j${i}`, 'gpu-bob');
   return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(bytes) } };
 };
@@ -264,21 +268,37 @@ describe('GitHubLedgerStore', () => {
     resetRecordedCalls();
     const fresh = store();
     expect(await fresh.read()).toHaveLength(14);
-    expect(recordedCalls()).toEqual([GET_CONTENTS, GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}']);
+    expect(recordedCalls()).toEqual([GET_CONTENTS, ...LIST, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}']);
     resetRecordedCalls();
     await fresh.append([dispatched('fresh', 'agent-alice')]);
     expect(recordedCalls()).toEqual([PUT]);
-    // a store whose view came from a read finds the branch commit before sealing: 3 more requests
+    // a store whose view came from a read finds the branch commit before sealing: 4 more requests
     const reader = store();
     await reader.read();
     resetRecordedCalls();
     await reader.append(Array.from({ length: 8 }, (_, i) => big(20 + i)));
-    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', GET_CONTENTS, ...GIT_COMMIT]);
+    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', ...LIST, ...GIT_COMMIT]);
     expect(shardsOf(repo)).toHaveLength(3);
     const entries = branchEntries(repo);
     expect(entries).toHaveLength(23);
     expect(verifyChain(entries).ok).toBe(true);
   });
+
+  it('reads and appends to a ledger of more than 1,000 shards (the contents API lists at most 1,000 files)', async () => {
+    // 1,001 sealed shards of one entry each (a ledger of ~130 MB at 128 KiB a shard) and the tail;
+    // the listing came from the contents API, which GitHub caps at 1,000 files: the store refused
+    // to read such a ledger at all. Git trees list entries/ whole.
+    const entries = appendEntries([], Array.from({ length: 1002 }, (_, i) => dispatched(`j${i}`, 'agent-alice')));
+    const tree = new Map<string, string>();
+    for (const e of entries.slice(0, -1)) tree.set(shardName(e.seq), repo.putBlob(entryLine(e)));
+    tree.set(TAIL_FILE, repo.putBlob(entryLine(entries[entries.length - 1])));
+    repo.refs.set('heads/ledger', repo.putCommit(repo.putTree(tree), [], 'a long ledger'));
+    const s = store();
+    expect(await s.read()).toEqual(entries);
+    await s.append([dispatched('next', 'agent-alice')]);
+    expect(branchEntries(repo)).toHaveLength(1003);
+    expect(verifyChain(branchEntries(repo)).ok).toBe(true);
+  }, 60_000);
 
   it('cannot fork the chain when a stale writer races a seal: its PUT with the old tail sha gets 409', async () => {
     await store().append(Array.from({ length: 8 }, (_, i) => big(i)));
@@ -291,7 +311,7 @@ describe('GitHubLedgerStore', () => {
     resetRecordedCalls();
     const [mine] = await stale.append([dispatched('stale', 'agent-alice')]);
     // refused, then: the new tail (not an extension of the old one), the listing, the newly sealed shard, and the PUT again
-    expect(recordedCalls()).toEqual([PUT, GET_CONTENTS, GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}', PUT]);
+    expect(recordedCalls()).toEqual([PUT, GET_CONTENTS, ...LIST, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}', PUT]);
     const entries = branchEntries(repo);
     expect(entries).toHaveLength(12);
     expect(entries[11]).toEqual(mine);
@@ -321,7 +341,7 @@ describe('GitHubLedgerStore', () => {
     expect(recordedCalls()).toEqual([GET_CONTENTS, 'GET /repos/{owner}/{repo}/git/blobs/{file_sha}']);
     resetRecordedCalls();
     await fresh.append([dispatched('next', 'agent-alice')]); // the huge entry is sealed alone
-    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', GET_CONTENTS, ...GIT_COMMIT]);
+    expect(recordedCalls()).toEqual(['GET /repos/{owner}/{repo}/git/ref/{ref}', 'GET /repos/{owner}/{repo}/git/commits/{commit_sha}', ...LIST, ...GIT_COMMIT]);
     expect(shardsOf(repo)).toEqual(['entries/000000.jsonl', TAIL_FILE]);
     expect(await store().read()).toHaveLength(2);
   });

@@ -5,7 +5,7 @@ import { dispatched, recorded } from './fixtures.js';
 
 const big = (i: number): NewEntry => {
   const r = recorded(`j${i}`, 'gpu-bob');
-  return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(200_000) } };
+  return { ...r, data: { ...r.data, log_excerpt: 'x'.repeat(28_000) } };
 };
 const asShards = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, text }));
 
@@ -14,7 +14,7 @@ describe('ledger layout', () => {
     const entries = appendEntries([], Array.from({ length: 12 }, (_, i) => big(i)));
     const files = ledgerFiles(entries);
     const names = Object.keys(files).sort();
-    expect(names).toEqual(['entries/000000.jsonl', 'entries/000004.jsonl', TAIL_FILE]); // four 200 KB entries fill 900 KiB
+    expect(names).toEqual(['entries/000000.jsonl', 'entries/000004.jsonl', TAIL_FILE]); // four 28 KB entries fill 128 KiB
     for (const text of Object.values(files)) expect(Buffer.byteLength(text)).toBeLessThanOrEqual(SHARD_MAX_BYTES);
     expect(parseLedgerText(asShards(files))).toEqual(entries);
   });

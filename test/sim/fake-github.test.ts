@@ -129,6 +129,23 @@ describe('the contents API and lost answers as documented', () => {
     expect(gh.refs.get('heads/main')).toBe(main);
   });
 
+  it('get a tree lists one level, by branch name or tree sha: a folder is an item of type tree whose sha lists it', () => {
+    // docs "Get a tree": tree_sha is "the SHA1 value or ref (branch or tag) name of the tree"; without
+    // `recursive`, subtrees are items of type "tree" (how the ledger lists entries/ past 1,000 files)
+    const { gh } = repo();
+    const ledger = gh.commit({ 'entries/000000.jsonl': 'a\n', 'entries/tail.jsonl': 'b\n', 'diffs/x.diff': 'd' }, null, 'ledger');
+    gh.refs.set('heads/ledger', ledger);
+    const get = (key: string) => gh.handle({ method: 'GET', url: `${P}/git/trees/${key}` });
+    const root = get('ledger');
+    expect(root.status).toBe(200);
+    const items = (root.body as { tree: { path: string; type: string; sha: string }[]; truncated: boolean }).tree;
+    expect(items.map((t) => [t.path, t.type]).sort()).toEqual([['diffs', 'tree'], ['entries', 'tree']]);
+    const entries = get(items.find((t) => t.path === 'entries')!.sha).body as { tree: { path: string; type: string }[]; truncated: boolean };
+    expect(entries.tree.map((t) => [t.path, t.type]).sort()).toEqual([['000000.jsonl', 'blob'], ['tail.jsonl', 'blob']]);
+    expect(entries.truncated).toBe(false);
+    expect(get('no-such-branch').status).toBe(404);
+  });
+
   it('a timeout that landed did what was asked: the caller saw no answer, GitHub holds the change', () => {
     const { gh, main } = repo();
     gh.faults.push({ method: 'PUT', path: /\/contents\//, status: 0, timeout: true, landed: true });
