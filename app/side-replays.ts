@@ -14,18 +14,22 @@ export async function dispatchSideReplays(s: Session, view: LedgerView): Promise
   // within the in-flight limit, before the queue's PRs: a replay sent past it waited in GitHub's
   // queue behind the class's other runs until its deadline, and was sent again (a small swarm
   // queued hundreds so)
-  const due = sideReplaysDue(view, s.seal).slice(0, Math.max(0, s.cfg.config.max_in_flight - view.open.length));
-  if (!due.length) return view;
+  const slots = Math.max(0, s.cfg.config.max_in_flight - view.open.length);
+  const due = sideReplaysDue(view, s.seal);
+  if (!due.length || !slots) return view;
   const runners = await listRunners(s.octokit, s.repo);
   const banned = [...view.state.trust.owners.values()].filter((o) => o.banned).map((o) => o.login);
   const idle = runners.filter((r) => !r.busy);
   const jobs: NewJob[] = [];
   for (const d of due) {
+    if (jobs.length >= slots) break;
     const excluded = [...d.exclude, ...banned];
     // no online runner of an owner who may run it: not sent. The class's label would reach only
     // owners who ran or replayed the run already; refused as not independent, sent again, the run
     // dropped and run again, replayed again: a class of one honest owner and one adversary filled
-    // the in-flight slots so (docs/trust.md 2b). The run awaits its replay until such an owner is online.
+    // the in-flight slots so (docs/trust.md 2b). The run awaits its replay until such an owner is
+    // online, and takes no slot meanwhile: the slots go to the replays that can be sent (when the
+    // first ones due could not, none was sent, and a small swarm's baselines waited for ever).
     if (!pickVerifierLabel(runners, d.hardware_class, excluded)) continue;
     jobs.push({
       role: 'verify',

@@ -28,6 +28,19 @@ describe('npm run simulate', () => {
     expect(stable(c)).not.toEqual(stable(a));
   });
 
+  it('a small swarm settles every PR: side replays no owner online may run take no in-flight slot', async () => {
+    // Six owners in two classes, one forger (banned) and one lazy runner. After the first merge the
+    // new baseline's runs await their replays; the replays due first had no eligible owner online
+    // (the class's other owner had replayed them or run them), yet they took the in-flight slots
+    // before that check, so no replay was sent at all: the baseline never formed and 6 of 12 PRs
+    // waited for it until the run stopped a day later (app/side-replays.ts).
+    const f = await new Swarm({ ...small, seed: 1, adversaries: 0.34 }).run();
+    expect(f.adversaries).toBe(2);
+    expect({ settled: f.merges + f.discarded, given_up: f.given_up }).toEqual({ settled: 12, given_up: 0 });
+    expect(f.virtual_days).toBeLessThan(1);
+    expect(f.contract_problems).toBe(0);
+  });
+
   // without adversaries no credit goes to one: asserted on the 30-PR run without adversaries of
   // test/sim/replays.test.ts
   // a fault run's report (its invariants and the faults it injected): asserted on the fault run of
