@@ -119,9 +119,14 @@ async function load(choice: Concrete, opts: LoadOptions): Promise<Loaded> {
   return { ...base, tf, backend: tf.getBackend(), gpu: false };
 }
 
+/** What a GPU that nvidia-smi does not list is taken to have, MiB: WebGPU tells no memory size
+ * (an AMD or Intel card), and the host's RAM sized the default model's GPU batch at 64 sequences
+ * there, past what an 8 GiB card holds. 8 GiB gives the smallest GPU batch (configFor). */
+export const UNKNOWN_GPU_MEMORY_MB = 8192;
+
 /** Memory the candidate may use, MiB: the GPU's when it runs on one, else the process's. */
 export function deviceMemoryMb(hw: HardwareInfo, gpu: boolean, constrained = process.constrainedMemory?.() ?? 0): number {
-  if (gpu && hw.gpus.length > 0) return hw.gpus[0].memoryMb;
+  if (gpu) return hw.gpus[0]?.memoryMb ?? UNKNOWN_GPU_MEMORY_MB;
   const ram = totalmem();
   return Math.floor((constrained > 0 ? Math.min(constrained, ram) : ram) / 2 ** 20);
 }

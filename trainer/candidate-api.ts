@@ -17,7 +17,8 @@ export interface DeviceInfo {
   readonly gpu: boolean;
   /** the hardware class results are compared within, e.g. "gpu-h100-80gb", "cpu-amd-epyc" */
   readonly hardwareClass: string;
-  /** memory the model may use, MiB: the GPU's on a GPU, else the process's (cgroup limit or RAM) */
+  /** memory the model may use, MiB: the GPU's on a GPU (8192 where the driver tells none: WebGPU on
+   * AMD or Intel), else the process's (cgroup limit or RAM) */
   readonly memoryMb: number;
   /** threads the harness's kernels run on (1 where they are not used) */
   readonly threads: number;

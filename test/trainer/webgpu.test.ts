@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBackend } from '../../trainer/backend.js';
+import { deviceMemoryMb, loadBackend } from '../../trainer/backend.js';
 import type { TF } from '../../trainer/candidate-api.js';
 import { checkpointBlob } from '../../trainer/checkpoint.js';
 import { sampleBatch } from '../../trainer/data/batches.js';
@@ -17,7 +17,7 @@ import { mulberry32 } from '../../trainer/data/rng.js';
 import { loadBrown } from '../../trainer/data/brown.js';
 import { makeReporter } from '../../trainer/progress.js';
 import { runExperiment } from '../../trainer/supervisor.js';
-import { createModel } from '../../trainer/train.js';
+import { configFor, createModel } from '../../trainer/train.js';
 import { describeAdapter, isSoftwareAdapter, webgpuClass } from '../../trainer/webgpu.js';
 
 const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
@@ -66,6 +66,15 @@ describe('WebGPU adapters', () => {
     expect(webgpuClass({ vendor: 'amd', architecture: 'rdna-3', device: '', description: 'AMD Radeon RX 7900 XTX (RADV NAVI31)', software: false })).toBe('gpu-rx-7900-xtx-webgpu');
     expect(webgpuClass({ ...lavapipe, software: true })).toBe('cpu-webgpu-software-llvmpipe');
     expect(describeAdapter({ ...h200, software: false })).toBe('NVIDIA H200 (WebGPU: nvidia hopper)');
+  });
+
+  it('sizes the GPU model for 8 GiB where no driver tells the memory (WebGPU on AMD or Intel), not for the host RAM', () => {
+    const amdHost = { gpus: [], cpuModel: 'AMD Ryzen 9 7950X', cpuCount: 32 };
+    expect(deviceMemoryMb(amdHost, true, 64 * 2 ** 30)).toBe(8192); // was the host RAM: on a 64 GiB host, batch 64, past an 8 GiB card
+    expect(configFor({ backend: 'webgpu', gpu: true, hardwareClass: 'gpu-rx-7600-webgpu', memoryMb: deviceMemoryMb(amdHost, true), threads: 1 }).batch).toBe(16);
+    const h100 = { gpus: [{ name: 'NVIDIA H100 80GB HBM3', memoryMb: 81559, driver: '580.159.04' }], cpuModel: 'x', cpuCount: 16 };
+    expect(deviceMemoryMb(h100, true)).toBe(81559);
+    expect(deviceMemoryMb(amdHost, false, 3 * 2 ** 30)).toBe(3072); // a CPU run: the process's limit
   });
 });
 
