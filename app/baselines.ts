@@ -5,10 +5,10 @@ import type { EntryDataOf } from '../ledger/index.js';
 import type { NewJob } from './dispatch.js';
 import { classAt, type LedgerView } from './ledger-view.js';
 import type { BaselineRun } from './policy/baseline.js';
-import { pooledSigma } from './policy/decide.js';
+import { pooledSigma, type RunGroup } from './policy/decide.js';
 import { pickVerifierLabel } from './policy/runners.js';
 import { listRunners } from './github/runners.js';
-import { baselineFromRuns, cutOwners } from './policy/baseline.js';
+import { baselineFromRuns, cutOwners, meanSigma, type Baseline } from './policy/baseline.js';
 import { agreeTolerance, outcomeSettings } from './policy/outcome.js';
 import { runStanding } from './policy/side-replays.js';
 import type { AutoresearchConfig } from './config.js';
@@ -18,10 +18,51 @@ import type { Session } from './session.js';
 /**
  * A class's run-to-run sigma, pooled over its recorded baselines (policy/decide.ts pooledSigma):
  * runs of one commit that owners agreed on. Not over the replicas of claims: two adversarial
- * replicas far apart would widen the agreement tolerance until any two runs agree.
+ * replicas far apart would widen the agreement tolerance until any two runs agree. Each baseline
+ * counts only the runs that still count (countedGroup): a run of an owner banned since, or one
+ * other owners outvoted, is left out of the spread as it is left out of the runs a baseline counts.
  */
 export function classSigmaOf(view: LedgerView, cls: string): { sigma: number; df: number } | null {
-  return pooledSigma(view.baselines.values(), cls);
+  return pooledSigma([...view.baselines.values()].filter((b) => b.hardware_class === cls).map((b) => countedGroup(view, b)), cls);
+}
+
+/**
+ * The baseline of `cls` at `sha` a result is judged against: as recorded, or, when some of its runs
+ * no longer count (countedGroup), the mean and spread of the rest (at least two of them). A banned
+ * owner's baseline runs would otherwise keep moving the bar for every PR judged against that
+ * commit: a saboteur's low runs hold real improvements back, a made-up high one lets a null
+ * change through more easily.
+ */
+export function judgedBaseline(view: LedgerView, cls: string, sha: string): Baseline | null {
+  const b = view.baselines.get(classAt(cls, sha));
+  if (!b) return null;
+  const recorded: Baseline = { hardware_class: b.hardware_class, sha: b.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second };
+  const g = countedGroup(view, b);
+  if (!('values' in g) || g.values.length < 2) return recorded;
+  const { mean, sigma, n } = meanSigma(g.values);
+  return { ...recorded, mean, sigma, n };
+}
+
+/**
+ * A recorded baseline as a group of runs for the pooled sigma: as recorded, or, when some of its
+ * runs no longer count (their owner was banned or other owners outvoted them after it was
+ * recorded), the values of the rest. Before, a banned owner's runs widened its class's sigma for
+ * good: in the simulator (seed 3, 1,000 PRs) a lazy GPU owner's made-up baseline runs, 3-4 sigma
+ * high, sat in 5 of 10 GPU baselines and the class's pooled sigma stayed 0.0106 against a true
+ * 0.0081, so a 3-sigma improvement scored ~2.3 standard errors and fell short of the screen.
+ */
+function countedGroup(view: LedgerView, b: EntryDataOf<'baseline_recorded'>): RunGroup {
+  const trust = view.state.trust;
+  const counts = (j: string) => {
+    const r = view.state.results.get(j)?.data;
+    return !trust.faulted.has(j) && !(r?.runner_owner && trust.banned(r.runner_owner));
+  };
+  if (b.job_ids.every(counts)) return b;
+  const values = b.job_ids
+    .filter(counts)
+    .map((j) => view.state.results.get(j)?.data.result?.val_bpb)
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return { hardware_class: b.hardware_class, values };
 }
 
 /** The settings a baseline's size follows (`.github/autoresearch.yml`). */

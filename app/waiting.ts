@@ -8,7 +8,7 @@ import { dispatchJobs, rerun } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
-import { baselineAwaiting, baselineJobsFor, classSigmaOf } from './baselines.js';
+import { baselineAwaiting, baselineJobsFor, classSigmaOf, judgedBaseline } from './baselines.js';
 import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
@@ -166,7 +166,7 @@ export async function judgeReady(s: Session, view: LedgerView): Promise<LedgerVi
     const b = w ? view.baselines.get(key) : undefined;
     if (!b || judged.has(key)) continue;
     judged.add(key);
-    view = await judgeWaiting(s, view, { hardware_class: b.hardware_class, sha: b.sha, mean: b.mean, sigma: b.sigma, n: b.n, tokens_per_second: b.tokens_per_second });
+    view = await judgeWaiting(s, view, judgedBaseline(view, b.hardware_class, b.sha)!);
   }
   return view;
 }

@@ -5,7 +5,7 @@
 import { appendEntries, digestCommitment, runsAgree, type NewEntry } from '../../ledger/index.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import type { Baseline } from '../policy/baseline.js';
-import { classSigmaOf } from '../baselines.js';
+import { classSigmaOf, judgedBaseline } from '../baselines.js';
 import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } from '../policy/outcome.js';
 import { faultEntries, policyEntry, replayAbandoned, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
 import type { ResultCheck } from '../policy/result-check.js';
@@ -33,8 +33,7 @@ export function judge(
   const c = s.cfg.config;
   const policy = trustPolicyOf(c);
   const news: NewEntry[] = [];
-  const bl = r ? view.baselines.get(classAt(r.hardware_class, x.runHeadSha)) : undefined;
-  const baseline: Baseline | null = bl ? { hardware_class: bl.hardware_class, sha: bl.sha, mean: bl.mean, sigma: bl.sigma, n: bl.n, tokens_per_second: bl.tokens_per_second } : null;
+  const baseline: Baseline | null = r ? judgedBaseline(view, r.hardware_class, x.runHeadSha) : null;
   // a replay of a baseline run or a fresh-seed verify run settles that run only (app/policy/side-replays.ts)
   if (job.role === 'verify' && isSideReplay(view, job)) {
     const pe = policyEntry(view.state, policy);
