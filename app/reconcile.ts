@@ -35,6 +35,7 @@ import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js
 import { viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
 import { schedule } from './scheduler.js';
+import { retryDiscards } from './retrials.js';
 import { repairWaiting } from './waiting.js';
 import { appendBuilt, configOf, type Session } from './session.js';
 import { listRuns, needsListing, trackRuns, type QueuedRuns } from './starts.js';
@@ -55,7 +56,7 @@ export async function reconcile(s: Session): Promise<void> {
     queued = t.queued;
     return t.view;
   };
-  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, recoverResults, waiting, track];
+  const steps: ((s: Session, view: LedgerView, failures: unknown[]) => Promise<LedgerView>)[] = [settlePendingMerges, repairPulls, retryDiscards, recoverResults, waiting, track];
   for (const step of steps) {
     try {
       view = await step(s, view, failures);

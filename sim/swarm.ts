@@ -152,6 +152,9 @@ export interface Figures {
   jobs_queue_limit: number;
   /** PRs given up because no runner reported a result within their attempts */
   given_up: number;
+  /** discards tried again after a ban voided the runs they rested on (app/policy/retrials.ts), and of those, merged in the end */
+  discards_retried: number;
+  retried_merged: number;
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -905,6 +908,20 @@ export class Swarm {
     return { lost_merges: lost, double_dispatches: doubles.length, double_charges: doubleCharges.length };
   }
 
+  /** PR commits queued again after their discard (a ban's retrial), and how many of them merged. */
+  private retrials(entries: LedgerEntry[]): { discards_retried: number; retried_merged: number } {
+    const discarded = new Set<string>();
+    const retried = new Set<string>();
+    for (const e of entries) {
+      const d = e.data as { pr?: number; sha?: string };
+      const k = `${d.pr}@${d.sha}`;
+      if (e.type === 'experiment_discarded') discarded.add(k);
+      else if (e.type === 'experiment_queued' && discarded.has(k)) retried.add(k);
+    }
+    const merged = [...retried].filter((k) => this.finalState(Number(k.split('@')[0])) === 'merged').length;
+    return { discards_retried: retried.size, retried_merged: merged };
+  }
+
   private figures(wall0: number): Figures {
     const entries = this.ledger();
     const prs = [...this.prs.values()];
@@ -991,6 +1008,7 @@ export class Swarm {
       jobs_overdue: entries.filter((e) => e.type === 'result_recorded' && /^no result within \d+ minutes/.test(String((e.data as any).reason))).length,
       jobs_queue_limit: entries.filter((e) => e.type === 'result_recorded' && /^no runner took its run/.test(String((e.data as any).reason))).length,
       given_up: entries.filter((e) => e.type === 'experiment_discarded' && /^no runner reported a result/.test(String((e.data as any).reason))).length,
+      ...this.retrials(entries),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
