@@ -879,21 +879,28 @@ export class Swarm {
    * - double dispatch: two workflow runs that both ran (a runner took them) for one job: the same
    *   nonce twice, or the same (PR, head, role, attempt, verified claim) on the same default-branch
    *   commit. A run of the same PR head against a newer default branch (re-tested after a merge,
-   *   "not rocket science") or after a recorded failure (the next attempt) is a new job, not a double;
+   *   "not rocket science"), after a recorded failure (the next attempt) or after its discard (a
+   *   retrial once a ban voided the runs it rested on) is a new job, not a double;
    * - double charge: two credit_spent entries for jobs of one (PR, head).
    */
   invariants(entries: LedgerEntry[]): { lost_merges: number; double_dispatches: number; double_charges: number } {
     const mergedInLedger = new Set(entries.filter((e) => e.type === 'experiment_merged').map((e) => (e.data as any).pr));
     const lost = this.gh.merges.filter((m) => !mergedInLedger.has(m.pr)).length;
+    // a commit run again after its discard (reopened, or re-tried after a ban: app/policy/retrials.ts) is a new round of jobs
     const jobs = new Map<string, any>();
-    for (const e of entries) if (e.type === 'job_dispatched') jobs.set((e.data as any).job_id, e.data);
+    const discards = new Map<string, number>();
+    for (const e of entries) {
+      const d = e.data as any;
+      if (e.type === 'experiment_discarded') discards.set(`${d.pr}@${d.sha}`, (discards.get(`${d.pr}@${d.sha}`) ?? 0) + 1);
+      if (e.type === 'job_dispatched') jobs.set(d.job_id, { ...d, round: discards.get(`${d.pr}@${d.sha}`) ?? 0 });
+    }
     const ran = new Map<string, number>();
     const add = (k: string) => ran.set(k, (ran.get(k) ?? 0) + 1);
     for (const r of this.gh.workflowRuns.values()) {
       if (r.started_at === null || r.workflow !== 'experiment.yml') continue;
       add(`nonce ${r.inputs.nonce}`);
       const d = jobs.get(r.inputs.nonce);
-      if (d && d.pr !== null && d.role !== 'baseline') add(`job ${d.pr}@${d.sha}/${d.role}/${d.attempt}/${d.verifies ?? ''} on ${r.head_sha}`);
+      if (d && d.pr !== null && d.role !== 'baseline') add(`job ${d.pr}@${d.sha}/${d.role}/${d.attempt}/${d.verifies ?? ''}/${d.round} on ${r.head_sha}`);
     }
     const charges = new Map<string, number>();
     for (const e of entries) {
