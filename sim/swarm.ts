@@ -12,6 +12,8 @@ import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
 import { forgetForkApprovalPolicies } from '../app/github/fork-approval.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
+import { classSigmaOf } from '../app/baselines.js';
+import { viewOf } from '../app/ledger-view.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
 import { floorFor } from '../trainer/pace-floors.js';
@@ -19,7 +21,7 @@ import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayloa
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
-import { adversaryKinds, CLASSES, report, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type PublicRun, type Quality, type Report } from './model.js';
+import { adversaryKinds, CLASSES, report, runSigma, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type PublicRun, type Quality, type Report } from './model.js';
 import { sealSeeded } from './seal.js';
 import { Rng } from './rng.js';
 
@@ -155,6 +157,8 @@ export interface Figures {
   /** discards tried again after a ban voided the runs they rested on (app/policy/retrials.ts), and of those, merged in the end */
   discards_retried: number;
   retried_merged: number;
+  /** each class's run-to-run sigma as the App pools it at the end (app/baselines.ts classSigmaOf) against the noise model's (sim/model.ts runSigma) */
+  class_sigma: Record<string, { app: number | null; df: number; model: number }>;
   lost_merges?: number;
   double_dispatches?: number;
   double_charges?: number;
@@ -915,6 +919,16 @@ export class Swarm {
     return { lost_merges: lost, double_dispatches: doubles.length, double_charges: doubleCharges.length };
   }
 
+  private classSigma(entries: LedgerEntry[]): Figures['class_sigma'] {
+    const view = viewOf(entries);
+    return Object.fromEntries(
+      this.hw.map((c) => {
+        const p = classSigmaOf(view, c.name);
+        return [c.name, { app: p ? round(p.sigma, 5) : null, df: p?.df ?? 0, model: round(runSigma(c), 5) }];
+      }),
+    );
+  }
+
   /** PR commits queued again after their discard (a ban's retrial), and how many of them merged. */
   private retrials(entries: LedgerEntry[]): { discards_retried: number; retried_merged: number } {
     const discarded = new Set<string>();
@@ -1016,6 +1030,7 @@ export class Swarm {
       jobs_queue_limit: entries.filter((e) => e.type === 'result_recorded' && /^no runner took its run/.test(String((e.data as any).reason))).length,
       given_up: entries.filter((e) => e.type === 'experiment_discarded' && /^no runner reported a result/.test(String((e.data as any).reason))).length,
       ...this.retrials(entries),
+      class_sigma: this.classSigma(entries),
     };
     if (this.net.problems.length) f.first_contract_problem = this.net.problems[0];
     if (this.o.faults) {
