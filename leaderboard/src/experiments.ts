@@ -120,6 +120,10 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const mergedPrSha = new Set<string>();
   const discardedPrSha = new Map<string, string>();
   const baselines: Baseline[] = [];
+  const baselineJobs = new Map<number, string[]>();
+  // when an owner was banned and a run outvoted: from then on the App judges without their runs
+  const bannedAt = new Map<string, number>();
+  const faultedAt = new Map<string, number>();
   const merges: Merge[] = [];
   const candidates: LedgerEntry<'result_recorded'>[] = [];
   const closedJobs: ClosedJob[] = [];
@@ -146,11 +150,32 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     } else if (isEntry(e, 'baseline_recorded')) {
       const d = e.data;
       baselines.push({ seq: e.seq, time: e.time, hardware_class: d.hardware_class, sha: d.sha, mean: d.mean, sigma: d.sigma, n: d.n });
+      baselineJobs.set(e.seq, d.job_ids);
+    } else if (isEntry(e, 'owner_banned')) {
+      if (!bannedAt.has(e.data.login.toLowerCase())) bannedAt.set(e.data.login.toLowerCase(), e.seq);
+    } else if (isEntry(e, 'owner_faulted')) {
+      if (!faultedAt.has(e.data.job_id)) faultedAt.set(e.data.job_id, e.seq);
     }
   }
 
-  // The baseline a result was judged against: the latest one of its class recorded before it.
-  const baselineAt = baselineLookup(baselines);
+  // The baseline a result was judged against: the latest one of its class recorded before it, less
+  // the runs that stopped counting before the result (app/baselines.ts judgedBaseline)
+  const recordedAt = baselineLookup(baselines);
+  const baselineAt = (cls: string, seq: number): Baseline | null => {
+    const b = recordedAt(cls, seq);
+    if (!b) return null;
+    const counts = (j: string) => {
+      const owner = resultsByJob.get(j)?.data.runner_owner?.toLowerCase();
+      return !((faultedAt.get(j) ?? Infinity) < seq) && !(owner && (bannedAt.get(owner) ?? Infinity) < seq);
+    };
+    const jobs = baselineJobs.get(b.seq) ?? [];
+    if (jobs.every(counts)) return b;
+    const values = jobs.filter(counts).map((j) => resultsByJob.get(j)?.data.result?.val_bpb).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (values.length < 2) return b;
+    const mean = values.reduce((a, v) => a + v, 0) / values.length;
+    const sigma = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
+    return { ...b, mean, sigma, n: values.length };
+  };
   const mergeOf = new Map<string, Merge>();
   for (const m of merges) mergeOf.set(`${m.pr}:${m.sha}`, m);
   // the record each result tried to beat: merges and results both in ledger order, one pass
