@@ -102,7 +102,10 @@ export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): Side
       pr_author: author,
       title: job?.title ?? null,
       exclude: [...new Set([rec.runner_owner, ...prior, ...(author ? [author] : [])])],
-      attempt: ids.length + 1,
+      // after every job that replayed it, whichever path sent it (a claim's chain numbers its replays
+      // of a verify run by the chain: two jobs of one original with one attempt number looked like one
+      // job sent twice to the fault run's invariant, seed 3 of `--faults --experiments 300`)
+      attempt: Math.max(ids.length, ...ids.map((j) => view.jobs.get(j)?.attempt ?? 0)) + 1,
       replay: { schedule: r.replay!.schedule, seed: r.seed, eval_seed: r.eval_seed! },
     });
   }
