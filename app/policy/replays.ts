@@ -257,8 +257,13 @@ export function judgeReplay(
   const { news, reason } = step;
   if (step.verdict === 'not_replayable') return { out: { kind: 'discard', reason, val_bpb: null, threshold: null }, news, replay: null };
   if (step.verdict === 'agreed') {
-    // the original's discard stands: it was reproduced
     const first = outcome({ ...base, result: orig.result, runnerOwner: orig.owner }, o.settings);
+    // compared by val_bpb, agreeing runs differ by up to replay_tolerance: the discard stands only
+    // if every one of them fails the screen, else a score shaded worse within the tolerance (a
+    // saboteur's, a lazy owner's guess) discarded a run whose honest replay was a claim
+    const claimed = first.kind === 'discard' ? screenedBy(step, orig.job_id, (r) => outcome({ ...base, result: r, runnerOwner: null }, o.settings), orig.result) : null;
+    if (claimed) return { out: { kind: 'verify', threshold: claimed.threshold, delta: claimed.delta, exclude_owners: exclude }, news, replay: null };
+    // the original's discard stands: it was reproduced
     const out: Outcome = first.kind === 'discard' ? { ...first, reason: `${first.reason}; ${reason}` } : { kind: 'discard', reason: `val_bpb ${claim.val_bpb?.toFixed(4)}: ${reason}`, val_bpb: claim.val_bpb, threshold: null };
     return { out, news, replay: null };
   }
@@ -269,4 +274,21 @@ export function judgeReplay(
     return { out: { kind: 'verify', threshold: first.threshold, delta: first.kind === 'verify' ? first.delta : null, exclude_owners: exclude }, news, replay: null };
   }
   return { out: first, news, replay: null };
+}
+
+/**
+ * A run of an agreeing val_bpb verdict (the original's replays the verdict kept) whose score passes
+ * the screen when the original's did not: its first-run outcome, or null. On a digest verdict the
+ * runs are one checkpoint, so there is nothing to find.
+ */
+function screenedBy(step: Extract<ReplayStep, { kind: 'judged' }>, origId: string, first: (r: ExperimentResult) => Outcome, orig: ExperimentResult): { threshold: number | null; delta: number | null } | null {
+  const verdict = step.news.find((n) => n.type === 'replay_judged')?.data as EntryDataOf<'replay_judged'> | undefined;
+  if (!verdict || verdict.by !== 'val_bpb' || orig.status !== 'ok' || orig.val_bpb === null) return null;
+  const own = orig.val_bpb;
+  for (const r of step.runs) {
+    if (r.job_id === origId || r.val_bpb === null || verdict.outvoted.includes(r.job_id) || r.val_bpb >= own) continue;
+    const out = first({ ...orig, val_bpb: r.val_bpb });
+    if (out.kind === 'verify' || out.kind === 'merge') return { threshold: out.threshold, delta: out.kind === 'verify' ? out.delta : null };
+  }
+  return null;
 }
