@@ -46,7 +46,7 @@ export const AutoresearchConfig = z.object({
       quorum: z.number().int().nonnegative().default(2),
       tolerance: z.number().nonnegative().default(0.02),
       agree_sigmas: z.number().nonnegative().default(3.5),
-      screen: z.number().default(1),
+      screen: z.number().default(0.8),
       futility: z.number().default(1.5),
       max_runs: z.number().int().min(1).default(8),
       /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */

@@ -12,6 +12,8 @@ export interface Rule {
   df: number;
   k: number;
   max_runs: number;
+  /** the screen a first run must pass (verification.screen; default 1, the figures of docs/trust.md 2a before session 13) */
+  screen?: number;
 }
 
 export function mulberry32(a: number): () => number {
@@ -41,7 +43,7 @@ class Draws {
  * claim), and whether it merged. `noise`: the runs' noise drawn in advance (common random numbers).
  */
 function claimRuns(d: Draws, b: Scale, truth: number, r: Rule, noise?: number[]): { runs: number[]; merged: boolean } {
-  const opts = { margin: { k: r.k, min_delta: 0 }, seq: { screen: 1, futility: 1.5, max_runs: r.max_runs }, quorum: 2 };
+  const opts = { margin: { k: r.k, min_delta: 0 }, seq: { screen: r.screen ?? 1, futility: 1.5, max_runs: r.max_runs }, quorum: 2 };
   const runs: number[] = [];
   let sum = 0;
   for (;;) {

@@ -26,9 +26,9 @@ const busy = (w: World, ...names: string[]) => {
 };
 
 describe('a discard shaded within the replay tolerance (a class compared by val_bpb)', () => {
-  // baseline 2.0, sigma 0.01, n 41: the screen is 2.0 - 0.01 * sqrt(1 + 1/41) = 1.9899
+  // baseline 2.0, sigma 0.01, n 41, the default screen 0.8: a first run is a claim below 2.0 - 0.8 * 0.01 * sqrt(1 + 1/41) = 1.9919
   it('the honest replay passes the screen: the experiment is verified by a fresh-seed run of another owner instead of discarded', async () => {
-    const w = trustWorld();
+    const w = trustWorld(undefined, [], { screen: 'default' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 3e-3;\n' });
     busy(w, 'runner-b', 'runner-c');
     // mallory trained to 1.975 and reports 1.993: 0.018 worse, inside replay_tolerance 0.02
@@ -53,7 +53,7 @@ describe('a discard shaded within the replay tolerance (a class compared by val_
   });
 
   it('a discard whose honest replay also fails the screen stands, as before', async () => {
-    const w = trustWorld();
+    const w = trustWorld(undefined, [], { screen: 'default' });
     await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 3e-3;\n' });
     busy(w, 'runner-b', 'runner-c');
     await w.complete(w.gh.dispatches[0], 'runner-m', 2.004);

@@ -44,6 +44,8 @@ export interface WorldOptions {
   seed?: NewEntry[];
   /** the App has a seal key (default): dispatches carry it, and honest results seal their checkpoint digest to it */
   seal?: boolean;
+  /** 'default': the App's default screen (0.8); else, unless the config sets one, `verification.screen: 1` (the scenarios' scores assume it) */
+  screen?: 'default';
 }
 
 let notModified = 0;
@@ -91,6 +93,12 @@ export class World {
       // one verify run by another owner suffices (the default quorum is 2: docs/trust.md)
       // (scenario scores jump 0.1-0.5 bpb; the suspicious-jump rule has its own tests: test/app/outcome.test.ts)
       if (!/^verification:/m.test(config)) config += '\nverification:\n  quorum: 1\n  min_sigma_df: 0\n  suspicious_jump: 10\n';
+    }
+    // The scenarios' scores were written against a screen of one standard error (a first run of 1.99
+    // against the baseline 2.0, sigma 0.01, just misses 1.9899); the default is 0.8 since session 13
+    // (docs/trust.md 2a), exercised by the simulator and `screen: 'default'` here.
+    if (config !== null && opts.screen !== 'default' && !/^\s+screen:/m.test(config)) {
+      config = /^verification:/m.test(config) ? config.replace(/^verification:\n/m, 'verification:\n  screen: 1\n') : `${config}\nverification:\n  screen: 1\n`;
     }
     // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
     this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
@@ -412,7 +420,7 @@ export const reg = (name: string, owner: string, o: { cls?: string; created?: st
 export const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
 
 /** A world under the default trust policy with runners of alice, bob, carol and mallory. */
-export function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = [], opts: Pick<WorldOptions, 'seal'> = {}): World {
+export function trustWorld(config = 'max_in_flight: 4\nverification:\n  quorum: 1\n', extra: ReturnType<typeof reg>[] = [], opts: Pick<WorldOptions, 'seal' | 'screen'> = {}): World {
   const w = new World({ trust: 'policy', config, seed: [], ...opts });
   const seed = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory'), ...extra];
   for (const r of seed) if (!w.gh.runners.some((x) => x.name === r.data.runner_name)) online(w, r.data.runner_name, r.data.owner, r.data.hardware_class);
