@@ -75,8 +75,8 @@ describe('the screen (session 13): 0.8 standard errors, not 1', () => {
     const now = sequential({ ...rule, screen, delta: -3, trials: 40000, seed: 5 });
     expect(now.merged - was.merged).toBeGreaterThan(0.007);
     expect(now.merged).toBeGreaterThan(0.97);
-    const nullWas = sequential({ ...rule, screen: 1, delta: 0, trials: 400000, seed: 13 });
-    const nullNow = sequential({ ...rule, screen, delta: 0, trials: 400000, seed: 13 });
+    const nullWas = sequential({ ...rule, screen: 1, delta: 0, trials: 200000, seed: 13 });
+    const nullNow = sequential({ ...rule, screen, delta: 0, trials: 200000, seed: 13 });
     expect(nullNow.runs - nullWas.runs).toBeGreaterThan(0.04);
     expect(nullNow.runs - nullWas.runs).toBeLessThan(0.1);
     // merges rest on the mean of three or more runs against k: the screen only chooses which nulls are verified
