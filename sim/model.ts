@@ -101,10 +101,12 @@ export function trueBpb(q: Quality, cls: HardwareClass): number {
   return cls.base + q.u * runSigma(cls);
 }
 
-export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat' | 'framer';
-export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat', 'framer'];
+export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat' | 'framer' | 'shader';
+export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat', 'framer', 'shader'];
 /** Kinds left out of the mix unless `--mix` weights them (a turncoat: figures stay comparable with the sessions before it). */
-export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0, framer: 0 };
+export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0, framer: 0, shader: 0 };
+/** How much worse (better, on a baseline run) a shader reports than it trained: inside the GPU replay tolerance (0.02). */
+export const SHADE = 0.018;
 /** Jobs a turncoat runs honestly before it turns lazy: past its probation (10 agreeing results), well into trust. */
 export const TURNCOAT_AFTER = 30;
 
@@ -317,6 +319,14 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
       // would fail either check (docs/trust.md, "The swarm simulator")
       const r = honest();
       return { ...r, bpb: r.bpb + 0.1 + rng.next() * 0.1 };
+    }
+    case 'shader': {
+      // a subtle saboteur on a GPU class: trains, and reports every score it originates shaded just
+      // inside the replay tolerance, against improvements (a first run or a verify run worse, a
+      // baseline run better: a higher bar); its replays are honest, so it passes them and is trusted
+      const r = honest();
+      if (replaying) return r;
+      return { ...r, bpb: r.bpb + (job.role === 'baseline' ? -SHADE : SHADE) };
     }
     case 'forger':
       // claims improvements it never trained; backs any claim it is asked to verify or replay

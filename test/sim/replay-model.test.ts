@@ -216,3 +216,23 @@ describe('the opt-in adversaries: turncoat and framer', () => {
     expect(report(a, job(), classes, rng).trained).toBe(true);
   });
 });
+
+describe('the opt-in shader (session 13)', () => {
+  it('trains, and shades what it originates just inside the GPU replay tolerance: worse first and verify runs, better baseline runs; its replays are honest', () => {
+    expect(adversaryKinds(2, { forger: 0, lazy: 0, saboteur: 0, class_liar: 0, sybil: 0, colluder: 0, shader: 1 })).toEqual(['shader', 'shader']);
+    const s = owner('shader', quiet(gpu));
+    const h = owner('honest', quiet(gpu));
+    // the same draws for both: an Rng of one seed each
+    const pair = (j: JobView) => [report(s, j, classes, new Rng(9)), report(h, j, classes, new Rng(9))];
+    for (const role of ['candidate', 'verify'] as const) {
+      const [a, b] = pair(job({ role }));
+      expect(a.trained).toBe(true);
+      expect(a.bpb - b.bpb).toBeCloseTo(0.018, 9);
+    }
+    const [base, honestBase] = pair(job({ role: 'baseline', pr: null }));
+    expect(base.bpb - honestBase.bpb).toBeCloseTo(-0.018, 9);
+    const orig = report(h, job(), classes, new Rng(3));
+    const [rep, honestRep] = pair(job({ role: 'verify', replay: orig.schedule, original: publicOf(orig) }));
+    expect(rep.bpb).toBe(honestRep.bpb);
+  });
+});
