@@ -1,6 +1,7 @@
 // The full check behind `npm run ledger -- verify`: the hash chain, then every credit movement
 // replayed in order against what the ledger before it supports.
 import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
+import { SHADING_MIN_PAIRS, SHADING_Z, shadingCrossed } from './shading.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { agreesWithMember, isAgreeingGroup } from './agreement.js';
@@ -270,6 +271,7 @@ function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string 
 
 /** A fault needs two other owners' runs of the same job that agree (as the App groups them) and that the faulted one agrees with none of. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
+  if (d.shading) return shadingFaultProblem(s, d);
   // a fault on a replayed run rests on the replay verdict recomputed from the revealed digests
   const replay = s.trust.replays.get(d.claim_job_id);
   if (replay) {
@@ -299,5 +301,17 @@ function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string |
   if (!isAgreeingGroup(scores, tol)) return `owner_faulted of ${d.login}: the cited runs do not agree with each other (no cited run agrees with all the others within ${tol})`;
   const i = agreesWithMember(score(wrong), scores, tol);
   if (i >= 0) return `owner_faulted of ${d.login}: job ${d.job_id} agrees with the cited job ${d.agreed_job_ids[i]}`;
+  return null;
+}
+
+/** A shading fault rests on the owner's samples the trust fold holds (ledger/shading.ts), recomputed: the test crossed, on the runs cited, as recorded. */
+function shadingFaultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
+  const t = s.trust.shadingOf(d.login);
+  if (!t || !shadingCrossed(t)) return `owner_faulted of ${d.login} for shading, but its replayed scores do not cross the shading test (${t ? `z ${t.z.toFixed(2)} over ${t.n}` : 'no samples'}; a fault needs ${SHADING_Z} over ${SHADING_MIN_PAIRS} or more)`;
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  const r = d.shading!;
+  if (r.n !== t.n || !same(r.z, t.z) || !same(r.mean, t.mean) || !same(r.sigma, t.sigma) || t.job_ids.join() !== d.agreed_job_ids.join() || !t.job_ids.includes(d.job_id)) {
+    return `owner_faulted of ${d.login} for shading records z ${r.z} over ${r.n} on ${d.agreed_job_ids.join(', ')}, but its samples give z ${t.z} over ${t.n} on ${t.job_ids.join(', ')}`;
+  }
   return null;
 }

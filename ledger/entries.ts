@@ -212,7 +212,16 @@ export const EntryData = {
    * with each other and not with `job_id`. Its trust resets; its pending credits are reversed.
    */
   /** `tolerance`: the agreement tolerance (bpb) the runs were judged with, scaled with the class's sigma; the policy's when absent */
-  owner_faulted: z.object({ login, job_id: z.string(), claim_job_id: z.string(), agreed_job_ids: z.array(z.string()).min(2), reason: z.string(), tolerance: z.number().nonnegative().optional() }),
+  owner_faulted: z.object({
+    login,
+    job_id: z.string(),
+    claim_job_id: z.string(),
+    agreed_job_ids: z.array(z.string()).min(2),
+    reason: z.string(),
+    tolerance: z.number().nonnegative().optional(),
+    /** a shading fault (ledger/shading.ts): the test on the owner's own replayed runs (`agreed_job_ids` then lists them), which the audit recomputes */
+    shading: z.object({ n: z.number().int().positive(), mean: z.number(), sigma: z.number().positive(), z: z.number() }).optional(),
+  }),
   /**
    * the replays of a run are judged (docs/trust.md, "Replays"): the original `job_id` and its
    * replays (the same seeds, budget and progress schedule, on runners of other owners), with the

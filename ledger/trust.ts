@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { replayVerdict, type ReplayVerdict } from './replays.js';
+import { sampleSigma, shadingSample, shadingTest, type ShadingRole, type ShadingTest } from './shading.js';
 
 export type TrustPolicy = EntryDataOf<'trust_policy'>;
 
@@ -84,6 +85,8 @@ export class TrustBook {
   readonly proven = new Set<string>();
   /** under `spot_check_decay`: the spot-check rate of each result's owner when the result was recorded (spotRate) */
   readonly spotRateAt = new Map<string, number>();
+  /** each owner's shading samples since its last fault (ledger/shading.ts), by lower-cased login */
+  readonly shading = new Map<string, { job_id: string; value: number; sigma: number }[]>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -99,6 +102,12 @@ export class TrustBook {
     for (const [j, ids] of other.replayJobs) this.replayJobs.set(j, [...ids]);
     for (const j of other.proven) this.proven.add(j);
     for (const [j, r] of other.spotRateAt) this.spotRateAt.set(j, r);
+    for (const [o, xs] of other.shading) this.shading.set(o, [...xs]);
+  }
+
+  /** The shading test (ledger/shading.ts) on `login`'s samples since its last fault, with `extra` added. */
+  shadingOf(login: string, extra?: { job_id: string; value: number; sigma: number }): ShadingTest | null {
+    return shadingTest([...(this.shading.get(key(login)) ?? []), ...(extra ? [extra] : [])]);
   }
 
   owner(login: string): OwnerTrust {
@@ -221,7 +230,9 @@ export class TrustBook {
         o.faults++;
         o.agreed = 0;
         o.partners.clear();
-        for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
+        this.shading.delete(key(d.login));
+        // a shading fault cites the faulted owner's own runs: no one else's is confirmed by it
+        if (!d.shading) for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
         break;
       }
       case 'replay_judged': {
@@ -231,6 +242,8 @@ export class TrustBook {
         this.replays.set(d.job_id, v);
         if (v.verdict === 'agreed' || v.verdict === 'outvoted') for (const j of v.group) this.check(j, v.group, resultOf);
         if (d.by === 'digest' && (v.verdict === 'agreed' || v.verdict === 'outvoted')) for (const j of v.group) this.proven.add(j);
+        const sample = d.by === 'val_bpb' ? shadingSampleOf(d.job_id, v, replayRuns(d, resultOf), d.tolerance, resultOf) : null;
+        if (sample) this.shading.set(key(sample.owner), [...(this.shading.get(key(sample.owner)) ?? []), sample]);
         break;
       }
       case 'owner_banned':
@@ -273,6 +286,21 @@ export function replayRuns(d: EntryDataOf<'replay_judged'>, resultOf: ResultOf):
     const r = resultOf(j)?.data.result;
     return { job_id: j, digest: d.digests[i] ?? null, val_bpb: r?.status === 'ok' ? (r.val_bpb ?? null) : null };
   });
+}
+
+/**
+ * The shading sample (ledger/shading.ts) of a val_bpb replay verdict: the original's score against
+ * the mean of the replays that agree with it, for the original's owner; null unless the original
+ * is in the agreeing group with at least one scored replay.
+ */
+export function shadingSampleOf(original: string, v: ReplayVerdict, runs: { job_id: string; val_bpb: number | null }[], tolerance: number, resultOf: ResultOf): { owner: string; job_id: string; value: number; sigma: number } | null {
+  if ((v.verdict !== 'agreed' && v.verdict !== 'outvoted') || !v.group.includes(original)) return null;
+  const rec = resultOf(original)?.data;
+  const mine = runs.find((r) => r.job_id === original)?.val_bpb;
+  const others = runs.filter((r) => r.job_id !== original && v.group.includes(r.job_id) && r.val_bpb !== null).map((r) => r.val_bpb as number);
+  if (!rec?.runner_owner || mine === null || mine === undefined || !others.length) return null;
+  const value = shadingSample(rec.role as ShadingRole, mine, others);
+  return value === null ? null : { owner: rec.runner_owner, job_id: original, value, sigma: sampleSigma(tolerance, others.length) };
 }
 
 /** The distinct (lower-cased) owners of the results `jobIds`. */

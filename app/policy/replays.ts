@@ -9,6 +9,9 @@
 // results can be replayed, and the verdict on a replay run (ledger/replays.ts holds the rule the
 // audit recomputes).
 import { DEFAULT_OUTVOTE_QUORUM, digestCommitment, maxReplayRuns, replaysAgree, replayBy, replayVerdict, type EntryDataOf, type NewEntry, type ReplayBy, type ReplayRun, type TrustPolicy } from '../../ledger/index.js';
+import type { ReplayVerdict } from '../../ledger/replays.js';
+import { SHADING_Z, shadingCrossed } from '../../ledger/shading.js';
+import { shadingSampleOf } from '../../ledger/trust.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { open, type SealKeyPair } from '../../trainer/seal.js';
 import type { ReplaySpec } from '../dispatch.js';
@@ -195,6 +198,7 @@ export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<
   ];
   const asRun = (id: string): Run => ({ job_id: id, owner: ownerOf(id), val_bpb: runs.find((x) => x.job_id === id)!.val_bpb });
   if (v.outvoted.length) news.push(...faultEntries(view.state, o.policy, orig.job_id, v.outvoted.map(asRun), v.group.map(asRun), `outvoted on job ${orig.job_id}: ${reason}`));
+  news.push(...shadingFault(view, o.policy, orig, v, runs, by === 'digest' ? null : tolerance, news));
   if (v.verdict === 'not_replayable' && !view.state.reversals.has(orig.job_id)) {
     news.push({ type: 'credit_reversed', data: { login: orig.owner, amount: view.state.grants.get(orig.job_id)?.data.amount ?? 0, job_id: orig.job_id, reason } });
   }
@@ -291,4 +295,22 @@ function screenedBy(step: Extract<ReplayStep, { kind: 'judged' }>, origId: strin
     if (out.kind === 'verify' || out.kind === 'merge') return { threshold: out.threshold, delta: out.kind === 'verify' ? out.delta : null };
   }
   return null;
+}
+
+/**
+ * The fault a val_bpb verdict brings when it completes a pattern (ledger/shading.ts): the
+ * original agreed with its replays, but its owner's scores have sat on the side that hurts
+ * improvements, by SHADING_Z standard errors of an honest pair over SHADING_MIN_PAIRS samples or
+ * more. `pending`: the entries recorded with it (a fault among them resets the test: none then).
+ */
+function shadingFault(view: LedgerView, policy: TrustPolicy, orig: Counted & { rec: EntryDataOf<'result_recorded'> }, v: ReplayVerdict, runs: ReplayRun[], tolerance: number | null, pending: NewEntry[]): NewEntry[] {
+  if (tolerance === null || !tolerance || view.state.trust.banned(orig.owner)) return [];
+  if (pending.some((e) => e.type === 'owner_faulted' && (e.data as EntryDataOf<'owner_faulted'>).login.toLowerCase() === orig.owner.toLowerCase())) return [];
+  const resultOf = (id: string) => (id === orig.job_id ? { seq: 0, time: '', data: orig.rec } : view.state.results.get(id));
+  const sample = shadingSampleOf(orig.job_id, v, runs, tolerance, resultOf);
+  const test = sample ? view.state.trust.shadingOf(orig.owner, sample) : null;
+  if (!test || !shadingCrossed(test)) return [];
+  const reason = `shading: ${orig.owner}'s last ${test.n} replayed scores sat ${(test.mean * 1000).toFixed(1)} mbpb on the side that hurts improvements (worse first and verify runs, better baseline runs), ${test.z.toFixed(1)} standard errors of an honest same-seed pair (${SHADING_Z} fault), each within the replay tolerance ${tolerance}`;
+  const own = (id: string): Run => ({ job_id: id, owner: orig.owner, val_bpb: null });
+  return faultEntries(view.state, policy, orig.job_id, [own(orig.job_id)], test.job_ids.map(own), reason, undefined, { n: test.n, mean: test.mean, sigma: test.sigma, z: test.z });
 }

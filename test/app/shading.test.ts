@@ -1,0 +1,94 @@
+// Shading inside the replay tolerance (docs/trust.md 2b, "Shading"; ledger/shading.ts). On a class
+// compared by val_bpb an owner who trains and reports every score 0.015 worse passes each replay
+// (0.015 < replay_tolerance 0.02) and was never faulted: in the simulator four such owners on the
+// GPU class cut the 3σ improvements merged from 96% to 49%. Attack first: before this change the
+// shader below was never faulted. Now its pattern is: four replayed discards, all on the side that
+// hurts improvements by 2.6 standard errors of an honest same-seed pair each, fault it.
+import { describe, it, expect, afterEach } from '@jest/globals';
+import nock from 'nock';
+import { expectRealGitHubCalls } from '../helpers/openapi.js';
+import { trustWorld, World } from './world.js';
+import { appendEntries, auditLedger, type LedgerEntry } from '../../ledger/index.js';
+import { shadingTest, shadingCrossed, sampleSigma, SHADING_Z } from '../../ledger/shading.js';
+
+afterEach(() => {
+  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+  expectRealGitHubCalls();
+  expect(nock.pendingMocks()).toEqual([]);
+  nock.cleanAll();
+});
+
+const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
+const busy = (w: World, ...names: string[]) => {
+  for (const r of w.gh.runners) r.busy = names.includes(r.name);
+};
+
+/** PR `n`: mallory's candidate run reports `reported`; the replay (another owner's) reports `honest`. */
+async function discardReplayed(w: World, n: number, reported: number, honest: number): Promise<void> {
+  // an author per PR: the free tier runs three a day per author
+  await w.push(n, `agent-${n}`, { 'trainer/train.ts': `export const LR = ${n}e-4;\n` });
+  busy(w, 'runner-a', 'runner-b', 'runner-c');
+  const first = w.gh.dispatches.filter((d) => d.inputs.pr === String(n))[0];
+  if (!first) throw new Error(`no dispatch for PR ${n}: ${JSON.stringify(w.gh.labelsOf(n))} ${w.gh.dispatches.map((d) => `${d.inputs.pr}/${d.inputs.role}`).join(" ")}`);
+  await w.complete(first, 'runner-m', reported);
+  busy(w);
+  const replay = w.gh.dispatches.filter((d) => d.inputs.pr === String(n)).at(-1)!;
+  expect(replay.inputs.replay).not.toBe('');
+  await w.complete(replay, runnerFor(w, replay), honest);
+}
+
+describe('shading inside the replay tolerance', () => {
+  it('an owner whose replayed scores all sit 0.015 worse than their replays is faulted on the fourth, and its unconfirmed credit reversed', async () => {
+    const w = trustWorld();
+    for (let n = 1; n <= 3; n++) await discardReplayed(w, n, 2.02, 2.005);
+    expect(w.entries('replay_judged').map((e) => e.data.verdict)).toEqual(['agreed', 'agreed', 'agreed']);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    await discardReplayed(w, 4, 2.02, 2.005);
+    const [fault] = w.entries('owner_faulted');
+    expect(fault?.data).toMatchObject({ login: 'mallory', shading: { n: 4 } });
+    expect(fault.data.shading!.z).toBeGreaterThanOrEqual(SHADING_Z);
+    expect(fault.data.reason).toMatch(/^shading: mallory's last 4 replayed scores sat 15\.0 mbpb/);
+    expect(w.entries('credit_reversed').some((e) => e.data.login === 'mallory')).toBe(true);
+  });
+
+  it('an honest owner, whose replays differ both ways, is not', async () => {
+    const w = trustWorld();
+    const noise = [0.006, -0.004, 0.007, -0.005, 0.003, 0.008];
+    for (let n = 1; n <= noise.length; n++) await discardReplayed(w, n, 2.005 + noise[n - 1], 2.005);
+    expect(w.entries('replay_judged')).toHaveLength(noise.length);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    // the audit refuses a shading fault its samples do not support
+    const entries = w.ledger();
+    const forged = appendEntries(entries, [{ type: 'owner_faulted', data: { login: 'mallory', job_id: (entries.find((e) => e.type === 'replay_judged')!.data as { job_id: string }).job_id, claim_job_id: 'x', agreed_job_ids: ['a', 'b', 'c', 'd'], reason: 'shading', shading: { n: 4, mean: 0.015, sigma: 0.0057, z: 5.2 } }, time: w.clock.toISOString() }] as never);
+    const audit = auditLedger([...entries, ...forged] as LedgerEntry[], { freeRunsPerDay: 3 });
+    expect(audit.ok ? 'ok' : audit.problem).toMatch(/owner_faulted of mallory for shading, but its replayed scores do not cross the shading test/);
+  });
+
+  it('the test: an honest owner\'s running mean rarely crosses; a shader of 0.018 crosses within its first six replays', () => {
+    const sigma = sampleSigma(0.02, 1);
+    expect(sigma).toBeCloseTo(0.02 / 3.5, 9);
+    // honest: 2,000 owners of 200 samples each, N(0, sigma), tested after every sample
+    let seed = 12345;
+    const u = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) + 0.5) / 2 ** 31;
+    const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+    let crossed = 0;
+    for (let o = 0; o < 2000; o++) {
+      const xs: { job_id: string; value: number; sigma: number }[] = [];
+      for (let i = 0; i < 200; i++) {
+        xs.push({ job_id: `${o}-${i}`, value: normal() * sigma, sigma });
+        if (shadingCrossed(shadingTest(xs))) {
+          crossed++;
+          break;
+        }
+      }
+    }
+    expect(crossed).toBeLessThanOrEqual(1);
+    let caught = 0;
+    for (let o = 0; o < 200; o++) {
+      const xs = Array.from({ length: 6 }, (_, i) => ({ job_id: `${o}-${i}`, value: 0.018 + normal() * sigma, sigma }));
+      if (xs.some((_, i) => shadingCrossed(shadingTest(xs.slice(0, i + 1))))) caught++;
+    }
+    expect(caught / 200).toBeGreaterThan(0.95);
+  });
+});
