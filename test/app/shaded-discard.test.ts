@@ -9,7 +9,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { trustWorld, World } from './world.js';
+import { busy, runnerFor, trustWorld, World } from './world.js';
 import { auditLedger } from '../../ledger/index.js';
 
 afterEach(() => {
@@ -20,10 +20,6 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
-const busy = (w: World, ...names: string[]) => {
-  for (const r of w.gh.runners) r.busy = names.includes(r.name);
-};
 
 describe('a discard shaded within the replay tolerance (a class compared by val_bpb)', () => {
   // baseline 2.0, sigma 0.01, n 41, the default screen 0.8: a first run is a claim below 2.0 - 0.8 * 0.01 * sqrt(1 + 1/41) = 1.9919

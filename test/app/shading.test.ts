@@ -7,7 +7,7 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { trustWorld, World } from './world.js';
+import { busy, runnerFor, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, type LedgerEntry } from '../../ledger/index.js';
 import { shadingTest, shadingCrossed, sampleSigma, SHADING_Z } from '../../ledger/shading.js';
 
@@ -19,10 +19,6 @@ afterEach(() => {
   nock.cleanAll();
 });
 
-const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
-const busy = (w: World, ...names: string[]) => {
-  for (const r of w.gh.runners) r.busy = names.includes(r.name);
-};
 
 /** PR `n`: mallory's candidate run reports `reported`; the replay (another owner's) reports `honest`. */
 async function discardReplayed(w: World, n: number, reported: number, honest: number): Promise<void> {

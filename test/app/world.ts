@@ -417,6 +417,12 @@ export const reg = (name: string, owner: string, o: { cls?: string; created?: st
 });
 
 /** Puts a runner online on GitHub. */
+/** The runner whose owner label a dispatch targets. */
+export const runnerFor = (w: World, d: { inputs: Record<string, string> }) => w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label))!.name;
+/** Marks exactly `names` busy (GitHub gives a job only to an idle runner). */
+export const busy = (w: World, ...names: string[]) => {
+  for (const r of w.gh.runners) r.busy = names.includes(r.name);
+};
 export const online = (w: World, name: string, owner: string, cls = CLASS) => w.gh.runners.push({ id: w.gh.runners.length + 1, name, status: 'online', busy: false, labels: ['self-hosted', 'autoresearch', cls, `owner-${owner}`] });
 
 /** A world under the default trust policy with runners of alice, bob, carol and mallory. */
