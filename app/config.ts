@@ -32,9 +32,11 @@ export const AutoresearchConfig = z.object({
   max_attempts: z.number().int().positive().default(3),
   /**
    * the merge rule (docs/trust.md "The merge rule"): the mean of n independent runs must beat the
-   * baseline by k standard errors, SE = sigma * sqrt(1/n + 1/baseline runs), and by min_delta bpb
+   * baseline by k standard errors, SE = sigma * sqrt(1/n + 1/baseline runs), and by min_delta bpb.
+   * k 4 with max_runs 10 (session 14; 3.6 and 8 before): a null change merges 3.7 times less often
+   * (1.2e-4 against 4.5e-4 per change), a 3-sigma improvement as often (97.1% against 97.3%)
    */
-  margin: z.object({ k: z.number().nonnegative().default(3.6), min_delta: z.number().nonnegative().default(0) }).prefault({}),
+  margin: z.object({ k: z.number().nonnegative().default(4), min_delta: z.number().nonnegative().default(0) }).prefault({}),
   /**
    * the sequential test: a first run scoring `screen` standard errors is a claim, re-run by other
    * owners until the mean merges (with `quorum` + 1 owners other than the author at least), falls
@@ -48,7 +50,7 @@ export const AutoresearchConfig = z.object({
       agree_sigmas: z.number().nonnegative().default(3.5),
       screen: z.number().default(0.8),
       futility: z.number().default(1.5),
-      max_runs: z.number().int().min(1).default(8),
+      max_runs: z.number().int().min(1).default(10),
       /** degrees of freedom a class's sigma needs before its baselines shrink to baseline_runs (a new class's first baseline runs until it has them) */
       min_sigma_df: z.number().int().nonnegative().default(20),
       /** a claim beating its class's baseline by more than this (bpb) is suspicious: it needs `suspicious_extra_owners` more independent owners before it counts */

@@ -14,9 +14,9 @@ describe('config', () => {
     const c = loadConfig(null);
     expect(c.mayAct).toBe(false);
     expect(c.config.editable_paths).toEqual(['trainer/train.ts']);
-    // the merge rule's recommended setting (docs/trust.md "The merge rule": 95.5% of 3-sigma improvements merged, against 85% at k 3.5, 6 looks, 5 baseline runs)
-    expect(c.config.margin).toEqual({ k: 3.6, min_delta: 0 });
-    expect(c.config.verification.max_runs).toBe(8);
+    // the merge rule's recommended setting (docs/trust.md "The merge rule": 97% of 3-sigma improvements merged, a null change 1.2e-4 of the time; test/app/power.test.ts)
+    expect(c.config.margin).toEqual({ k: 4, min_delta: 0 });
+    expect(c.config.verification.max_runs).toBe(10);
     expect(c.config.baseline_runs).toBe(10);
     expect(c.notice).toMatch(/no `.github\/autoresearch.yml`/);
   });

@@ -45,7 +45,7 @@ describe('a verify run is retried within the verify chain\'s attempts, not the f
   });
 });
 
-describe('the defaults: >= 95% of 3-sigma improvements, and no more null merges than before', () => {
+describe('10 baseline runs, k 3.6 and 8 runs at most (the defaults of sessions 4-13): >= 95% of 3-sigma improvements, and no more null merges than before', () => {
   const was = { m: 5, k: 3.5, max_runs: 6 };
   const now = { m: 10, k: 3.6, max_runs: 8 };
   it('power: 85% with 5 baseline runs, k 3.5 and 6 runs at most (sigma with 40 df); >= 95% with 10, 3.6 and 8', () => {
@@ -116,5 +116,31 @@ describe('an overdue verify job is dispatched again within its chain\'s attempts
       { job_id: 'w', dispatched_at: '2026-12-01T00:00:00Z', started_at: '2026-12-01T00:00:00Z', attempt: 9, limit: 9 },
     ];
     expect(overdueJobs(open, now, 30, 3).map((o) => [o.job.job_id, o.action])).toEqual([['v', 'redispatch'], ['c', 'give_up'], ['w', 'give_up']]);
+  });
+});
+
+describe('the merge bound (session 14): k 4 and 10 runs at most, not 3.6 and 8', () => {
+  // a false merge cannot be taken back: at 3.6 and 8 a change as good as main merged 4.5e-4 of the
+  // time (~0.1 per 1,000 PRs of the simulator's mix; one at seed 6 of twelve). A higher bound with
+  // two more looks keeps the power: a real improvement's mean keeps growing past the bound, a null's does not.
+  const cfg = loadConfig({}).config;
+  const now = { m: cfg.baseline_runs, k: cfg.margin.k, max_runs: cfg.verification.max_runs, screen: cfg.verification.screen, df: 100 };
+  const was = { ...now, k: 3.6, max_runs: 8 };
+  it('is the default', () => expect([now.k, now.max_runs]).toEqual([4, 10]));
+  it('a null change merges at least 2.5 times less often', () => {
+    const a = sequential({ ...was, delta: 0, trials: 600_000, seed: 17 });
+    const b = sequential({ ...now, delta: 0, trials: 600_000, seed: 17 });
+    expect(a.merged).toBeGreaterThan(3e-4);
+    expect(b.merged).toBeLessThan(a.merged / 2.5);
+    // for ~0.03 more runs per null change (claims that hover get two more looks)
+    expect(b.runs - a.runs).toBeGreaterThan(0);
+    expect(b.runs - a.runs).toBeLessThan(0.04);
+  });
+  it('a 3-sigma improvement merges as often (within 0.6 points, above 96.5%), on ~0.35 more runs', () => {
+    const a = sequential({ ...was, delta: -3, trials: 40000, seed: 19 });
+    const b = sequential({ ...now, delta: -3, trials: 40000, seed: 19 });
+    expect(b.merged).toBeGreaterThan(0.965);
+    expect(b.merged).toBeGreaterThan(a.merged - 0.006);
+    expect(b.runs - a.runs).toBeLessThan(0.5);
   });
 });

@@ -93,7 +93,7 @@ describe('score, verify, merge', () => {
     expect(w.gh.merges).toHaveLength(1);
     const m = w.gh.merges[0];
     expect(m).toMatchObject({ pr: 7, sha: head, title: 'Experiment 7 (#7)' });
-    expect(m.message).toMatch(/val_bpb 1\.9050 \(claim 1\.9000\) on gpu-test; baseline 2\.0000 ± 0\.0100 \(n=41\); threshold 1\.9715/); // 2 - widen(k 3.6, df 40) * 0.01 * sqrt(1/2 + 1/41)
+    expect(m.message).toMatch(/val_bpb 1\.9050 \(claim 1\.9000\) on gpu-test; baseline 2\.0000 ± 0\.0100 \(n=41\); threshold 1\.9676/); // 2 - widen(k 4, df 40) * 0.01 * sqrt(1/2 + 1/41)
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
     const check = w.gh.checksOf(head)[0];
     expect(check).toMatchObject({ status: 'completed', conclusion: 'success', title: 'Merged' });
