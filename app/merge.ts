@@ -104,6 +104,11 @@ interface Words {
 /** The squash merge of a recorded intent, guarded on its commit; then its record. */
 async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words): Promise<void> {
   const ids = intent.job_ids;
+  const moved = await editedSinceBranch(s, intent);
+  if (moved) {
+    const why = `\`${moved}\` changed on ${s.defaultBranch} since PR #${intent.pr} branched from it`;
+    return abandon(s, view, intent, pull, `${why}: a merge would combine the two into code no run scored`, 'conflict', `Verified improvement (${w.evidence}), but ${why}, so a merge would not be the code that was scored. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`, w);
+  }
   let mergeSha: string;
   try {
     const { data } = await s.octokit.rest.pulls.merge({
@@ -126,6 +131,22 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
     return abandon(s, view, intent, now, why, 'conflict', `Verified improvement (${w.evidence}), but ${why}. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`, w);
   }
   return settleMerged(s, view, intent, mergeSha, pull, w);
+}
+
+/**
+ * The editable file the default branch changed since the PR's merge base, if any. The runs scored
+ * the PR head's file; a squash merge applies the PR's changes since its merge base to the default
+ * branch, so where the default branch changed the same file (another merge since the PR branched)
+ * git combines the two (or GitHub refuses a conflict) and the merged file is code no run scored.
+ * GitHub's compare of head...base lists the files base changed since their merge base (up to 300:
+ * a longer list counts as changed).
+ */
+async function editedSinceBranch(s: Session, intent: Intent): Promise<string | null> {
+  const { data } = await s.octokit.rest.repos.compareCommitsWithBasehead({ ...s.repo, basehead: `${intent.sha}...${intent.base_sha}`, per_page: 1 });
+  const files = data.files ?? [];
+  const editable = s.cfg.config.editable_paths;
+  if (files.length >= 300) return editable[0];
+  return files.find((f) => editable.includes(f.filename) || (f.previous_filename !== undefined && editable.includes(f.previous_filename)))?.filename ?? null;
 }
 
 /** The harness and train.ts hashes of the merge commit (the intake compares its baseline runs with the same), or null when GitHub does not answer: then nothing is reused. */

@@ -18,6 +18,10 @@
 //   answered with 403 + retry-after, when `rateLimits` is on;
 // - faults injected by the caller (5xx, timeouts, rate limits), once each, in order.
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import { Lexer, Parser, Evaluator, data } from '@actions/expressions';
@@ -234,6 +238,35 @@ export class FakeGitHub {
   fileAt(commit: string, path: string): Uint8Array | undefined {
     const c = this.commits.get(commit) ?? this.commits.get(this.refs.get(`heads/${commit}`) ?? '');
     return c ? this.trees.get(c.tree)!.get(path) : undefined;
+  }
+
+  /** The nearest commit on `a`'s first-parent line that `b`'s first-parent line also holds (the fake's histories are lines). */
+  mergeBase(a: string, b: string): string | null {
+    const line = new Set<string>();
+    for (let x: string | undefined = a; x; x = this.commits.get(x)?.parents[0]) line.add(x);
+    for (let x: string | undefined = b; x; x = this.commits.get(x)?.parents[0]) if (line.has(x)) return x;
+    return null;
+  }
+
+  /**
+   * `path` as a squash merge of `theirs` into `ours` leaves it (git merge-file against the merge
+   * base, as GitHub merges); null on a conflict.
+   */
+  threeWay(base: string | null, ours: string, theirs: string, path: string): Uint8Array | null {
+    const text = (c: string | null) => (c ? this.fileAt(c, path) : undefined) ?? new Uint8Array();
+    const [b, o, t] = [text(base), text(ours), text(theirs)];
+    const same = (x: Uint8Array, y: Uint8Array) => Buffer.from(x).equals(Buffer.from(y));
+    if (same(t, b) || same(o, t)) return o;
+    if (same(o, b)) return t;
+    const dir = mkdtempSync(join(tmpdir(), 'fake-merge-'));
+    try {
+      for (const [name, x] of [['ours', o], ['base', b], ['theirs', t]] as const) writeFileSync(join(dir, name), x);
+      const r = spawnSync('git', ['merge-file', '-q', '-p', join(dir, 'ours'), join(dir, 'base'), join(dir, 'theirs')]);
+      if (r.error) throw new Error(`the fake's merge needs git on PATH: ${r.error.message}`);
+      return r.status === 0 ? new Uint8Array(r.stdout) : null;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** The ledger branch's files, as the App committed them. */
@@ -854,8 +887,11 @@ export class FakeGitHub {
       if (p.merged || p.state !== 'open') return [405, { message: 'Pull Request is not mergeable' }];
       if (c.body.sha && c.body.sha !== p.head) return [409, { message: 'Head branch was modified. Review and try the merge again.' }];
       const main = this.refs.get('heads/main')!;
-      const candidate = this.fileAt(p.head, 'trainer/train.ts')!;
-      const merge_sha = this.commit({ 'trainer/train.ts': candidate }, main, c.body.commit_title);
+      // a squash merge applies the PR's changes since its merge base to the default branch's head:
+      // git's three-way merge of train.ts, and 405 where both sides changed the same lines
+      const merged = this.threeWay(this.mergeBase(main, p.head), main, p.head, 'trainer/train.ts');
+      if (merged === null) return [405, { message: 'Pull Request is not mergeable', documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request' }];
+      const merge_sha = this.commit({ 'trainer/train.ts': merged }, main, c.body.commit_title);
       this.refs.set('heads/main', merge_sha);
       p.merged = true;
       p.merge_commit_sha = merge_sha;
@@ -918,11 +954,25 @@ export class FakeGitHub {
       const b = commitOf(base);
       const full = this.commits.has(head) ? [head] : [...this.commits.keys()].filter((sha) => sha.startsWith(head));
       if (!b || full.length !== 1) return notFound();
-      const ancestors: string[] = [];
-      for (let x: string | undefined = b; x; x = this.commits.get(x)!.parents[0]) ancestors.push(x);
-      const at = ancestors.indexOf(full[0]);
-      const status = at === 0 ? 'identical' : at > 0 ? 'behind' : 'diverged';
-      return [200, { url: '', html_url: '', permalink_url: '', diff_url: '', patch_url: '', status, ahead_by: 0, behind_by: Math.max(at, 0), total_commits: 0, base_commit: { sha: b }, merge_base_commit: { sha: at >= 0 ? full[0] : ancestors[ancestors.length - 1] }, commits: [], files: [] }];
+      const h = full[0];
+      // "equivalent to running git log base..head"; `files`: what head changed since the merge base (three dots), at most 300
+      const mb = this.mergeBase(b, h);
+      const depth = (from: string, to: string | null) => {
+        let n = 0;
+        for (let x: string | undefined = from; x && x !== to; x = this.commits.get(x)?.parents[0]) n++;
+        return n;
+      };
+      const ahead = depth(h, mb);
+      const behind = depth(b, mb);
+      const status = !ahead && !behind ? 'identical' : !ahead ? 'behind' : !behind ? 'ahead' : 'diverged';
+      const before = mb ? this.trees.get(this.commits.get(mb)!.tree)! : new Map<string, Uint8Array>();
+      const after = this.trees.get(this.commits.get(h)!.tree)!;
+      const files = [...new Set([...before.keys(), ...after.keys()])]
+        .filter((f) => !before.has(f) || !after.has(f) || !Buffer.from(before.get(f)!).equals(Buffer.from(after.get(f)!)))
+        .sort()
+        .slice(0, 300)
+        .map((filename) => ({ sha: sha1(after.get(filename) ?? new Uint8Array()), filename, status: !before.has(filename) ? 'added' : !after.has(filename) ? 'removed' : 'modified', additions: 0, deletions: 0, changes: 0, blob_url: '', raw_url: '', contents_url: '' }));
+      return [200, { url: '', html_url: '', permalink_url: '', diff_url: '', patch_url: '', status, ahead_by: ahead, behind_by: behind, total_commits: ahead, base_commit: { sha: b }, merge_base_commit: { sha: mb ?? b }, commits: [], files }];
     });
 
     // --- check runs ---

@@ -2,22 +2,14 @@
 // test, issue 19: on one machine the first runs of a class all went to one owner, the extra
 // baseline run was off pace, its retry was dropped, and the swarm sat idle). A class's baseline
 // needs two agreeing owners: the App must keep asking for one, from an owner without a run.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
-import { auditLedger } from '../../ledger/index.js';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { CLASS, World } from './world.js';
+import { auditEachWorld, CLASS, World } from './world.js';
 
 const OTHER = 'export const LR = 1e-3;\n';
 const OLD = '2020-01-01T00:00:00Z';
 
-afterEach(() => {
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+auditEachWorld();
 
 const reg = (name: string, owner: string) => ({
   type: 'runner_registered' as const,

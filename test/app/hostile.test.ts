@@ -1,21 +1,14 @@
 // Hostile runners against the real App with GitHub faked: each attack of issue 11 as a scenario.
 // Every test here failed against the App before its defence (see the commit messages).
-import { describe, it, expect, afterEach } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import nock from 'nock';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { World, CLASS, reg, online, trustWorld } from './world.js';
+import { auditEachWorld, World, CLASS, reg, online, trustWorld } from './world.js';
 import { appendEntries, auditLedger, type NewEntry } from '../../ledger/index.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const OTHER = 'export const LR = 1e-3;\n';
 
-afterEach(() => {
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+auditEachWorld();
 
 describe('a result is bound to the run it came from', () => {
   it('job hijack: an artifact named for another job rejects the uploader\'s own job, never the victim\'s', async () => {

@@ -3,23 +3,15 @@
 // faulting or crediting its owner; a give-back that claims a score, a pace above its floor or a floor
 // it was not sent is rejected with one reason; and a runner that skips the check is still caught
 // after training. Every test here failed against the App before the check (see the commit message).
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import nock from 'nock';
-import { auditLedger } from '../../ledger/index.js';
 import { givingBack } from '../../app/policy/pace.js';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { CLASS, online, reg, World } from './world.js';
+import { auditEachWorld, CLASS, online, reg, World } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const WORKLOAD = 'matmul-256x256x256x20@tensorflow';
 
-afterEach(() => {
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+auditEachWorld();
 
 const cal = (before: number, after: number) => (r: any) => (r.calibration = { workload: WORKLOAD, before_gflops: before, after_gflops: after });
 /** What the harness writes when its calibration (`gflops`) is below `floor`: no training, no score. */

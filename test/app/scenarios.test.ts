@@ -1,20 +1,13 @@
-import { describe, it, expect, afterEach } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import nock from 'nock';
-import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
-import { World, CLASS } from './world.js';
-import { auditLedger } from '../../ledger/index.js';
+import { recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { auditEachWorld, World, CLASS } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 
-afterEach(() => {
-  // whatever happened, the ledger the App wrote must pass the ledger's own audit
-  // (hash chain, every grant backed by a validated result and a baseline, no overdraft, free tier)
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+// whatever happened, the ledger the App wrote must pass the ledger's own audit
+// (hash chain, every grant backed by a validated result and a baseline, no overdraft, free tier)
+auditEachWorld();
 
 /** The runner that takes a dispatch: the one its owner label names (else the first idle one of the class). */
 const runnerOf = (w: World, d: { inputs: Record<string, string> }) => (w.gh.runners.find((r) => r.labels.includes(d.inputs.runner_label)) ?? w.gh.runners.find((r) => !r.busy))!.name;

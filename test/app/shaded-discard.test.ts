@@ -6,19 +6,10 @@
 // misses in 464 isolated 3-sigma improvements). Now a discard stands only if every run of the
 // agreeing group fails the screen; else the experiment is a claim, verified by fresh-seed runs of
 // other owners like any other.
-import { describe, it, expect, afterEach } from '@jest/globals';
-import nock from 'nock';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { busy, runnerFor, trustWorld, World } from './world.js';
-import { auditLedger } from '../../ledger/index.js';
+import { describe, it, expect } from '@jest/globals';
+import { auditEachWorld, busy, runnerFor, trustWorld } from './world.js';
 
-afterEach(() => {
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+auditEachWorld();
 
 
 describe('a discard shaded within the replay tolerance (a class compared by val_bpb)', () => {

@@ -4,20 +4,12 @@
 // GPU class cut the 3σ improvements merged from 96% to 49%. Attack first: before this change the
 // shader below was never faulted. Now its pattern is: four replayed discards, all on the side that
 // hurts improvements by 2.6 standard errors of an honest same-seed pair each, fault it.
-import { describe, it, expect, afterEach } from '@jest/globals';
-import nock from 'nock';
-import { expectRealGitHubCalls } from '../helpers/openapi.js';
-import { busy, runnerFor, trustWorld, World } from './world.js';
+import { describe, it, expect } from '@jest/globals';
+import { auditEachWorld, busy, runnerFor, trustWorld, World } from './world.js';
 import { appendEntries, auditLedger, type LedgerEntry } from '../../ledger/index.js';
 import { shadingTest, shadingCrossed, sampleSigma, SHADING_Z } from '../../ledger/shading.js';
 
-afterEach(() => {
-  const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
-  expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
-  expectRealGitHubCalls();
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+auditEachWorld();
 
 
 /** PR `n`: mallory's candidate run reports `reported`; the replay (another owner's) reports `honest`. */

@@ -13,12 +13,13 @@ import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
 import { forgetForkApprovalPolicies } from '../../app/github/fork-approval.js';
-import { appendEntries, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { appendEntries, auditLedger, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION } from '../../trainer/result.js';
 import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js';
 import { seal, sealKeyPairFrom, type SealKeyPair } from '../../trainer/seal.js';
-import { resetRecordedCalls } from '../helpers/openapi.js';
+import { expectRealGitHubCalls, resetRecordedCalls } from '../helpers/openapi.js';
+import { afterEach, expect } from '@jest/globals';
 import { FakeGitHub, OWNER, REPO } from './fake-github.js';
 
 const require = createRequire(import.meta.url);
@@ -439,4 +440,15 @@ function silentLog() {
   const log: any = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, level: 'silent' };
   log.child = () => log;
   return log;
+}
+
+/** After each test of the file: the ledger the App wrote passes the audit, every call was one GitHub documents, no mock is left. */
+export function auditEachWorld(): void {
+  afterEach(() => {
+    const audit = auditLedger(World.last!.ledger(), { freeRunsPerDay: 3 });
+    expect(audit.ok ? 'ok' : `seq ${audit.seq}: ${audit.problem}`).toBe('ok');
+    expectRealGitHubCalls();
+    expect(nock.pendingMocks()).toEqual([]);
+    nock.cleanAll();
+  });
 }
