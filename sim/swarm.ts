@@ -893,12 +893,14 @@ export class Swarm {
   invariants(entries: LedgerEntry[]): { lost_merges: number; double_dispatches: number; double_charges: number } {
     const mergedInLedger = new Set(entries.filter((e) => e.type === 'experiment_merged').map((e) => (e.data as any).pr));
     const lost = this.gh.merges.filter((m) => !mergedInLedger.has(m.pr)).length;
-    // a commit run again after its discard (reopened, or re-tried after a ban: app/policy/retrials.ts) is a new round of jobs
+    // a commit run again after its discard (reopened, or re-tried after a ban: app/policy/retrials.ts)
+    // is a new round of jobs; so is a claim sent to another class (no owner of its own class was
+    // left to verify it: app/handlers/workflow-run.ts, run_elsewhere), whose first run there is a candidate again
     const jobs = new Map<string, any>();
     const discards = new Map<string, number>();
     for (const e of entries) {
       const d = e.data as any;
-      if (e.type === 'experiment_discarded') discards.set(`${d.pr}@${d.sha}`, (discards.get(`${d.pr}@${d.sha}`) ?? 0) + 1);
+      if (e.type === 'experiment_discarded' || (e.type === 'experiment_queued' && d.on_class)) discards.set(`${d.pr}@${d.sha}`, (discards.get(`${d.pr}@${d.sha}`) ?? 0) + 1);
       if (e.type === 'job_dispatched') jobs.set(d.job_id, { ...d, round: discards.get(`${d.pr}@${d.sha}`) ?? 0 });
     }
     const ran = new Map<string, number>();
