@@ -896,11 +896,15 @@ export class Swarm {
     // a commit run again after its discard (reopened, or re-tried after a ban: app/policy/retrials.ts)
     // is a new round of jobs; so is a claim sent to another class (no owner of its own class was
     // left to verify it: app/handlers/workflow-run.ts, run_elsewhere), whose first run there is a candidate again
+    // (once per class: a commit queued twice for the same class is one round, so two candidates there are a double)
     const jobs = new Map<string, any>();
     const discards = new Map<string, number>();
+    const elsewhere = new Set<string>();
     for (const e of entries) {
       const d = e.data as any;
-      if (e.type === 'experiment_discarded' || (e.type === 'experiment_queued' && d.on_class)) discards.set(`${d.pr}@${d.sha}`, (discards.get(`${d.pr}@${d.sha}`) ?? 0) + 1);
+      const moved = e.type === 'experiment_queued' && d.on_class && !elsewhere.has(`${d.pr}@${d.sha} ${d.on_class}`);
+      if (moved) elsewhere.add(`${d.pr}@${d.sha} ${d.on_class}`);
+      if (e.type === 'experiment_discarded' || moved) discards.set(`${d.pr}@${d.sha}`, (discards.get(`${d.pr}@${d.sha}`) ?? 0) + 1);
       if (e.type === 'job_dispatched') jobs.set(d.job_id, { ...d, round: discards.get(`${d.pr}@${d.sha}`) ?? 0 });
     }
     const ran = new Map<string, number>();

@@ -179,7 +179,7 @@ export function mergeHeldBy(view: LedgerView, jobIds: string[], current: Current
 
 /**
  * The claim a settled replay of one of its verify runs belongs to, when the claim's PR commit
- * waits on nothing else (undecided, and no job of it open besides `job`): its runs are judged
+ * waits on nothing else (undecided, not queued again, and no job of it open besides `job`): its runs are judged
  * again (the replayed run now counts, or no longer does). Null: nothing to continue.
  */
 export function claimToContinue(view: LedgerView, job: Dispatched): string | null {
@@ -188,6 +188,8 @@ export function claimToContinue(view: LedgerView, job: Dispatched): string | nul
   if (!orig || orig.role !== 'verify' || job.pr === null) return null;
   const claimId = view.jobs.get(orig.job_id)?.verifies;
   if (!claimId || view.decided.has(`${job.pr}@${job.sha}`)) return null;
+  // queued again (run on another class, the default branch moved): the commit waits on its new round
+  if (view.queue.get(job.pr)?.sha === job.sha) return null;
   if (view.open.some((j) => j.job_id !== job.job_id && j.pr === job.pr && j.sha === job.sha && !isSideReplay(view, j))) return null;
   return claimId;
 }
