@@ -15,8 +15,8 @@ export function seenHeads(view: LedgerView): Set<string> {
   for (const j of view.open) if (j.pr !== null && j.role !== 'baseline' && !view.longRuns.has(j.job_id)) seen.add(`${j.pr}@${j.sha}`);
   for (const p of pendingMerges(view.entries)) seen.add(`${p.pr}@${p.sha}`);
   for (const e of view.entries as LedgerEntry[]) {
-    if (e.type === 'experiment_rejected') {
-      const d = e.data as EntryDataOf<'experiment_rejected'>;
+    if (e.type === 'experiment_rejected' || e.type === 'experiment_outdated') {
+      const d = e.data as { pr: number; sha: string };
       seen.add(`${d.pr}@${d.sha}`);
     } else if (e.type === 'result_recorded') {
       const d = e.data as EntryDataOf<'result_recorded'>;
@@ -31,8 +31,15 @@ export function seenHeads(view: LedgerView): Set<string> {
 
 
 /** Entries that move a PR commit from one state to the next (baselines and long runs aside). */
-const STEPS = new Set(['experiment_queued', 'job_dispatched', 'merge_intended', 'merge_abandoned', 'experiment_merged', 'experiment_discarded', 'experiment_rejected']);
-const FINAL = new Set(['experiment_merged', 'experiment_discarded', 'experiment_rejected', 'merge_abandoned']);
+const STEPS = new Set(['experiment_queued', 'job_dispatched', 'merge_intended', 'merge_abandoned', 'experiment_merged', 'experiment_discarded', 'experiment_rejected', 'experiment_outdated']);
+const FINAL = new Set(['experiment_merged', 'experiment_discarded', 'experiment_rejected', 'merge_abandoned', 'experiment_outdated']);
+
+/**
+ * How long after the App asked GitHub to update an outdated PR's branch (experiment_outdated,
+ * `requested`) the PR's head may still be the old commit before the reconcile pass counts it lost
+ * and queues it again (its dispatch then asks again, or finds the update refused).
+ */
+export const UPDATE_GRACE_MS = 15 * 60_000;
 
 /** Whether a job_dispatched entry is a replay of a baseline or fresh-seed verify run (app/policy/side-replays.ts): no step of its PR. */
 export function sideReplayEntry(view: LedgerView, d: { replay?: string; verifies?: string | null }): boolean {
@@ -43,11 +50,13 @@ export function sideReplayEntry(view: LedgerView, d: { replay?: string; verifies
  * Whether the App has lost track of a PR commit: it was acted on, but is neither queued, running,
  * being merged nor judged (e.g. its job was closed by a process that misread it, or a handler
  * failed between two records that belong together). A merge refused by GitHub (merge_abandoned
- * without a re-queue) waits for its author's push: not lost. One pass over the ledger; the
+ * without a re-queue) waits for its author's push: not lost; so does an outdated commit, unless
+ * the update of its branch asked for (`now` given) never came. One pass over the ledger; the
  * function it returns answers per commit.
  */
-export function lostTrack(view: LedgerView): (pr: number, sha: string) => boolean {
+export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: string) => boolean {
   const last = new Map<string, string>();
+  const asked = new Map<string, number>(); // an update of the branch asked for, and when
   for (const e of view.entries as LedgerEntry[]) {
     if (!STEPS.has(e.type)) continue;
     const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string; replay?: string; verifies?: string | null };
@@ -58,6 +67,8 @@ export function lostTrack(view: LedgerView): (pr: number, sha: string) => boolea
     // was queued and trained again
     if (e.type === 'job_dispatched' && sideReplayEntry(view, d)) continue;
     last.set(`${d.pr}@${d.sha}`, e.type);
+    if (e.type === 'experiment_outdated' && (d as { update?: string }).update === 'requested') asked.set(`${d.pr}@${d.sha}`, Date.parse(e.time));
+    else asked.delete(`${d.pr}@${d.sha}`);
   }
   const live = new Set<string>();
   for (const q of view.queue.values()) live.add(`${q.pr}@${q.sha}`);
@@ -66,23 +77,31 @@ export function lostTrack(view: LedgerView): (pr: number, sha: string) => boolea
   return (pr, sha) => {
     const k = `${pr}@${sha}`;
     const step = last.get(k);
-    return step !== undefined && !FINAL.has(step) && !live.has(k);
+    if (live.has(k) || step === undefined) return false;
+    // the head is still the outdated commit long after GitHub was asked to update the branch
+    if (asked.has(k)) return now !== undefined && now - asked.get(k)! >= UPDATE_GRACE_MS;
+    return !FINAL.has(step);
   };
 }
 
 /** lostTrack for one commit. */
-export function orphaned(view: LedgerView, pr: number, sha: string): boolean {
-  return lostTrack(view)(pr, sha);
+export function orphaned(view: LedgerView, pr: number, sha: string, now?: number): boolean {
+  return lostTrack(view, now)(pr, sha);
 }
 
 /**
  * `pr@sha` of the PR commits their author has paid for (a credit_spent for one of their jobs,
- * long runs aside): a commit is paid for once, so running it again (re-queued when the default
+ * long runs aside), or queued as the update of an outdated commit that was (app/outdated.ts): a
+ * commit is paid for once, so running it again (re-queued when the default
  * branch moved, when the App lost track of it, or its dispatch was lost) is the swarm's cost.
  */
 export function paidHeads(view: LedgerView): Set<string> {
   const paid = new Set<string>();
   for (const e of view.entries as LedgerEntry[]) {
+    if (e.type === 'experiment_queued' && (e.data as EntryDataOf<'experiment_queued'>).prepaid) {
+      const d = e.data as EntryDataOf<'experiment_queued'>;
+      paid.add(`${d.pr}@${d.sha}`);
+    }
     if (e.type !== 'credit_spent') continue;
     const jobId = (e.data as EntryDataOf<'credit_spent'>).job_id;
     const j = view.jobs.get(jobId);

@@ -214,8 +214,10 @@ class Fold {
         this.reuse((e as LedgerEntry<'experiment_merged'>).data);
       // falls through
       case 'experiment_discarded':
+      case 'experiment_outdated':
       case 'experiment_dequeued': {
         const d = e.data as { pr: number; sha: string };
+        // (an outdated commit is decided too: it is not judged, and its runs' credits are due)
         if (e.type !== 'experiment_dequeued') (this.decided = this.mine(this.decided)).add(`${d.pr}@${d.sha}`);
         if (this.queue.get(d.pr)?.sha === d.sha) (this.queue = this.mine(this.queue)).delete(d.pr);
         break;
@@ -272,7 +274,7 @@ export function queueOf(entries: LedgerEntry[], longRuns: Map<string, number>): 
     } else if (e.type === 'job_dispatched') {
       const d = (e as LedgerEntry<'job_dispatched'>).data;
       if (d.pr !== null && d.role === 'candidate' && !longRuns.has(d.job_id)) queue.delete(d.pr);
-    } else if (e.type === 'experiment_dequeued' || e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
+    } else if (e.type === 'experiment_dequeued' || e.type === 'experiment_outdated' || e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
       const d = e.data as { pr: number; sha: string };
       if (queue.get(d.pr)?.sha === d.sha) queue.delete(d.pr);
     }
@@ -280,9 +282,13 @@ export function queueOf(entries: LedgerEntry[], longRuns: Map<string, number>): 
   return queue;
 }
 
-/** Queued commits that may run now (not waiting for a baseline that is still missing), oldest first. */
+/** Where a queued commit stands in the queue: its own time, or the place kept from the outdated commit it replaces. */
+export const queuedSince = (q: Queued): string => q.since ?? q.time;
+
+/** Queued commits that may run now (not waiting for a baseline that is still missing), oldest place first. */
 export function readyQueue(view: LedgerView): Queued[] {
-  return [...view.queue.values()].filter((q) => !q.waiting_for || view.baselines.has(classAt(q.waiting_for.hardware_class, q.waiting_for.sha)));
+  const ready = [...view.queue.values()].filter((q) => !q.waiting_for || view.baselines.has(classAt(q.waiting_for.hardware_class, q.waiting_for.sha)));
+  return ready.some((q) => q.since) ? ready.sort((a, b) => queuedSince(a).localeCompare(queuedSince(b))) : ready;
 }
 
 /**

@@ -11,7 +11,7 @@ import { dispatchJobs } from './dispatch.js';
 import { updateCheck } from './github/checks.js';
 import { harnessAt } from './github/hashes.js';
 import { setState, type ExperimentState } from './github/labels.js';
-import { status } from './github/octokit.js';
+import { refusal, status } from './github/octokit.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
@@ -20,6 +20,7 @@ import type { Baseline } from './policy/baseline.js';
 import type { Outcome } from './policy/outcome.js';
 import type { checkResult } from './policy/result-check.js';
 import { record, withGrants } from './record.js';
+import { outdatedAgainst, setAsideOutdated } from './outdated.js';
 import { schedule } from './scheduler.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -104,10 +105,15 @@ interface Words {
 /** The squash merge of a recorded intent, guarded on its commit; then its record. */
 async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words): Promise<void> {
   const ids = intent.job_ids;
-  const moved = await editedSinceBranch(s, intent);
-  if (moved) {
-    const why = `\`${moved}\` changed on ${s.defaultBranch} since PR #${intent.pr} branched from it`;
-    return abandon(s, view, intent, pull, `${why}: a merge would combine the two into code no run scored`, 'conflict', `Verified improvement (${w.evidence}), but ${why}, so a merge would not be the code that was scored. Update the branch from \`${s.defaultBranch}\` and push; it will be tested again.`, w);
+  // the default branch changed train.ts since the PR branched: the merge would not be the scored code (app/outdated.ts)
+  const found = await outdatedAgainst(s, intent.sha, intent.base_sha);
+  if (found) {
+    const refs = jobRefs(ids.at(-1)!);
+    const reason = `\`${found.path}\` changed on ${s.defaultBranch} since PR #${intent.pr} branched from it: a merge would combine the two into code no run scored`;
+    await setAsideOutdated(s, view, { pr: intent.pr, sha: intent.sha, since: s.now().toISOString(), check: refs.check, comment: refs.comment }, found, (v) =>
+      pendingMerges(v.entries).some((p) => key(p) === key(intent)) ? [{ type: 'merge_abandoned', data: { pr: intent.pr, sha: intent.sha, reason } }] : null,
+    );
+    return;
   }
   let mergeSha: string;
   try {
@@ -133,22 +139,6 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
   return settleMerged(s, view, intent, mergeSha, pull, w);
 }
 
-/**
- * The editable file the default branch changed since the PR's merge base, if any. The runs scored
- * the PR head's file; a squash merge applies the PR's changes since its merge base to the default
- * branch, so where the default branch changed the same file (another merge since the PR branched)
- * git combines the two (or GitHub refuses a conflict) and the merged file is code no run scored.
- * GitHub's compare of head...base lists the files base changed since their merge base (up to 300:
- * a longer list counts as changed).
- */
-async function editedSinceBranch(s: Session, intent: Intent): Promise<string | null> {
-  const { data } = await s.octokit.rest.repos.compareCommitsWithBasehead({ ...s.repo, basehead: `${intent.sha}...${intent.base_sha}`, per_page: 1 });
-  const files = data.files ?? [];
-  const editable = s.cfg.config.editable_paths;
-  if (files.length >= 300) return editable[0];
-  return files.find((f) => editable.includes(f.filename) || (f.previous_filename !== undefined && editable.includes(f.previous_filename)))?.filename ?? null;
-}
-
 /** The harness and train.ts hashes of the merge commit (the intake compares its baseline runs with the same), or null when GitHub does not answer: then nothing is reused. */
 async function mergeHashes(s: Session, mergeSha: string): Promise<{ harness_sha256: string; candidate_sha256: string | null } | null> {
   try {
@@ -158,14 +148,6 @@ async function mergeHashes(s: Session, mergeSha: string): Promise<{ harness_sha2
     s.log.warn(`the merged claim's runs are not reused for ${mergeSha.slice(0, 7)}'s baseline: ${(e as Error).message}`);
     return null;
   }
-}
-
-/** Whether a failed merge request was GitHub refusing the merge (not mergeable, head moved, invalid, forbidden), not a passing failure. */
-function refusal(e: unknown): boolean {
-  const code = status(e);
-  if (code === 405 || code === 409 || code === 422 || code === 404) return true;
-  const rateLimited = /rate limit/i.test((e as Error).message ?? '') || Boolean((e as { response?: { headers?: Record<string, string> } }).response?.headers?.['retry-after']);
-  return code === 403 && !rateLimited;
 }
 
 /** experiment_merged (once per PR commit), the credits it makes due, baselines of the new head; then the PR says so. */

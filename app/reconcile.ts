@@ -34,6 +34,7 @@ import { onPullRequest } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import { viewOf, type LedgerView } from './ledger-view.js';
 import { pendingMerges, settlePendingMerges } from './merge.js';
+import { outdatedWords } from './outdated.js';
 import { schedule } from './scheduler.js';
 import { retryDiscards } from './retrials.js';
 import { repairWaiting } from './waiting.js';
@@ -100,7 +101,7 @@ async function repairPulls(s: Session, view: LedgerView, failures: unknown[]): P
     view = viewOf(await s.ledger.read());
   }
   const seen = seenHeads(view);
-  const lost = lostTrack(view);
+  const lost = lostTrack(view, s.now().getTime());
   for (const p of pulls) {
     const labels = p.labels.map((l) => ({ name: l.name ?? '' }));
     if (seen.has(`${p.number}@${p.head.sha}`) && lost(p.number, p.head.sha)) {
@@ -132,7 +133,7 @@ async function requeueOrphan(s: Session, view: LedgerView, p: { number: number; 
   const refs = last ? jobRefs(last.job_id) : { check: null, comment: null };
   await appendBuilt(s, view.entries, (entries) => {
     const v = entries.length === view.entries.length ? view : viewOf(entries);
-    return orphaned(v, p.number, p.sha) ? [{ type: 'experiment_queued', data: { pr: p.number, sha: p.sha, author: p.author, title: p.title, check: refs.check, comment: refs.comment, waiting_for: null } }] : [];
+    return orphaned(v, p.number, p.sha, s.now().getTime()) ? [{ type: 'experiment_queued', data: { pr: p.number, sha: p.sha, author: p.author, title: p.title, check: refs.check, comment: refs.comment, waiting_for: null } }] : [];
   });
   return viewOf(await s.ledger.read());
 }
@@ -206,7 +207,7 @@ export function expectedReport(view: LedgerView, pr: number, sha: string): Repor
   for (const e of view.entries) {
     const d = e.data as { pr?: number; sha?: string };
     if (d.pr !== pr || d.sha !== sha) continue;
-    if (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected') last = e as unknown as Outcome;
+    if (e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_rejected' || e.type === 'experiment_outdated') last = e as unknown as Outcome;
     // run again since (a PR reopened): the newer state is what it shows
     // (a replay of a verify run, sent after the PR was decided, is no new state: its label went back to verifying)
     else if (e.type === 'experiment_queued' || (e.type === 'job_dispatched' && !view.longRuns.has((e.data as { job_id: string }).job_id) && (e.data as { role: string }).role !== 'baseline' && !sideReplayEntry(view, e.data as { replay?: string; verifies?: string | null }))) last = null;
@@ -224,6 +225,11 @@ export function expectedReport(view: LedgerView, pr: number, sha: string): Repor
   if (last?.type === 'experiment_rejected') {
     const d = last.data as EntryDataOf<'experiment_rejected'>;
     return { state: 'invalid', check: null, checkState: { conclusion: 'failure' }, title: 'Not an experiment', text: d.problems.join('\n') };
+  }
+  if (last?.type === 'experiment_outdated') {
+    const d = last.data as EntryDataOf<'experiment_outdated'>;
+    const [title, lines] = outdatedWords({ defaultBranch: 'the default branch' }, d, d, d.update === 'requested' ? null : 'refused');
+    return { state: d.update === 'requested' ? 'queued' : 'conflict', check: refs.check, comment: refs.comment, checkState: { conclusion: 'neutral' }, title, text: lines.join(' ') };
   }
   const q = view.queue.get(pr);
   if (q?.sha === sha) {

@@ -10,7 +10,8 @@ import { createCheck, updateCheck } from './github/checks.js';
 import { label, moveState, removeState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
-import { readyQueue, viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
+import { queuedSince, readyQueue, viewOf, type Dispatched, type LedgerView, type Queued } from './ledger-view.js';
+import { defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from './outdated.js';
 import { OWNER_LABEL_PREFIX } from './policy/runners.js';
 import { stateComment } from './messages.js';
 import { experimentCost } from './policy/payment.js';
@@ -31,7 +32,8 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   view = await handleOverdue(s, view, queuedRuns);
   view = await judgeReady(s, view);
   view = await dispatchSideReplays(s, view);
-  const slots = s.cfg.config.max_in_flight - view.open.length;
+  // a PR whose branch GitHub is updating holds the slot its outdated commit was about to take (app/outdated.ts)
+  const slots = s.cfg.config.max_in_flight - view.open.length - updatesPending(view, s.now().getTime()).size;
   if (slots <= 0) return;
   // The queue is in the ledger: nothing to list, and no limit on its length.
   const queued = readyQueue(view);
@@ -44,7 +46,7 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   const balances = view.state.balances();
   const cost = experimentCost(s.cfg.config.budget_seconds);
   const plan = planDispatch(
-    fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: q.time })),
+    fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: queuedSince(q) })),
     view.open.length + again.length,
     s.cfg.config.max_in_flight,
     new Map([...balances].map(([k, b]) => [k, b.balance])),
@@ -52,6 +54,9 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
     cost,
   );
   const picked = [...again.map((q) => ({ q, pay: null })), ...plan.dispatch.map((p) => ({ q: view.queue.get(p.pr)!, pay: p.pay }))];
+  // a commit branched before the default branch last changed train.ts is not run: its branch is updated first (app/outdated.ts)
+  // (again: a refused update frees its slot for the next; a requested one holds it, see `slots`)
+  if (picked.length && (await setAsideAllOutdated(s, view, picked.map(({ q }) => q)))) return schedule(s);
   const jobs: NewJob[] = picked.map(({ q, pay }) => ({
     role: 'candidate',
     pr: q.pr,
@@ -82,6 +87,20 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
     else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
     await removeState(s.octokit, s.repo, q.pr, label(q.waiting_for ? 'waiting-baseline' : 'queued'));
   }
+}
+
+/** Sets aside the outdated ones among queued commits about to run; whether there were any (then the queue changed). */
+async function setAsideAllOutdated(s: Session, view: LedgerView, queued: Queued[]): Promise<boolean> {
+  const head = await defaultHead(s);
+  let any = false;
+  for (const q of queued) {
+    const found = await outdatedAgainst(s, q.sha, head);
+    if (!found) continue;
+    any = true;
+    const still = (v: LedgerView) => (v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time ? [] : null);
+    view = await setAsideOutdated(s, view, { pr: q.pr, sha: q.sha, since: queuedSince(q), check: q.check, comment: q.comment }, found, still);
+  }
+  return any;
 }
 
 /**

@@ -9,7 +9,8 @@ import { createCheck, updateCheck } from './github/checks.js';
 import { moveState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { baselineAwaiting, baselineJobsFor, classSigmaOf, judgedBaseline } from './baselines.js';
-import { classAt, viewOf, type LedgerView, type Queued } from './ledger-view.js';
+import { classAt, queuedSince, viewOf, type LedgerView, type Queued } from './ledger-view.js';
+import { outdatedAgainst, setAsideOutdated } from './outdated.js';
 import { scoreSummary, stateComment } from './messages.js';
 import type { Baseline } from './policy/baseline.js';
 import { outcome, outcomeSettings, type Outcome } from './policy/outcome.js';
@@ -92,6 +93,13 @@ export async function judgeWaiting(s: Session, view: LedgerView, baseline: Basel
   for (const q of [...view.queue.values()]) {
     const w = q.waiting_for;
     if (!w || w.hardware_class !== baseline.hardware_class || w.sha !== baseline.sha) continue;
+    // the PR's file against a baseline of code it lacks judges nothing: its branch is updated (app/outdated.ts)
+    const found = await outdatedAgainst(s, q.sha, w.sha);
+    if (found) {
+      const still = (v: LedgerView) => (v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time ? [] : null);
+      view = await setAsideOutdated(s, view, { pr: q.pr, sha: q.sha, since: queuedSince(q), check: q.check, comment: q.comment }, found, still);
+      continue;
+    }
     // The latest score of the commit on the class: a verify run that found no baseline on the
     // default branch it ran on is that score (judging the older claim again would run its verify twice).
     const scored = [...view.state.results.values()]

@@ -72,8 +72,28 @@ export const EntryData = {
     waiting_for: z.object({ hardware_class: z.string(), sha: sha40 }).nullable(), // a baseline it needs first
     // run it on this class (its label): no baseline of the class it ran on could be established
     on_class: z.string().min(1).optional(),
+    // its place in the queue (ISO time), kept from the commit it replaces when the App brought the
+    // PR's branch up to date (experiment_outdated); absent: its place is the entry's own time
+    since: z.string().optional(),
+    // its run was paid for with that outdated commit (a commit is paid for once: app/heads.ts)
+    prepaid: z.literal(true).optional(),
   }),
   experiment_dequeued: z.object({ pr: z.number().int(), sha: sha40, reason: z.string() }),
+  /**
+   * a PR commit not run because the default branch changed `path` since it branched (at
+   * `default_sha`): a run would score a file that no merge would write (app/outdated.ts). `update`:
+   * `requested`, the App asked GitHub to merge the default branch into the PR's branch (its next
+   * head keeps the queue place `since` and the payment); `refused`, GitHub would not (a conflict,
+   * no permission on a fork): the author updates the branch. Takes the commit off the queue.
+   */
+  experiment_outdated: z.object({
+    pr: z.number().int(),
+    sha: sha40,
+    default_sha: sha40,
+    path: z.string().min(1),
+    update: z.enum(['requested', 'refused']),
+    since: z.string(),
+  }),
   /** a result came back: validated, or rejected with the reason. Rejected results earn nothing. */
   result_recorded: z.object({
     job_id: z.string(),

@@ -83,7 +83,13 @@ export function installationPayload(): any {
 
 /** pull_request.opened for PR `n` at `head` by `author`. */
 export function pullRequestOpenedPayload(n: number, title: string, head: string, author: string): any {
-  const payload = structuredClone(exampleOf('pull_request', 'opened'));
+  return pullRequestPayload('opened', n, title, head, author);
+}
+
+/** pull_request.`action` (opened, synchronize) for PR `n` at `head` by `author`. */
+export function pullRequestPayload(action: 'opened' | 'synchronize', n: number, title: string, head: string, author: string): any {
+  const payload = structuredClone(exampleOf('pull_request', action) ?? exampleOf('pull_request', 'opened'));
+  payload.action = action;
   payload.number = n;
   Object.assign(payload.pull_request, { number: n, state: 'open', title, labels: [] });
   payload.pull_request.head.sha = head;

@@ -5,6 +5,7 @@
 // deliveries. With `faults`, GitHub also answers 5xx, times out, rate-limits, redelivers and
 // reorders webhooks, and the App restarts and runs as two processes. Invariants are checked
 // after every simulated day. See docs/trust.md ("The swarm simulator").
+import { clearCompareCache } from '../app/outdated.js';
 import { readFileSync } from 'node:fs';
 import type { Probot } from 'probot';
 import { clearFileCache } from '../app/github/files.js';
@@ -17,7 +18,7 @@ import { viewOf } from '../app/ledger-view.js';
 import { harnessSha256, sha256 } from '../trainer/harness-version.js';
 import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
 import { floorFor } from '../trainer/pace-floors.js';
-import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
+import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, pullRequestPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
 import { seedTheApp } from './determinism.js';
 import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
@@ -252,6 +253,8 @@ export class Swarm {
   prs = new Map<number, PrState>();
   /** the true quality of each train.ts, by its sha256: a commit's quality is its train.ts's */
   private qualityByFile = new Map<string, Quality>();
+  /** each PR's change to the true quality (its line of train.ts) */
+  private gains = new Map<number, number>();
   private mainQuality: Quality;
   private harnessByCommit = new Map<string, string>();
   /** GPU-seconds by whether the job was the first run of an experiment */
@@ -296,7 +299,7 @@ export class Swarm {
     const wf = (name: string) => readFileSync(new URL(`.github/workflows/${name}`, ROOT), 'utf8');
     return {
       ...HARNESS,
-      'trainer/train.ts': 'export const LR = 3e-4;\n// the default training file\n',
+      'trainer/train.ts': mainTrainTs(this.o.experiments),
       '.github/workflows/experiment.yml': wf('experiment.yml'),
       '.github/workflows/tick.yml': wf('tick.yml'),
       '.github/autoresearch.yml': toYaml(this.o.config) + (this.o.configExtra ? `\n${this.o.configExtra}\n` : ''),
@@ -391,7 +394,10 @@ export class Swarm {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
+    clearCompareCache();
     try {
+      // GitHub sends pull_request.synchronize when it updates a PR's branch for the App
+      this.gh.pushed = (p) => this.gh.emit('pull_request', pullRequestPayload('synchronize', p.number, p.title, p.head, p.user));
       const main = this.gh.commit(this.repoFiles(), null, 'initial');
       this.gh.refs.set('heads/main', main);
       this.qualityByFile.set(sha256(this.gh.fileAt(main, 'trainer/train.ts')!), this.mainQuality);
@@ -487,7 +493,10 @@ export class Swarm {
     // a null change is no better than main (often a little worse); a seed change keeps the code
     const du = kind === 'improvement' ? -this.o.improvementSigmas : kind === 'seed_only' ? 0 : kind === 'collusion' ? 0.5 : Math.abs(r.normal()) * 0.5;
     const quality: Quality = { u: mq.u + du };
-    const text = `export const LR = 3e-4;\n// experiment ${n} (${kind})\n`;
+    // each PR changes its own line of train.ts: git merges two PRs' changes without a conflict,
+    // and a file's quality is the default's plus the gains of the changes it holds (qualityOf)
+    const text = new TextDecoder().decode(this.gh.fileAt(base, 'trainer/train.ts')!).replace(`// slot ${n}\n`, `// slot ${n}: experiment (${kind})\n`);
+    this.gains.set(n, du);
     const head = this.gh.commit({ 'trainer/train.ts': text }, base, `pr ${n}`);
     this.qualityByFile.set(sha256(text), quality);
     this.prs.set(n, { number: n, author, kind, quality, head, opened: this.t });
@@ -958,7 +967,8 @@ export class Swarm {
     const merged = prs.filter((p) => this.finalState(p.number) === 'merged');
     const improvements = prs.filter((p) => p.kind === 'improvement');
     // still an improvement of the full size over the default branch it was decided against
-    const live = improvements.filter((p) => p.quality.u <= (this.decidedOn.get(p.number) ?? this.qualityOf(this.gh.refs.get('heads/main')!).u) - this.o.improvementSigmas + 1e-9);
+    // (its head's quality: a branch the App updated holds the default branch's changes too)
+    const live = improvements.filter((p) => this.qualityOf(this.gh.pulls.get(p.number)!.head).u <= (this.decidedOn.get(p.number) ?? this.qualityOf(this.gh.refs.get('heads/main')!).u) - this.o.improvementSigmas + 1e-9);
     const adversaries = new Set(this.owners.filter((o) => o.behaviour !== 'honest').map((o) => o.login.toLowerCase()));
     let advCredit = 0;
     let allCredit = 0;
@@ -1056,11 +1066,30 @@ export class Swarm {
     return f;
   }
 
-  /** The true quality of a commit's train.ts. */
+  /** The true quality of a commit's train.ts: the default file's plus the gain of each PR's change it holds. */
   qualityOf(commit: string): Quality {
     const f = this.gh.fileAt(commit, 'trainer/train.ts');
-    return (f && this.qualityByFile.get(sha256(f))) || this.mainQuality;
+    if (!f) return this.mainQuality;
+    const key = sha256(f);
+    let q = this.qualityByFile.get(key);
+    if (!q) {
+      let u = this.mainQuality.u;
+      for (const m of new TextDecoder().decode(f).matchAll(/^\/\/ slot (\d+): experiment/gm)) u += this.gains.get(Number(m[1])) ?? 0;
+      q = { u };
+      this.qualityByFile.set(key, q);
+    }
+    return q;
   }
+}
+
+/**
+ * The simulator's default train.ts: a line per PR to come ("// slot n", each PR changes its own),
+ * with a line between each two, so that git merges the changes of any two PRs cleanly.
+ */
+export function mainTrainTs(experiments: number): string {
+  let text = 'export const LR = 3e-4;\n// the default training file\n';
+  for (let n = 1; n <= experiments + 1; n++) text += `// slot ${n}\n//\n`;
+  return text;
 }
 
 function round(x: number, digits: number): number {

@@ -15,6 +15,7 @@ import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
 import { closedReason, paidHeads, seenHeads, SUPERSEDED } from '../heads.js';
+import { carriedPlace, defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from '../outdated.js';
 import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
 
@@ -95,16 +96,27 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     return;
   }
 
-  const inFlight = view.open.length - stale.filter((e) => e.type === 'result_recorded').length;
+  // PRs whose branch GitHub is updating hold a slot each (app/outdated.ts), this one's for itself
+  const updating = updatesPending(view, s.now().getTime());
+  updating.delete(pr.number);
+  const inFlight = view.open.length - stale.filter((e) => e.type === 'result_recorded').length + updating.size;
   const balance = view.state.balances().get(author)?.balance ?? 0;
   // a commit is paid for once (app/heads.ts): one run again (reopened, or the App lost track of it) is the swarm's
-  const paid = paidHeads(view).has(`${pr.number}@${sha}`);
+  // the update of an outdated commit (app/outdated.ts) keeps its place in the queue and its payment
+  const carried = carriedPlace(view, pr.number, sha);
+  const paid = paidHeads(view).has(`${pr.number}@${sha}`) || !!carried?.paid;
   const pay = paid ? null : payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
   const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
   const held = await dispatchRefusal(s);
   if (inFlight < s.cfg.config.max_in_flight && (pay || paid) && !held) {
+    const found = await outdatedAgainst(s, sha, await defaultHead(s));
+    if (found) {
+      const since = carried?.since ?? s.now().toISOString();
+      await setAsideOutdated(s, view, { pr: pr.number, sha, since, check: null, comment: null }, found, (v) => (seenHeads(v).has(`${pr.number}@${sha}`) || running(v) ? null : supersede(v)));
+      return closeStaleChecks();
+    }
     // Every PR that could run was dispatched on an earlier event, so this one jumps no one.
     // While it runs the check run says so; the PR carries no experiment:* label. A PR just
     // opened has no sticky comment yet (its result writes the first); after a push the old
@@ -130,7 +142,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   await appendBuilt(s, view.entries, (entries) => {
     const v = on(entries);
     skipped = running(v);
-    return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null } }];
+    return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null, ...(carried ? { since: carried.since } : {}), ...(carried?.paid ? { prepaid: true as const } : {}) } }];
   });
   if (skipped) return duplicate(check);
   await closeStaleChecks();

@@ -1,5 +1,6 @@
 // workflow_run completed for the experiment workflow: fetch the result, check it against what
 // the App dispatched and what GitHub serves, record it, and act on the verdict.
+import { setAsideRun } from '../outdated.js';
 import type { NewEntry } from '../../ledger/index.js';
 import { ANY_RUNNER, dispatchJobs, rerun, type NewJob, type ReplaySpec } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
@@ -65,6 +66,8 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
+  // a PR run on a default branch that changed train.ts since the PR branched judges nothing (app/outdated.ts)
+  if (await setAsideRun(s, view, { job, runHeadSha: run.head_sha, news, files })) return schedule(s);
   const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest, recorded: news });
   news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');

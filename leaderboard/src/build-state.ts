@@ -81,6 +81,7 @@ const KEEP: Partial<Record<string, readonly string[]>> = {
   experiment_queued: [],
   experiment_dequeued: [],
   experiment_discarded: ['pr', 'sha', 'reason'],
+  experiment_outdated: ['pr', 'sha', 'path', 'update'],
   // balances add amounts per login and look grants and reversals up by job
   credit_granted: ['login', 'amount', 'job_id'],
   credit_reversed: ['login', 'amount', 'job_id'],

@@ -147,6 +147,9 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       merges.push({ seq: e.seq, time: e.time, pr: e.data.pr, sha: e.data.sha, merge_sha: e.data.merge_sha, hardware_class: e.data.hardware_class, val_bpb: e.data.val_bpb, baseline_mean: e.data.baseline_mean });
     } else if (isEntry(e, 'experiment_discarded')) {
       discardedPrSha.set(`${e.data.pr}:${e.data.sha}`, e.data.reason);
+    } else if (isEntry(e, 'experiment_outdated')) {
+      // not judged: the default branch changed train.ts since the commit branched (app/outdated.ts)
+      discardedPrSha.set(`${e.data.pr}:${e.data.sha}`, `outdated: \`${e.data.path}\` changed on the default branch since this commit branched; ${e.data.update === 'requested' ? 'the App updated the branch and the update is tested instead' : 'its author was asked to update the branch'}`);
     } else if (isEntry(e, 'baseline_recorded')) {
       const d = e.data;
       baselines.push({ seq: e.seq, time: e.time, hardware_class: d.hardware_class, sha: d.sha, mean: d.mean, sigma: d.sigma, n: d.n });

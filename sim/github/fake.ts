@@ -90,6 +90,8 @@ export interface Pull {
   merged: boolean;
   created_at: string;
   merge_commit_sha?: string;
+  /** false: the App may not push to the head (a fork without "allow edits by maintainers"): update-branch answers 403 */
+  updatable?: boolean;
 }
 export interface CheckRun {
   id: number;
@@ -205,6 +207,8 @@ export class FakeGitHub {
   faults: Fault[] = [];
   /** a fault to answer instead, drawn per request (the simulator's fault run); null: none */
   chaos: ((method: string, path: string) => Fault | null) | null = null;
+  /** told when GitHub moved a PR's head itself (update-branch): the simulator sends pull_request.synchronize */
+  pushed: ((p: Pull) => void) | null = null;
   /** webhook events GitHub would send to the App, in order; the simulator delivers them */
   outbox: Delivery[] = [];
   /** requests answered, by "METHOD host" (a simple count; the adapters count by operation) */
@@ -240,12 +244,54 @@ export class FakeGitHub {
     return c ? this.trees.get(c.tree)!.get(path) : undefined;
   }
 
-  /** The nearest commit on `a`'s first-parent line that `b`'s first-parent line also holds (the fake's histories are lines). */
+  /** Every commit reachable from `a`, itself included (all parents: an updated PR branch holds merge commits). */
+  ancestors(a: string): Set<string> {
+    const seen = new Set<string>();
+    const todo = [a];
+    while (todo.length) {
+      const x = todo.pop()!;
+      if (seen.has(x) || !this.commits.has(x)) continue;
+      seen.add(x);
+      todo.push(...this.commits.get(x)!.parents);
+    }
+    return seen;
+  }
+
+  /** The nearest common ancestor of `a` and `b`: the first of `a`'s ancestors met walking back from `b`, breadth first. */
   mergeBase(a: string, b: string): string | null {
-    const line = new Set<string>();
-    for (let x: string | undefined = a; x; x = this.commits.get(x)?.parents[0]) line.add(x);
-    for (let x: string | undefined = b; x; x = this.commits.get(x)?.parents[0]) if (line.has(x)) return x;
+    const line = this.ancestors(a);
+    const seen = new Set<string>();
+    for (let level = [b]; level.length; ) {
+      const next: string[] = [];
+      for (const x of level) {
+        if (line.has(x)) return x;
+        if (seen.has(x)) continue;
+        seen.add(x);
+        next.push(...(this.commits.get(x)?.parents ?? []));
+      }
+      level = next;
+    }
     return null;
+  }
+
+  /**
+   * GitHub's "Update branch" (PUT /pulls/{n}/update-branch): a merge commit of the default branch
+   * into the PR's head (parents: the head, then the default branch), git's three-way merge of
+   * train.ts; the PR's head moves to it and `pushed` is told (the simulator sends
+   * pull_request.synchronize). Null on a conflict.
+   */
+  updateBranch(p: Pull): string | null {
+    const main = this.refs.get('heads/main')!;
+    const merged = this.threeWay(this.mergeBase(p.head, main), p.head, main, 'trainer/train.ts');
+    if (merged === null) return null;
+    const tree = new Map(this.trees.get(this.commits.get(main)!.tree)!);
+    tree.set('trainer/train.ts', merged);
+    const treeSha = this.putTree(tree);
+    const sha = sha1(`commit ${treeSha} ${p.head} ${main} update ${this.nextId++}`);
+    this.commits.set(sha, { tree: treeSha, parents: [p.head, main], message: `Merge branch 'main' into pr-${p.number}` });
+    p.head = sha;
+    this.pushed?.(p);
+    return sha;
   }
 
   /**
@@ -899,6 +945,20 @@ export class FakeGitHub {
       this.merges.push({ pr: p.number, sha: c.body.sha, title: c.body.commit_title, message: c.body.commit_message, merge_sha });
       return [200, { sha: merge_sha, merged: true, message: 'Pull Request successfully merged' }];
     });
+    // Update branch: 202 while GitHub merges; 422 when the head is not the expected one, when the
+    // branch has every commit of the base already, or on a merge conflict; 403 where the App may not
+    // write to the head repository (a fork that does not allow edits by maintainers)
+    this.on('PUT', new RegExp(`^${P}/pulls/\\d+/update-branch$`), (c) => {
+      const p = this.pulls.get(Number(seg(c, 5)));
+      if (!p) return notFound();
+      const docs = 'https://docs.github.com/rest/pulls/pulls#update-a-pull-request-branch';
+      if (p.state !== 'open') return [422, { message: 'Validation Failed', documentation_url: docs }];
+      if (p.updatable === false) return [403, { message: 'Resource not accessible by integration', documentation_url: docs }];
+      if (c.body?.expected_head_sha && c.body.expected_head_sha !== p.head) return [422, { message: "expected head sha didn't match current head ref.", documentation_url: docs }];
+      if (this.ancestors(p.head).has(this.refs.get('heads/main')!)) return [422, { message: 'There are no new commits on the base branch.', documentation_url: docs }];
+      if (this.updateBranch(p) === null) return [422, { message: 'merge conflict between base and head', documentation_url: docs }];
+      return [202, { message: 'Updating pull request branch.', url: `https://github.com/repos/${OWNER}/${REPO}/pulls/${p.number}` }];
+    });
     const issueOf = (c: Ctx) => this.pulls.get(Number(seg(c, 5))) ?? this.issues.get(Number(seg(c, 5)));
     this.on('PUT', new RegExp(`^${P}/issues/\\d+/labels$`), (c) => {
       const p = issueOf(c);
@@ -957,11 +1017,9 @@ export class FakeGitHub {
       const h = full[0];
       // "equivalent to running git log base..head"; `files`: what head changed since the merge base (three dots), at most 300
       const mb = this.mergeBase(b, h);
-      const depth = (from: string, to: string | null) => {
-        let n = 0;
-        for (let x: string | undefined = from; x && x !== to; x = this.commits.get(x)?.parents[0]) n++;
-        return n;
-      };
+      // commits reachable from one side and not from the merge base
+      const below = mb ? this.ancestors(mb) : new Set<string>();
+      const depth = (from: string, _to: string | null) => [...this.ancestors(from)].filter((x) => !below.has(x)).length;
       const ahead = depth(h, mb);
       const behind = depth(b, mb);
       const status = !ahead && !behind ? 'identical' : !ahead ? 'behind' : !behind ? 'ahead' : 'diverged';

@@ -102,6 +102,7 @@ describe('the merged claim\'s runs as the new baseline\'s first samples', () => 
     expect(recorded[0].data.mean).toBeCloseTo(all.reduce((a, b) => a + b) / 10, 12);
 
     // the next PR is judged against that baseline: n = 10, its mean over the claim's runs and the seven
+    w.main = mergeSha; // PR 8 branches from the new default branch (one from the old is outdated: test/app/outdated.test.ts)
     await w.push(8, 'other-agent', { 'trainer/train.ts': 'export const LR = 5e-4;\n' });
     const next = w.gh.dispatches.at(-1)!;
     expect(next.inputs).toMatchObject({ role: 'candidate', pr: '8' });

@@ -13,6 +13,7 @@ import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
 import { forgetForkApprovalPolicies } from '../../app/github/fork-approval.js';
+import { clearCompareCache } from '../../app/outdated.js';
 import { appendEntries, auditLedger, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION } from '../../trainer/result.js';
@@ -85,6 +86,7 @@ export class World {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
+    clearCompareCache();
     // GitHub's clock is the App's (a job's started_at, a run's times)
     this.gh = new FakeGitHub({ now: () => this.clock.getTime() });
     let config = opts.config === undefined ? 'max_in_flight: 2\nclose_on_discard: false\n' : opts.config;
@@ -201,6 +203,20 @@ export class World {
   }
 
   /** Closes a PR without merging and delivers pull_request.closed. */
+  /** pull_request.synchronize for the PR's head as the fake has it now (e.g. after GitHub updated its branch for the App). */
+  async synchronize(pr: number): Promise<void> {
+    const p = this.gh.pulls.get(pr)!;
+    const payload = example('pull_request', 'synchronize');
+    payload.number = pr;
+    Object.assign(payload.pull_request, { number: pr, state: p.state, title: p.title, labels: this.gh.labelsOf(pr).map((name) => ({ name })) });
+    payload.pull_request.head.sha = p.head;
+    payload.pull_request.user.login = p.user;
+    payload.repository = { ...payload.repository, ...this.repository() };
+    payload.installation = { id: 1 };
+    this.lastEvent = { id: `sync-${pr}-${p.head}`, name: 'pull_request', payload };
+    await this.probot.receive(this.lastEvent);
+  }
+
   async close(pr: number): Promise<void> {
     const p = this.gh.pulls.get(pr)!;
     p.state = 'closed';

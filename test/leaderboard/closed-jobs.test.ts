@@ -125,3 +125,15 @@ describe('a job closed without a run on the leaderboard', () => {
     expect(html).toContain(`${SUPERSEDED}${NEW}`);
   });
 });
+
+describe('an outdated commit on the leaderboard', () => {
+  it('is not left pending for ever: its row says it was set aside as outdated and why', () => {
+    const { entries } = ledgerWithSupersededJob();
+    const outdated: NewEntry = { type: 'experiment_outdated', time: new Date(Date.parse(entries.at(-1)!.time) + 60_000).toISOString(), data: { pr: PR, sha: NEW, default_sha: 'c'.repeat(40), path: 'trainer/train.ts', update: 'requested', since: entries.at(-1)!.time } };
+    const before = readExperiments(entries).experiments.find((x) => x.pr === PR && x.sha === NEW)!;
+    expect(before.status).toBe('pending');
+    const after = readExperiments([...entries, ...appendEntries(entries, [outdated])]).experiments.find((x) => x.pr === PR && x.sha === NEW)!;
+    expect(after.status).toBe('discarded');
+    expect(after.reason).toMatch(/^outdated: `trainer\/train.ts` changed on the default branch since this commit branched; the App updated the branch/);
+  });
+});
