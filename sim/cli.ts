@@ -123,3 +123,4 @@ for (const k of Object.keys(opts) as (keyof SimOptions)[]) if (opts[k] === undef
 const figures = await new Swarm(opts).run();
 if (values.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(30)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+if (figures.lowest_true_bpb < 0.1) process.stderr.write(`warning: the default branch's true val_bpb fell to ${figures.lowest_true_bpb}: the model's gains add up linearly and are out of range; run fewer improvements (--improvements) or fewer PRs\n`);

@@ -70,7 +70,9 @@ export const DEFAULTS: SimOptions = {
   mix: {},
   owners: 20,
   authors: 40,
-  improvementShare: 0.1,
+  // 4%: with every PR's branch brought up to date, each real improvement stays one and can merge;
+  // at 10% the model's linear gains ran the GPU class's val_bpb below 0 after ~45 merges (lowest_true_bpb)
+  improvementShare: 0.04,
   improvementSigmas: 3,
   seedOnlyShare: 0.1,
   arrivalSeconds: 60,
@@ -106,6 +108,13 @@ export interface Figures {
   opened_improvements_merged_pct: number;
   /** improvement PRs whose default branch moved (to a better train.ts) before they were decided */
   improvements_superseded: number;
+  /**
+   * The default branch's true val_bpb at the end, on the class where it is lowest. The model's
+   * gains add up linearly (3 run-sigmas per merged improvement), so many merges drive it towards 0,
+   * where results fail the schema and every later PR is discarded: below 0.1 the run is out of the
+   * model's range (fewer improvements, `--improvements`, or fewer PRs).
+   */
+  lowest_true_bpb: number;
   adversary_credit_share: number;
   adversaries: number;
   adversaries_banned: number;
@@ -1028,6 +1037,7 @@ export class Swarm {
       wall_seconds: round((performance.now() - wall0) / 1000, 1),
       cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6 - this.cpu0, 1),
       contract_problems: this.net.problems.length,
+      lowest_true_bpb: round(Math.min(...[...this.classes.values()].map((c) => trueBpb(this.qualityOf(this.gh.refs.get('heads/main')!), c))), 4),
       ledger_entries: entries.length,
       runner_registrations: this.registrations,
       credit_share_by_behaviour: Object.fromEntries(Object.entries(byBehaviour).map(([k, v]) => [k, allCredit > 0 ? round(v / allCredit, 4) : 0])),
