@@ -121,6 +121,25 @@ describe('a PR branched before the default branch changed train.ts', () => {
     expect(w.gh.dispatches[0].inputs).toMatchObject({ role: 'candidate', sha: fixed });
   });
 
+  it('an update GitHub accepted but never made: 15 minutes on, the reconcile pass queues the commit again and asks again', async () => {
+    const { w, m0, m1 } = movedWorld();
+    w.main = m0;
+    const gh = w.gh as unknown as { updateBranch: (p: unknown) => string | null };
+    gh.updateBranch = () => 'accepted'; // 202, and then nothing (a lost update)
+    const head = await w.push(8, 'octo-agent', { 'trainer/train.ts': withLr });
+    w.main = m1;
+    expect(w.entries('experiment_outdated').map((e) => (e.data as { update: string }).update)).toEqual(['requested']);
+    w.clock = new Date(w.clock.getTime() + 10 * 60_000);
+    await w.tick();
+    expect(w.entries('experiment_queued')).toEqual([]);
+    w.clock = new Date(w.clock.getTime() + 6 * 60_000);
+    await w.tick();
+    // queued again and, being outdated still, sent to be updated again (not run)
+    expect(w.entries('experiment_queued').map((e) => e.data)).toEqual([expect.objectContaining({ pr: 8, sha: head })]);
+    expect(w.entries('experiment_outdated').map((e) => (e.data as { update: string }).update)).toEqual(['requested', 'requested']);
+    expect(w.gh.dispatches).toEqual([]);
+  });
+
   it('a fork that does not allow maintainers\' edits (403) is asked to update; a queued outdated PR keeps its place through the update', async () => {
     const { w, m0, m1 } = movedWorld('max_in_flight: 1\nclose_on_discard: false\n');
     const seven = await w.push(7, 'busy-agent', { 'trainer/train.ts': withWarmup.replace('// three', '// tres') });
