@@ -310,3 +310,15 @@ export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState[
   }
   return out;
 }
+
+/**
+ * The attempt a claim's verify chain has reached: the highest of its verify jobs' and of `job` (the
+ * run just judged). A claim continued by the replay of one of its verify runs (app/policy/
+ * side-replays.ts) goes on from its own chain's count, not the replay's (found in a fault run: a
+ * chain at attempt 9 went on at 6, past its `max_runs` bound).
+ */
+export function chainAttempt(view: LedgerView, claimId: string, job: { attempt: number; verifies: string | null }): number {
+  let top = job.verifies === claimId ? job.attempt : 0;
+  for (const j of view.jobs.values()) if (j.role === 'verify' && j.verifies === claimId && j.attempt > top) top = j.attempt;
+  return Math.max(top, job.verifies === claimId ? job.attempt : 1);
+}

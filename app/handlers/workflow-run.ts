@@ -7,7 +7,7 @@ import { createCheck, updateCheck } from '../github/checks.js';
 import { moveState, type ExperimentState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
-import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { chainAttempt, classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
 import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
 import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
@@ -169,7 +169,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       const author = job.pr_author ?? x.pull?.user?.login ?? job.author;
       const stuck = target === null && (await noVerifier(s, view, { cls, sha: x.baseline?.sha ?? run.head_sha, exclude: out.exclude_owners, replay: !!x.replay && !(out.kind === 'verify_again' && out.replays), claimId, owners: [x.runnerOwner, author], val_bpb: out.kind === 'verify_again' ? out.claim.val_bpb : (r?.val_bpb ?? null) }));
       if (stuck) return act(x, view, stuck);
-      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target ?? cls, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : job.attempt + 1, replay: x.replay ?? null });
+      const verifyJob = again({ role: 'verify', hardware_class: cls, runner_label: target ?? cls, verifies: (out.kind === 'verify_again' && out.replays) || claimId, attempt: out.kind === 'verify' ? 1 : chainAttempt(view, claimId, job) + 1, replay: x.replay ?? null });
       if (!(await dispatchJobs(s, current ? [verifyJob] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       if (!current) return;
       const t = out.kind === 'verify' ? out.threshold : null;

@@ -11,7 +11,7 @@ import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { online, reg, World } from './world.js';
 import { appendEntries, type NewEntry } from '../../ledger/index.js';
 import { closeJob } from '../../app/dispatch.js';
-import { viewOf } from '../../app/ledger-view.js';
+import { chainAttempt, viewOf } from '../../app/ledger-view.js';
 import { sideReplaysDue } from '../../app/policy/side-replays.js';
 
 afterEach(() => {
@@ -45,5 +45,23 @@ describe('side replay attempts', () => {
     const view = viewOf([...chain, ...appendEntries(chain, more.map((e) => ({ ...e, time: w.clock.toISOString() })))]);
     const due = sideReplaysDue(view, w.sealKeys).filter((d) => d.original === base.inputs.nonce);
     expect(due.map((d) => d.attempt)).toEqual([5]);
+  });
+});
+
+describe("a claim's verify chain continued by a side replay", () => {
+  // Found in the fault run (seed 1, 300 PRs): a claim's chain had reached attempt 9 when the replay
+  // of one of its verify runs (that replay's own chain at attempt 5) settled and continued the
+  // claim; the next verify run was numbered from the replay's count (6), not the chain's, so a
+  // second verify job of the claim was attempt 6 (the invariant's "double dispatch") and the chain
+  // went on past its max_attempts + max_runs bound. Before: workflow-run.ts used job.attempt + 1.
+  it('goes on from the chain\'s own count, not the replay\'s', () => {
+    const claim = 'claim-1';
+    const jobs = new Map<string, { role: string; verifies: string | null; attempt: number }>();
+    for (let a = 1; a <= 9; a++) jobs.set(`v${a}`, { role: 'verify', verifies: claim, attempt: a });
+    jobs.set('r5', { role: 'verify', verifies: 'v8', attempt: 5 }); // a replay of verify run v8, its 5th attempt
+    const view = { jobs } as unknown as Parameters<typeof chainAttempt>[0];
+    expect(chainAttempt(view, claim, jobs.get('r5')!)).toBe(9);
+    expect(chainAttempt(view, claim, jobs.get('v9')!)).toBe(9);
+    expect(chainAttempt({ jobs: new Map() } as never, claim, { attempt: 1, verifies: claim })).toBe(1);
   });
 });
