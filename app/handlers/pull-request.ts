@@ -158,6 +158,8 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
     const closes: NewEntry[] = v.open.filter((j) => j.pr === n && !v.longRuns.has(j.job_id)).map((j) => closeJob(j, closedReason(n)));
     const waiting = v.queue.get(n);
     if (waiting) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: waiting.sha, reason: closedReason(n) } });
+    // a branch being updated for the App holds a runner slot (app/outdated.ts): closed, it gives it back
+    else if (updatesPending(v, s.now().getTime()).has(n)) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: ev.pull_request.head.sha, reason: closedReason(n) } });
     return closes;
   };
   if (!closesOn(view).length) return;

@@ -140,6 +140,18 @@ describe('a PR branched before the default branch changed train.ts', () => {
     expect(w.gh.dispatches).toEqual([]);
   });
 
+  it('closed while its branch is being updated, a PR gives back the runner slot it held', async () => {
+    const { w, m0, m1 } = movedWorld('max_in_flight: 1\nclose_on_discard: false\n');
+    w.main = m0;
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': withLr });
+    w.main = m1;
+    expect(w.entries('experiment_outdated')).toHaveLength(1);
+    const nine = await w.push(9, 'other-agent', { 'trainer/train.ts': withWarmup.replace('// one', '// uno') });
+    expect(w.gh.dispatches).toEqual([]); // PR 8's update holds the one slot
+    await w.close(8);
+    expect(w.gh.dispatches.map((d) => d.inputs.sha)).toEqual([nine]);
+  });
+
   it('a fork that does not allow maintainers\' edits (403) is asked to update; a queued outdated PR keeps its place through the update', async () => {
     const { w, m0, m1 } = movedWorld('max_in_flight: 1\nclose_on_discard: false\n');
     const seven = await w.push(7, 'busy-agent', { 'trainer/train.ts': withWarmup.replace('// three', '// tres') });
