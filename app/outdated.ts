@@ -82,12 +82,14 @@ export async function setAsideRun(s: Session, view: LedgerView, x: { job: Dispat
   }
   const refs = jobRefs(job.job_id);
   const result = once(view, job.job_id, x.news);
-  await setAsideOutdated(s, view, { pr: job.pr, sha: job.sha, since: s.now().toISOString(), check: refs.check, comment: refs.comment }, found, (v) => {
+  const after = await setAsideOutdated(s, view, { pr: job.pr, sha: job.sha, since: s.now().toISOString(), check: refs.check, comment: refs.comment }, found, (v) => {
     const rec = result(v.entries);
     if (rec === null || v.decided.has(k)) return null;
     const others = v.open.filter((j) => j.pr === job.pr && j.sha === job.sha && j.job_id !== job.job_id && j.role !== 'baseline' && !v.longRuns.has(j.job_id));
     return [...rec, ...others.map((j) => closeJob(j, `outdated: \`${found.path}\` changed on ${s.defaultBranch} since PR #${job.pr} branched`))];
   }, x.files);
+  // decided or set aside by another process meanwhile: the result is still recorded
+  if (!after.state.results.has(job.job_id)) await record(s, after, job.job_id, x.news, x.files);
   return true;
 }
 
