@@ -138,8 +138,11 @@ export async function setAsideOutdated(s: Session, view: LedgerView, c: Outdated
   const [title, lines] = outdatedWords(s, c, found, update === 'requested' ? null : why);
   if (c.check !== null) await updateCheck(s.octokit, s.repo, c.check, { conclusion: 'neutral' }, title, lines.join('\n\n'));
   else await createCheck(s.octokit, s.repo, c.sha, { conclusion: 'neutral' }, title, lines.join('\n\n'));
+  // an update asked for: the new head's synchronize writes the comment and the label seconds later
+  // (saying why: app/handlers/pull-request.ts); the reconcile pass does if it never comes
+  if (update === 'requested') return after;
   await writeSticky(s.octokit, s.repo, c.pr, stateComment(title, lines, s.cfg.notice), { knownId: c.comment });
-  await moveState(s.octokit, s.repo, c.pr, update === 'requested' ? 'queued' : 'conflict'); // last (see app/reconcile.ts)
+  await moveState(s.octokit, s.repo, c.pr, 'conflict'); // last (see app/reconcile.ts)
   return after;
 }
 
@@ -147,7 +150,7 @@ export async function setAsideOutdated(s: Session, view: LedgerView, c: Outdated
 export function outdatedWords(s: { defaultBranch: string }, c: { sha: string }, found: Outdated, refused: string | null): [string, string[]] {
   const what = `\`${found.path}\` changed on \`${s.defaultBranch}\` (now \`${found.default_sha.slice(0, 7)}\`) since \`${c.sha.slice(0, 7)}\` branched from it: a run of this commit would score a file that a merge would not write.`;
   return refused === null
-    ? ['Outdated: updating the branch', [what, `The App asked GitHub to merge \`${s.defaultBranch}\` into this branch ("Update branch"); the new commit keeps this one's place in the queue and is tested instead.`]]
+    ? ['Outdated: updating the branch', [what, `The App asked GitHub to merge \`${s.defaultBranch}\` into this branch ("Update branch"): the new commit keeps this one's place in the queue and is tested instead.`]]
     : ['Outdated: update the branch', [what, `GitHub did not update the branch (${refused}). Merge \`${s.defaultBranch}\` into it (or rebase on it) and push; the new commit is tested then.`]];
 }
 

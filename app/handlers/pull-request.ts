@@ -105,6 +105,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   // the update of an outdated commit (app/outdated.ts) keeps its place in the queue and its payment
   const carried = carriedPlace(view, pr.number, sha);
   const paid = paidHeads(view).has(`${pr.number}@${sha}`) || !!carried?.paid;
+  const updatedLine = carried ? [`An editable file had changed on \`${s.defaultBranch}\` since this branch was made, so the App merged \`${s.defaultBranch}\` into it ("Update branch"): \`${sha.slice(0, 7)}\` is the experiment now, in the outdated commit's place in the queue.`] : [];
   const pay = paid ? null : payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
@@ -124,7 +125,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     const check = await createCheck(s.octokit, s.repo, sha, { status: 'in_progress' }, 'Running', [`Dispatched to a runner (budget ${budget} s).`, s.cfg.notice].filter(Boolean).join('\n\n'));
     const comment = fresh
       ? null
-      : await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment running', [`\`${sha.slice(0, 7)}\` was dispatched to a runner with a ${budget} s budget; the \`val_bpb\` check will carry the score.`], s.cfg.notice));
+      : await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment running', [...updatedLine, `\`${sha.slice(0, 7)}\` was dispatched to a runner with a ${budget} s budget; the \`val_bpb\` check will carry the score.`], s.cfg.notice));
     const ids = await dispatchJobs(
       s,
       [{ role: 'candidate', pr: pr.number, sha, author: paid ? null : author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
@@ -137,7 +138,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   }
   const why = held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
   const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
-  const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [`\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
+  const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [...updatedLine, `\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
   let skipped = false;
   await appendBuilt(s, view.entries, (entries) => {
     const v = on(entries);

@@ -53,12 +53,14 @@ describe('a PR branched before the default branch changed train.ts', () => {
     expect(w.gh.commits.get(updated)!.parents).toEqual([head, m1]);
     const both = withWarmup.replace('LR = 3e-4', 'LR = 6e-4');
     expect(text(w.gh.fileAt(updated, 'trainer/train.ts'))).toBe(both);
-    expect(w.gh.labelsOf(8)).toEqual(['experiment:queued']);
-    expect(w.gh.stickyOf(8)[0]).toContain('The App asked GitHub to merge `main` into this branch');
+    // the outdated commit's check run says why; the comment and label wait for the update's synchronize
+    expect(w.gh.checksOf(head).map((c) => [c.conclusion, c.title])).toEqual([['neutral', 'Outdated: updating the branch']]);
+    expect(w.gh.checksOf(head)[0].summary).toContain('The App asked GitHub to merge `main` into this branch');
     // GitHub sends synchronize for the update: that commit runs, paid by its author once
     await w.synchronize(8);
     const claim = w.gh.dispatches[0];
     expect(claim.inputs).toMatchObject({ role: 'candidate', sha: updated });
+    expect(w.gh.stickyOf(8)[0]).toContain('so the App merged `main` into it ("Update branch")');
     await w.complete(claim, 'runner-a', 1.9);
     await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
     expect(w.gh.merges).toHaveLength(1);
@@ -90,8 +92,8 @@ describe('a PR branched before the default branch changed train.ts', () => {
     expect(w.entries('experiment_outdated')[0].data).toMatchObject({ pr: 8, sha: head, default_sha: m1, update: 'requested' });
     const updated = w.gh.pulls.get(8)!.head;
     expect(updated).not.toBe(head);
-    expect(w.gh.labelsOf(8)).toEqual(['experiment:queued']);
     await w.synchronize(8);
+    expect(w.gh.labelsOf(8)).toEqual([]); // running: no experiment:* label (it said verifying)
     const again = w.gh.dispatches[2];
     expect(again.inputs).toMatchObject({ role: 'candidate', sha: updated });
     // its author paid for the first commit's run; the update runs at the swarm's cost
