@@ -4,6 +4,7 @@
 import type { ExperimentResult } from '../trainer/result.js';
 import { finewebDatasetName, fromRaw, pinsJson } from '../trainer/data/pins.js';
 import type { AutoresearchConfig } from './config.js';
+import { shown } from './policy/shown.js';
 
 type WithPins = { fineweb_shards?: AutoresearchConfig['fineweb_shards'] };
 
@@ -26,6 +27,6 @@ export function datasetProblem(result: Pick<ExperimentResult, 'dataset'>, config
   const want = expectedDataset(config);
   if (result.dataset === want) return null;
   return want === 'brown'
-    ? `the run was scored on ${result.dataset}, but no shards are pinned in the App's config, so official runs use brown`
-    : `the run was scored on ${result.dataset}, not on the shards pinned in the App's config (${want})`;
+    ? `the run was scored on ${shown(result.dataset)}, but no shards are pinned in the App's config, so official runs use brown`
+    : `the run was scored on ${shown(result.dataset)}, not on the shards pinned in the App's config (${want})`;
 }

@@ -91,9 +91,13 @@ export function orphaned(view: LedgerView, pr: number, sha: string, now?: number
 
 /**
  * `pr@sha` of the PR commits their author has paid for (a credit_spent for one of their jobs,
- * long runs aside), or queued as the update of an outdated commit that was (app/outdated.ts): a
- * commit is paid for once, so running it again (re-queued when the default
- * branch moved, when the App lost track of it, or its dispatch was lost) is the swarm's cost.
+ * long runs aside), or queued as the update of an outdated commit that was (app/outdated.ts), or
+ * queued again by the App (`prepaid`: a retrial after a ban, app/retrials.ts): a commit is paid
+ * for once, so running it again (re-queued when the default branch moved, when the App lost track
+ * of it, or its dispatch was lost) is the swarm's cost. Until its verdict: a commit discarded,
+ * merged or rejected has had what its author paid for, and running it again (its PR closed and
+ * reopened) is a new experiment, paid again. (Before, each reopening of a discarded PR ran it once
+ * more at the swarm's cost: free runs, and a fresh draw at the merge rule, without end.)
  */
 export function paidHeads(view: LedgerView): Set<string> {
   const paid = new Set<string>();
@@ -101,6 +105,10 @@ export function paidHeads(view: LedgerView): Set<string> {
     if (e.type === 'experiment_queued' && (e.data as EntryDataOf<'experiment_queued'>).prepaid) {
       const d = e.data as EntryDataOf<'experiment_queued'>;
       paid.add(`${d.pr}@${d.sha}`);
+    }
+    if (e.type === 'experiment_discarded' || e.type === 'experiment_merged' || e.type === 'experiment_rejected') {
+      const d = e.data as { pr: number; sha: string };
+      paid.delete(`${d.pr}@${d.sha}`);
     }
     if (e.type !== 'credit_spent') continue;
     const jobId = (e.data as EntryDataOf<'credit_spent'>).job_id;

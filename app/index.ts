@@ -26,6 +26,18 @@ export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: n
     // nothing for 15 minutes after its own write or read, then one conditional GET (a 304 is free).
     // Correctness never depends on the view: every append is a compare-and-swap, rebuilt on conflict.
     const stores = new Map<string, LedgerStore>();
+    // The App's bot login, asked of GitHub once per process (GET /app, as the App): what its
+    // installation token does, GitHub's webhooks say `sender` did (app/outdated.ts carriedPlace).
+    let bot: Promise<string | null> | null = null;
+    const botLogin = (): Promise<string | null> =>
+      (bot ??= app
+        .auth()
+        .then(async (octokit) => `${(await octokit.rest.apps.getAuthenticated()).data?.slug}[bot]`)
+        .catch((e: Error) => {
+          bot = null; // asked again next time
+          app.log.warn(`could not learn the App's own login (GET /app): ${e.message}`);
+          return null;
+        }));
     const deps: AppDeps = {
       ledgerFor: (octokit: Octo, repo: RepoRef) => {
         const key = `${repo.owner}/${repo.repo}`;
@@ -38,6 +50,7 @@ export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: n
       },
       now: () => new Date(Date.now()),
       sealKeys: sealKeysFromEnv(process.env),
+      botLogin,
       ...depsOverrides,
     };
 

@@ -16,6 +16,7 @@ import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
 import { scoreSummary, stateComment } from './messages.js';
+import { code } from './policy/shown.js';
 import type { Baseline } from './policy/baseline.js';
 import type { Outcome } from './policy/outcome.js';
 import type { checkResult } from './policy/result-check.js';
@@ -25,7 +26,7 @@ import { schedule } from './scheduler.js';
 import { appendBuilt, type Session } from './session.js';
 
 type Intent = EntryDataOf<'merge_intended'>;
-type Pull = { number: number; title: string; state?: string; merged?: boolean | null; merge_commit_sha?: string | null; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
+type Pull = { number: number; title: string; state?: string; merged?: boolean | null; merge_commit_sha?: string | null; head: { sha: string }; base?: { ref: string }; user: { login: string } | null; labels: { name: string }[] };
 
 /** What scoring a verify run hands the merge. */
 export interface MergeInput {
@@ -72,6 +73,14 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
     await record(s, view, job.job_id, news, x.files);
     return; // a newer push has its own job
   }
+  const elsewhere = intoOtherBranch(s, pull);
+  if (elsewhere) {
+    // scored against the default branch's baseline, it would be merged into another branch: no merge happened there
+    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: elsewhere, hardware_class: r.hardware_class, val_bpb: claimBpb } });
+    if (!(await record(s, view, job.job_id, news, x.files))) return;
+    await say('discarded', 'neutral', 'Verified, but not merged', [`Verified, but ${elsewhere}.`, `Change the PR's base branch to \`${s.defaultBranch}\` and push to try again.`]);
+    return schedule(s, viewOf(await s.ledger.read()));
+  }
   const { data: head } = await s.octokit.rest.git.getRef({ ...s.repo, ref: `heads/${s.defaultBranch}` });
   if (head.object.sha !== run.head_sha) {
     // "Not rocket science": main moved since the baseline this was judged against; test again on the new main.
@@ -102,9 +111,23 @@ interface Words {
   summary(verdict: string): string;
 }
 
+/**
+ * Why PR `pull` cannot be merged for the swarm because its base is not the default branch, or null.
+ * A PR may target any branch of the repository: its runs are scored against the default branch's
+ * baseline, and GitHub merges it into its base. (Before, such a PR was verified and merged into the
+ * other branch, recorded as merged: a merge into the default branch that never happened.)
+ */
+function intoOtherBranch(s: Session, pull: Pull): string | null {
+  const base = pull.base?.ref;
+  return base === undefined || base === s.defaultBranch ? null : `PR #${pull.number} targets ${code(base)}, not the default branch \`${s.defaultBranch}\`; only a PR into \`${s.defaultBranch}\` is merged`;
+}
+
 /** The squash merge of a recorded intent, guarded on its commit; then its record. */
 async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words): Promise<void> {
   const ids = intent.job_ids;
+  // its base changed since the intent (the PR was edited): no merge
+  const elsewhere = intoOtherBranch(s, pull);
+  if (elsewhere) return abandon(s, view, intent, pull, elsewhere, null, null, w);
   // the default branch changed train.ts since the PR branched: the merge would not be the scored code (app/outdated.ts)
   const found = await outdatedAgainst(s, intent.sha, intent.base_sha);
   if (found) {

@@ -1,6 +1,7 @@
 // What the App says on a PR: the sticky comment and the val_bpb check run's text.
 import type { ExperimentResult } from '../trainer/result.js';
 import type { Baseline } from './policy/baseline.js';
+import { shown } from './policy/shown.js';
 
 export const CHECK_NAME = 'val_bpb';
 
@@ -53,16 +54,17 @@ export function scoreSummary(s: ScoreSummary): string {
   const r = s.result;
   const rows: [string, string][] = [];
   if (r) {
-    rows.push(['val_bpb', r.val_bpb === null ? `none (${r.failure?.kind}: ${r.failure?.message})` : f4(r.val_bpb)]);
+    rows.push(['val_bpb', r.val_bpb === null ? `none (${r.failure?.kind}: ${shown(r.failure?.message)})` : f4(r.val_bpb)]);
     if (s.baseline) {
       rows.push([`baseline on ${s.baseline.hardware_class}`, `${f4(s.baseline.mean)} ± ${f4(s.baseline.sigma)} (n=${s.baseline.n}, ${s.baseline.sha.slice(0, 7)})`]);
       if (r.val_bpb !== null) rows.push(['delta', `${r.val_bpb - s.baseline.mean >= 0 ? '+' : ''}${f4(r.val_bpb - s.baseline.mean)}`]);
-    } else rows.push(['baseline', `none yet on ${r.hardware_class}`]);
+    } else rows.push(['baseline', `none yet on ${shown(r.hardware_class)}`]);
     if (s.threshold !== null) rows.push(['to beat', f4(s.threshold)]);
     rows.push(['unigram / bigram', `${f4(r.unigram_bpb)} / ${f4(r.bigram_bpb)}`]);
     // the runner writes this field: shown only in the shape the harness gives it
     rows.push(['data', r.dataset === 'brown' ? 'brown (public validation split)' : /^fineweb-edu:[\w./,-]{1,2000}#[0-9a-f]{16}$/.test(r.dataset) ? `\`${r.dataset}\` (pinned shards)` : 'not one the harness names']);
-    rows.push(['hardware', `${r.hardware_class} (${r.device}, ${r.backend})`]);
+    // (written by the runner: shown as plain words or as code, never as markdown)
+    rows.push(['hardware', `${shown(r.hardware_class)} (${shown(r.device)}, ${shown(r.backend)})`]);
     rows.push(['steps / tokens/s', `${r.steps} / ${Math.round(r.tokens_per_second)}`]);
   }
   rows.push(['runner', `${s.runnerName ?? 'unknown'} (owner ${s.runnerOwner ?? 'unknown'})`]);

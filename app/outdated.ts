@@ -194,15 +194,34 @@ export function updatesPending(view: LedgerView, now: number): Set<number> {
   return out;
 }
 
+/** The push a pull_request event reports: its head, the head before it, and who pushed. */
+export interface Push {
+  action: string;
+  head: string;
+  before?: string | null;
+  sender?: { login: string } | null;
+}
+
 /**
  * The queue place and payment a new head of PR `pr` keeps: where the PR's last step was an outdated
- * commit whose branch the App asked GitHub to update (so the new head is that update, or a push
- * made instead of it), its place (`since`) and whether its author had paid for it. Null otherwise.
+ * commit whose branch the App asked GitHub to update, and `push` is that update, its place
+ * (`since`) and whether its author had paid for it. Null otherwise.
+ *
+ * GitHub's update is the push onto the outdated commit (`before`) by the App's own bot (`sender`:
+ * the installation token that asked for it). Anything else in its stead (the author's own push,
+ * made while the update was pending, or a merge commit they made themselves with the same
+ * parents and other code) is a new experiment: paid for, at the back of the queue. (Before, any
+ * next head kept the outdated commit's place and payment: an author whose paid commit had run once
+ * got a different experiment run at the swarm's cost.) Where the App cannot tell (a head found by
+ * the reconcile pass, whose webhook never came, or its own login unknown), the push is not carried.
  */
-export function carriedPlace(view: LedgerView, pr: number, sha: string): { since: string; paid: boolean } | null {
+export async function carriedPlace(s: Pick<Session, 'botLogin'>, view: LedgerView, pr: number, push: Push | null): Promise<{ since: string; paid: boolean } | null> {
   const last = lastSteps(view).get(pr);
-  if (last?.type !== 'experiment_outdated') return null;
+  if (last?.type !== 'experiment_outdated' || !push) return null;
   const d = last.data as EntryDataOf<'experiment_outdated'>;
-  if (d.update !== 'requested' || d.sha === sha) return null;
+  if (d.update !== 'requested' || d.sha === push.head) return null;
+  if (push.action !== 'synchronize' || push.before !== d.sha || !push.sender) return null;
+  const bot = await s.botLogin();
+  if (!bot || push.sender.login.toLowerCase() !== bot.toLowerCase()) return null;
   return { since: d.since, paid: paidHeads(view).has(`${pr}@${d.sha}`) };
 }

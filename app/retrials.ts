@@ -51,7 +51,8 @@ async function retry(s: Session, view: LedgerView, r: Retrial): Promise<void> {
   const refs = jobRefs(r.job_id);
   const entry: NewEntry = skip
     ? { type: 'experiment_dequeued', data: { pr: r.pr, sha: r.sha, reason: `not tried again although ${why}: ${skip}` } }
-    : { type: 'experiment_queued', data: { pr: r.pr, sha: r.sha, author: r.author, title: r.title, check: refs.check, comment: refs.comment, waiting_for: null } };
+    : // at the swarm's cost: its author paid for the run the ban voided (app/heads.ts paidHeads)
+      { type: 'experiment_queued', data: { pr: r.pr, sha: r.sha, author: r.author, title: r.title, check: refs.check, comment: refs.comment, waiting_for: null, prepaid: true } };
   let appended = false;
   await appendBuilt(s, view.entries, (entries) => {
     appended = still(entries, view, r);

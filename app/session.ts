@@ -17,6 +17,8 @@ export interface AppDeps {
    * re-run with a fresh seed).
    */
   sealKeys?: SealKeyPair | null;
+  /** the login of the App's bot user (`<slug>[bot]`), the sender of what its installation token does; null: unknown */
+  botLogin?: () => Promise<string | null>;
 }
 
 export interface Session {
@@ -30,6 +32,8 @@ export interface Session {
   now(): Date;
   /** the App's seal key pair, or null (see AppDeps.sealKeys) */
   seal: SealKeyPair | null;
+  /** the App's bot login (see AppDeps.botLogin) */
+  botLogin(): Promise<string | null>;
 }
 
 type RepoPayload = { repository: { name: string; full_name: string; default_branch: string; owner: { login: string } } };
@@ -73,6 +77,7 @@ export async function openSession(context: Context, deps: AppDeps, atCommit?: st
     log: context.log,
     now: deps.now,
     seal: deps.sealKeys ?? null,
+    botLogin: deps.botLogin ?? (async () => null),
   };
 }
 

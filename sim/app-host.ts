@@ -86,14 +86,21 @@ export function pullRequestOpenedPayload(n: number, title: string, head: string,
   return pullRequestPayload('opened', n, title, head, author);
 }
 
-/** pull_request.`action` (opened, synchronize) for PR `n` at `head` by `author`. */
-export function pullRequestPayload(action: 'opened' | 'synchronize', n: number, title: string, head: string, author: string): any {
+/**
+ * pull_request.`action` (opened, synchronize) for PR `n` at `head` by `author`; `push`: who pushed
+ * it onto which head (the sender is the author unless said: the App's bot for GitHub's update).
+ */
+export function pullRequestPayload(action: 'opened' | 'synchronize', n: number, title: string, head: string, author: string, push: { before?: string; sender?: string } = {}): any {
   const payload = structuredClone(exampleOf('pull_request', action) ?? exampleOf('pull_request', 'opened'));
   payload.action = action;
   payload.number = n;
   Object.assign(payload.pull_request, { number: n, state: 'open', title, labels: [] });
   payload.pull_request.head.sha = head;
   payload.pull_request.user.login = author;
+  const sender = push.sender ?? author;
+  payload.sender = { ...payload.sender, login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' };
+  if (action === 'synchronize') payload.before = push.before ?? payload.before;
+  payload.after = head;
   payload.repository = { ...payload.repository, ...repositoryJson() };
   payload.installation = { id: 1 };
   return payload;

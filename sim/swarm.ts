@@ -20,7 +20,7 @@ import { RESULT_SCHEMA_VERSION } from '../trainer/result.js';
 import { floorFor } from '../trainer/pace-floors.js';
 import { appKey, emitTick, installationPayload, loadApp, pullRequestOpenedPayload, pullRequestPayload, registerRunner, silentLog, toYaml, type RouteHandler } from './app-host.js';
 import { seedTheApp } from './determinism.js';
-import { blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
+import { APP_BOT, blobSha, FakeGitHub, OWNER, REPO, type Delivery, type Fault, type WorkflowRun } from './github/fake.js';
 import { fakeFetch, type FakeFetch } from './github/fetch.js';
 import { adversaryKinds, CLASSES, report, runSigma, trueBpb, type Behaviour, type HardwareClass, type Owner, type PrKind, type PublicRun, type Quality, type Report } from './model.js';
 import { sealSeeded } from './seal.js';
@@ -407,7 +407,7 @@ export class Swarm {
     clearCompareCache();
     try {
       // GitHub sends pull_request.synchronize when it updates a PR's branch for the App
-      this.gh.pushed = (p) => this.gh.emit('pull_request', pullRequestPayload('synchronize', p.number, p.title, p.head, p.user));
+      this.gh.pushed = (p, before) => this.gh.emit('pull_request', pullRequestPayload('synchronize', p.number, p.title, p.head, p.user, { before, sender: APP_BOT }));
       const main = this.gh.commit(this.repoFiles(), null, 'initial');
       this.gh.refs.set('heads/main', main);
       this.qualityByFile.set(sha256(this.gh.fileAt(main, 'trainer/train.ts')!), this.mainQuality);

@@ -3,6 +3,7 @@
 import { unzipSync, strFromU8 } from 'fflate';
 import { toBytes } from './files.js';
 import type { Octo, RepoRef } from './octokit.js';
+import { shown } from '../policy/shown.js';
 
 export const ARTIFACT_PREFIX = 'result-';
 /** A result artifact is result.json plus a log excerpt: a few hundred KiB. Larger ones are not downloaded. */
@@ -29,7 +30,7 @@ export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number
   const none = (problem: string, forged = false): RunArtifact => ({ problem, forged, resultText: null, log: null });
   if (!results.length) return none(`the run uploaded no ${want} artifact with a result.json`);
   const other = results.find((a) => a.name !== want);
-  if (other) return none(`the run uploaded an artifact named ${other.name} instead of ${want}; a run reports only the job it was dispatched for`, true);
+  if (other) return none(`the run uploaded an artifact named ${shown(other.name)} instead of ${want}; a run reports only the job it was dispatched for`, true);
   if (results.length > 1) return none(`the run uploaded ${results.length} artifacts named ${want}; it must upload one`);
   const art = results[0];
   if (art.size_in_bytes > maxBytes) return none(`the artifact ${want} is ${art.size_in_bytes} bytes, over the limit of ${maxBytes}; a result is result.json and a log excerpt`);

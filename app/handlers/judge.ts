@@ -3,7 +3,7 @@
 // so, a verify run judged against the claim's other runs, and the ledger entries that follow
 // (the policy in force, the verification, faults, reversals and bans). Pure over the ledger view.
 import { appendEntries, digestCommitment, runsAgree, type NewEntry } from '../../ledger/index.js';
-import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import type { Baseline } from '../policy/baseline.js';
 import { classSigmaOf, judgedBaseline } from '../baselines.js';
 import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } from '../policy/outcome.js';

@@ -25,6 +25,10 @@ export interface PullRequestEvent {
   action: string;
   number: number;
   pull_request: Pull;
+  /** synchronize: the head before this push */
+  before?: string;
+  /** who made the push (the App's bot for GitHub's update of a branch the App asked for) */
+  sender?: { login: string } | null;
 }
 
 /** Whether the ledger holds any record of this PR at another commit: then the payload's head may be stale. */
@@ -103,10 +107,11 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const balance = view.state.balances().get(author)?.balance ?? 0;
   // a commit is paid for once (app/heads.ts): one run again (reopened, or the App lost track of it) is the swarm's
   // the update of an outdated commit (app/outdated.ts) keeps its place in the queue and its payment
-  const carried = carriedPlace(view, pr.number, sha);
+  const carried = await carriedPlace(s, view, pr.number, pr.head.sha === ev.pull_request.head.sha ? { action: ev.action, head: sha, before: ev.before ?? null, sender: ev.sender ?? null } : null);
   const paid = paidHeads(view).has(`${pr.number}@${sha}`) || !!carried?.paid;
   const updatedLine = carried ? [`An editable file had changed on \`${s.defaultBranch}\` since this branch was made, so the App merged \`${s.defaultBranch}\` into it ("Update branch"): \`${sha.slice(0, 7)}\` is the experiment now, in the outdated commit's place in the queue.`] : [];
-  const pay = paid ? null : payment(balance, experimentCost(s.cfg.config.budget_seconds), view.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
+  const payOn = (v: LedgerView) => payment(v.state.balances().get(author)?.balance ?? 0, experimentCost(s.cfg.config.budget_seconds), v.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
+  const pay = paid ? null : payOn(view);
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
   const duplicate = (check: number) => updateCheck(s.octokit, s.repo, check, { conclusion: 'neutral' }, 'Duplicate', 'This push was handled twice at once; the other `val_bpb` check run of this commit carries the experiment.');
@@ -126,28 +131,46 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     const comment = fresh
       ? null
       : await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment running', [...updatedLine, `\`${sha.slice(0, 7)}\` was dispatched to a runner with a ${budget} s budget; the \`val_bpb\` check will carry the score.`], s.cfg.notice));
+    // The payment holds on the chain it lands on, or the commit waits: two PRs of one author
+    // handled at once (by one process or two) each saw the same balance or free-tier run, and
+    // spent it twice (app/policy/payment.ts allows no overdraft).
+    const short: { on: LedgerView | null } = { on: null };
     const ids = await dispatchJobs(
       s,
       [{ role: 'candidate', pr: pr.number, sha, author: paid ? null : author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
-      (entries) => supersede(on(entries)),
+      (entries) => {
+        const v = on(entries);
+        const now = paid ? null : payOn(v);
+        short.on = !paid && (now?.amount !== pay?.amount || now?.reason !== pay?.reason) ? v : null;
+        return short.on ? null : supersede(v);
+      },
     );
+    if (short.on) {
+      const left = short.on.state.balances().get(author)?.balance ?? 0;
+      return queue(payOn(short.on) ? `@${author}'s payment changed while this push was handled (another of their experiments was charged)` : `@${author} has ${left} credits and no free-tier run left today (an experiment costs ${budget})`, check);
+    }
     if (!ids?.length) return duplicate(check);
     await closeStaleChecks();
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
-  const why = held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`);
-  const check = await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n'));
-  const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [...updatedLine, `\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
-  let skipped = false;
-  await appendBuilt(s, view.entries, (entries) => {
-    const v = on(entries);
-    skipped = running(v);
-    return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null, ...(carried ? { since: carried.since } : {}), ...(carried?.paid ? { prepaid: true as const } : {}) } }];
-  });
-  if (skipped) return duplicate(check);
-  await closeStaleChecks();
-  await setState(s.octokit, s.repo, pr.number, pr.labels, 'queued');
+  return queue(held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`));
+
+  /** The commit waits in the queue, saying why (`made`: the check run already created for a dispatch that did not happen). */
+  async function queue(why: string, made?: number): Promise<void> {
+    const text = [`Waiting: ${why}.`, s.cfg.notice].filter(Boolean).join('\n\n');
+    const check = made !== undefined ? (await updateCheck(s.octokit, s.repo, made, { status: 'queued' }, 'Queued', text), made) : await createCheck(s.octokit, s.repo, sha, { status: 'queued' }, 'Queued', text);
+    const comment = await writeSticky(s.octokit, s.repo, pr.number, stateComment('Experiment queued', [...updatedLine, `\`${sha.slice(0, 7)}\` is valid and queued: ${why}. It runs as soon as that changes.`], s.cfg.notice), { fresh });
+    let skipped = false;
+    await appendBuilt(s, view.entries, (entries) => {
+      const v = on(entries);
+      skipped = running(v);
+      return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null, ...(carried ? { since: carried.since } : {}), ...(carried?.paid ? { prepaid: true as const } : {}) } }];
+    });
+    if (skipped) return duplicate(check);
+    await closeStaleChecks();
+    await setState(s.octokit, s.repo, pr.number, pr.labels, 'queued');
+  }
 }
 
 /** pull_request closed: its open jobs are closed and it leaves the queue, so the slots go to others. */

@@ -7,13 +7,13 @@ import { createCheck, updateCheck } from '../github/checks.js';
 import { moveState, type ExperimentState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
-import { chainAttempt, classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
+import { chainAttempt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import { scoreSummary, stateComment } from '../messages.js';
-import { baselineFromRuns, type Baseline } from '../policy/baseline.js';
-import { agreeTolerance, outcomeSettings, type Outcome } from '../policy/outcome.js';
+import type { Baseline } from '../policy/baseline.js';
+import type { Outcome } from '../policy/outcome.js';
 import { checkResult } from '../policy/result-check.js';
 import { schedule } from '../scheduler.js';
-import { baselineJobs, baselineJobsFor, baselineRunsFor, baselineRunsOf, classSigmaOf } from '../baselines.js';
+import { baselineJobsFor } from '../baselines.js';
 import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
@@ -196,5 +196,3 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       return merge(x, view, out);
   }
 }
-
-export { baselineJobs };

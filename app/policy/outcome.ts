@@ -5,6 +5,7 @@ import type { Baseline } from './baseline.js';
 import type { AutoresearchConfig } from '../config.js';
 import { judge, mergeThreshold, screenThreshold, widen, type Margin, type Scale, type Sequential } from './decide.js';
 import { judgeReplicas, type Run } from './replication.js';
+import { shown } from './shown.js';
 
 export interface OutcomeSettings {
   margin: Margin;
@@ -119,11 +120,11 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   if (r.status !== 'ok' || r.val_bpb === null) {
     const f = r.failure!;
     if (f.kind === 'harness_error') {
-      const reason = `the harness failed on the runner: ${f.message}`;
+      const reason = `the harness failed on the runner: ${shown(f.message)}`;
       return i.attempt < limit ? { kind: 'retry', reason } : { kind: 'give_up', reason };
     }
     // a failed verify run is one of the claim's runs like any other (below)
-    if (i.role !== 'verify') return { kind: 'discard', reason: `the run failed (${f.kind}): ${f.message}`, val_bpb: null, threshold: null };
+    if (i.role !== 'verify') return { kind: 'discard', reason: `the run failed (${f.kind}): ${shown(f.message)}`, val_bpb: null, threshold: null };
   }
   const failed = r.status !== 'ok' || r.val_bpb === null;
   if (!i.baseline && !(failed && i.role === 'verify')) return { kind: 'wait_baseline', hardware_class: r.hardware_class };

@@ -17,6 +17,7 @@
 import type { EntryDataOf, LedgerEntry, LedgerState } from '../../ledger/index.js';
 import { floorFor, type PaceFloors } from '../../trainer/pace-floors.js';
 import type { ExperimentResult } from '../../trainer/result.js';
+import { shown } from './shown.js';
 
 type Calibration = NonNullable<ExperimentResult['calibration']>;
 
@@ -118,11 +119,11 @@ export function givenBack(r: ExperimentResult, sent: PaceFloors | undefined): { 
   if (!p) return null;
   const floor = floorFor(sent, r.hardware_class, p.workload);
   if (floor !== p.floor_gflops) {
-    return { reason: `preflight floor ${g(p.floor_gflops)} GFLOP/s is not the floor ${floor === null ? '(none)' : g(floor)} the App sent for ${r.hardware_class} (${p.workload})`, forged: true };
+    return { reason: `preflight floor ${g(p.floor_gflops)} GFLOP/s is not the floor ${floor === null ? '(none)' : g(floor)} the App sent for ${shown(r.hardware_class)} (${shown(p.workload)})`, forged: true };
   }
   if (r.status !== 'off_pace') return null;
   return {
-    reason: `off pace before training: the calibration workload ran at ${g(p.gflops)} GFLOP/s, ${pct(1 - p.gflops / floor)} below the floor of ${g(floor)} for ${r.hardware_class}; the job was given back after ${Math.round(r.total_seconds)} s without training`,
+    reason: `off pace before training: the calibration workload ran at ${g(p.gflops)} GFLOP/s, ${pct(1 - p.gflops / floor)} below the floor of ${g(floor)} for ${shown(r.hardware_class)}; the job was given back after ${Math.round(r.total_seconds)} s without training`,
     forged: false,
   };
 }

@@ -20,6 +20,7 @@ import type { Baseline } from './baseline.js';
 import { outcome, type Claim, type Outcome, type OutcomeSettings } from './outcome.js';
 import { faultEntries, type Run } from './replication.js';
 import type { ResultCheck } from './result-check.js';
+import { shown } from './shown.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const lower = (x: string) => x.toLowerCase();
@@ -130,7 +131,7 @@ function notIndependent(orig: Counted, prior: Counted[], owner: string | null, r
   // the thread count does not change the bits (measured: the same checkpoint on 1, 2, 3 and 8
   // kernel threads, test/trainer/replay-threads.test.ts); the backend does
   if (by === 'digest' && r.backend !== orig.result.backend) {
-    return `the replay ran on ${r.backend}, the original on ${orig.result.backend}: a checkpoint is reproducible only on the same backend`;
+    return `the replay ran on ${shown(r.backend)}, the original on ${shown(orig.result.backend)}: a checkpoint is reproducible only on the same backend`;
   }
   return null;
 }

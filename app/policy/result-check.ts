@@ -4,6 +4,7 @@
 // its title, which GitHub sets from the dispatch inputs); the artifact only has to agree with it.
 import { parseResult, type ExperimentResult } from '../../trainer/result.js';
 import type { Role } from '../../trainer/result.js';
+import { shown } from './shown.js';
 
 export interface ExpectedJob {
   job_id: string; // the nonce
@@ -57,14 +58,14 @@ export function checkResult(
   try {
     result = parseResult(text, `result-${expected.job_id}/result.json`);
   } catch (e) {
-    return { validated: false, result: null, reason: (e as Error).message, forged: false };
+    return { validated: false, result: null, reason: shown((e as Error).message, 400), forged: false };
   }
   const job = result.job;
   const forged = (reason: string, fault = false): ResultCheck => ({ validated: false, result, reason, forged: true, ...(fault ? { fault } : {}) });
   if (!job) return { validated: false, result, reason: 'result.json has no job block; only results written by the experiment workflow count', forged: false };
-  if (job.nonce !== expected.job_id) return forged(`nonce ${job.nonce} is not the nonce ${expected.job_id} this job was dispatched with`, true);
+  if (job.nonce !== expected.job_id) return forged(`nonce ${shown(job.nonce)} is not the nonce ${expected.job_id} this job was dispatched with`, true);
   if (job.role !== expected.role) return forged(`role ${job.role} differs from the dispatched role ${expected.role}`);
-  if (job.repo.toLowerCase() !== expected.repo.toLowerCase()) return forged(`repo ${job.repo} differs from ${expected.repo}`);
+  if (job.repo.toLowerCase() !== expected.repo.toLowerCase()) return forged(`repo ${shown(job.repo)} differs from ${expected.repo}`);
   if (job.pr !== expected.pr) return forged(`pr ${job.pr} differs from the dispatched pr ${expected.pr}`);
   if (job.sha !== expected.sha) return forged(`sha ${job.sha} differs from the dispatched sha ${expected.sha}`);
   if (expected.eval_seed !== undefined && result.eval_seed !== expected.eval_seed) {
@@ -77,7 +78,7 @@ export function checkResult(
     return forged(`budget_seconds ${result.budget_seconds} differs from the dispatched budget ${expected.budget_seconds}`, true);
   }
   if (expected.registered_class != null && result.hardware_class !== expected.registered_class) {
-    return forged(`hardware class ${result.hardware_class} is not the class ${expected.registered_class} its runner was registered with`);
+    return forged(`hardware class ${shown(result.hardware_class)} is not the class ${expected.registered_class} its runner was registered with`);
   }
   if (result.candidate_sha256 !== candidateSha256) {
     return forged(`candidate sha256 ${result.candidate_sha256} is not the sha256 ${candidateSha256} of train.ts at ${expected.sha}`);

@@ -60,6 +60,9 @@ export interface FakeResponse {
 
 export const OWNER = 'Codertocat';
 export const REPO = 'Hello-World';
+/** the App's slug (GET /app) and so its bot user: the `sender` of what its installation token does */
+export const APP_SLUG = 'autoresearch-swarm';
+export const APP_BOT = `${APP_SLUG}[bot]`;
 const P = `/repos/${OWNER}/${REPO}`;
 const API = 'https://api.github.com';
 const CODELOAD = 'https://codeload.github.com';
@@ -207,8 +210,8 @@ export class FakeGitHub {
   faults: Fault[] = [];
   /** a fault to answer instead, drawn per request (the simulator's fault run); null: none */
   chaos: ((method: string, path: string) => Fault | null) | null = null;
-  /** told when GitHub moved a PR's head itself (update-branch): the simulator sends pull_request.synchronize */
-  pushed: ((p: Pull) => void) | null = null;
+  /** told when GitHub moved a PR's head itself (update-branch, for the App: `before` is the head it merged into): the simulator sends pull_request.synchronize */
+  pushed: ((p: Pull, before: string) => void) | null = null;
   /** webhook events GitHub would send to the App, in order; the simulator delivers them */
   outbox: Delivery[] = [];
   /** requests answered, by "METHOD host" (a simple count; the adapters count by operation) */
@@ -289,8 +292,9 @@ export class FakeGitHub {
     const treeSha = this.putTree(tree);
     const sha = sha1(`commit ${treeSha} ${p.head} ${main} update ${this.nextId++}`);
     this.commits.set(sha, { tree: treeSha, parents: [p.head, main], message: `Merge branch 'main' into pr-${p.number}` });
+    const before = p.head;
     p.head = sha;
-    this.pushed?.(p);
+    this.pushed?.(p, before);
     return sha;
   }
 
@@ -777,6 +781,8 @@ export class FakeGitHub {
     });
     const refJson = (ref: string, sha: string) => ({ ref: `refs/${ref}`, node_id: `REF_${ref}`, url: `${API}${P}/git/refs/${ref}`, object: { sha, type: 'commit', url: `${API}${P}/git/commits/${sha}` } });
 
+    // GET /app, as the App (its JWT): the App learns its own slug, so its bot's login
+    this.on('GET', /^\/app$/, () => [200, { id: 1, slug: APP_SLUG, node_id: 'A_1', client_id: 'Iv1.0', owner: userJson(OWNER), name: 'autoresearch-swarm', description: 'The swarm App', external_url: 'https://example.com', html_url: `https://github.com/apps/${APP_SLUG}`, created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z', permissions: {}, events: [] }]);
     this.on('POST', /^\/app\/installations\/\d+\/access_tokens$/, () => [201, { token: 'ghs_test', expires_at: new Date(this.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' }]);
     this.on('GET', /^\/user$/, (c) => {
       const login = /^(?:bearer|token)\s+gho_(\S+)$/i.exec(c.headers.authorization ?? '')?.[1];

@@ -8,7 +8,7 @@ import nock from 'nock';
 import { FakeGitHub as Core, type FakeOptions } from '../../sim/github/fake.js';
 import { checkResponse, gitHubApi, recordProblem } from '../helpers/openapi.js';
 
-export { OWNER, REPO, type Fault, type Pull, type CheckRun, type Runner, type RunArtifacts } from '../../sim/github/fake.js';
+export { APP_BOT, APP_SLUG, OWNER, REPO, type Fault, type Pull, type CheckRun, type Runner, type RunArtifacts } from '../../sim/github/fake.js';
 
 const HOSTS = ['https://codeload.github.com', 'https://pipelinesghubeus2.actions.githubusercontent.com'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

@@ -21,7 +21,7 @@ import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js
 import { seal, sealKeyPairFrom, type SealKeyPair } from '../../trainer/seal.js';
 import { expectRealGitHubCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { afterEach, expect } from '@jest/globals';
-import { FakeGitHub, OWNER, REPO } from './fake-github.js';
+import { APP_BOT, FakeGitHub, OWNER, REPO } from './fake-github.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
@@ -190,6 +190,10 @@ export class World {
     Object.assign(payload.pull_request, { number: pr, state: 'open', title: `Experiment ${pr}`, labels: this.gh.labelsOf(pr).map((name) => ({ name })) });
     payload.pull_request.head.sha = head;
     payload.pull_request.user.login = author;
+    // the author pushed it, onto the PR's head before (if it had one)
+    payload.sender = { ...payload.sender, login: author, type: 'User' };
+    if (existing) payload.before = existing.head;
+    payload.after = head;
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
     const event = { id: `pr-${pr}-${head}`, name: 'pull_request', payload } as any;
@@ -203,14 +207,21 @@ export class World {
   }
 
   /** Closes a PR without merging and delivers pull_request.closed. */
-  /** pull_request.synchronize for the PR's head as the fake has it now (e.g. after GitHub updated its branch for the App). */
-  async synchronize(pr: number): Promise<void> {
+  /**
+   * pull_request.synchronize for the PR's head as the fake has it now: by default GitHub's update of
+   * its branch for the App (sender: the App's bot; before: the head it merged into, its first parent).
+   */
+  async synchronize(pr: number, push: { before?: string; sender?: string } = {}): Promise<void> {
     const p = this.gh.pulls.get(pr)!;
     const payload = example('pull_request', 'synchronize');
     payload.number = pr;
     Object.assign(payload.pull_request, { number: pr, state: p.state, title: p.title, labels: this.gh.labelsOf(pr).map((name) => ({ name })) });
     payload.pull_request.head.sha = p.head;
     payload.pull_request.user.login = p.user;
+    const sender = push.sender ?? APP_BOT;
+    payload.sender = { ...payload.sender, login: sender, type: sender.endsWith('[bot]') ? 'Bot' : 'User' };
+    payload.before = push.before ?? this.gh.commits.get(p.head)?.parents[0] ?? payload.before;
+    payload.after = p.head;
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
     this.lastEvent = { id: `sync-${pr}-${p.head}`, name: 'pull_request', payload };
