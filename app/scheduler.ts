@@ -43,16 +43,17 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   const paid = paidHeads(view);
   const again = queued.filter((q) => paid.has(`${q.pr}@${q.sha}`)).slice(0, slots);
   const fresh = queued.filter((q) => !paid.has(`${q.pr}@${q.sha}`));
-  const balances = view.state.balances();
   const cost = experimentCost(s.cfg.config.budget_seconds);
-  const plan = planDispatch(
-    fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: queuedSince(q) })),
-    view.open.length + again.length,
-    s.cfg.config.max_in_flight,
-    new Map([...balances].map(([k, b]) => [k, b.balance])),
-    new Map(fresh.map((q) => [q.author, view.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
-    cost,
-  );
+  const planOn = (v: LedgerView) =>
+    planDispatch(
+      fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: queuedSince(q) })),
+      v.open.length + again.length,
+      s.cfg.config.max_in_flight,
+      new Map([...v.state.balances()].map(([k, b]) => [k, b.balance])),
+      new Map(fresh.map((q) => [q.author, v.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
+      cost,
+    );
+  const plan = planOn(view);
   const picked = [...again.map((q) => ({ q, pay: null })), ...plan.dispatch.map((p) => ({ q: view.queue.get(p.pr)!, pay: p.pay }))];
   // a commit branched before the default branch last changed train.ts is not run: its branch is updated first (app/outdated.ts)
   // (again: a refused update frees its slot for the next; a requested one holds it, see `slots`)
@@ -77,9 +78,15 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   // built on the chain it lands on: a PR another process judged, dequeued or dispatched meanwhile is
   // no longer queued there, and nothing is dispatched (found by the fault run: a waiting PR judged
   // by one process and dispatched from its stale queue by another ran its candidate twice)
+  // So are the payments: another process may have charged an author meanwhile (a new PR of theirs
+  // run at once), and a plan made on the view read would spend their balance or free run again.
+  const samePay = (v: LedgerView) => {
+    const now = new Map(planOn(v).dispatch.map((p) => [p.pr, p.pay]));
+    return plan.dispatch.every((p) => now.has(p.pr) && JSON.stringify(now.get(p.pr)) === JSON.stringify(p.pay));
+  };
   const stillQueued = (chain: LedgerEntry[]) => {
     const v = chain.length === view.entries.length ? view : viewOf(chain);
-    return picked.every(({ q }) => v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time) ? [] : null;
+    return picked.every(({ q }) => v.queue.get(q.pr)?.sha === q.sha && v.queue.get(q.pr)?.time === q.time) && (v === view || samePay(v)) ? [] : null;
   };
   if ((await dispatchJobs(s, jobs, stillQueued, {}, view.entries)) === null) return;
   for (const { q } of picked) {

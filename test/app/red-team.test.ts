@@ -4,11 +4,25 @@
 import { describe, it, expect } from '@jest/globals';
 import { auditEachWorld, World } from './world.js';
 import { OWNER, REPO } from './fake-github.js';
+import { GitHubLedgerStore } from '../../ledger/index.js';
+import type { Octo } from '../../app/github/octokit.js';
+import { viewOf } from '../../app/ledger-view.js';
+import { schedule } from '../../app/scheduler.js';
+import { clocked, configOf, type Session } from '../../app/session.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const OTHER = 'export const LR = 1e-3;\n';
 
 auditEachWorld();
+
+/** A session of the App on the World's repository, as a handler gets one (for a handler's step run by hand). */
+async function sessionOf(w: World): Promise<Session> {
+  const octokit = (await w.probot.auth(1)) as unknown as Octo;
+  const repo = { owner: OWNER, repo: REPO };
+  const now = () => w.clock;
+  const ledger = clocked(new GitHubLedgerStore(octokit, { ...repo, branch: 'ledger', retryDelayMs: 1 }), now);
+  return { octokit, repo, fullName: `${OWNER}/${REPO}`, defaultBranch: 'main', cfg: await configOf(octokit, repo, 'main'), ledger, log: w.probot.log as unknown as Session['log'], now, seal: null, botLogin: async () => null };
+}
 
 /** Rewrites GitHub's answers to GET /pulls/{pr} (a field the fake does not model, e.g. the base branch). */
 function editPull(w: World, pr: number, edit: (body: any) => void): void {
@@ -96,6 +110,26 @@ describe('a PR author', () => {
     expect(w.gh.labelsOf(waiting)).toEqual(['experiment:queued']);
     expect(w.gh.checksOf(w.gh.pulls.get(waiting)!.head).at(-1)).toMatchObject({ status: 'queued' });
     expect(w.gh.stickyOf(waiting)[0]).toMatch(/no free-tier run left today/);
+  });
+
+  // The same race through the queue: the drain decided the payment of a queued commit on the view
+  // it read, and appended it on a chain where another process had charged the author's free run to
+  // a new PR meanwhile (its check on the chain looked only at the queue).
+  it('cannot spend one free-tier run twice through the queue and a new PR at once', async () => {
+    const w = new World({ config: 'max_in_flight: 4\nclose_on_discard: false\nfree_runs_per_day: 1\n' });
+    await w.push(6, 'octo-agent', { 'trainer/train.ts': GOOD }); // today's free run
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER }); // none left: queued
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:queued']);
+    w.clock = new Date(w.clock.getTime() + 86_400_000); // a day later: one free run again
+    const day = w.clock.getTime();
+    // one process reads the ledger to drain the queue; another charges the free run to a new PR; then the drain goes on
+    const s = await sessionOf(w);
+    const read = viewOf(await s.ledger.read());
+    await w.push(8, 'octo-agent', { 'trainer/train.ts': 'export const LR = 2e-3;\n' }, 'opened', { processes: [w.makeProbot()] });
+    await schedule(s, read);
+    const spent = w.entries('credit_spent').filter((e) => e.data.login === 'octo-agent' && Date.parse(e.time) >= day);
+    expect(spent.map((e) => e.data.reason)).toEqual(['free_tier']);
+    expect(w.entries('job_dispatched').filter((e) => e.data.pr === 7)).toEqual([]);
   });
 });
 
