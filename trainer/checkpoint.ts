@@ -32,12 +32,16 @@ export async function checkpointBlob(vars: Record<string, tfc.Variable>): Promis
   return { entries, blob: new Uint8Array(blob.buffer) };
 }
 
-/** Checks a checkpoint from the train child; returns its parameter count or throws a sentence. */
-export function checkCheckpoint(entries: unknown, payloadBytes: number): number {
+/** Checks a checkpoint from the train child; returns its parameter count and its entries, rebuilt
+ * from the checked name and shape alone (whatever else the child put in them is dropped, never
+ * forwarded to the eval children: the variables are the only way from training to evaluation),
+ * or throws a sentence. */
+export function checkCheckpoint(entries: unknown, payloadBytes: number): { params: number; entries: CheckpointEntry[] } {
   if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) {
     throw new Error(`the checkpoint must list 1 to ${MAX_ENTRIES} variables; variables() returned ${Array.isArray(entries) ? entries.length : 'no list'}.`);
   }
   const seen = new Set<string>();
+  const checked: CheckpointEntry[] = [];
   let floats = 0;
   for (const e of entries as { name?: unknown; shape?: unknown }[]) {
     if (typeof e?.name !== 'string' || !NAME.test(e.name) || seen.has(e.name)) {
@@ -48,9 +52,10 @@ export function checkCheckpoint(entries: unknown, payloadBytes: number): number 
       throw new Error(`checkpoint variable ${e.name} has shape ${JSON.stringify(e.shape)?.slice(0, 80)}; a shape is up to ${MAX_RANK} non-negative integers.`);
     }
     floats += (e.shape as number[]).reduce((a, b) => a * b, 1);
+    checked.push({ name: e.name, shape: [...(e.shape as number[])] });
   }
   if (floats * 4 !== payloadBytes) throw new Error(`the checkpoint's shapes hold ${floats} floats but it carried ${payloadBytes} bytes.`);
-  return floats;
+  return { params: floats, entries: checked };
 }
 
 /** Assign a checkpoint to a fresh model's variables; names and shapes must match exactly. */

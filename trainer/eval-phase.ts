@@ -4,6 +4,7 @@
 // limits derived from what training measured: setup by the train child's own setup time,
 // the forward passes by its median step time (a forward pass is cheaper than a step).
 import { VOCAB } from './bpb.js';
+import { evalWindows, type EvalSet } from './data/windows.js';
 import type { ChildChannel } from './child-channel.js';
 import { RunFailure } from './run-failure.js';
 import type { Trained } from './train-phase.js';
@@ -12,7 +13,12 @@ import type { EvalConfig, Hello } from './worker-protocol.js';
 export interface EvalLimits {
   /** spawn -> hello (harness code only) */
   backendSeconds: number;
-  /** hello -> ready: this plus `setupFactor` x the train child's measured setup */
+  /**
+   * hello -> ready: this plus `setupFactor` x the train child's measured setup (plus the checkpoint's
+   * transfer). The default factor is 1: an eval process builds its model in no more time than
+   * training paid for it from its budget; at 2, setup stalled in training bought twice itself in
+   * each eval process, off the clock (test/trainer/attacks.test.ts, "setup stalled in training").
+   */
   setupFloorSeconds: number;
   setupFactor: number;
   /** all forward passes of a pass: this plus `stepFactor` median train steps per B rows */
@@ -30,16 +36,33 @@ export function passAllowance(limits: EvalLimits, trained: Pick<Trained, 'median
   return limits.passFloorSeconds + limits.stepFactor * trained.medianStepSeconds * Math.ceil(rows / trained.batchSize) + transfer;
 }
 
+/** The windows the candidate is evaluated on; T is its choice, so windows it does not fit are its fault, not the runner's. */
+export function candidateWindows(val: Uint8Array, evalBytes: number, T: number, evalSeed: number | null): EvalSet {
+  try {
+    return evalWindows(val, evalBytes, T, evalSeed);
+  } catch (e) {
+    throw new RunFailure('invalid_candidate', `contextLength ${T} is longer than the evaluation allows: ${(e as Error).message}`);
+  }
+}
+
+/** The checkpoint travels to an eval child at no less than this many bytes per second. */
+const CHECKPOINT_BYTES_PER_SECOND = 50 * 2 ** 20;
+
 /** Config, hello, checkpoint, ready: the child is set up and waits for rows. */
 export async function prepareEval(ch: ChildChannel, cfg: EvalConfig, trained: Trained, limits: EvalLimits): Promise<Hello> {
   await ch.send(cfg);
   const hello = await ch.hello(limits.backendSeconds);
+  // the setup clock runs from the hello: a child busy in createModel reads no stdin, so the
+  // checkpoint's send waits for it, and that wait is its setup too (timed from the send's end,
+  // it got up to the send's own 10 s on top of the allowance)
+  const helloAt = performance.now();
   if (hello.backend !== trained.hello.backend || hello.gpu !== trained.hello.gpu) {
     throw new RunFailure('harness_error', `the ${ch.phase} process got backend ${hello.backend} (gpu ${hello.gpu}) but training ran on ${trained.hello.backend} (gpu ${trained.hello.gpu}); pass --backend explicitly.`);
   }
   await ch.send({ type: 'checkpoint', entries: trained.entries }, trained.checkpoint);
-  const setup = limits.setupFloorSeconds + limits.setupFactor * trained.setupSeconds;
-  const ready = await ch.next(['ready'], setup, `the ${ch.phase} process took longer than ${setup.toFixed(1)}s to build the model and load the checkpoint (training's setup took ${trained.setupSeconds.toFixed(1)}s).`);
+  const setup = limits.setupFloorSeconds + limits.setupFactor * trained.setupSeconds + trained.checkpoint.length / CHECKPOINT_BYTES_PER_SECOND;
+  const left = Math.max(0, setup - (performance.now() - helloAt) / 1000);
+  const ready = await ch.next(['ready'], left, `the ${ch.phase} process took longer than ${setup.toFixed(1)}s to build the model and load the checkpoint (training's setup took ${trained.setupSeconds.toFixed(1)}s).`);
   if (ready.header.contextLength !== trained.contextLength) {
     throw new RunFailure('invalid_candidate', `contextLength is ${ready.header.contextLength} at evaluation but was ${trained.contextLength} in training; it must not change.`);
   }

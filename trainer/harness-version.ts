@@ -56,3 +56,11 @@ export function harnessSha256Of(repoDir: string): string {
 export function candidateSha256(candidateFile: string): string {
   return sha256(readFileSync(candidateFile));
 }
+
+/** The harness files (paths) whose content differs between two readings of the repository. */
+export function changedHarnessFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
+  const digest = (fs: typeof before) => new Map(fs.filter((f) => isHarnessPath(f.path)).map((f) => [f.path, sha256(f.content)]));
+  const a = digest(before);
+  const b = digest(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
+}

@@ -12,11 +12,11 @@ import { fitReference, referenceBpb } from './bpb.js';
 import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import type { Shard } from './data/pins.js';
-import { devWindows, heldoutWindows, type EvalSet } from './data/windows.js';
-import { prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
+import { evalWindows, type EvalSet } from './data/windows.js';
+import { candidateWindows, prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
-import { harnessSha256, HARNESS_VERSION, isHarnessPath, readHarnessFiles, sha256 } from './harness-version.js';
+import { harnessSha256, HARNESS_VERSION, changedHarnessFiles, readHarnessFiles, sha256 } from './harness-version.js';
 import { CHILD_ENV_SET, childArgv, containerPath } from './child-argv.js';
 import { defaultMemoryMb } from './sandbox.js';
 import { describeAdapter, webgpuClass } from './webgpu.js';
@@ -82,7 +82,7 @@ export interface ExperimentOptions extends ReplayOptions {
 /** rows per logits() call; on wasm 32 rows of the default model evaluated no slower than 64 or 256 */
 const EVAL_BATCH_ROWS = 32;
 export const DEFAULT_MAX_CANDIDATE_BYTES = 64 * 1024;
-const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 2, passFloorSeconds: 10, stepFactor: 8 };
+const DEFAULT_EVAL_LIMITS: EvalLimits = { backendSeconds: 180, setupFloorSeconds: 10, setupFactor: 1, passFloorSeconds: 10, stepFactor: 8 };
 const CHILD_ENV_KEEP = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES', 'TF_CPP_MIN_LOG_LEVEL'];
 
 function childEnv(): Record<string, string> {
@@ -195,7 +195,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
 
     // ---- eval: the scored pass, then the probe pass, each in its own fresh process
     const T = tr.contextLength;
-    evalSet = opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, T) : heldoutWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
+    evalSet = candidateWindows(ds.val, opts.evalBytes, T, opts.evalSeed);
     const batchRows = opts.evalBatchRows ?? EVAL_BATCH_ROWS;
     const plan = planEval(evalSet, batchRows);
     const scorer = new EvalScorer(plan, evalSet, opts.causalTolerance ?? CAUSAL_ATOL);
@@ -235,7 +235,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     causality = { probe_rows: plan.probes.length, max_logprob_diff: scored.maxProbeDiff, tolerance: opts.causalTolerance ?? CAUSAL_ATOL };
     log(`[harness] causality: ${plan.probes.length} probe rows, largest log-probability difference ${scored.maxProbeDiff.toExponential(2)} nats`);
 
-    const changed = changedFiles(harnessBefore, readHarnessFiles(repoDir));
+    const changed = changedHarnessFiles(harnessBefore, readHarnessFiles(repoDir));
     if (changed.length > 0) throw new RunFailure('tamper', `the harness files under trainer/ changed during the run: ${changed.join(', ')}.`);
     if (sha256(readRegularFile(candidate, Infinity, 'the candidate')) !== candidateSha) throw new RunFailure('tamper', 'the candidate file changed during the run.');
   } catch (e) {
@@ -314,17 +314,10 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   return parsed;
 }
 
-function changedFiles(before: { path: string; content: Uint8Array }[], after: { path: string; content: Uint8Array }[]): string[] {
-  const digest = (fs: typeof before) => new Map(fs.filter((f) => isHarnessPath(f.path)).map((f) => [f.path, sha256(f.content)]));
-  const a = digest(before);
-  const b = digest(after);
-  return [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
-}
-
 function safeWindows(ds: Dataset, opts: ExperimentOptions): EvalSet | null {
   try {
     // no context length from the candidate: the references then use one of 64 bytes
-    return opts.evalSeed === null ? devWindows(ds.val, opts.evalBytes, 64) : heldoutWindows(ds.val, opts.evalBytes, 64, opts.evalSeed);
+    return evalWindows(ds.val, opts.evalBytes, 64, opts.evalSeed);
   } catch {
     return null;
   }

@@ -175,8 +175,9 @@ export async function runTrain(
   // nothing more to do here: no process may go on computing after its phase
   ch.kill('crash', 'the train process is not needed after its checkpoint.');
   let params: number;
+  let entries: CheckpointEntry[];
   try {
-    params = checkCheckpoint(ck.header.entries, ck.payload.length);
+    ({ params, entries } = checkCheckpoint(ck.header.entries, ck.payload.length));
   } catch (e) {
     throw new RunFailure('invalid_candidate', (e as Error).message);
   }
@@ -193,7 +194,7 @@ export async function runTrain(
     trainSeconds: (stopAt - tClock) / 1000,
     stopSeconds,
     medianStepSeconds: median(intervals),
-    entries: ck.header.entries,
+    entries,
     checkpoint: ck.payload,
     params,
   };

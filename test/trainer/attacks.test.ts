@@ -31,6 +31,11 @@ describe('attacks on the causality probe', () => {
     const { result, outDir } = await runHarness('attacks/stateful.ts', short);
     expectFailure(result, outDir, 'non_causal', /windows seen before/);
   });
+
+  it('a look-ahead from the second logits() call on, past the one batch the probe process sees', async () => {
+    const { result, outDir } = await runHarness('attacks/late-peek.ts', short);
+    expectFailure(result, outDir, 'non_causal', /moved by/);
+  });
 });
 
 describe('attacks on the evaluation input', () => {
@@ -59,6 +64,16 @@ describe('attacks on the clock', () => {
     expect(result.status).toBe('ok');
     // with the train split on disk it scored at the bigram reference (3.6 vs 4.05 honest)
     expect(result.val_bpb!).toBeGreaterThan(result.bigram_bpb + 0.1);
+  });
+
+  it('setup stalled in training buys no more than itself in evaluation', async () => {
+    // the floor is lowered so that what the stall buys shows: 2 s stalled in training (paid from
+    // the budget), 4 s spent building the model in each eval process. Before, either of two things
+    // let it through: 1 s + 2 x the setup, and a clock that started only after the checkpoint's
+    // send, which waited for the busy child (now: 1 s + 1 x the setup + the transfer, from the hello)
+    const { result, outDir } = await runHarness('attacks/setup-stall.ts', { budgetSeconds: 3, evalLimits: { setupFloorSeconds: 1 } });
+    expectFailure(result, outDir, 'timeout', /the eval process took longer than \d+\.\ds to build the model and load the checkpoint \(training's setup took 2\.\ds\)/);
+    expect(result.timings?.setup).toBeGreaterThanOrEqual(2);
   });
 
   it('test-time compute in evaluation is bounded by the measured training step', async () => {
@@ -109,6 +124,25 @@ describe('attacks on the facts in the result', () => {
     expect(result.steps).toBeLessThan(10_000);
     // the prints are in the log, as the candidate's output
     expect(readFileSync(join(outDir, 'train.log'), 'utf8')).toMatch(/\[train\] @@harness \{"type":"backend","backend":"tensorflow"/);
+  });
+
+  it('extra fields in the checkpoint entries never reach the eval processes, nor count as anything', async () => {
+    const { result } = await runHarness('attacks/smuggle-entries.ts', short);
+    // before: "crash: logits threw: ... the eval process received what the train process smuggled"
+    expect(result.failure).toBeNull();
+    expect(result.status).toBe('ok');
+    expect(result.params).toBe(256 * 256);
+  });
+
+  it('a context longer than the evaluation is the candidate\'s invalid_candidate, not the harness\'s error', async () => {
+    const { result, outDir } = await runHarness('attacks/long-context.ts', short);
+    // before: harness_error (the runner's fault: retried on other machines, never discarded)
+    expectFailure(result, outDir, 'invalid_candidate', /contextLength 5000 is longer than the evaluation allows: cannot evaluate 4096 bytes/);
+  });
+
+  it('a failed frame of kind harness_error written by the candidate counts as its crash', async () => {
+    const { result, outDir } = await runHarness('attacks/forged-failure.ts', short);
+    expectFailure(result, outDir, 'crash', /train: the backend could not load \(forged\)/);
   });
 
   it('a harness frame written to the channel by the candidate is a protocol violation', async () => {

@@ -29,6 +29,11 @@ function checkSize(data: Uint8Array, evalBytes: number, T: number): void {
 }
 
 /** Consecutive windows over the first `evalBytes` bytes of the dev split. */
+/** The evaluation windows of context length T: the dev split's (no eval seed: local runs) or held-out ones the eval seed draws. */
+export function evalWindows(val: Uint8Array, evalBytes: number, T: number, evalSeed: number | null): EvalSet {
+  return evalSeed === null ? devWindows(val, evalBytes, T) : heldoutWindows(val, evalBytes, T, evalSeed);
+}
+
 export function devWindows(val: Uint8Array, evalBytes: number, T: number): EvalSet {
   checkSize(val, evalBytes, T);
   const n = Math.min(evalBytes, val.length);
