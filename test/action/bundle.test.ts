@@ -86,3 +86,46 @@ describe('action/dist/index.js on a runner', () => {
     expect(stdout).toContain('::error::Input pr is empty but role is candidate; a candidate run needs the pull request number.');
   });
 });
+
+// Workflow commands: the runner reads every stdout line of the Action that starts (after blanks)
+// with "::" as a command (an annotation, a mask, an output, stop-commands). A candidate's printed
+// lines and its error message must never become one: they are the candidate's words, and the
+// run's annotations are read as the job's.
+describe('a candidate printing workflow commands', () => {
+  it('cannot issue one through the Action: its output stays in train.log, its error is escaped in the Action\'s own', async () => {
+    const head = 'trainStep(x: tfc.Tensor2D, y: tfc.Tensor2D): tfc.Scalar {';
+    const src = readFileSync(join(workspace, 'trainer', 'train.ts'), 'utf8');
+    expect(src).toContain(head);
+    const forge = [
+      'console.log("::error title=FORGED-LOG::the harness is broken");',
+      'console.error("::add-mask::FORGED-MASK");',
+      'process.stderr.write("\\n::notice title=FORGED-STDERR::val_bpb 0.1 verified\\n");',
+      'throw new Error("boom\\n::warning title=FORGED-THROW::verified by the App\\r\\n::set-output name=status::ok");',
+    ].join('\n      ');
+    git(workspace, 'checkout', '-q', '-b', 'forger');
+    writeFileSync(join(workspace, 'trainer', 'train.ts'), src.replace(head, `${head}\n      ${forge}`));
+    git(workspace, 'commit', '-q', '-am', 'forger');
+    const forger = git(workspace, 'rev-parse', 'HEAD');
+    git(workspace, 'checkout', '-q', 'main');
+
+    const files = { output: join(tmp, 'output3'), summary: join(tmp, 'summary3.md') };
+    writeFileSync(files.output, '');
+    writeFileSync(files.summary, '');
+    const out = join(tmp, 'result3');
+    const { code, stdout } = await runBundle(
+      { sha: forger, pr: '9', role: 'candidate', nonce: 'bundle-nonce-03', 'eval-seed': '5', budget: '1', isolation: 'none', 'eval-bytes': '2048', 'out-dir': out, token: '' },
+      files,
+    );
+    expect(code).toBe(1); // the candidate failed
+    const r = parseResult(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(r.status).toBe('failed');
+    // the forged lines did run (they are in the log) ...
+    expect(readFileSync(join(out, 'train.log'), 'utf8')).toContain('FORGED-LOG');
+    // ... but no line the runner reads as a command carries them: only the Action's own
+    // ::error::, whose message (the candidate's included) is escaped onto one line
+    const commands = stdout.split(/\r?\n|\r/).filter((l) => l.trimStart().startsWith('::'));
+    const forged = commands.filter((l) => /FORGED/.test(l) && !/^::error::The candidate at [0-9a-f]{12} failed /.test(l));
+    expect(forged).toEqual([]);
+    expect(commands.filter((l) => /^\s*::(add-mask|set-output|stop-commands|notice)/.test(l))).toEqual([]);
+  });
+});

@@ -47,32 +47,19 @@ describe('pages.yml', () => {
     expect(pkg.scripts.leaderboard).toMatch(/^(node scripts\/need-install\.mjs tsx && )?tsx leaderboard\/src\/cli\.ts$/);
   });
 
-  it('keeps the previous build with actions/cache so that the build is incremental: restored by prefix before it, saved under the ledger head after it', async () => {
+  // Session 16: no Actions cache. Any default-branch job can write an entry this job would read (an
+  // experiment run's runtime token is on a volunteer's machine), and actions/cache extracts it over
+  // the workspace, code in the job whose output is deployed (test/workflows/workflows.test.ts has
+  // the attack). So every build verifies and renders the whole ledger.
+  it('builds the whole site from the two checkouts alone: no Actions cache is restored, none is saved', async () => {
     const template = await load();
     const build = template.jobs.find((j): j is Job => j.type === 'job' && j.id.value === 'build')!;
     expect(build.steps.length).toBeGreaterThan(0);
-    const raw = parseYaml(content).jobs.build.steps as { id?: string; uses?: string; run?: string; if?: string; with?: Record<string, string> }[];
-    const at = (pred: (s: (typeof raw)[number]) => boolean) => raw.findIndex(pred);
-    const restoreAt = at((s) => /^actions\/cache\/restore@[0-9a-f]{40}$/.test(s.uses ?? ''));
-    const buildAt = at((s) => /npm run leaderboard -- build/.test(s.run ?? ''));
-    const saveAt = at((s) => /^actions\/cache\/save@[0-9a-f]{40}$/.test(s.uses ?? ''));
-    const uploadAt = at((s) => (s.uses ?? '').startsWith('actions/upload-pages-artifact@'));
-    expect([restoreAt, buildAt, saveAt, uploadAt].every((i) => i >= 0)).toBe(true);
-    expect(restoreAt < buildAt && buildAt < saveAt && saveAt < uploadAt).toBe(true);
-    const [, out, cacheDir] = /npm run leaderboard -- build \S+ (\S+) --cache (\S+)/.exec(raw[buildAt].run!) ?? [];
-    expect(cacheDir).toBeDefined();
-    const restore = raw[restoreAt].with!;
-    const save = raw[saveAt].with!;
-    // both keep the site (its unchanged experiment pages are reused) and the generator's cache
-    for (const w of [restore, save]) expect(w.path.trim().split('\n').map((p) => p.trim()).sort()).toEqual([out, cacheDir].sort());
-    // restore takes the newest cache of this generator; save names the ledger head it was built from
-    const prefix = restore['restore-keys'].trim();
-    expect(prefix.endsWith('-')).toBe(true);
-    expect(restore.key.startsWith(prefix)).toBe(true);
-    expect(save.key).toBe(`${prefix}\${{ steps.${raw[buildAt].id}.outputs.head }}`);
-    expect(raw[buildAt].run).toMatch(/echo "head=.*" >> "\$GITHUB_OUTPUT"/);
-    // a build of an unchanged ledger does not try to save the key it restored
-    expect(raw[saveAt].if).toContain(`steps.${raw[restoreAt].id}.outputs.cache-matched-key`);
+    const raw = parseYaml(content).jobs.build.steps as { uses?: string; run?: string; with?: Record<string, string> }[];
+    expect(raw.filter((s) => /^actions\/cache(\/|@)/.test(s.uses ?? ''))).toEqual([]);
+    expect(raw.filter((s) => s.with?.cache !== undefined)).toEqual([]);
+    const buildRun = raw.find((s) => /npm run leaderboard -- build/.test(s.run ?? ''))!.run!;
+    expect(buildRun).not.toMatch(/--cache/);
   });
 
   it('deploys with actions/deploy-pages to the github-pages environment after the build', async () => {

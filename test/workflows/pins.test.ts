@@ -16,8 +16,6 @@ const WORKFLOWS = join(ROOT, '.github', 'workflows');
 const VERIFIED: { action: string; sha: string; release: string; runs: string }[] = [
   { action: 'actions/checkout', sha: '3d3c42e5aac5ba805825da76410c181273ba90b1', release: 'v7.0.1', runs: 'node24' },
   { action: 'actions/setup-node', sha: '820762786026740c76f36085b0efc47a31fe5020', release: 'v7.0.0', runs: 'node24' },
-  { action: 'actions/cache/restore', sha: '27d5ce7f107fe9357f9df03efb73ab90386fccae', release: 'v5.0.5', runs: 'node24' },
-  { action: 'actions/cache/save', sha: '27d5ce7f107fe9357f9df03efb73ab90386fccae', release: 'v5.0.5', runs: 'node24' },
   { action: 'actions/upload-artifact', sha: 'bbbca2ddaa5d8feaa63e36b76fdaad77386f024f', release: 'v7.0.0', runs: 'node24' },
   // composite: tar, then actions/upload-artifact@bbbca2dd (v7.0.0, node24)
   { action: 'actions/upload-pages-artifact', sha: 'fc324d3547104276b827a68afc52ff2a11cc49c9', release: 'v5.0.0', runs: 'composite: node24' },

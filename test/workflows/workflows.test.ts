@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/action-parser';
 import type { ActionStep, Job, WorkflowTemplate } from '@actions/workflow-parser/model/workflow-template';
+import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const WORKFLOWS = join(ROOT, '.github', 'workflows');
@@ -169,5 +170,118 @@ describe('action/action.yml', () => {
       expect.arrayContaining(['sha', 'role', 'nonce', 'eval-seed', 'budget', 'isolation', 'pr', 'image', 'replay', 'seal-key']),
     );
     expect(Object.keys(raw.outputs).sort()).toEqual(['result-path', 'status', 'val_bpb']);
+  });
+});
+
+// Red team of the workflows (who can do what to which job), beyond the properties above.
+describe('attacks on the workflows', () => {
+  /** The job's effective permissions, as one string (its own block, else the workflow's). */
+  const permissionsOf = (w: Parsed, id: string) => JSON.stringify(w.raw.jobs[id].permissions ?? w.raw.permissions ?? 'missing');
+
+  // A cache entry is readable by every later run of the default branch, and every job that runs
+  // on the default branch can write one: the experiment job too, whose runtime token is on a
+  // volunteer's machine (the runner owner is untrusted), and ci.yml on a push to main, which runs
+  // the merged candidate's train.ts. Restoring one is running its author's code: actions/cache
+  // extracts the archive with `tar -P` into the workspace, so any path (node_modules/.bin, the
+  // checkout, ~) can be overwritten before the job's next step. So no job that signs, publishes,
+  // holds a write permission or runs on a volunteer's machine restores a cache (setup-node's
+  // `cache:` is one too).
+  it('no job that signs, publishes, writes or runs on a self-hosted runner restores an Actions cache', async () => {
+    const offenders: string[] = [];
+    for (const file of files) {
+      const w = await load(file);
+      for (const [id, job] of Object.entries<any>(w.raw.jobs ?? {})) {
+        const steps: Record<string, any>[] = job.steps ?? [];
+        const publishes = steps.some((s) => /^actions\/(upload-pages-artifact|deploy-pages|attest[\w-]*)@/.test(String(s.uses ?? '')));
+        const selfHosted = JSON.stringify(job['runs-on'] ?? '').includes('self-hosted');
+        const privileged = /write/.test(permissionsOf(w, id));
+        if (!publishes && !selfHosted && !privileged) continue;
+        for (const s of steps) {
+          const uses = String(s.uses ?? '');
+          if (uses.startsWith('actions/cache')) offenders.push(`${file} ${id}: ${uses.split('@')[0]}`);
+          if (uses.startsWith('actions/setup-node@') && s.with?.cache !== undefined) offenders.push(`${file} ${id}: setup-node cache ${s.with.cache}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  // workflow_run matches the workflow that completed by its *name*, so a pull request's own
+  // workflow named `pages` (or a PR's edited pages.yml) would start witness.yml, which holds
+  // id-token: write and attestations: write, in the default branch's context.
+  it('witness.yml attests only after a default-branch run of this repository\'s pages.yml', async () => {
+    const w = await load('witness.yml');
+    expect(Object.keys(w.template.events)).toContain('workflow_run');
+    const [id] = Object.keys(w.raw.jobs);
+    const condition: string = String(w.raw.jobs[id].if ?? 'true').replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
+    const runs = (event: string, run?: Record<string, unknown>) => {
+      const github = { event_name: event, repository: 'acme/autoresearch', event: { repository: { default_branch: 'main' }, ...(run ? { workflow_run: run } : {}) } };
+      const ctx = JSON.parse(JSON.stringify({ github }), data.reviver);
+      const parsed = new Parser(new Lexer(condition.trim()).lex().tokens, ['github'], []).parse();
+      return new Evaluator(parsed, ctx).evaluate().coerceString() === 'true'; // the condition's result is a boolean
+    };
+    const pagesRun = { path: '.github/workflows/pages.yml', head_branch: 'main', event: 'schedule', head_repository: { full_name: 'acme/autoresearch' } };
+    expect(runs('schedule')).toBe(true);
+    expect(runs('workflow_dispatch')).toBe(true);
+    expect(runs('workflow_run', pagesRun)).toBe(true);
+    expect(runs('workflow_run', { ...pagesRun, event: 'workflow_dispatch' })).toBe(true);
+    // a fork's pull request adding a workflow named `pages`, or editing pages.yml to run on pull_request
+    expect(runs('workflow_run', { ...pagesRun, path: '.github/workflows/evil.yml', event: 'pull_request', head_repository: { full_name: 'mallory/autoresearch' } })).toBe(false);
+    expect(runs('workflow_run', { ...pagesRun, event: 'pull_request', head_repository: { full_name: 'mallory/autoresearch' } })).toBe(false);
+    // pages.yml as another branch carries it (push: ledger runs the ledger branch's copy)
+    expect(runs('workflow_run', { ...pagesRun, head_branch: 'ledger', event: 'push' })).toBe(false);
+  });
+
+  // Script injection: an expression in a `run:` script is pasted into the shell before it runs,
+  // so a value someone else chose (an input, a branch name, a title, a step's output) would be
+  // code. Every workflow passes such values through `env:` instead.
+  it('no run: script of any workflow interpolates an expression', async () => {
+    for (const file of files) {
+      const w = await load(file);
+      for (const [id, job] of Object.entries<any>(w.raw.jobs ?? {})) {
+        for (const s of (job.steps ?? []) as Record<string, any>[]) {
+          if (s.run !== undefined) expect({ file, job: id, run: s.run }).toEqual({ file, job: id, run: expect.not.stringMatching(/\$\{\{/) });
+        }
+      }
+    }
+  });
+
+  // Concurrency groups are repository-wide, across workflows: a run that joins another workflow's
+  // group replaces that group's pending run (and cancels its running one with cancel-in-progress).
+  // Each workflow's group starts with a literal of its own, and none is built from a value the
+  // author of a pull request chooses (head_ref is a fork's branch name).
+  it('no workflow\'s concurrency group can be steered into another workflow\'s', async () => {
+    const prefixes: string[] = [];
+    for (const file of files) {
+      const w = await load(file);
+      const groups = [w.raw.concurrency, ...Object.values<any>(w.raw.jobs ?? {}).map((j) => j.concurrency)].filter(Boolean).map((c) => (typeof c === 'string' ? c : c.group));
+      for (const g of groups) {
+        expect({ file, group: g }).toEqual({ file, group: expect.not.stringMatching(/head_ref|event\.pull_request|event\.issue|event\.comment|event\.workflow_run/) });
+        const literal = /^([A-Za-z0-9_.]+)(-|$)/.exec(g)?.[1];
+        expect({ file, literalPrefix: literal }).toEqual({ file, literalPrefix: expect.any(String) });
+        prefixes.push(literal!);
+      }
+    }
+    expect(new Set(prefixes).size).toBe(prefixes.length);
+  });
+
+  // Least privilege, workflow by workflow: a new write permission or id-token is a decision,
+  // made here, never a side effect of editing a workflow.
+  it('each job holds exactly the token permissions it needs', async () => {
+    const got: Record<string, string> = {};
+    for (const file of files) {
+      const w = await load(file);
+      for (const id of Object.keys(w.raw.jobs ?? {})) got[`${file} ${id}`] = permissionsOf(w, id);
+    }
+    expect(got).toEqual({
+      'ci.yml test': '{"contents":"read"}',
+      'experiment.yml experiment': '{"contents":"read"}',
+      'image.yml build-and-push': '{"contents":"read","packages":"write"}',
+      'image.yml app-image': '{"contents":"read","packages":"write"}',
+      'pages.yml build': '{"contents":"read"}',
+      'pages.yml deploy': '{"pages":"write","id-token":"write"}',
+      'tick.yml tick': '{}',
+      'witness.yml attest-head': '{"contents":"read","id-token":"write","attestations":"write"}',
+    });
   });
 });
