@@ -6,7 +6,7 @@ import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { agreesWithMember, isAgreeingGroup } from './agreement.js';
 import { digestCommitment, replayBy, replayVerdict } from './replays.js';
-import { replayRuns, type TrustBook } from './trust.js';
+import { replayRuns, runsAgree, type TrustBook } from './trust.js';
 import { reuseProblem, sampleSetProblem } from './baseline-reuse.js';
 
 export interface AuditPolicy {
@@ -114,11 +114,31 @@ function creditProblem(
     case 'verification': {
       const d = (e as LedgerEntry<'verification'>).data;
       if (!s.results.has(d.job_id)) return `verification of job ${d.job_id}, but no earlier result_recorded entry has that job_id`;
-      return null;
+      return s.trust.policy && d.agreed ? agreementProblem(s, d) : null;
     }
     default:
       return null;
   }
+}
+
+/**
+ * An agreeing verification confirms its claim (it earns, counts toward trust and a merge's quorum):
+ * it must rest on what the App judged, a validated run of another owner recorded before it whose
+ * score agrees with the claim's within a tolerance no tighter than the policy's, not on its own say.
+ */
+function agreementProblem(s: LedgerState, d: EntryDataOf<'verification'>): string | null {
+  const claim = s.results.get(d.job_id)!.data;
+  const v = s.results.get(d.verify_job_id)?.data;
+  if (!v || !v.validated || !v.result) return `verification of job ${d.job_id} cites verify run ${d.verify_job_id}, which has no validated result before it`;
+  if (!v.runner_owner || (claim.runner_owner && lower(v.runner_owner) === lower(claim.runner_owner))) {
+    return `verification of job ${d.job_id} cites verify run ${d.verify_job_id} of ${v.runner_owner ?? 'no runner owner'}, the claim's own runner owner or none: only another owner's run confirms a result`;
+  }
+  const floor = s.trust.policy!.tolerance;
+  if (d.tolerance < floor) return `verification of job ${d.job_id} judged with tolerance ${d.tolerance}, below the policy's ${floor}`;
+  const score = (r: EntryDataOf<'result_recorded'>) => (r.result?.status === 'ok' ? (r.result.val_bpb ?? null) : null);
+  const [a, b] = [score(claim), score(v)];
+  if (!runsAgree(a, b, d.tolerance)) return `verification of job ${d.job_id} says the runs agree, but their recorded scores ${a ?? 'failed'} and ${b ?? 'failed'} differ by more than its tolerance ${d.tolerance}`;
+  return null;
 }
 
 function reversalProblem(s: LedgerState, d: EntryDataOf<'credit_reversed'>): string | null {

@@ -19,6 +19,8 @@ export const EntryData = {
     registered_by: z.enum(['route', 'labels']).optional(),
     /** when the owner's GitHub account was created (GitHub's users API), for the eligibility policy; absent in older entries */
     owner_created_at: z.string().nullable().optional(),
+    /** the owner's GitHub account id (GitHub's users API): a login can be renamed or taken by another account, the id cannot; absent in older entries */
+    owner_id: z.number().int().positive().optional(),
   }),
   runner_retired: z.object({ runner_name: z.string(), owner: login, reason: z.string() }),
   /** the App dispatched experiment.yml; job_id is the nonce given to the run */

@@ -1,7 +1,12 @@
 // The CLI's side of the App conversation: the swarm's public settings, and a JIT config per job.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ErrorResponse, JIT_CONFIG_PATH, JitConfigResponse, RunnerSettings } from './protocol.js';
+import { ErrorResponse, JIT_CONFIG_PATH, JitConfigResponse, jitConfigProblem, RunnerSettings } from './protocol.js';
+
+/** Text from the App as the terminal may show it: control characters (escape sequences) become spaces. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
 
 export class AppError extends Error {
   constructor(message: string, readonly status: number | null, readonly retryAfterSeconds: number | null = null) {
@@ -68,12 +73,15 @@ export async function requestJitConfig(opts: {
     const err = ErrorResponse.safeParse(body);
     const retry = Number(res.headers.get('retry-after'));
     throw new AppError(
-      err.success ? `the App refused (HTTP ${res.status}): ${err.data.error}` : `the App at ${url.origin} answered HTTP ${res.status}; check --app-url`,
+      err.success ? `the App refused (HTTP ${res.status}): ${printable(err.data.error)}` : `the App at ${url.origin} answered HTTP ${res.status}; check --app-url`,
       res.status,
       Number.isFinite(retry) && retry > 0 ? retry : null,
     );
   }
   const ok = JitConfigResponse.safeParse(body);
-  if (!ok.success) throw new AppError(`the App at ${url.origin} sent an answer that is not a runner configuration; check --app-url`, res.status);
+  if (!ok.success) throw new AppError(`the App at ${url.origin} sent an answer that is not a runner configuration (${ok.error.issues[0].path.join('.') || 'body'}: ${ok.error.issues[0].message}); check --app-url`, res.status);
+  // what the runner would write and whom it would ask for jobs: only GitHub's config for this repository
+  const problem = jitConfigProblem(ok.data.encoded_jit_config, opts.repo);
+  if (problem) throw new AppError(printable(`the App at ${url.origin} sent a runner configuration that is not GitHub's for ${opts.repo}: ${problem}; nothing was run (check --app-url, and tell the swarm's maintainers)`), 400);
   return ok.data;
 }

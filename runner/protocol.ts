@@ -18,13 +18,86 @@ export const JitConfigRequest = z.object({
 export type JitConfigRequest = z.infer<typeof JitConfigRequest>;
 
 export const JitConfigResponse = z.object({
-  runner_name: z.string(),
+  /** printed on the volunteer's terminal: a plain name, never a control sequence */
+  runner_name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'a runner name such as ars-octocat-1a2b3c4d'),
   runner_id: z.number().int(),
   labels: z.array(z.string()),
   /** base64 runner configuration: a credential for this one ephemeral runner, keep it secret */
   encoded_jit_config: z.string().min(1),
 });
 export type JitConfigResponse = z.infer<typeof JitConfigResponse>;
+
+/**
+ * The files a JIT config may hold. The actions runner writes every key of the config's JSON as a
+ * file under its root (Path.Combine(root, key): an absolute key or `../` escapes it, `.env` is
+ * loaded into every job, `run-helper.sh` is its own code), so a config from anyone but GitHub
+ * could write anything on the volunteer's machine: only these three are let through.
+ */
+const JIT_FILES = new Set(['.runner', '.credentials', '.credentials_rsaparams']);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** GitHub's Actions services (the runner's job server, broker and OAuth token endpoint) */
+const ACTIONS_HOST = /^(?:[a-z0-9-]+\.)+actions\.githubusercontent\.com$|^(?:api\.)?github\.com$/;
+
+function decode64(text: unknown): string | null {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !BASE64.test(text)) return null;
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+function jsonObject(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A key of `o` compared case-insensitively (the runner reads its config files so). */
+function field(o: Record<string, unknown>, name: string): unknown {
+  const k = Object.keys(o).find((x) => x.toLowerCase() === name.toLowerCase());
+  return k === undefined ? undefined : o[k];
+}
+
+function actionsUrlProblem(what: string, url: unknown): string | null {
+  if (url === undefined || url === null || url === '') return null;
+  let u: URL;
+  try {
+    u = new URL(String(url));
+  } catch {
+    return `its ${what} is not a URL`;
+  }
+  return u.protocol === 'https:' && ACTIONS_HOST.test(u.hostname) && !u.username && !u.password && !u.port ? null : `its ${what} ${JSON.stringify(u.origin)} is not GitHub's`;
+}
+
+/**
+ * What is wrong with a JIT config for a runner of `repo`, or null. `runner join` checks the App's
+ * answer before the runner sees it: only GitHub's config files, GitHub's servers, this repository
+ * and a work folder inside the runner copy (so only GitHub can hand this runner a job, and the
+ * job-started hook's view of it is GitHub's).
+ */
+export function jitConfigProblem(encoded: string, repo: string): string | null {
+  if (encoded.length > 64 * 1024) return 'it is over 64 KiB';
+  const files = jsonObject(decode64(encoded));
+  if (!files) return 'it is not base64 JSON';
+  for (const key of Object.keys(files)) if (!JIT_FILES.has(key)) return `it would write the file ${JSON.stringify(key)}, which is not one of the runner's config files (${[...JIT_FILES].join(', ')})`;
+  const runner = jsonObject(decode64(files['.runner']));
+  if (!runner) return 'its .runner file is missing or not base64 JSON';
+  for (const k of ['.credentials', '.credentials_rsaparams']) if (k in files && decode64(files[k]) === null) return `its ${k} file is not base64`;
+  const problem = actionsUrlProblem('ServerUrl', field(runner, 'ServerUrl')) ?? actionsUrlProblem('ServerUrlV2', field(runner, 'ServerUrlV2'));
+  if (problem) return problem;
+  const creds = jsonObject(decode64(files['.credentials'] ?? ''));
+  const data = creds ? field(creds, 'Data') : undefined;
+  const auth = data && typeof data === 'object' ? actionsUrlProblem('OAuth token URL', field(data as Record<string, unknown>, 'authorizationUrl')) : null;
+  if (auth) return auth;
+  const gitHubUrl = field(runner, 'GitHubUrl');
+  if (gitHubUrl !== undefined && gitHubUrl !== null && gitHubUrl !== '' && String(gitHubUrl).replace(/\/+$/, '').toLowerCase() !== `https://github.com/${repo}`.toLowerCase()) {
+    return `it registers the runner for ${JSON.stringify(String(gitHubUrl))}, not https://github.com/${repo}`;
+  }
+  const work = field(runner, 'WorkFolder');
+  if (work !== undefined && (typeof work !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(work))) return `its work folder ${JSON.stringify(work)} is not a folder inside the runner`;
+  return null;
+}
 
 /**
  * The `runners:` section of the swarm's `.github/autoresearch.yml`. The App enforces the limits;

@@ -37,13 +37,18 @@ export function decideRegistration(input: {
   ledgerBans?: Map<string, string>;
   /** the owner keeps giving jobs back (app/policy/pace.ts givingBack): its give-backs in the last hour and when it may join again */
   givingBack?: { count: number; retryAfterSeconds: number } | null;
+  /**
+   * the caller's GitHub account id (GET /user) and the ledger's earlier registrations: a login is
+   * a name its account may change and another account may take afterwards; the id is the account
+   */
+  identity?: { id: number; registered: { owner: string; owner_id?: number }[] };
   now?: Date;
 }): Decision {
   const { login, policy } = input;
   const bans = input.ledgerBans ?? new Map<string, string>();
   const trust = { banned: (l: string) => bans.get(l.toLowerCase()) ?? null };
   const rules = input.createdAt === undefined ? { ...policy, min_account_age_days: 0 } : policy;
-  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date(Date.now()));
+  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date(Date.now())) ?? identityProblem(login, input.identity, rules, trust);
   if (why) {
     return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm: ${why}; ask the maintainers if this is a mistake` };
   }
@@ -72,6 +77,29 @@ export function decideRegistration(input: {
     };
   }
   return { ok: true };
+}
+
+/**
+ * Why the account behind `login` may not register under it, judged by account id: the account
+ * registered runners before under another login that is banned now (an owner renamed to shed a
+ * ban), or another account registered runners under this login (a renamed owner's login taken
+ * over, with the trust, faults and credits the ledger keeps under it). Registrations without an
+ * id (older entries) say nothing.
+ */
+function identityProblem(login: string, identity: { id: number; registered: { owner: string; owner_id?: number }[] } | undefined, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: { banned: (l: string) => string | null }): string | null {
+  if (!identity) return null;
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  for (const r of identity.registered) {
+    if (r.owner_id === undefined) continue;
+    if (same(r.owner, login) && r.owner_id !== identity.id) {
+      return `runners were registered as ${r.owner} by another GitHub account (id ${r.owner_id}), not this one (id ${identity.id}): a login that changed hands keeps its owner's record`;
+    }
+    if (r.owner_id === identity.id && !same(r.owner, login)) {
+      const banned = rules.banned.some((b) => same(b, r.owner)) ? 'listed in runners.banned' : trust.banned(r.owner) ? `banned by the ledger (${trust.banned(r.owner)})` : null;
+      if (banned) return `the GitHub account registered runners as ${r.owner}, who is ${banned}; a new login does not lift it`;
+    }
+  }
+  return null;
 }
 
 /** Sliding one-hour window per owner, in this process (a second App process keeps its own). */
@@ -148,11 +176,11 @@ function githubStatus(e: unknown): number | null {
 }
 
 /** `GET /user` with the caller's own token: who is asking, and since when their account exists. */
-async function whoIs(token: string, baseUrl: string): Promise<{ login: string; created_at: string | null }> {
+async function whoIs(token: string, baseUrl: string): Promise<{ login: string; id: number; created_at: string | null }> {
   const user = new Octokit({ auth: token, baseUrl, request: { retries: 0 } });
   try {
     const { data } = await user.rest.users.getAuthenticated();
-    return { login: data.login, created_at: data.created_at ?? null };
+    return { login: data.login, id: data.id, created_at: data.created_at ?? null };
   } catch (e) {
     const s = githubStatus(e);
     if (s === 401 || s === 403) {
@@ -235,7 +263,7 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
     const [owner, repo] = body.data.repo.split('/');
 
-    const { login, created_at: createdAt } = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
+    const { login, id: accountId, created_at: createdAt } = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
 
     const octokit = await installationOf(app, 'autoresearch App', owner, repo);
     // runner management (Administration permission) may live in a separate, narrow App
@@ -247,8 +275,10 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     const entries = await store.read();
     for (const e of entries) if (e.type === 'owner_banned') ledgerBans.set((e.data as { login: string }).login.toLowerCase(), (e.data as { reason: string }).reason);
     const backs = givingBack(entries, login, new Date(Date.now()), policy.give_backs_per_hour);
+    const registered = entries.filter((e) => e.type === 'runner_registered').map((e) => e.data as { owner: string; owner_id?: number });
+    const identity = Number.isInteger(accountId) && accountId > 0 ? { id: accountId, registered } : undefined;
     const allow = (onlineRunners: number) => {
-      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds, createdAt, ledgerBans, givingBack: backs });
+      const d = decideRegistration({ login, policy, onlineRunners, recentRegistrations: recent.count, retryAfterSeconds: recent.retryAfterSeconds, createdAt, ledgerBans, givingBack: backs, identity });
       if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
     };
     allow(0); // the cheap checks first: counting the owner's runners is a paginated API call
@@ -277,7 +307,7 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     try {
       // the class `runner doctor` measured is bound to the runner here: a result of another class is refused
       await store.append([
-        { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels, registered_by: 'route', owner_created_at: createdAt } },
+        { type: 'runner_registered', data: { runner_name: jit.runner.name, owner: login, hardware_class: body.data.hardware_class, labels, registered_by: 'route', owner_created_at: createdAt, ...(identity ? { owner_id: identity.id } : {}) } },
       ]);
     } catch (e) {
       // Without the ledger entry its jobs could not be credited: take the runner back.

@@ -42,8 +42,9 @@ export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: Owne
 
 export const CONFIG_YAML = 'runners:\n  banned: [Mallory]\n  max_per_owner: 2\n  registrations_per_hour: 10\n';
 
-export function mockWhoAmI(login: string, createdAt = '2015-01-01T00:00:00Z') {
-  gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id: 1, created_at: createdAt });
+/** GET /user: the token's account, its login (which its owner may rename) and its id (which never changes). */
+export function mockWhoAmI(login: string, createdAt = '2015-01-01T00:00:00Z', id = 1) {
+  gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id, created_at: createdAt });
 }
 
 /** The App's installation on acme/swarm and its config file. */

@@ -9,7 +9,7 @@ import nock from 'nock';
 import { expectRealGitHubCalls, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { MemoryLedgerStore, type LedgerEntry } from '../../ledger/index.js';
 import { USER_TOKEN, jitRequests, mockInstallation, mockJit, mockRunners, mockWhoAmI, startRunnerApp } from './app-fixture.js';
-import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, type Loopback } from './fakes.js';
+import { cli, exitOf, fakeBin, fakeJitConfig, serve, stubRunnerTarball, tempDir, type Loopback } from './fakes.js';
 
 const pkg = stubRunnerTarball();
 let release: Loopback;
@@ -33,7 +33,7 @@ describe('runner join → App route → GitHub → ledger', () => {
       mockWhoAmI('Octocat');
       if (n === 1) mockInstallation(); // then the route keeps the installation id and the config
       mockRunners([]);
-      mockJit({ name: `ars-octocat-000${n}`, id: n, config: `github-jit-config-${n}` });
+      mockJit({ name: `ars-octocat-000${n}`, id: n, config: fakeJitConfig(`ars-octocat-000${n}`, 'acme/swarm', `github-jit-config-${n}`) });
     }
     const home = tempDir();
     const child = cli(
@@ -47,7 +47,7 @@ describe('runner join → App route → GitHub → ledger', () => {
     expect(code).toBe(0);
 
     const stub = readFileSync(join(home, 'stub.log'), 'utf8').trim().split('\n');
-    expect(stub).toEqual(['start 1 jit=github-jit-config-1 argv=[]', 'start 2 jit=github-jit-config-2 argv=[]']);
+    expect(stub).toEqual([1, 2].map((n) => `start ${n} jit=${fakeJitConfig(`ars-octocat-000${n}`, 'acme/swarm', `github-jit-config-${n}`)} argv=[]`));
 
     const cls = jitRequests[0].labels[2];
     expect(cls).toMatch(/^(cpu|gpu)-/); // what doctor detected on this machine
@@ -55,7 +55,7 @@ describe('runner join → App route → GitHub → ledger', () => {
     expect(jitRequests).toEqual([1, 2].map((n) => ({ name: `ars-octocat-000${n}`, runner_group_id: 1, labels, work_folder: '_work' })));
     const entries = (await ledger.read()) as LedgerEntry<'runner_registered'>[];
     expect(entries.map((e) => [e.seq, e.type, e.data])).toEqual(
-      [1, 2].map((n) => [n - 1, 'runner_registered', { runner_name: `ars-octocat-000${n}`, owner: 'Octocat', hardware_class: cls, labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z' }]),
+      [1, 2].map((n) => [n - 1, 'runner_registered', { runner_name: `ars-octocat-000${n}`, owner: 'Octocat', hardware_class: cls, labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id: 1 }]),
     );
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);

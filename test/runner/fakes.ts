@@ -109,3 +109,18 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 30_00
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A JIT config as GitHub generates it (base64 JSON of the runner's config files, each base64):
+ * `.runner` naming the repository and GitHub's Actions servers, `.credentials` and its RSA key.
+ */
+export function fakeJitConfig(name: string, repo: string, secret = 'the-runner-credential'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const server = 'https://pipelinesghubeus22.actions.githubusercontent.com/AbCdEf/';
+  const files = {
+    '.runner': JSON.stringify({ AgentId: 77, AgentName: name, PoolId: 1, PoolName: 'Default', ServerUrl: server, GitHubUrl: `https://github.com/${repo}`, WorkFolder: '_work', UseV2Flow: true, ServerUrlV2: 'https://broker.actions.githubusercontent.com/' }),
+    '.credentials': JSON.stringify({ Scheme: 'OAuth', Data: { clientId: 'a1b2', authorizationUrl: `${server}_apis/oauth2/token`, requireFipsCryptography: 'False' } }),
+    '.credentials_rsaparams': JSON.stringify({ d: secret, dp: 'x', dq: 'x', exponent: 'AQAB', inverseQ: 'x', modulus: 'x', p: 'x', q: 'x' }),
+  };
+  return b64(JSON.stringify(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64(v)]))));
+}

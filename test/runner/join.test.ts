@@ -5,9 +5,11 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { JoinLoop } from '../../runner/join-loop.js';
 import { JIT_CONFIG_PATH } from '../../runner/protocol.js';
-import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, until, type Loopback } from './fakes.js';
+import { cli, exitOf, fakeBin, fakeJitConfig, serve, stubRunnerTarball, tempDir, until, type Loopback } from './fakes.js';
 
 const pkg = stubRunnerTarball();
+/** the n-th JIT config the fake App hands out (GitHub's format: runner join checks it) */
+const jit = (n: number) => fakeJitConfig(`ars-octocat-${n}`, 'acme/swarm', `jit-config-${n}`);
 const servers: Loopback[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -26,7 +28,7 @@ async function fakeApp(respond: 'jit' | 'never'): Promise<{ url: string; calls: 
     if (respond === 'never') return; // hangs, like a slow App
     const n = calls.length;
     res.writeHead(201, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ runner_name: `ars-octocat-${n}`, runner_id: n, labels: ['self-hosted', 'autoresearch', 'cpu-x', 'owner-octocat'], encoded_jit_config: `jit-config-${n}` }),
+      JSON.stringify({ runner_name: `ars-octocat-${n}`, runner_id: n, labels: ['self-hosted', 'autoresearch', 'cpu-x', 'owner-octocat'], encoded_jit_config: jit(n) }),
     );
   });
   servers.push(app);
@@ -60,11 +62,11 @@ describe('runner join', () => {
     expect(await exitOf(child)).toBe(0);
 
     expect(log().trim().split('\n')).toEqual([
-      'start 1 jit=jit-config-1 argv=[]',
+      `start 1 jit=${jit(1)} argv=[]`,
       'isolation none', // --allow-unisolated: the Action may run the candidate so, and says so
-      'start 2 jit=jit-config-2 argv=[]',
+      `start 2 jit=${jit(2)} argv=[]`,
       'isolation none',
-      'start 3 jit=jit-config-3 argv=[]',
+      `start 3 jit=${jit(3)} argv=[]`,
       'isolation none',
       'job 3 running',
       'job 3 got SIGINT',
@@ -78,7 +80,7 @@ describe('runner join', () => {
     expect(out).toContain('WARNING: --allow-unisolated');
     expect(out).toContain('Stopping: cancelling the running job');
     expect(out).toContain('Stopped after 3 jobs.');
-    expect(out).not.toContain('jit-config-'); // the runner credential is never printed
+    for (const n of [1, 2, 3]) expect(out).not.toContain(jit(n)); // the runner credential is never printed
     // the verified package stays cached; no job directory survives
     expect(readdirSync(join(home, 'cache')).sort()).toEqual([`actions-runner-custom-${pkg.sha256.slice(0, 12)}`, 'jobs']);
     expect(readdirSync(join(home, 'cache', 'jobs'))).toEqual([]);
@@ -127,7 +129,7 @@ describe('JoinLoop and the App’s answers', () => {
   it('waits as long as the App’s Retry-After says, then runs the job; stops with the App’s reason on a refusal', async () => {
     const answers: [number, object, Record<string, string>][] = [
       [429, { error: 'octocat asked for 60 runner configs in the last hour, the limit is 60: wait 1 s' }, { 'retry-after': '1' }],
-      [201, { runner_name: 'ars-octocat-1', runner_id: 1, labels: [], encoded_jit_config: 'cfg' }, {}],
+      [201, { runner_name: 'ars-octocat-1', runner_id: 1, labels: [], encoded_jit_config: fakeJitConfig('ars-octocat-1', 'acme/swarm') }, {}],
       [403, { error: 'octocat is not allowed to run jobs for this swarm' }, {}],
     ];
     const times: number[] = [];

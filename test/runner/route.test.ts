@@ -53,7 +53,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expect(jitRequests).toEqual([{ name: 'ars-octocat-0001', runner_group_id: 1, labels, work_folder: '_work' }]);
     const entries = await ledger.read();
     expect(entries.map((e) => [e.type, e.data])).toEqual([
-      ['runner_registered', { runner_name: 'ars-octocat-0001', owner: 'Octocat', hardware_class: 'gpu-rtx-4090-24gb', labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z' }],
+      ['runner_registered', { runner_name: 'ars-octocat-0001', owner: 'Octocat', hardware_class: 'gpu-rtx-4090-24gb', labels, registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id: 1 }],
     ]);
     expect(JSON.stringify(entries)).not.toContain(SECRET_JIT);
     expectRealGitHubCalls();
@@ -210,6 +210,40 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expect((await ledger.read()).map((e) => e.type)).toEqual(['runner_registered']);
     expect(nock.pendingMocks()).toEqual([]);
     expectRealGitHubCalls();
+  });
+
+  it('refuses a banned owner who renamed the GitHub account (a login changes, the account id does not)', async () => {
+    mockWhoAmI('saboteur', undefined, 1001);
+    mockInstallation();
+    mockRunners([]);
+    mockJit({ name: 'ars-saboteur-0001' });
+    expect((await ask(USER_TOKEN)).status).toBe(201);
+    await ledger.append([{ type: 'owner_banned', data: { login: 'saboteur', reason: '2 faults, the last on job j9' } }]);
+    // the same account, renamed on github.com/settings/admin: a fresh login with no ban
+    mockWhoAmI('innocent-newcomer', undefined, 1001);
+    mockRunners([]);
+    mockJit({ name: 'ars-innocent-newcomer-0002' });
+    const renamed = await ask(USER_TOKEN);
+    expect(renamed.status).toBe(403);
+    expect((await renamed.json()).error).toMatch(/innocent-newcomer is not allowed.*the GitHub account registered runners as saboteur, who is banned by the ledger \(2 faults/);
+    expect(jitRequests).toHaveLength(1);
+    expect((await ledger.read()).filter((e) => e.type === 'runner_registered')).toHaveLength(1);
+  });
+
+  it('refuses a login another GitHub account registered runners under (a renamed owner’s login taken over: its credits and trust are not the new account’s)', async () => {
+    mockWhoAmI('alice', undefined, 7);
+    mockInstallation();
+    mockRunners([]);
+    mockJit({ name: 'ars-alice-0001' });
+    expect((await ask(USER_TOKEN)).status).toBe(201);
+    // alice renamed her account; someone else signs up as "Alice"
+    mockWhoAmI('Alice', undefined, 666);
+    mockRunners([]);
+    mockJit({ name: 'ars-alice-0002' });
+    const taken = await ask(USER_TOKEN);
+    expect(taken.status).toBe(403);
+    expect((await taken.json()).error).toMatch(/Alice is not allowed.*runners were registered as alice by another GitHub account \(id 7\)/);
+    expect(jitRequests).toHaveLength(1);
   });
 
   it('rejects a malformed request with one clear 400', async () => {
