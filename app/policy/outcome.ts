@@ -52,7 +52,7 @@ export interface Claim {
 
 export type Outcome =
   /** the result was rejected (forged, unreadable): run the job again elsewhere, or give up */
-  | { kind: 'retry'; reason: string; elsewhere?: string }
+  | { kind: 'retry'; reason: string; elsewhere?: string; /** owners the next attempt avoids besides `elsewhere`: those off pace on this job before (app/handlers/judge.ts) */ avoid?: string[] }
   | { kind: 'give_up'; reason: string }
   /** a valid run that produced no score (crash, NaN, non-causal, ...): the experiment failed */
   | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null; faults?: Faults }

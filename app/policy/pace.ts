@@ -33,6 +33,14 @@ const median = (xs: number[]) => {
   const m = v.length >> 1;
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
+/**
+ * The lower median: of an even count, the lower of the middle two. A class's usual pace is the lower
+ * median of its owners' usual paces, so raising it takes more than half of the owners: with the mean
+ * of the middle two, one owner of two (or two of four) reporting made-up fast calibrations lifted the
+ * class's pace as far as they liked, and every honest run fell below it (refused as off pace: no
+ * credit, run again, a PR given up after its attempts). Lowering it only loosens the check.
+ */
+const lowerMedian = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 /** A run's pace: the slower of its two calibrations; after_gflops 0 is no calibration after training (a run that never reached evaluation, or given back). */
 const paceOf = (c: Calibration) => (c.after_gflops > 0 ? Math.min(c.before_gflops, c.after_gflops) : c.before_gflops);
@@ -75,12 +83,12 @@ export function offPace(cal: Calibration | null | undefined, history: { cls: str
   }
   const pace = paceOf(cal);
   const checks = [
-    [`${history.cls}'s usual`, history.classPace, MIN_OWNERS, 'owners'],
-    ['its owner\'s usual', history.ownPace, MIN_HISTORY, 'runs'],
+    [`${history.cls}'s usual`, history.classPace, MIN_OWNERS, 'owners', lowerMedian],
+    ['its owner\'s usual', history.ownPace, MIN_HISTORY, 'runs', median],
   ] as const;
-  for (const [who, xs, min, of] of checks) {
+  for (const [who, xs, min, of, mid] of checks) {
     if (xs.length < min) continue;
-    const usual = median(xs);
+    const usual = mid(xs);
     if (pace < usual * (1 - tolerance)) return `off pace: the calibration workload ran at ${g(pace)} GFLOP/s, ${pct(1 - pace / usual)} below ${who} ${g(usual)} (median of ${xs.length} ${of})`;
   }
   return null;
@@ -88,7 +96,7 @@ export function offPace(cal: Calibration | null | undefined, history: { cls: str
 
 /**
  * The floor of each class and workload with a usual pace (MIN_OWNERS owners' calibrations): the
- * median of its owners' usual paces less `tolerance`, the line below which offPace refuses a result,
+ * lower median of its owners' usual paces less `tolerance`, the line below which offPace refuses a result,
  * so a job given back is one the App would have refused after training. 4 significant digits (the
  * dispatch input is short).
  */
@@ -101,7 +109,7 @@ export function paceFloors(state: LedgerState, tolerance: number): PaceFloors {
   for (const [key, byOwner] of [...owners(state)].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (byOwner.size < MIN_OWNERS) continue;
     const [cls, workload] = key.split('\0');
-    const floor = Number((median([...byOwner.values()].map((xs) => median(xs.slice(-HISTORY)))) * (1 - tolerance)).toPrecision(4));
+    const floor = Number((lowerMedian([...byOwner.values()].map((xs) => median(xs.slice(-HISTORY)))) * (1 - tolerance)).toPrecision(4));
     if (floor > 0) (out[cls] ??= {})[workload] = floor;
   }
   byTol.set(tolerance, out);
@@ -151,7 +159,7 @@ export function givingBack(entries: Iterable<LedgerEntry>, login: string, now: D
   return { count: back.length, retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...back) + windowMs - now.getTime()) / 1000)) };
 }
 
-/** The usual pace of each owner of `cls` on `workload` (paceHistory's class median is theirs), and `owner`'s recent paces. */
+/** The usual pace of each owner of `cls` on `workload` (the class's usual pace is their lower median), and `owner`'s recent paces. */
 export function paceHistory(state: LedgerState, cls: string, workload: string, owner: string | null): { cls: string; classPace: number[]; ownPace: number[] } {
   const byOwner = owners(state).get(`${cls}\0${workload}`) ?? new Map<string, number[]>();
   return {

@@ -125,11 +125,11 @@ describe('a class\'s usual pace is the median of its owners\' usual paces', () =
   it('one owner\'s made-up fast calibrations cannot lock the class: refused runs still count, and the owners outvote it', async () => {
     const w = await scoreInTurn([['runner-m', 1000], ['runner-m', 1000], ['runner-m', 1000], ['runner-a', 100], ['runner-b', 100], ['runner-a', 100]]);
     const recs = w.entries('result_recorded').map((e) => [e.data.runner_owner, e.data.validated]);
-    // one owner is no class median (alice is scored); bob is refused while mallory is half the owners;
-    // his refused run counts, so with three owners the median is the honest one (before: mallory's
-    // three runs were the class's usual pace, every honest run was refused and never counted)
-    expect(recs).toEqual([['mallory', true], ['mallory', true], ['mallory', true], ['alice', true], ['bob', false], ['alice', true]]);
-    expect(w.entries('result_recorded')[4].data.reason).toBe("off pace: the calibration workload ran at 100 GFLOP/s, 82% below gpu-test's usual 550 (median of 2 owners)");
+    // one owner is no class median (alice is scored); nor is half of the owners: the class's pace is
+    // the lower median of theirs, so bob is scored too (before test/app/red-team-runners.test.ts, bob
+    // was refused while mallory was half the owners, at the mean of the middle two, 550; and before
+    // that, mallory's three runs were the class's usual pace and every honest run was refused)
+    expect(recs).toEqual([['mallory', true], ['mallory', true], ['mallory', true], ['alice', true], ['bob', true], ['alice', true]]);
   });
 });
 
