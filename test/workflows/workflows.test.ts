@@ -185,17 +185,13 @@ describe('attacks on the workflows', () => {
   // extracts the archive with `tar -P` into the workspace, so any path (node_modules/.bin, the
   // checkout, ~) can be overwritten before the job's next step. So no job that signs, publishes,
   // holds a write permission or runs on a volunteer's machine restores a cache (setup-node's
-  // `cache:` is one too).
-  it('no job that signs, publishes, writes or runs on a self-hosted runner restores an Actions cache', async () => {
+  // `cache:` is one too); nor does ci.yml, whose verdict on a PR a poisoned entry could fake.
+  it('no job restores an Actions cache', async () => {
     const offenders: string[] = [];
     for (const file of files) {
       const w = await load(file);
       for (const [id, job] of Object.entries<any>(w.raw.jobs ?? {})) {
         const steps: Record<string, any>[] = job.steps ?? [];
-        const publishes = steps.some((s) => /^actions\/(upload-pages-artifact|deploy-pages|attest[\w-]*)@/.test(String(s.uses ?? '')));
-        const selfHosted = JSON.stringify(job['runs-on'] ?? '').includes('self-hosted');
-        const privileged = /write/.test(permissionsOf(w, id));
-        if (!publishes && !selfHosted && !privileged) continue;
         for (const s of steps) {
           const uses = String(s.uses ?? '');
           if (uses.startsWith('actions/cache')) offenders.push(`${file} ${id}: ${uses.split('@')[0]}`);
