@@ -39,11 +39,17 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
   const s = new LedgerState();
   const freeUsed = new Map<string, number>();
   const jobAuthors = new Map<string, string | null>();
-  for (const e of entries) if (e.type === 'job_dispatched') jobAuthors.set((e as LedgerEntry<'job_dispatched'>).data.job_id, (e as LedgerEntry<'job_dispatched'>).data.author);
+  const jobBudgets = new Map<string, number>();
+  for (const e of entries) {
+    if (e.type !== 'job_dispatched') continue;
+    const d = (e as LedgerEntry<'job_dispatched'>).data;
+    jobAuthors.set(d.job_id, d.author);
+    jobBudgets.set(d.job_id, d.budget_seconds);
+  }
   // credits a ban under `ban_forfeits` must reverse (the job's id: the ban's seq and login), until a credit_reversed does
   const owed = new Map<string, { seq: number; login: string }>();
   for (const e of entries) {
-    const problem = creditProblem(s, e, { overdraft, freeUsed, jobAuthors, freePerDay: policy.freeRunsPerDay });
+    const problem = creditProblem(s, e, { overdraft, freeUsed, jobAuthors, jobBudgets, freePerDay: policy.freeRunsPerDay });
     if (problem) return { ok: false, seq: e.seq, problem };
     if (e.type === 'owner_banned' && s.trust.policy?.ban_forfeits) {
       const login = (e as LedgerEntry<'owner_banned'>).data.login;
@@ -61,7 +67,7 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
 function creditProblem(
   s: LedgerState,
   e: LedgerEntry,
-  ctx: { overdraft: number; freeUsed: Map<string, number>; jobAuthors: Map<string, string | null>; freePerDay?: number },
+  ctx: { overdraft: number; freeUsed: Map<string, number>; jobAuthors: Map<string, string | null>; jobBudgets: Map<string, number>; freePerDay?: number },
 ): string | null {
   switch (e.type) {
     case 'credit_granted':
@@ -71,6 +77,11 @@ function creditProblem(
       if (!ctx.jobAuthors.has(d.job_id)) return `credit_spent by ${d.login} for job ${d.job_id}, but no job_dispatched entry has that job_id`;
       const author = ctx.jobAuthors.get(d.job_id);
       if (author !== d.login) return `credit_spent by ${d.login} for job ${d.job_id}, but that job's author is ${author ?? 'the swarm (null)'}`;
+      if (d.reason !== FREE_TIER_REASON) {
+        // one credit per second of budget (docs/ledger.md): anything less is a run paid for free, outside the free tier's count
+        const budget = ctx.jobBudgets.get(d.job_id);
+        if (budget !== undefined && Math.abs(d.amount - budget) > EPS) return `credit_spent of ${d.amount} by ${d.login} for job ${d.job_id}, but the job's budget is ${budget} s: a paid run costs its budget (only a free-tier spend may charge 0)`;
+      }
       if (d.reason === FREE_TIER_REASON) {
         if (d.amount !== 0) return `a free-tier spend must have amount 0, found ${d.amount}`;
         const key = `${d.login} ${new Date(e.time).toISOString().slice(0, 10)}`;

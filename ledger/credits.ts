@@ -261,6 +261,11 @@ export class LedgerState {
     if (!r.data.runner_owner) return `the result of job ${jobId} names no runner owner to credit`;
     if (this.grants.has(jobId)) return `job ${jobId} was already granted credit at seq ${this.grants.get(jobId)!.seq}`;
     if (this.reversals.has(jobId)) return `job ${jobId} was reversed at seq ${this.reversals.get(jobId)!.seq}`;
+    // A long run is checked by no one, and earns budget x its class's weight for a price of its
+    // budget: on its requester's own runner it minted credits (a class at 16x the reference's pace:
+    // 1,800 paid, 28,800 earned, without training). There it earns nothing.
+    const requester = this.longRuns.has(jobId) ? this.dispatched.get(jobId)?.author : null;
+    if (requester && requester.toLowerCase() === r.data.runner_owner.toLowerCase()) return `job ${jobId} is a long run of ${requester} on their own runner: it earns nothing`;
     const v = this.verifications.get(jobId);
     if (v && !v.data.agreed && !this.trust.checked.has(jobId)) return `the verification of job ${jobId} disagreed (seq ${v.seq})`;
     const why = this.trust.uncounted(r, this.longRuns.has(jobId));

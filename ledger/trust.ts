@@ -270,8 +270,10 @@ export class TrustBook {
    */
   uncounted(r: { time: string; data: EntryDataOf<'result_recorded'> }, longRun: boolean): string | null {
     const d = r.data;
-    if (!this.policy || longRun) return null;
+    if (!this.policy) return null;
+    // a banned owner earns nothing, long runs included (before, a long run was exempt before this check)
     if (d.runner_owner && this.banned(d.runner_owner)) return `${d.runner_owner} is banned (${this.banned(d.runner_owner)})`;
+    if (longRun) return null;
     if (this.faulted.has(d.job_id)) return `the result of job ${d.job_id} was outvoted by other owners' runs`;
     if (this.awaitsReplay(d.job_id)) return `the result of job ${d.job_id} is not reproduced by another owner's replay yet`;
     if (this.checked.has(d.job_id)) return null;

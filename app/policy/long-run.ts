@@ -53,7 +53,9 @@ export function parseLongRunForm(body: string | null): ParsedForm {
   else return bad('target', `"${t}" is neither a PR number (like \`#42\`) nor a commit SHA (7 to 40 hex digits) of the default branch.`);
 
   const b = f.get(FIELD.budget)!;
-  const budget_seconds = LONG_RUN_BUDGETS[b];
+  // an own property only: "constructor" or "__proto__" read off the prototype is no price (every
+  // comparison with it is false, so neither the cap nor the balance refused it)
+  const budget_seconds = Object.hasOwn(LONG_RUN_BUDGETS, b) ? LONG_RUN_BUDGETS[b] : undefined;
   if (!budget_seconds) return bad('budget', `"${b}" is not one of ${Object.keys(LONG_RUN_BUDGETS).map((k) => `"${k}"`).join(', ')}.`);
 
   const hc = (f.get(FIELD.hardware_class) ?? '').replace(/`/g, '').trim();

@@ -2,6 +2,7 @@ import { describe, it, expect, afterEach, beforeEach } from '@jest/globals';
 import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
+import { form, fund } from './long-run-helpers.js';
 import { appendEntries, auditLedger, computeBalances, creditForResult, ledgerFiles, type NewEntry } from '../../ledger/index.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -19,42 +20,6 @@ afterEach(() => {
   expect(nock.pendingMocks()).toEqual([]);
   nock.cleanAll();
 });
-
-/** An issue body as GitHub renders the long-run form (`### <label>` then the value). */
-function form(f: { target?: string; budget?: string; hardware_class?: string; max_credits?: string; why?: string; terms?: boolean }): string {
-  const v = { target: '#7', budget: '30 minutes', hardware_class: '', max_credits: '5000', why: 'See whether the gain holds at 6x the steps.', terms: true, ...f };
-  return [
-    ['What to run', v.target],
-    ['Training budget', v.budget],
-    ['Hardware class', v.hardware_class || '_No response_'],
-    ['Most credits to spend', v.max_credits],
-    ['Why', v.why || '_No response_'],
-    ['Terms', `- [${v.terms ? 'X' : ' '}] I understand the credits are spent when the run is dispatched, whatever its result.`],
-  ]
-    .map(([label, value]) => `### ${label}\n\n${value}`)
-    .join('\n\n');
-}
-
-/**
- * Gives `login` (a runner owner) `seconds` credits the way the swarm does: a validated baseline
- * run on their runner, granted by the ledger's own rule, appended to the ledger branch.
- */
-function fund(w: World, runner: string, seconds: number): void {
-  const entries = w.ledger();
-  const d = { inputs: { budget: String(seconds), eval_seed: '1', sha: w.main, role: 'baseline', nonce: `seed-${runner}`, pr: '' } };
-  const result = w.result(d, runner, 1, 2.0, (r) => (r.train_seconds = seconds));
-  const job: NewEntry[] = [
-    { type: 'job_dispatched', data: { job_id: d.inputs.nonce, role: 'baseline', repo: 'Codertocat/Hello-World', pr: null, sha: w.main, author: null, hardware_class: CLASS, eval_seed: 1, budget_seconds: seconds, attempt: 1, verifies: null } },
-    {
-      type: 'result_recorded',
-      data: { job_id: d.inputs.nonce, role: 'baseline', pr: null, sha: w.main, title: null, author: null, runner_name: runner, runner_owner: runner === 'runner-a' ? 'alice' : 'bob', run_url: null, validated: true, reason: null, result, diff_path: null, diff_sha256: null, log_excerpt: null },
-    },
-  ];
-  const withJob = [...entries, ...appendEntries(entries, job.map((e) => ({ ...e, time: '2026-11-24T11:30:00.000Z' })))];
-  const grant = creditForResult(withJob, d.inputs.nonce)!;
-  const all = [...withJob, ...appendEntries(withJob, [{ ...grant, time: '2026-11-24T11:31:00.000Z' }])];
-  w.gh.refs.set('heads/ledger', w.gh.commit(ledgerFiles(all), w.gh.refs.get('heads/ledger')!, 'fund'));
-}
 
 describe('the long-run form', () => {
   it('reads the fields the issue template really has', () => {
