@@ -5,7 +5,7 @@
 // load, through the same open file the text is then read from: a file planted in the cache (by
 // an earlier job's code, where isolation is none) is removed and downloaded again, never read.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -105,21 +105,28 @@ export async function fetchShard(shard: Shard, cacheDir: string, fetchImpl: Fetc
   const final = shardCachePath(cacheDir, shard);
   if (existsSync(final)) return final; // renamed in only after its hash matched; openShard hashes it again
   const partial = `${final}.partial`;
-  const have = existsSync(partial) ? statSync(partial).size : 0;
-  const res = await fetchImpl(shard.url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : undefined).catch((e: Error) => {
-    throw new Error(`downloading shard ${shard.id} from ${shard.url} failed: ${e.message}; check the network and run again (the download resumes).`);
-  });
-  if (res.status === 206) {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(partial, { flags: 'a' }));
-  } else if (res.status === 200) {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(partial, { flags: 'w' }));
-  } else if (res.status !== 416) {
-    // 416: nothing left to fetch, the partial file is whole
-    throw new Error(`downloading shard ${shard.id} from ${shard.url} failed: HTTP ${res.status}; check the shard's url in the pins.`);
-  }
-  const got = await fileSha256(partial);
-  if (got !== shard.sha256) {
+  for (;;) {
+    // resume only a plain file: a link or folder planted under the name is removed, never written through
+    const kept = lstatSync(partial, { throwIfNoEntry: false });
+    if (kept && !kept.isFile()) rmSync(partial, { force: true, recursive: true });
+    const have = kept?.isFile() ? kept.size : 0;
+    const res = await fetchImpl(shard.url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : undefined).catch((e: Error) => {
+      throw new Error(`downloading shard ${shard.id} from ${shard.url} failed: ${e.message}; check the network and run again (the download resumes).`);
+    });
+    if (res.status === 206) {
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(partial, { flags: 'a' }));
+    } else if (res.status === 200) {
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(partial, { flags: 'w' }));
+    } else if (res.status !== 416 || have === 0) {
+      // 416: nothing left to fetch, the partial file is whole
+      throw new Error(`downloading shard ${shard.id} from ${shard.url} failed: HTTP ${res.status}; check the shard's url in the pins.`);
+    }
+    const got = await fileSha256(partial);
+    if (got === shard.sha256) break;
     rmSync(partial, { force: true });
+    // the partial file this resumed (from an interrupted run, or planted by an earlier job's code)
+    // held other bytes: download the whole shard once more, from nothing
+    if (have > 0) continue;
     throw new Error(
       `shard ${shard.id} from ${shard.url} has sha256 ${got}, expected ${shard.sha256}: the download is corrupt or the server ` +
         'serves a different file. Nothing was cached; run again to retry, or re-pin the shard if it changed upstream.',
@@ -139,13 +146,14 @@ export async function openShard(shard: Shard, cacheDir: string, fetchImpl: Fetch
   for (let attempt = 0; ; attempt++) {
     const path = await fetchShard(shard, cacheDir, fetchImpl);
     const fh = await open(path, 'r');
-    const got = await handleSha256(fh).catch(async (e: Error) => {
+    // a folder (or other non-file) planted under the name is no shard: removed like a wrong file
+    const got = await (async () => ((await fh.stat()).isFile() ? handleSha256(fh) : 'not a file'))().catch(async (e: Error) => {
       await fh.close();
       throw e;
     });
     if (got === shard.sha256) return fh;
     await fh.close();
-    rmSync(path, { force: true });
+    rmSync(path, { force: true, recursive: true });
     if (attempt > 0) throw new Error(`shard ${shard.id}: the cached file ${path} has sha256 ${got}, expected ${shard.sha256}, even after a fresh download; something on this machine rewrites the cache (${cacheDir}).`);
   }
 }
