@@ -3,25 +3,12 @@
 // in the browser (DNS rebinding) or a crafted URL must read nothing else, and the ledger
 // checkout writes nothing outside its folder.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request, type Server } from 'node:http';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { plantSite, rawGet } from '../helpers/hostile-site.js';
 import { serveSite, writeLedgerCheckout } from '../../swarm/site.js';
-
-type Got = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
-const get = (url: string, path: string, headers: Record<string, string> = {}) =>
-  new Promise<Got>((ok, fail) => {
-    const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-    req.end();
-  });
 
 let dir = '';
 let server: Server;
@@ -29,14 +16,7 @@ let url = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rt-swarm-site-'));
-  mkdirSync(join(dir, 'site', 'api'), { recursive: true });
-  writeFileSync(join(dir, 'site', 'index.html'), '<html>leaderboard</html>');
-  writeFileSync(join(dir, 'site', 'api', 'index.json'), '{"ok":true}');
-  writeFileSync(join(dir, 'secret.txt'), 'SECRET the state folder');
-  mkdirSync(join(dir, 'state'));
-  writeFileSync(join(dir, 'state', 'index.html'), 'SECRET state page');
-  symlinkSync(join(dir, 'secret.txt'), join(dir, 'site', 'leak.txt'));
-  symlinkSync(join(dir, 'state'), join(dir, 'site', 'leakdir'));
+  plantSite(dir, 'state', { file: 'SECRET the state folder', page: 'SECRET state page' });
   // a stand-in for the local GitHub's pages (swarm/github-pages.ts): what a rebound page would like to read
   const github = { rewrite: (t: string) => t, page: (p: string) => (p === 'pull/1' ? { type: 'text/plain', body: 'SECRET local GitHub page' } : null) };
   ({ server, url } = await serveSite(join(dir, 'site'), 0, github));
@@ -49,7 +29,7 @@ afterAll(async () => {
 describe('red team: the swarm leaderboard server', () => {
   it('refuses NUL bytes and backslashes in the path', async () => {
     for (const p of ['/index.html%00.json', '/%00', '/..\\secret.txt', '/api/%2e%2e%5c%2e%2e%5csecret.txt']) {
-      const r = await get(url, p);
+      const r = await rawGet(url, p);
       expect(r.body).not.toContain('SECRET');
       expect([400, 403, 404]).toContain(r.status);
     }
@@ -57,7 +37,7 @@ describe('red team: the swarm leaderboard server', () => {
 
   it('does not follow a symbolic link inside the site to a file or folder outside it', async () => {
     for (const p of ['/leak.txt', '/leakdir/', '/leakdir/index.html']) {
-      const r = await get(url, p);
+      const r = await rawGet(url, p);
       expect(r.body).not.toContain('SECRET');
       expect([403, 404]).toContain(r.status);
     }
@@ -66,21 +46,21 @@ describe('red team: the swarm leaderboard server', () => {
   it('refuses a request for another host name (DNS rebinding), site and local GitHub pages alike', async () => {
     const port = new URL(url).port;
     for (const p of ['/api/index.json', '/', '/github/pull/1']) {
-      const r = await get(url, p, { host: `evil.example:${port}` });
+      const r = await rawGet(url, p, { host: `evil.example:${port}` });
       expect(r.status).toBe(403);
       expect(r.body).not.toContain('"ok"');
       expect(r.body).not.toContain('leaderboard');
       expect(r.body).not.toContain('SECRET');
     }
-    expect((await get(url, '/api/index.json', { host: `127.0.0.1:${port}` })).status).toBe(200);
-    expect((await get(url, '/api/index.json', { host: `localhost:${port}` })).status).toBe(200);
-    expect((await get(url, '/github/pull/1', { host: `127.0.0.1:${port}` })).status).toBe(200);
-    const cross = await get(url, '/api/index.json', { origin: 'https://evil.example' });
+    expect((await rawGet(url, '/api/index.json', { host: `127.0.0.1:${port}` })).status).toBe(200);
+    expect((await rawGet(url, '/api/index.json', { host: `localhost:${port}` })).status).toBe(200);
+    expect((await rawGet(url, '/github/pull/1', { host: `127.0.0.1:${port}` })).status).toBe(200);
+    const cross = await rawGet(url, '/api/index.json', { origin: 'https://evil.example' });
     expect(cross.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('tells the browser not to sniff a served file into another type', async () => {
-    expect((await get(url, '/api/index.json')).headers['x-content-type-options']).toBe('nosniff');
+    expect((await rawGet(url, '/api/index.json')).headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('writes no ledger file outside the ledger folder, whatever its name', () => {
