@@ -6,7 +6,8 @@
 // - read-only: /usr (and the merged-/usr links), node's own install, the harness source
 //   (trainer/, package.json, tsconfig.json) and node_modules of the trusted checkout, the
 //   child's input data; the Brown corpus hidden under an empty read-only tmpfs;
-// - read-write: its one work dir, and a small private /tmp (also its HOME);
+// - read-write: its one work dir, a small private /tmp (also its HOME) and a smaller /dev/shm;
+//   the rest (the root and /dev, tmpfs of bubblewrap's) read-only; no descriptor of the host;
 // - new user, mount, pid, network, ipc, uts and cgroup namespaces: no network but its own
 //   loopback, no view of the host's processes (a fresh /proc), nothing of the parent's
 //   environment (--clearenv, then an explicit list), no further user namespaces;
@@ -26,6 +27,9 @@ import { tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { childEntry } from './runtime.js';
 import { HIDDEN_PATHS, isCredentialEnv, PIDS_LIMIT, SOURCE_MOUNTS, TMPFS_MB } from './isolation.js';
+
+/** the sandbox's /dev/shm, MiB (as Docker's default) */
+const SHM_MB = 64;
 
 export interface SandboxSpec {
   phase: 'train' | 'eval';
@@ -144,6 +148,9 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   // the CUDA driver looks its devices up in sysfs (read-only, as Flatpak gives GPU apps)
   if (spec.devices.length > 0) for (const d of ['/sys/bus', '/sys/class', '/sys/dev', '/sys/devices', '/sys/module']) argv.push('--ro-bind-try', d, d);
   argv.push('--perms', '1777', '--size', String(TMPFS_MB * 2 ** 20), '--tmpfs', '/tmp');
+  // /dev is a tmpfs of bubblewrap's, unbounded (half the host's memory) and writable: read-only,
+  // with a small /dev/shm (Docker's default), since files there count in no resident set
+  argv.push('--perms', '1777', '--size', String(SHM_MB * 2 ** 20), '--tmpfs', '/dev/shm', '--remount-ro', '/dev');
 
   // the harness, read-only, with the evaluation text hidden
   const repo = trimSlash(spec.repoDir);
@@ -155,6 +162,9 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   }
   for (const p of spec.readOnly) argv.push('--ro-bind', p, p);
   if (spec.workDir) argv.push('--bind', spec.workDir, spec.workDir);
+  // the root is bubblewrap's tmpfs too, unbounded and owned by the child's uid: read-only once
+  // every mount point is made (the mounts on it keep their own flags)
+  argv.push('--remount-ro', '/');
 
   const env: Record<string, string> = { HOME: '/tmp', TMPDIR: '/tmp', PATH: '/usr/local/bin:/usr/bin:/bin', ...spec.env };
   for (const [k, v] of Object.entries(env)) {
@@ -164,9 +174,25 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     }
     argv.push('--setenv', k, v);
   }
-  argv.push('--chdir', repo, '--', ...spec.command);
+  // the command starts through CLOSE_FDS: a descriptor the supervisor inherited without
+  // close-on-exec (a host directory, a pipe of the runner's) would otherwise reach the candidate
+  argv.push('--chdir', repo, '--', realpathSync(process.execPath), '--no-warnings', '-e', CLOSE_FDS, '--', ...spec.command);
   return argv;
 }
+
+/** Run inside the sandbox by node before the real command: closes every descriptor above stdio
+ * that is not close-on-exec (node's own are), then execs the command with the same environment. */
+const CLOSE_FDS = [
+  "const fs = require('fs');",
+  "for (const n of fs.readdirSync('/proc/self/fd')) {",
+  '  if (Number(n) < 3) continue;',
+  '  try {',
+  "    const f = /^flags:\\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/fdinfo/' + n, 'utf8'));",
+  '    if (f && (parseInt(f[1], 8) & 0o2000000) === 0) fs.closeSync(Number(n));',
+  '  } catch {}',
+  '}',
+  'process.execve(process.argv[1], process.argv.slice(1), process.env);',
+].join('\n');
 
 /** Why this runner cannot run sandboxed children, or null when it can: runs the very sandbox
  * a child gets, with `true` inside. `repoDir` null (`runner doctor`, before any checkout): a

@@ -47160,6 +47160,7 @@ import { dirname, isAbsolute, join as join3 } from "node:path";
 var COMPILED = !import.meta.url.endsWith(".ts");
 
 // trainer/sandbox.ts
+var SHM_MB = 64;
 var SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 var SYSTEM_FILES = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"];
 var SANDBOX_UID_BASE = 2e6;
@@ -47229,6 +47230,7 @@ function sandboxArgv(spec) {
   for (const d of spec.devices) argv.push("--dev-bind", d, d);
   if (spec.devices.length > 0) for (const d of ["/sys/bus", "/sys/class", "/sys/dev", "/sys/devices", "/sys/module"]) argv.push("--ro-bind-try", d, d);
   argv.push("--perms", "1777", "--size", String(TMPFS_MB * 2 ** 20), "--tmpfs", "/tmp");
+  argv.push("--perms", "1777", "--size", String(SHM_MB * 2 ** 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev");
   const repo = trimSlash(spec.repoDir);
   for (const rel of SOURCE_MOUNTS) argv.push("--ro-bind", `${repo}/${rel}`, `${repo}/${rel}`);
   argv.push("--ro-bind", spec.host.nodeModules, `${repo}/node_modules`);
@@ -47238,6 +47240,7 @@ function sandboxArgv(spec) {
   }
   for (const p of spec.readOnly) argv.push("--ro-bind", p, p);
   if (spec.workDir) argv.push("--bind", spec.workDir, spec.workDir);
+  argv.push("--remount-ro", "/");
   const env = { HOME: "/tmp", TMPDIR: "/tmp", PATH: "/usr/local/bin:/usr/bin:/bin", ...spec.env };
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`sandbox: env name ${JSON.stringify(k)} is not a valid variable name.`);
@@ -47246,9 +47249,20 @@ function sandboxArgv(spec) {
     }
     argv.push("--setenv", k, v);
   }
-  argv.push("--chdir", repo, "--", ...spec.command);
+  argv.push("--chdir", repo, "--", realpathSync(process.execPath), "--no-warnings", "-e", CLOSE_FDS, "--", ...spec.command);
   return argv;
 }
+var CLOSE_FDS = [
+  "const fs = require('fs');",
+  "for (const n of fs.readdirSync('/proc/self/fd')) {",
+  "  if (Number(n) < 3) continue;",
+  "  try {",
+  "    const f = /^flags:\\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/fdinfo/' + n, 'utf8'));",
+  "    if (f && (parseInt(f[1], 8) & 0o2000000) === 0) fs.closeSync(Number(n));",
+  "  } catch {}",
+  "}",
+  "process.execve(process.argv[1], process.argv.slice(1), process.env);"
+].join("\n");
 function sandboxProblem(repoDir) {
   if (repoDir === null) {
     const stand = mkdtempSync(join3(tmpdir(), "autoresearch-probe-checkout-"));
