@@ -7,6 +7,7 @@ import { onInstallation } from './handlers/installation.js';
 import { onLongRunIssue, type IssueEvent } from './handlers/long-run.js';
 import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
+import type { OAuthClient } from './github/token-check.js';
 import { registerRunnerRoutes } from './routes/runners.js';
 import { openSession, type AppDeps } from './session.js';
 import { onWorkflowJob, type WorkflowJobEvent } from './starts.js';
@@ -19,8 +20,8 @@ export const LEDGER_BRANCH = 'ledger';
  * milliseconds, 250 by default). The simulator runs in virtual time and sets 0: its GitHub answers
  * at once, and the real waits made a 12-PR fault run take minutes of wall time doing nothing.
  */
-export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: number } = {}): ApplicationFunction {
-  const { ledgerRetryDelayMs, ...depsOverrides } = overrides;
+export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: number; oauthClient?: OAuthClient | null } = {}): ApplicationFunction {
+  const { ledgerRetryDelayMs, oauthClient, ...depsOverrides } = overrides;
   return (app, _options) => {
     // One store per repository per process: it keeps its view of the ledger, so reading costs
     // nothing for 15 minutes after its own write or read, then one conditional GET (a 304 is free).
@@ -88,7 +89,7 @@ export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: n
     // per-repository ledger store, so a registration and an experiment never race on a stale head.
     // Without its HTTP server (tests, app/replay.ts) Probot hands a throwing addHandler: no route then.
     try {
-      if (_options.addHandler) registerRunnerRoutes(app, _options.addHandler, { ledgerFor: deps.ledgerFor });
+      if (_options.addHandler) registerRunnerRoutes(app, _options.addHandler, { ledgerFor: deps.ledgerFor, ...(oauthClient !== undefined ? { oauthClient } : {}) });
     } catch (e) {
       if ((e as Error).message !== 'No server instance') throw e;
     }

@@ -1,6 +1,6 @@
 // Who the volunteer is, to GitHub: a token they pass, or a device-flow login in the browser.
-// The token only ever goes to the App, which uses it for `GET /user`; the runner process and
-// the jobs never see it.
+// The token only ever goes to the App, which accepts it only if GitHub issued it to the App (the
+// device flow here) and uses it for `GET /user`; the runner process and the jobs never see it.
 import { createOAuthDeviceAuth } from '@octokit/auth-oauth-device';
 import { Octokit } from '@octokit/rest';
 
@@ -12,7 +12,9 @@ export interface TokenSource {
   renew: (() => Promise<TokenSource>) | null;
 }
 
-const ENV_NAMES = ['AUTORESEARCH_GITHUB_TOKEN', 'GH_TOKEN', 'GITHUB_TOKEN'];
+// only the swarm's own variable: $GH_TOKEN and $GITHUB_TOKEN hold gh's or a workflow's token, which
+// the App refuses (not issued to it), and would stand in the way of the device-flow login
+const ENV_NAMES = ['AUTORESEARCH_GITHUB_TOKEN'];
 
 export async function resolveToken(opts: {
   token?: string;
@@ -29,7 +31,7 @@ export async function resolveToken(opts: {
   }
   if (!opts.clientId) {
     throw new Error(
-      `no GitHub token: pass --token <token> (a fine-grained token with no permissions is enough), set ${ENV_NAMES[0]}, ` +
+      `no GitHub token: pass --token <token> (one GitHub issued to the swarm's App: the App refuses personal access tokens and other apps' tokens), set ${ENV_NAMES[0]}, ` +
         "or pass --client-id <the App's client id> to log in through the browser",
     );
   }

@@ -23,7 +23,7 @@ Commands
 Options
   --repo owner/name      the swarm repository (join, status: required; doctor: it names the trainer
                          image; from a clone of the swarm, doctor reads it from the git origin)
-  --token <token>        your GitHub token (or $AUTORESEARCH_GITHUB_TOKEN, $GH_TOKEN, $GITHUB_TOKEN);
+  --token <token>        your GitHub token for the swarm's App (or $AUTORESEARCH_GITHUB_TOKEN);
                          without one, join logs you in through the browser (device flow)
   --client-id <id>       the App's client id for that login (default: from the swarm's config)
   --app-url <url>        the swarm App (default: runners.app_url in its .github/autoresearch.yml)

@@ -11,7 +11,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import { createApp } from '../app/index.js';
 import { JIT_CONFIG_PATH } from '../runner/protocol.js';
 import { sealKeyPairFrom } from '../trainer/seal.js';
-import { OWNER, REPO, repositoryJson, type FakeGitHub, type WorkflowRun } from './github/fake.js';
+import { APP_CLIENT, OWNER, REPO, repositoryJson, type FakeGitHub, type WorkflowRun } from './github/fake.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
@@ -37,7 +37,7 @@ export async function loadApp(o: { fetch: typeof fetch; now: () => Date; private
   let route: RouteHandler | null = null;
   // the App's seal key pair, derived from a secret as the App derives it from PRIVATE_KEY (the
   // simulator passes one of its seed: the key is in every dispatch, so in the ledger)
-  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.sealSecret ?? o.privateKey), ledgerRetryDelayMs: 0 }), {
+  await probot.load(createApp({ now: o.now, sealKeys: sealKeyPairFrom(o.sealSecret ?? o.privateKey), ledgerRetryDelayMs: 0, oauthClient: APP_CLIENT }), {
     cwd: process.cwd(),
     addHandler: (h: any) => {
       route ??= h;

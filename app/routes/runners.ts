@@ -1,9 +1,10 @@
 // The App's runner route: a volunteer's CLI sends its GitHub token and hardware class, and gets
 // back a just-in-time configuration for one ephemeral self-hosted runner labelled with its owner.
 //
-// Trust: the caller's token is used for one thing, `GET /user`, to learn who is asking; it is
-// never stored or logged. The JIT config (a runner credential) goes only to that authenticated
-// caller, and only after the registration is in the ledger (so credits reach the right person).
+// Trust: the caller's token must be one GitHub issued to this App (its device flow, `runner
+// join`: app/github/token-check.ts), then `GET /user` with it says who is asking; it is never
+// stored or logged. The JIT config (a runner credential) goes only to that authenticated caller,
+// and only after the registration is in the ledger (so credits reach the right person).
 // Minting it needs the App's Administration (write) permission: see docs/runners.md.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // read at call time (crypto.randomBytes), so the simulator can seed it: see sim/determinism.ts
@@ -11,6 +12,7 @@ import crypto from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import type { Probot } from 'probot';
 import { GitHubLedgerStore, type LedgerStore } from '../../ledger/index.js';
+import { checkAppToken, oauthClientFromEnv, type OAuthClient } from '../github/token-check.js';
 import { ineligible } from '../policy/eligibility.js';
 import { givingBack } from '../policy/pace.js';
 import { JIT_CONFIG_PATH, JitConfigRequest, type JitConfigResponse, ownerLabel, runnerLabels, RunnerSettings } from '../../runner/protocol.js';
@@ -135,6 +137,12 @@ export interface RunnerRouteOptions {
   adminApp?: Probot;
   /** the runner name; random by default so two machines of one owner never collide */
   runnerName?: (login: string) => string;
+  /**
+   * the App's OAuth client, to check a caller's token was issued to this App; default from
+   * GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET. Null (or none in the environment): every
+   * registration is refused (503) naming the missing setting
+   */
+  oauthClient?: OAuthClient | null;
 }
 
 class HttpError extends Error {
@@ -216,6 +224,8 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
   const limiter = options.limiter ?? new OwnerRateLimiter();
   const ledgerFor = options.ledgerFor ?? ((octokit, ref) => new GitHubLedgerStore(octokit, ref));
   const runnerName = options.runnerName ?? ((login: string) => `ars-${login.toLowerCase()}-${crypto.randomBytes(4).toString('hex')}`);
+  const oauthClient = options.oauthClient !== undefined ? options.oauthClient : oauthClientFromEnv();
+  if (!oauthClient?.clientId || !oauthClient.clientSecret) app.log.warn('GITHUB_CLIENT_ID or GITHUB_CLIENT_SECRET is not set: the runner route refuses every registration until both are (docs/runners.md)');
 
   // Each registration costs the installation a few API calls (one per job); these two answers
   // rarely change, so they are kept briefly. A stale installation id is dropped on its first error.
@@ -263,7 +273,11 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
     }
     const [owner, repo] = body.data.repo.split('/');
 
-    const { login, id: accountId, created_at: createdAt } = await whoIs(token, (await app.auth()).request.endpoint.DEFAULTS.baseUrl);
+    const baseUrl = (await app.auth()).request.endpoint.DEFAULTS.baseUrl;
+    // a token GitHub issued to another app or tool would pass GET /user: it must be this App's
+    const issued = await checkAppToken(token, oauthClient, baseUrl);
+    if (!issued.ok) throw new HttpError(issued.status, issued.error, issued.retryAfterSeconds);
+    const { login, id: accountId, created_at: createdAt } = await whoIs(token, baseUrl);
 
     const octokit = await installationOf(app, 'autoresearch App', owner, repo);
     // runner management (Administration permission) may live in a separate, narrow App

@@ -63,6 +63,8 @@ export const REPO = 'Hello-World';
 /** the App's slug (GET /app) and so its bot user: the `sender` of what its installation token does */
 export const APP_SLUG = 'autoresearch-swarm';
 export const APP_BOT = `${APP_SLUG}[bot]`;
+/** the App's OAuth client (GET /app's client_id) and its secret: the runner route checks each token with it */
+export const APP_CLIENT = { clientId: 'Iv1.0', clientSecret: 'sim-client-secret' };
 const P = `/repos/${OWNER}/${REPO}`;
 const API = 'https://api.github.com';
 const CODELOAD = 'https://codeload.github.com';
@@ -787,6 +789,17 @@ export class FakeGitHub {
     this.on('GET', /^\/user$/, (c) => {
       const login = /^(?:bearer|token)\s+gho_(\S+)$/i.exec(c.headers.authorization ?? '')?.[1];
       return login ? [200, { ...userJson(login), created_at: this.accounts.get(login)?.created_at ?? '2020-01-01T00:00:00Z' }] : [401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }];
+    });
+    // "Check a token", as the App's OAuth client (HTTP Basic): a `gho_<login>` token is the App's (its device flow)
+    this.on('POST', /^\/applications\/[^/]+\/token$/, (c) => {
+      const basic = Buffer.from(`${APP_CLIENT.clientId}:${APP_CLIENT.clientSecret}`).toString('base64');
+      if (seg(c, 2) !== APP_CLIENT.clientId || /^basic\s+(\S+)$/i.exec(c.headers.authorization ?? '')?.[1] !== basic) return notFound();
+      const token = c.body?.access_token;
+      if (typeof token !== 'string' || !token) return [422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest' }];
+      const login = /^gho_(\S+)$/.exec(token)?.[1];
+      if (!login) return notFound();
+      const at = new Date(this.now()).toISOString();
+      return [200, { id: 1, url: `${API}/authorizations/1`, scopes: [], token, token_last_eight: token.slice(-8), hashed_token: sha1(token), app: { client_id: APP_CLIENT.clientId, name: 'autoresearch-swarm', url: `https://github.com/apps/${APP_SLUG}` }, note: null, note_url: null, fingerprint: null, created_at: at, updated_at: at, expires_at: null, user: userJson(login) }];
     });
     this.on('GET', /^\/users\/[^/]+$/, (c) => {
       const login = seg(c, 2);

@@ -12,7 +12,10 @@ import { listen, type Loopback } from './fakes.js';
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 
 export const SECRET_JIT = 'eyJ.aGVsbG8.the-runner-credential';
-export const USER_TOKEN = 'github_pat_volunteer';
+/** a user token GitHub issued to the App (its device flow): the only kind the route accepts */
+export const USER_TOKEN = 'ghu_volunteer';
+/** the App's OAuth client, with which the route checks a token is the App's (app/github/token-check.ts) */
+export const APP_CLIENT = { clientId: 'Iv1.runnerapp', clientSecret: 'the-apps-client-secret' };
 
 export function testProbot(appId: number): Probot {
   return new Probot({
@@ -29,7 +32,7 @@ export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: Owne
   let n = 0;
   await probot.load(
     (app, { addHandler }) =>
-      registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger, limiter: opts.limiter, adminApp: opts.adminApp, runnerName: (l) => `ars-${l.toLowerCase()}-000${++n}` }),
+      registerRunnerRoutes(app, addHandler, { ledgerFor: () => opts.ledger, limiter: opts.limiter, adminApp: opts.adminApp, runnerName: (l) => `ars-${l.toLowerCase()}-000${++n}`, oauthClient: APP_CLIENT }),
     { cwd: process.cwd(), addHandler: (h) => handlers.push(h) },
   );
   return listen(
@@ -42,8 +45,9 @@ export async function startRunnerApp(opts: { ledger: LedgerStore; limiter?: Owne
 
 export const CONFIG_YAML = 'runners:\n  banned: [Mallory]\n  max_per_owner: 2\n  registrations_per_hour: 10\n';
 
-/** GET /user: the token's account, its login (which its owner may rename) and its id (which never changes). */
+/** "Check a token" (the token is the App's), then GET /user: the token's account, its login (which its owner may rename) and its id (which never changes). */
 export function mockWhoAmI(login: string, createdAt = '2015-01-01T00:00:00Z', id = 1) {
+  mockTokenIsTheApps(login, id);
   gitHubApi().get('/user').matchHeader('authorization', `token ${USER_TOKEN}`).reply(200, { login, id, created_at: createdAt });
 }
 
@@ -76,4 +80,13 @@ export function mockJit(opts: { status?: number; token?: string; name?: string; 
         ? { runner: { id: opts.id ?? 77, name: opts.name ?? 'ars-octocat-0001', os: 'unknown', status: 'offline', busy: false, labels: [] }, encoded_jit_config: opts.config ?? SECRET_JIT }
         : { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
     );
+}
+
+/** POST /applications/{client_id}/token, as the App's OAuth client (HTTP Basic): 200, the token is the App's, `login`'s. */
+export function mockTokenIsTheApps(login: string, id = 1, token = USER_TOKEN) {
+  const basic = Buffer.from(`${APP_CLIENT.clientId}:${APP_CLIENT.clientSecret}`).toString('base64');
+  gitHubApi()
+    .post(`/applications/${APP_CLIENT.clientId}/token`, { access_token: token })
+    .matchHeader('authorization', `basic ${basic}`)
+    .reply(200, { id: 1, token, app: { client_id: APP_CLIENT.clientId, name: 'autoresearch-swarm', url: 'https://github.com/apps/autoresearch-swarm' }, user: { login, id } });
 }

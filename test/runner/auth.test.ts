@@ -19,6 +19,8 @@ describe('resolveToken', () => {
     const log: string[] = [];
     expect(await resolveToken({ token: 't-flag', env: { GH_TOKEN: 't-env' }, log: (l) => log.push(l) })).toMatchObject({ token: 't-flag', source: '--token', renew: null });
     expect(await resolveToken({ env: { GITHUB_TOKEN: 'g', AUTORESEARCH_GITHUB_TOKEN: 'a' }, log: (l) => log.push(l) })).toMatchObject({ token: 'a', source: '$AUTORESEARCH_GITHUB_TOKEN' });
+    // gh's or a workflow's token is never this App's: it must not stand in for the device-flow login
+    await expect(resolveToken({ env: { GH_TOKEN: 'gho_gh_cli', GITHUB_TOKEN: 'ghs_workflow' }, log: (l) => log.push(l) })).rejects.toThrow(/no GitHub token/);
     expect(log).toEqual([]);
   });
 

@@ -60,8 +60,8 @@ describe('runner join → App route → GitHub → ledger', () => {
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);
     // GitHub calls per job (the ledger store's own calls come on top: 3 with a warm head)
-    const jobCalls = ['GET /user', 'GET /repos/{owner}/{repo}/actions/runners', 'POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig'];
+    const jobCalls = ['POST /applications/{client_id}/token', 'GET /user', 'GET /repos/{owner}/{repo}/actions/runners', 'POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig'];
     const firstOnly = ['GET /repos/{owner}/{repo}/installation', 'POST /app/installations/{installation_id}/access_tokens', 'GET /repos/{owner}/{repo}/contents/{path}'];
-    expect(recordedCalls()).toEqual([jobCalls[0], ...firstOnly, ...jobCalls.slice(1), ...jobCalls]);
+    expect(recordedCalls()).toEqual([...jobCalls.slice(0, 2), ...firstOnly, ...jobCalls.slice(2), ...jobCalls]);
   });
 });

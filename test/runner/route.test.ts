@@ -6,7 +6,7 @@ import nock from 'nock';
 import type { Probot } from 'probot';
 import { expectRealGitHubCalls, gitHubApi, recordedCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { OwnerRateLimiter, decideRegistration } from '../../app/routes/runners.js';
-import { SECRET_JIT, USER_TOKEN, jitRequests, mockInstallation, mockJit, mockRunners, mockWhoAmI, startRunnerApp, testProbot } from './app-fixture.js';
+import { SECRET_JIT, USER_TOKEN, jitRequests, mockInstallation, mockJit, mockRunners, mockTokenIsTheApps, mockWhoAmI, startRunnerApp, testProbot } from './app-fixture.js';
 import { MemoryLedgerStore, type LedgerStore } from '../../ledger/index.js';
 import { JIT_CONFIG_PATH, RunnerSettings } from '../../runner/protocol.js';
 
@@ -59,6 +59,7 @@ describe('POST /autoresearch/runners/jitconfig', () => {
     expectRealGitHubCalls();
     expect(nock.pendingMocks()).toEqual([]);
     expect(recordedCalls()).toEqual([
+      'POST /applications/{client_id}/token',
       'GET /user',
       'GET /repos/{owner}/{repo}/installation',
       'POST /app/installations/{installation_id}/access_tokens',
@@ -77,13 +78,14 @@ describe('POST /autoresearch/runners/jitconfig', () => {
   });
 
   it('answers an invalid token 401 with no config, without touching the installation', async () => {
+    mockTokenIsTheApps('octocat', 1, 'not-a-real-token');
     gitHubApi().get('/user').reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     const res = await ask('not-a-real-token');
     expect(res.status).toBe(401);
     const text = await res.text();
     expect(JSON.parse(text).error).toMatch(/did not accept your token/);
     expect(text).not.toContain('encoded_jit_config');
-    expect(recordedCalls()).toEqual(['GET /user']);
+    expect(recordedCalls()).toEqual(['POST /applications/{client_id}/token', 'GET /user']);
     expect(await ledger.read()).toEqual([]);
     expectRealGitHubCalls();
   });
