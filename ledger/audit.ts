@@ -4,7 +4,7 @@ import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { SHADING_MIN_PAIRS, SHADING_Z, shadingCrossed } from './shading.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
-import { agreesWithMember, isAgreeingGroup } from './agreement.js';
+import { agreesWithMember, isAgreeingGroup, widen } from './agreement.js';
 import { digestCommitment, replayBy, replayVerdict } from './replays.js';
 import { replayRuns, runsAgree, type TrustBook } from './trust.js';
 import { reuseProblem, sampleSetProblem } from './baseline-reuse.js';
@@ -48,8 +48,9 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
   }
   // credits a ban under `ban_forfeits` must reverse (the job's id: the ban's seq and login), until a credit_reversed does
   const owed = new Map<string, { seq: number; login: string }>();
+  const tolerances = new AppTolerance();
   for (const e of entries) {
-    const problem = creditProblem(s, e, { overdraft, freeUsed, jobAuthors, jobBudgets, freePerDay: policy.freeRunsPerDay });
+    const problem = creditProblem(s, e, { overdraft, freeUsed, jobAuthors, jobBudgets, freePerDay: policy.freeRunsPerDay, tolerances });
     if (problem) return { ok: false, seq: e.seq, problem };
     if (e.type === 'owner_banned' && s.trust.policy?.ban_forfeits) {
       const login = (e as LedgerEntry<'owner_banned'>).data.login;
@@ -57,6 +58,7 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
     }
     if (e.type === 'credit_reversed') owed.delete((e as LedgerEntry<'credit_reversed'>).data.job_id);
     s.apply(e);
+    tolerances.applied(s, e);
   }
   for (const [jobId, o] of owed) {
     return { ok: false, seq: o.seq, problem: `owner_banned of ${o.login} leaves the credit of job ${jobId} (${s.grants.get(jobId)?.data.amount}) granted, though no bit-exact replay proved that run: the policy (ban_forfeits) reverses it` };
@@ -67,7 +69,7 @@ export function replayCredits(entries: LedgerEntry[], policy: AuditPolicy = {}):
 function creditProblem(
   s: LedgerState,
   e: LedgerEntry,
-  ctx: { overdraft: number; freeUsed: Map<string, number>; jobAuthors: Map<string, string | null>; jobBudgets: Map<string, number>; freePerDay?: number },
+  ctx: { overdraft: number; freeUsed: Map<string, number>; jobAuthors: Map<string, string | null>; jobBudgets: Map<string, number>; freePerDay?: number; tolerances: AppTolerance },
 ): string | null {
   switch (e.type) {
     case 'credit_granted':
@@ -111,8 +113,10 @@ function creditProblem(
       if (d.forgery && (d.validated || !d.runner_owner)) return `result_recorded of job ${d.job_id} is marked a forgery, but it is ${d.validated ? 'validated' : 'of no runner owner'}: only a refused result of a registered owner's runner can fault its owner`;
       return null;
     }
-    case 'owner_faulted':
-      return faultProblem(s, (e as LedgerEntry<'owner_faulted'>).data);
+    case 'owner_faulted': {
+      const d = (e as LedgerEntry<'owner_faulted'>).data;
+      return faultProblem(s, d) ?? (d.tolerance !== undefined ? ctx.tolerances.problem(s, `owner_faulted of ${d.login}`, d.tolerance, [d.claim_job_id, d.job_id, ...d.agreed_job_ids]) : null);
+    }
     case 'replay_judged':
       return replayProblem(s, (e as LedgerEntry<'replay_judged'>).data);
     case 'owner_banned': {
@@ -125,7 +129,7 @@ function creditProblem(
     case 'verification': {
       const d = (e as LedgerEntry<'verification'>).data;
       if (!s.results.has(d.job_id)) return `verification of job ${d.job_id}, but no earlier result_recorded entry has that job_id`;
-      return s.trust.policy && d.agreed ? agreementProblem(s, d) : null;
+      return s.trust.policy && d.agreed ? (agreementProblem(s, d) ?? ctx.tolerances.problem(s, `verification of job ${d.job_id}`, d.tolerance, [d.job_id, d.verify_job_id])) : null;
     }
     default:
       return null;
@@ -150,6 +154,111 @@ function agreementProblem(s: LedgerState, d: EntryDataOf<'verification'>): strin
   const [a, b] = [score(claim), score(v)];
   if (!runsAgree(a, b, d.tolerance)) return `verification of job ${d.job_id} says the runs agree, but their recorded scores ${a ?? 'failed'} and ${b ?? 'failed'} differ by more than its tolerance ${d.tolerance}`;
   return null;
+}
+
+/**
+ * The agreement tolerance the App judges runs of `cls` with on the ledger so far, recomputed from
+ * it: max(the policy's tolerance, widen(agree_sigmas, df) x sqrt(2) x sigma), sigma pooled over the
+ * class's latest baseline of each commit, each counting only its runs not outvoted or of a banned
+ * owner since (app/policy/outcome.ts agreeTolerance over app/baselines.ts classSigmaOf); with no
+ * baseline of two counted runs, a baseline's own recorded sigma (app/handlers/judge.ts), the
+ * largest. Null when the ledger's trust_policy does not record agree_sigmas (older entries).
+ */
+export function appTolerance(s: LedgerState, cls: string): number | null {
+  const policy = s.trust.policy;
+  if (!policy || policy.agree_sigmas === undefined) return null;
+  const k = policy.agree_sigmas;
+  const latest = new Map<string, EntryDataOf<'baseline_recorded'>>();
+  for (const b of s.baselines.get(cls) ?? []) latest.set(b.data.sha, b.data);
+  const counts = (j: string) => {
+    const owner = s.results.get(j)?.data.runner_owner;
+    return !s.trust.faulted.has(j) && !(owner && s.trust.banned(owner));
+  };
+  let ss = 0;
+  let df = 0;
+  let own = 0;
+  for (const b of latest.values()) {
+    own = Math.max(own, widen(k, b.n - 1) * Math.SQRT2 * b.sigma);
+    if (b.job_ids.every(counts)) {
+      if (b.n >= 2 && Number.isFinite(b.sigma)) {
+        ss += (b.n - 1) * b.sigma * b.sigma;
+        df += b.n - 1;
+      }
+      continue;
+    }
+    const values = b.job_ids
+      .filter(counts)
+      .map((j) => s.results.get(j)?.data.result?.val_bpb)
+      .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (values.length < 2) continue;
+    const m = values.reduce((a, x) => a + x, 0) / values.length;
+    ss += values.reduce((a, x) => a + (x - m) ** 2, 0);
+    df += values.length - 1;
+  }
+  return Math.max(policy.tolerance, df > 0 ? widen(k, df) * Math.SQRT2 * Math.sqrt(ss / df) : own);
+}
+
+/**
+ * The upper bound of a recorded agreement tolerance (verification, owner_faulted): the App's rule
+ * (appTolerance) at its largest since the last of the runs the entry judges was dispatched. The App
+ * judged on a view between that dispatch and the entry (the view knows the job it judges), and its
+ * entries may land on a chain that grew meanwhile (app/record.ts): a baseline or fault recorded in
+ * between moves the class's sigma. Before, the audit bounded the tolerance only from below (the
+ * policy's floor): a forged verification "agreeing" within 1 bpb confirmed a claim 0.9 bpb off and
+ * minted its credit, and a fault within 0.5 grouped runs that agree with nothing.
+ */
+class AppTolerance {
+  /** by class: the App's tolerance from `seq` on (null: the policy records no agree_sigmas), a step each time it changed */
+  private steps = new Map<string, { seq: number; t: number | null }[]>();
+  private policySeq = -1;
+  /** by job id: the seq of its job_dispatched */
+  private dispatchedAt = new Map<string, number>();
+
+  /** after `e` is applied to `s`: entries that move a class's sigma or the policy restate each class's tolerance */
+  applied(s: LedgerState, e: LedgerEntry): void {
+    if (e.type === 'trust_policy') this.policySeq = e.seq;
+    if (e.type === 'job_dispatched') this.dispatchedAt.set((e as LedgerEntry<'job_dispatched'>).data.job_id, e.seq);
+    if (e.type !== 'baseline_recorded' && e.type !== 'owner_faulted' && e.type !== 'owner_banned' && e.type !== 'trust_policy' && e.type !== 'replay_judged') return;
+    for (const cls of s.baselines.keys()) {
+      const t = appTolerance(s, cls);
+      const h = this.steps.get(cls) ?? [];
+      if (!h.length || h[h.length - 1].t !== t) h.push({ seq: e.seq, t });
+      this.steps.set(cls, h);
+    }
+  }
+
+  /** The App's tolerance for `cls` at its largest from `from` on; null when unknown at some point (no agree_sigmas recorded). */
+  private bound(s: LedgerState, cls: string, from: number): number | null {
+    const h = this.steps.get(cls);
+    // no baseline of the class yet: the floor, under a policy recorded before the run
+    if (!h?.length) return this.policySeq <= from ? appTolerance(s, cls) : null;
+    // the step in force when the run was recorded (before the class's first baseline: none, the floor, below every step)
+    let i = h.length - 1;
+    while (i > 0 && h[i].seq > from) i--;
+    let max = -Infinity;
+    for (; i < h.length; i++) {
+      const t = h[i].t;
+      if (t === null) return null;
+      max = Math.max(max, t);
+    }
+    return max;
+  }
+
+  /** Why `tolerance`, recorded by `what` judging the runs `jobIds`, is wider than the App's rule gives, or null. */
+  problem(s: LedgerState, what: string, tolerance: number, jobIds: string[]): string | null {
+    const runs = jobIds.map((j) => s.results.get(j)).filter((r) => !!r?.data.result);
+    if (!runs.length) return null;
+    // the last dispatch of the runs judged (a run with no job_dispatched: its result, the latest it can be known)
+    const from = Math.max(...runs.map((r) => Math.min(this.dispatchedAt.get(r!.data.job_id) ?? r!.seq, r!.seq)));
+    let bound = -Infinity;
+    for (const cls of new Set(runs.map((r) => r!.data.result!.hardware_class))) {
+      const b = this.bound(s, cls, from);
+      if (b === null) return null;
+      bound = Math.max(bound, b);
+    }
+    if (tolerance <= bound + 1e-9 * Math.max(1, bound)) return null;
+    return `${what} judged with tolerance ${tolerance}, above the ${+bound.toFixed(6)} the App's rule gives (max(the policy's ${s.trust.policy!.tolerance}, agree_sigmas ${s.trust.policy!.agree_sigmas} x sqrt(2) x the class's sigma pooled over its baselines))`;
+  }
 }
 
 function reversalProblem(s: LedgerState, d: EntryDataOf<'credit_reversed'>): string | null {

@@ -125,9 +125,10 @@ export class LedgerState {
     return out;
   }
 
-  /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries). */
+  /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries; see freeRunDays). */
   freeRunsLeft(login: string, perDay: number, now: Date = new Date(Date.now())): number {
-    return Math.max(0, perDay - (this.freeRunsUsed.get(freeRunKey(login, now.toISOString())) ?? 0));
+    const used = freeRunDays(now).map((day) => this.freeRunsUsed.get(`${login} ${day}`) ?? 0);
+    return Math.max(0, perDay - Math.max(...used));
   }
 
   /** The account of `login` (created when new), to be changed. */
@@ -403,14 +404,28 @@ export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string,
  * (LedgerState.freeRunsLeft), which counts the same entries as they are applied.
  */
 export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date(Date.now())): number {
-  const key = freeRunKey(login, now.toISOString());
-  let used = 0;
+  const used = new Map(freeRunDays(now).map((day) => [`${login} ${day}`, 0]));
   for (const e of entries) {
     if (e.type !== 'credit_spent') continue;
     const d = (e as LedgerEntry<'credit_spent'>).data;
-    if (d.reason === FREE_TIER_REASON && freeRunKey(d.login, e.time) === key) used++;
+    const key = d.reason === FREE_TIER_REASON ? freeRunKey(d.login, e.time) : null;
+    if (key !== null && used.has(key)) used.set(key, used.get(key)! + 1);
   }
-  return Math.max(0, perDay - used);
+  return Math.max(0, perDay - Math.max(...used.values()));
+}
+
+/**
+ * The UTC days whose free-tier runs a run granted at `now` must fit in: the day of `now`, and the
+ * next. The App decides on its clock when it handles an event and stamps the credit_spent with its
+ * clock when it appends it, a few API calls later; the audit counts a free run on its stamp's day.
+ * Around midnight a decision of the day before made a spend of the day after: before, every
+ * decision of the last seconds before midnight saw its day untouched (their spends counted on the
+ * next), so an author had any number of free runs then, and the App's own ledger failed the audit's
+ * free runs per day. Now a run is free only when both days have one left.
+ */
+function freeRunDays(now: Date): string[] {
+  const t = now.getTime();
+  return [new Date(t).toISOString().slice(0, 10), new Date(t + 86_400_000).toISOString().slice(0, 10)];
 }
 
 /** A login's free-tier day: the UTC date of a timestamp (entries may carry an offset). */

@@ -198,8 +198,15 @@ export const EntryData = {
     spot_check_rate: z.number().min(0).max(1),
     /** independent agreeing owners, besides the claim's, a merge needs */
     quorum: z.number().int().nonnegative(),
-    /** bpb within which two runs of the same job agree */
+    /** bpb within which two runs of the same job agree: the floor of the tolerance the App scales with the class's sigma */
     tolerance: z.number().nonnegative(),
+    /**
+     * two runs agree within max(tolerance, agree_sigmas x sqrt(2) x the class's sigma), the sigma
+     * pooled over its baselines (verification.agree_sigmas): recorded so the audit can recompute the
+     * tolerance of a verification or fault (ledger/audit.ts appTolerance). Absent in older entries:
+     * a recorded tolerance is then checked against the floor only
+     */
+    agree_sigmas: z.number().nonnegative().optional(),
     /** faults that ban an owner */
     ban_after_faults: z.number().int().positive(),
     /** distinct agreeing owners a class's baseline needs */

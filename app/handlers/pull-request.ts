@@ -147,14 +147,14 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     );
     if (short.on) {
       const left = short.on.state.balances().get(author)?.balance ?? 0;
-      return queue(payOn(short.on) ? `@${author}'s payment changed while this push was handled (another of their experiments was charged)` : `@${author} has ${left} credits and no free-tier run left today (an experiment costs ${budget})`, check);
+      return queue(payOn(short.on) ? `@${author}'s payment changed while this push was handled (another of their experiments was charged)` : unpaid(author, left, budget), check);
     }
     if (!ids?.length) return duplicate(check);
     await closeStaleChecks();
     await setState(s.octokit, s.repo, pr.number, pr.labels, null);
     return;
   }
-  return queue(held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`));
+  return queue(held ?? (pay || paid ? `all ${s.cfg.config.max_in_flight} runner slots are busy` : unpaid(author, balance, budget)));
 
   /** The commit waits in the queue, saying why (`made`: the check run already created for a dispatch that did not happen). */
   async function queue(why: string, made?: number): Promise<void> {
@@ -189,4 +189,11 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
   if (!closesOn(view).length) return;
   await appendBuilt(s, view.entries, (entries) => closesOn(entries.length === view.entries.length ? view : viewOf(entries)));
   await schedule(s, viewOf(await s.ledger.read()));
+}
+
+/** Why an author's experiment waits for payment: in debt (reversed credits it had spent: no free tier until repaid), or out of both. */
+function unpaid(author: string, balance: number, budget: number): string {
+  return balance < 0
+    ? `@${author} owes ${-balance} credits (credits already spent were reversed): no run, free tier included, until the balance is back to 0 (an experiment costs ${budget})`
+    : `@${author} has ${balance} credits and no free-tier run left today (an experiment costs ${budget})`;
 }

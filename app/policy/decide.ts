@@ -4,6 +4,7 @@
 // independent runs differs from the baseline by the true gain plus noise of standard error
 // SE(n) = σ·sqrt(1/n + 1/m). A run (or a mean) "scores z" when it beats the baseline by z·SE.
 import type { Baseline } from './baseline.js';
+import { widen } from '../../ledger/agreement.js';
 
 export interface Margin {
   /** merge when the mean of the independent runs scores at least `k` (a null change merges with p < 1e-3) */
@@ -31,21 +32,8 @@ export interface Scale {
   df?: number;
 }
 
-/**
- * The bound `z` of a normal test, widened for a sigma estimated with `df` degrees of freedom: the
- * Student t quantile of the same tail probability (Cornish-Fisher expansion to 1/df^3; within 1%
- * of the exact quantile for df >= 8 at z = 3.5, 7% below it at df 4). Eight baseline runs' worth of sigma (df 8) turn k = 3.5 into ~5.6; a
- * hundred, into ~3.7. An underestimated sigma would otherwise merge noise: one class's first two
- * baselines in the simulator estimated its sigma 28% low and a null change merged at "4.0 standard errors".
- */
-export function widen(z: number, df: number | undefined): number {
-  if (df === undefined || !Number.isFinite(df)) return z;
-  const d = Math.max(1, df);
-  const z3 = z ** 3;
-  const z5 = z ** 5;
-  const z7 = z ** 7;
-  return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d * d) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3);
-}
+// `widen` lives with the ledger's agreement rules (the audit recomputes tolerances with it; the ledger imports nothing of the App)
+export { widen };
 
 /** The standard error of the difference between the mean of `runs` runs and the baseline. */
 export function standardError(b: Scale, runs: number): number {

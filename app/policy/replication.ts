@@ -22,6 +22,7 @@ export function trustPolicyOf(c: AutoresearchConfig): TrustPolicy {
     ban_forfeits: c.trust.ban_forfeits,
     spot_check_decay: c.trust.spot_check_decay,
     outvote_quorum: c.trust.outvote_quorum,
+    agree_sigmas: c.verification.agree_sigmas,
   };
 }
 
