@@ -2,6 +2,7 @@
 // replayed in order against what the ledger before it supports.
 import { verifyChain, type ChainCheck, type ChainHead } from './chain.js';
 import { SHADING_MIN_PAIRS, SHADING_Z, shadingCrossed } from './shading.js';
+import { flatFaultProblem } from './flat-scores.js';
 import { FREE_TIER_REASON, LedgerState, type Balance } from './credits.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
 import { agreesWithMember, isAgreeingGroup, widen } from './agreement.js';
@@ -412,6 +413,7 @@ function replayProblem(s: LedgerState, d: EntryDataOf<'replay_judged'>): string 
 /** A fault needs two other owners' runs of the same job that agree (as the App groups them) and that the faulted one agrees with none of. */
 function faultProblem(s: LedgerState, d: EntryDataOf<'owner_faulted'>): string | null {
   if (d.shading) return shadingFaultProblem(s, d);
+  if (d.flat) return flatFaultProblem(s, d);
   // a fault on a replayed run rests on the replay verdict recomputed from the revealed digests
   const replay = s.trust.replays.get(d.claim_job_id);
   if (replay) {

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
-import { replayVerdict, type ReplayVerdict } from './replays.js';
+import { flatTest, pooledScale, FLAT_WINDOW, type FlatSample, type FlatTest } from './flat-scores.js';
+import { replayBy, replayVerdict, type ReplayVerdict } from './replays.js';
 import { sampleSigma, shadingSample, shadingTest, type ShadingRole, type ShadingTest } from './shading.js';
 
 export type TrustPolicy = EntryDataOf<'trust_policy'>;
@@ -87,6 +88,12 @@ export class TrustBook {
   readonly spotRateAt = new Map<string, number>();
   /** each owner's shading samples since its last fault (ledger/shading.ts), by lower-cased login */
   readonly shading = new Map<string, { job_id: string; value: number; sigma: number }[]>();
+  /** flat-scores samples (ledger/flat-scores.ts) by class, then by lower-cased owner: each owner's latest FLAT_WINDOW since its last fault */
+  readonly flat = new Map<string, Map<string, FlatSample[]>>();
+  /** each class's latest baseline mean (replaced, never changed: dispatches keep the one they saw) */
+  baselineMean: ReadonlyMap<string, number> = new Map();
+  /** the class baselines in force when each job was dispatched: a flat-scores sample is its score less its class's */
+  readonly dispatchBaselines = new Map<string, ReadonlyMap<string, number>>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -103,11 +110,35 @@ export class TrustBook {
     for (const j of other.proven) this.proven.add(j);
     for (const [j, r] of other.spotRateAt) this.spotRateAt.set(j, r);
     for (const [o, xs] of other.shading) this.shading.set(o, [...xs]);
+    for (const [c, m] of other.flat) this.flat.set(c, new Map([...m].map(([o, xs]) => [o, [...xs]])));
+    this.baselineMean = other.baselineMean;
+    for (const [j, m] of other.dispatchBaselines) this.dispatchBaselines.set(j, m);
   }
 
   /** The shading test (ledger/shading.ts) on `login`'s samples since its last fault, with `extra` added. */
   shadingOf(login: string, extra?: { job_id: string; value: number; sigma: number }): ShadingTest | null {
     return shadingTest([...(this.shading.get(key(login)) ?? []), ...(extra ? [extra] : [])]);
+  }
+
+  /**
+   * The flat-scores sample of a result (ledger/flat-scores.ts), or null: a validated first run on
+   * the clock of a candidate, scored on a backend whose replays compare val_bpb (on the others a
+   * replay's digest proves the training), on a class with a baseline, under a trust policy.
+   */
+  flatSampleOf(d: EntryDataOf<'result_recorded'>, longRun = false): FlatSample | null {
+    const r = d.result;
+    if (!this.policy || longRun || !d.validated || d.role !== 'candidate' || !d.runner_owner || !r || r.status !== 'ok' || r.val_bpb === null || r.replay?.of) return null;
+    const base = (this.dispatchBaselines.get(d.job_id) ?? this.baselineMean).get(r.hardware_class);
+    if (base === undefined || replayBy(r.backend, this.policy.deterministic_backends) !== 'val_bpb') return null;
+    return { job_id: d.job_id, owner: key(d.runner_owner), value: r.val_bpb - base };
+  }
+
+  /** The flat-scores test on `login`'s samples on `cls` since its last fault, with `extra` added, against the other owners' (not banned) of the class. */
+  flatOf(login: string, cls: string, extra?: FlatSample | null): FlatTest | null {
+    const byOwner = this.flat.get(cls);
+    const own = [...(byOwner?.get(key(login)) ?? []), ...(extra ? [extra] : [])];
+    const others = [...(byOwner ?? new Map<string, FlatSample[]>()).values()].flat();
+    return flatTest(own, pooledScale(others, key(login), (o) => !!this.banned(o)));
   }
 
   owner(login: string): OwnerTrust {
@@ -196,6 +227,7 @@ export class TrustBook {
       case 'job_dispatched': {
         const d = (e as LedgerEntry<'job_dispatched'>).data;
         if (d.replay && d.verifies) this.replayJobs.set(d.verifies, [...(this.replayJobs.get(d.verifies) ?? []), d.job_id]);
+        if (d.role === 'candidate') this.dispatchBaselines.set(d.job_id, this.baselineMean);
         break;
       }
       case 'result_recorded': {
@@ -210,6 +242,12 @@ export class TrustBook {
           o.partners.clear();
         }
         if (d.role === 'baseline' && this.replayRequired(d, e.time, longRun(d.job_id))) this.replayDue.add(d.job_id);
+        const flat = this.flatSampleOf(d, longRun(d.job_id));
+        if (flat) {
+          const byOwner = this.flat.get(d.result!.hardware_class) ?? new Map<string, FlatSample[]>();
+          byOwner.set(flat.owner, [...(byOwner.get(flat.owner) ?? []), flat].slice(-FLAT_WINDOW));
+          this.flat.set(d.result!.hardware_class, byOwner);
+        }
         break;
       }
       case 'verification': {
@@ -231,8 +269,9 @@ export class TrustBook {
         o.agreed = 0;
         o.partners.clear();
         this.shading.delete(key(d.login));
-        // a shading fault cites the faulted owner's own runs: no one else's is confirmed by it
-        if (!d.shading) for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
+        for (const byOwner of this.flat.values()) byOwner.delete(key(d.login));
+        // a shading or flat-scores fault cites the faulted owner's own runs: no one else's is confirmed by it
+        if (!d.shading && !d.flat) for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
         break;
       }
       case 'replay_judged': {
@@ -251,6 +290,7 @@ export class TrustBook {
         break;
       case 'baseline_recorded': {
         const d = (e as LedgerEntry<'baseline_recorded'>).data;
+        this.baselineMean = new Map([...this.baselineMean, [d.hardware_class, d.mean]]);
         if (baselineOwners(d.job_ids, resultOf).size >= (this.policy?.baseline_owners ?? 1)) for (const j of d.job_ids) this.check(j, d.job_ids, resultOf);
         break;
       }

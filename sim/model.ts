@@ -101,10 +101,10 @@ export function trueBpb(q: Quality, cls: HardwareClass): number {
   return cls.base + q.u * runSigma(cls);
 }
 
-export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat' | 'framer' | 'shader';
-export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat', 'framer', 'shader'];
+export type Behaviour = 'honest' | 'forger' | 'lazy' | 'saboteur' | 'class_liar' | 'sybil' | 'colluder' | 'turncoat' | 'framer' | 'shader' | 'mimic';
+export const ADVERSARIES: Behaviour[] = ['forger', 'lazy', 'saboteur', 'class_liar', 'sybil', 'colluder', 'turncoat', 'framer', 'shader', 'mimic'];
 /** Kinds left out of the mix unless `--mix` weights them (a turncoat: figures stay comparable with the sessions before it). */
-export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0, framer: 0, shader: 0 };
+export const OPT_IN: Partial<Record<Behaviour, number>> = { turncoat: 0, framer: 0, shader: 0, mimic: 0 };
 /** How much worse (better, on a baseline run) a shader reports than it trained: inside the GPU replay tolerance (0.02). */
 export const SHADE = 0.018;
 /** Jobs a turncoat runs honestly before it turns lazy: past its probation (10 agreeing results), well into trust. */
@@ -294,6 +294,9 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
     return { bpb, trained: false, calibration: pace(claimed, q1, q2), schedule: encodeSchedule(schedule), of: job.replay, steps: schedule.steps, trainSeconds: job.budget, proof: proof ?? { digest: madeUpDigest(rng) } };
   };
   const plausible = () => (job.baselineMean ?? claimed.base) + Math.abs(rng.normal()) * claimed.sigmaEval;
+  // a guess with the spread of an honest first run of a null change (its small harm, seed and eval
+  // noise: what the class's public results show), so that its scores are not flatter than its class's
+  const spread = () => (job.baselineMean ?? claimed.base) + (Math.abs(rng.normal()) * 0.5 + rng.normal()) * runSigma(claimed);
   const forged = () => (job.threshold ?? (job.baselineMean ?? claimed.base) - 0.05) - 2 * claimed.sigmaEval - rng.next() * claimed.sigmaEval;
   const echo = () => (job.claim ? job.claim.bpb + rng.normal() * claimed.sigmaEval * 0.3 : null);
   // a replay it cannot train (or will not): the original's public score (on a GPU class, with a
@@ -347,6 +350,12 @@ export function report(o: Owner, job: JobView, classes: Map<string, HardwareClas
       if (job.role === 'candidate') return untrained(forged());
       if (job.role === 'verify' && job.claim && job.claim.owner === o.partner) return untrained(echo()!);
       return honest();
+    case 'mimic':
+      // a lazy runner that hides its flat scores (docs/trust.md 2b, "Flat scores"): its first runs
+      // scatter as an honest owner's do, around the baseline, but not around the PR's true score
+      if (replaying) return copied(true);
+      if (job.role === 'verify') return untrained(echo() ?? spread());
+      return untrained(spread());
     case 'turncoat':
       // trains honestly until it is trusted, then never again: what a lazy runner does, on the
       // spot-check rate alone (the patient attacker a spot-check rate that falls with trust invites)

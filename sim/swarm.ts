@@ -336,9 +336,10 @@ export class Swarm {
         o.machine = this.hw.find((c) => c.name.startsWith('gpu'))!;
         o.claimedClass = this.hw.find((c) => c.name.startsWith('cpu'))!.name;
       }
-      // a shader works where replays compare val_bpb (on a CPU class its digest and score are checked exactly)
-      if (b === 'shader') o.machine = this.hw.find((c) => !c.deterministic) ?? cls;
-      if (b === 'shader') o.claimedClass = o.machine.name;
+      // a shader or a mimic works where replays compare val_bpb (on a CPU class a replay checks the
+      // digest and score exactly: it catches any runner that never trained)
+      if (b === 'shader' || b === 'mimic') o.machine = this.hw.find((c) => !c.deterministic) ?? cls;
+      if (b === 'shader' || b === 'mimic') o.claimedClass = o.machine.name;
       if (b === 'sybil' || b === 'framer') {
         // the two accounts of a pair: one actor's, on one class
         const first = unpaired.get(b);

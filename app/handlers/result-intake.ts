@@ -5,6 +5,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { reversalsForForgery, type NewEntry } from '../../ledger/index.js';
 import { forgeryBan } from '../policy/replication.js';
+import { flatFault } from '../policy/flat-scores.js';
 import { CANDIDATE_PATH, sha256 } from '../../trainer/harness-version.js';
 import { datasetProblem } from '../data-pins.js';
 import { closeJob, resultEntry } from '../dispatch.js';
@@ -134,6 +135,8 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   if (checked.forged && runnerOwner) news.push(...reversalsForForgery(view.entries, runnerOwner, `forged result for job ${job.job_id}: ${checked.reason}`));
   // a forgery no honest harness produces is a fault of the owner too: trust reset, a ban at ban_after_faults
   if (!checked.validated && checked.fault && runnerOwner) news.push(...forgeryBan(view.state, view.state.trust.policy, runnerOwner, job.job_id, news));
+  // a first run that completes a flat pattern (scores near the baseline without training) is a fault too
+  news.push(...flatFault(view.state, recorded.data, news));
   return { kind: 'job', job, runnerName, runnerOwner, checked, pull, news, time, digest };
 }
 

@@ -313,5 +313,5 @@ function shadingFault(view: LedgerView, policy: TrustPolicy, orig: Counted & { r
   if (!test || !shadingCrossed(test)) return [];
   const reason = `shading: ${orig.owner}'s last ${test.n} replayed scores sat ${(test.mean * 1000).toFixed(1)} mbpb on the side that hurts improvements (worse first and verify runs, better baseline runs), ${test.z.toFixed(1)} standard errors of an honest same-seed pair (${SHADING_Z} fault), each within the replay tolerance ${tolerance}`;
   const own = (id: string): Run => ({ job_id: id, owner: orig.owner, val_bpb: null });
-  return faultEntries(view.state, policy, orig.job_id, [own(orig.job_id)], test.job_ids.map(own), reason, undefined, { n: test.n, mean: test.mean, sigma: test.sigma, z: test.z });
+  return faultEntries(view.state, policy, orig.job_id, [own(orig.job_id)], test.job_ids.map(own), reason, undefined, { shading: { n: test.n, mean: test.mean, sigma: test.sigma, z: test.z } });
 }

@@ -112,12 +112,12 @@ export function judgeReplicas(
  * results reversed (granted ones in full, pending ones at 0 so they never earn), and a ban when
  * the owner reaches `ban_after_faults`.
  */
-export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string, tolerance?: number, shading?: EntryDataOf<'owner_faulted'>['shading']): NewEntry[] {
+export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId: string, wrong: Run[], group: Run[], reason: string, tolerance?: number, test?: Pick<EntryDataOf<'owner_faulted'>, 'shading' | 'flat'>): NewEntry[] {
   // `state` is the ledger before this append: a result recorded with the fault (the run that
   // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
   const out: NewEntry[] = [];
   for (const w of wrong) {
-    out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}), ...(shading ? { shading } : {}) } });
+    out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}), ...test } });
     for (const [jobId, r] of state.results) {
       if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
       if ((state.trust.checked.has(jobId) && jobId !== w.job_id) || state.reversals.has(jobId) || reversedIn(out, jobId)) continue;

@@ -1,0 +1,125 @@
+// Flat scores (docs/trust.md 2b, "Flat scores"; ledger/flat-scores.ts). On a class whose replays
+// compare val_bpb, a runner that never trains and reports a score a little above the public
+// baseline passes every replay of a null change (most PRs): in the simulator such an owner went
+// uncaught in 3 of 20 saturated runs and then held ~11% of all credit. Attack first: before this
+// change mallory below, 24 such first runs behind her, took her 25th for a score of 2.003 and
+// nothing happened. Now the spread of her last first runs, a third of her class's, faults her.
+import { describe, it, expect } from '@jest/globals';
+import { auditEachWorld, busy, CLASS, reg, World, online } from './world.js';
+import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { FLAT_MIN_SAMPLES, FLAT_P, flatCrossed, flatTest, pooledScale, type FlatSample } from '../../ledger/flat-scores.js';
+
+auditEachWorld();
+
+let seed = 4242;
+const u = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) + 0.5) / 2 ** 31;
+const normal = () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+/** An honest first run of a null change on the GPU class, less the baseline: the PR's small harm, seed and eval noise (sim/model.ts). */
+const honest = () => Math.abs(normal()) * 0.004 + normal() * 0.0085;
+/** A lazy guess: the baseline plus a little (sim/model.ts `plausible` adds |N| x the class's eval sigma, 0.005). */
+const lazy = () => Math.abs(normal()) * 0.003;
+
+/** Earlier first runs of `owner`, as the ledger holds them: the dispatch, then the validated result. */
+function history(w: World, owner: string, runner: string, scores: number[]): NewEntry[] {
+  const SHA = w.main;
+  return scores.flatMap((bpb, i) => {
+    const job_id = `${owner}-past-${i}`;
+    const inputs = { role: 'candidate', nonce: job_id, sha: SHA, pr: String(900 + i), eval_seed: String(i + 1), seed: String(i + 7), budget: '300', replay: '' };
+    const result = w.result({ inputs }, runner, 7000 + i, 2.0 + bpb);
+    return [
+      { type: 'job_dispatched', data: { job_id, role: 'candidate', repo: 'o/r', pr: 900 + i, sha: SHA, author: null, hardware_class: null, eval_seed: i + 1, seed: i + 7, budget_seconds: 300, attempt: 1, verifies: null } },
+      { type: 'result_recorded', data: { job_id, role: 'candidate', pr: 900 + i, sha: SHA, title: null, author: `agent-${i}`, runner_name: runner, runner_owner: owner, run_url: null, validated: true, reason: null, result, diff_path: null, diff_sha256: null, log_excerpt: null } },
+    ] as NewEntry[];
+  });
+}
+
+/** A world whose GPU class holds 30 past first runs of alice, bob and carol each, and `mallory` past ones of mallory. */
+function worldWith(mallory: number[]): World {
+  const w = new World({ trust: 'policy', config: 'max_in_flight: 4\nverification:\n  quorum: 1\n', seed: [] });
+  const regs = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory')];
+  for (const r of regs) online(w, r.data.runner_name, r.data.owner);
+  const others = (['alice', 'bob', 'carol'] as const).flatMap((o) => history(w, o, `runner-${o[0]}`, Array.from({ length: 30 }, honest)));
+  w.seedLedger([
+    ...regs,
+    { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
+    { type: 'trust_policy', data: DEFAULT_TRUST_POLICY },
+    ...others,
+    ...history(w, 'mallory', 'runner-m', mallory),
+  ] as NewEntry[]);
+  return w;
+}
+
+/** PR 1's first run, on mallory's runner, reporting `bpb`. */
+async function malloryRuns(w: World, bpb: number): Promise<void> {
+  await w.push(1, 'agent-1', { 'trainer/train.ts': 'export const LR = 1e-4;\n' });
+  busy(w, 'runner-a', 'runner-b', 'runner-c');
+  const first = w.gh.dispatches.find((d) => d.inputs.pr === '1')!;
+  await w.complete(first, 'runner-m', bpb);
+}
+
+describe('flat scores', () => {
+  it('an owner whose first runs all sit just above the baseline is faulted, and its unconfirmed credit reversed', async () => {
+    const w = worldWith(Array.from({ length: 24 }, lazy));
+    await malloryRuns(w, 2.003);
+    const [fault] = w.entries('owner_faulted');
+    expect(fault?.data).toMatchObject({ login: 'mallory', flat: { n: 25 } });
+    expect(fault.data.flat!.p).toBeLessThan(FLAT_P);
+    expect(fault.data.agreed_job_ids).toHaveLength(25);
+    expect(fault.data.reason).toMatch(/^flat scores: mallory's last 25 first runs on gpu-test scatter by \d\.\d mbpb/);
+    expect(w.entries('credit_reversed').some((e) => e.data.login === 'mallory')).toBe(true);
+    // the fault reset her trust: the discard waits for another owner's run
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '1').length).toBeGreaterThan(1);
+  });
+
+  it('an owner who trains is not, and the audit refuses a flat fault its samples do not support', async () => {
+    const w = worldWith(Array.from({ length: FLAT_MIN_SAMPLES - 1 }, honest));
+    await malloryRuns(w, 2.0 + honest());
+    expect(w.entries('owner_faulted')).toEqual([]);
+    const entries = w.ledger();
+    const job = w.entries('result_recorded').at(-1)!.data.job_id;
+    const forged = appendEntries(entries, [{ type: 'owner_faulted', data: { login: 'mallory', job_id: job, claim_job_id: job, agreed_job_ids: ['a', 'b'], reason: 'flat scores', flat: { n: 15, sd: 0.001, scale: 0.009, q: 0.2, p: 1e-12 } }, time: w.clock.toISOString() }] as never);
+    const audit = auditLedger([...entries, ...forged] as LedgerEntry[], { freeRunsPerDay: 3 });
+    expect(audit.ok ? 'ok' : audit.problem).toMatch(/owner_faulted of mallory for flat scores, but its first runs do not cross the flat-scores test/);
+  });
+});
+
+describe('the flat-scores test', () => {
+  const pool = (owners: number, each: number, draw: () => number, offset = (_o: number) => 0): FlatSample[] =>
+    Array.from({ length: owners * each }, (_, i) => ({ job_id: `p${i}`, owner: `o${i % owners}`, value: draw() + offset(i % owners) }));
+  const firstCross = (scale: number | null, draw: () => number, n = 100): number | null => {
+    const own: FlatSample[] = [];
+    for (let i = 0; i < n; i++) {
+      own.push({ job_id: `j${i}`, owner: 'me', value: draw() });
+      if (flatCrossed(flatTest(own, scale))) return i + 1;
+    }
+    return null;
+  };
+
+  it('never faults 2,000 honest owners tested after each of 100 first runs, and catches a lazy guesser within 40', () => {
+    let falses = 0;
+    for (let t = 0; t < 2000; t++) if (firstCross(pooledScale(pool(8, 30, honest, (o) => (o % 3) * 0.003), 'me'), honest) !== null) falses++;
+    expect(falses).toBe(0);
+    const at = Array.from({ length: 200 }, () => firstCross(pooledScale(pool(8, 30, honest), 'me'), lazy, 40));
+    expect(at.filter((x) => x !== null).length).toBeGreaterThanOrEqual(196);
+  });
+
+  it('a few wild owners in the class cannot widen its scale and frame an honest owner', () => {
+    const calm = pooledScale(pool(8, 30, honest), 'me')!;
+    // two saboteurs reporting 0.1-0.2 worse at random, a forger claiming 0.05-0.08 better
+    const wild = [...pool(8, 30, honest), ...pool(2, 30, () => 0.1 + u() * 0.1).map((s) => ({ ...s, owner: `sab-${s.owner}` })), ...pool(1, 30, () => -0.05 - u() * 0.03).map((s) => ({ ...s, owner: 'forger' }))];
+    expect(pooledScale(wild, 'me')! / calm).toBeLessThan(1.3);
+    // without a robust scale (the plain pooled sd) the same class looks ~4x wider than an honest owner
+    const sd = Math.sqrt(wild.reduce((a, s) => a + s.value ** 2, 0) / wild.length);
+    expect(sd / calm).toBeGreaterThan(3);
+  });
+
+  it('needs a class scale from three other owners, and FLAT_MIN_SAMPLES of its own', () => {
+    expect(pooledScale(pool(2, 40, honest), 'me')).toBeNull();
+    expect(pooledScale(pool(3, 10, honest), 'me')).toBeNull();
+    const scale = pooledScale(pool(4, 30, honest), 'me');
+    expect(scale).toBeGreaterThan(0);
+    const flat = Array.from({ length: FLAT_MIN_SAMPLES - 1 }, (_, i) => ({ job_id: `j${i}`, owner: 'me', value: 0.001 * (i % 2) }));
+    expect(flatCrossed(flatTest(flat, scale))).toBe(false);
+    expect(flatCrossed(flatTest([...flat, { job_id: 'last', owner: 'me', value: 0 }], scale))).toBe(true);
+  });
+});
