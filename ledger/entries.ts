@@ -251,7 +251,16 @@ export const EntryData = {
     /** a shading fault (ledger/shading.ts): the test on the owner's own replayed runs (`agreed_job_ids` then lists them), which the audit recomputes */
     shading: z.object({ n: z.number().int().positive(), mean: z.number(), sigma: z.number().positive(), z: z.number() }).optional(),
     /** a flat-scores fault (ledger/flat-scores.ts): the spread of the owner's own first runs (`agreed_job_ids` lists them) against its class's, which the audit recomputes */
-    flat: z.object({ n: z.number().int().positive(), sd: z.number().nonnegative(), scale: z.number().positive(), q: z.number().nonnegative(), p: z.number().min(0).max(1) }).optional(),
+    flat: z
+      .object({
+        n: z.number().int().positive(),
+        sd: z.number().nonnegative(),
+        scale: z.number().positive(),
+        q: z.number().nonnegative(),
+        p: z.number().min(0).max(1),
+        band: z.object({ n: z.number().int().positive(), k: z.number().int().nonnegative(), share: z.number().min(0).max(1), p: z.number().min(0).max(1) }).optional(),
+      })
+      .optional(),
   }),
   /**
    * the replays of a run are judged (docs/trust.md, "Replays"): the original `job_id` and its

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { EntryDataOf, LedgerEntry } from './entries.js';
-import { flatTest, pooledScale, FLAT_WINDOW, type FlatSample, type FlatTest } from './flat-scores.js';
+import { flatTest, pooledScale, BAND_WINDOW, type FlatSample, type FlatTest } from './flat-scores.js';
 import { replayBy, replayVerdict, type ReplayVerdict } from './replays.js';
 import { sampleSigma, shadingSample, shadingTest, type ShadingRole, type ShadingTest } from './shading.js';
 
@@ -88,7 +88,7 @@ export class TrustBook {
   readonly spotRateAt = new Map<string, number>();
   /** each owner's shading samples since its last fault (ledger/shading.ts), by lower-cased login */
   readonly shading = new Map<string, { job_id: string; value: number; sigma: number }[]>();
-  /** flat-scores samples (ledger/flat-scores.ts) by class, then by lower-cased owner: each owner's latest FLAT_WINDOW since its last fault */
+  /** flat-scores samples (ledger/flat-scores.ts) by class, then by lower-cased owner: each owner's latest BAND_WINDOW since its last fault */
   readonly flat = new Map<string, Map<string, FlatSample[]>>();
   /** each class's latest baseline mean (replaced, never changed: dispatches keep the one they saw) */
   baselineMean: ReadonlyMap<string, number> = new Map();
@@ -245,7 +245,7 @@ export class TrustBook {
         const flat = this.flatSampleOf(d, longRun(d.job_id));
         if (flat) {
           const byOwner = this.flat.get(d.result!.hardware_class) ?? new Map<string, FlatSample[]>();
-          byOwner.set(flat.owner, [...(byOwner.get(flat.owner) ?? []), flat].slice(-FLAT_WINDOW));
+          byOwner.set(flat.owner, [...(byOwner.get(flat.owner) ?? []), flat].slice(-BAND_WINDOW));
           this.flat.set(d.result!.hardware_class, byOwner);
         }
         break;

@@ -2,7 +2,7 @@
 // owner's last first runs on a val_bpb class scatter far less than its class's, as a runner that
 // reports scores near the baseline without training does. Pure: the ledger before the result,
 // the result's entry and the entries recorded with it in; the fault's entries out.
-import { FLAT_P, flatCrossed } from '../../ledger/flat-scores.js';
+import { BAND_C, FLAT_P, flatCrossed } from '../../ledger/flat-scores.js';
 import type { EntryDataOf, LedgerState, NewEntry } from '../../ledger/index.js';
 import { faultEntries, type Run } from './replication.js';
 
@@ -14,7 +14,12 @@ export function flatFault(state: LedgerState, d: EntryDataOf<'result_recorded'>,
   const sample = state.trust.flatSampleOf(d, state.longRuns.has(d.job_id));
   const test = sample ? state.trust.flatOf(owner, d.result!.hardware_class, sample) : null;
   if (!test || !flatCrossed(test)) return [];
-  const reason = `flat scores: ${owner}'s last ${test.n} first runs on ${d.result!.hardware_class} scatter by ${(test.sd * 1000).toFixed(1)} mbpb around their mean, where its class's other owners scatter by ${(test.scale * 1000).toFixed(1)} (chance ${test.p.toExponential(1)} for an owner who trains, a fault below ${FLAT_P}): scores near the baseline without the training`;
+  const b = test.band;
+  const cls = d.result!.hardware_class;
+  const why = test.p < FLAT_P
+    ? `${owner}'s last ${test.n} first runs on ${cls} scatter by ${(test.sd * 1000).toFixed(1)} mbpb around their mean, where its class's other owners scatter by ${(test.scale * 1000).toFixed(1)} (chance ${test.p.toExponential(1)} for an owner who trains`
+    : `${b!.k} of ${owner}'s last ${b!.n} first runs on ${cls} sit within ${(BAND_C * test.scale * 1000).toFixed(1)} mbpb of their median, where at most ${(b!.share * 100).toFixed(0)}% of its class's other owners' do (chance ${b!.p.toExponential(1)} for an owner who trains`;
+  const reason = `flat scores: ${why}, a fault below ${FLAT_P}): scores near the baseline without the training`;
   const own = (id: string): Run => ({ job_id: id, owner, val_bpb: null });
-  return faultEntries(state, policy, d.job_id, [own(d.job_id)], test.job_ids.map(own), reason, undefined, { flat: { n: test.n, sd: test.sd, scale: test.scale, q: test.q, p: test.p } });
+  return faultEntries(state, policy, d.job_id, [own(d.job_id)], test.job_ids.map(own), reason, undefined, { flat: { n: test.n, sd: test.sd, scale: test.scale, q: test.q, p: test.p, ...(b ? { band: b } : {}) } });
 }
