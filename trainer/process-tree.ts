@@ -1,6 +1,6 @@
 // A child's whole process tree, from /proc (Linux): what it holds in memory and how to stop
 // all of it. A candidate's grandchildren count against its memory cap, and none outlives a kill.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 /** pid -> parent pid of every process visible in /proc. */
 function parents(): Map<number, number> {
@@ -94,13 +94,79 @@ export function rssMb(pid: number): number | null {
   }
 }
 
-/** Resident memory of the whole tree in MiB (shared pages counted once per process, so an
- * over-estimate: the cap errs on the safe side); null when the root is gone. */
+/** Shared mappings of an anonymous memory object: shared anonymous memory (and shared maps of
+ * /dev/zero), named or not, SysV segments, memfds. */
+const ANON_SHARED = /^(\/dev\/zero|\/SYSV|\/memfd:|\[anon_shmem)/;
+
+/** MiB of the anonymous memory objects a process maps (each object once, by device and inode,
+ * in `seen`): such a page counts in the resident set only of a process that touched it, so a
+ * process that maps memory a child wrote (and exited) holds it with almost no resident set.
+ * Where this process may follow /proc/<pid>/map_files (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE:
+ * a root supervisor), the whole object's allocated blocks, so a mapping cut down to one page
+ * still counts what the object keeps; otherwise the mapping's size, which that trick evades.
+ * 0 when the process is gone. */
+export function anonSharedMb(pid: number, seen: Set<string>): number {
+  let maps: string;
+  try {
+    maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  for (const line of maps.split('\n')) {
+    // "start-end perms offset dev inode path": shared when perms end in "s"
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S{3}s \S+ \S+ \S+\s+(.*)$/.exec(line);
+    if (!m || !ANON_SHARED.test(m[3])) continue;
+    try {
+      const st = statSync(`/proc/${pid}/map_files/${m[1]}-${m[2]}`);
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      bytes += st.blocks * 512;
+    } catch {
+      bytes += Number.parseInt(m[2], 16) - Number.parseInt(m[1], 16);
+    }
+  }
+  return bytes / 2 ** 20;
+}
+
+/** Memory held by the memfds a process has open (each file once, by device and inode, in
+ * `seen`), MiB: a memfd written through write(2) and never mapped is in no resident set. Its
+ * allocated blocks, not its size (a sparse file holds nothing). */
+export function memfdMb(pid: number, seen: Set<string>): number {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  for (const n of fds) {
+    try {
+      if (!readlinkSync(`/proc/${pid}/fd/${n}`).startsWith('/memfd:')) continue;
+      const st = statSync(`/proc/${pid}/fd/${n}`);
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      bytes += st.blocks * 512;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return bytes / 2 ** 20;
+}
+
+/** Memory of the whole tree in MiB: each process's resident set, the anonymous memory objects it
+ * maps (anonSharedMb) and the memfds it holds open (memfdMb), each object once; shared pages
+ * counted once per process that touched them and once more as an object, so an over-estimate:
+ * the cap errs on the safe side; null when the root is gone. (Kernel memory, such as pipe and
+ * socket buffers, is not counted: that takes a cgroup.) */
 export function treeRssMb(root: number): number | null {
   const own = rssMb(root);
   if (own === null) return null;
-  let sum = own;
-  for (const pid of processTree(root).slice(1)) sum += rssMb(pid) ?? 0;
+  const objects = new Set<string>();
+  let sum = own + anonSharedMb(root, objects) + memfdMb(root, objects);
+  for (const pid of processTree(root).slice(1)) sum += (rssMb(pid) ?? 0) + anonSharedMb(pid, objects) + memfdMb(pid, objects);
   return sum;
 }
 

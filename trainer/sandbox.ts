@@ -11,6 +11,16 @@
 // - new user, mount, pid, network, ipc, uts and cgroup namespaces: no network but its own
 //   loopback, no view of the host's processes (a fresh /proc), nothing of the parent's
 //   environment (--clearenv, then an explicit list), no further user namespaces;
+// - bubblewrap itself starts from an empty environment (env -i, then a fixed PATH): its pid 1 in
+//   the sandbox keeps the environment it was started with, readable at /proc/1/environ, whatever
+//   --clearenv does to its copy (the supervisor's HOME, PATH and every other variable, once);
+// - a seccomp filter (x86_64 and arm64; bubblewrap's pid 1 gets it too) refuses the system calls
+//   that make memory in no process's resident set and out of the supervisor's sight: SysV shared
+//   memory, message queues and semaphores, and memfd_secret. Node itself makes none of these
+//   calls, but a candidate reaches any system call through a binary (perl's syscall is in every
+//   Debian's /usr; so would an ELF or a native addon written to /tmp). memfd_create stays (Mesa's
+//   Vulkan drivers, so the WebGPU backend, allocate with it and have no fallback): the watch
+//   counts memfds and shared anonymous memory instead (trainer/process-tree.ts);
 // - an unprivileged uid: the runner's own, or when the runner is root a dedicated uid per child;
 // - a process and thread cap (RLIMIT_NPROC, counted per uid in the sandbox's user namespace);
 //   the memory cap is enforced on the whole process tree by the supervisor's watch (child.ts),
@@ -22,7 +32,7 @@
 // This module only builds argv (and probes that the tools work): every property is checked by
 // unit tests on the exact argv and by the attack tests in test/trainer/containment.test.ts.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { childEntry } from './runtime.js';
@@ -60,6 +70,11 @@ export interface HostLayout {
   nodePrefix: string | null;
   /** the checkout's node_modules, resolved (it is often a symbolic link) */
   nodeModules: string;
+  /** process.arch: which seccomp filter (none for an architecture seccompFilter does not know) */
+  arch: string;
+  /** prlimit, setpriv and bwrap as found on the supervisor's PATH (the launch itself starts from
+   * an empty environment, so it cannot look them up there) */
+  tools: { prlimit: string; setpriv: string; bwrap: string };
 }
 
 const SYSTEM_DIRS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
@@ -90,7 +105,23 @@ export function hostLayout(repoDir: string, execPath = process.execPath): HostLa
     dirs,
     nodePrefix: node.startsWith('/usr/') ? null : prefix,
     nodeModules: realpathSync(join(repoDir, 'node_modules')),
+    arch: process.arch,
+    tools: { prlimit: onPath('prlimit'), setpriv: onPath('setpriv'), bwrap: onPath('bwrap') },
   };
+}
+
+/** A program's absolute path on this process's PATH, or its bare name when it is not there. */
+function onPath(name: string): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return name;
 }
 
 /** GPU device nodes present on this host (NVIDIA and DRI render nodes). */
@@ -126,10 +157,15 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     if (!isAbsolute(p)) throw new Error(`sandbox: path ${JSON.stringify(p)} must be absolute.`);
   }
 
-  const argv = ['prlimit', `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, '--'];
-  if (spec.user) argv.push('setpriv', `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups', '--');
+  // bubblewrap reads its seccomp filter from a descriptor: a pipe that sh fills (printf of the
+  // filter's bytes as octal escapes), with the channel (stdin) kept as it was
+  const filter = seccompFilter(spec.host.arch);
+  const argv = ['env', '-i', `PATH=${SANDBOX_PATH}`];
+  if (filter) argv.push('/bin/sh', '-c', 'exec 4<&0; printf "$0" | { exec 3<&0 <&4 4<&-; exec "$@"; }', octalEscapes(filter));
+  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, '--');
+  if (spec.user) argv.push(spec.host.tools.setpriv, `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups', '--');
   argv.push(
-    'bwrap',
+    spec.host.tools.bwrap,
     '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try',
     '--disable-userns',
     '--die-with-parent',
@@ -137,6 +173,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--hostname', 'sandbox',
     '--clearenv',
   );
+  if (filter) argv.push('--seccomp', '3');
   // the system, read-only: /usr, the merged-/usr links or the real directories, the loader cache
   argv.push('--ro-bind', '/usr', '/usr');
   for (const [link, target] of Object.entries(spec.host.links)) argv.push('--symlink', target, link);
@@ -166,7 +203,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   // every mount point is made (the mounts on it keep their own flags)
   argv.push('--remount-ro', '/');
 
-  const env: Record<string, string> = { HOME: '/tmp', TMPDIR: '/tmp', PATH: '/usr/local/bin:/usr/bin:/bin', ...spec.env };
+  const env: Record<string, string> = { HOME: '/tmp', TMPDIR: '/tmp', PATH: SANDBOX_PATH, ...spec.env };
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`sandbox: env name ${JSON.stringify(k)} is not a valid variable name.`);
     if (isCredentialEnv(k)) {
@@ -178,6 +215,58 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   // close-on-exec (a host directory, a pipe of the runner's) would otherwise reach the candidate
   argv.push('--chdir', repo, '--', realpathSync(process.execPath), '--no-warnings', '-e', CLOSE_FDS, '--', ...spec.command);
   return argv;
+}
+
+/** PATH of bubblewrap's launch and of the sandbox: no path of the host's own */
+const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** System call numbers the filter refuses, per architecture (process.arch). */
+const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number> }> = {
+  x64: {
+    audit: 0xc000003e, // AUDIT_ARCH_X86_64
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 },
+  },
+  arm64: {
+    audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 },
+  },
+};
+
+/** The sandbox's seccomp filter as classic BPF (struct sock_filter[], little-endian, as bubblewrap
+ * reads it), or null for an architecture without a table: ENOSYS for each refused call (callers
+ * treat it as a kernel without the call), the process killed for a call of another ABI (i386
+ * through int 0x80, x32), which could reach the same calls by other numbers. */
+export function seccompFilter(arch: string): Buffer | null {
+  const a = SECCOMP_ARCHES[arch];
+  if (!a) return null;
+  const LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, RET_K = 0x06;
+  const ALLOW = 0x7fff0000, KILL_PROCESS = 0x80000000, ERRNO_ENOSYS = 0x00050000 | 38;
+  const nrs = Object.values(a.refused);
+  const prog: [number, number, number, number][] = [
+    [LD_W_ABS, 0, 0, 4], // seccomp_data.arch
+    [JEQ_K, 1, 0, a.audit],
+    [RET_K, 0, 0, KILL_PROCESS],
+    [LD_W_ABS, 0, 0, 0], // seccomp_data.nr
+    [JGE_K, 0, 1, 0x40000000], // x32's numbers (and anything above them)
+    [RET_K, 0, 0, KILL_PROCESS],
+    // each refused number jumps to the ENOSYS return after the allow
+    ...nrs.map((nr, i): [number, number, number, number] => [JEQ_K, nrs.length - i, 0, nr]),
+    [RET_K, 0, 0, ALLOW],
+    [RET_K, 0, 0, ERRNO_ENOSYS],
+  ];
+  const out = Buffer.alloc(prog.length * 8);
+  prog.forEach(([code, jt, jf, k], i) => {
+    out.writeUInt16LE(code, i * 8);
+    out.writeUInt8(jt, i * 8 + 2);
+    out.writeUInt8(jf, i * 8 + 3);
+    out.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  return out;
+}
+
+/** bytes as a printf format of three-digit octal escapes (no "%" or "\\" of its own) */
+function octalEscapes(b: Buffer): string {
+  return [...b].map((x) => `\\${x.toString(8).padStart(3, '0')}`).join('');
 }
 
 /** Run inside the sandbox by node before the real command: closes every descriptor above stdio

@@ -5789,7 +5789,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5864,7 +5864,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert2(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5959,11 +5959,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5986,10 +5986,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6006,7 +6006,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert2(this.ptr != null);
@@ -6186,7 +6186,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6208,7 +6208,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6244,13 +6244,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -47152,7 +47152,7 @@ function dockerAvailable() {
 
 // trainer/sandbox.ts
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync as existsSync3, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, constants as constants3, existsSync as existsSync3, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, isAbsolute, join as join3 } from "node:path";
 
@@ -47183,8 +47183,21 @@ function hostLayout(repoDir, execPath = process.execPath) {
     links,
     dirs,
     nodePrefix: node2.startsWith("/usr/") ? null : prefix,
-    nodeModules: realpathSync(join3(repoDir, "node_modules"))
+    nodeModules: realpathSync(join3(repoDir, "node_modules")),
+    arch: process.arch,
+    tools: { prlimit: onPath("prlimit"), setpriv: onPath("setpriv"), bwrap: onPath("bwrap") }
   };
+}
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      accessSync(join3(dir, name), constants3.X_OK);
+      return join3(dir, name);
+    } catch {
+    }
+  }
+  return name;
 }
 function sandboxUser(random = Math.random) {
   const id = SANDBOX_UID_BASE + Math.floor(random() * SANDBOX_UID_SPAN);
@@ -47204,10 +47217,13 @@ function sandboxArgv(spec) {
   for (const p of [spec.repoDir, ...spec.workDir ? [spec.workDir] : [], ...spec.readOnly, ...spec.devices, spec.host.nodeModules]) {
     if (!isAbsolute(p)) throw new Error(`sandbox: path ${JSON.stringify(p)} must be absolute.`);
   }
-  const argv = ["prlimit", `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, "--"];
-  if (spec.user) argv.push("setpriv", `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, "--clear-groups", "--");
+  const filter = seccompFilter(spec.host.arch);
+  const argv = ["env", "-i", `PATH=${SANDBOX_PATH}`];
+  if (filter) argv.push("/bin/sh", "-c", 'exec 4<&0; printf "$0" | { exec 3<&0 <&4 4<&-; exec "$@"; }', octalEscapes(filter));
+  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, "--");
+  if (spec.user) argv.push(spec.host.tools.setpriv, `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, "--clear-groups", "--");
   argv.push(
-    "bwrap",
+    spec.host.tools.bwrap,
     "--unshare-user",
     "--unshare-ipc",
     "--unshare-pid",
@@ -47221,6 +47237,7 @@ function sandboxArgv(spec) {
     "sandbox",
     "--clearenv"
   );
+  if (filter) argv.push("--seccomp", "3");
   argv.push("--ro-bind", "/usr", "/usr");
   for (const [link, target] of Object.entries(spec.host.links)) argv.push("--symlink", target, link);
   for (const d of spec.host.dirs) argv.push("--ro-bind", d, d);
@@ -47241,7 +47258,7 @@ function sandboxArgv(spec) {
   for (const p of spec.readOnly) argv.push("--ro-bind", p, p);
   if (spec.workDir) argv.push("--bind", spec.workDir, spec.workDir);
   argv.push("--remount-ro", "/");
-  const env = { HOME: "/tmp", TMPDIR: "/tmp", PATH: "/usr/local/bin:/usr/bin:/bin", ...spec.env };
+  const env = { HOME: "/tmp", TMPDIR: "/tmp", PATH: SANDBOX_PATH, ...spec.env };
   for (const [k, v] of Object.entries(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`sandbox: env name ${JSON.stringify(k)} is not a valid variable name.`);
     if (isCredentialEnv(k)) {
@@ -47251,6 +47268,52 @@ function sandboxArgv(spec) {
   }
   argv.push("--chdir", repo, "--", realpathSync(process.execPath), "--no-warnings", "-e", CLOSE_FDS, "--", ...spec.command);
   return argv;
+}
+var SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
+var SECCOMP_ARCHES = {
+  x64: {
+    audit: 3221225534,
+    // AUDIT_ARCH_X86_64
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 }
+  },
+  arm64: {
+    audit: 3221225655,
+    // AUDIT_ARCH_AARCH64
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 }
+  }
+};
+function seccompFilter(arch2) {
+  const a = SECCOMP_ARCHES[arch2];
+  if (!a) return null;
+  const LD_W_ABS = 32, JEQ_K = 21, JGE_K = 53, RET_K = 6;
+  const ALLOW = 2147418112, KILL_PROCESS = 2147483648, ERRNO_ENOSYS = 327680 | 38;
+  const nrs = Object.values(a.refused);
+  const prog = [
+    [LD_W_ABS, 0, 0, 4],
+    // seccomp_data.arch
+    [JEQ_K, 1, 0, a.audit],
+    [RET_K, 0, 0, KILL_PROCESS],
+    [LD_W_ABS, 0, 0, 0],
+    // seccomp_data.nr
+    [JGE_K, 0, 1, 1073741824],
+    // x32's numbers (and anything above them)
+    [RET_K, 0, 0, KILL_PROCESS],
+    // each refused number jumps to the ENOSYS return after the allow
+    ...nrs.map((nr, i) => [JEQ_K, nrs.length - i, 0, nr]),
+    [RET_K, 0, 0, ALLOW],
+    [RET_K, 0, 0, ERRNO_ENOSYS]
+  ];
+  const out = Buffer.alloc(prog.length * 8);
+  prog.forEach(([code, jt, jf, k], i) => {
+    out.writeUInt16LE(code, i * 8);
+    out.writeUInt8(jt, i * 8 + 2);
+    out.writeUInt8(jf, i * 8 + 3);
+    out.writeUInt32LE(k >>> 0, i * 8 + 4);
+  });
+  return out;
+}
+function octalEscapes(b) {
+  return [...b].map((x) => `\\${x.toString(8).padStart(3, "0")}`).join("");
 }
 var CLOSE_FDS = [
   "const fs = require('fs');",

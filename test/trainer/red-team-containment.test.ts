@@ -2,16 +2,20 @@
 // the real CLI, supervisor and children (fixtures/containment/escapes.ts names each that works):
 // - a descriptor the supervisor inherited without close-on-exec (here a host directory, opened by
 //   the shell that starts the harness) must not reach the candidate, nor bubblewrap's pid 1;
-// - (not asserted: still open) bubblewrap's pid 1 keeps the environment the supervisor hands it,
-//   readable at /proc/1/environ; the supervisor passes only a short allow-list (PATH, HOME, LANG...),
-//   so host paths leak but no credential. The fixture tries it when given envMarker;
+// - no process in the sandbox has a variable outside the child's allow-list or a value of the
+//   supervisor's (bubblewrap's pid 1 once kept the environment it was started with, its
+//   /proc/1/environ readable: the host's HOME, PATH and any other variable of the supervisor's);
 // - an abstract unix socket of the host (network namespace, not file system) is out of reach;
 // - no memory-backed file system but the bounded /tmp is writable: a file on the sandbox's root
 //   or /dev tmpfs (half the host's memory each by default) is in no process's resident set, so
-//   the memory cap would not see it. /dev/shm is a small bounded tmpfs.
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+//   the memory cap would not see it. /dev/shm is a small bounded tmpfs;
+// - no memory outside every resident set through system calls (perl in /usr reaches any): SysV
+//   shared memory written and detached, and SysV message queues, are refused (a seccomp filter);
+// - a memfd written and never mapped, and shared anonymous memory that children wrote 64 MiB at a
+//   time (each exits: no resident set holds more) and their parent maps, count toward the cap.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,10 +64,10 @@ function candidate(targets: Record<string, unknown>): void {
  * (no close-on-exec, as any descriptor a parent forgets to close; node itself marks only its lowest descriptors close-on-exec), with HOME as a marker. */
 function runCli(): ExperimentResult {
   const outDir = mkdtempSync(join(tmp, 'out-'));
-  const cli = ['--import', 'tsx', 'trainer/cli.ts', '--isolation', 'sandbox', '--budget', '10', '--backend', 'wasm', '--eval-bytes', '2048', '--out', outDir];
+  const cli = ['--import', 'tsx', 'trainer/cli.ts', '--isolation', 'sandbox', '--budget', '10', '--backend', 'wasm', '--eval-bytes', '2048', '--memory-mb', '600', '--out', outDir];
   const r = spawnSync('bash', ['-c', 'exec 100<"$VOLUNTEER"; exec "$@"', 'bash', process.execPath, ...cli], {
     cwd: checkout,
-    env: { PATH: process.env.PATH, HOME: envMarker, VOLUNTEER: join(tmp, 'volunteer') },
+    env: { PATH: process.env.PATH, HOME: envMarker, VOLUNTEER: join(tmp, 'volunteer'), LANG: 'C.UTF-8' },
     encoding: 'utf8',
     timeout: 240_000,
   });
@@ -74,9 +78,29 @@ function runCli(): ExperimentResult {
   }
 }
 
-maybe('no inherited descriptor, abstract socket or unbounded memory file system reaches the candidate', () => {
-  candidate({ hostFileName: 'bashrc', hostText, envMarker: '', abstractSocket, fillMb: 96 });
+maybe('no inherited descriptor, host environment, abstract socket or memory outside the cap reaches the candidate', () => {
+  // the memory attacks need perl, which every Debian/Ubuntu has (perl-base is essential)
+  expect(existsSync('/usr/bin/perl')).toBe(true);
+  // 768 MB of SysV shared memory, over the 600 MB cap of the run; 256 MB in message queues
+  candidate({ hostFileName: 'bashrc', hostText, envMarker, abstractSocket, fillMb: 96, shmMb: 768, msgMb: 256 });
   const r = runCli();
   expect(r.failure).toBeNull();
   expect(r.status).toBe('ok');
 }, 300_000);
+
+const root = process.getuid?.() === 0;
+describe.each([
+  ['shared anonymous memory that no resident set holds', { sharedMb: 768 }, true],
+  ['a memfd written and never mapped', { memfdMb: 768 }, true],
+  // no process maps more than 64 MiB of it at any time: the whole object's size is read through
+  // /proc/<pid>/map_files, which only a root supervisor may follow (docs/runners.md)
+  ['shared anonymous memory that no process maps more than 64 MB of', { sharedMb: 768, onePage: true }, root],
+])('%s counts toward the cap', (_name, attack, where) => {
+  (where ? maybe : it.skip)('the run ends over the cap (the candidate holds it for 4 s, and says so if not stopped)', () => {
+    expect(existsSync('/usr/bin/perl')).toBe(true);
+    candidate({ hostFileName: 'bashrc', hostText, envMarker: '', abstractSocket, fillMb: 0, ...attack });
+    const r = runCli();
+    expect(r.failure?.kind).toBe('oom');
+    expect(r.failure?.message).toMatch(/over the memory cap of 600 MB/);
+  }, 300_000);
+});

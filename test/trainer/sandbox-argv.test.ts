@@ -1,6 +1,6 @@
 // The sandbox's command line, property by property (trainer/sandbox.ts builds argv only).
 import { describe, expect, it } from '@jest/globals';
-import { defaultMemoryMb, sandboxArgv, sandboxEnv, type SandboxSpec } from '../../trainer/sandbox.js';
+import { defaultMemoryMb, sandboxArgv, sandboxEnv, seccompFilter, type SandboxSpec } from '../../trainer/sandbox.js';
 
 const spec: SandboxSpec = {
   phase: 'train',
@@ -12,8 +12,13 @@ const spec: SandboxSpec = {
   user: { uid: 2000123, gid: 2000123 },
   command: ['/usr/bin/node', '--import', 'tsx', '/srv/checkout/trainer/train-worker.ts', '/tmp/autoresearch-x/train'],
   env: { TF_FORCE_GPU_ALLOW_GROWTH: 'true' },
-  host: { links: { '/bin': 'usr/bin', '/lib': 'usr/lib' }, dirs: [], nodePrefix: null, nodeModules: '/srv/shared/node_modules' },
+  host: { links: { '/bin': 'usr/bin', '/lib': 'usr/lib' }, dirs: [], nodePrefix: null, nodeModules: '/srv/shared/node_modules', arch: 'x64', tools: { prlimit: '/usr/bin/prlimit', setpriv: '/usr/bin/setpriv', bwrap: '/usr/bin/bwrap' } },
 };
+
+/** The arguments of a flag that takes one. */
+function pairs1(argv: string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+}
 
 /** The pairs `flag a b` in argv, as "a b" strings, for a flag that takes two arguments. */
 function pairs(argv: string[], flag: string): string[] {
@@ -23,10 +28,24 @@ function pairs(argv: string[], flag: string): string[] {
 describe('sandbox command line', () => {
   const argv = sandboxArgv(spec);
 
-  it('caps processes, drops to the unprivileged uid, then enters every namespace with a clean environment', () => {
-    expect(argv.slice(0, 9)).toEqual(['prlimit', '--nproc=4096:4096', '--', 'setpriv', '--reuid=2000123', '--regid=2000123', '--clear-groups', '--', 'bwrap']);
+  it('starts from an empty environment, loads the seccomp filter, caps processes, drops to the unprivileged uid, then enters every namespace with a clean environment', () => {
+    // bubblewrap's pid 1 keeps the environment it was started with (/proc/1/environ): nothing of the supervisor's
+    expect(argv.slice(0, 3)).toEqual(['env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin']);
+    // sh fills descriptor 3 with the filter's bytes, keeps stdin (the channel), and execs the rest
+    expect(argv.slice(3, 5)).toEqual(['/bin/sh', '-c']);
+    const bytes = Buffer.from(argv[6].split('\\').slice(1).map((o) => parseInt(o, 8)));
+    expect(bytes).toEqual(seccompFilter('x64'));
+    // the tools at the paths the supervisor's PATH gave (the launch has no PATH of the host's)
+    expect(argv.slice(7, 16)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/setpriv', '--reuid=2000123', '--regid=2000123', '--clear-groups', '--', '/usr/bin/bwrap']);
+    expect(pairs1(argv, '--seccomp')).toEqual(['3']);
     for (const f of ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']) expect(argv).toContain(f);
     expect(argv.join(' ')).toContain('--proc /proc');
+  });
+
+  it('has no filter to load on an architecture without a table (and still an empty environment)', () => {
+    const other = sandboxArgv({ ...spec, host: { ...spec.host, arch: 'riscv64' } });
+    expect(other.slice(0, 7)).toEqual(['env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin', '/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/setpriv']);
+    expect(other).not.toContain('--seccomp');
   });
 
   it('binds only the system, the harness and node_modules read-only, and the work dir read-write', () => {
@@ -52,7 +71,7 @@ describe('sandbox command line', () => {
   it('never runs the child as root, and refuses a cap too small to start node', () => {
     expect(() => sandboxArgv({ ...spec, user: { uid: 0, gid: 0 } })).toThrow(/may not run as uid or gid 0/);
     expect(() => sandboxArgv({ ...spec, pidsLimit: 4 })).toThrow(/at least 16/);
-    expect(sandboxArgv({ ...spec, user: null }).slice(0, 4)).toEqual(['prlimit', '--nproc=4096:4096', '--', 'bwrap']);
+    expect(sandboxArgv({ ...spec, user: null }).slice(7, 11)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/bwrap']);
   });
 
   it('has a default memory cap: 16 GiB, or three quarters of a smaller machine', () => {
@@ -67,5 +86,41 @@ describe('sandbox command line with a GPU', () => {
     expect(pairs(argv, '--dev-bind')).toEqual(['/dev/nvidia0 /dev/nvidia0', '/dev/nvidiactl /dev/nvidiactl', '/dev/nvidia-uvm /dev/nvidia-uvm']);
     expect(pairs(argv, '--ro-bind-try')).toContain('/sys/devices /sys/devices');
     expect(sandboxArgv(spec).join(' ')).not.toContain('/sys');
+  });
+});
+
+/** Runs a classic BPF seccomp program (the four instructions seccompFilter uses) on one call. */
+function runFilter(prog: Buffer, arch: number, nr: number): number {
+  const mem = [nr, arch]; // seccomp_data: nr at offset 0, arch at 4
+  let acc = 0;
+  for (let pc = 0; pc * 8 < prog.length; pc++) {
+    const code = prog.readUInt16LE(pc * 8), jt = prog[pc * 8 + 2], jf = prog[pc * 8 + 3], k = prog.readUInt32LE(pc * 8 + 4);
+    if (code === 0x20) acc = mem[k / 4];
+    else if (code === 0x15) pc += acc === k ? jt : jf;
+    else if (code === 0x35) pc += acc >= k ? jt : jf;
+    else if (code === 0x06) return k;
+    else throw new Error(`unknown instruction ${code}`);
+  }
+  throw new Error('the program ran off its end');
+}
+
+describe('the seccomp filter', () => {
+  const ALLOW = 0x7fff0000, ENOSYS = 0x00050000 | 38, KILL = 0x80000000;
+  const cases: [string, number, Record<string, number>, number[]][] = [
+    // arch, AUDIT_ARCH, the refused calls, calls node needs (read, write, mmap, clone, execve, futex...)
+    // (memfd_create stays allowed: Mesa's Vulkan drivers need it; the watch counts memfds)
+    ['x64', 0xc000003e, { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 }, [0, 1, 9, 56, 59, 202, 231, 435, 319]],
+    ['arm64', 0xc00000b7, { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 }, [63, 64, 222, 220, 221, 98, 94, 435, 279]],
+  ];
+  it.each(cases)('on %s refuses the calls that hold memory out of sight (ENOSYS), allows the rest, and kills another ABI', (arch, audit, refused, allowed) => {
+    const prog = seccompFilter(arch) as Buffer;
+    for (const [name, nr] of Object.entries(refused)) expect([name, runFilter(prog, audit, nr)]).toEqual([name, ENOSYS]);
+    for (const nr of allowed) expect([nr, runFilter(prog, audit, nr)]).toEqual([nr, ALLOW]);
+    // i386 through int 0x80 (shmget is ipc(2) there), and x32's numbers
+    expect(runFilter(prog, 0x40000003, 117)).toBe(KILL);
+    expect(runFilter(prog, audit, 0x40000000 + 29)).toBe(KILL);
+  });
+  it('is none for an architecture without a table', () => {
+    expect(seccompFilter('riscv64')).toBeNull();
   });
 });
