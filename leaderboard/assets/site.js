@@ -23,10 +23,17 @@
       return r.json();
     });
   }
+  // Unicode's bidirectional controls reorder what a reader sees (a title that flips the text
+  // after it): shown as <U+202E>, as the pages built by html.ts show them
+  function visible(text) {
+    return String(text).replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, function (c) {
+      return '<U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + '>';
+    });
+  }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     for (var k in attrs) if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
-    if (text !== undefined && text !== null) e.textContent = text;
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     return e;
   }
   function bpb(v) { return v === null || v === undefined ? '—' : v.toFixed(4); }
@@ -163,19 +170,34 @@
   function progressChart(figure, data) {
     var n = data.t.length;
     var merged = new Array(n), other = new Array(n), failed = new Array(n);
-    var lo = Infinity, hi = -Infinity;
+    // The scale is set by the running best (baselines and merges: what the App accepted) and
+    // reaches out to the other scores by at most three times its span (0.5 at least): a runner's
+    // claim of 1e308 (or of 1e-300) would otherwise flatten every other point onto one line. A
+    // score beyond that sits on the edge; its tip still says what it is.
+    var blo = Infinity, bhi = -Infinity;
     for (var i = 0; i < n; i++) {
-      var v = data.bpb[i], b = data.best[i];
-      if (v !== null && data.kind[i] !== 'baseline') { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-      if (b !== null) { lo = Math.min(lo, b); hi = Math.max(hi, b); }
+      var b = data.best[i];
+      if (b !== null) { blo = Math.min(blo, b); bhi = Math.max(bhi, b); }
+    }
+    var floor = 0, ceil = 8; // a uniform model scores 8.0
+    if (blo !== Infinity) {
+      var reach = Math.max(3 * (bhi - blo), 0.5);
+      floor = Math.max(0, blo - reach);
+      ceil = bhi + reach;
+    }
+    function clamp(v) { return v === null ? null : Math.min(ceil, Math.max(floor, v)); }
+    var lo = blo, hi = bhi;
+    for (var i2 = 0; i2 < n; i2++) {
+      var v = clamp(data.bpb[i2]);
+      if (v !== null && data.kind[i2] !== 'baseline') { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     }
     if (lo === Infinity) { lo = 0; hi = 8; }
     var pad = Math.max((hi - lo) * 0.08, 0.01);
     var top = hi + pad; // failed runs have no score: they sit on this line
     for (var j = 0; j < n; j++) {
       var k = data.kind[j];
-      merged[j] = k === 'merged' ? data.bpb[j] : null;
-      other[j] = k === 'discarded' || k === 'pending' ? data.bpb[j] : null;
+      merged[j] = k === 'merged' ? clamp(data.bpb[j]) : null;
+      other[j] = k === 'discarded' || k === 'pending' ? clamp(data.bpb[j]) : null;
       failed[j] = k === 'failed' || k === 'rejected' ? top : null;
     }
     function dots(label, stroke, fill, size) {
@@ -238,7 +260,7 @@
           }
           if (hover < 0 || data.id[hover] === null) { tip.hidden = true; hover = -1; u.over.style.cursor = ''; return; }
           var kind = data.kind[hover];
-          tip.textContent = (data.pr[hover] === null ? 'main' : '#' + data.pr[hover]) + (data.title && data.title[hover] ? ' ' + data.title[hover] : '') + ' · ' + kind + ' · ' + (data.bpb[hover] === null ? 'no score' : 'val_bpb ' + bpb(data.bpb[hover])) + ' · ' + time(data.t[hover]);
+          tip.textContent = visible((data.pr[hover] === null ? 'main' : '#' + data.pr[hover]) + (data.title && data.title[hover] ? ' ' + data.title[hover] : '') + ' · ' + kind + ' · ' + (data.bpb[hover] === null ? 'no score' : 'val_bpb ' + bpb(data.bpb[hover])) + ' · ' + time(data.t[hover]));
           tip.hidden = false;
           tip.style.left = Math.min(left + 12, u.over.clientWidth - 180) + 'px';
           tip.style.top = Math.max(0, topPx - 34) + 'px';

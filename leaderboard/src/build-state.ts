@@ -102,6 +102,7 @@ export function slimEntry(e: LedgerEntry): CachedEntry {
       tokens_per_second: r.tokens_per_second,
       train_seconds: r.train_seconds,
       total_seconds: r.total_seconds,
+      budget_seconds: r.budget_seconds,
       job: r.job && { repo: r.job.repo },
     };
     const inline = typeof d.diff === 'string';

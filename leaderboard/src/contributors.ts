@@ -14,6 +14,19 @@ export interface BalanceFigures {
   balance: number;
 }
 
+/**
+ * A run's GPU time as the site counts it: its result's total_seconds is the runner's own claim (a
+ * claim of 1e308 twice summed to Infinity, which JSON writes as null), so it counts at most the job
+ * time GitHub measured (`job_seconds`), as the ledger's credits do; an older entry without one, at
+ * most twice the budget its dispatch gave (the harness stops every phase well within that).
+ */
+function givenSeconds(d: Pick<LedgerEntry<'result_recorded'>['data'], 'job_seconds' | 'result'>): number {
+  const r = d.result;
+  if (!r) return 0;
+  const cap = typeof d.job_seconds === 'number' ? d.job_seconds : 2 * r.budget_seconds;
+  return Math.min(r.total_seconds, cap);
+}
+
 export function contributorsAndRunners(
   entries: readonly LedgerEntry[],
   experiments: readonly Experiment[],
@@ -50,11 +63,12 @@ export function contributorsAndRunners(
       // GPU time given counts validated runs of every role (candidate, baseline, verify).
       const d = e.data;
       if (!d.validated || !d.result || !d.runner_owner) continue;
-      person(d.runner_owner).gpu_seconds += d.result.total_seconds;
+      const seconds = givenSeconds(d);
+      person(d.runner_owner).gpu_seconds += seconds;
       const r = d.runner_name ? runners.get(d.runner_name) : undefined;
       if (r) {
         r.jobs++;
-        r.gpu_seconds += d.result.total_seconds;
+        r.gpu_seconds += seconds;
       }
     }
   }

@@ -32,9 +32,12 @@ export function compactCurve(points: readonly LossPoint[]): CurveFile {
   const m_bpb: number[] = [];
   let last = 0;
   for (const p of shownPoints(points)) {
+    const m = Math.round((p.loss / Math.LN2) * 1000);
+    // a loss near 1e308 (a runner's claim) is Infinity here, which JSON writes as null: left out
+    if (!Number.isFinite(m)) continue;
     d_step.push(p.step - last);
     last = p.step;
-    m_bpb.push(Math.round((p.loss / Math.LN2) * 1000));
+    m_bpb.push(m);
   }
   return { d_step, m_bpb };
 }

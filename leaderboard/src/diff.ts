@@ -14,8 +14,16 @@ import { html, trusted, type Trusted } from './html.js';
 /** jsdiff writes "name\t<commit>" on the ---/+++ lines: the name alone. */
 const fileName = (name: string | undefined) => (name ?? '').replace(/\t.*$/, '').replace(/^[ab]\//, '');
 
+/**
+ * Lines longer than this are not word-diffed: the word diff is quadratic in a line's words (two
+ * 35 KB lines took 10-40 s, and a main that once merged a long line makes every later diff of it
+ * one), so such a pair is shown as two whole lines. Real code lines are far shorter.
+ */
+export const MAX_MARKED_LINE = 400;
+
 /** One removed line and the line that replaced it, with the words that differ marked. */
 function pair(removed: string, added: string): [Trusted, Trusted] {
+  if (removed.length > MAX_MARKED_LINE || added.length > MAX_MARKED_LINE) return [html`${removed}`, html`${added}`];
   const parts = diffWordsWithSpace(removed, added);
   const side = (keep: 'removed' | 'added') =>
     trusted(parts.map((p) => (p.added && keep === 'removed') || (p.removed && keep === 'added') ? '' : p.added || p.removed ? html`<mark>${p.value}</mark>`.value : html`${p.value}`.value).join(''));

@@ -5,8 +5,8 @@
 // diff read from a file. The key leaves the inline diff to the hash, so that it is the same when
 // the model comes from the cache, which does not keep inline diffs.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { diffFileName, toApiExperiment } from './api.js';
 import type { ApiExperiment } from './api-schema.js';
 import { compactCurve } from './curve.js';
@@ -62,7 +62,12 @@ function readDiff(ledgerDir: string, e: Experiment, known: string | undefined, d
   if (!name) return missing(`The ledger names the diff as "${e.diff_path}", which is not a diffs/<name>.diff path; it is not shown.`);
   let text: string;
   try {
-    text = readFileSync(join(ledgerDir, 'diffs', name), 'utf8');
+    // a checkout can hold a symbolic link: one leading out of the ledger dir is not followed (it
+    // would publish a file of the machine that builds the site)
+    const file = join(ledgerDir, 'diffs', name);
+    const real = realpathSync(file);
+    if (!real.startsWith(realpathSync(ledgerDir) + sep)) return missing(`The archived diff ${e.diff_path} is a symbolic link out of the ledger checkout; it is not followed.`);
+    text = readFileSync(real, 'utf8');
   } catch {
     return missing(`The archived diff ${e.diff_path} is missing from the ledger checkout.`);
   }

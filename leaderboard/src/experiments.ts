@@ -4,6 +4,7 @@
 import type { EntryType, LedgerEntry } from '../../ledger/entries.js';
 import { longRunJobs } from '../../ledger/long-run.js';
 import type { ExperimentResult } from '../../trainer/result.js';
+import { clip } from './format.js';
 
 export type ExperimentStatus = 'merged' | 'discarded' | 'pending' | 'failed' | 'rejected';
 
@@ -102,6 +103,9 @@ export function isEntry<T extends EntryType>(e: LedgerEntry, type: T): e is Ledg
 
 const UNKNOWN_CLASS = 'unknown';
 
+/** The longest reason (a failure message is a runner's text, up to megabytes) a page and the API repeat: the rest stays in the ledger */
+export const MAX_REASON = 2000;
+
 /**
  * Whether a result entry closes a PR's job that never reported (app/dispatch.ts closeJob): a
  * reason, and neither a result, a run nor a runner. A run that reported always has its run URL
@@ -115,6 +119,7 @@ export function isClosedJob(d: LedgerEntry<'result_recorded'>['data']): d is Led
 export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const resultsByJob = new Map<string, LedgerEntry<'result_recorded'>>();
   const dispatchByJob = new Map<string, LedgerEntry<'job_dispatched'>['data']>();
+  const registeredClass = new Map<string, string>();
   const verificationByClaim = new Map<string, LedgerEntry<'verification'>['data']>();
   const mergedJobs = new Set<string>();
   const mergedPrSha = new Set<string>();
@@ -139,6 +144,8 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       else candidates.push(e);
     } else if (isEntry(e, 'job_dispatched')) {
       dispatchByJob.set(e.data.job_id, e.data);
+    } else if (isEntry(e, 'runner_registered')) {
+      registeredClass.set(e.data.runner_name, e.data.hardware_class);
     } else if (isEntry(e, 'verification')) {
       verificationByClaim.set(e.data.job_id, e.data);
     } else if (isEntry(e, 'experiment_merged')) {
@@ -199,7 +206,9 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     const d = e.data;
     const r = d.result;
     const dispatch = dispatchByJob.get(d.job_id);
-    const hardware_class = r?.hardware_class ?? dispatch?.hardware_class ?? UNKNOWN_CLASS;
+    // a validated result's class is its runner's registered one (the App checked); a refused one
+    // keeps the class its runner wrote (any string, up to the 8 MB artifact): the App's records instead
+    const hardware_class = (d.validated ? r?.hardware_class : null) ?? dispatch?.hardware_class ?? (d.runner_name ? registeredClass.get(d.runner_name) : undefined) ?? UNKNOWN_CLASS;
     const val_bpb = d.validated && r?.status === 'ok' ? r.val_bpb : null;
     const baseline = baselineAt(hardware_class, e.seq);
     const key = `${d.pr}:${d.sha}`;
@@ -227,7 +236,8 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       hash: e.hash,
       time: e.time,
       job_id: d.job_id,
-      repo: r?.job?.repo ?? dispatch?.repo ?? null,
+      // the App's own record first: a refused result keeps the job block its runner wrote, repo included
+      repo: dispatch?.repo ?? (d.validated ? r?.job?.repo : null) ?? null,
       pr: d.pr,
       sha: d.sha,
       title: d.title,
@@ -239,7 +249,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       baseline_mean: baseline?.mean ?? null,
       delta: val_bpb !== null && baseline ? val_bpb - baseline.mean : null,
       status,
-      reason,
+      reason: reason === null ? null : clip(reason, MAX_REASON),
       verification: v
         ? {
             verify_job_id: v.verify_job_id,

@@ -4,8 +4,16 @@
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/**
+ * Unicode's bidirectional controls (embeddings, overrides, isolates and the three marks): invisible,
+ * they reorder the text a reader sees, so a diff can show code other than the code that ran (Trojan
+ * Source, CVE-2021-42574) and a title or runner name can flip the text after it. They never reach a
+ * page as such: each is shown as `<U+202E>`, as GitHub shows them (site.js does the same).
+ */
+const ESCAPED = /[&<>"'\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  return text.replace(ESCAPED, (c) => ESCAPES[c] ?? `&lt;U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}&gt;`);
 }
 
 /** Markup that is already safe: the output of `html` (or of code that builds it from `html`, as diff.ts does). */

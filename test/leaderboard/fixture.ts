@@ -2,7 +2,7 @@
 // of the ledger branch, plus one hostile experiment whose title, login, diff, log and URLs carry
 // HTML and script.
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendEntries, writeLedgerDir, type LedgerEntry } from '../../ledger/index.js';
@@ -75,4 +75,9 @@ export function candidatesByClass(entries: LedgerEntry[]): Map<string, number> {
     counts.set(d.result.hardware_class, (counts.get(d.result.hardware_class) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Every file under `dir`, recursively. */
+export function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
 }

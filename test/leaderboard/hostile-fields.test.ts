@@ -4,18 +4,16 @@
 // result's backend and device, a verify run's owner, a ban's reason (an attribute), the PR of a
 // closed job. No page gets markup, script, a `javascript:` link, inline SVG or style from them.
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { appendEntries, writeLedgerDir } from '../../ledger/index.js';
 import { buildSite } from '../../leaderboard/src/build.js';
 import { sampleLedger, sampleResult } from '../../leaderboard/src/sample-ledger.js';
+import { files } from './fixture.js';
 
 const X = (n: number) => `"'><img src=x onerror=window.__pwned=${n}><svg onload=window.__pwned=${n}><style>*{display:none}</style><a href="javascript:window.__pwned=${n}">`;
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
-}
 
 describe('hostile text in every other field the ledger carries', () => {
   let site: string;

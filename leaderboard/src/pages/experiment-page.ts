@@ -3,7 +3,7 @@
 import { repoUrl } from '../api.js';
 import type { ApiExperiment } from '../api-schema.js';
 import { describeCurve } from '../curve.js';
-import type { ClosedJob, Experiment } from '../experiments.js';
+import { MAX_REASON, type ClosedJob, type Experiment } from '../experiments.js';
 import * as fmt from '../format.js';
 import { html, safeUrl, type Trusted } from '../html.js';
 import { href, paths } from '../paths.js';
@@ -26,6 +26,9 @@ function link(url: string | null, label: string): Trusted {
   const href = safeUrl(url);
   return href ? html`<a href="${href}">${label}</a>` : html`<span class="missing">${label}: not recorded</span>`;
 }
+
+/** result.json's strings on the page: a device name or a version is short; a failure message may say more */
+const MAX_FIELD = 300;
 
 function fields(e: Experiment): Trusted {
   const r = e.result;
@@ -58,7 +61,7 @@ function fields(e: Experiment): Trusted {
     ['runner', r.job?.runner_name ?? null],
   ];
   // end tags of rows and cells are optional in HTML: left out, 100,000 pages are 25 MB smaller
-  return html`<table class="fields"><tbody>${rows.filter(([, v]) => v !== null).map(([k, v]) => html`<tr><th>${k}<td>${v}`)}</tbody></table>`;
+  return html`<table class="fields"><tbody>${rows.filter(([, v]) => v !== null).map(([k, v]) => html`<tr><th>${k}<td>${typeof v === 'string' ? fmt.clip(v, k === 'failure' ? MAX_REASON : MAX_FIELD) : v}`)}</tbody></table>`;
 }
 
 function verification(a: ApiExperiment, e: Experiment): Trusted {

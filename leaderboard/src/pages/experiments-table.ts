@@ -61,7 +61,7 @@ export function allExperiments(api: readonly ApiExperiment[], classes: readonly 
     a.runner_owner,
     cls.get(a.hardware_class) ?? -1,
     a.val_bpb,
-    a.delta === null ? null : Math.round(a.delta * 1e6) / 1e6,
+    a.delta === null ? null : Number.isFinite(a.delta * 1e6) ? Math.round(a.delta * 1e6) / 1e6 : a.delta, // (1e308 * 1e6 would be written as null)
     status.get(a.status),
     a.verification ? [a.verification.agreed ? 1 : 0, a.verification.verify_bpb] : null,
     Math.round(Date.parse(a.time) / 1000),
