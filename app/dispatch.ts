@@ -130,7 +130,8 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
   await s.octokit.rest.actions.createWorkflowDispatch({
     ...s.repo,
     workflow_id: s.cfg.config.workflow,
-    ref: s.defaultBranch,
+    // the full ref: a tag named like the default branch would otherwise be ambiguous, and GitHub may run its workflow file
+    ref: `refs/heads/${s.defaultBranch}`,
     inputs: {
       pr: job.pr === null ? '' : String(job.pr),
       sha: job.sha,

@@ -3,6 +3,7 @@
 import type { EntryDataOf, LedgerEntry } from '../ledger/index.js';
 import type { LedgerView } from './ledger-view.js';
 import { pendingMerges } from './merge.js';
+import { PROMPT_START_MS } from './starts.js';
 
 /** Reasons a job or queue entry ends without its commit being judged: such a commit may run again. */
 export const SUPERSEDED = 'superseded by a push of ';
@@ -98,10 +99,15 @@ export function orphaned(view: LedgerView, pr: number, sha: string, now?: number
  * merged or rejected has had what its author paid for, and running it again (its PR closed and
  * reopened) is a new experiment, paid again. (Before, each reopening of a discarded PR ran it once
  * more at the swarm's cost: free runs, and a fresh draw at the merge rule, without end.)
+ * A close of its PR uses the payment up too (closeUsesPayment): the reopened commit is paid again.
  */
 export function paidHeads(view: LedgerView): Set<string> {
   const paid = new Set<string>();
   for (const e of view.entries as LedgerEntry[]) {
+    if (e.type === 'result_recorded' && closeUsesPayment(view, e as LedgerEntry<'result_recorded'>)) {
+      const d = e.data as EntryDataOf<'result_recorded'>;
+      paid.delete(`${d.pr}@${d.sha}`);
+    }
     if (e.type === 'experiment_queued' && (e.data as EntryDataOf<'experiment_queued'>).prepaid) {
       const d = e.data as EntryDataOf<'experiment_queued'>;
       paid.add(`${d.pr}@${d.sha}`);
@@ -116,4 +122,22 @@ export function paidHeads(view: LedgerView): Set<string> {
     if (j && j.pr !== null && !view.longRuns.has(jobId)) paid.add(`${j.pr}@${j.sha}`);
   }
   return paid;
+}
+
+/**
+ * Whether a job closed because its PR was closed used its commit's payment up, as a verdict does:
+ * a verify job (the claim's first run was scored), or a run closed more than PROMPT_START_MS after
+ * its dispatch (a runner may have been training it, and a run's log is public while it runs). Else
+ * an author who watched the loss, or the score the log prints before the artifact is uploaded,
+ * closed the PR when the run went badly and reopened it for a fresh seed at the swarm's cost:
+ * re-rolling the first run of the claim (which the verify runs are averaged with) for free, and
+ * leaving the runner that trained it uncredited. A close right after the dispatch still runs the
+ * commit again for its one payment.
+ */
+export function closeUsesPayment(view: LedgerView, e: LedgerEntry<'result_recorded'>): boolean {
+  const d = e.data;
+  if (d.pr === null || d.result !== null || d.reason !== closedReason(d.pr) || d.role === 'baseline' || view.longRuns.has(d.job_id)) return false;
+  if (d.role === 'verify') return true;
+  const job = view.jobs.get(d.job_id);
+  return !!job && Date.parse(e.time) - Date.parse(job.time) > PROMPT_START_MS;
 }

@@ -22,6 +22,7 @@ import type { Outcome } from './policy/outcome.js';
 import type { checkResult } from './policy/result-check.js';
 import { record, withGrants } from './record.js';
 import { outdatedAgainst, setAsideOutdated } from './outdated.js';
+import { validateChangedFiles } from './policy/validate.js';
 import { schedule } from './scheduler.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -92,6 +93,14 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
     ]);
     return schedule(s, after);
   }
+  // what the squash merge would bring into the default branch, from the commits themselves
+  const beyond = await unvalidatedChanges(s, run.head_sha, job.sha);
+  if (beyond) {
+    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: beyond, hardware_class: r.hardware_class, val_bpb: claimBpb } });
+    if (!(await record(s, view, job.job_id, news, x.files))) return;
+    await say('discarded', 'neutral', 'Verified, but not merged', [`Verified, but ${beyond}.`, `Push a commit that changes only ${s.cfg.config.editable_paths.map((p) => code(p)).join(', ')} against \`${s.defaultBranch}\` to try again.`]);
+    return schedule(s, viewOf(await s.ledger.read()));
+  }
   const evidence = `val_bpb ${r.val_bpb!.toFixed(4)} (claim ${claimBpb.toFixed(4)}) on ${r.hardware_class}; baseline ${x.baseline!.mean.toFixed(4)} ± ${x.baseline!.sigma.toFixed(4)} (n=${x.baseline!.n}); threshold ${out.threshold.toFixed(4)}`;
   if (!s.cfg.mayAct) {
     if (!(await record(s, view, job.job_id, news, x.files))) return;
@@ -102,7 +111,7 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   // Intent first, in the same commit as the verify result: a redelivery stops at "already recorded".
   const after = await record(s, view, job.job_id, [...news, { type: 'merge_intended', data: intent }], x.files);
   if (!after) return;
-  await mergeNow(s, after, intent, pull, { evidence, runUrl: run.html_url, summary: (verdict) => scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict }) });
+  await mergeNow(s, after, intent, pull, { evidence, runUrl: run.html_url, summary: (verdict) => scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict }) }, true);
 }
 
 interface Words {
@@ -122,12 +131,44 @@ function intoOtherBranch(s: Session, pull: Pull): string | null {
   return base === undefined || base === s.defaultBranch ? null : `PR #${pull.number} targets ${code(base)}, not the default branch \`${s.defaultBranch}\`; only a PR into \`${s.defaultBranch}\` is merged`;
 }
 
-/** The squash merge of a recorded intent, guarded on its commit; then its record. */
-async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words): Promise<void> {
+/**
+ * Why merging `sha` onto the default branch's `baseSha` would bring in more than an experiment may
+ * change, or null. A squash merge applies what `sha` changed since its merge base with the default
+ * branch: GitHub's compare `baseSha...sha` lists exactly that (up to 300 files). The PR's file list
+ * was checked when its push came in, but against the PR's base at the time (another branch, edited
+ * to the default branch since: pull_request.edited is not handled) and as GitHub listed it then;
+ * what is merged is what the commits say.
+ */
+export async function unvalidatedChanges(s: Session, baseSha: string, sha: string): Promise<string | null> {
+  const { data } = await s.octokit.rest.repos.compareCommitsWithBasehead({ ...s.repo, basehead: `${baseSha}...${sha}`, per_page: 1 });
+  const files = (data.files ?? []).map((f) => ({ filename: f.filename, status: f.status, ...(f.previous_filename !== undefined ? { previous_filename: f.previous_filename } : {}) }));
+  const checked = files.length >= 300 ? null : validateChangedFiles(files, s.cfg.config.editable_paths);
+  return checked?.ok ? null : `merging \`${sha.slice(0, 7)}\` into \`${s.defaultBranch}\` would change more than an experiment may: ${checked ? checked.problems.join(' ') : `${files.length} files or more`}`;
+}
+
+/**
+ * The PR's title as the squash commit's title on the default branch, with nothing in it GitHub acts
+ * on: a closing keyword before `#3`, `owner/repo#4` or an issue's URL in a commit on the default
+ * branch closes that issue, and `@login` mentions. The author writes the title; the App writes the
+ * commit: `#`, `@` and `://` are given their full-width forms, and the title is one line.
+ */
+export function inertTitle(title: string): string {
+  const line = title.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
+  const inert = line.replace(/#/g, '\uff03').replace(/@/g, '\uff20').replace(/:\/\//g, '\uff1a//');
+  return (inert.length > 200 ? `${inert.slice(0, 199)}…` : inert) || 'Experiment';
+}
+
+/** The squash merge of a recorded intent, guarded on its commit; then its record. `compared`: its changes were checked just now (unvalidatedChanges). */
+async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words, compared = false): Promise<void> {
   const ids = intent.job_ids;
   // its base changed since the intent (the PR was edited): no merge
   const elsewhere = intoOtherBranch(s, pull);
   if (elsewhere) return abandon(s, view, intent, pull, elsewhere, null, null, w);
+  // more than the editable paths would be merged (see unvalidatedChanges): no merge, and the commit is discarded
+  const beyond = compared ? null : await unvalidatedChanges(s, intent.base_sha, intent.sha);
+  if (beyond) {
+    return abandon(s, view, intent, pull, beyond, null, null, w, [{ type: 'experiment_discarded', data: { pr: intent.pr, sha: intent.sha, reason: beyond, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb } }]);
+  }
   // the default branch changed train.ts since the PR branched: the merge would not be the scored code (app/outdated.ts)
   const found = await outdatedAgainst(s, intent.sha, intent.base_sha);
   if (found) {
@@ -145,7 +186,7 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
       pull_number: intent.pr,
       sha: intent.sha,
       merge_method: 'squash',
-      commit_title: `${pull.title} (#${intent.pr})`,
+      commit_title: `${inertTitle(pull.title)} (#${intent.pr})`,
       commit_message: `autoresearch: ${w.evidence}.\nJobs: ${ids.join(', ')}${w.runUrl ? `; runs: ${w.runUrl}` : ''}`,
     });
     mergeSha = data.sha;

@@ -17,19 +17,43 @@ export function clearFileCache(): void {
   cache.clear();
 }
 
-/** A file's bytes at `ref` (a commit sha), or null when it does not exist there. */
+/**
+ * `path` at a commit is there but is no regular file: a directory, a submodule, or a symlink. GitHub's
+ * contents API answers a symlink whose target is a file of the repository with that file (its own
+ * path, not the one asked for: docs, "Get repository content", "If the content is a symlink"), any
+ * other symlink with `type: symlink`, a submodule with `type: submodule`, a directory with a list.
+ */
+export class NotARegularFile extends Error {
+  constructor(
+    readonly path: string,
+    readonly sha: string,
+    /** what GitHub says is there: `directory`, `submodule`, `symlink` (to another path, or out of the repository) */
+    readonly kind: string,
+  ) {
+    super(`${path} at ${sha} is not a regular file (${kind}).`);
+    this.name = 'NotARegularFile';
+  }
+}
+
+/** A file's bytes at `ref` (a commit sha), or null when it does not exist there; NotARegularFile when it is no regular file. */
 export async function fileAt(octokit: Octo, repo: RepoRef, path: string, sha: string): Promise<Uint8Array | null> {
   const key = `${repo.owner}/${repo.repo}@${sha}:${path}`;
   if (cache.has(key)) return cache.get(key)!;
+  let data: unknown;
   try {
     // JSON (base64) rather than raw: raw comes back decoded as UTF-8 text, which would hide a binary file.
-    const { data } = await octokit.rest.repos.getContent({ ...repo, path, ref: sha });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) throw new Error(`${path} at ${sha} is not a file.`);
-    return remember(key, new Uint8Array(Buffer.from(data.content, 'base64')));
+    ({ data } = await octokit.rest.repos.getContent({ ...repo, path, ref: sha }));
   } catch (e) {
     if (status(e) === 404) return remember(key, null);
     throw e;
   }
+  if (Array.isArray(data)) throw new NotARegularFile(path, sha, 'a directory');
+  const d = data as { type?: string; path?: string; content?: string; target?: string };
+  if (d.type !== 'file') throw new NotARegularFile(path, sha, d.type === 'symlink' ? `a symlink to ${JSON.stringify(d.target ?? '')}` : `a ${d.type ?? 'thing of no type'}`);
+  // a symlink to a file of the repository is answered with that file, under its own path
+  if (d.path !== undefined && d.path !== path) throw new NotARegularFile(path, sha, `a symlink to ${d.path}`);
+  if (typeof d.content !== 'string') throw new NotARegularFile(path, sha, 'a file GitHub serves without its content');
+  return remember(key, new Uint8Array(Buffer.from(d.content, 'base64')));
 }
 
 /** Every file of the repository at `sha` (one zipball download), paths relative to the root. */

@@ -2,7 +2,7 @@
 // runner): the harness of the default-branch commit the workflow ran on, and train.ts at the
 // job's sha. The hashing itself is the harness's own function.
 import { CANDIDATE_PATH, harnessSha256, sha256 } from '../../trainer/harness-version.js';
-import { fileAt, treeAt } from './files.js';
+import { fileAt, NotARegularFile, treeAt } from './files.js';
 import type { Octo, RepoRef } from './octokit.js';
 
 const harnessCache = new Map<string, { sha256: string; candidate: Uint8Array | null }>();
@@ -23,7 +23,11 @@ export async function harnessAt(octokit: Octo, repo: RepoRef, sha: string): Prom
   return value;
 }
 
+/** train.ts at `sha`, or null where it is missing or no regular file (a result is then checked against no candidate and refused). */
 export async function candidateAt(octokit: Octo, repo: RepoRef, sha: string, path = CANDIDATE_PATH): Promise<{ bytes: Uint8Array; sha256: string } | null> {
-  const bytes = await fileAt(octokit, repo, path, sha);
+  const bytes = await fileAt(octokit, repo, path, sha).catch((e: unknown) => {
+    if (e instanceof NotARegularFile) return null;
+    throw e;
+  });
   return bytes ? { bytes, sha256: sha256(bytes) } : null;
 }

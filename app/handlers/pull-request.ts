@@ -6,7 +6,8 @@ import type { LedgerEntry, NewEntry } from '../../ledger/index.js';
 import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
-import { fileAt } from '../github/files.js';
+import { fileAt, NotARegularFile } from '../github/files.js';
+import { code } from '../policy/shown.js';
 import { setState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
@@ -60,8 +61,17 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const changed = validateChangedFiles(files, s.cfg.config.editable_paths);
   let problems = changed.ok ? [] : changed.problems;
   if (changed.ok) {
-    const bytes = await fileAt(s.octokit, s.repo, changed.path, sha);
-    problems = bytes ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes) : [`\`${changed.path}\` could not be read at ${sha}.`];
+    const bytes = await fileAt(s.octokit, s.repo, changed.path, sha).catch((e: unknown) => {
+      // a symlink, a submodule or a directory: the Action places only a regular file (action/src/candidate.ts)
+      if (e instanceof NotARegularFile) return e;
+      throw e;
+    });
+    problems =
+      bytes instanceof NotARegularFile
+        ? [`\`${changed.path}\` is not a regular file at ${sha.slice(0, 7)} (GitHub says it is ${code(bytes.kind)}); an experiment must edit it as a plain text file.`]
+        : bytes
+          ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes)
+          : [`\`${changed.path}\` could not be read at ${sha}.`];
   }
 
   const view = await handleOverdue(s, before);

@@ -204,7 +204,8 @@ export class FakeGitHub {
   accounts = new Map<string, { created_at: string }>();
   runs = new Map<number, RunArtifacts>();
   workflowRuns = new Map<number, WorkflowRun>();
-  dispatches: { workflow: string; ref: string; inputs: Record<string, string>; run_id?: number }[] = [];
+  /** `commit`: what the dispatch's ref resolved to, so the workflow file and code that run */
+  dispatches: { workflow: string; ref: string; inputs: Record<string, string>; run_id?: number; commit?: string }[] = [];
   merges: { pr: number; sha: string; title: string; message: string; merge_sha: string }[] = [];
   /** Settings → Actions → fork PR approval (the App dispatches only under all_external_contributors); null: 404, as GitHub's description lists for an App that may not read it */
   forkApproval: string | null = 'all_external_contributors';
@@ -555,13 +556,17 @@ export class FakeGitHub {
    * inputs are configured in the workflow file"). Defaults fill inputs left out.
    */
   dispatch(workflow: string, ref: string, given: Record<string, unknown>): Reply {
-    const commit = this.refs.get(`heads/${ref}`) ?? (this.commits.has(ref) ? ref : null);
+    // `ref`: a branch or tag name, or a full ref (refs/heads/x, refs/tags/x). A short name that is
+    // both a branch's and a tag's may run either on GitHub: the fake takes the tag, the worse case
+    const full = /^refs\/(heads|tags)\/(.+)$/.exec(ref);
+    const key = full ? `${full[1]}/${full[2]}` : this.refs.has(`tags/${ref}`) ? `tags/${ref}` : `heads/${ref}`;
+    const commit = this.refs.get(key) ?? (this.commits.has(ref) ? ref : null);
     if (!commit) return [422, { message: `No ref found for: ${ref}` }];
     const wf = this.workflowAt(commit, workflow);
     const inputs: Record<string, string> = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)]));
     if (!wf) {
       // a repository without the workflow file (most scenario tests): record the dispatch as asked
-      this.dispatches.push({ workflow, ref, inputs });
+      this.dispatches.push({ workflow, ref, inputs, commit });
       return [204, ''];
     }
     const on = wf.on ?? wf[true as any];
@@ -575,7 +580,7 @@ export class FakeGitHub {
       if (d?.type === 'choice' && inputs[k] !== undefined && !(d.options ?? []).includes(inputs[k])) return [422, { message: `Provided value '${inputs[k]}' for input '${k}' not in the list of allowed values` }];
     }
     const id = this.nextRunId++;
-    const ctx = { inputs, github: { event: { inputs }, ref: `refs/heads/${ref}`, sha: commit, workflow: wf.name ?? workflow, run_id: String(id) } };
+    const ctx = { inputs, github: { event: { inputs }, ref: `refs/${key}`, sha: commit, workflow: wf.name ?? workflow, run_id: String(id) } };
     const conc = wf.concurrency ?? null;
     const group = conc ? String(evalTemplate(typeof conc === 'string' ? conc : conc.group, ctx)).toLowerCase() : null;
     const job: any = Object.values(wf.jobs ?? {})[0] ?? {};
@@ -602,7 +607,7 @@ export class FakeGitHub {
       completed_at: null,
     };
     this.workflowRuns.set(id, run);
-    this.dispatches.push({ workflow, ref, inputs, run_id: id });
+    this.dispatches.push({ workflow, ref, inputs, run_id: id, commit });
     this.enterGroup(run);
     if (run.status === 'queued') this.emitJob(run, 'queued');
     return [204, ''];

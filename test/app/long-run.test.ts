@@ -66,7 +66,7 @@ describe('draw on the swarm', () => {
 
     expect(w.gh.dispatches).toHaveLength(before + 1);
     const d = w.gh.dispatches[before];
-    expect(d).toMatchObject({ workflow: 'experiment.yml', ref: 'main', inputs: { pr: '7', sha: head, role: 'candidate', budget: '1800', runner_label: CLASS } });
+    expect(d).toMatchObject({ workflow: 'experiment.yml', ref: 'refs/heads/main', inputs: { pr: '7', sha: head, role: 'candidate', budget: '1800', runner_label: CLASS } });
     expect(ledgerCommits()).toBe(commitsBefore + 1);
     const job = w.entries('job_dispatched').at(-1)!;
     expect(job.data).toMatchObject({ job_id: d.inputs.nonce, role: 'candidate', pr: 7, sha: head, author: 'alice', hardware_class: CLASS, budget_seconds: 1800, attempt: 1 });

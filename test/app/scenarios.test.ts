@@ -23,7 +23,7 @@ describe('validate and dispatch', () => {
     expect(check).toMatchObject({ status: 'in_progress', title: 'Running' });
     expect(w.gh.dispatches).toHaveLength(1);
     const d = w.gh.dispatches[0];
-    expect(d).toMatchObject({ workflow: 'experiment.yml', ref: 'main', inputs: { pr: '7', sha: head, role: 'candidate', budget: '300', runner_label: 'autoresearch' } });
+    expect(d).toMatchObject({ workflow: 'experiment.yml', ref: 'refs/heads/main', inputs: { pr: '7', sha: head, role: 'candidate', budget: '300', runner_label: 'autoresearch' } });
     const [job] = w.entries('job_dispatched');
     expect(job.data).toMatchObject({ job_id: d.inputs.nonce, role: 'candidate', pr: 7, sha: head, author: 'octo-agent', eval_seed: Number(d.inputs.eval_seed), attempt: 1, title: 'Experiment 7', pr_author: 'octo-agent' });
     expect(w.entries('credit_spent')[0].data).toMatchObject({ login: 'octo-agent', amount: 0, reason: 'free_tier', job_id: d.inputs.nonce });

@@ -50,6 +50,16 @@ export interface WorldOptions {
   screen?: 'default';
 }
 
+/**
+ * How a pushed commit is made (red-team tests): `parent`, the commit it is made on (default: the
+ * default branch's head); `listed`, GitHub's list of the PR's changed files (default: `changes`,
+ * as against the default branch), e.g. as listed against another base branch.
+ */
+export interface PushShape {
+  parent?: string;
+  listed?: { filename: string; status: string; previous_filename?: string }[];
+}
+
 let notModified = 0;
 /** Answers of 304 Not Modified to conditional requests since the last reset: GitHub does not count them against the rate limit. */
 export function notModifiedCalls(): number {
@@ -162,23 +172,23 @@ export class World {
   }
 
   /** Opens a PR (or pushes to it) whose head changes the given files, and delivers the webhook. */
-  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number; processes?: Probot[] } = {}): Promise<string> {
-    const { head, deliver } = this.prepare(pr, author, changes, action);
+  async push(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', opts: { deliveries?: number; processes?: Probot[] } & PushShape = {}): Promise<string> {
+    const { head, deliver } = this.prepare(pr, author, changes, action, opts);
     if (opts.processes) await Promise.all(opts.processes.map((p) => deliver(p)));
     else for (let k = 0; k < (opts.deliveries ?? 1); k++) await deliver();
     return head;
   }
 
   /** The push of `push`, with its webhook delivered later (or never): events out of order. */
-  prepare(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened'): { head: string; deliver: (p?: Probot) => Promise<void> } {
-    const head = this.gh.commit(changes, this.main, `pr ${pr}`);
+  prepare(pr: number, author: string, changes: Record<string, string | null>, action: 'opened' | 'synchronize' = 'opened', shape: PushShape = {}): { head: string; deliver: (p?: Probot) => Promise<void> } {
+    const head = this.gh.commit(changes, shape.parent ?? this.main, `pr ${pr}`);
     const existing = this.gh.pulls.get(pr);
     this.gh.pulls.set(pr, {
       number: pr,
       title: `Experiment ${pr}`,
       user: author,
       head,
-      files: Object.entries(changes).map(([filename, c]) => ({ filename, status: c === null ? 'removed' : this.gh.fileAt(this.main, filename) ? 'modified' : 'added' })),
+      files: shape.listed ?? Object.entries(changes).map(([filename, c]) => ({ filename, status: c === null ? 'removed' : this.gh.fileAt(this.main, filename) ? 'modified' : 'added' })),
       labels: existing?.labels ?? [],
       state: 'open',
       merged: false,
