@@ -3,7 +3,7 @@ import nock from 'nock';
 import { expectRealGitHubCalls } from '../helpers/openapi.js';
 import { World, CLASS } from './world.js';
 import { form, fund } from './long-run-helpers.js';
-import { appendEntries, auditLedger, computeBalances, creditForResult, ledgerFiles, type NewEntry } from '../../ledger/index.js';
+import { auditLedger, computeBalances } from '../../ledger/index.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseLongRunForm, longRunRefusal, LONG_RUN_BUDGETS, LONG_RUN_FIELDS, LONG_RUN_LABELS } from '../../app/policy/long-run.js';

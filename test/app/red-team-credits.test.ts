@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeEach } from '@jest/globals';
 import { auditEachWorld, World, CLASS } from './world.js';
 import { form, fund } from './long-run-helpers.js';
-import { appendEntries, computeBalances, creditForResult, ledgerFiles, type NewEntry } from '../../ledger/index.js';
+import { computeBalances } from '../../ledger/index.js';
 
 beforeEach(() => {
   World.last = null;
