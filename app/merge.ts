@@ -27,7 +27,7 @@ import { schedule } from './scheduler.js';
 import { appendBuilt, type Session } from './session.js';
 
 type Intent = EntryDataOf<'merge_intended'>;
-type Pull = { number: number; title: string; state?: string; merged?: boolean | null; merge_commit_sha?: string | null; head: { sha: string }; base?: { ref: string }; user: { login: string } | null; labels: { name: string }[] };
+type Pull = { number: number; title: string; body?: string | null; state?: string; merged?: boolean | null; merge_commit_sha?: string | null; head: { sha: string }; base?: { ref: string }; user: { login: string } | null; labels: { name: string }[] };
 
 /** What scoring a verify run hands the merge. */
 export interface MergeInput {
@@ -158,6 +158,16 @@ export function inertTitle(title: string): string {
   return (inert.length > 200 ? `${inert.slice(0, 199)}…` : inert) || 'Experiment';
 }
 
+/**
+ * The PR's description with its closing keywords made inert: GitHub closes every issue a merged
+ * PR's description names after `closes`, `fixes` or `resolves` (`#3`, `owner/repo#4`, an issue's
+ * URL), so an experiment's author could close any issue of the repository through the App's
+ * merge. The reference keeps its words, its `#` and `://` in full-width forms.
+ */
+export function inertBody(body: string): string {
+  return body.replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(\s*:?\s+)((?:[\w.-]+\/[\w.-]+)?#\d+|https?:\/\/\S+?\/issues\/\d+)/gi, (_m, word: string, gap: string, ref: string) => `${word}${gap}${ref.replace('#', '\uff03').replace('://', '\uff1a//')}`);
+}
+
 /** The squash merge of a recorded intent, guarded on its commit; then its record. `compared`: its changes were checked just now (unvalidatedChanges). */
 async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull, w: Words, compared = false): Promise<void> {
   const ids = intent.job_ids;
@@ -179,6 +189,9 @@ async function mergeNow(s: Session, view: LedgerView, intent: Intent, pull: Pull
     );
     return;
   }
+  // the description's closing keywords would close issues when the App merges: made inert first
+  const inert = inertBody(pull.body ?? '');
+  if (inert !== (pull.body ?? '')) await s.octokit.rest.pulls.update({ ...s.repo, pull_number: intent.pr, body: inert });
   let mergeSha: string;
   try {
     const { data } = await s.octokit.rest.pulls.merge({

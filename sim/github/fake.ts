@@ -87,6 +87,8 @@ export const blobSha = (b: Uint8Array): string => {
 export interface Pull {
   number: number;
   title: string;
+  /** the description (null: none) */
+  body?: string | null;
   user: string;
   head: string;
   files: { filename: string; status: string; previous_filename?: string }[];
@@ -359,6 +361,7 @@ export class FakeGitHub {
       html_url: `https://github.com/${OWNER}/${REPO}/pull/${p.number}`,
       number: p.number,
       title: p.title,
+      body: p.body ?? null,
       state: p.state,
       locked: false,
       merged: p.merged,
@@ -947,6 +950,7 @@ export class FakeGitHub {
       const p = this.pulls.get(Number(seg(c, 5)));
       if (!p) return notFound();
       if (c.body.state) p.state = c.body.state;
+      if (typeof c.body.body === 'string') p.body = c.body.body;
       return [200, this.pullJson(p)];
     });
     // Merge with the head guard (docs: "Merge a pull request": 405 "Method Not Allowed if merge

@@ -177,6 +177,22 @@ describe('a PR author', () => {
     expect(w.gh.merges[0].message).not.toMatch(/(close[sd]?|fix(e[sd])?|resolve[sd]?)\s*:?\s*[\w./-]*#\d/i);
   });
 
+  // Before: GitHub closes every issue a merged PR's description names after a closing keyword;
+  // the App merged the description as its author wrote it, so an experiment closed any issue of the
+  // repository (or another one's it may write). Now the App makes those references inert first.
+  it('cannot close issues through the description of the PR the App merges', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    w.gh.pulls.get(7)!.body = 'Warmup 2x longer.\n\nFixes #3, closes octo-org/other#4 and\nresolves: https://github.com/octo-org/other/issues/6 (see #8)';
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
+    expect(w.gh.merges).toHaveLength(1);
+    const body = w.gh.pulls.get(7)!.body!;
+    expect(body).not.toMatch(/\b(close[sd]?|fix(e[sd])?|resolve[sd]?)\s*:?\s+([\w.-]+\/[\w.-]+)?(#\d|https?:\/\/)/i);
+    expect(body).toContain('Warmup 2x longer.');
+    expect(body).toContain('(see #8)');
+  });
+
   // Before: a commit is paid for once until its verdict, and a job closed because its PR was closed
   // is no verdict, so closing and reopening ran the commit again from a fresh first run, at the
   // swarm's cost, as often as its author liked. A run's log is public while it runs: an author
