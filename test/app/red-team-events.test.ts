@@ -51,6 +51,17 @@ const contentObject = (path: string, type: string, extra: Record<string, unknown
   };
 }
 
+/** PR 7 (a real improvement) with `edit` made to it once opened, run, verified and merged by the App. */
+async function merged(edit: (pull: { title: string; body?: string | null }) => void): Promise<World> {
+  const w = new World();
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  edit(w.gh.pulls.get(7)!);
+  await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+  await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
+  expect(w.gh.merges).toHaveLength(1);
+  return w;
+}
+
 describe('a PR author', () => {
   // Before: the App validated a PR's files once, as GitHub listed them against the PR's base when
   // the push came in, and merged whatever the head was at merge time under the `sha` guard. A PR
@@ -164,12 +175,7 @@ describe('a PR author', () => {
   // ("fixes #3"): an author closed any issue (a long-run request, a bug report) by titling an
   // experiment so. The title is kept, with `#` and `@` made inert (no issue reference, no mention).
   it('cannot close issues or mention users through the merge commit the App writes', async () => {
-    const w = new World();
-    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    w.gh.pulls.get(7)!.title = 'Faster warmup, fixes #3 and closes octo-org/other#4, thanks @octocat\n\nResolves #5, closes https://github.com/octo-org/other/issues/6';
-    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
-    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
-    expect(w.gh.merges).toHaveLength(1);
+    const w = await merged((p) => (p.title = 'Faster warmup, fixes #3 and closes octo-org/other#4, thanks @octocat\n\nResolves #5, closes https://github.com/octo-org/other/issues/6'));
     const title = w.gh.merges[0].title;
     expect(title.endsWith(' (#7)')).toBe(true);
     expect(title.slice(0, -' (#7)'.length)).not.toMatch(/#\s*\d|@\w|\n|:\/\//);
@@ -181,12 +187,7 @@ describe('a PR author', () => {
   // the App merged the description as its author wrote it, so an experiment closed any issue of the
   // repository (or another one's it may write). Now the App makes those references inert first.
   it('cannot close issues through the description of the PR the App merges', async () => {
-    const w = new World();
-    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
-    w.gh.pulls.get(7)!.body = 'Warmup 2x longer.\n\nFixes #3, closes octo-org/other#4 and\nresolves: https://github.com/octo-org/other/issues/6 (see #8)';
-    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
-    await w.complete(w.gh.dispatches[1], 'runner-b', 1.905);
-    expect(w.gh.merges).toHaveLength(1);
+    const w = await merged((p) => (p.body = 'Warmup 2x longer.\n\nFixes #3, closes octo-org/other#4 and\nresolves: https://github.com/octo-org/other/issues/6 (see #8)'));
     const body = w.gh.pulls.get(7)!.body!;
     expect(body).not.toMatch(/\b(close[sd]?|fix(e[sd])?|resolve[sd]?)\s*:?\s+([\w.-]+\/[\w.-]+)?(#\d|https?:\/\/)/i);
     expect(body).toContain('Warmup 2x longer.');
