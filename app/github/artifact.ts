@@ -8,6 +8,13 @@ import { shown } from '../policy/shown.js';
 export const ARTIFACT_PREFIX = 'result-';
 /** A result artifact is result.json plus a log excerpt: a few hundred KiB. Larger ones are not downloaded. */
 export const MAX_ARTIFACT_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest result.json the App reads. The harness writes ~30 KB (a 256-point loss curve, a
+ * replay schedule of at most 16 KB, a sealed box, failure messages clipped at 4,000 characters);
+ * the ledger records the result in its entry, so a runner that wrote megabytes would grow the
+ * ledger (and every reader of it) by that much per job.
+ */
+export const MAX_RESULT_BYTES = 128 * 1024;
 
 export interface RunArtifact {
   /** why the run's artifact cannot be read as the job's result, or null */
@@ -56,6 +63,7 @@ export async function downloadResult(octokit: Octo, repo: RepoRef, runId: number
     return key ? strFromU8(files[key]) : null;
   };
   const resultText = pick('result.json');
+  if (resultText !== null && resultText.length > MAX_RESULT_BYTES) return none(`the result.json of ${want} is ${resultText.length} bytes, over the limit of ${MAX_RESULT_BYTES}: the harness writes about 30 KB`);
   return { problem: resultText === null ? `the artifact ${want} holds no result.json` : null, resultText, log: pick('train.log') };
 }
 

@@ -183,3 +183,21 @@ describe('the spot-check draw cannot be gamed by timing the upload', () => {
     }
   });
 });
+
+describe('a runner owner who writes megabytes into result.json', () => {
+  // Before: the App recorded the result as the runner wrote it, in the ledger entry itself (strings
+  // unbounded up to the 8 MB artifact): each job of one runner grew the ledger, its branch, the
+  // App's reads and the leaderboard's build by megabytes, refused or not. Now a result.json over
+  // 128 KB (the harness writes ~30 KB) is refused unread, the job dispatched again.
+  it('does not get them into the ledger', async () => {
+    const w = new World();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 7e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99, { tamper: (r) => (r.device = 'X'.repeat(2_000_000)) });
+    const [rec] = w.entries('result_recorded');
+    expect(rec.data.result).toBeNull();
+    expect(rec.data.reason).toMatch(/over the limit of 131072: the harness writes about 30 KB/);
+    expect(JSON.stringify(w.ledger()).length).toBeLessThan(200_000);
+    // the job runs again, on another runner
+    expect(w.gh.dispatches).toHaveLength(2);
+  });
+});
