@@ -121,13 +121,16 @@ export class TrustBook {
   }
 
   /**
-   * The flat-scores sample of a result (ledger/flat-scores.ts), or null: a validated first run on
-   * the clock of a candidate, scored on a backend whose replays compare val_bpb (on the others a
-   * replay's digest proves the training), on a class with a baseline, under a trust policy.
+   * The flat-scores sample of a result (ledger/flat-scores.ts), or null: a validated run on the
+   * clock of a candidate (its first run) or of the default branch (a baseline run), scored on a
+   * backend whose replays compare val_bpb (on the others a replay's digest proves the training), on
+   * a class with a baseline, under a trust policy. A baseline run scatters a little less than a
+   * candidate's (no PR effect) and right after a merge sits a merge's gain off the old baseline; an
+   * owner's samples mix both as every owner's do, and the tests' margins hold (docs/trust.md 2b).
    */
   flatSampleOf(d: EntryDataOf<'result_recorded'>, longRun = false): FlatSample | null {
     const r = d.result;
-    if (!this.policy || longRun || !d.validated || d.role !== 'candidate' || !d.runner_owner || !r || r.status !== 'ok' || r.val_bpb === null || r.replay?.of) return null;
+    if (!this.policy || longRun || !d.validated || (d.role !== 'candidate' && d.role !== 'baseline') || !d.runner_owner || !r || r.status !== 'ok' || r.val_bpb === null || r.replay?.of) return null;
     const base = (this.dispatchBaselines.get(d.job_id) ?? this.baselineMean).get(r.hardware_class);
     if (base === undefined || replayBy(r.backend, this.policy.deterministic_backends) !== 'val_bpb') return null;
     return { job_id: d.job_id, owner: key(d.runner_owner), value: r.val_bpb - base };
@@ -227,7 +230,7 @@ export class TrustBook {
       case 'job_dispatched': {
         const d = (e as LedgerEntry<'job_dispatched'>).data;
         if (d.replay && d.verifies) this.replayJobs.set(d.verifies, [...(this.replayJobs.get(d.verifies) ?? []), d.job_id]);
-        if (d.role === 'candidate') this.dispatchBaselines.set(d.job_id, this.baselineMean);
+        if (d.role === 'candidate' || d.role === 'baseline') this.dispatchBaselines.set(d.job_id, this.baselineMean);
         break;
       }
       case 'result_recorded': {
