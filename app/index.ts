@@ -8,6 +8,7 @@ import { onLongRunIssue, type IssueEvent } from './handlers/long-run.js';
 import { onPullRequest, onPullRequestClosed, type PullRequestEvent } from './handlers/pull-request.js';
 import { onWorkflowRun, type WorkflowRunEvent } from './handlers/workflow-run.js';
 import type { OAuthClient } from './github/token-check.js';
+import { keepSchedulesRunning } from './github/schedules.js';
 import { registerRunnerRoutes } from './routes/runners.js';
 import { openSession, type AppDeps } from './session.js';
 import { onWorkflowJob, type WorkflowJobEvent } from './starts.js';
@@ -55,30 +56,38 @@ export function createApp(overrides: Partial<AppDeps> & { ledgerRetryDelayMs?: n
       ...depsOverrides,
     };
 
+    // every event's session: the App's clock (tick.yml) is a scheduled workflow GitHub disables after
+    // 60 quiet days, so any event first enables it again (app/github/schedules.ts, once an hour)
+    const session = async (context: unknown, sha?: string) => {
+      const s = await openSession(context as Context, deps, sha);
+      await keepSchedulesRunning(s.octokit, s.repo, s.now().getTime(), s.log);
+      return s;
+    };
+
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], async (context) => {
-      const s = await openSession(context as unknown as Context, deps);
+      const s = await session(context);
       await onPullRequest(s, context.payload as unknown as PullRequestEvent);
     });
 
     app.on('pull_request.closed', async (context) => {
-      const s = await openSession(context as unknown as Context, deps);
+      const s = await session(context);
       await onPullRequestClosed(s, context.payload as unknown as PullRequestEvent);
     });
 
     app.on('workflow_run.completed', async (context) => {
-      const s = await openSession(context as unknown as Context, deps, context.payload.workflow_run.head_sha);
+      const s = await session(context, context.payload.workflow_run.head_sha);
       await onWorkflowRun(s, context.payload as unknown as WorkflowRunEvent);
     });
 
     // A runner took a job's run: its deadline counts from now (app/starts.ts).
     app.on('workflow_job.in_progress', async (context) => {
-      const s = await openSession(context as unknown as Context, deps);
+      const s = await session(context);
       await onWorkflowJob(s, context.payload as unknown as WorkflowJobEvent);
     });
 
     // "Draw on the swarm": a long run asked for with the long-run issue form (or its label).
     app.on(['issues.opened', 'issues.labeled'], async (context) => {
-      const s = await openSession(context as unknown as Context, deps);
+      const s = await session(context);
       await onLongRunIssue(s, context.payload as unknown as IssueEvent);
     });
 

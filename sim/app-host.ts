@@ -124,6 +124,8 @@ export function silentLog() {
 
 /** The App's clock: a completed run of the scheduled tick.yml on the default branch, sent as workflow_run. */
 export function emitTick(gh: FakeGitHub, id: number, t: number): void {
+  // GitHub disabled the schedule (60 days without activity): no tick until the App enables it
+  if (!gh.fires('tick.yml')) return;
   const run: WorkflowRun = {
     id, workflow: 'tick.yml', path: '.github/workflows/tick.yml', event: 'schedule', inputs: {}, head_sha: gh.refs.get('heads/main')!, display_title: 'tick',
     group: null, cancelInProgress: false, runsOn: ['ubuntu-latest'], status: 'completed', conclusion: 'success', runner_name: null, created_at: t, started_at: t, completed_at: t,

@@ -12,6 +12,7 @@ import { clearFileCache } from '../app/github/files.js';
 import { clearHashCache } from '../app/github/hashes.js';
 import { clearConfigCache } from '../app/session.js';
 import { forgetForkApprovalPolicies } from '../app/github/fork-approval.js';
+import { forgetScheduleChecks } from '../app/github/schedules.js';
 import { auditLedger, isTail, parseLedgerText, type LedgerEntry } from '../ledger/index.js';
 import { classSigmaOf } from '../app/baselines.js';
 import { viewOf } from '../app/ledger-view.js';
@@ -405,6 +406,7 @@ export class Swarm {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
+    forgetScheduleChecks();
     clearCompareCache();
     try {
       // GitHub sends pull_request.synchronize when it updates a PR's branch for the App

@@ -211,6 +211,12 @@ export class FakeGitHub {
   merges: { pr: number; sha: string; title: string; message: string; merge_sha: string }[] = [];
   /** Settings → Actions → fork PR approval (the App dispatches only under all_external_contributors); null: 404, as GitHub's description lists for an App that may not read it */
   forkApproval: string | null = 'all_external_contributors';
+  /**
+   * Each workflow's `state` (GET /actions/workflows/{id}), by file name; absent: active. GitHub sets
+   * `disabled_inactivity` on a public repository's scheduled workflows after 60 days without
+   * activity: their schedule stops firing (`fires`) until enabled again (PUT .../enable).
+   */
+  workflowStates = new Map<string, string>();
   /** answers to give instead of the real one, once each, in order (5xx, rate limits, timeouts) */
   faults: Fault[] = [];
   /** a fault to answer instead, drawn per request (the simulator's fault run); null: none */
@@ -534,6 +540,11 @@ export class FakeGitHub {
   }
 
   // --- Actions: dispatch, concurrency, runners picking up jobs, completion ---
+
+  /** Whether a scheduled workflow's schedule fires now (not disabled). */
+  fires(name: string): boolean {
+    return (this.workflowStates.get(name) ?? 'active') === 'active';
+  }
 
   private readonly workflows = new WeakMap<Uint8Array, any>();
   /** The workflow file at `ref` (parsed, once per file version), or null. */
@@ -1113,6 +1124,30 @@ export class FakeGitHub {
     this.on('POST', new RegExp(`^${P}/actions/workflows/[^/]+/dispatches$`), (c) => {
       const [status, body] = this.dispatch(seg(c, 6), c.body.ref, c.body.inputs ?? {});
       return [status, body ?? ''];
+    });
+    // a workflow of the default branch, and enabling one (docs: "REST API endpoints for workflows")
+    const workflowJson = (name: string) => ({
+      id: 100 + [...name].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 1_000_000, 0),
+      node_id: `W_${name}`,
+      name: name.replace(/\.ya?ml$/, ''),
+      path: `.github/workflows/${name}`,
+      state: this.workflowStates.get(name) ?? 'active',
+      created_at: '2020-01-01T00:00:00Z',
+      updated_at: '2020-01-01T00:00:00Z',
+      url: `https://api.github.com/repos/${OWNER}/${REPO}/actions/workflows/${name}`,
+      html_url: `https://github.com/${OWNER}/${REPO}/blob/main/.github/workflows/${name}`,
+      badge_url: `https://github.com/${OWNER}/${REPO}/workflows/${name}/badge.svg`,
+    });
+    const hasWorkflow = (name: string) => this.fileAt(this.refs.get('heads/main')!, `.github/workflows/${name}`) !== undefined;
+    this.on('GET', `${P}/actions/workflows`, () => {
+      const main = this.commits.get(this.refs.get('heads/main')!)!;
+      const names = [...this.trees.get(main.tree)!.keys()].filter((p) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(p)).map((p) => p.slice('.github/workflows/'.length)).sort();
+      return [200, { total_count: names.length, workflows: names.map(workflowJson) }];
+    });
+    this.on('PUT', new RegExp(`^${P}/actions/workflows/[^/]+/enable$`), (c) => {
+      if (!hasWorkflow(seg(c, 6))) return notFound();
+      this.workflowStates.delete(seg(c, 6));
+      return [204, ''];
     });
     const runnerJson = (r: Runner) => ({ id: r.id, name: r.name, os: 'Linux', status: r.status, busy: r.busy, labels: r.labels.map((name, i) => ({ id: i, name, type: 'custom' as const })) });
     this.on('GET', `${P}/actions/permissions/fork-pr-contributor-approval`, () => (this.forkApproval === null ? [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }] : [200, { approval_policy: this.forkApproval }]));

@@ -453,3 +453,42 @@ describe('rate limits, with the production throttle settings', () => {
     expect(w.gh.checksOf(w.gh.pulls.get(7)!.head)).toEqual([expect.objectContaining({ status: 'in_progress' })]);
   });
 });
+
+// GitHub disables a public repository's scheduled workflows after 60 days without activity, the
+// whole workflow (docs: "Disabling and enabling a workflow"), and says so to no one. A swarm that
+// merged nothing for two months lost its clock: the reconcile pass that finishes a merge GitHub
+// answered with a 5xx never ran again, and the merge stayed an intent. Now any event that reaches
+// the scheduler reads the state of tick.yml and witness.yml (once an hour) and enables one that
+// GitHub disabled for inactivity; one an administrator disabled stays disabled.
+describe("the App's clock", () => {
+  it('a tick disabled by GitHub for inactivity is enabled again by the next event, and finishes a merge left as an intent', async () => {
+    const w = new World();
+    w.gh.workflowStates.set('tick.yml', 'disabled_inactivity');
+    expect(await w.tick()).toBe(false); // the schedule does not fire
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    w.gh.faults.push({ method: 'PUT', path: /\/pulls\/7\/merge$/, status: 502 });
+    await expect(w.complete(w.gh.dispatches[1], 'runner-b', 1.905)).rejects.toThrow();
+    expect(w.gh.merges).toEqual([]);
+    minutes(w, 3);
+    expect(await w.tick()).toBe(true);
+    expect(w.gh.merges.map((m) => m.sha)).toEqual([head]);
+    expect(w.entries('experiment_merged')).toHaveLength(1);
+  });
+
+  it('leaves a tick an administrator disabled as it is, and asks GitHub again after a 5xx', async () => {
+    const w = new World();
+    w.gh.workflowStates.set('tick.yml', 'disabled_manually');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w.gh.workflowStates.get('tick.yml')).toBe('disabled_manually');
+    expect(await w.tick()).toBe(false);
+    // a read that failed is not remembered as done: the next event reads again
+    const w2 = new World();
+    w2.gh.workflowStates.set('tick.yml', 'disabled_inactivity');
+    w2.gh.faults.push({ method: 'GET', path: /\/actions\/workflows$/, status: 503 });
+    await w2.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    expect(w2.gh.workflowStates.get('tick.yml')).toBe('disabled_inactivity');
+    await w2.push(8, 'octo-agent', { 'trainer/train.ts': BETTER });
+    expect(w2.gh.fires('tick.yml')).toBe(true);
+  });
+});

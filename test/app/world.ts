@@ -13,6 +13,7 @@ import { clearFileCache } from '../../app/github/files.js';
 import { clearHashCache } from '../../app/github/hashes.js';
 import { clearConfigCache } from '../../app/session.js';
 import { forgetForkApprovalPolicies } from '../../app/github/fork-approval.js';
+import { forgetScheduleChecks } from '../../app/github/schedules.js';
 import { clearCompareCache } from '../../app/outdated.js';
 import { appendEntries, auditLedger, ledgerFiles, parseLedgerText, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { harnessSha256, sha256 } from '../../trainer/harness-version.js';
@@ -31,6 +32,7 @@ const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, private
 
 export const CLASS = 'gpu-test';
 const EXPERIMENT_YML = readFileSync(new URL('../../.github/workflows/experiment.yml', import.meta.url), 'utf8');
+const TICK_YML = readFileSync(new URL('../../.github/workflows/tick.yml', import.meta.url), 'utf8');
 export const BASE_TRAIN = 'export const LR = 3e-4;\n// the default training file\n';
 export const HARNESS = { 'trainer/bpb.ts': 'export const bits = 8;\n', 'trainer/result.ts': 'export const v = 1;\n' };
 
@@ -96,6 +98,7 @@ export class World {
     clearHashCache();
     clearConfigCache();
     forgetForkApprovalPolicies();
+    forgetScheduleChecks();
     clearCompareCache();
     // GitHub's clock is the App's (a job's started_at, a run's times)
     this.gh = new FakeGitHub({ now: () => this.clock.getTime() });
@@ -114,7 +117,7 @@ export class World {
       config = /^verification:/m.test(config) ? config.replace(/^verification:\n/m, 'verification:\n  screen: 1\n') : `${config}\nverification:\n  screen: 1\n`;
     }
     // the real experiment workflow: GitHub checks a dispatch's inputs against it and runs it in its concurrency group
-    this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
+    this.main = this.gh.commit({ ...HARNESS, 'trainer/train.ts': BASE_TRAIN, '.github/workflows/experiment.yml': EXPERIMENT_YML, '.github/workflows/tick.yml': TICK_YML, ...(config !== null ? { '.github/autoresearch.yml': config } : {}) }, null, 'initial');
     this.gh.refs.set('heads/main', this.main);
     const seed: NewEntry[] = opts.seed ?? [
       { type: 'runner_registered', data: { runner_name: 'runner-a', owner: 'alice', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice'], owner_created_at: '2015-01-01T00:00:00Z' } },
@@ -366,8 +369,9 @@ export class World {
     return seal(this.sealKeys!.publicKey, JSON.stringify(content));
   }
 
-  /** Delivers workflow_run.completed of the scheduled tick.yml (the App's clock). */
-  async tick(opts: { event?: string; branch?: string; processes?: Probot[] } = {}): Promise<void> {
+  /** Delivers workflow_run.completed of the scheduled tick.yml (the App's clock), unless GitHub disabled its schedule (then false). */
+  async tick(opts: { event?: string; branch?: string; processes?: Probot[] } = {}): Promise<boolean> {
+    if ((opts.event ?? 'schedule') === 'schedule' && !this.gh.fires('tick.yml')) return false;
     const runId = this.runId++;
     const payload = example('workflow_run', 'completed');
     Object.assign(payload.workflow_run, {
@@ -385,6 +389,7 @@ export class World {
     const event = { id: `tick-${runId}`, name: 'workflow_run', payload } as any;
     if (opts.processes) await Promise.all(opts.processes.map((p) => p.receive(event)));
     else await this.probot.receive(event);
+    return true;
   }
 
   /**
