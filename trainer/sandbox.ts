@@ -36,7 +36,7 @@ import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, mkd
 import { tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { childEntry } from './runtime.js';
-import { HIDDEN_PATHS, isCredentialEnv, PIDS_LIMIT, SOURCE_MOUNTS, TMPFS_MB } from './isolation.js';
+import { HIDDEN_PATHS, isCredentialEnv, NOFILE_LIMIT, PIDS_LIMIT, SOURCE_MOUNTS, TMPFS_MB } from './isolation.js';
 
 /** the sandbox's /dev/shm, MiB (as Docker's default) */
 const SHM_MB = 64;
@@ -82,7 +82,7 @@ const SYSTEM_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/localtime'];
 /** uids handed to sandboxed children when the runner is root: far above any login user. */
 export const SANDBOX_UID_BASE = 2_000_000;
 export const SANDBOX_UID_SPAN = 1_000_000;
-export { PIDS_LIMIT };
+export { NOFILE_LIMIT, PIDS_LIMIT };
 
 /** What the sandbox must mirror of this host; cheap (a few lstat calls). */
 export function hostLayout(repoDir: string, execPath = process.execPath): HostLayout {
@@ -162,7 +162,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   const filter = seccompFilter(spec.host.arch);
   const argv = ['env', '-i', `PATH=${SANDBOX_PATH}`];
   if (filter) argv.push('/bin/sh', '-c', 'exec 4<&0; printf "$0" | { exec 3<&0 <&4 4<&-; exec "$@"; }', octalEscapes(filter));
-  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, '--');
+  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, `--nofile=${NOFILE_LIMIT}:${NOFILE_LIMIT}`, '--');
   if (spec.user) argv.push(spec.host.tools.setpriv, `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups', '--');
   argv.push(
     spec.host.tools.bwrap,
@@ -220,45 +220,73 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
 /** PATH of bubblewrap's launch and of the sandbox: no path of the host's own */
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-/** System call numbers the filter refuses, per architecture (process.arch). */
-const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number> }> = {
+/** System call numbers the filter refuses, per architecture (process.arch), and setsockopt's. */
+const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number>; setsockopt: number }> = {
   x64: {
     audit: 0xc000003e, // AUDIT_ARCH_X86_64
     refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 },
+    setsockopt: 54,
   },
   arm64: {
     audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
     refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 },
+    setsockopt: 208,
   },
 };
 
+/** setsockopt(SOL_SOCKET, ...) options the filter refuses (EPERM): a socket's buffer sizes. */
+export const SOCKET_BUFFER_OPTIONS = { SO_SNDBUF: 7, SO_RCVBUF: 8, SO_SNDBUFFORCE: 32, SO_RCVBUFFORCE: 33 } as const;
+const SOL_SOCKET = 1;
+
+
 /** The sandbox's seccomp filter as classic BPF (struct sock_filter[], little-endian, as bubblewrap
  * reads it), or null for an architecture without a table: ENOSYS for each refused call (callers
- * treat it as a kernel without the call), the process killed for a call of another ABI (i386
- * through int 0x80, x32), which could reach the same calls by other numbers. */
+ * treat it as a kernel without the call), EPERM for setting a socket's buffer size (as for an
+ * unprivileged SO_SNDBUFFORCE), the process killed for a call of another ABI (i386 through int
+ * 0x80, x32), which could reach the same calls by other numbers. */
 export function seccompFilter(arch: string): Buffer | null {
   const a = SECCOMP_ARCHES[arch];
   if (!a) return null;
   const LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, RET_K = 0x06;
-  const ALLOW = 0x7fff0000, KILL_PROCESS = 0x80000000, ERRNO_ENOSYS = 0x00050000 | 38;
+  const ALLOW = 0x7fff0000, KILL_PROCESS = 0x80000000, ERRNO_ENOSYS = 0x00050000 | 38, ERRNO_EPERM = 0x00050000 | 1;
+  // seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8 i (its low 32 bits first: an int argument)
+  const ARG = (i: number) => 16 + 8 * i;
+  type Op = [number, number | string, number | string, number] | { label: string };
   const nrs = Object.values(a.refused);
-  const prog: [number, number, number, number][] = [
+  const buffers = Object.values(SOCKET_BUFFER_OPTIONS);
+  const ops: Op[] = [
     [LD_W_ABS, 0, 0, 4], // seccomp_data.arch
     [JEQ_K, 1, 0, a.audit],
     [RET_K, 0, 0, KILL_PROCESS],
     [LD_W_ABS, 0, 0, 0], // seccomp_data.nr
     [JGE_K, 0, 1, 0x40000000], // x32's numbers (and anything above them)
     [RET_K, 0, 0, KILL_PROCESS],
-    // each refused number jumps to the ENOSYS return after the allow
-    ...nrs.map((nr, i): [number, number, number, number] => [JEQ_K, nrs.length - i, 0, nr]),
+    ...nrs.map((nr): Op => [JEQ_K, 'enosys', 0, nr]),
+    [JEQ_K, 0, 'allow', a.setsockopt],
+    [LD_W_ABS, 0, 0, ARG(1)], // level
+    [JEQ_K, 0, 'allow', SOL_SOCKET],
+    [LD_W_ABS, 0, 0, ARG(2)], // optname
+    ...buffers.map((o): Op => [JEQ_K, 'eperm', 0, o]),
+    { label: 'allow' },
     [RET_K, 0, 0, ALLOW],
+    { label: 'enosys' },
     [RET_K, 0, 0, ERRNO_ENOSYS],
+    { label: 'eperm' },
+    [RET_K, 0, 0, ERRNO_EPERM],
   ];
+  // labels to the index of the instruction after them; a jump counts from the next instruction
+  const at = new Map<string, number>();
+  const prog: [number, number | string, number | string, number][] = [];
+  for (const op of ops) {
+    if ('label' in op) at.set(op.label, prog.length);
+    else prog.push(op);
+  }
   const out = Buffer.alloc(prog.length * 8);
   prog.forEach(([code, jt, jf, k], i) => {
+    const off = (j: number | string) => (typeof j === 'number' ? j : at.get(j)! - i - 1);
     out.writeUInt16LE(code, i * 8);
-    out.writeUInt8(jt, i * 8 + 2);
-    out.writeUInt8(jf, i * 8 + 3);
+    out.writeUInt8(off(jt), i * 8 + 2);
+    out.writeUInt8(off(jf), i * 8 + 3);
     out.writeUInt32LE(k >>> 0, i * 8 + 4);
   });
   return out;

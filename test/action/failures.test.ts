@@ -43,7 +43,7 @@ describe('a failing candidate', () => {
     const { result, log, message } = await failedRun(shas.nan, '8', { isolation: 'auto' });
     expect(result.failure?.kind).toBe('nan');
     expect(result.job?.isolation).toBe('sandbox');
-    expect(log).toMatch(/\[harness\] train: env -i PATH=\S+ .*prlimit --nproc=\d+:\d+ -- .*bwrap --unshare-user .*--seccomp 3 /);
+    expect(log).toMatch(/\[harness\] train: env -i PATH=\S+ .*prlimit --nproc=\d+:\d+ --nofile=1024:1024 -- .*bwrap --unshare-user .*--seccomp 3 /);
     expect(log.length).toBeGreaterThan(0);
     expect(message).toMatch(new RegExp(`^The candidate at ${shas.nan.slice(0, 12)} failed \\(nan\\): .+ See train.log in the result-${NONCE} artifact\\.$`, 's'));
     expect(core.summary).toContain('## ❌ Failed (nan)');

@@ -25,6 +25,8 @@ const common = [
   '--cap-drop', 'ALL',
   '--security-opt', 'no-new-privileges',
   '--pids-limit', '4096',
+  // descriptors bound the kernel memory queued in sockets (trainer/isolation.ts NOFILE_LIMIT)
+  '--ulimit', 'nofile=1024:1024',
   '--memory', '8192m',
   '--memory-swap', '8192m',
   '--user', containerUser(),

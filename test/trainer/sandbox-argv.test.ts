@@ -36,7 +36,7 @@ describe('sandbox command line', () => {
     const bytes = Buffer.from(argv[6].split('\\').slice(1).map((o) => parseInt(o, 8)));
     expect(bytes).toEqual(seccompFilter('x64'));
     // the tools at the paths the supervisor's PATH gave (the launch has no PATH of the host's)
-    expect(argv.slice(7, 16)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/setpriv', '--reuid=2000123', '--regid=2000123', '--clear-groups', '--', '/usr/bin/bwrap']);
+    expect(argv.slice(7, 17)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--nofile=1024:1024', '--', '/usr/bin/setpriv', '--reuid=2000123', '--regid=2000123', '--clear-groups', '--', '/usr/bin/bwrap']);
     expect(pairs1(argv, '--seccomp')).toEqual(['3']);
     for (const f of ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']) expect(argv).toContain(f);
     expect(argv.join(' ')).toContain('--proc /proc');
@@ -44,7 +44,7 @@ describe('sandbox command line', () => {
 
   it('has no filter to load on an architecture without a table (and still an empty environment)', () => {
     const other = sandboxArgv({ ...spec, host: { ...spec.host, arch: 'riscv64' } });
-    expect(other.slice(0, 7)).toEqual(['env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin', '/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/setpriv']);
+    expect(other.slice(0, 8)).toEqual(['env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin', '/usr/bin/prlimit', '--nproc=4096:4096', '--nofile=1024:1024', '--', '/usr/bin/setpriv']);
     expect(other).not.toContain('--seccomp');
   });
 
@@ -71,7 +71,7 @@ describe('sandbox command line', () => {
   it('never runs the child as root, and refuses a cap too small to start node', () => {
     expect(() => sandboxArgv({ ...spec, user: { uid: 0, gid: 0 } })).toThrow(/may not run as uid or gid 0/);
     expect(() => sandboxArgv({ ...spec, pidsLimit: 4 })).toThrow(/at least 16/);
-    expect(sandboxArgv({ ...spec, user: null }).slice(7, 11)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--', '/usr/bin/bwrap']);
+    expect(sandboxArgv({ ...spec, user: null }).slice(7, 12)).toEqual(['/usr/bin/prlimit', '--nproc=4096:4096', '--nofile=1024:1024', '--', '/usr/bin/bwrap']);
   });
 
   it('has a default memory cap: 16 GiB, or three quarters of a smaller machine', () => {
@@ -90,8 +90,9 @@ describe('sandbox command line with a GPU', () => {
 });
 
 /** Runs a classic BPF seccomp program (the four instructions seccompFilter uses) on one call. */
-function runFilter(prog: Buffer, arch: number, nr: number): number {
-  const mem = [nr, arch]; // seccomp_data: nr at offset 0, arch at 4
+function runFilter(prog: Buffer, arch: number, nr: number, args: number[] = []): number {
+  // seccomp_data as 32-bit words: nr at offset 0, arch at 4, the instruction pointer at 8, args[i] at 16 + 8 i (low word first)
+  const mem = [nr, arch, 0, 0, ...Array.from({ length: 6 }, (_, i) => [args[i] ?? 0, 0]).flat()];
   let acc = 0;
   for (let pc = 0; pc * 8 < prog.length; pc++) {
     const code = prog.readUInt16LE(pc * 8), jt = prog[pc * 8 + 2], jf = prog[pc * 8 + 3], k = prog.readUInt32LE(pc * 8 + 4);
@@ -119,6 +120,17 @@ describe('the seccomp filter', () => {
     // i386 through int 0x80 (shmget is ipc(2) there), and x32's numbers
     expect(runFilter(prog, 0x40000003, 117)).toBe(KILL);
     expect(runFilter(prog, audit, 0x40000000 + 29)).toBe(KILL);
+  });
+  // data queued in unix sockets is kernel memory no resident set holds: a pair held 8 MB once its
+  // buffers were raised (where wmem_max allows it); the filter keeps them at the default size
+  it.each([['x64', 0xc000003e, 54], ['arm64', 0xc00000b7, 208]])('on %s refuses setting a socket\'s buffer size (EPERM), and no other socket option', (arch, audit, setsockopt) => {
+    const prog = seccompFilter(arch) as Buffer;
+    const EPERM = 0x00050000 | 1, SOL_SOCKET = 1, IPPROTO_TCP = 6;
+    for (const opt of [7, 8, 32, 33]) expect([opt, runFilter(prog, audit, setsockopt, [3, SOL_SOCKET, opt])]).toEqual([opt, EPERM]);
+    for (const opt of [2, 9, 20]) expect(runFilter(prog, audit, setsockopt, [3, SOL_SOCKET, opt])).toBe(ALLOW); // SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO
+    expect(runFilter(prog, audit, setsockopt, [3, IPPROTO_TCP, 7])).toBe(ALLOW); // another level's option 7
+    // the same arguments to another call are not looked at
+    expect(runFilter(prog, audit, 0, [3, SOL_SOCKET, 7])).toBe(ALLOW);
   });
   it('is none for an architecture without a table', () => {
     expect(seccompFilter('riscv64')).toBeNull();
