@@ -220,16 +220,26 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
 /** PATH of bubblewrap's launch and of the sandbox: no path of the host's own */
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 
+/**
+ * io_uring (one number on every architecture): a ring's queues are kernel memory in no resident
+ * set, sized by the caller (65,536 completions and 32,768 submissions: over 3 MB a ring). Without
+ * CAP_IPC_LOCK they count against RLIMIT_MEMLOCK (8 MiB by default: two such rings), but hosts
+ * set up for RDMA or NCCL raise it (NVIDIA's containers ask for `--ulimit memlock=-1`); as root
+ * here 200 rings held 792 MB with a 5 MB resident set. Node's libuv falls back to its thread pool
+ * without io_uring. bpf(2) maps are kernel memory as well. Neither has a use in training.
+ */
+const IO_URING = { io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 };
+
 /** System call numbers the filter refuses, per architecture (process.arch), and setsockopt's. */
 const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number>; setsockopt: number }> = {
   x64: {
     audit: 0xc000003e, // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447 },
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING },
     setsockopt: 54,
   },
   arm64: {
     audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447 },
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING },
     setsockopt: 208,
   },
 };
