@@ -149,6 +149,28 @@ export async function trackRuns(s: Session, view: LedgerView): Promise<{ view: L
 }
 
 /**
+ * Cancels the runs of jobs the App just closed because a push superseded their commit or their PR
+ * was closed: their result is ignored, and the volunteer's GPU trained on to the end for nothing
+ * (and for no credit). One listing of the runs in progress (a queued one is cancelled by the tick).
+ * A failure is only logged: the run finishes, and its result is ignored as before.
+ */
+export async function cancelRunsOf(s: Session, jobIds: Iterable<string>): Promise<void> {
+  const ids = new Set(jobIds);
+  if (!ids.size) return;
+  let runs: ListedRun[];
+  try {
+    runs = await listRuns(s, 'in_progress');
+  } catch (e) {
+    s.log.warn(`listing runs in progress to cancel those of closed jobs failed (${(e as Error).message}); they run to the end`);
+    return;
+  }
+  for (const run of runs) {
+    const nonce = nonceOfRunTitle(run.display_title);
+    if (nonce && ids.has(nonce) && run.status === 'in_progress' && dispatchedByApp(s, run)) await cancelRun(s, run.id);
+  }
+}
+
+/**
  * Cancels a queued run (POST .../actions/runs/{run_id}/cancel: 202 accepted; 409 when it already
  * completed, which is as good). Any other failure is left to the next tick, which cancels queued
  * runs of closed jobs again: a run that slips through is scored as "already has a result".

@@ -19,6 +19,7 @@ import { closedReason, paidHeads, seenHeads, SUPERSEDED } from '../heads.js';
 import { carriedPlace, defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from '../outdated.js';
 import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
+import { cancelRunsOf } from '../starts.js';
 
 type Pull = { number: number; state: string; title: string; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
 
@@ -84,7 +85,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   };
   const stale = supersede(view);
   const on = (entries: LedgerEntry[]) => (entries.length === view.entries.length ? view : viewOf(entries));
-  /** The old commits' check runs say they were superseded (else they would show "Running" for good). */
+  /** The old commits' check runs say they were superseded (else they would show "Running" for good), and their runs stop. */
   const closeStaleChecks = async () => {
     const checks = new Set<number>();
     for (const e of stale) {
@@ -93,6 +94,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     }
     checks.delete(0);
     for (const id of checks) await updateCheck(s.octokit, s.repo, id, { conclusion: 'neutral' }, 'Superseded', `A newer push (\`${sha.slice(0, 7)}\`) replaced this commit; that one is the experiment now.`);
+    await cancelRunsOf(s, closedJobs(stale));
   };
 
   if (problems.length) {
@@ -196,9 +198,17 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
     else if (updatesPending(v, s.now().getTime()).has(n)) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: ev.pull_request.head.sha, reason: closedReason(n) } });
     return closes;
   };
-  if (!closesOn(view).length) return;
+  const closes = closesOn(view);
+  if (!closes.length) return;
   await appendBuilt(s, view.entries, (entries) => closesOn(entries.length === view.entries.length ? view : viewOf(entries)));
+  // a run training for the closed PR stops: its result would be ignored (app/starts.ts)
+  await cancelRunsOf(s, closedJobs(closes));
   await schedule(s, viewOf(await s.ledger.read()));
+}
+
+/** The job ids the entries close (their result_recorded entries). */
+function closedJobs(entries: NewEntry[]): string[] {
+  return entries.filter((e) => e.type === 'result_recorded').map((e) => (e.data as { job_id: string }).job_id);
 }
 
 /** Why an author's experiment waits for payment: in debt (reversed credits it had spent: no free tier until repaid), or out of both. */

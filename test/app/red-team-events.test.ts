@@ -228,6 +228,30 @@ describe('a PR author', () => {
     expect(w.gh.stickyOf(7)[0]).toMatch(/no free-tier run left today/);
   });
 
+  // Before: a push or a close closed the commit's job in the ledger (its late result is ignored)
+  // but left its run alone: the volunteer whose runner had taken it trained it to the end, for no
+  // credit. An author who pushes often (or closes and reopens) kept volunteers' GPUs busy for
+  // nothing. Now the App cancels the runs in progress of the jobs it closes.
+  it('cannot keep a volunteer training a superseded commit or a closed PR for nothing', async () => {
+    const w = new World({ config: 'max_in_flight: 2\nclose_on_discard: false\n' });
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+    await w.push(8, 'octo-bot', { 'trainer/train.ts': GOOD });
+    const [first, other] = w.gh.dispatches;
+    await w.start(first, 'runner-a');
+    await w.start(other, 'runner-b');
+    w.clock = new Date(w.clock.getTime() + 60_000);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': `${GOOD}// again\n` }, 'synchronize');
+    expect(w.gh.workflowRuns.get(first.run_id!)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    const second = w.gh.dispatches[2];
+    expect(second.inputs.pr).toBe('7');
+    await w.start(second, 'runner-a');
+    w.clock = new Date(w.clock.getTime() + 60_000);
+    await w.close(7);
+    expect(w.gh.workflowRuns.get(second.run_id!)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    // another PR's run in progress is left alone
+    expect(w.gh.workflowRuns.get(other.run_id!)?.status).toBe('in_progress');
+  });
+
   // Before: the App found its sticky comment by the hidden marker alone, whoever wrote it. Anyone
   // who may comment on a PR (on a public repository: anyone) posted a comment starting with
   // `<!-- autoresearch:sticky -->` on a victim's PR before the App's own; the next report that looked
