@@ -1,6 +1,6 @@
 // A child's whole process tree, from /proc (Linux): what it holds in memory and how to stop
 // all of it. A candidate's grandchildren count against its memory cap, and none outlives a kill.
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 
 /** pid -> parent pid of every process visible in /proc. */
 function parents(): Map<number, number> {
@@ -215,19 +215,67 @@ export function socketsMb(pid: number, seen: Set<string>): number {
   }
 }
 
+/** The host's mount namespace: its file systems are the runner's, not the child's. */
+const HOST_MNT = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/mnt');
+  } catch {
+    return null;
+  }
+})();
+
+/** statfs(2)'s f_type of tmpfs */
+const TMPFS_MAGIC = 0x01021994;
+/** What a file of a tmpfs holds besides its data, bytes: its inode and dentry (a million empty
+ * files with 200-character names held ~0.9 GB, session 18). */
+export const TMPFS_INODE_BYTES = 1024;
+/** The sandbox's own memory-backed file systems (trainer/sandbox.ts): bounded in size, not in files. */
+const SANDBOX_TMPFS = ['/tmp', '/dev/shm'];
+
+/**
+ * MiB held by the memory-backed file systems of the mount namespace a process lives in (each
+ * namespace once, in `seen`), when it is not the host's: the sandbox's `/tmp` and `/dev/shm`
+ * (tmpfs), their data and their files. A file there is in no resident set, and bubblewrap caps
+ * their size but not their number of files: empty files are inodes and dentries only, a million
+ * of them ~0.9 GB (the default allows 3 million per mount). 0 in the host's namespace or when gone.
+ */
+export function tmpfsMb(pid: number, seen: Set<string>): number {
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return 0;
+  }
+  if (ns === HOST_MNT || seen.has(ns)) return 0;
+  seen.add(ns);
+  let bytes = 0;
+  for (const dir of SANDBOX_TMPFS) {
+    try {
+      const st = statfsSync(`/proc/${pid}/root${dir}`);
+      if (st.type !== TMPFS_MAGIC) continue;
+      bytes += (st.blocks - st.bfree) * st.bsize + (st.files - st.ffree) * TMPFS_INODE_BYTES;
+    } catch {
+      // gone, or not this process's to read
+    }
+  }
+  return bytes / 2 ** 20;
+}
+
 /** Memory of the whole tree in MiB: each process's resident set and page tables, the anonymous memory objects it
  * maps (anonSharedMb) and the memfds it holds open (memfdMb), each object once; shared pages
  * counted once per process that touched them and once more as an object, so an over-estimate:
- * the cap errs on the safe side; and the sockets of a sandbox's network namespace (socketsMb);
- * null when the root is gone. (Other kernel memory, such as pipe buffers, tmpfs inodes and epoll
+ * the cap errs on the safe side; and the sockets and memory-backed files of a sandbox (socketsMb,
+ * tmpfsMb); null when the root is gone. (Other kernel memory, such as pipe buffers and epoll
  * watches, is not counted: that takes a cgroup; the kernel caps each per user.) */
 export function treeRssMb(root: number): number | null {
   const own = residentMb(root);
   if (own === null) return null;
   const objects = new Set<string>();
   const nets = new Set<string>();
-  let sum = own + anonSharedMb(root, objects) + memfdMb(root, objects) + socketsMb(root, nets);
-  for (const pid of processTree(root).slice(1)) sum += (residentMb(pid) ?? 0) + anonSharedMb(pid, objects) + memfdMb(pid, objects) + socketsMb(pid, nets);
+  const mounts = new Set<string>();
+  const kernel = (pid: number) => socketsMb(pid, nets) + tmpfsMb(pid, mounts);
+  let sum = own + anonSharedMb(root, objects) + memfdMb(root, objects) + kernel(root);
+  for (const pid of processTree(root).slice(1)) sum += (residentMb(pid) ?? 0) + anonSharedMb(pid, objects) + memfdMb(pid, objects) + kernel(pid);
   return sum;
 }
 

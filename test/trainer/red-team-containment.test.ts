@@ -17,6 +17,8 @@
 //   (a pair held 8 MB with its buffers raised on a host whose wmem_max allows it, and node lifts
 //   the descriptor limit to the hard one: 20,000 here, 1,048,576 on Ubuntu);
 // - sockets count toward the cap (1 GB queued by 8 processes, each under its descriptor limit);
+// - files of the sandbox's /tmp and /dev/shm count toward the cap, their inodes too (800,000
+//   empty files: no blocks, so bubblewrap's size limit never applies);
 // - page tables count toward the cap: a 1 TB mapping read once every 2 MiB holds 2 GB of them
 //   with a 10 MB resident set (the shared zero page).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -106,6 +108,8 @@ describe.each([
   ['page tables (the zero page mapped every 2 MiB of 1 TB)', { pteGb: 1024 }, true],
   // 1 GB in socket pairs held by 8 processes (the descriptor limit is each process's): every socket of the sandbox counts
   ['unix socket pairs held by 8 processes', { sockMb: 1024, sockProcs: 8 }, true],
+  // 800,000 empty files in /tmp (~0.7 GB of inodes and dentries; the tmpfs caps bytes, not files)
+  ['empty files in the sandbox\'s /tmp', { filesK: 800 }, true],
 ])('%s counts toward the cap', (_name, attack, where) => {
   (where ? maybe : it.skip)('the run ends over the cap (the candidate holds it for 4 s, and says so if not stopped)', () => {
     expect(existsSync('/usr/bin/perl')).toBe(true);
