@@ -151,23 +151,23 @@ export async function trackRuns(s: Session, view: LedgerView): Promise<{ view: L
 /**
  * Cancels the runs of jobs the App just closed because a push superseded their commit or their PR
  * was closed: their result is ignored, and the volunteer's GPU trained on to the end for nothing
- * (and for no credit). One listing of the runs in progress (a queued one is cancelled by the tick).
- * A failure is only logged: the run finishes, and its result is ignored as before.
+ * (and for no credit). One listing of the newest runs, any status: a job's waiting twin (a
+ * dispatch retried after its answer was lost waits in the job's concurrency group) is cancelled
+ * before the run in progress, else GitHub starts it the moment that one ends. A failure is only
+ * logged: the runs finish, and their results are ignored as before.
  */
 export async function cancelRunsOf(s: Session, jobIds: Iterable<string>): Promise<void> {
   const ids = new Set(jobIds);
   if (!ids.size) return;
   let runs: ListedRun[];
   try {
-    runs = await listRuns(s, 'in_progress');
+    runs = await listRuns(s);
   } catch (e) {
-    s.log.warn(`listing runs in progress to cancel those of closed jobs failed (${(e as Error).message}); they run to the end`);
+    s.log.warn(`listing runs to cancel those of closed jobs failed (${(e as Error).message}); they run to the end`);
     return;
   }
-  for (const run of runs) {
-    const nonce = nonceOfRunTitle(run.display_title);
-    if (nonce && ids.has(nonce) && run.status === 'in_progress' && dispatchedByApp(s, run)) await cancelRun(s, run.id);
-  }
+  const ours = runs.filter((run) => run.status !== 'completed' && ids.has(nonceOfRunTitle(run.display_title) ?? '') && dispatchedByApp(s, run));
+  for (const run of [...ours.filter((r) => r.status !== 'in_progress'), ...ours.filter((r) => r.status === 'in_progress')]) await cancelRun(s, run.id);
 }
 
 /**

@@ -239,9 +239,15 @@ describe('a PR author', () => {
     const [first, other] = w.gh.dispatches;
     await w.start(first, 'runner-a');
     await w.start(other, 'runner-b');
+    // the same dispatch landed twice (a retried request whose answer was lost): the twin waits in the job's concurrency group
+    w.gh.handle({ method: 'POST', url: `https://api.github.com/repos/${OWNER}/${REPO}/actions/workflows/experiment.yml/dispatches`, body: JSON.stringify({ ref: first.ref, inputs: first.inputs }) });
+    const twin = w.gh.dispatches.pop()!;
+    expect(w.gh.workflowRuns.get(twin.run_id!)?.status).toBe('pending');
     w.clock = new Date(w.clock.getTime() + 60_000);
     await w.push(7, 'octo-agent', { 'trainer/train.ts': `${GOOD}// again\n` }, 'synchronize');
     expect(w.gh.workflowRuns.get(first.run_id!)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    // cancelled first: GitHub would start it the moment its twin ended
+    expect(w.gh.workflowRuns.get(twin.run_id!)).toMatchObject({ status: 'completed', conclusion: 'cancelled', started_at: null });
     const second = w.gh.dispatches[2];
     expect(second.inputs.pr).toBe('7');
     await w.start(second, 'runner-a');
