@@ -3,6 +3,7 @@
 import type { EntryDataOf, LedgerEntry } from '../ledger/index.js';
 import type { LedgerView } from './ledger-view.js';
 import { pendingMerges } from './merge.js';
+import { runStanding } from './policy/side-replays.js';
 import { PROMPT_START_MS } from './starts.js';
 
 /** Reasons a job or queue entry ends without its commit being judged: such a commit may run again. */
@@ -75,6 +76,7 @@ export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: str
   for (const q of view.queue.values()) live.add(`${q.pr}@${q.sha}`);
   for (const j of view.open) if (j.pr !== null && j.role !== 'baseline' && !view.longRuns.has(j.job_id)) live.add(`${j.pr}@${j.sha}`);
   for (const p of pendingMerges(view.entries)) live.add(`${p.pr}@${p.sha}`);
+  for (const k of awaitingReplay(view)) live.add(k);
   return (pr, sha) => {
     const k = `${pr}@${sha}`;
     const step = last.get(k);
@@ -83,6 +85,27 @@ export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: str
     if (asked.has(k)) return now !== undefined && now - asked.get(k)! >= UPDATE_GRACE_MS;
     return !FINAL.has(step);
   };
+}
+
+/**
+ * `pr@sha` of the commits whose claim (the commit's latest first run) waits for the replay of one
+ * of its verify runs (app/policy/side-replays.ts runStanding: `awaiting`): the scheduler sends that
+ * replay once an owner who may run it is online, and its verdict continues the claim (judge.ts).
+ * No job of the commit need be open meanwhile: between a refused replay's record and the next
+ * one's dispatch (a fault between the two), or while no eligible owner is online. Such a commit
+ * counted as lost once: queued again, its first run was trained a second time (the fault run,
+ * seed 1; test/app/held-claim.test.ts).
+ */
+function awaitingReplay(view: LedgerView): Set<string> {
+  const claims = new Map<string, string>();
+  for (const j of view.jobs.values()) if (j.pr !== null && j.role === 'candidate') claims.set(`${j.pr}@${j.sha}`, j.job_id);
+  const out = new Set<string>();
+  for (const id of view.state.trust.replayDue) {
+    const j = view.jobs.get(id);
+    if (!j || j.role !== 'verify' || j.pr === null || !j.verifies || j.replay || claims.get(`${j.pr}@${j.sha}`) !== j.verifies) continue;
+    if (runStanding(view, id) === 'awaiting') out.add(`${j.pr}@${j.sha}`);
+  }
+  return out;
 }
 
 /** lostTrack for one commit. */

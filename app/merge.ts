@@ -242,7 +242,9 @@ async function settleMerged(s: Session, view: LedgerView, intent: Intent, mergeS
   const jobs = [...classes].flatMap((cls) => baselineJobs(after, cls, mergeSha, s.cfg.config));
   const ids = await dispatchJobs(s, jobs, (entries) => {
     const v = entries.length === view.entries.length ? view : viewOf(entries);
-    return v.decided.has(key(intent)) ? null : withGrants(v, [merged(v)]);
+    // once: while the intent is pending (a commit decided before, a discard run again after its PR
+    // was reopened or after a ban, is merged in a new round: its merge was not recorded)
+    return pendingMerges(v.entries).some((p) => key(p) === key(intent)) ? withGrants(v, [merged(v)]) : null;
   }, {}, view.entries);
   if (!ids) return;
   await report(s, intent, pull, 'merged', { conclusion: 'success' }, 'Merged', [`Merged as \`${mergeSha.slice(0, 7)}\`: ${w.evidence}.`], w);

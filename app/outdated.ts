@@ -16,7 +16,7 @@ import { writeSticky } from './github/sticky-comment.js';
 import { closeJob } from './dispatch.js';
 import { paidHeads, UPDATE_GRACE_MS } from './heads.js';
 import { jobRefs } from './jobs.js';
-import { isSideReplay } from './policy/side-replays.js';
+import { decidedSince, isSideReplay } from './policy/side-replays.js';
 import { once, record } from './record.js';
 import { viewOf, type Dispatched, type LedgerView } from './ledger-view.js';
 import { stateComment } from './messages.js';
@@ -74,9 +74,8 @@ export async function setAsideRun(s: Session, view: LedgerView, x: { job: Dispat
   if (job.pr === null || (job.role !== 'candidate' && job.role !== 'verify') || view.longRuns.has(job.job_id) || isSideReplay(view, job)) return false;
   const found = await outdatedAgainst(s, job.sha, x.runHeadSha);
   if (!found) return false;
-  const k = `${job.pr}@${job.sha}`;
-  // set aside already (by another of its runs), or decided: the result is recorded, nothing more
-  if (view.decided.has(k) || outdatedRecorded(view.entries, job.pr, job.sha)) {
+  // set aside already (by another of its runs), or decided since this run was sent: the result is recorded, nothing more
+  if (decidedSince(view, job.pr, job.sha, job.job_id) || outdatedRecorded(view.entries, job.pr, job.sha)) {
     await record(s, view, job.job_id, x.news, x.files);
     return true;
   }
@@ -84,8 +83,8 @@ export async function setAsideRun(s: Session, view: LedgerView, x: { job: Dispat
   const result = once(view, job.job_id, x.news);
   const after = await setAsideOutdated(s, view, { pr: job.pr, sha: job.sha, since: s.now().toISOString(), check: refs.check, comment: refs.comment }, found, (v) => {
     const rec = result(v.entries);
-    if (rec === null || v.decided.has(k)) return null;
-    const others = v.open.filter((j) => j.pr === job.pr && j.sha === job.sha && j.job_id !== job.job_id && j.role !== 'baseline' && !v.longRuns.has(j.job_id));
+    if (rec === null || decidedSince(v, job.pr!, job.sha, job.job_id)) return null;
+    const others = v.open.filter((j) => j.pr === job.pr && j.sha === job.sha && j.job_id !== job.job_id && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !isSideReplay(v, j));
     return [...rec, ...others.map((j) => closeJob(j, `outdated: \`${found.path}\` changed on ${s.defaultBranch} since PR #${job.pr} branched`))];
   }, x.files);
   // decided or set aside by another process meanwhile: the result is still recorded

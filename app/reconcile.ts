@@ -91,7 +91,7 @@ async function repairPulls(s: Session, view: LedgerView, failures: unknown[]): P
   // closed while the App did not hear of it: the jobs and queue places go to others
   const closesOn = (v: LedgerView): NewEntry[] => {
     const closes: NewEntry[] = v.open
-      .filter((j) => j.pr !== null && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !open.has(j.pr) && !pendingMerges(v.entries).some((p) => p.pr === j.pr))
+      .filter((j) => j.pr !== null && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !sideReplayEntry(v, j) && !open.has(j.pr) && !pendingMerges(v.entries).some((p) => p.pr === j.pr))
       .map((j) => closeJob(j, closedReason(j.pr!)));
     for (const q of v.queue.values()) if (!open.has(q.pr)) closes.push({ type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: closedReason(q.pr) } });
     return closes;

@@ -15,7 +15,7 @@ import { viewOf, type LedgerView } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
-import { closedReason, paidHeads, seenHeads, SUPERSEDED } from '../heads.js';
+import { closedReason, paidHeads, seenHeads, sideReplayEntry, SUPERSEDED } from '../heads.js';
 import { carriedPlace, defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from '../outdated.js';
 import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
@@ -78,7 +78,8 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const view = await handleOverdue(s, before);
   // A new push supersedes the old SHA's queued or running job: its late result will be ignored.
   const supersede = (v: LedgerView): NewEntry[] => {
-    const closes: NewEntry[] = v.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline' && !v.longRuns.has(j.job_id)).map((j) => closeJob(j, `${SUPERSEDED}${sha}`));
+    // (a replay of a verify run settles that run's credit, whatever becomes of the commit: it runs on)
+    const closes: NewEntry[] = v.open.filter((j) => j.pr === pr.number && j.sha !== sha && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !sideReplayEntry(v, j)).map((j) => closeJob(j, `${SUPERSEDED}${sha}`));
     const waiting = v.queue.get(pr.number);
     if (waiting && waiting.sha !== sha) closes.push({ type: 'experiment_dequeued', data: { pr: pr.number, sha: waiting.sha, reason: `${SUPERSEDED}${sha}` } });
     return closes;
@@ -189,9 +190,11 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
 export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Promise<void> {
   const view = viewOf(await s.ledger.read());
   const n = ev.pull_request.number;
-  // a long run of the PR's head was paid for by its requester: it runs on
+  // a long run of the PR's head was paid for by its requester: it runs on; so does a replay of a
+  // verify run (no job of the PR: it settles that run's credit). Closed, the replay was due again,
+  // sent again and closed by the reconcile pass, again and again (the fault run, seed 1)
   const closesOn = (v: LedgerView): NewEntry[] => {
-    const closes: NewEntry[] = v.open.filter((j) => j.pr === n && !v.longRuns.has(j.job_id)).map((j) => closeJob(j, closedReason(n)));
+    const closes: NewEntry[] = v.open.filter((j) => j.pr === n && !v.longRuns.has(j.job_id) && !sideReplayEntry(v, j)).map((j) => closeJob(j, closedReason(n)));
     const waiting = v.queue.get(n);
     if (waiting) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: waiting.sha, reason: closedReason(n) } });
     // a branch being updated for the App holds a runner slot (app/outdated.ts): closed, it gives it back

@@ -187,9 +187,44 @@ export function claimToContinue(view: LedgerView, job: Dispatched): string | nul
   const orig = job.verifies ? view.state.results.get(job.verifies)?.data : undefined;
   if (!orig || orig.role !== 'verify' || job.pr === null) return null;
   const claimId = view.jobs.get(orig.job_id)?.verifies;
-  if (!claimId || view.decided.has(`${job.pr}@${job.sha}`)) return null;
+  if (!claimId || decidedSince(view, job.pr, job.sha, claimId)) return null;
   // queued again (run on another class, the default branch moved): the commit waits on its new round
   if (view.queue.get(job.pr)?.sha === job.sha) return null;
   if (view.open.some((j) => j.job_id !== job.job_id && j.pr === job.pr && j.sha === job.sha && !isSideReplay(view, j))) return null;
+  // a push superseded the commit: the new head is the PR's round (continued, the old claim was
+  // queued again in the PR's one queue place, and the new head, put out of it, ran a second time)
+  if (latestCommit(view, job.pr) !== job.sha) return null;
   return claimId;
+}
+
+/**
+ * Whether PR commit `pr@sha` was decided (merged, discarded, set aside as outdated) since the
+ * dispatch of job `since`: a commit decided before (a discard run again: its PR reopened, or
+ * re-tried after a ban) is undecided in its new round (view.decided still holds it).
+ */
+export function decidedSince(view: LedgerView, pr: number, sha: string, since: string): boolean {
+  if (!view.decided.has(`${pr}@${sha}`)) return false;
+  for (let i = view.entries.length - 1; i >= 0; i--) {
+    const e = view.entries[i];
+    const d = e.data as { pr?: number | null; sha?: string; job_id?: string };
+    if (e.type === 'job_dispatched' && d.job_id === since) return false;
+    if ((e.type === 'experiment_merged' || e.type === 'experiment_discarded' || e.type === 'experiment_outdated') && d.pr === pr && d.sha === sha) return true;
+  }
+  return true;
+}
+
+/** Entries by which the App takes up a PR commit: a later one of another commit means a push superseded it. */
+const TAKEN_UP = new Set(['experiment_queued', 'job_dispatched', 'experiment_rejected', 'experiment_outdated']);
+
+/** The commit of PR `pr` the App took up last (side replays, baseline runs and long runs aside), or null. */
+function latestCommit(view: LedgerView, pr: number): string | null {
+  for (let i = view.entries.length - 1; i >= 0; i--) {
+    const e = view.entries[i];
+    if (!TAKEN_UP.has(e.type)) continue;
+    const d = e.data as { pr?: number | null; sha?: string; role?: string; job_id?: string; replay?: string; verifies?: string | null };
+    if (d.pr !== pr || !d.sha) continue;
+    if (e.type === 'job_dispatched' && (d.role === 'baseline' || view.longRuns.has(d.job_id!) || isSideReplay(view, { replay: d.replay, verifies: d.verifies ?? null }))) continue;
+    return d.sha;
+  }
+  return null;
 }

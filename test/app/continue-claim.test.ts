@@ -35,4 +35,30 @@ describe('a settled side replay continues its claim', () => {
     const after = viewOf([...chain, ...appendEntries(chain, [{ ...queued, time: w.clock.toISOString() }] as never)]);
     expect(claimToContinue(after, sideJob)).toBeNull();
   });
+
+  it('not once a push superseded the commit: the new head keeps its place and runs once', async () => {
+    // The fault run (seed 1, 30 PRs, the App's draws shifted): a side replay of a superseded commit's
+    // verify run settled, continued that commit's claim and queued the old commit again (waiting for a
+    // baseline), in the PR's one queue place: the new head, whose first run was waiting for the same
+    // baseline, was no longer queued, counted as lost and trained a second time. Attack first: before,
+    // the replay's result queued the superseded commit.
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')] });
+    w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    const old = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9, { tamper: WASM });
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify' && !d.inputs.replay)!;
+    await w.complete(verify, verify.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.905, { tamper: WASM });
+    const sideOf = () => w.entries('job_dispatched').filter((e) => e.data.replay && e.data.verifies === verify.inputs.nonce).map((e) => e.data.job_id);
+    expect(sideOf()).toHaveLength(1);
+    // the author pushes: the commit's jobs close, the replay of its verify run is sent again (it settles that run's credit)
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 7e-4;\n' }, 'synchronize');
+    const sideJob = viewOf(w.ledger()).jobs.get(sideOf()[0])!;
+    expect(claimToContinue(viewOf(w.ledger()), sideJob)).toBeNull();
+    const again = sideOf().at(-1)!;
+    const d = w.gh.dispatches.find((x) => x.inputs.nonce === again)!;
+    expect(d).toBeDefined();
+    await w.complete(d, verify.inputs.runner_label === 'owner-bob' ? 'runner-c' : 'runner-b', 1.905, { tamper: WASM });
+    expect(w.entries('experiment_queued').filter((e) => e.data.sha === old)).toEqual([]);
+    expect(w.gh.dispatches.filter((x) => x.inputs.role === 'candidate' && x.inputs.sha === head)).toHaveLength(1);
+  });
 });

@@ -65,6 +65,25 @@ describe('a PR author', () => {
     expect(w.entries('credit_spent').map((e) => [e.data.login, e.data.reason])).toEqual([['octo-agent', 'free_tier'], ['octo-agent', 'free_tier']]);
   });
 
+  // A commit run again after its discard (reopened and paid again, or re-tried once a ban voided
+  // the runs it rested on: app/retrials.ts) that then merged was merged on GitHub but never in the
+  // ledger: the merge's record was skipped for a commit already decided, the earlier discard
+  // counting. The fault run found it (seed 1, 30 PRs, the App's draws shifted: a lost merge).
+  // Attack first: before, GitHub merged PR 7 and the ledger said nothing.
+  it('records the merge of a discarded commit run again', async () => {
+    const w = new World({ config: 'max_in_flight: 2\nclose_on_discard: false\nfree_runs_per_day: 2\n' });
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    await w.close(7);
+    await w.reopen(7);
+    await w.complete(w.gh.dispatches[1], 'runner-a', 1.9);
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify')!;
+    await w.complete(verify, verify.inputs.runner_label === 'owner-bob' ? 'runner-b' : 'runner-c', 1.905);
+    expect(w.gh.merges.map((m) => m.pr)).toEqual([7]);
+    expect(w.entries('experiment_merged').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
   it('still gets a commit closed before it was judged run when the PR is reopened (paid once)', async () => {
     const w = new World();
     const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
