@@ -47,13 +47,26 @@ export function rebaseReversals(v: LedgerView, news: NewEntry[]): NewEntry[] {
 
 /** Appends `news` plus the grants they make due, once per job; null when already recorded. */
 export async function record(s: Session, view: LedgerView, jobId: string, news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerView | null> {
+  const r = await recordUnless(s, view, jobId, news, files, () => false);
+  return r === 'vetoed' ? null : r;
+}
+
+/**
+ * record(), unless `veto` says of the chain really appended to (newer than `view`: another
+ * process's entries since) that the news were decided on a view too old: then nothing is appended
+ * and the caller judges again on that chain (the store's view is the newer one now).
+ */
+export async function recordUnless(s: Session, view: LedgerView, jobId: string, news: NewEntry[], files: Record<string, string>, veto: (newer: LedgerView) => boolean): Promise<LedgerView | null | 'vetoed'> {
   const build = once(view, jobId, news);
   let skipped = false;
+  let vetoed = false;
   const added = await appendBuilt(s, view.entries, (entries) => {
     const b = build(entries);
     skipped = b === null;
-    return b ?? [];
-  }, files);
+    vetoed = b !== null && entries.length !== view.entries.length && veto(viewOf(entries));
+    return vetoed ? [] : (b ?? []);
+  }, vetoed ? {} : files);
+  if (vetoed) return 'vetoed';
   if (skipped) return null;
   // If another writer appended meanwhile, the store re-sequenced after it; read it back only then.
   const first = added[0]?.seq ?? view.entries.length;

@@ -8,7 +8,8 @@ import { dispatchJobs } from '../dispatch.js';
 import { classAt, viewOf, type Dispatched, type LedgerView } from '../ledger-view.js';
 import type { Outcome } from '../policy/outcome.js';
 import type { ResultCheck } from '../policy/result-check.js';
-import { record } from '../record.js';
+import { record, recordUnless } from '../record.js';
+import { claimToContinue } from '../policy/side-replays.js';
 import { schedule } from '../scheduler.js';
 import type { Session } from '../session.js';
 
@@ -50,9 +51,18 @@ export function recordBaselineRun(x: Sample, view: LedgerView): Promise<void> {
   return recordSample(x, view, x.checked.result!.hardware_class, x.job.sha);
 }
 
-/** A replay of a baseline run or of a fresh-seed verify run: recorded with its verdict (if any). */
-export async function settleSideReplay(x: Sample, view: LedgerView, out: Extract<Outcome, { kind: 'side_replay' }>): Promise<void> {
+/**
+ * A replay of a baseline run or of a fresh-seed verify run: recorded with its verdict (if any).
+ * 'stale': not recorded, because on the chain really appended to (newer than `view`) the claim of
+ * the verify run it replays goes on with it (judge.ts continueClaim), and on `view` it did not (a
+ * verify run of the claim was still open there): judge it again on that chain (`mayRedo`). Before,
+ * a second App process whose view was minutes old recorded the verdict alone, nothing continued
+ * the claim, and its PR stalled or was queued to train again (the fault run, seed 1).
+ */
+export async function settleSideReplay(x: Sample, view: LedgerView, out: Extract<Outcome, { kind: 'side_replay' }>, mayRedo = false): Promise<'stale' | void> {
   if (out.baseline) return recordSample(x, view, out.baseline.hardware_class, out.baseline.sha);
-  const after = await record(x.s, view, x.job.job_id, x.news, x.files);
+  const stale = (newer: LedgerView) => mayRedo && claimToContinue(view, x.job) === null && claimToContinue(newer, x.job) !== null;
+  const after = await recordUnless(x.s, view, x.job.job_id, x.news, x.files, stale);
+  if (after === 'vetoed') return 'stale';
   if (after) return schedule(x.s, after); // a next replay, when this one settled nothing (app/side-replays.ts)
 }

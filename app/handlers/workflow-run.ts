@@ -71,7 +71,7 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest, recorded: news });
   news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
-  const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay };
+  const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay, redo: again ? null : () => onWorkflowRun(s, ev, true) };
   await act(ctx, view, out);
 }
 
@@ -89,6 +89,8 @@ interface Ctx {
   files: Record<string, string>;
   /** a verify job the outcome asks for repeats this replay (docs/trust.md, "Replays"); null: fresh seeds */
   replay?: ReplaySpec | null;
+  /** handles the event again on the chain as it is now (once: null the second time) */
+  redo: (() => Promise<void>) | null;
 }
 
 async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
@@ -114,7 +116,9 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
     case 'baseline_run':
       return recordBaselineRun(x, view);
     case 'side_replay':
-      return settleSideReplay(x, view, out);
+      // decided on a view older than the chain, where the claim the replay settles goes on: again
+      if ((await settleSideReplay(x, view, out, !!x.redo)) === 'stale') return x.redo!();
+      return;
     case 'retry': {
       const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? r?.hardware_class ?? ANY_RUNNER, [out.elsewhere, ...(out.avoid ?? [])], view) } : {};
       if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
