@@ -22,6 +22,8 @@ const HELP = `npm run simulate -- [options]
   --faults               inject 5xx, timeouts, secondary rate limits, redeliveries, reordering,
                          App restarts and a second App process; check invariants each day
   --fault-rate X         share of requests that fail in a fault run (default ${DEFAULTS.faultRate})
+  --fault-seed N         the fault run's own seed: the same swarm under another pattern of faults
+                         (default: from --seed)
   --check-every N        check 1 in N requests and answers against GitHub's REST description
                          (default ${DEFAULTS.checkEvery}; 1: all; 0: none)
   --max-days N           stop after N virtual days (default ${DEFAULTS.maxDays})
@@ -68,6 +70,7 @@ const { values } = parseArgs({
     'config-extra': { type: 'string' },
     faults: { type: 'boolean' },
     'fault-rate': { type: 'string' },
+    'fault-seed': { type: 'string' },
     'check-every': { type: 'string' },
     'max-days': { type: 'string' },
     'sigma-replay': { type: 'string' },
@@ -109,6 +112,7 @@ const opts: Partial<SimOptions> = {
   seedOnlyShare: num('seed-only', values['seed-only'], 0, 1),
   arrivalSeconds: num('arrival-seconds', values['arrival-seconds'], 1, 1e6),
   faultRate: num('fault-rate', values['fault-rate'], 0, 1),
+  faultSeed: num('fault-seed', values['fault-seed'], 0, 2 ** 32 - 1),
   checkEvery: num('check-every', values['check-every'], 0, 1e9),
   maxDays: num('max-days', values['max-days'], 1, 3650),
   sigmaReplay: num('sigma-replay', values['sigma-replay'], 0, 1),

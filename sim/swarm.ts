@@ -54,6 +54,11 @@ export interface SimOptions {
   faults: boolean;
   /** probability that one GitHub request fails (5xx, timeout before or after its effect, or secondary rate limit) in a fault run */
   faultRate: number;
+  /**
+   * the fault run's own seed: the same swarm (agents, owners, noise) under another pattern of faults
+   * (which requests fail, deliveries' latencies and redeliveries, restarts); default: from `seed`
+   */
+  faultSeed?: number;
   /** check 1 in this many requests and answers against GitHub's REST description (0: none) */
   checkEvery: number;
   /** stop after this much virtual time even if PRs are still open */
@@ -293,7 +298,8 @@ export class Swarm {
     this.rngAgents = this.rng.fork('agents');
     this.rngRunners = this.rng.fork('runners');
     this.rngNoise = this.rng.fork('noise');
-    this.rngFaults = this.rng.fork('faults');
+    this.rngFaults = this.rng.fork('faults'); // forked either way: the later forks stay the same
+    if (this.o.faultSeed !== undefined) this.rngFaults = new Rng(this.o.faultSeed).fork('faults');
     this.rngSeal = this.rng.fork('seal');
     this.gh = new FakeGitHub({ now: () => this.t, rateLimits: true });
     this.net = fakeFetch(this.gh, { checkEvery: this.o.checkEvery });
@@ -460,7 +466,13 @@ export class Swarm {
         // keep ticking for two hours after the last PR settled: late results, baselines, reconcile
         quietSince ??= this.t;
         if (this.t - quietSince > 2 * 3_600_000) break;
-      } else if (this.opened >= this.o.experiments) {
+        continue;
+      }
+      // a PR settled may be unsettled again (a discard re-tried after a ban: app/retrials.ts); the two
+      // hours count from the last settling (before, the run ended the moment such a PR was merged,
+      // with its merge still an intent: a "lost merge" of the fault run, seed 1, the App's draws shifted)
+      quietSince = null;
+      if (this.opened >= this.o.experiments) {
         // every PR opened, some still open: stop once a whole day passes with none settling (stuck)
         const now = [...this.prs.values()].filter((p) => this.finalState(p.number) !== null).length;
         if (now !== settled) [settled, progressAt] = [now, this.t];
