@@ -98,7 +98,7 @@ export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: str
  */
 function awaitingReplay(view: LedgerView): Set<string> {
   const claims = new Map<string, string>();
-  for (const j of view.jobs.values()) if (j.pr !== null && j.role === 'candidate') claims.set(`${j.pr}@${j.sha}`, j.job_id);
+  for (const j of view.jobs.values()) if (j.pr !== null && j.role === 'candidate' && !view.longRuns.has(j.job_id)) claims.set(`${j.pr}@${j.sha}`, j.job_id);
   const out = new Set<string>();
   for (const id of view.state.trust.replayDue) {
     const j = view.jobs.get(id);
