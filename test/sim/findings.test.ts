@@ -41,6 +41,21 @@ describe('simulator findings (seeded)', () => {
     expect({ lost_merges: f.lost_merges, double_dispatches: f.double_dispatches, double_charges: f.double_charges, stuck_prs: f.stuck_prs, ledger_verifies: f.ledger_verifies }).toEqual({ lost_merges: 0, double_dispatches: 0, double_charges: 0, stuck_prs: 0, ledger_verifies: true });
   }, 600_000);
 
+  // The same swarm under other patterns of faults (`--fault-seed`, session 19). On session 18's App,
+  // fault seed 19 left a merge unrecorded (a discarded commit re-tried after a ban merged on GitHub,
+  // never in the ledger) and fault seed 21 trained a commit's first run twice (its claim, waiting
+  // for the replay of a verify run with no job open, was queued again); 2 of 40 fault seeds failed
+  // so, none now (docs/trust.md section 7, session 19; each fix has its scenario test in test/app).
+  it('issue 11 and 14: under other patterns of faults no merge is lost and no first run trained twice', () => {
+    for (const faultSeed of ['19', '21']) {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--seed', '1', '--experiments', '30', '--faults', '--fault-seed', faultSeed, '--check-every', '0', '--max-days', '2', '--json'], { encoding: 'utf8', timeout: 300_000 });
+      const last = out.stdout.trim().split('\n').at(-1) ?? '';
+      expect(last.startsWith('{') ? null : `exit ${out.status}: ${out.stderr.slice(-2000)}`).toBeNull();
+      const f = JSON.parse(last) as Awaited<ReturnType<Swarm['run']>>;
+      expect({ faultSeed, lost_merges: f.lost_merges, double_dispatches: f.double_dispatches, double_charges: f.double_charges, stuck_prs: f.stuck_prs, ledger_verifies: f.ledger_verifies, invariant_failures: f.invariant_failures }).toEqual({ faultSeed, lost_merges: 0, double_dispatches: 0, double_charges: 0, stuck_prs: 0, ledger_verifies: true, invariant_failures: [] });
+    }
+  }, 600_000);
+
   // seed 2, 40 PRs, every adversarial owner a forger or a Sybil. The Sybils' days-old accounts are
   // refused at registration. The forgers' claims (2-3 sigma below the truth) never merged (the mean
   // of independent runs refutes them) but agreed with honest replicas within the class's tolerance
