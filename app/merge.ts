@@ -44,12 +44,18 @@ export interface MergeInput {
 
 const key = (d: { pr: number; sha: string }) => `${d.pr}@${d.sha}`;
 
-/** merge_intended entries not yet settled by experiment_merged or merge_abandoned, with when they were recorded. */
+/**
+ * merge_intended entries not yet settled by experiment_merged or merge_abandoned, with when they
+ * were recorded. A commit merged already is never pending again: an intent recorded after its merge
+ * (a second process that judged the claim on an older view) is moot, since GitHub merges a PR once.
+ */
 export function pendingMerges(entries: LedgerEntry[]): (Intent & { time: string })[] {
   const open = new Map<string, Intent & { time: string }>();
+  const merged = new Set<string>();
   for (const e of entries) {
-    if (e.type === 'merge_intended') open.set(key(e.data as Intent), { ...(e.data as Intent), time: e.time });
+    if (e.type === 'merge_intended' && !merged.has(key(e.data as Intent))) open.set(key(e.data as Intent), { ...(e.data as Intent), time: e.time });
     else if (e.type === 'experiment_merged' || e.type === 'merge_abandoned') open.delete(key(e.data as { pr: number; sha: string }));
+    if (e.type === 'experiment_merged') merged.add(key(e.data as { pr: number; sha: string }));
   }
   return [...open.values()];
 }

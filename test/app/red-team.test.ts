@@ -4,7 +4,8 @@
 import { describe, it, expect } from '@jest/globals';
 import { auditEachWorld, World } from './world.js';
 import { OWNER, REPO } from './fake-github.js';
-import { GitHubLedgerStore } from '../../ledger/index.js';
+import { appendEntries, GitHubLedgerStore } from '../../ledger/index.js';
+import { pendingMerges } from '../../app/merge.js';
 import type { Octo } from '../../app/github/octokit.js';
 import { viewOf } from '../../app/ledger-view.js';
 import { schedule } from '../../app/scheduler.js';
@@ -82,6 +83,17 @@ describe('a PR author', () => {
     expect(w.gh.merges.map((m) => m.pr)).toEqual([7]);
     expect(w.entries('experiment_merged').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
+  });
+
+  // With that record resting on the pending intent, an intent a second process records after the
+  // merge (its view older: it judged the claim merged already) must not be pending, or the reconcile
+  // pass would find the PR merged on GitHub and record the merge a second time.
+  it('leaves no intent pending for a commit merged already', () => {
+    const intent = { pr: 7, sha: 'a'.repeat(40), base_sha: 'b'.repeat(40), hardware_class: 'gpu-test', val_bpb: 1.9, baseline_mean: 2, job_ids: ['j1', 'j2'] };
+    const merged = { pr: 7, sha: intent.sha, merge_sha: 'c'.repeat(40), hardware_class: 'gpu-test', val_bpb: 1.9, baseline_mean: 2, job_ids: ['j1', 'j2'] };
+    const chain = appendEntries([], [{ type: 'merge_intended', data: intent }, { type: 'experiment_merged', data: merged }, { type: 'merge_intended', data: { ...intent, job_ids: ['j1', 'j3'] } }]);
+    expect(pendingMerges(chain)).toEqual([]);
+    expect(pendingMerges(chain.slice(0, 1)).map((p) => p.pr)).toEqual([7]);
   });
 
   it('still gets a commit closed before it was judged run when the PR is reopened (paid once)', async () => {
