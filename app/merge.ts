@@ -76,9 +76,9 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
     await writeSticky(s.octokit, s.repo, pr, stateComment(title, lines, s.cfg.notice), { knownId: refs.comment, fresh: refs.newComment });
     await setState(s.octokit, s.repo, pr, pull.labels, st); // last (see app/reconcile.ts)
   };
-  if (pull.head.sha !== job.sha) {
+  if (pull.head.sha !== job.sha || pull.state !== 'open') {
     await record(s, view, job.job_id, news, x.files);
-    return; // a newer push has its own job
+    return; // a newer push has its own job; a closed PR merges nothing (a replay of a verify run runs on after the close and may settle its claim)
   }
   const elsewhere = intoOtherBranch(s, pull);
   if (elsewhere) {

@@ -81,6 +81,8 @@ describe('a claim held for a replay', () => {
     expect(replaysOf()).toHaveLength(1);
     expect(w.entries('replay_judged').map((e) => [e.data.job_id, e.data.verdict])).toEqual([[verify.inputs.nonce, 'agreed']]);
     expect(w.entries('credit_granted').some((e) => e.data.job_id === verify.inputs.nonce)).toBe(true);
+    // the claim it settled is not merged, nor is its merge tried (GitHub refuses a closed PR's)
+    expect(w.entries('merge_intended')).toEqual([]);
     expect(w.entries('experiment_merged')).toEqual([]);
   });
 });
