@@ -153,8 +153,9 @@ export async function sendDispatch(s: Session, job: Pick<EntryDataOf<'job_dispat
 
 /**
  * Which of `jobs` (indices) are still needed on `chain` plus the entries `first` appends before
- * them: none whose PR commit and role already has an open job of the same budget, and baselines
- * of a class and commit only up to `baselineRuns` recorded or open.
+ * them: none whose PR commit and role already has an open job of the same budget, no replay of a
+ * run that has one open or that a replay verdict settled, and baselines of a class and commit only
+ * up to `baselineRuns` recorded or open.
  */
 function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], baselineRuns: number, budget: number): number[] {
   const open = new Map<string, number>();
@@ -163,7 +164,11 @@ function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], ba
     d.replay && d.verifies ? `replay of ${d.verifies}` : d.role === 'baseline' ? `baseline ${d.hardware_class}@${d.sha} ${d.budget_seconds ?? ''}` : `${d.role} #${d.pr}@${d.sha} ${d.budget_seconds ?? ''}`;
   const keyOf = new Map<string, string>();
   const recordedBaselines = new Map<string, number>();
+  // runs a replay verdict settled: a replay of one is never needed again (a second process whose
+  // view predated the verdict sent one twenty seconds after it, the fault run, seed 3, fault seed 24)
+  const judged = new Set<string>();
   for (const e of [...chain, ...first]) {
+    if (e.type === 'replay_judged') judged.add((e.data as EntryDataOf<'replay_judged'>).job_id);
     if (e.type === 'job_dispatched') {
       const d = e.data as EntryDataOf<'job_dispatched'>;
       const k = jobKey(d);
@@ -180,6 +185,7 @@ function stillNeeded(chain: LedgerEntry[], first: NewEntry[], jobs: NewJob[], ba
   }
   const kept: number[] = [];
   jobs.forEach((j, i) => {
+    if (j.replay && j.verifies && judged.has(j.verifies)) return;
     const k = jobKey({ role: j.role, pr: j.pr, sha: j.sha, hardware_class: j.hardware_class, budget_seconds: j.budget_seconds ?? budget, verifies: j.verifies, replay: j.replay });
     const have = (open.get(k) ?? 0) + (j.role === 'baseline' ? (recordedBaselines.get(k) ?? 0) : 0);
     if (have >= (j.role === 'baseline' ? (j.cap ?? baselineRuns) : 1)) return;

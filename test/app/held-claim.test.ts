@@ -85,4 +85,34 @@ describe('a claim held for a replay', () => {
     expect(w.entries('merge_intended')).toEqual([]);
     expect(w.entries('experiment_merged')).toEqual([]);
   });
+
+  // The fault run (seed 3, 30 PRs, fault seed 24): a second App process whose view predated a
+  // replay sent a second replay of the same verify run twenty seconds after the first had settled
+  // it (both attempt 1): a volunteer's run for nothing. A replay is sent only while the run it
+  // replays has no verdict on the chain the dispatch lands on. Attack first: before, the second
+  // process's tick sent it.
+  it('is not sent again by a process whose view predates the verdict', async () => {
+    const regs = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol')];
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: regs.slice(0, 2) });
+    w.seedLedger([...regs, { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.98, { tamper: WASM });
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify' && !d.inputs.replay)!;
+    // bob's run does not bear the claim out: the PR is discarded, and his run (on probation) awaits its replay
+    await w.complete(verify, 'runner-b', 2.01, { tamper: WASM });
+    expect(w.entries('experiment_discarded').map((e) => e.data.pr)).toEqual([7]);
+    const replaysOf = () => w.entries('job_dispatched').filter((e) => e.data.replay && e.data.verifies === verify.inputs.nonce);
+    // no owner who may replay it is online yet; a second process reads the ledger now
+    expect(replaysOf()).toEqual([]);
+    const second = w.makeProbot();
+    await w.tick({ processes: [second] });
+    online(w, 'runner-c', 'carol');
+    await w.tick();
+    expect(replaysOf()).toHaveLength(1);
+    const replay = w.gh.dispatches.find((d) => d.inputs.nonce === replaysOf()[0].data.job_id)!;
+    await w.complete(replay, 'runner-c', 2.01, { tamper: WASM });
+    expect(w.entries('replay_judged').map((e) => [e.data.job_id, e.data.verdict])).toEqual([[verify.inputs.nonce, 'agreed']]);
+    await w.tick({ processes: [second] });
+    expect(replaysOf()).toHaveLength(1);
+  });
 });
