@@ -43,6 +43,7 @@ export function clocked(store: LedgerStore, now: () => Date): LedgerStore {
   const stamp = (news: NewEntry[]): NewEntry[] => news.map((n) => ({ time: now().toISOString(), ...n }));
   return {
     read: () => store.read(),
+    ...(store.readFresh ? { readFresh: () => store.readFresh!() } : {}),
     append: (news: NewEntry[], files?: Record<string, string>) => store.append(stamp(news), files),
     ...(store.appendFor ? { appendFor: (build: NewEntriesFor, files?: Record<string, string>) => store.appendFor!((entries) => stamp(build(entries)), files) } : {}),
   };

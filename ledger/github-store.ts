@@ -141,6 +141,12 @@ export class GitHubLedgerStore implements LedgerStore {
     return [...this.view!.all];
   }
 
+  /** The branch as it is now (a conditional GET of the tail: 304, not counted against the rate limit, when nothing changed). */
+  async readFresh(): Promise<LedgerEntry[]> {
+    await this.refresh();
+    return [...this.view!.all];
+  }
+
   async append(news: NewEntry[], files: Record<string, string> = {}): Promise<LedgerEntry[]> {
     return this.write(news, files);
   }

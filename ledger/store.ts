@@ -12,6 +12,8 @@ export type NewEntriesFor = (entries: LedgerEntry[]) => NewEntry[];
 
 export interface LedgerStore {
   read(): Promise<LedgerEntry[]>;
+  /** The chain as it is now, where read() may answer from a view the store trusts for a while (github-store.ts): one conditional request. */
+  readFresh?(): Promise<LedgerEntry[]>;
   /** Appends in one commit, with `files` (e.g. diffs/<sha>.diff) written beside the shards; returns the stored entries. */
   append(news: NewEntry[], files?: Record<string, string>): Promise<LedgerEntry[]>;
   /** Appends what `build` makes of the whole chain (called again on a newer chain after a conflict). */

@@ -18,6 +18,7 @@ import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
+import { isSideReplay } from '../policy/side-replays.js';
 import { recordLongRun } from './long-run.js';
 import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
@@ -63,6 +64,14 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   const { job, runnerName, runnerOwner, checked, pull, news, digest } = took;
   const files: Record<string, string> = {};
 
+  // A replay of a verify run may settle the claim it belongs to: that is judged on the chain as it
+  // is now, not on a view this process trusts for minutes (ledger/github-store.ts). On an older view
+  // (another replay of the claim not yet settled there) the claim waited again for a replay already
+  // judged, none was sent, and the PR stalled until the reconcile pass queued it to train again
+  // (fault run, seed 7, fault seed 4). One conditional request; moved, the event is handled again.
+  if (!again && s.ledger.readFresh && isSideReplay(view, job) && view.state.results.get(job.verifies!)?.data.role === 'verify') {
+    if ((await s.ledger.readFresh()).length !== view.entries.length) return onWorkflowRun(s, ev, true);
+  }
   const issue = view.longRuns.get(job.job_id);
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 

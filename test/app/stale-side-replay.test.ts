@@ -58,4 +58,48 @@ describe('a side replay judged on a stale view', () => {
     await w.tick();
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7' && d.inputs.role === 'candidate')).toHaveLength(1);
   });
+
+  // The fault run (seed 7, 30 PRs, fault seed 4): the claim's two verify runs each awaited a replay;
+  // the first replay was judged by one process, the second came to a process whose view predated
+  // that: there the claim still waited for the first, so it asked for a replay of it again (none
+  // was sent: one had been judged) and the PR stalled until the reconcile pass queued it to train
+  // again. A replay that may settle a claim is now judged on the chain as it is (read afresh: one
+  // conditional request). Attack first: before, PR 7 was never merged here.
+  it('judges the claim on the chain as it is when the view predates its other replay', async () => {
+    const regs = Object.keys(RUNNERS).map((o) => reg(RUNNERS[o], o));
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nverification:\n  quorum: 2\n  min_sigma_df: 0\n', seed: regs });
+    w.seedLedger([...regs, { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    for (const o of ['carol', 'dave', 'erin']) online(w, RUNNERS[o], o);
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    busy(w, 'runner-c', 'runner-d', 'runner-e');
+    await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.9, { tamper: WASM });
+    const v1 = w.gh.dispatches.at(-1)!;
+    expect(v1.inputs.runner_label).toBe('owner-bob');
+    busy(w, 'runner-b', 'runner-d', 'runner-e');
+    await w.complete(v1, 'runner-b', 1.905, { tamper: WASM });
+    const v2 = w.gh.dispatches.at(-1)!;
+    expect(v2.inputs.runner_label).toBe('owner-carol');
+    busy(w);
+    await w.complete(v2, 'runner-c', 1.9, { tamper: WASM });
+    await w.tick();
+    // both verify runs (owners on probation) await their replays
+    const replayOf = (v: { inputs: Record<string, string> }) => {
+      const e = w.entries('job_dispatched').find((x) => x.data.replay && x.data.verifies === v.inputs.nonce);
+      return e ? w.gh.dispatches.find((d) => d.inputs.nonce === e.data.job_id)! : undefined;
+    };
+    const r1 = replayOf(v1)!;
+    const r2 = replayOf(v2)!;
+    expect([!!r1, !!r2]).toEqual([true, true]);
+    // a second process reads the ledger now; the first replay comes to the first process
+    const second = w.makeProbot();
+    await w.tick({ processes: [second] });
+    await w.complete(r1, runnerOf(r1, 'dave'), 1.905, { tamper: WASM });
+    expect(w.entries('experiment_merged')).toEqual([]);
+    // the second replay comes to the second process, whose view has the first still out
+    await w.complete(r2, runnerOf(r2, 'erin'), 1.9, { tamper: WASM, processes: [second] });
+    expect(w.entries('replay_judged').map((e) => e.data.verdict)).toEqual(['agreed', 'agreed']);
+    expect(w.entries('experiment_merged').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
+    await w.tick();
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7' && d.inputs.role === 'candidate')).toHaveLength(1);
+  });
 });
