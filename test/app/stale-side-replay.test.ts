@@ -16,6 +16,21 @@ const WASM = (r: any) => Object.assign(r, { backend: 'wasm', threads: 2 });
 const RUNNERS: Record<string, string> = { alice: 'runner-a', bob: 'runner-b', carol: 'runner-c', dave: 'runner-d', erin: 'runner-e' };
 const runnerOf = (d: { inputs: Record<string, string> }, anyOf: string) => RUNNERS[d.inputs.runner_label.startsWith('owner-') ? d.inputs.runner_label.slice(6) : anyOf];
 
+/** PR 7: alice's claim, its verify runs sent to bob and then carol (the other runners kept busy); both open, v2 not yet run. */
+async function claimVerifiedByBobAndCarol(w: World) {
+  const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+  busy(w, 'runner-c', 'runner-d', 'runner-e');
+  await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.9, { tamper: WASM });
+  const v1 = w.gh.dispatches.at(-1)!;
+  expect(v1.inputs.runner_label).toBe('owner-bob');
+  busy(w, 'runner-b', 'runner-d', 'runner-e');
+  await w.complete(v1, 'runner-b', 1.905, { tamper: WASM });
+  const v2 = w.gh.dispatches.at(-1)!;
+  expect(v2.inputs.runner_label).toBe('owner-carol');
+  busy(w);
+  return { head, v1, v2 };
+}
+
 describe('a side replay judged on a stale view', () => {
   it('continues the claim it settles once the chain shows the claim waits on nothing else', async () => {
     const regs = Object.keys(RUNNERS).map((o) => reg(RUNNERS[o], o));
@@ -32,16 +47,7 @@ describe('a side replay judged on a stale view', () => {
     expect(viewOf(w.ledger()).state.trust.trusted('carol')).toBe(true);
     expect(viewOf(w.ledger()).state.trust.trusted('bob')).toBe(false);
     // PR 7: alice's claim, verified by bob (on probation: his run counts once replayed) and carol (trusted)
-    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
-    busy(w, 'runner-c', 'runner-d', 'runner-e');
-    await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.9, { tamper: WASM });
-    const v1 = w.gh.dispatches.at(-1)!;
-    expect(v1.inputs.runner_label).toBe('owner-bob');
-    busy(w, 'runner-b', 'runner-d', 'runner-e');
-    await w.complete(v1, 'runner-b', 1.905, { tamper: WASM });
-    const v2 = w.gh.dispatches.at(-1)!;
-    expect(v2.inputs.runner_label).toBe('owner-carol');
-    busy(w);
+    const { head, v1, v2 } = await claimVerifiedByBobAndCarol(w);
     await w.tick(); // the replay of bob's run is sent
     const r1 = w.gh.dispatches.at(-1)!;
     expect(w.entries('job_dispatched').find((e) => e.data.job_id === r1.inputs.nonce)!.data).toMatchObject({ verifies: v1.inputs.nonce, role: 'verify' });
@@ -70,16 +76,7 @@ describe('a side replay judged on a stale view', () => {
     const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nverification:\n  quorum: 2\n  min_sigma_df: 0\n', seed: regs });
     w.seedLedger([...regs, { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
     for (const o of ['carol', 'dave', 'erin']) online(w, RUNNERS[o], o);
-    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
-    busy(w, 'runner-c', 'runner-d', 'runner-e');
-    await w.complete(w.gh.dispatches.at(-1)!, 'runner-a', 1.9, { tamper: WASM });
-    const v1 = w.gh.dispatches.at(-1)!;
-    expect(v1.inputs.runner_label).toBe('owner-bob');
-    busy(w, 'runner-b', 'runner-d', 'runner-e');
-    await w.complete(v1, 'runner-b', 1.905, { tamper: WASM });
-    const v2 = w.gh.dispatches.at(-1)!;
-    expect(v2.inputs.runner_label).toBe('owner-carol');
-    busy(w);
+    const { head, v1, v2 } = await claimVerifiedByBobAndCarol(w);
     await w.complete(v2, 'runner-c', 1.9, { tamper: WASM });
     await w.tick();
     // both verify runs (owners on probation) await their replays
