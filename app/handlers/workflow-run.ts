@@ -18,7 +18,6 @@ import { merge } from '../merge.js';
 import { reconcile } from '../reconcile.js';
 import { once, record, recordStray } from '../record.js';
 import { judge } from './judge.js';
-import { isSideReplay } from '../policy/side-replays.js';
 import { recordLongRun } from './long-run.js';
 import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
@@ -64,12 +63,13 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   const { job, runnerName, runnerOwner, checked, pull, news, digest } = took;
   const files: Record<string, string> = {};
 
-  // A replay of a verify run may settle the claim it belongs to: that is judged on the chain as it
-  // is now, not on a view this process trusts for minutes (ledger/github-store.ts). On an older view
-  // (another replay of the claim not yet settled there) the claim waited again for a replay already
-  // judged, none was sent, and the PR stalled until the reconcile pass queued it to train again
-  // (fault run, seed 7, fault seed 4). One conditional request; moved, the event is handled again.
-  if (!again && s.ledger.readFresh && isSideReplay(view, job) && view.state.results.get(job.verifies!)?.data.role === 'verify') {
+  // A verify run, or a replay, may decide a claim together with the claim's other runs and their
+  // replays: that is judged on the chain as it is now, not on a view this process trusts for minutes
+  // (ledger/github-store.ts). On an older view (a replay of one of the claim's runs not yet judged
+  // there) the claim waited again for a replay already judged, none was sent, and the PR stalled
+  // until the reconcile pass queued it to train again (fault runs: seed 7 fault seed 4, a replay;
+  // seed 3 at 300 PRs, a verify run). One conditional request; moved, the event is handled again.
+  if (!again && s.ledger.readFresh && job.role === 'verify') {
     if ((await s.ledger.readFresh()).length !== view.entries.length) return onWorkflowRun(s, ev, true);
   }
   const issue = view.longRuns.get(job.job_id);

@@ -99,4 +99,33 @@ describe('a side replay judged on a stale view', () => {
     await w.tick();
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7' && d.inputs.role === 'candidate')).toHaveLength(1);
   });
+
+  // The fault run (seed 3, 300 PRs): the same for a verify run. Its result reached a process whose
+  // view predated the verdict on the replay of the claim's first verify run: there the merge waited
+  // for that replay again, none was sent (judged already), and the PR stalled until the reconcile
+  // pass queued it to train again. Attack first: before, no replay of carol's run was sent here.
+  it('judges a verify run on the chain as it is when the view predates a replay of the claim', async () => {
+    const regs = Object.keys(RUNNERS).map((o) => reg(RUNNERS[o], o));
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nverification:\n  quorum: 2\n  min_sigma_df: 0\n', seed: regs });
+    w.seedLedger([...regs, { type: 'baseline_recorded', data: { hardware_class: 'gpu-test', sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+    for (const o of ['carol', 'dave', 'erin']) online(w, RUNNERS[o], o);
+    const { head, v1, v2 } = await claimVerifiedByBobAndCarol(w);
+    await w.tick(); // the replay of bob's run is sent
+    const replayOf = (v: { inputs: Record<string, string> }) =>
+      w.entries('job_dispatched').filter((x) => x.data.replay && x.data.verifies === v.inputs.nonce).map((e) => w.gh.dispatches.find((d) => d.inputs.nonce === e.data.job_id)!);
+    const [r1] = replayOf(v1);
+    expect(r1).toBeDefined();
+    // a second process reads the ledger now; the replay of bob's run comes to the first, and agrees
+    const second = w.makeProbot();
+    await w.tick({ processes: [second] });
+    await w.complete(r1, runnerOf(r1, 'dave'), 1.905, { tamper: WASM });
+    expect(w.entries('replay_judged').map((e) => e.data.verdict)).toEqual(['agreed']);
+    // carol's run comes to the second process: on the chain as it is, the merge waits for a replay of hers
+    await w.complete(v2, 'runner-c', 1.9, { tamper: WASM, processes: [second] });
+    const [r2] = replayOf(v2);
+    expect(r2).toBeDefined();
+    await w.complete(r2, runnerOf(r2, 'erin'), 1.9, { tamper: WASM });
+    expect(w.entries('experiment_merged').map((e) => [e.data.pr, e.data.sha])).toEqual([[7, head]]);
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '7' && d.inputs.role === 'candidate')).toHaveLength(1);
+  });
 });
