@@ -9,7 +9,7 @@
 // (0.02 bpb) an order of magnitude more often than an honest one: the two checks cover each other.
 //
 // The sample: each validated first run on the clock of a candidate on a val_bpb class, less the
-// class's latest baseline mean. The test: an owner's last FLAT_WINDOW samples since its last fault,
+// class's latest baseline mean. The test: an owner's last FLAT_WINDOW samples since its last flat-scores fault (a fault of another kind spends no sample),
 // their variance against the class's pooled within-owner scale of the other owners (a median of
 // absolute deviations, so that a few wild owners cannot widen it and frame the rest), one-sided
 // (too narrow), chi-square with n - 1 degrees of freedom. A variance is padded cheaply, though: a
@@ -23,7 +23,7 @@ import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import type { LedgerState } from './credits.js';
 import type { EntryDataOf } from './entries.js';
 
-/** Samples the variance test looks at (and of each other owner, the class's scale): the owner's latest, since its last fault. */
+/** Samples the variance test looks at (and of each other owner, the class's scale): the owner's latest, since its last flat-scores fault. */
 export const FLAT_WINDOW = 30;
 /** Samples the band test looks at (at least FLAT_WINDOW of them); the trust fold keeps this many per owner. */
 export const BAND_WINDOW = 60;
@@ -151,7 +151,7 @@ export function binomialUpper(k: number, n: number, p: number): number {
   return Math.min(1, tail);
 }
 
-/** The tests on an owner's samples since its last fault (the latest FLAT_WINDOW, and BAND_WINDOW) against the class's spread. */
+/** The tests on an owner's samples since its last flat-scores fault (the latest FLAT_WINDOW, and BAND_WINDOW) against the class's spread. */
 export function flatTest(own: readonly FlatSample[], cls: ClassScale | null): FlatTest | null {
   const all = own.slice(-BAND_WINDOW);
   const xs = all.slice(-FLAT_WINDOW);

@@ -7,7 +7,7 @@
 // that positive hurts improvements, is one sample of its owner's shading; an honest owner's
 // samples have mean 0 and spread sigma_pair, the spread of an honest same-seed pair, which the
 // policy's tolerance declares (it is REPLAY_TOLERANCE_SIGMAS of them). A one-sided test on the mean
-// of an owner's samples since its last fault: at SHADING_Z standard errors, with SHADING_MIN_PAIRS
+// of an owner's samples since its last shading fault (a fault of another kind spends no sample): at SHADING_Z standard errors, with SHADING_MIN_PAIRS
 // samples at least, the owner is faulted (its trust resets: every result replayed again, so a
 // second fault follows the same way and bans it). Pure; the trust fold (ledger/trust.ts), the App
 // (app/policy/replays.ts) and the audit use it alike.

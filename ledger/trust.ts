@@ -86,9 +86,9 @@ export class TrustBook {
   readonly proven = new Set<string>();
   /** under `spot_check_decay`: the spot-check rate of each result's owner when the result was recorded (spotRate) */
   readonly spotRateAt = new Map<string, number>();
-  /** each owner's shading samples since its last fault (ledger/shading.ts), by lower-cased login */
+  /** each owner's shading samples since its last shading fault (a fault of another kind spends none) (ledger/shading.ts), by lower-cased login */
   readonly shading = new Map<string, { job_id: string; value: number; sigma: number }[]>();
-  /** flat-scores samples (ledger/flat-scores.ts) by class, then by lower-cased owner: each owner's latest BAND_WINDOW since its last fault */
+  /** flat-scores samples (ledger/flat-scores.ts) by class, then by lower-cased owner: each owner's latest BAND_WINDOW since its last flat-scores fault (a fault of another kind spends none) */
   readonly flat = new Map<string, Map<string, FlatSample[]>>();
   /** each class's latest baseline mean (replaced, never changed: dispatches keep the one they saw) */
   baselineMean: ReadonlyMap<string, number> = new Map();
@@ -115,7 +115,7 @@ export class TrustBook {
     for (const [j, m] of other.dispatchBaselines) this.dispatchBaselines.set(j, m);
   }
 
-  /** The shading test (ledger/shading.ts) on `login`'s samples since its last fault, with `extra` added. */
+  /** The shading test (ledger/shading.ts) on `login`'s samples since its last shading fault, with `extra` added. */
   shadingOf(login: string, extra?: { job_id: string; value: number; sigma: number }): ShadingTest | null {
     return shadingTest([...(this.shading.get(key(login)) ?? []), ...(extra ? [extra] : [])]);
   }
@@ -136,7 +136,7 @@ export class TrustBook {
     return { job_id: d.job_id, owner: key(d.runner_owner), value: r.val_bpb - base };
   }
 
-  /** The flat-scores test on `login`'s samples on `cls` since its last fault, with `extra` added, against the other owners' (not banned) of the class. */
+  /** The flat-scores test on `login`'s samples on `cls` since its last flat-scores fault, with `extra` added, against the other owners' (not banned) of the class. */
   flatOf(login: string, cls: string, extra?: FlatSample | null): FlatTest | null {
     const byOwner = this.flat.get(cls);
     const own = [...(byOwner?.get(key(login)) ?? []), ...(extra ? [extra] : [])];
@@ -271,8 +271,10 @@ export class TrustBook {
         o.faults++;
         o.agreed = 0;
         o.partners.clear();
-        this.shading.delete(key(d.login));
-        for (const byOwner of this.flat.values()) byOwner.delete(key(d.login));
+        // a test's samples are spent only by its own fault: one of another kind (an outvoted run)
+        // leaves them, or a guesser starts again from none after each (session 20's finding)
+        if (d.shading) this.shading.delete(key(d.login));
+        if (d.flat) for (const byOwner of this.flat.values()) byOwner.delete(key(d.login));
         // a shading or flat-scores fault cites the faulted owner's own runs: no one else's is confirmed by it
         if (!d.shading && !d.flat) for (const j of d.agreed_job_ids) this.check(j, d.agreed_job_ids, resultOf);
         break;

@@ -26,7 +26,39 @@ async function discardReplayed(w: World, n: number, reported: number, honest: nu
   await w.complete(replay, runnerFor(w, replay), honest);
 }
 
+/** PR `n`: mallory's candidate run reports `reported`; every replay of it (other owners') reports `honest`, until none is asked for. */
+async function replayedToTheEnd(w: World, n: number, reported: number, honest: number): Promise<void> {
+  await w.push(n, `agent-${n}`, { 'trainer/train.ts': `export const LR = ${n}e-4;\n` });
+  busy(w, 'runner-a', 'runner-b', 'runner-c');
+  const ofPr = () => w.gh.dispatches.filter((d) => d.inputs.pr === String(n));
+  await w.complete(ofPr()[0], 'runner-m', reported);
+  const done = new Set([ofPr()[0].inputs.nonce]);
+  for (let more = ofPr().filter((d) => !done.has(d.inputs.nonce)); more.length; more = ofPr().filter((d) => !done.has(d.inputs.nonce))) {
+    for (const d of more) {
+      done.add(d.inputs.nonce);
+      busy(w);
+      await w.complete(d, runnerFor(w, d), honest);
+    }
+  }
+}
+
 describe('shading inside the replay tolerance', () => {
+  // The flat-scores finding of session 20 (test/app/flat-scores.test.ts), on the shading test: a
+  // fault of another kind (a replay that outvoted a run) threw away the replayed scores the shading
+  // test had gathered, and a shader who also guesses now and then started again from none. Before:
+  // no second fault on the fourth shaded replay, the shader kept its trust's worth of credit.
+  it('a replay that outvotes a run does not reset the shading samples: the next shaded replay bans', async () => {
+    const w = trustWorld();
+    for (let n = 1; n <= 3; n++) await discardReplayed(w, n, 2.02, 2.005);
+    await replayedToTheEnd(w, 4, 2.08, 2.005);
+    expect(w.entries('owner_faulted').map((e) => [e.data.login, !!e.data.shading])).toEqual([['mallory', false]]);
+    await discardReplayed(w, 5, 2.02, 2.005);
+    const faults = w.entries('owner_faulted');
+    expect(faults.map((e) => e.data.login)).toEqual(['mallory', 'mallory']);
+    expect(faults[1].data.shading).toMatchObject({ n: 4 });
+    expect(w.entries('owner_banned').map((e) => e.data.login)).toEqual(['mallory']);
+  });
+
   it('an owner whose replayed scores all sit 0.015 worse than their replays is faulted on the fourth, and its unconfirmed credit reversed', async () => {
     const w = trustWorld();
     for (let n = 1; n <= 3; n++) await discardReplayed(w, n, 2.02, 2.005);
