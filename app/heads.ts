@@ -1,6 +1,6 @@
 // Which PR commits the App has acted on, read from the ledger: a commit seen is not handled twice
 // (redeliveries, a second process, the reconcile pass), one set aside may run again.
-import type { EntryDataOf, LedgerEntry } from '../ledger/index.js';
+import type { EntryDataOf, LedgerEntry, NewEntry } from '../ledger/index.js';
 import type { LedgerView } from './ledger-view.js';
 import { pendingMerges } from './merge.js';
 import { runStanding } from './policy/side-replays.js';
@@ -8,7 +8,8 @@ import { PROMPT_START_MS } from './starts.js';
 
 /** Reasons a job or queue entry ends without its commit being judged: such a commit may run again. */
 export const SUPERSEDED = 'superseded by a push of ';
-export const closedReason = (pr: number) => `PR #${pr} was closed`;
+export { closedReason } from './ledger-view.js';
+import { closedReason } from './ledger-view.js';
 
 /** `pr@sha` of the PR commits the App has acted on and not set aside (so they need nothing now). */
 export function seenHeads(view: LedgerView): Set<string> {
@@ -76,7 +77,7 @@ export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: str
   for (const q of view.queue.values()) live.add(`${q.pr}@${q.sha}`);
   for (const j of view.open) if (j.pr !== null && j.role !== 'baseline' && !view.longRuns.has(j.job_id)) live.add(`${j.pr}@${j.sha}`);
   for (const p of pendingMerges(view.entries)) live.add(`${p.pr}@${p.sha}`);
-  for (const k of awaitingReplay(view)) live.add(k);
+  for (const k of awaitingReplay(view).keys()) live.add(k);
   return (pr, sha) => {
     const k = `${pr}@${sha}`;
     const step = last.get(k);
@@ -96,16 +97,47 @@ export function lostTrack(view: LedgerView, now?: number): (pr: number, sha: str
  * counted as lost once: queued again, its first run was trained a second time (the fault run,
  * seed 1; test/app/held-claim.test.ts).
  */
-function awaitingReplay(view: LedgerView): Set<string> {
+function awaitingReplay(view: LedgerView): Map<string, string> {
   const claims = new Map<string, string>();
   for (const j of view.jobs.values()) if (j.pr !== null && j.role === 'candidate' && !view.longRuns.has(j.job_id)) claims.set(`${j.pr}@${j.sha}`, j.job_id);
-  const out = new Set<string>();
+  const out = new Map<string, string>();
   for (const id of view.state.trust.replayDue) {
     const j = view.jobs.get(id);
     if (!j || j.role !== 'verify' || j.pr === null || !j.verifies || j.replay || claims.get(`${j.pr}@${j.sha}`) !== j.verifies) continue;
-    if (runStanding(view, id) === 'awaiting') out.add(`${j.pr}@${j.sha}`);
+    if (runStanding(view, id) === 'awaiting') out.set(`${j.pr}@${j.sha}`, j.verifies);
   }
   return out;
+}
+
+/**
+ * What a close of PR `pr` records for its commits whose claim waits for the replay of one of its
+ * verify runs (awaitingReplay), no job of the PR open and none queued: experiment_dequeued "PR #n
+ * was closed", once per claim. The replay runs on (it settles its run's credit); the claim ends.
+ * With no mark, the reopened commit ran again for its one payment (its first run re-rolled at the
+ * swarm's cost, as closeUsesPayment stops for a close while a verify run is out) and the claim's
+ * first run was never paid (test/app/closed-claim.test.ts).
+ */
+export function heldClaimsClosed(view: LedgerView, pr: number): NewEntry<'experiment_dequeued'>[] {
+  const out: NewEntry<'experiment_dequeued'>[] = [];
+  for (const [k, claimId] of awaitingReplay(view)) {
+    const sha = k.slice(k.indexOf('@') + 1);
+    if (k.startsWith(`${pr}@`) && !closedSince(view, pr, sha, claimId)) out.push({ type: 'experiment_dequeued', data: { pr, sha, reason: closedReason(pr) } });
+  }
+  return out;
+}
+
+/** The PRs with a claim held for a replay (awaitingReplay): the reconcile pass ends those of PRs closed unheard (heldClaimsClosed). */
+export const heldClaimPrs = (view: LedgerView): number[] => [...awaitingReplay(view).keys()].map((k) => Number(k.slice(0, k.indexOf('@'))));
+
+/** Whether a close of PR `pr` ended commit `sha`'s claim since the dispatch of job `since` (its first run). */
+function closedSince(view: LedgerView, pr: number, sha: string, since: string): boolean {
+  for (let i = view.entries.length - 1; i >= 0; i--) {
+    const e = view.entries[i];
+    const d = e.data as { pr?: number | null; sha?: string; job_id?: string; reason?: string };
+    if (e.type === 'job_dispatched' && d.job_id === since) return false;
+    if (e.type === 'experiment_dequeued' && d.pr === pr && d.sha === sha && d.reason === closedReason(pr)) return true;
+  }
+  return false;
 }
 
 /** lostTrack for one commit. */
@@ -122,14 +154,25 @@ export function orphaned(view: LedgerView, pr: number, sha: string, now?: number
  * merged or rejected has had what its author paid for, and running it again (its PR closed and
  * reopened) is a new experiment, paid again. (Before, each reopening of a discarded PR ran it once
  * more at the swarm's cost: free runs, and a fresh draw at the merge rule, without end.)
- * A close of its PR uses the payment up too (closeUsesPayment): the reopened commit is paid again.
+ * A close of its PR uses the payment up too (closeUsesPayment, and a close that ended a claim whose
+ * first run was scored: experiment_dequeued "PR #n was closed"): the reopened commit is paid again.
  */
 export function paidHeads(view: LedgerView): Set<string> {
   const paid = new Set<string>();
+  // commits whose first run of this round was scored: a close ends their claim and uses the payment
+  const scored = new Set<string>();
   for (const e of view.entries as LedgerEntry[]) {
     if (e.type === 'result_recorded' && closeUsesPayment(view, e as LedgerEntry<'result_recorded'>)) {
       const d = e.data as EntryDataOf<'result_recorded'>;
       paid.delete(`${d.pr}@${d.sha}`);
+    }
+    if (e.type === 'result_recorded') {
+      const d = e.data as EntryDataOf<'result_recorded'>;
+      if (d.role === 'candidate' && d.pr !== null && d.validated && d.result?.status === 'ok' && d.result.val_bpb !== null && !view.longRuns.has(d.job_id)) scored.add(`${d.pr}@${d.sha}`);
+    }
+    if (e.type === 'experiment_dequeued') {
+      const d = e.data as EntryDataOf<'experiment_dequeued'>;
+      if (d.reason === closedReason(d.pr) && scored.delete(`${d.pr}@${d.sha}`)) paid.delete(`${d.pr}@${d.sha}`);
     }
     if (e.type === 'experiment_queued' && (e.data as EntryDataOf<'experiment_queued'>).prepaid) {
       const d = e.data as EntryDataOf<'experiment_queued'>;
@@ -138,6 +181,7 @@ export function paidHeads(view: LedgerView): Set<string> {
     if (e.type === 'experiment_discarded' || e.type === 'experiment_merged' || e.type === 'experiment_rejected') {
       const d = e.data as { pr: number; sha: string };
       paid.delete(`${d.pr}@${d.sha}`);
+      scored.delete(`${d.pr}@${d.sha}`);
     }
     if (e.type !== 'credit_spent') continue;
     const jobId = (e.data as EntryDataOf<'credit_spent'>).job_id;

@@ -23,6 +23,8 @@ export interface LedgerView {
   baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
   /** `${pr}@${sha}` of PR commits already merged or discarded */
   decided: Set<string>;
+  /** `${pr}@${sha}` of PR commits whose claim or job a close of their PR ended (closedReason): their first run is paid once another owner's run agreed with it */
+  closedClaims: Set<string>;
   /** job_id -> issue number of long runs (paid from a balance through a long-run issue) */
   longRuns: Map<string, number>;
   /** PR number -> its commit waiting to run (the App's queue, oldest entry first) */
@@ -32,6 +34,9 @@ export interface LedgerView {
 }
 
 export const classAt = (hardwareClass: string, sha: string) => `${hardwareClass}@${sha}`;
+
+/** The reason recorded for a job or claim a close of PR `pr` ended (app/heads.ts). */
+export const closedReason = (pr: number) => `PR #${pr} was closed`;
 
 /**
  * The view of a chain. Equal to folding `entries` from the start, but built incrementally: the
@@ -103,6 +108,7 @@ class Fold {
   registry = new Map<string, EntryDataOf<'runner_registered'>>();
   baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   decided = new Set<string>();
+  closedClaims = new Set<string>();
   longRuns = new Map<string, number>();
   queue = new Map<number, Queued>();
   /** baseline runs by job_id, in the order of the jobs' first results */
@@ -133,12 +139,13 @@ class Fold {
     f.registry = this.registry;
     f.baselines = this.baselines;
     f.decided = this.decided;
+    f.closedClaims = this.closedClaims;
     f.longRuns = this.longRuns;
     f.queue = this.queue;
     f.baselineRuns = this.baselineRuns;
     f.reused = this.reused;
     f.ungranted = this.ungranted;
-    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.longRuns, this.queue, this.baselineRuns, this.reused, this.ungranted]);
+    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.closedClaims, this.longRuns, this.queue, this.baselineRuns, this.reused, this.ungranted]);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
@@ -173,6 +180,7 @@ class Fold {
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
         if (this.open.has(d.job_id)) (this.open = this.mine(this.open)).delete(d.job_id);
+        if (d.pr !== null && d.result === null && d.reason === closedReason(d.pr)) (this.closedClaims = this.mine(this.closedClaims)).add(`${d.pr}@${d.sha}`);
         if (again) this.baselineRunsStale = true;
         else {
           const b = baselineRunOf(d, this.longRuns);
@@ -219,6 +227,7 @@ class Fold {
         const d = e.data as { pr: number; sha: string };
         // (an outdated commit is decided too: it is not judged, and its runs' credits are due)
         if (e.type !== 'experiment_dequeued') (this.decided = this.mine(this.decided)).add(`${d.pr}@${d.sha}`);
+        else if ((d as { reason?: string }).reason === closedReason(d.pr)) (this.closedClaims = this.mine(this.closedClaims)).add(`${d.pr}@${d.sha}`);
         if (this.queue.get(d.pr)?.sha === d.sha) (this.queue = this.mine(this.queue)).delete(d.pr);
         break;
       }
@@ -257,8 +266,8 @@ class Fold {
     }
     this.queueStale = this.baselineRunsStale = false;
     Object.freeze(this.entries);
-    const { entries, state, jobs, started, registry, baselines, decided, longRuns, queue, ungranted } = this;
-    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values(), ...this.reused.values()], baselines, decided, longRuns, queue, ungranted };
+    const { entries, state, jobs, started, registry, baselines, decided, closedClaims, longRuns, queue, ungranted } = this;
+    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values(), ...this.reused.values()], baselines, decided, closedClaims, longRuns, queue, ungranted };
     return this.view;
   }
 }
@@ -292,7 +301,8 @@ export function readyQueue(view: LedgerView): Queued[] {
 }
 
 /**
- * Results whose credit is due now. Candidate results wait until their PR commit is decided;
+ * Results whose credit is due now. Candidate results wait until their PR commit is decided (or
+ * its claim ended by a close of the PR, and another owner's run agreed with the result);
  * under a trust policy every result also waits until another owner's run agreed with it (a
  * trusted owner's candidate unless the spot check drew it), which the ledger enforces
  * (ledger/trust.ts). Long runs claim nothing and are due at once. Grants for classes without a
@@ -304,7 +314,9 @@ export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState[
   for (const jobId of view.ungranted) {
     const r = view.state.results.get(jobId)!.data;
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
-    if (r.role === 'candidate' && !view.longRuns.has(jobId) && !view.decided.has(`${r.pr}@${r.sha}`)) continue;
+    // (a claim a close ended is never decided: its first run is due once another owner's run agreed
+    // with it, and never on trust alone, or an author would close a forged claim into credit)
+    if (r.role === 'candidate' && !view.longRuns.has(jobId) && !view.decided.has(`${r.pr}@${r.sha}`) && !(view.closedClaims.has(`${r.pr}@${r.sha}`) && view.state.trust.checked.has(jobId))) continue;
     const g = view.state.creditFor(jobId);
     if (g) out.push(g);
   }

@@ -27,7 +27,7 @@ import { setState, stateOf, type ExperimentState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
 import { jobRefs } from './jobs.js';
 import { stateComment } from './messages.js';
-import { closedReason, lostTrack, orphaned, seenHeads, sideReplayEntry } from './heads.js';
+import { closedReason, heldClaimPrs, heldClaimsClosed, lostTrack, orphaned, seenHeads, sideReplayEntry } from './heads.js';
 import { closeJob, dispatchJobs, rerun } from './dispatch.js';
 import { once } from './record.js';
 import { onPullRequest } from './handlers/pull-request.js';
@@ -94,6 +94,7 @@ async function repairPulls(s: Session, view: LedgerView, failures: unknown[]): P
       .filter((j) => j.pr !== null && j.role !== 'baseline' && !v.longRuns.has(j.job_id) && !sideReplayEntry(v, j) && !open.has(j.pr) && !pendingMerges(v.entries).some((p) => p.pr === j.pr))
       .map((j) => closeJob(j, closedReason(j.pr!)));
     for (const q of v.queue.values()) if (!open.has(q.pr)) closes.push({ type: 'experiment_dequeued', data: { pr: q.pr, sha: q.sha, reason: closedReason(q.pr) } });
+    for (const pr of new Set(heldClaimPrs(v))) if (!open.has(pr) && !pendingMerges(v.entries).some((p) => p.pr === pr)) closes.push(...heldClaimsClosed(v, pr));
     return closes;
   };
   if (closesOn(view).length) {

@@ -15,7 +15,7 @@ import { viewOf, type LedgerView } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
 import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
-import { closedReason, paidHeads, seenHeads, sideReplayEntry, SUPERSEDED } from '../heads.js';
+import { closedReason, heldClaimsClosed, paidHeads, seenHeads, sideReplayEntry, SUPERSEDED } from '../heads.js';
 import { carriedPlace, defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from '../outdated.js';
 import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
@@ -199,6 +199,8 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
     if (waiting) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: waiting.sha, reason: closedReason(n) } });
     // a branch being updated for the App holds a runner slot (app/outdated.ts): closed, it gives it back
     else if (updatesPending(v, s.now().getTime()).has(n)) closes.push({ type: 'experiment_dequeued', data: { pr: n, sha: ev.pull_request.head.sha, reason: closedReason(n) } });
+    // a claim held for a replay ends too: its payment is used and its first run may be paid
+    for (const h of heldClaimsClosed(v, n)) if (!closes.some((c) => c.type === 'experiment_dequeued' && (c.data as { sha: string }).sha === h.data.sha)) closes.push(h);
     return closes;
   };
   const closes = closesOn(view);
