@@ -23,8 +23,10 @@ export interface LedgerView {
   baselines: Map<string, EntryDataOf<'baseline_recorded'>>;
   /** `${pr}@${sha}` of PR commits already merged or discarded */
   decided: Set<string>;
-  /** `${pr}@${sha}` of PR commits whose claim or job a close of their PR ended (closedReason): their first run is paid once another owner's run agreed with it */
-  closedClaims: Set<string>;
+  /** `${pr}@${sha}` -> seq of the commit's latest verdict (merged, discarded, outdated): a first run recorded before it is due */
+  decidedSeq: Map<string, number>;
+  /** `${pr}@${sha}` -> seq of the latest close of the commit's PR that ended its claim or one of its jobs (closedReason): a first run recorded before it is due once another owner's run agreed with it */
+  closedSeq: Map<string, number>;
   /** job_id -> issue number of long runs (paid from a balance through a long-run issue) */
   longRuns: Map<string, number>;
   /** PR number -> its commit waiting to run (the App's queue, oldest entry first) */
@@ -108,7 +110,8 @@ class Fold {
   registry = new Map<string, EntryDataOf<'runner_registered'>>();
   baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   decided = new Set<string>();
-  closedClaims = new Set<string>();
+  decidedSeq = new Map<string, number>();
+  closedSeq = new Map<string, number>();
   longRuns = new Map<string, number>();
   queue = new Map<number, Queued>();
   /** baseline runs by job_id, in the order of the jobs' first results */
@@ -139,13 +142,14 @@ class Fold {
     f.registry = this.registry;
     f.baselines = this.baselines;
     f.decided = this.decided;
-    f.closedClaims = this.closedClaims;
+    f.decidedSeq = this.decidedSeq;
+    f.closedSeq = this.closedSeq;
     f.longRuns = this.longRuns;
     f.queue = this.queue;
     f.baselineRuns = this.baselineRuns;
     f.reused = this.reused;
     f.ungranted = this.ungranted;
-    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.closedClaims, this.longRuns, this.queue, this.baselineRuns, this.reused, this.ungranted]);
+    f.shared = new WeakSet<object>([this.jobs, this.open, this.started, this.registry, this.baselines, this.decided, this.decidedSeq, this.closedSeq, this.longRuns, this.queue, this.baselineRuns, this.reused, this.ungranted]);
     f.queueStale = this.queueStale;
     f.baselineRunsStale = this.baselineRunsStale;
     return f;
@@ -180,7 +184,7 @@ class Fold {
       case 'result_recorded': {
         const d = (e as LedgerEntry<'result_recorded'>).data;
         if (this.open.has(d.job_id)) (this.open = this.mine(this.open)).delete(d.job_id);
-        if (d.pr !== null && d.result === null && d.reason === closedReason(d.pr)) (this.closedClaims = this.mine(this.closedClaims)).add(`${d.pr}@${d.sha}`);
+        if (d.pr !== null && d.result === null && d.reason === closedReason(d.pr)) (this.closedSeq = this.mine(this.closedSeq)).set(`${d.pr}@${d.sha}`, e.seq);
         if (again) this.baselineRunsStale = true;
         else {
           const b = baselineRunOf(d, this.longRuns);
@@ -226,8 +230,10 @@ class Fold {
       case 'experiment_dequeued': {
         const d = e.data as { pr: number; sha: string };
         // (an outdated commit is decided too: it is not judged, and its runs' credits are due)
-        if (e.type !== 'experiment_dequeued') (this.decided = this.mine(this.decided)).add(`${d.pr}@${d.sha}`);
-        else if ((d as { reason?: string }).reason === closedReason(d.pr)) (this.closedClaims = this.mine(this.closedClaims)).add(`${d.pr}@${d.sha}`);
+        if (e.type !== 'experiment_dequeued') {
+          (this.decided = this.mine(this.decided)).add(`${d.pr}@${d.sha}`);
+          (this.decidedSeq = this.mine(this.decidedSeq)).set(`${d.pr}@${d.sha}`, e.seq);
+        } else if ((d as { reason?: string }).reason === closedReason(d.pr)) (this.closedSeq = this.mine(this.closedSeq)).set(`${d.pr}@${d.sha}`, e.seq);
         if (this.queue.get(d.pr)?.sha === d.sha) (this.queue = this.mine(this.queue)).delete(d.pr);
         break;
       }
@@ -266,8 +272,8 @@ class Fold {
     }
     this.queueStale = this.baselineRunsStale = false;
     Object.freeze(this.entries);
-    const { entries, state, jobs, started, registry, baselines, decided, closedClaims, longRuns, queue, ungranted } = this;
-    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values(), ...this.reused.values()], baselines, decided, closedClaims, longRuns, queue, ungranted };
+    const { entries, state, jobs, started, registry, baselines, decided, decidedSeq, closedSeq, longRuns, queue, ungranted } = this;
+    this.view = { entries, state, jobs, open: [...this.open.values()], started, registry, baselineRuns: [...this.baselineRuns.values(), ...this.reused.values()], baselines, decided, decidedSeq, closedSeq, longRuns, queue, ungranted };
     return this.view;
   }
 }
@@ -301,8 +307,8 @@ export function readyQueue(view: LedgerView): Queued[] {
 }
 
 /**
- * Results whose credit is due now. Candidate results wait until their PR commit is decided (or
- * its claim ended by a close of the PR, and another owner's run agreed with the result);
+ * Results whose credit is due now. Candidate results wait until their PR commit is decided after
+ * them (or its claim ended by a close of the PR, and another owner's run agreed: firstRunDue);
  * under a trust policy every result also waits until another owner's run agreed with it (a
  * trusted owner's candidate unless the spot check drew it), which the ledger enforces
  * (ledger/trust.ts). Long runs claim nothing and are due at once. Grants for classes without a
@@ -314,13 +320,25 @@ export function grantsDue(view: LedgerView): NonNullable<ReturnType<LedgerState[
   for (const jobId of view.ungranted) {
     const r = view.state.results.get(jobId)!.data;
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
-    // (a claim a close ended is never decided: its first run is due once another owner's run agreed
-    // with it, and never on trust alone, or an author would close a forged claim into credit)
-    if (r.role === 'candidate' && !view.longRuns.has(jobId) && !view.decided.has(`${r.pr}@${r.sha}`) && !(view.closedClaims.has(`${r.pr}@${r.sha}`) && view.state.trust.checked.has(jobId))) continue;
+    if (r.role === 'candidate' && !view.longRuns.has(jobId) && !firstRunDue(view, jobId)) continue;
     const g = view.state.creditFor(jobId);
     if (g) out.push(g);
   }
   return out;
+}
+
+/**
+ * Whether a candidate's (first) run is due: its commit was judged after the run was recorded (a
+ * verdict of an earlier round, the commit discarded and then reopened and paid again, says nothing
+ * of this run: due at once on trust alone, a trusted runner's claim the author then closed kept its
+ * credit), or a close of its PR ended the claim after it and another owner's run agreed with it
+ * (never on trust alone, or an author would close a forged claim into credit).
+ */
+function firstRunDue(view: LedgerView, jobId: string): boolean {
+  const r = view.state.results.get(jobId)!;
+  const k = `${r.data.pr}@${r.data.sha}`;
+  if ((view.decidedSeq.get(k) ?? -1) > r.seq) return true;
+  return (view.closedSeq.get(k) ?? -1) > r.seq && view.state.trust.checked.has(jobId);
 }
 
 /**

@@ -72,4 +72,28 @@ describe('a PR closed while its claim is under way', () => {
     expect(w.entries('result_recorded').filter((e) => e.data.reason === 'PR #7 was closed').map((e) => e.data.role)).toEqual(['verify']);
     expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(first.inputs.nonce);
   });
+
+  // A commit discarded, then reopened and paid again, is a new round, but the view still counted
+  // it decided (its first round's discard): the new round's first run was due at once, on trust
+  // alone, before anyone checked it. A trusted runner's claim the author then closed (the verify
+  // run never ran) kept its credit: a colluding pair made 300 s of credit per reopening, free tier
+  // or not, with no check that could catch the run (claims are verified, never spot-checked).
+  // Now a first run is due once its commit is decided after it was recorded. Attack first: before,
+  // runner-a's second first run was granted as it was recorded.
+  it('reopened after a discard: the new first run waits for the new verdict, and a close does not pay it unchecked', async () => {
+    const w = new World(); // every owner trusted, no spot checks
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 6e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.99);
+    expect(w.entries('experiment_discarded').map((e) => e.data.sha)).toEqual([head]);
+    expect(w.entries('credit_granted').map((e) => e.data.job_id)).toEqual([w.gh.dispatches[0].inputs.nonce]);
+    await w.close(7);
+    await w.reopen(7);
+    const second = firstRunsOf(w, head)[1];
+    await w.complete(second, 'runner-a', 1.9);
+    expect(w.gh.dispatches.at(-1)!.inputs.role).toBe('verify');
+    expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(second.inputs.nonce);
+    await w.close(7);
+    await w.tick();
+    expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(second.inputs.nonce);
+  });
 });

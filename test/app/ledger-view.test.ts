@@ -36,7 +36,8 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
   const registry = new Map<string, EntryDataOf<'runner_registered'>>();
   const baselines = new Map<string, EntryDataOf<'baseline_recorded'>>();
   const decided = new Set<string>();
-  const closedClaims = new Set<string>();
+  const decidedSeq = new Map<string, number>();
+  const closedSeq = new Map<string, number>();
   const longRuns = new Map<string, number>();
   const started = new Map<string, EntryDataOf<'job_started'> & { time: string }>();
   for (const e of entries) {
@@ -55,10 +56,14 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
     } else if (e.type === 'experiment_merged' || e.type === 'experiment_discarded') {
       const d = e.data as { pr: number; sha: string };
       decided.add(`${d.pr}@${d.sha}`);
+      decidedSeq.set(`${d.pr}@${d.sha}`, e.seq);
+    } else if (e.type === 'experiment_outdated') {
+      const d = e.data as { pr: number; sha: string };
+      decidedSeq.set(`${d.pr}@${d.sha}`, e.seq);
     } else if (e.type === 'experiment_dequeued' || e.type === 'result_recorded') {
       // a close of the PR ended the commit's claim or one of its jobs
       const d = e.data as { pr: number | null; sha: string; reason: string | null; result?: unknown };
-      if (d.pr !== null && d.reason === `PR #${d.pr} was closed` && (e.type === 'experiment_dequeued' || d.result === null)) closedClaims.add(`${d.pr}@${d.sha}`);
+      if (d.pr !== null && d.reason === `PR #${d.pr} was closed` && (e.type === 'experiment_dequeued' || d.result === null)) closedSeq.set(`${d.pr}@${d.sha}`, e.seq);
     } else if (e.type === 'credit_spent') {
       const d = (e as LedgerEntry<'credit_spent'>).data;
       const issue = longRunIssue(d.reason);
@@ -82,7 +87,7 @@ function reference(entries: LedgerEntry[]): Omit<LedgerView, 'entries'> & { entr
   }
   const open = [...jobs.values()].filter((j) => !state.results.has(j.job_id));
   const ungranted = new Set([...state.results.keys()].filter((j) => !state.grants.has(j) && !state.reversals.has(j)));
-  return { entries, state, jobs, open, started, registry, baselineRuns, baselines, decided, closedClaims, longRuns, queue, ungranted };
+  return { entries, state, jobs, open, started, registry, baselineRuns, baselines, decided, decidedSeq, closedSeq, longRuns, queue, ungranted };
 }
 
 /** The credit grants a view makes due, as the App looked for them before (over every result). */
@@ -90,7 +95,9 @@ function referenceGrants(v: ReturnType<typeof reference>): unknown[] {
   const out: unknown[] = [];
   for (const [jobId, { data: r }] of v.state.results) {
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
-    if (r.role === 'candidate' && !v.longRuns.has(jobId) && !v.decided.has(`${r.pr}@${r.sha}`) && !(v.closedClaims.has(`${r.pr}@${r.sha}`) && v.state.trust.checked.has(jobId))) continue;
+    const k = `${r.pr}@${r.sha}`;
+    const seq = v.state.results.get(jobId)!.seq;
+    if (r.role === 'candidate' && !v.longRuns.has(jobId) && !((v.decidedSeq.get(k) ?? -1) > seq || ((v.closedSeq.get(k) ?? -1) > seq && v.state.trust.checked.has(jobId)))) continue;
     const g = v.state.creditFor(jobId);
     if (g) out.push(g);
   }
