@@ -338,7 +338,16 @@ function firstRunDue(view: LedgerView, jobId: string): boolean {
   const r = view.state.results.get(jobId)!;
   const k = `${r.data.pr}@${r.data.sha}`;
   if ((view.decidedSeq.get(k) ?? -1) > r.seq) return true;
-  return (view.closedSeq.get(k) ?? -1) > r.seq && view.state.trust.checked.has(jobId);
+  if (!((view.closedSeq.get(k) ?? -1) > r.seq && view.state.trust.checked.has(jobId))) return false;
+  // and the runs that agreed with it stand: none of the claim's verify runs outvoted, or waiting for
+  // the replay that would confirm it (a colluding verifier on probation echoes a trusted forger's
+  // claim; the author closes the PR before the replay that would refute the echo). Rare: a closed,
+  // confirmed claim's first run, looked at until it is paid.
+  const t = view.state.trust;
+  for (const ids of [t.faulted, t.replayDue]) {
+    for (const id of ids) if (view.jobs.get(id)?.verifies === jobId && view.jobs.get(id)!.role === 'verify' && !view.jobs.get(id)!.replay && (t.faulted.has(id) || t.awaitsReplay(id))) return false;
+  }
+  return true;
 }
 
 /**

@@ -13,7 +13,7 @@
 // first: before, the reopened commit's first run was dispatched with no credit spent, and alice's
 // first run was never granted.
 import { describe, it, expect } from '@jest/globals';
-import { auditEachWorld, reg, World } from './world.js';
+import { auditEachWorld, busy, reg, runnerFor, trustWorld, World } from './world.js';
 import { viewOf } from '../../app/ledger-view.js';
 
 auditEachWorld();
@@ -50,6 +50,10 @@ describe('a PR closed while its claim is under way', () => {
     // a second delivery of the close records nothing more
     await w.close(7);
     expect(w.entries('experiment_dequeued')).toHaveLength(1);
+    // bob's agreement does not count yet: his run waits for its replay (else a forger's claim, echoed
+    // by a colluding verifier whose run no replay confirmed, would be closed into credit)
+    await w.tick();
+    expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(first.inputs.nonce);
     const replay = w.gh.dispatches.find((d) => d.inputs.nonce === replayId)!;
     await w.complete(replay, runnerOf(replay, 'carol'), 1.905, { tamper: WASM });
     await w.tick();
@@ -95,5 +99,44 @@ describe('a PR closed while its claim is under way', () => {
     await w.close(7);
     await w.tick();
     expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(second.inputs.nonce);
+  });
+
+  // A trusted owner's claim is checked by a verify run's agreement; a verifier on probation has
+  // his run replayed before it counts. Closed before that replay, the claim's first run was due
+  // on the echo alone: a trusted forger, a colluding verifier drawn for its claim and an author who
+  // closes the PR. Attack first: with the first-run rule above alone, alice's first run was granted
+  // with the next entry recorded after the close, though the replay of the echo disagreed with it.
+  it('a trusted owner\'s claim closed while its verifier\'s run waits for a replay is not paid on that run\'s agreement', async () => {
+    const w = trustWorld('max_in_flight: 4\nverification:\n  quorum: 1\ntrust:\n  replicate_until: 2\n', [reg('runner-d', 'dave'), reg('runner-e', 'eve')]);
+    // alice's discards, each replayed by another owner, until two owners agreed with her: alice trusted (replicate_until 2)
+    const partners = new Set<string>();
+    for (let n = 1; partners.size < 2; n++) {
+      await w.push(n, `agent-${n}`, { 'trainer/train.ts': `export const LR = ${n}e-4;\n` });
+      busy(w, 'runner-b', 'runner-c', 'runner-d', 'runner-e', 'runner-m');
+      await w.complete(w.gh.dispatches.find((d) => d.inputs.pr === String(n))!, 'runner-a', 2.005);
+      busy(w, 'runner-a');
+      await w.tick();
+      const replay = w.gh.dispatches.find((d) => d.inputs.pr === String(n) && d.inputs.replay)!;
+      partners.add(runnerFor(w, replay));
+      await w.complete(replay, runnerFor(w, replay), 2.005);
+    }
+    expect(new Set(w.entries('replay_judged').map((e) => e.data.verdict))).toEqual(new Set(['agreed']));
+    // PR 7: alice's claim (a forgery), verified by an owner on probation, whose run awaits its replay
+    busy(w, 'runner-b', 'runner-c', 'runner-d', 'runner-e', 'runner-m');
+    await w.push(7, 'agent-7', { 'trainer/train.ts': 'export const LR = 7e-4;\n' });
+    const first = w.gh.dispatches.find((d) => d.inputs.pr === '7')!;
+    await w.complete(first, 'runner-a', 1.9);
+    busy(w, 'runner-a');
+    await w.tick();
+    const verify = w.gh.dispatches.find((d) => d.inputs.pr === '7' && d.inputs.role === 'verify' && !d.inputs.replay)!;
+    await w.complete(verify, runnerFor(w, verify), 1.901);
+    expect(w.entries('verification').at(-1)!.data).toMatchObject({ job_id: first.inputs.nonce, agreed: true });
+    expect(w.entries('experiment_merged')).toEqual([]);
+    await w.close(7);
+    await w.tick();
+    // the replay of the echo (an honest owner's) does not reproduce it: what is recorded next makes any grant due
+    const replay = w.gh.dispatches.find((d) => d.inputs.pr === '7' && d.inputs.replay)!;
+    await w.complete(replay, runnerFor(w, replay), 2.0);
+    expect(w.entries('credit_granted').map((e) => e.data.job_id)).not.toContain(first.inputs.nonce);
   });
 });

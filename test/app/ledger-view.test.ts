@@ -97,7 +97,9 @@ function referenceGrants(v: ReturnType<typeof reference>): unknown[] {
     if (!r.validated || !r.result || r.result.failure?.kind === 'harness_error') continue;
     const k = `${r.pr}@${r.sha}`;
     const seq = v.state.results.get(jobId)!.seq;
-    if (r.role === 'candidate' && !v.longRuns.has(jobId) && !((v.decidedSeq.get(k) ?? -1) > seq || ((v.closedSeq.get(k) ?? -1) > seq && v.state.trust.checked.has(jobId)))) continue;
+    const t = v.state.trust;
+    const standing = () => [...v.jobs.values()].every((j) => j.verifies !== jobId || j.role !== 'verify' || !!j.replay || !(t.faulted.has(j.job_id) || t.awaitsReplay(j.job_id)));
+    if (r.role === 'candidate' && !v.longRuns.has(jobId) && !((v.decidedSeq.get(k) ?? -1) > seq || ((v.closedSeq.get(k) ?? -1) > seq && t.checked.has(jobId) && standing()))) continue;
     const g = v.state.creditFor(jobId);
     if (g) out.push(g);
   }
