@@ -3,7 +3,7 @@
 import type { EntryDataOf, LedgerEntry, NewEntry } from '../ledger/index.js';
 import type { LedgerView } from './ledger-view.js';
 import { pendingMerges } from './merge.js';
-import { runStanding } from './policy/side-replays.js';
+import { decidedSince, runStanding } from './policy/side-replays.js';
 import { PROMPT_START_MS } from './starts.js';
 
 /** Reasons a job or queue entry ends without its commit being judged: such a commit may run again. */
@@ -121,7 +121,8 @@ export function heldClaimsClosed(view: LedgerView, pr: number): NewEntry<'experi
   const out: NewEntry<'experiment_dequeued'>[] = [];
   for (const [k, claimId] of awaitingReplay(view)) {
     const sha = k.slice(k.indexOf('@') + 1);
-    if (k.startsWith(`${pr}@`) && !closedSince(view, pr, sha, claimId)) out.push({ type: 'experiment_dequeued', data: { pr, sha, reason: closedReason(pr) } });
+    // (a claim decided since, the PR closed on its discard, was no claim under way: nothing to end)
+    if (k.startsWith(`${pr}@`) && !decidedSince(view, pr, sha, claimId) && !closedSince(view, pr, sha, claimId)) out.push({ type: 'experiment_dequeued', data: { pr, sha, reason: closedReason(pr) } });
   }
   return out;
 }
