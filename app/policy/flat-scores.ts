@@ -21,5 +21,16 @@ export function flatFault(state: LedgerState, d: EntryDataOf<'result_recorded'>,
     : `${b!.k} of ${owner}'s last ${b!.n} first runs on ${cls} sit within ${(BAND_C * test.scale * 1000).toFixed(1)} mbpb of their median, where at most ${(b!.share * 100).toFixed(0)}% of its class's other owners' do (chance ${b!.p.toExponential(1)} for an owner who trains`;
   const reason = `flat scores: ${why}, a fault below ${FLAT_P}): scores near the baseline without the training`;
   const own = (id: string): Run => ({ job_id: id, owner, val_bpb: null });
-  return faultEntries(state, policy, d.job_id, [own(d.job_id)], test.job_ids.map(own), reason, undefined, { flat: { n: test.n, sd: test.sd, scale: test.scale, q: test.q, p: test.p, ...(b ? { band: b } : {}) } });
+  const out = faultEntries(state, policy, d.job_id, [own(d.job_id)], test.job_ids.map(own), reason, undefined, { flat: { n: test.n, sd: test.sd, scale: test.scale, q: test.q, p: test.p, ...(b ? { band: b } : {}) } });
+  // The runs the test cites are the evidence: as a set, scores no training produced. Their credit
+  // goes too, granted or not, where a replay's score agreed with them (all a score replay shows on
+  // a GPU class is a plausible score), unless a bit-exact replay proved the training. Before, a
+  // guesser kept every cited run another owner's replay had agreed with until a second fault
+  // banned it ~25 first runs later (test/app/flat-scores.test.ts; session 20).
+  for (const j of test.job_ids) {
+    const g = state.grants.get(j);
+    if (!g || state.reversals.has(j) || state.trust.proven.has(j) || out.some((e) => e.type === 'credit_reversed' && (e.data as { job_id: string }).job_id === j)) continue;
+    out.push({ type: 'credit_reversed', data: { login: g.data.login, amount: g.data.amount, job_id: j, reason: `fault: ${reason}` } });
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
 // nothing happened. Now the spread of her last first runs, a third of her class's, faults her.
 import { describe, it, expect } from '@jest/globals';
 import { auditEachWorld, busy, CLASS, reg, World, online } from './world.js';
-import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, LedgerState, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
 import { BAND_WINDOW, FLAT_MIN_SAMPLES, FLAT_P, flatCrossed, flatTest, pooledScale, type ClassScale, type FlatSample } from '../../ledger/flat-scores.js';
 
 auditEachWorld();
@@ -58,17 +58,49 @@ function outvoted(w: World, owner: string, runner: string, bpb: number): NewEntr
   ] as NewEntry[];
 }
 
+/**
+ * `history` for `owner`, each run confirmed by a verify run of alice's that agreed with it (what a
+ * replay by score shows on a GPU class: a plausible score), and each credited.
+ */
+function confirmed(w: World, owner: string, runner: string, scores: number[], before: NewEntry[]): NewEntry[] {
+  const SHA = w.main;
+  const runs = history(w, owner, runner, scores);
+  const checks = scores.flatMap((bpb, i) => {
+    const claim = `${owner}-past-${i}`;
+    const job_id = `${claim}-check`;
+    const inputs = { role: 'verify', nonce: job_id, sha: SHA, pr: String(900 + i), eval_seed: String(i + 1), seed: String(i + 70), budget: '300', replay: '' };
+    const result = w.result({ inputs }, 'runner-a', 9000 + i, 2.0 + bpb + 0.001);
+    return [
+      { type: 'job_dispatched', data: { job_id, role: 'verify', repo: 'o/r', pr: 900 + i, sha: SHA, author: null, hardware_class: null, eval_seed: i + 1, seed: i + 70, budget_seconds: 300, attempt: 2, verifies: claim } },
+      { type: 'result_recorded', data: { job_id, role: 'verify', pr: 900 + i, sha: SHA, title: null, author: `agent-${i}`, runner_name: 'runner-a', runner_owner: 'alice', run_url: null, validated: true, reason: null, result, diff_path: null, diff_sha256: null, log_excerpt: null } },
+      { type: 'verification', data: { job_id: claim, verify_job_id: job_id, agreed: true, claim_bpb: 2.0 + bpb, verify_bpb: 2.0 + bpb + 0.001, tolerance: 0.02 } },
+    ] as NewEntry[];
+  });
+  // the grants the ledger's rules make for them (the audit recomputes each)
+  const chain = appendEntries([], [...before, ...runs, ...checks].map((e) => ({ ...e, time: '2026-11-24T11:00:00.000Z' })));
+  const state = LedgerState.of(chain);
+  const grants = scores.map((_, i) => state.creditFor(`${owner}-past-${i}`)).filter((g): g is NonNullable<typeof g> => g !== null);
+  return [...runs, ...checks, ...grants];
+}
+
 /** A world whose GPU class holds 30 past first runs of alice, bob and carol each, and `mallory` past ones of mallory (`between`: entries after her first `at`). */
-function worldWith(mallory: number[], between: { at: number; entries: (w: World) => NewEntry[] } | null = null): World {
+function worldWith(mallory: number[], between: { at: number; entries: (w: World) => NewEntry[] } | null = null, credited = false): World {
   const w = new World({ trust: 'policy', config: 'max_in_flight: 4\nverification:\n  quorum: 1\n', seed: [] });
   const regs = [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-c', 'carol'), reg('runner-m', 'mallory')];
   for (const r of regs) online(w, r.data.runner_name, r.data.owner);
   const others = (['alice', 'bob', 'carol'] as const).flatMap((o) => history(w, o, `runner-${o[0]}`, Array.from({ length: 30 }, honest)));
-  w.seedLedger([
+  const before: NewEntry[] = [
     ...regs,
     { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } },
     { type: 'trust_policy', data: DEFAULT_TRUST_POLICY },
     ...others,
+  ];
+  if (credited) {
+    w.seedLedger([...before, ...confirmed(w, 'mallory', 'runner-m', mallory, before)]);
+    return w;
+  }
+  w.seedLedger([
+    ...before,
     ...(between ? [...history(w, 'mallory', 'runner-m', mallory.slice(0, between.at)), ...between.entries(w), ...history(w, 'mallory', 'runner-m', mallory.slice(between.at)).map(renumber(between.at))] : history(w, 'mallory', 'runner-m', mallory)),
   ] as NewEntry[]);
   return w;
@@ -101,6 +133,24 @@ describe('flat scores', () => {
     expect(w.entries('credit_reversed').some((e) => e.data.login === 'mallory')).toBe(true);
     // the fault reset her trust: the discard waits for another owner's run
     expect(w.gh.dispatches.filter((d) => d.inputs.pr === '1').length).toBeGreaterThan(1);
+  });
+
+  // The runs a flat fault cites are its evidence: as a set, scores no training produced. Before,
+  // the fault reversed only those no other owner's run had agreed with; on a GPU class a replay by
+  // score agrees with a guess near the baseline on any null change, so the guesser kept nearly all
+  // of it until a second fault banned it ~25 first runs later (the simulator, session 20: with no
+  // merge for a day, the lazy owner held 7% of all credit at the end of the run, faulted once).
+  // Attack first: before, mallory's 24 confirmed and credited first runs kept their 7,200 credits.
+  it('the first runs a flat fault cites lose their credit, though a replay by score agreed with each', async () => {
+    const w = worldWith(Array.from({ length: 24 }, lazy), null, true);
+    expect(w.entries('credit_granted').filter((e) => e.data.login === 'mallory')).toHaveLength(24);
+    await malloryRuns(w, 2.003);
+    const [fault] = w.entries('owner_faulted');
+    expect(fault?.data).toMatchObject({ login: 'mallory', flat: { n: 25 } });
+    const granted = new Map(w.entries('credit_granted').filter((e) => e.data.login === 'mallory').map((e) => [e.data.job_id, e.data.amount]));
+    const reversed = new Map(w.entries('credit_reversed').filter((e) => e.data.login === 'mallory').map((e) => [e.data.job_id, e.data.amount]));
+    for (const [job, amount] of granted) expect([job, reversed.get(job)]).toEqual([job, amount]);
+    expect([...granted.values()].reduce((a, b) => a + b, 0)).toBe(7200);
   });
 
   // Found in the simulator (session 20): with no merge for a day (no real improvement among the
