@@ -68,6 +68,29 @@ describe('a PR closed while its claim is under way', () => {
     expect(spentFor(w, head)).toHaveLength(2);
   });
 
+  // The same close, unheard (a lost pull_request.closed delivery): the reconcile pass, which finds
+  // the PR among neither the open ones nor the claims ended, records it. Before: nothing, and the
+  // reopened commit trained again for free.
+  it('held for a replay, closed unheard: the tick ends the claim', async () => {
+    const { w, head } = await claimed();
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify' && !d.inputs.replay)!;
+    await w.complete(verify, runnerOf(verify), 1.905, { tamper: WASM });
+    w.gh.pulls.get(7)!.state = 'closed';
+    minutes(w, 20);
+    await w.tick();
+    expect(w.entries('experiment_dequeued').map((e) => [e.data.pr, e.data.sha, e.data.reason])).toEqual([[7, head, 'PR #7 was closed']]);
+    await w.tick();
+    expect(w.entries('experiment_dequeued')).toHaveLength(1);
+    const replayId = w.entries('job_dispatched').find((e) => e.data.replay && e.data.verifies === verify.inputs.nonce)!.data.job_id;
+    const replay = w.gh.dispatches.find((d) => d.inputs.nonce === replayId)!;
+    await w.complete(replay, runnerOf(replay, 'carol'), 1.905, { tamper: WASM });
+    minutes(w, 60);
+    await w.reopen(7);
+    await w.tick();
+    expect(firstRunsOf(w, head)).toHaveLength(2);
+    expect(spentFor(w, head)).toHaveLength(2);
+  });
+
   it('with a verify run out: its first run, agreed with by no one, is not paid (an author cannot close a forged claim into credit)', async () => {
     const { w, first } = await claimed();
     await w.close(7);
