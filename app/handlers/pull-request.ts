@@ -8,6 +8,7 @@ import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { fileAt, NotARegularFile } from '../github/files.js';
 import { code } from '../policy/shown.js';
+import { authorIdMatters, authorProblem } from '../policy/eligibility.js';
 import { setState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
@@ -21,7 +22,7 @@ import { handleOverdue, schedule } from '../scheduler.js';
 import { appendBuilt, type Session } from '../session.js';
 import { cancelRunsOf } from '../starts.js';
 
-type Pull = { number: number; state: string; title: string; head: { sha: string }; user: { login: string } | null; labels: { name: string }[] };
+type Pull = { number: number; state: string; title: string; head: { sha: string }; user: { login: string; id?: number } | null; labels: { name: string }[] };
 
 export interface PullRequestEvent {
   action: string;
@@ -49,7 +50,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     // An event of an older push may arrive after a newer one: GitHub says which commit is the head.
     const { data } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number });
     if (data.state !== 'open') return;
-    pr = { number: data.number, state: data.state, title: data.title, head: { sha: data.head.sha }, user: data.user ? { login: data.user.login } : null, labels: data.labels.map((l) => ({ name: l.name ?? '' })) };
+    pr = { number: data.number, state: data.state, title: data.title, head: { sha: data.head.sha }, user: data.user ? { login: data.user.login, id: data.user.id } : null, labels: data.labels.map((l) => ({ name: l.name ?? '' })) };
   }
   const sha = pr.head.sha;
   const author = pr.user?.login ?? 'ghost';
@@ -74,6 +75,8 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
           ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes)
           : [`\`${changed.path}\` could not be read at ${sha}.`];
   }
+  const who = await authorRefusal(s, before, pr);
+  if (who) problems = [...problems, who];
 
   const view = await handleOverdue(s, before);
   // A new push supersedes the old SHA's queued or running job: its late result will be ignored.
@@ -209,6 +212,17 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
   // a run training for the closed PR stops: its result would be ignored (app/starts.ts)
   await cancelRunsOf(s, closedJobs(closes));
   await schedule(s, viewOf(await s.ledger.read()));
+}
+
+/** Why the PR's author's account may not pay under its login (app/policy/eligibility.ts authorProblem), asking GitHub for the account only when the event did not say and it matters. */
+async function authorRefusal(s: Session, view: LedgerView, pr: Pull): Promise<string | null> {
+  if (!pr.user) return null;
+  const balances = view.state.balances();
+  const balanceOf = (login: string) => balances.get(login)?.balance ?? 0;
+  const registered = [...view.registry.values()];
+  let id = pr.user.id;
+  if (id === undefined && authorIdMatters(pr.user.login, registered, balanceOf)) id = (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id;
+  return id === undefined ? null : authorProblem(pr.user.login, id, registered, balanceOf);
 }
 
 /** The job ids the entries close (their result_recorded entries). */

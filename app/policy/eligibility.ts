@@ -1,8 +1,10 @@
 // Who may count. Pure: the owner's registration (from the ledger), the ban list and trust state
 // (the ledger's), the repository's settings and the time in; a reason to refuse, or null.
-// Applied when a runner registers (the route) and again to every result (rules change, bans happen).
+// Applied when a runner registers (the route) and again to every result (rules change, bans happen);
+// and which account may pay for a PR under its login (authorProblem, at the PR's intake).
 import type { TrustBook } from '../../ledger/index.js';
 import type { RunnerSettings } from '../../runner/protocol.js';
+import { code } from './shown.js';
 
 export interface Registration {
   owner: string;
@@ -31,4 +33,40 @@ export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banne
     }
   }
   return null;
+}
+
+/** A runner registration as the ledger keeps it: its owner's login, and the account id the route recorded (absent in older entries and fleet runners). */
+export type Registered = { owner: string; owner_id?: number };
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Whether the account id of a PR's author `login` decides anything (the reconcile pass's events carry none: the App asks GitHub only then). */
+export function authorIdMatters(login: string, registered: Iterable<Registered>, balanceOf: (login: string) => number): boolean {
+  for (const r of registered) if (r.owner_id !== undefined && (same(r.owner, login) || balanceOf(r.owner) < 0)) return true;
+  return false;
+}
+
+/**
+ * Why GitHub account `id`, holding `login` now, may not pay for an experiment, or null. The ledger
+ * keeps balances, free runs and debts by login; a login can be renamed and then taken by any other
+ * account, an id cannot (the route records it: app/routes/runners.ts). Before, a PR paid with its
+ * login's balance whoever held the login: an account that took over a renamed owner's login spent
+ * her credits, and an owner in debt renamed (to another login, or the same in other letter case)
+ * and had free runs again. Refused now: a login under which another account registered runners,
+ * and an account whose logins together are in debt. Registrations without an id say nothing.
+ */
+export function authorProblem(login: string, id: number, registered: Iterable<Registered>, balanceOf: (login: string) => number): string | null {
+  const formerLogins = new Set<string>();
+  for (const r of registered) {
+    if (r.owner_id === undefined) continue;
+    if (same(r.owner, login) && r.owner_id !== id) {
+      return `The ledger's credits, free runs and debts under ${code(r.owner)} belong to the GitHub account that registered runners as ${code(r.owner)} (id ${r.owner_id}); this PR's author is another account (id ${id}), which holds the login now. A login that changed hands keeps its former owner's record, so it cannot pay for experiments: open the PR from an account whose login no other account registered runners under.`;
+    }
+    if (r.owner_id === id && r.owner !== login) formerLogins.add(r.owner);
+  }
+  const debts = [...formerLogins].map((l) => ({ login: l, balance: balanceOf(l) })).filter((d) => d.balance < 0);
+  const net = round3(balanceOf(login) + debts.reduce((sum, d) => sum + d.balance, 0));
+  if (!debts.length || net >= 0) return null;
+  const owed = debts.map((d) => `${code(d.login)} owes ${round3(-d.balance)} credits`).join(', ');
+  return `This PR's author (GitHub account id ${id}) registered runners as ${debts.map((d) => code(d.login)).join(', ')}, and ${owed} (credits already spent were reversed). A new login does not lift a debt: no run, free tier included, until the runners of ${code(login)} earn it back (its balance must cover the debt).`;
 }

@@ -1,0 +1,123 @@
+// Red team: a PR's author is a GitHub account, not a login. Logins can be renamed (the old one is
+// then free for anyone to take), ids cannot; the ledger keeps balances and debts by login and the
+// runner route records each owner's account id (`runner_registered.owner_id`). A PR pays with the
+// balance of its author's login: before, whoever held that login now did, and an owner in debt
+// shed the debt by renaming. Each attack is a scenario against the real App with GitHub faked.
+import { describe, it, expect, beforeEach } from '@jest/globals';
+import { appendEntries, computeBalances, ledgerFiles, type NewEntry } from '../../ledger/index.js';
+import { auditEachWorld, World, CLASS } from './world.js';
+import { fund } from './long-run-helpers.js';
+
+beforeEach(() => {
+  World.last = null;
+});
+auditEachWorld();
+
+/** The fake GitHub's account id of a login (sim/github/fake.ts userJson): what GitHub answers for the account that holds it. */
+function idOf(login: string): number {
+  let h = 0;
+  for (let i = 0; i < login.length; i++) h = (h * 31 + login.charCodeAt(i)) | 0;
+  return Math.abs(h);
+}
+
+/** A world whose runners were registered through the route, with their owners' account ids. */
+function world(ids: Record<string, number> = {}): World {
+  const w = new World();
+  const reg = (runner: string, owner: string): NewEntry => ({
+    type: 'runner_registered',
+    data: { runner_name: runner, owner, hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, `owner-${owner}`], registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id: ids[owner] ?? idOf(owner) },
+  });
+  w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  return w;
+}
+
+/** pull_request events reach the App as if opened by account `id` (null: a payload without it, as the reconcile pass builds). */
+function asAccount(w: World, id: number | null): void {
+  const receive = w.probot.receive.bind(w.probot);
+  w.probot.receive = (ev: any) => {
+    if (ev.name === 'pull_request') {
+      if (id === null) delete ev.payload.pull_request.user.id;
+      else ev.payload.pull_request.user.id = id;
+    }
+    return receive(ev);
+  };
+}
+
+/** alice's runner earned 300, she spent them on an experiment, then the credit was reversed: -300. */
+function inDebt(w: World): void {
+  fund(w, 'runner-a', 300);
+  const entries = w.ledger();
+  const job = 'spent-then-reversed';
+  const news: NewEntry[] = [
+    { type: 'job_dispatched', data: { job_id: job, role: 'candidate', repo: 'Codertocat/Hello-World', pr: 1, sha: w.main, author: 'alice', hardware_class: null, eval_seed: 1, budget_seconds: 300, attempt: 1, verifies: null } },
+    { type: 'credit_spent', data: { login: 'alice', amount: 300, job_id: job, reason: 'experiment' } },
+    { type: 'credit_reversed', data: { login: 'alice', amount: 300, job_id: 'seed-runner-a', reason: 'outvoted' } },
+  ];
+  const all = [...entries, ...appendEntries(entries, news.map((e) => ({ ...e, time: '2026-11-24T11:40:00.000Z' })))];
+  w.gh.refs.set('heads/ledger', w.gh.commit(ledgerFiles(all), w.gh.refs.get('heads/ledger')!, 'debt'));
+}
+
+const spends = (w: World, login: string) => w.entries('credit_spent').filter((e) => e.data.login === login);
+
+describe("a PR author who holds another account's former login", () => {
+  // alice (an owner with runners and 2000 credits) renames her account; another account takes the
+  // login "alice" and opens PRs. Before: each was dispatched and paid from alice's balance.
+  it("cannot spend the credits of the account that registered runners under that login", async () => {
+    const w = world();
+    fund(w, 'runner-a', 2000);
+    asAccount(w, 4242);
+    await w.push(7, 'alice', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toEqual([]);
+    expect(spends(w, 'alice')).toEqual([]);
+    expect(computeBalances(w.ledger()).get('alice')!.balance).toBe(2000);
+    const [rejected] = w.entries('experiment_rejected');
+    expect(rejected.data.problems.join(' ')).toMatch(/registered runners as `alice`.*id \d+.*id 4242/);
+    expect(w.gh.stickyOf(7)[0]).toContain('id 4242');
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:invalid']);
+  });
+
+  it('is asked by the App which account it is when the event does not say (the reconcile pass)', async () => {
+    // the ledger ties "alice" to another account than the one GitHub says holds it now
+    const w = world({ alice: 7 });
+    fund(w, 'runner-a', 2000);
+    asAccount(w, null);
+    await w.push(7, 'alice', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toEqual([]);
+    expect(spends(w, 'alice')).toEqual([]);
+  });
+
+  it('is still the owner herself when the account ids match: she pays from her balance', async () => {
+    const w = world();
+    fund(w, 'runner-a', 2000);
+    asAccount(w, idOf('alice'));
+    await w.push(7, 'alice', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(spends(w, 'alice').map((e) => e.data.amount)).toEqual([300]);
+  });
+});
+
+describe('an owner in debt', () => {
+  // alice's spent credits were reversed (-300): no run, free tier included, until she repays. She
+  // renames her account (to another login, or the same one in other letter case: GitHub allows
+  // both; the ledger's accounts are by exact login) and opens a PR. Before: a free-tier run.
+  it.each(['alice-2', 'Alice'])('cannot shed the debt by renaming the account to %s', async (login) => {
+    const w = world();
+    inDebt(w);
+    expect(computeBalances(w.ledger()).get('alice')!.balance).toBe(-300);
+    asAccount(w, idOf('alice'));
+    await w.push(7, login, { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toEqual([]);
+    expect(spends(w, login)).toEqual([]);
+    const [rejected] = w.entries('experiment_rejected');
+    expect(rejected.data.problems.join(' ')).toMatch(/`alice` owes 300 credits/);
+  });
+
+  it('a newcomer with nothing, whose account registered nothing, still gets the free tier', async () => {
+    const w = world();
+    inDebt(w);
+    asAccount(w, 99);
+    await w.push(7, 'carol', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(spends(w, 'carol').map((e) => e.data.reason)).toEqual(['free_tier']);
+  });
+});
