@@ -10,6 +10,7 @@ import { agreeTolerance, outcome, outcomeSettings, type Claim, type Outcome } fr
 import { faultEntries, policyEntry, replayAbandoned, replicateDiscard, runsOf, trustPolicyOf } from '../policy/replication.js';
 import type { ResultCheck } from '../policy/result-check.js';
 import { judgeReplay, replaySpecFor } from '../policy/replays.js';
+import { refusal, refusedBy } from '../policy/refusals.js';
 import { claimToContinue, isSideReplay, judgeSideReplay, mergeHeldBy } from '../policy/side-replays.js';
 import type { ReplaySpec } from '../dispatch.js';
 import type { Session } from '../session.js';
@@ -34,6 +35,8 @@ export function judge(
   const policy = trustPolicyOf(c);
   const news: NewEntry[] = [];
   const baseline: Baseline | null = r ? judgedBaseline(view, r.hardware_class, x.runHeadSha) : null;
+  // owners who handed this job back with nothing to score (app/policy/refusals.ts)
+  const bounced = runnerOwner && refusal(checked) ? refusedBy(view, job, runnerOwner) : null;
   // a replay of a baseline run or a fresh-seed verify run settles that run only (app/policy/side-replays.ts)
   if (job.role === 'verify' && isSideReplay(view, job)) {
     const pe = policyEntry(view.state, policy);
@@ -52,7 +55,7 @@ export function judge(
   // a replay is judged against the run it replays (app/policy/replays.ts), never as a sample of the claim
   if (job.role === 'verify' && job.verifies && job.replay) {
     const pe = policyEntry(view.state, policy);
-    const j = judgeReplay(view, { job, checked, runnerOwner, author: x.author, digest: x.digest ?? null }, { keys: s.seal, settings: outcomeSettings(c), policy, baseline, classSigma: r ? classSigmaOf(view, r.hardware_class) : null });
+    const j = judgeReplay(view, { job, checked, runnerOwner, author: x.author, digest: x.digest ?? null, refused: bounced ?? [] }, { keys: s.seal, settings: outcomeSettings(c), policy, baseline, classSigma: r ? classSigmaOf(view, r.hardware_class) : null });
     return { out: j.out, baseline, news: pe ? [pe, ...j.news] : j.news, replay: j.replay };
   }
   const runs = job.role === 'verify' && job.verifies ? runsOf(view.state, view.jobs, job.verifies) : null;
@@ -60,14 +63,13 @@ export function judge(
   const settings = outcomeSettings(c);
   const classSigma = r ? classSigmaOf(view, r.hardware_class) : null;
   const tolerance = agreeTolerance(settings, classSigma ?? (baseline ? { sigma: baseline.sigma, df: baseline.n - 1 } : null));
-  const bounced = !checked.validated && runnerOwner && checked.reason?.startsWith('off pace') ? offPaceOwners(view, job, runnerOwner) : null;
   let out = outcome(
-    // each owner's first off-pace refusal of a job (a give-back) does not use up one of its attempts
+    // each owner's first refusal of a job (a give-back, an unreadable result) does not use up one of its attempts
     { role: job.role, validated: checked.validated, reason: checked.reason, result: r, attempt: job.attempt - (bounced?.length ?? 0), runnerOwner, baseline, classSigma, claim, replicas: runs?.replicas ?? [], job_id: job.job_id, author: x.author },
     settings,
   );
-  // the next attempt avoids every owner that was off pace on this job, not only the last one
-  if (out.kind === 'retry' && bounced) out = { ...out, avoid: bounced };
+  // the next attempt avoids every owner that refused this job, not only the last one (and a claim's owner and author, who cannot verify it)
+  if (out.kind === 'retry' && bounced) out = { ...out, elsewhere: runnerOwner!, avoid: [...bounced, ...(claim ? [claim.runner_owner, x.author].filter((o): o is string => !!o) : [])] };
   let replay: ReplaySpec | null = null;
   if (claim && r && checked.validated && runnerOwner) {
     const current = { job_id: job.job_id, role: job.role, validated: true, runner_owner: runnerOwner, digest_commitment: x.digest ? digestCommitment(x.digest, job.job_id) : undefined, result: r };
@@ -146,25 +148,6 @@ function continueClaim(s: Session, view: LedgerView, claimId: string, x: { autho
   const wrong = faults?.wrong.filter((w) => !view.state.trust.faulted.has(w.job_id)) ?? [];
   if (faults && wrong.length) news.push(...faultEntries(view.state, policy, claim.job_id, wrong, faults.group, `outvoted on job ${claim.job_id} by ${faults.group.map((g) => g.owner).join(' and ')}`, tolerance));
   return { out, news, replay };
-}
-
-/**
- * The owners (lowercase, `owner` among them) whose runs of `job`'s chain (its PR commit, role, budget
- * and the claim it verifies) were refused as off pace: given back before training, or off pace after.
- * A give-back costs its owner ~10 s and no fault, so two owners passing a real improvement's first run
- * back and forth used up its max_attempts (3) and the App gave the PR up; now each owner's first
- * refusal of a job is not an attempt, and the next attempt avoids them all. A job still gives up after
- * max_attempts more (a class of owners who are all loaded), so the attempts stay bounded.
- */
-function offPaceOwners(view: LedgerView, job: Dispatched, owner: string): string[] {
-  const out = new Set([owner.toLowerCase()]);
-  for (const { data: d } of view.state.results.values()) {
-    if (d.validated || !d.runner_owner || !d.reason?.startsWith('off pace') || d.pr !== job.pr || d.sha !== job.sha || d.role !== job.role) continue;
-    const j = view.jobs.get(d.job_id);
-    if (!j || (j.verifies ?? null) !== (job.verifies ?? null) || j.hardware_class !== job.hardware_class || j.budget_seconds !== job.budget_seconds || !!j.replay !== !!job.replay) continue;
-    out.add(d.runner_owner.toLowerCase());
-  }
-  return [...out];
 }
 
 /** Whether the verify run was counted as a replica (not refused for its owner or class). */

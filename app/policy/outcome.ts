@@ -52,7 +52,7 @@ export interface Claim {
 
 export type Outcome =
   /** the result was rejected (forged, unreadable): run the job again elsewhere, or give up */
-  | { kind: 'retry'; reason: string; elsewhere?: string; /** owners the next attempt avoids besides `elsewhere`: those off pace on this job before (app/handlers/judge.ts) */ avoid?: string[] }
+  | { kind: 'retry'; reason: string; /** the owner whose run was refused: the next attempt goes to another's runner */ elsewhere?: string; /** owners the next attempt avoids besides `elsewhere`: those who refused this job before, and those who may not run it (app/policy/refusals.ts) */ avoid?: string[] }
   | { kind: 'give_up'; reason: string }
   /** a valid run that produced no score (crash, NaN, non-causal, ...): the experiment failed */
   | { kind: 'discard'; reason: string; val_bpb: number | null; threshold: number | null; faults?: Faults }
@@ -111,9 +111,8 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   const limit = attemptLimit(i.role, s);
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
-    // an off-pace run goes to another owner's runner (its machine is loaded now)
-    const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
-    return i.attempt < limit ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
+    // (which owner's runner the next attempt goes to is the caller's: app/policy/refusals.ts)
+    return i.attempt < limit ? { kind: 'retry', reason } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
   if (i.role === 'baseline') return { kind: 'baseline_run' };

@@ -150,6 +150,8 @@ export interface ReplayInput {
   runnerOwner: string | null;
   author: string | null;
   digest: string | null;
+  /** the owners who refused this replay before, this run's among them (app/policy/refusals.ts): their first refusals are no attempts, the next one avoids them */
+  refused?: string[];
 }
 
 /**
@@ -250,13 +252,15 @@ export function judgeReplay(
   if (!orig) return { out: { kind: 'give_up', reason: 'a replay whose original run is not in the ledger' }, news: [], replay: null };
   const claim: Claim = { job_id: orig.job_id, val_bpb: orig.result.status === 'ok' ? orig.result.val_bpb : null, hardware_class: orig.result.hardware_class, runner_owner: orig.owner };
   const base = { role: 'candidate' as const, validated: true, reason: null, attempt: 1, baseline: o.baseline, classSigma: o.classSigma, claim: null, replicas: [], author: x.author };
-  if (!checked.validated || !checked.result) {
-    // rejected: the same replay again (outcome: retry, or give up after max_attempts)
-    return { out: outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt, runnerOwner: x.runnerOwner }, o.settings), news: [], replay: again };
-  }
-  const step = replayStep(view, orig, x, o);
   const prior = (view.state.trust.replayJobs.get(orig.job_id) ?? []).map((id) => view.state.results.get(id)?.data.runner_owner).filter((w): w is string => !!w);
   const exclude = [...new Set([orig.owner, ...prior, ...(x.runnerOwner ? [x.runnerOwner] : []), ...(x.author ? [x.author] : [])])];
+  if (!checked.validated || !checked.result) {
+    // rejected: the same replay again on a runner of an owner who may replay it and has not refused it (outcome: retry), or give up after max_attempts
+    const refused = x.refused ?? [];
+    const out = outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt - refused.length, runnerOwner: x.runnerOwner }, o.settings);
+    return { out: out.kind === 'retry' && x.runnerOwner ? { ...out, elsewhere: x.runnerOwner, avoid: [...new Set([...refused, ...exclude])] } : out, news: [], replay: again };
+  }
+  const step = replayStep(view, orig, x, o);
   if (step.kind === 'again') return { out: { kind: 'verify_again', reason: step.reason, claim, exclude_owners: exclude, uncounted: true }, news: [], replay: again };
   if (step.kind === 'pending') return { out: { kind: 'verify_again', reason: step.reason, claim, exclude_owners: exclude }, news: [], replay: again };
   const { news, reason } = step;

@@ -1,0 +1,60 @@
+// Red team: runner owners who take an honest PR's runs and hand back nothing the App can score (no
+// artifact, an unreadable result, a harness error): no fault, no credit, and each such run used up
+// one of the job's attempts. GitHub hands a queued job to whichever idle runner has its labels, and
+// a runner that trains nothing is idle again within seconds, so an owner with idle runners takes
+// most retries of a job. One owner got a real improvement given up after max_attempts.
+import { describe, expect, it } from '@jest/globals';
+import { auditEachWorld, busy, CLASS, online, reg, World } from './world.js';
+
+const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
+
+auditEachWorld();
+
+/** alice and bob (honest) and the given bouncers, all registered and online on the class */
+function world(bouncers: string[]): World {
+  const w = new World({ config: 'max_in_flight: 10\n' });
+  w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), ...bouncers.map((o) => reg(`runner-${o}`, o)), { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
+  for (const o of bouncers) online(w, `runner-${o}`, o);
+  return w;
+}
+
+/** What the bouncers hand back: no result.json, or a harness error (a result an honest flaky machine writes too). */
+const nothing = { files: { 'train.log': 'the runner lost its disk\n' } };
+
+/**
+ * Every dispatch of PR 7 in turn, until it is merged or discarded: one targeted at an honest owner's
+ * label is run by it (an honest score of a real improvement); any other of a role in `roles` (a
+ * class or any-runner label, or a bouncer's own) is taken by a bouncer and handed back with `back`,
+ * one of another role by bob. The honest runners are busy with
+ * other work whenever a job is sent, so the idle bouncers are drawn first as verifiers too.
+ */
+async function play(w: World, bouncers: string[], back: object, roles = ['candidate', 'verify']): Promise<string[]> {
+  busy(w, 'runner-a', 'runner-b');
+  await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
+  const ran: string[] = [];
+  for (let k = 0; k < w.gh.dispatches.length && k < 40; k++) {
+    const d = w.gh.dispatches[k];
+    if (d.inputs.pr !== '7' || w.entries('experiment_merged').length || w.entries('experiment_discarded').length) continue;
+    const label = d.inputs.runner_label;
+    const honest = label === 'owner-alice' ? 'runner-a' : label === 'owner-bob' || !roles.includes(d.inputs.role) ? 'runner-b' : null;
+    const bouncer = honest ? null : (bouncers.find((o) => label === `owner-${o}`) ?? bouncers[ran.length % bouncers.length]);
+    ran.push(`${d.inputs.role} ${honest ?? bouncer}`);
+    await w.complete(d, honest ?? `runner-${bouncer}`, 1.9, honest ? {} : back);
+    busy(w, 'runner-a', 'runner-b');
+  }
+  return ran;
+}
+
+describe('runner owners who hand back nothing scorable', () => {
+  it('one owner cannot get an honest improvement given up by taking its first run every time', async () => {
+    const w = world(['mallory']);
+    const ran = await play(w, ['mallory'], nothing);
+    // (mallory was drawn to verify it too, and handed that back as well)
+    expect(ran).toEqual(['candidate mallory', expect.stringMatching(/^candidate runner-[ab]$/), 'verify mallory', expect.stringMatching(/^verify runner-[ab]$/)]);
+    expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
+    expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
+    // mallory ran none of its scored runs, and was paid nothing
+    expect(w.entries('result_recorded').filter((r) => r.data.validated).map((r) => r.data.runner_owner)).not.toContain('mallory');
+    expect(w.entries('credit_granted').map((e) => e.data.login)).not.toContain('mallory');
+  });
+});
