@@ -1,8 +1,8 @@
 // Verifying a checkout of the ledger branch on all cores. Each entry's own content (JSON, schema,
 // hash) can be checked without the others, so shards are split across worker threads; the
 // links between entries (seq, prev), a known head and the credit replay then run over slim
-// copies of the entries (a result keeps train_seconds, hardware_class, status and val_bpb, not its loss curve),
-// which are cheap to pass between threads. Same checks, same messages as auditLedger.
+// copies of the entries (a result without its loss curve), which are cheap to pass between
+// threads. Same checks, same messages as auditLedger.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -27,12 +27,27 @@ export type DirCheck =
   | { ok: true; head: ChainHead | null; balances: Map<string, Balance>; trust: TrustBook; entries: SlimEntry[] }
   | { ok: false; seq: number | null; problem: string; where: string | null };
 
+/**
+ * The fields of a result that the checks read (ledger/audit.ts and what it calls): a slim copy keeps
+ * these and drops the rest (the loss curve is most of a result's ~15 KB), so that entries are cheap
+ * to pass between threads. A check that reads another field must add it here: before, the fields of
+ * ledger/baseline-reuse.ts (train.ts, harness and budget of each run) were missing, undefined in
+ * every run and so equal, and this verify passed a baseline the audit of the same entries flags
+ * (test/ledger/baseline-reuse.test.ts notes the fields the checks read).
+ */
+export const CHECKED_RESULT_FIELDS = ['train_seconds', 'hardware_class', 'status', 'val_bpb', 'backend', 'threads', 'seed', 'eval_seed', 'replay', 'budget_seconds', 'harness_sha256', 'harness_version', 'candidate_sha256'] as const;
+
 function slim(e: LedgerEntry, where: string): SlimEntry {
   if (e.type !== 'result_recorded') return { ...e, where };
   const d = (e as LedgerEntry<'result_recorded'>).data;
-  // (what the credit replay and the replay verdicts read: ledger/replays.ts)
-  const r = d.result;
-  const result = r && ({ train_seconds: r.train_seconds, hardware_class: r.hardware_class, status: r.status, val_bpb: r.val_bpb, backend: r.backend, threads: r.threads, seed: r.seed, eval_seed: r.eval_seed, replay: r.replay && { schedule: r.replay.schedule, of: r.replay.of } } as typeof d.result);
+  const r = d.result as Record<string, unknown> | null;
+  let result: Record<string, unknown> | null = null;
+  if (r) {
+    result = {};
+    for (const k of CHECKED_RESULT_FIELDS) if (r[k] !== undefined) result[k] = r[k];
+    // (the replay verdicts read its schedule and what it replayed: ledger/replays.ts)
+    if (d.result!.replay) result.replay = { schedule: d.result!.replay.schedule, of: d.result!.replay.of };
+  }
   return { ...e, data: { ...d, result, log_excerpt: null }, where } as SlimEntry;
 }
 

@@ -4,7 +4,13 @@
 // awaiting or refuted by a replay, not the author's), beside at least one run of the commit itself
 // that ran the same train.ts, harness and budget. Anything else cited is flagged.
 import { describe, it, expect } from '@jest/globals';
-import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendEntries, auditLedger, DEFAULT_TRUST_POLICY, writeLedgerDir, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { replayCredits } from '../../ledger/audit.js';
+import { CHECKED_RESULT_FIELDS, verifyLedgerDir } from '../../ledger/verify-dir.js';
+import { ExperimentResult } from '../../trainer/result.js';
 import { baseline, dispatched, recorded, sha40 } from './fixtures.js';
 
 const CLS = 'gpu-a10g';
@@ -13,6 +19,21 @@ const build = (news: NewEntry[]): LedgerEntry[] => appendEntries([], news.map((n
 const audit = (news: NewEntry[]) => {
   const a = auditLedger(build(news));
   return a.ok ? 'ok' : `seq ${a.seq}: ${a.problem}`;
+};
+/** What `npm run ledger -- verify` says of a checkout of the same entries (ledger/verify-dir.ts). */
+const verifyDir = async (news: NewEntry[]) => {
+  const dir = mkdtempSync(join(tmpdir(), 'reuse-'));
+  writeLedgerDir(dir, build(news));
+  const v = await verifyLedgerDir(dir, { threads: 1 });
+  return v.ok ? 'ok' : `seq ${v.seq}: ${v.problem}`;
+};
+/** The fields of results that the credit replay (what the checkout's verify runs on slim copies) reads over these entries. */
+const fieldsRead = (news: NewEntry[]): Set<string> => {
+  const read = new Set<string>();
+  const watch = (r: object) => new Proxy(r, { get: (t, k, v) => (typeof k === 'string' && read.add(k), Reflect.get(t, k, v)) });
+  const entries = build(news).map((e) => (e.type === 'result_recorded' && (e.data as { result: object | null }).result ? ({ ...e, data: { ...e.data, result: watch((e.data as { result: object }).result) } } as LedgerEntry) : e));
+  replayCredits(entries);
+  return read;
 };
 const policy: NewEntry = { type: 'trust_policy', data: { ...DEFAULT_TRUST_POLICY } };
 
@@ -111,5 +132,35 @@ describe('a baseline citing the merged claim\'s runs', () => {
     expect(audit([...claim, reused, ...other, baselineOf(FIVE, 2.1)])).toMatch(/mixes runs that are not samples of one baseline: job b1 ran train.ts ffffffffffff, job c1 train.ts cccccccccccc/);
     const budget = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED, result: { budget_seconds: 600 } }), ...fresh.slice(2)];
     expect(audit([...claim, reused, ...budget, baselineOf(FIVE, 2.1)])).toMatch(/job b1 trained for 600 s, job c1 for 300 s/);
+  });
+
+  // Before: the checkout's verify (`npm run ledger -- verify`, which checks the credits on slim
+  // copies of the entries) kept none of the fields these checks compare (train.ts, harness and
+  // budget of each run), so it passed both ledgers above, and a merge naming runs of two harnesses.
+  it('is flagged by `npm run ledger -- verify` on a checkout as by the audit', async () => {
+    const other = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED, result: { candidate_sha256: 'f'.repeat(64) } }), ...fresh.slice(2)];
+    expect(await verifyDir([...claim, reused, ...other, baselineOf(FIVE, 2.1)])).toMatch(/mixes runs that are not samples of one baseline: job b1 ran train.ts ffffffffffff, job c1 train.ts cccccccccccc/);
+    const budget = [...run('b1', 'erin', 2.09, { role: 'baseline', pr: null, sha: MERGED, result: { budget_seconds: 600 } }), ...fresh.slice(2)];
+    expect(await verifyDir([...claim, reused, ...budget, baselineOf(FIVE, 2.1)])).toMatch(/job b1 trained for 600 s, job c1 for 300 s/);
+    const harness = [
+      baseline(CLS, 20_000),
+      policy,
+      ...run('c1', 'bob', 2.1),
+      ...run('v1', 'carol', 2.1, { role: 'verify', verifies: 'c1', result: { harness_sha256: 'e'.repeat(64), harness_version: 'other' } }),
+      agreed('c1', 'v1'),
+      ...run('v2', 'dave', 2.1, { role: 'verify', verifies: 'c1' }),
+      agreed('c1', 'v2'),
+      reused,
+    ];
+    expect(audit(harness)).toMatch(/names runs that cannot be samples of one baseline: job v1 ran harness other/);
+    expect(await verifyDir(harness)).toBe(audit(harness));
+    expect(await verifyDir([...claim, reused, ...fresh, baselineOf(FIVE, 2.1)])).toBe('ok');
+  });
+
+  // The class: every result field a check reads over these ledgers is one the slim copies keep.
+  it('reads no result field that the checkout\'s verify leaves out of its slim copies', () => {
+    const read = fieldsRead([...claim, reused, ...fresh, baselineOf(FIVE, 2.1)]);
+    expect(read.has('harness_sha256')).toBe(true);
+    expect([...read].filter((k) => k in ExperimentResult.shape && !(CHECKED_RESULT_FIELDS as readonly string[]).includes(k))).toEqual([]);
   });
 });
