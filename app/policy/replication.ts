@@ -169,6 +169,8 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   const replicas: Run[] = [];
   for (const { data: r } of state.results.values()) {
     if (r.role !== 'verify' || !r.validated || !r.result || !r.runner_owner || jobs.get(r.job_id)?.verifies !== claimJobId) continue;
+    // a harness error is no run of the claim: outcome() ran the job again instead of counting it
+    if (r.result.failure?.kind === 'harness_error') continue;
     if (r.result.hardware_class !== c.result.hardware_class) continue;
     // a banned owner's runs never count (ledger/audit.ts refuses a merge that cites one)
     if (state.trust.banned(r.runner_owner)) continue;

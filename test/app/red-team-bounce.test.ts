@@ -20,6 +20,7 @@ function world(bouncers: string[]): World {
 
 /** What the bouncers hand back: no result.json, or a harness error (a result an honest flaky machine writes too). */
 const nothing = { files: { 'train.log': 'the runner lost its disk\n' } };
+const harnessError = { tamper: (r: any) => Object.assign(r, { status: 'failed', val_bpb: null, failure: { kind: 'harness_error', message: 'the eval child could not start' } }) };
 
 /**
  * Every dispatch of PR 7 in turn, until it is merged or discarded: one targeted at an honest owner's
@@ -56,5 +57,27 @@ describe('runner owners who hand back nothing scorable', () => {
     // mallory ran none of its scored runs, and was paid nothing
     expect(w.entries('result_recorded').filter((r) => r.data.validated).map((r) => r.data.runner_owner)).not.toContain('mallory');
     expect(w.entries('credit_granted').map((e) => e.data.login)).not.toContain('mallory');
+  });
+
+  it('two owners reporting harness errors in turn cannot either, on the first run or its verification', async () => {
+    const w = world(['mallory', 'mel']);
+    await play(w, ['mallory', 'mel'], harnessError);
+    expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
+    expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
+  });
+});
+
+describe('a verify run that reports a harness error', () => {
+  // Attack: outcome() runs a verify job that reported a harness error again instead of counting it,
+  // but the claim's runs read from the ledger afterwards (runsOf) counted it as a failed run of the
+  // claim: two verifiers' harness errors "agreed" with each other against the claim, so an honest
+  // improvement needed more owners than the class had and was discarded (or, with enough owners, the
+  // pair was outvoted and faulted for a harness error, which faults nobody).
+  it('is no vote against the claim: two of them do not get an honest improvement discarded', async () => {
+    const w = world(['mallory', 'mel']);
+    const ran = await play(w, ['mallory', 'mel'], harnessError, ['verify']);
+    expect(ran.slice(1, 3).sort()).toEqual(['verify mallory', 'verify mel']);
+    expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
+    expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
   });
 });
