@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { LineSplitter } from './bounded-lines.js';
-import { killTree, rssMb, treeRssMb } from './process-tree.js';
+import { killTree, released, rssMb, treeRssMb } from './process-tree.js';
 import type { FailureKind } from './result.js';
 
 export interface ChildLaunch {
@@ -49,6 +49,8 @@ export function startChild(launch: ChildLaunch): RunningChild {
   // a child that dies or closes its stdin must not take the supervisor down with EPIPE
   child.stdin.on('error', () => {});
   let killed: ChildOutcome['killed'] = null;
+  /** the processes the kill reached: `done` waits until they let go of what they held */
+  let reached: number[] = [];
   let peak = 0;
   const tail: string[] = [];
 
@@ -56,7 +58,7 @@ export function startChild(launch: ChildLaunch): RunningChild {
     if (killed || child.exitCode !== null || child.signalCode !== null) return;
     killed = { kind, message };
     if (launch.containerName) spawnSync('docker', ['kill', launch.containerName], { stdio: 'ignore', timeout: 30_000 });
-    if (child.pid !== undefined) killTree(child.pid);
+    if (child.pid !== undefined) reached = killTree(child.pid);
     else child.kill('SIGKILL');
   };
 
@@ -87,7 +89,7 @@ export function startChild(launch: ChildLaunch): RunningChild {
   const done = new Promise<ChildOutcome>((resolve) => {
     child.on('close', async (code, signal) => {
       clearInterval(poll);
-      await Promise.all([out, err]);
+      await Promise.all([out, err, released(reached)]);
       resolve({ code, signal, killed, peakRssMb: peak, stderrTail: tail });
     });
     child.on('error', (e) => {

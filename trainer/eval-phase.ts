@@ -48,20 +48,27 @@ export function candidateWindows(val: Uint8Array, evalBytes: number, T: number, 
 /** The checkpoint travels to an eval child at no less than this many bytes per second. */
 const CHECKPOINT_BYTES_PER_SECOND = 50 * 2 ** 20;
 
-/** Config, hello, checkpoint, ready: the child is set up and waits for rows. */
-export async function prepareEval(ch: ChildChannel, cfg: EvalConfig, trained: Trained, limits: EvalLimits): Promise<Hello> {
+/**
+ * Config, hello, checkpoint, ready: the child is set up and waits for rows. `after`: the other
+ * eval child's end. A child may start (harness code: backend, calibration, hello) while the other
+ * runs, but it loads no candidate code before its checkpoint, and that is sent only once the other
+ * is gone: two children running candidate code at once can talk through anything they share (a
+ * lock on a file both read), and a scored child that handed the probe child its windows let a
+ * look-ahead pass the probe (test/trainer/red-team-siblings.test.ts).
+ */
+export async function prepareEval(ch: ChildChannel, cfg: EvalConfig, trained: Trained, limits: EvalLimits, after?: Promise<unknown>): Promise<Hello> {
   await ch.send(cfg);
   const hello = await ch.hello(limits.backendSeconds);
-  // the setup clock runs from the hello: a child busy in createModel reads no stdin, so the
-  // checkpoint's send waits for it, and that wait is its setup too (timed from the send's end,
-  // it got up to the send's own 10 s on top of the allowance)
-  const helloAt = performance.now();
   if (hello.backend !== trained.hello.backend || hello.gpu !== trained.hello.gpu) {
     throw new RunFailure('harness_error', `the ${ch.phase} process got backend ${hello.backend} (gpu ${hello.gpu}) but training ran on ${trained.hello.backend} (gpu ${trained.hello.gpu}); pass --backend explicitly.`);
   }
+  await after;
+  // the setup clock runs from the checkpoint's send: the child reads it before it imports the
+  // candidate, so a child busy in createModel cannot hold the send up off the clock
+  const sentAt = performance.now();
   await ch.send({ type: 'checkpoint', entries: trained.entries }, trained.checkpoint);
   const setup = limits.setupFloorSeconds + limits.setupFactor * trained.setupSeconds + trained.checkpoint.length / CHECKPOINT_BYTES_PER_SECOND;
-  const left = Math.max(0, setup - (performance.now() - helloAt) / 1000);
+  const left = Math.max(0, setup - (performance.now() - sentAt) / 1000);
   const ready = await ch.next(['ready'], left, `the ${ch.phase} process took longer than ${setup.toFixed(1)}s to build the model and load the checkpoint (training's setup took ${trained.setupSeconds.toFixed(1)}s).`);
   if (ready.header.contextLength !== trained.contextLength) {
     throw new RunFailure('invalid_candidate', `contextLength is ${ready.header.contextLength} at evaluation but was ${trained.contextLength} in training; it must not change.`);

@@ -1,5 +1,5 @@
 // An eval child: loads the backend and times the calibration workload (harness code), says
-// hello, then rebuilds the model from the seed, assigns the checkpoint it is sent, and answers
+// hello, waits for the checkpoint, then rebuilds the model from the seed, assigns it, and answers
 // each batch of rows with raw logits. It sees one batch at a time, only after it answered the
 // one before; it never sees targets beyond its inputs and never computes a score.
 import { loadBackend } from './backend.js';
@@ -27,13 +27,15 @@ async function main(): Promise<void> {
   const calibration = await calibrate(tf, be.backend, be.adapter?.software === true);
   port.send({ type: 'hello', backend: be.backend, choice: be.choice, gpu: be.gpu, note: be.note, skipped: be.skipped, kernels: be.kernels, adapter: be.adapter, threads: be.threads, calibration });
 
+  // no candidate code before the checkpoint: the supervisor sends it only once the other eval
+  // child is gone, so that the two never run candidate code at the same time (trainer/eval-phase.ts)
+  const ckpt = await expectFrame(port, 'checkpoint');
   // as in training (trainer/seeded-random.ts): a candidate's random ops draw the same numbers in every run
   seedMathRandom(cfg.seed);
   const createModel = await importCandidate(cfg.candidate);
   seedMathRandom(cfg.seed);
   const model = buildCandidate(createModel, tf, cfg.seed, be.device);
   checkKernels();
-  const ckpt = await expectFrame(port, 'checkpoint');
   try {
     loadCheckpoint(ckpt.header.entries, ckpt.payload, tf, model.variables());
   } catch (e) {

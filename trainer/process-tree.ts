@@ -284,8 +284,8 @@ export function treeRssMb(root: number): number | null {
  * process appears, so that a fork bomb cannot outrun the walk and no child is orphaned (and
  * lost to the walk) by killing its parent first.
  */
-export function killTree(root: number): void {
-  const all = new Set<number>();
+export function killTree(root: number): number[] {
+  const all = new Set<number>([root]);
   for (let round = 0; round < 50; round++) {
     const now = processTree(root).filter((p) => !all.has(p));
     if (now.length === 0 && round > 0) break;
@@ -296,6 +296,28 @@ export function killTree(root: number): void {
   }
   for (const pid of all) signal(pid, 'SIGKILL');
   signal(root, 'SIGKILL');
+  return [...all];
+}
+
+/** Whether a process still holds what it had (its files, its locks): alive, or dying and not yet a zombie. */
+function holding(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false; // gone
+  }
+}
+
+/**
+ * Resolves once every process of a killed tree has let go of what it held, or after `timeoutMs`.
+ * A SIGKILL is only delivered; a process lets go of its files and locks as it exits, which a
+ * driver can hold up (a GPU's teardown), and the next child must not start its candidate code
+ * beside what is left of the last one.
+ */
+export async function released(pids: number[], timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (pids.some(holding) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

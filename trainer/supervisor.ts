@@ -206,14 +206,14 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       { phase: 'eval' as const, input: plan.scored, consume: (c: Float32Array, n: number) => scorer.scored(c, n) },
       { phase: 'probe' as const, input: plan.probe, consume: (c: Float32Array, n: number) => scorer.probe(c, n) },
     ];
-    // the probe child sets up while the scored pass runs (after the eval child's calibration,
-    // which must not share the machine with another child's start) and gets its rows after it
+    // the probe child loads its backend while the scored pass runs (after the eval child's calibration),
+    // its checkpoint and the candidate's code only once the eval child is gone (trainer/eval-phase.ts)
     const running = passes.filter((p) => p.input.length > 0);
     const prepared: Promise<Hello>[] = [];
     const chans: ChildChannel[] = [];
     const start = (i: number) => {
       chans[i] = launch(running[i].phase);
-      prepared[i] = prepareEval(chans[i], evalCfg, tr, limits);
+      prepared[i] = prepareEval(chans[i], evalCfg, tr, limits, i > 0 ? chans[i - 1].done : undefined);
       prepared[i].catch(() => {}); // awaited below, in order
     };
     start(0);
