@@ -8,10 +8,16 @@
 // a runner of an owner who has not refused it. Pure over the ledger view.
 import type { LedgerView, Dispatched } from '../ledger-view.js';
 import type { ExperimentResult } from '../../trainer/result.js';
+import { shown } from './shown.js';
 
 /** Whether a checked (or recorded) result scores nothing through its runner's doing: refused, or a harness error. */
 export function refusal(checked: { validated: boolean; result: ExperimentResult | null }): boolean {
   return !checked.validated || (!!checked.result && checked.result.status !== 'ok' && checked.result.failure?.kind === 'harness_error');
+}
+
+/** Why a refusal scores nothing, in one line. */
+export function refusalReason(checked: { reason: string | null; result: ExperimentResult | null }): string {
+  return checked.reason ?? (checked.result?.failure ? `the harness failed on the runner: ${shown(checked.result.failure.message)}` : 'the result could not be validated');
 }
 
 /**

@@ -21,6 +21,7 @@ import { outcome, type Claim, type Outcome, type OutcomeSettings } from './outco
 import { faultEntries, type Run } from './replication.js';
 import type { ResultCheck } from './result-check.js';
 import { shown } from './shown.js';
+import { refusal, refusalReason } from './refusals.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const lower = (x: string) => x.toLowerCase();
@@ -162,7 +163,8 @@ export interface ReplayInput {
  */
 export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<'result_recorded'> }, x: ReplayInput, o: { keys: SealKeyPair | null; policy: TrustPolicy }): ReplayStep {
   const { job, checked } = x;
-  if (!checked.validated || !checked.result) return { kind: 'again', reason: checked.reason ?? 'the replay was rejected', uncounted: true };
+  // a harness error is no replay: it reproduces nothing, and counting it opened a dispute that faulted its owner
+  if (!checked.validated || !checked.result || refusal(checked)) return { kind: 'again', reason: refusalReason(checked), uncounted: true };
   const by = replayBy(orig.result.backend, o.policy.deterministic_backends);
   const tolerance = by === 'digest' ? 0 : (o.policy.replay_tolerance ?? 0);
   const banned = (who: string) => view.state.trust.banned(who) !== null;
@@ -170,7 +172,7 @@ export function replayStep(view: LedgerView, orig: Counted & { rec: EntryDataOf<
   for (const id of view.state.trust.replayJobs.get(orig.job_id) ?? []) {
     const d = view.state.results.get(id)?.data;
     const j = view.jobs.get(id);
-    if (!d || d.role !== 'verify' || !d.validated || !d.result || !j?.replay || j.verifies !== orig.job_id) continue;
+    if (!d || d.role !== 'verify' || !d.validated || !d.result || refusal(d) || !j?.replay || j.verifies !== orig.job_id) continue;
     if (!notIndependent(orig, prior, d.runner_owner, d.result, x.author, by, banned)) prior.push({ job_id: d.job_id, owner: d.runner_owner!, result: d.result });
   }
   const r = checked.result;
@@ -254,10 +256,10 @@ export function judgeReplay(
   const base = { role: 'candidate' as const, validated: true, reason: null, attempt: 1, baseline: o.baseline, classSigma: o.classSigma, claim: null, replicas: [], author: x.author };
   const prior = (view.state.trust.replayJobs.get(orig.job_id) ?? []).map((id) => view.state.results.get(id)?.data.runner_owner).filter((w): w is string => !!w);
   const exclude = [...new Set([orig.owner, ...prior, ...(x.runnerOwner ? [x.runnerOwner] : []), ...(x.author ? [x.author] : [])])];
-  if (!checked.validated || !checked.result) {
-    // rejected: the same replay again on a runner of an owner who may replay it and has not refused it (outcome: retry), or give up after max_attempts
+  if (!checked.validated || !checked.result || refusal(checked)) {
+    // rejected (or a harness error): the same replay again on a runner of an owner who may replay it and has not refused it (outcome: retry), or give up after max_attempts
     const refused = x.refused ?? [];
-    const out = outcome({ ...base, role: 'verify', validated: false, reason: checked.reason, result: null, attempt: job.attempt - refused.length, runnerOwner: x.runnerOwner }, o.settings);
+    const out = outcome({ ...base, role: 'verify', validated: false, reason: refusalReason(checked), result: null, attempt: job.attempt - refused.length, runnerOwner: x.runnerOwner }, o.settings);
     return { out: out.kind === 'retry' && x.runnerOwner ? { ...out, elsewhere: x.runnerOwner, avoid: [...new Set([...refused, ...exclude])] } : out, news: [], replay: again };
   }
   const step = replayStep(view, orig, x, o);

@@ -4,7 +4,7 @@
 // a runner that trains nothing is idle again within seconds, so an owner with idle runners takes
 // most retries of a job. One owner got a real improvement given up after max_attempts.
 import { describe, expect, it } from '@jest/globals';
-import { auditEachWorld, busy, CLASS, online, reg, World } from './world.js';
+import { auditEachWorld, busy, CLASS, online, reg, runnerFor, trustWorld, World } from './world.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 
@@ -20,6 +20,8 @@ function world(bouncers: string[]): World {
 
 /** What the bouncers hand back: no result.json, or a harness error (a result an honest flaky machine writes too). */
 const nothing = { files: { 'train.log': 'the runner lost its disk\n' } };
+/** A run on a deterministic backend (the harness's wasm kernels on 2 threads). */
+const WASM = (r: any) => Object.assign(r, { backend: 'wasm', threads: 2 });
 const harnessError = { tamper: (r: any) => Object.assign(r, { status: 'failed', val_bpb: null, failure: { kind: 'harness_error', message: 'the eval child could not start' } }) };
 
 /**
@@ -79,5 +81,31 @@ describe('a verify run that reports a harness error', () => {
     expect(ran.slice(1, 3).sort()).toEqual(['verify mallory', 'verify mel']);
     expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
     expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
+  });
+});
+
+describe('a replay that reports a harness error', () => {
+  // A harness error is no replay either: it was counted as a replay that reproduced nothing (a
+  // failed run agrees with none), so the dispute it opened took two more owners' replays and
+  // faulted its owner, who had only reported that the harness failed on its machine (an honest
+  // machine missing a data shard fails every job so: two faults, a ban and the forfeit of its credits).
+  it('opens no dispute and faults nobody: the replay runs again elsewhere', async () => {
+    const w = trustWorld();
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.993, { tamper: WASM });
+    const r1 = w.gh.dispatches[1];
+    expect(r1.inputs.replay).not.toBe('');
+    const flaky = runnerFor(w, r1);
+    await w.complete(r1, flaky, 1.993, { tamper: (r: any) => harnessError.tamper(WASM(r)) });
+    for (let k = 2; k < w.gh.dispatches.length && !w.entries('replay_judged').length; k++) {
+      const d = w.gh.dispatches[k];
+      expect(runnerFor(w, d)).not.toBe(flaky);
+      await w.complete(d, runnerFor(w, d), 1.993, { tamper: WASM });
+    }
+    const [judged] = w.entries('replay_judged');
+    expect(judged.data).toMatchObject({ verdict: 'agreed', outvoted: [] });
+    expect(judged.data.replay_job_ids).toHaveLength(1);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
   });
 });
