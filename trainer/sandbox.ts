@@ -20,7 +20,9 @@
 //   calls, but a candidate reaches any system call through a binary (perl's syscall is in every
 //   Debian's /usr; so would an ELF or a native addon written to /tmp). memfd_create stays (Mesa's
 //   Vulkan drivers, so the WebGPU backend, allocate with it and have no fallback): the watch
-//   counts memfds and shared anonymous memory instead (trainer/process-tree.ts);
+//   counts memfds and shared anonymous memory instead (trainer/process-tree.ts). It refuses the
+//   kernel keyrings too (add_key, request_key, keyctl): a key in the session keyring every child
+//   inherits outlives the child, a store one child leaves for the next;
 // - an unprivileged uid: the runner's own, or when the runner is root a dedicated uid per child;
 // - a process and thread cap (RLIMIT_NPROC, counted per uid in the sandbox's user namespace);
 //   the memory cap is enforced on the whole process tree by the supervisor's watch (child.ts),
@@ -230,16 +232,26 @@ const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
  */
 const IO_URING = { io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 };
 
+/**
+ * Kernel keyrings are in no namespace the sandbox makes: every child inherits the supervisor's
+ * session keyring (systemd gives each service one, KeyringMode=private; a login has one) and may
+ * write it as its possessor, whatever its uid. A key outlives the child that added it, so one
+ * child left data for the next (the scored eval child handed the probe child every window, and a
+ * look-ahead passed the probe: test/trainer/red-team-siblings.test.ts) and one run for the next.
+ * Docker's default profile refuses the same three calls.
+ */
+const KEYRINGS = { x64: { add_key: 248, request_key: 249, keyctl: 250 }, arm64: { add_key: 217, request_key: 218, keyctl: 219 } };
+
 /** System call numbers the filter refuses, per architecture (process.arch), and setsockopt's. */
 const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number>; setsockopt: number }> = {
   x64: {
     audit: 0xc000003e, // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING },
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64 },
     setsockopt: 54,
   },
   arm64: {
     audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING },
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64 },
     setsockopt: 208,
   },
 };

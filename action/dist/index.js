@@ -47272,17 +47272,18 @@ function sandboxArgv(spec) {
 }
 var SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
 var IO_URING = { io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 };
+var KEYRINGS = { x64: { add_key: 248, request_key: 249, keyctl: 250 }, arm64: { add_key: 217, request_key: 218, keyctl: 219 } };
 var SECCOMP_ARCHES = {
   x64: {
     audit: 3221225534,
     // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING },
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64 },
     setsockopt: 54
   },
   arm64: {
     audit: 3221225655,
     // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING },
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64 },
     setsockopt: 208
   }
 };

@@ -55,4 +55,10 @@ describe('the eval children cannot hand the windows to each other', () => {
     expect(r.val_bpb).toBeNull();
     expect(r.failure?.kind).toBe('non_causal');
   }, 300_000);
+
+  (available && keyrings ? it : it.skip)('through the session keyring the children inherit: the sandbox refuses keyrings', () => {
+    const r = runCli('keyring');
+    expect(r.val_bpb).toBeNull();
+    expect(r.failure?.kind).toBe('non_causal');
+  }, 300_000);
 });

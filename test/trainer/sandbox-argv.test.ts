@@ -110,10 +110,10 @@ describe('the seccomp filter', () => {
   const cases: [string, number, Record<string, number>, number[]][] = [
     // arch, AUDIT_ARCH, the refused calls, calls node needs (read, write, mmap, clone, execve, futex...)
     // (memfd_create stays allowed: Mesa's Vulkan drivers need it; the watch counts memfds)
-    ['x64', 0xc000003e, { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 }, [0, 1, 9, 56, 59, 202, 231, 435, 319]],
-    ['arm64', 0xc00000b7, { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 }, [63, 64, 222, 220, 221, 98, 94, 435, 279]],
+    ['x64', 0xc000003e, { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 248, request_key: 249, keyctl: 250 }, [0, 1, 9, 56, 59, 202, 231, 435, 319]],
+    ['arm64', 0xc00000b7, { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 217, request_key: 218, keyctl: 219 }, [63, 64, 222, 220, 221, 98, 94, 435, 279]],
   ];
-  it.each(cases)('on %s refuses the calls that hold memory out of sight (ENOSYS), allows the rest, and kills another ABI', (arch, audit, refused, allowed) => {
+  it.each(cases)('on %s refuses the calls that hold memory or data out of sight (ENOSYS), allows the rest, and kills another ABI', (arch, audit, refused, allowed) => {
     const prog = seccompFilter(arch) as Buffer;
     for (const [name, nr] of Object.entries(refused)) expect([name, runFilter(prog, audit, nr)]).toEqual([name, ENOSYS]);
     for (const nr of allowed) expect([nr, runFilter(prog, audit, nr)]).toEqual([nr, ALLOW]);
