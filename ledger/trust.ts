@@ -94,6 +94,12 @@ export class TrustBook {
   baselineMean: ReadonlyMap<string, number> = new Map();
   /** the class baselines in force when each job was dispatched: a flat-scores sample is its score less its class's */
   readonly dispatchBaselines = new Map<string, ReadonlyMap<string, number>>();
+  /**
+   * the login (as registered) under which each GitHub account first registered runners, by the
+   * account id the route records (`runner_registered.owner_id`): an account is one owner, and a
+   * renamed one counts under this login only (app/policy/eligibility.ts)
+   */
+  readonly accountLogins = new Map<number, string>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -113,6 +119,12 @@ export class TrustBook {
     for (const [c, m] of other.flat) this.flat.set(c, new Map([...m].map(([o, xs]) => [o, [...xs]])));
     this.baselineMean = other.baselineMean;
     for (const [j, m] of other.dispatchBaselines) this.dispatchBaselines.set(j, m);
+    for (const [id, login] of other.accountLogins) this.accountLogins.set(id, login);
+  }
+
+  /** The login GitHub account `id` first registered runners under, or null (see accountLogins). */
+  firstLoginOf(id: number): string | null {
+    return this.accountLogins.get(id) ?? null;
   }
 
   /** The shading test (ledger/shading.ts) on `login`'s samples since its last shading fault, with `extra` added. */
@@ -288,6 +300,11 @@ export class TrustBook {
         if (d.by === 'digest' && (v.verdict === 'agreed' || v.verdict === 'outvoted')) for (const j of v.group) this.proven.add(j);
         const sample = d.by === 'val_bpb' ? shadingSampleOf(d.job_id, v, replayRuns(d, resultOf), d.tolerance, resultOf) : null;
         if (sample) this.shading.set(key(sample.owner), [...(this.shading.get(key(sample.owner)) ?? []), sample]);
+        break;
+      }
+      case 'runner_registered': {
+        const d = (e as LedgerEntry<'runner_registered'>).data;
+        if (d.owner_id !== undefined && !this.accountLogins.has(d.owner_id)) this.accountLogins.set(d.owner_id, d.owner);
         break;
       }
       case 'owner_banned':

@@ -11,14 +11,22 @@ export interface Registration {
   /** the route's registrations record the owner's account creation time; an admin's fleet labels do not need one */
   owner_created_at?: string | null;
   registered_by?: 'route' | 'labels';
+  /** the owner's GitHub account id, recorded by the route (absent in older entries and fleet runners) */
+  owner_id?: number;
 }
 
 const DAY_MS = 86_400_000;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** `trust`: the ledger's bans (its TrustBook, or any lookup of owner_banned entries). */
-export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: Pick<TrustBook, 'banned'> | null, now: Date): string | null {
+/** `trust`: the ledger's bans (its TrustBook, or any lookup of owner_banned entries) and, from a TrustBook, the first login of each account. */
+export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: (Pick<TrustBook, 'banned'> & Partial<Pick<TrustBook, 'firstLoginOf'>>) | null, now: Date): string | null {
   const login = reg.owner;
+  // One account under a second login (renamed since it registered runners) was a second owner: it
+  // verified its own claims and filled a quorum alone. It counts under its first login only.
+  const first = reg.owner_id !== undefined ? (trust?.firstLoginOf?.(reg.owner_id) ?? null) : null;
+  if (first !== null && !same(first, login)) {
+    return `${login}'s GitHub account (id ${reg.owner_id}) registered runners as ${first} first: an account is one owner whatever its login, so its runners count only as ${first} (rename the account back to ${first} and run \`runner join\` again)`;
+  }
   if (rules.banned.some((b) => same(b, login))) return `${login} is listed in runners.banned of .github/autoresearch.yml`;
   const banned = trust?.banned(login);
   if (banned) return `${login} is banned by the ledger (${banned})`;

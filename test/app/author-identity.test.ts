@@ -121,3 +121,28 @@ describe('an owner in debt', () => {
     expect(spends(w, 'carol').map((e) => e.data.reason)).toEqual(['free_tier']);
   });
 });
+
+describe('one GitHub account under two logins', () => {
+  // alice registers runners, renames her account to alice-2 and registers runners again (the route
+  // allows it: neither login is banned or another account's). Her two logins were two owners: her
+  // second runner verified her first runner's claim, a merge resting on one account. Now an account
+  // counts under the login it first registered runners with; the other's results count nowhere.
+  it("cannot verify its own runner's claim under its second login", async () => {
+    const w = world({ 'alice-2': idOf('alice') });
+    w.seedLedger([
+      ...w.ledger().filter((e) => e.type !== 'runner_registered' || (e.data as { owner: string }).owner === 'alice').map(({ type, data }) => ({ type, data }) as NewEntry),
+      { type: 'runner_registered', data: { runner_name: 'runner-b', owner: 'alice-2', hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, 'owner-alice-2'], registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id: idOf('alice') } },
+    ]);
+    w.gh.runners[1].labels = ['self-hosted', 'autoresearch', CLASS, 'owner-alice-2'];
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9);
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify')!;
+    expect(verify.inputs.runner_label).toBe('owner-alice-2');
+    await w.complete(verify, 'runner-b', 1.905);
+    expect(w.gh.merges).toEqual([]);
+    expect(w.entries('experiment_merged')).toEqual([]);
+    const refused = w.entries('result_recorded').find((e) => e.data.runner_name === 'runner-b')!;
+    expect(refused.data).toMatchObject({ validated: false, reason: expect.stringMatching(/alice-2's GitHub account \(id \d+\) registered runners as alice first/) });
+    expect(w.entries('credit_granted').filter((e) => e.data.login === 'alice-2')).toEqual([]);
+  });
+});
