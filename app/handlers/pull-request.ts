@@ -221,7 +221,7 @@ async function authorRefusal(s: Session, view: LedgerView, pr: Pull): Promise<st
   const balanceOf = (login: string) => balances.get(login)?.balance ?? 0;
   const registered = [...view.registry.values()];
   let id = pr.user.id;
-  if (id === undefined && authorIdMatters(pr.user.login, registered, balanceOf)) id = (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id;
+  if (id === undefined && authorIdMatters(registered)) id = (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id;
   return id === undefined ? null : authorProblem(pr.user.login, id, registered, balanceOf);
 }
 

@@ -48,31 +48,40 @@ export type Registered = { owner: string; owner_id?: number };
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Whether the account id of a PR's author `login` decides anything (the reconcile pass's events carry none: the App asks GitHub only then). */
-export function authorIdMatters(login: string, registered: Iterable<Registered>, balanceOf: (login: string) => number): boolean {
-  for (const r of registered) if (r.owner_id !== undefined && (same(r.owner, login) || balanceOf(r.owner) < 0)) return true;
+/** Whether the account id of a PR's author decides anything: some runner was registered with one (the reconcile pass's events carry no id: the App asks GitHub only then). */
+export function authorIdMatters(registered: Iterable<Registered>): boolean {
+  for (const r of registered) if (r.owner_id !== undefined) return true;
   return false;
 }
 
 /**
- * Why GitHub account `id`, holding `login` now, may not pay for an experiment, or null. The ledger
- * keeps balances, free runs and debts by login; a login can be renamed and then taken by any other
- * account, an id cannot (the route records it: app/routes/runners.ts). Before, a PR paid with its
- * login's balance whoever held the login: an account that took over a renamed owner's login spent
- * her credits, and an owner in debt renamed (to another login, or the same in other letter case)
- * and had free runs again. Refused now: a login under which another account registered runners,
- * and an account whose logins together are in debt. Registrations without an id say nothing.
+ * Why GitHub account `id`, holding `login` now, may not open experiments, or null. The ledger keeps
+ * balances, free runs and debts by login, and a PR's author is kept out of its quorum by login; a
+ * login can be renamed and then taken by any other account, an id cannot (the route records it:
+ * app/routes/runners.ts). Before, a PR paid with its login's balance whoever held the login: an
+ * account that took over a renamed owner's login spent her credits; an owner in debt renamed and had
+ * free runs again; and an owner who renamed had her own runners, registered under the old login,
+ * verify her PR. Refused now: a login under which another account registered runners; a login other
+ * than the one the account first registered runners with (an account is one owner, as for its
+ * runners: ineligible above); and an account whose logins together are in debt (a login in another
+ * letter case is another ledger account). Registrations without an id say nothing.
  */
 export function authorProblem(login: string, id: number, registered: Iterable<Registered>, balanceOf: (login: string) => number): string | null {
-  const formerLogins = new Set<string>();
+  let first: string | null = null;
+  const others = new Set<string>();
   for (const r of registered) {
     if (r.owner_id === undefined) continue;
     if (same(r.owner, login) && r.owner_id !== id) {
       return `The ledger's credits, free runs and debts under ${code(r.owner)} belong to the GitHub account that registered runners as ${code(r.owner)} (id ${r.owner_id}); this PR's author is another account (id ${id}), which holds the login now. A login that changed hands keeps its former owner's record, so it cannot pay for experiments: open the PR from an account whose login no other account registered runners under.`;
     }
-    if (r.owner_id === id && r.owner !== login) formerLogins.add(r.owner);
+    if (r.owner_id !== id) continue;
+    first ??= r.owner;
+    if (r.owner !== login) others.add(r.owner);
   }
-  const debts = [...formerLogins].map((l) => ({ login: l, balance: balanceOf(l) })).filter((d) => d.balance < 0);
+  if (first !== null && !same(first, login)) {
+    return `This PR's author (GitHub account id ${id}) registered runners as ${code(first)}: an account is one owner whatever its login, so it opens experiments only as ${code(first)} (under another login its own runners would verify them). Rename the account back to ${code(first)} and push again.`;
+  }
+  const debts = [...others].map((l) => ({ login: l, balance: balanceOf(l) })).filter((d) => d.balance < 0);
   const net = round3(balanceOf(login) + debts.reduce((sum, d) => sum + d.balance, 0));
   if (!debts.length || net >= 0) return null;
   const owed = debts.map((d) => `${code(d.login)} owes ${round3(-d.balance)} credits`).join(', ');

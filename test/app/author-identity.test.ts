@@ -100,7 +100,10 @@ describe('an owner in debt', () => {
   // alice's spent credits were reversed (-300): no run, free tier included, until she repays. She
   // renames her account (to another login, or the same one in other letter case: GitHub allows
   // both; the ledger's accounts are by exact login) and opens a PR. Before: a free-tier run.
-  it.each(['alice-2', 'Alice'])('cannot shed the debt by renaming the account to %s', async (login) => {
+  it.each([
+    ['alice-2', /registered runners as `alice`: an account is one owner/],
+    ['Alice', /`alice` owes 300 credits/],
+  ])('cannot shed the debt by renaming the account to %s', async (login, why) => {
     const w = world();
     inDebt(w);
     expect(computeBalances(w.ledger()).get('alice')!.balance).toBe(-300);
@@ -109,7 +112,7 @@ describe('an owner in debt', () => {
     expect(w.gh.dispatches).toEqual([]);
     expect(spends(w, login)).toEqual([]);
     const [rejected] = w.entries('experiment_rejected');
-    expect(rejected.data.problems.join(' ')).toMatch(/`alice` owes 300 credits/);
+    expect(rejected.data.problems.join(' ')).toMatch(why);
   });
 
   it('a newcomer with nothing, whose account registered nothing, still gets the free tier', async () => {
@@ -144,5 +147,27 @@ describe('one GitHub account under two logins', () => {
     const refused = w.entries('result_recorded').find((e) => e.data.runner_name === 'runner-b')!;
     expect(refused.data).toMatchObject({ validated: false, reason: expect.stringMatching(/alice-2's GitHub account \(id \d+\) registered runners as alice first/) });
     expect(w.entries('credit_granted').filter((e) => e.data.login === 'alice-2')).toEqual([]);
+  });
+});
+
+describe('an owner who renamed, as a PR author', () => {
+  // alice's runners are registered as alice; she renames the account to alice-2 and opens a PR.
+  // Before: the author alice-2 and the runner owner alice were two people: her own runner verified
+  // her PR (the PR's author never counts toward its quorum, by login). Now the account opens
+  // experiments only under the login it registered runners with.
+  it('cannot have its own runners verify its PR under its new login', async () => {
+    const w = world();
+    asAccount(w, idOf('alice'));
+    await w.push(7, 'alice-2', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    const first = w.gh.dispatches[0];
+    if (first) {
+      await w.complete(first, 'runner-b', 1.9);
+      const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify');
+      if (verify) await w.complete(verify, 'runner-a', 1.905);
+    }
+    expect(w.gh.merges).toEqual([]);
+    expect(w.gh.dispatches).toEqual([]);
+    const [rejected] = w.entries('experiment_rejected');
+    expect(rejected.data.problems.join(' ')).toMatch(/registered runners as `alice`.*only as `alice`/);
   });
 });
