@@ -39,8 +39,9 @@ export async function dispatchSideReplays(s: Session, view: LedgerView): Promise
       hardware_class: d.hardware_class,
       // an idle runner of an eligible owner, else the class's label: a replay sent to a busy owner's
       // runner waited behind the class's other runs past its deadline, again and again (a small swarm
-      // queued hundreds so); one that lands on an excluded owner's runner is refused and replayed again
-      runner_label: pickVerifierLabel(idle, d.hardware_class, excluded) ?? d.hardware_class,
+      // queued hundreds so); one that lands on an excluded owner's runner is refused and replayed again,
+      // but once one sent there came back refused, a busy eligible owner's (policy/side-replays.ts classLabel)
+      runner_label: pickVerifierLabel(idle, d.hardware_class, excluded) ?? (d.classLabel ? d.hardware_class : pickVerifierLabel(runners, d.hardware_class, excluded)!),
       attempt: d.attempt,
       verifies: d.original,
       // a verify run's replay may settle its claim (judge.ts continueClaim): it reports on the PR's check and comment

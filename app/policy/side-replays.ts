@@ -9,6 +9,7 @@ import type { SealKeyPair } from '../../trainer/seal.js';
 import type { ReplaySpec } from '../dispatch.js';
 import type { Dispatched, LedgerView } from '../ledger-view.js';
 import { originalOf, replayStep, sealedDigest, type ReplayInput } from './replays.js';
+import { refusal } from './refusals.js';
 import { INFEASIBLE_PACE, replayAbandoned, replayInfeasible, replaysRun, SIDE_REPLAY_ATTEMPTS } from './replication.js';
 
 export { SIDE_REPLAY_ATTEMPTS } from './replication.js';
@@ -65,6 +66,14 @@ export interface SideReplay {
   exclude: string[];
   attempt: number;
   replay: ReplaySpec;
+  /**
+   * whether it may go to the class's label when no eligible owner's runner is idle: not once a
+   * replay of the run sent there came back refused (no artifact, a harness error, an excluded
+   * owner's runner). Any runner of the class takes such a job, those of the owners it excludes
+   * too, and a refusal costs its owner nothing: one owner whose idle runners took each of them
+   * used up the run's SIDE_REPLAY_ATTEMPTS and got an honest run dropped (never counted, never paid).
+   */
+  classLabel: boolean;
 }
 
 /**
@@ -107,10 +116,14 @@ export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): Side
       // job sent twice to the fault run's invariant, seed 3 of `--faults --experiments 300`)
       attempt: Math.max(ids.length, ...ids.map((j) => view.jobs.get(j)?.attempt ?? 0)) + 1,
       replay: { schedule: r.replay!.schedule, seed: r.seed, eval_seed: r.eval_seed! },
+      classLabel: !ids.some((j) => view.jobs.get(j)?.runner_label === r.hardware_class && refusedRun(view.state.results.get(j)?.data)),
     });
   }
   return out;
 }
+
+/** A job a runner ran and handed back with nothing to count (app/policy/refusals.ts). */
+const refusedRun = (d: EntryDataOf<'result_recorded'> | undefined): boolean => !!d?.runner_owner && refusal(d);
 
 /** What a side replay's result establishes: the entries to record with it, and the baseline run it settles, if any. */
 export interface SideJudged {

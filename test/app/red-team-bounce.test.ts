@@ -5,6 +5,8 @@
 // most retries of a job. One owner got a real improvement given up after max_attempts.
 import { describe, expect, it } from '@jest/globals';
 import { auditEachWorld, busy, CLASS, online, reg, runnerFor, trustWorld, World } from './world.js';
+import { viewOf } from '../../app/ledger-view.js';
+import { runStanding } from '../../app/policy/side-replays.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 
@@ -107,5 +109,41 @@ describe('a replay that reports a harness error', () => {
     expect(judged.data.replay_job_ids).toHaveLength(1);
     expect(w.entries('owner_faulted')).toEqual([]);
     expect(w.gh.labelsOf(7)).toEqual(['experiment:discarded']);
+  });
+});
+
+describe('the replays of a baseline or verify run (side replays)', () => {
+  // Attack: a side replay goes to an idle eligible owner's runner, else to the class's label, which
+  // any runner of the class takes, those of owners who must not replay the run too. A run is given
+  // up (never counts, never paid) after SIDE_REPLAY_ATTEMPTS replay jobs came back without a verdict.
+  // Mallory, whose runner was idle while bob's was busy, took the first (targeted at her) and then
+  // every one sent to the class's label, handing back nothing: alice's honest baseline run was dropped.
+  it('one owner cannot get an honest run dropped by taking its replays and handing back nothing', async () => {
+    const w = new World({ trust: 'policy', config: 'max_in_flight: 10\nbaseline_runs: 3\nverification:\n  quorum: 1\n  min_sigma_df: 0\n', seed: [reg('runner-a', 'alice'), reg('runner-b', 'bob'), reg('runner-m', 'mallory')] });
+    online(w, 'runner-m', 'mallory');
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 2.05, { tamper: WASM });
+    const base = w.gh.dispatches.find((d) => d.inputs.role === 'baseline')!;
+    busy(w, 'runner-b');
+    await w.complete(base, 'runner-a', 2.0, { tamper: WASM }); // alice is on probation: her run awaits a replay
+    const labels: string[] = [];
+    const seen = new Set<string>();
+    for (let k = 0; k < 12; k++) {
+      const d = w.gh.dispatches.find((x) => x.inputs.replay && !seen.has(x.inputs.nonce));
+      if (!d) break;
+      seen.add(d.inputs.nonce);
+      labels.push(d.inputs.runner_label);
+      if (d.inputs.runner_label === 'owner-bob') {
+        await w.complete(d, 'runner-b', 2.0, { tamper: WASM });
+        break;
+      }
+      busy(w, 'runner-b');
+      await w.complete(d, 'runner-m', 2.0, nothing);
+    }
+    expect(runStanding(viewOf(w.ledger()), base.inputs.nonce)).toBe('counts');
+    expect(w.entries('replay_judged').map((e) => [e.data.job_id, e.data.verdict])).toEqual([[base.inputs.nonce, 'agreed']]);
+    // one sent to her, one to the class's label; then only to an eligible owner, though busy
+    expect(labels).toEqual(['owner-mallory', CLASS, 'owner-bob']);
+    expect(w.entries('owner_faulted')).toEqual([]);
   });
 });
