@@ -129,7 +129,7 @@ async function act(x: Ctx, view: LedgerView, out: Outcome): Promise<void> {
       if ((await settleSideReplay(x, view, out, !!x.redo)) === 'stale') return x.redo!();
       return;
     case 'retry': {
-      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? ANY_RUNNER, [out.elsewhere, ...(out.avoid ?? [])], view) } : {};
+      const elsewhere = out.elsewhere ? { runner_label: await verifierLabel(s, job.hardware_class ?? view.registry.get(x.runnerName ?? '')?.hardware_class ?? ANY_RUNNER, [out.elsewhere, ...(out.avoid ?? [])], view) } : {};
       if (!(await dispatchJobs(s, current ? [again(elsewhere)] : [], once(view, job.job_id, x.news), x.files, view.entries))) return;
       await report(null, { status: 'in_progress' }, 'Result rejected; running again', summary(`The result was rejected: ${out.reason}. Running again on another runner (attempt ${job.attempt + 1}).`), [
         `The run's result was rejected (${out.reason}); the experiment runs again.`,
