@@ -1,5 +1,6 @@
 // Where each thing lives in the built site, relative to its root. Pages and the API link to each
 // other only through these, so a path is named once.
+import { createHash } from 'node:crypto';
 
 export const PER_PAGE = 250;
 
@@ -25,14 +26,24 @@ export const paths = {
   asset: (name: string) => `assets/${name}`,
 };
 
-/** A file-name-safe, unique slug per hardware class (class names come from runners: untrusted). */
+/**
+ * A file-name-safe, unique slug per hardware class (class names come from runners: untrusted),
+ * the same whatever the order of `classes`. A class named as a slug (what `runner doctor`
+ * measures: `gpu-h100-80gb`) is its own slug; any other name gets its slugged form and 8 hex digits
+ * of its sha256. Before, slugs went in the order given (by experiment count) and a second class of
+ * one slug got `-2`: a runner registered as `GPU H100 80GB` with more jobs than the real class took
+ * `progress/gpu-h100-80gb.json` (test/leaderboard/red-team-slugs.test.ts).
+ */
 export function classSlugs(classes: readonly string[]): Map<string, string> {
+  const base = (cls: string) => cls.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'class';
+  const named = (cls: string) => base(cls) === cls;
   const slugs = new Map<string, string>();
   const taken = new Set<string>();
-  for (const cls of classes) {
-    const base = cls.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'class';
-    let slug = base;
-    for (let i = 2; taken.has(slug); i++) slug = `${base}-${i}`;
+  // the classes named as slugs first: each takes its own name, which no other name can then take
+  for (const cls of [...classes.filter(named), ...classes.filter((c) => !named(c)).sort()]) {
+    const first = named(cls) ? cls : `${base(cls)}-${createHash('sha256').update(cls).digest('hex').slice(0, 8)}`;
+    let slug = first;
+    for (let i = 2; taken.has(slug); i++) slug = `${first}-${i}`;
     taken.add(slug);
     slugs.set(cls, slug);
   }
