@@ -22,7 +22,8 @@
 //   Vulkan drivers, so the WebGPU backend, allocate with it and have no fallback): the watch
 //   counts memfds and shared anonymous memory instead (trainer/process-tree.ts). It refuses the
 //   kernel keyrings too (add_key, request_key, keyctl): a key in the session keyring every child
-//   inherits outlives the child, a store one child leaves for the next;
+//   inherits outlives the child, a store one child leaves for the next; and the calls that evict
+//   pages of a shared file from the page cache, or tell its cached pages without reading them;
 // - an unprivileged uid: the runner's own, or when the runner is root a dedicated uid per child;
 // - a process and thread cap (RLIMIT_NPROC, counted per uid in the sandbox's user namespace);
 //   the memory cap is enforced on the whole process tree by the supervisor's watch (child.ts),
@@ -242,17 +243,36 @@ const IO_URING = { io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 
  */
 const KEYRINGS = { x64: { add_key: 248, request_key: 249, keyctl: 250 }, arm64: { add_key: 217, request_key: 218, keyctl: 219 } };
 
+/**
+ * The page cache is shared with the host and every other child as well: a child that evicts pages
+ * of a file both can read (posix_fadvise DONTNEED) or reads them in, leaves one bit a page for the
+ * next child, which reads them back without reading the pages in (preadv2 or Linux AIO with
+ * RWF_NOWAIT, mincore, cachestat). The scored eval child handed the probe child its windows that
+ * way (test/trainer/red-team-siblings.test.ts). Refused: those calls, and madvise's and
+ * process_madvise's eviction (MADV_COLD, MADV_PAGEOUT: of files the child owns, a runner's own
+ * checkout). Not closed: a page no process had read before the run, read in by one child and told
+ * from a cold one by the next by timing or fault-around (docs/harness.md, "Limits").
+ */
+const PAGE_CACHE = {
+  x64: { fadvise64: 221, preadv2: 327, pwritev2: 328, mincore: 27, cachestat: 451, process_madvise: 440, io_setup: 206 },
+  arm64: { fadvise64_64: 223, preadv2: 286, pwritev2: 287, mincore: 232, cachestat: 451, process_madvise: 440, io_setup: 0 },
+};
+/** madvise(2)'s advice that reclaims a file's pages (Linux 5.4): refused as a kernel before it does (EINVAL) */
+export const MADV_EVICT = { MADV_COLD: 20, MADV_PAGEOUT: 21 } as const;
+
 /** System call numbers the filter refuses, per architecture (process.arch), and setsockopt's. */
-const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number>; setsockopt: number }> = {
+const SECCOMP_ARCHES: Record<string, { audit: number; refused: Record<string, number>; setsockopt: number; madvise: number }> = {
   x64: {
     audit: 0xc000003e, // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64 },
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64, ...PAGE_CACHE.x64 },
     setsockopt: 54,
+    madvise: 28,
   },
   arm64: {
     audit: 0xc00000b7, // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64 },
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64, ...PAGE_CACHE.arm64 },
     setsockopt: 208,
+    madvise: 233,
   },
 };
 
@@ -264,13 +284,14 @@ const SOL_SOCKET = 1;
 /** The sandbox's seccomp filter as classic BPF (struct sock_filter[], little-endian, as bubblewrap
  * reads it), or null for an architecture without a table: ENOSYS for each refused call (callers
  * treat it as a kernel without the call), EPERM for setting a socket's buffer size (as for an
- * unprivileged SO_SNDBUFFORCE), the process killed for a call of another ABI (i386 through int
+ * unprivileged SO_SNDBUFFORCE), EINVAL for madvise's eviction advice (as a kernel without it),
+ * the process killed for a call of another ABI (i386 through int
  * 0x80, x32), which could reach the same calls by other numbers. */
 export function seccompFilter(arch: string): Buffer | null {
   const a = SECCOMP_ARCHES[arch];
   if (!a) return null;
   const LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, RET_K = 0x06;
-  const ALLOW = 0x7fff0000, KILL_PROCESS = 0x80000000, ERRNO_ENOSYS = 0x00050000 | 38, ERRNO_EPERM = 0x00050000 | 1;
+  const ALLOW = 0x7fff0000, KILL_PROCESS = 0x80000000, ERRNO_ENOSYS = 0x00050000 | 38, ERRNO_EPERM = 0x00050000 | 1, ERRNO_EINVAL = 0x00050000 | 22;
   // seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8 i (its low 32 bits first: an int argument)
   const ARG = (i: number) => 16 + 8 * i;
   type Op = [number, number | string, number | string, number] | { label: string };
@@ -284,6 +305,7 @@ export function seccompFilter(arch: string): Buffer | null {
     [JGE_K, 0, 1, 0x40000000], // x32's numbers (and anything above them)
     [RET_K, 0, 0, KILL_PROCESS],
     ...nrs.map((nr): Op => [JEQ_K, 'enosys', 0, nr]),
+    [JEQ_K, 'madvise', 0, a.madvise],
     [JEQ_K, 0, 'allow', a.setsockopt],
     [LD_W_ABS, 0, 0, ARG(1)], // level
     [JEQ_K, 0, 'allow', SOL_SOCKET],
@@ -291,6 +313,12 @@ export function seccompFilter(arch: string): Buffer | null {
     ...buffers.map((o): Op => [JEQ_K, 'eperm', 0, o]),
     { label: 'allow' },
     [RET_K, 0, 0, ALLOW],
+    { label: 'madvise' },
+    [LD_W_ABS, 0, 0, ARG(2)], // advice
+    ...Object.values(MADV_EVICT).map((v): Op => [JEQ_K, 'einval', 0, v]),
+    [RET_K, 0, 0, ALLOW],
+    { label: 'einval' },
+    [RET_K, 0, 0, ERRNO_EINVAL],
     { label: 'enosys' },
     [RET_K, 0, 0, ERRNO_ENOSYS],
     { label: 'eperm' },

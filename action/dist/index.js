@@ -47273,18 +47273,25 @@ function sandboxArgv(spec) {
 var SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
 var IO_URING = { io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427 };
 var KEYRINGS = { x64: { add_key: 248, request_key: 249, keyctl: 250 }, arm64: { add_key: 217, request_key: 218, keyctl: 219 } };
+var PAGE_CACHE = {
+  x64: { fadvise64: 221, preadv2: 327, pwritev2: 328, mincore: 27, cachestat: 451, process_madvise: 440, io_setup: 206 },
+  arm64: { fadvise64_64: 223, preadv2: 286, pwritev2: 287, mincore: 232, cachestat: 451, process_madvise: 440, io_setup: 0 }
+};
+var MADV_EVICT = { MADV_COLD: 20, MADV_PAGEOUT: 21 };
 var SECCOMP_ARCHES = {
   x64: {
     audit: 3221225534,
     // AUDIT_ARCH_X86_64
-    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64 },
-    setsockopt: 54
+    refused: { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, ...IO_URING, ...KEYRINGS.x64, ...PAGE_CACHE.x64 },
+    setsockopt: 54,
+    madvise: 28
   },
   arm64: {
     audit: 3221225655,
     // AUDIT_ARCH_AARCH64
-    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64 },
-    setsockopt: 208
+    refused: { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, ...IO_URING, ...KEYRINGS.arm64, ...PAGE_CACHE.arm64 },
+    setsockopt: 208,
+    madvise: 233
   }
 };
 var SOCKET_BUFFER_OPTIONS = { SO_SNDBUF: 7, SO_RCVBUF: 8, SO_SNDBUFFORCE: 32, SO_RCVBUFFORCE: 33 };
@@ -47293,7 +47300,7 @@ function seccompFilter(arch2) {
   const a = SECCOMP_ARCHES[arch2];
   if (!a) return null;
   const LD_W_ABS = 32, JEQ_K = 21, JGE_K = 53, RET_K = 6;
-  const ALLOW = 2147418112, KILL_PROCESS = 2147483648, ERRNO_ENOSYS = 327680 | 38, ERRNO_EPERM = 327680 | 1;
+  const ALLOW = 2147418112, KILL_PROCESS = 2147483648, ERRNO_ENOSYS = 327680 | 38, ERRNO_EPERM = 327680 | 1, ERRNO_EINVAL = 327680 | 22;
   const ARG = (i) => 16 + 8 * i;
   const nrs = Object.values(a.refused);
   const buffers = Object.values(SOCKET_BUFFER_OPTIONS);
@@ -47308,6 +47315,7 @@ function seccompFilter(arch2) {
     // x32's numbers (and anything above them)
     [RET_K, 0, 0, KILL_PROCESS],
     ...nrs.map((nr) => [JEQ_K, "enosys", 0, nr]),
+    [JEQ_K, "madvise", 0, a.madvise],
     [JEQ_K, 0, "allow", a.setsockopt],
     [LD_W_ABS, 0, 0, ARG(1)],
     // level
@@ -47317,6 +47325,13 @@ function seccompFilter(arch2) {
     ...buffers.map((o) => [JEQ_K, "eperm", 0, o]),
     { label: "allow" },
     [RET_K, 0, 0, ALLOW],
+    { label: "madvise" },
+    [LD_W_ABS, 0, 0, ARG(2)],
+    // advice
+    ...Object.values(MADV_EVICT).map((v) => [JEQ_K, "einval", 0, v]),
+    [RET_K, 0, 0, ALLOW],
+    { label: "einval" },
+    [RET_K, 0, 0, ERRNO_EINVAL],
     { label: "enosys" },
     [RET_K, 0, 0, ERRNO_ENOSYS],
     { label: "eperm" },

@@ -6,7 +6,9 @@
 //   probe child used to start (and run the candidate's code) during the scored pass;
 // - 'keyring': a key left in the session keyring every child inherits from the supervisor, as
 //   systemd gives each service one (KeyringMode=private; the runner here joins a fresh one the same
-//   way). It outlives the child that wrote it, so no order of the children stops it.
+//   way). It outlives the child that wrote it, so no order of the children stops it;
+// - 'pagecache': one bit a page of files both read, evicted or read in by the scored child and
+//   probed unread by the probe child (preadv2 RWF_NOWAIT): outlives the child too.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,13 +35,13 @@ afterAll(() => {
   if (checkout) rmSync(checkout, { recursive: true, force: true });
 });
 
-function runCli(channel: string): ExperimentResult {
+function runCli(channel: string, evalBytes = 4096): ExperimentResult {
   const text = readFileSync(join(repo, 'test', 'trainer', 'fixtures', 'containment', 'sibling-leak.ts'), 'utf8');
-  const line = /^const CHANNEL: .*\/\/ CHANNEL$/m;
+  const line = /^const CHANNEL = .*\/\/ CHANNEL$/m;
   expect(text).toMatch(line);
-  writeFileSync(join(checkout, 'trainer', 'train.ts'), text.replace(line, `const CHANNEL = ${JSON.stringify(channel)} as 'flock' | 'keyring';`));
+  writeFileSync(join(checkout, 'trainer', 'train.ts'), text.replace(line, `const CHANNEL = ${JSON.stringify(channel)} as 'flock' | 'keyring' | 'pagecache';`));
   const outDir = mkdtempSync(join(checkout, 'out-'));
-  const cli = [process.execPath, '--import', 'tsx', 'trainer/cli.ts', '--isolation', 'sandbox', '--budget', '0.5', '--backend', 'wasm', '--eval-bytes', '4096', '--out', outDir];
+  const cli = [process.execPath, '--import', 'tsx', 'trainer/cli.ts', '--isolation', 'sandbox', '--budget', '0.5', '--backend', 'wasm', '--eval-bytes', String(evalBytes), '--out', outDir];
   const argv = keyrings ? ['/usr/bin/perl', '-e', JOIN_SESSION, ...cli] : cli;
   const r = spawnSync(argv[0], argv.slice(1), { cwd: checkout, env: { PATH: process.env.PATH, HOME: checkout, LANG: 'C.UTF-8' }, encoding: 'utf8', timeout: 240_000 });
   try {
@@ -58,6 +60,13 @@ describe('the eval children cannot hand the windows to each other', () => {
 
   (available && keyrings ? it : it.skip)('through the session keyring the children inherit: the sandbox refuses keyrings', () => {
     const r = runCli('keyring');
+    expect(r.val_bpb).toBeNull();
+    expect(r.failure?.kind).toBe('non_causal');
+  }, 300_000);
+
+  // 32 windows of 32 bytes, one bit a page: 33 MB of files no process on the machine reads
+  (available && process.arch === 'x64' ? it : it.skip)('through the page cache of files both can read: the sandbox refuses evicting pages and probing them unread', () => {
+    const r = runCli('pagecache', 1024);
     expect(r.val_bpb).toBeNull();
     expect(r.failure?.kind).toBe('non_causal');
   }, 300_000);

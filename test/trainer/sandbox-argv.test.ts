@@ -110,8 +110,8 @@ describe('the seccomp filter', () => {
   const cases: [string, number, Record<string, number>, number[]][] = [
     // arch, AUDIT_ARCH, the refused calls, calls node needs (read, write, mmap, clone, execve, futex...)
     // (memfd_create stays allowed: Mesa's Vulkan drivers need it; the watch counts memfds)
-    ['x64', 0xc000003e, { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 248, request_key: 249, keyctl: 250 }, [0, 1, 9, 56, 59, 202, 231, 435, 319]],
-    ['arm64', 0xc00000b7, { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 217, request_key: 218, keyctl: 219 }, [63, 64, 222, 220, 221, 98, 94, 435, 279]],
+    ['x64', 0xc000003e, { shmget: 29, shmat: 30, shmctl: 31, semget: 64, msgget: 68, memfd_secret: 447, bpf: 321, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 248, request_key: 249, keyctl: 250, fadvise64: 221, preadv2: 327, pwritev2: 328, mincore: 27, cachestat: 451, process_madvise: 440, io_setup: 206 }, [0, 1, 9, 56, 59, 202, 231, 435, 319]],
+    ['arm64', 0xc00000b7, { msgget: 186, semget: 190, shmget: 194, shmctl: 195, shmat: 196, memfd_secret: 447, bpf: 280, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427, add_key: 217, request_key: 218, keyctl: 219, fadvise64_64: 223, preadv2: 286, pwritev2: 287, mincore: 232, cachestat: 451, process_madvise: 440, io_setup: 0 }, [63, 64, 222, 220, 221, 98, 94, 435, 279]],
   ];
   it.each(cases)('on %s refuses the calls that hold memory or data out of sight (ENOSYS), allows the rest, and kills another ABI', (arch, audit, refused, allowed) => {
     const prog = seccompFilter(arch) as Buffer;
@@ -130,7 +130,15 @@ describe('the seccomp filter', () => {
     for (const opt of [2, 9, 20]) expect(runFilter(prog, audit, setsockopt, [3, SOL_SOCKET, opt])).toBe(ALLOW); // SO_REUSEADDR, SO_KEEPALIVE, SO_RCVTIMEO
     expect(runFilter(prog, audit, setsockopt, [3, IPPROTO_TCP, 7])).toBe(ALLOW); // another level's option 7
     // the same arguments to another call are not looked at
-    expect(runFilter(prog, audit, 0, [3, SOL_SOCKET, 7])).toBe(ALLOW);
+    expect(runFilter(prog, audit, 1, [3, SOL_SOCKET, 7])).toBe(ALLOW);
+  });
+  // a page evicted from the page cache of a file both can read is a bit one child leaves the next
+  it.each([['x64', 0xc000003e, 28], ['arm64', 0xc00000b7, 233]])('on %s refuses madvise\'s eviction of a file\'s pages (EINVAL), and no other advice', (arch, audit, madvise) => {
+    const prog = seccompFilter(arch) as Buffer;
+    const EINVAL = 0x00050000 | 22;
+    for (const advice of [20, 21]) expect([advice, runFilter(prog, audit, madvise, [0, 4096, advice])]).toEqual([advice, EINVAL]); // MADV_COLD, MADV_PAGEOUT
+    for (const advice of [4, 8, 10, 14, 15]) expect(runFilter(prog, audit, madvise, [0, 4096, advice])).toBe(ALLOW); // DONTNEED, FREE, DONTFORK, HUGEPAGE, NOHUGEPAGE
+    expect(runFilter(prog, audit, 1, [0, 4096, 21])).toBe(ALLOW);
   });
   it('is none for an architecture without a table', () => {
     expect(seccompFilter('riscv64')).toBeNull();
