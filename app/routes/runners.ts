@@ -58,7 +58,7 @@ export function decideRegistration(input: {
     return {
       ok: false,
       status: 429,
-      error: `${login} already has ${input.onlineRunners} runners online, the limit per owner is ${policy.max_per_owner}: stop one (Ctrl-C in its terminal) or wait until one finishes`,
+      error: `${login} already has ${input.onlineRunners} runners online, the limit per owner is ${policy.max_per_owner} (one asked for counts from then, for ${START_GRACE_MS / 60_000} minutes if it does not start): stop one (Ctrl-C in its terminal) or wait until one finishes`,
       retryAfterSeconds: 60,
     };
   }
@@ -214,10 +214,33 @@ async function loadPolicy(octokit: InstallationOctokit, owner: string, repo: str
   return parsed.data;
 }
 
-async function onlineRunnersOf(octokit: InstallationOctokit, owner: string, repo: string, login: string): Promise<number> {
+/** How long a runner the route minted may take to start; GitHub lists it offline until it does. */
+export const START_GRACE_MS = 10 * 60_000;
+
+/**
+ * The owner's runners that count toward `max_per_owner`: those online, and those the route minted
+ * for it (`minted`: runner name to when, from the ledger) less than START_GRACE_MS ago that GitHub
+ * still lists offline: a JIT config not started yet. Counting the online ones alone let an owner
+ * ask for configs one after another without starting them and then start them all at once.
+ * `stale`: the ids of the owner's runners the route minted longer ago that are offline and idle
+ * (never started, or their machine is gone; `runner join` starts one at once): deleted before
+ * another is minted, so such a config cannot be started later.
+ */
+async function runnersOf(octokit: InstallationOctokit, owner: string, repo: string, login: string, minted: Map<string, number>, now: number): Promise<{ count: number; stale: number[] }> {
   const label = ownerLabel(login);
   const runners = await octokit.paginate(octokit.rest.actions.listSelfHostedRunnersForRepo, { owner, repo, per_page: 100 });
-  return runners.filter((r) => r.status === 'online' && r.labels.some((l) => l.name.toLowerCase() === label)).length;
+  let count = 0;
+  const stale: number[] = [];
+  for (const r of runners) {
+    if (!r.labels.some((l) => l.name.toLowerCase() === label)) continue;
+    const at = minted.get(r.name);
+    if (r.status === 'online') count++;
+    else if (at !== undefined && !r.busy) {
+      if (now - at < START_GRACE_MS) count++;
+      else stale.push(r.id);
+    }
+  }
+  return { count, stale };
 }
 
 export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {}): Handler {
@@ -296,7 +319,13 @@ export function createRunnerHandler(app: Probot, options: RunnerRouteOptions = {
       if (!d.ok) throw new HttpError(d.status, d.error, d.retryAfterSeconds);
     };
     allow(0); // the cheap checks first: counting the owner's runners is a paginated API call
-    allow(await onlineRunnersOf(admin, owner, repo, login));
+    const minted = new Map(entries.filter((e) => e.type === 'runner_registered' && (e.data as { registered_by?: string }).registered_by === 'route' && (e.data as { owner: string }).owner.toLowerCase() === login.toLowerCase()).map((e) => [(e.data as { runner_name: string }).runner_name, Date.parse(e.time)]));
+    const mine = await runnersOf(admin, owner, repo, login, minted, Date.now());
+    allow(mine.count);
+    // a config minted and never started is taken back before another is minted (one that cannot be is counted)
+    let kept = 0;
+    for (const id of mine.stale) await admin.rest.actions.deleteSelfHostedRunnerFromRepo({ owner, repo, runner_id: id }).catch(() => void kept++);
+    if (kept) allow(mine.count + kept);
 
     const labels = runnerLabels(body.data.hardware_class, login);
     limiter.record(login); // counted even if GitHub fails below, so a failing caller cannot spin
