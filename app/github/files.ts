@@ -48,12 +48,37 @@ export async function fileAt(octokit: Octo, repo: RepoRef, path: string, sha: st
     throw e;
   }
   if (Array.isArray(data)) throw new NotARegularFile(path, sha, 'a directory');
-  const d = data as { type?: string; path?: string; content?: string; target?: string };
+  const d = data as { type?: string; path?: string; content?: string; encoding?: string; size?: number; sha?: string; target?: string };
   if (d.type !== 'file') throw new NotARegularFile(path, sha, d.type === 'symlink' ? `a symlink to ${JSON.stringify(d.target ?? '')}` : `a ${d.type ?? 'thing of no type'}`);
   // a symlink to a file of the repository is answered with that file, under its own path
   if (d.path !== undefined && d.path !== path) throw new NotARegularFile(path, sha, `a symlink to ${d.path}`);
+  if (d.encoding === 'none' || (d.content === '' && (d.size ?? 0) > 0)) return remember(key, await blobOf(octokit, repo, path, sha, d));
   if (typeof d.content !== 'string') throw new NotARegularFile(path, sha, 'a file GitHub serves without its content');
   return remember(key, new Uint8Array(Buffer.from(d.content, 'base64')));
+}
+
+/** Files larger than this are not read at all: far beyond any candidate (the Action places at most 1 MiB). */
+export const READ_LIMIT_BYTES = 8 << 20;
+
+/** `path` at a commit is a file larger than READ_LIMIT_BYTES: its size, unread. */
+export class TooLargeToRead extends NotARegularFile {
+  constructor(path: string, sha: string, readonly size: number) {
+    super(path, sha, `a file of ${size} bytes`);
+    this.name = 'TooLargeToRead';
+  }
+}
+
+/**
+ * The bytes of a file the contents API answers without them: above 1 MB it sends `content: ""`
+ * and `encoding: "none"` (docs, "Get repository content"), which was read as an empty file (a 1 MB
+ * train.ts passed max_file_bytes, and its runners' honest hashes were refused as forged). The git
+ * blob has them (up to 100 MB); a file over READ_LIMIT_BYTES is not downloaded.
+ */
+async function blobOf(octokit: Octo, repo: RepoRef, path: string, sha: string, d: { sha?: string; size?: number }): Promise<Uint8Array> {
+  if (d.size === undefined || d.size > READ_LIMIT_BYTES || !d.sha) throw new TooLargeToRead(path, sha, d.size ?? Infinity);
+  const { data } = await octokit.rest.git.getBlob({ ...repo, file_sha: d.sha });
+  if (data.encoding !== 'base64') throw new TooLargeToRead(path, sha, d.size);
+  return new Uint8Array(Buffer.from(data.content, 'base64'));
 }
 
 /** Every file of the repository at `sha` (one zipball download), paths relative to the root. */

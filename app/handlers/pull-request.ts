@@ -6,7 +6,7 @@ import type { LedgerEntry, NewEntry } from '../../ledger/index.js';
 import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
-import { fileAt, NotARegularFile } from '../github/files.js';
+import { fileAt, NotARegularFile, TooLargeToRead } from '../github/files.js';
 import { code } from '../policy/shown.js';
 import { authorIdMatters, authorProblem } from '../policy/eligibility.js';
 import { setState } from '../github/labels.js';
@@ -15,7 +15,7 @@ import { jobRefs } from '../jobs.js';
 import { viewOf, type LedgerView } from '../ledger-view.js';
 import { invalidComment, stateComment } from '../messages.js';
 import { experimentCost, payment } from '../policy/payment.js';
-import { validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
+import { tooLarge, validateCandidateFile, validateChangedFiles } from '../policy/validate.js';
 import { closedReason, heldClaimsClosed, paidHeads, seenHeads, sideReplayEntry, SUPERSEDED } from '../heads.js';
 import { carriedPlace, defaultHead, outdatedAgainst, setAsideOutdated, updatesPending } from '../outdated.js';
 import { handleOverdue, schedule } from '../scheduler.js';
@@ -69,11 +69,13 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
       throw e;
     });
     problems =
-      bytes instanceof NotARegularFile
-        ? [`\`${changed.path}\` is not a regular file at ${sha.slice(0, 7)} (GitHub says it is ${code(bytes.kind)}); an experiment must edit it as a plain text file.`]
-        : bytes
-          ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes)
-          : [`\`${changed.path}\` could not be read at ${sha}.`];
+      bytes instanceof TooLargeToRead
+        ? [tooLarge(changed.path, bytes.size, s.cfg.config.max_file_bytes)]
+        : bytes instanceof NotARegularFile
+          ? [`\`${changed.path}\` is not a regular file at ${sha.slice(0, 7)} (GitHub says it is ${code(bytes.kind)}); an experiment must edit it as a plain text file.`]
+          : bytes
+            ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes)
+            : [`\`${changed.path}\` could not be read at ${sha}.`];
   }
   const who = await authorRefusal(s, before, pr);
   if (who) problems = [...problems, who];

@@ -38,9 +38,7 @@ export function validateChangedFiles(files: ChangedFile[], editablePaths: string
 /** Problems with the candidate file itself: size and text (UTF-8, no NUL bytes). */
 export function validateCandidateFile(file: CandidateFile, maxBytes: number): string[] {
   const problems: string[] = [];
-  if (file.bytes.length > maxBytes) {
-    problems.push(`${code(file.path)} is ${file.bytes.length} bytes; the limit is ${maxBytes}. Make it smaller.`);
-  }
+  if (file.bytes.length > maxBytes) problems.push(tooLarge(file.path, file.bytes.length, maxBytes));
   let text = true;
   if (file.bytes.includes(0)) text = false;
   else {
@@ -52,4 +50,9 @@ export function validateCandidateFile(file: CandidateFile, maxBytes: number): st
   }
   if (!text) problems.push(`${code(file.path)} is not UTF-8 text; an experiment must be TypeScript source.`);
   return problems;
+}
+
+/** The candidate file's size over the limit, as a problem a contributor can act on. */
+export function tooLarge(path: string, size: number, maxBytes: number): string {
+  return `${code(path)} is ${size} bytes; the limit is ${maxBytes}. Make it smaller.`;
 }
