@@ -280,7 +280,7 @@ function reversalProblem(s: LedgerState, d: EntryDataOf<'credit_reversed'>): str
 
 const lower = (x: string) => x.toLowerCase();
 
-/** A merge must rest on `quorum + 1` distinct agreeing owners other than the PR's author, none banned. */
+/** A merge must rest on `quorum + 1` distinct agreeing owners other than the PR's author, none banned; an account is one owner under any of its logins (TrustBook.ownerKey). */
 function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): string | null {
   const policy = s.trust.policy!;
   const owners = new Set<string>();
@@ -293,8 +293,8 @@ function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): stri
     if (s.trust.faulted.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which other owners outvoted`;
     if (policy.quorum > 0 && !s.trust.checked.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which no other owner's run agreed with`;
     const author = s.dispatched.get(j)?.pr_author ?? r.author;
-    if (author && lower(author) === lower(r.runner_owner)) continue; // the author's own runner never counts
-    owners.add(lower(r.runner_owner));
+    if (author && s.trust.ownerKey(author) === s.trust.ownerKey(r.runner_owner)) continue; // the author's own runner never counts
+    owners.add(s.trust.ownerKey(r.runner_owner));
   }
   if (owners.size < policy.quorum + 1) {
     return `experiment_merged of PR #${d.pr} rests on ${owners.size} independent owner(s) (${[...owners].join(', ') || 'none'}), but the policy needs ${policy.quorum + 1} agreeing owners other than the PR's author`;

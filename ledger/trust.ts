@@ -100,6 +100,8 @@ export class TrustBook {
    * renamed one counts under this login only (app/policy/eligibility.ts)
    */
   readonly accountLogins = new Map<number, string>();
+  /** the account id each login (lower-cased) registered runners under first */
+  readonly loginAccounts = new Map<string, number>();
 
   /**
    * Makes this (empty) book a copy of `other` that later apply() calls on either leave the other
@@ -120,11 +122,18 @@ export class TrustBook {
     this.baselineMean = other.baselineMean;
     for (const [j, m] of other.dispatchBaselines) this.dispatchBaselines.set(j, m);
     for (const [id, login] of other.accountLogins) this.accountLogins.set(id, login);
+    for (const [login, id] of other.loginAccounts) this.loginAccounts.set(login, id);
   }
 
   /** The login GitHub account `id` first registered runners under, or null (see accountLogins). */
   firstLoginOf(id: number): string | null {
     return this.accountLogins.get(id) ?? null;
+  }
+
+  /** Who `login` is as an owner (lower-cased): the first login of the account that registered runners under it, else the login itself. */
+  ownerKey(login: string): string {
+    const id = this.loginAccounts.get(key(login));
+    return key((id !== undefined && this.accountLogins.get(id)) || login);
   }
 
   /** The shading test (ledger/shading.ts) on `login`'s samples since its last shading fault, with `extra` added. */
@@ -305,6 +314,7 @@ export class TrustBook {
       case 'runner_registered': {
         const d = (e as LedgerEntry<'runner_registered'>).data;
         if (d.owner_id !== undefined && !this.accountLogins.has(d.owner_id)) this.accountLogins.set(d.owner_id, d.owner);
+        if (d.owner_id !== undefined && !this.loginAccounts.has(key(d.owner))) this.loginAccounts.set(key(d.owner), d.owner_id);
         break;
       }
       case 'owner_banned':

@@ -164,3 +164,22 @@ describe('a baseline citing the merged claim\'s runs', () => {
     expect([...read].filter((k) => k in ExperimentResult.shape && !(CHECKED_RESULT_FIELDS as readonly string[]).includes(k))).toEqual([]);
   });
 });
+
+describe('a merge resting on one GitHub account under two logins', () => {
+  // carol and dave are one account (the route recorded one account id for both: dave is carol
+  // renamed, who registered runners again). Before, `npm run ledger -- verify` counted them as two of
+  // the merge's three owners; the App refuses such a second login's results now (app/policy/eligibility.ts).
+  const reg = (owner: string, owner_id: number): NewEntry => ({ type: 'runner_registered', data: { runner_name: `${owner}-rig`, owner, hardware_class: CLS, labels: ['self-hosted', CLS, `owner-${owner}`], registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id } });
+  // (a quorum of 2: three owners, bob's claim and the two verify runs)
+  const claim3 = claim.map((e) => (e === policy ? { ...policy, data: { ...DEFAULT_TRUST_POLICY, quorum: 2 } } : e));
+  it('is flagged: an account is one owner', () => {
+    expect(audit([reg('carol', 33), reg('dave', 34), ...claim3, merged()])).toBe('ok');
+    expect(audit([reg('carol', 33), reg('dave', 33), ...claim3, merged()])).toMatch(/experiment_merged of PR #7 rests on 2 independent owner\(s\) \(bob, carol\), but the policy needs 3/);
+  });
+
+  it('is flagged when the author is one of them under another login', () => {
+    // the PR's author agent-alice registered runners too, and bob is her account renamed
+    expect(audit([reg('agent-alice', 35), reg('bob', 36), ...claim3, merged()])).toBe('ok');
+    expect(audit([reg('agent-alice', 35), reg('bob', 35), ...claim3, merged()])).toMatch(/rests on 2 independent owner\(s\) \(carol, dave\)/);
+  });
+});
