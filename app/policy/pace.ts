@@ -18,6 +18,7 @@ import type { EntryDataOf, LedgerEntry, LedgerState } from '../../ledger/index.j
 import { floorFor, type PaceFloors } from '../../trainer/pace-floors.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { shown } from './shown.js';
+import { refusal } from './refusals.js';
 
 type Calibration = NonNullable<ExperimentResult['calibration']>;
 
@@ -137,26 +138,30 @@ export function givenBack(r: ExperimentResult, sent: PaceFloors | undefined): { 
 }
 
 /**
- * Whether `login` keeps giving jobs back: `limit` or more give-backs (off_pace results) in the
+ * Whether `login` keeps giving jobs back: `limit` or more give-backs (off_pace results, or results
+ * refused or reporting a harness error: a job handed back unscored costs its owner as little) in the
  * `windowMs` before `now`, and more of them than results of any other kind. Such an owner gets no
  * new runner (app/routes/runners.ts) until its oldest give-back leaves the window: a busy machine
  * waits until it may be quiet again, and no owner bounces work for ever. Null: it may take jobs.
  */
-export function givingBack(entries: Iterable<LedgerEntry>, login: string, now: Date, limit: number, windowMs = 3_600_000): { count: number; retryAfterSeconds: number } | null {
+export function givingBack(entries: Iterable<LedgerEntry>, login: string, now: Date, limit: number, windowMs = 3_600_000): { count: number; retryAfterSeconds: number; unscored?: number } | null {
   const who = login.toLowerCase();
   const since = now.getTime() - windowMs;
   const back: number[] = [];
   let other = 0;
+  let unscored = 0;
   for (const e of entries) {
     if (e.type !== 'result_recorded') continue;
     const d = e.data as EntryDataOf<'result_recorded'>;
     const t = Date.parse(e.time);
     if (d.runner_owner?.toLowerCase() !== who || !(t > since)) continue;
-    if (d.result?.status === 'off_pace') back.push(t);
+    // off pace before training, or any other job handed back with nothing to score (app/policy/refusals.ts)
+    if (d.result?.status === 'off_pace' || refusal(d)) back.push(t);
     else other++;
+    if (d.result?.status !== 'off_pace' && !d.reason?.startsWith('off pace') && refusal(d)) unscored++;
   }
   if (back.length < limit || back.length <= other) return null;
-  return { count: back.length, retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...back) + windowMs - now.getTime()) / 1000)) };
+  return { count: back.length, retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...back) + windowMs - now.getTime()) / 1000)), ...(unscored ? { unscored } : {}) };
 }
 
 /** The usual pace of each owner of `cls` on `workload` (the class's usual pace is their lower median), and `owner`'s recent paces. */

@@ -12,7 +12,7 @@ import { shown } from './shown.js';
 
 /** Whether a checked (or recorded) result scores nothing through its runner's doing: refused, or a harness error. */
 export function refusal(checked: { validated: boolean; result: ExperimentResult | null }): boolean {
-  return !checked.validated || (!!checked.result && checked.result.status !== 'ok' && checked.result.failure?.kind === 'harness_error');
+  return checked.validated === false || (!!checked.result && checked.result.status !== 'ok' && checked.result.failure?.kind === 'harness_error');
 }
 
 /** Why a refusal scores nothing, in one line. */

@@ -38,7 +38,7 @@ export function decideRegistration(input: {
   /** logins the ledger bans (owner_banned), and why */
   ledgerBans?: Map<string, string>;
   /** the owner keeps giving jobs back (app/policy/pace.ts givingBack): its give-backs in the last hour and when it may join again */
-  givingBack?: { count: number; retryAfterSeconds: number } | null;
+  givingBack?: { count: number; retryAfterSeconds: number; /** of them, jobs handed back with no result the App could score (no artifact, an unreadable one, a harness error) */ unscored?: number } | null;
   /**
    * the caller's GitHub account id (GET /user) and the ledger's earlier registrations: a login is
    * a name its account may change and another account may take afterwards; the id is the account
@@ -66,7 +66,7 @@ export function decideRegistration(input: {
     return {
       ok: false,
       status: 429,
-      error: `${login}'s runners gave ${input.givingBack.count} jobs back in the last hour (the machine was below its class's pace before training; the limit is ${policy.give_backs_per_hour}, and more than it ran): wait ${input.givingBack.retryAfterSeconds} s, and free the machine of other load before it takes jobs again`,
+      error: `${login}'s runners gave ${input.givingBack.count} jobs back in the last hour (${input.givingBack.unscored ? `${input.givingBack.unscored} of them with no result the App could score, the others below` : 'the machine was below'} its class's pace before training; the limit is ${policy.give_backs_per_hour}, and more than it ran): wait ${input.givingBack.retryAfterSeconds} s, and ${input.givingBack.unscored ? 'run `runner doctor` and ' : ''}free the machine of other load before it takes jobs again`,
       retryAfterSeconds: input.givingBack.retryAfterSeconds,
     };
   }

@@ -68,3 +68,23 @@ describe('runners.max_per_owner (2 here)', () => {
     expect((await ask()).status).toBe(201);
   });
 });
+
+describe('runners.give_backs_per_hour (3)', () => {
+  // Attack: a job handed back with no result the App can score (no artifact, an unreadable one, a
+  // harness error) costs its owner nothing but a few seconds, as a give-back off pace does; only
+  // give-backs held an owner to the limit, so one whose runners took every job they could and handed
+  // it back got a new runner for each, for ever (each such job waits a dispatch more).
+  it('counts every job handed back unscored: an owner whose runners did only that gets no new runner for a while', async () => {
+    const t = Date.now();
+    const back = (minutesAgo: number, reason: string, result: unknown = null) => ({ type: 'result_recorded' as const, time: new Date(t - minutesAgo * 60_000).toISOString(), data: { job_id: `j${minutesAgo}`, role: 'candidate' as const, pr: 1, sha: 'a'.repeat(40), title: null, author: null, runner_name: 'r', runner_owner: 'octocat', run_url: null, validated: false, reason, result: result as never, diff_path: null, diff_sha256: null, log_excerpt: null } });
+    await app.close();
+    app = await startRunnerApp({ ledger: new MemoryLedgerStore(appendEntries([], [back(50, 'the artifact result-j50 holds no result.json'), back(20, 'the run uploaded no result-j20 artifact with a result.json'), back(5, 'result.json is not JSON')])) });
+    mockWhoAmI('octocat');
+    mockInstallation();
+    const res = await ask();
+    expect(res.status).toBe(429);
+    expect((await res.json()).error).toMatch(/octocat's runners gave 3 jobs back in the last hour .*3 of them with no result the App could score.*run `runner doctor` and free the machine/);
+    expect(jitRequests).toEqual([]);
+  });
+});
+
