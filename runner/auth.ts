@@ -14,24 +14,23 @@ export interface TokenSource {
 
 // only the swarm's own variable: $GH_TOKEN and $GITHUB_TOKEN hold gh's or a workflow's token, which
 // the App refuses (not issued to it), and would stand in the way of the device-flow login
-const ENV_NAMES = ['AUTORESEARCH_GITHUB_TOKEN'];
+export const TOKEN_ENV = 'AUTORESEARCH_GITHUB_TOKEN';
+const ENV_NAMES = [TOKEN_ENV];
 
 export async function resolveToken(opts: {
-  token?: string;
   clientId?: string;
   env?: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** GitHub's API base; GitHub Enterprise or a test server */
   apiBaseUrl?: string;
 }): Promise<TokenSource> {
-  if (opts.token) return { token: opts.token, source: '--token', renew: null };
   const env = opts.env ?? process.env;
   for (const name of ENV_NAMES) {
     if (env[name]) return { token: env[name]!, source: `$${name}`, renew: null };
   }
   if (!opts.clientId) {
     throw new Error(
-      `no GitHub token: pass --token <token> (one GitHub issued to the swarm's App: the App refuses personal access tokens and other apps' tokens), set ${ENV_NAMES[0]}, ` +
+      `no GitHub token: set ${TOKEN_ENV} to one GitHub issued to the swarm's App (the App refuses personal access tokens and other apps' tokens), ` +
         "or pass --client-id <the App's client id> to log in through the browser",
     );
   }

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Octokit } from '@octokit/rest';
 import { AppError, fetchSwarmSettings } from './app-client.js';
-import { resolveToken } from './auth.js';
+import { resolveToken, TOKEN_ENV } from './auth.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { JoinLoop } from './join-loop.js';
 import { JitConfigRequest, type RunnerSettings } from './protocol.js';
@@ -23,8 +23,10 @@ Commands
 Options
   --repo owner/name      the swarm repository (join, status: required; doctor: it names the trainer
                          image; from a clone of the swarm, doctor reads it from the git origin)
-  --token <token>        your GitHub token for the swarm's App (or $AUTORESEARCH_GITHUB_TOKEN);
-                         without one, join logs you in through the browser (device flow)
+  $AUTORESEARCH_GITHUB_TOKEN
+                         your GitHub token for the swarm's App, from the environment only (a
+                         command line is readable by every user of the machine); without one,
+                         join logs you in through the browser (device flow)
   --client-id <id>       the App's client id for that login (default: from the swarm's config)
   --app-url <url>        the swarm App (default: runners.app_url in its .github/autoresearch.yml)
   --image <ref>          the trainer image (default: ghcr.io/<owner>/autoresearch-trainer:latest)
@@ -64,6 +66,19 @@ function parse(argv: string[]) {
   });
   if (positionals[0] === 'runner') positionals.shift();
   return { values, command: positionals[0] ?? (values.help ? 'help' : undefined) };
+}
+
+/**
+ * A process's command line is readable by every user of the machine (`ps`, /proc/<pid>/cmdline)
+ * for as long as it runs (join: days), and npx's own holds it too: a token there is anyone's,
+ * who could then register runners in its owner's name. The environment is the owner's alone.
+ */
+function refuseTokenInArgv(flags: { token?: string }): void {
+  if (flags.token === undefined) return;
+  throw new UsageError(
+    `--token puts your GitHub token in the command line, where every user of this machine can read it (ps, /proc/<pid>/cmdline) for as long as the command runs: ` +
+      `set ${TOKEN_ENV} instead (\`read -rs ${TOKEN_ENV} && export ${TOKEN_ENV}\`), or leave it out to log in through the browser; if others share this machine, revoke the token you typed.`,
+  );
 }
 
 type Flags = ReturnType<typeof parse>['values'];
@@ -124,7 +139,7 @@ async function joinSwarm(flags: Flags): Promise<number> {
   const maxJobs = flags['max-jobs'] === undefined ? undefined : Number(flags['max-jobs']);
   if (maxJobs !== undefined && !(Number.isInteger(maxJobs) && maxJobs > 0)) throw new UsageError(`--max-jobs ${flags['max-jobs']} is not a positive whole number`);
   const cacheDir = flags['cache-dir'] ?? defaultCacheDir();
-  const s = await settings(flags, repo, ['app_url', 'image', ...(flags.token ? [] : (['client_id'] as const))]);
+  const s = await settings(flags, repo, ['app_url', 'image', ...(process.env[TOKEN_ENV] ? [] : (['client_id'] as const))]);
   if (!s.app_url) throw new UsageError(`no App URL for ${repo}: pass --app-url (the swarm's maintainers publish it as runners.app_url in .github/autoresearch.yml)`);
   const pkg = runnerPackage({ url: flags['runner-url'], sha256: flags['runner-sha256'] });
 
@@ -154,7 +169,7 @@ async function joinSwarm(flags: Flags): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const auth = await resolveToken({ token: flags.token, clientId: s.client_id, log });
+    const auth = await resolveToken({ clientId: s.client_id, log });
     downloading = true;
     const runnerDir = await ensureRunner(pkg, cacheDir, log, setup.signal);
     downloading = false;
@@ -172,8 +187,8 @@ async function status(flags: Flags): Promise<number> {
   const repo = requireRepo(flags);
   let login = flags.login;
   if (!login) {
-    const token = flags.token ?? process.env.AUTORESEARCH_GITHUB_TOKEN ?? process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN;
-    if (!token) throw new UsageError('pass --login <your GitHub login> (or a token with --token, to look it up)');
+    const token = process.env[TOKEN_ENV] ?? process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN;
+    if (!token) throw new UsageError(`pass --login <your GitHub login> (or set ${TOKEN_ENV} to a token, to look it up)`);
     login = (await new Octokit({ auth: token }).rest.users.getAuthenticated()).data.login;
   }
   const report = await readStatus({ pagesUrl: flags['pages-url'] ?? defaultPagesUrl(repo), login });
@@ -191,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values: flags, command } = parsed;
   try {
+    refuseTokenInArgv(flags);
     switch (command) {
       case 'doctor':
         return await doctor(flags);

@@ -21,9 +21,8 @@ const ready = serve((req, res, body) => {
 afterAll(() => github.close());
 
 describe('resolveToken', () => {
-  it('prefers --token, then the environment, and never needs a login then', async () => {
+  it('takes the token from the environment, and never needs a login then', async () => {
     const log: string[] = [];
-    expect(await resolveToken({ token: 't-flag', env: { GH_TOKEN: 't-env' }, log: (l) => log.push(l) })).toMatchObject({ token: 't-flag', source: '--token', renew: null });
     expect(await resolveToken({ env: { GITHUB_TOKEN: 'g', AUTORESEARCH_GITHUB_TOKEN: 'a' }, log: (l) => log.push(l) })).toMatchObject({ token: 'a', source: '$AUTORESEARCH_GITHUB_TOKEN' });
     // gh's or a workflow's token is never this App's: it must not stand in for the device-flow login
     await expect(resolveToken({ env: { GH_TOKEN: 'gho_gh_cli', GITHUB_TOKEN: 'ghs_workflow' }, log: (l) => log.push(l) })).rejects.toThrow(/no GitHub token/);
@@ -31,7 +30,7 @@ describe('resolveToken', () => {
   });
 
   it('says what to pass when there is neither a token nor a client id', async () => {
-    await expect(resolveToken({ env: {}, log: () => {} })).rejects.toThrow(/no GitHub token: pass --token <token>.*or pass --client-id/);
+    await expect(resolveToken({ env: {}, log: () => {} })).rejects.toThrow(/no GitHub token: set AUTORESEARCH_GITHUB_TOKEN to one GitHub issued to the swarm's App.*or pass --client-id/);
   });
 
   it('logs in through the device flow, showing the code to type, and can log in again', async () => {

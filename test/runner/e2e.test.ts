@@ -37,9 +37,9 @@ describe('runner join → App route → GitHub → ledger', () => {
     }
     const home = tempDir();
     const child = cli(
-      ['join', '--repo', 'acme/swarm', '--app-url', app.url, '--token', USER_TOKEN, '--image', 'x', '--max-jobs', '2', '--allow-unisolated',
+      ['join', '--repo', 'acme/swarm', '--app-url', app.url, '--image', 'x', '--max-jobs', '2', '--allow-unisolated',
         '--runner-url', `${release.url}/actions-runner.tar.gz`, '--runner-sha256', pkg.sha256, '--cache-dir', join(home, 'cache')],
-      { PATH: `${fakeBin({ docker: 'exit 1' })}:/usr/bin:/bin`, HOME: home },
+      { PATH: `${fakeBin({ docker: 'exit 1' })}:/usr/bin:/bin`, HOME: home, AUTORESEARCH_GITHUB_TOKEN: USER_TOKEN },
     );
     const code = await exitOf(child);
     await app.close();

@@ -45,9 +45,9 @@ function join_(appUrl: string, runnerUrl: string, home: string) {
   // no usable Docker here, and a bubblewrap that user namespaces are denied to
   const bin = fakeBin({ docker: 'exit 1', bwrap: 'echo "bwrap: setting up uid map: Permission denied" >&2; exit 1' });
   return cli(
-    ['join', '--repo', 'acme/swarm', '--app-url', appUrl, '--token', 'github_pat_volunteer', '--image', 'x', '--runner-url', runnerUrl, '--runner-sha256', pkg.sha256, '--cache-dir', join(home, 'cache'), '--allow-unisolated'],
+    ['join', '--repo', 'acme/swarm', '--app-url', appUrl, '--image', 'x', '--runner-url', runnerUrl, '--runner-sha256', pkg.sha256, '--cache-dir', join(home, 'cache'), '--allow-unisolated'],
     // credentials in the volunteer's environment must not reach the runner or its jobs
-    { PATH: `${bin}:/usr/bin:/bin`, HOME: home, GITHUB_TOKEN: 'ghp_must_not_leak', AWS_SECRET_ACCESS_KEY: 'must-not-leak' },
+    { PATH: `${bin}:/usr/bin:/bin`, HOME: home, AUTORESEARCH_GITHUB_TOKEN: 'github_pat_volunteer', GITHUB_TOKEN: 'ghp_must_not_leak', AWS_SECRET_ACCESS_KEY: 'must-not-leak' },
   );
 }
 
@@ -119,7 +119,7 @@ describe('runner join', () => {
 
   it('refuses to run jobs outside a container unless the volunteer says so', async () => {
     const home = tempDir();
-    const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--token', 't', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home });
+    const child = cli(['join', '--repo', 'acme/swarm', '--app-url', 'http://127.0.0.1:9', '--image', 'x', '--cache-dir', home], { PATH: fakeBin({ docker: 'exit 1' }), HOME: home, AUTORESEARCH_GITHUB_TOKEN: 't' });
     expect(await exitOf(child)).toBe(2);
     expect(child.out()).toMatch(/error: Neither Docker nor the bubblewrap sandbox is usable here, so jobs could not contain the candidate.*pass --allow-unisolated/);
   });
