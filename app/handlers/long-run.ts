@@ -3,6 +3,7 @@
 // commit; or say on the issue why not. Its result comes back through workflow_run like any
 // job's, and is recorded without touching merges (recordLongRun, below).
 import { computeBalances, type LedgerEntry, type NewEntry } from '../../ledger/index.js';
+import { authorRefusal } from '../author-account.js';
 import { dispatchRefusal } from '../containment-gate.js';
 import { ANY_RUNNER, dispatchJobs } from '../dispatch.js';
 import { status } from '../github/octokit.js';
@@ -18,7 +19,7 @@ import type { Session } from '../session.js';
 export interface IssueEvent {
   action: string;
   label?: { name: string };
-  issue: { number: number; body: string | null; state: string; user: { login: string } | null; labels?: ({ name: string } | string)[]; pull_request?: unknown };
+  issue: { number: number; body: string | null; state: string; user: { login: string; id?: number } | null; labels?: ({ name: string } | string)[]; pull_request?: unknown };
 }
 
 const labelNames = (ls: IssueEvent['issue']['labels']) => (ls ?? []).map((l) => (typeof l === 'string' ? l : l.name));
@@ -61,7 +62,10 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
   view = await handleOverdue(s, view);
   const cost = longRunCost(req.budget_seconds);
   const balance = view.state.balances().get(login)?.balance ?? 0;
-  const no = (await dispatchRefusal(s)) ?? longRunRefusal(login, balance, cost, req.max_credits);
+  // the issue's login pays only for the account that holds the ledger's record under it (a login
+  // taken over from a renamed owner spent her credits)
+  const who = await authorRefusal(view, issue.user, async () => (issue.user ? (await s.octokit.rest.users.getByUsername({ username: issue.user.login })).data.id : undefined));
+  const no = who ?? (await dispatchRefusal(s)) ?? longRunRefusal(login, balance, cost, req.max_credits);
   if (no) return refuse(no);
 
   let short: string | null = null;

@@ -8,7 +8,7 @@ import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { fileAt, NotARegularFile, TooLargeToRead } from '../github/files.js';
 import { code } from '../policy/shown.js';
-import { authorIdMatters, authorProblem } from '../policy/eligibility.js';
+import { authorRefusal } from '../author-account.js';
 import { setState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
@@ -77,7 +77,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
             ? validateCandidateFile({ path: changed.path, bytes }, s.cfg.config.max_file_bytes)
             : [`\`${changed.path}\` could not be read at ${sha}.`];
   }
-  const who = await authorRefusal(s, before, pr);
+  const who = await authorRefusal(before, pr.user, async () => (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id);
   if (who) problems = [...problems, who];
 
   const view = await handleOverdue(s, before);
@@ -214,17 +214,6 @@ export async function onPullRequestClosed(s: Session, ev: PullRequestEvent): Pro
   // a run training for the closed PR stops: its result would be ignored (app/starts.ts)
   await cancelRunsOf(s, closedJobs(closes));
   await schedule(s, viewOf(await s.ledger.read()));
-}
-
-/** Why the PR's author's account may not pay under its login (app/policy/eligibility.ts authorProblem), asking GitHub for the account only when the event did not say and it matters. */
-async function authorRefusal(s: Session, view: LedgerView, pr: Pull): Promise<string | null> {
-  if (!pr.user) return null;
-  const balances = view.state.balances();
-  const balanceOf = (login: string) => balances.get(login)?.balance ?? 0;
-  const registered = [...view.registry.values()];
-  let id = pr.user.id;
-  if (id === undefined && authorIdMatters(registered)) id = (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id;
-  return id === undefined ? null : authorProblem(pr.user.login, id, registered, balanceOf);
 }
 
 /** The job ids the entries close (their result_recorded entries). */
