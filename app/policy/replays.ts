@@ -274,6 +274,9 @@ export function judgeReplay(
     // saboteur's, a lazy owner's guess) discarded a run whose honest replay was a claim
     const claimed = first.kind === 'discard' ? screenedBy(step, orig.job_id, (r) => outcome({ ...base, result: r, runnerOwner: null }, o.settings), orig.result) : null;
     if (claimed) return { out: { kind: 'verify', threshold: claimed.threshold, delta: claimed.delta, exclude_owners: exclude }, news, replay: null };
+    // a schedule an honest machine of the class trains in a fraction of the budget proves no discard: fresh-seed runs of other owners judge it
+    const short = first.kind === 'discard' ? shortSchedule(view, step, x, orig) : null;
+    if (short) return { out: { kind: 'verify_again', reason: short, claim, exclude_owners: exclude }, news, replay: null };
     // the original's discard stands: it was reproduced
     const out: Outcome = first.kind === 'discard' ? { ...first, reason: `${first.reason}; ${reason}` } : { kind: 'discard', reason: `val_bpb ${claim.val_bpb?.toFixed(4)}: ${reason}`, val_bpb: claim.val_bpb, threshold: null };
     return { out, news, replay: null };
@@ -285,6 +288,32 @@ export function judgeReplay(
     return { out: { kind: 'verify', threshold: first.threshold, delta: first.kind === 'verify' ? first.delta : null, exclude_owners: exclude }, news, replay: null };
   }
   return { out: first, news, replay: null };
+}
+
+/** An agreeing replay that trained the run's schedule in less than this share of the budget shows the run trained short (see shortSchedule). */
+export const SHORT_SCHEDULE = 0.5;
+
+/**
+ * Why an agreed discard proves nothing, or null: a replay trains the original's schedule (its steps
+ * and progress values) whatever its own pace, so a run that trained a few steps of a real
+ * improvement, reported them as the schedule of a slow budget with a quiet machine's calibration,
+ * and the honest score of that barely trained model was reproduced bit for bit, and its discard
+ * stood (red team, session 21: test/app/red-team-short-schedule.test.ts). The replay's clock tells
+ * it: an agreeing replay trained that schedule in under SHORT_SCHEDULE of the budget, so the run
+ * trained at under half its class's pace, which its calibration did not show. Nobody is faulted
+ * for it (a load that came and went between the calibrations looks the same); the PR's fresh-seed
+ * runs by other owners decide, and outvote a saboteur's run as for any other.
+ */
+function shortSchedule(view: LedgerView, step: Extract<ReplayStep, { kind: 'judged' }>, x: ReplayInput, orig: Counted): string | null {
+  const verdict = step.news.find((n) => n.type === 'replay_judged')?.data as EntryDataOf<'replay_judged'> | undefined;
+  const budget = orig.result.budget_seconds;
+  for (const r of step.runs) {
+    if (r.job_id === orig.job_id || verdict?.outvoted.includes(r.job_id)) continue;
+    const res = r.job_id === x.job.job_id ? x.checked.result : view.state.results.get(r.job_id)?.data.result;
+    if (!res || res.train_seconds >= SHORT_SCHEDULE * budget) continue;
+    return `a replay by ${step.ownerOf(r.job_id)} trained the schedule of ${orig.owner}'s run (${res.steps} steps) in ${res.train_seconds.toFixed(1)} s of its ${budget} s budget: that run trained a fraction of what its class trains in the budget, so its score is no discard; other owners run the PR with fresh seeds`;
+  }
+  return null;
 }
 
 /**

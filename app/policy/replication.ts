@@ -117,6 +117,9 @@ export function faultEntries(state: LedgerState, policy: TrustPolicy, claimJobId
   // settled it) is not in it, and an outvoted one of those stays unpaid through the fault itself.
   const out: NewEntry[] = [];
   for (const w of wrong) {
+    // a run its replays reproduced bit for bit did the training it reports: outvoted (a schedule
+    // trained short: replays.ts shortSchedule), it counts for nothing, but it is no fault (the audit refuses one)
+    if (state.trust.replays.get(w.job_id)?.verdict === 'agreed') continue;
     out.push({ type: 'owner_faulted', data: { login: w.owner, job_id: w.job_id, claim_job_id: claimJobId, agreed_job_ids: group.map((g) => g.job_id), reason, ...(tolerance !== undefined ? { tolerance } : {}), ...test } });
     for (const [jobId, r] of state.results) {
       if (!r.data.validated || !r.data.runner_owner || lower(r.data.runner_owner) !== lower(w.owner)) continue;
@@ -169,8 +172,9 @@ export function runsOf(state: LedgerState, jobs: Map<string, EntryDataOf<'job_di
   const replicas: Run[] = [];
   for (const { data: r } of state.results.values()) {
     if (r.role !== 'verify' || !r.validated || !r.result || !r.runner_owner || jobs.get(r.job_id)?.verifies !== claimJobId) continue;
-    // a harness error is no run of the claim: outcome() ran the job again instead of counting it
-    if (r.result.failure?.kind === 'harness_error') continue;
+    // a harness error is no run of the claim: outcome() ran the job again instead of counting it; a
+    // replay of the claim is no independent sample of it (a claim whose discard a replay could not prove: replays.ts shortSchedule)
+    if (r.result.failure?.kind === 'harness_error' || jobs.get(r.job_id)?.replay) continue;
     if (r.result.hardware_class !== c.result.hardware_class) continue;
     // a banned owner's runs never count (ledger/audit.ts refuses a merge that cites one)
     if (state.trust.banned(r.runner_owner)) continue;
