@@ -1,8 +1,11 @@
 // Which GitHub account pays under a login: a PR's author (app/handlers/pull-request.ts) and a long
 // run's requester (app/handlers/long-run.ts) alike. The ledger keeps balances by login; the rule
 // (by account id) is app/policy/eligibility.ts authorProblem.
-import { authorIdMatters, authorProblem } from './policy/eligibility.js';
+import { freeTierMinAgeDays } from './config.js';
+import { status } from './github/octokit.js';
+import { authorIdMatters, authorProblem, freeTierProblem } from './policy/eligibility.js';
 import type { LedgerView } from './ledger-view.js';
+import type { Session } from './session.js';
 
 /** Why `user`'s account may not pay under its login, or null; `askId` asks GitHub for its account id, only when the event did not say and it matters. */
 export async function authorRefusal(view: LedgerView, user: { login: string; id?: number } | null, askId: () => Promise<number | undefined>): Promise<string | null> {
@@ -12,4 +15,24 @@ export async function authorRefusal(view: LedgerView, user: { login: string; id?
   const registered = [...view.registry.values()];
   const id = user.id ?? (authorIdMatters(registered) ? await askId() : undefined);
   return id === undefined ? null : authorProblem(user.login, id, registered, balanceOf);
+}
+
+/**
+ * Why `user`'s account may not pay for `cost` with the free tier (too new: app/policy/eligibility.ts
+ * freeTierProblem), or null; asked only when its balance falls short. GitHub's webhook user objects
+ * carry no created_at: the App asks GET /users/{login} (the account holding the login now; a 404:
+ * an unknown age).
+ */
+export async function freeTierRefusal(s: Pick<Session, 'octokit' | 'cfg' | 'now'>, view: LedgerView, user: { login: string }, cost: number): Promise<string | null> {
+  const config = s.cfg.config;
+  const minDays = freeTierMinAgeDays(config);
+  const balance = view.state.balances().get(user.login)?.balance ?? 0;
+  if (minDays <= 0 || config.free_runs_per_day <= 0 || balance >= cost || balance < 0) return null;
+  let createdAt: string | null = null;
+  try {
+    createdAt = (await s.octokit.rest.users.getByUsername({ username: user.login })).data.created_at;
+  } catch (e) {
+    if (status(e) !== 404) throw e;
+  }
+  return freeTierProblem(user.login, createdAt, { minDays, runnerMinDays: config.runners.min_account_age_days, cost, balance }, s.now());
 }

@@ -62,6 +62,12 @@ export const AutoresearchConfig = z.object({
   baseline_runs: z.number().int().min(2).default(10),
   /** free-tier experiments per author per UTC day, when their balance does not cover one */
   free_runs_per_day: z.number().int().nonnegative().default(3),
+  /**
+   * the free tier is for GitHub accounts at least this many days old (0: any account); unset, it
+   * is `runners.min_account_age_days` (default 30): an account too new to earn credits with a
+   * runner gets no free compute either, so N fresh accounts no longer buy N times the free tier
+   */
+  free_tier_min_account_age_days: z.number().nonnegative().optional(),
   /** close a discarded PR instead of only labelling it */
   close_on_discard: z.boolean().default(false),
   /** comment, label and score, but never merge or close */
@@ -175,4 +181,9 @@ export function loadConfig(raw: unknown): LoadedConfig {
     mayAct: !config.dry_run,
     notice: config.dry_run ? `\`dry_run: true\` in \`.github/${CONFIG_FILE}\`: the App scores experiments but never merges or closes.` : null,
   };
+}
+
+/** The age in days a PR author's account needs for free-tier runs (`free_tier_min_account_age_days`, else `runners.min_account_age_days`). */
+export function freeTierMinAgeDays(config: AutoresearchConfig): number {
+  return config.free_tier_min_account_age_days ?? config.runners.min_account_age_days;
 }

@@ -8,7 +8,7 @@ import { ANY_RUNNER, closeJob, dispatchJobs } from '../dispatch.js';
 import { createCheck, updateCheck } from '../github/checks.js';
 import { fileAt, NotARegularFile, TooLargeToRead } from '../github/files.js';
 import { code } from '../policy/shown.js';
-import { authorRefusal } from '../author-account.js';
+import { authorRefusal, freeTierRefusal } from '../author-account.js';
 import { setState } from '../github/labels.js';
 import { writeSticky } from '../github/sticky-comment.js';
 import { jobRefs } from '../jobs.js';
@@ -79,6 +79,9 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   }
   const who = await authorRefusal(before, pr.user, async () => (await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr.number })).data.user?.id);
   if (who) problems = [...problems, who];
+  // a commit already paid for runs again at the swarm's cost (app/heads.ts): no free tier asked for
+  const young = who || !pr.user || paidHeads(before).has(`${pr.number}@${sha}`) ? null : await freeTierRefusal(s, before, pr.user, experimentCost(s.cfg.config.budget_seconds));
+  if (young) problems = [...problems, young];
 
   const view = await handleOverdue(s, before);
   // A new push supersedes the old SHA's queued or running job: its late result will be ignored.

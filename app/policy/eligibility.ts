@@ -87,3 +87,22 @@ export function authorProblem(login: string, id: number, registered: Iterable<Re
   const owed = debts.map((d) => `${code(d.login)} owes ${round3(-d.balance)} credits`).join(', ');
   return `This PR's author (GitHub account id ${id}) registered runners as ${debts.map((d) => code(d.login)).join(', ')}, and ${owed} (credits already spent were reversed). A new login does not lift a debt: no run, free tier included, until the runners of ${code(login)} earn it back (its balance must cover the debt).`;
 }
+
+/**
+ * Why `login`'s account, created at `createdAt` (GitHub's created_at; null: unknown), may not have
+ * free-tier runs, or null. The free tier costs the swarm a run per account: before, any account
+ * had it, so N accounts made in a minute bought N times the free compute, while a runner's owner
+ * had to be `runners.min_account_age_days` old to earn anything. Now both take the same wait.
+ */
+export function freeTierProblem(login: string, createdAt: string | null, rules: { minDays: number; runnerMinDays: number; cost: number; balance: number }, now: Date): string | null {
+  if (rules.minDays <= 0) return null;
+  const created = createdAt ? Date.parse(createdAt) : NaN;
+  const need = `The free tier (\`free_runs_per_day\`) is for GitHub accounts at least ${rules.minDays} days old (\`free_tier_min_account_age_days\` of .github/autoresearch.yml)`;
+  const pay = `an experiment costs ${rules.cost} credits and @${login} has ${rules.balance}`;
+  if (!Number.isFinite(created)) return `${need}, and GitHub did not tell the App when @${login}'s account was made; ${pay}. Push again to retry.`;
+  const days = (now.getTime() - created) / DAY_MS;
+  if (days >= rules.minDays) return null;
+  const from = new Date(created + rules.minDays * DAY_MS).toISOString();
+  const earn = days >= rules.runnerMinDays ? 'earn credits by running a runner for the swarm (docs/runners.md)' : `earn credits by running a runner for the swarm (docs/runners.md) once the account is ${rules.runnerMinDays} days old`;
+  return `${need}; @${login}'s account is ${Math.floor(days)} days old. It has free-tier runs from ${from.slice(0, 10)} at ${from.slice(11, 16)} UTC: push again then. Until then ${pay}: ${earn}.`;
+}

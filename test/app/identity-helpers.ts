@@ -23,11 +23,12 @@ export function world(ids: Record<string, number> = {}): World {
   return w;
 }
 
-/** pull_request and issues events reach the App as if sent by account `id` (null: a payload without it, as the reconcile pass builds). */
-export function asAccount(w: World, id: number | null): void {
+/** pull_request and issues events reach the App as if sent by account `id` (null: a payload without it, as the reconcile pass builds; idOf: each login's own account, as GitHub sends them). */
+export function asAccount(w: World, account: number | null | typeof idOf): void {
   const receive = w.probot.receive.bind(w.probot);
   w.probot.receive = (ev: any) => {
     const user = ev.name === 'pull_request' ? ev.payload.pull_request.user : ev.name === 'issues' ? ev.payload.issue.user : null;
+    const id = typeof account === 'function' ? account(user?.login ?? '') : account;
     if (user && id === null) delete user.id;
     else if (user) user.id = id;
     return receive(ev);

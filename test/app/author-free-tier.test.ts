@@ -1,0 +1,67 @@
+// Red team: free-tier Sybils. Every author whose balance does not cover an experiment gets
+// `free_runs_per_day` runs a day at the swarm's cost. Before, any account did, however new: N
+// accounts made in a minute bought N times the free compute (runner owners must be
+// runners.min_account_age_days old, authors nothing). Now the free tier is for accounts at least
+// `free_tier_min_account_age_days` old (by default runners.min_account_age_days, 30) (GitHub's created_at of the user: the webhook's user object
+// does not carry it, so the App asks GET /users/{login}).
+import { describe, it, expect, beforeEach } from '@jest/globals';
+import { auditEachWorld, World } from './world.js';
+import { fund } from './long-run-helpers.js';
+import { asAccount, idOf } from './identity-helpers.js';
+
+beforeEach(() => {
+  World.last = null;
+});
+auditEachWorld();
+
+// the swarm's default: runner owners' accounts at least 30 days old, and the free tier follows it
+const DEFAULTS = 'max_in_flight: 2\nclose_on_discard: false\nrunners:\n  min_account_age_days: 30\n';
+const daysAgo = (w: World, d: number) => new Date(w.clock.getTime() - d * 86_400_000).toISOString();
+/** A world with the swarm's default ages, whose events carry each author's own account id (as GitHub's do). */
+function world(config = DEFAULTS): World {
+  const w = new World({ config });
+  asAccount(w, idOf);
+  return w;
+}
+const freeSpends = (w: World) => w.entries('credit_spent').filter((e) => e.data.reason === 'free_tier');
+
+describe('free-tier runs of new accounts', () => {
+  it('five accounts made this week get no free run between them; each is told when it becomes eligible', async () => {
+    const w = world();
+    for (let i = 1; i <= 5; i++) {
+      w.gh.accounts.set(`sybil-${i}`, { created_at: daysAgo(w, 2) });
+      await w.push(i, `sybil-${i}`, { 'trainer/train.ts': `export const LR = ${i}e-4;\n` });
+    }
+    expect(w.gh.dispatches).toEqual([]);
+    expect(freeSpends(w)).toEqual([]);
+    const rejected = w.entries('experiment_rejected');
+    expect(rejected).toHaveLength(5);
+    expect(rejected[0].data.problems.join(' ')).toMatch(/at least 30 days old.*free_tier_min_account_age_days.*account is 2 days old.*from 2026-12-22 at 12:00 UTC: push again then/);
+    expect(w.gh.stickyOf(1)[0]).toMatch(/earn credits by running a runner/);
+    expect(w.gh.labelsOf(1)).toEqual(['experiment:invalid']);
+  });
+
+  it('an account old enough still gets its free run', async () => {
+    const w = world();
+    w.gh.accounts.set('veteran', { created_at: daysAgo(w, 31) });
+    await w.push(7, 'veteran', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['veteran']);
+  });
+
+  it('a new account whose balance covers the run pays with it (no free tier asked for)', async () => {
+    const w = world();
+    fund(w, 'runner-a', 2000);
+    w.gh.accounts.set('alice', { created_at: daysAgo(w, 1) });
+    await w.push(7, 'alice', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(w.gh.dispatches).toHaveLength(1);
+    expect(w.entries('credit_spent').map((e) => [e.data.login, e.data.reason])).toEqual([['alice', 'experiment on PR #7']]);
+  });
+
+  it('free_tier_min_account_age_days: 0 gives the free tier to any account, as before', async () => {
+    const w = world(`${DEFAULTS}free_tier_min_account_age_days: 0\n`);
+    w.gh.accounts.set('newbie', { created_at: daysAgo(w, 0) });
+    await w.push(7, 'newbie', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['newbie']);
+  });
+});
