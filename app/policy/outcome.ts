@@ -111,8 +111,10 @@ export function outcome(i: OutcomeInput, s: OutcomeSettings): Outcome {
   const limit = attemptLimit(i.role, s);
   if (!i.validated || !i.result) {
     const reason = i.reason ?? 'the result could not be validated';
-    // (which owner's runner the next attempt goes to is the caller's: app/policy/refusals.ts)
-    return i.attempt < limit ? { kind: 'retry', reason } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
+    // an off-pace run goes to another owner's runner (its machine is loaded now); so does any other
+    // refusal of a registered owner's, which the caller adds (app/policy/refusals.ts)
+    const elsewhere = reason.startsWith('off pace') && i.runnerOwner ? { elsewhere: i.runnerOwner } : {};
+    return i.attempt < limit ? { kind: 'retry', reason, ...elsewhere } : { kind: 'give_up', reason: `no valid result after ${i.attempt} attempts (last: ${reason})` };
   }
   const r = i.result;
   if (i.role === 'baseline') return { kind: 'baseline_run' };
