@@ -5,6 +5,7 @@ import type { LedgerEntry, LedgerStore, NewEntriesFor, NewEntry } from '../ledge
 import type { SealKeyPair } from '../trainer/seal.js';
 import { CONFIG_FILE, loadConfig, loadConfigText, type LoadedConfig } from './config.js';
 import { status, type Octo, type RepoRef } from './github/octokit.js';
+import { stickyAuthor } from './github/sticky-comment.js';
 
 export interface AppDeps {
   /** the ledger of a repository (GitHubLedgerStore on its `ledger` branch in production) */
@@ -68,6 +69,8 @@ export async function openSession(context: Context, deps: AppDeps, atCommit?: st
   const { repository } = context.payload as unknown as RepoPayload;
   const repo = { owner: repository.owner.login, repo: repository.name };
   const cfg = await configOf(context.octokit, repo, atCommit ?? repository.default_branch, Boolean(atCommit));
+  const botLogin = deps.botLogin ?? (async () => null);
+  stickyAuthor(context.octokit, botLogin);
   return {
     octokit: context.octokit,
     repo,
@@ -78,7 +81,7 @@ export async function openSession(context: Context, deps: AppDeps, atCommit?: st
     log: context.log,
     now: deps.now,
     seal: deps.sealKeys ?? null,
-    botLogin: deps.botLogin ?? (async () => null),
+    botLogin,
   };
 }
 

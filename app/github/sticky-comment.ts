@@ -31,14 +31,26 @@ export async function writeSticky(octokit: Octo, repo: RepoRef, pr: number, body
   return data.id;
 }
 
+/** Per installation client (a session's octokit): the App's bot login, `<slug>[bot]` (AppDeps.botLogin). */
+const appLogins = new WeakMap<object, () => Promise<string | null>>();
+
+/** Tells findSticky which bot user is the App on `octokit` (app/session.ts openSession): only its comments are the App's sticky. */
+export function stickyAuthor(octokit: Octo, botLogin: () => Promise<string | null>): void {
+  appLogins.set(octokit, botLogin);
+}
+
 /**
- * The App's sticky comment on `pr`: the first with the marker written by a bot account. The marker
- * is no proof: anyone who may comment can start a comment with it, and the App (which may edit any
- * comment) then wrote its verdicts into that person's comment, which they could edit or delete.
- * Only an App (a bot account) is trusted to have written it: on a repository, bots are the Apps
- * its owner installed and its own workflows' token.
+ * The App's sticky comment on `pr`: the first with the marker written by the App's own bot user.
+ * The marker is no proof: anyone who may comment can start a comment with it. A user's was taken
+ * for the App's (it wrote its verdicts into that person's comment, which they could edit or
+ * delete); then any bot's was: another App installed on the repository, or a workflow's
+ * github-actions[bot] echoing a PR's text, that wrote the marker first had the App overwrite its
+ * comment and lose its own state there. A `[bot]` login cannot be taken by an account, so the
+ * App's is its identity; unknown (GET /app failed), no comment is trusted and a new one written.
  */
 async function findSticky(octokit: Octo, repo: RepoRef, pr: number): Promise<number | null> {
+  const bot = (await appLogins.get(octokit)?.())?.toLowerCase();
+  if (!bot) return null;
   const { data } = await octokit.rest.issues.listComments({ ...repo, issue_number: pr, per_page: 100 });
-  return data.find((c) => c.body?.startsWith(STICKY_MARKER) && c.user?.type === 'Bot')?.id ?? null;
+  return data.find((c) => c.body?.startsWith(STICKY_MARKER) && c.user?.login.toLowerCase() === bot)?.id ?? null;
 }

@@ -8,6 +8,7 @@ import { viewOf } from '../ledger-view.js';
 import { onlineClasses } from '../policy/runners.js';
 import { listRunners } from '../github/runners.js';
 import { clocked, configOf, type AppDeps, type Session } from '../session.js';
+import { stickyAuthor } from '../github/sticky-comment.js';
 import { baselineJobs } from '../baselines.js';
 
 export async function onInstallation(
@@ -22,7 +23,9 @@ export async function onInstallation(
     const octokit = context.octokit;
     const { data: meta } = await octokit.rest.repos.get(repo);
     const cfg = await configOf(octokit, repo, meta.default_branch);
-    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now, seal: deps.sealKeys ?? null, botLogin: deps.botLogin ?? (async () => null) };
+    const botLogin = deps.botLogin ?? (async () => null);
+    stickyAuthor(octokit, botLogin);
+    const s: Session = { octokit, repo, fullName: r.full_name, defaultBranch: meta.default_branch, cfg, ledger: clocked(deps.ledgerFor(octokit, repo), deps.now), log: context.log, now: deps.now, seal: deps.sealKeys ?? null, botLogin };
     const { data: head } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${meta.default_branch}` });
     const runners = await listRunners(octokit, repo);
     const view = viewOf(await s.ledger.read());

@@ -179,7 +179,7 @@ export interface FakeSnapshot {
   refs: Record<string, string>;
   pulls: Pull[];
   issues: [number, { labels: string[] }][];
-  comments: { id: number; issue: number; body: string }[];
+  comments: { id: number; issue: number; body: string; user?: string }[];
   checks: CheckRun[];
   runners: Runner[];
   accounts: Record<string, { created_at: string }>;
@@ -199,7 +199,8 @@ export class FakeGitHub {
   pulls = new Map<number, Pull>();
   /** labels of issues that are not PRs (long-run requests) */
   issues = new Map<number, { labels: string[] }>();
-  comments = new Map<number, { id: number; issue: number; body: string }>();
+  /** `user`: who wrote it (absent: the App's bot, which writes every comment the App's requests create) */
+  comments = new Map<number, { id: number; issue: number; body: string; user?: string }>();
   checks = new Map<number, CheckRun>();
   runners: Runner[] = [];
   /** when each account was created (GET /user, /users/{login}); default 2020-01-01 */
@@ -1019,14 +1020,14 @@ export class FakeGitHub {
       p.labels = p.labels.filter((l) => l !== name);
       return [200, p.labels.map(labelJson)];
     });
-    const commentJson = (c: { id: number; issue: number; body: string }) => ({
+    const commentJson = (c: { id: number; issue: number; body: string; user?: string }) => ({
       id: c.id,
       node_id: `IC_${c.id}`,
       url: `${API}${P}/issues/comments/${c.id}`,
       html_url: `https://github.com/${OWNER}/${REPO}/pull/${c.issue}#issuecomment-${c.id}`,
       issue_url: `${API}${P}/issues/${c.issue}`,
       body: c.body,
-      user: userJson('autoresearch[bot]'),
+      user: userJson(c.user ?? `${APP_SLUG}[bot]`),
       created_at: new Date(this.now()).toISOString(),
       updated_at: new Date(this.now()).toISOString(),
       author_association: 'NONE',
