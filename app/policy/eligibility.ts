@@ -18,6 +18,26 @@ export interface Registration {
 const DAY_MS = 86_400_000;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** The account id an entry of runners.allow or runners.banned names (`id:<n>`), or null for a login. */
+const entryId = (entry: string): number | null => {
+  const m = /^\s*id:\s*(\d+)\s*$/i.exec(entry);
+  return m ? Number(m[1]) : null;
+};
+const accountEntry = (list: string[], id: number | undefined) => id !== undefined && list.some((e) => entryId(e) === id);
+
+/**
+ * Whether an entry of runners.allow or runners.banned names the owner: `id:<n>` its GitHub account
+ * (whatever its login now), else its login in any letter case. A login is only a name: an account
+ * can rename itself and another account can then take the freed login, so a banned person who never
+ * registered runners escaped a login entry by renaming, and an account taking a freed login
+ * inherited its allow; an id entry holds the account. A registration without an id (an older one,
+ * a fleet runner) is matched by login only.
+ */
+function names(entry: string, login: string, id: number | undefined): boolean {
+  const n = entryId(entry);
+  return n === null ? same(entry, login) : n === id;
+}
+
 /** `trust`: the ledger's bans (its TrustBook, or any lookup of owner_banned entries) and, from a TrustBook, the first login of each account. */
 export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banned' | 'allow' | 'min_account_age_days'>, trust: (Pick<TrustBook, 'banned'> & Partial<Pick<TrustBook, 'firstLoginOf'>>) | null, now: Date): string | null {
   const login = reg.owner;
@@ -27,10 +47,15 @@ export function ineligible(reg: Registration, rules: Pick<RunnerSettings, 'banne
   if (first !== null && !same(first, login)) {
     return `${login}'s GitHub account (id ${reg.owner_id}) registered runners as ${first} first: an account is one owner whatever its login, so its runners count only as ${first} (rename the account back to ${first} and run \`runner join\` again)`;
   }
-  if (rules.banned.some((b) => same(b, login))) return `${login} is listed in runners.banned of .github/autoresearch.yml`;
+  const id = reg.owner_id;
+  if (rules.banned.some((b) => names(b, login, id))) {
+    return accountEntry(rules.banned, id) ? `${login}'s GitHub account (id ${id}) is listed in runners.banned of .github/autoresearch.yml` : `${login} is listed in runners.banned of .github/autoresearch.yml`;
+  }
   const banned = trust?.banned(login);
   if (banned) return `${login} is banned by the ledger (${banned})`;
-  if (rules.allow.length && !rules.allow.some((a) => same(a, login))) return `${login} is not in runners.allow of .github/autoresearch.yml`;
+  if (rules.allow.length && !rules.allow.some((a) => names(a, login, id))) {
+    return id === undefined ? `${login} is not in runners.allow of .github/autoresearch.yml` : `${login} (GitHub account id ${id}) is not in runners.allow of .github/autoresearch.yml (add \`id:${id}\`, which holds whatever the account's login)`;
+  }
   // An admin registered a fleet runner by hand: the admin vouches for its owner's account.
   if (rules.min_account_age_days > 0 && reg.registered_by !== 'labels') {
     const created = reg.owner_created_at ? Date.parse(reg.owner_created_at) : NaN;

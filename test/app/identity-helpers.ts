@@ -13,8 +13,8 @@ export function idOf(login: string): number {
 }
 
 /** A world whose runners were registered through the route, with their owners' account ids. */
-export function world(ids: Record<string, number> = {}): World {
-  const w = new World();
+export function world(ids: Record<string, number> = {}, config?: string): World {
+  const w = new World(config === undefined ? {} : { config });
   const reg = (runner: string, owner: string): NewEntry => ({
     type: 'runner_registered',
     data: { runner_name: runner, owner, hardware_class: CLASS, labels: ['self-hosted', 'autoresearch', CLASS, `owner-${owner}`], registered_by: 'route', owner_created_at: '2015-01-01T00:00:00Z', owner_id: ids[owner] ?? idOf(owner) },
