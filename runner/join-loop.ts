@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, requestJitConfig } from './app-client.js';
 import type { TokenSource } from './auth.js';
 import { HOOK_ENV, installHook } from './hook.js';
+import { privateDirProblem } from './private-dir.js';
 
 export interface JoinLoopOptions {
   appUrl: string;
@@ -98,7 +99,10 @@ export class JoinLoop {
     const { log, maxJobs } = this.opts;
     const base = this.opts.backoffSeconds ?? 5;
     let delay = base;
-    await mkdir(this.opts.workRoot, { recursive: true });
+    await mkdir(this.opts.workRoot, { recursive: true, mode: 0o700 });
+    // each job's copy is made, then started: no one else may swap it in between
+    const open = privateDirProblem(this.opts.workRoot, 'the job directory');
+    if (open) throw new Error(open);
     while (!this.stopping && (maxJobs === undefined || this.jobs < maxJobs)) {
       let cfg;
       try {

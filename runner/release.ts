@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { privateDirProblem } from './private-dir.js';
 
 const exec = promisify(execFile);
 
@@ -85,11 +86,14 @@ export async function ensureRunner(
   log: (line: string) => void = () => {},
   signal?: AbortSignal,
 ): Promise<string> {
+  // the marker is trusted only where no one else could have written it (runner/private-dir.ts)
+  await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+  const open = privateDirProblem(cacheDir, 'the cache directory');
+  if (open) throw new RunnerDownloadError(open);
   const dir = join(cacheDir, `actions-runner-${pkg.version}`);
   const cached = await readFile(join(dir, MARKER), 'utf8').catch(() => null);
   if (cached?.trim() === pkg.sha256) return dir;
 
-  await mkdir(cacheDir, { recursive: true });
   const stamp = `${process.pid}-${Date.now()}`;
   const archive = join(cacheDir, `download-${stamp}.tar.gz`);
   const staging = join(cacheDir, `extract-${stamp}`);

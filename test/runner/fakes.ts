@@ -1,5 +1,6 @@
 // Loopback stand-ins for the CLI tests: a release server, an App, fake executables, and a
 // runner package whose run.sh is a stub that records what it was given.
+import { afterEach } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,16 @@ export function cli(args: string[], env: NodeJS.ProcessEnv): ChildProcess & { ou
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
   return Object.assign(child, { out: () => out });
+}
+
+/** Loopback servers and CLI processes a test starts: closed and killed after each test. */
+export function startedPerTest(): { servers: Loopback[]; children: ChildProcess[] } {
+  const started = { servers: [] as Loopback[], children: [] as ChildProcess[] };
+  afterEach(async () => {
+    for (const c of started.children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+    await Promise.all(started.servers.splice(0).map((s) => s.close()));
+  });
+  return started;
 }
 
 export function exitOf(child: ChildProcess): Promise<number | null> {

@@ -5,20 +5,15 @@
 // name: a second "owner" for his own claims' quorum, or forged results that get the volunteer's
 // credits reversed. So the CLI takes the token from the environment only (or the device-flow
 // login), and refuses one on the command line before it is used or the process lives on.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { JIT_CONFIG_PATH } from '../../runner/protocol.js';
-import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, until, type Loopback } from './fakes.js';
+import { cli, exitOf, fakeBin, serve, stubRunnerTarball, tempDir, startedPerTest, until } from './fakes.js';
 
 const pkg = stubRunnerTarball();
 
 const SECRET = 'ghu_volunteers_user_token';
-const servers: Loopback[] = [];
-const children: ReturnType<typeof cli>[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { servers, children } = startedPerTest();
 
 /** An App that records each request and never answers (join then waits on it, token in argv). */
 async function hangingApp(): Promise<{ url: string; calls: string[] }> {
