@@ -67,11 +67,13 @@ export interface SideReplay {
   attempt: number;
   replay: ReplaySpec;
   /**
-   * whether it may go to the class's label when no eligible owner's runner is idle: not once a
-   * replay of the run sent there came back refused (no artifact, a harness error, an excluded
-   * owner's runner). Any runner of the class takes such a job, those of the owners it excludes
-   * too, and a refusal costs its owner nothing: one owner whose idle runners took each of them
-   * used up the run's SIDE_REPLAY_ATTEMPTS and got an honest run dropped (never counted, never paid).
+   * whether it may go to the class's label when no eligible owner's runner is idle: not once one
+   * owner's runners took two replays of the run sent there and handed both back unscored (no
+   * artifact, a harness error, off pace). Any runner of the class takes such a job, those of the
+   * owners it excludes too, and a refusal costs its owner nothing: one owner whose idle runners took
+   * each of them used up the run's SIDE_REPLAY_ATTEMPTS and got an honest run dropped (never counted,
+   * never paid). (After the first such refusal already, an honest small swarm's replays waited behind
+   * busy owners: one of the simulator's 30 PRs was left undecided.)
    */
   classLabel: boolean;
 }
@@ -116,14 +118,24 @@ export function sideReplaysDue(view: LedgerView, keys: SealKeyPair | null): Side
       // job sent twice to the fault run's invariant, seed 3 of `--faults --experiments 300`)
       attempt: Math.max(ids.length, ...ids.map((j) => view.jobs.get(j)?.attempt ?? 0)) + 1,
       replay: { schedule: r.replay!.schedule, seed: r.seed, eval_seed: r.eval_seed! },
-      classLabel: !ids.some((j) => view.jobs.get(j)?.runner_label === r.hardware_class && refusedRun(view.state.results.get(j)?.data)),
+      classLabel: !bouncedTwice(view, ids, r.hardware_class),
     });
   }
   return out;
 }
 
-/** A job a runner ran and handed back with nothing to count (app/policy/refusals.ts). */
-const refusedRun = (d: EntryDataOf<'result_recorded'> | undefined): boolean => !!d?.runner_owner && refusal(d);
+/** Whether one owner handed back unscored (app/policy/refusals.ts) two of the replay jobs `ids` sent to the class's label `cls`. */
+function bouncedTwice(view: LedgerView, ids: string[], cls: string): boolean {
+  const seen = new Set<string>();
+  for (const j of ids) {
+    const d = view.state.results.get(j)?.data;
+    if (view.jobs.get(j)?.runner_label !== cls || !d?.runner_owner || !refusal(d)) continue;
+    const who = d.runner_owner.toLowerCase();
+    if (seen.has(who)) return true;
+    seen.add(who);
+  }
+  return false;
+}
 
 /** What a side replay's result establishes: the entries to record with it, and the baseline run it settles, if any. */
 export interface SideJudged {

@@ -142,8 +142,8 @@ describe('the replays of a baseline or verify run (side replays)', () => {
     }
     expect(runStanding(viewOf(w.ledger()), base.inputs.nonce)).toBe('counts');
     expect(w.entries('replay_judged').map((e) => [e.data.job_id, e.data.verdict])).toEqual([[base.inputs.nonce, 'agreed']]);
-    // one sent to her, one to the class's label; then only to an eligible owner, though busy
-    expect(labels).toEqual(['owner-mallory', CLASS, 'owner-bob']);
+    // one sent to her, two to the class's label; then only to an eligible owner, though busy
+    expect(labels).toEqual(['owner-mallory', CLASS, CLASS, 'owner-bob']);
     expect(w.entries('owner_faulted')).toEqual([]);
   });
 });
