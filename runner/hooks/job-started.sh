@@ -11,8 +11,21 @@ SWARM_REPO='@SWARM_REPO@'
 WORKFLOW_FILE='@WORKFLOW_FILE@'
 NODE='@NODE@'
 
+# A failed hook fails the job but does not stop it: the runner still runs each later step whose
+# `if:` holds on a failed job (`always()`, `failure()`, an action's `pre-if`, post steps;
+# actions/runner#2811). So a refusal also ends the job's Runner.Worker, this hook's parent (after a
+# second, for the error line to reach the job's log): no step of the job runs, and the job fails.
+stop_job() {
+  local parent
+  parent=$(cat "/proc/$PPID/comm" 2>/dev/null || ps -o comm= -p "$PPID" 2>/dev/null || true)
+  case "$parent" in
+    Runner.Worker | */Runner.Worker) sleep 1; kill -KILL "$PPID" 2>/dev/null || true ;;
+  esac
+}
+
 refuse() {
   echo "::error title=Not an autoresearch experiment::$1 This runner only runs ${SWARM_REPO}/.github/workflows/${WORKFLOW_FILE} of the default branch, dispatched by the swarm's App."
+  stop_job
   exit 1
 }
 

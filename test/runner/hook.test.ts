@@ -4,7 +4,7 @@
 // `runner join` installs, with the variables the runner gives a job.
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOOK_ENV, installHook, jobStartedHook } from '../../runner/hook.js';
@@ -69,5 +69,40 @@ describe('the job-started hook', () => {
     expect(statSync(path).mode & 0o111).not.toBe(0);
     expect(readFileSync(path, 'utf8')).toContain("SWARM_REPO='Acme/Swarm'");
     expect(runnerEnv('jit', { PATH: '/usr/bin', GITHUB_TOKEN: 'x' }, path)).toEqual({ PATH: '/usr/bin', ACTIONS_RUNNER_INPUT_JITCONFIG: 'jit', [HOOK_ENV]: path });
+  });
+});
+
+// A failed job-started hook fails the job, but the runner goes on to run every later step whose
+// `if:` holds on a failed job: `if: always()`, `if: failure()`, an action's `pre-if` (defaults to
+// always()) and post steps (actions/runner#2811, still so in src/Runner.Worker/StepsRunner.cs:
+// each step's condition is evaluated against the job's status, the hook being just the first
+// step). So a PR's own workflow on `[self-hosted, autoresearch]` whose steps all say
+// `if: always()` ran on the volunteer's machine, unsandboxed, past the refusal. The stand-in below
+// is the runner's Runner.Worker: it runs the hook as its child, then that step, as the runner does.
+describe('a refused job', () => {
+  const worker = join(dir, 'Runner.Worker');
+  writeFileSync(worker, '#!/bin/bash\nbash -e "$1"\necho "hook exited $?"\ntouch "$STEP_RAN"\n');
+  chmodSync(worker, 0o755);
+  const hook = join(dir, 'job-started.sh');
+  const eventPath = join(dir, 'event.json');
+
+  function runWorker(env: Record<string, string>) {
+    writeFileSync(hook, jobStartedHook(REPO));
+    writeFileSync(eventPath, JSON.stringify({ repository: { default_branch: 'main' } }));
+    const stepRan = join(mkdtempSync(join(tmpdir(), 'hook-step-')), 'always-step-ran');
+    const r = spawnSync(worker, [hook], { encoding: 'utf8', env: { PATH: process.env.PATH, GITHUB_EVENT_PATH: eventPath, STEP_RAN: stepRan, ...env } });
+    return { stepRan: existsSync(stepRan), signal: r.signal, out: r.stdout + r.stderr };
+  }
+
+  it("runs none of the job's later steps, `if: always()` ones included: the hook ends the job's worker", () => {
+    const r = runWorker({ ...dispatched, GITHUB_EVENT_NAME: 'pull_request', GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/mine.yml@refs/pull/12/merge' });
+    expect(r.out).toMatch(/^::error title=Not an autoresearch experiment::The job was started by pull_request/);
+    expect({ stepRan: r.stepRan, signal: r.signal }).toEqual({ stepRan: false, signal: 'SIGKILL' });
+  });
+
+  it('the experiment workflow goes on to its steps', () => {
+    const r = runWorker(dispatched);
+    expect(r.out).toContain('hook exited 0');
+    expect({ stepRan: r.stepRan, signal: r.signal }).toEqual({ stepRan: true, signal: null });
   });
 });
