@@ -26984,7 +26984,7 @@ function info(message) {
 
 // action/src/main.ts
 import { existsSync as existsSync4 } from "node:fs";
-import { mkdir as mkdir2, readFile, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
 // trainer/data/pins.ts
@@ -47575,6 +47575,32 @@ function integer2(name, text) {
   return n;
 }
 
+// action/src/log-cap.ts
+import { open as open3, rm as rm2, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
+var MAX_UPLOADED_LOG_BYTES = 4 * 1024 * 1024;
+async function capLog(path, max = MAX_UPLOADED_LOG_BYTES) {
+  const size = (await stat2(path).catch(() => null))?.size ?? 0;
+  if (size <= max) return 0;
+  const headBytes = Math.floor(max / 4);
+  const tailBytes = max - headBytes - 512;
+  const head = Buffer.alloc(headBytes);
+  const tail = Buffer.alloc(tailBytes);
+  const fh = await open3(path, "r");
+  try {
+    await fh.read(head, 0, headBytes, 0);
+    await fh.read(tail, 0, tailBytes, size - tailBytes);
+  } finally {
+    await fh.close();
+  }
+  const kept = [head.subarray(0, head.lastIndexOf(10) + 1), tail.subarray(tail.indexOf(10) + 1)];
+  const cut = size - kept[0].length - kept[1].length;
+  const note = `[action] train.log was ${size} bytes: ${cut} bytes from its middle were cut here so that the result artifact stays under the App's limit (the candidate printed that much).
+`;
+  await rm2(path, { force: true });
+  await writeFile3(path, Buffer.concat([kept[0], Buffer.from(note), kept[1]]), { flag: "wx" });
+  return cut;
+}
+
 // action/src/summary.ts
 var MAX_DIFF = 2e5;
 var MAX_MESSAGE = 4e3;
@@ -47712,7 +47738,7 @@ async function experiment(inputs) {
   await mkdir2(inputs.outDir, { recursive: true });
   const resultPath = join5(inputs.outDir, "result.json");
   const logPath = join5(inputs.outDir, "train.log");
-  await Promise.all([rm2(resultPath, { force: true }), rm2(logPath, { force: true })]);
+  await Promise.all([rm3(resultPath, { force: true }), rm3(logPath, { force: true })]);
   const candidate = await placeCandidate(cwd, inputs.sha, inputs.pr, {
     serverUrl: process.env.GITHUB_SERVER_URL ?? "https://github.com",
     token: inputs.token
@@ -47727,7 +47753,7 @@ async function experiment(inputs) {
   let pinsFile = null;
   if (inputs.dataPins) {
     pinsFile = join5(inputs.tempDir, `autoresearch-pins-${inputs.nonce}.json`);
-    await writeFile3(pinsFile, pinsJson(inputs.dataPins));
+    await writeFile4(pinsFile, pinsJson(inputs.dataPins));
     info(`Data: ${inputs.dataPins.length} pinned FineWeb-Edu shards (${finewebDatasetName(inputs.dataPins)}), checked by sha256 before training.`);
   } else {
     warning('Data: the public Brown split (no shards pinned in the App config): a candidate could have memorised part of it. docs/harness.md, "Held-out text", says how to pin FineWeb-Edu shards.');
@@ -47754,8 +47780,10 @@ async function experiment(inputs) {
     onLine: (l) => info(l)
   });
   setOutput("result-path", resultPath);
+  const cut = await capLog(logPath);
+  if (cut > 0) warning(`train.log was cut by ${cut} bytes from its middle (the candidate printed that much) so that the result artifact stays readable by the App.`);
   const exit = run2.exitCode ?? run2.signal;
-  if (!existsSync4(logPath)) await writeFile3(logPath, `${run2.stderrTail}
+  if (!existsSync4(logPath)) await writeFile4(logPath, `${run2.stderrTail}
 (harness exited with ${exit})
 `);
   if (!existsSync4(resultPath)) {
@@ -47770,7 +47798,7 @@ async function experiment(inputs) {
     runnerName: process.env.RUNNER_NAME ?? null,
     isolation
   });
-  await writeFile3(resultPath, `${JSON.stringify(result, null, 2)}
+  await writeFile4(resultPath, `${JSON.stringify(result, null, 2)}
 `);
   setOutput("status", result.status);
   setOutput("val_bpb", result.val_bpb === null ? "" : String(result.val_bpb));

@@ -13,6 +13,7 @@ import { ensureImage, runHarness } from './harness.js';
 import { chooseIsolation } from './isolation.js';
 import { describeHardware } from './hardware.js';
 import { readInputs, type ActionInputs } from './inputs.js';
+import { capLog } from './log-cap.js';
 import { isolationWarning, renderSummary } from './summary.js';
 
 export async function run(): Promise<void> {
@@ -86,6 +87,8 @@ async function experiment(inputs: ActionInputs): Promise<void> {
     onLine: (l) => core.info(l),
   });
   core.setOutput('result-path', resultPath);
+  const cut = await capLog(logPath);
+  if (cut > 0) core.warning(`train.log was cut by ${cut} bytes from its middle (the candidate printed that much) so that the result artifact stays readable by the App.`);
   const exit = run.exitCode ?? run.signal;
   // The log goes into the artifact whatever happened; the harness writes its own, and when
   // it could not, its stderr is the best record there is.

@@ -1,0 +1,53 @@
+// The attack: the App reads a run's artifact (result.json and train.log) only up to 8 MiB
+// inflated (app/github/artifact.ts); a larger one is no result at all: "refused", nobody's
+// fault, and the job runs again on another owner's runner. The harness keeps up to 8 MiB of the
+// candidate's own output in train.log, plus a time stamp per line. So a candidate that prints
+// enough decides, while it runs, that its run never counts: after a bad training loss (or a bad
+// loss on the evaluation windows its eval child is given), it prints 9 MB and is run again with
+// a fresh seed, elsewhere, until it is lucky: a failed or poor result is never recorded, and
+// each volunteer's time is spent for nothing. The Action uploads a log cut to fit, whatever the
+// candidate printed.
+import { describe, it, expect, beforeAll, beforeEach, afterAll } from '@jest/globals';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_ARTIFACT_BYTES } from '../../app/github/artifact.js';
+import { parseResult } from '../../trainer/result.js';
+import { fixture, mockCore, World } from './helpers/action-world.js';
+
+const core = mockCore();
+const { run } = await import('../../action/src/main.js');
+
+let world: World;
+let flooder: string;
+
+beforeAll(() => {
+  world = new World();
+  const head = 'export function createModel(tf: TF, _seed: number): Candidate {';
+  const src = fixture('count-bigram.ts');
+  expect(src).toContain(head);
+  // 9.4 MB of its own output, in lines of 2,000 characters (the harness's longest)
+  flooder = world.pullRequest(21, { 'trainer/train.ts': src.replace(head, `${head}\n  process.stderr.write(('#'.repeat(1999) + '\\n').repeat(4700));`) });
+});
+afterAll(() => world.close());
+beforeEach(() => world.newJob(core));
+
+describe('a candidate that floods its log', () => {
+  it('still uploads an artifact the App reads: the log is cut to fit, saying so, and the result is intact', async () => {
+    core.inputs = world.inputs(flooder, '21');
+    await run();
+    const resultPath = join(world.outDir, 'result.json');
+    const logPath = join(world.outDir, 'train.log');
+    const uploaded = statSync(resultPath).size + statSync(logPath).size;
+    expect({ uploaded, fits: uploaded <= MAX_ARTIFACT_BYTES }).toEqual({ uploaded, fits: true });
+    const r = parseResult(readFileSync(resultPath, 'utf8'));
+    expect(r.status).toBe('ok');
+    expect(core.outputs.status).toBe('ok');
+    const log = readFileSync(logPath, 'utf8');
+    expect(log).toMatch(/\[action\] train\.log was \d+ bytes: \d+ bytes from its middle were cut here so that the result artifact stays under the App's limit/);
+    // its head (the harness's first lines) and its tail (the score) are kept
+    expect(log).toMatch(/^\s*[\d.]+ \[harness\] /);
+    const [, tail] = log.split(/\[action\] train\.log was .*\n/);
+    expect(tail).toMatch(/\[harness\] val_bpb /);
+    expect(log.trimEnd().split('\n').pop()).toMatch(/\[harness\] \d+ bytes of child output were dropped\.$/);
+  }, 60_000);
+});
