@@ -63,11 +63,11 @@ export const AutoresearchConfig = z.object({
   /** free-tier experiments per author per UTC day, when their balance does not cover one */
   free_runs_per_day: z.number().int().nonnegative().default(3),
   /**
-   * the free tier is for GitHub accounts at least this many days old (0: any account); unset, it
-   * is `runners.min_account_age_days` (default 30): an account too new to earn credits with a
+   * the free tier is for GitHub accounts at least this many days old (0: any account); null (the
+   * default), it is `runners.min_account_age_days` (default 30): an account too new to earn credits with a
    * runner gets no free compute either, so N fresh accounts no longer buy N times the free tier
    */
-  free_tier_min_account_age_days: z.number().nonnegative().optional(),
+  free_tier_min_account_age_days: z.number().nonnegative().nullable().default(null),
   /** close a discarded PR instead of only labelling it */
   close_on_discard: z.boolean().default(false),
   /** comment, label and score, but never merge or close */
