@@ -33,6 +33,8 @@ export interface NewJob {
   /** the PR's title and author, recorded so scoring needs no look-up */
   title?: string | null;
   pr_author?: string | null;
+  /** the GitHub account id of `author`, when known: free-tier runs are counted per account (ledger/credits.ts) */
+  author_id?: number;
   pay: Payment;
   /** training budget, seconds: the configured experiment budget unless given (long runs) */
   budget_seconds?: number;
@@ -89,6 +91,7 @@ export async function dispatchJobs(
         verifies: j.verifies,
         ...(j.title !== undefined ? { title: j.title } : {}),
         ...(j.pr_author !== undefined ? { pr_author: j.pr_author } : {}),
+        ...(j.author && j.author_id !== undefined ? { author_id: j.author_id } : {}),
         ...(s.seal ? { seal_key: s.seal.publicKey } : {}),
         ...(j.replay ? { replay: j.replay.schedule } : {}),
         runner_label: j.runner_label,

@@ -64,6 +64,10 @@ export class LedgerState {
   longRuns = new Set<string>();
   /** free-tier runs used, by freeRunKey(login, UTC day) */
   private freeRunsUsed = new Map<string, number>();
+  /** free-tier runs used, by freeRunKey(`id:<GitHub account id>`, UTC day) (app/handlers/pull-request.ts records authors' ids) */
+  private freeRunsByAccount = new Map<string, number>();
+  /** the GitHub account id each author login was last recorded with (job_dispatched, experiment_queued author_id) */
+  private loginAccounts = new Map<string, number>();
   /** after clone(), on both sides: what is still shared with the other state (copied before its first change here) */
   private cow: { shared: WeakSet<object>; trust: boolean } | null = null;
   /** pendingCredit's answer, until apply() or account() changes the state */
@@ -99,7 +103,9 @@ export class LedgerState {
     c.trust = this.trust;
     c.longRuns = this.longRuns;
     c.freeRunsUsed = this.freeRunsUsed;
-    const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.merges, this.accounts, this.longRuns, this.freeRunsUsed]);
+    c.freeRunsByAccount = this.freeRunsByAccount;
+    c.loginAccounts = this.loginAccounts;
+    const shared = new WeakSet<object>([this.baselines, this.baselineBySeq, this.baselineAt, this.dispatched, this.results, this.grants, this.reversals, this.verifications, this.merges, this.accounts, this.longRuns, this.freeRunsUsed, this.freeRunsByAccount, this.loginAccounts]);
     for (const list of this.baselines.values()) shared.add(list);
     for (const a of this.accounts.values()) shared.add(a);
     // both sides copy a shared structure before changing it: this state may go on applying too
@@ -125,10 +131,22 @@ export class LedgerState {
     return out;
   }
 
-  /** Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the entries; see freeRunDays). */
-  freeRunsLeft(login: string, perDay: number, now: Date = new Date(Date.now())): number {
-    const used = freeRunDays(now).map((day) => this.freeRunsUsed.get(`${login} ${day}`) ?? 0);
+  /**
+   * Free-tier runs `login` has left on the UTC day of `now` (what freeRunsLeft counts over the
+   * entries; see freeRunDays), and no more than its GitHub account has left under all its logins
+   * (`accountId`, else the id `login` was last recorded with). Before, runs were counted by login
+   * only: an account that renamed itself had the day's free runs again under each new login.
+   */
+  freeRunsLeft(login: string, perDay: number, now: Date = new Date(Date.now()), accountId?: number): number {
+    const id = accountId ?? this.loginAccounts.get(login);
+    const used = freeRunDays(now).map((day) => Math.max(this.freeRunsUsed.get(`${login} ${day}`) ?? 0, id === undefined ? 0 : (this.freeRunsByAccount.get(`id:${id} ${day}`) ?? 0)));
     return Math.max(0, perDay - Math.max(...used));
+  }
+
+  /** Records the GitHub account id an author login was seen with. */
+  private seenAccount(login: string | null, id: number | undefined): void {
+    if (login === null || id === undefined || this.loginAccounts.get(login) === id) return;
+    (this.loginAccounts = this.mine(this.loginAccounts, (m) => new Map(m))).set(login, id);
   }
 
   /** The account of `login` (created when new), to be changed. */
@@ -161,6 +179,12 @@ export class LedgerState {
       case 'job_dispatched': {
         const d = (e as LedgerEntry<'job_dispatched'>).data;
         (this.dispatched = this.mine(this.dispatched, (m) => new Map(m))).set(d.job_id, d);
+        this.seenAccount(d.author, d.author_id);
+        break;
+      }
+      case 'experiment_queued': {
+        const d = (e as LedgerEntry<'experiment_queued'>).data;
+        this.seenAccount(d.author, d.author_id);
         break;
       }
       case 'result_recorded': {
@@ -193,6 +217,11 @@ export class LedgerState {
         if (d.reason === FREE_TIER_REASON) {
           const k = freeRunKey(d.login, e.time);
           (this.freeRunsUsed = this.mine(this.freeRunsUsed, (m) => new Map(m))).set(k, (this.freeRunsUsed.get(k) ?? 0) + 1);
+          const id = this.dispatched.get(d.job_id)?.author_id ?? this.loginAccounts.get(d.login);
+          if (id !== undefined) {
+            const ka = freeRunKey(`id:${id}`, e.time);
+            (this.freeRunsByAccount = this.mine(this.freeRunsByAccount, (m) => new Map(m))).set(ka, (this.freeRunsByAccount.get(ka) ?? 0) + 1);
+          }
         }
         const a = this.account(d.login);
         a.spent += d.amount;
@@ -403,15 +432,24 @@ export function reversalsForForgery(entries: LedgerEntry[], runnerOwner: string,
  * reason FREE_TIER_REASON). A scan of the entries; the App asks its folded state instead
  * (LedgerState.freeRunsLeft), which counts the same entries as they are applied.
  */
-export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date(Date.now())): number {
-  const used = new Map(freeRunDays(now).map((day) => [`${login} ${day}`, 0]));
+export function freeRunsLeft(entries: LedgerEntry[], login: string, perDay: number, now: Date = new Date(Date.now()), accountId?: number): number {
+  const used = new Map<string, number>();
+  const jobAccounts = new Map<string, number>();
+  const loginAccounts = new Map<string, number>();
+  const count = (key: string) => used.set(key, (used.get(key) ?? 0) + 1);
   for (const e of entries) {
-    if (e.type !== 'credit_spent') continue;
-    const d = (e as LedgerEntry<'credit_spent'>).data;
-    const key = d.reason === FREE_TIER_REASON ? freeRunKey(d.login, e.time) : null;
-    if (key !== null && used.has(key)) used.set(key, used.get(key)! + 1);
+    const d = e.data as { login?: string; author?: string | null; author_id?: number; job_id?: string; reason?: string };
+    if ((e.type === 'job_dispatched' || e.type === 'experiment_queued') && d.author && d.author_id !== undefined) {
+      loginAccounts.set(d.author, d.author_id);
+      if (e.type === 'job_dispatched') jobAccounts.set(d.job_id!, d.author_id);
+    }
+    if (e.type !== 'credit_spent' || d.reason !== FREE_TIER_REASON) continue;
+    count(freeRunKey(d.login!, e.time));
+    const id = jobAccounts.get(d.job_id!) ?? loginAccounts.get(d.login!);
+    if (id !== undefined) count(freeRunKey(`id:${id}`, e.time));
   }
-  return Math.max(0, perDay - Math.max(...used.values()));
+  const id = accountId ?? loginAccounts.get(login);
+  return Math.max(0, perDay - Math.max(...freeRunDays(now).map((day) => Math.max(used.get(`${login} ${day}`) ?? 0, id === undefined ? 0 : (used.get(`id:${id} ${day}`) ?? 0)))));
 }
 
 /**

@@ -41,6 +41,8 @@ export const EntryData = {
     /** the PR's title and author at dispatch (so scoring needs no look-up); absent in older entries */
     title: z.string().nullable().optional(),
     pr_author: login.nullable().optional(),
+    /** the GitHub account id of `author` (the PR's author's, from its webhook): free-tier runs are counted per account, whatever its login; absent in older entries and swarm-paid runs */
+    author_id: z.number().int().nonnegative().optional(),
     /** the App's seal public key the run was given (the workflow's `seal_key` input): its ok result must carry a sealed checkpoint digest; absent when none was sent */
     seal_key: z.string().optional(),
     /** the runner label the run was dispatched to (a hardware class, `autoresearch`, or one owner's `owner-<login>`); absent in older entries */
@@ -79,6 +81,8 @@ export const EntryData = {
     since: z.string().optional(),
     // its run was paid for with that outdated commit (a commit is paid for once: app/heads.ts)
     prepaid: z.literal(true).optional(),
+    // the GitHub account id of `author` (as job_dispatched.author_id); absent in older entries
+    author_id: z.number().int().nonnegative().optional(),
   }),
   experiment_dequeued: z.object({ pr: z.number().int(), sha: sha40, reason: z.string() }),
   /**

@@ -131,7 +131,9 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
   const carried = await carriedPlace(s, view, pr.number, pr.head.sha === ev.pull_request.head.sha ? { action: ev.action, head: sha, before: ev.before ?? null, sender: ev.sender ?? null } : null);
   const paid = paidHeads(view).has(`${pr.number}@${sha}`) || !!carried?.paid;
   const updatedLine = carried ? [`An editable file had changed on \`${s.defaultBranch}\` since this branch was made, so the App merged \`${s.defaultBranch}\` into it ("Update branch"): \`${sha.slice(0, 7)}\` is the experiment now, in the outdated commit's place in the queue.`] : [];
-  const payOn = (v: LedgerView) => payment(v.state.balances().get(author)?.balance ?? 0, experimentCost(s.cfg.config.budget_seconds), v.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now()));
+  // free-tier runs are counted per GitHub account (a rename gave the day's runs again under the new login)
+  const authorId = pr.user?.id;
+  const payOn = (v: LedgerView) => payment(v.state.balances().get(author)?.balance ?? 0, experimentCost(s.cfg.config.budget_seconds), v.state.freeRunsLeft(author, s.cfg.config.free_runs_per_day, s.now(), authorId));
   const pay = paid ? null : payOn(view);
   const budget = s.cfg.config.budget_seconds;
   /** This process lost the race to another one (or a redelivery found it done): its check run says where the experiment is. */
@@ -158,7 +160,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     const short: { on: LedgerView | null } = { on: null };
     const ids = await dispatchJobs(
       s,
-      [{ role: 'candidate', pr: pr.number, sha, author: paid ? null : author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, pay }],
+      [{ role: 'candidate', pr: pr.number, sha, author: paid ? null : author, hardware_class: null, runner_label: ANY_RUNNER, attempt: 1, verifies: null, check, comment, newComment: fresh, title: pr.title, pr_author: author, ...(authorId !== undefined ? { author_id: authorId } : {}), pay }],
       (entries) => {
         const v = on(entries);
         const now = paid ? null : payOn(v);
@@ -186,7 +188,7 @@ export async function onPullRequest(s: Session, ev: PullRequestEvent): Promise<v
     await appendBuilt(s, view.entries, (entries) => {
       const v = on(entries);
       skipped = running(v);
-      return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null, ...(carried ? { since: carried.since } : {}), ...(carried?.paid ? { prepaid: true as const } : {}) } }];
+      return skipped ? [] : [...supersede(v), { type: 'experiment_queued', data: { pr: pr.number, sha, author, title: pr.title, check, comment, waiting_for: null, ...(authorId !== undefined ? { author_id: authorId } : {}), ...(carried ? { since: carried.since } : {}), ...(carried?.paid ? { prepaid: true as const } : {}) } }];
     });
     if (skipped) return duplicate(check);
     await closeStaleChecks();

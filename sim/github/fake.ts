@@ -147,6 +147,8 @@ export interface WorkflowRun {
   created_at: number;
   started_at: number | null;
   completed_at: number | null;
+  /** who dispatched it (the run's `actor` and `triggering_actor`): the App's bot, or a user's token */
+  actor: string;
 }
 export interface Delivery {
   id: string;
@@ -570,7 +572,7 @@ export class FakeGitHub {
    * your GitHub Actions workflow to run when the workflow_dispatch webhook event occurs. The
    * inputs are configured in the workflow file"). Defaults fill inputs left out.
    */
-  dispatch(workflow: string, ref: string, given: Record<string, unknown>): Reply {
+  dispatch(workflow: string, ref: string, given: Record<string, unknown>, actor = APP_BOT): Reply {
     // `ref`: a branch or tag name, or a full ref (refs/heads/x, refs/tags/x). A short name that is
     // both a branch's and a tag's may run either on GitHub: the fake takes the tag, the worse case
     const full = /^refs\/(heads|tags)\/(.+)$/.exec(ref);
@@ -620,6 +622,7 @@ export class FakeGitHub {
       created_at: this.now(),
       started_at: null,
       completed_at: null,
+      actor,
     };
     this.workflowRuns.set(id, run);
     this.dispatches.push({ workflow, ref, inputs, run_id: id, commit });
@@ -747,6 +750,8 @@ export class FakeGitHub {
         head_sha: run.head_sha,
         display_title: run.display_title,
         run_attempt: 1,
+        actor: userJson(run.actor),
+        triggering_actor: userJson(run.actor),
         html_url: `https://github.com/${OWNER}/${REPO}/actions/runs/${run.id}`,
         head_repository: { full_name: `${OWNER}/${REPO}` },
         created_at: new Date(run.created_at).toISOString(),
@@ -1027,7 +1032,7 @@ export class FakeGitHub {
       html_url: `https://github.com/${OWNER}/${REPO}/pull/${c.issue}#issuecomment-${c.id}`,
       issue_url: `${API}${P}/issues/${c.issue}`,
       body: c.body,
-      user: userJson(c.user ?? `${APP_SLUG}[bot]`),
+      user: userJson(c.user ?? APP_BOT),
       created_at: new Date(this.now()).toISOString(),
       updated_at: new Date(this.now()).toISOString(),
       author_association: 'NONE',
@@ -1123,7 +1128,9 @@ export class FakeGitHub {
 
     // --- actions ---
     this.on('POST', new RegExp(`^${P}/actions/workflows/[^/]+/dispatches$`), (c) => {
-      const [status, body] = this.dispatch(seg(c, 6), c.body.ref, c.body.inputs ?? {});
+      // the run's actor is whoever the token is: a user's (`gho_<login>`), else the App's installation's bot
+      const user = /^(?:bearer|token)\s+gho_(\S+)$/i.exec(c.headers.authorization ?? '')?.[1];
+      const [status, body] = this.dispatch(seg(c, 6), c.body.ref, c.body.inputs ?? {}, user ?? APP_BOT);
       return [status, body ?? ''];
     });
     // a workflow of the default branch, and enabling one (docs: "REST API endpoints for workflows")
@@ -1287,8 +1294,12 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The account id GitHub answers for `login` (each login its own account, unless a test says otherwise). */
+export function userIdOf(login: string): number {
+  return Math.abs(hashInt(login));
+}
 function userJson(login: string) {
-  return { login, id: Math.abs(hashInt(login)), node_id: `U_${login}`, type: login.endsWith('[bot]') ? 'Bot' : 'User', site_admin: false, avatar_url: '', html_url: `https://github.com/${login}`, url: `${API}/users/${login}` };
+  return { login, id: userIdOf(login), node_id: `U_${login}`, type: login.endsWith('[bot]') ? 'Bot' : 'User', site_admin: false, avatar_url: '', html_url: `https://github.com/${login}`, url: `${API}/users/${login}` };
 }
 function labelJson(name: string, i: number) {
   return { id: i + 1, node_id: `L_${i + 1}`, url: `${API}${P}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: '' };

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeEach } from '@jest/globals';
 import { auditEachWorld, World } from './world.js';
 import { fund } from './long-run-helpers.js';
-import { asAccount, idOf } from './identity-helpers.js';
+import { asAccount } from './identity-helpers.js';
 
 beforeEach(() => {
   World.last = null;
@@ -17,12 +17,8 @@ auditEachWorld();
 // the swarm's default: runner owners' accounts at least 30 days old, and the free tier follows it
 const DEFAULTS = 'max_in_flight: 2\nclose_on_discard: false\nrunners:\n  min_account_age_days: 30\n';
 const daysAgo = (w: World, d: number) => new Date(w.clock.getTime() - d * 86_400_000).toISOString();
-/** A world with the swarm's default ages, whose events carry each author's own account id (as GitHub's do). */
-function world(config = DEFAULTS): World {
-  const w = new World({ config });
-  asAccount(w, idOf);
-  return w;
-}
+/** A world with the swarm's default ages. */
+const world = (config = DEFAULTS) => new World({ config });
 const freeSpends = (w: World) => w.entries('credit_spent').filter((e) => e.data.reason === 'free_tier');
 
 describe('free-tier runs of new accounts', () => {
@@ -63,5 +59,40 @@ describe('free-tier runs of new accounts', () => {
     w.gh.accounts.set('newbie', { created_at: daysAgo(w, 0) });
     await w.push(7, 'newbie', { 'trainer/train.ts': 'export const LR = 1e-3;\n' });
     expect(freeSpends(w).map((e) => e.data.login)).toEqual(['newbie']);
+  });
+});
+
+describe('free-tier runs of one account under two logins', () => {
+  // carol (account 99) uses the day's 3 free runs, renames her account to carol-2 and pushes again.
+  // Before: free runs were counted by login, so each rename gave 3 more (6 a day with one rename).
+  const LEGACY = 'max_in_flight: 10\nclose_on_discard: false\n';
+
+  it('a renamed account has no free run left today under its new login', async () => {
+    const w = new World({ config: LEGACY });
+    asAccount(w, 99);
+    for (let i = 1; i <= 3; i++) await w.push(i, 'carol', { 'trainer/train.ts': `export const LR = ${i}e-4;\n` });
+    await w.push(4, 'carol-2', { 'trainer/train.ts': 'export const LR = 9e-4;\n' });
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['carol', 'carol', 'carol']);
+    expect(w.gh.labelsOf(4)).toEqual(['experiment:queued']);
+    expect(w.gh.stickyOf(4)[0]).toMatch(/no free-tier run left today/);
+  });
+
+  it('nor when the queue drains later (the queued entry records the account)', async () => {
+    const w = new World({ config: 'max_in_flight: 1\nclose_on_discard: false\n' });
+    asAccount(w, 99);
+    await w.push(1, 'carol', { 'trainer/train.ts': 'export const LR = 1e-4;\n' });
+    await w.push(2, 'carol', { 'trainer/train.ts': 'export const LR = 2e-4;\n' });
+    await w.push(3, 'carol', { 'trainer/train.ts': 'export const LR = 3e-4;\n' });
+    await w.push(4, 'carol-2', { 'trainer/train.ts': 'export const LR = 4e-4;\n' });
+    for (let k = 0; k < 3; k++) await w.complete(w.gh.dispatches[k], k % 2 ? 'runner-a' : 'runner-b', 2.5);
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['carol', 'carol', 'carol']);
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '4')).toEqual([]);
+  });
+
+  it('another account still has its own free runs', async () => {
+    const w = new World({ config: LEGACY });
+    for (let i = 1; i <= 3; i++) await w.push(i, 'carol', { 'trainer/train.ts': `export const LR = ${i}e-4;\n` });
+    await w.push(4, 'dave', { 'trainer/train.ts': 'export const LR = 9e-4;\n' });
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['carol', 'carol', 'carol', 'dave']);
   });
 });

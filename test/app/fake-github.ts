@@ -9,7 +9,7 @@ import nock from 'nock';
 import { FakeGitHub as Core, type FakeOptions, type FakeRequest, type FakeResponse } from '../../sim/github/fake.js';
 import { checkResponse, gitHubApi, recordProblem } from '../helpers/openapi.js';
 
-export { APP_BOT, APP_SLUG, OWNER, REPO, type Fault, type Pull, type CheckRun, type Runner, type RunArtifacts } from '../../sim/github/fake.js';
+export { APP_BOT, APP_SLUG, OWNER, REPO, userIdOf, type Fault, type Pull, type CheckRun, type Runner, type RunArtifacts } from '../../sim/github/fake.js';
 
 const HOSTS = ['https://codeload.github.com', 'https://pipelinesghubeus2.actions.githubusercontent.com'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

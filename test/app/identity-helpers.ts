@@ -3,14 +3,11 @@
 // an owner in debt. Shared by test/app/author-identity.test.ts and test/app/long-run-identity.test.ts.
 import { appendEntries, ledgerFiles, type NewEntry } from '../../ledger/index.js';
 import { World, CLASS } from './world.js';
+import { userIdOf } from './fake-github.js';
 import { fund } from './long-run-helpers.js';
 
-/** The fake GitHub's account id of a login (sim/github/fake.ts userJson): what GitHub answers for the account that holds it. */
-export function idOf(login: string): number {
-  let h = 0;
-  for (let i = 0; i < login.length; i++) h = (h * 31 + login.charCodeAt(i)) | 0;
-  return Math.abs(h);
-}
+/** The fake GitHub's account id of a login (sim/github/fake.ts): what GitHub answers for the account that holds it. */
+export const idOf = userIdOf;
 
 /** A world whose runners were registered through the route, with their owners' account ids. */
 export function world(ids: Record<string, number> = {}, config?: string): World {

@@ -22,7 +22,7 @@ import { encodeSchedule, linearSchedule } from '../../trainer/replay-schedule.js
 import { seal, sealKeyPairFrom, type SealKeyPair } from '../../trainer/seal.js';
 import { expectRealGitHubCalls, resetRecordedCalls } from '../helpers/openapi.js';
 import { afterEach, expect } from '@jest/globals';
-import { APP_BOT, FakeGitHub, OWNER, REPO } from './fake-github.js';
+import { APP_BOT, FakeGitHub, OWNER, REPO, userIdOf } from './fake-github.js';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples') as { name: string; examples: any[] }[];
@@ -202,7 +202,9 @@ export class World {
     payload.number = pr;
     Object.assign(payload.pull_request, { number: pr, state: 'open', title: `Experiment ${pr}`, labels: this.gh.labelsOf(pr).map((name) => ({ name })) });
     payload.pull_request.head.sha = head;
-    payload.pull_request.user.login = author;
+    // the author's own account id, as GitHub sends it (the example payload's is Codertocat's: every
+    // author was one account, whose free-tier runs ledger/credits.ts counts together)
+    Object.assign(payload.pull_request.user, { login: author, id: userIdOf(author) });
     // the author pushed it, onto the PR's head before (if it had one)
     payload.sender = { ...payload.sender, login: author, type: 'User' };
     if (existing) payload.before = existing.head;
@@ -281,7 +283,7 @@ export class World {
     payload.action = action;
     Object.assign(payload.issue, { number: n, body, state: 'open', labels: labels.map((name, i) => ({ id: i + 1, name })) });
     delete payload.issue.pull_request;
-    payload.issue.user.login = login;
+    Object.assign(payload.issue.user, { login, id: userIdOf(login) });
     if (action === 'labeled') payload.label = { ...payload.label, name: 'long-run:requested' };
     payload.repository = { ...payload.repository, ...this.repository() };
     payload.installation = { id: 1 };
@@ -414,7 +416,7 @@ export class World {
    * The run is the dispatched one (the fake's, completed here) unless it completed already or the
    * options make it another (a run naming another job, or not a dispatch).
    */
-  async complete(d: { inputs: Record<string, string>; run_id?: number }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string> } = {}): Promise<number> {
+  async complete(d: { inputs: Record<string, string>; run_id?: number }, runner: string, val_bpb: number | null, opts: { tamper?: (r: any) => void; deliveries?: number; headSha?: string; event?: string; processes?: Probot[]; titleNonce?: string; jobSeconds?: number; artifactName?: string; artifactBytes?: number; files?: Record<string, string>; actor?: string } = {}): Promise<number> {
     const dispatched = d.run_id !== undefined && !opts.titleNonce && !opts.event ? this.gh.workflowRuns.get(d.run_id) : undefined;
     const live = dispatched && dispatched.status !== 'completed' ? dispatched : undefined;
     const runId = live ? live.id : this.runId++;
@@ -434,6 +436,9 @@ export class World {
       path: '.github/workflows/experiment.yml',
       event: opts.event ?? 'workflow_dispatch',
       head_branch: 'main',
+      // who started the run (its latest attempt): the dispatcher, the App's bot unless told
+      actor: { login: opts.actor ?? live?.actor ?? APP_BOT },
+      triggering_actor: { login: opts.actor ?? live?.actor ?? APP_BOT },
       // experiment.yml's run-name: "<role> #<pr> @ <sha> [<nonce>]"
       display_title: `${d.inputs.role} ${d.inputs.pr ? `#${d.inputs.pr}` : 'main'} @ ${d.inputs.sha} [${opts.titleNonce ?? d.inputs.nonce}]`,
       head_repository: { ...payload.workflow_run.head_repository, ...this.repository() },
