@@ -40,6 +40,9 @@ export interface ListedRun {
   head_sha: string;
   html_url: string;
   head_repository?: { full_name: string } | null;
+  /** who triggered the run's first attempt, and its latest (a re-run's) */
+  actor?: { login: string } | null;
+  triggering_actor?: { login: string } | null;
 }
 
 /** The payload of a workflow_job event (the fields read here). */
@@ -48,9 +51,22 @@ export interface WorkflowJobEvent {
   workflow_job: { run_id: number; name: string; status: string; started_at?: string | null; runner_name: string | null; labels: string[]; head_branch?: string | null };
 }
 
-/** Whether a run is one the App dispatched: the experiment workflow, dispatched on the default branch of this repository. */
-export function dispatchedByApp(s: Session, run: Pick<ListedRun, 'path' | 'event' | 'head_branch' | 'head_repository'>): boolean {
-  return run.path.endsWith(`/${s.cfg.config.workflow}`) && run.event === 'workflow_dispatch' && run.head_branch === s.defaultBranch && (!run.head_repository || run.head_repository.full_name === s.fullName);
+/** Who started a run's latest attempt: GitHub's `triggering_actor` (a re-run's), else `actor` (the first attempt's); null when the object names neither. */
+export function starterOf(run: Pick<ListedRun, 'actor' | 'triggering_actor'>): string | null {
+  return run.triggering_actor?.login ?? run.actor?.login ?? null;
+}
+
+/**
+ * Whether a run is one the App dispatched: the experiment workflow, dispatched on the default
+ * branch of this repository, by the App's bot (`bot`, `<slug>[bot]`; null: not known, not checked).
+ * Any writer of the repository can dispatch experiment.yml too, with a real job's nonce copied from
+ * a public run title and `runner_label` naming a runner of their own, or re-run one of the App's
+ * runs: such a run answered the job, and its starter chose who ran (and so who verified) it.
+ * A run whose object names no starter (the schema does not require one) passes on the rest.
+ */
+export function dispatchedByApp(s: Session, run: Pick<ListedRun, 'path' | 'event' | 'head_branch' | 'head_repository' | 'actor' | 'triggering_actor'>, bot: string | null): boolean {
+  const starter = starterOf(run);
+  return run.path.endsWith(`/${s.cfg.config.workflow}`) && run.event === 'workflow_dispatch' && run.head_branch === s.defaultBranch && (!run.head_repository || run.head_repository.full_name === s.fullName) && (!bot || !starter || starter === bot);
 }
 
 /** A start this soon after the dispatch is not recorded: the deadline counts from the dispatch. */
@@ -67,8 +83,8 @@ export async function onWorkflowJob(s: Session, ev: WorkflowJobEvent): Promise<v
   const now = s.now();
   if (!job || view.state.results.has(nonce) || view.started.has(nonce) || now.getTime() - Date.parse(job.time) <= PROMPT_START_MS) return;
   const { data: run } = await s.octokit.rest.actions.getWorkflowRun({ ...s.repo, run_id: j.run_id });
-  if (nonceOfRunTitle(run.display_title) !== nonce || !dispatchedByApp(s, run)) {
-    s.log.warn(`workflow_job ${j.name} of run ${j.run_id}: not a run the App dispatched for job ${nonce} (${run.path}, ${run.event} on ${run.head_branch}, "${run.display_title}")`);
+  if (nonceOfRunTitle(run.display_title) !== nonce || !dispatchedByApp(s, run as ListedRun, await s.botLogin())) {
+    s.log.warn(`workflow_job ${j.name} of run ${j.run_id}: not a run the App dispatched for job ${nonce} (${run.path}, ${run.event} on ${run.head_branch} by ${starterOf(run as ListedRun)}, "${run.display_title}")`);
     return;
   }
   await recordStart(s, view, { job_id: nonce, run_id: run.id, runner_name: j.runner_name, started_at: now.toISOString() });
@@ -118,9 +134,10 @@ export async function listRuns(s: Session, status?: 'queued' | 'in_progress', pa
  */
 export async function trackRuns(s: Session, view: LedgerView): Promise<{ view: LedgerView; queued: QueuedRuns }> {
   const queued: QueuedRuns = new Map();
+  const bot = await s.botLogin();
   const ours = (run: ListedRun) => {
     const nonce = nonceOfRunTitle(run.display_title);
-    return nonce && dispatchedByApp(s, run) && view.jobs.has(nonce) ? nonce : null;
+    return nonce && dispatchedByApp(s, run, bot) && view.jobs.has(nonce) ? nonce : null;
   };
   for (const run of await listRuns(s, 'queued', MAX_RUN_PAGES)) {
     const nonce = ours(run);
@@ -166,7 +183,7 @@ export async function cancelRunsOf(s: Session, jobIds: Iterable<string>): Promis
     s.log.warn(`listing runs to cancel those of closed jobs failed (${(e as Error).message}); they run to the end`);
     return;
   }
-  const ours = runs.filter((run) => run.status !== 'completed' && ids.has(nonceOfRunTitle(run.display_title) ?? '') && dispatchedByApp(s, run));
+  const ours = runs.filter((run) => run.status !== 'completed' && ids.has(nonceOfRunTitle(run.display_title) ?? '') && dispatchedByApp(s, run, null)); // whoever started it: a closed job's run is cancelled
   for (const run of [...ours.filter((r) => r.status !== 'in_progress'), ...ours.filter((r) => r.status === 'in_progress')]) await cancelRun(s, run.id);
 }
 

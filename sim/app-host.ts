@@ -129,6 +129,7 @@ export function emitTick(gh: FakeGitHub, id: number, t: number): void {
   const run: WorkflowRun = {
     id, workflow: 'tick.yml', path: '.github/workflows/tick.yml', event: 'schedule', inputs: {}, head_sha: gh.refs.get('heads/main')!, display_title: 'tick',
     group: null, cancelInProgress: false, runsOn: ['ubuntu-latest'], status: 'completed', conclusion: 'success', runner_name: null, created_at: t, started_at: t, completed_at: t,
+    actor: OWNER, // a schedule's runs are the last account that edited the cron's
   };
   gh.emit('workflow_run', gh.workflowRunPayload(run));
 }

@@ -23,10 +23,11 @@ import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
 import { noVerifier, verifierFor, verifierLabel } from '../waiting.js';
 import type { Session } from '../session.js';
+import { dispatchedByApp, starterOf } from '../starts.js';
 
 export interface WorkflowRunEvent {
   action: string;
-  workflow_run: { id: number; path: string; event: string; display_title?: string | null; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null };
+  workflow_run: { id: number; path: string; event: string; display_title?: string | null; head_branch: string | null; head_sha: string; html_url: string; head_repository?: { full_name: string } | null; actor?: { login: string } | null; triggering_actor?: { login: string } | null };
 }
 
 /** the scheduled no-op workflow whose completion is the App's clock tick */
@@ -44,9 +45,10 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   }
   if (!run.path.endsWith(`/${s.cfg.config.workflow}`)) return;
   // Only runs the App dispatched count: a PR can add its own trigger to a copy of the
-  // workflow (event pull_request, its own branch) and upload an artifact of the same name.
-  if (run.event !== 'workflow_dispatch' || run.head_branch !== s.defaultBranch || (run.head_repository && run.head_repository.full_name !== s.fullName)) {
-    s.log.warn(`ignoring run ${run.id}: ${run.event} on ${run.head_branch} of ${run.head_repository?.full_name}, not a dispatch on ${s.defaultBranch}`);
+  // workflow (event pull_request, its own branch) and upload an artifact of the same name, and a
+  // writer can dispatch (or re-run) the workflow itself (app/starts.ts, dispatchedByApp).
+  if (!dispatchedByApp(s, run, await s.botLogin())) {
+    s.log.warn(`ignoring run ${run.id}: ${run.event} on ${run.head_branch} of ${run.head_repository?.full_name} by ${starterOf(run)}, not the App's dispatch on ${s.defaultBranch}`);
     return;
   }
   let view = viewOf(await s.ledger.read());
