@@ -48,9 +48,13 @@ export function decideRegistration(input: {
 }): Decision {
   const { login, policy } = input;
   const bans = input.ledgerBans ?? new Map<string, string>();
-  const trust = { banned: (l: string) => bans.get(l.toLowerCase()) ?? null };
+  // The account's first login (ledger/trust.ts firstLoginOf, from the registrations with its id):
+  // a second login's runners were registered, and every result of theirs refused at intake.
+  const firstLoginOf = (id: number) => input.identity?.registered.find((r) => r.owner_id === id)?.owner ?? null;
+  const trust = { banned: (l: string) => bans.get(l.toLowerCase()) ?? null, firstLoginOf };
   const rules = input.createdAt === undefined ? { ...policy, min_account_age_days: 0 } : policy;
-  const why = ineligible({ owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' }, rules, trust, input.now ?? new Date(Date.now())) ?? identityProblem(login, input.identity, rules, trust);
+  const reg = { owner: login, owner_created_at: input.createdAt ?? null, registered_by: 'route' as const, ...(input.identity ? { owner_id: input.identity.id } : {}) };
+  const why = identityProblem(login, input.identity, rules, trust) ?? ineligible(reg, rules, trust, input.now ?? new Date(Date.now()));
   if (why) {
     return { ok: false, status: 403, error: `${login} is not allowed to run jobs for this swarm: ${why}; ask the maintainers if this is a mistake` };
   }

@@ -276,4 +276,19 @@ describe('decideRegistration', () => {
       error: "alice's runners gave 3 jobs back in the last hour (the machine was below its class's pace before training; the limit is 3, and more than it ran): wait 600 s, and free the machine of other load before it takes jobs again",
     });
   });
+
+  // Before: an account that registered runners as alice and renamed itself got new runners under
+  // its second login (their results were refused at intake only, ledger/trust.ts firstLoginOf: the
+  // App kept sending verify runs to owner-<second login>, refused and sent again), and an account
+  // listed by id in runners.allow was refused (the route checked the lists by login only).
+  it('refuses an account a second login, and reads runners.allow and runners.banned by account id', () => {
+    const identity = { id: 5, registered: [{ owner: 'alice', owner_id: 5 }] };
+    expect(decideRegistration({ ...ok, login: 'alice-2', identity })).toMatchObject({ ok: false, status: 403, error: expect.stringMatching(/registered runners as alice first.*rename the account back to alice/) });
+    expect(decideRegistration({ ...ok, identity })).toEqual({ ok: true });
+    const byId = RunnerSettings.parse({ allow: ['id:7'], banned: ['id:666'], max_per_owner: 1 });
+    expect(decideRegistration({ ...ok, login: 'newname', policy: byId, identity: { id: 7, registered: [] } })).toEqual({ ok: true });
+    expect(decideRegistration({ ...ok, login: 'other', policy: byId, identity: { id: 8, registered: [] } })).toMatchObject({ ok: false, status: 403 });
+    const banned = RunnerSettings.parse({ banned: ['id:666'], max_per_owner: 1 });
+    expect(decideRegistration({ ...ok, login: 'fresh-login', policy: banned, identity: { id: 666, registered: [] } })).toMatchObject({ ok: false, status: 403, error: expect.stringMatching(/banned/) });
+  });
 });
