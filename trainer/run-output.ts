@@ -2,13 +2,17 @@
 // it reads. Every open refuses symlinks (O_NOFOLLOW) and accepts regular files only, every
 // file the supervisor creates is created new (O_EXCL), and the result appears by rename, so a
 // link planted in the output directory (before or during the run) is replaced, never followed.
-// The log keeps at most `maxChildBytes` of child output, then says what it dropped.
+// The log keeps at most `maxChildBytes` of child output, counted as written (with each line's
+// timestamp), then says what it dropped; the harness's own lines are few and short.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const RESULT_FILE = 'result.json';
 export const LOG_FILE = 'train.log';
+/** Child output kept in train.log by default: with the harness's lines and result.json, under the
+ * 4 MiB the Action uploads (action/src/log-cap.ts) and the App's 8 MiB, so its cut never has to drop them. */
+export const DEFAULT_MAX_LOG_BYTES = 3 * 2 ** 20;
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Read a file the supervisor must trust: no link, a regular file, at most `maxBytes`. */
@@ -53,29 +57,33 @@ export class RunLog {
     this.fd = openSync(join(outDir, LOG_FILE), CREATE_NEW, 0o644);
   }
 
-  private write(text: string): void {
-    const b = Buffer.from(`${((performance.now() - this.t0) / 1000).toFixed(2).padStart(8)} ${text}\n`);
+  private line(text: string): Buffer {
+    return Buffer.from(`${((performance.now() - this.t0) / 1000).toFixed(2).padStart(8)} ${text}\n`);
+  }
+
+  private write(b: Buffer): void {
     writeSync(this.fd, b);
     this.bytes += b.length;
   }
 
   harness(line: string): void {
-    this.write(line);
+    this.write(this.line(line));
   }
 
-  /** A line of child output: kept while the child budget lasts. */
+  /** A line of child output: kept while the child budget lasts (its bytes as written, timestamp included). */
   child(line: string): void {
-    if (this.childBytes + line.length > this.maxChildBytes) {
-      if (this.dropped === 0) this.write(`[harness] child output is over ${this.maxChildBytes} bytes: the rest is not kept.`);
-      this.dropped += line.length + 1;
+    const b = this.line(line);
+    if (this.childBytes + b.length > this.maxChildBytes) {
+      if (this.dropped === 0) this.harness(`[harness] child output is over ${this.maxChildBytes} bytes: the rest is not kept.`);
+      this.dropped += b.length;
       return;
     }
-    this.childBytes += line.length + 1;
-    this.write(line);
+    this.childBytes += b.length;
+    this.write(b);
   }
 
   close(): void {
-    if (this.dropped > 0) this.write(`[harness] ${this.dropped} bytes of child output were dropped.`);
+    if (this.dropped > 0) this.harness(`[harness] ${this.dropped} bytes of child output were dropped.`);
     closeSync(this.fd);
   }
 }

@@ -25,7 +25,7 @@ import type { Reporter } from './progress.js';
 import { checkpointDigest, prepareReplay, replayBlock, type ReplayOptions } from './replay-proof.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo } from './result.js';
 import { RunFailure } from './run-failure.js';
-import { listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
+import { DEFAULT_MAX_LOG_BYTES, listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
 import { sampleCurve } from './sample-curve.js';
 import { floorFor, type PaceFloors } from './pace-floors.js';
 import { GivenBack, runTrain, type TrainLimits, type Trained } from './train-phase.js';
@@ -98,7 +98,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const seconds = () => (performance.now() - t0) / 1000;
   const reporter = opts.reporter;
   const candidate = resolve(opts.candidate);
-  const runLog = new RunLog(opts.outDir, t0, opts.maxLogBytes ?? 8 * 2 ** 20);
+  const runLog = new RunLog(opts.outDir, t0, opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
   const log = (line: string) => runLog.harness(line);
   const outBefore = listing(opts.outDir);
   const harnessBefore = readHarnessFiles(repoDir);

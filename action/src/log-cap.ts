@@ -1,9 +1,11 @@
 // The result artifact (result.json and train.log) must stay readable by the App, which reads
 // at most 8 MiB of it, inflated (app/github/artifact.ts MAX_ARTIFACT_BYTES): a larger one is no
-// result at all, and the job runs again elsewhere. The harness keeps up to 8 MiB of the
-// candidate's own output in train.log, plus its own lines, so a candidate could print its run out
-// of the record whenever its loss looked bad. The uploaded log is cut to fit: its start and its
-// end (the harness's setup and its score) kept, the middle replaced by one line saying so.
+// result at all, and the job runs again elsewhere. The harness kept up to 8 MiB of the
+// candidate's own output in train.log, plus a time stamp per line and its own lines, so a candidate
+// could print its run out of the record whenever its loss looked bad; it now keeps 3 MiB, time
+// stamps counted (trainer/run-output.ts DEFAULT_MAX_LOG_BYTES), and this cut is a second bound.
+// The uploaded log is cut to fit: its start and its end (the harness's setup and its score) kept,
+// the middle replaced by one line saying so.
 import { open, rm, stat, writeFile } from 'node:fs/promises';
 
 /** With result.json (at most 128 KiB), well under the App's 8 MiB. */

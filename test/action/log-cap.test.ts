@@ -6,12 +6,14 @@
 // loss on the evaluation windows its eval child is given), it prints 9 MB and is run again with
 // a fresh seed, elsewhere, until it is lucky: a failed or poor result is never recorded, and
 // each volunteer's time is spent for nothing. The Action uploads a log cut to fit, whatever the
-// candidate printed.
+// candidate printed; the harness itself now keeps less than that (timestamps counted).
 import { describe, it, expect, beforeAll, beforeEach, afterAll } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_ARTIFACT_BYTES } from '../../app/github/artifact.js';
 import { parseResult } from '../../trainer/result.js';
+import { capLog, MAX_UPLOADED_LOG_BYTES } from '../../action/src/log-cap.js';
 import { fixture, mockCore, World } from './helpers/action-world.js';
 
 const core = mockCore();
@@ -43,11 +45,26 @@ describe('a candidate that floods its log', () => {
     expect(r.status).toBe('ok');
     expect(core.outputs.status).toBe('ok');
     const log = readFileSync(logPath, 'utf8');
-    expect(log).toMatch(/\[action\] train\.log was \d+ bytes: \d+ bytes from its middle were cut here so that the result artifact stays under the App's limit/);
-    // its head (the harness's first lines) and its tail (the score) are kept
+    // the harness keeps less child output than the Action uploads (trainer/run-output.ts
+    // DEFAULT_MAX_LOG_BYTES), counted with its time stamps: the log needs no cut, and says what it dropped
+    expect(statSync(logPath).size).toBeLessThanOrEqual(MAX_UPLOADED_LOG_BYTES);
+    expect(log).toMatch(/\[harness\] child output is over \d+ bytes: the rest is not kept/);
     expect(log).toMatch(/^\s*[\d.]+ \[harness\] /);
-    const [, tail] = log.split(/\[action\] train\.log was .*\n/);
-    expect(tail).toMatch(/\[harness\] val_bpb /);
+    expect(log).toMatch(/\[harness\] val_bpb /);
     expect(log.trimEnd().split('\n').pop()).toMatch(/\[harness\] \d+ bytes of child output were dropped\.$/);
   }, 60_000);
+});
+
+describe('a log over the upload limit (a harness with another log budget)', () => {
+  it('is cut from its middle, its start and its end kept, the cut stated', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'log-cap-')), 'train.log');
+    writeFileSync(path, `first line\n${'#'.repeat(99).concat('\n').repeat(20_000)}last line\n`);
+    const cut = await capLog(path, 100_000);
+    expect(cut).toBeGreaterThan(1_900_000);
+    const log = readFileSync(path, 'utf8');
+    expect(statSync(path).size).toBeLessThanOrEqual(100_000);
+    expect(log.startsWith('first line\n')).toBe(true);
+    expect(log.endsWith('last line\n')).toBe(true);
+    expect(log).toMatch(/\[action\] train\.log was \d+ bytes: \d+ bytes from its middle were cut here/);
+  });
 });
