@@ -5,7 +5,7 @@
 // enforces, on runs GitHub lists as still queued.
 import type { LedgerEntry, NewEntry } from '../ledger/index.js';
 import { dispatchAllowed } from './containment-gate.js';
-import { ANY_RUNNER, closeJob, dispatchJobs, rerun, type NewJob } from './dispatch.js';
+import { ANY_RUNNER, closeJob, dispatchJobs, rerun, resultEntry, type NewJob } from './dispatch.js';
 import { createCheck, updateCheck } from './github/checks.js';
 import { label, moveState, removeState } from './github/labels.js';
 import { writeSticky } from './github/sticky-comment.js';
@@ -18,7 +18,8 @@ import { experimentCost } from './policy/payment.js';
 import { overdueJobs, planDispatch } from './policy/schedule.js';
 import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
-import { judgeReady } from './waiting.js';
+import { judgeReady, verifierFor } from './waiting.js';
+import { heldBy } from './policy/refusals.js';
 import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
 import { dispatchSideReplays } from './side-replays.js';
@@ -152,7 +153,12 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
         : d.job.stranded
           ? `no runner took its run: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
           : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
-    closes.push(closeJob(j, `${late} (attempt ${j.attempt})`));
+    // A run past its deadline on a registered runner was held by its owner: a refusal, recorded as
+    // that owner's (app/policy/refusals.ts heldBy), so the next attempt avoids it, and its first
+    // refusal of the job is none of the job's attempts (test/app/red-team-hold.test.ts).
+    const hold = d.why === 'deadline' ? heldBy(view, j) : null;
+    const action = hold ? (j.attempt - hold.refused.length < (d.job.limit ?? c.max_attempts) ? 'redispatch' : 'give_up') : d.action;
+    closes.push(hold ? resultEntry(j, { reason: `${late} (attempt ${j.attempt})`, runner_name: hold.runner_name, runner_owner: hold.owner }) : closeJob(j, `${late} (attempt ${j.attempt})`));
     if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
     // a replay of a baseline or verify run: the scheduler dispatches the next (app/side-replays.ts)
     if (isSideReplay(view, j)) continue;
@@ -163,8 +169,10 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
       lateLong.push({ issue: view.longRuns.get(j.job_id)!, job_id: j.job_id, text });
       continue;
     }
-    if (d.action === 'redispatch') {
-      again.push(rerun(j));
+    if (action === 'redispatch') {
+      // to a runner of an owner who neither refused nor held it and may run it; else on its labels as before
+      const target = hold ? await verifierFor(s, j.hardware_class ?? hold.hardware_class, hold.avoid, view) : null;
+      again.push(rerun(j, target ? { runner_label: target } : {}));
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
   }
   for (const g of givenUp) {

@@ -9,6 +9,7 @@
 import type { LedgerView, Dispatched } from '../ledger-view.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { shown } from './shown.js';
+import { runsOf } from './replication.js';
 
 /** Whether a checked (or recorded) result scores nothing through its runner's doing: refused, or a harness error. */
 export function refusal(checked: { validated: boolean; result: ExperimentResult | null }): boolean {
@@ -36,4 +37,39 @@ export function refusedBy(view: LedgerView, job: Dispatched, owner: string): str
     out.add(d.runner_owner.toLowerCase());
   }
   return [...out];
+}
+
+/**
+ * The owner who held `job` (closed past its deadline, counted from its run's start): the owner of
+ * the registered runner its recorded start names (app/starts.ts: the workflow_job event, or the
+ * tick's look at a run in progress past its deadline); null when none is recorded or registered.
+ * A held run (a runner asleep, a job kept in progress) costs its owner nothing but the slot, as a
+ * bounce does, and before this rule each hold used up one of the job's attempts and the job ran
+ * again on the same labels: one owner's idle runner took and held an honest PR's run each time
+ * and got it given up after max_attempts, each attempt a deadline late, nobody faulted
+ * (test/app/red-team-hold.test.ts). A hold is a refusal: recorded as its owner's refused run (so
+ * later refusedBy, the side replays' exclusions and the runner route's give_backs_per_hour count
+ * it), each owner's first refusal of the job is not one of its attempts (an honest machine that
+ * died mid-run costs the PR nothing, and the attempts stay bounded by the owners plus
+ * max_attempts), and the next attempt avoids `avoid`: every owner who refused or held it, and those
+ * who may not run it (a verify run's claim owner, replicas' owners and author; a replay's).
+ */
+export function heldBy(view: LedgerView, job: Dispatched): { runner_name: string; owner: string; hardware_class: string; refused: string[]; avoid: string[] } | null {
+  const start = view.started.get(job.job_id);
+  const reg = start ? view.registry.get(start.runner_name) : undefined;
+  if (!start || !reg) return null;
+  const refused = refusedBy(view, job, reg.owner);
+  return { runner_name: start.runner_name, owner: reg.owner, hardware_class: reg.hardware_class, refused, avoid: [...new Set([...refused, ...notToRun(view, job)])] };
+}
+
+/**
+ * Owners who may not run `job` whatever they did: for a verify run, the claim's owner, the owners
+ * of the claim's counted runs and the PR's author; for a replay, the replayed run's owner, its
+ * earlier replayers and the author (policy/replays.ts notIndependent).
+ */
+function notToRun(view: LedgerView, job: Dispatched): string[] {
+  if (!job.verifies) return [];
+  const prior = job.replay ? (view.state.trust.replayJobs.get(job.verifies) ?? []) : runsOf(view.state, view.jobs, job.verifies).replicas.map((r) => r.job_id);
+  const owners = [job.verifies, ...prior].map((id) => view.state.results.get(id)?.data.runner_owner);
+  return [...new Set([...owners, job.pr_author ?? job.author].filter((o): o is string => !!o).map((o) => o.toLowerCase()))];
 }
