@@ -25,6 +25,7 @@ import type { Reporter } from './progress.js';
 import { checkpointDigest, prepareReplay, replayBlock, type ReplayOptions } from './replay-proof.js';
 import { ExperimentResult, RESULT_SCHEMA_VERSION, type JobInfo } from './result.js';
 import { RunFailure } from './run-failure.js';
+import { DEFAULT_DEADLINE_LIMITS, RunDeadline, runDeadlineSeconds, type DeadlineLimits } from './run-deadline.js';
 import { DEFAULT_MAX_LOG_BYTES, listing, outDirIntruders, readRegularFile, RunLog, writeResultFile } from './run-output.js';
 import { sampleCurve } from './sample-curve.js';
 import { floorFor, type PaceFloors } from './pace-floors.js';
@@ -62,6 +63,8 @@ export interface ExperimentOptions extends ReplayOptions {
   backendTimeoutSeconds?: number;
   /** the eval children's bounds (see trainer/eval-phase.ts) */
   evalLimits?: Partial<EvalLimits>;
+  /** the whole run's bound from the train child's spawn (trainer/run-deadline.ts) */
+  deadlineLimits?: Partial<DeadlineLimits>;
   /** rows per logits() call in evaluation */
   evalBatchRows?: number;
   /** the App's max_file_bytes: a larger candidate is refused */
@@ -122,7 +125,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const floorOf = (h: Hello) => floorFor(opts.paceFloors, classOf(h), h.calibration.workload);
 
   const live: ChildChannel[] = [];
+  let deadline: RunDeadline | null = null;
   const launch = (phase: 'train' | 'eval' | 'probe') => {
+    deadline?.check();
     const name = `autoresearch-${phase}-${randomBytes(6).toString('hex')}`;
     if (docker && !opts.image) throw new RunFailure('harness_error', '--isolation docker needs --image <ref> (the trainer image).');
     const argv = childArgv({ phase: phase === 'train' ? 'train' : 'eval', isolation: opts.isolation, image: opts.image ?? '', gpu: hw.gpus.length > 0, memoryMb: opts.memoryMb, repoDir, name, pidsLimit: opts.pidsLimit });
@@ -170,6 +175,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       graceSteps: 3,
       maxCheckpointBytes: opts.maxCheckpointBytes ?? 2 ** 31,
     };
+    const limit = runDeadlineSeconds(opts.budgetSeconds, replay !== null, { ...DEFAULT_DEADLINE_LIMITS, backendSeconds: trainLimits.backendSeconds, ...opts.deadlineLimits });
+    deadline = new RunDeadline(limit, `a ${replay ? 'replay' : 'run'} of a ${opts.budgetSeconds}s budget`, live);
     const trainCh = launch('train');
     try {
       trained = await runTrain(
@@ -244,6 +251,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     valBpb = null;
   } finally {
     // no child outlives its run, whatever path ended it
+    deadline?.clear();
     for (const c of live) c.kill('crash', 'the run is over.');
     for (const out of await Promise.all(live.map((c) => c.done))) peakMb = Math.max(peakMb, out.peakRssMb);
   }

@@ -17,13 +17,13 @@ import type { Reporter } from './progress.js';
 import { ScheduleRecorder, ScheduleReplayer, type Schedule } from './replay-schedule.js';
 import type { LossPoint } from './result.js';
 import { RunFailure } from './run-failure.js';
+import { REPLAY_CAP_FACTOR } from './run-deadline.js';
 import type { CheckpointEntry, Hello, TrainConfig } from './worker-protocol.js';
 
+export { REPLAY_CAP_FACTOR };
 export const MAX_DIM = 1 << 16;
 /** bytes of one served batch, B * (T + 1) */
 export const MAX_BATCH_BYTES = 64 * 2 ** 20;
-/** a replay may take this many budgets (plus the stop allowance) before it fails as too slow */
-export const REPLAY_CAP_FACTOR = 3;
 
 export interface TrainLimits {
   /** seconds from spawn to hello: harness code only (backend load, calibration) */

@@ -47056,6 +47056,18 @@ function scrubbedEnv(env) {
   return out;
 }
 
+// trainer/run-deadline.ts
+var REPLAY_CAP_FACTOR = 3;
+var DEFAULT_DEADLINE_LIMITS = { backendSeconds: 180, stopSeconds: 60, evalFloorSeconds: 240, evalShare: 0.5 };
+function runDeadlineSeconds(budgetSeconds, replay, limits = DEFAULT_DEADLINE_LIMITS) {
+  const train = budgetSeconds * (replay ? REPLAY_CAP_FACTOR : 1);
+  return limits.backendSeconds + train + limits.stopSeconds + Math.max(limits.evalFloorSeconds, limits.evalShare * train);
+}
+var HARNESS_OVERHEAD_SECONDS = 300;
+function backstopSeconds(budgetSeconds, replay) {
+  return runDeadlineSeconds(budgetSeconds, replay) + HARNESS_OVERHEAD_SECONDS;
+}
+
 // action/src/harness.ts
 function harnessArgs(o) {
   const args = [
@@ -47084,11 +47096,14 @@ function harnessArgs(o) {
   if (floors) args.push("--pace-floors", floors);
   return args;
 }
+function harnessBackstopSeconds(o) {
+  return backstopSeconds(o.budget, !!o.replay);
+}
 async function runHarness(o) {
   const tsx = join2(o.cwd, "node_modules", ".bin", "tsx");
   if (!existsSync2(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
   const args = harnessArgs(o);
-  const backstopMs = (o.budget * 2 + 900) * 1e3;
+  const backstopMs = harnessBackstopSeconds(o) * 1e3;
   return new Promise((resolve2, reject) => {
     const group = o.signal !== void 0;
     const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ["ignore", "pipe", "pipe"], detached: group });

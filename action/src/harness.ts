@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrubbedEnv } from '../../trainer/isolation.js';
 import { paceFloorsInput, type PaceFloors } from '../../trainer/pace-floors.js';
+import { backstopSeconds } from '../../trainer/run-deadline.js';
 
 export interface HarnessRun {
   args: string[];
@@ -69,12 +70,20 @@ export function harnessArgs(o: HarnessOptions): string[] {
   return args;
 }
 
+/**
+ * The harness ends every run itself (trainer/run-deadline.ts), whatever the candidate does; this
+ * only kills a wedged harness, after that deadline (a replay's included) and before the job's
+ * timeout-minutes: a harness killed here leaves no result, and the job runs again elsewhere.
+ */
+export function harnessBackstopSeconds(o: Pick<HarnessOptions, 'budget' | 'replay'>): number {
+  return backstopSeconds(o.budget, !!o.replay);
+}
+
 export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const tsx = join(o.cwd, 'node_modules', '.bin', 'tsx');
   if (!existsSync(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
   const args = harnessArgs(o);
-  // The harness enforces the budget itself; this is only a backstop for a wedged process.
-  const backstopMs = (o.budget * 2 + 900) * 1000;
+  const backstopMs = harnessBackstopSeconds(o) * 1000;
   return new Promise((resolve, reject) => {
     const group = o.signal !== undefined;
     const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: group });
