@@ -19,7 +19,7 @@ import { overdueJobs, planDispatch } from './policy/schedule.js';
 import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
 import { judgeReady, verifierFor } from './waiting.js';
-import { heldBy } from './policy/refusals.js';
+import { heldBy, waitedOn } from './policy/refusals.js';
 import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
 import { dispatchSideReplays } from './side-replays.js';
@@ -153,12 +153,13 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
         : d.job.stranded
           ? `no runner took its run: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
           : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
-    // A run past its deadline on a registered runner was held by its owner: a refusal, recorded as
-    // that owner's (app/policy/refusals.ts heldBy), so the next attempt avoids it, and its first
-    // refusal of the job is none of the job's attempts (test/app/red-team-hold.test.ts).
-    const hold = d.why === 'deadline' ? heldBy(view, j) : null;
-    const action = hold ? (j.attempt - hold.refused.length < (d.job.limit ?? c.max_attempts) ? 'redispatch' : 'give_up') : d.action;
-    closes.push(hold ? resultEntry(j, { reason: `${late} (attempt ${j.attempt})`, runner_name: hold.runner_name, runner_owner: hold.owner }) : closeJob(j, `${late} (attempt ${j.attempt})`));
+    // A run past its deadline on a registered runner was held by its owner, one queued past the limit
+    // for one owner's label alone was stalled by her: a refusal (app/policy/refusals.ts heldBy, waitedOn),
+    // so the next attempt avoids her, and her first refusal of the job is none of its attempts
+    // (test/app/red-team-hold.test.ts). A hold is recorded as her refused run.
+    const by = d.why === 'deadline' ? heldBy(view, j) : waitedOn(view, j);
+    const action = by ? (j.attempt - by.refused.length < (d.job.limit ?? c.max_attempts) ? 'redispatch' : 'give_up') : d.action;
+    closes.push(by?.runner_name ? resultEntry(j, { reason: `${late} (attempt ${j.attempt})`, runner_name: by.runner_name, runner_owner: by.owner }) : closeJob(j, `${late} (attempt ${j.attempt})`));
     if (d.why === 'queue') cancel.push(queued!.get(j.job_id)!);
     // a replay of a baseline or verify run: the scheduler dispatches the next (app/side-replays.ts)
     if (isSideReplay(view, j)) continue;
@@ -171,7 +172,7 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
     }
     if (action === 'redispatch') {
       // to a runner of an owner who neither refused nor held it and may run it; else on its labels as before
-      const target = hold ? await verifierFor(s, j.hardware_class ?? hold.hardware_class, hold.avoid, view) : null;
+      const target = by?.hardware_class ? await verifierFor(s, by.hardware_class, by.avoid, view) : null;
       again.push(rerun(j, target ? { runner_label: target } : {}));
     } else if (j.pr !== null && j.role !== 'baseline') givenUp.push({ pr: j.pr, sha: j.sha, ...refs });
   }

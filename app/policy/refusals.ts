@@ -10,6 +10,7 @@ import type { LedgerView, Dispatched } from '../ledger-view.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { shown } from './shown.js';
 import { runsOf } from './replication.js';
+import { OWNER_LABEL_PREFIX } from './runners.js';
 
 /** Whether a checked (or recorded) result scores nothing through its runner's doing: refused, or a harness error. */
 export function refusal(checked: { validated: boolean; result: ExperimentResult | null }): boolean {
@@ -54,12 +55,42 @@ export function refusedBy(view: LedgerView, job: Dispatched, owner: string): str
  * max_attempts), and the next attempt avoids `avoid`: every owner who refused or held it, and those
  * who may not run it (a verify run's claim owner, replicas' owners and author; a replay's).
  */
-export function heldBy(view: LedgerView, job: Dispatched): { runner_name: string; owner: string; hardware_class: string; refused: string[]; avoid: string[] } | null {
+export function heldBy(view: LedgerView, job: Dispatched): Refuser | null {
   const start = view.started.get(job.job_id);
   const reg = start ? view.registry.get(start.runner_name) : undefined;
-  if (!start || !reg) return null;
-  const refused = refusedBy(view, job, reg.owner);
-  return { runner_name: start.runner_name, owner: reg.owner, hardware_class: reg.hardware_class, refused, avoid: [...new Set([...refused, ...notToRun(view, job)])] };
+  return start && reg ? refuser(view, job, reg.owner, start.runner_name, job.hardware_class ?? reg.hardware_class) : null;
+}
+
+/**
+ * The owner a run closed past the queue limit waited for alone: the one whose owner label it was
+ * sent to, and whose runners never took it (gone offline, or kept busy, after the App chose them).
+ * One owner holding a PR's runs and another stalling the run sent to her got it given up after
+ * max_attempts (test/app/red-team-hold.test.ts): such a run is a refusal for the job's attempts
+ * and its next attempt as a hold is. It is not recorded as her refused run (no runner of hers ran
+ * it), so it does not count toward give_backs_per_hour: the App sends runs to an offline owner's
+ * label when every runner of the class is offline, and an honest owner coming back would be barred.
+ */
+export function waitedOn(view: LedgerView, job: Dispatched): Refuser | null {
+  if (!job.runner_label?.startsWith(OWNER_LABEL_PREFIX) || view.started.has(job.job_id)) return null;
+  const owner = job.runner_label.slice(OWNER_LABEL_PREFIX.length);
+  const reg = [...view.registry.values()].find((r) => r.owner.toLowerCase() === owner.toLowerCase());
+  return refuser(view, job, owner, null, job.hardware_class ?? reg?.hardware_class ?? null);
+}
+
+/** An owner who refused a job, and what follows: `refused`, every owner who refused it (the job's attempts less these are counted); `avoid`, those its next attempt avoids. */
+export interface Refuser {
+  owner: string;
+  /** the runner that held it (then it is recorded as the owner's refused run), or null */
+  runner_name: string | null;
+  /** the class its next attempt runs on, or null: on its labels as before */
+  hardware_class: string | null;
+  refused: string[];
+  avoid: string[];
+}
+
+function refuser(view: LedgerView, job: Dispatched, owner: string, runner_name: string | null, hardware_class: string | null): Refuser {
+  const refused = refusedBy(view, job, owner);
+  return { owner, runner_name, hardware_class, refused, avoid: [...new Set([...refused, ...notToRun(view, job)])] };
 }
 
 /**

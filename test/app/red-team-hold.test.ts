@@ -13,6 +13,7 @@ import { givingBack } from '../../app/policy/pace.js';
 
 const GOOD = 'export const LR = 6e-4;\n// a better schedule\n';
 const DEADLINE = 30;
+const QUEUE_LIMIT = 60;
 const minutes = (w: World, m: number) => (w.clock = new Date(w.clock.getTime() + m * 60_000));
 /** A run on a deterministic backend (the harness's wasm kernels on 2 threads). */
 const WASM = (r: any) => Object.assign(r, { backend: 'wasm', threads: 2 });
@@ -21,7 +22,7 @@ auditEachWorld();
 
 /** alice and bob (honest) and the given holders, all registered and online on the class */
 function world(holders: string[]): World {
-  const w = new World({ config: `max_in_flight: 10\ndeadline_minutes: ${DEADLINE}\n` });
+  const w = new World({ config: `max_in_flight: 10\ndeadline_minutes: ${DEADLINE}\nqueue_limit_minutes: ${QUEUE_LIMIT}\n` });
   w.seedLedger([reg('runner-a', 'alice'), reg('runner-b', 'bob'), ...holders.map((o) => reg(`runner-${o}`, o)), { type: 'baseline_recorded', data: { hardware_class: CLASS, sha: w.main, mean: 2.0, sigma: 0.01, n: 41, tokens_per_second: 1000, job_ids: ['b1', 'b2', 'b3', 'b4', 'b5'] } }]);
   for (const o of holders) online(w, `runner-${o}`, o);
   return w;
@@ -30,9 +31,10 @@ function world(holders: string[]): World {
 /**
  * Every dispatch of PR 7 in turn, until it is merged or discarded: one targeted at an honest owner's
  * label is run by it (an honest score of a real improvement); any other is taken by a holder's idle
- * runner (the one it targets, else each in turn) and held past its deadline (hold).
+ * runner (the one it targets, else each in turn) and held past its deadline (hold); one targeted at
+ * a staller's label is never taken (its runner went offline, or stays busy) past the queue limit.
  */
-async function play(w: World, holders: string[], prompt: boolean): Promise<string[]> {
+async function play(w: World, holders: string[], prompt: boolean, stallers: string[] = []): Promise<string[]> {
   const honest: Record<string, string> = { 'owner-alice': 'runner-a', 'owner-bob': 'runner-b' };
   const decided = () => w.entries('experiment_merged').length + w.entries('experiment_discarded').length > 0;
   busy(w, ...Object.values(honest));
@@ -43,8 +45,12 @@ async function play(w: World, holders: string[], prompt: boolean): Promise<strin
     if (decided() || ran.length >= 40) break;
     if (d.inputs.pr !== '7') continue;
     const by = honest[d.inputs.runner_label] ?? `runner-${holders.find((o) => d.inputs.runner_label === `owner-${o}`) ?? holders[ran.length % holders.length]}`;
-    ran.push(`${d.inputs.role} ${by}`);
-    if (honest[d.inputs.runner_label]) await w.complete(d, by, 1.9);
+    const stalled = stallers.find((o) => d.inputs.runner_label === `owner-${o}`);
+    ran.push(`${d.inputs.role} ${stalled ? `${stalled} (queued)` : by}`);
+    if (stalled) {
+      minutes(w, QUEUE_LIMIT + 1);
+      await w.tick();
+    } else if (honest[d.inputs.runner_label]) await w.complete(d, by, 1.9);
     else await hold(w, d, by, prompt);
     busy(w, ...Object.values(honest));
   }
@@ -74,6 +80,19 @@ describe('a runner owner who holds jobs until their deadline', () => {
     const ran = await play(w, ['mallory', 'mel', 'max'], false);
     expect(ran.slice(0, 3).sort()).toEqual(['candidate runner-mallory', 'candidate runner-max', 'candidate runner-mel']);
     expect(ran[3]).toMatch(/^candidate runner-[ab]$/);
+    expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
+    expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
+  });
+
+  it('an owner whose label a run was sent to and who never took it counts as refusing it: one holding and one stalling do not get it given up', async () => {
+    // mel's runner looked idle when the App chose it, then went offline (or stayed busy): the run
+    // waited for her label alone until the queue limit, and ran again with one more attempt used
+    const w = world(['mallory', 'mel']);
+    const ran = await play(w, ['mallory'], false, ['mel']);
+    // (sent to her once per job at most: the candidate's run, and its verify run, a job of its own)
+    const stalls = ran.filter((r) => r.endsWith('mel (queued)'));
+    expect(stalls).toContain('candidate mel (queued)');
+    expect(new Set(stalls).size).toBe(stalls.length);
     expect(w.entries('experiment_discarded').filter((e) => e.data.pr === 7).map((e) => e.data.reason)).toEqual([]);
     expect(w.entries('experiment_merged').map((e) => e.data.pr)).toEqual([7]);
   });
