@@ -110,6 +110,10 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
     'run', '--rm', '--init',
     '--network', 'none',
     '--read-only',
+    // no copy of the child's output on the host's disk (json-file, the default, keeps all of it,
+    // unbounded, until the container is removed): a flood filled the runner's disk, and the harness
+    // wrote no result. The attached pipes still carry both streams to the supervisor.
+    '--log-driver', 'none',
     '--tmpfs', `/tmp:rw,nosuid,nodev,size=${TMPFS_MB}m`,
     '--cap-drop', 'ALL',
     '--security-opt', 'no-new-privileges',

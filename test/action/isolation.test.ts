@@ -21,6 +21,7 @@ const common = [
   'run', '--rm', '--init',
   '--network', 'none',
   '--read-only',
+  '--log-driver', 'none',
   '--tmpfs', '/tmp:rw,nosuid,nodev,size=512m',
   '--cap-drop', 'ALL',
   '--security-opt', 'no-new-privileges',
@@ -75,6 +76,14 @@ describe('dockerRunArgs', () => {
       'ghcr.io/acme/autoresearch-trainer:abc123',
       'node', '--import', 'tsx', 'trainer/eval-worker.ts',
     ]);
+  });
+
+  it("keeps no copy of a child's output on the host's disk: Docker's default json-file log has no size limit", () => {
+    // a candidate printing gigabytes (or the channel's own frames) filled the runner's disk through
+    // /var/lib/docker/containers/*/*-json.log: the harness then wrote no result, and the job ran
+    // again elsewhere; the supervisor reads both streams over the attached pipes, capped
+    const args = dockerRunArgs(base);
+    expect(args.slice(args.indexOf('--log-driver'), args.indexOf('--log-driver') + 2)).toEqual(['--log-driver', 'none']);
   });
 
   it('never mounts evaluation data into the train child', () => {
