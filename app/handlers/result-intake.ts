@@ -83,7 +83,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
   const bound = withContainment(checkResult(
     art.resultText,
     { job_id: job.job_id, role: job.role, repo: s.fullName, pr: job.pr, sha: job.sha, eval_seed: job.eval_seed, seed: job.seed, budget_seconds: job.budget_seconds, registered_class: runner?.hardware_class ?? null },
-    candidate ? sha256(candidate) : 'missing',
+    candidate ? sha256(candidate) : null,
     harness.sha256,
     art,
   ), runnerOwner, s.cfg.config.containment);

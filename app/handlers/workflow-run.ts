@@ -21,6 +21,7 @@ import { judge } from './judge.js';
 import { recordLongRun } from './long-run.js';
 import { recordBaselineRun, settleSideReplay } from './samples.js';
 import { takeResult } from './result-intake.js';
+import { codeGone } from '../policy/code-gone.js';
 import { noVerifier, verifierFor, verifierLabel } from '../waiting.js';
 import type { Session } from '../session.js';
 import { dispatchedByApp, starterOf } from '../starts.js';
@@ -78,8 +79,9 @@ export async function onWorkflowRun(s: Session, ev: WorkflowRunEvent, again = fa
   if (issue !== undefined) return recordLongRun(s, view, job, issue, { run, runnerName, runnerOwner, checked, news, files });
 
   // a PR run on a default branch that changed train.ts since the PR branched judges nothing (app/outdated.ts)
-  if (await setAsideRun(s, view, { job, runHeadSha: run.head_sha, news, files })) return schedule(s);
-  const { out, baseline, news: judged, replay } = judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest, recorded: news });
+  const gone = !checked.validated && checked.gone ? codeGone(view, job, checked.reason) : null; // its code is gone: not compared, given up
+  if (!gone && (await setAsideRun(s, view, { job, runHeadSha: run.head_sha, news, files }))) return schedule(s);
+  const { out, baseline, news: judged, replay } = gone ?? judge(s, view, { job, checked, runnerOwner, author: job.pr_author ?? pull?.user?.login ?? job.author, resultTime: took.time, runHeadSha: run.head_sha, digest, recorded: news });
   news.push(...judged);
   s.log.info({ job: job.job_id, outcome: out.kind }, 'scored');
   const ctx: Ctx = { s, job, run, pull, runnerName, runnerOwner, baseline, checked, news, files, replay, redo: again ? null : () => onWorkflowRun(s, ev, true) };

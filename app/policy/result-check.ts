@@ -23,7 +23,7 @@ export interface ExpectedJob {
 
 export type ResultCheck =
   | { validated: true; result: ExperimentResult; reason: null; forged: false }
-  | { validated: false; result: ExperimentResult | null; reason: string; forged: boolean; fault?: boolean };
+  | { validated: false; result: ExperimentResult | null; reason: string; forged: boolean; fault?: boolean; /** the App could not read the job's train.ts: no one's forgery, the commit's code is gone */ gone?: true };
 
 /**
  * The nonce of the job a run was dispatched for, from its title: experiment.yml's run-name ends
@@ -37,7 +37,9 @@ export function nonceOfRunTitle(title: string | null | undefined): string | null
 /**
  * `text`: result.json of the run's artifact, or null with `artifact.problem` saying why there is
  * none (missing, misnamed, oversized, unreadable; `forged` when it names another job). `candidateSha256`: sha256 of train.ts at the
- * job's sha as GitHub serves it; `harnessSha256`: the harness hash of the default branch. A
+ * job's sha as GitHub serves it, or null where GitHub serves none (the commit or the file gone since the
+ * dispatch: a deleted fork, a force-push): the result is then refused as `gone`, never as a forgery,
+ * since the runner cannot have caused it (a PR's author could so frame every runner of the job); `harnessSha256`: the harness hash of the default branch. A
  * result that fails any check is recorded as rejected with the first reason; it earns nothing
  * and scores nothing. `forged` marks a result that names another job or input than the dispatch
  * (a claim the runner's owner made up), as opposed to one that is merely unreadable. `fault` marks
@@ -48,7 +50,7 @@ export function nonceOfRunTitle(title: string | null | undefined): string | null
 export function checkResult(
   text: string | null,
   expected: ExpectedJob,
-  candidateSha256: string,
+  candidateSha256: string | null,
   harnessSha256: string,
   artifact: { problem: string | null; forged?: boolean } = { problem: null },
 ): ResultCheck {
@@ -80,14 +82,20 @@ export function checkResult(
   if (expected.registered_class != null && result.hardware_class !== expected.registered_class) {
     return forged(`hardware class ${shown(result.hardware_class)} is not the class ${expected.registered_class} its runner was registered with`);
   }
-  if (result.candidate_sha256 !== candidateSha256) {
+  if (candidateSha256 !== null && result.candidate_sha256 !== candidateSha256) {
     return forged(`candidate sha256 ${result.candidate_sha256} is not the sha256 ${candidateSha256} of train.ts at ${expected.sha}`);
   }
   if (result.harness_sha256 !== harnessSha256) {
     return forged(`harness sha256 ${result.harness_sha256} is not the default branch's harness sha256 ${harnessSha256}`);
   }
+  if (candidateSha256 === null) return { validated: false, result, reason: unreadableCandidate(expected.sha), forged: false, gone: true };
   if (result.eval_split !== 'heldout' && expected.role !== 'local') return { validated: false, result, reason: 'an official run must evaluate on the held-out split', forged: false };
   return { validated: true, result, reason: null, forged: false };
+}
+
+/** Why a result whose candidate GitHub no longer serves is refused (the runner's doing in no way). */
+export function unreadableCandidate(sha: string): string {
+  return `the App cannot read trainer/train.ts at ${sha} from GitHub (the commit or the file is gone since the dispatch: a deleted fork, a force-push), so the result cannot be checked against it; not its runner's fault`;
 }
 
 /** Failures that are the harness's or the machine's fault earn the runner nothing. */
