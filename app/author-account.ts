@@ -28,11 +28,27 @@ export async function freeTierRefusal(s: Pick<Session, 'octokit' | 'cfg' | 'now'
   const minDays = freeTierMinAgeDays(config);
   const balance = view.state.balances().get(user.login)?.balance ?? 0;
   if (minDays <= 0 || config.free_runs_per_day <= 0 || balance >= cost || balance < 0) return null;
-  let createdAt: string | null = null;
+  const createdAt = await createdAtOf(s, user.login);
+  return freeTierProblem(user.login, createdAt, { minDays, runnerMinDays: config.runners.min_account_age_days, cost, balance }, s.now());
+}
+
+/**
+ * The authors a dispatch plan pays with the free tier (`free`: its payments, by author) who are too
+ * new for it (app/policy/eligibility.ts freeTierProblem), less those in `known`: the queue drains
+ * after intake, when a balance that covered a PR then may be spent. One GitHub call per such
+ * author, as intake makes, only when a free-tier run is about to be drawn.
+ */
+export async function tooNewForFree(s: Pick<Session, 'octokit' | 'cfg' | 'now'>, view: LedgerView, free: string[], known: Set<string>, cost: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const login of new Set(free)) if (!known.has(login) && (await freeTierRefusal(s, view, { login }, cost))) out.push(login);
+  return out;
+}
+
+async function createdAtOf(s: Pick<Session, 'octokit'>, login: string): Promise<string | null> {
   try {
-    createdAt = (await s.octokit.rest.users.getByUsername({ username: user.login })).data.created_at;
+    return (await s.octokit.rest.users.getByUsername({ username: login })).data.created_at;
   } catch (e) {
     if (status(e) !== 404) throw e;
+    return null;
   }
-  return freeTierProblem(user.login, createdAt, { minDays, runnerMinDays: config.runners.min_account_age_days, cost, balance }, s.now());
 }

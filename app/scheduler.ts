@@ -22,6 +22,7 @@ import { judgeReady, verifierFor } from './waiting.js';
 import { heldBy, waitedOn } from './policy/refusals.js';
 import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
+import { tooNewForFree } from './author-account.js';
 import { dispatchSideReplays } from './side-replays.js';
 import { isSideReplay } from './policy/side-replays.js';
 
@@ -45,16 +46,22 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
   const again = queued.filter((q) => paid.has(`${q.pr}@${q.sha}`)).slice(0, slots);
   const fresh = queued.filter((q) => !paid.has(`${q.pr}@${q.sha}`));
   const cost = experimentCost(s.cfg.config.budget_seconds);
+  const barred = new Set<string>();
   const planOn = (v: LedgerView) =>
     planDispatch(
       fresh.map((q) => ({ pr: q.pr, author: q.author, sha: q.sha, queued_at: queuedSince(q) })),
       v.open.length + again.length,
       s.cfg.config.max_in_flight,
       new Map([...v.state.balances()].map(([k, b]) => [k, b.balance])),
-      new Map(fresh.map((q) => [q.author, v.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
+      new Map(fresh.map((q) => [q.author, barred.has(q.author) ? 0 : v.state.freeRunsLeft(q.author, s.cfg.config.free_runs_per_day, s.now())])),
       cost,
     );
-  const plan = planOn(view);
+  let plan = planOn(view);
+  // an account too new for the free tier draws none at drain either (its balance spent since intake)
+  for (let young = await tooNewForFree(s, view, freeOf(plan), barred, cost); young.length; young = await tooNewForFree(s, view, freeOf(plan), barred, cost)) {
+    for (const login of young) barred.add(login);
+    plan = planOn(view);
+  }
   const picked = [...again.map((q) => ({ q, pay: null })), ...plan.dispatch.map((p) => ({ q: view.queue.get(p.pr)!, pay: p.pay }))];
   // a commit branched before the default branch last changed train.ts is not run: its branch is updated first (app/outdated.ts)
   // (again: a refused update frees its slot for the next; a requested one holds it, see `slots`)
@@ -95,6 +102,11 @@ export async function schedule(s: Session, given?: LedgerView, queuedRuns?: Queu
     else await createCheck(s.octokit, s.repo, q.sha, { status: 'in_progress' }, 'Running', `Dispatched to a runner (budget ${s.cfg.config.budget_seconds} s).`);
     await removeState(s.octokit, s.repo, q.pr, label(q.waiting_for ? 'waiting-baseline' : 'queued'));
   }
+}
+
+/** The authors a plan pays with a free-tier run. */
+function freeOf(plan: ReturnType<typeof planDispatch>): string[] {
+  return plan.dispatch.filter((p) => p.pay?.amount === 0).map((p) => p.author);
 }
 
 /** Sets aside the outdated ones among queued commits about to run; whether there were any (then the queue changed). */

@@ -54,6 +54,22 @@ describe('free-tier runs of new accounts', () => {
     expect(w.entries('credit_spent').map((e) => [e.data.login, e.data.reason])).toEqual([['alice', 'experiment on PR #7']]);
   });
 
+  it('nor when the queue drains after the balance that covered its PRs at intake was spent', async () => {
+    // alice (1 day old) has 600 credits: each of her two PRs is covered when queued (300 each),
+    // a third too; the queue drains later and the third found her balance spent
+    const w = world('max_in_flight: 1\nclose_on_discard: false\nrunners:\n  min_account_age_days: 30\n');
+    fund(w, 'runner-a', 600);
+    w.gh.accounts.set('alice', { created_at: daysAgo(w, 1) });
+    w.gh.accounts.set('veteran', { created_at: daysAgo(w, 400) });
+    await w.push(9, 'veteran', { 'trainer/train.ts': 'export const LR = 9e-4;\n' }); // holds the one slot
+    for (let i = 1; i <= 3; i++) await w.push(i, 'alice', { 'trainer/train.ts': `export const LR = ${i}e-4;\n` });
+    expect(w.gh.labelsOf(3)).toEqual(['experiment:queued']);
+    for (let k = 0; k < 3 && w.gh.dispatches[k]; k++) await w.complete(w.gh.dispatches[k], 'runner-b', 2.5); // bob's runner: alice earns nothing meanwhile
+    expect(freeSpends(w).map((e) => e.data.login)).toEqual(['veteran']);
+    expect(w.entries('credit_spent').filter((e) => e.data.login === 'alice').map((e) => e.data.reason)).toEqual(['experiment on PR #1', 'experiment on PR #2']);
+    expect(w.gh.dispatches.filter((d) => d.inputs.pr === '3')).toEqual([]);
+  });
+
   it('free_tier_min_account_age_days: 0 gives the free tier to any account, as before', async () => {
     const w = world(`${DEFAULTS}free_tier_min_account_age_days: 0\n`);
     w.gh.accounts.set('newbie', { created_at: daysAgo(w, 0) });
