@@ -29,15 +29,29 @@ export function encodeFrame(header: { type: string } & Record<string, unknown>, 
 
 export class ProtocolError extends Error {}
 
+/** A frame whose declared payload is over the reader's cap (refused before any of it is kept). */
+export class PayloadTooLarge extends ProtocolError {
+  constructor(
+    readonly bytes: number,
+    readonly cap: number,
+  ) {
+    super(`a frame payload of ${bytes} bytes where at most ${cap} were expected.`);
+  }
+}
+
 /**
  * Incremental frame decoder. `maxPayload()` is asked for each frame's cap as its prefix
- * arrives (the supervisor's cap depends on what it expects next). After the first violation
- * it keeps the error and ignores all further bytes.
+ * arrives (the supervisor's cap depends on what it expects next). Each frame's bytes are copied
+ * into one buffer of its declared size as they arrive, and its payload is a view of that buffer:
+ * a frame is held once, never gathered, joined and copied. After the first violation it keeps
+ * the error and ignores all further bytes.
  */
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly prefix = Buffer.alloc(PREFIX);
+  private prefixFilled = 0;
   private want: { header: number; payload: number } | null = null;
+  private frame: Buffer | null = null;
+  private filled = 0;
   error: ProtocolError | null = null;
 
   constructor(
@@ -47,12 +61,10 @@ export class FrameReader {
 
   push(chunk: Buffer): void {
     if (this.error) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
     try {
-      this.drain();
+      this.feed(chunk);
     } catch (e) {
-      this.fail(e instanceof ProtocolError ? e.message : `the frame handler failed: ${(e as Error).message}`);
+      this.fail(e instanceof ProtocolError ? e : new ProtocolError(`the frame handler failed: ${(e as Error).message}`));
     }
   }
 
@@ -61,51 +73,54 @@ export class FrameReader {
     return this.want ? this.want.payload : null;
   }
 
-  private fail(message: string): void {
-    this.error = new ProtocolError(message);
-    this.chunks = [];
-    this.buffered = 0;
+  private fail(error: ProtocolError): void {
+    this.error = error;
+    this.frame = null;
+    this.want = null;
   }
 
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
-    return out;
-  }
-
-  private drain(): void {
-    for (;;) {
-      if (this.error) return;
-      if (!this.want) {
-        if (this.buffered < PREFIX) return;
-        const p = this.take(PREFIX);
-        const header = p.readUInt32LE(0);
-        const payload = p.readUInt32LE(4);
-        if (header < 2 || header > MAX_HEADER_BYTES) throw new ProtocolError(`a frame header of ${header} bytes (at most ${MAX_HEADER_BYTES}): the channel carried bytes that are not a harness frame.`);
-        const cap = this.maxPayload();
-        if (payload > cap) throw new ProtocolError(`a frame payload of ${payload} bytes where at most ${cap} were expected.`);
-        this.want = { header, payload };
+  private feed(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.error) {
+      if (this.frame && this.want) {
+        const n = chunk.copy(this.frame, this.filled, at, at + Math.min(this.frame.length - this.filled, chunk.length - at));
+        this.filled += n;
+        at += n;
+        if (this.filled === this.frame.length) this.deliver(this.frame, this.want.header);
+        continue;
       }
-      const need = this.want.header + this.want.payload;
-      if (this.buffered < need) return;
-      const bytes = this.take(need);
-      let header: unknown;
-      try {
-        header = JSON.parse(bytes.subarray(0, this.want.header).toString('utf8'));
-      } catch {
-        throw new ProtocolError('a frame header that is not JSON: the channel carried bytes that are not a harness frame.');
-      }
-      if (!header || typeof header !== 'object' || typeof (header as { type?: unknown }).type !== 'string') {
-        throw new ProtocolError('a frame header without a string "type".');
-      }
-      // a copy: the frame may be kept while later chunks reuse nothing of it
-      const payload = Buffer.from(bytes.subarray(this.want.header));
-      this.want = null;
-      this.onFrame({ header: header as Frame['header'], payload });
+      const n = chunk.copy(this.prefix, this.prefixFilled, at, at + Math.min(PREFIX - this.prefixFilled, chunk.length - at));
+      this.prefixFilled += n;
+      at += n;
+      if (this.prefixFilled < PREFIX) return;
+      this.prefixFilled = 0;
+      const header = this.prefix.readUInt32LE(0);
+      const payload = this.prefix.readUInt32LE(4);
+      if (header < 2 || header > MAX_HEADER_BYTES) throw new ProtocolError(`a frame header of ${header} bytes (at most ${MAX_HEADER_BYTES}): the channel carried bytes that are not a harness frame.`);
+      const cap = this.maxPayload();
+      if (payload > cap) throw new PayloadTooLarge(payload, cap);
+      this.want = { header, payload };
+      // its own memory, not a slab of the pool (a kept payload pins nothing else), the payload
+      // at a multiple of 4 bytes (float32 views of it need no copy)
+      const pad = (4 - (header % 4)) % 4;
+      this.frame = Buffer.allocUnsafeSlow(pad + header + payload).subarray(pad);
+      this.filled = 0;
     }
+  }
+
+  private deliver(bytes: Buffer, headerBytes: number): void {
+    this.frame = null;
+    this.want = null;
+    let header: unknown;
+    try {
+      header = JSON.parse(bytes.subarray(0, headerBytes).toString('utf8'));
+    } catch {
+      throw new ProtocolError('a frame header that is not JSON: the channel carried bytes that are not a harness frame.');
+    }
+    if (!header || typeof header !== 'object' || typeof (header as { type?: unknown }).type !== 'string') {
+      throw new ProtocolError('a frame header without a string "type".');
+    }
+    this.onFrame({ header: header as Frame['header'], payload: bytes.subarray(headerBytes) });
   }
 }
 

@@ -8,6 +8,14 @@ import type { TF } from './candidate-api.js';
 import type { CheckpointEntry } from './worker-protocol.js';
 
 const MAX_ENTRIES = 100_000;
+
+/** The largest checkpoint a runner takes: a quarter of a child's memory cap (an eval child
+ * holds the checkpoint it is sent, the copy it assigns and the model's variables), at most
+ * 2 GiB (~500M parameters, far past what a budget trains). The supervisor has no memory cap of
+ * its own: a candidate must not be able to make it run out (no result, a re-run elsewhere). */
+export function checkpointCapBytes(childMemoryMb: number): number {
+  return Math.min(2 ** 31, Math.floor((childMemoryMb * 2 ** 20) / 4));
+}
 const MAX_RANK = 8;
 const NAME = /^[\x20-\x7e]{1,200}$/;
 

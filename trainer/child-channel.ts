@@ -2,7 +2,7 @@
 // with a cap on each payload, and turns every way a child can misbehave (garbage on the
 // channel, a frame of the wrong type, silence past a deadline, a crash, a kill) into one
 // RunFailure. Frames from the child are read only when the supervisor asks for the next one.
-import { encodeFrame, FrameReader, type Frame } from './channel.js';
+import { encodeFrame, FrameReader, PayloadTooLarge, type Frame } from './channel.js';
 import { startChild, type ChildLaunch, type ChildOutcome, type RunningChild } from './child.js';
 import type { FailureKind } from './result.js';
 import { RunFailure } from './run-failure.js';
@@ -19,6 +19,8 @@ export class ChildChannel {
   private outcome: ChildOutcome | null = null;
   /** the largest payload the next frame may carry */
   cap = 0;
+  /** the failure of a frame over `cap` where that has a name of its own (a checkpoint too big) */
+  overCap: ((bytes: number) => { kind: FailureKind; message: string }) | null = null;
   readonly spawnedAt = performance.now();
 
   constructor(
@@ -36,8 +38,13 @@ export class ChildChannel {
       ...launch,
       onStdout: (c) => {
         this.reader.push(c);
-        if (this.reader.error) {
-          this.child.kill('tamper', `the ${phase} process wrote ${this.reader.error.message} Only the harness writes to its channel (print with console.log, which goes to the log).`);
+        const error = this.reader.error;
+        if (error instanceof PayloadTooLarge && this.overCap) {
+          const over = this.overCap(error.bytes);
+          this.child.kill(over.kind, over.message);
+          this.wake?.();
+        } else if (error) {
+          this.child.kill('tamper', `the ${phase} process wrote ${error.message} Only the harness writes to its channel (print with console.log, which goes to the log).`);
           this.wake?.();
         }
       },

@@ -9,6 +9,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from './backend.js';
 import { fitReference, referenceBpb } from './bpb.js';
+import { checkpointCapBytes } from './checkpoint.js';
 import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import type { Shard } from './data/pins.js';
@@ -173,7 +174,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
       backendSeconds: opts.backendTimeoutSeconds ?? 180,
       graceSeconds: opts.graceSeconds ?? 2,
       graceSteps: 3,
-      maxCheckpointBytes: opts.maxCheckpointBytes ?? 2 ** 31,
+      maxCheckpointBytes: opts.maxCheckpointBytes ?? checkpointCapBytes(opts.memoryMb ?? defaultMemoryMb()),
     };
     const limit = runDeadlineSeconds(opts.budgetSeconds, replay !== null, { ...DEFAULT_DEADLINE_LIMITS, backendSeconds: trainLimits.backendSeconds, ...opts.deadlineLimits });
     deadline = new RunDeadline(limit, `a ${replay ? 'replay' : 'run'} of a ${opts.budgetSeconds}s budget`, live);

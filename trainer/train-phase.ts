@@ -165,6 +165,7 @@ export async function runTrain(
   const stopAt = performance.now();
   log(replay ? `[harness] replay: all ${steps} batches served in ${since().toFixed(2)}s (budget ${cfg.budgetSeconds}s): stop` : `[harness] budget of ${cfg.budgetSeconds}s reached: stop after ${steps} batches`);
   ch.cap = limits.maxCheckpointBytes;
+  ch.overCap = (bytes) => ({ kind: 'oom', message: `the candidate's checkpoint of ${bytes} bytes is over the ${ch.cap} bytes this runner takes (a quarter of a child's memory cap, at most 2 GiB); train a smaller model.` });
   await ch.send({ type: 'stop' });
   // on the clock the allowance runs from the deadline; a replay's from its last batch
   const stopLine = replay ? stopAt : deadline;
