@@ -10,6 +10,7 @@ import { jobRefs, newJobId } from './jobs.js';
 import { paceFloorsInput, type PaceFloors } from '../trainer/pace-floors.js';
 import { viewOf, type Dispatched } from './ledger-view.js';
 import { paceFloors } from './policy/pace.js';
+import { OWNER_LABEL_PREFIX } from './policy/runners.js';
 import type { Payment } from './policy/payment.js';
 import { appendBuilt, type Session } from './session.js';
 
@@ -232,7 +233,7 @@ export function closeJob(job: JobKey, reason: string): NewEntry<'result_recorded
 
 /**
  * The same job dispatched again (next attempt), paid by the swarm, reusing its check run and
- * comment. A comment the first job was to create is looked up by the rerun (it may exist by then).
+ * comment, on the class it was sent to (before, a PR sent to another class went to any runner). A comment the first job was to create is looked up by the rerun (it may exist by then).
  */
 export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob {
   const refs = jobRefs(job.job_id);
@@ -242,7 +243,8 @@ export function rerun(job: Dispatched, overrides: Partial<NewJob> = {}): NewJob 
     sha: job.sha,
     author: null,
     hardware_class: job.hardware_class,
-    runner_label: job.hardware_class ?? ANY_RUNNER,
+    // the class it was sent to (a PR run on another class: app/waiting.ts), never one owner's label
+    runner_label: job.hardware_class ?? (job.runner_label && !job.runner_label.startsWith(OWNER_LABEL_PREFIX) ? job.runner_label : ANY_RUNNER),
     attempt: job.attempt + 1,
     verifies: job.verifies,
     check: refs.check,

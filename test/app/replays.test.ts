@@ -471,6 +471,16 @@ describe('a claim no other owner can verify on its class', () => {
     expect(w.gh.labelsOf(7)).toEqual(['experiment:merged']);
   });
 
+  it('runs again on the other class when no runner took its run there (before: sent to any runner, alice\'s class among them, for a claim no one can verify again)', async () => {
+    const w = loneOwner(true);
+    await w.push(7, 'octo-agent', { 'trainer/train.ts': OTHER });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.95, { tamper: WASM });
+    expect(w.gh.dispatches[1].inputs).toMatchObject({ role: 'candidate', runner_label: 'cpu-other' });
+    w.clock = new Date(w.clock.getTime() + 121 * 60_000); // no cpu-other runner took it within queue_limit_minutes
+    await w.tick();
+    expect(w.gh.dispatches[2].inputs).toMatchObject({ role: 'candidate', pr: '7', runner_label: 'cpu-other' });
+  });
+
   it('a merge that waits for the replay of its verify run (bob is on probation) that no third owner can run is discarded as unverifiable, not as a dispute', async () => {
     const w = trustWorld();
     for (const n of ['runner-c', 'runner-m']) w.gh.runners.splice(w.gh.runners.findIndex((r) => r.name === n), 1);
