@@ -8,13 +8,13 @@ import type { LedgerView } from './ledger-view.js';
 import type { Session } from './session.js';
 
 /** Why `user`'s account may not pay under its login, or null; `askId` asks GitHub for its account id, only when the event did not say and it matters. */
-export async function authorRefusal(view: LedgerView, user: { login: string; id?: number } | null, askId: () => Promise<number | undefined>): Promise<string | null> {
+export async function authorRefusal(view: LedgerView, user: { login: string; id?: number } | null, askId: () => Promise<number | undefined>, asked: 'pr' | 'issue' = 'pr'): Promise<string | null> {
   if (!user) return null;
   const balances = view.state.balances();
   const balanceOf = (login: string) => balances.get(login)?.balance ?? 0;
   const registered = [...view.registry.values()];
   const id = user.id ?? (authorIdMatters(registered) ? await askId() : undefined);
-  return id === undefined ? null : authorProblem(user.login, id, registered, balanceOf);
+  return id === undefined ? null : authorProblem(user.login, id, registered, balanceOf, asked);
 }
 
 /**

@@ -64,7 +64,7 @@ export async function onLongRunIssue(s: Session, ev: IssueEvent): Promise<void> 
   const balance = view.state.balances().get(login)?.balance ?? 0;
   // the issue's login pays only for the account that holds the ledger's record under it (a login
   // taken over from a renamed owner spent her credits)
-  const who = await authorRefusal(view, issue.user, async () => (issue.user ? (await s.octokit.rest.users.getByUsername({ username: issue.user.login })).data.id : undefined));
+  const who = await authorRefusal(view, issue.user, async () => (issue.user ? (await s.octokit.rest.users.getByUsername({ username: issue.user.login })).data.id : undefined), 'issue');
   const no = who ?? (await dispatchRefusal(s)) ?? longRunRefusal(login, balance, cost, req.max_credits);
   if (no) return refuse(no);
 

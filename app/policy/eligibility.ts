@@ -91,26 +91,28 @@ export function authorIdMatters(registered: Iterable<Registered>): boolean {
  * runners: ineligible above); and an account whose logins together are in debt (a login in another
  * letter case is another ledger account). Registrations without an id say nothing.
  */
-export function authorProblem(login: string, id: number, registered: Iterable<Registered>, balanceOf: (login: string) => number): string | null {
+export function authorProblem(login: string, id: number, registered: Iterable<Registered>, balanceOf: (login: string) => number, asked: 'pr' | 'issue' = 'pr'): string | null {
+  // what the author opened, and how to ask again: a PR is pushed again, a long run's issue asked again by its label
+  const [what, again] = asked === 'pr' ? ['PR', ' and push again'] : ['issue', ', then ask again'];
   let first: string | null = null;
   const others = new Set<string>();
   for (const r of registered) {
     if (r.owner_id === undefined) continue;
     if (same(r.owner, login) && r.owner_id !== id) {
-      return `The ledger's credits, free runs and debts under ${code(r.owner)} belong to the GitHub account that registered runners as ${code(r.owner)} (id ${r.owner_id}); this PR's author is another account (id ${id}), which holds the login now. A login that changed hands keeps its former owner's record, so it cannot pay for experiments: open the PR from an account whose login no other account registered runners under.`;
+      return `The ledger's credits, free runs and debts under ${code(r.owner)} belong to the GitHub account that registered runners as ${code(r.owner)} (id ${r.owner_id}); this ${what}'s author is another account (id ${id}), which holds the login now. A login that changed hands keeps its former owner's record, so it cannot pay for experiments: open the ${what} from an account whose login no other account registered runners under.`;
     }
     if (r.owner_id !== id) continue;
     first ??= r.owner;
     if (r.owner !== login) others.add(r.owner);
   }
   if (first !== null && !same(first, login)) {
-    return `This PR's author (GitHub account id ${id}) registered runners as ${code(first)}: an account is one owner whatever its login, so it opens experiments only as ${code(first)} (under another login its own runners would verify them). Rename the account back to ${code(first)} and push again.`;
+    return `This ${what}'s author (GitHub account id ${id}) registered runners as ${code(first)}: an account is one owner whatever its login, so it opens experiments only as ${code(first)} (under another login its own runners would verify them). Rename the account back to ${code(first)}${again}.`;
   }
   const debts = [...others].map((l) => ({ login: l, balance: balanceOf(l) })).filter((d) => d.balance < 0);
   const net = round3(balanceOf(login) + debts.reduce((sum, d) => sum + d.balance, 0));
   if (!debts.length || net >= 0) return null;
   const owed = debts.map((d) => `${code(d.login)} owes ${round3(-d.balance)} credits`).join(', ');
-  return `This PR's author (GitHub account id ${id}) registered runners as ${debts.map((d) => code(d.login)).join(', ')}, and ${owed} (credits already spent were reversed). A new login does not lift a debt: no run, free tier included, until the runners of ${code(login)} earn it back (its balance must cover the debt).`;
+  return `This ${what}'s author (GitHub account id ${id}) registered runners as ${debts.map((d) => code(d.login)).join(', ')}, and ${owed} (credits already spent were reversed). A new login does not lift a debt: no run, free tier included, until the runners of ${code(login)} earn it back (its balance must cover the debt).`;
 }
 
 /**

@@ -31,6 +31,17 @@ describe('a long run asked for by an account holding another account\'s former l
     expect(w.gh.issues.get(40)!.labels).toEqual(['long-run:requested', 'long-run:refused']);
   });
 
+  it('a renamed owner is told what to do for an issue, not for a PR', async () => {
+    const w = world();
+    fund(w, 'runner-a', 2000);
+    asAccount(w, idOf('alice'));
+    await w.openIssue(40, 'alice-2', form({ target: w.main.slice(0, 7), max_credits: '1800' }));
+    expect(w.gh.dispatches).toEqual([]);
+    const [comment] = w.gh.stickyOf(40);
+    expect(comment).toMatch(/This issue's author .* registered runners as `alice`.*Rename the account back to `alice`, then ask again/);
+    expect(comment).not.toMatch(/\bPR\b|push again/);
+  });
+
   it('is asked of GitHub when the event does not say which account opened the issue', async () => {
     const w = world({ alice: 7 });
     fund(w, 'runner-a', 2000);
