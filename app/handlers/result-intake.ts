@@ -86,7 +86,7 @@ export async function takeResult(s: Session, run: CompletedRun, view: LedgerView
     candidate ? sha256(candidate) : null,
     harness.sha256,
     art,
-  ), runnerOwner, s.cfg.config.containment);
+  ), runnerOwner, s.cfg.config.containment, runner?.owner_id);
   // A job given back before training (off_pace, against the floor its dispatch sent), and a valid
   // result from a machine off its usual pace, are not scored: they run again elsewhere, no fault.
   const back = bound.validated ? givenBack(bound.result, job.pace_floors) : null;

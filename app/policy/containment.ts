@@ -11,6 +11,7 @@
 //   any container, so the App dispatches nothing and says why.
 import type { ExperimentResult } from '../../trainer/result.js';
 import type { ResultCheck } from './result-check.js';
+import { names } from './eligibility.js';
 
 /** GitHub's fork PR contributor approval policy (GET /repos/{owner}/{repo}/actions/permissions/fork-pr-contributor-approval). */
 export type ForkApprovalPolicy = 'first_time_contributors_new_to_github' | 'first_time_contributors' | 'all_external_contributors';
@@ -33,21 +34,21 @@ export function forkApprovalRefusal(policy: string | null): string | null {
 }
 
 export interface ContainmentConfig {
-  /** owner logins whose runners' uncontained (isolation none) results count: an operator's fleets */
+  /** owners whose runners' uncontained (isolation none) results count (an operator's fleets): a login, or `id:<n>` the GitHub account whatever its login (app/policy/eligibility.ts names) */
   trusted_fleets: string[];
 }
 
-/** Why a result from this runner may not score, or null. */
-export function uncontainedRefusal(result: ExperimentResult, runnerOwner: string | null, cfg: ContainmentConfig): string | null {
+/** Why a result from this runner may not score, or null. `ownerId`: the account id its registration recorded (the runner route's; none for a fleet runner). */
+export function uncontainedRefusal(result: ExperimentResult, runnerOwner: string | null, cfg: ContainmentConfig, ownerId?: number): string | null {
   const isolation = result.job?.isolation;
   if (isolation === 'docker' || isolation === 'sandbox') return null;
-  if (runnerOwner !== null && cfg.trusted_fleets.some((f) => f.toLowerCase() === runnerOwner.toLowerCase())) return null;
+  if (runnerOwner !== null && cfg.trusted_fleets.some((f) => names(f, runnerOwner, ownerId))) return null;
   return `the run was not contained (isolation ${isolation ?? 'unknown'}): its candidate could read the evaluation text and reach the runner, so its score does not count; runners must use Docker or the bubblewrap sandbox${runnerOwner ? `, or the swarm's config must trust the fleet of ${runnerOwner} (containment.trusted_fleets)` : ''}`;
 }
 
 /** A validated check turned into a rejected one when the run was not contained. */
-export function withContainment(checked: ResultCheck, runnerOwner: string | null, cfg: ContainmentConfig): ResultCheck {
+export function withContainment(checked: ResultCheck, runnerOwner: string | null, cfg: ContainmentConfig, ownerId?: number): ResultCheck {
   if (!checked.validated) return checked;
-  const reason = uncontainedRefusal(checked.result, runnerOwner, cfg);
+  const reason = uncontainedRefusal(checked.result, runnerOwner, cfg, ownerId);
   return reason === null ? checked : { validated: false, result: checked.result, reason, forged: false };
 }

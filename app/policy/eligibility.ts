@@ -26,14 +26,14 @@ const entryId = (entry: string): number | null => {
 const accountEntry = (list: string[], id: number | undefined) => id !== undefined && list.some((e) => entryId(e) === id);
 
 /**
- * Whether an entry of runners.allow or runners.banned names the owner: `id:<n>` its GitHub account
+ * Whether an entry of runners.allow, runners.banned or containment.trusted_fleets names the owner: `id:<n>` its GitHub account
  * (whatever its login now), else its login in any letter case. A login is only a name: an account
  * can rename itself and another account can then take the freed login, so a banned person who never
  * registered runners escaped a login entry by renaming, and an account taking a freed login
  * inherited its allow; an id entry holds the account. A registration without an id (an older one,
  * a fleet runner) is matched by login only.
  */
-function names(entry: string, login: string, id: number | undefined): boolean {
+export function names(entry: string, login: string, id: number | undefined): boolean {
   const n = entryId(entry);
   return n === null ? same(entry, login) : n === id;
 }

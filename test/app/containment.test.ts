@@ -82,6 +82,14 @@ describe('uncontained runs', () => {
     expect(uncontainedRefusal(result('none'), null, cfg)).toMatch(/not contained/);
   });
 
+  it('a fleet named by account id (id:<n>) is trusted whatever its login; a login it freed, taken by another account, is not', () => {
+    // the operator's account 42 ran its fleet as opsfleet, renamed to opsfleet-2; account 77 took opsfleet
+    const cfg = { trusted_fleets: ['id:42'] };
+    expect(uncontainedRefusal(result('none'), 'opsfleet-2', cfg, 42)).toBeNull();
+    expect(uncontainedRefusal(result('none'), 'opsfleet', cfg, 77)).toMatch(/not contained \(isolation none\)/);
+    expect(uncontainedRefusal(result('none'), 'opsfleet', cfg)).toMatch(/not contained/); // a registration without an id: by login only
+  });
+
   it('a result from an uncontained run is recorded as rejected, and scores nothing', async () => {
     const w = new World();
     await w.push(7, 'octo-agent', { 'trainer/train.ts': GOOD });
