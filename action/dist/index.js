@@ -1311,13 +1311,13 @@ var require_util = __commonJS({
     function isFormDataLike(object2) {
       return object2 && typeof object2 === "object" && typeof object2.append === "function" && typeof object2.delete === "function" && typeof object2.get === "function" && typeof object2.getAll === "function" && typeof object2.has === "function" && typeof object2.set === "function" && object2[Symbol.toStringTag] === "FormData";
     }
-    function addAbortListener(signal, listener) {
-      if ("addEventListener" in signal) {
-        signal.addEventListener("abort", listener, { once: true });
-        return () => signal.removeEventListener("abort", listener);
+    function addAbortListener(signal2, listener) {
+      if ("addEventListener" in signal2) {
+        signal2.addEventListener("abort", listener, { once: true });
+        return () => signal2.removeEventListener("abort", listener);
       }
-      signal.addListener("abort", listener);
-      return () => signal.removeListener("abort", listener);
+      signal2.addListener("abort", listener);
+      return () => signal2.removeListener("abort", listener);
     }
     var hasToWellFormed = typeof String.prototype.toWellFormed === "function";
     var hasIsWellFormed = typeof String.prototype.isWellFormed === "function";
@@ -7070,7 +7070,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path, host, upgrade, expectContinue, signal: signal2, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7125,7 +7125,7 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream = session.request(headers, { endStream: false, signal: signal2 });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
@@ -7202,12 +7202,12 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
+        stream = session.request(headers, { endStream: shouldEndStream, signal: signal2 });
         stream.once("continue", writeBodyH2);
       } else {
         stream = session.request(headers, {
           endStream: shouldEndStream,
-          signal
+          signal: signal2
         });
         writeBodyH2();
       }
@@ -9568,11 +9568,11 @@ var require_readable = __commonJS({
       }
       async dump(opts) {
         let limit = Number.isFinite(opts?.limit) ? opts.limit : 128 * 1024;
-        const signal = opts?.signal;
-        if (signal != null && (typeof signal !== "object" || !("aborted" in signal))) {
+        const signal2 = opts?.signal;
+        if (signal2 != null && (typeof signal2 !== "object" || !("aborted" in signal2))) {
           throw new InvalidArgumentError("signal must be an AbortSignal");
         }
-        signal?.throwIfAborted();
+        signal2?.throwIfAborted();
         if (this._readableState.closeEmitted) {
           return null;
         }
@@ -9581,13 +9581,13 @@ var require_readable = __commonJS({
             this.destroy(new AbortError());
           }
           const onAbort = () => {
-            this.destroy(signal.reason ?? new AbortError());
+            this.destroy(signal2.reason ?? new AbortError());
           };
-          signal?.addEventListener("abort", onAbort);
+          signal2?.addEventListener("abort", onAbort);
           this.on("close", function() {
-            signal?.removeEventListener("abort", onAbort);
-            if (signal?.aborted) {
-              reject(signal.reason ?? new AbortError());
+            signal2?.removeEventListener("abort", onAbort);
+            if (signal2?.aborted) {
+              reject(signal2.reason ?? new AbortError());
             } else {
               resolve2(null);
             }
@@ -9813,7 +9813,7 @@ var require_api_request = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
+        const { signal: signal2, method, opaque, body, onInfo, responseHeaders, throwOnError, highWaterMark } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -9821,7 +9821,7 @@ var require_api_request = __commonJS({
           if (highWaterMark && (typeof highWaterMark !== "number" || highWaterMark < 0)) {
             throw new InvalidArgumentError("invalid highWaterMark");
           }
-          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
+          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -9849,7 +9849,7 @@ var require_api_request = __commonJS({
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError;
         this.highWaterMark = highWaterMark;
-        this.signal = signal;
+        this.signal = signal2;
         this.reason = null;
         this.removeAbortListener = null;
         if (util.isStream(body)) {
@@ -9999,18 +9999,18 @@ var require_abort_signal = __commonJS({
       }
       removeSignal(self);
     }
-    function addSignal(self, signal) {
+    function addSignal(self, signal2) {
       self.reason = null;
       self[kSignal] = null;
       self[kListener] = null;
-      if (!signal) {
+      if (!signal2) {
         return;
       }
-      if (signal.aborted) {
+      if (signal2.aborted) {
         abort(self);
         return;
       }
-      self[kSignal] = signal;
+      self[kSignal] = signal2;
       self[kListener] = () => {
         abort(self);
       };
@@ -10051,7 +10051,7 @@ var require_api_stream = __commonJS({
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
         }
-        const { signal, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
+        const { signal: signal2, method, opaque, body, onInfo, responseHeaders, throwOnError } = opts;
         try {
           if (typeof callback !== "function") {
             throw new InvalidArgumentError("invalid callback");
@@ -10059,7 +10059,7 @@ var require_api_stream = __commonJS({
           if (typeof factory !== "function") {
             throw new InvalidArgumentError("invalid factory");
           }
-          if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
+          if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
             throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
           }
           if (method === "CONNECT") {
@@ -10091,7 +10091,7 @@ var require_api_stream = __commonJS({
             this.onError(err);
           });
         }
-        addSignal(this, signal);
+        addSignal(this, signal2);
       }
       onConnect(abort, context) {
         if (this.reason) {
@@ -10267,8 +10267,8 @@ var require_api_pipeline = __commonJS({
         if (typeof handler !== "function") {
           throw new InvalidArgumentError("invalid handler");
         }
-        const { signal, method, opaque, onInfo, responseHeaders } = opts;
-        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
+        const { signal: signal2, method, opaque, onInfo, responseHeaders } = opts;
+        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         if (method === "CONNECT") {
@@ -10321,7 +10321,7 @@ var require_api_pipeline = __commonJS({
           req.push(null);
         });
         this.res = null;
-        addSignal(this, signal);
+        addSignal(this, signal2);
       }
       onConnect(abort, context) {
         const { ret, res } = this;
@@ -10425,8 +10425,8 @@ var require_api_upgrade = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
-        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
+        const { signal: signal2, opaque, responseHeaders } = opts;
+        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_UPGRADE");
@@ -10435,7 +10435,7 @@ var require_api_upgrade = __commonJS({
         this.callback = callback;
         this.abort = null;
         this.context = null;
-        addSignal(this, signal);
+        addSignal(this, signal2);
       }
       onConnect(abort, context) {
         if (this.reason) {
@@ -10517,8 +10517,8 @@ var require_api_connect = __commonJS({
         if (typeof callback !== "function") {
           throw new InvalidArgumentError("invalid callback");
         }
-        const { signal, opaque, responseHeaders } = opts;
-        if (signal && typeof signal.on !== "function" && typeof signal.addEventListener !== "function") {
+        const { signal: signal2, opaque, responseHeaders } = opts;
+        if (signal2 && typeof signal2.on !== "function" && typeof signal2.addEventListener !== "function") {
           throw new InvalidArgumentError("signal must be an EventEmitter or EventTarget");
         }
         super("UNDICI_CONNECT");
@@ -10526,7 +10526,7 @@ var require_api_connect = __commonJS({
         this.responseHeaders = responseHeaders || null;
         this.callback = callback;
         this.abort = null;
-        addSignal(this, signal);
+        addSignal(this, signal2);
       }
       onConnect(abort, context) {
         if (this.reason) {
@@ -12846,8 +12846,8 @@ var require_request2 = __commonJS({
     var assert2 = __require("node:assert");
     var { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __require("node:events");
     var kAbortController = /* @__PURE__ */ Symbol("abortController");
-    var requestFinalizer = new FinalizationRegistry2(({ signal, abort }) => {
-      signal.removeEventListener("abort", abort);
+    var requestFinalizer = new FinalizationRegistry2(({ signal: signal2, abort }) => {
+      signal2.removeEventListener("abort", abort);
     });
     var dependentControllerMap = /* @__PURE__ */ new WeakMap();
     function buildAbort(acRef) {
@@ -12889,7 +12889,7 @@ var require_request2 = __commonJS({
         let request = null;
         let fallbackMode = null;
         const baseUrl = environmentSettingsObject.settingsObject.baseUrl;
-        let signal = null;
+        let signal2 = null;
         if (typeof input2 === "string") {
           this[kDispatcher] = init.dispatcher;
           let parsedURL;
@@ -12909,7 +12909,7 @@ var require_request2 = __commonJS({
           this[kDispatcher] = init.dispatcher || input2[kDispatcher];
           assert2(input2 instanceof _Request);
           request = input2[kState];
-          signal = input2[kSignal];
+          signal2 = input2[kSignal];
         }
         const origin = environmentSettingsObject.settingsObject.origin;
         let window = "client";
@@ -13058,33 +13058,33 @@ var require_request2 = __commonJS({
           }
         }
         if (init.signal !== void 0) {
-          signal = init.signal;
+          signal2 = init.signal;
         }
         this[kState] = request;
         const ac = new AbortController();
         this[kSignal] = ac.signal;
-        if (signal != null) {
-          if (!signal || typeof signal.aborted !== "boolean" || typeof signal.addEventListener !== "function") {
+        if (signal2 != null) {
+          if (!signal2 || typeof signal2.aborted !== "boolean" || typeof signal2.addEventListener !== "function") {
             throw new TypeError(
               "Failed to construct 'Request': member signal is not of type AbortSignal."
             );
           }
-          if (signal.aborted) {
-            ac.abort(signal.reason);
+          if (signal2.aborted) {
+            ac.abort(signal2.reason);
           } else {
             this[kAbortController] = ac;
             const acRef = new WeakRef(ac);
             const abort = buildAbort(acRef);
             try {
-              if (typeof getMaxListeners === "function" && getMaxListeners(signal) === defaultMaxListeners) {
-                setMaxListeners(1500, signal);
-              } else if (getEventListeners(signal, "abort").length >= defaultMaxListeners) {
-                setMaxListeners(1500, signal);
+              if (typeof getMaxListeners === "function" && getMaxListeners(signal2) === defaultMaxListeners) {
+                setMaxListeners(1500, signal2);
+              } else if (getEventListeners(signal2, "abort").length >= defaultMaxListeners) {
+                setMaxListeners(1500, signal2);
               }
             } catch {
             }
-            util.addAbortListener(signal, abort);
-            requestFinalizer.register(ac, { signal, abort }, abort);
+            util.addAbortListener(signal2, abort);
+            requestFinalizer.register(ac, { signal: signal2, abort }, abort);
           }
         }
         this[kHeaders] = new Headers2(kConstruct);
@@ -13372,10 +13372,10 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
-    function fromInnerRequest(innerRequest, signal, guard) {
+    function fromInnerRequest(innerRequest, signal2, guard) {
       const request = new Request(kConstruct);
       request[kState] = innerRequest;
-      request[kSignal] = signal;
+      request[kSignal] = signal2;
       request[kHeaders] = new Headers2(kConstruct);
       setHeadersList(request[kHeaders], innerRequest.headersList);
       setHeadersGuard(request[kHeaders], guard);
@@ -13482,8 +13482,8 @@ var require_request2 = __commonJS({
       {
         key: "signal",
         converter: webidl.nullableConverter(
-          (signal) => webidl.converters.AbortSignal(
-            signal,
+          (signal2) => webidl.converters.AbortSignal(
+            signal2,
             "RequestInit",
             "signal",
             { strict: false }
@@ -26983,7 +26983,7 @@ function info(message) {
 }
 
 // action/src/main.ts
-import { existsSync as existsSync4 } from "node:fs";
+import { existsSync as existsSync5 } from "node:fs";
 import { mkdir as mkdir2, readFile, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
@@ -47037,7 +47037,7 @@ async function changedPaths(cwd, base, sha) {
 
 // action/src/harness.ts
 import { execFile as execFile2, spawn } from "node:child_process";
-import { existsSync as existsSync2 } from "node:fs";
+import { existsSync as existsSync3 } from "node:fs";
 import { join as join2 } from "node:path";
 
 // trainer/isolation.ts
@@ -47054,6 +47054,135 @@ function scrubbedEnv(env) {
   const out = {};
   for (const [k, v] of Object.entries(env)) if (v !== void 0 && !isCredentialEnv(k)) out[k] = v;
   return out;
+}
+
+// trainer/process-tree.ts
+import { existsSync as existsSync2, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from "node:fs";
+function parents() {
+  const out = /* @__PURE__ */ new Map();
+  let names;
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat3 = readFileSync(`/proc/${n}/stat`, "utf8");
+      const ppid = Number(stat3.slice(stat3.lastIndexOf(")") + 2).split(" ")[1]);
+      if (Number.isInteger(ppid)) out.set(Number(n), ppid);
+    } catch {
+    }
+  }
+  return out;
+}
+function childrenOf(pid) {
+  let tasks;
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ")) if (c.trim()) out.push(Number(c));
+    } catch (e) {
+      if (e.code === "ENOENT" && existsSync2(`/proc/${pid}/task/${t}`)) return null;
+    }
+  }
+  return out;
+}
+function processTree(root) {
+  const out = [];
+  const queue = [root];
+  const seen = /* @__PURE__ */ new Set();
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const kids = childrenOf(pid);
+    if (kids === null) return processTreeByScan(root);
+    out.push(pid);
+    queue.push(...kids);
+  }
+  return out;
+}
+function processTreeByScan(root) {
+  const byParent = /* @__PURE__ */ new Map();
+  for (const [pid, ppid] of parents()) {
+    const list = byParent.get(ppid);
+    if (list) list.push(pid);
+    else byParent.set(ppid, [pid]);
+  }
+  const out = [];
+  const queue = [root];
+  const seen = /* @__PURE__ */ new Set();
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    out.push(pid);
+    queue.push(...byParent.get(pid) ?? []);
+  }
+  return out;
+}
+var HOST_NET = (() => {
+  try {
+    return readlinkSync("/proc/self/ns/net");
+  } catch {
+    return null;
+  }
+})();
+var SOCKET_CHARGE_BYTES = (() => {
+  const read = (name) => {
+    try {
+      return Number(readFileSync(`/proc/sys/net/core/${name}`, "utf8").trim()) || 212992;
+    } catch {
+      return 212992;
+    }
+  };
+  return 2 * Math.max(read("wmem_default"), read("rmem_default"));
+})();
+var HOST_MNT = (() => {
+  try {
+    return readlinkSync("/proc/self/ns/mnt");
+  } catch {
+    return null;
+  }
+})();
+function killTree(root) {
+  const all = /* @__PURE__ */ new Set([root]);
+  for (let round = 0; round < 50; round++) {
+    const now = processTree(root).filter((p) => !all.has(p));
+    if (now.length === 0 && round > 0) break;
+    for (const pid of now) {
+      all.add(pid);
+      signal(pid, "SIGSTOP");
+    }
+  }
+  for (const pid of all) signal(pid, "SIGKILL");
+  signal(root, "SIGKILL");
+  return [...all];
+}
+function holding(pid) {
+  try {
+    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat3.slice(stat3.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
+async function released(pids, timeoutMs = 1e4) {
+  const until = performance.now() + timeoutMs;
+  while (pids.some(holding) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+}
+function signal(pid, sig) {
+  try {
+    process.kill(pid, sig);
+  } catch {
+  }
 }
 
 // trainer/run-deadline.ts
@@ -47101,21 +47230,22 @@ function harnessBackstopSeconds(o) {
 }
 async function runHarness(o) {
   const tsx = join2(o.cwd, "node_modules", ".bin", "tsx");
-  if (!existsSync2(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
+  if (!existsSync3(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
   const args = harnessArgs(o);
-  const backstopMs = harnessBackstopSeconds(o) * 1e3;
+  const backstopMs = (o.backstopSeconds ?? harnessBackstopSeconds(o)) * 1e3;
   return new Promise((resolve2, reject) => {
-    const group = o.signal !== void 0;
-    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ["ignore", "pipe", "pipe"], detached: group });
-    const killTree = () => {
+    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let killed = [];
+    const killTree2 = () => {
+      if (!child.pid) return;
+      killed = killTree(child.pid);
       try {
-        if (group && child.pid) process.kill(-child.pid, "SIGKILL");
-        else child.kill("SIGTERM");
+        process.kill(-child.pid, "SIGKILL");
       } catch {
       }
     };
-    if (o.signal?.aborted) killTree();
-    o.signal?.addEventListener("abort", killTree, { once: true });
+    if (o.signal?.aborted) killTree2();
+    o.signal?.addEventListener("abort", killTree2, { once: true });
     let stdout = "";
     let tail = [];
     let partial2 = "";
@@ -47128,20 +47258,20 @@ async function runHarness(o) {
         tail = [...tail.slice(-19), l];
       }
     });
-    const timer = setTimeout(killTree, backstopMs);
+    const timer = setTimeout(killTree2, backstopMs);
     child.on("error", (e) => {
       clearTimeout(timer);
-      o.signal?.removeEventListener("abort", killTree);
+      o.signal?.removeEventListener("abort", killTree2);
       reject(new Error(`Could not start the harness (${tsx}): ${e.message}`));
     });
-    child.on("close", (code, signal) => {
+    child.on("close", (code, signal2) => {
       clearTimeout(timer);
-      o.signal?.removeEventListener("abort", killTree);
+      o.signal?.removeEventListener("abort", killTree2);
       if (partial2) {
         o.onLine?.(partial2);
         tail.push(partial2);
       }
-      resolve2({ args, exitCode: code, signal, stdout, stderrTail: tail.join("\n").trim() });
+      void released(killed).then(() => resolve2({ args, exitCode: code, signal: signal2, stdout, stderrTail: tail.join("\n").trim() }));
     });
   });
 }
@@ -47168,7 +47298,7 @@ function dockerAvailable() {
 
 // trainer/sandbox.ts
 import { spawnSync } from "node:child_process";
-import { accessSync, chmodSync, constants as constants3, existsSync as existsSync3, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, constants as constants3, existsSync as existsSync4, lstatSync, mkdirSync, mkdtempSync, readdirSync as readdirSync2, readlinkSync as readlinkSync2, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, totalmem } from "node:os";
 import { dirname, isAbsolute, join as join3 } from "node:path";
 
@@ -47188,7 +47318,7 @@ function hostLayout(repoDir, execPath = process.execPath) {
     const p = `/${d}`;
     try {
       const st = lstatSync(p);
-      if (st.isSymbolicLink()) links[p] = readlinkSync(p);
+      if (st.isSymbolicLink()) links[p] = readlinkSync2(p);
       else if (st.isDirectory()) dirs.push(p);
     } catch {
     }
@@ -47798,10 +47928,10 @@ async function experiment(inputs) {
   const cut = await capLog(logPath);
   if (cut > 0) warning(`train.log was cut by ${cut} bytes from its middle (the candidate printed that much) so that the result artifact stays readable by the App.`);
   const exit = run2.exitCode ?? run2.signal;
-  if (!existsSync4(logPath)) await writeFile4(logPath, `${run2.stderrTail}
+  if (!existsSync5(logPath)) await writeFile4(logPath, `${run2.stderrTail}
 (harness exited with ${exit})
 `);
-  if (!existsSync4(resultPath)) {
+  if (!existsSync5(resultPath)) {
     throw new Error(
       `The harness exited with ${exit} without writing result.json: ${lastLine(run2.stderrTail)}. This is a runner or harness problem, not the candidate's; see train.log in the result-${inputs.nonce} artifact.`
     );

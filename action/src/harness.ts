@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { scrubbedEnv } from '../../trainer/isolation.js';
 import { paceFloorsInput, type PaceFloors } from '../../trainer/pace-floors.js';
+import { killTree as killProcessTree, released } from '../../trainer/process-tree.js';
 import { backstopSeconds } from '../../trainer/run-deadline.js';
 
 export interface HarnessRun {
@@ -42,9 +43,11 @@ export interface HarnessOptions {
   /** the App's pre-flight floors (--pace-floors); null or absent: no check */
   paceFloors?: PaceFloors | null;
   onLine?: (line: string) => void;
-  /** aborting it kills the harness's whole process tree at once (it runs in a process group of
-   * its own then); the one-machine swarm's deadline on a job (swarm/runner.ts) */
+  /** aborting it kills the harness's whole process tree at once, as the backstop does; the
+   * one-machine swarm's deadline on a job (swarm/runner.ts) */
   signal?: AbortSignal;
+  /** tests: the backstop in place of harnessBackstopSeconds */
+  backstopSeconds?: number;
 }
 
 export function harnessArgs(o: HarnessOptions): string[] {
@@ -83,14 +86,18 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
   const tsx = join(o.cwd, 'node_modules', '.bin', 'tsx');
   if (!existsSync(tsx)) throw new Error(`${tsx} is missing; run "npm ci" in the checkout before this Action.`);
   const args = harnessArgs(o);
-  const backstopMs = harnessBackstopSeconds(o) * 1000;
+  const backstopMs = (o.backstopSeconds ?? harnessBackstopSeconds(o)) * 1000;
   return new Promise((resolve, reject) => {
-    const group = o.signal !== undefined;
-    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+    // a process group of its own, and the whole tree killed: tsx passed a SIGTERM on to the
+    // supervisor alone, whose children (candidate code deaf to its closed channel) lived on past
+    // the result, holding the GPU (test/action/backstop.test.ts)
+    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let killed: number[] = [];
     const killTree = () => {
+      if (!child.pid) return;
+      killed = killProcessTree(child.pid);
       try {
-        if (group && child.pid) process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGTERM');
+        process.kill(-child.pid, 'SIGKILL'); // what left the tree but not the group
       } catch {
         // already gone
       }
@@ -122,7 +129,8 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
         o.onLine?.(partial);
         tail.push(partial);
       }
-      resolve({ args, exitCode: code, signal, stdout, stderrTail: tail.join('\n').trim() });
+      // once every process of a killed tree let go of what it held (the GPU)
+      void released(killed).then(() => resolve({ args, exitCode: code, signal, stdout, stderrTail: tail.join('\n').trim() }));
     });
   });
 }
