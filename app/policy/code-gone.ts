@@ -9,7 +9,7 @@ import type { Dispatched, LedgerView } from '../ledger-view.js';
 import type { Judged } from '../handlers/judge.js';
 
 export function codeGone(view: LedgerView, job: Dispatched, reason: string): Judged {
-  const others = view.open.filter((j) => j.job_id !== job.job_id && j.pr === job.pr && j.sha === job.sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id));
+  const others = view.open.filter((j) => job.pr !== null && j.job_id !== job.job_id && j.pr === job.pr && j.sha === job.sha && j.role !== 'baseline' && !view.longRuns.has(j.job_id));
   const news: NewEntry[] = others.map((j) => closeJob(j, `the code of ${job.sha} is gone: ${reason}`));
   return { out: { kind: 'give_up', reason }, baseline: null, news, replay: null };
 }
