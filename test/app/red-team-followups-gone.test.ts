@@ -35,6 +35,24 @@ describe('a candidate commit that GitHub no longer serves', () => {
     const [discarded] = w.entries('experiment_discarded');
     expect(discarded.data).toMatchObject({ pr: 7, sha: head });
   });
+
+  it('frames no verifier either: a claim whose commit is gone before its verify run reports is given up, nobody faulted', async () => {
+    const w = new World();
+    fund(w, 'runner-b', 600);
+    const head = await w.push(7, 'octo-agent', { 'trainer/train.ts': 'export const LR = 4e-4;\n' });
+    await w.complete(w.gh.dispatches[0], 'runner-a', 1.9); // claims an improvement
+    const verify = w.gh.dispatches.find((d) => d.inputs.role === 'verify')!;
+    expect(verify).toBeDefined();
+    gone(w, head);
+    const before = w.gh.dispatches.length;
+    await w.complete(verify, 'runner-b', 1.9);
+    expect(w.entries('credit_reversed')).toEqual([]);
+    expect(w.entries('owner_faulted')).toEqual([]);
+    expect(w.entries('result_recorded').find((e) => e.data.job_id === verify.inputs.nonce)!.data).toMatchObject({ validated: false, reason: expect.stringContaining('cannot read trainer/train.ts') });
+    expect(w.gh.dispatches).toHaveLength(before);
+    expect(w.entries('experiment_discarded').map((e) => e.data)).toEqual([expect.objectContaining({ pr: 7, sha: head })]);
+    expect(w.gh.merges).toEqual([]);
+  });
 });
 
 /** GitHub answers 404 for `sha` from now on; the runner that checked it out before still has its files. */
