@@ -48,7 +48,7 @@ export async function checkAppToken(token: string, client: OAuthClient | null, b
       status: 401,
       error:
         `this token was not issued to this swarm's GitHub App (client id ${client.clientId}): it is another app's or tool's token, a personal access token, or it expired or was revoked; ` +
-        'log in with `runner join` through the browser (device flow): drop --token and unset $AUTORESEARCH_GITHUB_TOKEN',
+        'log in with `runner join` through the browser (device flow): unset $AUTORESEARCH_GITHUB_TOKEN',
     };
   }
   return { ok: false, status: 502, error: `GitHub could not check your token (HTTP ${status ?? 'error'}); try again in a minute`, retryAfterSeconds: 60 };

@@ -196,7 +196,7 @@ async function whoIs(token: string, baseUrl: string): Promise<{ login: string; i
   } catch (e) {
     const s = githubStatus(e);
     if (s === 401 || s === 403) {
-      throw new HttpError(401, 'GitHub did not accept your token (it is invalid, expired or revoked): log in again with `runner join` (device flow) or pass a fresh --token');
+      throw new HttpError(401, 'GitHub did not accept your token (it is invalid, expired or revoked): log in again with `runner join` (device flow) or set a fresh token in $AUTORESEARCH_GITHUB_TOKEN');
     }
     throw new HttpError(502, `GitHub could not say who owns your token (HTTP ${s ?? 'error'}); try again in a minute`);
   }
