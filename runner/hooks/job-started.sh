@@ -38,4 +38,13 @@ branch=$("$NODE" -e 'const e = JSON.parse(require("fs").readFileSync(process.env
   refuse "The job's event payload (GITHUB_EVENT_PATH) could not be read."
 want="${GITHUB_REPOSITORY}/.github/workflows/${WORKFLOW_FILE}@refs/heads/${branch}"
 [ "${GITHUB_WORKFLOW_REF:-}" = "$want" ] || refuse "The job's workflow is ${GITHUB_WORKFLOW_REF:-unknown}, not ${want}."
+# Who started it: the event's sender (the dispatcher), or GITHUB_TRIGGERING_ACTOR for a re-run. Any
+# writer of the repository can dispatch the workflow or re-run one of the App's runs; the App
+# ignores such a run (app/starts.ts), so only an App's bot may use this machine (never a person,
+# nor github-actions[bot], a workflow's GITHUB_TOKEN).
+sender=$("$NODE" -e 'const e = JSON.parse(require("fs").readFileSync(process.env.GITHUB_EVENT_PATH, "utf8")); const s = e.sender || {}; process.stdout.write(s.type === "Bot" && /^[A-Za-z0-9-]+\[bot\]$/.test(s.login) ? s.login : "-" + String(s.login || ""))' 2>/dev/null) || sender="-"
+starter="${GITHUB_TRIGGERING_ACTOR:-${sender#-}}"
+if [ "${sender#-}" != "$sender" ] || [ "$sender" = "github-actions[bot]" ] || [ "$starter" != "$sender" ]; then
+  refuse "The job was started by ${starter:-an unknown account}, not by an App."
+fi
 echo "autoresearch: ${GITHUB_WORKFLOW_REF} may run here."

@@ -13,7 +13,9 @@ import { runnerEnv } from '../../runner/join-loop.js';
 const REPO = 'Acme/Swarm';
 const dir = mkdtempSync(join(tmpdir(), 'hook-test-'));
 
-function job(env: Record<string, string>, event: unknown = { repository: { default_branch: 'main' } }) {
+/** the App's bot, the sender of what its installation token does (its dispatches) */
+const APP = { login: 'autoresearch-swarm[bot]', type: 'Bot' };
+function job(env: Record<string, string>, event: unknown = { repository: { default_branch: 'main' }, sender: APP }) {
   const hook = join(dir, 'job-started.sh');
   writeFileSync(hook, jobStartedHook(REPO));
   const eventPath = join(dir, 'event.json');
@@ -53,9 +55,28 @@ describe('the job-started hook', () => {
   });
 
   it('takes the default branch from GitHub\'s event payload', () => {
-    expect(job({ ...dispatched, GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/trunk' }, { repository: { default_branch: 'trunk' } }).code).toBe(0);
-    expect(job(dispatched, { repository: { default_branch: 'trunk' } }).code).toBe(1);
+    expect(job({ ...dispatched, GITHUB_WORKFLOW_REF: 'acme/swarm/.github/workflows/experiment.yml@refs/heads/trunk' }, { repository: { default_branch: 'trunk' }, sender: APP }).code).toBe(0);
+    expect(job(dispatched, { repository: { default_branch: 'trunk' }, sender: APP }).code).toBe(1);
     expect(job(dispatched, 'not an event').out).toMatch(/event payload \(GITHUB_EVENT_PATH\) could not be read/);
+  });
+
+  // Any writer of the repository can dispatch experiment.yml (with a real job's inputs and an
+  // honest owner's runner label), or re-run one of the App's runs: the App ignores such a run
+  // (app/starts.ts), so the volunteer's machine trained it for nothing. Only an App's dispatch, never
+  // a person's (nor a workflow's GITHUB_TOKEN, github-actions[bot]), reaches the runner.
+  it.each([
+    ['a writer\'s own dispatch', { ...dispatched }, { repository: { default_branch: 'main' }, sender: { login: 'mallory', type: 'User' } }, /started by mallory, not by an App/],
+    ['a writer\'s re-run of the App\'s run', { ...dispatched, GITHUB_TRIGGERING_ACTOR: 'mallory' }, undefined, /started by mallory, not by an App/],
+    ['a dispatch from a workflow\'s GITHUB_TOKEN', { ...dispatched }, { repository: { default_branch: 'main' }, sender: { login: 'github-actions[bot]', type: 'Bot' } }, /started by github-actions\[bot\], not by an App/],
+    ['an event without a sender', { ...dispatched }, { repository: { default_branch: 'main' } }, /started by an unknown account, not by an App/],
+  ])('fails %s', (_what, env, event, why) => {
+    const r = job(env, event);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(why);
+  });
+
+  it('lets the App\'s own re-run through (GITHUB_TRIGGERING_ACTOR is its bot)', () => {
+    expect(job({ ...dispatched, GITHUB_TRIGGERING_ACTOR: APP.login }).code).toBe(0);
   });
 
   it('refuses values that would break the script', () => {
@@ -88,7 +109,7 @@ describe('a refused job', () => {
 
   function runWorker(env: Record<string, string>) {
     writeFileSync(hook, jobStartedHook(REPO));
-    writeFileSync(eventPath, JSON.stringify({ repository: { default_branch: 'main' } }));
+    writeFileSync(eventPath, JSON.stringify({ repository: { default_branch: 'main' }, sender: APP }));
     const stepRan = join(mkdtempSync(join(tmpdir(), 'hook-step-')), 'always-step-ran');
     const r = spawnSync(worker, [hook], { encoding: 'utf8', env: { PATH: process.env.PATH, GITHUB_EVENT_PATH: eventPath, STEP_RAN: stepRan, ...env } });
     return { stepRan: existsSync(stepRan), signal: r.signal, out: r.stdout + r.stderr };
