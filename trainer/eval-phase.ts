@@ -76,6 +76,34 @@ export async function prepareEval(ch: ChildChannel, cfg: EvalConfig, trained: Tr
   return hello;
 }
 
+/**
+ * Launches and prepares one eval child; `other`: the end of the child that runs candidate code
+ * beside this one's preparation. A harness error there (its backend did not load, or differs from
+ * training's: the other took the GPU's memory and this one fell back) may be the candidate's
+ * doing, and a harness_error result is re-run elsewhere: a free re-roll for a candidate that saw
+ * its scored bytes going badly. So that child is killed and prepared once more, in a fresh
+ * process, once the other is gone; only a second harness error stands (test/trainer/eval-retry.test.ts).
+ * Only harness code has run in it by then: a child's harness_error claim after its hello is its crash.
+ */
+export async function prepareBeside<C extends { phase: string; kill: ChildChannel['kill']; done: Promise<unknown> }, H>(
+  launch: () => C,
+  prepare: (ch: C) => Promise<H>,
+  other: Promise<unknown> | undefined,
+  log: (line: string) => void,
+): Promise<{ ch: C; hello: H }> {
+  const first = launch();
+  try {
+    return { ch: first, hello: await prepare(first) };
+  } catch (e) {
+    if (!other || !(e instanceof RunFailure) || e.kind !== 'harness_error') throw e;
+    first.kill('harness_error', e.message);
+    await Promise.all([first.done, other]);
+    log(`[harness] ${first.phase}: ${e.message} (prepared beside candidate code: prepared again now that the other process is gone)`);
+    const again = launch();
+    return { ch: again, hello: await prepare(again) };
+  }
+}
+
 /** One pass over `input` ([rows, T] bytes) in a prepared child; returns the child's seconds. */
 export async function runEvalPass(
   ch: ChildChannel,

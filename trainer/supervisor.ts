@@ -14,7 +14,7 @@ import { ChildChannel } from './child-channel.js';
 import { loadDataset, type Dataset, type DatasetName } from './data/dataset.js';
 import type { Shard } from './data/pins.js';
 import { evalWindows, type EvalSet } from './data/windows.js';
-import { candidateWindows, prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
+import { candidateWindows, prepareBeside, prepareEval, runEvalPass, type EvalLimits } from './eval-phase.js';
 import { EvalScorer } from './eval-scorer.js';
 import { describeDevice, detectHardware, hardwareClass, type HardwareInfo } from './hardware.js';
 import { harnessSha256, HARNESS_VERSION, changedHarnessFiles, readHarnessFiles, sha256 } from './harness-version.js';
@@ -217,18 +217,15 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
     // the probe child loads its backend while the scored pass runs (after the eval child's calibration),
     // its checkpoint and the candidate's code only once the eval child is gone (trainer/eval-phase.ts)
     const running = passes.filter((p) => p.input.length > 0);
-    const prepared: Promise<Hello>[] = [];
-    const chans: ChildChannel[] = [];
-    const start = (i: number) => {
-      chans[i] = launch(running[i].phase);
-      prepared[i] = prepareEval(chans[i], evalCfg, tr, limits, i > 0 ? chans[i - 1].done : undefined);
+    const prepared: Promise<{ ch: ChildChannel; hello: Hello }>[] = [];
+    const start = (i: number, other?: ChildChannel) => {
+      prepared[i] = prepareBeside(() => launch(running[i].phase), (ch) => prepareEval(ch, evalCfg, tr, limits, other?.done), other?.done, log);
       prepared[i].catch(() => {}); // awaited below, in order
     };
     start(0);
     for (const [i, pass] of running.entries()) {
-      const hello = await prepared[i];
-      if (i + 1 < running.length) start(i + 1);
-      const ch = chans[i];
+      const { ch, hello } = await prepared[i];
+      if (i + 1 < running.length) start(i + 1, ch);
       if (pass.phase === 'eval') after = { workload: hello.calibration.workload, before_gflops: 0, after_gflops: hello.calibration.gflops };
       timings[pass.phase] = await runEvalPass(ch, tr, pass.input, batchRows, limits, (c, n) => {
         pass.consume(c, n);
