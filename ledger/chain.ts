@@ -24,9 +24,26 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * canonical form built key by key, which is several times slower on 100,000 entries.
  */
 function hashMatches(e: LedgerEntry): { ok: true } | { ok: false; recomputed: string } {
-  if (sha256(JSON.stringify({ data: e.data, prev: e.prev, seq: e.seq, time: e.time, type: e.type })) === e.hash) return { ok: true };
+  if (keysSorted(e.data) && sha256(JSON.stringify({ data: e.data, prev: e.prev, seq: e.seq, time: e.time, type: e.type })) === e.hash) return { ok: true };
   const recomputed = hashEntry(e);
   return recomputed === e.hash ? { ok: true } : { ok: false, recomputed };
+}
+
+/**
+ * Whether every object in `v` has its keys in canonical (UTF-16 code unit) order. JSON.stringify
+ * writes keys in the order they were read, so it is the canonical text only when this holds: a
+ * forger who hashed data with its keys out of order would otherwise pass the fast paths above and
+ * below with a hash that the canonical form, as docs/ledger.md defines it, does not give.
+ */
+function keysSorted(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) return v.every(keysSorted);
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    if (i && !(keys[i - 1] < keys[i])) return false;
+    if (!keysSorted((v as Record<string, unknown>)[keys[i]])) return false;
+  }
+  return true;
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -104,6 +121,11 @@ export function lineHashMatches(line: string, e: LedgerEntry): boolean {
   const suffix = `,"prev":${JSON.stringify(e.prev)},"hash":${JSON.stringify(e.hash)}}`;
   if (!line.startsWith(prefix) || !line.endsWith(suffix)) return false;
   const data = line.slice(prefix.length, line.length - suffix.length);
+  // The text must be the canonical form of what it parses to: no duplicate key (JSON.parse keeps
+  // the last, another reader may keep the first), no whitespace, escape or number spelled another
+  // way, keys in order. Otherwise the hash is of a text no honest writer produces, and a verifier
+  // that re-canonicalizes (as docs/ledger.md defines the hash) would disagree with this one.
+  if (data !== JSON.stringify(e.data) || !keysSorted(e.data)) return false;
   return sha256(`{"data":${data},"prev":${JSON.stringify(e.prev)},"seq":${e.seq},"time":${JSON.stringify(e.time)},"type":${JSON.stringify(e.type)}}`) === e.hash;
 }
 
