@@ -1,11 +1,12 @@
 // Runs one harness child (train or eval) and watches it from the outside: the resident memory of
 // its whole process tree from /proc, and a kill that cannot be ignored and reaches every
-// descendant (SIGKILL to the frozen tree, or `docker kill` for a container).
+// descendant (SIGKILL to the frozen tree, and for a container the engine's kill and removal).
 // Its stdin and stdout are the frame channel (trainer/channel.ts), handed to the caller raw;
 // its stderr goes to the run's log in bounded lines, never parsed as anything.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { LineSplitter } from './bounded-lines.js';
+import { CHILD_LABEL, removeContainers } from './containers.js';
 import { killTree, released, rssMb, treeRssMb } from './process-tree.js';
 import type { FailureKind } from './result.js';
 
@@ -14,7 +15,8 @@ export interface ChildLaunch {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
-  /** set for docker children, so that kill() stops the container and not only the client */
+  /** set for docker children (labelled with it, trainer/isolation.ts): the child is over only once
+   * its container is gone, which killing or losing the client does not do (trainer/containers.ts) */
   containerName?: string;
   memoryMb: number | null;
   /** raw bytes of the child's stdout (the frame channel) */
@@ -51,13 +53,15 @@ export function startChild(launch: ChildLaunch): RunningChild {
   let killed: ChildOutcome['killed'] = null;
   /** the processes the kill reached: `done` waits until they let go of what they held */
   let reached: number[] = [];
+  /** a docker child's container removed (by kill, or once its client ended) */
+  let containerGone: Promise<boolean> | null = null;
   let peak = 0;
   const tail: string[] = [];
 
   const kill = (kind: FailureKind, message: string) => {
     if (killed || child.exitCode !== null || child.signalCode !== null) return;
     killed = { kind, message };
-    if (launch.containerName) spawnSync('docker', ['kill', launch.containerName], { stdio: 'ignore', timeout: 30_000 });
+    if (launch.containerName) containerGone ??= removeContainers(CHILD_LABEL, launch.containerName, launch.env);
     if (child.pid !== undefined) reached = killTree(child.pid);
     else child.kill('SIGKILL');
   };
@@ -89,7 +93,9 @@ export function startChild(launch: ChildLaunch): RunningChild {
   const done = new Promise<ChildOutcome>((resolve) => {
     child.on('close', async (code, signal) => {
       clearInterval(poll);
-      await Promise.all([out, err, released(reached)]);
+      // a client that ended (or was killed) leaves its container running: the engine's, not its own
+      if (launch.containerName) containerGone ??= removeContainers(CHILD_LABEL, launch.containerName, launch.env);
+      await Promise.all([out, err, released(reached), containerGone]);
       resolve({ code, signal, killed, peakRssMb: peak, stderrTail: tail });
     });
     child.on('error', (e) => {

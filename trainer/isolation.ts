@@ -4,6 +4,7 @@
 // credentials and a memory cap. This module only builds argv: it runs nothing, so every
 // isolation property is checked by unit tests on the exact argv.
 import { isAbsolute } from 'node:path';
+import { CHILD_LABEL, RUN_LABEL, runId } from './containers.js';
 
 export interface ChildSpec {
   phase: 'train' | 'eval';
@@ -29,6 +30,9 @@ export interface ChildSpec {
   /** optional container name, so a supervisor can `docker kill` it after the grace period
    * (killing the docker client with SIGKILL does not stop the container) */
   name?: string;
+  /** the run's id, a label on the container (trainer/containers.ts): default runId(), the
+   * Action's, so that its backstop finds every container of the run */
+  runId?: string;
 }
 
 /** Where evaluation data is mounted; refused in the train phase so training never sees it. */
@@ -75,6 +79,8 @@ export function containerUser(uid = process.getuid?.() ?? 0, gid = process.getgi
 // them even if a caller passes one by mistake.
 const FORBIDDEN_ENV = /^(GITHUB_|ACTIONS_|RUNNER_|INPUT_)|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|^AWS_|^AZURE_|^GOOGLE_APPLICATION/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** a container name, or a label value of ours */
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** True for an environment variable name that must never reach candidate code. */
 export function isCredentialEnv(name: string): boolean {
@@ -102,7 +108,7 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
   if (spec.command.length === 0) {
     throw new Error('isolation: command is empty; pass the argv to run inside the container.');
   }
-  if (spec.name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.name)) {
+  if (spec.name !== undefined && !CONTAINER_NAME.test(spec.name)) {
     throw new Error(`isolation: container name ${JSON.stringify(spec.name)} may only use letters, digits, "_", "." and "-".`);
   }
 
@@ -126,6 +132,11 @@ export function dockerRunArgs(spec: ChildSpec): string[] {
   ];
   if (spec.interactive) args.push('--interactive');
   if (spec.name !== undefined) args.push('--name', spec.name);
+  // the engine's, not the client's: found by label and removed when the client or the harness ends
+  const run = spec.runId ?? runId();
+  if (!CONTAINER_NAME.test(run)) throw new Error(`isolation: run id ${JSON.stringify(run)} may only use letters, digits, "_", "." and "-".`);
+  args.push('--label', `${RUN_LABEL}=${run}`);
+  if (spec.name !== undefined) args.push('--label', `${CHILD_LABEL}=${spec.name}`);
   if (spec.gpu) args.push('--gpus', 'all');
 
   for (const rel of SOURCE_MOUNTS) args.push('--mount', bind(`${trimSlash(spec.repoDir)}/${rel}`, `${APP_DIR}/${rel}`, true));

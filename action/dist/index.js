@@ -47036,9 +47036,39 @@ async function changedPaths(cwd, base, sha) {
 }
 
 // action/src/harness.ts
-import { execFile as execFile2, spawn } from "node:child_process";
+import { execFile as execFile3, spawn } from "node:child_process";
 import { existsSync as existsSync3 } from "node:fs";
 import { join as join2 } from "node:path";
+
+// trainer/containers.ts
+import { execFile as execFile2 } from "node:child_process";
+import { randomBytes } from "node:crypto";
+var RUN_LABEL = "autoresearch-swarm.run";
+var RUN_ID_ENV = "AUTORESEARCH_RUN_ID";
+var ownId = randomBytes(8).toString("hex");
+function newRunId() {
+  return `run-${randomBytes(8).toString("hex")}`;
+}
+var REMOVE_TIMEOUT_MS = 6e4;
+var POLL_MS = 200;
+async function removeContainers(key, value, env = process.env, timeoutMs = REMOVE_TIMEOUT_MS) {
+  const end = Date.now() + timeoutMs;
+  for (; ; ) {
+    const ps = await docker(env, ["ps", "-a", "-q", "--filter", `label=${key}=${value}`], 3e4);
+    if (!ps.ok) return false;
+    const ids = ps.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (ids.length === 0) return true;
+    if (Date.now() > end) return false;
+    await docker(env, ["kill", ...ids], 3e4);
+    await docker(env, ["rm", "-f", ...ids], 3e4);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+function docker(env, args, timeout) {
+  return new Promise((resolve2) => {
+    execFile2("docker", args, { timeout, maxBuffer: 1 << 20, env }, (err, stdout) => resolve2({ ok: !err, stdout: String(stdout ?? "") }));
+  });
+}
 
 // trainer/isolation.ts
 var SOURCE_MOUNTS = ["trainer", "package.json", "tsconfig.json"];
@@ -47234,7 +47264,8 @@ async function runHarness(o) {
   const args = harnessArgs(o);
   const backstopMs = (o.backstopSeconds ?? harnessBackstopSeconds(o)) * 1e3;
   return new Promise((resolve2, reject) => {
-    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const run2 = newRunId();
+    const child = spawn(tsx, args, { cwd: o.cwd, env: { ...scrubbedEnv(process.env), [RUN_ID_ENV]: run2 }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let killed = [];
     const killTree2 = () => {
       if (!child.pid) return;
@@ -47271,7 +47302,10 @@ async function runHarness(o) {
         o.onLine?.(partial2);
         tail.push(partial2);
       }
-      void released(killed).then(() => resolve2({ args, exitCode: code, signal: signal2, stdout, stderrTail: tail.join("\n").trim() }));
+      const containers = o.isolation !== "docker" ? Promise.resolve(true) : removeContainers(RUN_LABEL, run2).then((gone) => {
+        if (!gone) o.onLine?.(`[action] the run's containers may still be running (docker did not remove them); run: docker rm -f $(docker ps -a -q --filter label=${RUN_LABEL}=${run2})`);
+      });
+      void Promise.all([released(killed), containers]).then(() => resolve2({ args, exitCode: code, signal: signal2, stdout, stderrTail: tail.join("\n").trim() }));
     });
   });
 }
@@ -47287,12 +47321,12 @@ async function ensureImage(image) {
 }
 function execFileResult(cmd, args, timeout) {
   return new Promise((resolve2) => {
-    execFile2(cmd, args, { timeout, maxBuffer: 16 << 20, env: process.env }, (err, _stdout, stderr) => resolve2({ ok: !err, stderr: String(stderr || err?.message || "") }));
+    execFile3(cmd, args, { timeout, maxBuffer: 16 << 20, env: process.env }, (err, _stdout, stderr) => resolve2({ ok: !err, stderr: String(stderr || err?.message || "") }));
   });
 }
 function dockerAvailable() {
   return new Promise((resolve2) => {
-    execFile2("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15e3, env: process.env }, (err) => resolve2(!err));
+    execFile3("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15e3, env: process.env }, (err) => resolve2(!err));
   });
 }
 

@@ -3,6 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { newRunId, removeContainers, RUN_ID_ENV, RUN_LABEL } from '../../trainer/containers.js';
 import { scrubbedEnv } from '../../trainer/isolation.js';
 import { paceFloorsInput, type PaceFloors } from '../../trainer/pace-floors.js';
 import { killTree as killProcessTree, released } from '../../trainer/process-tree.js';
@@ -91,7 +92,9 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     // a process group of its own, and the whole tree killed: tsx passed a SIGTERM on to the
     // supervisor alone, whose children (candidate code deaf to its closed channel) lived on past
     // the result, holding the GPU (test/action/backstop.test.ts)
-    const child = spawn(tsx, args, { cwd: o.cwd, env: scrubbedEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // every container the harness starts carries this run's id (trainer/containers.ts)
+    const run = newRunId();
+    const child = spawn(tsx, args, { cwd: o.cwd, env: { ...scrubbedEnv(process.env), [RUN_ID_ENV]: run }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let killed: number[] = [];
     const killTree = () => {
       if (!child.pid) return;
@@ -129,8 +132,12 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
         o.onLine?.(partial);
         tail.push(partial);
       }
-      // once every process of a killed tree let go of what it held (the GPU)
-      void released(killed).then(() => resolve({ args, exitCode: code, signal, stdout, stderrTail: tail.join('\n').trim() }));
+      // once every process of a killed tree let go of what it held (the GPU), and every container
+      // of the run is gone: the engine's, they outlive the harness that started them
+      const containers = o.isolation !== 'docker' ? Promise.resolve(true) : removeContainers(RUN_LABEL, run).then((gone) => {
+        if (!gone) o.onLine?.(`[action] the run's containers may still be running (docker did not remove them); run: docker rm -f $(docker ps -a -q --filter label=${RUN_LABEL}=${run})`);
+      });
+      void Promise.all([released(killed), containers]).then(() => resolve({ args, exitCode: code, signal, stdout, stderrTail: tail.join('\n').trim() }));
     });
   });
 }

@@ -15,6 +15,7 @@ const base: ChildSpec = {
   dataMounts: [{ host: '/var/cache/autoresearch/train', container: '/data/train' }],
   command: ['node', '--import', 'tsx', 'trainer/train-worker.ts', '--work', '/work'],
   env: { SEED: '7' },
+  runId: 'run-0123abcd',
 };
 
 const common = [
@@ -33,6 +34,8 @@ const common = [
   '--user', containerUser(),
   '--workdir', '/app',
 ];
+// the engine's, not the client's: found by label and removed when the client or the harness ends
+const runLabel = ['--label', 'autoresearch-swarm.run=run-0123abcd'];
 const sourceMounts = [
   '--mount', 'type=bind,source=/home/runner/work/repo/repo/trainer,target=/app/trainer,readonly',
   '--mount', 'type=bind,source=/home/runner/work/repo/repo/package.json,target=/app/package.json,readonly',
@@ -46,6 +49,7 @@ describe('dockerRunArgs', () => {
   it('train child without GPU: no network, read-only, capped, train data only, allowlisted env', () => {
     expect(dockerRunArgs(base)).toEqual([
       ...common,
+      ...runLabel,
       ...sourceMounts,
       '--mount', 'type=bind,source=/var/cache/autoresearch/train,target=/data/train,readonly',
       '--env', 'HOME=/tmp',
@@ -69,6 +73,8 @@ describe('dockerRunArgs', () => {
     expect(args).toEqual([
       ...common,
       '--name', 'autoresearch-eval-1234',
+      ...runLabel,
+      '--label', 'autoresearch-swarm.child=autoresearch-eval-1234',
       '--gpus', 'all',
       ...sourceMounts,
       '--mount', 'type=bind,source=/var/cache/autoresearch/eval,target=/data/eval,readonly',
@@ -76,6 +82,19 @@ describe('dockerRunArgs', () => {
       'ghcr.io/acme/autoresearch-trainer:abc123',
       'node', '--import', 'tsx', 'trainer/eval-worker.ts',
     ]);
+  });
+
+  it("labels each container with the Action's run id (AUTORESEARCH_RUN_ID), so that its backstop finds them all", () => {
+    const saved = process.env.AUTORESEARCH_RUN_ID;
+    process.env.AUTORESEARCH_RUN_ID = 'run-feedbeef';
+    try {
+      const args = dockerRunArgs({ ...base, runId: undefined });
+      expect(args[args.indexOf('--label') + 1]).toBe('autoresearch-swarm.run=run-feedbeef');
+    } finally {
+      if (saved === undefined) delete process.env.AUTORESEARCH_RUN_ID;
+      else process.env.AUTORESEARCH_RUN_ID = saved;
+    }
+    expect(() => dockerRunArgs({ ...base, runId: 'a,b=c' })).toThrow(/run id "a,b=c" may only use letters/);
   });
 
   it("keeps no copy of a child's output on the host's disk: Docker's default json-file log has no size limit", () => {
