@@ -5,6 +5,7 @@ import type { EntryType, LedgerEntry } from '../../ledger/entries.js';
 import { longRunJobs } from '../../ledger/long-run.js';
 import type { ExperimentResult } from '../../trainer/result.js';
 import { clip } from './format.js';
+import { mergeScore, notRestedOn } from './merge-score.js';
 
 export type ExperimentStatus = 'merged' | 'discarded' | 'pending' | 'failed' | 'rejected';
 
@@ -130,6 +131,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
   const bannedAt = new Map<string, number>();
   const faultedAt = new Map<string, number>();
   const merges: Merge[] = [];
+  const mergeEntries: LedgerEntry<'experiment_merged'>[] = [];
   const candidates: LedgerEntry<'result_recorded'>[] = [];
   const closedJobs: ClosedJob[] = [];
 
@@ -151,7 +153,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     } else if (isEntry(e, 'experiment_merged')) {
       for (const id of e.data.job_ids) mergedJobs.add(id);
       mergedPrSha.add(`${e.data.pr}:${e.data.sha}`);
-      merges.push({ seq: e.seq, time: e.time, pr: e.data.pr, sha: e.data.sha, merge_sha: e.data.merge_sha, hardware_class: e.data.hardware_class, val_bpb: e.data.val_bpb, baseline_mean: e.data.baseline_mean });
+      mergeEntries.push(e);
     } else if (isEntry(e, 'experiment_discarded')) {
       discardedPrSha.set(`${e.data.pr}:${e.data.sha}`, e.data.reason);
     } else if (isEntry(e, 'experiment_outdated')) {
@@ -186,6 +188,12 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     const sigma = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
     return { ...b, mean, sigma, n: values.length };
   };
+  // (after the loop: a merge's runs are recorded before it, and its score is theirs: merge-score.ts)
+  const mergeJobs = new Map<string, LedgerEntry<'experiment_merged'>['data']>();
+  for (const { seq, time, data: d } of mergeEntries) {
+    merges.push({ seq, time, pr: d.pr, sha: d.sha, merge_sha: d.merge_sha, hardware_class: d.hardware_class, val_bpb: mergeScore(d, resultsByJob), baseline_mean: d.baseline_mean });
+    mergeJobs.set(`${d.pr}:${d.sha}`, d);
+  }
   const mergeOf = new Map<string, Merge>();
   for (const m of merges) mergeOf.set(`${m.pr}:${m.sha}`, m);
   // the record each result tried to beat: merges and results both in ledger order, one pass
@@ -209,7 +217,7 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
     // a validated result's class is its runner's registered one (the App checked); a refused one
     // keeps the class its runner wrote (any string, up to the 8 MB artifact): the App's records instead
     const hardware_class = (d.validated ? r?.hardware_class : null) ?? dispatch?.hardware_class ?? (d.runner_name ? registeredClass.get(d.runner_name) : undefined) ?? UNKNOWN_CLASS;
-    const val_bpb = d.validated && r?.status === 'ok' ? r.val_bpb : null;
+    let val_bpb = d.validated && r?.status === 'ok' ? r.val_bpb : null;
     const baseline = baselineAt(hardware_class, e.seq);
     const key = `${d.pr}:${d.sha}`;
     let status: ExperimentStatus;
@@ -222,6 +230,12 @@ export function readExperiments(entries: readonly LedgerEntry[]): LedgerView {
       reason = r.failure ? `${r.failure.kind}: ${r.failure.message}` : 'failed';
     } else if (mergedJobs.has(d.job_id) || mergedPrSha.has(key)) {
       status = 'merged';
+      if (!mergedJobs.has(d.job_id)) {
+        // the PR was merged on other runs: the row shows what they measured (on its class), not its own
+        const m = mergeOf.get(key);
+        reason = notRestedOn(val_bpb, mergeJobs.get(key), hardware_class);
+        val_bpb = m && m.hardware_class === hardware_class ? m.val_bpb : null;
+      }
     } else if (discardedPrSha.has(key)) {
       status = 'discarded';
       reason = discardedPrSha.get(key) ?? null;
