@@ -26,11 +26,15 @@ export interface ClassStory {
 
 /** Records newest last; a merge whose experiment the ledger does not hold as a candidate result is left out. */
 export function recordHistory(merges: readonly Merge[], api: readonly ApiExperiment[]): RecordRow[] {
+  // the row of the class the merge was judged on first: the same commit may have run on another class too
   const byPrSha = new Map<string, ApiExperiment>();
-  for (const a of api) if (a.status === 'merged' && !byPrSha.has(`${a.pr}:${a.sha}`)) byPrSha.set(`${a.pr}:${a.sha}`, a);
+  for (const a of api) {
+    if (a.status !== 'merged') continue;
+    for (const key of [`${a.pr}:${a.sha}:${a.hardware_class}`, `${a.pr}:${a.sha}`]) if (!byPrSha.has(key)) byPrSha.set(key, a);
+  }
   const out: RecordRow[] = [];
   for (const m of merges) {
-    const a = byPrSha.get(`${m.pr}:${m.sha}`);
+    const a = byPrSha.get(`${m.pr}:${m.sha}:${m.hardware_class}`) ?? byPrSha.get(`${m.pr}:${m.sha}`);
     if (!a) continue;
     out.push({ time: m.time, experiment: a, hardware_class: m.hardware_class, val_bpb: m.val_bpb, baseline_mean: m.baseline_mean, delta: m.val_bpb - m.baseline_mean, merge_sha: m.merge_sha });
   }

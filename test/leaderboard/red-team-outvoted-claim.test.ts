@@ -27,9 +27,9 @@ function ledger(): LedgerEntry[] {
       baseline(CLS, 20_000, undefined, at(0)),
       baseline('gpu-h100', 90_000, undefined, at(0)),
       dispatched('claim', 'agent-alice', { time: at(1) }),
-      recorded('claim', 'mallory', { val_bpb: 0.5, time: at(6) }), // forged by the runner's owner
       // the same commit on another class, never verified there
-      recorded('elsewhere', 'mallory', { val_bpb: 0.4, hardware_class: 'gpu-h100', time: at(6) }),
+      recorded('elsewhere', 'mallory', { val_bpb: 0.4, hardware_class: 'gpu-h100', time: at(5) }),
+      recorded('claim', 'mallory', { val_bpb: 0.5, time: at(6) }), // forged by the runner's owner
       verifyRun('v1', 'bob', 2.0),
       verifyRun('v2', 'carol', 2.01),
       { type: 'owner_faulted', data: { login: 'mallory', job_id: 'claim', claim_job_id: 'claim', agreed_job_ids: ['v1', 'v2'], reason: 'outvoted' } },
@@ -66,6 +66,7 @@ describe('a merged PR whose own run the merge does not rest on', () => {
     const records = recordHistory(view.merges, api);
     expect(records).toHaveLength(1);
     expect(records[0].val_bpb).toBeCloseTo(2.005, 6);
+    expect(records[0].experiment.hardware_class).toBe(CLS); // the record links the row of the class it was judged on
   });
 
   it('says why the row shows another score than its own run', () => {
