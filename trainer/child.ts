@@ -58,10 +58,17 @@ export function startChild(launch: ChildLaunch): RunningChild {
   let peak = 0;
   const tail: string[] = [];
 
+  const removeContainer = () => {
+    const name = launch.containerName;
+    containerGone ??= name === undefined ? null : removeContainers(CHILD_LABEL, name, launch.env).then((gone) => {
+      if (!gone) launch.onLog(`[harness] docker did not remove the container ${name}; it may still hold the GPU: docker rm -f ${name}`);
+      return gone;
+    });
+  };
   const kill = (kind: FailureKind, message: string) => {
     if (killed || child.exitCode !== null || child.signalCode !== null) return;
     killed = { kind, message };
-    if (launch.containerName) containerGone ??= removeContainers(CHILD_LABEL, launch.containerName, launch.env);
+    removeContainer();
     if (child.pid !== undefined) reached = killTree(child.pid);
     else child.kill('SIGKILL');
   };
@@ -94,7 +101,7 @@ export function startChild(launch: ChildLaunch): RunningChild {
     child.on('close', async (code, signal) => {
       clearInterval(poll);
       // a client that ended (or was killed) leaves its container running: the engine's, not its own
-      if (launch.containerName) containerGone ??= removeContainers(CHILD_LABEL, launch.containerName, launch.env);
+      removeContainer();
       await Promise.all([out, err, released(reached), containerGone]);
       resolve({ code, signal, killed, peakRssMb: peak, stderrTail: tail });
     });
