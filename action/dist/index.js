@@ -47265,7 +47265,9 @@ async function runHarness(o) {
   const backstopMs = (o.backstopSeconds ?? harnessBackstopSeconds(o)) * 1e3;
   return new Promise((resolve2, reject) => {
     const run2 = newRunId();
-    const child = spawn(tsx, args, { cwd: o.cwd, env: { ...scrubbedEnv(process.env), [RUN_ID_ENV]: run2 }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const tracking = process.env.RUNNER_TRACKING_ID ? { RUNNER_TRACKING_ID: process.env.RUNNER_TRACKING_ID } : {};
+    const env = { ...scrubbedEnv(process.env), ...tracking, [RUN_ID_ENV]: run2 };
+    const child = spawn(tsx, args, { cwd: o.cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let killed = [];
     const killTree2 = () => {
       if (!child.pid) return;
@@ -47328,6 +47330,27 @@ function dockerAvailable() {
   return new Promise((resolve2) => {
     execFile3("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 15e3, env: process.env }, (err) => resolve2(!err));
   });
+}
+
+// action/src/cancel.ts
+var SIGNALS = ["SIGINT", "SIGTERM"];
+async function runHarnessUntilCancelled(o) {
+  const cancel = new AbortController();
+  let received = null;
+  const stop = (sig) => {
+    if (received) return;
+    received = sig;
+    warning(`The runner sent ${sig} (the job was cancelled or ran past its timeout-minutes): killing the harness and its children.`);
+    cancel.abort();
+  };
+  for (const s of SIGNALS) process.on(s, stop);
+  try {
+    const run2 = await runHarness({ ...o, signal: o.signal ? AbortSignal.any([o.signal, cancel.signal]) : cancel.signal });
+    if (received) throw new Error(`The job was cancelled (${received}) while the harness ran: the harness and every process and container it started were stopped, and nothing was scored.`);
+    return run2;
+  } finally {
+    for (const s of SIGNALS) process.off(s, stop);
+  }
 }
 
 // trainer/sandbox.ts
@@ -47939,7 +47962,7 @@ async function experiment(inputs) {
   }
   const hardware = await describeHardware();
   info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);
-  const run2 = await runHarness({
+  const run2 = await runHarnessUntilCancelled({
     cwd,
     budget: inputs.budget,
     evalSeed: inputs.evalSeed,

@@ -94,7 +94,12 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessRun> {
     // the result, holding the GPU (test/action/backstop.test.ts)
     // every container the harness starts carries this run's id (trainer/containers.ts)
     const run = newRunId();
-    const child = spawn(tsx, args, { cwd: o.cwd, env: { ...scrubbedEnv(process.env), [RUN_ID_ENV]: run }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // RUNNER_TRACKING_ID is the runner's tag (github_<guid>), no credential: once a step ends, the
+    // runner kills every process whose environment holds it, the harness's too should the Action
+    // be killed before it could (cancel.ts); the supervisor hands candidate code an allowlist alone
+    const tracking = process.env.RUNNER_TRACKING_ID ? { RUNNER_TRACKING_ID: process.env.RUNNER_TRACKING_ID } : {};
+    const env = { ...scrubbedEnv(process.env), ...tracking, [RUN_ID_ENV]: run };
+    const child = spawn(tsx, args, { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let killed: number[] = [];
     const killTree = () => {
       if (!child.pid) return;

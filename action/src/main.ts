@@ -9,7 +9,8 @@ import { finewebDatasetName, pinsJson } from '../../trainer/data/pins.js';
 import { floorFor } from '../../trainer/pace-floors.js';
 import { parseResult, type ExperimentResult, type JobInfo } from '../../trainer/result.js';
 import { placeCandidate } from './candidate.js';
-import { ensureImage, runHarness } from './harness.js';
+import { runHarnessUntilCancelled } from './cancel.js';
+import { ensureImage } from './harness.js';
 import { chooseIsolation } from './isolation.js';
 import { describeHardware } from './hardware.js';
 import { readInputs, type ActionInputs } from './inputs.js';
@@ -67,7 +68,8 @@ async function experiment(inputs: ActionInputs): Promise<void> {
   const hardware = await describeHardware();
   core.info(`Hardware: ${hardware.description} (class ${hardware.hardwareClass}); isolation ${isolation}.`);
 
-  const run = await runHarness({
+  // a cancelled job's harness is killed before the Action exits (cancel.ts)
+  const run = await runHarnessUntilCancelled({
     cwd,
     budget: inputs.budget,
     evalSeed: inputs.evalSeed,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runHarness } from '../../action/src/harness.js';
+import { alive } from './helpers/alive.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'backstop-'));
@@ -19,15 +20,6 @@ const docker = (...args: string[]) => execFileSync(join(FAKE_DOCKER, 'docker'), 
 // the stand-in engine (test/action/fake-docker) needs root and mount, network and pid namespaces
 const namespaces = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', '--net', '--pid', '--fork', 'true']).status === 0;
 let orphan = 0;
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^[ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '');
-  } catch {
-    return false;
-  }
-};
 
 afterAll(() => {
   if (orphan && alive(orphan)) process.kill(orphan, 'SIGKILL');
