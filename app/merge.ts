@@ -67,6 +67,8 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   const claimId = out.claim.job_id || job.job_id;
   const news = [...x.news]; // the verification entries come with the judged result (handlers/judge.ts)
   const claimBpb = out.claim.val_bpb ?? r.val_bpb!;
+  const job_ids = out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]);
+  const verifiedBpb = restingBpb(view, job_ids, r.hardware_class, r.val_bpb ?? claimBpb, { job_id: job.job_id, role: job.role, val_bpb: r.val_bpb });
   const pr = job.pr!;
   // Merging needs the PR as it is now: its head (the sha guard's counterpart), title and labels.
   const { data: pull } = await s.octokit.rest.pulls.get({ ...s.repo, pull_number: pr });
@@ -83,7 +85,7 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   const elsewhere = intoOtherBranch(s, pull);
   if (elsewhere) {
     // scored against the default branch's baseline, it would be merged into another branch: no merge happened there
-    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: elsewhere, hardware_class: r.hardware_class, val_bpb: claimBpb } });
+    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: elsewhere, hardware_class: r.hardware_class, val_bpb: verifiedBpb } });
     if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('discarded', 'neutral', 'Verified, but not merged', [`Verified, but ${elsewhere}.`, `Change the PR's base branch to \`${s.defaultBranch}\` and push to try again.`]);
     return schedule(s, viewOf(await s.ledger.read()));
@@ -102,7 +104,7 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
   // what the squash merge would bring into the default branch, from the commits themselves
   const beyond = await unvalidatedChanges(s, run.head_sha, job.sha);
   if (beyond) {
-    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: beyond, hardware_class: r.hardware_class, val_bpb: claimBpb } });
+    news.push({ type: 'experiment_discarded', data: { pr, sha: job.sha, reason: beyond, hardware_class: r.hardware_class, val_bpb: verifiedBpb } });
     if (!(await record(s, view, job.job_id, news, x.files))) return;
     await say('discarded', 'neutral', 'Verified, but not merged', [`Verified, but ${beyond}.`, `Push a commit that changes only ${s.cfg.config.editable_paths.map((p) => code(p)).join(', ')} against \`${s.defaultBranch}\` to try again.`]);
     return schedule(s, viewOf(await s.ledger.read()));
@@ -113,11 +115,31 @@ export async function merge(x: MergeInput, view: LedgerView, out: Extract<Outcom
     await say('improvement', 'success', 'Verified improvement (not merged)', [`Verified improvement: ${evidence}.`, s.cfg.notice ?? '']);
     return;
   }
-  const intent: Intent = { pr, sha: job.sha, base_sha: run.head_sha, hardware_class: r.hardware_class, val_bpb: claimBpb, baseline_mean: x.baseline!.mean, job_ids: out.job_ids ?? (out.claim.job_id ? [claimId, job.job_id] : [claimId]) };
+  const intent: Intent = { pr, sha: job.sha, base_sha: run.head_sha, hardware_class: r.hardware_class, val_bpb: verifiedBpb, baseline_mean: x.baseline!.mean, job_ids };
   // Intent first, in the same commit as the verify result: a redelivery stops at "already recorded".
   const after = await record(s, view, job.job_id, [...news, { type: 'merge_intended', data: intent }], x.files);
   if (!after) return;
   await mergeNow(s, after, intent, pull, { evidence, runUrl: run.html_url, summary: (verdict) => scoreSummary({ result: r, baseline: x.baseline, threshold: out.threshold, runnerName: x.runnerName, runnerOwner: x.runnerOwner, runUrl: run.html_url, verdict }) }, true);
+}
+
+/**
+ * The val_bpb a merge records: what the runs it rests on (`jobIds`) measured on class `cls`. The
+ * claim's score when the claim (the candidate run) is one of them (as before); else, the claim
+ * outvoted and the merge resting on other owners' runs, their mean: never the outvoted claim's
+ * figure (a forged 0.50 the agreeing runs measured as ~2.00). `now`: the run being recorded with
+ * the intent, not in the view yet. ledger/audit.ts mergeScoreProblem checks the same on the ledger.
+ */
+function restingBpb(view: LedgerView, jobIds: string[], cls: string, fallback: number, now?: { job_id: string; role: string; val_bpb: number | null }): number {
+  const run = (j: string) => {
+    if (j === now?.job_id) return { role: now.role, bpb: now.val_bpb };
+    const d = view.state.results.get(j)?.data;
+    return { role: d?.role, bpb: d?.validated && d.result?.status === 'ok' && d.result.hardware_class === cls ? (d.result.val_bpb ?? null) : null };
+  };
+  const runs = jobIds.map(run);
+  const claim = runs.find((x) => x.role === 'candidate' && x.bpb !== null);
+  if (claim) return claim.bpb!;
+  const scores = runs.map((x) => x.bpb).filter((v): v is number => v !== null);
+  return scores.length ? scores.reduce((a, v) => a + v, 0) / scores.length : fallback;
 }
 
 interface Words {
@@ -238,7 +260,8 @@ async function settleMerged(s: Session, view: LedgerView, intent: Intent, mergeS
   // The claim's runs are runs of the new head's train.ts: they are the first samples of its baseline on their class (app/baselines.ts reusedSamples).
   const atMerge = await mergeHashes(s, mergeSha);
   const merged = (v: LedgerView): NewEntry<'experiment_merged'> => {
-    const data = { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: intent.val_bpb, baseline_mean: intent.baseline_mean, job_ids: intent.job_ids };
+    // (an intent recorded before restingBpb carries the claim's score: the ledger's runs say what was measured)
+    const data = { pr: intent.pr, sha: intent.sha, merge_sha: mergeSha, hardware_class: intent.hardware_class, val_bpb: restingBpb(v, intent.job_ids, intent.hardware_class, intent.val_bpb), baseline_mean: intent.baseline_mean, job_ids: intent.job_ids };
     const reused = atMerge ? reusedSamples(v, data, atMerge, s.cfg.config) : [];
     return { type: 'experiment_merged', data: reused.length ? { ...data, baseline_job_ids: reused } : data };
   };

@@ -292,6 +292,7 @@ function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): stri
     if (s.trust.banned(r.runner_owner)) return `experiment_merged of PR #${d.pr} counts job ${j} of ${r.runner_owner}, who is banned`;
     if (s.trust.faulted.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which other owners outvoted`;
     if (policy.quorum > 0 && !s.trust.checked.has(j)) return `experiment_merged of PR #${d.pr} counts job ${j}, which no other owner's run agreed with`;
+    if (r.result.hardware_class !== d.hardware_class) return `experiment_merged of PR #${d.pr} on ${d.hardware_class} counts job ${j}, a run on ${r.result.hardware_class}`;
     const author = s.dispatched.get(j)?.pr_author ?? r.author;
     if (author && s.trust.ownerKey(author) === s.trust.ownerKey(r.runner_owner)) continue; // the author's own runner never counts
     owners.add(s.trust.ownerKey(r.runner_owner));
@@ -299,7 +300,26 @@ function mergeProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): stri
   if (owners.size < policy.quorum + 1) {
     return `experiment_merged of PR #${d.pr} rests on ${owners.size} independent owner(s) (${[...owners].join(', ') || 'none'}), but the policy needs ${policy.quorum + 1} agreeing owners other than the PR's author`;
   }
-  return null;
+  return mergeScoreProblem(s, d);
+}
+
+/**
+ * A merge's val_bpb is what the runs it rests on measured: their mean, or the claim's score where
+ * the claim (the candidate run) is one of them. The App wrote the claim's score before (app/merge.ts
+ * restingBpb), also when the claim was outvoted and the merge rested on other owners' runs: such an
+ * entry recorded a figure no run it rests on measured (a forged 0.50 the agreeing runs measured as
+ * ~2.00) and is flagged; every other merge the App wrote before verifies as it did, so no marker.
+ */
+function mergeScoreProblem(s: LedgerState, d: EntryDataOf<'experiment_merged'>): string | null {
+  const runs = d.job_ids.map((j) => s.results.get(j)!.data);
+  const scores = runs.map((r) => (r.result?.status === 'ok' ? (r.result.val_bpb ?? null) : null)).filter((v): v is number => v !== null);
+  const mean = scores.length === d.job_ids.length ? scores.reduce((a, v) => a + v, 0) / scores.length : null;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  if (mean !== null && near(d.val_bpb, mean)) return null;
+  const claim = runs.find((r) => r.role === 'candidate');
+  const claimBpb = claim?.result?.status === 'ok' ? (claim.result.val_bpb ?? null) : null;
+  if (claimBpb !== null && near(d.val_bpb, claimBpb)) return null;
+  return `experiment_merged of PR #${d.pr} records val_bpb ${d.val_bpb}, but the runs it rests on (${d.job_ids.join(', ')}) measured ${mean === null ? 'no score for each run' : `${+mean.toPrecision(12)} on average`}${claimBpb === null ? '' : ` and its claim ${claimBpb}`}: a merge records what its own runs measured`;
 }
 
 /** The runs a merge names as samples of its commit's baseline may be (ledger/baseline-reuse.ts). */

@@ -129,6 +129,18 @@ describe('faults, merges and baselines under the policy', () => {
     expect(audit(build([...byBob, merged(['j1', 'v1'])]))).toMatch(/rests on 1 independent owner\(s\) \(carol\)/);
   });
 
+  // Red team (test/app/red-team-merged-score.test.ts): the claim outvoted, the PR merged on the
+  // agreeing owners' runs, and the entry recorded the claim's forged score as the merged one.
+  it('a merge whose val_bpb is not what its own runs measured, or that counts a run of another class, is flagged', () => {
+    const runs = [baseline('gpu-a10g', 20_000), dispatched('j1', 'agent-alice'), recorded('j1', 'bob', { val_bpb: 0.5 }), policy(), ...verifyRun('v1', 'carol', 1.9), ...verifyRun('v2', 'dave', 1.905), ...verifyRun('v3', 'erin', 1.895)];
+    const faulted: NewEntry = { type: 'owner_faulted', data: { login: 'bob', job_id: 'j1', claim_job_id: 'j1', agreed_job_ids: ['v1', 'v2', 'v3'], reason: 'outvoted' } };
+    const merged = (val_bpb: number, hardware_class = 'gpu-a10g'): NewEntry => ({ type: 'experiment_merged', data: { pr: 7, sha: sha40(7), merge_sha: sha40(9), hardware_class, val_bpb, baseline_mean: 2.2, job_ids: ['v1', 'v2', 'v3'] } });
+    expect(audit(build([...runs, faulted, merged((1.9 + 1.905 + 1.895) / 3)]))).toBe('ok');
+    expect(audit(build([...runs, faulted, merged(0.5)]))).toMatch(/experiment_merged of PR #7 records val_bpb 0\.5, but the runs it rests on \(v1, v2, v3\) measured 1\.9 on average: a merge records what its own runs measured/);
+    expect(audit(build([...runs, faulted, merged(1.895)]))).toMatch(/records val_bpb 1\.895, but the runs it rests on/); // one of them, not the claim: their mean
+    expect(audit(build([...runs, faulted, merged(1.9, 'gpu-h100')]))).toMatch(/experiment_merged of PR #7 on gpu-h100 counts job v1, a run on gpu-a10g/);
+  });
+
   it('a baseline of one owner, or one citing no runs, is flagged', () => {
     const run = (job: string, owner: string, bpb: number): NewEntry[] => [dispatched(job, null, { role: 'baseline' }), { ...recorded(job, owner, { val_bpb: bpb }), data: { ...recorded(job, owner, { val_bpb: bpb }).data, role: 'baseline' as const, pr: null, sha: sha40(1) } }];
     const b = (job_ids: string[], mean: number): NewEntry => ({ type: 'baseline_recorded', data: { hardware_class: 'gpu-a10g', sha: sha40(1), mean, sigma: 0, n: job_ids.length, tokens_per_second: 20000, job_ids } });
