@@ -19,7 +19,7 @@ import { overdueJobs, planDispatch } from './policy/schedule.js';
 import { attemptLimit, outcomeSettings } from './policy/outcome.js';
 import type { Session } from './session.js';
 import { judgeReady, verifierFor } from './waiting.js';
-import { heldBy, waitedOn } from './policy/refusals.js';
+import { heldBy, NOT_TAKEN, waitedOn } from './policy/refusals.js';
 import { cancelRun, type QueuedRuns } from './starts.js';
 import { paidHeads } from './heads.js';
 import { tooNewForFree } from './author-account.js';
@@ -163,8 +163,8 @@ export async function handleOverdue(s: Session, view: LedgerView, queued?: Queue
       d.why === 'deadline'
         ? `no result within ${deadlineOf(j)} minutes of its start${runner ? ` on ${runner}` : ''}`
         : d.job.stranded
-          ? `no runner took its run: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
-          : `no runner took its run within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
+          ? `${NOT_TAKEN}: it waits for ${j.runner_label}, whose owner is banned (cancelled)`
+          : `${NOT_TAKEN} within ${c.queue_limit_minutes} minutes of its dispatch (cancelled)`;
     // A run past its deadline on a registered runner was held by its owner, one queued past the limit
     // for one owner's label alone was stalled by her: a refusal (app/policy/refusals.ts heldBy, waitedOn),
     // so the next attempt avoids her, and her first refusal of the job is none of its attempts

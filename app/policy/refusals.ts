@@ -32,12 +32,26 @@ export function refusalReason(checked: { reason: string | null; result: Experime
 export function refusedBy(view: LedgerView, job: Dispatched, owner: string): string[] {
   const out = new Set([owner.toLowerCase()]);
   for (const { data: d } of view.state.results.values()) {
-    if (!d.runner_owner || !refusal(d) || d.pr !== job.pr || d.sha !== job.sha || d.role !== job.role) continue;
+    if (!refusal(d) || d.pr !== job.pr || d.sha !== job.sha || d.role !== job.role) continue;
     const j = view.jobs.get(d.job_id);
     if (!j || (j.verifies ?? null) !== (job.verifies ?? null) || j.hardware_class !== job.hardware_class || j.budget_seconds !== job.budget_seconds || !!j.replay !== !!job.replay) continue;
-    out.add(d.runner_owner.toLowerCase());
+    const by = d.runner_owner ?? stalledBy(view, j, d.reason);
+    if (by) out.add(by.toLowerCase());
   }
   return [...out];
+}
+
+/** How the close of a run no runner took begins (app/scheduler.ts): queued past the limit, or waiting for a banned owner. */
+export const NOT_TAKEN = 'no runner took its run';
+
+/**
+ * The owner a closed run of the chain waited for alone (see waitedOn): remembered for the whole
+ * chain, not only its next attempt. Before, a stall was avoided once: when a holder's hold came
+ * next, the attempt after it went back to the staller (test/app/red-team-hold.test.ts).
+ */
+function stalledBy(view: LedgerView, j: Dispatched, reason: string | null | undefined): string | null {
+  if (!reason?.startsWith(NOT_TAKEN) || view.started.has(j.job_id) || !j.runner_label?.startsWith(OWNER_LABEL_PREFIX)) return null;
+  return j.runner_label.slice(OWNER_LABEL_PREFIX.length);
 }
 
 /**
